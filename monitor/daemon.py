@@ -1,0 +1,54 @@
+"""The long-running daemon: APScheduler runs each feed at its interval, signals stop it."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+DELIVER_EVERY = 15.0   # seconds between outbox drains (retries become due in between)
+WORKERS = 8
+
+
+def run(pipeline: Pipeline, stop: threading.Event | None = None) -> int:
+    """Run until SIGTERM/SIGINT (or `stop` is set); finish in-flight work; return 0."""
+    stop = stop or threading.Event()
+    config = pipeline.config
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(WORKERS)},
+                                    job_defaults={"coalesce": True, "max_instances": 1,
+                                                  "misfire_grace_time": None}, timezone=timezone.utc)
+    now = datetime.now(timezone.utc)
+    for i, feed in enumerate(config.feeds):
+        interval = config.interval(feed)
+
+        def poll(feed=feed) -> None:
+            pipeline.poll_feed(feed)
+            pipeline.deliver()   # alerts go out right after the poll that found them
+
+        # Stagger first polls a little so start-up is not one burst of requests.
+        scheduler.add_job(poll, IntervalTrigger(seconds=interval, jitter=interval * config.defaults.jitter),
+                          id=f"feed:{feed.name}", next_run_time=now + timedelta(seconds=0.5 * i))
+    scheduler.add_job(pipeline.deliver, IntervalTrigger(seconds=DELIVER_EVERY), id="deliver")
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("signal received signal=%s; stopping after in-flight work", signal.Signals(signum).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    scheduler.start()
+    log.info("daemon started feeds=%d topics=%d", len(config.feeds), len(config.topics))
+    while not stop.wait(1.0):   # a timed wait lets signal handlers run promptly
+        pass
+    scheduler.shutdown(wait=True)
+    log.info("daemon stopped")
+    return 0

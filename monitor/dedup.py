@@ -1,0 +1,32 @@
+"""Dedup keys (pure): one article, one key, whatever the feed's link decoration."""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only track the reader, never select the article.
+_TRACKING_PREFIXES = ("utm_", "at_", "mc_", "pk_", "ga_", "hsa_", "_hs")
+_TRACKING = {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "ocid", "cmpid", "xtor",
+             "ito", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "spm",
+             "_ga", "ref_src", "s_cid", "smid"}
+# Ambiguous names (source, from, ref, id, cid) are kept: on some sites they select the article.
+
+
+def normalize_url(url: str) -> str:
+    """A stable key for an article URL.
+
+    Case of scheme and host, http vs https, a leading www., default ports,
+    fragments, tracking parameters, parameter order, percent-encoding and a
+    trailing slash do not change the key.
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    port = parts.port
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%")
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not (k.lower() in _TRACKING or k.lower().startswith(_TRACKING_PREFIXES))]
+    return urlunsplit(("", netloc, path or "/", urlencode(sorted(query)), "")).lstrip("/")

@@ -1,0 +1,418 @@
+"""Article title and body from a news page (pure: no network).
+
+trafilatura finds the main text block, but on Arabic news pages that block often
+holds "اقرأ أيضاً" boxes, related-story lists, share/print furniture and sometimes a
+whole unrelated story appended below. So we clean the lxml tree first (class/id
+hints, text labels, link density, story boundaries), run trafilatura on what is
+left, then drop furniture lines and trailing boilerplate from its text.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from monitor.errors import ExtractError
+from monitor.models import ExtractedText
+
+__all__ = ["extract"]
+
+_DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
+_FOLD = str.maketrans("أإآٱىة", "اااايه")
+
+
+def _norm(text: str) -> str:
+    """Fold Arabic spelling variants and punctuation so labels compare reliably."""
+    text = _DIACRITICS.sub("", text).translate(_FOLD).lower()
+    return " ".join(re.sub(r"[^\w\s]+", " ", text).split())
+
+
+# Labels, matched on _norm()ed text. INLINE ones introduce a box inside the article;
+# END ones head what follows the article (related lists, tags, most read, comments).
+_INLINE = re.compile(r"^(?:(?:اقرا|طالع|شاهد|انظر|راجع)\s+(?:ايضا|كذلك|المزيد)|اقرا المزيد|"
+                     r"للمزيد اقرا|read (?:also|more)|see also)\b")
+_END = re.compile(r"^(?:(?:\w+\s+){0,2}(?:ذات صله|متعلقه|مرتبطه|مشابهه)|"
+                  r"(?:ال)?كلمات (?:ال)?(?:داله|مفتاحيه)|"
+                  r"(?:ال)?وسوم|المزيد من\s.{0,30}|(?:ال)?اكثر (?:قراءه|مشاهده|تداولا|تعليقا)|"
+                  r"(?:ال)?تعليقات|اضف تعليق\w*|related(?: \w+)?|tags|more (?:stories|news|from\s.{0,30})|"
+                  r"you may also like|most (?:read|popular))$")
+# Whole lines made only of these words are page furniture (share, print, font size).
+_FURNITURE = set(_norm(
+    "مشاركة شارك طباعة اطبع ارسل لصديق الخط حجم tt a اظهر الملخص المساهمون فيسبوك فيس بوك "
+    "تويتر واتساب واتس اب تيليجرام تلغرام لينكدان انستغرام نسخ الرابط اضف تعليق عاجل موافق "
+    "x إكس مشاركات تعليقات").split())
+# Trailing boilerplate: one strong marker, two weak ones, or one weak one on a short line.
+_BOILER_STRONG = re.compile(r"جميع الحقوق محفوظه|لا (?:تعبر|يعبر|تمثل)(?: بالضروره)? عن (?:راي|وجهه)|الاراء الوارده")
+_BOILER_WEAK = re.compile(r"\b(?:التعليقات|سياسه الخصوصيه|شروط (?:ال)?استخدام|اشترك في|تابعونا|حمل تطبيق|"
+                          r"ملفات تعريف الارتباط|ارشادات الاستخدام)\b")
+
+
+def _boilerplate(line: str) -> bool:
+    low = _norm(line)
+    weak = len(set(_BOILER_WEAK.findall(low)))
+    return "©" in line or bool(_BOILER_STRONG.search(low)) or weak >= 2 or (weak == 1 and len(line) <= 150)
+
+
+# class/id hints for non-article blocks: distinctive stems as substrings, short words as tokens.
+_JUNK_SUB = re.compile(
+    r"related|share|sharing|social|newsletter|subscri|recommend|comment|disqus|outbrain|taboola|"
+    r"breadcrumb|cookie|consent|gdpr|popular|most-?_?read|mostview|most-?viewed|trending|ticker|"
+    r"breaking|marquee|sidebar|advert|sponsor|more-?_?news|more-?_?stor|read-?_?more|"
+    r"next-?_?(?:post|article|story)|infinite|eqra|iqra|ekra|aqra|keyword|tags|tag-?cloud|"
+    r"font-?_?size|fontsize|font-tools|print|news-?_?bar|urgent|marq")
+_JUNK_TOKEN = re.compile(r"(?:^|[\s_-])(?:ads?|nav|menu|footer|tools|toolbar|widget|promo|banner|"
+                         r"popup|modal|tag|author|authors|byline|caption)(?:$|[\s_-])")
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "button", "select",
+              "input", "nav", "footer", "aside", "figure", "figcaption")
+_BLOCKS = {"div", "section", "ul", "ol", "li", "p", "table", "tbody", "tr", "td", "dl", "span",
+           "h2", "h3", "h4", "h5", "h6", "article", "center", "font"}
+_PROSE = 100        # a text run this long is article prose, not a headline or a label
+_MIN_BEFORE = 300   # prose needed above a label before we believe the article ended there
+
+
+def extract(html: str | bytes, url: str | None = None) -> ExtractedText:
+    """Title and body (paragraphs joined by a blank line) of the article in ``html``.
+
+    Raises ExtractError naming the cause when the page holds no article text.
+    """
+    text = _decode(html) if isinstance(html, bytes) else html
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text or "")
+    text = _CONTROL.sub("", text)  # lxml refuses to re-set text holding these
+    if not text.strip():
+        raise ExtractError(f"page is empty{_at(url)}")
+    try:
+        root = lxml.html.document_fromstring(text, parser=_PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractError(f"page is not parseable HTML{_at(url)}: {exc}") from exc
+    title = _title(root)
+    _clean(root, title)
+    paragraphs = _postprocess(_trafilatura(root, url), title)
+    if not paragraphs:
+        # Our cleaning may have cut too much on an unusual layout: retry on the raw page,
+        # but only accept real prose from it.
+        raw = _postprocess(_trafilatura(lxml.html.document_fromstring(text, parser=_PARSER), url), title)
+        paragraphs = raw if any(len(p) >= _PROSE for p in raw) else []
+    if not paragraphs:
+        raise ExtractError(f"no article text found{_at(url)}: {_why_empty(text)}")
+    return ExtractedText(title=title, body="\n\n".join(paragraphs))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# huge_tree: libxml2 otherwise silently drops everything nested deeper than 256 levels
+# (page builders do that); the fetcher bounds page size.
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+
+
+def _at(url: str | None) -> str:
+    return f" ({url})" if url else ""
+
+
+def _decode(data: bytes) -> str:
+    """Bytes to text: BOM, then UTF-8 if the bytes are valid UTF-8 (declarations are often
+    wrong; cp1256 text almost never validates), the declared charset, windows-1256
+    (the usual legacy encoding of Arabic sites)."""
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-16", "replace")
+    m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", data[:8192], re.I)
+    for enc in ["utf-8"] + ([m.group(1).decode("ascii")] if m else []):
+        try:
+            return data.decode(enc)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1256", "replace")
+
+
+def _why_empty(text: str) -> str:
+    root = lxml.html.document_fromstring(text, parser=_PARSER)
+    for el in list(root.iter("script", "style", "noscript", "title", "head")):
+        el.drop_tree()
+    words = len(" ".join(root.itertext()).split())
+    links = sum(len(" ".join(a.itertext()).split()) for a in root.iter("a"))
+    if words == 0:
+        return "the page has no visible text"
+    if links >= words / 2:
+        return f"{links} of its {words} words are links: navigation or link lists only"
+    return f"its {words} words hold no article-like paragraph"
+
+
+# ---------------------------------------------------------------- title
+def _title(root) -> str:
+    """og:title / <h1> / <title>: an <h1> that agrees with the others wins (a lone <h1>
+    is often the site logo), then og:title, then <title> without the outlet name."""
+    meta = lambda prop: _text(" ".join(root.xpath(f'//meta[@property="{prop}" or @name="{prop}"]/@content')[:1]))  # noqa: E731
+    site, og = meta("og:site_name"), meta("og:title") or meta("twitter:title")
+    h1s = [t for t in (_text(h.text_content()) for h in root.iter("h1")) if t and _norm(t) != _norm(site)]
+    page = _strip_site(_text(" ".join(root.xpath("//title/text()")[:1])), site, h1s + [og])
+    for h in h1s:
+        if any(o and (_norm(h) in _norm(o) or _norm(o) in _norm(h)) for o in (og, page)):
+            return h
+    og = _strip_site(og, site, h1s)
+    return next((t for t in (og, page, *h1s) if t and _norm(t) != _norm(site)), "")
+
+
+def _strip_site(title: str, site: str, others: list[str]) -> str:
+    parts = [p.strip() for p in re.split(r"\s+[-|–—:]\s+|\s*\|\s*", title) if p.strip()]
+    if len(parts) < 2:
+        return title
+    keep = [p for p in parts if not (site and (_norm(site) in _norm(p) or _norm(p) in _norm(site)))]
+    for p in keep:  # the segment another candidate confirms is the headline
+        if any(o and _norm(p) == _norm(o) for o in others):
+            return p
+    return " - ".join(keep) if site else title
+
+
+def _text(s: str) -> str:
+    return " ".join((s or "").split())
+
+
+# ---------------------------------------------------------------- tree cleaning
+def _drop(el) -> None:
+    """Remove ``el`` but keep its tail text (it belongs to the parent)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail and el.tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _attached(el, root) -> bool:
+    """False once an ancestor was removed (lists are collected before removing)."""
+    return el.getroottree().getroot() is root
+
+
+def _link_chars(el) -> int:
+    return sum(len(_text(a.text_content())) for a in el.iter("a"))
+
+
+def _prose(el) -> int:
+    """Characters of long non-link text runs inside ``el``."""
+    n = 0
+    for node in el.iter():
+        if node.tag == "a" or any(a.tag == "a" for a in node.iterancestors()):
+            continue
+        for s in (node.text, node.tail if node is not el else None):
+            if s and len(s.strip()) >= _PROSE:
+                n += len(s.strip())
+    return n
+
+
+def _clean(root, title: str) -> None:
+    body = root.find("body")
+    if body is None:
+        return
+    for el in list(body.iter(*_DROP_TAGS)):
+        _drop(el)
+    for el in list(body.iter("header")):  # page headers (logo, menus, ticker), not article headers
+        if not any(a.tag in ("article", "main") for a in el.iterancestors()):
+            _drop(el)
+    total = _prose(body) or 1
+    for el in list(body.iter()):
+        # class/id hints; a block holding most of the page's prose is a wrapper, keep it.
+        hint = f"{el.get('class', '')} {el.get('id', '')}".lower()
+        if hint.strip() and (_JUNK_SUB.search(hint) or _JUNK_TOKEN.search(hint)) \
+                and _attached(el, root) and _prose(el) < total / 2:
+            _drop(el)
+    _restructure(body)
+    # An <article> holding our headline and prose is the story: what lies outside it
+    # (appended stories, teasers without markup hints) is not. Without one, other
+    # <article>s (cards, appended stories) go and the one with most prose stays.
+    articles = list(body.iter("article"))
+    titled = [a for a in articles if _prose(a) >= _PROSE and any(
+        _norm(_text(h.text_content())) == _norm(title) for h in a.iter("h1", "h2"))]
+    node = titled[-1] if titled else None
+    while node is not None and node is not body:
+        for sib in list(node.itersiblings()) + list(node.itersiblings(preceding=True)):
+            _drop(sib)
+        node = node.getparent()
+    if not titled and len(articles) > 1:
+        main = max(articles, key=_prose)
+        for a in articles:
+            if a is not main and main not in a.iterancestors() and a not in main.iterancestors():
+                _drop(a)
+    _cut_at_boundary(body, title)
+    for el in list(body.iter()):
+        if _attached(el, root) and el is not body:
+            _label_box(el, root)
+    for el in list(body.iter(*_BLOCKS)):
+        if _attached(el, root) and el is not body and _is_link_block(el):
+            _drop(el)
+    # trafilatura drops headings when no known container class matches; subheads that sit
+    # among the article's paragraphs are article text, so hand them over as paragraphs.
+    for h in list(body.iter("h2", "h3", "h4", "h5", "h6")):
+        parent = h.getparent()
+        if sum(len(_text(p.text_content())) >= _PROSE for p in parent.iter("p")) >= 2:
+            h.tag = "p"
+
+
+_BLOCK_TAGS = {"p", "div", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section",
+               "article", "blockquote", "li", "dl", "pre", "form", "main"}
+
+
+def _restructure(body) -> None:
+    """Layout tables become divs and <br>-separated text becomes <p>s: trafilatura
+    flattens both into one run, losing the paragraphs of legacy pages."""
+    for table in list(body.iter("table")):
+        if _prose(table) >= _PROSE:
+            for el in table.iter("table", "thead", "tbody", "tfoot", "tr", "td", "th"):
+                el.tag = "div"
+    for el in list(body.iter()):
+        kids = list(el)
+        if sum(k.tag == "br" for k in kids) < 2 or any(k.tag in _BLOCK_TAGS for k in kids):
+            continue
+        cur = el.makeelement("p", {})
+        cur.text, el.text, out = el.text, None, [cur]
+        for k in kids:
+            el.remove(k)
+            if k.tag == "br":
+                if len(cur) or (cur.text or "").strip():
+                    cur = el.makeelement("p", {})
+                    out.append(cur)
+                cur.text = (cur.text or "") + (k.tail or "")
+            else:
+                cur.append(k)
+        el.extend(p for p in out if _text(p.text_content()))
+        if el.tag == "p":
+            el.tag = "div"
+
+
+def _cut_at_boundary(body, title: str) -> None:
+    """Drop everything after the first END label or foreign headline that follows enough
+    prose: past that point come related lists, tags and appended stories."""
+    total, before, in_link, marks, since_title = _prose(body), 0, 0, [], None
+    for event, el in etree.iterwalk(body, events=("start", "end")):
+        if event == "end":
+            in_link -= el.tag == "a"
+            if el.tail and len(el.tail.strip()) >= _PROSE and not in_link:
+                before += len(el.tail.strip())
+            continue
+        own = _norm(_text(el.text_content()))
+        if _is_headline(el) and own and own == _norm(title) and since_title is None:
+            since_title = before
+        elif (len(own) <= 45 and _END.match(own)) or (_is_headline(el) and own):
+            # after our headline and some prose, a new headline starts another story and a
+            # label ends the article (however short it is)
+            after_ours = since_title is not None and before - since_title >= _PROSE
+            marks.append((el, before, after_ours and _is_headline(el), after_ours))
+        in_link += el.tag == "a"
+        if el.text and len(el.text.strip()) >= _PROSE and not in_link:
+            before += len(el.text.strip())
+    for el, before, new_story, after_ours in marks:
+        if new_story or (not _text_continues(_box(el)) and (
+                after_ours or (before >= _MIN_BEFORE and before >= (total - before) / 4))):
+            node = el
+            while node is not None and node is not body:
+                for sib in list(node.itersiblings()):
+                    node.getparent().remove(sib)
+                node.tail = None
+                node = node.getparent()
+            _drop(el)
+            return
+
+
+def _is_headline(el) -> bool:
+    """An <h1>, or a heading classed as a story title (entry-title, node-title...)."""
+    return el.tag == "h1" or (el.tag in ("h2", "h3") and bool(re.search(
+        r"title|headline", f"{el.get('class', '')} {el.get('id', '')}", re.I)))
+
+
+def _box(el):
+    """The block a label heads: climb while the parent adds only links to the label."""
+    own, box = _text(el.text_content()), el
+    while box.getparent() is not None and box.getparent().tag != "body":
+        up = box.getparent()
+        if len(_text(up.text_content())) - _link_chars(up) - len(own) > 20 or len(_text(up.text_content())) > 600:
+            break
+        box = up
+    return box
+
+
+def _text_continues(box) -> bool:
+    """Article paragraphs follow the box in the same flow: it is a box inside the body
+    (a mid-article "ذات صلة" list), not the end of the article."""
+    return any(_prose(sib) >= _PROSE and not _is_link_block(sib) and next(sib.iter("h1", "h2", "h3"), None) is None
+               for sib in box.itersiblings())
+
+
+def _label_box(el, root) -> None:
+    """Remove a "read also"/"related" box: the label, its links, or the list after it."""
+    own = _text(el.text_content())
+    low = _norm(own)
+    parent = el.getparent()
+    if low in ("عاجل", "breaking", "breaking news") and parent is not None and parent.tag != "body" \
+            and len(_text(parent.text_content())) < 800:
+        _drop(parent)  # a news ticker: the label and the headlines scrolling beside it
+        return
+    if not own or len(own) > 300 or not (_INLINE.match(low) or (len(own) <= 45 and _END.match(low))):
+        return
+    box = _box(el)
+    has_links = _link_chars(box) > 0
+    nxt = box.getnext()
+    _drop(box)
+    for _ in range(12):  # label alone: the links follow it (list, cards, <a> runs up to a <br>)
+        if has_links or nxt is None or nxt.tag == "br":
+            break
+        following, is_list = nxt.getnext(), _is_link_block(nxt, 0.5)
+        if not (is_list or nxt.tag == "a" or _is_card(nxt)):
+            break
+        _drop(nxt)
+        has_links, nxt = is_list, following
+
+
+def _is_card(el) -> bool:
+    """A teaser: a headline link plus a little text."""
+    size = len(_text(el.text_content()))
+    return 0 < size < 400 and _link_chars(el) >= 0.2 * size and any(
+        len(_text(a.text_content())) >= 15 for a in el.iter("a"))
+
+
+def _is_link_block(el, share: float = 0.6) -> bool:
+    """Link lists, single-link cards and teaser lists (many short children each led by a link)."""
+    txt = _text(el.text_content())
+    if not txt:
+        return False
+    links = list(el.iter("a"))
+    lc = _link_chars(el)
+    if len(links) >= 2 and lc >= share * len(txt):
+        return True
+    if len(links) == 1 and len(txt) >= 15 and lc >= 0.9 * len(txt) and el.tag != "span":
+        return True
+    kids = [k for k in el if isinstance(k.tag, str) and _text(k.text_content())]
+    return len(kids) >= 3 and sum(map(_is_card, kids)) >= 0.75 * len(kids)
+
+
+# ---------------------------------------------------------------- trafilatura and text pass
+def _trafilatura(root, url: str | None) -> str:
+    # Tables stay on: legacy Arabic sites lay whole articles out in <table>.
+    return trafilatura.extract(root, url=url, output_format="txt", include_comments=False,
+                               include_tables=True, include_links=False, include_images=False,
+                               favor_precision=True, deduplicate=False) or ""
+
+
+def _postprocess(text: str, title: str) -> list[str]:
+    lines: list[str] = []
+    prose = 0
+    for line in (_text(s.strip(" |")) for s in text.splitlines()):
+        low = _norm(line)
+        if not low or (lines and line == lines[-1]) or low == _norm(title):
+            continue
+        if len(low.split()) <= 6 and all(w in _FURNITURE for w in low.split()):
+            continue
+        if _INLINE.match(low) and len(line) <= 300:
+            continue
+        if len(line) <= 45 and _END.match(low):
+            if prose >= _MIN_BEFORE:
+                break  # whatever follows a trailing related/tags heading is not the article
+            continue
+        lines.append(line)
+        prose += len(line) if len(line) >= _PROSE else 0
+    while lines and _boilerplate(lines[-1]) and len(lines[-1]) < 600:
+        lines.pop()
+    return lines

@@ -1,0 +1,1 @@
+"""Source kinds: each turns fetched bytes into FeedItems."""

@@ -1,0 +1,112 @@
+"""Table definitions (SQLAlchemy Core) on one MetaData.
+
+Datetimes are stored as UTC. ``UTCDateTime`` converts on the way in (aware ->
+UTC; naive is taken as UTC) and always returns aware UTC datetimes (SQLite
+hands back naive values).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """DateTime(timezone=True) that is always UTC and aware in Python."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":   # stored as text: keep one naive UTC format so comparisons hold
+            value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+feeds = Table(
+    "feeds", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_polled_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("items_seen", Integer, nullable=False, default=0),
+)
+
+articles = Table(
+    "articles", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url_key", Text, nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("feed", String(200), nullable=False),
+    Column("outlet", String(200), nullable=False, default=""),
+    Column("guid", Text, nullable=False, default=""),
+    Column("title", Text, nullable=False, default=""),
+    Column("body", Text, nullable=False, default=""),
+    Column("published_at", UTCDateTime),
+    Column("fetched_at", UTCDateTime, index=True),
+    Column("status", String(20), nullable=False),
+    Column("fetch_attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("text_source", String(20), nullable=False, default=""),
+)
+
+article_guids = Table(
+    "article_guids", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed", String(200), nullable=False),
+    Column("guid", Text, nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    UniqueConstraint("feed", "guid"),
+)
+
+matches = Table(
+    "matches", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("topic_id", String(200), nullable=False),
+    Column("hits", Text, nullable=False),
+    Column("snippet", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("article_id", "topic_id"),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("topic_id", String(200), nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    UniqueConstraint("article_id", "topic_id", "channel"),
+)

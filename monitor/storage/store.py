@@ -1,0 +1,416 @@
+"""The durable store: feed health, article dedup + kept text, matches, alert outbox.
+
+Every public method runs in its own short transaction (``engine.begin()``), so
+one Store is safe to share between worker threads. Inserts that may race use
+the dialect's ``INSERT ... ON CONFLICT`` so concurrent writers never raise.
+SQLite write transactions start with ``BEGIN IMMEDIATE`` (WAL, busy_timeout 30s)
+so two writers queue instead of failing on a lock upgrade.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from ..errors import StoreError
+from ..models import Article, Match
+from .schema import alerts, article_guids, articles, feeds, matches
+
+_MATCHES, _ALERTS = matches, alerts   # save_article's parameters shadow these names
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_PG_MIGRATE_LOCK = 7_301_944_120   # pg_advisory_xact_lock key: one migrator at a time
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---- records -------------------------------------------------------------
+@dataclass(frozen=True)
+class NewAlert:
+    """An alert to put in the outbox with its article."""
+
+    topic_id: str
+    channel: str
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class FeedState:
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    items_seen: int
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    id: int
+    url_key: str
+    status: str             # "done" | "fetch_failed"
+    fetch_attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxAlert:
+    id: int
+    article_id: int
+    topic_id: str
+    channel: str
+    subject: str
+    text: str
+    html: str
+    attempts: int
+    created_at: datetime
+    status: str             # "pending" | "sent" | "dead"
+    last_error: str | None
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: int
+    url: str
+    feed: str
+    outlet: str
+    title: str
+    body: str
+    fetched_at: datetime
+    published: datetime | None = None
+
+
+def _record(cls, row):
+    m = row._mapping
+    return cls(**{f.name: m[f.name] for f in fields(cls) if f.name in m})
+
+
+def _cols(table, cls, **renamed):
+    out = []
+    for f in fields(cls):
+        src = renamed.get(f.name, f.name)
+        out.append(table.c[src].label(f.name) if src != f.name else table.c[src])
+    return out
+
+
+_FEED_COLS = _cols(feeds, FeedState)
+_KNOWN_COLS = _cols(articles, KnownArticle)
+_ALERT_COLS = _cols(alerts, OutboxAlert)
+_STORED_COLS = _cols(articles, StoredArticle, published="published_at")
+
+
+# ---- helpers -------------------------------------------------------------
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:   # unparseable: still never echo a password
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text
+
+
+def _set_sqlite_pragmas(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None   # we issue BEGIN ourselves (see _sqlite_begin)
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.fetchall()
+        cur.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store:
+    """See the module docstring. Raises StoreError when unusable."""
+
+    def __init__(self, url: str) -> None:
+        self._safe = _safe_url(url)
+        self._password = None
+        self.engine: Engine | None = None
+        try:
+            u = make_url(url)
+            self._password = u.password
+            if u.get_backend_name() == "sqlite":
+                engine = create_engine(u, connect_args={"timeout": 30, "check_same_thread": False})
+                event.listen(engine, "connect", _set_sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin)
+            else:
+                engine = create_engine(u, pool_pre_ping=True)
+            self.engine = engine
+            self.dialect = engine.dialect.name
+            if self.dialect not in ("sqlite", "postgresql"):
+                raise StoreError(f"unsupported database {self.dialect!r} (use sqlite or postgresql)")
+            self._upgrade()
+        except Exception as exc:   # noqa: BLE001 - any failure here means the store is unusable
+            if self.engine is not None:
+                self.engine.dispose()
+                self.engine = None
+            cause = exc.args[0] if isinstance(exc, StoreError) else _cause(exc)
+            raise StoreError(self._scrub(f"cannot open store {self._safe}: {cause}")) from None
+
+    def _scrub(self, message: str) -> str:
+        pw = self._password
+        return message.replace(str(pw), "***") if pw else message
+
+    def _upgrade(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATE_LOCK})")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        if self.engine is None:
+            raise StoreError(f"store {self._safe} is closed")
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(self._scrub(f"store {self._safe}: {_cause(exc)}")) from exc
+
+    def _insert(self, table):
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    # ---- feeds -------------------------------------------------------------
+    def feed_state(self, name: str) -> FeedState | None:
+        with self._tx() as conn:
+            row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).first()
+        return _record(FeedState, row) if row else None
+
+    def record_feed_success(self, name: str, url: str, *, etag: str | None, last_modified: str | None,
+                            new_items: int) -> None:
+        """Upsert; clears last_error and the failure streak (last_error_at stays as history).
+        A None etag/last_modified keeps the stored one (a 304 may omit them)."""
+        now = utcnow()
+        ins = self._insert(feeds).values(name=name, url=url, etag=etag, last_modified=last_modified,
+                                         last_polled_at=now, last_success_at=now, consecutive_failures=0,
+                                         items_seen=new_items)
+        stmt = ins.on_conflict_do_update(index_elements=[feeds.c.name], set_={
+            "url": ins.excluded.url,
+            "etag": func.coalesce(ins.excluded.etag, feeds.c.etag),
+            "last_modified": func.coalesce(ins.excluded.last_modified, feeds.c.last_modified),
+            "last_polled_at": ins.excluded.last_polled_at,
+            "last_success_at": ins.excluded.last_success_at,
+            "last_error": None,
+            "consecutive_failures": 0,
+            "items_seen": feeds.c.items_seen + ins.excluded.items_seen,
+        })
+        with self._tx() as conn:
+            conn.execute(stmt)
+
+    def record_feed_failure(self, name: str, url: str, error: str) -> None:
+        now = utcnow()
+        ins = self._insert(feeds).values(name=name, url=url, last_polled_at=now, last_error=error,
+                                         last_error_at=now, consecutive_failures=1, items_seen=0)
+        stmt = ins.on_conflict_do_update(index_elements=[feeds.c.name], set_={
+            "url": ins.excluded.url,
+            "last_polled_at": ins.excluded.last_polled_at,
+            "last_error": ins.excluded.last_error,
+            "last_error_at": ins.excluded.last_error_at,
+            "consecutive_failures": feeds.c.consecutive_failures + 1,
+        })
+        with self._tx() as conn:
+            conn.execute(stmt)
+
+    def list_feeds(self) -> list[FeedState]:
+        with self._tx() as conn:
+            rows = conn.execute(select(*_FEED_COLS).order_by(feeds.c.name)).all()
+        return [_record(FeedState, r) for r in rows]
+
+    # ---- articles ----------------------------------------------------------
+    def known(self, url_key: str, feed: str, guid: str) -> KnownArticle | None:
+        with self._tx() as conn:
+            row = conn.execute(select(*_KNOWN_COLS).where(articles.c.url_key == url_key)).first()
+            if row is None and guid:
+                row = conn.execute(
+                    select(*_KNOWN_COLS)
+                    .join_from(articles, article_guids, article_guids.c.article_id == articles.c.id)
+                    .where(article_guids.c.feed == feed, article_guids.c.guid == guid)).first()
+        return _record(KnownArticle, row) if row else None
+
+    def _link_guid(self, conn: Connection, feed: str, guid: str, article_id: int) -> None:
+        if guid:
+            conn.execute(self._insert(article_guids).values(feed=feed, guid=guid, article_id=article_id)
+                         .on_conflict_do_nothing(index_elements=[article_guids.c.feed, article_guids.c.guid]))
+
+    def record_fetch_failure(self, *, feed: str, url: str, url_key: str, guid: str, title: str,
+                             error: str) -> int:
+        """Count a failed page fetch; returns the attempts so far (a done article is left alone)."""
+        ins = self._insert(articles).values(
+            url_key=url_key, url=url, feed=feed, outlet="", guid=guid, title=title, body="",
+            status="fetch_failed", fetch_attempts=1, last_error=error, text_source="")
+        stmt = ins.on_conflict_do_update(
+            index_elements=[articles.c.url_key],
+            set_={"fetch_attempts": articles.c.fetch_attempts + 1, "last_error": ins.excluded.last_error},
+            where=articles.c.status == "fetch_failed",
+        ).returning(articles.c.id, articles.c.fetch_attempts)
+        with self._tx() as conn:
+            row = conn.execute(stmt).first()
+            if row is None:   # already done
+                row = conn.execute(select(articles.c.id, articles.c.fetch_attempts)
+                                   .where(articles.c.url_key == url_key)).one()
+            self._link_guid(conn, feed, guid, row.id)
+        return int(row.fetch_attempts)
+
+    def save_article(self, article: Article, *, guid: str, outlet: str, matches: list[Match],
+                     alerts: list[NewAlert]) -> int | None:
+        """Store a processed article with its matches and outbox alerts in one transaction.
+
+        Returns the article id, or None when the url_key was already done (nothing inserted).
+        """
+        now = utcnow()
+        values = dict(url_key=article.url_key, url=article.url, feed=article.feed, outlet=outlet,
+                      guid=guid, title=article.title, body=article.body, published_at=article.published,
+                      fetched_at=now, status="done", fetch_attempts=0, last_error=None,
+                      text_source=article.text_source)
+        ins = self._insert(articles).values(**values)
+        keep = {"url_key", "fetch_attempts", "last_error"}
+        stmt = ins.on_conflict_do_update(
+            index_elements=[articles.c.url_key],
+            set_={k: ins.excluded[k] for k in values if k not in keep},
+            where=articles.c.status != "done",
+        ).returning(articles.c.id)
+        match_rows = [dict(topic_id=m.topic_id, snippet=m.snippet, created_at=now,
+                           hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False))
+                      for m in matches]
+        alert_rows = [dict(topic_id=a.topic_id, channel=a.channel, subject=a.subject, text=a.text,
+                           html=a.html, status="pending", attempts=0, created_at=now)
+                      for a in alerts]
+        with self._tx() as conn:
+            row = conn.execute(stmt).first()
+            if row is None:
+                return None
+            article_id = int(row.id)
+            self._link_guid(conn, article.feed, guid, article_id)
+            for r in match_rows:
+                conn.execute(self._insert(_MATCHES).values(article_id=article_id, **r)
+                             .on_conflict_do_nothing(index_elements=["article_id", "topic_id"]))
+            for r in alert_rows:
+                conn.execute(self._insert(_ALERTS).values(article_id=article_id, **r)
+                             .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"]))
+        return article_id
+
+    def articles_since(self, since: datetime) -> Iterator[StoredArticle]:
+        """Done articles fetched at or after `since`, oldest first (read in batches)."""
+        last_id = 0
+        while True:
+            with self._tx() as conn:
+                rows = conn.execute(
+                    select(*_STORED_COLS)
+                    .where(articles.c.status == "done", articles.c.fetched_at >= since,
+                           articles.c.id > last_id)
+                    .order_by(articles.c.id).limit(500)).all()
+            if not rows:
+                return
+            for r in rows:
+                yield _record(StoredArticle, r)
+            last_id = rows[-1].id
+
+    def prune(self, older_than: datetime) -> int:
+        """Drop the body of articles fetched before `older_than`; rows stay so nothing re-alerts."""
+        with self._tx() as conn:
+            result = conn.execute(update(articles)
+                                  .where(articles.c.fetched_at < older_than, articles.c.body != "")
+                                  .values(body=""))
+        return int(result.rowcount or 0)
+
+    # ---- outbox --------------------------------------------------------------
+    def due_alerts(self, now: datetime, channel: str | None = None, limit: int = 100) -> list[OutboxAlert]:
+        q = (select(*_ALERT_COLS)
+             .where(alerts.c.status == "pending",
+                    (alerts.c.next_attempt_at.is_(None)) | (alerts.c.next_attempt_at <= now)))
+        if channel is not None:
+            q = q.where(alerts.c.channel == channel)
+        q = q.order_by(alerts.c.created_at, alerts.c.id).limit(limit)
+        with self._tx() as conn:
+            rows = conn.execute(q).all()
+        return [_record(OutboxAlert, r) for r in rows]
+
+    def _update_alert(self, alert_id: int, *where, **values) -> int:
+        with self._tx() as conn:
+            result = conn.execute(update(alerts).where(alerts.c.id == alert_id, *where).values(**values))
+        return int(result.rowcount or 0)
+
+    def mark_sent(self, alert_id: int, now: datetime) -> None:
+        self._update_alert(alert_id, status="sent", sent_at=now, next_attempt_at=None)
+
+    def mark_failed(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
+        """One more failed attempt; stays pending until `next_attempt_at`."""
+        self._update_alert(alert_id, attempts=alerts.c.attempts + 1, last_error=error,
+                           next_attempt_at=next_attempt_at)
+
+    def mark_dead(self, alert_id: int, error: str) -> None:
+        """Give up (counts as an attempt)."""
+        self._update_alert(alert_id, status="dead", attempts=alerts.c.attempts + 1, last_error=error,
+                           next_attempt_at=None)
+
+    def list_alerts(self, status: str | None = None, limit: int = 100) -> list[OutboxAlert]:
+        """Newest first."""
+        q = select(*_ALERT_COLS)
+        if status is not None:
+            q = q.where(alerts.c.status == status)
+        q = q.order_by(alerts.c.created_at.desc(), alerts.c.id.desc()).limit(limit)
+        with self._tx() as conn:
+            rows = conn.execute(q).all()
+        return [_record(OutboxAlert, r) for r in rows]
+
+    def requeue(self, alert_id: int) -> bool:
+        """A dead alert back to pending with attempts 0; False if it is not dead."""
+        return self._update_alert(alert_id, alerts.c.status == "dead", status="pending", attempts=0,
+                                  next_attempt_at=None) == 1
+
+    def counts(self) -> dict[str, int]:
+        """articles (done), articles_failed (fetch_failed), matches, alerts_pending/sent/dead."""
+        with self._tx() as conn:
+            by_status = dict(conn.execute(select(articles.c.status, func.count())
+                                          .group_by(articles.c.status)).all())
+            n_matches = conn.execute(select(func.count()).select_from(matches)).scalar_one()
+            by_alert = dict(conn.execute(select(alerts.c.status, func.count())
+                                         .group_by(alerts.c.status)).all())
+        return {
+            "articles": int(by_status.get("done", 0)),
+            "articles_failed": int(by_status.get("fetch_failed", 0)),
+            "matches": int(n_matches),
+            "alerts_pending": int(by_alert.get("pending", 0)),
+            "alerts_sent": int(by_alert.get("sent", 0)),
+            "alerts_dead": int(by_alert.get("dead", 0)),
+        }

@@ -1,0 +1,148 @@
+"""Arabic-aware text folding and tokenizing (pure functions).
+
+`fold(text)` maps text as written in the wild to one canonical spelling:
+presentation forms and ligatures (NFKC), diacritics and tatweel removed,
+alef/hamza-on-alef forms to bare alef, alef maqsura to ya, ta marbuta to ha,
+Arabic-Indic digits to ASCII, bidi and zero-width controls removed, Latin
+case-folded with accents dropped.
+
+`tokenize(text)` folds and splits into word tokens, keeping each token's
+character span in the ORIGINAL text, so matches can be shown in context.
+`stems(token)` lists the token with attached proclitics stripped
+(و ف ب ك ل ال لل and their combinations), for clitic-insensitive matching.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Characters dropped entirely: harakat, Quranic marks, tatweel, bidi and
+# zero-width controls, soft hyphen. Dropping (not replacing by a space) keeps
+# a word that carries them in one piece.
+_DROP = set(range(0x064B, 0x0660)) | {0x0670, 0x0640} | set(range(0x06D6, 0x06EE))
+_DROP |= set(range(0x200B, 0x2010)) | set(range(0x202A, 0x202F)) | set(range(0x2060, 0x2070))
+_DROP |= {0xFEFF, 0x061C, 0x00AD}
+
+_LETTER_MAP = {
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+    "ى": "ي", "ی": "ي", "ې": "ي",   # Persian/Urdu ya forms seen in copy-pasted text
+    "ة": "ه", "ۀ": "ه", "ە": "ه",
+    "ک": "ك", "ڪ": "ك",
+}
+for _i in range(10):
+    _LETTER_MAP[chr(0x0660 + _i)] = str(_i)   # Arabic-Indic digits
+    _LETTER_MAP[chr(0x06F0 + _i)] = str(_i)   # Extended (Persian) digits
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    """Fold one character to zero or more characters."""
+    if ord(ch) in _DROP:
+        return ""
+    out = []
+    # NFKC turns presentation forms (U+FB50-U+FEFF) and ligatures like ﻻ into letters.
+    for c in unicodedata.normalize("NFKC", ch):
+        if ord(c) in _DROP:
+            continue
+        c = _LETTER_MAP.get(c, c)
+        if c.isascii() or not ("\u0600" <= c <= "\u06ff"):
+            # Latin and others: case-fold and drop accents (é -> e). Arabic is
+            # handled above: its hamza seats must not be decomposed away here.
+            c = "".join(
+                d for d in unicodedata.normalize("NFD", c.casefold())
+                if not unicodedata.combining(d)
+            )
+        out.append(c)
+    return "".join(out)
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Fold `text`; return the folded string and, per folded char, its index in `text`."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        f = ch if ch.isascii() and not ch.isupper() else _fold_char(ch)
+        chars.append(f)
+        origin.extend([i] * len(f))
+    return "".join(chars), origin
+
+
+def fold(text: str) -> str:
+    """Fold `text` to canonical spelling (see module docstring)."""
+    return fold_with_offsets(text)[0]
+
+
+# A token is a run of letters or digits (no underscore) after folding.
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A folded word and its span [start, end) in the original text."""
+
+    text: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Fold and split `text` into word tokens with original-text spans."""
+    folded, origin = fold_with_offsets(text)
+    tokens = []
+    for m in _WORD.finditer(folded):
+        start = origin[m.start()]
+        end = origin[m.end() - 1] + 1
+        tokens.append(Token(m.group(), start, end))
+    return tokens
+
+
+def is_arabic(word: str) -> bool:
+    """True if the (folded) word starts with an Arabic letter."""
+    return bool(word) and "\u0600" <= word[0] <= "\u06ff"
+
+
+# Proclitics, longest first within each slot. A conjunction (و/ف) may precede a
+# preposition (ب/ك/ل), which may precede the article (ال); ل + ال is written لل.
+_CONJ = ("و", "ف")
+_PREP = ("ب", "ك", "ل")
+_MIN_STEM = 2   # never strip down to fewer letters: too many false hits
+
+
+@lru_cache(maxsize=65536)
+def stems(token: str) -> tuple[str, ...]:
+    """Return `token` and every reading of it with proclitics stripped.
+
+    The article ال is stripped too, so a stem compares with a term's core
+    (see `core`). Only Arabic tokens are stripped.
+    """
+    if not is_arabic(token):
+        return (token,)
+    out = [token]
+    heads = [("", token)]
+    for conj in _CONJ:
+        if token.startswith(conj):
+            heads.append((conj, token[1:]))
+    with_prep = []
+    for _, rest in heads:
+        if rest.startswith("لل") and len(rest) - 2 >= _MIN_STEM:
+            with_prep.append(rest[2:])          # لل = ل + ال: already without the article
+        for prep in _PREP:
+            if rest.startswith(prep):
+                with_prep.append(rest[1:])
+    candidates = [rest for _, rest in heads[1:]] + with_prep
+    for cand in [token] + candidates:
+        if cand.startswith("ال") and len(cand) - 2 >= _MIN_STEM:
+            candidates.append(cand[2:])
+    for cand in candidates:
+        if len(cand) >= _MIN_STEM and cand not in out:
+            out.append(cand)
+    return tuple(out)
+
+
+def core(term_token: str) -> str:
+    """A term token without its article: what `stems` of a text token compare to."""
+    if is_arabic(term_token) and term_token.startswith("ال") and len(term_token) - 2 >= _MIN_STEM:
+        return term_token[2:]
+    return term_token

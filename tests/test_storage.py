@@ -1,0 +1,306 @@
+"""Store: migrations, dedup, fetch failures, outbox lifecycle, concurrency — on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+from monitor.errors import StoreError
+from monitor.models import Article, Match, TermHit
+from monitor.storage import NewAlert, Store
+
+PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+UTC = timezone.utc
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3):
+            return None
+    except Exception as exc:   # noqa: BLE001
+        return f"no PostgreSQL server answers on 127.0.0.1:5432 ({exc.__class__.__name__}: {exc})"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A URL for a fresh, empty database: a file for SQLite, a new schema for PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'monitor.db'}"
+        return
+    reason = _pg_available()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def store(store_url):
+    s = Store(store_url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def _article(key="https://ex.com/a/1", *, feed="f1", published=None, body="نص المقال") -> Article:
+    return Article(url=key, url_key=key, feed=feed, title="عنوان", body=body, published=published)
+
+
+def _match(topic="t1") -> Match:
+    hit = TermHit(term="غزة", matched="غزّة", field="body", token=3, start=10, end=14, group="any")
+    return Match(topic_id=topic, topic_name=topic.upper(), hits=(hit,), snippet="… غزّة …")
+
+
+def _alerts(topic="t1", channels=("tg", "mail")) -> list[NewAlert]:
+    return [NewAlert(topic, ch, f"subj {ch}", "text", "<b>html</b>") for ch in channels]
+
+
+def _save(store, key="https://ex.com/a/1", guid="g1", **kw):
+    return store.save_article(_article(key, **kw), guid=guid, outlet="Outlet", matches=[_match()],
+                              alerts=_alerts())
+
+
+# ---- migrations / opening ---------------------------------------------------
+def test_migrations_idempotent(store_url):
+    s1 = Store(store_url)
+    _save(s1)
+    s1._upgrade()   # running upgrade head again is a no-op
+    s1.close()
+    s2 = Store(store_url)
+    try:
+        with s2.engine.connect() as conn:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert versions == ["0001"]
+        assert s2.counts()["articles"] == 1
+    finally:
+        s2.close()
+
+
+def test_data_survives_reopen(store_url):
+    s = Store(store_url)
+    aid = _save(s)
+    s.record_feed_success("f1", "https://ex.com/feed", etag='"e1"', last_modified=None, new_items=1)
+    s.close()
+    s = Store(store_url)
+    try:
+        assert s.known("https://ex.com/a/1", "f1", "g1").id == aid
+        assert s.feed_state("f1").etag == '"e1"'
+        assert len(s.due_alerts(datetime.now(UTC))) == 2
+    finally:
+        s.close()
+
+
+def test_sqlite_wal_and_pragmas(tmp_path):
+    s = Store(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        with s.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    finally:
+        s.close()
+
+
+def test_unusable_sqlite_path_raises_store_error(tmp_path):
+    with pytest.raises(StoreError, match="cannot open store"):
+        Store(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")
+
+
+def test_unusable_postgres_hides_password():
+    with pytest.raises(StoreError) as info:
+        Store("postgresql+psycopg://postgres:Sup3rS3cret@127.0.0.1:1/test?connect_timeout=3")
+    message = str(info.value)
+    assert "cannot open store" in message
+    assert "Sup3rS3cret" not in message
+    assert "127.0.0.1:1" in message
+
+
+def test_unsupported_or_garbage_url_raises_store_error():
+    with pytest.raises(StoreError):
+        Store("nonsense://user:pw@host/db")
+
+
+# ---- articles ------------------------------------------------------------------
+def test_save_article_idempotent(store):
+    aid = _save(store)
+    assert isinstance(aid, int)
+    assert _save(store) is None
+    assert store.save_article(_article(), guid="g1", outlet="O", matches=[_match("t2")],
+                              alerts=_alerts("t2")) is None
+    c = store.counts()
+    assert (c["articles"], c["matches"], c["alerts_pending"]) == (1, 1, 2)
+
+
+def test_known_by_url_key_and_by_guid(store):
+    assert store.known("https://ex.com/a/1", "f1", "g1") is None
+    aid = _save(store)
+    by_key = store.known("https://ex.com/a/1", "other", "")
+    assert by_key.id == aid and by_key.status == "done" and by_key.url_key == "https://ex.com/a/1"
+    by_guid = store.known("https://ex.com/moved/1", "f1", "g1")   # link changed, guid kept
+    assert by_guid is not None and by_guid.id == aid
+    assert store.known("https://ex.com/moved/1", "f2", "g1") is None   # guid is per feed
+    assert store.known("https://ex.com/moved/1", "f1", "") is None     # empty guid never matches
+
+
+def test_fetch_failure_attempts_then_done(store):
+    kw = dict(feed="f1", url="https://ex.com/a/1", url_key="https://ex.com/a/1", guid="g1", title="t")
+    assert store.record_fetch_failure(error="timeout", **kw) == 1
+    assert store.record_fetch_failure(error="timeout", **kw) == 2
+    assert store.record_fetch_failure(error="503", **kw) == 3
+    k = store.known("https://ex.com/a/1", "f1", "g1")
+    assert (k.status, k.fetch_attempts) == ("fetch_failed", 3)
+    assert store.known("https://ex.com/other", "f1", "g1").id == k.id   # guid recorded too
+    assert store.counts()["articles"] == 0
+    aid = _save(store)
+    assert aid == k.id   # the failed row became the done article
+    assert store.known("https://ex.com/a/1", "f1", "g1").status == "done"
+    assert store.record_fetch_failure(error="late", **kw) == 3   # a done article is left alone
+    assert store.known("https://ex.com/a/1", "f1", "g1").status == "done"
+    assert store.counts()["articles"] == 1
+
+
+def test_matches_hits_json(store):
+    aid = _save(store)
+    with store.engine.connect() as conn:
+        hits, snippet = conn.execute(text("SELECT hits, snippet FROM matches WHERE article_id = :a"),
+                                     {"a": aid}).one()
+    import json
+    assert json.loads(hits) == [{"term": "غزة", "matched": "غزّة", "field": "body", "token": 3,
+                                 "start": 10, "end": 14, "group": "any"}]
+    assert snippet == "… غزّة …"
+
+
+def test_aware_datetimes_round_trip(store):
+    published = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=timezone(timedelta(hours=3)))
+    before = datetime.now(UTC)
+    _save(store, published=published)
+    (stored,) = list(store.articles_since(before - timedelta(seconds=1)))
+    assert stored.published == published
+    assert stored.published.tzinfo is not None and stored.published.utcoffset() == timedelta(0)
+    assert stored.fetched_at.tzinfo is not None and stored.fetched_at >= before - timedelta(seconds=1)
+    alert = store.due_alerts(datetime.now(UTC))[0]
+    assert alert.created_at.utcoffset() == timedelta(0)
+    later = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5)))
+    store.mark_failed(alert.id, "x", later)
+    (again,) = [a for a in store.list_alerts("pending") if a.id == alert.id]
+    assert again.next_attempt_at == later and again.next_attempt_at.utcoffset() == timedelta(0)
+
+
+def test_articles_since_and_prune(store):
+    t0 = datetime.now(UTC) - timedelta(seconds=1)
+    for i in range(3):
+        _save(store, key=f"https://ex.com/a/{i}", guid=f"g{i}")
+    got = list(store.articles_since(t0))
+    assert [a.url for a in got] == [f"https://ex.com/a/{i}" for i in range(3)]
+    assert got[0].outlet == "Outlet" and got[0].body == "نص المقال" and got[0].feed == "f1"
+    assert list(store.articles_since(datetime.now(UTC) + timedelta(hours=1))) == []
+    assert store.prune(t0) == 0
+    assert store.prune(datetime.now(UTC) + timedelta(seconds=1)) == 3
+    assert store.prune(datetime.now(UTC) + timedelta(seconds=1)) == 0
+    assert all(a.body == "" for a in store.articles_since(t0))
+    assert _save(store, key="https://ex.com/a/0", guid="g0") is None   # still deduplicated
+    assert store.counts()["articles"] == 3
+
+
+# ---- feeds --------------------------------------------------------------------------
+def test_feed_health(store):
+    assert store.feed_state("f1") is None
+    store.record_feed_failure("f1", "https://ex.com/feed", "boom")
+    store.record_feed_failure("f1", "https://ex.com/feed", "boom2")
+    s = store.feed_state("f1")
+    assert (s.consecutive_failures, s.last_error, s.items_seen) == (2, "boom2", 0)
+    assert s.last_success_at is None and s.last_error_at.tzinfo is not None
+    store.record_feed_success("f1", "https://ex.com/feed", etag='"e"', last_modified="Mon", new_items=4)
+    store.record_feed_success("f1", "https://ex.com/feed", etag=None, last_modified=None, new_items=2)
+    s = store.feed_state("f1")
+    assert (s.consecutive_failures, s.last_error, s.items_seen) == (0, None, 6)
+    assert (s.etag, s.last_modified) == ('"e"', "Mon")   # a 304 without validators keeps them
+    assert s.last_success_at is not None and s.last_polled_at >= s.last_success_at
+    store.record_feed_success("f2", "https://ex.com/f2", etag=None, last_modified=None, new_items=0)
+    assert [f.name for f in store.list_feeds()] == ["f1", "f2"]
+
+
+# ---- outbox ---------------------------------------------------------------------------
+def test_outbox_lifecycle(store):
+    aid = _save(store)
+    now = datetime.now(UTC)
+    due = store.due_alerts(now)
+    assert [a.channel for a in due] == ["tg", "mail"]   # oldest first (insertion order)
+    assert all(a.status == "pending" and a.attempts == 0 and a.article_id == aid for a in due)
+    assert [a.channel for a in store.due_alerts(now, channel="mail")] == ["mail"]
+    assert len(store.due_alerts(now, limit=1)) == 1
+    tg = due[0]
+    retry_at = now + timedelta(minutes=5)
+    store.mark_failed(tg.id, "429 too many", retry_at)
+    assert [a.id for a in store.due_alerts(now)] == [due[1].id]                 # not due yet
+    assert [a.id for a in store.due_alerts(retry_at - timedelta(seconds=1))] == [due[1].id]
+    again = store.due_alerts(retry_at)
+    assert [a.id for a in again] == [tg.id, due[1].id]
+    assert (again[0].attempts, again[0].last_error, again[0].status) == (1, "429 too many", "pending")
+    store.mark_sent(tg.id, retry_at)
+    assert [a.id for a in store.due_alerts(retry_at)] == [due[1].id]
+    (sent,) = store.list_alerts("sent")
+    assert sent.id == tg.id and sent.status == "sent"
+    c = store.counts()
+    assert (c["alerts_pending"], c["alerts_sent"], c["alerts_dead"]) == (1, 1, 0)
+
+
+def test_dead_and_requeue(store):
+    _save(store)
+    a = store.due_alerts(datetime.now(UTC))[0]
+    store.mark_dead(a.id, "chat not found")
+    assert a.id not in [x.id for x in store.due_alerts(datetime.now(UTC) + timedelta(days=999))]
+    (dead,) = store.list_alerts("dead")
+    assert (dead.id, dead.last_error, dead.status) == (a.id, "chat not found", "dead")
+    assert store.counts()["alerts_dead"] == 1
+    assert store.requeue(a.id) is True
+    assert store.requeue(a.id) is False        # not dead any more
+    assert store.requeue(999_999) is False
+    back = [x for x in store.due_alerts(datetime.now(UTC)) if x.id == a.id][0]
+    assert (back.status, back.attempts) == ("pending", 0)
+    assert len(store.list_alerts()) == 2 and len(store.list_alerts(limit=1)) == 1
+
+
+# ---- concurrency ------------------------------------------------------------------------
+def test_concurrent_save_same_article(store):
+    n_threads, n_articles = 4, 5
+    results: dict[int, list] = {i: [] for i in range(n_articles)}
+    errors: list[BaseException] = []
+
+    def worker(i: int, barrier: threading.Barrier) -> None:
+        try:
+            barrier.wait()
+            key = f"https://ex.com/c/{i}"
+            if store.known(key, "f1", f"g{i}") is None:
+                store.record_fetch_failure(feed="f1", url=key, url_key=key, guid=f"g{i}", title="t",
+                                           error="e")
+            results[i].append(_save(store, key=key, guid=f"g{i}"))
+        except BaseException as exc:   # noqa: BLE001
+            errors.append(exc)
+
+    for i in range(n_articles):
+        barrier = threading.Barrier(n_threads)
+        threads = [threading.Thread(target=worker, args=(i, barrier)) for _ in range(n_threads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert errors == []
+    for i in range(n_articles):
+        ids = [r for r in results[i] if r is not None]
+        assert len(ids) == 1, results[i]
+        assert results[i].count(None) == n_threads - 1
+    c = store.counts()
+    assert (c["articles"], c["matches"], c["alerts_pending"]) == (n_articles, n_articles, 2 * n_articles)

@@ -55,7 +55,7 @@ def setup(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries' request lines can carry tokens in URLs; keep them quiet.
-    for noisy in ("httpx", "httpcore", "apprise", "apscheduler", "urllib3", "trafilatura", "charset_normalizer"):
+    for noisy in ("alembic", "httpx", "httpcore", "apprise", "apscheduler", "urllib3", "trafilatura", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

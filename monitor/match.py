@@ -48,6 +48,7 @@ class Matcher:
         self.rules = tuple(rules)
         self._refs: dict[tuple[str, ...], list[_TermRef]] = defaultdict(list)
         self._by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        self._cand_cache: dict[str, tuple[tuple[str, ...], ...]] = {}
         for ti, rule in enumerate(self.rules):
             groups = [(f"all[{gi}]", g) for gi, g in enumerate(rule.all)]
             groups += [("any", rule.any), ("none", rule.none)]
@@ -60,19 +61,27 @@ class Matcher:
                         self._by_first[key[0]].append(key)
                     self._refs[key].append(_TermRef(ti, label, term))
 
+    def _candidates(self, word: str) -> tuple[tuple[str, ...], ...]:
+        """Term keys whose first token is one of `word`'s stems (memoized per word)."""
+        found = self._cand_cache.get(word)
+        if found is None:
+            found = tuple(key for stem in stems(word) for key in self._by_first.get(stem, ()))
+            if len(self._cand_cache) < 200_000:   # bound memory on endless vocabularies
+                self._cand_cache[word] = found
+        return found
+
     def _find(self, field: str, text: str, tokens: list[Token]) -> Iterable[tuple[tuple[str, ...], TermHit]]:
         """Yield (term key, hit) for every term occurrence in one field."""
-        token_stems = [stems(t.text) for t in tokens]
-        for i, first in enumerate(token_stems):
-            for stem in first:
-                for key in self._by_first.get(stem, ()):
-                    end = i + len(key)
-                    if end > len(tokens):
-                        continue
-                    if all(key[j] in token_stems[i + j] for j in range(1, len(key))):
-                        start, stop = tokens[i].start, tokens[end - 1].end
-                        yield key, TermHit(term="", matched=text[start:stop], field=field,
-                                           token=i, start=start, end=stop)
+        n = len(tokens)
+        for i, token in enumerate(tokens):
+            for key in self._candidates(token.text):
+                end = i + len(key)
+                if end > n:
+                    continue
+                if all(key[j] in stems(tokens[i + j].text) for j in range(1, len(key))):
+                    start, stop = token.start, tokens[end - 1].end
+                    yield key, TermHit(term="", matched=text[start:stop], field=field,
+                                       token=i, start=start, end=stop)
 
     def evaluate(self, title: str, body: str) -> list[TopicResult]:
         """Return one TopicResult per topic, in config order."""

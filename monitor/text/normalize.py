@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 # Characters dropped entirely: harakat, Quranic marks, tatweel, bidi and
 # zero-width controls, soft hyphen. Dropping (not replacing by a space) keeps
@@ -78,23 +78,61 @@ def fold(text: str) -> str:
 _WORD = re.compile(r"[^\W_]+")
 
 
-@dataclass(frozen=True)
-class Token:
-    """A folded word and its span [start, end) in the original text."""
+class Token(NamedTuple):
+    """A folded word and its span [start, end) in the original text.
+
+    A NamedTuple, not a dataclass: articles have thousands of tokens and
+    tuple construction is several times cheaper (this is the hot path).
+    """
 
     text: str
     start: int
     end: int
 
 
+# A run of the ORIGINAL text that can hold one or more words: word characters
+# plus the marks and controls that folding drops from inside a word (harakat,
+# tatweel, zero-width joiners, Latin combining accents).
+_JOINERS = (
+    "\u064B-\u065F\u0670\u0640\u06D6-\u06ED\u0300-\u036F"
+    "\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFEFF\u061C\u00AD"
+)
+_RUN = re.compile(rf"(?:[^\W_]|[{_JOINERS}])+")
+
+
+@lru_cache(maxsize=65536)
+def _fold_run(run: str) -> str | tuple[tuple[str, int, int], ...]:
+    """Fold one run; return its words with spans relative to the run.
+
+    The common case, one word spanning the whole run, is returned as the bare
+    folded word so the caller can skip the per-word loop.
+    """
+    folded, origin = fold_with_offsets(run)
+    words = tuple(
+        (m.group(), origin[m.start()], origin[m.end() - 1] + 1)
+        for m in _WORD.finditer(folded)
+    )
+    if len(words) == 1 and words[0][1] == 0 and words[0][2] == len(run):
+        return words[0][0]
+    return words
+
+
 def tokenize(text: str) -> list[Token]:
-    """Fold and split `text` into word tokens with original-text spans."""
-    folded, origin = fold_with_offsets(text)
+    """Fold and split `text` into word tokens with original-text spans.
+
+    Works run by run with a cache: news text repeats its words, so most runs
+    are folded once per process (this is the matcher's hot path).
+    """
     tokens = []
-    for m in _WORD.finditer(folded):
-        start = origin[m.start()]
-        end = origin[m.end() - 1] + 1
-        tokens.append(Token(m.group(), start, end))
+    append = tokens.append
+    for m in _RUN.finditer(text):
+        folded = _fold_run(m.group())
+        if folded.__class__ is str:
+            append(Token(folded, m.start(), m.end()))
+            continue
+        base = m.start()
+        for word, start, end in folded:
+            append(Token(word, base + start, base + end))
     return tokens
 
 

@@ -41,7 +41,7 @@ def test_quick_start_files_exist_and_shipped_config_checks_with_example_env(tmp_
     assert config.storage_url == f"sqlite:///{(ROOT / 'monitor.db').resolve()}"
     # The same check as a user runs it, with exactly the example variables.
     out = subprocess.run([sys.executable, "-m", "monitor", "--config", str(ROOT / "config.yaml"), "check"],
-                         env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=120)
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env}, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert env["TELEGRAM_BOT_TOKEN"] not in out.stdout + out.stderr
 

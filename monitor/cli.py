@@ -34,7 +34,7 @@ def _open(config: Config):  # -> (Store, Fetcher, Pipeline)
     from .pipeline import Pipeline
     from .storage import Store
     store = Store(config.storage_url)
-    fetcher = Fetcher(timeout=config.defaults.timeout, user_agent=config.defaults.user_agent)
+    fetcher = Fetcher.from_config(config)
     return store, fetcher, Pipeline(config, store, fetcher)
 
 
@@ -66,13 +66,13 @@ def cmd_once(args: argparse.Namespace) -> int:
     store, fetcher, pipeline = _open(config)
     try:
         with ThreadPoolExecutor(max_workers=min(8, len(config.feeds))) as pool:
-            reports = list(pool.map(pipeline.poll_feed, config.feeds))
+            reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True), config.feeds))
         delivery = pipeline.deliver(ignore_backoff=True)
     finally:
         fetcher.close()
         store.close()
     for r in reports:
-        status = "ok" if r.ok else f"FAILED: {r.error}"
+        status = ("ok" + (f" (warning: {r.warning})" if r.warning else "")) if r.ok else f"FAILED: {r.error}"
         print(f"{r.feed}: {status} items={r.items} new={r.new} matched={r.matched}")
     print(f"alerts: sent={delivery.sent} retrying={delivery.failed} dead={delivery.dead}")
     return 0
@@ -98,13 +98,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if Path(target).exists():
         content, url = Path(target).read_bytes(), None
     else:
-        fetcher = Fetcher(timeout=config.defaults.timeout, user_agent=config.defaults.user_agent)
+        fetcher = Fetcher.from_config(config)
         try:
             page = fetcher.get(target)
         finally:
             fetcher.close()
         content, url = page.content, page.url
-    text = extract(content, url)
+    from .encoding import decode_html
+    text = extract(decode_html(content, page.content_type if url else ""), url)
     print(f"title: {text.title}")
     print(f"body: {len(text.body)} characters, {len(text.body.split())} words")
     for result in compile_topics(config.rules()).evaluate(text.title, text.body):
@@ -150,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="show how each topic matches one article (URL or HTML file)")
     p.add_argument("target")
     p.set_defaults(func=cmd_explain)
+    from . import cli_feeds
+    cli_feeds.add_parser(sub)
     p = sub.add_parser("test-alert", help="send a test message through one channel")
     p.add_argument("channel")
     p.set_defaults(func=cmd_test_alert)

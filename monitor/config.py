@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -66,6 +66,20 @@ class Feed(_Strict):
     url: str
     interval: float | None = None
     outlet: str | None = None    # shown in alerts; defaults to the feed name
+    kind: Literal["rss", "page", "sitemap"] = "rss"   # page: a section page; sitemap: a news sitemap
+    links: str | None = None         # kind page: CSS selector for article links
+    link_pattern: str | None = None  # kind page: RE2 (linear-time) pattern article URLs must match
+
+    @model_validator(mode="after")
+    def _page_rules(self) -> "Feed":
+        from .sources.page import compile_link_rules   # validates selector and pattern
+        if self.kind == "page":
+            if not self.links and not self.link_pattern:
+                raise ValueError("a `kind: page` source needs `links` (CSS selector) or `link_pattern`")
+            compile_link_rules(self.links, self.link_pattern)
+        elif self.links or self.link_pattern:
+            raise ValueError("`links` and `link_pattern` are for `kind: page` sources")
+        return self
 
     _dur = field_validator("interval", mode="before")(
         lambda v: None if v is None else parse_duration(v))
@@ -105,6 +119,19 @@ class Topic(_Strict):
         return self
 
 
+class Fetch(_Strict):
+    allow_private_networks: bool = False   # let feeds/pages on loopback, LAN, link-local... be fetched
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)   # per response, after decompression
+    max_connections: int = Field(default=8, ge=1)   # concurrent requests in total
+    max_per_host: int = Field(default=2, ge=1)      # concurrent requests to one host
+    backoff_cap: float = 6 * 3600.0   # a failing feed's interval doubles up to this
+    flag_after: float = 86400.0       # a feed failing this long is flagged
+    max_hint: float = 86400.0         # Retry-After / max-age / ttl are honoured up to this
+
+    _dur = field_validator("backoff_cap", "flag_after", "max_hint", mode="before")(
+        lambda v: parse_duration(v))
+
+
 class Notify(_Strict):
     telegram_api_url: str | None = None   # a self-hosted Bot API server, e.g. http://127.0.0.1:8081
 
@@ -113,6 +140,7 @@ class RawConfig(_Strict):
     storage: str = "sqlite:///monitor.db"
     defaults: Defaults = Defaults()
     notify: Notify = Notify()
+    fetch: Fetch = Fetch()
     feeds: list[Feed] = Field(min_length=1)
     channels: dict[str, str | list[str]] = {}
     topics: list[Topic] = Field(min_length=1)
@@ -130,6 +158,7 @@ class Config:
     channels: Mapping[str, tuple[str, ...]]
     topics: tuple[Topic, ...]
     secrets: tuple[str, ...]     # values that came from ${VAR}: redacted from logs
+    fetch: Fetch = Fetch()
 
     def interval(self, feed: Feed) -> float:
         return feed.interval or self.defaults.interval
@@ -258,7 +287,7 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
     return Config(path=path, storage_url=_resolve_storage(raw.storage, path.parent),
                   defaults=raw.defaults, notify=raw.notify, feeds=tuple(raw.feeds),
                   channels=channels, topics=tuple(raw.topics),
-                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)))
+                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)), fetch=raw.fetch)
 
 
 def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:

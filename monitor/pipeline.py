@@ -6,6 +6,7 @@ deliver: drain the outbox through notify; a failed send stays stored.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -15,20 +16,26 @@ from datetime import datetime, timedelta, timezone
 from . import notify
 from .config import Config, Feed
 from .dedup import normalize_url
+from .encoding import decode_html
 from .errors import ExtractError, FeedParseError, FetchError, MonitorError
 from .extract import extract
 from .fetch import Fetcher
+from .htmlcheck import check_depth
 from .match import Matcher, compile_topics
 from .models import Article, FeedItem, Match
 from .render import render_alert
-from .sources.rss import parse_feed
+from .schedule import is_due, next_poll
+from .sources import parse_source
 from .storage import NewAlert, OutboxAlert, Store
+from .text.normalize import fold
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_ATTEMPTS = 3        # then the feed's own title and summary are matched
 RETRY_BASE = 30.0            # seconds; doubles per failed send, capped
 RETRY_CAP = 3600.0
+MAX_NEW_PER_POLL = 100       # a feed that suddenly lists hundreds of "new" items is worked off over polls
+TITLE_KEY_MIN_WORDS = 4      # shorter titles ("عاجل", "Live") recur for different stories
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,8 @@ class FeedReport:
     new: int = 0
     matched: int = 0
     error: str = ""
+    skipped: bool = False    # not due yet (backoff, Retry-After, ttl)
+    warning: str = ""        # what looked wrong in the feed (duplicate GUIDs, bad dates...)
 
 
 @dataclass(frozen=True)
@@ -68,24 +77,38 @@ class Pipeline:
         notify.configure(config.notify.telegram_api_url)
 
     # ---- polling -------------------------------------------------------
-    def poll_feed(self, feed: Feed) -> FeedReport:
-        """Poll one feed; every failure is recorded on the feed, never raised."""
+    def poll_feed(self, feed: Feed, *, force: bool = False, now: datetime | None = None) -> FeedReport:
+        """Poll one feed if it is due (or `force`); every failure is recorded on the feed, never raised."""
+        now = now or utcnow()
         state = self.store.feed_state(feed.name)
+        if not force and state is not None and not is_due(now, state.next_poll_at):
+            log.debug("feed not due feed=%s next=%s", feed.name, state.next_poll_at)
+            return FeedReport(feed.name, True, skipped=True)
+        fetch_cfg, interval = self.config.fetch, self.config.interval(feed)
         try:
             result = self.fetcher.get(feed.url, etag=state.etag if state else None,
                                       last_modified=state.last_modified if state else None)
-            if result.not_modified:
-                self.store.record_feed_success(feed.name, feed.url, etag=result.etag,
-                                               last_modified=result.last_modified, new_items=0)
-                log.info("feed not modified feed=%s", feed.name)
-                return FeedReport(feed.name, True)
-            items = parse_feed(feed.name, result.content, result.url)
-        except (FetchError, FeedParseError) as exc:
-            self.store.record_feed_failure(feed.name, feed.url, str(exc))
-            log.warning("feed failed feed=%s error=%s", feed.name, exc)
-            return FeedReport(feed.name, False, error=str(exc))
+            parsed = None
+            if not result.not_modified:
+                parsed = parse_source(feed.kind, feed.name, result.content, result.url, result.content_type,
+                                      links=feed.links, link_pattern=feed.link_pattern)
+        except (FetchError, FeedParseError, ExtractError) as exc:
+            return self._feed_failed(feed, state, exc, now)
+        hints = (result.max_age, parsed.ttl if parsed else None)
+        upcoming = next_poll(now, interval, backoff_cap=fetch_cfg.backoff_cap, hints=hints,
+                             hint_cap=fetch_cfg.max_hint)
+        if parsed is None:
+            self.store.record_feed_success(feed.name, feed.url, etag=result.etag, last_modified=result.last_modified,
+                                           new_items=0, next_poll_at=upcoming,
+                                           warning=state.last_warning if state else None, kind=feed.kind, now=now)
+            log.info("feed not modified feed=%s", feed.name)
+            return FeedReport(feed.name, True)
         new = matched = 0
-        for item in items:
+        warnings = list(parsed.warnings)
+        for item in parsed.items:
+            if new >= MAX_NEW_PER_POLL:
+                warnings.append(f"more than {MAX_NEW_PER_POLL} new items; the rest wait for the next poll")
+                break
             try:
                 outcome = self.process_item(feed, item)
             except MonitorError as exc:   # a store hiccup on one item must not stop the feed
@@ -94,15 +117,41 @@ class Pipeline:
             if outcome is not None:
                 new += 1
                 matched += bool(outcome)
-        self.store.record_feed_success(feed.name, feed.url, etag=result.etag,
-                                       last_modified=result.last_modified, new_items=new)
-        log.info("feed polled feed=%s items=%d new=%d matched=%d", feed.name, len(items), new, matched)
-        return FeedReport(feed.name, True, len(items), new, matched)
+        warning = "; ".join(warnings) or None
+        self.store.record_feed_success(feed.name, feed.url, etag=result.etag, last_modified=result.last_modified,
+                                       new_items=new, next_poll_at=upcoming, warning=warning, kind=feed.kind,
+                                       now=now)
+        if warning:
+            log.warning("feed oddities feed=%s warning=%s", feed.name, warning)
+        log.info("feed polled feed=%s items=%d new=%d matched=%d", feed.name, len(parsed.items), new, matched)
+        return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
+
+    def _feed_failed(self, feed: Feed, state, exc: MonitorError, now: datetime) -> FeedReport:
+        """Record a failed poll: back off (doubling, capped, at least Retry-After); flag after a day."""
+        fetch_cfg = self.config.fetch
+        failures = (state.consecutive_failures if state else 0) + 1
+        upcoming = next_poll(now, self.config.interval(feed), failures=failures,
+                             backoff_cap=fetch_cfg.backoff_cap,
+                             hints=(getattr(exc, "retry_after", None),), hint_cap=fetch_cfg.max_hint)
+        after = self.store.record_feed_failure(feed.name, feed.url, str(exc), next_poll_at=upcoming,
+                                               flag_after=fetch_cfg.flag_after, kind=feed.kind, now=now)
+        if after.flagged_at is not None and (state is None or state.flagged_at is None):
+            log.error("feed flagged feed=%s failing_since=%s failures=%d error=%s", feed.name,
+                      after.failing_since.isoformat() if after.failing_since else "?", failures, exc)
+        else:
+            log.warning("feed failed feed=%s failures=%d next=%s error=%s", feed.name, failures,
+                        upcoming.isoformat() if upcoming else "interval", exc)
+        return FeedReport(feed.name, False, error=str(exc))
 
     def process_item(self, feed: Feed, item: FeedItem) -> list[Match] | None:
         """Process one feed item; None if it was already processed."""
-        url_key = normalize_url(item.url) if item.url else f"guid:{feed.name}:{item.guid}"
+        url_key = normalize_url(item.url) if item.url else _linkless_key(feed.name, item)
         known = self.store.known(url_key, feed.name, item.guid)
+        tkey = title_key(item)
+        if (known is None or known.status != "done") and tkey:
+            # Feeds that change GUIDs and links on every fetch still repeat the headline.
+            by_title = self.store.known(url_key, feed.name, tkey)
+            known = by_title if by_title is not None and by_title.status == "done" else known
         if known is not None and known.status == "done":
             return None
         article = self._article(feed, item, url_key)
@@ -120,6 +169,8 @@ class Pipeline:
                                         matches=matches, alerts=alerts)
         if saved is None:
             return None   # another worker stored it first
+        if tkey:
+            self.store.link_guid(feed.name, tkey, saved)
         for m in matches:
             log.info("match topic=%s feed=%s url=%s terms=%s", m.topic_id, feed.name, article.url,
                      "|".join(sorted({h.term for h in m.hits})))
@@ -131,7 +182,8 @@ class Pipeline:
         if item.url:
             try:
                 page = self.fetcher.get(item.url)
-                text = extract(page.content, page.url)
+                html = check_depth(decode_html(page.content, page.content_type), page.url)
+                text = extract(html, page.url)
                 title, body, source = item.title or text.title, text.body, "page"
             except ExtractError as exc:
                 log.warning("extract failed feed=%s url=%s error=%s; matching feed text",
@@ -189,3 +241,18 @@ class Pipeline:
         log.warning("alert retry id=%d topic=%s channel=%s attempt=%d in=%.0fs error=%s",
                     alert.id, alert.topic_id, alert.channel, alert.attempts + 1, delay, result.error)
         return "failed"
+
+
+def title_key(item: FeedItem) -> str:
+    """A per-feed fingerprint of a headline long enough to be specific ("" otherwise)."""
+    folded = " ".join(fold(item.title).split())
+    if len(folded.split()) < TITLE_KEY_MIN_WORDS:
+        return ""
+    return "title:" + hashlib.sha1(folded.encode("utf-8")).hexdigest()
+
+
+def _linkless_key(feed: str, item: FeedItem) -> str:
+    if item.guid:
+        return f"guid:{feed}:{item.guid}"
+    text = f"{item.title}\n{item.summary}".encode("utf-8")
+    return f"text:{feed}:{hashlib.sha1(text).hexdigest()}"

@@ -90,6 +90,7 @@ def write_config(tmp_path: Path, web, smtp, telegram) -> Path:
         "storage": "sqlite:///state/monitor.db",
         "defaults": {"interval": "10m", "timeout": "10s"},
         "notify": {"telegram_api_url": telegram.base_url},
+        "fetch": {"allow_private_networks": True},   # the test servers listen on 127.0.0.1
         "feeds": [{"name": "Outlet A", "url": web.url("/feed-a.xml")},
                   {"name": "Outlet A (world)", "url": web.url("/feed-b.xml"), "outlet": "Outlet A"},
                   {"name": "Broken", "url": web.url("/broken.xml")}],

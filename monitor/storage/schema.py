@@ -53,6 +53,11 @@ feeds = Table(
     Column("last_error_at", UTCDateTime),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("items_seen", Integer, nullable=False, default=0),
+    Column("next_poll_at", UTCDateTime),     # not polled before this (backoff, Retry-After, ttl)
+    Column("failing_since", UTCDateTime),    # first failure of the current streak
+    Column("flagged_at", UTCDateTime),       # set once the streak lasted fetch.flag_after
+    Column("last_warning", Text),            # what the last successful poll found odd
+    Column("kind", String(20)),              # rss | page | sitemap
 )
 
 articles = Table(

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, func, select, update
@@ -59,6 +59,11 @@ class FeedState:
     last_error_at: datetime | None
     consecutive_failures: int
     items_seen: int
+    next_poll_at: datetime | None = None
+    failing_since: datetime | None = None
+    flagged_at: datetime | None = None
+    last_warning: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -217,13 +222,16 @@ class Store:
         return _record(FeedState, row) if row else None
 
     def record_feed_success(self, name: str, url: str, *, etag: str | None, last_modified: str | None,
-                            new_items: int) -> None:
-        """Upsert; clears last_error and the failure streak (last_error_at stays as history).
-        A None etag/last_modified keeps the stored one (a 304 may omit them)."""
-        now = utcnow()
+                            new_items: int, next_poll_at: datetime | None = None,
+                            warning: str | None = None, kind: str | None = None,
+                            now: datetime | None = None) -> None:
+        """Upsert; clears last_error, the failure streak and the flag (last_error_at stays as
+        history). A None etag/last_modified keeps the stored one (a 304 may omit them)."""
+        now = now or utcnow()
         ins = self._insert(feeds).values(name=name, url=url, etag=etag, last_modified=last_modified,
                                          last_polled_at=now, last_success_at=now, consecutive_failures=0,
-                                         items_seen=new_items)
+                                         items_seen=new_items, next_poll_at=next_poll_at,
+                                         last_warning=warning, kind=kind)
         stmt = ins.on_conflict_do_update(index_elements=[feeds.c.name], set_={
             "url": ins.excluded.url,
             "etag": func.coalesce(ins.excluded.etag, feeds.c.etag),
@@ -233,23 +241,47 @@ class Store:
             "last_error": None,
             "consecutive_failures": 0,
             "items_seen": feeds.c.items_seen + ins.excluded.items_seen,
+            "next_poll_at": ins.excluded.next_poll_at,
+            "failing_since": None,
+            "flagged_at": None,
+            "last_warning": ins.excluded.last_warning,
+            "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
         })
         with self._tx() as conn:
             conn.execute(stmt)
 
-    def record_feed_failure(self, name: str, url: str, error: str) -> None:
-        now = utcnow()
+    def record_feed_failure(self, name: str, url: str, error: str, *, next_poll_at: datetime | None = None,
+                            flag_after: float | None = None, kind: str | None = None,
+                            now: datetime | None = None) -> FeedState:
+        """Count a failure; flag the feed once its streak is `flag_after` seconds old.
+        Returns the feed's state after the update."""
+        now = now or utcnow()
         ins = self._insert(feeds).values(name=name, url=url, last_polled_at=now, last_error=error,
-                                         last_error_at=now, consecutive_failures=1, items_seen=0)
+                                         last_error_at=now, consecutive_failures=1, items_seen=0,
+                                         next_poll_at=next_poll_at, failing_since=now, kind=kind)
         stmt = ins.on_conflict_do_update(index_elements=[feeds.c.name], set_={
             "url": ins.excluded.url,
             "last_polled_at": ins.excluded.last_polled_at,
             "last_error": ins.excluded.last_error,
             "last_error_at": ins.excluded.last_error_at,
             "consecutive_failures": feeds.c.consecutive_failures + 1,
+            "next_poll_at": ins.excluded.next_poll_at,
+            "failing_since": func.coalesce(feeds.c.failing_since, ins.excluded.failing_since),
+            "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
         })
         with self._tx() as conn:
             conn.execute(stmt)
+            if flag_after is not None:
+                conn.execute(update(feeds).where(
+                    feeds.c.name == name, feeds.c.flagged_at.is_(None),
+                    feeds.c.failing_since <= now - timedelta(seconds=flag_after)).values(flagged_at=now))
+            row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).one()
+        return _record(FeedState, row)
+
+    def link_guid(self, feed: str, guid: str, article_id: int) -> None:
+        """Another key (e.g. a title fingerprint) that identifies a stored article in a feed."""
+        with self._tx() as conn:
+            self._link_guid(conn, feed, guid, article_id)
 
     def list_feeds(self) -> list[FeedState]:
         with self._tx() as conn:

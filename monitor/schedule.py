@@ -1,0 +1,31 @@
+"""When a feed may be polled next (pure): backoff on failure, server hints on success.
+
+The daemon's scheduler fires every feed at its configured interval; a poll is
+skipped while the feed's `next_poll_at` lies in the future. `next_poll_at` is
+only set when something asks for more than the interval (a failure streak, a
+Retry-After, a Cache-Control max-age, a feed <ttl>), so normal polls are never
+skipped because of scheduler jitter, and a lower bound is never undercut.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+
+def backoff(interval: float, failures: int, cap: float) -> float:
+    """Seconds to wait after `failures` consecutive failures: the interval doubled per
+    failure, at most `cap` (but never less than the interval)."""
+    return max(interval, min(cap, interval * 2.0 ** max(0, failures)))
+
+
+def next_poll(now: datetime, interval: float, *, failures: int = 0, backoff_cap: float,
+              hints: tuple[float | None, ...] = (), hint_cap: float) -> datetime | None:
+    """The earliest next poll, or None when the plain interval applies."""
+    wait = backoff(interval, failures, backoff_cap) if failures else interval
+    for hint in hints:
+        if hint:
+            wait = max(wait, min(hint, hint_cap))
+    return now + timedelta(seconds=wait) if wait > interval else None
+
+
+def is_due(now: datetime, next_poll_at: datetime | None) -> bool:
+    return next_poll_at is None or now >= next_poll_at

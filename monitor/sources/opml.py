@@ -1,0 +1,51 @@
+"""OPML feed lists in and out (pure)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import quoteattr
+
+from ..errors import FeedParseError
+from .xmlsafe import local, parse_xml
+
+KINDS = ("rss", "page", "sitemap")
+
+
+@dataclass(frozen=True)
+class OpmlFeed:
+    name: str
+    url: str
+    kind: str = "rss"
+    links: str | None = None
+    link_pattern: str | None = None
+
+
+def parse_opml(content: bytes) -> list[OpmlFeed]:
+    """Every outline with an xmlUrl, however deeply nested in categories."""
+    root = parse_xml(content, "OPML file")
+    if local(root.tag) != "opml":
+        raise FeedParseError(f"not an OPML file (root element <{local(root.tag)}>)")
+    out = []
+    for el in root.iter():
+        if local(el.tag) != "outline" or not el.get("xmlUrl"):
+            continue
+        url = el.get("xmlUrl").strip()
+        name = " ".join((el.get("title") or el.get("text") or url).split())
+        kind = (el.get("type") or "rss").lower()
+        out.append(OpmlFeed(name, url, kind if kind in KINDS else "rss",
+                            el.get("links") or None, el.get("linkPattern") or None))
+    return out
+
+
+def build_opml(feeds: list[OpmlFeed], title: str = "monitor feeds") -> str:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">',
+             f"  <head><title>{_esc(title)}</title></head>", "  <body>"]
+    for f in feeds:
+        extra = "".join(f" {k}={quoteattr(v)}" for k, v in (("links", f.links), ("linkPattern", f.link_pattern)) if v)
+        lines.append(f"    <outline type={quoteattr(f.kind)} text={quoteattr(f.name)} title={quoteattr(f.name)} "
+                     f"xmlUrl={quoteattr(f.url)}{extra}/>")
+    lines += ["  </body>", "</opml>", ""]
+    return "\n".join(lines)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,28 @@
+"""feed polling schedule and health: next_poll_at, failing_since, flagged_at, last_warning, kind
+
+Revision ID: 0004
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0004"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+TS = sa.DateTime(timezone=True)
+COLUMNS = (("next_poll_at", TS), ("failing_since", TS), ("flagged_at", TS),
+           ("last_warning", sa.Text), ("kind", sa.String(20)))
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("feeds") as batch:
+        for name, type_ in COLUMNS:
+            batch.add_column(sa.Column(name, type_))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("feeds") as batch:
+        for name, _type in reversed(COLUMNS):
+            batch.drop_column(name)

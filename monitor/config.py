@@ -121,6 +121,18 @@ class Topic(_Strict):
 
 class Fetch(_Strict):
     allow_private_networks: bool = False   # let feeds/pages on loopback, LAN, link-local... be fetched
+    allowed_networks: list[str] = []       # or only these private networks, e.g. 192.168.1.10/32
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+        for net in v:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP network like 192.168.1.0/24 (got {net!r})") from None
+        return v
     max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)   # per response, after decompression
     max_connections: int = Field(default=8, ge=1)   # concurrent requests in total
     max_per_host: int = Field(default=2, ge=1)      # concurrent requests to one host

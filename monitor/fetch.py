@@ -174,12 +174,13 @@ class Fetcher:
 
     def __init__(self, *, timeout: float, user_agent: str, max_bytes: int = MAX_BYTES,
                  transport: httpx.BaseTransport | None = None, allow_private_networks: bool = False,
-                 max_connections: int = 8, max_per_host: int = 2, resolver: Resolver | None = None,
-                 backend: GuardedBackend | None = None) -> None:
+                 allowed_networks: tuple[str, ...] = (), max_connections: int = 8, max_per_host: int = 2,
+                 resolver: Resolver | None = None) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
         if transport is None:
-            backend = backend or GuardedBackend(allow_private=allow_private_networks, resolver=resolver)
+            backend = GuardedBackend(allow_private=allow_private_networks, resolver=resolver,
+                                     allowed=tuple(allowed_networks))
             transport = GuardedTransport(backend, max_connections=max_connections)
         encodings = "gzip, deflate" + (", br" if brotli is not None else "")
         self._client = httpx.Client(
@@ -196,6 +197,7 @@ class Fetcher:
         f = config.fetch
         return cls(timeout=config.defaults.timeout, user_agent=config.defaults.user_agent,
                    max_bytes=f.max_bytes, allow_private_networks=f.allow_private_networks,
+                   allowed_networks=tuple(f.allowed_networks),
                    max_connections=f.max_connections, max_per_host=f.max_per_host)
 
     def close(self) -> None:
@@ -232,7 +234,7 @@ class Fetcher:
                 raise
             raise type(exc)(f"GET {current}: {exc}") from None
         except httpx.TimeoutException:
-            raise FetchError(f"GET {current}: timed out") from None
+            raise FetchError(f"GET {current}: timed out (no complete answer within {self.timeout:.0f}s)") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"GET {current}: {type(exc).__name__}: {exc}") from None
 

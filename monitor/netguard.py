@@ -161,23 +161,28 @@ class GuardedBackend(httpcore.SyncBackend):
     """Resolve, check every address, connect to a checked address."""
 
     def __init__(self, *, allow_private: bool, resolver: Resolver | None = None,
-                 problem: Callable[[IPAddress], str | None] = address_problem) -> None:
+                 allowed: tuple[str, ...] = ()) -> None:
         self.allow_private = allow_private
         self.resolver = resolver or system_resolver
-        self.problem = problem
+        self.allowed = tuple(ipaddress.ip_network(n, strict=False) for n in allowed)
+
+    def problem(self, ip: IPAddress) -> str | None:
+        """Why connecting to `ip` is refused (None: allowed)."""
+        if self.allow_private or any(ip.version == n.version and ip in n for n in self.allowed):
+            return None
+        return address_problem(ip)
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
         addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
         if not addresses:
             raise FetchError(f"cannot resolve {host}: no addresses")
-        if not self.allow_private:
-            for ip in addresses:   # one bad answer is enough: it is what rebinding serves
-                why = self.problem(ip)
-                if why:
-                    raise BlockedAddressError(
-                        f"{host} resolves to {ip} ({why}); refused (set fetch.allow_private_networks "
-                        f"to allow)")
+        for ip in addresses:   # one bad answer is enough: it is what rebinding serves
+            why = self.problem(ip)
+            if why:
+                raise BlockedAddressError(
+                    f"{host} resolves to {ip} ({why}); refused (see fetch.allow_private_networks "
+                    f"and fetch.allowed_networks)")
         error: Exception | None = None
         for ip in addresses:
             try:

@@ -26,6 +26,9 @@ _TAG = re.compile(r"<[^>]+>")
 _ROOT = re.compile(rb"<[A-Za-z]")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _HTML = re.compile(rb"<html[\s>]|<!DOCTYPE\s+html", re.I)
+_CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.S)
+_XML_TAG = re.compile(rb"<(/?)[A-Za-z_][^>]*?(/?)>")
+MAX_DEPTH = 256      # libxml2's own default; real feeds nest under 20
 EARLIEST = datetime(1995, 1, 1, tzinfo=timezone.utc)   # before RSS existed
 FUTURE_SLACK = timedelta(days=2)                       # time zones and clock skew
 
@@ -36,7 +39,8 @@ def html_to_text(fragment: str) -> str:
 
 
 def _date(entry: feedparser.FeedParserDict) -> datetime | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: feedparser's own get() maps one key to the other and warns about it
+    parsed = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     if not parsed:
         return None
     try:
@@ -56,6 +60,18 @@ def strip_doctype(content: bytes) -> bytes:
     return head[: m.start()] + (content[root.start():] if root else b"")
 
 
+def xml_depth(content: bytes) -> int:
+    """Deepest element nesting, counted in one linear pass (CDATA and comments skipped)."""
+    depth = deepest = 0
+    for m in _XML_TAG.finditer(_CDATA.sub(b"", content)):
+        if m.group(1):
+            depth = max(0, depth - 1)
+        elif not m.group(2):
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
 def parse_feed(feed_name: str, content: bytes, base_url: str) -> list[FeedItem]:
     """Parse RSS/Atom bytes; raise FeedParseError if it is not a feed at all."""
     return list(parse_feed_result(feed_name, content, base_url).items)
@@ -64,6 +80,9 @@ def parse_feed(feed_name: str, content: bytes, base_url: str) -> list[FeedItem]:
 def parse_feed_result(feed_name: str, content: bytes, base_url: str, content_type: str = "", *,
                       now: datetime | None = None) -> SourceResult:
     """Items, the feed's <ttl> and warnings; FeedParseError if it is not a feed."""
+    depth = xml_depth(content)
+    if depth > MAX_DEPTH:
+        raise FeedParseError(f"feed {feed_name} ({base_url}) nests {depth} levels deep (limit {MAX_DEPTH})")
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(strip_doctype(content), sanitize_html=False, resolve_relative_uris=False,
                               response_headers=headers)

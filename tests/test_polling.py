@@ -1,0 +1,150 @@
+"""Polite polling: conditional GET, backoff doubling to a cap and reset, flag after a day,
+Cache-Control max-age and <ttl> as lower bounds, capped."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import yaml
+
+from monitor.config import parse_config
+from monitor.fetch import Fetcher, parse_max_age, parse_retry_after
+from monitor.pipeline import Pipeline
+from monitor.schedule import backoff, next_poll
+from monitor.storage import Store
+from tests.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
+from tests.hostile import rss
+from tests.servers import Response, conditional, sequence
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+
+
+def test_backoff_doubles_to_the_cap_and_never_below_the_interval():
+    assert [backoff(600, n, 6 * 3600) for n in range(1, 8)] == [1200, 2400, 4800, 9600, 19200, 21600, 21600]
+    assert backoff(7200, 1, 3600) == 7200
+
+
+def test_hints_are_lower_bounds_capped():
+    assert next_poll(T0, 600, backoff_cap=3600, hints=(300, None), hint_cap=86400) is None
+    assert next_poll(T0, 600, backoff_cap=3600, hints=(1800,), hint_cap=86400) == T0 + timedelta(seconds=1800)
+    assert next_poll(T0, 600, backoff_cap=3600, hints=(10 ** 9,), hint_cap=86400) == T0 + timedelta(days=1)
+    assert next_poll(T0, 600, failures=1, backoff_cap=3600, hints=(7200,), hint_cap=86400) == \
+        T0 + timedelta(seconds=7200)
+
+
+def test_header_parsing():
+    assert parse_max_age("public, max-age=900, s-maxage=60") == 900
+    assert parse_max_age("no-cache") is None
+    assert parse_retry_after("120") == 120
+    assert parse_retry_after("Mon, 05 Jan 2026 13:00:00 GMT", now=T0) == 3600
+    assert parse_retry_after("soon") is None
+
+
+def _items(web, n=2):
+    """n items linking to real article pages served by `web`."""
+    arts = [a for a in saudinewsnet_articles("2015-07-21") if len(a["content"]) > 800][:n]
+    out = []
+    for i, art in enumerate(arts):
+        path = f"/news/{i}.html"
+        web.routes[path] = Response(200, article_page(art["title"], split_paragraphs(art["content"]),
+                                                      outlet=art["source"], url=web.url(path)).encode(),
+                                    {"Content-Type": "text/html; charset=utf-8"})
+        out.append({"title": art["title"], "link": web.url(path), "guid": f"g{i}",
+                    "date": "Tue, 21 Jul 2015 10:00:00 GMT"})
+    return out
+
+
+@pytest.fixture
+def make(tmp_path, web_server):
+    opened = []
+
+    def build(routes: dict, interval="10m", **fetch):
+        web_server.routes.update(routes)
+        cfg = parse_config(yaml.safe_dump({
+            "storage": f"sqlite:///{tmp_path / 'm.db'}", "defaults": {"interval": interval, "timeout": "5s"},
+            "fetch": {"allow_private_networks": True, **fetch},
+            "feeds": [{"name": p.strip("/"), "url": web_server.url(p)} for p in routes],
+            "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},
+            "topics": [{"id": "t", "name": "T", "any": ["xyzzy"], "notify": ["mail"]}]}),
+            path=tmp_path / "config.yaml", env={})
+        store, fetcher = Store(cfg.storage_url), Fetcher.from_config(cfg)
+        opened.append((store, fetcher))
+        return Pipeline(cfg, store, fetcher), store, cfg
+    yield build
+    for store, fetcher in opened:
+        fetcher.close()
+        store.close()
+
+
+def test_a_failing_feed_backs_off_doubling_then_resets_on_success(make, web_server, caplog):
+    ok = Response(200, rss(_items(web_server)), {"Content-Type": "application/rss+xml"})
+    pipeline, store, cfg = make({"/flaky.xml": sequence(*[Response(500, b"down")] * 7, ok)},
+                                backoff_cap="4h", flag_after="1d")
+    feed, now, waits = cfg.feeds[0], T0, []
+    for _ in range(7):
+        report = pipeline.poll_feed(feed, now=now)
+        assert not report.ok and "HTTP 500" in report.error
+        state = store.feed_state(feed.name)
+        wait = state.next_poll_at - now
+        waits.append(wait.total_seconds())
+        # Scheduler runs before the wait is over are skipped without a request.
+        before = len(web_server.requests)
+        assert pipeline.poll_feed(feed, now=now + wait - timedelta(seconds=1)).skipped
+        assert len(web_server.requests) == before
+        now += wait
+    assert waits == [1200, 2400, 4800, 9600, 14400, 14400, 14400]
+    assert store.feed_state(feed.name).flagged_at is None          # ~15 hours of failures: not yet
+    report = pipeline.poll_feed(feed, now=now)
+    assert report.ok and report.new == 2
+    state = store.feed_state(feed.name)
+    assert state.consecutive_failures == 0 and state.next_poll_at is None and state.failing_since is None
+
+
+def test_a_feed_failing_for_a_day_is_flagged_once(make, caplog):
+    pipeline, store, cfg = make({"/dead.xml": Response(404, b"gone")}, backoff_cap="6h", flag_after="1d")
+    feed, now, flagged = cfg.feeds[0], T0, []
+    with caplog.at_level(logging.WARNING, logger="monitor.pipeline"):
+        for _ in range(10):
+            pipeline.poll_feed(feed, now=now)
+            state = store.feed_state(feed.name)
+            flagged.append(state.flagged_at is not None)
+            now = state.next_poll_at
+    first = flagged.index(True)
+    assert all(flagged[first:]) and state.failing_since == T0
+    assert state.flagged_at - T0 >= timedelta(days=1)
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR and "feed flagged" in r.getMessage()]
+    assert len(errors) == 1 and "feed=dead.xml" in errors[0].getMessage()
+
+
+def test_not_modified_costs_no_parsing_and_max_age_is_honoured(make, web_server, monkeypatch):
+    feed_bytes = rss(_items(web_server))
+    route = conditional(Response(200, feed_bytes, {"Content-Type": "application/rss+xml", "ETag": '"v1"',
+                                                   "Cache-Control": "max-age=3600"}))
+    pipeline, store, cfg = make({"/cached.xml": route})
+    feed = cfg.feeds[0]
+    assert pipeline.poll_feed(feed, now=T0).new == 2
+    assert store.feed_state(feed.name).next_poll_at == T0 + timedelta(hours=1)
+    assert pipeline.poll_feed(feed, now=T0 + timedelta(minutes=30)).skipped
+
+    import monitor.pipeline as pl
+    monkeypatch.setattr(pl, "parse_source", lambda *a, **k: pytest.fail("a 304 must not be parsed"))
+    report = pipeline.poll_feed(feed, now=T0 + timedelta(hours=1))
+    assert report.ok and report.items == 0
+    assert web_server.requests[-1].headers.get("If-None-Match") == '"v1"'
+
+
+def test_feed_ttl_is_a_lower_bound_capped_by_max_hint(make, web_server):
+    pipeline, store, cfg = make({"/ttl.xml": Response(200, rss(_items(web_server), ttl=180)),
+                                 "/greedy.xml": Response(200, rss(_items(web_server), ttl=10 ** 6))},
+                                max_hint="12h")
+    for feed, expected in zip(cfg.feeds, (timedelta(hours=3), timedelta(hours=12))):
+        assert pipeline.poll_feed(feed, now=T0).ok
+        assert store.feed_state(feed.name).next_poll_at == T0 + expected
+
+
+def test_monitor_once_polls_even_when_not_due(make):
+    pipeline, store, cfg = make({"/dead.xml": Response(500, b"x")})
+    pipeline.poll_feed(cfg.feeds[0])
+    assert pipeline.poll_feed(cfg.feeds[0]).skipped
+    assert not pipeline.poll_feed(cfg.feeds[0], force=True).skipped

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import ssl
 import threading
 import zlib
 from collections.abc import Iterator
@@ -173,15 +174,14 @@ class Fetcher:
     """A shared httpx client; thread-safe for concurrent GETs."""
 
     def __init__(self, *, timeout: float, user_agent: str, max_bytes: int = MAX_BYTES,
-                 transport: httpx.BaseTransport | None = None, allow_private_networks: bool = False,
-                 allowed_networks: tuple[str, ...] = (), max_connections: int = 8, max_per_host: int = 2,
-                 resolver: Resolver | None = None) -> None:
+                 allow_private_networks: bool = False, allowed_networks: tuple[str, ...] = (),
+                 max_connections: int = 8, max_per_host: int = 2, resolver: Resolver | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
-        if transport is None:
-            backend = GuardedBackend(allow_private=allow_private_networks, resolver=resolver,
-                                     allowed=tuple(allowed_networks))
-            transport = GuardedTransport(backend, max_connections=max_connections)
+        backend = GuardedBackend(allow_private=allow_private_networks, resolver=resolver,
+                                 allowed=tuple(allowed_networks))
+        transport = GuardedTransport(backend, max_connections=max_connections, ssl_context=ssl_context)
         encodings = "gzip, deflate" + (", br" if brotli is not None else "")
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, transport=transport,

@@ -198,10 +198,10 @@ class GuardedBackend(httpcore.SyncBackend):
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with the guarded backend under its connection pool."""
 
-    def __init__(self, backend: GuardedBackend, *, max_connections: int) -> None:
+    def __init__(self, backend: GuardedBackend, *, max_connections: int, ssl_context: Any = None) -> None:
         super().__init__(trust_env=False, limits=httpx.Limits(max_connections=max_connections,
                                                                max_keepalive_connections=max_connections))
         # httpx builds its pool without a way to pass a backend: rebuild it with ours.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=max_connections,
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False), max_connections=max_connections,
             max_keepalive_connections=max_connections, keepalive_expiry=5.0, network_backend=backend)

@@ -149,3 +149,64 @@ def test_per_host_and_global_concurrency_limits():
     assert len(web.requests) == 12
     assert peak["127.0.0.1"] <= 2 and peak["localhost"] <= 2
     assert 2 <= peak["all"] <= 3
+
+
+def _self_signed(tmp_path):
+    """A certificate for the name `news.test` (and nothing else), written as PEM files."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "news.test")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("news.test")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_https_is_verified_against_the_name_while_connecting_to_the_checked_address(tmp_path):
+    import http.server
+    import ssl
+
+    cert_file, key_file = _self_signed(tmp_path)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert_file, key_file)
+    server.socket = server_ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    trust = ssl.create_default_context(cafile=str(cert_file))
+    names = {"news.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]}
+    fetcher = Fetcher(timeout=5, user_agent="t", allowed_networks=("127.0.0.1/32",), ssl_context=trust,
+                      resolver=lambda host, _port: names[host])
+    try:
+        assert fetcher.get(f"https://news.test:{port}/").content == b"ok"
+        with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):   # same address, wrong name
+            fetcher.get(f"https://other.test:{port}/")
+    finally:
+        fetcher.close()
+        server.shutdown()
+        server.server_close()

@@ -228,3 +228,11 @@ def test_feeds_import_export_and_health_listing(tmp_path, web_server):
     main, down = listing.stdout.split("Down [rss]")[0], listing.stdout.split("Down [rss]")[1].split("Main (2)")[0]
     assert "status: ok" in main and "items seen: 2" in main
     assert "failing (1 in a row" in down and "HTTP 503" in down and "next poll: in 60m" in down
+
+
+def test_a_home_page_served_instead_of_the_feed_names_the_feeds_it_announces():
+    from monitor.sources.rss import parse_feed_result
+    home = ('<!DOCTYPE html><html><head><link rel="alternate" type="application/rss+xml" href="/rss/all.xml">'
+            "</head><body><p>الرئيسية</p></body></html>").encode()
+    with pytest.raises(FeedParseError, match="served an HTML page.*announces feeds: https://example.org/rss/all.xml"):
+        parse_feed_result("f", home, "https://example.org/feed", "text/html")

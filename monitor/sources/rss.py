@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from ..encoding import looks_mojibake
-from ..errors import FeedParseError
+from ..errors import ExtractError, FeedParseError
 from ..models import FeedItem
 from . import SourceResult
 
@@ -89,7 +89,7 @@ def parse_feed_result(feed_name: str, content: bytes, base_url: str, content_typ
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         if _HTML.search(content[:4096]) or "html" in content_type.lower():
             raise FeedParseError(f"feed {feed_name} ({base_url}) served an HTML page, not a feed "
-                                 f"(a login, error or consent page?)")
+                                 f"(a login, error or consent page?){_announced(content, base_url, content_type)}")
         cause = parsed.get("bozo_exception")
         detail = f": {type(cause).__name__}: {cause}" if cause else ""
         raise FeedParseError(f"feed {feed_name} ({base_url}) is not an RSS/Atom feed{detail}")
@@ -132,6 +132,16 @@ def parse_feed_result(feed_name: str, content: bytes, base_url: str, content_typ
     if any(looks_mojibake(i.title + " " + i.summary) for i in items[:20]):
         warnings.append("feed text looks mis-decoded (wrong charset declared?)")
     return SourceResult(tuple(items), _ttl(parsed), tuple(warnings))
+
+
+def _announced(content: bytes, base_url: str, content_type: str) -> str:
+    """A hint naming the feeds an HTML page announces (the feed may have moved)."""
+    from .discover import discover_feeds
+    try:
+        found = [f.url for f in discover_feeds(content, base_url, content_type) if f.type != "link"]
+    except ExtractError:
+        return ""
+    return f"; the page announces feeds: {', '.join(found[:3])}" if found else ""
 
 
 def _ttl(parsed: feedparser.FeedParserDict) -> float | None:

@@ -44,7 +44,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"storage: {_safe_url(config.storage_url)}")
     print(f"feeds: {len(config.feeds)}")
     for feed in config.feeds:
-        print(f"  - {feed.name}: {feed.url} every {config.interval(feed):.0f}s")
+        every = f"{config.interval(feed):.0f}s" + (f" to {config.max_interval(feed):.0f}s, adaptive"
+                                                   if feed.min_interval else "")
+        print(f"  - {feed.name}: {feed.url} every {every}")
     print(f"channels: {', '.join(config.channels) or 'none'}")
     print(f"topics: {len(config.topics)}")
     for topic in config.topics:

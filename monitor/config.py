@@ -65,6 +65,7 @@ class Feed(_Strict):
     name: str = Field(min_length=1)
     url: str
     interval: float | None = None
+    min_interval: float | None = None   # set: adaptive, polled between this (busy) and interval (quiet)
     outlet: str | None = None    # shown in alerts; defaults to the feed name
     kind: Literal["rss", "page", "sitemap"] = "rss"   # page: a section page; sitemap: a news sitemap
     links: str | None = None         # kind page: CSS selector for article links
@@ -81,7 +82,7 @@ class Feed(_Strict):
             raise ValueError("`links` and `link_pattern` are for `kind: page` sources")
         return self
 
-    _dur = field_validator("interval", mode="before")(
+    _dur = field_validator("interval", "min_interval", mode="before")(
         lambda v: None if v is None else parse_duration(v))
 
     @field_validator("url")
@@ -173,6 +174,11 @@ class Config:
     fetch: Fetch = Fetch()
 
     def interval(self, feed: Feed) -> float:
+        """How often the scheduler looks at the feed (an adaptive feed's shortest interval)."""
+        return feed.min_interval or self.max_interval(feed)
+
+    def max_interval(self, feed: Feed) -> float:
+        """The configured interval: an adaptive feed's longest."""
         return feed.interval or self.defaults.interval
 
     def outlet(self, feed: Feed) -> str:
@@ -307,6 +313,8 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
     problems: list[tuple[tuple[Any, ...], str]] = []
     seen: dict[str, int] = {}
     for i, feed in enumerate(raw.feeds):
+        if feed.min_interval and feed.min_interval >= (feed.interval or raw.defaults.interval):
+            problems.append((("feeds", i, "min_interval"), "must be shorter than the feed's interval"))
         if feed.name in seen:
             problems.append((("feeds", i, "name"), f"duplicate feed name {feed.name!r} (also feeds[{seen[feed.name]}])"))
         seen.setdefault(feed.name, i)

@@ -24,7 +24,7 @@ from .htmlcheck import check_depth
 from .match import Matcher, compile_topics
 from .models import Article, FeedItem, Match
 from .render import render_alert
-from .schedule import is_due, next_poll
+from .schedule import adapt, is_due, next_poll
 from .sources import parse_source
 from .storage import NewAlert, OutboxAlert, Store
 from .text.normalize import fold
@@ -95,12 +95,13 @@ class Pipeline:
         except (FetchError, FeedParseError, ExtractError) as exc:
             return self._feed_failed(feed, state, exc, now)
         hints = (result.max_age, parsed.ttl if parsed else None)
-        upcoming = next_poll(now, interval, backoff_cap=fetch_cfg.backoff_cap, hints=hints,
-                             hint_cap=fetch_cfg.max_hint)
         if parsed is None:
-            self.store.record_feed_success(feed.name, feed.url, etag=result.etag, last_modified=result.last_modified,
-                                           new_items=0, next_poll_at=upcoming,
-                                           warning=state.last_warning if state else None, kind=feed.kind, now=now)
+            rate, wait = self._adapt(feed, state, 0, now)
+            self.store.record_feed_success(
+                feed.name, feed.url, etag=result.etag, last_modified=result.last_modified, new_items=0,
+                next_poll_at=next_poll(now, interval, backoff_cap=fetch_cfg.backoff_cap, hints=hints,
+                                       hint_cap=fetch_cfg.max_hint, base=wait),
+                warning=state.last_warning if state else None, kind=feed.kind, new_per_hour=rate, now=now)
             log.info("feed not modified feed=%s", feed.name)
             return FeedReport(feed.name, True)
         new = matched = 0
@@ -118,20 +119,30 @@ class Pipeline:
                 new += 1
                 matched += bool(outcome)
         warning = "; ".join(warnings) or None
+        rate, wait = self._adapt(feed, state, new, now)
+        upcoming = next_poll(now, interval, backoff_cap=fetch_cfg.backoff_cap, hints=hints,
+                             hint_cap=fetch_cfg.max_hint, base=wait)
         self.store.record_feed_success(feed.name, feed.url, etag=result.etag, last_modified=result.last_modified,
                                        new_items=new, next_poll_at=upcoming, warning=warning, kind=feed.kind,
-                                       now=now)
+                                       new_per_hour=rate, now=now)
         if warning:
             log.warning("feed oddities feed=%s warning=%s", feed.name, warning)
         log.info("feed polled feed=%s items=%d new=%d matched=%d", feed.name, len(parsed.items), new, matched)
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
+
+    def _adapt(self, feed: Feed, state, new: int, now: datetime) -> tuple[float | None, float | None]:
+        """(rate, wait) for an adaptive feed; (None, None) otherwise or with no previous poll."""
+        if not feed.min_interval or state is None or state.last_polled_at is None or state.last_success_at is None:
+            return None, None
+        elapsed = (now - state.last_polled_at).total_seconds()
+        return adapt(state.new_per_hour, new, elapsed, feed.min_interval, self.config.max_interval(feed))
 
     def _feed_failed(self, feed: Feed, state, exc: MonitorError, now: datetime) -> FeedReport:
         """Record a failed poll: back off (doubling, capped, at least Retry-After); flag after a day."""
         fetch_cfg = self.config.fetch
         failures = (state.consecutive_failures if state else 0) + 1
         upcoming = next_poll(now, self.config.interval(feed), failures=failures,
-                             backoff_cap=fetch_cfg.backoff_cap,
+                             backoff_cap=fetch_cfg.backoff_cap, base=self.config.max_interval(feed),
                              hints=(getattr(exc, "retry_after", None),), hint_cap=fetch_cfg.max_hint)
         after = self.store.record_feed_failure(feed.name, feed.url, str(exc), next_poll_at=upcoming,
                                                flag_after=fetch_cfg.flag_after, kind=feed.kind, now=now)

@@ -18,13 +18,30 @@ def backoff(interval: float, failures: int, cap: float) -> float:
 
 
 def next_poll(now: datetime, interval: float, *, failures: int = 0, backoff_cap: float,
-              hints: tuple[float | None, ...] = (), hint_cap: float) -> datetime | None:
-    """The earliest next poll, or None when the plain interval applies."""
-    wait = backoff(interval, failures, backoff_cap) if failures else interval
+              hints: tuple[float | None, ...] = (), hint_cap: float, base: float | None = None,
+              ) -> datetime | None:
+    """The earliest next poll, or None when the plain interval applies. `base` is the
+    wait before hints (an adaptive feed's current wait, or the interval to back off from)."""
+    base = base or interval
+    wait = backoff(base, failures, backoff_cap) if failures else base
     for hint in hints:
         if hint:
             wait = max(wait, min(hint, hint_cap))
     return now + timedelta(seconds=wait) if wait > interval else None
+
+
+def adapt(rate: float | None, new_items: int, elapsed: float, shortest: float,
+          longest: float) -> tuple[float, float]:
+    """Adaptive polling: (new smoothed rate of new items per hour, wait in seconds).
+
+    The wait aims at about one new item per poll, within [shortest, longest]; the
+    rate is an exponential average (half weight to the latest poll) so one burst
+    or one quiet hour moves it only part of the way.
+    """
+    sample = new_items * 3600.0 / max(elapsed, 1.0)
+    rate = sample if rate is None else 0.5 * rate + 0.5 * sample
+    wait = 3600.0 / rate if rate > 0 else longest
+    return rate, max(shortest, min(longest, wait))
 
 
 def is_due(now: datetime, next_poll_at: datetime | None) -> bool:

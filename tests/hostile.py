@@ -63,9 +63,10 @@ def rss(items: list[dict], *, ttl: int | None = None, encoding: str = "utf-8", d
     """RSS 2.0 from dicts with title/link/guid/date/description (each optional)."""
     parts = []
     for it in items:
-        xml = "".join(f"<{tag}>{html.escape(it[key])}</{tag}>" for key, tag in
-                      (("title", "title"), ("link", "link"), ("guid", "guid"), ("date", "pubDate"),
-                       ("description", "description")) if it.get(key) is not None)
+        # GUIDs are never permalinks here: feedparser would otherwise take one as the link.
+        xml = "".join(f"<{tag}>{html.escape(it[key])}</{tag.split()[0]}>" for key, tag in
+                      (("title", "title"), ("link", "link"), ("guid", 'guid isPermaLink="false"'),
+                       ("date", "pubDate"), ("description", "description")) if it.get(key) is not None)
         parts.append(f"<item>{xml}</item>")
     head = f"<ttl>{ttl}</ttl>" if ttl else ""
     text = (f'<?xml version="1.0" encoding="{encoding}"?>{doctype}<rss version="2.0"><channel>'

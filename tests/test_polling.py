@@ -148,3 +148,39 @@ def test_monitor_once_polls_even_when_not_due(make):
     pipeline.poll_feed(cfg.feeds[0])
     assert pipeline.poll_feed(cfg.feeds[0]).skipped
     assert not pipeline.poll_feed(cfg.feeds[0], force=True).skipped
+
+
+def test_adapt_aims_at_one_new_item_per_poll_within_bounds():
+    from monitor.schedule import adapt
+    rate, wait = adapt(None, 6, 600, 120, 3600)         # 6 new in 10 minutes: 36/h
+    assert rate == 36 and wait == 120                   # would be 100 s: the user's floor wins
+    rate, wait = adapt(rate, 0, 600, 120, 3600)         # a quiet poll halves the rate
+    assert rate == 18 and wait == 200
+    assert adapt(0.0, 0, 600, 120, 3600)[1] == 3600     # nothing ever: the ceiling
+
+
+def test_adaptive_feed_is_polled_more_often_when_busy(make, web_server):
+    arts = [a for a in saudinewsnet_articles("2015-07-22")][:40]
+    served = {"n": 0}
+
+    def growing(request):
+        """Busy for the first polls (8 new stories each), then nothing new."""
+        served["n"] += 1
+        count = min(8 * served["n"], 24)
+        return Response(200, rss([{"title": a["title"], "guid": f"a{i}", "description": a["content"][:200]}
+                                  for i, a in enumerate(arts[:count])]), {"Content-Type": "application/rss+xml"})
+
+    pipeline, store, cfg = make({"/busy.xml": growing}, interval="1h")
+    feed = cfg.feeds[0].model_copy(update={"min_interval": 120.0})
+    now, waits = T0, []
+    pipeline.poll_feed(feed, now=now)
+    for _ in range(20):
+        now += timedelta(seconds=120)
+        report = pipeline.poll_feed(feed, now=now)
+        if report.skipped:
+            continue
+        state = store.feed_state(feed.name)
+        waits.append(((state.next_poll_at or now + timedelta(seconds=120)) - now).total_seconds())
+    assert waits[:3] == [120, 120, 120]                    # busy: polled at the user's shortest interval
+    assert waits == sorted(waits) and waits[-1] >= 480     # quiet: backs off, poll after poll...
+    assert max(waits) <= 3600                              # ...never past the configured interval

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text,
+from sqlalchemy import (Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.types import TypeDecorator
 
@@ -58,6 +58,7 @@ feeds = Table(
     Column("flagged_at", UTCDateTime),       # set once the streak lasted fetch.flag_after
     Column("last_warning", Text),            # what the last successful poll found odd
     Column("kind", String(20)),              # rss | page | sitemap
+    Column("new_per_hour", Float),           # adaptive polling: smoothed rate of new items
 )
 
 articles = Table(

@@ -64,6 +64,7 @@ class FeedState:
     flagged_at: datetime | None = None
     last_warning: str | None = None
     kind: str | None = None
+    new_per_hour: float | None = None
 
 
 @dataclass(frozen=True)
@@ -224,14 +225,14 @@ class Store:
     def record_feed_success(self, name: str, url: str, *, etag: str | None, last_modified: str | None,
                             new_items: int, next_poll_at: datetime | None = None,
                             warning: str | None = None, kind: str | None = None,
-                            now: datetime | None = None) -> None:
+                            new_per_hour: float | None = None, now: datetime | None = None) -> None:
         """Upsert; clears last_error, the failure streak and the flag (last_error_at stays as
         history). A None etag/last_modified keeps the stored one (a 304 may omit them)."""
         now = now or utcnow()
         ins = self._insert(feeds).values(name=name, url=url, etag=etag, last_modified=last_modified,
                                          last_polled_at=now, last_success_at=now, consecutive_failures=0,
                                          items_seen=new_items, next_poll_at=next_poll_at,
-                                         last_warning=warning, kind=kind)
+                                         last_warning=warning, kind=kind, new_per_hour=new_per_hour)
         stmt = ins.on_conflict_do_update(index_elements=[feeds.c.name], set_={
             "url": ins.excluded.url,
             "etag": func.coalesce(ins.excluded.etag, feeds.c.etag),
@@ -246,6 +247,7 @@ class Store:
             "flagged_at": None,
             "last_warning": ins.excluded.last_warning,
             "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
+            "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
         })
         with self._tx() as conn:
             conn.execute(stmt)

@@ -1,4 +1,4 @@
-"""feed polling schedule and health: next_poll_at, failing_since, flagged_at, last_warning, kind
+"""feed polling schedule and health: next_poll_at, failing_since, flagged_at, last_warning, kind, new_per_hour
 
 Revision ID: 0004
 Revises: 0001
@@ -13,7 +13,7 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 COLUMNS = (("next_poll_at", TS), ("failing_since", TS), ("flagged_at", TS),
-           ("last_warning", sa.Text), ("kind", sa.String(20)))
+           ("last_warning", sa.Text), ("kind", sa.String(20)), ("new_per_hour", sa.Float))
 
 
 def upgrade() -> None:

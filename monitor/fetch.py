@@ -213,7 +213,7 @@ class Fetcher:
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """GET `url`; raise FetchError naming the URL and the cause on any failure."""
-        check_url(url)
+        url = check_url(url)
         headers = {}
         if etag:
             headers["If-None-Match"] = etag

@@ -11,6 +11,7 @@ so a server that drips one byte at a time cannot hold a worker forever.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import threading
 import time
@@ -65,16 +66,22 @@ def address_problem(ip: IPAddress) -> str | None:
 
 
 def check_url(url: str) -> str:
-    """Refuse anything but a plain absolute http(s) URL; returns it unchanged.
+    """Refuse anything but a plain absolute http(s) URL; returns it (spaces in the
+    path or query percent-encoded).
 
-    Parsers disagree on backslashes, credentials, whitespace and control
-    characters (`http://a\\@b/` is host `a` for one and `b` for another), so
-    such URLs are refused rather than guessed at.
+    Parsers disagree on backslashes, credentials and whitespace in the host part
+    (`http://a\\@b/` is host `a` for browsers and `b` for RFC 3986 parsers), so
+    such URLs are refused rather than guessed at; so is any control character.
     """
     if not isinstance(url, str) or not url:
         raise UnsafeURLError(f"GET {url!r}: empty URL")
-    if any(c in url for c in "\\\t\r\n ") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
-        raise UnsafeURLError(f"GET {url!r}: URL holds a backslash, space or control character")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        raise UnsafeURLError(f"GET {url!r}: URL holds a control character")
+    scheme, sep, rest = url.partition("://")
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0] if sep else ""
+    if "\\" in authority or " " in authority:
+        raise UnsafeURLError(f"GET {url!r}: URL holds a backslash or space in its host part")
+    url = url.replace(" ", "%20")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
         raise UnsafeURLError(f"GET {url}: only http and https URLs are fetched")

@@ -210,6 +210,12 @@ class HostileServer:
             "/lying.xml": lambda c, q: self.send(c, 200, self._lying(), "application/rss+xml"),
             "/changing-guids.xml": lambda c, q: self.send(c, 200, self._changing(), "application/rss+xml"),
             "/not-xml.xml": lambda c, q: self.send(c, 200, b"\x00\x01\x02 binary junk \xff\xfe", "application/rss+xml"),
+            "/private-links.xml": lambda c, q: self.send(c, 200, rss([
+                {"title": a["title"], "link": link, "guid": f"private-{i}", "description": a["content"][:300]}
+                for i, (a, link) in enumerate(zip(self.articles, (
+                    "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+                    "http://10.0.0.1/admin", "http://[::1]:6379/", "http://[::ffff:7f00:1]:80/")))]),
+                "application/rss+xml"),
         }
         for i in range(len(self.articles)):
             r[f"/healthy/article-{i}.html"] = self._article(i)
@@ -289,6 +295,7 @@ HOSTILE_FEEDS = {
     "/xxe.xml": "warning-or-ok",
     "/lying.xml": "warning",
     "/changing-guids.xml": "ok",
+    "/private-links.xml": "ok",
 }
 
 __all__ = ["HostileServer", "HOSTILE_FEEDS", "rss", "rfc822", "bomb", "gzip"]

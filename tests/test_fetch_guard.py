@@ -38,6 +38,7 @@ def test_public_addresses_pass(ip):
     ("ftp://example.org/feed", "only http"), ("file:///etc/passwd", "only http"),
     ("gopher://127.0.0.1:6379/_x", "only http"), ("http://exa mple.org/", "space"),
     ("http://example.org/\r\nX-Injected: 1", "control"), ("http:///feed.xml", "ambiguous host"),
+    ("http://example.org\\.evil.test/", "backslash"), ("http://127.0.0.1\t/", "control"),
     ("http://example.org:99999/", "invalid URL"),
 ])
 def test_confusing_urls_are_refused(url, why):
@@ -49,6 +50,11 @@ def test_confusing_urls_are_refused(url, why):
                                  "https://مثال.example/خبر", "http://[2606:4700::1111]/"])
 def test_plain_urls_pass(url):
     assert check_url(url) == url
+
+
+def test_spaces_and_backslashes_after_the_host_are_harmless():
+    assert check_url("https://example.org/news/a b.html?q=x y") == "https://example.org/news/a%20b.html?q=x%20y"
+    assert check_url("https://example.org/a\\b") == "https://example.org/a\\b"
 
 
 @pytest.fixture

@@ -193,3 +193,25 @@ def test_a_daemon_with_every_hostile_feed_keeps_polling_the_healthy_one(hostile,
         runner.join()
         fetcher.close()
         store.close()
+
+
+def test_article_links_to_private_addresses_are_never_fetched(hostile, tmp_path, caplog):
+    """The feed is allowed; its links to metadata, LAN and loopback addresses are not."""
+    import logging
+
+    from monitor.pipeline import MAX_PAGE_ATTEMPTS
+    pipeline, store, fetcher, cfg = make_pipeline(tmp_path, hostile, [("Sneaky", "/private-links.xml")])
+    try:
+        with caplog.at_level(logging.WARNING, logger="monitor.pipeline"):
+            for _ in range(MAX_PAGE_ATTEMPTS):
+                assert pipeline.poll_feed(cfg.feeds[0], force=True).ok
+        refused = [r.getMessage() for r in caplog.records if "page failed" in r.getMessage()]
+        for address in ("169.254.169.254 (link-local)", "10.0.0.1 (private)", "::1 (loopback)",
+                        "::ffff:7f00:1 (embeds 127.0.0.1, loopback)"):
+            assert any(address + "; refused" in m for m in refused), (address, refused)
+        # After the last attempt the feed's own text is matched instead: nothing was fetched.
+        stored = list(store.articles_since(datetime(2000, 1, 1, tzinfo=timezone.utc)))
+        assert len(stored) == 4 and all(a.body == a.body[:300] for a in stored)
+    finally:
+        fetcher.close()
+        store.close()

@@ -12,6 +12,7 @@ import logging
 import re
 import ssl
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -219,15 +220,17 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        current = url
+        current, end = url, None
         try:
-            with deadline(self.timeout):
-                for _hop in range(MAX_REDIRECTS + 1):
-                    with self._slot(current):
+            for _hop in range(MAX_REDIRECTS + 1):
+                with self._slot(current):
+                    # The deadline starts once we hold a slot: waiting for a busy host is not its fault.
+                    end = end or time.monotonic() + self.timeout
+                    with deadline(self.timeout, end):
                         result = self._get_once(current, headers)
-                    if isinstance(result, FetchResult):
-                        return result
-                    current = check_url(result)
+                if isinstance(result, FetchResult):
+                    return result
+                current = check_url(result)
             raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
         except FetchError as exc:
             if str(exc).startswith("GET "):

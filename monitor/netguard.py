@@ -120,10 +120,11 @@ _local = threading.local()
 
 
 @contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Bound every socket operation in this block to `seconds` from now, in total."""
+def deadline(seconds: float, end: float | None = None) -> Iterator[None]:
+    """Bound every socket operation in this block to `seconds` from now in total
+    (or to the monotonic time `end`, for a request that spans several blocks)."""
     previous = getattr(_local, "deadline", None)
-    _local.deadline = time.monotonic() + seconds
+    _local.deadline = end if end is not None else time.monotonic() + seconds
     _local.total = seconds
     try:
         yield

@@ -210,6 +210,12 @@ class HostileServer:
             "/lying.xml": lambda c, q: self.send(c, 200, self._lying(), "application/rss+xml"),
             "/changing-guids.xml": lambda c, q: self.send(c, 200, self._changing(), "application/rss+xml"),
             "/not-xml.xml": lambda c, q: self.send(c, 200, b"\x00\x01\x02 binary junk \xff\xfe", "application/rss+xml"),
+            "/deep.html": lambda c, q: self.send(
+                c, 200, b"<html><body>" + b"<div>" * 50000 + b"<p>" + self.articles[0]["content"].encode()
+                + b"</p>" + b"</div>" * 50000 + b"</body></html>", "text/html; charset=utf-8"),
+            "/deep-page.xml": lambda c, q: self.send(c, 200, rss([
+                {"title": self.articles[0]["title"], "link": self.url("/deep.html"), "guid": "deep",
+                 "description": self.articles[0]["content"][:300]}]), "application/rss+xml"),
             "/private-links.xml": lambda c, q: self.send(c, 200, rss([
                 {"title": a["title"], "link": link, "guid": f"private-{i}", "description": a["content"][:300]}
                 for i, (a, link) in enumerate(zip(self.articles, (
@@ -296,6 +302,7 @@ HOSTILE_FEEDS = {
     "/lying.xml": "warning",
     "/changing-guids.xml": "ok",
     "/private-links.xml": "ok",
+    "/deep-page.xml": "ok",
 }
 
 __all__ = ["HostileServer", "HOSTILE_FEEDS", "rss", "rfc822", "bomb", "gzip"]

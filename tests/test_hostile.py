@@ -215,3 +215,17 @@ def test_article_links_to_private_addresses_are_never_fetched(hostile, tmp_path,
     finally:
         fetcher.close()
         store.close()
+
+
+def test_a_deeply_nested_article_page_is_refused_cleanly(hostile, tmp_path, caplog):
+    import logging
+    pipeline, store, fetcher, cfg = make_pipeline(tmp_path, hostile, [("Deep", "/deep-page.xml")])
+    try:
+        with caplog.at_level(logging.WARNING, logger="monitor.pipeline"):
+            assert pipeline.poll_feed(cfg.feeds[0]).new == 1
+        assert any("levels deep" in r.getMessage() for r in caplog.records)
+        (article,) = store.articles_since(datetime(2000, 1, 1, tzinfo=timezone.utc))
+        assert article.body == " ".join(hostile.articles[0]["content"][:300].split())   # the feed text instead
+    finally:
+        fetcher.close()
+        store.close()

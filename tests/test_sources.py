@@ -229,6 +229,12 @@ def test_feeds_import_export_and_health_listing(tmp_path, web_server):
     assert "status: ok" in main and "items seen: 2" in main
     assert "failing (1 in a row" in down and "HTTP 503" in down and "next poll: in 60m" in down
 
+    web_server.routes["/"] = Response(200, (
+        '<html><head><link rel="alternate" type="application/rss+xml" title="كل الأخبار" href="/main.xml">'
+        "</head><body></body></html>").encode(), {"Content-Type": "text/html; charset=utf-8"})
+    found = run(config, "feeds", "discover", web_server.url("/"))
+    assert found.returncode == 0 and f"{web_server.url('/main.xml')}  [rss]  كل الأخبار" in found.stdout
+
 
 def test_a_home_page_served_instead_of_the_feed_names_the_feeds_it_announces():
     from monitor.sources.rss import parse_feed_result

@@ -211,7 +211,8 @@ def test_article_links_to_private_addresses_are_never_fetched(hostile, tmp_path,
             assert any(address + "; refused" in m for m in refused), (address, refused)
         # After the last attempt the feed's own text is matched instead: nothing was fetched.
         stored = list(store.articles_since(datetime(2000, 1, 1, tzinfo=timezone.utc)))
-        assert len(stored) == 4 and all(a.body == a.body[:300] for a in stored)
+        summaries = {" ".join(a["content"][:300].split()) for a in hostile.articles}
+        assert len(stored) == 4 and {a.body for a in stored} == summaries
     finally:
         fetcher.close()
         store.close()

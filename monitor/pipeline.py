@@ -74,6 +74,7 @@ class Pipeline:
         self._topics = {t.id: t for t in config.topics}
         self._kinds = {name: notify.channel_kind(list(urls)) for name, urls in config.channels.items()}
         self._deliver_lock = threading.Lock()
+        self._poll = threading.local()   # per-poll counters (each feed is polled in one thread)
         notify.configure(config.notify.telegram_api_url)
 
     # ---- polling -------------------------------------------------------
@@ -106,8 +107,9 @@ class Pipeline:
             return FeedReport(feed.name, True)
         new = matched = 0
         warnings = list(parsed.warnings)
+        self._poll.deferred = 0   # items whose page fetch failed this poll: work done, nothing stored
         for item in parsed.items:
-            if new >= MAX_NEW_PER_POLL:
+            if new + self._poll.deferred >= MAX_NEW_PER_POLL:
                 warnings.append(f"more than {MAX_NEW_PER_POLL} new items; the rest wait for the next poll")
                 break
             try:
@@ -204,6 +206,7 @@ class Pipeline:
                     feed=feed.name, url=item.url, url_key=url_key, guid=item.guid,
                     title=item.title, error=str(exc))
                 if attempts < MAX_PAGE_ATTEMPTS:
+                    self._poll.deferred = getattr(self._poll, "deferred", 0) + 1
                     log.warning("page failed feed=%s url=%s attempt=%d error=%s",
                                 feed.name, item.url, attempts, exc)
                     return None

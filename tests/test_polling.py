@@ -184,3 +184,15 @@ def test_adaptive_feed_is_polled_more_often_when_busy(make, web_server):
     assert waits[:3] == [120, 120, 120]                    # busy: polled at the user's shortest interval
     assert waits == sorted(waits) and waits[-1] >= 480     # quiet: backs off, poll after poll...
     assert max(waits) <= 3600                              # ...never past the configured interval
+
+
+def test_one_poll_does_at_most_max_new_per_poll_items_of_work(make, web_server):
+    """A feed listing 150 unseen items whose pages all fail: 100 page requests, the rest next poll."""
+    from monitor.pipeline import MAX_NEW_PER_POLL
+    titles = [a["title"] for a in saudinewsnet_articles("2015-07-23")][:150]
+    items = [{"title": t, "link": web_server.url(f"/gone/{i}.html"), "guid": f"g{i}"} for i, t in enumerate(titles)]
+    pipeline, store, cfg = make({"/many.xml": Response(200, rss(items))})
+    report = pipeline.poll_feed(cfg.feeds[0])
+    pages = [r for r in web_server.requests if r.path.startswith("/gone/")]
+    assert report.ok and len(pages) == MAX_NEW_PER_POLL
+    assert "the rest wait for the next poll" in store.feed_state("many.xml").last_warning

@@ -235,6 +235,31 @@ def test_feed_health(store):
     assert [f.name for f in store.list_feeds()] == ["f1", "f2"]
 
 
+def test_feed_schedule_streak_and_flag(store):
+    t0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+    s = store.record_feed_failure("f1", "https://ex.com/feed", "boom", next_poll_at=t0 + timedelta(hours=1),
+                                  flag_after=86400, kind="sitemap", now=t0)
+    assert (s.failing_since, s.flagged_at, s.next_poll_at, s.kind) == (t0, None, t0 + timedelta(hours=1), "sitemap")
+    s = store.record_feed_failure("f1", "https://ex.com/feed", "boom", flag_after=86400,
+                                  now=t0 + timedelta(hours=25))
+    assert s.failing_since == t0 and s.flagged_at == t0 + timedelta(hours=25) and s.consecutive_failures == 2
+    s = store.record_feed_failure("f1", "https://ex.com/feed", "boom", flag_after=86400,
+                                  now=t0 + timedelta(hours=30))
+    assert s.flagged_at == t0 + timedelta(hours=25)   # flagged once, not re-stamped
+    store.record_feed_success("f1", "https://ex.com/feed", etag=None, last_modified=None, new_items=1,
+                              warning="2 items have no date", new_per_hour=3.5, now=t0 + timedelta(hours=31))
+    s = store.feed_state("f1")
+    assert (s.failing_since, s.flagged_at, s.next_poll_at, s.consecutive_failures) == (None, None, None, 0)
+    assert (s.last_warning, s.new_per_hour, s.kind) == ("2 items have no date", 3.5, "sitemap")
+
+
+def test_link_guid_makes_a_second_key(store):
+    aid = _save(store)
+    store.link_guid("f1", "title:abc", aid)
+    store.link_guid("f1", "title:abc", aid)   # idempotent
+    assert store.known("nope", "f1", "title:abc").id == aid
+
+
 # ---- outbox ---------------------------------------------------------------------------
 def test_outbox_lifecycle(store):
     aid = _save(store)

@@ -216,3 +216,14 @@ def test_https_is_verified_against_the_name_while_connecting_to_the_checked_addr
         fetcher.close()
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "127.1", "[::ffff:7f00:1]", "localhost"])
+def test_numeric_and_named_spellings_of_loopback_are_refused(hostile, host):
+    fetcher = Fetcher(timeout=5, user_agent="t")
+    try:
+        with pytest.raises(BlockedAddressError, match="loopback"):
+            fetcher.get(f"http://{host}:{hostile.port}/healthy.xml")
+    finally:
+        fetcher.close()
+    assert hostile.requests == []

@@ -7,12 +7,14 @@ serves one healthy RSS feed with real article pages (SaudiNewsNet text), so a
 test can poll a hostile case and the healthy feed side by side.
 
 `HOSTILE_FEEDS` names every hostile feed path with the outcome a poller must
-reach: "error" (the poll fails cleanly and is recorded) or "warning" (the feed
-is processed, the oddity recorded). Every request is logged in `.requests`.
+reach: "error" (the poll fails cleanly and the error is recorded on the feed);
+"warning" (the feed is processed and the oddity recorded); "ok"/"warning-or-ok"
+(processed; what must not happen is checked by the tests: no leaked file, no
+expanded entity, no second alert, no fetch of a private address). Every
+request is logged in `.requests`.
 """
 from __future__ import annotations
 
-import gzip
 import html
 import socket
 import threading
@@ -305,4 +307,4 @@ HOSTILE_FEEDS = {
     "/deep-page.xml": "ok",
 }
 
-__all__ = ["HostileServer", "HOSTILE_FEEDS", "rss", "rfc822", "bomb", "gzip"]
+__all__ = ["HostileServer", "HOSTILE_FEEDS", "rss", "rfc822", "bomb"]

@@ -77,7 +77,7 @@ def make(tmp_path, web_server):
         store.close()
 
 
-def test_a_failing_feed_backs_off_doubling_then_resets_on_success(make, web_server, caplog):
+def test_a_failing_feed_backs_off_doubling_then_resets_on_success(make, web_server):
     ok = Response(200, rss(_items(web_server)), {"Content-Type": "application/rss+xml"})
     pipeline, store, cfg = make({"/flaky.xml": sequence(*[Response(500, b"down")] * 7, ok)},
                                 backoff_cap="4h", flag_after="1d")

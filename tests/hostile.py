@@ -77,6 +77,14 @@ def rss(items: list[dict], *, ttl: int | None = None, encoding: str = "utf-8", d
     return text.encode(encoding)
 
 
+def _fits(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def rfc822(when: datetime) -> str:
     return format_datetime(when, usegmt=True)
 
@@ -96,6 +104,8 @@ class HostileServer:
         self.port = self._sock.getsockname()[1]
         self._fetch_count: dict[str, int] = {}
         self.articles = [a for a in saudinewsnet_articles("2015-07-22") if len(a["content"]) > 800][:4]
+        self.legacy = [a for a in saudinewsnet_articles("2015-07-23")
+                       if len(a["content"]) > 800 and _fits(a["title"] + a["content"], "iso-8859-6")][:4]
         self.routes: dict[str, Callable[[socket.socket, Req], None]] = self._routes()
 
     # ---- plumbing -----------------------------------------------------------
@@ -227,7 +237,32 @@ class HostileServer:
         }
         for i in range(len(self.articles)):
             r[f"/healthy/article-{i}.html"] = self._article(i)
+        r.update(self._legacy_routes())
         return r
+
+    # Arabic pages in legacy charsets, labelled right, wrong, late, or beyond repair.
+    LEGACY = (("1256-as-latin1", "windows-1256", "text/html; charset=iso-8859-1", None),
+              ("iso-late-meta", "iso-8859-6", "text/html", "iso-8859-6"),
+              ("utf8-bom-as-1256", "utf-8-sig", "text/html; charset=windows-1256", None),
+              ("lossy-mojibake", "mojibake", "text/html; charset=utf-8", None))
+
+    def _legacy_routes(self) -> dict[str, Callable[[socket.socket, Req], None]]:
+        routes = {}
+        for (name, enc, ctype, meta), a in zip(self.LEGACY, self.legacy):
+            page = article_page(a["title"], split_paragraphs(a["content"]), outlet=a["source"],
+                                url=self.url(f"/legacy/{name}.html"))
+            page = page.replace('<meta charset="utf-8">', "")
+            if meta:   # declared only after 100 KB of scripts
+                filler = "".join(f"<script>var s{i} = {i};</script>" for i in range(3000))
+                page = page.replace("</head>", f'{filler}<meta charset="{meta}"></head>', 1)
+            data = (page.encode("utf-8").decode("windows-1252", "replace").encode("utf-8")
+                    if enc == "mojibake" else page.encode(enc, "xmlcharrefreplace"))   # &#169; as legacy sites do
+            routes[f"/legacy/{name}.html"] = (lambda d, t: lambda c, q: self.send(c, 200, d, t))(data, ctype)
+        feed = rss([{"title": a["title"], "link": self.url(f"/legacy/{name}.html"), "guid": name,
+                     "description": a["content"][:300]} for (name, *_), a in zip(self.LEGACY, self.legacy)],
+                   encoding="windows-1256")
+        routes["/legacy.xml"] = lambda c, q: self.send(c, 200, feed, "application/rss+xml")
+        return routes
 
     def _endless(self, conn: socket.socket, req: Req) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -305,6 +340,7 @@ HOSTILE_FEEDS = {
     "/changing-guids.xml": "ok",
     "/private-links.xml": "ok",
     "/deep-page.xml": "ok",
+    "/legacy.xml": "ok",
 }
 
 __all__ = ["HostileServer", "HOSTILE_FEEDS", "rss", "rfc822", "bomb"]

@@ -266,7 +266,7 @@ class Fetcher:
                 size += len(piece)
                 if size > self.max_bytes:
                     raise FetchError(f"GET {url}: body larger than {self.max_bytes} bytes "
-                                     f"(after decompression)")
+                                     f"(counted after decompression)")
                 chunks.append(piece)
             return FetchResult(
                 url=url, status=resp.status_code, content=b"".join(chunks),

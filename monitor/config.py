@@ -121,8 +121,19 @@ class Topic(_Strict):
 
 
 class Fetch(_Strict):
+    """How the web is fetched (see README, "Fetching")."""
+
     allow_private_networks: bool = False   # let feeds/pages on loopback, LAN, link-local... be fetched
     allowed_networks: list[str] = []       # or only these private networks, e.g. 192.168.1.10/32
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)   # per response, after decompression
+    max_connections: int = Field(default=8, ge=1)   # concurrent requests in total
+    max_per_host: int = Field(default=2, ge=1)      # concurrent requests to one host
+    backoff_cap: float = 6 * 3600.0   # a failing feed's interval doubles up to this
+    flag_after: float = 86400.0       # a feed failing this long is flagged
+    max_hint: float = 86400.0         # Retry-After / max-age / ttl are honoured up to this
+
+    _dur = field_validator("backoff_cap", "flag_after", "max_hint", mode="before")(
+        lambda v: parse_duration(v))
 
     @field_validator("allowed_networks")
     @classmethod
@@ -134,15 +145,6 @@ class Fetch(_Strict):
             except ValueError:
                 raise ValueError(f"not an IP network like 192.168.1.0/24 (got {net!r})") from None
         return v
-    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)   # per response, after decompression
-    max_connections: int = Field(default=8, ge=1)   # concurrent requests in total
-    max_per_host: int = Field(default=2, ge=1)      # concurrent requests to one host
-    backoff_cap: float = 6 * 3600.0   # a failing feed's interval doubles up to this
-    flag_after: float = 86400.0       # a feed failing this long is flagged
-    max_hint: float = 86400.0         # Retry-After / max-age / ttl are honoured up to this
-
-    _dur = field_validator("backoff_cap", "flag_after", "max_hint", mode="before")(
-        lambda v: parse_duration(v))
 
 
 class Notify(_Strict):

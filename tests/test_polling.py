@@ -197,3 +197,25 @@ def test_one_poll_does_at_most_max_new_per_poll_items_of_work(make, web_server):
     pages = [r for r in web_server.requests if r.path.startswith("/gone/")]
     assert report.ok and len(pages) == MAX_NEW_PER_POLL
     assert "the rest wait for the next poll" in store.feed_state("many.xml").last_warning
+
+
+@pytest.mark.parametrize("snippet,problem", [
+    ("fetch: {allowed_networks: [not-a-net]}", "fetch.allowed_networks: not an IP network"),
+    ("fetch: {max_per_host: 0}", "fetch.max_per_host"),
+    ("fetch: {backoff_cap: soon}", "fetch.backoff_cap: must be a duration"),
+    ("defaults: {interval: 10m}\nfeeds_extra: 1", "feeds_extra: unknown key"),
+])
+def test_fetch_settings_are_validated(snippet, problem):
+    from monitor.errors import ConfigError
+    base = ("feeds: [{name: a, url: 'https://example.org/feed'}]\nchannels: {m: 'mailto://x@example.org'}\n"
+            "topics: [{id: t, name: T, any: [x], notify: [m]}]\n")
+    with pytest.raises(ConfigError, match=problem):
+        parse_config(snippet + "\n" + base, env={})
+
+
+def test_min_interval_must_be_shorter_than_the_interval():
+    from monitor.errors import ConfigError
+    text = ("feeds: [{name: a, url: 'https://example.org/feed', interval: 10m, min_interval: 20m}]\n"
+            "channels: {m: 'mailto://x@example.org'}\ntopics: [{id: t, name: T, any: [x], notify: [m]}]\n")
+    with pytest.raises(ConfigError, match=r"feeds\[0\].min_interval: must be shorter"):
+        parse_config(text, env={})

@@ -10,7 +10,7 @@ import hashlib
 import logging
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from . import notify
@@ -82,6 +82,8 @@ class Pipeline:
         """Poll one feed if it is due (or `force`); every failure is recorded on the feed, never raised."""
         now = now or utcnow()
         state = self.store.feed_state(feed.name)
+        if state is not None and state.url != feed.url:   # moved in config: old validators and waits are moot
+            state = replace(state, etag=None, last_modified=None, next_poll_at=None)
         if not force and state is not None and not is_due(now, state.next_poll_at):
             log.debug("feed not due feed=%s next=%s", feed.name, state.next_poll_at)
             return FeedReport(feed.name, True, skipped=True)

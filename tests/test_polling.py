@@ -219,3 +219,14 @@ def test_min_interval_must_be_shorter_than_the_interval():
             "channels: {m: 'mailto://x@example.org'}\ntopics: [{id: t, name: T, any: [x], notify: [m]}]\n")
     with pytest.raises(ConfigError, match=r"feeds\[0\].min_interval: must be shorter"):
         parse_config(text, env={})
+
+
+def test_a_feed_moved_in_config_is_fetched_fresh(make, web_server):
+    route = conditional(Response(200, rss(_items(web_server)), {"ETag": '"v1"', "Cache-Control": "max-age=7200"}))
+    pipeline, store, cfg = make({"/old.xml": route, "/new.xml": route})
+    old, new = cfg.feeds
+    assert pipeline.poll_feed(old, now=T0).ok
+    moved = new.model_copy(update={"name": old.name})   # same name, new URL
+    report = pipeline.poll_feed(moved, now=T0 + timedelta(minutes=1))
+    assert not report.skipped and report.items == 2      # no wait and no If-None-Match carried over
+    assert web_server.requests_for("/new.xml")[0].headers.get("If-None-Match") is None

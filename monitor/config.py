@@ -10,13 +10,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Literal, Mapping, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
-from .match import TopicRule, term_key
+from .match import Near, Term as MatchTerm, TopicRule, term_problem
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -66,6 +66,7 @@ class Feed(_Strict):
     url: str
     interval: float | None = None
     outlet: str | None = None    # shown in alerts; defaults to the feed name
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")   # else detected (ar / en)
 
     _dur = field_validator("interval", mode="before")(
         lambda v: None if v is None else parse_duration(v))
@@ -78,8 +79,33 @@ class Feed(_Strict):
         return v
 
 
-Term = Annotated[str, Field(min_length=1)]
+class TermSpec(_Strict):
+    """A term with options: `{term: إيران, weight: 2, field: title, name: true}`."""
+
+    term: str = Field(min_length=1)
+    weight: float = Field(default=1.0, gt=0)
+    field: Literal["any", "title"] = "any"
+    name: bool = False
+
+
+Term = Union[Annotated[str, Field(min_length=1)], TermSpec]
 Terms = list[Term]
+
+
+def _bare_groups(v: Any) -> Any:
+    # A bare term inside a list of groups is a one-term group: `all: [روسيا, [...]]`.
+    if isinstance(v, list):
+        return [[g] if isinstance(g, (str, dict)) else g for g in v]
+    return v
+
+
+class NearSpec(_Strict):
+    """Every group must have a hit within `within` words of the others."""
+
+    groups: list[Annotated[Terms, Field(min_length=1)]] = Field(min_length=2)
+    within: int = Field(default=20, ge=1, le=1000)
+
+    _g = field_validator("groups", mode="before")(lambda v: _bare_groups(v))
 
 
 class Topic(_Strict):
@@ -88,21 +114,46 @@ class Topic(_Strict):
     all: list[Annotated[Terms, Field(min_length=1)]] = []
     any: Terms = []
     none: Terms = []
+    near: list[NearSpec] = []
+    min_score: float | None = Field(default=None, ge=0)
+    min_group_score: float = Field(default=0.0, ge=0)
+    feeds: list[str] = []
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = []
     notify: list[str] = Field(min_length=1)
 
-    @field_validator("all", mode="before")
-    @classmethod
-    def _groups(cls, v: Any) -> Any:
-        # A bare string inside `all` is a one-term group: `all: [روسيا, [...]]`.
-        if isinstance(v, list):
-            return [[g] if isinstance(g, str) else g for g in v]
-        return v
+    _g = field_validator("all", mode="before")(lambda v: _bare_groups(v))
 
     @model_validator(mode="after")
     def _has_rule(self) -> "Topic":
-        if not self.all and not self.any:
-            raise ValueError("needs at least one of `all` or `any`")
+        if not self.all and not self.any and not self.near:
+            raise ValueError("needs at least one of `all`, `any` or `near`")
         return self
+
+    def rule(self) -> TopicRule:
+        """The matcher's view of this topic."""
+        def terms(ts: list[Any]) -> tuple[Any, ...]:
+            return tuple(t if isinstance(t, str) else MatchTerm(t.term, t.weight, t.field, t.name)
+                         for t in ts)
+        return TopicRule(self.id, self.name, tuple(terms(g) for g in self.all), terms(self.any),
+                         terms(self.none), tuple(Near(tuple(terms(g) for g in n.groups), n.within)
+                                                 for n in self.near),
+                         self.min_score, self.min_group_score, tuple(self.feeds), tuple(self.languages))
+
+
+def rule_from_dict(data: Mapping[str, Any]) -> TopicRule:
+    """A topic written as in config.yaml (`notify` optional here) -> TopicRule.
+
+    Raises ConfigError listing the problems (for backtest files and benches).
+    """
+    try:
+        topic = Topic.model_validate({"notify": ["-"], **data})
+    except ValidationError as exc:
+        raise ConfigError([f"topic {data.get('id', '?')}: {_path_str(tuple(e['loc']))}: {e['msg']}"
+                           for e in exc.errors()]) from None
+    problems = [msg for _, msg in _topic_term_problems(topic, ())]
+    if problems:
+        raise ConfigError([f"topic {topic.id}: {m}" for m in problems])
+    return topic.rule()
 
 
 class Notify(_Strict):
@@ -138,8 +189,7 @@ class Config:
         return feed.outlet or feed.name
 
     def rules(self) -> list[TopicRule]:
-        return [TopicRule(t.id, t.name, tuple(tuple(g) for g in t.all), tuple(t.any), tuple(t.none))
-                for t in self.topics]
+        return [t.rule() for t in self.topics]
 
 
 def _path_str(loc: tuple[Any, ...]) -> str:
@@ -285,11 +335,26 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
             if channel not in raw.channels:
                 known = ", ".join(raw.channels) or "none defined"
                 problems.append((("topics", i, "notify", j), f"unknown channel {channel!r} (channels: {known})"))
-        groups: list[tuple[tuple[Any, ...], list[str]]] = [
-            (("topics", i, "all", g), terms) for g, terms in enumerate(topic.all)]
-        groups += [(("topics", i, "any"), topic.any), (("topics", i, "none"), topic.none)]
-        for loc, terms in groups:
-            for k, term in enumerate(terms):
-                if not term_key(term):
-                    problems.append((loc + (k,), f"term has no letters or digits (got {term!r})"))
+        problems += _topic_term_problems(topic, ("topics", i))
+        feeds = {f.name for f in raw.feeds}
+        for j, name in enumerate(topic.feeds):
+            if name not in feeds:
+                problems.append((("topics", i, "feeds", j), f"unknown feed {name!r}"))
+    return problems
+
+
+def _topic_term_problems(topic: Topic, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    """Terms the matcher refuses (no words, regular-expression syntax)."""
+    groups: list[tuple[tuple[Any, ...], list[Any]]] = [
+        (loc + ("all", g), terms) for g, terms in enumerate(topic.all)]
+    groups += [(loc + ("any",), topic.any), (loc + ("none",), topic.none)]
+    groups += [(loc + ("near", n, "groups", g), terms)
+               for n, near in enumerate(topic.near) for g, terms in enumerate(near.groups)]
+    problems = []
+    for gloc, terms in groups:
+        for k, term in enumerate(terms):
+            spec = term if isinstance(term, str) else MatchTerm(term.term, term.weight, term.field, term.name)
+            problem = term_problem(spec)
+            if problem:
+                problems.append((gloc + (k,), problem))
     return problems

@@ -1,21 +1,37 @@
 """Topic matching: compile topics once, match many articles (pure).
 
-`compile_topics(topics)` builds one index over every term of every topic,
-keyed by the term's first folded token. `Matcher.evaluate(title, body)` walks
-the article's tokens once, looks each token's clitic-stripped stems up in the
-index and verifies phrases token by token, so the cost per article grows with
-the article's length, not with the number of topics or terms.
+`compile_topics(rules)` builds one index over every term of every topic: a
+hash of each term's first folded token (and, for names, of its loose
+skeleton, see text/variants.py). `Matcher.evaluate(title, body)` walks the
+article's tokens once, looks each token's clitic-stripped stems up in the
+index and verifies phrases token by token: a word-level multi-pattern
+matcher whose cost grows with the article's length and the hits it finds,
+not with the number of topics or terms. Terms are literal words (no
+regular expressions), so no rule can make matching super-linear.
+
+Relevance (relevance.py) then scores each topic that was hit: terms in the
+title or lead weigh more, repeats add less and less, groups close together
+add a bonus; a topic matches when its boolean rule holds and its score
+reaches `min_score`.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from . import relevance
 from .models import Match, TermHit, TopicResult
 from .text.normalize import Token, core, stems, tokenize
+from .text.variants import compatible, head, skeleton
 
 SNIPPET_CHARS = 110   # context kept on each side of the first hit
+FIELDS = ("any", "title")
+_MIN_PART = 3         # letters each part of a split-written name needs
+# Characters that only make sense in a regular expression: refused with a clear
+# error rather than silently dropped (a term is literal text).
+_REGEX_HINT = re.compile(r"\\[A-Za-z]|\.[*+]|\(\?|\[[^\]]*\]|\||\{\d|^\^|\$$")
 
 
 def term_key(term: str) -> tuple[str, ...]:
@@ -24,21 +40,80 @@ def term_key(term: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Term:
+    """One term of a topic. A plain string in config is Term(text); `~text` is a name."""
+
+    text: str
+    weight: float = 1.0
+    field: str = "any"      # "any" (title or body) or "title" (title only)
+    name: bool = False      # match spelling variants (see text/variants.py)
+
+
+def as_term(term: "str | Term") -> Term:
+    """A config term (string or Term) as a Term; `~` in front marks a name."""
+    if isinstance(term, Term):
+        return term
+    text = term.strip()
+    if text.startswith("~"):
+        return Term(text[1:].strip(), name=True)
+    return Term(text)
+
+
+def term_problem(term: "str | Term") -> str | None:
+    """Why a term is refused at load, or None."""
+    t = as_term(term)
+    if _REGEX_HINT.search(t.text):
+        return (f"term {t.text!r} looks like a regular expression; terms are literal words "
+                "(mark a name with ~ for spelling variants, list other forms as terms)")
+    if not term_key(t.text):
+        return f"term has no letters or digits (got {t.text!r})"
+    if t.field not in FIELDS:
+        return f"field must be one of {', '.join(FIELDS)} (got {t.field!r})"
+    if not t.weight > 0:
+        return f"weight must be positive (got {t.weight!r})"
+    return None
+
+
+@dataclass(frozen=True)
+class Near:
+    """Every group must have a hit within `within` words of the others (same field)."""
+
+    groups: tuple[tuple["str | Term", ...], ...]
+    within: int = 20
+
+
+@dataclass(frozen=True)
 class TopicRule:
     """The part of a topic the matcher needs (built from config)."""
 
     id: str
     name: str
-    all: tuple[tuple[str, ...], ...] = ()
-    any: tuple[str, ...] = ()
-    none: tuple[str, ...] = ()
+    all: tuple[tuple["str | Term", ...], ...] = ()
+    any: tuple["str | Term", ...] = ()
+    none: tuple["str | Term", ...] = ()
+    near: tuple[Near, ...] = ()
+    min_score: float | None = None     # None: relevance.default_min_score(rule)
+    min_group_score: float = 0.0       # every positive group must score this much
+    feeds: tuple[str, ...] = ()        # empty: every feed
+    languages: tuple[str, ...] = ()    # empty: every language
+
+    def groups(self) -> list[tuple[str, tuple["str | Term", ...]]]:
+        """(label, terms) of every group: all[i], any, none, near[i][j]."""
+        out = [(f"all[{gi}]", g) for gi, g in enumerate(self.all)]
+        out += [("any", self.any), ("none", self.none)]
+        out += [(f"near[{ni}][{gi}]", g) for ni, n in enumerate(self.near) for gi, g in enumerate(n.groups)]
+        return out
 
 
 @dataclass(frozen=True)
 class _TermRef:
     topic: int
-    group: str      # "all[0]", "any", "none"
-    term: str       # as the user wrote it
+    group: str          # "all[0]", "any", "none", "near[0][1]"
+    term: Term
+    exact: tuple[str, ...]   # the term's exact key (to tell variant hits apart)
+
+
+Key = tuple[bool, tuple[str, ...]]   # (loose?, tokens or skeletons)
 
 
 class Matcher:
@@ -46,78 +121,149 @@ class Matcher:
 
     def __init__(self, rules: Sequence[TopicRule]) -> None:
         self.rules = tuple(rules)
-        self._refs: dict[tuple[str, ...], list[_TermRef]] = defaultdict(list)
-        self._by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-        self._cand_cache: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self._refs: dict[Key, list[_TermRef]] = defaultdict(list)
+        self._by_first: dict[tuple[bool, str], list[Key]] = defaultdict(list)
+        self._join_heads: set[str] = set()   # head skeletons that may start a joined name
+        self._cand_cache: dict[str, tuple[tuple[Key, ...], tuple[str, ...]]] = {}
         for ti, rule in enumerate(self.rules):
-            groups = [(f"all[{gi}]", g) for gi, g in enumerate(rule.all)]
-            groups += [("any", rule.any), ("none", rule.none)]
-            for label, terms in groups:
-                for term in terms:
-                    key = term_key(term)
-                    if not key:
-                        raise ValueError(f"term {term!r} has no letters or digits")
-                    if key not in self._refs:
-                        self._by_first[key[0]].append(key)
-                    self._refs[key].append(_TermRef(ti, label, term))
+            for label, terms in rule.groups():
+                for raw in terms:
+                    problem = term_problem(raw)
+                    if problem:
+                        raise ValueError(f"topic {rule.id}: {problem}")
+                    term = as_term(raw)
+                    exact = term_key(term.text)
+                    keys: list[Key] = [(False, exact)]
+                    if term.name:
+                        joined = skeleton("".join(exact))
+                        keys = [(True, tuple(skeleton(t) for t in exact)), (True, (joined,))]
+                        self._join_heads.update(joined[:n] for n in range(2, len(joined)))
+                    for key in dict.fromkeys(keys):
+                        if key not in self._refs:
+                            self._by_first[(key[0], key[1][0])].append(key)
+                        self._refs[key].append(_TermRef(ti, label, term, exact))
 
-    def _candidates(self, word: str) -> tuple[tuple[str, ...], ...]:
-        """Term keys whose first token is one of `word`'s stems (memoized per word)."""
+    def _candidates(self, word: str) -> tuple[tuple[Key, ...], tuple[str, ...]]:
+        """Keys whose first token fits one of `word`'s stems, and the stems that may
+        start a name written split (memoized per word)."""
         found = self._cand_cache.get(word)
         if found is None:
-            found = tuple(key for stem in stems(word) for key in self._by_first.get(stem, ()))
+            by_first = self._by_first
+            keys: list[Key] = []
+            joins: list[str] = []
+            for stem in stems(word):
+                keys.extend(by_first.get((False, stem), ()))
+                sk = skeleton(stem)
+                keys.extend(by_first.get((True, sk), ()))
+                if len(stem) >= _MIN_PART and head(stem) in self._join_heads:
+                    joins.append(stem)
+            found = (tuple(dict.fromkeys(keys)), tuple(joins))
             if len(self._cand_cache) < 200_000:   # bound memory on endless vocabularies
                 self._cand_cache[word] = found
         return found
 
-    def _find(self, field: str, text: str, tokens: list[Token]) -> Iterable[tuple[tuple[str, ...], TermHit]]:
-        """Yield (term key, hit) for every term occurrence in one field."""
+    def _find(self, tokens: list[Token]) -> Iterable[tuple[Key, int, int, tuple[str, ...], bool]]:
+        """Yield (key, first token, end token, words, strict) for every term occurrence.
+
+        `words` are the text's words that matched a loose key (clitics stripped),
+        () for an exact key; `strict` when a preposition was stripped from the first.
+        """
         n = len(tokens)
         for i, token in enumerate(tokens):
-            for key in self._candidates(token.text):
-                end = i + len(key)
+            keys, joins = self._candidates(token.text)
+            for key in keys:
+                loose, parts = key
+                end = i + len(parts)
                 if end > n:
                     continue
-                if all(key[j] in stems(tokens[i + j].text) for j in range(1, len(key))):
-                    start, stop = token.start, tokens[end - 1].end
-                    yield key, TermHit(term="", matched=text[start:stop], field=field,
-                                       token=i, start=start, end=stop)
+                if loose:
+                    words = tuple(_loose_word(tokens[i + j].text, parts[j]) for j in range(len(parts)))
+                    if all(words):
+                        yield key, i, end, words, _prep_stripped(token.text, words[0])
+                elif all(parts[j] in stems(tokens[i + j].text) for j in range(1, len(parts))):
+                    yield key, i, end, (), False
+            if joins and i + 1 < n and len(tokens[i + 1].text) >= _MIN_PART:
+                # A name written split: بيونغ يانغ for بيونغيانغ. Short parts are
+                # not joined: "إن أنقرة" must not read as one word.
+                for stem in joins:
+                    word = stem + tokens[i + 1].text
+                    key = (True, (skeleton(word),))
+                    if key in self._refs:
+                        yield key, i, i + 2, (word,), _prep_stripped(token.text, stem)
 
-    def evaluate(self, title: str, body: str) -> list[TopicResult]:
-        """Return one TopicResult per topic, in config order."""
-        per_topic: list[dict[str, list[TermHit]]] = [defaultdict(list) for _ in self.rules]
+    def _hits(self, title: str, body: str) -> dict[int, dict[str, list[TermHit]]]:
+        """Hits per touched topic and group."""
+        touched: dict[int, dict[str, list[TermHit]]] = {}
         for field, text in (("title", title), ("body", body)):
-            for key, hit in self._find(field, text, tokenize(text)):
+            tokens = tokenize(text)
+            for key, i, end, words, strict in self._find(tokens):
+                start, stop = tokens[i].start, tokens[end - 1].end
                 for ref in self._refs[key]:
-                    per_topic[ref.topic][ref.group].append(
-                        TermHit(ref.term, hit.matched, hit.field, hit.token, hit.start, hit.end, ref.group))
-        return [self._decide(rule, groups, title, body) for rule, groups in zip(self.rules, per_topic)]
+                    if field == "body" and ref.term.field == "title":
+                        continue
+                    variant = False
+                    if words:   # a loose key: the spelling must be a variant of THIS term
+                        if len(words) == len(ref.exact):
+                            pairs = list(zip(ref.exact, words))
+                        else:
+                            pairs = [("".join(ref.exact), "".join(words))]
+                        if not all(compatible(a, b, strict and k == 0) for k, (a, b) in enumerate(pairs)):
+                            continue
+                        variant = any(a != b for a, b in pairs)
+                    groups = touched.setdefault(ref.topic, defaultdict(list))
+                    groups[ref.group].append(TermHit(ref.term.text, text[start:stop], field, i, start,
+                                                     stop, ref.group, variant, ref.term.weight))
+        return touched
 
-    def match(self, title: str, body: str) -> list[Match]:
+    def evaluate(self, title: str, body: str, *, feed: str | None = None,
+                 language: str | None = None, only_hits: bool = False) -> list[TopicResult]:
+        """One TopicResult per topic in config order (only topics with hits if `only_hits`)."""
+        touched = self._hits(title, body)
+        indexes = sorted(touched) if only_hits else range(len(self.rules))
+        return [self._decide(self.rules[ti], touched.get(ti, {}), title, body, feed, language)
+                for ti in indexes]
+
+    def match(self, title: str, body: str, *, feed: str | None = None,
+              language: str | None = None) -> list[Match]:
         """Return a Match for every topic the article satisfies."""
         return [Match(r.topic_id, r.topic_name, r.hits, r.snippet)
-                for r in self.evaluate(title, body) if r.matched]
+                for r in self.evaluate(title, body, feed=feed, language=language, only_hits=True)
+                if r.matched]
 
     @staticmethod
-    def _decide(rule: TopicRule, groups: dict[str, list[TermHit]], title: str, body: str) -> TopicResult:
+    def _decide(rule: TopicRule, groups: dict[str, list[TermHit]], title: str, body: str,
+                feed: str | None, language: str | None) -> TopicResult:
         hits = tuple(sorted((h for g in groups.values() for h in g),
                             key=lambda h: (h.field != "title", h.start)))
         snippet = make_snippet(title, body, [h for h in hits if h.group != "none"])
-        missing = [f"all[{gi}]" for gi in range(len(rule.all)) if not groups.get(f"all[{gi}]")]
-        if groups.get("none"):
-            vetoes = sorted({h.term for h in groups["none"]})
-            matched, reason = False, "vetoed by none: " + ", ".join(vetoes)
-        elif missing:
-            matched, reason = False, "no term of " + ", ".join(missing)
-        elif rule.any and not groups.get("any"):
-            matched, reason = False, "no term of any"
-        else:
-            matched, reason = True, "all groups satisfied"
-        return TopicResult(rule.id, rule.name, matched, reason, hits, snippet)
+        verdict = relevance.judge(rule, groups)
+        reason, matched = verdict.reason, verdict.matched
+        if matched and rule.feeds and feed is not None and feed not in rule.feeds:
+            matched, reason = False, f"feed {feed!r} is not in the topic's feeds"
+        if matched and rule.languages and language is not None and language not in rule.languages:
+            matched, reason = False, f"language {language!r} is not in the topic's languages"
+        return TopicResult(rule.id, rule.name, matched, reason, hits, snippet,
+                           verdict.score, verdict.threshold)
+
+
+def _loose_word(word: str, part: str) -> str:
+    """The stem of `word` whose skeleton is `part` ("" if none)."""
+    for stem in stems(word):
+        if skeleton(stem) == part:
+            return stem
+    return ""
+
+
+def _prep_stripped(word: str, stem: str) -> bool:
+    """True if a preposition ب ك ل was stripped from `word` to get `stem`."""
+    prefix = word[:len(word) - len(stem)]
+    if prefix[:1] in ("و", "ف"):
+        prefix = prefix[1:]
+    return prefix[:1] in ("ب", "ك", "ل")
 
 
 def compile_topics(rules: Sequence[TopicRule]) -> Matcher:
-    """Compile topic rules into a Matcher (raises ValueError on an empty term)."""
+    """Compile topic rules into a Matcher (raises ValueError on a refused term)."""
     return Matcher(rules)
 
 

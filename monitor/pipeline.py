@@ -22,6 +22,7 @@ from .match import Matcher, compile_topics
 from .models import Article, FeedItem, Match
 from .render import render_alert
 from .sources.rss import parse_feed
+from .text.lang import detect_language
 from .storage import NewAlert, OutboxAlert, Store
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,8 @@ class Pipeline:
         article = self._article(feed, item, url_key)
         if article is None:
             return None   # page fetch failed; retried on the next poll
-        matches = self.matcher.match(article.title, article.body)
+        language = feed.language or detect_language(f"{article.title}\n{article.body}")
+        matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language)
         alerts = [
             NewAlert(m.topic_id, channel, r.subject, r.text, r.html)
             for m in matches

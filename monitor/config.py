@@ -290,7 +290,7 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
                 msg = "unknown key"
             elif err["type"] == "missing":
                 msg = "is required"
-            elif err["type"] in ("too_short", "list_too_short") and "input" in err:
+            elif err["type"] in ("too_short", "list_too_short") and "input" in err and not err["input"]:
                 msg = "must not be empty"
             elif "input" in err and not isinstance(err["input"], (dict, list)) and "(got" not in msg:
                 msg += f" (got {err['input']!r})"

@@ -4,13 +4,13 @@ A topic's boolean rule (every `all` group, one `any` term, every `near`
 clause, no `none` term) says the article MENTIONS the topic. The score says
 how central it is, EMM-style: every hit of a positive group counts its term's
 weight, times TITLE_FACTOR in the title or LEAD_FACTOR in the first
-LEAD_WORDS words of the body; within a group the k-th best hit counts 1/k (a
-repeated term adds less and less); when two or more groups are hit, NEAR_BONUS
+LEAD_WORDS words of the body; the k-th best hit of the same term counts 1/k
+(a repeated term adds less and less, different terms add in full); when two or more groups are hit, NEAR_BONUS
 is added if some body window of NEAR_WORDS words holds a hit of every group.
 A topic matches when the rule holds and score >= min_score. Unset, min_score
 is DEFAULT_PER_GROUP times the number of positive groups (all groups, `any`,
-near groups): 5 for the usual `all` + `any` topic, 2.5 for an `any`-only one
-(a title hit, or a lead hit and one more mention). 0 turns scoring off.
+near groups): 7 for the usual `all` + `any` topic, 3.5 for an `any`-only one
+(a title hit and one more mention, or two different terms in the lead). 0 turns scoring off.
 `min_group_score` (default 0) also asks every positive group to reach it on
 its own: stricter, for topics whose groups are often named in passing.
 
@@ -33,7 +33,7 @@ LEAD_FACTOR = 2.0
 LEAD_WORDS = 50
 NEAR_WORDS = 20
 NEAR_BONUS = 1.0
-DEFAULT_PER_GROUP = 2.5
+DEFAULT_PER_GROUP = 3.5
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,15 @@ def distinct(hits: Sequence[TermHit]) -> list[TermHit]:
 
 
 def group_score(hits: Sequence[TermHit]) -> float:
-    """Sum of hit values, best first, the k-th counting 1/k."""
-    values = sorted((hit_value(h) for h in distinct(hits)), reverse=True)
-    return sum(v / k for k, v in enumerate(values, start=1))
+    """Per term, its hit values best first with the k-th counting 1/k; summed over terms.
+
+    Different terms add up in full (many weak signals), a repeated term less and less.
+    """
+    by_term: dict[str, list[float]] = {}
+    for h in distinct(hits):
+        by_term.setdefault(h.term, []).append(hit_value(h))
+    return sum(v / k for values in by_term.values()
+               for k, v in enumerate(sorted(values, reverse=True), start=1))
 
 
 def window(groups: Sequence[Sequence[TermHit]], field: str = "body") -> int | None:

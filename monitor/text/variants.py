@@ -10,7 +10,8 @@ applies the tables below:
 - long vowels ا و ي inside a word are optional (الأمريكية = الأميركية,
   السوفياتي = السوفيتي = السوفييتي, بوتين = بوتن, سوروج = سروج); the first and
   the last letter are kept, so كوريا (ends in ا) stays apart from كوري;
-- a doubled letter counts once (يي = ي).
+- a doubled long vowel counts once (يي = ي); a doubled consonant does not
+  (تعز is not تعزز).
 
 Equal skeletons are necessary, not sufficient: `compatible(term, written)`
 also compares the inner long vowels between each pair of letters. A vowel may
@@ -40,25 +41,26 @@ LETTER_CLASSES: dict[str, str] = {
 OPTIONAL_INSIDE = frozenset("اوي")   # long vowels that outlets add or drop inside a name
 
 
-def _slots(word: str) -> tuple[str, tuple[str, ...]]:
-    """(skeleton, inner vowels standing before each skeleton letter)."""
-    letters = [LETTER_CLASSES.get(ch, ch) for ch in word]
-    letters = [ch for i, ch in enumerate(letters) if ch and (ch != "ء" or i == len(letters) - 1)]
-    last = len(letters) - 1
+def _slots(word: str) -> tuple[str, tuple[str, ...], str]:
+    """(skeleton, inner vowels standing before each skeleton letter, the
+    skeleton's letters as written)."""
+    pairs = [(LETTER_CLASSES.get(ch, ch), ch) for ch in word]
+    pairs = [(m, ch) for i, (m, ch) in enumerate(pairs) if m and (m != "ء" or i == len(pairs) - 1)]
+    last = len(pairs) - 1
     kept: list[str] = []
+    written: list[str] = []
     slots: list[str] = []
     vowels = ""
-    for i, ch in enumerate(letters):
+    for i, (ch, orig) in enumerate(pairs):
         if 0 < i < last and ch in OPTIONAL_INSIDE:
             if not vowels.endswith(ch):
                 vowels += ch          # يي = ي
             continue
-        if kept and kept[-1] == ch and not vowels:
-            continue                  # a doubled letter counts once
         kept.append(ch)
+        written.append(orig)
         slots.append(vowels)
         vowels = ""
-    return "".join(kept), tuple(slots)
+    return "".join(kept), tuple(slots), "".join(written)
 
 
 @lru_cache(maxsize=65536)
@@ -81,6 +83,9 @@ def head(word: str) -> str:
     while len(sk) > 1 and sk[-1] in OPTIONAL_INSIDE:
         sk = sk[:-1]
     return sk
+
+
+MIN_SWAP_LETTERS = 4   # shorter names keep their letters (no ج/غ/ق swap)
 
 
 def budget(term: str) -> int:
@@ -107,10 +112,12 @@ def compatible(term: str, written: str, strict: bool = False) -> bool:
     """
     if term == written or not is_arabic(term):
         return True
-    sk_a, slots_a = _slots(term)
-    sk_b, slots_b = _slots(written)
+    sk_a, slots_a, letters_a = _slots(term)
+    sk_b, slots_b, letters_b = _slots(written)
     if sk_a != sk_b:
         return False
+    if letters_a != letters_b and len(term) < MIN_SWAP_LETTERS:
+        return False   # لحج is not لحق: letter classes are for longer (foreign) names
     changes = 0
     for a, b in zip(slots_a, slots_b):
         if a == b:

@@ -19,11 +19,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from . import relevance
 from .models import Match, TermHit, TopicResult
 from .text.normalize import Token, core, stems, tokenize
+from .text.normalize import words as text_words
 from .text.variants import compatible, head, skeleton
 
 SNIPPET_CHARS = 110   # context kept on each side of the first hit
@@ -111,6 +113,7 @@ class _TermRef:
     group: str          # "all[0]", "any", "none", "near[0][1]"
     term: Term
     exact: tuple[str, ...]   # the term's exact key (to tell variant hits apart)
+    title_only: bool
 
 
 Key = tuple[bool, tuple[str, ...]]   # (loose?, tokens or skeletons)
@@ -124,7 +127,11 @@ class Matcher:
         self._refs: dict[Key, list[_TermRef]] = defaultdict(list)
         self._by_first: dict[tuple[bool, str], list[Key]] = defaultdict(list)
         self._join_heads: set[str] = set()   # head skeletons that may start a joined name
-        self._cand_cache: dict[str, tuple[tuple[Key, ...], tuple[str, ...]]] = {}
+        self._cand_cache: dict[str, tuple] = {}
+        # Group labels that must all have a hit for each topic to match at all.
+        self._required = [frozenset([f"all[{g}]" for g in range(len(r.all))] + (["any"] if r.any else [])
+                                    + [label for label, _ in r.groups() if label.startswith("near")])
+                          for r in self.rules]
         for ti, rule in enumerate(self.rules):
             for label, terms in rule.groups():
                 for raw in terms:
@@ -141,94 +148,156 @@ class Matcher:
                     for key in dict.fromkeys(keys):
                         if key not in self._refs:
                             self._by_first[(key[0], key[1][0])].append(key)
-                        self._refs[key].append(_TermRef(ti, label, term, exact))
+                        self._refs[key].append(_TermRef(ti, label, term, exact, term.field == "title"))
 
-    def _candidates(self, word: str) -> tuple[tuple[Key, ...], tuple[str, ...]]:
-        """Keys whose first token fits one of `word`'s stems, and the stems that may
-        start a name written split (memoized per word)."""
+    def _candidates(self, word: str) -> tuple[tuple, dict, tuple[Key, ...], tuple[str, ...]]:
+        """For one text word (memoized): one-token hits ready to yield as (key, words,
+        strict), exact phrases starting here by their second word, loose phrases
+        starting here, and the stems that may start a name written split."""
         found = self._cand_cache.get(word)
-        if found is None:
-            by_first = self._by_first
-            keys: list[Key] = []
-            joins: list[str] = []
-            for stem in stems(word):
-                keys.extend(by_first.get((False, stem), ()))
-                sk = skeleton(stem)
-                keys.extend(by_first.get((True, sk), ()))
-                if len(stem) >= _MIN_PART and head(stem) in self._join_heads:
-                    joins.append(stem)
-            found = (tuple(dict.fromkeys(keys)), tuple(joins))
-            if len(self._cand_cache) < 200_000:   # bound memory on endless vocabularies
-                self._cand_cache[word] = found
+        if found is not None:
+            return found
+        by_first = self._by_first
+        keys: list[Key] = []
+        joins: list[str] = []
+        for stem in stems(word):
+            keys.extend(by_first.get((False, stem), ()))
+            keys.extend(by_first.get((True, skeleton(stem)), ()))
+            if len(stem) >= _MIN_PART and head(stem) in self._join_heads:
+                joins.append(stem)
+        direct = []
+        multi: list[Key] = []
+        by_second: dict[str, list[Key]] = defaultdict(list)   # exact phrases by their 2nd word
+        for key in dict.fromkeys(keys):
+            loose, parts = key
+            if len(parts) > 1 and not loose:
+                by_second[parts[1]].append(key)
+            elif len(parts) > 1:
+                multi.append(key)
+            elif loose:
+                stem = _loose_word(word, parts[0])
+                direct.append((key, (stem,), _prep_stripped(word, stem)))
+            else:
+                direct.append((key, (), False))
+        found = (tuple(direct), {k: tuple(v) for k, v in by_second.items()}, tuple(multi), tuple(joins))
+        if not (direct or by_second or multi or joins):
+            found = ()   # most words: nothing starts here
+        if len(self._cand_cache) < 200_000:   # bound memory on endless vocabularies
+            self._cand_cache[word] = found
         return found
 
-    def _find(self, tokens: list[Token]) -> Iterable[tuple[Key, int, int, tuple[str, ...], bool]]:
+    def _find(self, tokens: list[str]) -> Iterable[tuple[Key, int, int, tuple[str, ...], bool]]:
         """Yield (key, first token, end token, words, strict) for every term occurrence.
 
         `words` are the text's words that matched a loose key (clitics stripped),
         () for an exact key; `strict` when a preposition was stripped from the first.
         """
         n = len(tokens)
+        cache = self._cand_cache
         for i, token in enumerate(tokens):
-            keys, joins = self._candidates(token.text)
-            for key in keys:
+            found = cache.get(token)
+            if found is None:
+                found = self._candidates(token)
+            if not found:
+                continue
+            direct, by_second, multi, joins = found
+            for key, words, strict in direct:
+                yield key, i, i + 1, words, strict
+            if by_second and i + 1 < n:
+                for stem in stems(tokens[i + 1]):
+                    for key in by_second.get(stem, ()):
+                        parts = key[1]
+                        end = i + len(parts)
+                        if end <= n and all(parts[j] in stems(tokens[i + j]) for j in range(2, len(parts))):
+                            yield key, i, end, (), False
+            for key in multi:
                 loose, parts = key
                 end = i + len(parts)
                 if end > n:
                     continue
-                if loose:
-                    words = tuple(_loose_word(tokens[i + j].text, parts[j]) for j in range(len(parts)))
-                    if all(words):
-                        yield key, i, end, words, _prep_stripped(token.text, words[0])
-                elif all(parts[j] in stems(tokens[i + j].text) for j in range(1, len(parts))):
-                    yield key, i, end, (), False
-            if joins and i + 1 < n and len(tokens[i + 1].text) >= _MIN_PART:
+                if parts[1] not in _skeleton_set(tokens[i + 1]):
+                    continue
+                words = tuple(_loose_word(tokens[i + j], parts[j]) for j in range(len(parts)))
+                if all(words):
+                    yield key, i, end, words, _prep_stripped(token, words[0])
+            if joins and i + 1 < n and len(tokens[i + 1]) >= _MIN_PART:
                 # A name written split: بيونغ يانغ for بيونغيانغ. Short parts are
                 # not joined: "إن أنقرة" must not read as one word.
                 for stem in joins:
-                    word = stem + tokens[i + 1].text
+                    word = stem + tokens[i + 1]
                     key = (True, (skeleton(word),))
                     if key in self._refs:
-                        yield key, i, i + 2, (word,), _prep_stripped(token.text, stem)
+                        yield key, i, i + 2, (word,), _prep_stripped(token, stem)
 
-    def _hits(self, title: str, body: str) -> dict[int, dict[str, list[TermHit]]]:
-        """Hits per touched topic and group."""
-        touched: dict[int, dict[str, list[TermHit]]] = {}
+    def _raw_hits(self, title: str, body: str) -> dict[int, list[tuple]]:
+        """Per touched topic: (ref, field, token, end token, variant) tuples.
+
+        Plain tuples and no character spans: TermHit objects are only built
+        (by `_groups`) for topics that can match.
+        """
+        touched: dict[int, list[tuple]] = defaultdict(list)
+        refs_of = self._refs
         for field, text in (("title", title), ("body", body)):
-            tokens = tokenize(text)
-            for key, i, end, words, strict in self._find(tokens):
-                start, stop = tokens[i].start, tokens[end - 1].end
-                for ref in self._refs[key]:
-                    if field == "body" and ref.term.field == "title":
+            in_body = field == "body"
+            for key, i, end, words, strict in self._find(text_words(text)):
+                if not words:   # an exact key: the common, fast case
+                    for ref in refs_of[key]:
+                        if not (in_body and ref.title_only):
+                            touched[ref.topic].append((ref, field, i, end, False))
+                    continue
+                for ref in refs_of[key]:
+                    if in_body and ref.title_only:
                         continue
-                    variant = False
-                    if words:   # a loose key: the spelling must be a variant of THIS term
-                        if len(words) == len(ref.exact):
-                            pairs = list(zip(ref.exact, words))
-                        else:
-                            pairs = [("".join(ref.exact), "".join(words))]
-                        if not all(compatible(a, b, strict and k == 0) for k, (a, b) in enumerate(pairs)):
-                            continue
-                        variant = any(a != b for a, b in pairs)
-                    groups = touched.setdefault(ref.topic, defaultdict(list))
-                    groups[ref.group].append(TermHit(ref.term.text, text[start:stop], field, i, start,
-                                                     stop, ref.group, variant, ref.term.weight))
+                    # A loose key: the spelling must be a variant of THIS term.
+                    if len(words) == len(ref.exact):
+                        pairs = list(zip(ref.exact, words))
+                    else:
+                        pairs = [("".join(ref.exact), "".join(words))]
+                    if not all(compatible(a, b, strict and k == 0) for k, (a, b) in enumerate(pairs)):
+                        continue
+                    variant = any(a != b for a, b in pairs)
+                    touched[ref.topic].append((ref, field, i, end, variant))
         return touched
+
+    @staticmethod
+    def _groups(raw: list[tuple], texts: dict[str, str], spans: dict[str, list[Token]]) -> dict[str, list[TermHit]]:
+        """TermHits by group label; `spans` caches each field's tokens (computed once, lazily)."""
+        groups: dict[str, list[TermHit]] = defaultdict(list)
+        for ref, field, i, end, variant in raw:
+            tokens = spans.get(field)
+            if tokens is None:
+                tokens = spans[field] = tokenize(texts[field])
+            start, stop = tokens[i].start, tokens[end - 1].end
+            groups[ref.group].append(TermHit(ref.term.text, texts[field][start:stop], field, i, start, stop,
+                                             ref.group, variant, ref.term.weight))
+        return groups
 
     def evaluate(self, title: str, body: str, *, feed: str | None = None,
                  language: str | None = None, only_hits: bool = False) -> list[TopicResult]:
         """One TopicResult per topic in config order (only topics with hits if `only_hits`)."""
-        touched = self._hits(title, body)
+        touched = self._raw_hits(title, body)
         indexes = sorted(touched) if only_hits else range(len(self.rules))
-        return [self._decide(self.rules[ti], touched.get(ti, {}), title, body, feed, language)
-                for ti in indexes]
+        texts, spans = {"title": title, "body": body}, {}
+        return [self._decide(self.rules[ti], self._groups(touched.get(ti, []), texts, spans), title, body,
+                             feed, language) for ti in indexes]
 
     def match(self, title: str, body: str, *, feed: str | None = None,
               language: str | None = None) -> list[Match]:
-        """Return a Match for every topic the article satisfies."""
-        return [Match(r.topic_id, r.topic_name, r.hits, r.snippet)
-                for r in self.evaluate(title, body, feed=feed, language=language, only_hits=True)
-                if r.matched]
+        """Return a Match for every topic the article satisfies.
+
+        Topics whose boolean rule cannot hold (a group without a hit, a `none`
+        hit) are dropped before any scoring: most touched topics end there.
+        """
+        out = []
+        texts, spans = {"title": title, "body": body}, {}
+        for ti, raw in sorted(self._raw_hits(title, body).items()):
+            labels = {r[0].group for r in raw}
+            if "none" in labels or not self._required[ti] <= labels:
+                continue
+            r = self._decide(self.rules[ti], self._groups(raw, texts, spans), title, body, feed, language)
+            if r.matched:
+                out.append(Match(r.topic_id, r.topic_name, r.hits, r.snippet))
+        return out
 
     @staticmethod
     def _decide(rule: TopicRule, groups: dict[str, list[TermHit]], title: str, body: str,
@@ -244,6 +313,11 @@ class Matcher:
             matched, reason = False, f"language {language!r} is not in the topic's languages"
         return TopicResult(rule.id, rule.name, matched, reason, hits, snippet,
                            verdict.score, verdict.threshold)
+
+
+@lru_cache(maxsize=65536)
+def _skeleton_set(word: str) -> frozenset[str]:
+    return frozenset(skeleton(s) for s in stems(word))
 
 
 def _loose_word(word: str, part: str) -> str:

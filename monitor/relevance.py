@@ -6,7 +6,8 @@ how central it is, EMM-style: every hit of a positive group counts its term's
 weight, times TITLE_FACTOR in the title or LEAD_FACTOR in the first
 LEAD_WORDS words of the body; the k-th best hit of the same term counts 1/k
 (a repeated term adds less and less, different terms add in full); when two or more groups are hit, NEAR_BONUS
-is added if some body window of NEAR_WORDS words holds a hit of every group.
+is added if the title, or some body window of NEAR_WORDS words, holds a hit
+of every group.
 A topic matches when the rule holds and score >= min_score. Unset, min_score
 is DEFAULT_PER_GROUP times the number of positive groups (all groups, `any`,
 near groups): 7 for the usual `all` + `any` topic, 3.5 for an `any`-only one
@@ -113,10 +114,8 @@ def judge(rule: "TopicRule", groups: Mapping[str, Sequence[TermHit]]) -> Verdict
     per_group = {label: group_score(groups[label]) for label in positive}
     score = sum(per_group.values())
     scored = [groups[label] for label in positive]
-    if len(scored) >= 2:
-        span = window(scored)
-        if span is not None and span <= NEAR_WORDS:
-            score += NEAR_BONUS
+    if len(scored) >= 2 and _near_ok(scored, NEAR_WORDS):
+        score += NEAR_BONUS
     score = round(score, 3)
 
     def verdict(matched: bool, reason: str) -> Verdict:

@@ -150,10 +150,13 @@ class Matcher:
                             self._by_first[(key[0], key[1][0])].append(key)
                         self._refs[key].append(_TermRef(ti, label, term, exact, term.field == "title"))
 
-    def _candidates(self, word: str) -> tuple[tuple, dict, tuple[Key, ...], tuple[str, ...]]:
-        """For one text word (memoized): one-token hits ready to yield as (key, words,
-        strict), exact phrases starting here by their second word, loose phrases
-        starting here, and the stems that may start a name written split."""
+    def _candidates(self, word: str) -> tuple:
+        """What can start at one text word (memoized per word), () if nothing:
+
+        (refs of exact one-word terms for the body, the same for the title,
+        loose one-word keys as (key, words, strict), exact phrases by their
+        second word, loose phrases, stems that may start a name written split).
+        """
         found = self._cand_cache.get(word)
         if found is not None:
             return found
@@ -165,9 +168,10 @@ class Matcher:
             keys.extend(by_first.get((True, skeleton(stem)), ()))
             if len(stem) >= _MIN_PART and head(stem) in self._join_heads:
                 joins.append(stem)
-        direct = []
+        exact: list[_TermRef] = []
+        loose_one = []
         multi: list[Key] = []
-        by_second: dict[str, list[Key]] = defaultdict(list)   # exact phrases by their 2nd word
+        by_second: dict[str, list[Key]] = defaultdict(list)
         for key in dict.fromkeys(keys):
             loose, parts = key
             if len(parts) > 1 and not loose:
@@ -176,87 +180,91 @@ class Matcher:
                 multi.append(key)
             elif loose:
                 stem = _loose_word(word, parts[0])
-                direct.append((key, (stem,), _prep_stripped(word, stem)))
+                loose_one.append((key, (stem,), _prep_stripped(word, stem)))
             else:
-                direct.append((key, (), False))
-        found = (tuple(direct), {k: tuple(v) for k, v in by_second.items()}, tuple(multi), tuple(joins))
-        if not (direct or by_second or multi or joins):
-            found = ()   # most words: nothing starts here
+                exact.extend(self._refs[key])
+        found = ()   # most words: nothing starts here
+        if exact or loose_one or by_second or multi or joins:
+            found = (tuple(r for r in exact if not r.title_only), tuple(exact), tuple(loose_one),
+                     {k: tuple(v) for k, v in by_second.items()}, tuple(multi), tuple(joins))
         if len(self._cand_cache) < 200_000:   # bound memory on endless vocabularies
             self._cand_cache[word] = found
         return found
 
-    def _find(self, tokens: list[str]) -> Iterable[tuple[Key, int, int, tuple[str, ...], bool]]:
-        """Yield (key, first token, end token, words, strict) for every term occurrence.
+    def _rest(self, tokens: list[str], i: int, found: tuple) -> Iterable[tuple[Key, int, int, tuple[str, ...], bool]]:
+        """Yield (key, i, end token, words, strict) for loose terms and phrases starting at i.
 
         `words` are the text's words that matched a loose key (clitics stripped),
-        () for an exact key; `strict` when a preposition was stripped from the first.
+        () for an exact phrase; `strict` when a preposition was stripped from the first.
         """
+        _, _, loose_one, by_second, multi, joins = found
         n = len(tokens)
-        cache = self._cand_cache
-        for i, token in enumerate(tokens):
-            found = cache.get(token)
-            if found is None:
-                found = self._candidates(token)
-            if not found:
+        token = tokens[i]
+        for key, words, strict in loose_one:
+            yield key, i, i + 1, words, strict
+        if by_second and i + 1 < n:
+            for stem in stems(tokens[i + 1]):
+                for key in by_second.get(stem, ()):
+                    parts = key[1]
+                    end = i + len(parts)
+                    if end <= n and all(parts[j] in stems(tokens[i + j]) for j in range(2, len(parts))):
+                        yield key, i, end, (), False
+        for key in multi:
+            parts = key[1]
+            end = i + len(parts)
+            if end > n or parts[1] not in _skeleton_set(tokens[i + 1]):
                 continue
-            direct, by_second, multi, joins = found
-            for key, words, strict in direct:
-                yield key, i, i + 1, words, strict
-            if by_second and i + 1 < n:
-                for stem in stems(tokens[i + 1]):
-                    for key in by_second.get(stem, ()):
-                        parts = key[1]
-                        end = i + len(parts)
-                        if end <= n and all(parts[j] in stems(tokens[i + j]) for j in range(2, len(parts))):
-                            yield key, i, end, (), False
-            for key in multi:
-                loose, parts = key
-                end = i + len(parts)
-                if end > n:
-                    continue
-                if parts[1] not in _skeleton_set(tokens[i + 1]):
-                    continue
-                words = tuple(_loose_word(tokens[i + j], parts[j]) for j in range(len(parts)))
-                if all(words):
-                    yield key, i, end, words, _prep_stripped(token, words[0])
-            if joins and i + 1 < n and len(tokens[i + 1]) >= _MIN_PART:
-                # A name written split: بيونغ يانغ for بيونغيانغ. Short parts are
-                # not joined: "إن أنقرة" must not read as one word.
-                for stem in joins:
-                    word = stem + tokens[i + 1]
-                    key = (True, (skeleton(word),))
-                    if key in self._refs:
-                        yield key, i, i + 2, (word,), _prep_stripped(token, stem)
+            words = tuple(_loose_word(tokens[i + j], parts[j]) for j in range(len(parts)))
+            if all(words):
+                yield key, i, end, words, _prep_stripped(token, words[0])
+        if joins and i + 1 < n and len(tokens[i + 1]) >= _MIN_PART:
+            # A name written split: بيونغ يانغ for بيونغيانغ. Short parts are
+            # not joined: "إن أنقرة" must not read as one word.
+            for stem in joins:
+                word = stem + tokens[i + 1]
+                key = (True, (skeleton(word),))
+                if key in self._refs:
+                    yield key, i, i + 2, (word,), _prep_stripped(token, stem)
 
     def _raw_hits(self, title: str, body: str) -> dict[int, list[tuple]]:
         """Per touched topic: (ref, field, token, end token, variant) tuples.
 
-        Plain tuples and no character spans: TermHit objects are only built
-        (by `_groups`) for topics that can match.
+        One pass over each field's words; plain tuples and no character spans:
+        TermHit objects are only built (by `_groups`) for topics that can match.
         """
         touched: dict[int, list[tuple]] = defaultdict(list)
         refs_of = self._refs
+        cache = self._cand_cache
         for field, text in (("title", title), ("body", body)):
             in_body = field == "body"
-            for key, i, end, words, strict in self._find(text_words(text)):
-                if not words:   # an exact key: the common, fast case
-                    for ref in refs_of[key]:
-                        if not (in_body and ref.title_only):
-                            touched[ref.topic].append((ref, field, i, end, False))
+            tokens = text_words(text)
+            n = len(tokens)
+            for i, token in enumerate(tokens):
+                found = cache.get(token)
+                if found is None:
+                    found = self._candidates(token)
+                if not found:
                     continue
-                for ref in refs_of[key]:
-                    if in_body and ref.title_only:
+                for ref in found[0] if in_body else found[1]:   # exact one-word terms: most hits
+                    touched[ref.topic].append((ref, field, i, i + 1, False))
+                if not (found[2] or found[4] or found[5]):
+                    # Only exact phrases may start here: most fail on the next word.
+                    if not found[3] or i + 1 == n or found[3].keys().isdisjoint(stems(tokens[i + 1])):
                         continue
-                    # A loose key: the spelling must be a variant of THIS term.
-                    if len(words) == len(ref.exact):
-                        pairs = list(zip(ref.exact, words))
-                    else:
-                        pairs = [("".join(ref.exact), "".join(words))]
-                    if not all(compatible(a, b, strict and k == 0) for k, (a, b) in enumerate(pairs)):
-                        continue
-                    variant = any(a != b for a, b in pairs)
-                    touched[ref.topic].append((ref, field, i, end, variant))
+                for key, _, end, words, strict in self._rest(tokens, i, found):
+                    for ref in refs_of[key]:
+                        if in_body and ref.title_only:
+                            continue
+                        variant = False
+                        if words:   # a loose key: the spelling must be a variant of THIS term
+                            if len(words) == len(ref.exact):
+                                pairs = list(zip(ref.exact, words))
+                            else:
+                                pairs = [("".join(ref.exact), "".join(words))]
+                            if not all(compatible(a, b, strict and k == 0) for k, (a, b) in enumerate(pairs)):
+                                continue
+                            variant = any(a != b for a, b in pairs)
+                        touched[ref.topic].append((ref, field, i, end, variant))
         return touched
 
     @staticmethod

@@ -19,6 +19,14 @@ WORKERS = 8
 PRUNE_EVERY = 6 * 3600.0   # seconds between drops of article text older than defaults.retention
 
 
+def prune_text(pipeline: Pipeline, now: datetime | None = None) -> int:
+    """Drop the text of articles older than defaults.retention (kept until then for backtest)."""
+    cutoff = (now or datetime.now(timezone.utc)) - timedelta(seconds=pipeline.config.defaults.retention)
+    count = pipeline.store.prune(cutoff)
+    log.info("pruned article text count=%d older_than=%s", count, cutoff.isoformat(timespec="seconds"))
+    return count
+
+
 def run(pipeline: Pipeline, stop: threading.Event | None = None) -> int:
     """Run until SIGTERM/SIGINT (or `stop` is set); finish in-flight work; return 0."""
     stop = stop or threading.Event()
@@ -39,12 +47,7 @@ def run(pipeline: Pipeline, stop: threading.Event | None = None) -> int:
                           id=f"feed:{feed.name}", next_run_time=now + timedelta(seconds=0.5 * i))
     scheduler.add_job(pipeline.deliver, IntervalTrigger(seconds=DELIVER_EVERY), id="deliver")
 
-    def prune() -> None:   # article text is kept for backtest/explain, then dropped
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=config.defaults.retention)
-        log.info("pruned article text count=%d older_than=%s", pipeline.store.prune(cutoff),
-                 cutoff.isoformat(timespec="seconds"))
-
-    scheduler.add_job(prune, IntervalTrigger(seconds=PRUNE_EVERY), id="prune",
+    scheduler.add_job(prune_text, IntervalTrigger(seconds=PRUNE_EVERY), args=[pipeline], id="prune",
                       next_run_time=now + timedelta(seconds=5))
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -114,3 +114,20 @@ def test_explain_shows_score_threshold_and_variant_hits(tmp_path, capsys):
     variant_lines = [line for line in out.splitlines() if "[variant]" in line]
     assert any("بيونغ يانغ -> " in line and "بيونج يانج" in line for line in variant_lines), out
     assert any(line.strip().startswith("all[0]") and "(title, word" in line for line in out.splitlines())
+
+
+def test_daemon_prunes_text_after_the_retention_period(tmp_path, stored):
+    from monitor.daemon import prune_text
+    from monitor.fetch import Fetcher
+    from monitor.pipeline import Pipeline
+    url, store = stored
+    config = cli.load_config(_write_config(tmp_path, url, IRAN))   # retention: default 30 days
+    fetcher = Fetcher(timeout=5, user_agent="test")
+    try:
+        pipeline = Pipeline(config, store, fetcher)
+        now = datetime.now(timezone.utc)
+        assert prune_text(pipeline, now + timedelta(days=29)) == 0          # still kept
+        assert prune_text(pipeline, now + timedelta(days=31)) == len(STORED)
+    finally:
+        fetcher.close()
+    assert all(a.body == "" for a in store.articles_since(now - timedelta(days=1)))

@@ -48,7 +48,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"channels: {', '.join(config.channels) or 'none'}")
     print(f"topics: {len(config.topics)}")
     for topic in config.topics:
-        terms = sum(len(g) for g in topic.all) + len(topic.any) + len(topic.none)
+        terms = sum(len(g) for _, g in topic.rule().groups())
         print(f"  - {topic.id} ({topic.name}): {terms} terms -> {', '.join(topic.notify)}")
     return 0
 

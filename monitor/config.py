@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
+                      model_validator)
 
 from .errors import ConfigError
-from .match import Near, Term as MatchTerm, TopicRule, term_problem
+from .match import Near, Term as MatchTerm, TopicRule, as_term, term_problem
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -88,21 +89,63 @@ class TermSpec(_Strict):
     name: bool = False
 
 
-Term = Union[Annotated[str, Field(min_length=1)], TermSpec]
+def _term_kind(v: Any) -> str:
+    return "spec" if isinstance(v, (dict, TermSpec)) else "str"
+
+
+Term = Annotated[Union[Annotated[Annotated[str, Field(min_length=1)], Tag("str")],
+                       Annotated[TermSpec, Tag("spec")]], Discriminator(_term_kind)]
+_TAGS = ("str", "list", "spec")   # union tags pydantic puts in error paths: not config keys
 Terms = list[Term]
+
+
+class GroupSpec(_Strict):
+    """A group with options for all its terms: `{terms: [...], field: title, weight: 2}`."""
+
+    terms: Terms = Field(min_length=1)
+    weight: float = Field(default=1.0, gt=0)      # multiplies each term's weight
+    field: Literal["any", "title"] = "any"        # title: every term of the group, title only
+
+
+def _group_kind(v: Any) -> str:
+    return "spec" if isinstance(v, (dict, GroupSpec)) else "list"
+
+
+# A group is a list of terms or a GroupSpec; tagged so an error names only the one meant.
+Group = Annotated[Union[Annotated[Annotated[Terms, Field(min_length=1)], Tag("list")],
+                        Annotated[GroupSpec, Tag("spec")]], Discriminator(_group_kind)]
+AnyGroup = Annotated[Union[Annotated[Terms, Tag("list")], Annotated[GroupSpec, Tag("spec")]],
+                     Discriminator(_group_kind)]
 
 
 def _bare_groups(v: Any) -> Any:
     # A bare term inside a list of groups is a one-term group: `all: [روسيا, [...]]`.
     if isinstance(v, list):
-        return [[g] if isinstance(g, (str, dict)) else g for g in v]
+        return [[g] if isinstance(g, str) or (isinstance(g, dict) and "terms" not in g) else g for g in v]
     return v
+
+
+def _group_terms(group: Any) -> list[Any]:
+    return group.terms if isinstance(group, GroupSpec) else group
+
+
+def _match_terms(group: Any) -> tuple[Any, ...]:
+    """Config terms (a list or a GroupSpec) -> matcher terms (str or MatchTerm)."""
+    out: list[Any] = []
+    for t in _group_terms(group):
+        if isinstance(group, GroupSpec):
+            base = as_term(t) if isinstance(t, str) else MatchTerm(t.term, t.weight, t.field, t.name)
+            field = "title" if "title" in (group.field, base.field) else "any"
+            out.append(replace(base, weight=base.weight * group.weight, field=field))
+        else:
+            out.append(t if isinstance(t, str) else MatchTerm(t.term, t.weight, t.field, t.name))
+    return tuple(out)
 
 
 class NearSpec(_Strict):
     """Every group must have a hit within `within` words of the others."""
 
-    groups: list[Annotated[Terms, Field(min_length=1)]] = Field(min_length=2)
+    groups: list[Group] = Field(min_length=2)
     within: int = Field(default=20, ge=1, le=1000)
 
     _g = field_validator("groups", mode="before")(lambda v: _bare_groups(v))
@@ -111,8 +154,8 @@ class NearSpec(_Strict):
 class Topic(_Strict):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=1)
-    all: list[Annotated[Terms, Field(min_length=1)]] = []
-    any: Terms = []
+    all: list[Group] = []
+    any: AnyGroup = []
     none: Terms = []
     near: list[NearSpec] = []
     min_score: float | None = Field(default=None, ge=0)
@@ -131,9 +174,7 @@ class Topic(_Strict):
 
     def rule(self) -> TopicRule:
         """The matcher's view of this topic."""
-        def terms(ts: list[Any]) -> tuple[Any, ...]:
-            return tuple(t if isinstance(t, str) else MatchTerm(t.term, t.weight, t.field, t.name)
-                         for t in ts)
+        terms = _match_terms
         return TopicRule(self.id, self.name, tuple(terms(g) for g in self.all), terms(self.any),
                          terms(self.none), tuple(Near(tuple(terms(g) for g in n.groups), n.within)
                                                  for n in self.near),
@@ -148,8 +189,9 @@ def rule_from_dict(data: Mapping[str, Any]) -> TopicRule:
     try:
         topic = Topic.model_validate({"notify": ["-"], **data})
     except ValidationError as exc:
-        raise ConfigError([f"topic {data.get('id', '?')}: {_path_str(tuple(e['loc']))}: {e['msg']}"
-                           for e in exc.errors()]) from None
+        where = [_path_str(tuple(p for p in e["loc"] if p not in _TAGS)) for e in exc.errors()]
+        raise ConfigError([f"topic {data.get('id', '?')}: {w}: {e['msg']}"
+                           for w, e in zip(where, exc.errors())]) from None
     problems = [msg for _, msg in _topic_term_problems(topic, ())]
     if problems:
         raise ConfigError([f"topic {topic.id}: {m}" for m in problems])
@@ -284,7 +326,7 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
         raw = RawConfig.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            loc = tuple(p for p in err["loc"] if p not in _TAGS)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
@@ -352,6 +394,8 @@ def _topic_term_problems(topic: Topic, loc: tuple[Any, ...]) -> list[tuple[tuple
                for n, near in enumerate(topic.near) for g, terms in enumerate(near.groups)]
     problems = []
     for gloc, terms in groups:
+        if isinstance(terms, GroupSpec):
+            gloc, terms = gloc + ("terms",), terms.terms
         for k, term in enumerate(terms):
             spec = term if isinstance(term, str) else MatchTerm(term.term, term.weight, term.field, term.name)
             problem = term_problem(spec)

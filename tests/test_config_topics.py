@@ -147,3 +147,30 @@ def test_default_threshold_scales_with_groups():
     r1 = compile_topics([one]).evaluate("", TREATY)[0]
     r2 = compile_topics([two]).evaluate("", TREATY)[0]
     assert r2.threshold == 2 * r1.threshold > 0
+
+
+def test_group_options_apply_to_every_term():
+    topic = """
+  - id: t
+    name: T
+    all:
+      - {terms: [بوتين, ~كيم], field: title, weight: 2}
+      - [الشراكة الاستراتيجية الشاملة]
+    any: {terms: [الدفاع المشترك, {term: الردع النووي, weight: 3}], weight: 2}
+    min_score: 0
+    notify: [log]
+"""
+    rule = _config(topic).rules()[0]
+    assert [(t.text, t.field, t.weight, t.name) for t in rule.all[0]] == [
+        ("بوتين", "title", 2, False), ("كيم", "title", 2, True)]
+    assert [t.weight for t in rule.any] == [2, 6]
+    assert not _result(topic, "", TREATY).matched                 # بوتين in the body only
+    result = _result(topic, HEADLINE, TREATY + " " + DEFENCE)
+    assert result.matched
+    assert {h.term: h.weight for h in result.hits}["الردع النووي"] == 6
+
+
+def test_group_option_terms_are_checked():
+    with pytest.raises(ConfigError) as exc:
+        _config("  - id: t\n    name: T\n    all: [{terms: [\"a.*\"]}]\n    notify: [log]\n")
+    assert any("topics[0].all[0].terms[0]" in p and "regular expression" in p for p in exc.value.problems)

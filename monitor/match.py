@@ -144,7 +144,10 @@ class Matcher:
                     if term.name:
                         joined = skeleton("".join(exact))
                         keys = [(True, tuple(skeleton(t) for t in exact)), (True, (joined,))]
-                        self._join_heads.update(joined[:n] for n in range(2, len(joined)))
+                        if len(exact) == 1 and len(exact[0]) >= 2 * _MIN_PART:
+                            # A one-word name long enough to be written split
+                            # (بيونغيانغ as بيونغ يانغ): the heads its first part may have.
+                            self._join_heads.update(joined[:k] for k in range(2, len(joined) - 1))
                     for key in dict.fromkeys(keys):
                         if key not in self._refs:
                             self._by_first[(key[0], key[1][0])].append(key)
@@ -154,8 +157,9 @@ class Matcher:
         """What can start at one text word (memoized per word), () if nothing:
 
         (refs of exact one-word terms for the body, the same for the title,
-        loose one-word keys as (key, words, strict), exact phrases by their
-        second word, loose phrases, stems that may start a name written split).
+        (ref, variant) of one-word names this word is a spelling of, exact
+        phrases by their second word, loose phrases, stems that may start a
+        name written split).
         """
         found = self._cand_cache.get(word)
         if found is not None:
@@ -178,9 +182,11 @@ class Matcher:
                 by_second[parts[1]].append(key)
             elif len(parts) > 1:
                 multi.append(key)
-            elif loose:
+            elif loose:   # checked here once per word: the hot loop only appends
                 stem = _loose_word(word, parts[0])
-                loose_one.append((key, (stem,), _prep_stripped(word, stem)))
+                strict = _prep_stripped(word, stem)
+                loose_one.extend((ref, "".join(ref.exact) != stem) for ref in self._refs[key]
+                                 if compatible("".join(ref.exact), stem, strict))
             else:
                 exact.extend(self._refs[key])
         found = ()   # most words: nothing starts here
@@ -197,11 +203,9 @@ class Matcher:
         `words` are the text's words that matched a loose key (clitics stripped),
         () for an exact phrase; `strict` when a preposition was stripped from the first.
         """
-        _, _, loose_one, by_second, multi, joins = found
+        _, _, _, by_second, multi, joins = found
         n = len(tokens)
         token = tokens[i]
-        for key, words, strict in loose_one:
-            yield key, i, i + 1, words, strict
         if by_second and i + 1 < n:
             for stem in stems(tokens[i + 1]):
                 for key in by_second.get(stem, ()):
@@ -247,7 +251,10 @@ class Matcher:
                     continue
                 for ref in found[0] if in_body else found[1]:   # exact one-word terms: most hits
                     touched[ref.topic].append((ref, field, i, i + 1, False))
-                if not (found[2] or found[4] or found[5]):
+                for ref, variant in found[2]:                  # one-word names
+                    if not (in_body and ref.title_only):
+                        touched[ref.topic].append((ref, field, i, i + 1, variant))
+                if not (found[4] or found[5]):
                     # Only exact phrases may start here: most fail on the next word.
                     if not found[3] or i + 1 == n or found[3].keys().isdisjoint(stems(tokens[i + 1])):
                         continue

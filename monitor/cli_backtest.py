@@ -19,15 +19,21 @@ from .config import Config, parse_duration, rule_from_dict
 from .errors import ConfigError
 from .match import TopicRule, compile_topics
 from .models import TopicResult
-from .relevance import hit_value
+from .relevance import group_score, hit_value
 from .text.lang import detect_language
 
 
 def format_result(result: TopicResult) -> list[str]:
     """Lines that show why a topic matched an article or not (for explain)."""
     verdict = "MATCH" if result.matched else "no match"
+    groups: dict[str, list] = {}
+    for hit in result.hits:
+        if hit.group != "none":
+            groups.setdefault(hit.group, []).append(hit)
+    per_group = ", ".join(f"{g} {group_score(hs):.3g}" for g, hs in sorted(groups.items()))
     lines = [f"[{verdict}] {result.topic_id} ({result.topic_name}): {result.reason}",
-             f"  score {result.score:g} / min_score {result.threshold:g}"]
+             f"  score {result.score:g} / min_score {result.threshold:g}"
+             + (f"  (groups: {per_group})" if per_group else "")]
     for hit in result.hits:
         shown = hit.term if hit.matched == hit.term else f"{hit.term} -> {hit.matched}"
         tags = ["variant"] if hit.variant else []

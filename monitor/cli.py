@@ -50,7 +50,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"channels: {', '.join(config.channels) or 'none'}")
     print(f"topics: {len(config.topics)}")
     for topic in config.topics:
-        terms = sum(len(g) for g in topic.all) + len(topic.any) + len(topic.none)
+        terms = sum(len(g) for _, g in topic.rule().groups())
         print(f"  - {topic.id} ({topic.name}): {terms} terms -> {', '.join(topic.notify)}")
     return 0
 
@@ -94,7 +94,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from .extract import extract
     from .fetch import Fetcher
+    from .cli_backtest import format_result
     from .match import compile_topics
+    from .text.lang import detect_language
     config = _load(args)
     target = args.target
     if Path(target).exists():
@@ -108,16 +110,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
         content, url = page.content, page.url
     from .encoding import decode_html
     text = extract(decode_html(content, page.content_type if url else ""), url)
+    language = detect_language(f"{text.title}\n{text.body}")
     print(f"title: {text.title}")
-    print(f"body: {len(text.body)} characters, {len(text.body.split())} words")
-    for result in compile_topics(config.rules()).evaluate(text.title, text.body):
-        verdict = "MATCH" if result.matched else "no match"
-        print(f"\n[{verdict}] {result.topic_id} ({result.topic_name}): {result.reason}")
-        for hit in result.hits:
-            shown = hit.term if hit.matched == hit.term else f"{hit.term} -> {hit.matched}"
-            print(f"  {hit.group:8} {shown}  ({hit.field}, word {hit.token})")
-        if result.hits:
-            print(f"  snippet: {result.snippet}")
+    print(f"body: {len(text.body)} characters, {len(text.body.split())} words, language {language}")
+    for result in compile_topics(config.rules()).evaluate(text.title, text.body, feed=args.feed,
+                                                          language=language):
+        print()
+        print("\n".join(format_result(result)))
     return 0
 
 
@@ -152,9 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate the config and print a summary").set_defaults(func=cmd_check)
     p = sub.add_parser("explain", help="show how each topic matches one article (URL or HTML file)")
     p.add_argument("target")
+    p.add_argument("--feed", help="feed name, for topics limited to some feeds")
     p.set_defaults(func=cmd_explain)
     from . import cli_feeds
     cli_feeds.add_parser(sub)
+    from .cli_backtest import add_parser as add_backtest
+    add_backtest(sub, lambda f: lambda args: f(args, _load(args)))
     p = sub.add_parser("test-alert", help="send a test message through one channel")
     p.add_argument("channel")
     p.set_defaults(func=cmd_test_alert)

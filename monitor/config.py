@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
+                      model_validator)
 
 from .errors import ConfigError
-from .match import TopicRule, term_key
+from .match import Near, Term as MatchTerm, TopicRule, as_term, term_problem
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -70,6 +71,7 @@ class Feed(_Strict):
     kind: Literal["rss", "page", "sitemap"] = "rss"   # page: a section page; sitemap: a news sitemap
     links: str | None = None         # kind page: CSS selector for article links
     link_pattern: str | None = None  # kind page: RE2 (linear-time) pattern article URLs must match
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")   # else detected (ar / en)
 
     @model_validator(mode="after")
     def _page_rules(self) -> "Feed":
@@ -93,31 +95,122 @@ class Feed(_Strict):
         return v
 
 
-Term = Annotated[str, Field(min_length=1)]
+class TermSpec(_Strict):
+    """A term with options: `{term: إيران, weight: 2, field: title, name: true}`."""
+
+    term: str = Field(min_length=1)
+    weight: float = Field(default=1.0, gt=0)
+    field: Literal["any", "title"] = "any"
+    name: bool = False
+
+
+def _term_kind(v: Any) -> str:
+    return "spec" if isinstance(v, (dict, TermSpec)) else "str"
+
+
+Term = Annotated[Union[Annotated[Annotated[str, Field(min_length=1)], Tag("str")],
+                       Annotated[TermSpec, Tag("spec")]], Discriminator(_term_kind)]
+_TAGS = ("str", "list", "spec")   # union tags pydantic puts in error paths: not config keys
 Terms = list[Term]
+
+
+class GroupSpec(_Strict):
+    """A group with options for all its terms: `{terms: [...], field: title, weight: 2}`."""
+
+    terms: Terms = Field(min_length=1)
+    weight: float = Field(default=1.0, gt=0)      # multiplies each term's weight
+    field: Literal["any", "title"] = "any"        # title: every term of the group, title only
+
+
+def _group_kind(v: Any) -> str:
+    return "spec" if isinstance(v, (dict, GroupSpec)) else "list"
+
+
+# A group is a list of terms or a GroupSpec; tagged so an error names only the one meant.
+Group = Annotated[Union[Annotated[Annotated[Terms, Field(min_length=1)], Tag("list")],
+                        Annotated[GroupSpec, Tag("spec")]], Discriminator(_group_kind)]
+AnyGroup = Annotated[Union[Annotated[Terms, Tag("list")], Annotated[GroupSpec, Tag("spec")]],
+                     Discriminator(_group_kind)]
+
+
+def _bare_groups(v: Any) -> Any:
+    # A bare term inside a list of groups is a one-term group: `all: [روسيا, [...]]`.
+    if isinstance(v, list):
+        return [[g] if isinstance(g, str) or (isinstance(g, dict) and "terms" not in g) else g for g in v]
+    return v
+
+
+def _group_terms(group: Any) -> list[Any]:
+    return group.terms if isinstance(group, GroupSpec) else group
+
+
+def _match_terms(group: Any) -> tuple[Any, ...]:
+    """Config terms (a list or a GroupSpec) -> matcher terms (str or MatchTerm)."""
+    out: list[Any] = []
+    for t in _group_terms(group):
+        if isinstance(group, GroupSpec):
+            base = as_term(t) if isinstance(t, str) else MatchTerm(t.term, t.weight, t.field, t.name)
+            field = "title" if "title" in (group.field, base.field) else "any"
+            out.append(replace(base, weight=base.weight * group.weight, field=field))
+        else:
+            out.append(t if isinstance(t, str) else MatchTerm(t.term, t.weight, t.field, t.name))
+    return tuple(out)
+
+
+class NearSpec(_Strict):
+    """Every group must have a hit within `within` words of the others."""
+
+    groups: list[Group] = Field(min_length=2)
+    within: int = Field(default=20, ge=1, le=1000)
+
+    _g = field_validator("groups", mode="before")(lambda v: _bare_groups(v))
 
 
 class Topic(_Strict):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=1)
-    all: list[Annotated[Terms, Field(min_length=1)]] = []
-    any: Terms = []
+    all: list[Group] = []
+    any: AnyGroup = []
     none: Terms = []
+    near: list[NearSpec] = []
+    min_score: float | None = Field(default=None, ge=0)
+    min_group_score: float = Field(default=0.0, ge=0)
+    feeds: list[str] = []
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = []
     notify: list[str] = Field(min_length=1)
 
-    @field_validator("all", mode="before")
-    @classmethod
-    def _groups(cls, v: Any) -> Any:
-        # A bare string inside `all` is a one-term group: `all: [روسيا, [...]]`.
-        if isinstance(v, list):
-            return [[g] if isinstance(g, str) else g for g in v]
-        return v
+    _g = field_validator("all", mode="before")(lambda v: _bare_groups(v))
 
     @model_validator(mode="after")
     def _has_rule(self) -> "Topic":
-        if not self.all and not self.any:
-            raise ValueError("needs at least one of `all` or `any`")
+        if not self.all and not self.any and not self.near:
+            raise ValueError("needs at least one of `all`, `any` or `near`")
         return self
+
+    def rule(self) -> TopicRule:
+        """The matcher's view of this topic."""
+        terms = _match_terms
+        return TopicRule(self.id, self.name, tuple(terms(g) for g in self.all), terms(self.any),
+                         terms(self.none), tuple(Near(tuple(terms(g) for g in n.groups), n.within)
+                                                 for n in self.near),
+                         self.min_score, self.min_group_score, tuple(self.feeds), tuple(self.languages))
+
+
+def rule_from_dict(data: Mapping[str, Any]) -> TopicRule:
+    """A topic written as in config.yaml (`notify` optional here) -> TopicRule.
+
+    Raises ConfigError listing the problems (for backtest files and benches).
+    """
+    try:
+        topic = Topic.model_validate({"notify": ["-"], **data})
+    except ValidationError as exc:
+        where = [_path_str(tuple(p for p in e["loc"] if p not in _TAGS)) for e in exc.errors()]
+        raise ConfigError([f"topic {data.get('id', '?')}: {w}: {e['msg']}"
+                           for w, e in zip(where, exc.errors())]) from None
+    problems = [msg for _, msg in _topic_term_problems(topic, ())]
+    if problems:
+        raise ConfigError([f"topic {topic.id}: {m}" for m in problems])
+    return topic.rule()
 
 
 class Fetch(_Strict):
@@ -187,8 +280,7 @@ class Config:
         return feed.outlet or feed.name
 
     def rules(self) -> list[TopicRule]:
-        return [TopicRule(t.id, t.name, tuple(tuple(g) for g in t.all), tuple(t.any), tuple(t.none))
-                for t in self.topics]
+        return [t.rule() for t in self.topics]
 
 
 def _path_str(loc: tuple[Any, ...]) -> str:
@@ -283,13 +375,13 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
         raw = RawConfig.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            loc = tuple(p for p in err["loc"] if p not in _TAGS)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
             elif err["type"] == "missing":
                 msg = "is required"
-            elif err["type"] in ("too_short", "list_too_short") and "input" in err:
+            elif err["type"] in ("too_short", "list_too_short") and "input" in err and not err["input"]:
                 msg = "must not be empty"
             elif "input" in err and not isinstance(err["input"], (dict, list)) and "(got" not in msg:
                 msg += f" (got {err['input']!r})"
@@ -336,11 +428,28 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
             if channel not in raw.channels:
                 known = ", ".join(raw.channels) or "none defined"
                 problems.append((("topics", i, "notify", j), f"unknown channel {channel!r} (channels: {known})"))
-        groups: list[tuple[tuple[Any, ...], list[str]]] = [
-            (("topics", i, "all", g), terms) for g, terms in enumerate(topic.all)]
-        groups += [(("topics", i, "any"), topic.any), (("topics", i, "none"), topic.none)]
-        for loc, terms in groups:
-            for k, term in enumerate(terms):
-                if not term_key(term):
-                    problems.append((loc + (k,), f"term has no letters or digits (got {term!r})"))
+        problems += _topic_term_problems(topic, ("topics", i))
+        feeds = {f.name for f in raw.feeds}
+        for j, name in enumerate(topic.feeds):
+            if name not in feeds:
+                problems.append((("topics", i, "feeds", j), f"unknown feed {name!r}"))
+    return problems
+
+
+def _topic_term_problems(topic: Topic, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    """Terms the matcher refuses (no words, regular-expression syntax)."""
+    groups: list[tuple[tuple[Any, ...], list[Any]]] = [
+        (loc + ("all", g), terms) for g, terms in enumerate(topic.all)]
+    groups += [(loc + ("any",), topic.any), (loc + ("none",), topic.none)]
+    groups += [(loc + ("near", n, "groups", g), terms)
+               for n, near in enumerate(topic.near) for g, terms in enumerate(near.groups)]
+    problems = []
+    for gloc, terms in groups:
+        if isinstance(terms, GroupSpec):
+            gloc, terms = gloc + ("terms",), terms.terms
+        for k, term in enumerate(terms):
+            spec = term if isinstance(term, str) else MatchTerm(term.term, term.weight, term.field, term.name)
+            problem = term_problem(spec)
+            if problem:
+                problems.append((gloc + (k,), problem))
     return problems

@@ -16,6 +16,15 @@ log = logging.getLogger(__name__)
 
 DELIVER_EVERY = 15.0   # seconds between outbox drains (retries become due in between)
 WORKERS = 8
+PRUNE_EVERY = 6 * 3600.0   # seconds between drops of article text older than defaults.retention
+
+
+def prune_text(pipeline: Pipeline, now: datetime | None = None) -> int:
+    """Drop the text of articles older than defaults.retention (kept until then for backtest)."""
+    cutoff = (now or datetime.now(timezone.utc)) - timedelta(seconds=pipeline.config.defaults.retention)
+    count = pipeline.store.prune(cutoff)
+    log.info("pruned article text count=%d older_than=%s", count, cutoff.isoformat(timespec="seconds"))
+    return count
 
 
 def run(pipeline: Pipeline, stop: threading.Event | None = None) -> int:
@@ -37,6 +46,9 @@ def run(pipeline: Pipeline, stop: threading.Event | None = None) -> int:
         scheduler.add_job(poll, IntervalTrigger(seconds=interval, jitter=interval * config.defaults.jitter),
                           id=f"feed:{feed.name}", next_run_time=now + timedelta(seconds=0.5 * i))
     scheduler.add_job(pipeline.deliver, IntervalTrigger(seconds=DELIVER_EVERY), id="deliver")
+
+    scheduler.add_job(prune_text, IntervalTrigger(seconds=PRUNE_EVERY), args=[pipeline], id="prune",
+                      next_run_time=now + timedelta(seconds=5))
 
     def on_signal(signum: int, _frame: object) -> None:
         log.info("signal received signal=%s; stopping after in-flight work", signal.Signals(signum).name)

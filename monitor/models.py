@@ -54,7 +54,9 @@ class TermHit:
     token: int              # index of the first matched token in the field
     start: int              # character offsets in the field's original text
     end: int
-    group: str = ""         # "all[0]", "any", "none"
+    group: str = ""         # "all[0]", "any", "none", "near[0][1]"
+    variant: bool = False   # matched a spelling variant of a name, not the term as written
+    weight: float = 1.0     # the term's weight in the topic's score
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class TopicResult:
     reason: str
     hits: tuple[TermHit, ...] = field(default_factory=tuple)
     snippet: str = ""
+    score: float = 0.0      # relevance score (see monitor/relevance.py)
+    threshold: float = 0.0  # the topic's min_score
 
 
 @dataclass(frozen=True)

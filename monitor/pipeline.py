@@ -26,6 +26,7 @@ from .models import Article, FeedItem, Match
 from .render import render_alert
 from .schedule import adapt, is_due, next_poll
 from .sources import parse_source
+from .text.lang import detect_language
 from .storage import NewAlert, OutboxAlert, Store
 from .text.normalize import fold
 
@@ -172,7 +173,8 @@ class Pipeline:
         article = self._article(feed, item, url_key)
         if article is None:
             return None   # page fetch failed; retried on the next poll
-        matches = self.matcher.match(article.title, article.body)
+        language = feed.language or detect_language(f"{article.title}\n{article.body}")
+        matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language)
         alerts = [
             NewAlert(m.topic_id, channel, r.subject, r.text, r.html)
             for m in matches

@@ -20,7 +20,8 @@ TERM_CASES = [
     ("بيونغ يانغ", "القدرات النووية لبيونغ يانغ", True),
     ("بيونج يانج", "تأتي زيارة بوتين إلى بيونج يانج، بعد دعوة", True),
     ("بيونج يانج", "العلاقة المتعمقة بين موسكو وبيونج يانج", True),
-    ("بيونغ يانغ", "تأتي زيارة بوتين إلى بيونج يانج، بعد دعوة", False),  # variants come in a later issue
+    ("بيونغ يانغ", "تأتي زيارة بوتين إلى بيونج يانج، بعد دعوة", False),  # not a name: no variants
+    ("~بيونغ يانغ", "تأتي زيارة بوتين إلى بيونج يانج، بعد دعوة", True),   # a name: variants
     ("كيم جونغ أون", "الزعيم الكوري الشمالي كيم جونغ أون، أول من أمس", True),
     ("كيم جونغ أون", "الزعيم الكوري الشمالي كيم جونغ اون", True),
     ("كيم جونج أون", "الجهود المستمرة لكيم جونج أون لتطوير ترسانته النووية", True),
@@ -40,7 +41,7 @@ TERM_CASES = [
 
 @pytest.mark.parametrize("term,text,expected", TERM_CASES)
 def test_term(term, text, expected):
-    matcher = compile_topics([TopicRule("t", "T", any=(term,))])
+    matcher = compile_topics([TopicRule("t", "T", any=(term,), min_score=0)])
     assert bool(matcher.match("", text)) is expected
 
 
@@ -78,7 +79,7 @@ def test_hits_carry_field_position_and_original_text():
 
 
 def test_many_topics_share_one_index():
-    rules = [TopicRule(f"t{i}", f"T{i}", any=(f"كلمة{i}", "روسيا")) for i in range(200)]
+    rules = [TopicRule(f"t{i}", f"T{i}", any=(f"كلمة{i}", "روسيا"), min_score=0) for i in range(200)]
     matched = compile_topics(rules).match("", "زيارة لروسيا")
     assert len(matched) == 200
 
@@ -86,3 +87,14 @@ def test_many_topics_share_one_index():
 def test_empty_term_is_refused():
     with pytest.raises(ValueError):
         compile_topics([TopicRule("t", "T", any=("«»",))])
+
+
+@pytest.mark.parametrize("pattern", ["ايران.*", r"\bروسيا\b", "(روسيا|موسكو)", "كوري[اة]", "^بوتين", "نو{2}وي"])
+def test_regular_expressions_are_refused_with_a_clear_error(pattern):
+    with pytest.raises(ValueError, match="regular expression"):
+        compile_topics([TopicRule("t", "T", any=(pattern,))])
+
+
+def test_literal_punctuation_is_not_taken_for_a_pattern():
+    matcher = compile_topics([TopicRule("t", "T", any=("مجموعة 5+1",), min_score=0)])
+    assert matcher.match("", "اتفاق إيران ومجموعة 5+1 في فيينا")

@@ -1,7 +1,7 @@
 """Normalization tables: spellings seen in the corpus (tests/fixtures) fold together."""
 import pytest
 
-from monitor.text.normalize import fold, stems, tokenize
+from monitor.text.normalize import fold, stems, tokenize, words
 
 # (as written in an article, folded form). Every left side occurs in the corpus
 # excerpts or seed reports, except the synthetic Unicode controls, which are
@@ -65,3 +65,11 @@ def test_tokens_keep_original_spans():
     tokens = tokenize(text)
     assert [text[t.start:t.end] for t in tokens][:5] == ["وقّع", "الرئيس", "الروسي", "فلاديمير", "بوتين"]
     assert tokens[0].text == "وقع"
+
+
+@pytest.mark.parametrize("written", [w for w, _ in FOLD_CASES] + [
+    "وقّع الرئيس الروسي فلاديمير بوتين، أول من أمس",
+    "Kim Jong Un’s DPRK-Russia treaty",
+])
+def test_words_is_tokenize_without_spans(written):
+    assert words(written) == [t.text for t in tokenize(written)]

@@ -181,7 +181,7 @@ def test_matches_hits_json(store):
                                      {"a": aid}).one()
     import json
     assert json.loads(hits) == [{"term": "غزة", "matched": "غزّة", "field": "body", "token": 3,
-                                 "start": 10, "end": 14, "group": "any"}]
+                                 "start": 10, "end": 14, "group": "any", "variant": False, "weight": 1.0}]
     assert snippet == "… غزّة …"
 
 

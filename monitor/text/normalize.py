@@ -136,6 +136,29 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+_WORDS_OF_RUN: dict[str, tuple[str, ...]] = {}
+
+
+def words(text: str) -> list[str]:
+    """The folded words of `text`, exactly [t.text for t in tokenize(text)], without spans.
+
+    About twice as fast as tokenize (no match objects, no Token tuples): the
+    matcher scans with this and asks tokenize for spans only when it reports hits.
+    """
+    out: list[str] = []
+    extend = out.extend
+    get = _WORDS_OF_RUN.get
+    for run in _RUN.findall(text):
+        found = get(run)
+        if found is None:
+            folded = _fold_run(run)
+            found = (folded,) if folded.__class__ is str else tuple(w for w, _, _ in folded)
+            if len(_WORDS_OF_RUN) < 200_000:   # bound memory on endless vocabularies
+                _WORDS_OF_RUN[run] = found
+        extend(found)
+    return out
+
+
 def is_arabic(word: str) -> bool:
     """True if the (folded) word starts with an Arabic letter."""
     return bool(word) and "\u0600" <= word[0] <= "\u06ff"

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Precision and recall of the labelled-set rules per min_score (and naive baseline).
+
+    python3 bench/relevance.py [--thresholds 0,1,2,3,4,5,6] [--names]
+
+Reads tests/fixtures/labelled/ (377 real articles labelled by reading them; no
+../shared needed). For each topic of its topics.yaml it prints precision /
+recall of the plain substring baseline (naive.py), of our matcher with scoring
+off (min_score 0) and at each threshold, plus micro-averaged totals: the table
+the default relevance.DEFAULT_MIN_SCORE was chosen from. `--names` marks the
+foreign-name terms of each rule with ~ (loose spelling variants) first.
+`--holdout` also picks the per-group threshold on three topics (best F1) and
+scores it on the fourth, for each topic: is the default only fitted to this set?
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+LABELLED = ROOT / "tests" / "fixtures" / "labelled"
+sys.path.insert(0, str(LABELLED))
+
+import yaml  # noqa: E402
+from naive import naive_match  # noqa: E402
+
+from monitor.match import compile_topics  # noqa: E402
+from monitor.config import rule_from_dict  # noqa: E402
+
+
+def load():
+    arts = [json.loads(line) for line in (LABELLED / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    labels = json.loads((LABELLED / "labels.json").read_text(encoding="utf-8"))
+    topics = yaml.safe_load((LABELLED / "topics.yaml").read_text(encoding="utf-8"))["topics"]
+    return arts, labels, topics
+
+
+def counts(pred, gold):
+    tp = sum(p and g for p, g in zip(pred, gold))
+    fp = sum(p and not g for p, g in zip(pred, gold))
+    fn = sum(g and not p for p, g in zip(pred, gold))
+    return tp, fp, fn
+
+
+def pr(tp, fp, fn):
+    return tp / max(1, tp + fp), tp / max(1, tp + fn)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--thresholds", default="0,3,4,5,6,7,8")
+    ap.add_argument("--group-min", default="0,2,3", help="min_group_score values to show")
+    ap.add_argument("--names", action="store_true", help="use topics-names.yaml (~ on names)")
+    ap.add_argument("--holdout", action="store_true", help="leave-one-topic-out threshold choice")
+    args = ap.parse_args()
+    arts, labels, topics = load()
+    plain = {t["id"]: t for t in topics}   # the naive baseline always uses the plain terms
+    if args.names:
+        topics = yaml.safe_load((LABELLED / "topics-names.yaml").read_text(encoding="utf-8"))["topics"]
+    thresholds = [float(t) for t in args.thresholds.split(",")]
+    totals: dict[str, list[int]] = {}
+    print(f"{'topic':22} {'rule':>12} {'TP':>4} {'FP':>4} {'FN':>4} {'P':>6} {'R':>6}")
+    for topic in topics:
+        gold = [labels.get(topic["id"], {}).get(a["id"], {}).get("relevant", False) for a in arts]
+        rows = [("naive", [naive_match(plain[topic["id"]], a["title"], a["content"]) for a in arts])]
+        base = rule_from_dict(topic)
+        m = compile_topics([replace(base, min_score=0.0)])
+        results = [m.evaluate(a["title"], a["content"])[0] for a in arts]   # scored once
+        rows.append(("default", [compile_topics([base]).evaluate(a["title"], a["content"])[0].matched for a in arts]))
+        for t in thresholds:
+            rows.append((f"min {t:g}", [r.matched and r.score >= t for r in results]))
+        for g in [float(x) for x in args.group_min.split(",") if float(x) > 0]:
+            m = compile_topics([replace(base, min_group_score=g)])
+            rows.append((f"default g{g:g}", [m.evaluate(a["title"], a["content"])[0].matched for a in arts]))
+        for name, pred in rows:
+            tp, fp, fn = counts(pred, gold)
+            tot = totals.setdefault(name, [0, 0, 0])
+            tot[0] += tp; tot[1] += fp; tot[2] += fn
+            p, r = pr(tp, fp, fn)
+            print(f"{topic['id']:22} {name:>12} {tp:4d} {fp:4d} {fn:4d} {p:6.3f} {r:6.3f}")
+    for name, (tp, fp, fn) in totals.items():
+        p, r = pr(tp, fp, fn)
+        print(f"{'ALL (micro)':22} {name:>12} {tp:4d} {fp:4d} {fn:4d} {p:6.3f} {r:6.3f}")
+    if args.holdout:
+        holdout(arts, labels, topics)
+    return 0
+
+
+def holdout(arts, labels, topics) -> None:
+    """Per topic: the per-group threshold with the best F1 on the OTHER topics, scored here."""
+    rows: dict[str, list[tuple[bool, bool, float]]] = {}
+    for topic in topics:
+        rule = rule_from_dict(topic)
+        groups = len(rule.all) + bool(rule.any) + sum(len(n.groups) for n in rule.near)
+        m = compile_topics([replace(rule, min_score=0.0)])
+        rows[topic["id"]] = []
+        for a in arts:
+            r = m.evaluate(a["title"], a["content"])[0]
+            gold = labels.get(topic["id"], {}).get(a["id"], {}).get("relevant", False)
+            rows[topic["id"]].append((gold, r.matched, r.score / groups))
+
+    def f1(data, th):
+        pred = [m and s >= th for _, m, s in data]
+        p, r = pr(*counts(pred, [g for g, _, _ in data]))
+        return 2 * p * r / max(1e-9, p + r), p, r
+
+    grid = [x / 4 for x in range(25)]
+    print("\nleave-one-topic-out: per-group threshold chosen on the other topics (best F1)")
+    for held, data in rows.items():
+        train = [x for k, v in rows.items() if k != held for x in v]
+        best = max(grid, key=lambda th: (f1(train, th)[0], -th))
+        shown = "  ".join(f"{label} F1 {f:.3f} P {p:.3f} R {r:.3f}" for label, (f, p, r) in
+                          ((f"chosen {best:g}", f1(data, best)), ("mention", f1(data, 0.0))))
+        print(f"{held:22} {shown}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

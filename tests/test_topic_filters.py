@@ -32,7 +32,7 @@ def test_topics_only_see_their_feeds_and_languages(tmp_path, site):  # noqa: F81
                    {**base, "id": "english-only", "languages": ["en"], "notify": ["log"]}],
     }, allow_unicode=True), path=tmp_path / "config.yaml")
     store = Store(config.storage_url)
-    fetcher = Fetcher(timeout=10, user_agent="test")
+    fetcher = Fetcher(timeout=10, user_agent="test", allow_private_networks=True)
     try:
         pipeline = Pipeline(config, store, fetcher)
         for feed in config.feeds:

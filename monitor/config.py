@@ -10,7 +10,8 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -89,6 +90,8 @@ class Topic(_Strict):
     any: Terms = []
     none: Terms = []
     notify: list[str] = Field(min_length=1)
+    urgent: bool = False         # sent at once, even in quiet hours or on a digest channel
+    delivery: Literal["immediate", "hourly", "daily"] | None = None   # overrides the channel's
 
     @field_validator("all", mode="before")
     @classmethod
@@ -105,8 +108,57 @@ class Topic(_Strict):
         return self
 
 
+def _check_tz(v: str | None) -> str | None:
+    if v is not None:
+        try:
+            ZoneInfo(v)
+        except (ValueError, KeyError, OSError):
+            raise ValueError(f"unknown time zone (got {v!r}); use a name like Asia/Riyadh") from None
+    return v
+
+
 class Notify(_Strict):
     telegram_api_url: str | None = None   # a self-hosted Bot API server, e.g. http://127.0.0.1:8081
+    ops_channel: str | None = None        # where operator notices (dead alerts) go
+    timezone: str = "UTC"                 # default for channels' digests and quiet hours
+
+    _tz = field_validator("timezone")(lambda v: _check_tz(v))
+
+
+class Channel(_Strict):
+    """The extended form of a channel (the short form is a URL or a list of URLs)."""
+
+    urls: str | list[str]
+    rate: str | list[str] | None = None   # e.g. [1/s, 20/m]; default: per target kind
+    delivery: Literal["immediate", "hourly", "daily"] = "immediate"
+    digest_at: str = "08:00"              # local time of the daily digest
+    timezone: str | None = None           # default notify.timezone
+    quiet_hours: str | None = None        # e.g. 23:00-07:00 (local)
+
+    _tz = field_validator("timezone")(lambda v: _check_tz(v))
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, v: Any) -> Any:
+        from .ratelimit import parse_rate
+        for r in [v] if isinstance(v, str) else v or []:
+            parse_rate(r)
+        return v
+
+    @field_validator("digest_at")
+    @classmethod
+    def _at(cls, v: str) -> str:
+        from .schedule import parse_hhmm
+        parse_hhmm(v)
+        return v
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str | None) -> str | None:
+        from .schedule import parse_window
+        if v is not None:
+            parse_window(v)
+        return v
 
 
 class RawConfig(_Strict):
@@ -114,7 +166,7 @@ class RawConfig(_Strict):
     defaults: Defaults = Defaults()
     notify: Notify = Notify()
     feeds: list[Feed] = Field(min_length=1)
-    channels: dict[str, str | list[str]] = {}
+    channels: dict[str, str | list[str] | Channel] = {}
     topics: list[Topic] = Field(min_length=1)
 
 
@@ -130,6 +182,12 @@ class Config:
     channels: Mapping[str, tuple[str, ...]]
     topics: tuple[Topic, ...]
     secrets: tuple[str, ...]     # values that came from ${VAR}: redacted from logs
+    channel_options: Mapping[str, Channel] = None  # type: ignore[assignment]  # every channel, extended form
+
+    def channel(self, name: str) -> Channel:
+        """A channel's options (defaults for the short form)."""
+        opts = (self.channel_options or {}).get(name)
+        return opts if opts is not None else Channel(urls=list(self.channels.get(name, ())))
 
     def interval(self, feed: Feed) -> float:
         return feed.interval or self.defaults.interval
@@ -254,11 +312,13 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
             return f"{where}{_path_str(loc)}: {msg}"
         raise ConfigError([fmt(loc, msg) for loc, msg in problems])
     assert raw is not None
-    channels = {name: tuple([u] if isinstance(u, str) else u) for name, u in raw.channels.items()}
+    options = {name: c if isinstance(c, Channel) else Channel(urls=c) for name, c in raw.channels.items()}
+    channels = {name: tuple([c.urls] if isinstance(c.urls, str) else c.urls) for name, c in options.items()}
     return Config(path=path, storage_url=_resolve_storage(raw.storage, path.parent),
                   defaults=raw.defaults, notify=raw.notify, feeds=tuple(raw.feeds),
                   channels=channels, topics=tuple(raw.topics),
-                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)))
+                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)),
+                  channel_options=options)
 
 
 def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
@@ -269,13 +329,19 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
         if feed.name in seen:
             problems.append((("feeds", i, "name"), f"duplicate feed name {feed.name!r} (also feeds[{seen[feed.name]}])"))
         seen.setdefault(feed.name, i)
-    for name, urls in raw.channels.items():
+    for name, spec in raw.channels.items():
+        urls = spec.urls if isinstance(spec, Channel) else spec
+        base = ("channels", name, "urls") if isinstance(spec, Channel) else ("channels", name)
         for j, url in enumerate([urls] if isinstance(urls, str) else urls):
-            loc = ("channels", name) if isinstance(urls, str) else ("channels", name, j)
+            loc = base if isinstance(urls, str) else base + (j,)
             if not re.match(r"^[a-z][a-z0-9+]*://", url):
                 problems.append((loc, "must be an apprise URL like tgram://TOKEN/CHAT or mailtos://..."))
         if not urls:
-            problems.append((("channels", name), "must not be empty"))
+            problems.append((base, "must not be empty"))
+    ops = raw.notify.ops_channel
+    if ops is not None and ops not in raw.channels:
+        known = ", ".join(raw.channels) or "none defined"
+        problems.append((("notify", "ops_channel"), f"unknown channel {ops!r} (channels: {known})"))
     ids: dict[str, int] = {}
     for i, topic in enumerate(raw.topics):
         if topic.id in ids:

@@ -2,15 +2,13 @@
 
 poll_feed: fetch feed -> parse -> for each new item: fetch page -> extract ->
 match -> render -> store article, matches and alerts in one transaction.
-deliver: drain the outbox through notify; a failed send stays stored.
+deliver: drain the outbox per channel (monitor.outbox); a failed send stays stored.
 """
 from __future__ import annotations
 
 import logging
-import random
-import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from . import notify
 from .config import Config, Feed
@@ -20,15 +18,14 @@ from .extract import extract
 from .fetch import Fetcher
 from .match import Matcher, compile_topics
 from .models import Article, FeedItem, Match
+from .outbox import DeliveryReport, Outbox
 from .render import render_alert
 from .sources.rss import parse_feed
-from .storage import NewAlert, OutboxAlert, Store
+from .storage import NewAlert, Store
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_ATTEMPTS = 3        # then the feed's own title and summary are matched
-RETRY_BASE = 30.0            # seconds; doubles per failed send, capped
-RETRY_CAP = 3600.0
 
 
 @dataclass(frozen=True)
@@ -41,13 +38,6 @@ class FeedReport:
     new: int = 0
     matched: int = 0
     error: str = ""
-
-
-@dataclass(frozen=True)
-class DeliveryReport:
-    sent: int = 0
-    failed: int = 0
-    dead: int = 0
 
 
 def utcnow() -> datetime:
@@ -64,8 +54,8 @@ class Pipeline:
         self.matcher: Matcher = compile_topics(config.rules())
         self._topics = {t.id: t for t in config.topics}
         self._kinds = {name: notify.channel_kind(list(urls)) for name, urls in config.channels.items()}
-        self._deliver_lock = threading.Lock()
         notify.configure(config.notify.telegram_api_url)
+        self.outbox = Outbox(config, store)
 
     # ---- polling -------------------------------------------------------
     def poll_feed(self, feed: Feed) -> FeedReport:
@@ -109,8 +99,10 @@ class Pipeline:
         if article is None:
             return None   # page fetch failed; retried on the next poll
         matches = self.matcher.match(article.title, article.body)
+        now = utcnow()
         alerts = [
-            NewAlert(m.topic_id, channel, r.subject, r.text, r.html)
+            NewAlert(m.topic_id, channel, r.subject, r.text, r.html,
+                     *self.outbox.hold(channel, m.topic_id, now))
             for m in matches
             for channel in self._topics[m.topic_id].notify
             for r in [render_alert(article, m, outlet=self.config.outlet(feed),
@@ -151,41 +143,9 @@ class Pipeline:
 
     # ---- delivery ------------------------------------------------------
     def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
-        """Send every due alert once; failures are rescheduled, never dropped.
+        """Send every due alert once, channels in parallel (see monitor.outbox).
 
-        `ignore_backoff` sends every pending alert (a manual `monitor once` pass
-        is an explicit retry).
+        `ignore_backoff` also retries alerts still waiting after a failure (a
+        manual `monitor once` pass is an explicit retry).
         """
-        with self._deliver_lock:   # two callers must not send the same alert twice
-            now = now or utcnow()
-            sent = failed = dead = 0
-            due_by = now + timedelta(days=3650) if ignore_backoff else now
-            for alert in self.store.due_alerts(due_by, limit=1000):
-                outcome = self._send(alert, now)
-                sent += outcome == "sent"
-                failed += outcome == "failed"
-                dead += outcome == "dead"
-            return DeliveryReport(sent, failed, dead)
-
-    def _send(self, alert: OutboxAlert, now: datetime) -> str:
-        urls = self.config.channels.get(alert.channel)
-        if not urls:
-            log.warning("alert held id=%d channel=%s reason=channel not in config", alert.id, alert.channel)
-            return "held"
-        result = notify.send(alert.channel, list(urls), notify.RenderedAlert(alert.subject, alert.text, alert.html),
-                             kind=self._kinds[alert.channel])
-        if result.ok:
-            self.store.mark_sent(alert.id, utcnow())
-            log.info("alert sent id=%d topic=%s channel=%s", alert.id, alert.topic_id, alert.channel)
-            return "sent"
-        if result.permanent:
-            self.store.mark_dead(alert.id, result.error)
-            log.error("alert dead id=%d topic=%s channel=%s error=%s",
-                      alert.id, alert.topic_id, alert.channel, result.error)
-            return "dead"
-        delay = min(RETRY_CAP, RETRY_BASE * 2 ** alert.attempts) * random.uniform(1.0, 1.25)
-        delay = max(delay, result.retry_after or 0.0)
-        self.store.mark_failed(alert.id, result.error, now + timedelta(seconds=delay))
-        log.warning("alert retry id=%d topic=%s channel=%s attempt=%d in=%.0fs error=%s",
-                    alert.id, alert.topic_id, alert.channel, alert.attempts + 1, delay, result.error)
-        return "failed"
+        return self.outbox.deliver(now, ignore_backoff=ignore_backoff)

@@ -1,0 +1,182 @@
+"""Digests, operator notices and Telegram message splitting (pure functions, no I/O).
+
+A digest groups held alerts by topic, then by story (articles whose folded
+title words mostly agree), and lists the outlets that carried each story.
+"""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+
+from .models import RenderedAlert
+from .render import FONT, RLM, clean, cut_words, has_arabic, utf16_len
+from .text.normalize import stems, tokenize
+
+TELEGRAM_LIMIT = 4096
+STORY_SIMILARITY = 0.5       # Jaccard of title word stems to count as the same story
+L_DIGEST = "ملخص التنبيهات"
+L_OUTLETS = "المصادر"
+L_OPS = "تنبيه للمشغّل"
+_TITLE_MAX = 300
+
+_TOKEN_RE = re.compile(r"<[^>]*>|&#?\w+;|\n\n|\n| |[^<&\n ]+|[<&]")
+_TAG_NAME_RE = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
+
+
+# ---- stories -----------------------------------------------------------------
+def _words(title: str) -> frozenset[str]:
+    return frozenset(min(stems(t.text), key=len) for t in tokenize(title) if len(t.text) > 2)
+
+
+def group_stories(items: Sequence[tuple[str, str, str]]) -> list[list[tuple[str, str, str]]]:
+    """(title, url, outlet) items -> stories, in first-seen order (greedy clustering)."""
+    stories: list[tuple[frozenset[str], list[tuple[str, str, str]]]] = []
+    for item in items:
+        words = _words(item[0])
+        for head, members in stories:
+            same_url = any(m[1] == item[1] for m in members)
+            union = head | words
+            if same_url or (union and len(head & words) / len(union) >= STORY_SIMILARITY):
+                members.append(item)
+                break
+        else:
+            stories.append((words, [item]))
+    return [members for _, members in stories]
+
+
+def _digest_groups(alerts, articles, topics) -> list[tuple[str, list[list[tuple[str, str, str]]]]]:
+    by_topic: dict[str, list[tuple[str, str, str]]] = {}
+    for a in alerts:
+        art = articles.get(a.article_id)
+        title = clean(art.title if art else a.subject) or (art.url if art else "")
+        item = (cut_words(title, _TITLE_MAX), clean(art.url) if art else "", clean(art.outlet or art.feed) if art else "")
+        by_topic.setdefault(a.topic_id, []).append(item)
+    return [(clean(topics.get(t, t)), group_stories(items)) for t, items in by_topic.items()]
+
+
+def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, str], *,
+                  kind: str, tz: str = "UTC") -> RenderedAlert:
+    """One message for many held alerts (`articles`: article id -> StoredArticle)."""
+    groups = _digest_groups(alerts, articles, topics)
+    e = lambda s: html.escape(s, quote=True)  # noqa: E731
+    n = len(alerts)
+    subject = f"[monitor] {L_DIGEST}: {n}"
+    text_lines = [f"{RLM}{L_DIGEST} ({n})", ""]
+    tg = [f"{RLM}<b>{L_DIGEST}</b> ({n})"]
+    mail = [f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;'
+            f'line-height:1.6"><p><b>{L_DIGEST}</b> ({n})</p>']
+    for topic, stories in groups:
+        text_lines.append(f"{RLM}{topic}")
+        tg.append("")
+        tg.append(f"{RLM}<b>{e(topic)}</b>")
+        mail.append(f"<h3 style=\"margin:12px 0 4px 0\">{e(topic)}</h3><ul>")
+        for story in stories:
+            title, url, _ = story[0]
+            outlets = list(dict.fromkeys(o for _, _, o in story if o))
+            text_lines.append(f"{RLM}• {title}\n  {url}\n  {L_OUTLETS}: {'، '.join(outlets)}")
+            links = "، ".join(f'<a href="{e(u)}">{e(o)}</a>' if u else e(o)
+                              for o, u in dict.fromkeys((o, u) for _, u, o in story if o))
+            head = f'<a href="{e(url)}">{e(title)}</a>' if url else e(title)
+            tg.append(f"{RLM}• {head}")
+            tg.append(f"{RLM}{L_OUTLETS}: {links}")
+            mail.append(f"<li>{head}<br><small>{L_OUTLETS}: {links}</small></li>")
+        mail.append("</ul>")
+        text_lines.append("")
+    mail.append("</div>")
+    text = "\n".join(text_lines).rstrip() + "\n"
+    if kind == "telegram":
+        return RenderedAlert(subject, text, "\n".join(tg))
+    return RenderedAlert(subject, text, "\n".join(mail))
+
+
+def render_ops_notice(alert, channel: str, error: str, *, kind: str) -> RenderedAlert:
+    """What the ops channel gets when an alert is given up."""
+    msg = (f"alert {alert.id} (topic {clean(alert.topic_id)}) could not be delivered to channel "
+           f"{clean(channel)} and is marked dead: {clean(error)}")
+    fix = f"fix the channel, then run: monitor outbox retry {alert.id}"
+    subject = cut_words(f"[monitor] {L_OPS}: alert {alert.id} dead on {clean(channel)}", 200)
+    text = f"{RLM}{L_OPS}\n{msg}\n{fix}\n"
+    e = html.escape
+    if kind == "telegram":
+        return RenderedAlert(subject, text, f"{RLM}<b>{L_OPS}</b>\n{e(msg)}\n<i>{e(fix)}</i>")
+    return RenderedAlert(subject, text, f'<div dir="rtl" lang="ar"><p><b>{L_OPS}</b></p>'
+                                        f'<p dir="ltr">{e(msg)}</p><p dir="ltr">{e(fix)}</p></div>')
+
+
+# ---- Telegram splitting ----------------------------------------------------------
+def _visible(token: str) -> int:
+    """Telegram's count for a non-tag token (a line break may be sent as CRLF: 2)."""
+    if token.startswith("\n"):
+        return 2 * len(token)
+    return utf16_len(html.unescape(token)) if token.startswith("&") else utf16_len(token)
+
+
+def _tags_after(stack: list[str], tokens: Sequence[str]) -> list[str]:
+    stack = list(stack)
+    for tok in tokens:
+        m = _TAG_NAME_RE.match(tok) if tok.startswith("<") and len(tok) > 1 else None
+        if not m or tok.endswith("/>"):
+            continue
+        if tok.startswith("</"):
+            for i in range(len(stack) - 1, -1, -1):
+                if _TAG_NAME_RE.match(stack[i]).group(1) == m.group(1):
+                    del stack[i:]
+                    break
+        else:
+            stack.append(tok)
+    return stack
+
+
+def _close(stack: list[str]) -> str:
+    return "".join(f"</{_TAG_NAME_RE.match(t).group(1)}>" for t in reversed(stack))
+
+
+def split_telegram(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split Telegram HTML into messages of at most `limit` visible UTF-16 units.
+
+    Cuts at a paragraph break, else a line break, else a space; never inside a tag
+    or an entity (a cut inside <b>…</b> closes the tag and reopens it in the next
+    part). A part holding Arabic that does not start a line starts with RLM.
+    """
+    tokens = _TOKEN_RE.findall(markup)
+    budget = limit - 1                     # room for a leading RLM
+    parts: list[str] = []
+    start_stack: list[str] = []
+    cur: list[str] = []
+    size = 0
+
+    def flush(head: list[str]) -> None:
+        nonlocal start_stack
+        end_stack = _tags_after(start_stack, head)
+        body = "".join(start_stack) + "".join(head) + _close(end_stack)
+        if has_arabic(html.unescape(re.sub(r"<[^>]*>", "", body))) and not body.startswith(RLM):
+            body = RLM + body
+        if body.strip(RLM + " \n"):
+            parts.append(body)
+        start_stack = end_stack
+
+    for tok in tokens:
+        vis = 0 if (tok.startswith("<") and len(tok) > 1) else _visible(tok)
+        while size + vis > budget:
+            cut = next((i for brk in ("\n\n", "\n", " ") for i in range(len(cur) - 1, 0, -1)
+                        if cur[i] == brk), None)
+            if cut is not None:
+                flush(cur[:cut])
+                cur = cur[cut + 1:]
+            elif cur:
+                flush(cur)
+                cur = []
+            else:   # one word longer than a message: cut it by characters
+                room, i = budget, 0
+                while i < len(tok) and utf16_len(tok[: i + 1]) <= room:
+                    i += 1
+                flush([tok[:i]])
+                tok = tok[i:]
+                vis = _visible(tok)
+            size = sum(0 if (t.startswith("<") and len(t) > 1) else _visible(t) for t in cur)
+        cur.append(tok)
+        size += vis
+    if cur:
+        flush(cur)
+    return parts or [markup]

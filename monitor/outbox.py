@@ -146,7 +146,7 @@ class ChannelSender:
         if first.digest:
             arts = self.store.alert_articles([a.article_id for a in group])
             topics = {t.id: t.name for t in self.config.topics}
-            rendered = render_digest(group, arts, topics, kind=self.kind, tz=self.plan.tz)
+            rendered = render_digest(group, arts, topics, kind=self.kind)
             mid = message_id(first, digest=True)
         else:
             rendered = RenderedAlert(first.subject, first.text, first.html)

@@ -25,38 +25,57 @@ _TAG_NAME_RE = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
 
 
 # ---- stories -----------------------------------------------------------------
+Item = tuple[str, str, str, str]     # (title, url, outlet, body)
+
+
 def _words(title: str) -> frozenset[str]:
     return frozenset(min(stems(t.text), key=len) for t in tokenize(title) if len(t.text) > 2)
 
 
-def group_stories(items: Sequence[tuple[str, str, str]]) -> list[list[tuple[str, str, str]]]:
-    """(title, url, outlet) items -> stories, in first-seen order (greedy clustering)."""
-    stories: list[tuple[frozenset[str], list[tuple[str, str, str]]]] = []
+def _shingles(body: str) -> frozenset[tuple[str, ...]]:
+    words = [t.text for t in tokenize(body[:3000])]
+    return frozenset(tuple(words[i:i + 3]) for i in range(len(words) - 2))
+
+
+def _jaccard(a: frozenset, b: frozenset) -> float:
+    union = a | b
+    return len(a & b) / len(union) if union else 0.0
+
+
+def group_stories(items: Sequence[Item]) -> list[list[Item]]:
+    """Items -> stories, in first-seen order (greedy). Two articles are one story when
+    they share a URL, their title words (folded, clitics stripped) mostly agree, or
+    their bodies share most word 3-shingles (a wire story retitled by each outlet)."""
+    stories: list[tuple[frozenset, frozenset, list[Item]]] = []
     for item in items:
-        words = _words(item[0])
-        for head, members in stories:
-            same_url = any(m[1] == item[1] for m in members)
-            union = head | words
-            if same_url or (union and len(head & words) / len(union) >= STORY_SIMILARITY):
+        words, shingles = _words(item[0]), _shingles(item[3])
+        for head, head_sh, members in stories:
+            if (any(m[1] == item[1] for m in members if item[1])
+                    or _jaccard(head, words) >= STORY_SIMILARITY
+                    or (shingles and _jaccard(head_sh, shingles) >= STORY_SIMILARITY)):
                 members.append(item)
                 break
         else:
-            stories.append((words, [item]))
-    return [members for _, members in stories]
+            stories.append((words, shingles, [item]))
+    return [members for _, _, members in stories]
 
 
-def _digest_groups(alerts, articles, topics) -> list[tuple[str, list[list[tuple[str, str, str]]]]]:
-    by_topic: dict[str, list[tuple[str, str, str]]] = {}
+def _digest_groups(alerts, articles, topics) -> list[tuple[str, list[list[Item]]]]:
+    by_topic: dict[str, list[Item]] = {}
     for a in alerts:
         art = articles.get(a.article_id)
-        title = clean(art.title if art else a.subject) or (art.url if art else "")
-        item = (cut_words(title, _TITLE_MAX), clean(art.url) if art else "", clean(art.outlet or art.feed) if art else "")
+        if art is None:   # article row gone: the stored subject still says what it was
+            item = (cut_words(clean(a.subject), _TITLE_MAX), "", "", "")
+        else:
+            title = clean(art.title) or clean(art.url)
+            item = (cut_words(title, _TITLE_MAX), clean(art.url).replace(" ", "%20"),
+                    clean(art.outlet or art.feed), art.body or "")
         by_topic.setdefault(a.topic_id, []).append(item)
     return [(clean(topics.get(t, t)), group_stories(items)) for t, items in by_topic.items()]
 
 
 def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, str], *,
-                  kind: str, tz: str = "UTC") -> RenderedAlert:
+                  kind: str) -> RenderedAlert:
     """One message for many held alerts (`articles`: article id -> StoredArticle)."""
     groups = _digest_groups(alerts, articles, topics)
     e = lambda s: html.escape(s, quote=True)  # noqa: E731
@@ -72,11 +91,11 @@ def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, s
         tg.append(f"{RLM}<b>{e(topic)}</b>")
         mail.append(f"<h3 style=\"margin:12px 0 4px 0\">{e(topic)}</h3><ul>")
         for story in stories:
-            title, url, _ = story[0]
-            outlets = list(dict.fromkeys(o for _, _, o in story if o))
+            title, url = story[0][0], story[0][1]
+            outlets = list(dict.fromkeys(o for _, _, o, _ in story if o))
             text_lines.append(f"{RLM}• {title}\n  {url}\n  {L_OUTLETS}: {'، '.join(outlets)}")
             links = "، ".join(f'<a href="{e(u)}">{e(o)}</a>' if u else e(o)
-                              for o, u in dict.fromkeys((o, u) for _, u, o in story if o))
+                              for o, u in dict.fromkeys((o, u) for _, u, o, _ in story if o))
             head = f'<a href="{e(url)}">{e(title)}</a>' if url else e(title)
             tg.append(f"{RLM}• {head}")
             tg.append(f"{RLM}{L_OUTLETS}: {links}")

@@ -151,6 +151,21 @@ def _close(stack: list[str]) -> str:
     return "".join(f"</{_TAG_NAME_RE.match(t).group(1)}>" for t in reversed(stack))
 
 
+def _cut_point(tokens: list[str], budget: int) -> int | None:
+    """Index of the break to cut at: the last paragraph break, else line break, else
+    space, that leaves at least half a message before it (else any such break)."""
+    sizes, total = [], 0
+    for tok in tokens:
+        sizes.append(total)
+        total += 0 if (tok.startswith("<") and len(tok) > 1) else _visible(tok)
+    for floor in (budget // 2, 1):
+        for brk in ("\n\n", "\n", " "):
+            for i in range(len(tokens) - 1, 0, -1):
+                if tokens[i] == brk and sizes[i] >= floor:
+                    return i
+    return None
+
+
 def split_telegram(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """Split Telegram HTML into messages of at most `limit` visible UTF-16 units.
 
@@ -178,8 +193,7 @@ def split_telegram(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     for tok in tokens:
         vis = 0 if (tok.startswith("<") and len(tok) > 1) else _visible(tok)
         while size + vis > budget:
-            cut = next((i for brk in ("\n\n", "\n", " ") for i in range(len(cur) - 1, 0, -1)
-                        if cur[i] == brk), None)
+            cut = _cut_point(cur, budget)
             if cut is not None:
                 flush(cur[:cut])
                 cur = cur[cut + 1:]

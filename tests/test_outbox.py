@@ -11,6 +11,7 @@ from monitor.outbox import Outbox
 from monitor.storage import Store
 from tests.outbox_helpers import TOKEN, FakeClock, add_article, corpus, make_config
 from tests.servers import FakeTelegram, TelegramReply
+from tests.test_storage import store_url  # noqa: F401 - fixture: SQLite and PostgreSQL
 
 ROWS = corpus()
 
@@ -31,7 +32,16 @@ def store(tmp_path):
     s.close()
 
 
-def test_retry_resends_only_to_the_target_that_failed(tmp_path, store, fake_telegram):
+@pytest.fixture
+def any_store(store_url):  # noqa: F811
+    """The same tests on SQLite and on PostgreSQL."""
+    s = Store(store_url)
+    yield s
+    s.close()
+
+
+def test_retry_resends_only_to_the_target_that_failed(tmp_path, any_store, fake_telegram):
+    store = any_store
     config = make_config(tmp_path, {"tg": [f"tgram://{TOKEN}/111", f"tgram://{TOKEN}/222"]})
     outbox = _outbox(config, store)
     add_article(store, config, ROWS[0])
@@ -129,8 +139,9 @@ def test_smtp_refusals_classified_and_message_id_stable(tmp_path, store, smtp_se
     assert len(ids) == 3
 
 
-def test_smtp_auth_failure_is_permanent_and_raises_one_ops_notice(tmp_path, store, smtp_server,
+def test_smtp_auth_failure_is_permanent_and_raises_one_ops_notice(tmp_path, any_store, smtp_server,
                                                                    fake_telegram):
+    store = any_store
     url = smtp_server.apprise_url(to="reader@example.com", user="bot", password="s3cr3t-Pa55")
     config = make_config(tmp_path, {"mail": url, "ops": f"tgram://{TOKEN}/999"},
                          topics=[{"id": "t", "name": "كوريا", "any": ["كوريا"], "notify": ["mail"]}],
@@ -195,8 +206,9 @@ def test_a_stuck_channel_does_not_delay_another(tmp_path, store, smtp_server):
         assert tg.released_in_time and all(tg.released_in_time)
 
 
-def test_every_alert_ends_sent_or_dead_as_classified(tmp_path, store, fake_telegram, smtp_server):
+def test_every_alert_ends_sent_or_dead_as_classified(tmp_path, any_store, fake_telegram, smtp_server):
     """A mixed run of failures: nothing lost, each alert sent or dead as its failure says."""
+    store = any_store
     config = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/111",
                                     "mail": smtp_server.apprise_url(to="reader@example.com")})
     outbox = _outbox(config, store)
@@ -223,3 +235,18 @@ def test_every_alert_ends_sent_or_dead_as_classified(tmp_path, store, fake_teleg
     # the dropped connection lost the answer, not the message: at-least-once sends that
     # one alert twice, and no other
     assert len(got) == 7
+
+
+def test_a_timed_out_send_is_retried(tmp_path, store, fake_telegram):
+    """apprise gives up on a reply slower than its read timeout: transient, retried.
+    (The fake had already accepted the message: at-least-once means it arrives twice.)"""
+    from apprise.plugins.telegram import NotifyTelegram
+    config = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/111"})
+    outbox = _outbox(config, store)
+    add_article(store, config, ROWS[0])
+    fake_telegram.queue(TelegramReply.slow(NotifyTelegram.socket_read_timeout + 2))
+    assert outbox.deliver().failed == 1
+    [alert] = store.list_alerts()
+    assert alert.status == "pending" and "timed out" in alert.last_error.lower()
+    assert outbox.deliver(ignore_backoff=True).sent == 1
+    assert len(fake_telegram.messages) == 2

@@ -30,8 +30,7 @@ def run(pipeline: Pipeline, stop: threading.Event | None = None) -> int:
         interval = config.interval(feed)
 
         def poll(feed=feed) -> None:
-            pipeline.poll_feed(feed)
-            pipeline.outbox.wake()   # alerts go out right after the poll that found them
+            pipeline.poll_feed(feed)   # each stored alert wakes its channel's sender
 
         # Stagger first polls a little so start-up is not one burst of requests.
         scheduler.add_job(poll, IntervalTrigger(seconds=interval, jitter=interval * config.defaults.jitter),

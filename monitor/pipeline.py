@@ -112,6 +112,8 @@ class Pipeline:
                                         matches=matches, alerts=alerts)
         if saved is None:
             return None   # another worker stored it first
+        if alerts:
+            self.outbox.wake()   # channel senders send it now, not after the whole feed
         for m in matches:
             log.info("match topic=%s feed=%s url=%s terms=%s", m.topic_id, feed.name, article.url,
                      "|".join(sorted({h.term for h in m.hits})))

@@ -121,6 +121,7 @@ class Notify(_Strict):
     telegram_api_url: str | None = None   # a self-hosted Bot API server, e.g. http://127.0.0.1:8081
     ops_channel: str | None = None        # where operator notices (dead alerts) go
     timezone: str = "UTC"                 # default for channels' digests and quiet hours
+    templates_dir: str | None = None      # Jinja2 templates replacing the built-in layout
 
     _tz = field_validator("timezone")(lambda v: _check_tz(v))
 

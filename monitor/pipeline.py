@@ -22,6 +22,7 @@ from .outbox import DeliveryReport, Outbox
 from .render import render_alert
 from .sources.rss import parse_feed
 from .storage import NewAlert, Store
+from .templates import Templates
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class Pipeline:
         self._kinds = {name: notify.channel_kind(list(urls)) for name, urls in config.channels.items()}
         notify.configure(config.notify.telegram_api_url)
         self.outbox = Outbox(config, store)
+        tdir = config.notify.templates_dir
+        self.templates = Templates(config.path.parent / tdir) if tdir else None
 
     # ---- polling -------------------------------------------------------
     def poll_feed(self, feed: Feed) -> FeedReport:
@@ -105,8 +108,7 @@ class Pipeline:
                      *self.outbox.hold(channel, m.topic_id, now))
             for m in matches
             for channel in self._topics[m.topic_id].notify
-            for r in [render_alert(article, m, outlet=self.config.outlet(feed),
-                                   channel_kind=self._kinds.get(channel, "other"))]
+            for r in [self._render(article, m, self.config.outlet(feed), self._kinds.get(channel, "other"))]
         ]
         saved = self.store.save_article(article, guid=item.guid, outlet=self.config.outlet(feed),
                                         matches=matches, alerts=alerts)
@@ -118,6 +120,10 @@ class Pipeline:
             log.info("match topic=%s feed=%s url=%s terms=%s", m.topic_id, feed.name, article.url,
                      "|".join(sorted({h.term for h in m.hits})))
         return matches
+
+    def _render(self, article: Article, match: Match, outlet: str, kind: str):
+        r = render_alert(article, match, outlet=outlet, channel_kind=kind)
+        return self.templates.apply(r, article, match, outlet=outlet, kind=kind) if self.templates else r
 
     def _article(self, feed: Feed, item: FeedItem, url_key: str) -> Article | None:
         """Fetch and extract the page; fall back to the feed's text when the page can't be had."""

@@ -196,8 +196,8 @@ class ChannelSender:
             return DeliveryReport(sent=len(group))
         error = notify.redact("; ".join(errors))
         if permanent_all:
-            for a in group:
-                self.store.mark_dead(a.id, error, self._ops_notice(a, error))
+            for n, a in enumerate(group):   # one notice per dead alert, or per dead digest
+                self.store.mark_dead(a.id, error, self._ops_notice(a, error, len(group)) if n == 0 else None)
                 log.error("alert dead id=%d topic=%s channel=%s error=%s OPERATOR ACTION NEEDED: "
                           "fix the channel, then `monitor outbox retry %d`",
                           a.id, a.topic_id, self.name, error, a.id)
@@ -211,11 +211,11 @@ class ChannelSender:
                     ",".join(map(str, ids)), first.topic_id, self.name, first.attempts + 1, delay, error)
         return DeliveryReport(failed=len(group))
 
-    def _ops_notice(self, alert: OutboxAlert, error: str) -> NewAlert | None:
+    def _ops_notice(self, alert: OutboxAlert, error: str, count: int = 1) -> NewAlert | None:
         ops = self.config.notify.ops_channel
         if not ops or ops not in self.config.channels or alert.topic_id.startswith("ops:"):
             return None
-        r = render_ops_notice(alert, self.name, error,
+        r = render_ops_notice(alert, self.name, error, count=count,
                               kind=notify.channel_kind(list(self.config.channels[ops])))
         return NewAlert(f"ops:{alert.id}", ops, r.subject, r.text, r.html)
 

@@ -109,11 +109,14 @@ def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, s
     return RenderedAlert(subject, text, "\n".join(mail))
 
 
-def render_ops_notice(alert, channel: str, error: str, *, kind: str) -> RenderedAlert:
-    """What the ops channel gets when an alert is given up."""
-    msg = (f"alert {alert.id} (topic {clean(alert.topic_id)}) could not be delivered to channel "
+def render_ops_notice(alert, channel: str, error: str, *, kind: str, count: int = 1) -> RenderedAlert:
+    """What the ops channel gets when an alert (or a digest of `count`) is given up."""
+    what = f"alert {alert.id}" if count == 1 else f"a digest of {count} alerts (first: {alert.id})"
+    msg = (f"{what} (topic {clean(alert.topic_id)}) could not be delivered to channel "
            f"{clean(channel)} and is marked dead: {clean(error)}")
-    fix = f"fix the channel, then run: monitor outbox retry {alert.id}"
+    fix = (f"fix the channel, then run: monitor outbox retry {alert.id}" if count == 1 else
+           "fix the channel, then list them with `monitor outbox --state dead` and run: "
+           "monitor outbox retry ID...")
     subject = cut_words(f"[monitor] {L_OPS}: alert {alert.id} dead on {clean(channel)}", 200)
     text = f"{RLM}{L_OPS}\n{msg}\n{fix}\n"
     e = html.escape

@@ -240,3 +240,22 @@ def test_split_never_cuts_a_tag_or_entity(seed):
 
 def test_split_leaves_a_short_message_alone():
     assert split_telegram("<b>x</b>\ny") == ["<b>x</b>\ny"]
+
+
+def test_a_dead_digest_raises_one_notice(tmp_path, store, fake_telegram):
+    config = make_config(
+        tmp_path, {"tg": {"urls": f"tgram://{TOKEN}/111", "delivery": "hourly"},
+                   "ops": f"tgram://{TOKEN}/999"},
+        topics=[{"id": "t", "name": "كوريا", "any": ["كوريا"], "notify": ["tg"]}],
+        notify={"ops_channel": "ops"})
+    clock = FakeClock()
+    outbox = Outbox(config, store, clock=clock, sleep=clock.sleep)
+    now = datetime(2026, 1, 1, 9, 10, tzinfo=timezone.utc)
+    for row in ROWS[:4]:
+        add_article(store, config, row, now=now, outbox=outbox, channels=["tg"])
+    fake_telegram.queue(TelegramReply.chat_not_found())
+    at = datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
+    assert outbox.deliver(at).dead == 4
+    assert outbox.deliver(at).sent == 1
+    [notice] = fake_telegram.messages
+    assert notice.chat_id == 999 and "a digest of 4 alerts" in notice.visible_text

@@ -10,11 +10,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping, Union
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
+                      model_validator)
 
 from .errors import ConfigError
 from .match import TopicRule, term_key
@@ -162,12 +163,23 @@ class Channel(_Strict):
         return v
 
 
+def _channel_form(v: Any) -> str:
+    return "mapping" if isinstance(v, dict) else "list" if isinstance(v, list) else "url"
+
+
+# one form per channel, picked by shape, so an error names only that form's problem
+_FORMS = ("url", "list", "mapping")
+ChannelValue = Annotated[
+    Union[Annotated[str, Tag("url")], Annotated[list[str], Tag("list")], Annotated[Channel, Tag("mapping")]],
+    Discriminator(_channel_form)]
+
+
 class RawConfig(_Strict):
     storage: str = "sqlite:///monitor.db"
     defaults: Defaults = Defaults()
     notify: Notify = Notify()
     feeds: list[Feed] = Field(min_length=1)
-    channels: dict[str, str | list[str] | Channel] = {}
+    channels: dict[str, ChannelValue] = {}
     topics: list[Topic] = Field(min_length=1)
 
 
@@ -294,6 +306,8 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
+            if loc[:1] == ("channels",) and len(loc) > 2 and loc[2] in _FORMS:
+                loc = loc[:2] + loc[3:]   # drop the form tag from the path
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"

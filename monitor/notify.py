@@ -271,6 +271,7 @@ def _guard_apprise_logger() -> None:
 
 
 _guard_apprise_logger()
+_APPRISE_LOG = logging.getLogger("apprise")
 
 
 # --------------------------------------------------------------------------
@@ -360,6 +361,8 @@ def send_one(url: str, alert: RenderedAlert, *, kind: str, message_id: str | Non
     """Send ``alert`` to a single apprise URL (``message_id``: email Message-ID)."""
     _remember([url])
     scheme = _scheme(url) or "?"
+    if _APPRISE_LOG.level != logging.DEBUG:   # logs.setup quiets it; the capture needs DEBUG
+        _APPRISE_LOG.setLevel(logging.DEBUG)
     buffer: list[str] = []
     token = _capture.set(buffer)
     mid = _message_id.set(message_id)

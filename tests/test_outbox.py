@@ -250,3 +250,14 @@ def test_a_timed_out_send_is_retried(tmp_path, store, fake_telegram):
     assert alert.status == "pending" and "timed out" in alert.last_error.lower()
     assert outbox.deliver(ignore_backoff=True).sent == 1
     assert len(fake_telegram.messages) == 2
+
+
+def test_classification_survives_the_daemons_log_setup(tmp_path, store, smtp_server):
+    """logs.setup quiets apprise's logger; SMTP codes (in apprise's DEBUG lines) must still count."""
+    import logging
+    logging.getLogger("apprise").setLevel(logging.WARNING)   # what monitor.logs.setup does
+    config = make_config(tmp_path, {"mail": smtp_server.apprise_url(to="reader@example.com")})
+    outbox = _outbox(config, store)
+    add_article(store, config, ROWS[0])
+    smtp_server.refuse_next(1, code=550, stage="rcpt")
+    assert outbox.deliver().dead == 1

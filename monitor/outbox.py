@@ -248,7 +248,7 @@ class Outbox:
     """Every channel's sender, plus the hold rules used when alerts are made."""
 
     def __init__(self, config: Config, store: Store, **kwargs) -> None:
-        self.config = config
+        self.config, self.store = config, store
         self.senders = {name: ChannelSender(config, store, name, **kwargs) for name in config.channels}
         self._topics = {t.id: t for t in config.topics}
         self._threads: list[threading.Thread] = []
@@ -261,8 +261,15 @@ class Outbox:
             return None, None
         return release_time(now, sender.plan, mode=topic.delivery, urgent=topic.urgent)
 
+    def warn_orphans(self) -> None:
+        """Log alerts waiting for a channel the config no longer has (they stay stored)."""
+        for channel, n in self.store.pending_by_channel().items():
+            if channel not in self.senders:
+                log.warning("alerts held channel=%s count=%d reason=channel not in config", channel, n)
+
     def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
         """One pass over every channel, channels in parallel."""
+        self.warn_orphans()
         if not self.senders:
             return DeliveryReport()
         with ThreadPoolExecutor(max_workers=min(8, len(self.senders))) as pool:
@@ -278,6 +285,7 @@ class Outbox:
             sender.wake.set()
 
     def start(self) -> None:
+        self.warn_orphans()
         for name, sender in self.senders.items():
             thread = threading.Thread(target=sender.run, name=f"sender:{name}", daemon=True)
             thread.start()

@@ -261,3 +261,12 @@ def test_classification_survives_the_daemons_log_setup(tmp_path, store, smtp_ser
     add_article(store, config, ROWS[0])
     smtp_server.refuse_next(1, code=550, stage="rcpt")
     assert outbox.deliver().dead == 1
+
+
+def test_alerts_of_a_removed_channel_are_kept_and_reported(tmp_path, store, fake_telegram, caplog):
+    old = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/111", "gone": f"tgram://{TOKEN}/222"})
+    add_article(store, old, ROWS[0])
+    config = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/111"})
+    assert _outbox(config, store).deliver().sent == 1
+    assert [a.channel for a in store.list_alerts("pending")] == ["gone"]
+    assert "alerts held channel=gone count=1 reason=channel not in config" in caplog.text

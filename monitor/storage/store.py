@@ -435,6 +435,13 @@ class Store:
             rows = conn.execute(select(*_STORED_COLS).where(articles.c.id.in_(set(article_ids)))).all()
         return {r.id: _record(StoredArticle, r) for r in rows}
 
+    def pending_by_channel(self) -> dict[str, int]:
+        """Pending alerts per channel name."""
+        with self._tx() as conn:
+            rows = conn.execute(select(alerts.c.channel, func.count()).where(alerts.c.status == "pending")
+                                .group_by(alerts.c.channel)).all()
+        return {str(c): int(n) for c, n in rows}
+
     def get_alert(self, alert_id: int) -> OutboxAlert | None:
         with self._tx() as conn:
             row = conn.execute(select(*_ALERT_COLS).where(alerts.c.id == alert_id)).first()

@@ -259,3 +259,20 @@ def test_a_dead_digest_raises_one_notice(tmp_path, store, fake_telegram):
     assert outbox.deliver(at).sent == 1
     [notice] = fake_telegram.messages
     assert notice.chat_id == 999 and "a digest of 4 alerts" in notice.visible_text
+
+
+def test_digest_neutralises_feed_text(tmp_path, store, fake_telegram):
+    config = make_config(tmp_path, {"tg": {"urls": f"tgram://{TOKEN}/111", "delivery": "hourly"}})
+    clock = FakeClock()
+    outbox = Outbox(config, store, clock=clock, sleep=clock.sleep)
+    now = datetime(2026, 1, 1, 9, 10, tzinfo=timezone.utc)
+    row = dict(ROWS[0], title=ROWS[0]["title"] + ' \u202e<b>x</b> & "y"\u200b\u2028z',
+               source="BBC <i>عربي</i>")
+    add_article(store, config, row, now=now, outbox=outbox)
+    assert outbox.deliver(datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)).sent == 1
+    [msg] = fake_telegram.messages
+    assert "\u202e" not in msg.text and "\u200b" not in msg.text and "\u2028" not in msg.text
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; " in msg.text, msg.text     # (apprise sends &quot; as ")
+    for line in msg.visible_text.splitlines():     # every line holding Arabic starts right to left
+        if any("\u0600" <= c <= "\u06ff" for c in line):
+            assert line.startswith("\u200f"), line

@@ -157,13 +157,17 @@ class ChannelSender:
         return [rendered], mid
 
     def _send_group(self, group: list[OutboxAlert], now: datetime) -> DeliveryReport:
-        """Send one alert (or one digest of several) to every target that lacks it."""
+        """Send one alert (or one digest of several) to every target that lacks it.
+
+        Progress is kept per target: `key` (got it), `key#i` (got part i), `dead:key`
+        (refused for good). A digest counts as sent to a target only if every alert in it was.
+        """
         ids = [a.id for a in group]
         parts, mid = self._render(group)
-        done = set(group[0].delivered.split())
+        done = set.intersection(*(set(a.delivered.split()) for a in group))
         errors: list[str] = []
-        permanent_all, retry_after = True, None
-        for target in self.targets:
+        transient, retry_after = False, None
+        for n, target in enumerate(self.targets):
             if target.key in done or f"dead:{target.key}" in done:
                 continue
             for i, part in enumerate(parts):
@@ -174,11 +178,12 @@ class ChannelSender:
                     return DeliveryReport()   # stopping: stays pending, sent on restart
                 result = notify.send_one(target.url, part, kind=self.kind, message_id=mid)
                 if not result.ok:
-                    label = f"{self.name}[{self.targets.index(target)}]" if len(self.targets) > 1 else self.name
+                    label = f"{self.name}[{n}]" if len(self.targets) > 1 else self.name
                     errors.append(f"{label} {result.error}")
                     if result.permanent:
                         self.store.mark_delivered(ids, f"dead:{target.key}")
-                    permanent_all = permanent_all and result.permanent
+                        done.add(f"dead:{target.key}")
+                    transient = transient or not result.permanent
                     if result.retry_after is not None:
                         retry_after = max(retry_after or 0.0, result.retry_after)
                     break
@@ -188,14 +193,15 @@ class ChannelSender:
                 self.store.mark_delivered(ids, target.key)
         what = "digest" if group[0].digest else "alert"
         first = group[0]
-        if not errors:
+        refused = [t for t in self.targets if f"dead:{t.key}" in done]
+        if not errors and not refused:
             for a in group:
                 self.store.mark_sent(a.id, utcnow())
             log.info("%s sent id=%s topic=%s channel=%s", what, ",".join(map(str, ids)),
                      first.topic_id, self.name)
             return DeliveryReport(sent=len(group))
-        error = notify.redact("; ".join(errors))
-        if permanent_all:
+        error = notify.redact("; ".join(errors)) or (first.last_error or "refused by a target")
+        if not transient:   # every target has it or refused it for good
             for n, a in enumerate(group):   # one notice per dead alert, or per dead digest
                 self.store.mark_dead(a.id, error, self._ops_notice(a, error, len(group)) if n == 0 else None)
                 log.error("alert dead id=%d topic=%s channel=%s error=%s OPERATOR ACTION NEEDED: "

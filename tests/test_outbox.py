@@ -270,3 +270,24 @@ def test_alerts_of_a_removed_channel_are_kept_and_reported(tmp_path, store, fake
     assert _outbox(config, store).deliver().sent == 1
     assert [a.channel for a in store.list_alerts("pending")] == ["gone"]
     assert "alerts held channel=gone count=1 reason=channel not in config" in caplog.text
+
+
+def test_one_target_refusing_for_good_kills_the_alert_for_it_only(tmp_path, store):
+    """Two chats: one unknown (400), one flaky (502 then fine). The good chat gets the
+    alert once, the alert ends dead (one chat refused it), and a re-queue after the fix
+    retries only the chat that refused."""
+    with FakeTelegram(known_chats=[111]) as tg:
+        tg.patch_apprise()
+        config = make_config(tmp_path, {"tg": [f"tgram://{TOKEN}/111", f"tgram://{TOKEN}/222"]})
+        outbox = _outbox(config, store)
+        add_article(store, config, ROWS[0])
+        tg.queue(TelegramReply.error(502, "Bad Gateway"))
+        assert outbox.deliver().failed == 1              # 111: 502, 222: chat not found
+        assert outbox.deliver(ignore_backoff=True).dead == 1
+        [alert] = store.list_alerts()
+        assert alert.status == "dead" and "chat not found" in alert.last_error
+        assert [m.chat_id for m in tg.messages] == [111]
+        tg.known_chats = {"111", "222"}                  # the operator fixes the chat
+        assert store.requeue(alert.id)
+        assert outbox.deliver().sent == 1
+        assert sorted(m.chat_id for m in tg.messages) == [111, 222]

@@ -458,9 +458,17 @@ class Store:
         return [_record(OutboxAlert, r) for r in rows]
 
     def requeue(self, alert_id: int) -> bool:
-        """A dead alert back to pending with attempts 0; False if it is not dead."""
-        return self._update_alert(alert_id, alerts.c.status == "dead", status="pending", attempts=0,
-                                  next_attempt_at=None, digest=None) == 1
+        """A dead alert back to pending with attempts 0, its refused targets to be tried
+        again (targets that got it are kept); False if it is not dead."""
+        with self._tx() as conn:
+            row = conn.execute(select(alerts.c.delivered).where(alerts.c.id == alert_id,
+                                                                alerts.c.status == "dead")).first()
+            if row is None:
+                return False
+            kept = " ".join(k for k in (row.delivered or "").split() if not k.startswith("dead:"))
+            conn.execute(update(alerts).where(alerts.c.id == alert_id).values(
+                status="pending", attempts=0, next_attempt_at=None, digest=None, delivered=kept))
+        return True
 
     def counts(self) -> dict[str, int]:
         """articles (done), articles_failed (fetch_failed), matches, alerts_pending/sent/dead."""

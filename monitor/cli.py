@@ -40,6 +40,9 @@ def _open(config: Config):  # -> (Store, Fetcher, Pipeline)
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
+    if config.notify.templates_dir:   # compile them now: a template error is a config error
+        from .templates import Templates
+        Templates(config.path.parent / config.notify.templates_dir)
     print(f"config OK: {config.path}")
     print(f"storage: {_safe_url(config.storage_url)}")
     print(f"feeds: {len(config.feeds)}")
@@ -160,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test-alert", help="send a test message through one channel")
     p.add_argument("channel")
     p.set_defaults(func=cmd_test_alert)
+    from . import cli_outbox
+    cli_outbox.register(sub)
     return parser
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, Union
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
@@ -178,6 +179,8 @@ class Topic(_Strict):
     feeds: list[str] = []
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = []
     notify: list[str] = Field(min_length=1)
+    urgent: bool = False         # sent at once, even in quiet hours or on a digest channel
+    delivery: Literal["immediate", "hourly", "daily"] | None = None   # overrides the channel's
 
     _g = field_validator("all", mode="before")(lambda v: _bare_groups(v))
 
@@ -240,8 +243,69 @@ class Fetch(_Strict):
         return v
 
 
+def _check_tz(v: str | None) -> str | None:
+    if v is not None:
+        try:
+            ZoneInfo(v)
+        except (ValueError, KeyError, OSError):
+            raise ValueError(f"unknown time zone (got {v!r}); use a name like Asia/Riyadh") from None
+    return v
+
+
 class Notify(_Strict):
     telegram_api_url: str | None = None   # a self-hosted Bot API server, e.g. http://127.0.0.1:8081
+    ops_channel: str | None = None        # where operator notices (dead alerts) go
+    timezone: str = "UTC"                 # default for channels' digests and quiet hours
+    templates_dir: str | None = None      # Jinja2 templates replacing the built-in layout
+
+    _tz = field_validator("timezone")(lambda v: _check_tz(v))
+
+
+class Channel(_Strict):
+    """The extended form of a channel (the short form is a URL or a list of URLs)."""
+
+    urls: str | list[str]
+    rate: str | list[str] | None = None   # e.g. [1/s, 20/m]; default: per target kind
+    delivery: Literal["immediate", "hourly", "daily"] = "immediate"
+    digest_at: str = "08:00"              # local time of the daily digest
+    timezone: str | None = None           # default notify.timezone
+    quiet_hours: str | None = None        # e.g. 23:00-07:00 (local)
+
+    _tz = field_validator("timezone")(lambda v: _check_tz(v))
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, v: Any) -> Any:
+        from .ratelimit import parse_rate
+        for r in [v] if isinstance(v, str) else v or []:
+            parse_rate(r)
+        return v
+
+    @field_validator("digest_at")
+    @classmethod
+    def _at(cls, v: str) -> str:
+        from .delivery_schedule import parse_hhmm
+        parse_hhmm(v)
+        return v
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str | None) -> str | None:
+        from .delivery_schedule import parse_window
+        if v is not None:
+            parse_window(v)
+        return v
+
+
+def _channel_form(v: Any) -> str:
+    return "mapping" if isinstance(v, dict) else "list" if isinstance(v, list) else "url"
+
+
+# one form per channel, picked by shape, so an error names only that form's problem
+_FORMS = ("url", "list", "mapping")
+ChannelValue = Annotated[
+    Union[Annotated[str, Tag("url")], Annotated[list[str], Tag("list")], Annotated[Channel, Tag("mapping")]],
+    Discriminator(_channel_form)]
 
 
 class RawConfig(_Strict):
@@ -250,7 +314,7 @@ class RawConfig(_Strict):
     notify: Notify = Notify()
     fetch: Fetch = Fetch()
     feeds: list[Feed] = Field(min_length=1)
-    channels: dict[str, str | list[str]] = {}
+    channels: dict[str, ChannelValue] = {}
     topics: list[Topic] = Field(min_length=1)
 
 
@@ -267,6 +331,12 @@ class Config:
     topics: tuple[Topic, ...]
     secrets: tuple[str, ...]     # values that came from ${VAR}: redacted from logs
     fetch: Fetch = Fetch()
+    channel_options: Mapping[str, Channel] = None  # type: ignore[assignment]  # every channel, extended form
+
+    def channel(self, name: str) -> Channel:
+        """A channel's options (defaults for the short form)."""
+        opts = (self.channel_options or {}).get(name)
+        return opts if opts is not None else Channel(urls=list(self.channels.get(name, ())))
 
     def interval(self, feed: Feed) -> float:
         """How often the scheduler looks at the feed (an adaptive feed's shortest interval)."""
@@ -376,6 +446,8 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if p not in _TAGS)
+            if loc[:1] == ("channels",) and len(loc) > 2 and loc[2] in _FORMS:
+                loc = loc[:2] + loc[3:]   # drop the form tag from the path
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
@@ -395,11 +467,13 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
             return f"{where}{_path_str(loc)}: {msg}"
         raise ConfigError([fmt(loc, msg) for loc, msg in problems])
     assert raw is not None
-    channels = {name: tuple([u] if isinstance(u, str) else u) for name, u in raw.channels.items()}
+    options = {name: c if isinstance(c, Channel) else Channel(urls=c) for name, c in raw.channels.items()}
+    channels = {name: tuple([c.urls] if isinstance(c.urls, str) else c.urls) for name, c in options.items()}
     return Config(path=path, storage_url=_resolve_storage(raw.storage, path.parent),
                   defaults=raw.defaults, notify=raw.notify, feeds=tuple(raw.feeds),
                   channels=channels, topics=tuple(raw.topics),
-                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)), fetch=raw.fetch)
+                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)), fetch=raw.fetch,
+                  channel_options=options)
 
 
 def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
@@ -412,13 +486,19 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
         if feed.name in seen:
             problems.append((("feeds", i, "name"), f"duplicate feed name {feed.name!r} (also feeds[{seen[feed.name]}])"))
         seen.setdefault(feed.name, i)
-    for name, urls in raw.channels.items():
+    for name, spec in raw.channels.items():
+        urls = spec.urls if isinstance(spec, Channel) else spec
+        base = ("channels", name, "urls") if isinstance(spec, Channel) else ("channels", name)
         for j, url in enumerate([urls] if isinstance(urls, str) else urls):
-            loc = ("channels", name) if isinstance(urls, str) else ("channels", name, j)
+            loc = base if isinstance(urls, str) else base + (j,)
             if not re.match(r"^[a-z][a-z0-9+]*://", url):
                 problems.append((loc, "must be an apprise URL like tgram://TOKEN/CHAT or mailtos://..."))
         if not urls:
-            problems.append((("channels", name), "must not be empty"))
+            problems.append((base, "must not be empty"))
+    ops = raw.notify.ops_channel
+    if ops is not None and ops not in raw.channels:
+        known = ", ".join(raw.channels) or "none defined"
+        problems.append((("notify", "ops_channel"), f"unknown channel {ops!r} (channels: {known})"))
     ids: dict[str, int] = {}
     for i, topic in enumerate(raw.topics):
         if topic.id in ids:

@@ -1,4 +1,5 @@
-"""The long-running daemon: APScheduler runs each feed at its interval, signals stop it."""
+"""The long-running daemon: APScheduler runs each feed at its interval, one sender thread
+per channel drains the outbox, signals stop both."""
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,6 @@ from .pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
-DELIVER_EVERY = 15.0   # seconds between outbox drains (retries become due in between)
 WORKERS = 8
 PRUNE_EVERY = 6 * 3600.0   # seconds between drops of article text older than defaults.retention
 
@@ -39,13 +39,11 @@ def run(pipeline: Pipeline, stop: threading.Event | None = None) -> int:
         interval = config.interval(feed)
 
         def poll(feed=feed) -> None:
-            pipeline.poll_feed(feed)
-            pipeline.deliver()   # alerts go out right after the poll that found them
+            pipeline.poll_feed(feed)   # each stored alert wakes its channel's sender
 
         # Stagger first polls a little so start-up is not one burst of requests.
         scheduler.add_job(poll, IntervalTrigger(seconds=interval, jitter=interval * config.defaults.jitter),
                           id=f"feed:{feed.name}", next_run_time=now + timedelta(seconds=0.5 * i))
-    scheduler.add_job(pipeline.deliver, IntervalTrigger(seconds=DELIVER_EVERY), id="deliver")
 
     scheduler.add_job(prune_text, IntervalTrigger(seconds=PRUNE_EVERY), args=[pipeline], id="prune",
                       next_run_time=now + timedelta(seconds=5))
@@ -57,10 +55,12 @@ def run(pipeline: Pipeline, stop: threading.Event | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+    pipeline.outbox.start()   # one sender thread per channel
     scheduler.start()
     log.info("daemon started feeds=%d topics=%d", len(config.feeds), len(config.topics))
     while not stop.wait(1.0):   # a timed wait lets signal handlers run promptly
         pass
     scheduler.shutdown(wait=True)
+    pipeline.outbox.stop()    # each sender finishes the message it is sending
     log.info("daemon stopped")
     return 0

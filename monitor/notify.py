@@ -21,11 +21,15 @@ re-logged, with secrets redacted, on the ``monitor.notify`` logger. apprise's
 DEBUG lines (which include the Bot API URL with the token) never reach our
 handlers.
 
-``send`` holds a module lock while apprise runs, because apprise's log
-capture is global to the process: calls are serialized.
+Sends run concurrently (one sender thread per channel): each call captures
+apprise's log records through a context variable (apprise copies the
+caller's context into its worker threads), so one slow channel never waits
+for another. An email send can be given a stable ``Message-ID`` (apprise
+2.2 always makes a random one; we wrap its ``make_msgid``).
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import threading
@@ -33,6 +37,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 import apprise
+import apprise.plugins.email.base as _apprise_email
 from apprise.plugins.telegram import NotifyTelegram
 
 from .models import RenderedAlert
@@ -220,6 +225,34 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+# the capture buffer of the send running in this context (None: not capturing)
+_capture: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("monitor_capture", default=None)
+_message_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("monitor_message_id", default=None)
+_FORMAT = logging.Formatter("%(asctime)s - %(levelname)s - %(message)s")
+
+
+class _ContextCapture(logging.Handler):
+    """Collect apprise's records for the send running in the current context."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        buffer = _capture.get()
+        if buffer is not None:
+            try:
+                buffer.append(_FORMAT.format(record))
+            except Exception:  # pragma: no cover - never break a notify call
+                pass
+
+
+_original_make_msgid = _apprise_email.make_msgid
+
+
+def _make_msgid(*args, **kwargs) -> str:
+    return _message_id.get() or _original_make_msgid(*args, **kwargs)
+
+
 def _guard_apprise_logger() -> None:
     for name in ("urllib3.connectionpool", "urllib3"):
         other = logging.getLogger(name)
@@ -228,12 +261,17 @@ def _guard_apprise_logger() -> None:
     logger = logging.getLogger("apprise")
     if not any(isinstance(h, _RedactingForwarder) for h in logger.handlers):
         logger.addHandler(_RedactingForwarder())
+    if not any(isinstance(h, _ContextCapture) for h in logger.handlers):
+        logger.addHandler(_ContextCapture())
     logger.propagate = False
-    if logger.level == logging.NOTSET or logger.level < logging.WARNING:
-        logger.setLevel(logging.WARNING)
+    # DEBUG records feed the capture (failure details); the forwarder only
+    # re-logs WARNING and higher
+    logger.setLevel(logging.DEBUG)
+    _apprise_email.make_msgid = _make_msgid
 
 
 _guard_apprise_logger()
+_APPRISE_LOG = logging.getLogger("apprise")
 
 
 # --------------------------------------------------------------------------
@@ -319,23 +357,26 @@ def _notify_args(alert: RenderedAlert, kind: str, scheme: str) -> dict:
     return {"body": alert.text, "title": alert.subject, "body_format": apprise.NotifyFormat.TEXT}
 
 
-def send_one(url: str, alert: RenderedAlert, *, kind: str) -> SendResult:
-    """Send ``alert`` to a single apprise URL."""
+def send_one(url: str, alert: RenderedAlert, *, kind: str, message_id: str | None = None) -> SendResult:
+    """Send ``alert`` to a single apprise URL (``message_id``: email Message-ID)."""
     _remember([url])
     scheme = _scheme(url) or "?"
-    with _lock:
-        captured = ""
-        try:
-            obj = apprise.Apprise()
-            with apprise.LogCapture(level=logging.DEBUG) as logs:
-                try:
-                    added = obj.add(url)
-                    result = obj.notify(**_notify_args(alert, kind, scheme)) if added else None
-                finally:
-                    captured = logs.getvalue()
-        except Exception as exc:  # apprise should not raise; never leak a URL
-            return SendResult(False, _short(redact(f"{scheme}: {type(exc).__name__}: {exc}")),
-                              False, None, (0,))
+    if _APPRISE_LOG.level != logging.DEBUG:   # logs.setup quiets it; the capture needs DEBUG
+        _APPRISE_LOG.setLevel(logging.DEBUG)
+    buffer: list[str] = []
+    token = _capture.set(buffer)
+    mid = _message_id.set(message_id)
+    try:
+        obj = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
+        added = obj.add(url)
+        result = obj.notify(**_notify_args(alert, kind, scheme)) if added else None
+    except Exception as exc:  # apprise should not raise; never leak a URL
+        return SendResult(False, _short(redact(f"{scheme}: {type(exc).__name__}: {exc}")),
+                          False, None, (0,))
+    finally:
+        _capture.reset(token)
+        _message_id.reset(mid)
+    captured = "\n".join(buffer)
     if not added:
         reason = redact(" | ".join(m for lvl, m in _log_records(captured) if lvl != "DEBUG"))
         return SendResult(False, _short(f"{scheme}: URL not accepted by apprise"

@@ -2,16 +2,15 @@
 
 poll_feed: fetch feed -> parse -> for each new item: fetch page -> extract ->
 match -> render -> store article, matches and alerts in one transaction.
-deliver: drain the outbox through notify; a failed send stays stored.
+deliver: drain the outbox per channel (monitor.outbox); a failed send stays stored.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import threading
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from . import notify
 from .config import Config, Feed
@@ -23,18 +22,18 @@ from .fetch import Fetcher
 from .htmlcheck import check_depth
 from .match import Matcher, compile_topics
 from .models import Article, FeedItem, Match
+from .outbox import DeliveryReport, Outbox
 from .render import render_alert
 from .schedule import adapt, is_due, next_poll
 from .sources import parse_source
 from .text.lang import detect_language
-from .storage import NewAlert, OutboxAlert, Store
+from .storage import NewAlert, Store
+from .templates import Templates
 from .text.normalize import fold
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_ATTEMPTS = 3        # then the feed's own title and summary are matched
-RETRY_BASE = 30.0            # seconds; doubles per failed send, capped
-RETRY_CAP = 3600.0
 MAX_NEW_PER_POLL = 100       # a feed that suddenly lists hundreds of "new" items is worked off over polls
 TITLE_KEY_MIN_WORDS = 4      # shorter titles ("عاجل", "Live") recur for different stories
 
@@ -53,13 +52,6 @@ class FeedReport:
     warning: str = ""        # what looked wrong in the feed (duplicate GUIDs, bad dates...)
 
 
-@dataclass(frozen=True)
-class DeliveryReport:
-    sent: int = 0
-    failed: int = 0
-    dead: int = 0
-
-
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -74,9 +66,11 @@ class Pipeline:
         self.matcher: Matcher = compile_topics(config.rules())
         self._topics = {t.id: t for t in config.topics}
         self._kinds = {name: notify.channel_kind(list(urls)) for name, urls in config.channels.items()}
-        self._deliver_lock = threading.Lock()
         self._poll = threading.local()   # per-poll counters (each feed is polled in one thread)
         notify.configure(config.notify.telegram_api_url)
+        self.outbox = Outbox(config, store)
+        tdir = config.notify.templates_dir
+        self.templates = Templates(config.path.parent / tdir) if tdir else None
 
     # ---- polling -------------------------------------------------------
     def poll_feed(self, feed: Feed, *, force: bool = False, now: datetime | None = None) -> FeedReport:
@@ -175,12 +169,13 @@ class Pipeline:
             return None   # page fetch failed; retried on the next poll
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
         matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language)
+        now = utcnow()
         alerts = [
-            NewAlert(m.topic_id, channel, r.subject, r.text, r.html)
+            NewAlert(m.topic_id, channel, r.subject, r.text, r.html,
+                     *self.outbox.hold(channel, m.topic_id, now))
             for m in matches
             for channel in self._topics[m.topic_id].notify
-            for r in [render_alert(article, m, outlet=self.config.outlet(feed),
-                                   channel_kind=self._kinds.get(channel, "other"))]
+            for r in [self._render(article, m, self.config.outlet(feed), self._kinds.get(channel, "other"))]
         ]
         saved = self.store.save_article(article, guid=item.guid, outlet=self.config.outlet(feed),
                                         matches=matches, alerts=alerts)
@@ -188,10 +183,16 @@ class Pipeline:
             return None   # another worker stored it first
         if tkey:
             self.store.link_guid(feed.name, tkey, saved)
+        if alerts:
+            self.outbox.wake()   # channel senders send it now, not after the whole feed
         for m in matches:
             log.info("match topic=%s feed=%s url=%s terms=%s", m.topic_id, feed.name, article.url,
                      "|".join(sorted({h.term for h in m.hits})))
         return matches
+
+    def _render(self, article: Article, match: Match, outlet: str, kind: str):
+        r = render_alert(article, match, outlet=outlet, channel_kind=kind)
+        return self.templates.apply(r, article, match, outlet=outlet, kind=kind) if self.templates else r
 
     def _article(self, feed: Feed, item: FeedItem, url_key: str) -> Article | None:
         """Fetch and extract the page; fall back to the feed's text when the page can't be had."""
@@ -221,44 +222,12 @@ class Pipeline:
 
     # ---- delivery ------------------------------------------------------
     def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
-        """Send every due alert once; failures are rescheduled, never dropped.
+        """Send every due alert once, channels in parallel (see monitor.outbox).
 
-        `ignore_backoff` sends every pending alert (a manual `monitor once` pass
-        is an explicit retry).
+        `ignore_backoff` also retries alerts still waiting after a failure (a
+        manual `monitor once` pass is an explicit retry).
         """
-        with self._deliver_lock:   # two callers must not send the same alert twice
-            now = now or utcnow()
-            sent = failed = dead = 0
-            due_by = now + timedelta(days=3650) if ignore_backoff else now
-            for alert in self.store.due_alerts(due_by, limit=1000):
-                outcome = self._send(alert, now)
-                sent += outcome == "sent"
-                failed += outcome == "failed"
-                dead += outcome == "dead"
-            return DeliveryReport(sent, failed, dead)
-
-    def _send(self, alert: OutboxAlert, now: datetime) -> str:
-        urls = self.config.channels.get(alert.channel)
-        if not urls:
-            log.warning("alert held id=%d channel=%s reason=channel not in config", alert.id, alert.channel)
-            return "held"
-        result = notify.send(alert.channel, list(urls), notify.RenderedAlert(alert.subject, alert.text, alert.html),
-                             kind=self._kinds[alert.channel])
-        if result.ok:
-            self.store.mark_sent(alert.id, utcnow())
-            log.info("alert sent id=%d topic=%s channel=%s", alert.id, alert.topic_id, alert.channel)
-            return "sent"
-        if result.permanent:
-            self.store.mark_dead(alert.id, result.error)
-            log.error("alert dead id=%d topic=%s channel=%s error=%s",
-                      alert.id, alert.topic_id, alert.channel, result.error)
-            return "dead"
-        delay = min(RETRY_CAP, RETRY_BASE * 2 ** alert.attempts) * random.uniform(1.0, 1.25)
-        delay = max(delay, result.retry_after or 0.0)
-        self.store.mark_failed(alert.id, result.error, now + timedelta(seconds=delay))
-        log.warning("alert retry id=%d topic=%s channel=%s attempt=%d in=%.0fs error=%s",
-                    alert.id, alert.topic_id, alert.channel, alert.attempts + 1, delay, result.error)
-        return "failed"
+        return self.outbox.deliver(now, ignore_backoff=ignore_backoff)
 
 
 def title_key(item: FeedItem) -> str:

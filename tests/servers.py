@@ -593,7 +593,8 @@ class SmtpServer:
             login, password = repr(auth_data), ""
         with self._lock:
             self.auth_attempts.append((mechanism, login, password))
-        return AuthResult(success=not self.reject_auth)
+        # handled=False: aiosmtpd then answers 535 itself (its default, True, answers nothing)
+        return AuthResult(success=not self.reject_auth, handled=False)
 
     # ---- helpers ----------------------------------------------------------
 

@@ -332,3 +332,34 @@ def test_concurrent_save_same_article(store):
         assert results[i].count(None) == n_threads - 1
     c = store.counts()
     assert (c["articles"], c["matches"], c["alerts_pending"]) == (n_articles, n_articles, 2 * n_articles)
+
+
+def test_upgrade_from_0001_keeps_the_outbox(store_url):
+    """A store made before the delivery columns (0002) upgrades with its alerts intact."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import create_engine
+    from monitor.storage.store import MIGRATIONS
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0001")
+            conn.execute(text("INSERT INTO articles (url_key, url, feed, outlet, guid, title, body, status, "
+                              "fetch_attempts, text_source) VALUES ('k', 'u', 'f', 'o', '', 't', 'b', 'done', 0, '')"))
+            conn.execute(text("INSERT INTO alerts (article_id, topic_id, channel, subject, text, html, status, "
+                              "attempts, created_at) SELECT id, 't1', 'tg', 's', 'x', 'h', 'pending', 2, "
+                              "CURRENT_TIMESTAMP FROM articles"))
+    finally:
+        engine.dispose()
+    s = Store(store_url)
+    try:
+        [alert] = s.list_alerts()
+        assert (alert.status, alert.attempts, alert.delivered, alert.digest) == ("pending", 2, "", None)
+        s.mark_delivered([alert.id], "abc")
+        s.mark_delivered([alert.id], "def")
+        assert s.get_alert(alert.id).delivered == "abc def"
+    finally:
+        s.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
+from sqlalchemy import (Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.types import TypeDecorator
 
@@ -114,5 +114,8 @@ alerts = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    Column("delivered", Text, nullable=False, default="", server_default=""),   # 0002
+    Column("digest", String(20)),                                              # 0002
     UniqueConstraint("article_id", "topic_id", "channel"),
+    Index("ix_alerts_channel_status", "channel", "status"),
 )

@@ -45,6 +45,8 @@ class NewAlert:
     subject: str
     text: str
     html: str
+    hold_until: datetime | None = None   # held for a digest until then
+    digest: str | None = None            # why held: "hourly", "daily", "quiet"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class OutboxAlert:
     status: str             # "pending" | "sent" | "dead"
     last_error: str | None
     next_attempt_at: datetime | None
+    delivered: str = ""     # space-separated keys of targets already sent
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -347,7 +351,8 @@ class Store:
                            hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False))
                       for m in matches]
         alert_rows = [dict(topic_id=a.topic_id, channel=a.channel, subject=a.subject, text=a.text,
-                           html=a.html, status="pending", attempts=0, created_at=now)
+                           html=a.html, status="pending", attempts=0, created_at=now,
+                           next_attempt_at=a.hold_until, digest=a.digest)
                       for a in alerts]
         with self._tx() as conn:
             row = conn.execute(stmt).first()
@@ -412,10 +417,69 @@ class Store:
         self._update_alert(alert_id, attempts=alerts.c.attempts + 1, last_error=error,
                            next_attempt_at=next_attempt_at)
 
-    def mark_dead(self, alert_id: int, error: str) -> None:
-        """Give up (counts as an attempt)."""
-        self._update_alert(alert_id, status="dead", attempts=alerts.c.attempts + 1, last_error=error,
-                           next_attempt_at=None)
+    def mark_dead(self, alert_id: int, error: str, notice: NewAlert | None = None) -> None:
+        """Give up (counts as an attempt); `notice` (an ops message) is queued in the same
+        transaction, once per dead alert."""
+        with self._tx() as conn:
+            row = conn.execute(update(alerts).where(alerts.c.id == alert_id)
+                               .values(status="dead", attempts=alerts.c.attempts + 1, last_error=error,
+                                       next_attempt_at=None).returning(alerts.c.article_id)).first()
+            if row is not None and notice is not None:
+                conn.execute(self._insert(_ALERTS).values(
+                    article_id=row.article_id, topic_id=notice.topic_id, channel=notice.channel,
+                    subject=notice.subject, text=notice.text, html=notice.html, status="pending",
+                    attempts=0, created_at=utcnow(), delivered="")
+                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"]))
+
+    def mark_delivered(self, alert_ids: list[int], key: str) -> None:
+        """Record that target `key` got these alerts (a retry skips it)."""
+        with self._tx() as conn:
+            for alert_id in alert_ids:
+                conn.execute(update(alerts).where(alerts.c.id == alert_id)
+                             .values(delivered=func.trim(alerts.c.delivered + " " + key)))
+
+    def channel_due(self, channel: str, now: datetime, *, ignore_backoff: bool = False,
+                    limit: int = 100) -> list[OutboxAlert]:
+        """Pending alerts of `channel` due at `now`, oldest first. `ignore_backoff` also
+        takes failed ones still waiting to retry (never alerts held for a digest)."""
+        due = alerts.c.next_attempt_at.is_(None) | (alerts.c.next_attempt_at <= now)
+        if ignore_backoff:
+            due = due | alerts.c.digest.is_(None) | (alerts.c.attempts > 0)
+        q = (select(*_ALERT_COLS).where(alerts.c.status == "pending", alerts.c.channel == channel, due)
+             .order_by(alerts.c.created_at, alerts.c.id).limit(limit))
+        with self._tx() as conn:
+            rows = conn.execute(q).all()
+        return [_record(OutboxAlert, r) for r in rows]
+
+    def next_due(self, channel: str) -> datetime | None:
+        """When the next pending alert of `channel` is due (None: nothing pending)."""
+        with self._tx() as conn:
+            pending = alerts.c.status == "pending"
+            if conn.execute(select(alerts.c.id).where(pending, alerts.c.channel == channel,
+                                                      alerts.c.next_attempt_at.is_(None)).limit(1)).first():
+                return datetime.min.replace(tzinfo=timezone.utc)
+            return conn.execute(select(func.min(alerts.c.next_attempt_at))
+                                .where(pending, alerts.c.channel == channel)).scalar()
+
+    def alert_articles(self, article_ids: list[int]) -> dict[int, StoredArticle]:
+        """The articles behind some alerts (for digests), by id."""
+        if not article_ids:
+            return {}
+        with self._tx() as conn:
+            rows = conn.execute(select(*_STORED_COLS).where(articles.c.id.in_(set(article_ids)))).all()
+        return {r.id: _record(StoredArticle, r) for r in rows}
+
+    def pending_by_channel(self) -> dict[str, int]:
+        """Pending alerts per channel name."""
+        with self._tx() as conn:
+            rows = conn.execute(select(alerts.c.channel, func.count()).where(alerts.c.status == "pending")
+                                .group_by(alerts.c.channel)).all()
+        return {str(c): int(n) for c, n in rows}
+
+    def get_alert(self, alert_id: int) -> OutboxAlert | None:
+        with self._tx() as conn:
+            row = conn.execute(select(*_ALERT_COLS).where(alerts.c.id == alert_id)).first()
+        return _record(OutboxAlert, row) if row else None
 
     def list_alerts(self, status: str | None = None, limit: int = 100) -> list[OutboxAlert]:
         """Newest first."""
@@ -428,9 +492,17 @@ class Store:
         return [_record(OutboxAlert, r) for r in rows]
 
     def requeue(self, alert_id: int) -> bool:
-        """A dead alert back to pending with attempts 0; False if it is not dead."""
-        return self._update_alert(alert_id, alerts.c.status == "dead", status="pending", attempts=0,
-                                  next_attempt_at=None) == 1
+        """A dead alert back to pending with attempts 0, its refused targets to be tried
+        again (targets that got it are kept); False if it is not dead."""
+        with self._tx() as conn:
+            row = conn.execute(select(alerts.c.delivered).where(alerts.c.id == alert_id,
+                                                                alerts.c.status == "dead")).first()
+            if row is None:
+                return False
+            kept = " ".join(k for k in (row.delivered or "").split() if not k.startswith("dead:"))
+            conn.execute(update(alerts).where(alerts.c.id == alert_id).values(
+                status="pending", attempts=0, next_attempt_at=None, digest=None, delivered=kept))
+        return True
 
     def counts(self) -> dict[str, int]:
         """articles (done), articles_failed (fetch_failed), matches, alerts_pending/sent/dead."""

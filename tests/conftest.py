@@ -1,5 +1,6 @@
 """Shared pytest fixtures."""
 
+import logging
 import os
 import sys
 
@@ -11,6 +12,10 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from tests.servers import FakeTelegram, SmtpServer, WebServer  # noqa: E402
+
+# aiosmtpd logs dropped client connections from its server thread, sometimes after
+# pytest has closed the test's log capture ("I/O operation on closed file").
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
 
 @pytest.fixture

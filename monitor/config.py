@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -89,6 +89,7 @@ class Topic(_Strict):
     any: Terms = []
     none: Terms = []
     notify: list[str] = Field(min_length=1)
+    alert: Literal["per-article", "per-story"] = "per-article"   # per-story: later articles update the story
 
     @field_validator("all", mode="before")
     @classmethod
@@ -109,10 +110,27 @@ class Notify(_Strict):
     telegram_api_url: str | None = None   # a self-hosted Bot API server, e.g. http://127.0.0.1:8081
 
 
+class Dedup(_Strict):
+    window: float = 7 * 86400.0         # how long articles stay in the near-duplicate index
+    copy_jaccard: float = 0.5           # word-3-shingle Jaccard at which two articles are copies
+    story_window: float = 3 * 86400.0   # a story takes new articles this long after its last one
+    story_similarity: float = 0.32      # profile cosine at which an article joins a story
+
+    _dur = field_validator("window", "story_window", mode="before")(lambda v: parse_duration(v))
+
+    @field_validator("copy_jaccard", "story_similarity")
+    @classmethod
+    def _unit(cls, v: float) -> float:
+        if not 0 < v <= 1:
+            raise ValueError(f"must be above 0 and at most 1 (got {v})")
+        return v
+
+
 class RawConfig(_Strict):
     storage: str = "sqlite:///monitor.db"
     defaults: Defaults = Defaults()
     notify: Notify = Notify()
+    dedup: Dedup = Dedup()
     feeds: list[Feed] = Field(min_length=1)
     channels: dict[str, str | list[str]] = {}
     topics: list[Topic] = Field(min_length=1)
@@ -130,6 +148,7 @@ class Config:
     channels: Mapping[str, tuple[str, ...]]
     topics: tuple[Topic, ...]
     secrets: tuple[str, ...]     # values that came from ${VAR}: redacted from logs
+    dedup: Dedup = Dedup()
 
     def interval(self, feed: Feed) -> float:
         return feed.interval or self.defaults.interval
@@ -257,7 +276,7 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
     channels = {name: tuple([u] if isinstance(u, str) else u) for name, u in raw.channels.items()}
     return Config(path=path, storage_url=_resolve_storage(raw.storage, path.parent),
                   defaults=raw.defaults, notify=raw.notify, feeds=tuple(raw.feeds),
-                  channels=channels, topics=tuple(raw.topics),
+                  channels=channels, topics=tuple(raw.topics), dedup=raw.dedup,
                   secrets=tuple(sorted(set(secrets), key=len, reverse=True)))
 
 

@@ -6,29 +6,32 @@ deliver: drain the outbox through notify; a failed send stays stored.
 """
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from . import notify
+from . import neardup, notify, stories
 from .config import Config, Feed
 from .dedup import normalize_url
 from .errors import ExtractError, FeedParseError, FetchError, MonitorError
 from .extract import extract
 from .fetch import Fetcher
 from .match import Matcher, compile_topics
-from .models import Article, FeedItem, Match
+from .models import Article, FeedItem, Match, TermHit
 from .render import render_alert
 from .sources.rss import parse_feed
 from .storage import NewAlert, OutboxAlert, Store
+from .storage.stories import StoryInput, StoryRules
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_ATTEMPTS = 3        # then the feed's own title and summary are matched
 RETRY_BASE = 30.0            # seconds; doubles per failed send, capped
 RETRY_CAP = 3600.0
+PRUNE_EVERY = 600.0          # seconds between near-duplicate index prunes
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,10 @@ class Pipeline:
         self._topics = {t.id: t for t in config.topics}
         self._kinds = {name: notify.channel_kind(list(urls)) for name, urls in config.channels.items()}
         self._deliver_lock = threading.Lock()
+        d = config.dedup
+        self.story_rules = StoryRules(timedelta(seconds=d.window), d.copy_jaccard,
+                                      timedelta(seconds=d.story_window), d.story_similarity)
+        self._pruned_at: datetime | None = None
         notify.configure(config.notify.telegram_api_url)
 
     # ---- polling -------------------------------------------------------
@@ -97,6 +104,7 @@ class Pipeline:
         self.store.record_feed_success(feed.name, feed.url, etag=result.etag,
                                        last_modified=result.last_modified, new_items=new)
         log.info("feed polled feed=%s items=%d new=%d matched=%d", feed.name, len(items), new, matched)
+        self.prune_index()
         return FeedReport(feed.name, True, len(items), new, matched)
 
     def process_item(self, feed: Feed, item: FeedItem) -> list[Match] | None:
@@ -110,14 +118,16 @@ class Pipeline:
             return None   # page fetch failed; retried on the next poll
         matches = self.matcher.match(article.title, article.body)
         alerts = [
-            NewAlert(m.topic_id, channel, r.subject, r.text, r.html)
+            NewAlert(m.topic_id, channel, r.subject, r.text, r.html, per=self._per(m.topic_id))
             for m in matches
             for channel in self._topics[m.topic_id].notify
             for r in [render_alert(article, m, outlet=self.config.outlet(feed),
                                    channel_kind=self._kinds.get(channel, "other"))]
         ]
+        story = StoryInput(neardup.fingerprint(neardup.article_text(article.title, article.body)),
+                           stories.profile(article.title, article.body), self.story_rules)
         saved = self.store.save_article(article, guid=item.guid, outlet=self.config.outlet(feed),
-                                        matches=matches, alerts=alerts)
+                                        matches=matches, alerts=alerts, story=story)
         if saved is None:
             return None   # another worker stored it first
         for m in matches:
@@ -149,6 +159,25 @@ class Pipeline:
         return Article(url=item.url, url_key=url_key, feed=feed.name, title=title, body=body,
                        published=item.published, text_source=source)
 
+    def _per(self, topic_id: str) -> str:
+        topic = self._topics.get(topic_id)
+        return "story" if topic is not None and topic.alert == "per-story" else "article"
+
+    def prune_index(self, now: datetime | None = None, *, force: bool = False) -> int:
+        """Drop near-duplicate index entries older than the window (at most every PRUNE_EVERY)."""
+        now = now or utcnow()
+        if not force and self._pruned_at and (now - self._pruned_at).total_seconds() < PRUNE_EVERY:
+            return 0
+        self._pruned_at = now
+        try:
+            n = self.store.prune_index(now, self.story_rules)
+        except MonitorError as exc:
+            log.warning("index prune failed error=%s", exc)
+            return 0
+        if n:
+            log.info("index pruned entries=%d", n)
+        return n
+
     # ---- delivery ------------------------------------------------------
     def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
         """Send every due alert once; failures are rescheduled, never dropped.
@@ -167,13 +196,27 @@ class Pipeline:
                 dead += outcome == "dead"
             return DeliveryReport(sent, failed, dead)
 
+    def _message(self, alert: OutboxAlert) -> notify.RenderedAlert:
+        """The stored message, or, when other outlets have reported it since, one re-rendered to list them."""
+        also = self.store.also_reported(alert.article_id, self._per(alert.topic_id))
+        source = self.store.alert_source(alert.id) if also else None
+        if source is None:
+            return notify.RenderedAlert(alert.subject, alert.text, alert.html)
+        stored, topic_id, hits, snippet = source
+        topic = self._topics.get(topic_id)
+        article = Article(url=stored.url, url_key="", feed=stored.feed, title=stored.title, body="",
+                          published=stored.published)
+        match = Match(topic_id, topic.name if topic else topic_id,
+                      tuple(TermHit(**h) for h in json.loads(hits)), snippet)
+        r = render_alert(article, match, outlet=stored.outlet, channel_kind=self._kinds[alert.channel], also=also)
+        return notify.RenderedAlert(r.subject, r.text, r.html)
+
     def _send(self, alert: OutboxAlert, now: datetime) -> str:
         urls = self.config.channels.get(alert.channel)
         if not urls:
             log.warning("alert held id=%d channel=%s reason=channel not in config", alert.id, alert.channel)
             return "held"
-        result = notify.send(alert.channel, list(urls), notify.RenderedAlert(alert.subject, alert.text, alert.html),
-                             kind=self._kinds[alert.channel])
+        result = notify.send(alert.channel, list(urls), self._message(alert), kind=self._kinds[alert.channel])
         if result.ok:
             self.store.mark_sent(alert.id, utcnow())
             log.info("alert sent id=%d topic=%s channel=%s", alert.id, alert.topic_id, alert.channel)

@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test-alert", help="send a test message through one channel")
     p.add_argument("channel")
     p.set_defaults(func=cmd_test_alert)
+    from .cli_stories import add_parser as add_stories
+    add_stories(sub)
     return parser
 
 

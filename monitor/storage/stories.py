@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from .. import neardup
@@ -105,15 +105,30 @@ def place(conn: Connection, dialect: str, article_id: int, *, title: str, outlet
     return placement
 
 
+# Built once with expanding parameters: building and caching a statement per call
+# (one bound value per band or term) was most of a placement's cost.
+_COPY_CANDIDATES = (
+    select(neardup_entries.c.article_id, neardup_entries.c.shingles)
+    .where(neardup_entries.c.article_id.in_(
+               select(neardup_bands.c.article_id)
+               .where(neardup_bands.c.band.in_(bindparam("bands", expanding=True))).distinct()),
+           neardup_entries.c.indexed_at >= bindparam("since"),
+           neardup_entries.c.article_id != bindparam("me")))
+_STORY_CANDIDATES = (
+    select(story_terms.c.story_id, stories.c.profile)
+    .join(stories, stories.c.id == story_terms.c.story_id)
+    .where(story_terms.c.term.in_(bindparam("terms", expanding=True)),
+           stories.c.last_seen >= bindparam("since"))
+    .group_by(story_terms.c.story_id, stories.c.profile)
+    .having(func.count() >= clustering.MIN_SHARED)
+    .order_by(func.count().desc(), story_terms.c.story_id).limit(MAX_STORY_CANDIDATES))
+
+
 def _find_copy(conn: Connection, article_id: int, fp: neardup.Fingerprint, since: datetime,
                threshold: float) -> tuple[int, float] | None:
     if not fp.bands:
         return None
-    ids = select(neardup_bands.c.article_id).where(neardup_bands.c.band.in_(fp.bands)).distinct()
-    rows = conn.execute(select(neardup_entries.c.article_id, neardup_entries.c.shingles)
-                        .where(neardup_entries.c.article_id.in_(ids),
-                               neardup_entries.c.indexed_at >= since,
-                               neardup_entries.c.article_id != article_id)).all()
+    rows = conn.execute(_COPY_CANDIDATES, {"bands": list(fp.bands), "since": since, "me": article_id}).all()
     cands = [(r.article_id, neardup.shingles_from_bytes(r.shingles)) for r in rows]
     return neardup.best_copy(fp, cands, threshold)
 
@@ -122,25 +137,17 @@ def _cluster(conn: Connection, title: str, profile: dict[str, float], now: datet
              rules: StoryRules) -> Placement:
     choice = None
     if profile:
-        hits = (select(story_terms.c.story_id, func.count().label("n"))
-                .join(stories, stories.c.id == story_terms.c.story_id)
-                .where(story_terms.c.term.in_(list(profile)),
-                       stories.c.last_seen >= now - rules.story_window)
-                .group_by(story_terms.c.story_id)
-                .having(func.count() >= clustering.MIN_SHARED)
-                .order_by(func.count().desc(), story_terms.c.story_id).limit(MAX_STORY_CANDIDATES))
-        ids = [r.story_id for r in conn.execute(hits)]
-        if ids:
-            rows = conn.execute(select(stories.c.id, stories.c.profile).where(stories.c.id.in_(ids))).all()
-            cands = [(r.id, json.loads(r.profile)) for r in sorted(rows)]
-            choice = clustering.choose(profile, cands, rules.similarity)
+        rows = conn.execute(_STORY_CANDIDATES, {"terms": [t[:100] for t in profile],
+                                                "since": now - rules.story_window}).all()
+        cands = sorted((r.story_id, json.loads(r.profile)) for r in rows)
+        choice = clustering.choose(profile, cands, rules.similarity)
     if choice is None:
         story_id = conn.execute(insert(stories).values(
             title=title, first_seen=now, last_seen=now, n_articles=1,
             profile=json.dumps(profile, ensure_ascii=False)).returning(stories.c.id)).scalar_one()
         _set_terms(conn, story_id, profile)
         return Placement(story_id, None, None, None, True)
-    old = json.loads(conn.execute(select(stories.c.profile).where(stories.c.id == choice.story_id)).scalar_one())
+    old = dict(cands)[choice.story_id]
     merged = clustering.merge(old, profile)
     conn.execute(update(stories).where(stories.c.id == choice.story_id).values(
         last_seen=now, n_articles=stories.c.n_articles + 1, profile=json.dumps(merged, ensure_ascii=False)))

@@ -24,6 +24,7 @@ from .schema import alerts, articles, neardup_bands, neardup_entries, stories, s
 
 _PG_PLACE_LOCK = 7_301_944_121
 MAX_STORY_CANDIDATES = 25
+QUERY_TERMS = 12
 
 
 @dataclass(frozen=True)
@@ -115,13 +116,14 @@ _COPY_CANDIDATES = (
            neardup_entries.c.indexed_at >= bindparam("since"),
            neardup_entries.c.article_id != bindparam("me")))
 _STORY_CANDIDATES = (
-    select(story_terms.c.story_id, stories.c.profile)
-    .join(stories, stories.c.id == story_terms.c.story_id)
-    .where(story_terms.c.term.in_(bindparam("terms", expanding=True)),
-           stories.c.last_seen >= bindparam("since"))
-    .group_by(story_terms.c.story_id, stories.c.profile)
-    .having(func.count() >= clustering.MIN_SHARED)
-    .order_by(func.count().desc(), story_terms.c.story_id).limit(MAX_STORY_CANDIDATES))
+    select(stories.c.id, stories.c.profile)
+    .where(stories.c.id.in_(
+        select(story_terms.c.story_id)
+        .where(story_terms.c.term.in_(bindparam("terms", expanding=True)))
+        .group_by(story_terms.c.story_id)
+        .having(func.count() >= clustering.MIN_SHARED)
+        .order_by(func.count().desc(), story_terms.c.story_id.desc()).limit(MAX_STORY_CANDIDATES)),
+        stories.c.last_seen >= bindparam("since")))
 
 
 def _find_copy(conn: Connection, article_id: int, fp: neardup.Fingerprint, since: datetime,
@@ -137,9 +139,11 @@ def _cluster(conn: Connection, title: str, profile: dict[str, float], now: datet
              rules: StoryRules) -> Placement:
     choice = None
     if profile:
-        rows = conn.execute(_STORY_CANDIDATES, {"terms": [t[:100] for t in profile],
-                                                "since": now - rules.story_window}).all()
-        cands = sorted((r.story_id, json.loads(r.profile)) for r in rows)
+        # the weightiest terms only: their posting lists are short, and a story that
+        # shares none of them would not reach the similarity threshold anyway
+        terms = [t[:100] for t in list(profile)[:QUERY_TERMS]]
+        rows = conn.execute(_STORY_CANDIDATES, {"terms": terms, "since": now - rules.story_window}).all()
+        cands = sorted((r.id, json.loads(r.profile)) for r in rows)
         choice = clustering.choose(profile, cands, rules.similarity)
     if choice is None:
         story_id = conn.execute(insert(stories).values(

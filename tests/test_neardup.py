@@ -133,3 +133,40 @@ def test_window_bounds_the_index(store_url, truth):  # noqa: F811
         assert store.prune_index(T0 + timedelta(days=8), rules) == 0
     finally:
         store.close()
+
+
+def test_concurrent_copies_make_one_alert(store_url, truth):  # noqa: F811
+    import threading
+
+    from monitor.storage import NewAlert
+    arts, scores = truth
+    best = sorted(scores, key=scores.get, reverse=True)
+    # four articles that are pairwise copies (a wire story carried by four outlets)
+    group = next(g for g in itertools.combinations(sorted({i for p in best[:40] for i in p}), 4)
+                 if all(scores.get(p, 0) >= 0.6 for p in itertools.combinations(g, 2)))
+    store = Store(store_url)
+    barrier = threading.Barrier(len(group))
+    errors = []
+
+    def save(i):
+        a = arts[i]
+        art = Article(url=a["url"], url_key=f"{a['url']}#{i}", feed=a["source"], title=a["title"], body=a["content"])
+        inp = StoryInput(neardup.fingerprint(art.body), stories.profile(art.title, art.body))
+        barrier.wait()
+        try:
+            store.save_article(art, guid="", outlet=a["source"], matches=[], story=inp,
+                               alerts=[NewAlert("t", "tg", "s", "x", "<b>x</b>")])
+        except Exception as exc:   # noqa: BLE001
+            errors.append(exc)
+    threads = [threading.Thread(target=save, args=(i,)) for i in group]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(store.list_alerts()) == 1
+        (story,) = store.stories(datetime.now(UTC) - timedelta(hours=1))
+        assert len(story.outlets) == 4 and sum(a.copy_of is not None for a in story.articles) == 3
+    finally:
+        store.close()

@@ -11,6 +11,7 @@ an advisory lock) so two copies processed at once cannot both start a group.
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from sqlalchemy.engine import Connection
 from .. import neardup
 from .. import stories as clustering
 from .schema import alerts, articles, neardup_bands, neardup_entries, stories, story_articles, story_terms
+
+log = logging.getLogger(__name__)
 
 _PG_PLACE_LOCK = 7_301_944_121
 MAX_STORY_CANDIDATES = 25
@@ -103,6 +106,12 @@ def place(conn: Connection, dialect: str, article_id: int, *, title: str, outlet
         conn.execute(insert(neardup_entries).values(article_id=article_id, indexed_at=now,
                                                     shingles=fp.shingle_bytes()))
         conn.execute(insert(neardup_bands), [{"band": b, "article_id": article_id} for b in fp.bands])
+    if placement.copy_of is not None:
+        log.info("copy article=%d outlet=%s copy_of=%d jaccard=%.2f story=%d", article_id, outlet,
+                 placement.copy_of, placement.jaccard, placement.story_id)
+    else:
+        log.info("story article=%d outlet=%s story=%d %s", article_id, outlet, placement.story_id,
+                 "new" if placement.new_story else f"joined score={placement.score:.2f}")
     return placement
 
 

@@ -17,7 +17,7 @@ these figures).
    articles' key terms), then a fresh process opens it, places 1,000 real articles
    and reports its resident memory (VmRSS, VmHWM) and cost per article.
 
-    python3 bench/dedup.py [--skip-memory] [--fill N]
+    python3 bench/dedup.py [--skip-memory | --memory-only] [--fill N]
 """
 from __future__ import annotations
 
@@ -177,10 +177,13 @@ def fill(url: str, n: int) -> None:
 
 def measure(url: str, count: int) -> None:
     """Child process: a daemon-like process places `count` real articles in the filled store."""
+    import monitor.daemon  # noqa: F401  (the daemon's libraries: trafilatura, apprise, APScheduler)
+    import monitor.pipeline  # noqa: F401
     from monitor.models import Article
     from monitor.storage import Store
     from monitor.storage.stories import StoryInput
     arts = load()[:count]
+    base_rss = rss()[0]
     store = Store(url)
     size = store.engine.connect().execute(__import__("sqlalchemy").text(
         "select count(*) from neardup_entries")).scalar_one()
@@ -195,12 +198,13 @@ def measure(url: str, count: int) -> None:
     per = (time.perf_counter() - t0) / len(arts)
     cur, peak = rss()
     store.close()
-    print(json.dumps({"indexed": size, "ms": per * 1000, "rss": cur, "hwm": peak}))
+    print(json.dumps({"indexed": size, "ms": per * 1000, "rss": cur, "hwm": peak, "base": base_rss}))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--memory-only", action="store_true")
     ap.add_argument("--fill", type=int, default=100_000)
     ap.add_argument("--child", choices=["fill", "measure"])
     ap.add_argument("--url")
@@ -216,6 +220,10 @@ def main() -> int:
         return 1
     arts = load()
     print(f"corpus: {len(arts)} articles, {len({a['source'] for a in arts})} outlets ({CORPUS})")
+    if args.memory_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            memory(tmp, args.fill)
+        return 0
     t = time.perf_counter()
     truth = ground_truth(arts)
     print(f"ground truth: {len(truth)} cross-outlet pairs with exact word-3-shingle Jaccard >= 0.5 "
@@ -233,20 +241,29 @@ def main() -> int:
         print(f"store (SQLite): {r['pure_ms']:.2f} ms/article fingerprint+profile, {r['save_ms']:.2f} ms/article "
               f"save_article with placement; {r['copies']} copies, {r['stories']} stories "
               f"({r['multi_outlet']} with several outlets, largest {r['largest']} articles)")
-        if args.skip_memory:
-            return 0
-        url = f"sqlite:///{tmp}/filled.db"
-        t = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--child", "fill", "--url", url, "--fill", str(args.fill)],
-                       check=True)
-        print(f"filled {args.fill} indexed articles in {time.perf_counter() - t:.0f}s "
-              f"(db {os.path.getsize(f'{tmp}/filled.db') / 2**20:.0f} MB)")
+        if not args.skip_memory:
+            memory(tmp, args.fill)
+    return 0
+
+
+def memory(tmp: str, n: int) -> None:
+    def run_measure(url: str) -> dict:
         out = subprocess.run([sys.executable, __file__, "--child", "measure", "--url", url],
                              check=True, capture_output=True, text=True).stdout
-        m = json.loads(out.strip().splitlines()[-1])
-        print(f"with {m['indexed']} indexed articles: {m['ms']:.2f} ms/article placed (1000 real articles), "
-              f"resident {m['rss']:.0f} MB now, {m['hwm']:.0f} MB peak (VmRSS/VmHWM)")
-    return 0
+        return json.loads(out.strip().splitlines()[-1])
+
+    for label, fill_n in (("empty", 0), ("filled", n)):
+        url = f"sqlite:///{tmp}/{label}.db"
+        if fill_n:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, __file__, "--child", "fill", "--url", url, "--fill", str(fill_n)],
+                           check=True)
+            print(f"filled {fill_n} indexed articles in {time.perf_counter() - t:.0f}s "
+                  f"(db {os.path.getsize(f'{tmp}/{label}.db') / 2**20:.0f} MB)")
+        m = run_measure(url)
+        print(f"daemon process, {m['indexed']} indexed articles before: {m['ms']:.2f} ms/article placed "
+              f"(1000 real articles); resident {m['base']:.0f} MB after imports, {m['rss']:.0f} MB after "
+              f"placing, {m['hwm']:.0f} MB peak (VmRSS/VmHWM)")
 
 
 if __name__ == "__main__":

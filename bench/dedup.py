@@ -205,6 +205,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--memory-only", action="store_true")
+    ap.add_argument("--store-url", help="run part 3 on this (empty) store instead of a temporary SQLite "
+                                        "file, e.g. a PostgreSQL database")
     ap.add_argument("--fill", type=int, default=100_000)
     ap.add_argument("--child", choices=["fill", "measure"])
     ap.add_argument("--url")
@@ -237,8 +239,9 @@ def main() -> int:
     if missed:
         print(f"  missed pairs' Jaccard: {', '.join(f'{j:.3f}' for j in missed[:10])}")
     with tempfile.TemporaryDirectory() as tmp:
-        r = through_store(arts, f"sqlite:///{tmp}/corpus.db")
-        print(f"store (SQLite): {r['pure_ms']:.2f} ms/article fingerprint+profile, {r['save_ms']:.2f} ms/article "
+        url = args.store_url or f"sqlite:///{tmp}/corpus.db"
+        r = through_store(arts, url)
+        print(f"store ({url.split(':', 1)[0]}): {r['pure_ms']:.2f} ms/article fingerprint+profile, {r['save_ms']:.2f} ms/article "
               f"save_article with placement; {r['copies']} copies, {r['stories']} stories "
               f"({r['multi_outlet']} with several outlets, largest {r['largest']} articles)")
         if not args.skip_memory:

@@ -33,6 +33,7 @@ BANDS = 42
 NUM_PERM = ROWS * BANDS
 SEED = 20150721          # fixed forever: band keys are persisted
 COPY_JACCARD = 0.5
+MIN_SHINGLES = 20        # shorter texts (a bare headline) are not indexed: "أسعار النفط" daily is no copy
 
 _rng = np.random.default_rng(SEED)
 # multiply-shift hashing: h(x) = ((a*x + b) mod 2^64) >> 32, a odd (a universal family)
@@ -87,9 +88,13 @@ def band_keys(sig: np.ndarray) -> tuple[int, ...]:
 
 
 def fingerprint(text: str) -> Fingerprint:
-    """Fingerprint an article's text (its body; see ``article_text``)."""
+    """Fingerprint an article's text (its body; see ``article_text``).
+
+    Under MIN_SHINGLES shingles there are no band keys: too little text to call two
+    articles copies, so such an article is never indexed nor found as a copy.
+    """
     shingles = shingle_hashes(words(text))
-    if shingles.size == 0:
+    if shingles.size < MIN_SHINGLES:
         return Fingerprint(shingles, ())
     return Fingerprint(shingles, band_keys(signature(shingles)))
 

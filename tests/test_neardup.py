@@ -76,6 +76,9 @@ def test_fingerprint_is_stable_and_spelling_insensitive():
     decorated = text.replace("ا", "أ").replace("ي", "ى").replace("ل", "لـ")
     assert neardup.jaccard(a.shingles, neardup.fingerprint(decorated).shingles) == 1.0
     assert neardup.fingerprint("").bands == ()
+    # a bare headline is too little text to call two articles copies
+    headline = saudinewsnet_articles(DAYS[0])[0]["title"]
+    assert neardup.fingerprint(neardup.article_text(headline, "")).bands == ()
 
 
 # ---- in the store ---------------------------------------------------------------

@@ -165,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_test_alert)
     from . import cli_outbox
     cli_outbox.register(sub)
+    from .cli_stories import add_parser as add_stories
+    add_stories(sub)
     return parser
 
 

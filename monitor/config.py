@@ -181,6 +181,7 @@ class Topic(_Strict):
     notify: list[str] = Field(min_length=1)
     urgent: bool = False         # sent at once, even in quiet hours or on a digest channel
     delivery: Literal["immediate", "hourly", "daily"] | None = None   # overrides the channel's
+    alert: Literal["per-article", "per-story"] = "per-article"   # per-story: later articles update the story
 
     _g = field_validator("all", mode="before")(lambda v: _bare_groups(v))
 
@@ -308,11 +309,28 @@ ChannelValue = Annotated[
     Discriminator(_channel_form)]
 
 
+class Dedup(_Strict):
+    window: float = 7 * 86400.0         # how long articles stay in the near-duplicate index
+    copy_jaccard: float = 0.5           # word-3-shingle Jaccard at which two articles are copies
+    story_window: float = 3 * 86400.0   # a story takes new articles this long after its last one
+    story_similarity: float = 0.32      # profile cosine at which an article joins a story
+
+    _dur = field_validator("window", "story_window", mode="before")(lambda v: parse_duration(v))
+
+    @field_validator("copy_jaccard", "story_similarity")
+    @classmethod
+    def _unit(cls, v: float) -> float:
+        if not 0 < v <= 1:
+            raise ValueError(f"must be above 0 and at most 1 (got {v})")
+        return v
+
+
 class RawConfig(_Strict):
     storage: str = "sqlite:///monitor.db"
     defaults: Defaults = Defaults()
     notify: Notify = Notify()
     fetch: Fetch = Fetch()
+    dedup: Dedup = Dedup()
     feeds: list[Feed] = Field(min_length=1)
     channels: dict[str, ChannelValue] = {}
     topics: list[Topic] = Field(min_length=1)
@@ -337,6 +355,7 @@ class Config:
         """A channel's options (defaults for the short form)."""
         opts = (self.channel_options or {}).get(name)
         return opts if opts is not None else Channel(urls=list(self.channels.get(name, ())))
+    dedup: Dedup = Dedup()
 
     def interval(self, feed: Feed) -> float:
         """How often the scheduler looks at the feed (an adaptive feed's shortest interval)."""
@@ -471,7 +490,7 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
     channels = {name: tuple([c.urls] if isinstance(c.urls, str) else c.urls) for name, c in options.items()}
     return Config(path=path, storage_url=_resolve_storage(raw.storage, path.parent),
                   defaults=raw.defaults, notify=raw.notify, feeds=tuple(raw.feeds),
-                  channels=channels, topics=tuple(raw.topics),
+                  channels=channels, topics=tuple(raw.topics), dedup=raw.dedup,
                   secrets=tuple(sorted(set(secrets), key=len, reverse=True)), fetch=raw.fetch,
                   channel_options=options)
 

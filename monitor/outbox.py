@@ -84,8 +84,10 @@ class ChannelSender:
 
     def __init__(self, config: Config, store: Store, name: str, *,
                  clock: Callable[[], float] | None = None,
-                 sleep: Callable[[float], object] | None = None) -> None:
+                 sleep: Callable[[float], object] | None = None,
+                 message: Callable[[OutboxAlert], RenderedAlert] | None = None) -> None:
         self.config, self.store, self.name = config, store, name
+        self.message = message
         self.stop = threading.Event()
         self.wake = threading.Event()
         opts = config.channel(name)
@@ -149,7 +151,8 @@ class ChannelSender:
             rendered = render_digest(group, arts, topics, kind=self.kind)
             mid = message_id(first, digest=True)
         else:
-            rendered = RenderedAlert(first.subject, first.text, first.html)
+            rendered = (self.message(first) if self.message
+                        else RenderedAlert(first.subject, first.text, first.html))
             mid = message_id(first)
         if self.kind == "telegram":
             return [RenderedAlert(rendered.subject, rendered.text, part)
@@ -253,9 +256,12 @@ class ChannelSender:
 class Outbox:
     """Every channel's sender, plus the hold rules used when alerts are made."""
 
-    def __init__(self, config: Config, store: Store, **kwargs) -> None:
+    def __init__(self, config: Config, store: Store, *,
+                 message: Callable[[OutboxAlert], RenderedAlert] | None = None, **kwargs) -> None:
+        """`message(alert)`: the text to send for a single alert (default: as stored)."""
         self.config, self.store = config, store
-        self.senders = {name: ChannelSender(config, store, name, **kwargs) for name in config.channels}
+        self.senders = {name: ChannelSender(config, store, name, message=message, **kwargs)
+                        for name in config.channels}
         self._topics = {t.id: t for t in config.topics}
         self._threads: list[threading.Thread] = []
 

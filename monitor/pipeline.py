@@ -7,12 +7,13 @@ deliver: drain the outbox per channel (monitor.outbox); a failed send stays stor
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from . import notify
+from . import neardup, notify, stories
 from .config import Config, Feed
 from .dedup import normalize_url
 from .encoding import decode_html
@@ -21,13 +22,14 @@ from .extract import extract
 from .fetch import Fetcher
 from .htmlcheck import check_depth
 from .match import Matcher, compile_topics
-from .models import Article, FeedItem, Match
+from .models import Article, FeedItem, Match, RenderedAlert, TermHit
 from .outbox import DeliveryReport, Outbox
 from .render import render_alert
 from .schedule import adapt, is_due, next_poll
 from .sources import parse_source
 from .text.lang import detect_language
-from .storage import NewAlert, Store
+from .storage import NewAlert, OutboxAlert, Store
+from .storage.stories import StoryInput, StoryRules
 from .templates import Templates
 from .text.normalize import fold
 
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 MAX_PAGE_ATTEMPTS = 3        # then the feed's own title and summary are matched
 MAX_NEW_PER_POLL = 100       # a feed that suddenly lists hundreds of "new" items is worked off over polls
 TITLE_KEY_MIN_WORDS = 4      # shorter titles ("عاجل", "Live") recur for different stories
+PRUNE_EVERY = 600.0          # seconds between near-duplicate index prunes
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,12 @@ class Pipeline:
         self._topics = {t.id: t for t in config.topics}
         self._kinds = {name: notify.channel_kind(list(urls)) for name, urls in config.channels.items()}
         self._poll = threading.local()   # per-poll counters (each feed is polled in one thread)
+        d = config.dedup
+        self.story_rules = StoryRules(timedelta(seconds=d.window), d.copy_jaccard,
+                                      timedelta(seconds=d.story_window), d.story_similarity)
+        self._pruned_at: datetime | None = None
         notify.configure(config.notify.telegram_api_url)
-        self.outbox = Outbox(config, store)
+        self.outbox = Outbox(config, store, message=self._message)
         tdir = config.notify.templates_dir
         self.templates = Templates(config.path.parent / tdir) if tdir else None
 
@@ -127,6 +134,7 @@ class Pipeline:
         if warning:
             log.warning("feed oddities feed=%s warning=%s", feed.name, warning)
         log.info("feed polled feed=%s items=%d new=%d matched=%d", feed.name, len(parsed.items), new, matched)
+        self.prune_index()
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
 
     def _adapt(self, feed: Feed, state, new: int, now: datetime) -> tuple[float | None, float | None]:
@@ -172,13 +180,15 @@ class Pipeline:
         now = utcnow()
         alerts = [
             NewAlert(m.topic_id, channel, r.subject, r.text, r.html,
-                     *self.outbox.hold(channel, m.topic_id, now))
+                     *self.outbox.hold(channel, m.topic_id, now), per=self._per(m.topic_id))
             for m in matches
             for channel in self._topics[m.topic_id].notify
             for r in [self._render(article, m, self.config.outlet(feed), self._kinds.get(channel, "other"))]
         ]
+        story = StoryInput(neardup.fingerprint(neardup.article_text(article.title, article.body)),
+                           stories.profile(article.title, article.body), self.story_rules)
         saved = self.store.save_article(article, guid=item.guid, outlet=self.config.outlet(feed),
-                                        matches=matches, alerts=alerts)
+                                        matches=matches, alerts=alerts, story=story)
         if saved is None:
             return None   # another worker stored it first
         if tkey:
@@ -190,9 +200,12 @@ class Pipeline:
                      "|".join(sorted({h.term for h in m.hits})))
         return matches
 
-    def _render(self, article: Article, match: Match, outlet: str, kind: str):
-        r = render_alert(article, match, outlet=outlet, channel_kind=kind)
-        return self.templates.apply(r, article, match, outlet=outlet, kind=kind) if self.templates else r
+    def _render(self, article: Article, match: Match, outlet: str, kind: str,
+                also: tuple[str, ...] = ()) -> RenderedAlert:
+        r = render_alert(article, match, outlet=outlet, channel_kind=kind, also=also)
+        if self.templates:
+            return self.templates.apply(r, article, match, outlet=outlet, kind=kind, also=also)
+        return r
 
     def _article(self, feed: Feed, item: FeedItem, url_key: str) -> Article | None:
         """Fetch and extract the page; fall back to the feed's text when the page can't be had."""
@@ -220,6 +233,25 @@ class Pipeline:
         return Article(url=item.url, url_key=url_key, feed=feed.name, title=title, body=body,
                        published=item.published, text_source=source)
 
+    def _per(self, topic_id: str) -> str:
+        topic = self._topics.get(topic_id)
+        return "story" if topic is not None and topic.alert == "per-story" else "article"
+
+    def prune_index(self, now: datetime | None = None, *, force: bool = False) -> int:
+        """Drop near-duplicate index entries older than the window (at most every PRUNE_EVERY)."""
+        now = now or utcnow()
+        if not force and self._pruned_at and (now - self._pruned_at).total_seconds() < PRUNE_EVERY:
+            return 0
+        self._pruned_at = now
+        try:
+            n = self.store.prune_index(now, self.story_rules)
+        except MonitorError as exc:
+            log.warning("index prune failed error=%s", exc)
+            return 0
+        if n:
+            log.info("index pruned entries=%d", n)
+        return n
+
     # ---- delivery ------------------------------------------------------
     def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
         """Send every due alert once, channels in parallel (see monitor.outbox).
@@ -228,6 +260,22 @@ class Pipeline:
         manual `monitor once` pass is an explicit retry).
         """
         return self.outbox.deliver(now, ignore_backoff=ignore_backoff)
+
+    def _message(self, alert: OutboxAlert) -> RenderedAlert:
+        """The stored message, or, when other outlets have reported it since, one re-rendered to
+        list them (the outbox calls this at send time)."""
+        also = self.store.also_reported(alert.article_id, self._per(alert.topic_id))
+        source = self.store.alert_source(alert.id) if also else None
+        if source is None:
+            return RenderedAlert(alert.subject, alert.text, alert.html)
+        stored, topic_id, hits, snippet = source
+        topic = self._topics.get(topic_id)
+        article = Article(url=stored.url, url_key="", feed=stored.feed, title=stored.title, body="",
+                          published=stored.published)
+        match = Match(topic_id, topic.name if topic else topic_id,
+                      tuple(TermHit(**h) for h in json.loads(hits)), snippet)
+        return self._render(article, match, stored.outlet, self._kinds.get(alert.channel, "other"),
+                            also=tuple(also))
 
 
 def title_key(item: FeedItem) -> str:

@@ -68,6 +68,8 @@ L_OUTLET = "المصدر"
 L_TOPIC = "الموضوع"
 L_TERMS = "الكلمات المطابقة"
 L_LINK = "الرابط"
+L_ALSO = "ورد أيضاً في"       # "also reported by": other outlets of the same story
+_ALSO_MAX = 300
 
 
 # --------------------------------------------------------------------------
@@ -194,10 +196,15 @@ def _subject(topic: str, title: str, *, prefix: str = "") -> str:
 
 
 def render_alert(
-    article: Article, match: Match, *, outlet: str, channel_kind: str
+    article: Article, match: Match, *, outlet: str, channel_kind: str, also: tuple[str, ...] | list[str] = ()
 ) -> RenderedAlert:
-    """Render one alert for ``channel_kind`` ("telegram", "email", "other")."""
+    """Render one alert for ``channel_kind`` ("telegram", "email", "other").
+
+    ``also``: other outlets that reported the same article or story (an
+    "also reported by" line under the outlet).
+    """
     outlet_t = cut_words(clean(outlet), _OUTLET_MAX)
+    also_t = cut_words("، ".join(o for o in (clean(a) for a in also) if o), _ALSO_MAX)
     title_t = cut_words(clean(article.title), _TITLE_MAX) or clean(article.url)
     topic_t = cut_words(clean(match.topic_name), _TOPIC_MAX)
     terms_t = _terms_plain(match)
@@ -205,23 +212,23 @@ def render_alert(
     url_t = clean(article.url).replace(" ", "%20")
     url_shown = cut_words(url_t, _URL_SHOWN_MAX)
 
-    text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t)
+    text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t)
 
     if channel_kind == "telegram":
         return RenderedAlert(
             subject=_subject(topic_t, title_t),
             text=text,
-            html=_telegram_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, url_shown),
+            html=_telegram_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, url_shown, also_t),
         )
     return RenderedAlert(
         subject=_subject(topic_t, title_t, prefix="[monitor] "),
         text=text,
-        html=_email_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t),
+        html=_email_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t),
     )
 
 
-def _plain_text(outlet, title, topic, terms, snippet, url) -> str:
-    lines = [f"{L_OUTLET}: {outlet}", title, f"{L_TOPIC}: {topic}"]
+def _plain_text(outlet, title, topic, terms, snippet, url, also="") -> str:
+    lines = [f"{L_OUTLET}: {outlet}"] + ([f"{L_ALSO}: {also}"] if also else []) + [title, f"{L_TOPIC}: {topic}"]
     if terms:
         lines.append(f"{L_TERMS}: {terms}")
     if snippet:
@@ -230,11 +237,13 @@ def _plain_text(outlet, title, topic, terms, snippet, url) -> str:
     return f"{body}\n\n{url}\n" if url else body + "\n"
 
 
-def _telegram_html(outlet, title, topic, terms, snippet, url, url_shown) -> str:
+def _telegram_html(outlet, title, topic, terms, snippet, url, url_shown, also="") -> str:
     e = lambda s: html.escape(s, quote=True)  # noqa: E731  (already clean)
     head = []
     if outlet:
         head.append(f"<b>{e(outlet)}</b>")
+    if also:
+        head.append(f"<b>{L_ALSO}:</b> {e(also)}")
     if url:
         head.append(f'<b><a href="{e(url)}">{e(title)}</a></b>')
     else:
@@ -268,7 +277,7 @@ def _telegram_html(outlet, title, topic, terms, snippet, url, url_shown) -> str:
     return message
 
 
-def _email_html(outlet, title, topic, terms, snippet, url) -> str:
+def _email_html(outlet, title, topic, terms, snippet, url, also="") -> str:
     e = lambda s: html.escape(s, quote=True)  # noqa: E731
     p = '<p style="margin:0 0 8px 0">'
     parts = [
@@ -277,6 +286,8 @@ def _email_html(outlet, title, topic, terms, snippet, url) -> str:
     ]
     if outlet:
         parts.append(f"{p}<b>{L_OUTLET}:</b> {e(outlet)}</p>")
+    if also:
+        parts.append(f"{p}<b>{L_ALSO}:</b> {e(also)}</p>")
     if url:
         parts.append(
             f'<p style="margin:0 0 8px 0;font-size:18px"><b><a href="{e(url)}">'

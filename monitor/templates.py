@@ -52,13 +52,14 @@ class Templates:
                         from None
 
     def apply(self, base: RenderedAlert, article: Article, match: Match, *, outlet: str,
-              kind: str) -> RenderedAlert:
+              kind: str, also: tuple[str, ...] = ()) -> RenderedAlert:
         """`base` (the built-in rendering) with the parts the user templated replaced."""
         if not self.templates:
             return base
         ctx = {"outlet": clean(outlet), "title": clean(article.title) or clean(article.url),
                "topic": clean(match.topic_name), "terms": _terms_plain(match),
-               "snippet": clean(match.snippet), "url": clean(article.url).replace(" ", "%20")}
+               "snippet": clean(match.snippet), "url": clean(article.url).replace(" ", "%20"),
+               "also": [clean(o) for o in also]}
         subject, text, html = base.subject, base.text, base.html
         try:
             if "subject.j2" in self.templates:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint)
+from sqlalchemy import (BigInteger, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
+                        MetaData, String, Table, Text, UniqueConstraint)
 from sqlalchemy.types import TypeDecorator
 
 
@@ -118,4 +118,49 @@ alerts = Table(
     Column("digest", String(20)),                                              # 0002
     UniqueConstraint("article_id", "topic_id", "channel"),
     Index("ix_alerts_channel_status", "channel", "status"),
+)
+
+# ---- near-duplicate index and stories (revision 0005) ----------------------
+# The index holds articles of the last `dedup.window` only (pruned), so its
+# size follows the window, not the archive.
+neardup_entries = Table(
+    "neardup_entries", metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("indexed_at", UTCDateTime, nullable=False, index=True),
+    Column("shingles", LargeBinary, nullable=False),     # sorted uint32 little-endian
+)
+
+neardup_bands = Table(
+    "neardup_bands", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("band", BigInteger, nullable=False, index=True),
+    Column("article_id", Integer, ForeignKey("neardup_entries.article_id", ondelete="CASCADE"),
+           nullable=False, index=True),
+)
+
+stories = Table(
+    "stories", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False, index=True),
+    Column("n_articles", Integer, nullable=False),
+    Column("profile", Text, nullable=False),             # JSON {key term: weight}
+)
+
+story_terms = Table(   # inverted index of open stories' key terms: candidate lookup
+    "story_terms", metadata,
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("term", String(100), primary_key=True, index=True),
+)
+
+story_articles = Table(
+    "story_articles", metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("copy_of", Integer, index=True),              # first article of its copy group; NULL if first
+    Column("jaccard", Float),                            # with copy_of
+    Column("score", Float),                              # story similarity when it joined by clustering
+    Column("outlet", String(200), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
 )

@@ -23,7 +23,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..errors import StoreError
 from ..models import Article, Match
+from . import stories as _stories
 from .schema import alerts, article_guids, articles, feeds, matches
+from .stories import StoryInput
 
 _MATCHES, _ALERTS = matches, alerts   # save_article's parameters shadow these names
 
@@ -47,6 +49,7 @@ class NewAlert:
     html: str
     hold_until: datetime | None = None   # held for a digest until then
     digest: str | None = None            # why held: "hourly", "daily", "quiet"
+    per: str = "article"    # "article": one per copy group; "story": one per story (needs a StoryInput)
 
 
 @dataclass(frozen=True)
@@ -330,12 +333,15 @@ class Store:
         return int(row.fetch_attempts)
 
     def save_article(self, article: Article, *, guid: str, outlet: str, matches: list[Match],
-                     alerts: list[NewAlert]) -> int | None:
+                     alerts: list[NewAlert], story: StoryInput | None = None,
+                     now: datetime | None = None) -> int | None:
         """Store a processed article with its matches and outbox alerts in one transaction.
 
+        With `story`, the article is also placed in its copy group or story
+        (storage/stories.py) and an alert its group/story already has is not made again.
         Returns the article id, or None when the url_key was already done (nothing inserted).
         """
-        now = utcnow()
+        now = now or utcnow()
         values = dict(url_key=article.url_key, url=article.url, feed=article.feed, outlet=outlet,
                       guid=guid, title=article.title, body=article.body, published_at=article.published,
                       fetched_at=now, status="done", fetch_attempts=0, last_error=None,
@@ -352,7 +358,7 @@ class Store:
                       for m in matches]
         alert_rows = [dict(topic_id=a.topic_id, channel=a.channel, subject=a.subject, text=a.text,
                            html=a.html, status="pending", attempts=0, created_at=now,
-                           next_attempt_at=a.hold_until, digest=a.digest)
+                           next_attempt_at=a.hold_until, digest=a.digest, per=a.per)
                       for a in alerts]
         with self._tx() as conn:
             row = conn.execute(stmt).first()
@@ -360,10 +366,16 @@ class Store:
                 return None
             article_id = int(row.id)
             self._link_guid(conn, article.feed, guid, article_id)
+            if story is not None:
+                placed = _stories.place(conn, self.dialect, article_id, title=article.title, outlet=outlet,
+                                        inp=story, now=now)
+                alert_rows = [r for r in alert_rows if not _stories.already_alerted(
+                    conn, placed, article_id, r["topic_id"], r["channel"], r["per"])]
             for r in match_rows:
                 conn.execute(self._insert(_MATCHES).values(article_id=article_id, **r)
                              .on_conflict_do_nothing(index_elements=["article_id", "topic_id"]))
             for r in alert_rows:
+                r.pop("per")
                 conn.execute(self._insert(_ALERTS).values(article_id=article_id, **r)
                              .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"]))
         return article_id
@@ -391,6 +403,33 @@ class Store:
                                   .where(articles.c.fetched_at < older_than, articles.c.body != "")
                                   .values(body=""))
         return int(result.rowcount or 0)
+
+    # ---- near-duplicate index and stories (storage/stories.py) ----------------
+    def prune_index(self, now: datetime, rules: _stories.StoryRules) -> int:
+        with self._tx() as conn:
+            return _stories.prune_index(conn, now, rules)
+
+    def also_reported(self, article_id: int, per: str = "article") -> list[str]:
+        with self._tx() as conn:
+            return _stories.also_reported(conn, article_id, per)
+
+    def stories(self, since: datetime, topic: str | None = None, limit: int = 50) -> list[_stories.Story]:
+        with self._tx() as conn:
+            return _stories.recent_stories(conn, since, topic, limit)
+
+    def alert_source(self, alert_id: int) -> tuple[StoredArticle, str, str, str] | None:
+        """(article, topic_id, hits JSON, snippet) an alert was rendered from."""
+        with self._tx() as conn:
+            row = conn.execute(
+                select(*_STORED_COLS, matches.c.topic_id.label("m_topic"), matches.c.hits.label("m_hits"),
+                       matches.c.snippet.label("m_snippet"))
+                .join_from(alerts, articles, articles.c.id == alerts.c.article_id)
+                .join(matches, (matches.c.article_id == alerts.c.article_id)
+                      & (matches.c.topic_id == alerts.c.topic_id))
+                .where(alerts.c.id == alert_id)).first()
+        if row is None:
+            return None
+        return _record(StoredArticle, row), row.m_topic, row.m_hits, row.m_snippet
 
     # ---- outbox --------------------------------------------------------------
     def due_alerts(self, now: datetime, channel: str | None = None, limit: int = 100) -> list[OutboxAlert]:

@@ -1,7 +1,7 @@
 """feed polling schedule and health: next_poll_at, failing_since, flagged_at, last_warning, kind, new_per_hour
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa

@@ -141,13 +141,14 @@ def make_pipeline(tmp_path, web, telegram, outlets, topics) -> Pipeline:
     text = yaml.safe_dump({
         "storage": f"sqlite:///{tmp_path / 'monitor.db'}",
         "notify": {"telegram_api_url": telegram.base_url},
+        "fetch": {"allow_private_networks": True},   # the test servers listen on 127.0.0.1
         "feeds": [{"name": o, "url": web.url(f"/{o}.xml")} for o in outlets],
         "channels": {"telegram": f"tgram://{TOKEN}/987654"},
         "topics": topics,
     }, allow_unicode=True)
     (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
     config = parse_config(text, path=tmp_path / "config.yaml", env={})
-    return Pipeline(config, Store(config.storage_url), Fetcher(timeout=10, user_agent="test"))
+    return Pipeline(config, Store(config.storage_url), Fetcher.from_config(config))
 
 
 def run_once(pipeline: Pipeline) -> None:

@@ -34,8 +34,13 @@ def _open(config: Config):  # -> (Store, Fetcher, Pipeline)
     from .pipeline import Pipeline
     from .storage import Store
     store = Store(config.storage_url)
-    fetcher = Fetcher(timeout=config.defaults.timeout, user_agent=config.defaults.user_agent)
+    fetcher = _fetcher(config)
     return store, fetcher, Pipeline(config, store, fetcher)
+
+
+def _fetcher(config: Config):  # -> Fetcher
+    from .fetch import Fetcher
+    return Fetcher(timeout=config.defaults.timeout, user_agent=config.defaults.user_agent)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -83,10 +88,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args)
     store, fetcher, pipeline = _open(config)
     try:
-        return daemon.run(pipeline)
+        code = daemon.run(pipeline, load=lambda: _load(args), make_fetcher=_fetcher)
     finally:
         fetcher.close()
         store.close()
+    if code == daemon.EXIT_CUT_OFF:   # worker threads are still in a request: don't wait for them
+        logging.shutdown()
+        os._exit(code)
+    return code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .cli_status import status
+    return status(_load(args))
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -150,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="show how each topic matches one article (URL or HTML file)")
     p.add_argument("target")
     p.set_defaults(func=cmd_explain)
+    p = sub.add_parser("status", help="one-screen summary: feeds, matches today, outbox, last errors")
+    p.set_defaults(func=cmd_status)
     p = sub.add_parser("test-alert", help="send a test message through one channel")
     p.add_argument("channel")
     p.set_defaults(func=cmd_test_alert)

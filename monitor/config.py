@@ -109,6 +109,18 @@ class Notify(_Strict):
     telegram_api_url: str | None = None   # a self-hosted Bot API server, e.g. http://127.0.0.1:8081
 
 
+class Http(_Strict):
+    listen: str | None = None   # e.g. 127.0.0.1:9464 serves /healthz and /metrics; unset: no listener
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str | None) -> str | None:
+        if v is not None:
+            from .health import parse_listen
+            parse_listen(v)
+        return v
+
+
 class RawConfig(_Strict):
     storage: str = "sqlite:///monitor.db"
     defaults: Defaults = Defaults()
@@ -116,6 +128,7 @@ class RawConfig(_Strict):
     feeds: list[Feed] = Field(min_length=1)
     channels: dict[str, str | list[str]] = {}
     topics: list[Topic] = Field(min_length=1)
+    http: Http = Http()
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,7 @@ class Config:
     channels: Mapping[str, tuple[str, ...]]
     topics: tuple[Topic, ...]
     secrets: tuple[str, ...]     # values that came from ${VAR}: redacted from logs
+    http: Http = Http()
 
     def interval(self, feed: Feed) -> float:
         return feed.interval or self.defaults.interval
@@ -258,7 +272,7 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
     return Config(path=path, storage_url=_resolve_storage(raw.storage, path.parent),
                   defaults=raw.defaults, notify=raw.notify, feeds=tuple(raw.feeds),
                   channels=channels, topics=tuple(raw.topics),
-                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)))
+                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)), http=raw.http)
 
 
 def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:

@@ -61,3 +61,8 @@ def setup(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
 
 def add_secrets(secrets: Iterable[str]) -> None:
     _filter.secrets = sorted(set(_filter.secrets) | {s for s in secrets if s}, key=len, reverse=True)
+
+
+def redact(text: str) -> str:
+    """The same redaction as log lines get, for text printed by commands."""
+    return _filter.redact(text)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from . import notify
+from . import metrics, notify
 from .config import Config, Feed
 from .dedup import normalize_url
 from .errors import ExtractError, FeedParseError, FetchError, MonitorError
@@ -65,11 +66,18 @@ class Pipeline:
         self._topics = {t.id: t for t in config.topics}
         self._kinds = {name: notify.channel_kind(list(urls)) for name, urls in config.channels.items()}
         self._deliver_lock = threading.Lock()
+        self.stopping = threading.Event()   # set on shutdown: finish the current item, then return
         notify.configure(config.notify.telegram_api_url)
 
     # ---- polling -------------------------------------------------------
     def poll_feed(self, feed: Feed) -> FeedReport:
         """Poll one feed; every failure is recorded on the feed, never raised."""
+        with metrics.Timer() as timer:
+            report = self._poll_feed(feed)
+        metrics.POLL_SECONDS.observe(timer.seconds)
+        return report
+
+    def _poll_feed(self, feed: Feed) -> FeedReport:
         state = self.store.feed_state(feed.name)
         try:
             result = self.fetcher.get(feed.url, etag=state.etag if state else None,
@@ -78,18 +86,25 @@ class Pipeline:
                 self.store.record_feed_success(feed.name, feed.url, etag=result.etag,
                                                last_modified=result.last_modified, new_items=0)
                 log.info("feed not modified feed=%s", feed.name)
+                metrics.POLLS.labels(feed.name, "not_modified").inc()
                 return FeedReport(feed.name, True)
             items = parse_feed(feed.name, result.content, result.url)
         except (FetchError, FeedParseError) as exc:
             self.store.record_feed_failure(feed.name, feed.url, str(exc))
             log.warning("feed failed feed=%s error=%s", feed.name, exc)
+            metrics.POLLS.labels(feed.name, "error").inc()
+            metrics.ERRORS.labels(feed.name, "feed").inc()
             return FeedReport(feed.name, False, error=str(exc))
         new = matched = 0
         for item in items:
+            if self.stopping.is_set():   # the rest waits for the next run; keep the old ETag for it
+                log.info("poll interrupted by shutdown feed=%s new=%d", feed.name, new)
+                return FeedReport(feed.name, False, len(items), new, matched, error="interrupted")
             try:
                 outcome = self.process_item(feed, item)
             except MonitorError as exc:   # a store hiccup on one item must not stop the feed
                 log.error("item failed feed=%s url=%s error=%s", feed.name, item.url, exc)
+                metrics.ERRORS.labels(feed.name, "item").inc()
                 continue
             if outcome is not None:
                 new += 1
@@ -97,6 +112,7 @@ class Pipeline:
         self.store.record_feed_success(feed.name, feed.url, etag=result.etag,
                                        last_modified=result.last_modified, new_items=new)
         log.info("feed polled feed=%s items=%d new=%d matched=%d", feed.name, len(items), new, matched)
+        metrics.POLLS.labels(feed.name, "ok").inc()
         return FeedReport(feed.name, True, len(items), new, matched)
 
     def process_item(self, feed: Feed, item: FeedItem) -> list[Match] | None:
@@ -105,6 +121,7 @@ class Pipeline:
         known = self.store.known(url_key, feed.name, item.guid)
         if known is not None and known.status == "done":
             return None
+        started = time.monotonic()
         article = self._article(feed, item, url_key)
         if article is None:
             return None   # page fetch failed; retried on the next poll
@@ -120,7 +137,10 @@ class Pipeline:
                                         matches=matches, alerts=alerts)
         if saved is None:
             return None   # another worker stored it first
+        metrics.ARTICLE_SECONDS.observe(time.monotonic() - started)
+        metrics.ARTICLES.labels(feed.name, article.text_source).inc()
         for m in matches:
+            metrics.MATCHES.labels(m.topic_id).inc()
             log.info("match topic=%s feed=%s url=%s terms=%s", m.topic_id, feed.name, article.url,
                      "|".join(sorted({h.term for h in m.hits})))
         return matches
@@ -134,9 +154,11 @@ class Pipeline:
                 text = extract(page.content, page.url)
                 title, body, source = item.title or text.title, text.body, "page"
             except ExtractError as exc:
+                metrics.ERRORS.labels(feed.name, "extract").inc()
                 log.warning("extract failed feed=%s url=%s error=%s; matching feed text",
                             feed.name, item.url, exc)
             except FetchError as exc:
+                metrics.ERRORS.labels(feed.name, "page").inc()
                 attempts = self.store.record_fetch_failure(
                     feed=feed.name, url=item.url, url_key=url_key, guid=item.guid,
                     title=item.title, error=str(exc))
@@ -161,6 +183,8 @@ class Pipeline:
             sent = failed = dead = 0
             due_by = now + timedelta(days=3650) if ignore_backoff else now
             for alert in self.store.due_alerts(due_by, limit=1000):
+                if self.stopping.is_set():
+                    break
                 outcome = self._send(alert, now)
                 sent += outcome == "sent"
                 failed += outcome == "failed"
@@ -172,8 +196,12 @@ class Pipeline:
         if not urls:
             log.warning("alert held id=%d channel=%s reason=channel not in config", alert.id, alert.channel)
             return "held"
-        result = notify.send(alert.channel, list(urls), notify.RenderedAlert(alert.subject, alert.text, alert.html),
-                             kind=self._kinds[alert.channel])
+        with metrics.Timer() as timer:
+            result = notify.send(alert.channel, list(urls),
+                                 notify.RenderedAlert(alert.subject, alert.text, alert.html),
+                                 kind=self._kinds[alert.channel])
+        metrics.SEND_SECONDS.labels(alert.channel).observe(timer.seconds)
+        metrics.ALERTS.labels(alert.channel, "sent" if result.ok else "dead" if result.permanent else "failed").inc()
         if result.ok:
             self.store.mark_sent(alert.id, utcnow())
             log.info("alert sent id=%d topic=%s channel=%s", alert.id, alert.topic_id, alert.channel)

@@ -148,7 +148,10 @@ class Daemon:
         }
 
     def health(self) -> tuple[bool, dict]:
-        s = self.snapshot()
+        try:
+            s = self.snapshot()
+        except MonitorError as exc:   # the store does not answer: unhealthy, and say why
+            return False, {"status": "error", "ready": self.ready, "error": str(exc)}
         return s["status"] == "ok", s
 
     # ---- reload ----------------------------------------------------------
@@ -258,6 +261,7 @@ class Daemon:
         """Stop within `stop_timeout`; True when every in-flight job finished."""
         self.ready = False
         self.notifier.stopping()
+        self.notifier.close()
         self.stopping.set()
         done = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True)
         done.start()

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def _load(args: argparse.Namespace) -> Config:
-    config = load_config(args.config)
+    from .credentials import environment
+    config = load_config(args.config, env=environment())   # env vars plus systemd credentials
     storage = os.environ.get("MONITOR_STORAGE")
     if storage:   # e.g. set by the systemd unit to a path in StateDirectory
         from dataclasses import replace

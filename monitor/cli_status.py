@@ -85,7 +85,7 @@ def status(config: Config, console: Console | None = None) -> int:
     console.print(f"feeds: [green]{healthy} healthy[/], [red]{failing} failing[/], "
                   f"{len(configured) - healthy - failing} not polled yet")
 
-    topics = Table(title="Matches today (since local midnight)", title_justify="left")
+    topics = Table(title="Matches today", caption="since local midnight", title_justify="left")
     topics.add_column("topic")
     topics.add_column("name")
     topics.add_column("matches", justify="right")

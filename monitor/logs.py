@@ -8,9 +8,14 @@ import sys
 from typing import Iterable
 
 # Secret-looking parts of URLs that may reach a log line from a library:
-# a Telegram bot token (digits:35 chars) and user:password@ in any URL.
-_PATTERNS = [re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{20,}\b"),
-             re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)")]
+# a Telegram bot token (digits:35 chars, also inside httpx's ".../bot<token>/sendMessage"
+# request lines), user:password@ in any URL, and the whole body of an apprise URL
+# (tgram://, mailtos://, discord://, ...: their path is credentials).
+_PATTERNS = [re.compile(r"(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{20,}"),
+             re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),
+             re.compile(r"(?<![\w+.-])(?!(?:https?|sqlite|postgresql|file)\b)([a-z][a-z0-9]*)(?=(?:\+[a-z0-9]+)?://)"
+                        r"((?:\+[a-z0-9]+)?)://[^\s'\"<>]+")]
+_REPLACE = ["***", "***", r"\1\2://***"]
 
 
 class RedactingFilter(logging.Filter):
@@ -23,8 +28,8 @@ class RedactingFilter(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        for pattern in _PATTERNS:
-            text = pattern.sub("***", text)
+        for pattern, replacement in zip(_PATTERNS, _REPLACE):
+            text = pattern.sub(replacement, text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:

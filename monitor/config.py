@@ -129,6 +129,7 @@ class RawConfig(_Strict):
     channels: dict[str, str | list[str]] = {}
     topics: list[Topic] = Field(min_length=1)
     http: Http = Http()
+    reload_on_change: bool = False   # `monitor run` reloads when this file changes (as on SIGHUP)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class Config:
     topics: tuple[Topic, ...]
     secrets: tuple[str, ...]     # values that came from ${VAR}: redacted from logs
     http: Http = Http()
+    reload_on_change: bool = False
 
     def interval(self, feed: Feed) -> float:
         return feed.interval or self.defaults.interval
@@ -272,7 +274,8 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
     return Config(path=path, storage_url=_resolve_storage(raw.storage, path.parent),
                   defaults=raw.defaults, notify=raw.notify, feeds=tuple(raw.feeds),
                   channels=channels, topics=tuple(raw.topics),
-                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)), http=raw.http)
+                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)), http=raw.http,
+                  reload_on_change=raw.reload_on_change)
 
 
 def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:

@@ -7,6 +7,7 @@ heartbeat job (its own executor, a store ping) keeps running and feed jobs keep 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -35,7 +36,16 @@ WORKERS = 8
 HEARTBEAT_EVERY = 10.0  # seconds; shorter when the systemd watchdog interval asks for it
 STALL_AFTER = 1800.0   # jobs in flight but none finished for this long: the workers are wedged
 STOP_TIMEOUT = 60.0    # SIGTERM: in-flight work gets this long (the unit's TimeoutStopSec is longer)
+SETTLE = 2.0           # reload_on_change: the file must be unchanged this long (editors write in steps)
 EXIT_CUT_OFF = 3       # stopped, but some in-flight work was abandoned at the bound
+
+
+def _file_signature(path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _fetch_settings(config: Config) -> tuple:
@@ -204,7 +214,8 @@ class Daemon:
         before = {f.name: f for f in old.feeds}
         after = {f.name: f for f in new.feeds}
         for name in before.keys() - after.keys():
-            self.scheduler.remove_job(f"feed:{name}")
+            if self.scheduler.get_job(f"feed:{name}") is not None:
+                self.scheduler.remove_job(f"feed:{name}")
             log.info("feed removed feed=%s", name)
         added = [f for f in new.feeds if f.name not in before]
         for i, feed in enumerate(added):
@@ -244,9 +255,22 @@ class Daemon:
         """Main thread: handle reload requests and feed the watchdog until a stop is asked."""
         tick = min(1.0, self.watchdog_every or 1.0)
         last_ping, starving = 0.0, False
+        self._seen_file = _file_signature(self.pipeline.config.path)
+        pending: tuple[tuple | None, float] | None = None
         while not self.stop_requested.wait(tick):   # a timed wait lets signal handlers run promptly
+            if getattr(self.pipeline.config, "reload_on_change", False):
+                current = _file_signature(self.pipeline.config.path)
+                if current == self._seen_file:
+                    pending = None
+                elif pending is None or pending[0] != current:
+                    pending = (current, time.monotonic())
+                elif time.monotonic() - pending[1] >= SETTLE:
+                    log.info("config file changed path=%s; reloading", self.pipeline.config.path)
+                    self.reload_requested.set()
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
+                self._seen_file = _file_signature(self.pipeline.config.path)
+                pending = None
                 self.reload()
             if self.watchdog_every and time.monotonic() - last_ping >= self.watchdog_every:
                 ok, reason = self.progress()

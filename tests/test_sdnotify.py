@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from monitor import metrics
 from monitor.config import parse_config
 from monitor.daemon import Daemon
 from monitor.fetch import Fetcher
@@ -156,3 +157,33 @@ def test_stop_gives_up_on_work_past_the_bound(tmp_path, web_server):
     wait_until(lambda: daemon.store.counts()["articles"] == 1, "the abandoned job to finish")
     daemon.pipeline.fetcher.close()
     daemon.store.close()
+
+
+def test_reload_on_change_picks_up_a_saved_config_and_refuses_a_broken_one(tmp_path, web_server):
+    from monitor.config import load_config
+    serve_feed(web_server, "/a.xml", articles("2015-07-21", 0, 1))
+    serve_feed(web_server, "/b.xml", articles("2015-07-22", 0, 1))
+    path = tmp_path / "config.yaml"
+
+    def text(feeds: str) -> str:
+        return ("storage: sqlite:///monitor.db\nreload_on_change: true\n"
+                "defaults: {interval: 3600, jitter: 0}\nfeeds:\n" + feeds +
+                "channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
+                "topics: [{id: t, name: T, any: [zzzz], notify: [mail]}]\n")
+
+    path.write_text(text(f"  - {{name: A, url: '{web_server.url('/a.xml')}'}}\n"), encoding="utf-8")
+    config = load_config(path, env={})
+    store, fetcher = Store(config.storage_url), Fetcher(timeout=20, user_agent="test")
+    daemon = Daemon(Pipeline(config, store, fetcher), load=lambda: load_config(path, env={}), notifier=Notifier({}))
+    with Running(daemon):
+        wait_until(lambda: web_server.requests_for("/a.xml"), "feed A polled")
+        path.write_text(text(f"  - {{name: B, url: '{web_server.url('/b.xml')}'}}\n"), encoding="utf-8")
+        wait_until(lambda: web_server.requests_for("/b.xml"), "feed B polled after the file changed")
+        assert [f.name for f in daemon.pipeline.config.feeds] == ["B"]
+        assert daemon.scheduler.get_job("feed:A") is None
+        path.write_text("feeds: oops\n", encoding="utf-8")
+        def refused() -> float:
+            return metrics.REGISTRY.get_sample_value("monitor_config_reloads_total", {"result": "refused"}) or 0.0
+        before = refused()
+        wait_until(lambda: refused() > before, "the broken file refused")
+        assert [f.name for f in daemon.pipeline.config.feeds] == ["B"]

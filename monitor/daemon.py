@@ -94,7 +94,8 @@ class Daemon:
     def _schedule_feed(self, feed: Feed, config: Config, first_in: float) -> None:
         interval = config.interval(feed)
         self.scheduler.add_job(self._poll, IntervalTrigger(seconds=interval, jitter=interval * config.defaults.jitter),
-                               args=[feed.name], id=f"feed:{feed.name}", replace_existing=True,
+                               args=[feed.name], id=f"feed:{feed.name}", name=f"poll feed={feed.name}",
+                               replace_existing=True,
                                next_run_time=datetime.now(timezone.utc) + timedelta(seconds=first_in))
 
     def _poll(self, name: str) -> None:
@@ -121,7 +122,8 @@ class Daemon:
                 self._running[event.job_id] = time.monotonic()
             else:
                 self._running.pop(event.job_id, None)
-                self._finished = time.monotonic()
+                if event.job_id.startswith("feed:"):   # the heartbeat finishing says nothing about workers
+                    self._finished = time.monotonic()
                 if event.code == EVENT_JOB_ERROR:
                     log.error("job failed job=%s error=%s", event.job_id, event.exception)
 
@@ -288,8 +290,9 @@ class Daemon:
         self.notifier.close()
         self.stopping.set()
         done = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True)
-        done.start()
-        done.join(self.stop_timeout)
+        if self.scheduler.running:
+            done.start()
+            done.join(self.stop_timeout)
         if self.http is not None:
             self.http.stop()
         if self._collector is not None:

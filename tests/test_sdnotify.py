@@ -207,10 +207,14 @@ def test_reload_swaps_the_fetcher_only_when_fetch_settings_change(tmp_path):
     first = Fetcher(timeout=10, user_agent="x")
     daemon = Daemon(Pipeline(config, store, first), load=lambda: load_config(path, env={}),
                     make_fetcher=make_fetcher, notifier=Notifier({}))
+    daemon.start()
     try:
-        path.write_text(body.replace("any: [zzzz]", "any: [zzzz, yyyy]") + "defaults: {timeout: 10s}\n")
+        assert daemon.scheduler.get_job("feed:a").trigger.interval.total_seconds() == 600
+        path.write_text(body.replace("any: [zzzz]", "any: [zzzz, yyyy]").replace(
+            "f'}]", "f', interval: 90s}]") + "defaults: {timeout: 10s}\n")
         assert daemon.reload() and daemon.pipeline.fetcher is first and not made
         assert daemon.pipeline.config.topics[0].any == ["zzzz", "yyyy"]
+        assert daemon.scheduler.get_job("feed:a").trigger.interval.total_seconds() == 90   # rescheduled
         path.write_text(body + "defaults: {timeout: 20s}\n")
         assert daemon.reload() and daemon.pipeline.fetcher is made[0]
         path.write_text(body.replace("storage: sqlite:///monitor.db", "storage: sqlite:///other.db")

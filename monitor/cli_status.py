@@ -73,11 +73,14 @@ def status(config: Config, console: Console | None = None) -> int:
         if s is None:
             state = "[yellow]not polled yet[/]"
         elif s.consecutive_failures >= FAILING_AFTER:
-            state, failing = f"[red]failing ×{s.consecutive_failures}[/]", failing + 1
+            state = f"[red]failing ×{s.consecutive_failures}[/]"
         else:
-            state, healthy = "[green]ok[/]", healthy + 1
-        if name not in configured:
+            state = "[green]ok[/]"
+        if name not in configured:   # removed from the config: history only, not counted
             state += " (not in config)"
+        elif s is not None:
+            failing += s.consecutive_failures >= FAILING_AFTER
+            healthy += s.consecutive_failures < FAILING_AFTER
         feeds.add_row(escape(name), state, _age(_since(s.last_success_at, now)) if s else "never",
                       _age(_since(s.last_polled_at, now)) if s else "never", str(s.items_seen) if s else "0",
                       escape(redact(s.last_error or "")[:120]) if s and s.consecutive_failures else "")

@@ -90,6 +90,16 @@ def test_reload_and_stop_under_a_real_notify_socket(tmp_path, web_server, fake_t
         assert [m for m in telegram.messages if b_urls[0] in m.text]
         assert not [m for m in telegram.messages if b_urls[1] in m.text]
 
+        # `monitor status` asks the running daemon's /healthz.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MONITOR_", "NOTIFY_", "WATCHDOG_"))}
+        status = subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), "status"],
+                                capture_output=True, text=True, timeout=SAFETY, cwd=tmp_path,
+                                env={**env, "TG_TOKEN": TOKEN, "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+        assert status.returncode == 0, status.stderr
+        assert f"daemon: ok (ok) at http://127.0.0.1:{port}/healthz" in status.stdout
+        assert "feeds: 1 healthy, 0 failing, 0 not polled yet" in status.stdout   # A is shown as not in config
+        assert "(not in config)" in status.stdout
+
         # An invalid config is refused; the running one goes on.
         config.write_text("feeds: []\ntopics: nope\n", encoding="utf-8")
         proc.send_signal(signal.SIGHUP)

@@ -44,6 +44,14 @@ class RedactingFilter(logging.Filter):
 
 _filter = RedactingFilter()
 
+# sd-daemon(3) "<N>" prefixes: journald reads each line's priority from them (SyslogLevelPrefix=).
+_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
+
+
+class _JournalFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"<{_PRIORITY.get(record.levelno, 6)}>" + super().format(record)
+
 
 def setup(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Log to stderr; without our own timestamps under systemd (journald adds them)."""
@@ -52,7 +60,7 @@ def setup(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     fmt = "%(levelname)s %(name)s %(message)s" if under_systemd else \
         "%(asctime)s %(levelname)s %(name)s %(message)s"
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(fmt))
+    handler.setFormatter(_JournalFormatter(fmt) if under_systemd else logging.Formatter(fmt))
     handler.addFilter(_filter)
     root = logging.getLogger()
     for old in list(root.handlers):

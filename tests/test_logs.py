@@ -52,3 +52,22 @@ def test_library_request_lines_are_redacted_even_when_chatty(capsys):
         root.setLevel(saved[1])
     assert "HTTP Request: POST https://api.telegram.org/bot***/sendMessage" in err
     assert TOKEN not in err and "s3cret-from-env" not in err
+
+
+def test_under_systemd_lines_carry_a_priority_prefix_and_no_timestamp(capsys, monkeypatch):
+    monkeypatch.setenv("JOURNAL_STREAM", "8:12345")
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        logs.setup("INFO")
+        logging.getLogger("monitor.daemon").error("reload refused problems=%d", 2)
+        logging.getLogger("monitor.daemon").info("daemon started feeds=%d", 3)
+        err = capsys.readouterr().err
+    finally:
+        for h in root.handlers[:]:
+            root.removeHandler(h)
+        for h in saved[0]:
+            root.addHandler(h)
+        root.setLevel(saved[1])
+    assert err.splitlines() == ["<3>ERROR monitor.daemon reload refused problems=2",
+                                "<6>INFO monitor.daemon daemon started feeds=3"]

@@ -73,7 +73,7 @@ class Daemon:
         self.stopping = threading.Event()       # shared with every pipeline: finish the item, then return
         pipeline.stopping = self.stopping
         self.ready = False
-        self._old: list[Pipeline] = []          # replaced pipelines: their fetchers close at stop
+        self._retired: list[Fetcher] = []       # fetchers replaced on reload: closed at stop
         self._deliver_lock = threading.Lock()   # one outbox drain at a time across pipeline swaps
         self._state_lock = threading.Lock()
         self._beat = time.monotonic()
@@ -195,8 +195,9 @@ class Daemon:
         if config.storage_url != old.config.storage_url:
             log.warning("reload: storage changes need a restart; keeping the open store")
             config = replace(config, storage_url=old.config.storage_url)
-        if getattr(config, "http", None) != getattr(old.config, "http", None):
+        if config.http != old.config.http:
             log.warning("reload: http.listen changes need a restart; keeping the current listener")
+            config = replace(config, http=old.config.http)
         fetcher = old.fetcher
         if self.make_fetcher is not None and _fetch_settings(config) != _fetch_settings(old.config):
             fetcher = self.make_fetcher(config)
@@ -207,7 +208,8 @@ class Daemon:
             return False
         new.stopping = self.stopping
         self.pipeline = new   # the swap: jobs read self.pipeline when they start
-        self._old.append(old)
+        if fetcher is not old.fetcher:   # a poll may still be using the old one: close it at stop
+            self._retired.append(old.fetcher)
         self._reschedule(old.config, config)
         log.info("config reloaded feeds=%d topics=%d", len(config.feeds), len(config.topics))
         return True
@@ -237,9 +239,8 @@ class Daemon:
     # ---- lifecycle -------------------------------------------------------
     def start(self) -> None:
         config = self.pipeline.config
-        listen = getattr(getattr(config, "http", None), "listen", None)
-        if listen:
-            self.http = HealthServer(listen, self.health).start()
+        if config.http.listen:
+            self.http = HealthServer(config.http.listen, self.health).start()
         self._collector = metrics.StateCollector(self.snapshot)
         metrics.REGISTRY.register(self._collector)
         for i, feed in enumerate(config.feeds):
@@ -303,7 +304,7 @@ class Daemon:
                       "(every store write is one transaction)", self.stop_timeout)
             return False
         # Fetchers made on reload are ours to close; the first one belongs to the caller.
-        for fetcher in {id(p.fetcher): p.fetcher for p in [*self._old, self.pipeline]}.values():
+        for fetcher in [*self._retired, self.pipeline.fetcher]:
             if fetcher is not self._first_fetcher:
                 fetcher.close()
         log.info("daemon stopped")

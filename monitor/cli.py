@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def _load(args: argparse.Namespace) -> Config:
-    config = load_config(args.config)
+    from .credentials import environment
+    config = load_config(args.config, env=environment())   # env vars plus systemd credentials
     storage = os.environ.get("MONITOR_STORAGE")
     if storage:   # e.g. set by the systemd unit to a path in StateDirectory
         from dataclasses import replace
@@ -30,12 +31,16 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 def _open(config: Config):  # -> (Store, Fetcher, Pipeline)
-    from .fetch import Fetcher
     from .pipeline import Pipeline
     from .storage import Store
     store = Store(config.storage_url)
-    fetcher = Fetcher.from_config(config)
+    fetcher = _fetcher(config)
     return store, fetcher, Pipeline(config, store, fetcher)
+
+
+def _fetcher(config: Config):  # -> Fetcher
+    from .fetch import Fetcher
+    return Fetcher.from_config(config)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -88,10 +93,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args)
     store, fetcher, pipeline = _open(config)
     try:
-        return daemon.run(pipeline)
+        code = daemon.run(pipeline, load=lambda: _load(args), make_fetcher=_fetcher)
     finally:
         fetcher.close()
         store.close()
+    if code == daemon.EXIT_CUT_OFF:   # worker threads are still in a request: don't wait for them
+        logging.shutdown()
+        os._exit(code)
+    return code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .cli_status import status
+    return status(_load(args))
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -160,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_feeds.add_parser(sub)
     from .cli_backtest import add_parser as add_backtest
     add_backtest(sub, lambda f: lambda args: f(args, _load(args)))
+    p = sub.add_parser("status", help="one-screen summary: feeds, matches today, outbox, last errors")
+    p.set_defaults(func=cmd_status)
     p = sub.add_parser("test-alert", help="send a test message through one channel")
     p.add_argument("channel")
     p.set_defaults(func=cmd_test_alert)

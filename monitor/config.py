@@ -325,6 +325,18 @@ class Dedup(_Strict):
         return v
 
 
+class Http(_Strict):
+    listen: str | None = None   # e.g. 127.0.0.1:9464 serves /healthz and /metrics; unset: no listener
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str | None) -> str | None:
+        if v is not None:
+            from .health import parse_listen
+            parse_listen(v)
+        return v
+
+
 class RawConfig(_Strict):
     storage: str = "sqlite:///monitor.db"
     defaults: Defaults = Defaults()
@@ -334,6 +346,8 @@ class RawConfig(_Strict):
     feeds: list[Feed] = Field(min_length=1)
     channels: dict[str, ChannelValue] = {}
     topics: list[Topic] = Field(min_length=1)
+    http: Http = Http()
+    reload_on_change: bool = False   # `monitor run` reloads when this file changes (as on SIGHUP)
 
 
 @dataclass(frozen=True)
@@ -356,6 +370,8 @@ class Config:
         opts = (self.channel_options or {}).get(name)
         return opts if opts is not None else Channel(urls=list(self.channels.get(name, ())))
     dedup: Dedup = Dedup()
+    http: Http = Http()
+    reload_on_change: bool = False
 
     def interval(self, feed: Feed) -> float:
         """How often the scheduler looks at the feed (an adaptive feed's shortest interval)."""
@@ -492,7 +508,8 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
                   defaults=raw.defaults, notify=raw.notify, feeds=tuple(raw.feeds),
                   channels=channels, topics=tuple(raw.topics), dedup=raw.dedup,
                   secrets=tuple(sorted(set(secrets), key=len, reverse=True)), fetch=raw.fetch,
-                  channel_options=options)
+                  channel_options=options, http=raw.http,
+                  reload_on_change=raw.reload_on_change)
 
 
 def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:

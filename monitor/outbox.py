@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from . import notify
+from . import metrics, notify
 from .config import Config
 from .models import RenderedAlert
 from .ratelimit import RateLimiter, parse_rate
@@ -179,7 +179,9 @@ class ChannelSender:
                     continue
                 if not target.limiter.acquire():
                     return DeliveryReport()   # stopping: stays pending, sent on restart
-                result = notify.send_one(target.url, part, kind=self.kind, message_id=mid)
+                with metrics.Timer() as timer:
+                    result = notify.send_one(target.url, part, kind=self.kind, message_id=mid)
+                metrics.SEND_SECONDS.labels(self.name).observe(timer.seconds)
                 if not result.ok:
                     label = f"{self.name}[{n}]" if len(self.targets) > 1 else self.name
                     errors.append(f"{label} {result.error}")
@@ -202,6 +204,7 @@ class ChannelSender:
                 self.store.mark_sent(a.id, utcnow())
             log.info("%s sent id=%s topic=%s channel=%s", what, ",".join(map(str, ids)),
                      first.topic_id, self.name)
+            metrics.ALERTS.labels(self.name, "sent").inc(len(group))
             return DeliveryReport(sent=len(group))
         error = notify.redact("; ".join(errors)) or (first.last_error or "refused by a target")
         if not transient:   # every target has it or refused it for good
@@ -210,6 +213,7 @@ class ChannelSender:
                 log.error("alert dead id=%d topic=%s channel=%s error=%s OPERATOR ACTION NEEDED: "
                           "fix the channel, then `monitor outbox retry %d`",
                           a.id, a.topic_id, self.name, error, a.id)
+            metrics.ALERTS.labels(self.name, "dead").inc(len(group))
             return DeliveryReport(dead=len(group))
         delay = backoff(max(a.attempts for a in group), retry_after)
         for a in group:
@@ -218,6 +222,7 @@ class ChannelSender:
         self.blocked_until = utcnow() + timedelta(seconds=pause)
         log.warning("%s retry id=%s topic=%s channel=%s attempt=%d in=%.0fs error=%s", what,
                     ",".join(map(str, ids)), first.topic_id, self.name, first.attempts + 1, delay, error)
+        metrics.ALERTS.labels(self.name, "failed").inc(len(group))
         return DeliveryReport(failed=len(group))
 
     def _ops_notice(self, alert: OutboxAlert, error: str, count: int = 1) -> NewAlert | None:

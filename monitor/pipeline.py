@@ -10,10 +10,11 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
-from . import neardup, notify, stories
+from . import metrics, neardup, notify, stories
 from .config import Config, Feed
 from .dedup import normalize_url
 from .encoding import decode_html
@@ -70,6 +71,7 @@ class Pipeline:
         self._topics = {t.id: t for t in config.topics}
         self._kinds = {name: notify.channel_kind(list(urls)) for name, urls in config.channels.items()}
         self._poll = threading.local()   # per-poll counters (each feed is polled in one thread)
+        self.stopping = threading.Event()   # set on shutdown: finish the current item, then return
         d = config.dedup
         self.story_rules = StoryRules(timedelta(seconds=d.window), d.copy_jaccard,
                                       timedelta(seconds=d.story_window), d.story_similarity)
@@ -82,6 +84,13 @@ class Pipeline:
     # ---- polling -------------------------------------------------------
     def poll_feed(self, feed: Feed, *, force: bool = False, now: datetime | None = None) -> FeedReport:
         """Poll one feed if it is due (or `force`); every failure is recorded on the feed, never raised."""
+        with metrics.Timer() as timer:
+            report = self._poll_feed(feed, force=force, now=now)
+        if not report.skipped:
+            metrics.POLL_SECONDS.observe(timer.seconds)
+        return report
+
+    def _poll_feed(self, feed: Feed, *, force: bool, now: datetime | None) -> FeedReport:
         now = now or utcnow()
         state = self.store.feed_state(feed.name)
         if state is not None and state.url != feed.url:   # moved in config: old validators and waits are moot
@@ -108,11 +117,15 @@ class Pipeline:
                                        hint_cap=fetch_cfg.max_hint, base=wait),
                 warning=state.last_warning if state else None, kind=feed.kind, new_per_hour=rate, now=now)
             log.info("feed not modified feed=%s", feed.name)
+            metrics.POLLS.labels(feed.name, "not_modified").inc()
             return FeedReport(feed.name, True)
         new = matched = 0
         warnings = list(parsed.warnings)
         self._poll.deferred = 0   # items whose page fetch failed this poll: work done, nothing stored
         for item in parsed.items:
+            if self.stopping.is_set():   # the rest waits for the next run; keep the old ETag for it
+                log.info("poll interrupted by shutdown feed=%s new=%d", feed.name, new)
+                return FeedReport(feed.name, False, len(parsed.items), new, matched, error="interrupted")
             if new + self._poll.deferred >= MAX_NEW_PER_POLL:
                 warnings.append(f"more than {MAX_NEW_PER_POLL} new items; the rest wait for the next poll")
                 break
@@ -120,6 +133,7 @@ class Pipeline:
                 outcome = self.process_item(feed, item)
             except MonitorError as exc:   # a store hiccup on one item must not stop the feed
                 log.error("item failed feed=%s url=%s error=%s", feed.name, item.url, exc)
+                metrics.ERRORS.labels(feed.name, "item").inc()
                 continue
             if outcome is not None:
                 new += 1
@@ -134,6 +148,7 @@ class Pipeline:
         if warning:
             log.warning("feed oddities feed=%s warning=%s", feed.name, warning)
         log.info("feed polled feed=%s items=%d new=%d matched=%d", feed.name, len(parsed.items), new, matched)
+        metrics.POLLS.labels(feed.name, "ok").inc()
         self.prune_index()
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
 
@@ -159,6 +174,8 @@ class Pipeline:
         else:
             log.warning("feed failed feed=%s failures=%d next=%s error=%s", feed.name, failures,
                         upcoming.isoformat() if upcoming else "interval", exc)
+        metrics.POLLS.labels(feed.name, "error").inc()
+        metrics.ERRORS.labels(feed.name, "feed").inc()
         return FeedReport(feed.name, False, error=str(exc))
 
     def process_item(self, feed: Feed, item: FeedItem) -> list[Match] | None:
@@ -172,6 +189,7 @@ class Pipeline:
             known = by_title if by_title is not None and by_title.status == "done" else known
         if known is not None and known.status == "done":
             return None
+        started = time.monotonic()
         article = self._article(feed, item, url_key)
         if article is None:
             return None   # page fetch failed; retried on the next poll
@@ -195,7 +213,10 @@ class Pipeline:
             self.store.link_guid(feed.name, tkey, saved)
         if alerts:
             self.outbox.wake()   # channel senders send it now, not after the whole feed
+        metrics.ARTICLE_SECONDS.observe(time.monotonic() - started)
+        metrics.ARTICLES.labels(feed.name, article.text_source).inc()
         for m in matches:
+            metrics.MATCHES.labels(m.topic_id).inc()
             log.info("match topic=%s feed=%s url=%s terms=%s", m.topic_id, feed.name, article.url,
                      "|".join(sorted({h.term for h in m.hits})))
         return matches
@@ -217,9 +238,11 @@ class Pipeline:
                 text = extract(html, page.url)
                 title, body, source = item.title or text.title, text.body, "page"
             except ExtractError as exc:
+                metrics.ERRORS.labels(feed.name, "extract").inc()
                 log.warning("extract failed feed=%s url=%s error=%s; matching feed text",
                             feed.name, item.url, exc)
             except FetchError as exc:
+                metrics.ERRORS.labels(feed.name, "page").inc()
                 attempts = self.store.record_fetch_failure(
                     feed=feed.name, url=item.url, url_key=url_key, guid=item.guid,
                     title=item.title, error=str(exc))

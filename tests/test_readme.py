@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from monitor import cli
-from monitor.config import (Channel, Dedup, Defaults, Feed, Fetch, Notify, RawConfig, Topic, load_config,
-                            parse_config)
+from monitor.config import (Channel, Dedup, Defaults, Feed, Fetch, Http, Notify, RawConfig, Topic,
+                            load_config, parse_config)
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -56,7 +56,7 @@ def test_config_reference_example_is_a_valid_config():
     assert config.topics[0].none == ["كرة القدم"]
 
 
-@pytest.mark.parametrize("model", [RawConfig, Defaults, Feed, Topic, Notify, Fetch, Channel, Dedup])
+@pytest.mark.parametrize("model", [RawConfig, Defaults, Feed, Topic, Notify, Fetch, Channel, Dedup, Http])
 def test_config_reference_names_every_key(model):
     block = next(b for b in _blocks("yaml") if "topics:" in b)
     keys = set(re.findall(r"^\s*(?:- )?([a-z_]+):", block, flags=re.M))

@@ -61,12 +61,13 @@ def test_reload_and_stop_under_a_real_notify_socket(tmp_path, web_server, fake_t
         "storage": "sqlite:///monitor.db",
         "defaults": {"interval": 1, "jitter": 0, "timeout": "10s"},
         "notify": {"telegram_api_url": telegram.base_url},
+        "fetch": {"allow_private_networks": True},   # the test servers listen on 127.0.0.1
         "http": {"listen": f"127.0.0.1:{port}"},
         "channels": {"telegram": "tgram://${TG_TOKEN}/987654"},
     }
     config = tmp_path / "config.yaml"
     write(config, {**base, "feeds": [{"name": "A", "url": web.url("/a.xml")}],
-                   "topics": [{"id": "old", "name": "Old", "any": [term], "notify": ["telegram"]}]})
+                   "topics": [{"id": "old", "name": "Old", "any": [term], "min_score": 0, "notify": ["telegram"]}]})
     proc = start(config, notify_socket)
     try:
         ready = notify_socket.wait_for("READY")
@@ -77,7 +78,7 @@ def test_reload_and_stop_under_a_real_notify_socket(tmp_path, web_server, fake_t
 
         # Reload: A removed, B added, topic "old" replaced by "new" with the same term.
         write(config, {**base, "feeds": [{"name": "B", "url": web.url("/b.xml")}],
-                       "topics": [{"id": "new", "name": "New", "any": [term], "notify": ["telegram"]}]})
+                       "topics": [{"id": "new", "name": "New", "any": [term], "min_score": 0, "notify": ["telegram"]}]})
         proc.send_signal(signal.SIGHUP)
         reloading = notify_socket.wait_for("RELOADING")
         assert int(reloading["MONOTONIC_USEC"]) > 0

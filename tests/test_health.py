@@ -62,17 +62,17 @@ def test_pipeline_events_feed_the_counters(tmp_path, web_server):
     urls = serve_feed(web, "/m.xml", arts)
     web.routes[urls[1].removeprefix(web.base_url)] = Response(404, b"gone")   # page fails: summary later
     web.routes["/down.xml"] = Response(503, b"down")
-    text = (f"storage: sqlite:///{tmp_path / 'm.db'}\nfeeds:\n  - {{name: M, url: '{web.url('/m.xml')}'}}\n"
+    text = (f"storage: sqlite:///{tmp_path / 'm.db'}\nfetch: {{allow_private_networks: true}}\nfeeds:\n  - {{name: M, url: '{web.url('/m.xml')}'}}\n"
             f"  - {{name: Down, url: '{web.url('/down.xml')}'}}\n"
             "channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
-            f"topics: [{{id: metric-t, name: T, any: ['{arts[0]['title'].split()[0]}'], notify: [mail]}}]\n")
+            f"topics: [{{id: metric-t, name: T, any: ['{arts[0]['title'].split()[0]}'], min_score: 0, notify: [mail]}}]\n")
     config = parse_config(text, path=tmp_path / "config.yaml", env={})
     ok0 = _value("monitor_polls_total", feed="M", result="ok")
     err0 = _value("monitor_errors_total", feed="Down", stage="feed")
     page0 = _value("monitor_errors_total", feed="M", stage="page")
     art0 = _value("monitor_articles_total", feed="M", source="page")
     hist0 = _value("monitor_poll_duration_seconds_count")
-    store, fetcher = Store(config.storage_url), Fetcher(timeout=10, user_agent="t")
+    store, fetcher = Store(config.storage_url), Fetcher.from_config(config)
     try:
         p = Pipeline(config, store, fetcher)
         for feed in config.feeds:

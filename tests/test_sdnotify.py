@@ -60,13 +60,13 @@ def test_watchdog_interval_from_the_environment(env, expected):
 
 
 def _daemon(tmp_path, web, feeds: list[tuple[str, str]], notifier: Notifier, **kwargs) -> Daemon:
-    text = "storage: sqlite:///monitor.db\ndefaults: {interval: 3600, jitter: 0, timeout: 20s}\nfeeds:\n"
+    text = "storage: sqlite:///monitor.db\nfetch: {allow_private_networks: true}\ndefaults: {interval: 3600, jitter: 0, timeout: 20s}\nfeeds:\n"
     text += "".join(f"  - {{name: {name}, url: '{web.url(path)}'}}\n" for name, path in feeds)
     text += ("channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
              "topics: [{id: t, name: T, any: [zzzz], notify: [mail]}]\n")
     config = parse_config(text, path=tmp_path / "config.yaml", env={})
     store = Store(config.storage_url)
-    fetcher = Fetcher(timeout=20, user_agent="test")
+    fetcher = Fetcher.from_config(config)
     return Daemon(Pipeline(config, store, fetcher), notifier=notifier, **kwargs)
 
 
@@ -166,14 +166,14 @@ def test_reload_on_change_picks_up_a_saved_config_and_refuses_a_broken_one(tmp_p
     path = tmp_path / "config.yaml"
 
     def text(feeds: str) -> str:
-        return ("storage: sqlite:///monitor.db\nreload_on_change: true\n"
+        return ("storage: sqlite:///monitor.db\nreload_on_change: true\nfetch: {allow_private_networks: true}\n"
                 "defaults: {interval: 3600, jitter: 0}\nfeeds:\n" + feeds +
                 "channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
                 "topics: [{id: t, name: T, any: [zzzz], notify: [mail]}]\n")
 
     path.write_text(text(f"  - {{name: A, url: '{web_server.url('/a.xml')}'}}\n"), encoding="utf-8")
     config = load_config(path, env={})
-    store, fetcher = Store(config.storage_url), Fetcher(timeout=20, user_agent="test")
+    store, fetcher = Store(config.storage_url), Fetcher.from_config(config)
     daemon = Daemon(Pipeline(config, store, fetcher), load=lambda: load_config(path, env={}), notifier=Notifier({}))
     with Running(daemon):
         wait_until(lambda: web_server.requests_for("/a.xml"), "feed A polled")

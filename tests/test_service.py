@@ -93,10 +93,12 @@ def test_sigkill_mid_work_leaves_a_consistent_store_and_status_reports_it(tmp_pa
         "storage": "sqlite:///monitor.db",
         "defaults": {"interval": 3600, "timeout": "10s"},
         "notify": {"telegram_api_url": fake_telegram_unpatched.base_url},
+        "fetch": {"allow_private_networks": True},   # the test servers listen on 127.0.0.1
         "channels": {"telegram": "tgram://${TG_TOKEN}/987654"},
         "feeds": [{"name": f"Feed {i}", "url": web.url(f"/f{i}.xml")} for i in range(n_feeds)]
         + [{"name": "Broken", "url": web.url("/broken.xml")}],
-        "topics": [{"id": "saudi", "name": "Saudi", "any": ["السعودية", "الرياض"], "notify": ["telegram"]},
+        "topics": [{"id": "saudi", "name": "Saudi", "any": ["السعودية", "الرياض"], "min_score": 0,
+                    "notify": ["telegram"]},
                    {"id": "never", "name": "Never", "any": ["zzzzqqq"], "notify": ["telegram"]}],
     }, allow_unicode=True), encoding="utf-8")
     db = tmp_path / "monitor.db"

@@ -20,12 +20,10 @@ Target: <= 1.0 ms mean per 5 KB article at 1,000 topics / 20,000 terms (--check 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
 import time
-import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -36,20 +34,14 @@ from monitor.match import TopicRule, compile_topics  # noqa: E402
 from monitor.text.normalize import tokenize  # noqa: E402
 from tests import corpus_pages as cp  # noqa: E402
 
-SHARED_SNN = ROOT.parent / "shared" / "corpus" / "saudinewsnet"
+from bench.corpus import SHARED_SNN, shared_days  # noqa: E402
 TARGET_MS = 1.0
 SKIP_TOP = 300
 
 
 def load_corpus() -> tuple[list[dict], str]:
-    zips = sorted(SHARED_SNN.glob("*.zip"))
-    if zips:
-        arts: list[dict] = []
-        for z in zips:
-            with zipfile.ZipFile(z) as zf:
-                for name in zf.namelist():
-                    if name.endswith(".json"):
-                        arts += json.loads(zf.read(name))
+    arts = [a for day in shared_days() for a in day]
+    if arts:
         return arts, f"full SaudiNewsNet corpus in {SHARED_SNN} ({len(arts)} articles)"
     print(f"NOTE: {SHARED_SNN} is absent: falling back to the tests/fixtures/saudinewsnet excerpts.")
     arts = [a for d in cp.DAYS for a in cp.saudinewsnet_articles(d)]

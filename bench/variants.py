@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -32,19 +31,13 @@ from monitor.match import Term, TopicRule, as_term, compile_topics  # noqa: E402
 from monitor.text.normalize import fold, tokenize  # noqa: E402
 from tests import corpus_pages as cp  # noqa: E402
 
-SHARED_SNN = ROOT.parent / "shared" / "corpus" / "saudinewsnet"
+from bench.corpus import SHARED_SNN, shared_days  # noqa: E402
 LABELLED = ROOT / "tests" / "fixtures" / "labelled"
 
 
 def load_corpus() -> tuple[list[dict], str]:
-    zips = sorted(SHARED_SNN.glob("*.zip"))
-    if zips:
-        arts: list[dict] = []
-        for z in zips:
-            with zipfile.ZipFile(z) as zf:
-                for name in zf.namelist():
-                    if name.endswith(".json"):
-                        arts += json.loads(zf.read(name))
+    arts = [a for day in shared_days() for a in day]
+    if arts:
         return arts, f"full SaudiNewsNet corpus in {SHARED_SNN} ({len(arts)} articles)"
     print(f"NOTE: {SHARED_SNN} is absent: falling back to tests/fixtures (fewer articles).")
     arts = [a for d in cp.DAYS for a in cp.saudinewsnet_articles(d)]

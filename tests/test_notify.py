@@ -48,11 +48,33 @@ def _no_secret(*texts: str) -> None:
             assert secret not in text, (secret, text)
 
 
-@pytest.fixture(autouse=True)
-def _debug_logs(caplog):
+class _RootLog(logging.Handler):
+    """Every record that reaches the root logger's handlers (where the daemon's stderr
+    handler sits). Not pytest's rootlog: newer pytest versions also capture loggers that
+    do not propagate (apprise's), which never reach a root handler in the daemon."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(f"{r.levelname} {r.name} {r.getMessage()}" for r in self.records)
+
+
+@pytest.fixture
+def rootlog():
     # capture everything, DEBUG included, to prove no secret leaks anywhere
-    caplog.set_level(logging.DEBUG)
-    yield
+    handler, root = _RootLog(), logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(level)
 
 
 # --------------------------------------------------------------------------
@@ -68,7 +90,7 @@ def test_channel_kind():
     assert notify.channel_kind([]) == "other"
 
 
-def test_configure_points_apprise_at_the_fake(fake_telegram_unpatched, caplog):
+def test_configure_points_apprise_at_the_fake(fake_telegram_unpatched, rootlog):
     fake = fake_telegram_unpatched
     assert NotifyTelegram.notify_url == "https://api.telegram.org/bot"
     notify.configure(fake.base_url + "/")          # server base
@@ -84,7 +106,7 @@ def test_configure_points_apprise_at_the_fake(fake_telegram_unpatched, caplog):
 
     notify.configure(None)
     assert NotifyTelegram.notify_url == "https://api.telegram.org/bot"
-    _no_secret(caplog.text)
+    _no_secret(rootlog.text)
 
 
 # --------------------------------------------------------------------------
@@ -92,7 +114,7 @@ def test_configure_points_apprise_at_the_fake(fake_telegram_unpatched, caplog):
 # --------------------------------------------------------------------------
 
 
-def test_telegram_delivered(fake_telegram, caplog):
+def test_telegram_delivered(fake_telegram, rootlog):
     alert = _alert("telegram")
     result = notify.send("tg", [TG_URL], alert, kind="telegram")
     assert result.ok and result.error == "" and not result.permanent
@@ -102,10 +124,10 @@ def test_telegram_delivered(fake_telegram, caplog):
     assert msg.text.startswith("\u200f<b>الشرق الأوسط</b>")
     assert ROW["title"] in msg.visible_text
     assert ROW["url"] in msg.visible_text
-    _no_secret(caplog.text)
+    _no_secret(rootlog.text)
 
 
-def test_email_delivered_multipart_rtl(smtp_server, caplog):
+def test_email_delivered_multipart_rtl(smtp_server, rootlog):
     alert = _alert("email")
     url = smtp_server.apprise_url(to="reader@example.com", user="bot", password=PASSWORD)
     result = notify.send("mail", [url], alert, kind="email")
@@ -121,7 +143,7 @@ def test_email_delivered_multipart_rtl(smtp_server, caplog):
     assert ROW["title"] in text
     assert ROW["url"] in text.splitlines()  # the URL survives in the derived text part
     assert smtp_server.auth_attempts == [("PLAIN", "bot", PASSWORD)]
-    _no_secret(caplog.text)
+    _no_secret(rootlog.text)
 
 
 def test_other_kind_sends_text(smtp_server):
@@ -151,7 +173,7 @@ def test_other_kind_sends_text(smtp_server):
     ],
     ids=["429", "400", "401", "403", "500", "drop"],
 )
-def test_telegram_failures_are_classified(fake_telegram, caplog, reply, permanent,
+def test_telegram_failures_are_classified(fake_telegram, rootlog, reply, permanent,
                                           retry_after, needle):
     fake_telegram.queue(reply)
     result = notify.send("tg", [TG_URL], _alert("telegram"), kind="telegram")
@@ -161,7 +183,7 @@ def test_telegram_failures_are_classified(fake_telegram, caplog, reply, permanen
     assert result.failed == (0,)
     assert needle in result.error
     assert result.error.startswith("tg tgram: ")
-    _no_secret(result.error, caplog.text)
+    _no_secret(result.error, rootlog.text)
     # the next call goes through again
     assert notify.send("tg", [TG_URL], _alert("telegram"), kind="telegram").ok
 
@@ -169,7 +191,7 @@ def test_telegram_failures_are_classified(fake_telegram, caplog, reply, permanen
 @pytest.mark.parametrize("code, stage, permanent",
                          [(451, "data", False), (550, "data", True), (550, "rcpt", True),
                           (421, "mail", False)])
-def test_smtp_failures_are_classified(smtp_server, caplog, code, stage, permanent):
+def test_smtp_failures_are_classified(smtp_server, rootlog, code, stage, permanent):
     smtp_server.refuse_next(1, code=code, stage=stage)
     url = smtp_server.apprise_url(user="bot", password=PASSWORD)
     result = notify.send("mail", [url], _alert("email"), kind="email")
@@ -177,10 +199,10 @@ def test_smtp_failures_are_classified(smtp_server, caplog, code, stage, permanen
     assert result.permanent is permanent
     assert result.retry_after is None
     assert str(code) in result.error
-    _no_secret(result.error, caplog.text)
+    _no_secret(result.error, rootlog.text)
 
 
-def test_smtp_connection_refused_is_transient(caplog):
+def test_smtp_connection_refused_is_transient(rootlog):
     import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -188,10 +210,10 @@ def test_smtp_connection_refused_is_transient(caplog):
     url = f"mailto://bot:{PASSWORD}@127.0.0.1:{port}?from=monitor@example.com&to=a@example.com"
     result = notify.send("mail", [url], _alert("email"), kind="email")
     assert not result.ok and not result.permanent
-    _no_secret(result.error, caplog.text)
+    _no_secret(result.error, rootlog.text)
 
 
-def test_one_failing_target_is_identified(fake_telegram, caplog):
+def test_one_failing_target_is_identified(fake_telegram, rootlog):
     fake_telegram.queue(TelegramReply.chat_not_found())
     other = f"tgram://{TOKEN}/555"
     result = notify.send("tg", [TG_URL, other], _alert("telegram"), kind="telegram")
@@ -199,7 +221,7 @@ def test_one_failing_target_is_identified(fake_telegram, caplog):
     assert result.failed == (0,)
     assert result.error.startswith("tg[0] tgram: ")
     assert [m.chat_id for m in fake_telegram.messages] == [555]
-    _no_secret(result.error, caplog.text)
+    _no_secret(result.error, rootlog.text)
 
 
 def test_transient_wins_over_permanent(fake_telegram):
@@ -210,24 +232,24 @@ def test_transient_wins_over_permanent(fake_telegram):
     assert result.failed == (0, 1)
 
 
-def test_invalid_url_is_permanent_and_redacted(caplog):
+def test_invalid_url_is_permanent_and_redacted(rootlog):
     url = f"mailto://bot:{PASSWORD}@127.0.0.1:1?from=not-an-address&to=x"
     result = notify.send("mail", [url, "nosuchscheme://" + PASSWORD], _alert("email"),
                          kind="other")
     assert not result.ok and result.permanent
-    _no_secret(result.error, caplog.text)
+    _no_secret(result.error, rootlog.text)
     assert PASSWORD not in result.error
 
 
-def test_apprise_logs_do_not_reach_root_unredacted(fake_telegram, caplog):
+def test_apprise_logs_do_not_reach_root_unredacted(fake_telegram, rootlog):
     # apprise's DEBUG lines contain the Bot API URL with the token; they stay
     # inside apprise; its warnings are re-logged redacted on monitor.notify.
     fake_telegram.queue(TelegramReply.unauthorized())
     notify.send("tg", [TG_URL], _alert("telegram"), kind="telegram")
-    assert not any(r.name == "apprise" for r in caplog.records)
-    warnings = [r for r in caplog.records if r.name == "monitor.notify"]
+    assert not any(r.name == "apprise" for r in rootlog.records)
+    warnings = [r for r in rootlog.records if r.name == "monitor.notify"]
     assert warnings and "Unauthorized" in warnings[0].getMessage()
-    _no_secret(caplog.text)
+    _no_secret(rootlog.text)
 
 
 def test_redact():

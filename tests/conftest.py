@@ -55,3 +55,17 @@ def fake_telegram_unpatched():
             yield server
     finally:
         NotifyTelegram.notify_url = original
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging():
+    """Tests that run `cli.main` in-process call logs.setup, which puts a stderr handler
+    on the root logger; pytest closes that stream after the test, so restore the root
+    logger's level and drop that handler (later tests' threads would log into a closed file)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers and type(handler) is logging.StreamHandler:   # logs.setup's own
+            root.removeHandler(handler)
+    root.setLevel(level)

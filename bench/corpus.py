@@ -17,3 +17,15 @@ def shared_days() -> list[list[dict]]:
                 if name.endswith(".json"):
                     days.append(json.loads(zf.read(name)))
     return days
+
+
+def all_articles(fallback_extra: list[dict] | None = None) -> tuple[list[dict], str]:
+    """(articles, where they came from): the full corpus, else the tests/fixtures excerpts
+    plus `fallback_extra`, saying so on stdout."""
+    arts = [a for day in shared_days() for a in day]
+    if arts:
+        return arts, f"full SaudiNewsNet corpus in {SHARED_SNN} ({len(arts)} articles)"
+    from tests import corpus_pages as cp
+    print(f"NOTE: {SHARED_SNN} is absent: falling back to the tests/fixtures excerpts (fewer articles).")
+    arts = [a for d in cp.DAYS for a in cp.saudinewsnet_articles(d)] + list(fallback_extra or [])
+    return arts, f"tests/fixtures excerpts ({len(arts)} articles)"

@@ -32,20 +32,14 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.match import TopicRule, compile_topics  # noqa: E402
 from monitor.text.normalize import tokenize  # noqa: E402
-from tests import corpus_pages as cp  # noqa: E402
 
-from bench.corpus import SHARED_SNN, shared_days  # noqa: E402
+from bench.corpus import all_articles  # noqa: E402
 TARGET_MS = 1.0
 SKIP_TOP = 300
 
 
 def load_corpus() -> tuple[list[dict], str]:
-    arts = [a for day in shared_days() for a in day]
-    if arts:
-        return arts, f"full SaudiNewsNet corpus in {SHARED_SNN} ({len(arts)} articles)"
-    print(f"NOTE: {SHARED_SNN} is absent: falling back to the tests/fixtures/saudinewsnet excerpts.")
-    arts = [a for d in cp.DAYS for a in cp.saudinewsnet_articles(d)]
-    return arts, f"tests/fixtures/saudinewsnet excerpts ({len(arts)} articles)"
+    return all_articles()
 
 
 def vocabulary(arts: list[dict], rng: random.Random, n_terms: int) -> list[str]:

@@ -29,20 +29,14 @@ import yaml  # noqa: E402
 
 from monitor.match import Term, TopicRule, as_term, compile_topics  # noqa: E402
 from monitor.text.normalize import fold, tokenize  # noqa: E402
-from tests import corpus_pages as cp  # noqa: E402
 
-from bench.corpus import SHARED_SNN, shared_days  # noqa: E402
+from bench.corpus import all_articles  # noqa: E402
 LABELLED = ROOT / "tests" / "fixtures" / "labelled"
 
 
 def load_corpus() -> tuple[list[dict], str]:
-    arts = [a for day in shared_days() for a in day]
-    if arts:
-        return arts, f"full SaudiNewsNet corpus in {SHARED_SNN} ({len(arts)} articles)"
-    print(f"NOTE: {SHARED_SNN} is absent: falling back to tests/fixtures (fewer articles).")
-    arts = [a for d in cp.DAYS for a in cp.saudinewsnet_articles(d)]
-    arts += [json.loads(line) for line in (LABELLED / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
-    return arts, f"tests/fixtures excerpts + labelled set ({len(arts)} articles)"
+    labelled = (LABELLED / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    return all_articles([json.loads(line) for line in labelled])
 
 
 def name_terms() -> list[str]:

@@ -209,3 +209,24 @@ def test_follow_ups_need_per_story():
     base["dedup"] = {"follow_up_gap": "30m"}
     config = parse_config(yaml.safe_dump(base), env={})
     assert config.topics[0].follow_ups and config.dedup.follow_up_gap == 1800
+
+
+@pytest.mark.parametrize("reply, permanent, retry_after", [
+    (TelegramReply.flood(retry_after=9), False, 9.0),
+    (TelegramReply.chat_not_found(), True, None),
+    (TelegramReply.unauthorized(), True, None),
+    (TelegramReply.forbidden(), True, None),
+    (TelegramReply.error(500, "Internal Server Error"), False, None),
+    (TelegramReply.drop_connection(), False, None),
+])
+def test_direct_send_classifies_failures_like_apprise_sends(fake_telegram_unpatched, reply, permanent,
+                                                            retry_after):
+    from monitor import telegram_api
+    url = f"tgram://{TOKEN}/987654"
+    fake_telegram_unpatched.queue(reply)
+    result = telegram_api.send(url, "<b>x</b>", api_url=fake_telegram_unpatched.base_url)
+    assert not result.ok and result.permanent is permanent and result.retry_after == retry_after
+    assert TOKEN not in result.error and TOKEN.split(":")[1] not in result.error
+    ok = telegram_api.send(url, "<b>x</b>", api_url=fake_telegram_unpatched.api_url, reply_to=41)
+    assert ok.ok and ok.message_id == fake_telegram_unpatched.messages[-1].message_id
+    assert fake_telegram_unpatched.messages[-1].reply_to_message_id == 41

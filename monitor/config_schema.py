@@ -176,6 +176,7 @@ class Topic(_Strict):
     urgent: bool = False         # sent at once, even in quiet hours or on a digest channel
     delivery: Literal["immediate", "hourly", "daily"] | None = None   # overrides the channel's
     alert: Literal["per-article", "per-story"] = "per-article"   # per-story: later articles update the story
+    follow_ups: bool = False     # per-story: a later non-copy article of an alerted story sends a short update
 
     _g = field_validator("all", mode="before")(lambda v: _bare_groups(v))
 
@@ -183,6 +184,8 @@ class Topic(_Strict):
     def _has_rule(self) -> "Topic":
         if not self.all and not self.any and not self.near:
             raise ValueError("needs at least one of `all`, `any` or `near`")
+        if self.follow_ups and self.alert != "per-story":
+            raise ValueError("`follow_ups: true` needs `alert: per-story`")
         return self
 
     def rule(self) -> TopicRule:
@@ -291,8 +294,9 @@ class Dedup(_Strict):
     copy_jaccard: float = 0.5           # word-3-shingle Jaccard at which two articles are copies
     story_window: float = 3 * 86400.0   # a story takes new articles this long after its last one
     story_similarity: float = 0.32      # profile cosine at which an article joins a story
+    follow_up_gap: float = 3600.0       # at most one follow-up per story (topic, channel) this often
 
-    _dur = field_validator("window", "story_window", mode="before")(lambda v: parse_duration(v))
+    _dur = field_validator("window", "story_window", "follow_up_gap", mode="before")(lambda v: parse_duration(v))
 
     @field_validator("copy_jaccard", "story_similarity")
     @classmethod

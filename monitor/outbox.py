@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from . import metrics, notify
+from . import followups, metrics, notify, telegram_api
 from .config import Config
 from .models import RenderedAlert
 from .ratelimit import RateLimiter, parse_rate
@@ -107,6 +107,7 @@ class ChannelSender:
                                         RateLimiter([parse_rate(r) for r in rates], **kwargs)))
         self.blocked_until: datetime | None = None
         self._lock = threading.Lock()
+        self._topics = {t.id: t for t in config.topics}
 
     # ---- one pass ---------------------------------------------------------
     def drain(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
@@ -180,7 +181,7 @@ class ChannelSender:
                 if not target.limiter.acquire():
                     return DeliveryReport()   # stopping: stays pending, sent on restart
                 with metrics.Timer() as timer:
-                    result = notify.send_one(target.url, part, kind=self.kind, message_id=mid)
+                    result = self._send(target, part, group[0], i, mid)
                 metrics.SEND_SECONDS.labels(self.name).observe(timer.seconds)
                 if not result.ok:
                     label = f"{self.name}[{n}]" if len(self.targets) > 1 else self.name
@@ -224,6 +225,25 @@ class ChannelSender:
                     ",".join(map(str, ids)), first.topic_id, self.name, first.attempts + 1, delay, error)
         metrics.ALERTS.labels(self.name, "failed").inc(len(group))
         return DeliveryReport(failed=len(group))
+
+    def _send(self, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str):
+        """One part to one target. Alerts of threaded topics (per-story with follow-ups) go to a
+        plain Telegram target through the direct Bot API call, keeping the message id; a
+        follow-up replies to the story's first message (Telegram) or thread (email)."""
+        threaded = not alert.digest and followups.threaded(self._topics.get(alert.topic_id))
+        if threaded and self.kind == "telegram" and telegram_api.target(target.url):
+            parent = (self.store.message_ref(alert.reply_to, target.key)
+                      if alert.reply_to is not None and i == 0 else None)
+            result = telegram_api.send(target.url, part.html, reply_to=parent,
+                                       api_url=self.config.notify.telegram_api_url)
+            if result.ok and i == 0 and result.message_id is not None:
+                self.store.record_message(alert.id, target.key, str(result.message_id))
+            return result
+        url = target.url
+        if alert.reply_to is not None and self.kind == "email" and not alert.digest:
+            first = self.store.get_alert(alert.reply_to)
+            url = followups.email_reply_url(url, message_id(first)) if first else url
+        return notify.send_one(url, part, kind=self.kind, message_id=mid)
 
     def _ops_notice(self, alert: OutboxAlert, error: str, count: int = 1) -> NewAlert | None:
         ops = self.config.notify.ops_channel

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
-from . import metrics, neardup, notify, stories
+from . import followups, metrics, neardup, notify, stories
 from .config import Config, Feed
 from .dedup import normalize_url
 from .encoding import decode_html
@@ -74,7 +74,8 @@ class Pipeline:
         self.stopping = threading.Event()   # set on shutdown: finish the current item, then return
         d = config.dedup
         self.story_rules = StoryRules(timedelta(seconds=d.window), d.copy_jaccard,
-                                      timedelta(seconds=d.story_window), d.story_similarity)
+                                      timedelta(seconds=d.story_window), d.story_similarity,
+                                      timedelta(seconds=d.follow_up_gap))
         self._pruned_at: datetime | None = None
         notify.configure(config.notify.telegram_api_url)
         self.outbox = Outbox(config, store, message=self._message)
@@ -198,7 +199,8 @@ class Pipeline:
         now = utcnow()
         alerts = [
             NewAlert(m.topic_id, channel, r.subject, r.text, r.html,
-                     *self.outbox.hold(channel, m.topic_id, now), per=self._per(m.topic_id))
+                     *self.outbox.hold(channel, m.topic_id, now), per=self._per(m.topic_id),
+                     follow_up=self._follow_up(article, m, feed, channel))
             for m in matches
             for channel in self._topics[m.topic_id].notify
             for r in [self._render(article, m, self.config.outlet(feed), self._kinds.get(channel, "other"))]
@@ -227,6 +229,14 @@ class Pipeline:
         if self.templates:
             return self.templates.apply(r, article, match, outlet=outlet, kind=kind, also=also)
         return r
+
+    def _follow_up(self, article: Article, match: Match, feed: Feed, channel: str) -> tuple[str, str, str] | None:
+        """The short update sent if this article joins an alerted story (topics with follow-ups)."""
+        if not followups.threaded(self._topics.get(match.topic_id)):
+            return None
+        r = followups.render_follow_up(article, outlet=self.config.outlet(feed), topic=match.topic_name,
+                                       channel_kind=self._kinds.get(channel, "other"))
+        return r.subject, r.text, r.html
 
     def _article(self, feed: Feed, item: FeedItem, url_key: str) -> Article | None:
         """Fetch and extract the page; fall back to the feed's text when the page can't be had."""
@@ -287,6 +297,8 @@ class Pipeline:
     def _message(self, alert: OutboxAlert) -> RenderedAlert:
         """The stored message, or, when other outlets have reported it since, one re-rendered to
         list them (the outbox calls this at send time)."""
+        if alert.reply_to is not None:   # a story follow-up: short, as made
+            return RenderedAlert(alert.subject, alert.text, alert.html)
         also = self.store.also_reported(alert.article_id, self._per(alert.topic_id))
         source = self.store.alert_source(alert.id) if also else None
         if source is None:

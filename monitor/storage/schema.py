@@ -116,6 +116,7 @@ alerts = Table(
     Column("sent_at", UTCDateTime),
     Column("delivered", Text, nullable=False, default="", server_default=""),   # 0002
     Column("digest", String(20)),                                              # 0002
+    Column("reply_to", Integer),   # 0006: a follow-up: the id of the story's first alert on this channel
     UniqueConstraint("article_id", "topic_id", "channel"),
     Index("ix_alerts_channel_status", "channel", "status"),
 )
@@ -163,4 +164,15 @@ story_articles = Table(
     Column("score", Float),                              # story similarity when it joined by clustering
     Column("outlet", String(200), nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
+)
+
+
+# ---- sent message ids (revision 0006) ----------------------------------------
+# What a target answered when it took an alert (Telegram: the message_id), so a
+# story's follow-up can be sent as a reply to it.
+alert_messages = Table(
+    "alert_messages", metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
+    Column("target", String(40), primary_key=True),      # outbox.target_key(url)
+    Column("message_id", String(200), nullable=False),
 )

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from ..errors import StoreError
 from ..models import Article, Match
 from . import stories as _stories
-from .schema import alerts, article_guids, articles, feeds, matches
+from .schema import alert_messages, alerts, article_guids, articles, feeds, matches
 from .stories import StoryInput
 
 _MATCHES, _ALERTS = matches, alerts   # save_article's parameters shadow these names
@@ -50,6 +50,9 @@ class NewAlert:
     hold_until: datetime | None = None   # held for a digest until then
     digest: str | None = None            # why held: "hourly", "daily", "quiet"
     per: str = "article"    # "article": one per copy group; "story": one per story (needs a StoryInput)
+    # per="story" with follow-ups on: (subject, text, html) sent instead of nothing when a non-copy
+    # article joins a story whose alert was sent (as a reply to it; see storage/stories.follow_up_of)
+    follow_up: tuple[str, str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class OutboxAlert:
     next_attempt_at: datetime | None
     delivered: str = ""     # space-separated keys of targets already sent
     digest: str | None = None
+    reply_to: int | None = None   # a story follow-up: the alert it follows (its message is replied to)
 
 
 @dataclass(frozen=True)
@@ -358,7 +362,8 @@ class Store:
                       for m in matches]
         alert_rows = [dict(topic_id=a.topic_id, channel=a.channel, subject=a.subject, text=a.text,
                            html=a.html, status="pending", attempts=0, created_at=now,
-                           next_attempt_at=a.hold_until, digest=a.digest, per=a.per)
+                           next_attempt_at=a.hold_until, digest=a.digest, per=a.per,
+                           follow_up=a.follow_up)
                       for a in alerts]
         with self._tx() as conn:
             row = conn.execute(stmt).first()
@@ -370,12 +375,13 @@ class Store:
                 placed = _stories.place(conn, self.dialect, article_id, title=article.title, outlet=outlet,
                                         inp=story, now=now)
                 alert_rows = [r for r in alert_rows if not _stories.already_alerted(
-                    conn, placed, article_id, r["topic_id"], r["channel"], r["per"])]
+                    conn, placed, article_id, r["topic_id"], r["channel"], r["per"])
+                    or _stories.make_follow_up(conn, placed, r, now, story.rules.follow_up_gap)]
             for r in match_rows:
                 conn.execute(self._insert(_MATCHES).values(article_id=article_id, **r)
                              .on_conflict_do_nothing(index_elements=["article_id", "topic_id"]))
             for r in alert_rows:
-                r.pop("per")
+                r.pop("per"), r.pop("follow_up")
                 conn.execute(self._insert(_ALERTS).values(article_id=article_id, **r)
                              .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"]))
         return article_id
@@ -476,6 +482,18 @@ class Store:
             for alert_id in alert_ids:
                 conn.execute(update(alerts).where(alerts.c.id == alert_id)
                              .values(delivered=func.trim(alerts.c.delivered + " " + key)))
+
+    def record_message(self, alert_id: int, target: str, message_id: str) -> None:
+        """What `target` called the message that carried the alert (Telegram: its message_id)."""
+        with self._tx() as conn:
+            conn.execute(self._insert(alert_messages).values(alert_id=alert_id, target=target,
+                                                             message_id=str(message_id))
+                         .on_conflict_do_nothing(index_elements=["alert_id", "target"]))
+
+    def message_ref(self, alert_id: int, target: str) -> str | None:
+        with self._tx() as conn:
+            return conn.execute(select(alert_messages.c.message_id).where(
+                alert_messages.c.alert_id == alert_id, alert_messages.c.target == target)).scalar()
 
     def channel_due(self, channel: str, now: datetime, *, ignore_backoff: bool = False,
                     limit: int = 100) -> list[OutboxAlert]:

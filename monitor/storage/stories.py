@@ -36,6 +36,7 @@ class StoryRules:
     jaccard: float = neardup.COPY_JACCARD
     story_window: timedelta = timedelta(days=3)    # a story stays open this long after its last article
     similarity: float = clustering.SIMILARITY
+    follow_up_gap: timedelta = timedelta(hours=1)  # at most one follow-up per story, topic and channel
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,33 @@ def already_alerted(conn: Connection, placement: Placement, article_id: int, top
         root = placement.copy_of
         q = q.where(or_(story_articles.c.article_id == root, story_articles.c.copy_of == root))
     return conn.execute(q.limit(1)).first() is not None
+
+
+def make_follow_up(conn: Connection, placement: Placement, row: dict, now: datetime,
+                   gap: timedelta) -> bool:
+    """Turn an alert row its story already has into a follow-up (True), or say it makes nothing.
+
+    A follow-up is made for a per-story row that carries one (the topic has follow-ups on),
+    for an article that is not a copy, when the story's first alert on that channel was sent
+    and no follow-up of the story (topic, channel) was made in the last `gap`. The row then
+    carries the short follow-up text and `reply_to` = that first alert."""
+    if row.get("per") != "story" or row.get("follow_up") is None or placement.copy_of is not None:
+        return False
+    in_story = (select(alerts.c.id, alerts.c.status, alerts.c.reply_to, alerts.c.created_at)
+                .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
+                .where(story_articles.c.story_id == placement.story_id,
+                       alerts.c.topic_id == row["topic_id"], alerts.c.channel == row["channel"]))
+    rows = conn.execute(in_story.order_by(alerts.c.created_at, alerts.c.id)).all()
+    first = next((r for r in rows if r.reply_to is None), None)
+    if first is None or first.status != "sent":
+        return False   # not alerted yet: the pending alert lists the outlet ("also reported")
+    if any(r.reply_to is not None and r.created_at > now - gap for r in rows):
+        log.info("follow-up skipped story=%d topic=%s channel=%s reason=gap", placement.story_id,
+                 row["topic_id"], row["channel"])
+        return False
+    row["subject"], row["text"], row["html"] = row["follow_up"]
+    row["reply_to"] = first.id
+    return True
 
 
 # ---- upkeep and reading ------------------------------------------------------

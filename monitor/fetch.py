@@ -1,4 +1,7 @@
-"""The only module that talks HTTP (httpx).
+"""Fetching the web (httpx): feeds, pages and sitemaps; the only fetcher of untrusted URLs.
+
+Other httpx users talk only to configured endpoints: telegram_api.py (the Bot API)
+and cli_status.py (the daemon's own /healthz).
 
 GET with conditional headers; redirects followed here (at most 5, each hop's URL
 checked, each connection checked by netguard); bodies decompressed here in

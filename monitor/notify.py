@@ -102,13 +102,15 @@ def configure(telegram_api_url: str | None) -> None:
     ``notify_url = "http://host:8081/bot"``. ``None`` or "" restores the
     default ``https://api.telegram.org/bot``.
     """
+    NotifyTelegram.notify_url = telegram_bot_base(telegram_api_url)
+
+
+def telegram_bot_base(telegram_api_url: str | None) -> str:
+    """The Bot API prefix a token is appended to (``.../bot``) for `notify.telegram_api_url`."""
     if not telegram_api_url:
-        NotifyTelegram.notify_url = _ORIGINAL_TELEGRAM_API
-        return
+        return _ORIGINAL_TELEGRAM_API
     base = telegram_api_url.strip().rstrip("/")
-    if not base.endswith("/bot"):
-        base += "/bot"
-    NotifyTelegram.notify_url = base
+    return base if base.endswith("/bot") else base + "/bot"
 
 
 def _scheme(url: str) -> str:

@@ -25,7 +25,6 @@ from . import notify
 log = logging.getLogger(__name__)
 
 TIMEOUT = 30.0
-DEFAULT_BASE = "https://api.telegram.org"
 
 
 @dataclass(frozen=True)
@@ -54,11 +53,6 @@ def target(url: str) -> tuple[str, str] | None:
     return token, urllib.parse.unquote(chats[0])
 
 
-def _base(api_url: str | None) -> str:
-    base = (api_url or DEFAULT_BASE).strip().rstrip("/")
-    return base[:-4] if base.endswith("/bot") else base
-
-
 def send(url: str, html: str, *, api_url: str | None = None, reply_to: str | int | None = None,
          timeout: float = TIMEOUT) -> TelegramResult:
     """Send one HTML message to the chat of `url` (optionally as a reply)."""
@@ -73,7 +67,7 @@ def send(url: str, html: str, *, api_url: str | None = None, reply_to: str | int
         payload["allow_sending_without_reply"] = True
     try:
         with httpx.Client(timeout=timeout, trust_env=False) as client:
-            resp = client.post(f"{_base(api_url)}/bot{token}/sendMessage", json=payload)
+            resp = client.post(f"{notify.telegram_bot_base(api_url)}{token}/sendMessage", json=payload)
     except httpx.HTTPError as exc:
         return TelegramResult(False, notify.redact(f"tgram: {type(exc).__name__}: {exc}")[:600])
     try:

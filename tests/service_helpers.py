@@ -1,7 +1,6 @@
 """Helpers for daemon tests: a real NOTIFY_SOCKET listener, a small news site, waiting."""
 from __future__ import annotations
 
-import html
 import os
 import shutil
 import socket
@@ -13,6 +12,7 @@ from typing import Callable
 from monitor.match import TopicRule, compile_topics
 from tests.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
 from tests.servers import Response
+from tests.test_end_to_end import rss
 
 SAFETY = 120.0   # seconds: only so a broken daemon cannot hang the suite; never a speed target
 
@@ -75,14 +75,6 @@ class NotifySocket:
     def close(self) -> None:
         self.sock.close()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def rss(items: list[tuple[str, str, str]]) -> bytes:
-    entries = "".join(
-        f"<item><title>{html.escape(t)}</title><link>{html.escape(u)}</link>"
-        f"<guid isPermaLink=\"false\">{html.escape(g)}</guid></item>" for t, u, g in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
-            f"<link>http://example.invalid/</link><description>d</description>{entries}</channel></rss>").encode()
 
 
 def serve_feed(web, feed_path: str, articles: list[dict], *, delay: float = 0.0) -> list[str]:

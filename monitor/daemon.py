@@ -59,7 +59,7 @@ def _file_signature(path) -> tuple | None:
 
 def _fetch_settings(config: Config) -> tuple:
     """What a Fetcher is built from; a reload that changes it gets a new Fetcher."""
-    return (config.defaults.timeout, config.defaults.user_agent, getattr(config, "fetch", None))
+    return (config.defaults.timeout, config.defaults.user_agent, config.fetch)
 
 
 class Daemon:
@@ -271,7 +271,7 @@ class Daemon:
         self._seen_file = _file_signature(self.pipeline.config.path)
         pending: tuple[tuple | None, float] | None = None
         while not self.stop_requested.wait(tick):   # a timed wait lets signal handlers run promptly
-            if getattr(self.pipeline.config, "reload_on_change", False):
+            if self.pipeline.config.reload_on_change:
                 current = _file_signature(self.pipeline.config.path)
                 if current == self._seen_file:
                     pending = None

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from monitor.errors import FetchError  # noqa: E402
-from monitor.fetch import Fetcher  # noqa: E402
+from monitor.fetch.client import Fetcher  # noqa: E402
 from tests.hostile import BOMB_SIZE, HostileServer  # noqa: E402
 
 CASES = ["/gzip-bomb.xml", "/deflate-bomb.xml", "/brotli-bomb.xml", "/endless.xml", "/slow-drip.xml",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from monitor.stories import base_term  # noqa: E402
+from monitor.dedup.stories import base_term  # noqa: E402
 from monitor.text.normalize import tokenize  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "saudinewsnet"

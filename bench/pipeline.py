@@ -34,10 +34,11 @@ sys.path.insert(0, str(ROOT))
 import trafilatura  # noqa: E402
 import yaml  # noqa: E402
 
-from monitor.dedup import normalize_url  # noqa: E402
+from monitor.dedup.keys import normalize_url  # noqa: E402
 from monitor.errors import ExtractError  # noqa: E402
-from monitor.extract import extract  # noqa: E402
-from monitor.match import TopicRule, compile_topics  # noqa: E402
+from monitor.extract.article import extract  # noqa: E402
+from monitor.matching.matcher import compile_topics  # noqa: E402
+from monitor.matching.rules import TopicRule  # noqa: E402
 from tests import corpus_pages as cp  # noqa: E402
 
 SHARED_SNN = ROOT.parent / "shared" / "corpus" / "saudinewsnet"

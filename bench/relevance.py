@@ -28,8 +28,8 @@ sys.path.insert(0, str(LABELLED))
 import yaml  # noqa: E402
 from naive import naive_match  # noqa: E402
 
-from monitor.match import compile_topics  # noqa: E402
-from monitor.config import rule_from_dict  # noqa: E402
+from monitor.matching.matcher import compile_topics  # noqa: E402
+from monitor.config.load import rule_from_dict  # noqa: E402
 
 
 def load():

@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.match import TopicRule, compile_topics  # noqa: E402
+from monitor.matching.matcher import compile_topics  # noqa: E402
+from monitor.matching.rules import TopicRule  # noqa: E402
 from monitor.text.normalize import tokenize  # noqa: E402
 
 from bench.corpus import all_articles  # noqa: E402

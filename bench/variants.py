@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from monitor.match import Term, TopicRule, as_term, compile_topics  # noqa: E402
+from monitor.matching.matcher import compile_topics  # noqa: E402
+from monitor.matching.rules import Term, TopicRule, as_term  # noqa: E402
 from monitor.text.normalize import fold, tokenize  # noqa: E402
 
 from bench.corpus import all_articles  # noqa: E402

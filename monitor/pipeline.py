@@ -14,25 +14,29 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
-from . import followups, metrics, neardup, notify, stories
-from .config import Config, Feed
-from .dedup import normalize_url
-from .encoding import decode_html
-from .errors import ExtractError, FeedParseError, FetchError, MonitorError
-from .extract import extract
-from .fetch import Fetcher
-from .htmlcheck import check_depth
-from .match import Matcher, compile_topics
-from .models import Article, FeedItem, Match, RenderedAlert, TermHit
-from .outbox import DeliveryReport, Outbox
-from .render import render_alert
-from .schedule import adapt, is_due, next_poll
-from .sources import parse_source
-from .text.lang import detect_language
-from .storage import NewAlert, OutboxAlert, Store
-from .storage.stories import StoryInput, StoryRules
-from .templates import Templates
-from .text.normalize import fold
+from monitor import metrics
+from monitor.delivery import followups
+from monitor.dedup import neardup
+from monitor.delivery import notify
+from monitor.dedup import stories
+from monitor.config.load import Config, Feed
+from monitor.dedup.keys import normalize_url
+from monitor.fetch.encoding import decode_html
+from monitor.errors import ExtractError, FeedParseError, FetchError, MonitorError
+from monitor.extract.article import extract
+from monitor.fetch.client import Fetcher
+from monitor.extract.htmlcheck import check_depth
+from monitor.matching.matcher import Matcher, compile_topics
+from monitor.models import Article, FeedItem, Match, RenderedAlert, TermHit
+from monitor.delivery.outbox import DeliveryReport, Outbox
+from monitor.delivery.render import render_alert
+from monitor.fetch.schedule import adapt, is_due, next_poll
+from monitor.sources import parse_source
+from monitor.text.lang import detect_language
+from monitor.storage import NewAlert, OutboxAlert, Store
+from monitor.storage.stories import StoryInput, StoryRules
+from monitor.delivery.templates import Templates
+from monitor.text.normalize import fold
 
 log = logging.getLogger(__name__)
 

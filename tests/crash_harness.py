@@ -23,8 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from monitor.config import load_config
-from monitor.match import compile_topics
+from monitor.config.load import load_config
+from monitor.matching.matcher import compile_topics
 from monitor.models import FeedItem
 from monitor.pipeline import title_key
 from monitor.storage import Store

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import yaml
 
-from monitor.config import parse_config
+from monitor.config.load import parse_config
 from monitor.models import Article, Match, TermHit
-from monitor.render import render_alert
+from monitor.delivery.render import render_alert
 from monitor.storage import NewAlert, Store
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -45,7 +45,7 @@ def add_article(store: Store, config, row: dict, *, topic: str = "t", channels=N
                   " ".join(row["content"][:200].split()))
     alerts = []
     for channel in channels or list(config.channels):
-        from monitor import notify
+        from monitor.delivery import notify
         r = render_alert(article, match, outlet=row["source"],
                          channel_kind=notify.channel_kind(list(config.channels[channel])))
         hold = outbox.hold(channel, topic, now) if outbox else (None, None)

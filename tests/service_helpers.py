@@ -9,7 +9,8 @@ import threading
 import time
 from typing import Callable
 
-from monitor.match import TopicRule, compile_topics
+from monitor.matching.matcher import compile_topics
+from monitor.matching.rules import TopicRule
 from tests.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
 from tests.servers import Response
 from tests.test_end_to_end import rss

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from monitor import cli
-from monitor.config import rule_from_dict
-from monitor.match import compile_topics
+from monitor.cli import main as cli
+from monitor.config.load import load_config, rule_from_dict
+from monitor.matching.matcher import compile_topics
 from monitor.models import Article
 from monitor.storage import Store
 from tests.test_storage import store_url  # noqa: F401  (fixture: SQLite file or PostgreSQL schema)
@@ -117,11 +117,11 @@ def test_explain_shows_score_threshold_and_variant_hits(tmp_path, capsys):
 
 
 def test_daemon_prunes_text_after_the_retention_period(tmp_path, stored):
-    from monitor.daemon import prune_text
-    from monitor.fetch import Fetcher
+    from monitor.service.daemon import prune_text
+    from monitor.fetch.client import Fetcher
     from monitor.pipeline import Pipeline
     url, store = stored
-    config = cli.load_config(_write_config(tmp_path, url, IRAN))   # retention: default 30 days
+    config = load_config(_write_config(tmp_path, url, IRAN))   # retention: default 30 days
     fetcher = Fetcher(timeout=5, user_agent="test")
     try:
         pipeline = Pipeline(config, store, fetcher)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from monitor.config import parse_config
+from monitor.config.load import parse_config
 from monitor.errors import ConfigError
 
 BASE = {"feeds": [{"name": "F", "url": "http://example.com/feed"}],

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import parse_config
+from monitor.config.load import parse_config
 from monitor.errors import ConfigError
-from monitor.match import compile_topics
+from monitor.matching.matcher import compile_topics
 
 BASE = """
 feeds:

@@ -6,11 +6,11 @@ from datetime import datetime, time, timezone
 
 import pytest
 
-from monitor.outbox import Outbox
-from monitor.ratelimit import RateLimiter, parse_rate
-from monitor.render import telegram_visible, utf16_len
-from monitor.render_digest import group_stories, split_telegram
-from monitor.delivery_schedule import Plan, parse_window, release_time
+from monitor.delivery.outbox import Outbox
+from monitor.delivery.ratelimit import RateLimiter, parse_rate
+from monitor.delivery.render import telegram_visible, utf16_len
+from monitor.delivery.digest import group_stories, split_telegram
+from monitor.delivery.schedule import Plan, parse_window, release_time
 from monitor.storage import Store
 from tests.outbox_helpers import TOKEN, FakeClock, add_article, corpus, make_config
 from tests.servers import FakeTelegram, TelegramReply, check_telegram_html

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
-from monitor.config import parse_config
-from monitor.encoding import MojibakeError, decode_html, looks_mojibake
-from monitor.fetch import Fetcher
+from monitor.config.load import parse_config
+from monitor.fetch.encoding import MojibakeError, decode_html, looks_mojibake
+from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.sources.rss import parse_feed_result
 from monitor.storage import Store

@@ -1,4 +1,4 @@
-"""monitor.extract on real article text inside realistic pages (tests/corpus_pages.py).
+"""monitor.extract.article on real article text inside realistic pages (tests/corpus_pages.py).
 
 Thresholds were measured first (run ``python3 tests/test_extract.py`` for the table)
 and then set with some slack. Measured with trafilatura 2.3.1:
@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - tests/ run as a plain folder
     import corpus_pages as cp
 
 from monitor.errors import ExtractError
-from monitor.extract import extract
+from monitor.extract.article import extract
 from monitor.models import ExtractedText
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"

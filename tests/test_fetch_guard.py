@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from monitor.fetch import Fetcher
-from monitor.netguard import BlockedAddressError, UnsafeURLError, address_problem, check_url
+from monitor.fetch.client import Fetcher
+from monitor.fetch.netguard import BlockedAddressError, UnsafeURLError, address_problem, check_url
 from tests.hostile import HostileServer
 from tests.servers import Response, WebServer
 

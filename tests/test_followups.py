@@ -13,14 +13,16 @@ from datetime import timedelta
 import pytest
 import yaml
 
-from monitor import followups, neardup, stories
-from monitor.config import parse_config
-from monitor.fetch import Fetcher
+from monitor.delivery import followups
+from monitor.dedup import neardup
+from monitor.dedup import stories
+from monitor.config.load import parse_config
+from monitor.fetch.client import Fetcher
 from monitor.models import Article
 from monitor.pipeline import Pipeline
 from monitor.storage import NewAlert, Store
 from monitor.storage.stories import StoryInput, StoryRules
-from monitor.telegram_api import target
+from monitor.delivery.telegram import target
 from tests.corpus_pages import seed_page, seed_reports, split_paragraphs
 from tests.servers import TelegramReply
 from tests.test_neardup import T0
@@ -221,7 +223,7 @@ def test_follow_ups_need_per_story():
 ])
 def test_direct_send_classifies_failures_like_apprise_sends(fake_telegram_unpatched, reply, permanent,
                                                             retry_after):
-    from monitor import telegram_api
+    from monitor.delivery import telegram as telegram_api
     url = f"tgram://{TOKEN}/987654"
     fake_telegram_unpatched.queue(reply)
     result = telegram_api.send(url, "<b>x</b>", api_url=fake_telegram_unpatched.base_url)

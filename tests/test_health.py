@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from monitor import metrics
-from monitor.config import parse_config
-from monitor.credentials import environment
+from monitor.config.load import parse_config
+from monitor.config.credentials import environment
 from monitor.errors import ConfigError
-from monitor.fetch import Fetcher
-from monitor.health import parse_listen
+from monitor.fetch.client import Fetcher
+from monitor.service.health import parse_listen
 from monitor.pipeline import Pipeline
 from monitor.storage import Store, stats
 from tests.servers import Response

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from monitor.config import parse_config
-from monitor.fetch import Fetcher
+from monitor.config.load import parse_config
+from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.storage import Store
 from tests.hostile import HOSTILE_FEEDS, HostileServer
@@ -172,7 +172,7 @@ def test_a_daemon_with_every_hostile_feed_keeps_polling_the_healthy_one(hostile,
     """All hostile feeds at once through the real scheduler: the healthy feed is processed."""
     import threading
 
-    from monitor import daemon
+    from monitor.service import daemon
     feeds = [("Healthy", "/healthy.xml")] + [(p.strip("/"), p) for p in sorted(HOSTILE_FEEDS)]
     pipeline, store, fetcher, cfg = make_pipeline(tmp_path, hostile, feeds)
     stop = threading.Event()
@@ -235,7 +235,7 @@ def test_a_deeply_nested_article_page_is_refused_cleanly(hostile, tmp_path, capl
 def test_legacy_charsets_keep_their_arabic_and_mojibake_is_never_stored(hostile, tmp_path):
     """A windows-1256 feed whose pages are windows-1256 labelled Latin-1, ISO-8859-6 declared
     late, UTF-8 with a BOM labelled windows-1256, and UTF-8 mangled beyond repair."""
-    from monitor.encoding import looks_mojibake
+    from monitor.fetch.encoding import looks_mojibake
     pipeline, store, fetcher, cfg = make_pipeline(tmp_path, hostile, [("Healthy", "/healthy.xml"),
                                                                       ("Legacy", "/legacy.xml")])
     try:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.config import rule_from_dict
-from monitor.match import compile_topics
+from monitor.config.load import rule_from_dict
+from monitor.matching.matcher import compile_topics
 
 HERE = Path(__file__).parent / "fixtures" / "labelled"
 sys.path.insert(0, str(HERE))

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from monitor import logs
+from monitor.service import logs
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -60,8 +60,8 @@ def test_under_systemd_lines_carry_a_priority_prefix_and_no_timestamp(capsys, mo
     saved = root.handlers[:], root.level
     try:
         logs.setup("INFO")
-        logging.getLogger("monitor.daemon").error("reload refused problems=%d", 2)
-        logging.getLogger("monitor.daemon").info("daemon started feeds=%d", 3)
+        logging.getLogger("monitor.service.daemon").error("reload refused problems=%d", 2)
+        logging.getLogger("monitor.service.daemon").info("daemon started feeds=%d", 3)
         err = capsys.readouterr().err
     finally:
         for h in root.handlers[:]:
@@ -69,5 +69,5 @@ def test_under_systemd_lines_carry_a_priority_prefix_and_no_timestamp(capsys, mo
         for h in saved[0]:
             root.addHandler(h)
         root.setLevel(saved[1])
-    assert err.splitlines() == ["<3>ERROR monitor.daemon reload refused problems=2",
-                                "<6>INFO monitor.daemon daemon started feeds=3"]
+    assert err.splitlines() == ["<3>ERROR monitor.service.daemon reload refused problems=2",
+                                "<6>INFO monitor.service.daemon daemon started feeds=3"]

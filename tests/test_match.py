@@ -5,7 +5,8 @@ SaudiNewsNet excerpts in tests/fixtures.
 """
 import pytest
 
-from monitor.match import TopicRule, compile_topics
+from monitor.matching.matcher import compile_topics
+from monitor.matching.rules import TopicRule
 
 # (term, article text, should match)
 TERM_CASES = [

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor import neardup, stories
+from monitor.dedup import neardup
+from monitor.dedup import stories
 from monitor.models import Article
 from monitor.storage import Store
 from monitor.storage.stories import StoryInput, StoryRules

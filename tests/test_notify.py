@@ -1,4 +1,4 @@
-"""monitor.notify against the real local fixtures (FakeTelegram, SmtpServer)."""
+"""monitor.delivery.notify against the real local fixtures (FakeTelegram, SmtpServer)."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,9 @@ import os
 import pytest
 from apprise.plugins.telegram import NotifyTelegram
 
-from monitor import notify
+from monitor.delivery import notify
 from monitor.models import Article, Match, TermHit
-from monitor.render import render_alert, render_test_message
+from monitor.delivery.render import render_alert, render_test_message
 from tests.servers import TelegramReply
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -247,14 +247,15 @@ def test_apprise_logs_do_not_reach_root_unredacted(fake_telegram, rootlog):
     fake_telegram.queue(TelegramReply.unauthorized())
     notify.send("tg", [TG_URL], _alert("telegram"), kind="telegram")
     assert not any(r.name == "apprise" for r in rootlog.records)
-    warnings = [r for r in rootlog.records if r.name == "monitor.notify"]
+    warnings = [r for r in rootlog.records if r.name == "monitor.delivery.notify"]
     assert warnings and "Unauthorized" in warnings[0].getMessage()
     _no_secret(rootlog.text)
 
 
 def test_redact():
-    notify._remember([TG_URL, f"mailto://bot:{PASSWORD}@h?to=a@b.c"])
+    from monitor.redact import add_urls, redact
+    add_urls([TG_URL, f"mailto://bot:{PASSWORD}@h?to=a@b.c"])
     text = f"POST http://x/bot{TOKEN}/sendMessage {TG_URL} pw={PASSWORD}"
-    out = notify.redact(text)
+    out = redact(text)
     _no_secret(out)
     assert "/bot***/sendMessage" in out

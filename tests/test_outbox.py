@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor.outbox import Outbox
+from monitor.delivery.outbox import Outbox
 from monitor.storage import Store
 from tests.outbox_helpers import TOKEN, FakeClock, add_article, corpus, make_config
 from tests.servers import FakeTelegram, TelegramReply

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from monitor.config import parse_config
-from monitor.fetch import Fetcher, parse_max_age, parse_retry_after
+from monitor.config.load import parse_config
+from monitor.fetch.client import Fetcher, parse_max_age, parse_retry_after
 from monitor.pipeline import Pipeline
-from monitor.schedule import backoff, next_poll
+from monitor.fetch.schedule import backoff, next_poll
 from monitor.storage import Store
 from tests.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
 from tests.hostile import rss
@@ -151,7 +151,7 @@ def test_monitor_once_polls_even_when_not_due(make):
 
 
 def test_adapt_aims_at_one_new_item_per_poll_within_bounds():
-    from monitor.schedule import adapt
+    from monitor.fetch.schedule import adapt
     rate, wait = adapt(None, 6, 600, 120, 3600)         # 6 new in 10 minutes: 36/h
     assert rate == 36 and wait == 120                   # would be 100 s: the user's floor wins
     rate, wait = adapt(rate, 0, 600, 120, 3600)         # a quiet poll halves the rate

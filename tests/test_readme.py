@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor import cli
-from monitor.config import (Channel, Dedup, Defaults, Feed, Fetch, Http, Notify, RawConfig, Topic,
+from monitor.cli import main as cli
+from monitor.config.load import (Channel, Dedup, Defaults, Feed, Fetch, Http, Notify, RawConfig, Topic,
                             load_config, parse_config)
 
 ROOT = Path(__file__).resolve().parent.parent

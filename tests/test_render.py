@@ -1,4 +1,4 @@
-"""monitor.render: real Arabic titles/snippets from tests/fixtures, hostile
+"""monitor.delivery.render: real Arabic titles/snippets from tests/fixtures, hostile
 additions (markup, bidi controls, line breaks) on top."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import apprise
 import pytest
 
 from monitor.models import Article, Match, TermHit
-from monitor.render import (
+from monitor.delivery.render import (
     RLM,
     TELEGRAM_MAX,
     clean,

@@ -9,11 +9,11 @@ import time
 import pytest
 
 from monitor import metrics
-from monitor.config import parse_config
-from monitor.daemon import Daemon
-from monitor.fetch import Fetcher
+from monitor.config.load import parse_config
+from monitor.service.daemon import Daemon
+from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
-from monitor.sdnotify import Notifier
+from monitor.service.sdnotify import Notifier
 from monitor.storage import Store
 from tests.service_helpers import NotifySocket, articles, serve_feed, wait_until
 
@@ -160,7 +160,7 @@ def test_stop_gives_up_on_work_past_the_bound(tmp_path, web_server):
 
 
 def test_reload_on_change_picks_up_a_saved_config_and_refuses_a_broken_one(tmp_path, web_server):
-    from monitor.config import load_config
+    from monitor.config.load import load_config
     serve_feed(web_server, "/a.xml", articles("2015-07-21", 0, 1))
     serve_feed(web_server, "/b.xml", articles("2015-07-22", 0, 1))
     path = tmp_path / "config.yaml"
@@ -190,7 +190,7 @@ def test_reload_on_change_picks_up_a_saved_config_and_refuses_a_broken_one(tmp_p
 
 
 def test_reload_swaps_the_fetcher_only_when_fetch_settings_change(tmp_path):
-    from monitor.config import load_config
+    from monitor.config.load import load_config
     path = tmp_path / "config.yaml"
     body = ("feeds: [{name: a, url: 'http://127.0.0.1:9/f'}]\n"
             "channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"

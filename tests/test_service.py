@@ -37,7 +37,7 @@ def test_unit_is_type_notify_with_watchdog_reload_and_restart():
                  "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "LoadCredential="):
         assert line in unit, line
     stop_bound = float(re.search(r"^TimeoutStopSec=(\d+)", unit, re.M).group(1))
-    from monitor.daemon import STOP_TIMEOUT
+    from monitor.service.daemon import STOP_TIMEOUT
     assert STOP_TIMEOUT < stop_bound   # our own bound is hit first, never systemd's SIGKILL
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.config import parse_config
+from monitor.config.load import parse_config
 from monitor.errors import ConfigError, FeedParseError
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.sources.discover import discover_feeds
 from monitor.sources.opml import OpmlFeed, build_opml, parse_opml

@@ -13,10 +13,10 @@ from datetime import timedelta
 import pytest
 import yaml
 
-from monitor.config import parse_config
-from monitor.fetch import Fetcher
+from monitor.config.load import parse_config
+from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
-from monitor.render import L_ALSO
+from monitor.delivery.render import L_ALSO
 from monitor.storage import Store
 from tests.corpus_pages import article_page, seed_page, seed_reports, split_paragraphs
 from tests.servers import Response
@@ -245,7 +245,7 @@ def test_config_checks_alert_mode_and_dedup_values():
 @pytest.mark.parametrize("kind", ["telegram", "email", "other"])
 def test_also_reported_line_is_clean_and_escaped(kind):
     from monitor.models import Article, Match, TermHit
-    from monitor.render import render_alert
+    from monitor.delivery.render import render_alert
     art = seed_articles()[0]
     article = Article(url="https://ex.com/a", url_key="ex.com/a", feed="f", title=art["title"], body="")
     match = Match("t", "T", (TermHit("بوتين", "بوتين", "title", 0, 0, 5),), "بوتين")

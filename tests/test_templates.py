@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from monitor import notify
+from monitor.delivery import notify
 from monitor.errors import ConfigError
-from monitor.fetch import Fetcher
+from monitor.fetch.client import Fetcher
 from monitor.models import Article, FeedItem, Match, TermHit
 from monitor.pipeline import Pipeline
-from monitor.render import render_alert
+from monitor.delivery.render import render_alert
 from monitor.storage import Store
-from monitor.templates import Templates
+from monitor.delivery.templates import Templates
 from tests.outbox_helpers import TOKEN, corpus, make_config
 
 ROW = next(r for r in corpus() if "كوريا" in r["title"])

@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 from sqlalchemy import text
 
-from monitor.config import parse_config
-from monitor.fetch import Fetcher
+from monitor.config.load import parse_config
+from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.storage import Store
 from monitor.text.lang import detect_language

@@ -6,7 +6,8 @@ the sentences around them are excerpts from tests/fixtures.
 """
 import pytest
 
-from monitor.match import Term, TopicRule, compile_topics
+from monitor.matching.matcher import compile_topics
+from monitor.matching.rules import Term, TopicRule
 from monitor.text.normalize import fold
 from monitor.text.variants import skeleton
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..models import FeedItem
+from monitor.models import FeedItem
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,10 @@ def parse_source(kind: str, name: str, content: bytes, url: str, content_type: s
                  links: str | None = None, link_pattern: str | None = None) -> SourceResult:
     """Dispatch on the configured kind; raises FeedParseError (or MojibakeError for pages)."""
     if kind == "page":
-        from .page import compile_link_rules, parse_page
+        from monitor.sources.page import compile_link_rules, parse_page
         return parse_page(name, content, url, compile_link_rules(links, link_pattern), content_type)
     if kind == "sitemap":
-        from .sitemap import parse_sitemap
+        from monitor.sources.sitemap import parse_sitemap
         return parse_sitemap(name, content, url)
-    from .rss import parse_feed_result
+    from monitor.sources.rss import parse_feed_result
     return parse_feed_result(name, content, url, content_type)

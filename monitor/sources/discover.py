@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
-from ..encoding import decode_html
+from monitor.fetch.encoding import decode_html
 
 _TYPES = {"application/rss+xml": "rss", "application/atom+xml": "atom", "application/rdf+xml": "rdf",
           "application/feed+json": "json", "application/json": "json"}

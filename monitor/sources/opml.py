@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
-from ..errors import FeedParseError
-from .xmlsafe import local, parse_xml
+from monitor.errors import FeedParseError
+from monitor.sources.xmlsafe import local, parse_xml
 
 KINDS = ("rss", "page", "sitemap")
 

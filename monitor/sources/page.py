@@ -15,11 +15,11 @@ from cssselect import SelectorError
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from ..dedup import normalize_url
-from ..encoding import decode_html
-from ..errors import FeedParseError
-from ..models import FeedItem
-from . import SourceResult
+from monitor.dedup.keys import normalize_url
+from monitor.fetch.encoding import decode_html
+from monitor.errors import FeedParseError
+from monitor.models import FeedItem
+from monitor.sources import SourceResult
 
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
 

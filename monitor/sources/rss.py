@@ -17,10 +17,10 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from ..encoding import looks_mojibake
-from ..errors import ExtractError, FeedParseError
-from ..models import FeedItem
-from . import SourceResult
+from monitor.fetch.encoding import looks_mojibake
+from monitor.errors import ExtractError, FeedParseError
+from monitor.models import FeedItem
+from monitor.sources import SourceResult
 
 _TAG = re.compile(r"<[^>]+>")
 _ROOT = re.compile(rb"<[A-Za-z]")
@@ -136,7 +136,7 @@ def parse_feed_result(feed_name: str, content: bytes, base_url: str, content_typ
 
 def _announced(content: bytes, base_url: str, content_type: str) -> str:
     """A hint naming the feeds an HTML page announces (the feed may have moved)."""
-    from .discover import discover_feeds
+    from monitor.sources.discover import discover_feeds
     try:
         found = [f.url for f in discover_feeds(content, base_url, content_type) if f.type != "link"]
     except ExtractError:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import zlib
 from datetime import datetime, timezone
 
-from ..errors import FeedParseError
-from ..models import FeedItem
-from . import SourceResult
-from .xmlsafe import local, parse_xml
+from monitor.errors import FeedParseError
+from monitor.models import FeedItem
+from monitor.sources import SourceResult
+from monitor.sources.xmlsafe import local, parse_xml
 
 MAX_UNZIPPED = 50 * 1024 * 1024   # the sitemap protocol's own limit
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..errors import FeedParseError
+from monitor.errors import FeedParseError
 
 
 def parse_xml(content: bytes, what: str) -> etree._Element:

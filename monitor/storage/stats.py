@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from .schema import alerts, articles, feeds, matches
-from .store import Store
+from monitor.storage.schema import alerts, articles, feeds, matches
+from monitor.storage.store import Store
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class AlertError:
 def backlog(store: Store, now: datetime | None = None) -> Backlog:
     now = now or datetime.now(timezone.utc)
     pending = alerts.c.status == "pending"
-    with store._tx() as conn:
+    with store.tx() as conn:
         n_pending, oldest = conn.execute(
             select(func.count(), func.min(alerts.c.created_at)).where(pending)).one()
         due = conn.execute(select(func.count()).where(
@@ -52,7 +52,7 @@ def backlog(store: Store, now: datetime | None = None) -> Backlog:
 
 def last_success(store: Store) -> datetime | None:
     """When any feed was last polled successfully."""
-    with store._tx() as conn:
+    with store.tx() as conn:
         value = conn.execute(select(func.max(feeds.c.last_success_at))).scalar_one()
     if value is not None and not isinstance(value, datetime):
         value = datetime.fromisoformat(str(value))
@@ -62,7 +62,7 @@ def last_success(store: Store) -> datetime | None:
 
 
 def matches_by_topic(store: Store, since: datetime) -> dict[str, int]:
-    with store._tx() as conn:
+    with store.tx() as conn:
         rows = conn.execute(select(matches.c.topic_id, func.count()).where(matches.c.created_at >= since)
                             .group_by(matches.c.topic_id)).all()
     return {topic: int(n) for topic, n in rows}
@@ -74,12 +74,12 @@ def alert_errors(store: Store, limit: int = 5) -> list[AlertError]:
                 alerts.c.last_error.label("error"), alerts.c.created_at)
          .where(alerts.c.last_error.is_not(None), alerts.c.status != "sent")
          .order_by(alerts.c.created_at.desc(), alerts.c.id.desc()).limit(limit))
-    with store._tx() as conn:
+    with store.tx() as conn:
         rows = conn.execute(q).all()
     return [AlertError(**r._mapping) for r in rows]
 
 
 def ping(store: Store) -> None:
     """One trivial query; raises StoreError when the store does not answer."""
-    with store._tx() as conn:
+    with store.tx() as conn:
         conn.execute(select(1)).scalar_one()

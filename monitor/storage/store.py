@@ -21,11 +21,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from ..errors import StoreError
-from ..models import Article, Match
-from . import stories as _stories
-from .schema import alert_messages, alerts, article_guids, articles, feeds, matches
-from .stories import StoryInput
+from monitor.errors import StoreError
+from monitor.models import Article, Match
+from monitor.storage import stories as _stories
+from monitor.storage.schema import alert_messages, alerts, article_guids, articles, feeds, matches
+from monitor.storage.stories import StoryInput
 
 _MATCHES, _ALERTS = matches, alerts   # save_article's parameters shadow these names
 
@@ -215,7 +215,7 @@ class Store:
             self.engine = None
 
     @contextmanager
-    def _tx(self) -> Iterator[Connection]:
+    def tx(self) -> Iterator[Connection]:
         if self.engine is None:
             raise StoreError(f"store {self._safe} is closed")
         try:
@@ -229,7 +229,7 @@ class Store:
 
     # ---- feeds -------------------------------------------------------------
     def feed_state(self, name: str) -> FeedState | None:
-        with self._tx() as conn:
+        with self.tx() as conn:
             row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).first()
         return _record(FeedState, row) if row else None
 
@@ -260,7 +260,7 @@ class Store:
             "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
             "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
         })
-        with self._tx() as conn:
+        with self.tx() as conn:
             conn.execute(stmt)
 
     def record_feed_failure(self, name: str, url: str, error: str, *, next_poll_at: datetime | None = None,
@@ -282,7 +282,7 @@ class Store:
             "failing_since": func.coalesce(feeds.c.failing_since, ins.excluded.failing_since),
             "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
         })
-        with self._tx() as conn:
+        with self.tx() as conn:
             conn.execute(stmt)
             if flag_after is not None:
                 conn.execute(update(feeds).where(
@@ -293,17 +293,17 @@ class Store:
 
     def link_guid(self, feed: str, guid: str, article_id: int) -> None:
         """Another key (e.g. a title fingerprint) that identifies a stored article in a feed."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             self._link_guid(conn, feed, guid, article_id)
 
     def list_feeds(self) -> list[FeedState]:
-        with self._tx() as conn:
+        with self.tx() as conn:
             rows = conn.execute(select(*_FEED_COLS).order_by(feeds.c.name)).all()
         return [_record(FeedState, r) for r in rows]
 
     # ---- articles ----------------------------------------------------------
     def known(self, url_key: str, feed: str, guid: str) -> KnownArticle | None:
-        with self._tx() as conn:
+        with self.tx() as conn:
             row = conn.execute(select(*_KNOWN_COLS).where(articles.c.url_key == url_key)).first()
             if row is None and guid:
                 row = conn.execute(
@@ -328,7 +328,7 @@ class Store:
             set_={"fetch_attempts": articles.c.fetch_attempts + 1, "last_error": ins.excluded.last_error},
             where=articles.c.status == "fetch_failed",
         ).returning(articles.c.id, articles.c.fetch_attempts)
-        with self._tx() as conn:
+        with self.tx() as conn:
             row = conn.execute(stmt).first()
             if row is None:   # already done
                 row = conn.execute(select(articles.c.id, articles.c.fetch_attempts)
@@ -365,7 +365,7 @@ class Store:
                            next_attempt_at=a.hold_until, digest=a.digest, per=a.per,
                            follow_up=a.follow_up)
                       for a in alerts]
-        with self._tx() as conn:
+        with self.tx() as conn:
             row = conn.execute(stmt).first()
             if row is None:
                 return None
@@ -390,7 +390,7 @@ class Store:
         """Done articles fetched at or after `since`, oldest first (read in batches)."""
         last_id = 0
         while True:
-            with self._tx() as conn:
+            with self.tx() as conn:
                 rows = conn.execute(
                     select(*_STORED_COLS)
                     .where(articles.c.status == "done", articles.c.fetched_at >= since,
@@ -404,7 +404,7 @@ class Store:
 
     def prune(self, older_than: datetime) -> int:
         """Drop the body of articles fetched before `older_than`; rows stay so nothing re-alerts."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             result = conn.execute(update(articles)
                                   .where(articles.c.fetched_at < older_than, articles.c.body != "")
                                   .values(body=""))
@@ -412,20 +412,20 @@ class Store:
 
     # ---- near-duplicate index and stories (storage/stories.py) ----------------
     def prune_index(self, now: datetime, rules: _stories.StoryRules) -> int:
-        with self._tx() as conn:
+        with self.tx() as conn:
             return _stories.prune_index(conn, now, rules)
 
     def also_reported(self, article_id: int, per: str = "article") -> list[str]:
-        with self._tx() as conn:
+        with self.tx() as conn:
             return _stories.also_reported(conn, article_id, per)
 
     def stories(self, since: datetime, topic: str | None = None, limit: int = 50) -> list[_stories.Story]:
-        with self._tx() as conn:
+        with self.tx() as conn:
             return _stories.recent_stories(conn, since, topic, limit)
 
     def alert_source(self, alert_id: int) -> tuple[StoredArticle, str, str, str] | None:
         """(article, topic_id, hits JSON, snippet) an alert was rendered from."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             row = conn.execute(
                 select(*_STORED_COLS, matches.c.topic_id.label("m_topic"), matches.c.hits.label("m_hits"),
                        matches.c.snippet.label("m_snippet"))
@@ -445,12 +445,12 @@ class Store:
         if channel is not None:
             q = q.where(alerts.c.channel == channel)
         q = q.order_by(alerts.c.created_at, alerts.c.id).limit(limit)
-        with self._tx() as conn:
+        with self.tx() as conn:
             rows = conn.execute(q).all()
         return [_record(OutboxAlert, r) for r in rows]
 
     def _update_alert(self, alert_id: int, *where, **values) -> int:
-        with self._tx() as conn:
+        with self.tx() as conn:
             result = conn.execute(update(alerts).where(alerts.c.id == alert_id, *where).values(**values))
         return int(result.rowcount or 0)
 
@@ -465,7 +465,7 @@ class Store:
     def mark_dead(self, alert_id: int, error: str, notice: NewAlert | None = None) -> None:
         """Give up (counts as an attempt); `notice` (an ops message) is queued in the same
         transaction, once per dead alert."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             row = conn.execute(update(alerts).where(alerts.c.id == alert_id)
                                .values(status="dead", attempts=alerts.c.attempts + 1, last_error=error,
                                        next_attempt_at=None).returning(alerts.c.article_id)).first()
@@ -478,20 +478,20 @@ class Store:
 
     def mark_delivered(self, alert_ids: list[int], key: str) -> None:
         """Record that target `key` got these alerts (a retry skips it)."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             for alert_id in alert_ids:
                 conn.execute(update(alerts).where(alerts.c.id == alert_id)
                              .values(delivered=func.trim(alerts.c.delivered + " " + key)))
 
     def record_message(self, alert_id: int, target: str, message_id: str) -> None:
         """What `target` called the message that carried the alert (Telegram: its message_id)."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             conn.execute(self._insert(alert_messages).values(alert_id=alert_id, target=target,
                                                              message_id=str(message_id))
                          .on_conflict_do_nothing(index_elements=["alert_id", "target"]))
 
     def message_ref(self, alert_id: int, target: str) -> str | None:
-        with self._tx() as conn:
+        with self.tx() as conn:
             return conn.execute(select(alert_messages.c.message_id).where(
                 alert_messages.c.alert_id == alert_id, alert_messages.c.target == target)).scalar()
 
@@ -504,13 +504,13 @@ class Store:
             due = due | alerts.c.digest.is_(None) | (alerts.c.attempts > 0)
         q = (select(*_ALERT_COLS).where(alerts.c.status == "pending", alerts.c.channel == channel, due)
              .order_by(alerts.c.created_at, alerts.c.id).limit(limit))
-        with self._tx() as conn:
+        with self.tx() as conn:
             rows = conn.execute(q).all()
         return [_record(OutboxAlert, r) for r in rows]
 
     def next_due(self, channel: str) -> datetime | None:
         """When the next pending alert of `channel` is due (None: nothing pending)."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             pending = alerts.c.status == "pending"
             if conn.execute(select(alerts.c.id).where(pending, alerts.c.channel == channel,
                                                       alerts.c.next_attempt_at.is_(None)).limit(1)).first():
@@ -522,19 +522,19 @@ class Store:
         """The articles behind some alerts (for digests), by id."""
         if not article_ids:
             return {}
-        with self._tx() as conn:
+        with self.tx() as conn:
             rows = conn.execute(select(*_STORED_COLS).where(articles.c.id.in_(set(article_ids)))).all()
         return {r.id: _record(StoredArticle, r) for r in rows}
 
     def pending_by_channel(self) -> dict[str, int]:
         """Pending alerts per channel name."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             rows = conn.execute(select(alerts.c.channel, func.count()).where(alerts.c.status == "pending")
                                 .group_by(alerts.c.channel)).all()
         return {str(c): int(n) for c, n in rows}
 
     def get_alert(self, alert_id: int) -> OutboxAlert | None:
-        with self._tx() as conn:
+        with self.tx() as conn:
             row = conn.execute(select(*_ALERT_COLS).where(alerts.c.id == alert_id)).first()
         return _record(OutboxAlert, row) if row else None
 
@@ -544,14 +544,14 @@ class Store:
         if status is not None:
             q = q.where(alerts.c.status == status)
         q = q.order_by(alerts.c.created_at.desc(), alerts.c.id.desc()).limit(limit)
-        with self._tx() as conn:
+        with self.tx() as conn:
             rows = conn.execute(q).all()
         return [_record(OutboxAlert, r) for r in rows]
 
     def requeue(self, alert_id: int) -> bool:
         """A dead alert back to pending with attempts 0, its refused targets to be tried
         again (targets that got it are kept); False if it is not dead."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             row = conn.execute(select(alerts.c.delivered).where(alerts.c.id == alert_id,
                                                                 alerts.c.status == "dead")).first()
             if row is None:
@@ -563,7 +563,7 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """articles (done), articles_failed (fetch_failed), matches, alerts_pending/sent/dead."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             by_status = dict(conn.execute(select(articles.c.status, func.count())
                                           .group_by(articles.c.status)).all())
             n_matches = conn.execute(select(func.count()).select_from(matches)).scalar_one()

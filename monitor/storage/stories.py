@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from .. import neardup
-from .. import stories as clustering
-from .schema import alerts, articles, neardup_bands, neardup_entries, stories, story_articles, story_terms
+from monitor.dedup import neardup
+from monitor.dedup import stories as clustering
+from monitor.storage.schema import alerts, articles, neardup_bands, neardup_entries, stories, story_articles, story_terms
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ def also_reported(conn: Connection, article_id: int, per: str) -> list[str]:
 def recent_stories(conn: Connection, since: datetime, topic: str | None = None,
                    limit: int = 50) -> list[Story]:
     """Stories with an article since `since`, newest first; with `topic`, only those it matched."""
-    from .schema import matches
+    from monitor.storage.schema import matches
     q = select(stories.c.id, stories.c.title, stories.c.first_seen, stories.c.last_seen) \
         .where(stories.c.last_seen >= since)
     if topic is not None:

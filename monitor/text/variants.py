@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .normalize import is_arabic
+from monitor.text.normalize import is_arabic
 
 # Letter -> replacement ("" drops it). Applied before the vowel rule.
 LETTER_CLASSES: dict[str, str] = {

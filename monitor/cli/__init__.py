@@ -1,0 +1,1 @@
+"""The `monitor` command: `main` parses the verb and maps errors to exit codes."""

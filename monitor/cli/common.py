@@ -1,0 +1,41 @@
+"""What every verb needs: the config as the daemon sees it, and the opened parts.
+
+`load(args)` reads `--config` with the environment and systemd credentials
+(and `MONITOR_STORAGE`), registers its secrets for redaction and returns the
+frozen `Config`; errors: `ConfigError`. `open_pipeline(config)` opens the
+store, the fetcher and the pipeline; `make_fetcher(config)` the fetcher alone.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import replace
+
+from monitor.config.credentials import environment
+from monitor.config.load import Config, load_config
+from monitor.fetch.client import Fetcher
+from monitor.pipeline import Pipeline
+from monitor.redact import add_secrets
+from monitor.storage import Store
+
+
+def load(args: argparse.Namespace) -> Config:
+    """The config named by `args.config`, with `${VAR}` from env vars and systemd credentials."""
+    config = load_config(args.config, env=environment())
+    storage = os.environ.get("MONITOR_STORAGE")
+    if storage:   # e.g. set by the systemd unit to a path in StateDirectory
+        config = replace(config, storage_url=storage)
+    add_secrets(config.secrets)
+    return config
+
+
+def make_fetcher(config: Config) -> Fetcher:
+    """A fetcher with the config's limits, SSRF policy and user agent."""
+    return Fetcher.from_config(config)
+
+
+def open_pipeline(config: Config) -> tuple[Store, Fetcher, Pipeline]:
+    """The store, fetcher and pipeline of one config; the caller closes store and fetcher."""
+    store = Store(config.storage_url)
+    fetcher = make_fetcher(config)
+    return store, fetcher, Pipeline(config, store, fetcher)

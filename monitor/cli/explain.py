@@ -1,0 +1,188 @@
+"""`monitor backtest TOPIC`: run a topic, edited or new, over the stored articles.
+
+Nothing is sent and nothing is written: the stored articles (kept for
+`defaults.retention`) are matched with the candidate rule and with the rule
+in config.yaml, and the differences are listed, so a watchlist can be tuned
+safely. Also holds the result formatting shared with `monitor explain`.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from monitor.config.load import Config, parse_duration, rule_from_dict
+from monitor.cli import common
+from monitor.errors import ConfigError
+from monitor.matching.matcher import compile_topics
+from monitor.matching.rules import TopicRule
+from monitor.models import TopicResult
+from monitor.matching.relevance import group_score, hit_value
+from monitor.text.lang import detect_language
+
+
+def format_result(result: TopicResult) -> list[str]:
+    """Lines that show why a topic matched an article or not (for explain)."""
+    verdict = "MATCH" if result.matched else "no match"
+    groups: dict[str, list] = {}
+    for hit in result.hits:
+        if hit.group != "none":
+            groups.setdefault(hit.group, []).append(hit)
+    per_group = ", ".join(f"{g} {group_score(hs):.3g}" for g, hs in sorted(groups.items()))
+    lines = [f"[{verdict}] {result.topic_id} ({result.topic_name}): {result.reason}",
+             f"  score {result.score:g} / min_score {result.threshold:g}"
+             + (f"  (groups: {per_group})" if per_group else "")]
+    for hit in result.hits:
+        shown = hit.term if hit.matched == hit.term else f"{hit.term} -> {hit.matched}"
+        tags = ["variant"] if hit.variant else []
+        if hit.weight != 1:
+            tags.append(f"weight {hit.weight:g}")
+        value = "" if hit.group == "none" else f" +{hit_value(hit):g}"
+        extra = f" [{', '.join(tags)}]" if tags else ""
+        lines.append(f"  {hit.group:10} {shown}  ({hit.field}, word {hit.token}){value}{extra}")
+    if result.hits:
+        lines.append(f"  snippet: {result.snippet}")
+    return lines
+
+
+def load_candidate(config: Config, topic_id: str, path: str | None) -> TopicRule:
+    """The rule to try: topic `topic_id` from `path` (YAML) if given, else from config."""
+    if path is None:
+        for topic in config.topics:
+            if topic.id == topic_id:
+                return topic.rule()
+        raise ConfigError([f"no topic {topic_id!r} in {config.path} "
+                           f"(topics: {', '.join(t.id for t in config.topics)})"])
+    try:
+        data: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError([f"{path}: cannot read topic file: {exc}"]) from None
+    topics = data.get("topics", [data]) if isinstance(data, dict) else data
+    for topic in topics if isinstance(topics, list) else []:
+        if isinstance(topic, dict) and topic.get("id") == topic_id:
+            return rule_from_dict(topic)
+    raise ConfigError([f"{path}: no topic with id {topic_id!r}"])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One stored article under the candidate and the current rule."""
+
+    article_id: int
+    url: str
+    title: str
+    feed: str
+    fetched_at: datetime
+    candidate: TopicResult
+    current: TopicResult | None     # None: the topic is new (not in config)
+
+
+def backtest(config: Config, rule: TopicRule, since: datetime, articles: Iterable[Any]) -> list[Outcome]:
+    """Match `rule` (and the config's rule of the same id) over stored articles."""
+    current_rule = next((t.rule() for t in config.topics if t.id == rule.id), None)
+    candidate = compile_topics([rule])
+    current = compile_topics([current_rule]) if current_rule else None
+    feeds = {f.name: f for f in config.feeds}
+    out = []
+    for art in articles:
+        if not art.body:
+            continue   # text pruned after the retention period
+        feed = feeds.get(art.feed)
+        language = (feed.language if feed else None) or detect_language(f"{art.title}\n{art.body}")
+        kw = dict(feed=art.feed, language=language)
+        new = candidate.evaluate(art.title, art.body, **kw)[0]
+        old = current.evaluate(art.title, art.body, **kw)[0] if current else None
+        if new.matched or (old is not None and old.matched):
+            out.append(Outcome(art.id, art.url, art.title, art.feed, art.fetched_at, new, old))
+    return out
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    config = common.load(args)
+    from monitor.storage import Store
+    rule = load_candidate(config, args.topic, args.topic_file)
+    try:
+        seconds = parse_duration(args.since)
+    except ValueError as exc:
+        print(f"--since: {exc}")
+        return 2
+    since = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+    store = Store(config.storage_url)
+    try:
+        outcomes = backtest(config, rule, since, store.articles_since(since))
+    finally:
+        store.close()
+    source = args.topic_file or str(config.path)
+    print(f"backtest {rule.id} from {source} over articles fetched since {since:%Y-%m-%d %H:%M} UTC")
+    gained = lost = same = 0
+    for o in outcomes:
+        if o.current is None or o.candidate.matched == o.current.matched:
+            mark, same = "=", same + 1
+        elif o.candidate.matched:
+            mark, gained = "+", gained + 1
+        else:
+            mark, lost = "-", lost + 1
+        if not o.candidate.matched and not args.all and mark == "=":
+            continue
+        old = "" if o.current is None else f" (current {o.current.score:g}/{o.current.threshold:g})"
+        print(f"{mark} {o.fetched_at:%Y-%m-%d %H:%M} {o.feed}: {o.title}")
+        print(f"    score {o.candidate.score:g}/{o.candidate.threshold:g}{old}  {o.url}")
+        if args.verbose:
+            for line in format_result(o.candidate)[2:]:
+                print(f"   {line}")
+    would = sum(o.candidate.matched for o in outcomes)
+    if any(o.current is not None for o in outcomes) or rule.id in {t.id for t in config.topics}:
+        print(f"would match {would}; against the current rule: +{gained} new, -{lost} dropped, "
+              f"{same} unchanged")
+    else:
+        print(f"would match {would} (a new topic: nothing to compare)")
+    print("nothing was sent")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Register `explain` and `backtest` on the CLI's subparsers."""
+    p = sub.add_parser("explain", help="show how each topic matches one article (URL or HTML file)")
+    p.add_argument("target")
+    p.add_argument("--feed", help="feed name, for topics limited to some feeds")
+    p.set_defaults(func=cmd_explain)
+    p = sub.add_parser("backtest", help="run a topic (edited or new) over stored articles; sends nothing")
+    p.add_argument("topic", help="topic id")
+    p.add_argument("--since", default="7d", help="how far back: 90m, 12h, 7d (default 7d)")
+    p.add_argument("--topic-file", help="YAML file with the edited or new topic (a topic, a list, "
+                                        "or `topics:`); default: the topic in config.yaml")
+    p.add_argument("--all", action="store_true", help="also list articles matched by both rules")
+    p.add_argument("-v", "--verbose", action="store_true", help="show every hit of each listed article")
+    p.set_defaults(func=cmd_backtest)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from monitor.extract.article import extract
+    from monitor.fetch.client import Fetcher
+    from monitor.matching.matcher import compile_topics
+    from monitor.text.lang import detect_language
+    config = common.load(args)
+    target = args.target
+    if Path(target).exists():
+        content, url = Path(target).read_bytes(), None
+    else:
+        fetcher = Fetcher.from_config(config)
+        try:
+            page = fetcher.get(target)
+        finally:
+            fetcher.close()
+        content, url = page.content, page.url
+    from monitor.fetch.encoding import decode_html
+    text = extract(decode_html(content, page.content_type if url else ""), url)
+    language = detect_language(f"{text.title}\n{text.body}")
+    print(f"title: {text.title}")
+    print(f"body: {len(text.body)} characters, {len(text.body.split())} words, language {language}")
+    for result in compile_topics(config.rules()).evaluate(text.title, text.body, feed=args.feed,
+                                                          language=language):
+        print()
+        print("\n".join(format_result(result)))
+    return 0

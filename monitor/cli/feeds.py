@@ -1,0 +1,198 @@
+"""`monitor feeds`: health listing, OPML import/export, feed autodiscovery."""
+from __future__ import annotations
+
+from monitor.cli import common
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from monitor.config.load import Config, Feed
+from monitor.dedup.keys import normalize_url
+from monitor.errors import ConfigError, FeedParseError
+from monitor.sources.opml import OpmlFeed, build_opml, parse_opml
+
+_FEEDS_KEY = re.compile(r"^feeds:\s*(?:#.*)?$")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("feeds", help="list feeds with their health; import/export OPML; discover feeds")
+    fsub = p.add_subparsers(dest="feeds_command")
+    p.set_defaults(func=cmd_list)
+    fsub.add_parser("list", help="every source with its health (the default)").set_defaults(func=cmd_list)
+    q = fsub.add_parser("import", help="add the feeds of an OPML file to config.yaml")
+    q.add_argument("file")
+    q.add_argument("--dry-run", action="store_true", help="print what would be added, change nothing")
+    q.set_defaults(func=cmd_import)
+    q = fsub.add_parser("export", help="print the feed list as OPML")
+    q.add_argument("-o", "--output", help="write to this file instead of stdout")
+    q.set_defaults(func=cmd_export)
+    q = fsub.add_parser("discover", help="find the feeds a site's home page announces")
+    q.add_argument("url")
+    q.set_defaults(func=cmd_discover)
+
+
+def _when(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "-"
+    delta = (value - now).total_seconds()
+    span = abs(delta)
+    text = f"{span:.0f}s" if span < 120 else f"{span / 60:.0f}m" if span < 7200 else \
+        f"{span / 3600:.1f}h" if span < 172800 else f"{span / 86400:.1f}d"
+    return f"in {text}" if delta > 0 else f"{text} ago"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from monitor.storage import Store
+    config = common.load(args)
+    store = Store(config.storage_url)
+    try:
+        states = {s.name: s for s in store.list_feeds()}
+    finally:
+        store.close()
+    now = datetime.now(timezone.utc)
+    for feed in config.feeds:
+        s = states.get(feed.name)
+        print(f"{feed.name} [{feed.kind}] {feed.url}")
+        if s is None:
+            print("  status: never polled")
+            continue
+        status = "ok" if not s.consecutive_failures else f"failing ({s.consecutive_failures} in a row" + (
+            f", since {_when(s.failing_since, now)})" if s.failing_since else ")")
+        if s.flagged_at is not None:
+            status = f"FLAGGED: {status} (flagged {_when(s.flagged_at, now)})"
+        upcoming = s.next_poll_at or (s.last_polled_at + timedelta(seconds=config.interval(feed))
+                                      if s.last_polled_at else None)
+        print(f"  status: {status}")
+        print(f"  last success: {_when(s.last_success_at, now)}   items seen: {s.items_seen}   "
+              f"next poll: {_when(upcoming, now) if upcoming and upcoming > now else 'due'}")
+        if s.last_error:
+            print(f"  last error ({_when(s.last_error_at, now)}): {s.last_error}")
+        if s.last_warning:
+            print(f"  warning: {s.last_warning}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    config = common.load(args)
+    text = build_opml([OpmlFeed(f.name, f.url, f.kind, f.links, f.link_pattern) for f in config.feeds])
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def new_feeds(config: Config, found: list[OpmlFeed]) -> list[dict]:
+    """OPML entries not already in the config (same normalized URL), with unique names."""
+    urls = {normalize_url(f.url) for f in config.feeds}
+    names = {f.name for f in config.feeds}
+    out = []
+    for f in found:
+        if normalize_url(f.url) in urls:
+            continue
+        name, n = f.name, 2
+        while name in names:
+            name, n = f"{f.name} ({n})", n + 1
+        entry = {"name": name, "url": f.url}
+        if f.kind != "rss":
+            entry["kind"] = f.kind
+        for key, value in (("links", f.links), ("link_pattern", f.link_pattern)):
+            if value:
+                entry[key] = value
+        Feed.model_validate(entry)   # raises ValidationError naming the problem
+        urls.add(normalize_url(f.url))
+        names.add(name)
+        out.append(entry)
+    return out
+
+
+def insert_feeds(text: str, entries: list[dict]) -> str:
+    """Append entries to the block-style `feeds:` list of a config's text, keeping comments."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if _FEEDS_KEY.match(line)), None)
+    if start is None:
+        raise ConfigError("config.yaml has no block-style `feeds:` list (a line `feeds:` followed by "
+                          "`- name: ...` items) to add to")
+    end, indent = start + 1, None
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not (line[0].isspace() or line.startswith("-")):
+            break
+        if indent is None:
+            indent = line[: len(line) - len(line.lstrip())]
+        end = i + 1
+    indent = indent if indent is not None else "  "
+    block = yaml.safe_dump(entries, allow_unicode=True, default_flow_style=False, sort_keys=False, width=1000)
+    if end and not lines[end - 1].endswith("\n"):
+        lines[end - 1] += "\n"
+    lines[end:end] = [indent + line + "\n" for line in block.splitlines()]
+    return "".join(lines)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    config = common.load(args)
+    try:
+        found = parse_opml(Path(args.file).read_bytes())
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except FeedParseError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        entries = new_feeds(config, found)
+    except ValidationError as exc:
+        print(f"{args.file}: an entry is not a valid feed: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 1
+    for e in entries:
+        print(f"{'would add' if args.dry_run else 'added'}: {e['name']}: {e['url']}")
+    print(f"{len(entries)} new of {len(found)} in {args.file}")
+    if not entries or args.dry_run:
+        return 0
+    path = Path(args.config)
+    text = path.read_text(encoding="utf-8")
+    updated = insert_feeds(text, entries)
+    names = [f.get("name") for f in (yaml.safe_load(updated) or {}).get("feeds", [])]
+    if names != [f.name for f in config.feeds] + [e["name"] for e in entries]:
+        raise ConfigError(f"{path}: could not add the feeds without disturbing the file; add them by hand")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".yaml")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:   # replace atomically: never a half-written config
+        out.write(updated)
+    os.chmod(tmp, path.stat().st_mode & 0o777)
+    os.replace(tmp, path)
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from monitor.fetch.client import Fetcher
+    from monitor.sources.discover import discover_feeds
+    from monitor.sources.rss import parse_feed_result
+    config = common.load(args)
+    fetcher = Fetcher.from_config(config)
+    try:
+        page = fetcher.get(args.url)
+    finally:
+        fetcher.close()
+    try:
+        parse_feed_result("discover", page.content, page.url, page.content_type)
+        print(f"{page.url}  (this URL is itself a feed)")
+        return 0
+    except FeedParseError:
+        pass
+    found = discover_feeds(page.content, page.url, page.content_type)
+    if not found:
+        print(f"no feeds announced on {page.url}", file=sys.stderr)
+        return 1
+    for f in found:
+        print(f"{f.url}  [{f.type}]  {f.title}".rstrip())
+    return 0

@@ -1,0 +1,77 @@
+"""`monitor outbox`: list pending, retrying and dead alerts; `outbox retry ID` re-queues one."""
+from __future__ import annotations
+
+from monitor.cli import common
+
+import argparse
+import sys
+from datetime import datetime
+
+from monitor.delivery.render import clean, cut_words
+
+_STATES = ("pending", "retrying", "held", "dead", "sent")
+
+
+def _state(alert) -> str:
+    if alert.status == "pending" and alert.attempts > 0:
+        return "retrying"
+    if alert.status == "pending" and alert.digest:
+        return "held"
+    return alert.status
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from monitor.storage import Store
+    config = common.load(args)
+    store = Store(config.storage_url)
+    try:
+        if args.action == "retry":
+            return _retry(store, args.ids)
+        wanted = set(args.state or ("pending", "retrying", "held", "dead"))
+        statuses = {"pending" if s in ("retrying", "held") else s for s in wanted}
+        rows = [a for status in sorted(statuses) for a in store.list_alerts(status, limit=args.limit)]
+        rows = sorted((a for a in rows if _state(a) in wanted), key=lambda a: a.id)
+        counts = store.counts()
+    finally:
+        store.close()
+    print(f"{'ID':>6}  {'STATE':8}  {'CHANNEL':12}  {'TRIES':>5}  {'NEXT (UTC)':19}  SUBJECT / LAST ERROR")
+    for a in rows:
+        print(f"{a.id:>6}  {_state(a):8}  {cut_words(a.channel, 12):12}  {a.attempts:>5}  "
+              f"{_when(a.next_attempt_at):19}  {cut_words(clean(a.subject), 70)}")
+        if a.last_error and a.status != "sent":
+            print(f"{'':>6}  {'':8}  error: {cut_words(clean(a.last_error), 160)}")
+    print(f"total: pending={counts['alerts_pending']} sent={counts['alerts_sent']} "
+          f"dead={counts['alerts_dead']}")
+    return 0
+
+
+def _retry(store, ids: list[int]) -> int:
+    if not ids:
+        print("outbox retry: give the ID of a dead alert (see `monitor outbox`)", file=sys.stderr)
+        return 2
+    status = 0
+    for alert_id in ids:
+        alert = store.get_alert(alert_id)
+        if alert is None:
+            print(f"alert {alert_id}: no such alert", file=sys.stderr)
+            status = 1
+        elif not store.requeue(alert_id):
+            print(f"alert {alert_id}: is {_state(alert)}, not dead; nothing to do", file=sys.stderr)
+            status = 1
+        else:
+            print(f"alert {alert_id}: re-queued (channel {alert.channel}); the daemon sends it shortly")
+    return status
+
+
+def register(sub) -> None:
+    p = sub.add_parser("outbox", help="show pending, retrying and dead alerts; `outbox retry ID` re-queues")
+    p.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    p.add_argument("ids", nargs="*", type=int, help="alert IDs (for retry)")
+    p.add_argument("--state", action="append", choices=_STATES,
+                   help="only these states (repeatable; default: all but sent)")
+    p.add_argument("--limit", type=int, default=200, help="rows per status (default 200)")
+    p.set_defaults(func=cmd_outbox)

@@ -1,0 +1,276 @@
+"""config.yaml -> a validated, frozen Config (the daemon and `monitor check` share this).
+
+Every problem is reported with its YAML path and line (`topics[0].all[1]:
+must not be empty`), all at once. `${VAR}` (or `${VAR:-default}`) in any
+string is taken from the environment; a missing variable is an error naming it.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+from pydantic import ValidationError
+
+from monitor.errors import ConfigError
+from monitor.matching.rules import Term as MatchTerm, TopicRule, term_problem
+
+from monitor.config.schema import (  # noqa: F401  (re-exported: the config API)
+    parse_duration,
+    Defaults,
+    Feed,
+    TermSpec,
+    GroupSpec,
+    NearSpec,
+    Topic,
+    Fetch,
+    Notify,
+    Channel,
+    Dedup,
+    Http,
+    RawConfig,
+    _TAGS,
+    _FORMS,
+    _ENV,
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated configuration the daemon runs on."""
+
+    path: Path
+    storage_url: str
+    defaults: Defaults
+    notify: Notify
+    feeds: tuple[Feed, ...]
+    channels: Mapping[str, tuple[str, ...]]
+    topics: tuple[Topic, ...]
+    secrets: tuple[str, ...]     # values that came from ${VAR}: redacted from logs
+    fetch: Fetch = Fetch()
+    channel_options: Mapping[str, Channel] = None  # type: ignore[assignment]  # every channel, extended form
+
+    def channel(self, name: str) -> Channel:
+        """A channel's options (defaults for the short form)."""
+        opts = (self.channel_options or {}).get(name)
+        return opts if opts is not None else Channel(urls=list(self.channels.get(name, ())))
+    dedup: Dedup = Dedup()
+    http: Http = Http()
+    reload_on_change: bool = False
+
+    def interval(self, feed: Feed) -> float:
+        """How often the scheduler looks at the feed (an adaptive feed's shortest interval)."""
+        return feed.min_interval or self.max_interval(feed)
+
+    def max_interval(self, feed: Feed) -> float:
+        """The configured interval: an adaptive feed's longest."""
+        return feed.interval or self.defaults.interval
+
+    def outlet(self, feed: Feed) -> str:
+        return feed.outlet or feed.name
+
+    def rules(self) -> list[TopicRule]:
+        return [t.rule() for t in self.topics]
+
+
+def _path_str(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _lines(text: str) -> dict[tuple[Any, ...], int]:
+    """Map each YAML path to its 1-based line, for error messages."""
+    lines: dict[tuple[Any, ...], int] = {}
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return lines
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                lines[path + (k.value,)] = k.start_mark.line + 1
+                walk(v, path + (k.value,))
+                lines[path + (k.value,)] = k.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, path + (i,))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _expand_env(data: Any, env: Mapping[str, str], path: tuple[Any, ...],
+                problems: list[tuple[tuple[Any, ...], str]], secrets: list[str]) -> Any:
+    if isinstance(data, dict):
+        return {k: _expand_env(v, env, path + (k,), problems, secrets) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_expand_env(v, env, path + (i,), problems, secrets) for i, v in enumerate(data)]
+    if isinstance(data, str) and "${" in data:
+        def sub(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in env and env[name] != "":
+                if len(env[name]) >= 4:
+                    secrets.append(env[name])
+                return env[name]
+            if default is not None:
+                return default
+            problems.append((path, f"environment variable {name} is not set"))
+            return ""
+        return _ENV.sub(sub, data)
+    return data
+
+
+def _resolve_storage(url: str, base: Path) -> str:
+    """Make a relative SQLite path relative to the config file's folder."""
+    m = re.match(r"^(sqlite(?:\+\w+)?):///(?!/)(.+)$", url)
+    if m and m.group(2) != ":memory:":
+        return f"{m.group(1)}:///{(base / m.group(2)).resolve()}"
+    return url
+
+
+def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate config.yaml; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    return parse_config(text, path=path, env=env)
+
+
+def parse_config(text: str, *, path: Path = Path("config.yaml"),
+                 env: Mapping[str, str] | None = None) -> Config:
+    """Validate YAML text as a config (see load_config)."""
+    env = os.environ if env is None else env
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a YAML mapping with feeds, channels and topics")
+    lines = _lines(text)
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    secrets: list[str] = []
+    data = _expand_env(data, env, (), problems, secrets)
+    raw: RawConfig | None = None
+    try:
+        raw = RawConfig.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if p not in _TAGS)
+            if loc[:1] == ("channels",) and len(loc) > 2 and loc[2] in _FORMS:
+                loc = loc[:2] + loc[3:]   # drop the form tag from the path
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            elif err["type"] == "missing":
+                msg = "is required"
+            elif err["type"] in ("too_short", "list_too_short") and "input" in err and not err["input"]:
+                msg = "must not be empty"
+            elif "input" in err and not isinstance(err["input"], (dict, list)) and "(got" not in msg:
+                msg += f" (got {err['input']!r})"
+            problems.append((loc, msg))
+    if raw is not None:
+        problems += _semantic_problems(raw)
+    if problems:
+        def fmt(loc: tuple[Any, ...], msg: str) -> str:
+            line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+            where = f"{path}:{line}: " if line else f"{path}: "
+            return f"{where}{_path_str(loc)}: {msg}"
+        raise ConfigError([fmt(loc, msg) for loc, msg in problems])
+    assert raw is not None
+    options = {name: c if isinstance(c, Channel) else Channel(urls=c) for name, c in raw.channels.items()}
+    channels = {name: tuple([c.urls] if isinstance(c.urls, str) else c.urls) for name, c in options.items()}
+    return Config(path=path, storage_url=_resolve_storage(raw.storage, path.parent),
+                  defaults=raw.defaults, notify=raw.notify, feeds=tuple(raw.feeds),
+                  channels=channels, topics=tuple(raw.topics), dedup=raw.dedup,
+                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)), fetch=raw.fetch,
+                  channel_options=options, http=raw.http,
+                  reload_on_change=raw.reload_on_change)
+
+
+def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
+    """Checks across keys: unique names, known channels, terms with words."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    seen: dict[str, int] = {}
+    for i, feed in enumerate(raw.feeds):
+        if feed.min_interval and feed.min_interval >= (feed.interval or raw.defaults.interval):
+            problems.append((("feeds", i, "min_interval"), "must be shorter than the feed's interval"))
+        if feed.name in seen:
+            problems.append((("feeds", i, "name"), f"duplicate feed name {feed.name!r} (also feeds[{seen[feed.name]}])"))
+        seen.setdefault(feed.name, i)
+    for name, spec in raw.channels.items():
+        urls = spec.urls if isinstance(spec, Channel) else spec
+        base = ("channels", name, "urls") if isinstance(spec, Channel) else ("channels", name)
+        for j, url in enumerate([urls] if isinstance(urls, str) else urls):
+            loc = base if isinstance(urls, str) else base + (j,)
+            if not re.match(r"^[a-z][a-z0-9+]*://", url):
+                problems.append((loc, "must be an apprise URL like tgram://TOKEN/CHAT or mailtos://..."))
+        if not urls:
+            problems.append((base, "must not be empty"))
+    ops = raw.notify.ops_channel
+    if ops is not None and ops not in raw.channels:
+        known = ", ".join(raw.channels) or "none defined"
+        problems.append((("notify", "ops_channel"), f"unknown channel {ops!r} (channels: {known})"))
+    ids: dict[str, int] = {}
+    for i, topic in enumerate(raw.topics):
+        if topic.id in ids:
+            problems.append((("topics", i, "id"), f"duplicate topic id {topic.id!r} (also topics[{ids[topic.id]}])"))
+        ids.setdefault(topic.id, i)
+        for j, channel in enumerate(topic.notify):
+            if channel not in raw.channels:
+                known = ", ".join(raw.channels) or "none defined"
+                problems.append((("topics", i, "notify", j), f"unknown channel {channel!r} (channels: {known})"))
+        problems += _topic_term_problems(topic, ("topics", i))
+        feeds = {f.name for f in raw.feeds}
+        for j, name in enumerate(topic.feeds):
+            if name not in feeds:
+                problems.append((("topics", i, "feeds", j), f"unknown feed {name!r}"))
+    return problems
+
+
+def _topic_term_problems(topic: Topic, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    """Terms the matcher refuses (no words, regular-expression syntax)."""
+    groups: list[tuple[tuple[Any, ...], list[Any]]] = [
+        (loc + ("all", g), terms) for g, terms in enumerate(topic.all)]
+    groups += [(loc + ("any",), topic.any), (loc + ("none",), topic.none)]
+    groups += [(loc + ("near", n, "groups", g), terms)
+               for n, near in enumerate(topic.near) for g, terms in enumerate(near.groups)]
+    problems = []
+    for gloc, terms in groups:
+        if isinstance(terms, GroupSpec):
+            gloc, terms = gloc + ("terms",), terms.terms
+        for k, term in enumerate(terms):
+            spec = term if isinstance(term, str) else MatchTerm(term.term, term.weight, term.field, term.name)
+            problem = term_problem(spec)
+            if problem:
+                problems.append((gloc + (k,), problem))
+    return problems
+
+
+def rule_from_dict(data: Mapping[str, Any]) -> TopicRule:
+    """A topic written as in config.yaml (`notify` optional here) -> TopicRule.
+
+    Raises ConfigError listing the problems (for backtest files and benches).
+    """
+    try:
+        topic = Topic.model_validate({"notify": ["-"], **data})
+    except ValidationError as exc:
+        where = [_path_str(tuple(p for p in e["loc"] if p not in _TAGS)) for e in exc.errors()]
+        raise ConfigError([f"topic {data.get('id', '?')}: {w}: {e['msg']}"
+                           for w, e in zip(where, exc.errors())]) from None
+    problems = [msg for _, msg in _topic_term_problems(topic, ())]
+    if problems:
+        raise ConfigError([f"topic {topic.id}: {m}" for m in problems])
+    return topic.rule()

@@ -1,0 +1,138 @@
+"""Story clustering (pure): which recent story does a new, non-copy article tell?
+
+An article is reduced to its key terms: folded words with the article and
+attached proclitics stripped (وال، بال، لل، ال …), weighted by how often the
+article uses them (title words count double) times their rarity in real news
+(an IDF table built from the SaudiNewsNet corpus, ``text/df.txt``): names of
+people, places and treaties weigh most, words every report uses weigh little.
+A story's profile is the sum of its articles' profiles (top terms kept). An
+article joins the most similar recent story when the cosine similarity of the
+profiles reaches the threshold and enough weighty terms are shared; otherwise
+it starts a story. The time window is applied by the store (stories whose
+last article is older are not candidates).
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from monitor.text.normalize import is_arabic, stems, tokenize
+
+ARTICLE_TERMS = 30       # key terms kept per article
+STORY_TERMS = 60         # key terms kept per story profile
+BODY_WORDS = 400         # the lead carries the development; later paragraphs drift to background
+SIMILARITY = 0.3         # default join threshold (cosine of profiles)
+MIN_SHARED = 3           # and at least this many shared key terms
+_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
+# Shipped with the package (pyproject package-data); a missing table is an install error, not a silent
+# "every term weighs the same".
+_DF_PATH = Path(__file__).resolve().parent.parent / "text" / "df.txt"
+
+
+def base_term(token: str) -> str:
+    """A folded token with an unambiguous article prefix (ال، وال، بال، لل …) removed."""
+    if is_arabic(token):
+        for p in _PREFIXES:
+            if token.startswith(p) and len(token) - len(p) >= 3:
+                return token[len(p):]
+    return token
+
+
+@lru_cache(maxsize=65536)
+def key_term(token: str) -> str:
+    """A folded token as a key term ('' if it is too short or a number).
+
+    One-letter proclitics (و ف ب ك ل) are ambiguous (بوتين is not ب + وتين), so
+    they are stripped only when real news knows the stripped word better.
+    """
+    if token.isdigit():
+        return ""
+    base = base_term(token)
+    if is_arabic(token) and base == token:
+        table = _df()[1]
+        known = table.get(token, 0)
+        for cand in stems(token)[1:]:
+            if len(cand) >= 3 and table.get(cand, 0) > max(known, 7):
+                base, known = cand, table[cand]
+        if base == token and known == 0 and token[0] in "وف" and len(token) >= 5:
+            base = base_term(token[1:])   # an unknown name after the conjunction: وبيونغ
+    return base if len(base) >= 3 else ""
+
+
+def key_terms(text: str) -> list[str]:
+    """Key terms of ``text`` in order (repeats kept)."""
+    out = []
+    for t in tokenize(text):
+        k = key_term(t.text)
+        if k:
+            out.append(k)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _df() -> tuple[int, dict[str, int]]:
+    n, table = 1, {}
+    lines = _DF_PATH.read_text(encoding="utf-8").splitlines()
+    for line in lines:
+        term, _, count = line.partition("\t")
+        if term == "#docs":
+            n = int(count)
+        elif term:
+            table[term] = int(count)
+    return n, table
+
+
+def idf(term: str) -> float:
+    n, table = _df()
+    # a term missing from the table is rarer than the table's cut-off: weigh it as such
+    return math.log((n + 1) / (table.get(term, 4) + 1))
+
+
+def profile(title: str, body: str) -> dict[str, float]:
+    """The article's weighted key terms (at most ARTICLE_TERMS), L2-normalized."""
+    counts = Counter(key_terms(title) * 2)
+    counts.update(key_terms(" ".join(body.split()[:BODY_WORDS])))
+    weights = {t: (1 + math.log(c)) * idf(t) for t, c in counts.items()}
+    return _top(weights, ARTICLE_TERMS)
+
+
+def _top(weights: dict[str, float], n: int) -> dict[str, float]:
+    items = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    norm = math.sqrt(sum(w * w for _, w in items)) or 1.0
+    return {t: w / norm for t, w in items if w > 0}
+
+
+def merge(story: dict[str, float], article: dict[str, float]) -> dict[str, float]:
+    """The story's profile after the article joined (normalized sum, top STORY_TERMS)."""
+    total = dict(story)
+    for t, w in article.items():
+        total[t] = total.get(t, 0.0) + w
+    return _top(total, STORY_TERMS)
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b[t] for t, w in a.items() if t in b)
+
+
+@dataclass(frozen=True)
+class StoryChoice:
+    story_id: int
+    score: float
+    shared: int
+
+
+def choose(article: dict[str, float], candidates: list[tuple[int, dict[str, float]]],
+           threshold: float = SIMILARITY, min_shared: int = MIN_SHARED) -> StoryChoice | None:
+    """The candidate story the article belongs to, or None (it starts a new one)."""
+    best: StoryChoice | None = None
+    for sid, prof in candidates:
+        shared = sum(1 for t in article if t in prof)
+        score = cosine(article, prof)
+        if shared >= min_shared and score >= threshold and (best is None or score > best.score):
+            best = StoryChoice(sid, score, shared)
+    return best

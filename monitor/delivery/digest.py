@@ -1,0 +1,218 @@
+"""Digests, operator notices and Telegram message splitting (pure functions, no I/O).
+
+A digest groups held alerts by topic, then by story (articles whose folded
+title words mostly agree), and lists the outlets that carried each story.
+"""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+
+from monitor.models import RenderedAlert
+from monitor.delivery.render import FONT, RLM, clean, cut_words, has_arabic, utf16_len
+from monitor.text.normalize import stems, tokenize
+
+TELEGRAM_LIMIT = 4096
+STORY_SIMILARITY = 0.5       # Jaccard of title word stems to count as the same story
+L_DIGEST = "ملخص التنبيهات"
+L_OUTLETS = "المصادر"
+L_OPS = "تنبيه للمشغّل"
+TITLE_MAX = 300
+
+_TOKEN_RE = re.compile(r"<[^>]*>|&#?\w+;|\n\n|\n| |[^<&\n ]+|[<&]")
+_TAG_NAME_RE = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
+
+
+# ---- stories -----------------------------------------------------------------
+Item = tuple[str, str, str, str]     # (title, url, outlet, body)
+
+
+def _words(title: str) -> frozenset[str]:
+    return frozenset(min(stems(t.text), key=len) for t in tokenize(title) if len(t.text) > 2)
+
+
+def _shingles(body: str) -> frozenset[tuple[str, ...]]:
+    words = [t.text for t in tokenize(body[:3000])]
+    return frozenset(tuple(words[i:i + 3]) for i in range(len(words) - 2))
+
+
+def _jaccard(a: frozenset, b: frozenset) -> float:
+    union = a | b
+    return len(a & b) / len(union) if union else 0.0
+
+
+def group_stories(items: Sequence[Item]) -> list[list[Item]]:
+    """Items -> stories, in first-seen order (greedy). Two articles are one story when
+    they share a URL, their title words (folded, clitics stripped) mostly agree, or
+    their bodies share most word 3-shingles (a wire story retitled by each outlet)."""
+    stories: list[tuple[frozenset, frozenset, list[Item]]] = []
+    for item in items:
+        words, shingles = _words(item[0]), _shingles(item[3])
+        for head, head_sh, members in stories:
+            if (any(m[1] == item[1] for m in members if item[1])
+                    or _jaccard(head, words) >= STORY_SIMILARITY
+                    or (shingles and _jaccard(head_sh, shingles) >= STORY_SIMILARITY)):
+                members.append(item)
+                break
+        else:
+            stories.append((words, shingles, [item]))
+    return [members for _, _, members in stories]
+
+
+def _digest_groups(alerts, articles, topics) -> list[tuple[str, list[list[Item]]]]:
+    by_topic: dict[str, list[Item]] = {}
+    for a in alerts:
+        art = articles.get(a.article_id)
+        if art is None:   # article row gone: the stored subject still says what it was
+            item = (cut_words(clean(a.subject), TITLE_MAX), "", "", "")
+        else:
+            title = clean(art.title) or clean(art.url)
+            item = (cut_words(title, TITLE_MAX), clean(art.url).replace(" ", "%20"),
+                    clean(art.outlet or art.feed), art.body or "")
+        by_topic.setdefault(a.topic_id, []).append(item)
+    return [(clean(topics.get(t, t)), group_stories(items)) for t, items in by_topic.items()]
+
+
+def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, str], *,
+                  kind: str) -> RenderedAlert:
+    """One message for many held alerts (`articles`: article id -> StoredArticle)."""
+    groups = _digest_groups(alerts, articles, topics)
+    e = lambda s: html.escape(s, quote=True)  # noqa: E731
+    n = len(alerts)
+    subject = f"[monitor] {L_DIGEST}: {n}"
+    text_lines = [f"{RLM}{L_DIGEST} ({n})", ""]
+    tg = [f"{RLM}<b>{L_DIGEST}</b> ({n})"]
+    mail = [f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;'
+            f'line-height:1.6"><p><b>{L_DIGEST}</b> ({n})</p>']
+    for topic, stories in groups:
+        text_lines.append(f"{RLM}{topic}")
+        tg.append("")
+        tg.append(f"{RLM}<b>{e(topic)}</b>")
+        mail.append(f"<h3 style=\"margin:12px 0 4px 0\">{e(topic)}</h3><ul>")
+        for story in stories:
+            title, url = story[0][0], story[0][1]
+            outlets = list(dict.fromkeys(o for _, _, o, _ in story if o))
+            text_lines.append(f"{RLM}• {title}\n  {url}\n  {L_OUTLETS}: {'، '.join(outlets)}")
+            links = "، ".join(f'<a href="{e(u)}">{e(o)}</a>' if u else e(o)
+                              for o, u in dict.fromkeys((o, u) for _, u, o, _ in story if o))
+            head = f'<a href="{e(url)}">{e(title)}</a>' if url else e(title)
+            tg.append(f"{RLM}• {head}")
+            tg.append(f"{RLM}{L_OUTLETS}: {links}")
+            mail.append(f"<li>{head}<br><small>{L_OUTLETS}: {links}</small></li>")
+        mail.append("</ul>")
+        text_lines.append("")
+    mail.append("</div>")
+    text = "\n".join(text_lines).rstrip() + "\n"
+    if kind == "telegram":
+        return RenderedAlert(subject, text, "\n".join(tg))
+    return RenderedAlert(subject, text, "\n".join(mail))
+
+
+def render_ops_notice(alert, channel: str, error: str, *, kind: str, count: int = 1) -> RenderedAlert:
+    """What the ops channel gets when an alert (or a digest of `count`) is given up."""
+    what = f"alert {alert.id}" if count == 1 else f"a digest of {count} alerts (first: {alert.id})"
+    msg = (f"{what} (topic {clean(alert.topic_id)}) could not be delivered to channel "
+           f"{clean(channel)} and is marked dead: {clean(error)}")
+    fix = (f"fix the channel, then run: monitor outbox retry {alert.id}" if count == 1 else
+           "fix the channel, then list them with `monitor outbox --state dead` and run: "
+           "monitor outbox retry ID...")
+    subject = cut_words(f"[monitor] {L_OPS}: alert {alert.id} dead on {clean(channel)}", 200)
+    text = f"{RLM}{L_OPS}\n{msg}\n{fix}\n"
+    e = html.escape
+    if kind == "telegram":
+        return RenderedAlert(subject, text, f"{RLM}<b>{L_OPS}</b>\n{e(msg)}\n<i>{e(fix)}</i>")
+    return RenderedAlert(subject, text, f'<div dir="rtl" lang="ar"><p><b>{L_OPS}</b></p>'
+                                        f'<p dir="ltr">{e(msg)}</p><p dir="ltr">{e(fix)}</p></div>')
+
+
+# ---- Telegram splitting ----------------------------------------------------------
+def _visible(token: str) -> int:
+    """Telegram's count for a non-tag token (a line break may be sent as CRLF: 2)."""
+    if token.startswith("\n"):
+        return 2 * len(token)
+    return utf16_len(html.unescape(token)) if token.startswith("&") else utf16_len(token)
+
+
+def _tags_after(stack: list[str], tokens: Sequence[str]) -> list[str]:
+    stack = list(stack)
+    for tok in tokens:
+        m = _TAG_NAME_RE.match(tok) if tok.startswith("<") and len(tok) > 1 else None
+        if not m or tok.endswith("/>"):
+            continue
+        if tok.startswith("</"):
+            for i in range(len(stack) - 1, -1, -1):
+                if _TAG_NAME_RE.match(stack[i]).group(1) == m.group(1):
+                    del stack[i:]
+                    break
+        else:
+            stack.append(tok)
+    return stack
+
+
+def _close(stack: list[str]) -> str:
+    return "".join(f"</{_TAG_NAME_RE.match(t).group(1)}>" for t in reversed(stack))
+
+
+def _cut_point(tokens: list[str], budget: int) -> int | None:
+    """Index of the break to cut at: the last paragraph break, else line break, else
+    space, that leaves at least half a message before it (else any such break)."""
+    sizes, total = [], 0
+    for tok in tokens:
+        sizes.append(total)
+        total += 0 if (tok.startswith("<") and len(tok) > 1) else _visible(tok)
+    for floor in (budget // 2, 1):
+        for brk in ("\n\n", "\n", " "):
+            for i in range(len(tokens) - 1, 0, -1):
+                if tokens[i] == brk and sizes[i] >= floor:
+                    return i
+    return None
+
+
+def split_telegram(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split Telegram HTML into messages of at most `limit` visible UTF-16 units.
+
+    Cuts at a paragraph break, else a line break, else a space; never inside a tag
+    or an entity (a cut inside <b>…</b> closes the tag and reopens it in the next
+    part). A part holding Arabic that does not start a line starts with RLM.
+    """
+    tokens = _TOKEN_RE.findall(markup)
+    budget = limit - 1                     # room for a leading RLM
+    parts: list[str] = []
+    start_stack: list[str] = []
+    cur: list[str] = []
+    size = 0
+
+    def flush(head: list[str]) -> None:
+        nonlocal start_stack
+        end_stack = _tags_after(start_stack, head)
+        body = "".join(start_stack) + "".join(head) + _close(end_stack)
+        if has_arabic(html.unescape(re.sub(r"<[^>]*>", "", body))) and not body.startswith(RLM):
+            body = RLM + body
+        if body.strip(RLM + " \n"):
+            parts.append(body)
+        start_stack = end_stack
+
+    for tok in tokens:
+        vis = 0 if (tok.startswith("<") and len(tok) > 1) else _visible(tok)
+        while size + vis > budget:
+            cut = _cut_point(cur, budget)
+            if cut is not None:
+                flush(cur[:cut])
+                cur = cur[cut + 1:]
+            elif cur:
+                flush(cur)
+                cur = []
+            else:   # one word longer than a message: cut it by characters
+                room, i = budget, 0
+                while i < len(tok) and utf16_len(tok[: i + 1]) <= room:
+                    i += 1
+                flush([tok[:i]])
+                tok = tok[i:]
+                vis = _visible(tok)
+            size = sum(0 if (t.startswith("<") and len(t) > 1) else _visible(t) for t in cur)
+        cur.append(tok)
+        size += vis
+    if cur:
+        flush(cur)
+    return parts or [markup]

@@ -1,0 +1,340 @@
+"""Drain the alert outbox: one sender per channel, rate-limited, retried, never dropped.
+
+Each channel has its own :class:`ChannelSender` (in the daemon, its own thread),
+so a slow or failing channel never delays another. A send is recorded per
+target (and per message part) as it succeeds, so a retry only resends what a
+target has not got. Delivery is at-least-once: a kill between a send and its
+record resends that one message once.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from monitor import metrics
+from monitor.delivery import followups
+from monitor.delivery import notify
+from monitor.delivery import telegram as telegram_api
+from monitor.config.load import Config
+from monitor.models import RenderedAlert
+from monitor.delivery.ratelimit import RateLimiter, parse_rate
+from monitor.delivery.digest import render_digest, render_ops_notice, split_telegram
+from monitor.delivery.schedule import Plan, parse_hhmm, parse_window, release_time
+from monitor.storage import NewAlert, OutboxAlert, Store
+
+log = logging.getLogger(__name__)
+
+RETRY_BASE = 30.0            # seconds; doubles per failed send, capped
+RETRY_CAP = 3600.0
+PAUSE_AFTER_FAILURE = 30.0   # a channel that just failed transiently rests this long (at most)
+TELEGRAM_DEFAULT = ("1/s",)            # per chat (Telegram's guidance)
+TELEGRAM_GROUP_DEFAULT = ("1/s", "20/m")   # group chats (negative ids)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    def __add__(self, other: "DeliveryReport") -> "DeliveryReport":
+        return DeliveryReport(self.sent + other.sent, self.failed + other.failed, self.dead + other.dead)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def target_key(url: str) -> str:
+    """A stable, secret-free name for one target URL."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+
+
+def message_id(alert: OutboxAlert, *, digest: bool = False) -> str:
+    """The same Message-ID for every send of one alert (retries thread together)."""
+    kind = "digest" if digest else "alert"
+    return f"<monitor.{kind}.{alert.id}.{alert.article_id}.{alert.created_at:%Y%m%d%H%M%S}@monitor.invalid>"
+
+
+def default_rates(url: str) -> tuple[str, ...]:
+    if notify.channel_kind([url]) != "telegram":
+        return ()
+    chat = url.split("://", 1)[1].split("?", 1)[0].split("/")[1:2]
+    return TELEGRAM_GROUP_DEFAULT if chat and chat[0].startswith("-") else TELEGRAM_DEFAULT
+
+
+def backoff(attempts: int, retry_after: float | None) -> float:
+    """Seconds until the next try: exponential with jitter, never before `retry_after`."""
+    delay = min(RETRY_CAP, RETRY_BASE * 2 ** min(attempts, 20)) * random.uniform(1.0, 1.25)
+    return max(delay, retry_after or 0.0)
+
+
+@dataclass
+class _Target:
+    key: str
+    url: str
+    limiter: RateLimiter
+
+
+class ChannelSender:
+    """Sends one channel's due alerts (one caller at a time)."""
+
+    def __init__(self, config: Config, store: Store, name: str, *,
+                 clock: Callable[[], float] | None = None,
+                 sleep: Callable[[float], object] | None = None,
+                 message: Callable[[OutboxAlert], RenderedAlert] | None = None) -> None:
+        self.config, self.store, self.name = config, store, name
+        self.message = message
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        opts = config.channel(name)
+        urls = list(config.channels[name])
+        self.kind = notify.channel_kind(urls)
+        self.plan = Plan(mode=opts.delivery, daily_at=parse_hhmm(opts.digest_at),
+                         tz=opts.timezone or config.notify.timezone,
+                         quiet=parse_window(opts.quiet_hours) if opts.quiet_hours else None)
+        kwargs = {"sleep": sleep or self.stop.wait}
+        if clock is not None:
+            kwargs["clock"] = clock
+        self.targets = []
+        for url in urls:
+            rates = opts.rate if opts.rate is not None else default_rates(url)
+            rates = [rates] if isinstance(rates, str) else rates
+            self.targets.append(_Target(target_key(url), url,
+                                        RateLimiter([parse_rate(r) for r in rates], **kwargs)))
+        self.blocked_until: datetime | None = None
+        self._lock = threading.Lock()
+        self._topics = {t.id: t for t in config.topics}
+
+    # ---- one pass ---------------------------------------------------------
+    def drain(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
+        """Send what is due now. The daemon's pass stops at a transient failure (the channel
+        rests); an `ignore_backoff` pass (`monitor once`) tries every pending alert once."""
+        with self._lock:
+            now = now or utcnow()
+            if self.blocked_until and now < self.blocked_until and not ignore_backoff:
+                return DeliveryReport()
+            self.blocked_until = None
+            report = DeliveryReport()
+            while not self.stop.is_set():
+                due = self.store.channel_due(self.name, now, ignore_backoff=ignore_backoff, limit=200)
+                if not due:
+                    break
+                held = [a for a in due if a.digest]
+                single = [a for a in due if not a.digest]
+                progressed = 0
+                if held:
+                    outcome = self._send_group(held, now)
+                    report += outcome
+                    progressed += outcome.sent + outcome.dead
+                    if outcome.failed and not ignore_backoff:
+                        break
+                for alert in single:
+                    if self.stop.is_set():
+                        break
+                    outcome = self._send_group([alert], now)
+                    report += outcome
+                    progressed += outcome.sent + outcome.dead
+                    if outcome.failed and not ignore_backoff:
+                        return report   # the channel rests (blocked_until) before the next try
+                if ignore_backoff or not progressed:
+                    break   # one pass only (failed ones would come straight back)
+            return report
+
+    def _render(self, group: list[OutboxAlert]) -> tuple[list[RenderedAlert], str]:
+        first = group[0]
+        if first.digest:
+            arts = self.store.alert_articles([a.article_id for a in group])
+            topics = {t.id: t.name for t in self.config.topics}
+            rendered = render_digest(group, arts, topics, kind=self.kind)
+            mid = message_id(first, digest=True)
+        else:
+            rendered = (self.message(first) if self.message
+                        else RenderedAlert(first.subject, first.text, first.html))
+            mid = message_id(first)
+        if self.kind == "telegram":
+            return [RenderedAlert(rendered.subject, rendered.text, part)
+                    for part in split_telegram(rendered.html)], mid
+        return [rendered], mid
+
+    def _send_group(self, group: list[OutboxAlert], now: datetime) -> DeliveryReport:
+        """Send one alert (or one digest of several) to every target that lacks it.
+
+        Progress is kept per target: `key` (got it), `key#i` (got part i), `dead:key`
+        (refused for good). A digest counts as sent to a target only if every alert in it was.
+        """
+        ids = [a.id for a in group]
+        parts, mid = self._render(group)
+        done = set.intersection(*(set(a.delivered.split()) for a in group))
+        errors: list[str] = []
+        transient, retry_after = False, None
+        for n, target in enumerate(self.targets):
+            if target.key in done or f"dead:{target.key}" in done:
+                continue
+            for i, part in enumerate(parts):
+                part_key = f"{target.key}#{i}"
+                if len(parts) > 1 and part_key in done:
+                    continue
+                if not target.limiter.acquire():
+                    return DeliveryReport()   # stopping: stays pending, sent on restart
+                with metrics.Timer() as timer:
+                    result = self._send(target, part, group[0], i, mid)
+                metrics.SEND_SECONDS.labels(self.name).observe(timer.seconds)
+                if not result.ok:
+                    label = f"{self.name}[{n}]" if len(self.targets) > 1 else self.name
+                    errors.append(f"{label} {result.error}")
+                    if result.permanent:
+                        self.store.mark_delivered(ids, f"dead:{target.key}")
+                        done.add(f"dead:{target.key}")
+                    transient = transient or not result.permanent
+                    if result.retry_after is not None:
+                        retry_after = max(retry_after or 0.0, result.retry_after)
+                    break
+                if len(parts) > 1 and not group[0].digest:
+                    self.store.mark_delivered(ids, part_key)
+            else:
+                self.store.mark_delivered(ids, target.key)
+        what = "digest" if group[0].digest else "alert"
+        first = group[0]
+        refused = [t for t in self.targets if f"dead:{t.key}" in done]
+        if not errors and not refused:
+            for a in group:
+                self.store.mark_sent(a.id, utcnow())
+            log.info("%s sent id=%s topic=%s channel=%s", what, ",".join(map(str, ids)),
+                     first.topic_id, self.name)
+            metrics.ALERTS.labels(self.name, "sent").inc(len(group))
+            return DeliveryReport(sent=len(group))
+        error = notify.redact("; ".join(errors)) or (first.last_error or "refused by a target")
+        if not transient:   # every target has it or refused it for good
+            for n, a in enumerate(group):   # one notice per dead alert, or per dead digest
+                self.store.mark_dead(a.id, error, self._ops_notice(a, error, len(group)) if n == 0 else None)
+                log.error("alert dead id=%d topic=%s channel=%s error=%s OPERATOR ACTION NEEDED: "
+                          "fix the channel, then `monitor outbox retry %d`",
+                          a.id, a.topic_id, self.name, error, a.id)
+            metrics.ALERTS.labels(self.name, "dead").inc(len(group))
+            return DeliveryReport(dead=len(group))
+        delay = backoff(max(a.attempts for a in group), retry_after)
+        for a in group:
+            self.store.mark_failed(a.id, error, now + timedelta(seconds=delay))
+        pause = delay if retry_after else min(delay, PAUSE_AFTER_FAILURE)
+        self.blocked_until = utcnow() + timedelta(seconds=pause)
+        log.warning("%s retry id=%s topic=%s channel=%s attempt=%d in=%.0fs error=%s", what,
+                    ",".join(map(str, ids)), first.topic_id, self.name, first.attempts + 1, delay, error)
+        metrics.ALERTS.labels(self.name, "failed").inc(len(group))
+        return DeliveryReport(failed=len(group))
+
+    def _send(self, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str):
+        """One part to one target. Alerts of threaded topics (per-story with follow-ups) go to a
+        plain Telegram target through the direct Bot API call, keeping the message id; a
+        follow-up replies to the story's first message (Telegram) or thread (email)."""
+        threaded = not alert.digest and followups.threaded(self._topics.get(alert.topic_id))
+        if threaded and self.kind == "telegram" and telegram_api.target(target.url):
+            parent = (self.store.message_ref(alert.reply_to, target.key)
+                      if alert.reply_to is not None and i == 0 else None)
+            result = telegram_api.send(target.url, part.html, reply_to=parent,
+                                       api_url=self.config.notify.telegram_api_url)
+            if result.ok and i == 0 and result.message_id is not None:
+                self.store.record_message(alert.id, target.key, str(result.message_id))
+            return result
+        url = target.url
+        if alert.reply_to is not None and self.kind == "email" and not alert.digest:
+            first = self.store.get_alert(alert.reply_to)
+            url = followups.email_reply_url(url, message_id(first)) if first else url
+        return notify.send_one(url, part, kind=self.kind, message_id=mid)
+
+    def _ops_notice(self, alert: OutboxAlert, error: str, count: int = 1) -> NewAlert | None:
+        ops = self.config.notify.ops_channel
+        if not ops or ops not in self.config.channels or alert.topic_id.startswith("ops:"):
+            return None
+        r = render_ops_notice(alert, self.name, error, count=count,
+                              kind=notify.channel_kind(list(self.config.channels[ops])))
+        return NewAlert(f"ops:{alert.id}", ops, r.subject, r.text, r.html)
+
+    # ---- daemon loop --------------------------------------------------------
+    def run(self) -> None:
+        """Drain, then sleep until the next alert is due, a wake-up, or stop."""
+        log.info("sender started channel=%s", self.name)
+        while not self.stop.is_set():
+            try:
+                self.drain()
+                wait = self._wait_seconds()
+            except Exception as exc:   # noqa: BLE001 - the sender thread must survive a store hiccup
+                log.error("sender error channel=%s error=%s", self.name, exc)
+                wait = PAUSE_AFTER_FAILURE
+            self.wake.wait(wait)
+            self.wake.clear()
+        log.info("sender stopped channel=%s", self.name)
+
+    def _wait_seconds(self) -> float:
+        now = utcnow()
+        nxt = self.store.next_due(self.name)
+        if self.blocked_until and (nxt is None or nxt < self.blocked_until):
+            nxt = self.blocked_until
+        if nxt is None:
+            return 60.0
+        return min(60.0, max(0.05, (nxt - now).total_seconds()))
+
+
+class Outbox:
+    """Every channel's sender, plus the hold rules used when alerts are made."""
+
+    def __init__(self, config: Config, store: Store, *,
+                 message: Callable[[OutboxAlert], RenderedAlert] | None = None, **kwargs) -> None:
+        """`message(alert)`: the text to send for a single alert (default: as stored)."""
+        self.config, self.store = config, store
+        self.senders = {name: ChannelSender(config, store, name, message=message, **kwargs)
+                        for name in config.channels}
+        self._topics = {t.id: t for t in config.topics}
+        self._threads: list[threading.Thread] = []
+
+    def hold(self, channel: str, topic_id: str, now: datetime) -> tuple[datetime | None, str | None]:
+        """(hold_until, digest reason) for a new alert; (None, None): send at once."""
+        sender = self.senders.get(channel)
+        topic = self._topics.get(topic_id)
+        if sender is None or topic is None:
+            return None, None
+        return release_time(now, sender.plan, mode=topic.delivery, urgent=topic.urgent)
+
+    def warn_orphans(self) -> None:
+        """Log alerts waiting for a channel the config no longer has (they stay stored)."""
+        for channel, n in self.store.pending_by_channel().items():
+            if channel not in self.senders:
+                log.warning("alerts held channel=%s count=%d reason=channel not in config", channel, n)
+
+    def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
+        """One pass over every channel, channels in parallel."""
+        self.warn_orphans()
+        if not self.senders:
+            return DeliveryReport()
+        with ThreadPoolExecutor(max_workers=min(8, len(self.senders))) as pool:
+            reports = list(pool.map(lambda s: s.drain(now, ignore_backoff=ignore_backoff),
+                                    self.senders.values()))
+        total = DeliveryReport()
+        for r in reports:
+            total += r
+        return total
+
+    def wake(self) -> None:
+        for sender in self.senders.values():
+            sender.wake.set()
+
+    def start(self) -> None:
+        self.warn_orphans()
+        for name, sender in self.senders.items():
+            thread = threading.Thread(target=sender.run, name=f"sender:{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float | None = None) -> None:
+        for sender in self.senders.values():
+            sender.stop.set()
+            sender.wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()

@@ -1,0 +1,341 @@
+"""Turn a match into a message for one channel kind (pure functions, no I/O).
+
+Three kinds (see ``notify.channel_kind``):
+
+* ``"telegram"`` -- ``html`` uses only Telegram's HTML subset (``<b>``,
+  ``<i>``, ``<a href>``), lines are separated by ``"\\n"``, every line holding
+  Arabic starts with U+200F (RLM) so Telegram lays it out right to left, and
+  the visible text fits Telegram's 4096 UTF-16 code units (the snippet is
+  shortened at a word boundary with "…").
+* ``"email"`` -- ``html`` is a ``<div dir="rtl" lang="ar">`` fragment (apprise
+  derives the text/plain part from it, so the URL is also written out as
+  visible text); ``subject`` is ``"[monitor] {topic}: {title}"`` on one line.
+* ``"other"`` -- ``text`` is what is sent (plain text); ``html`` is the email
+  fragment.
+
+All text coming from feeds (outlet, title, snippet, matched text, URL) has
+bidi override/embedding/isolate and zero-width characters removed, control
+characters and line breaks turned into spaces, and is escaped with
+``html.escape(..., quote=True)`` wherever it goes into HTML.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from monitor.models import Article, Match, RenderedAlert
+
+__all__ = [
+    "render_alert",
+    "render_test_message",
+    "clean",
+    "one_line",
+    "utf16_len",
+    "telegram_visible",
+    "TELEGRAM_MAX",
+    "TELEGRAM_BUDGET",
+]
+
+TELEGRAM_MAX = 4096          # Telegram's limit on a message's visible text
+TELEGRAM_BUDGET = 3900       # what we aim for (margin for apprise/Telegram rewrites)
+SUBJECT_MAX = 200
+RLM = "\u200f"
+ELLIPSIS = "…"
+
+# Longest visible lengths (in characters) of the fixed parts of a message;
+# a hostile feed could otherwise leave no room for the snippet.
+TITLE_MAX = 400
+OUTLET_MAX = 100
+_TOPIC_MAX = 200
+_MATCHED_MAX = 80
+_TERMS_MAX = 800
+_URL_SHOWN_MAX = 300
+
+FONT = "Tahoma,'Segoe UI','Noto Naskh Arabic','Noto Sans Arabic',Arial,sans-serif"
+
+# Bidi embedding/override (U+202A-U+202E), isolates (U+2066-U+2069),
+# zero-width space/non-joiner/joiner (U+200B-U+200D), word joiner (U+2060)
+# and BOM / zero-width no-break space (U+FEFF).
+_INVISIBLE_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200d\u2060\ufeff]")
+_ARABIC_RE = re.compile(
+    "[\u0600-\u06ff\u0750-\u077f\u0870-\u089f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc]"
+)
+_TAG_RE = re.compile(r"<[^>]*>")
+
+# Labels (our own UI text).
+L_OUTLET = "المصدر"
+L_TOPIC = "الموضوع"
+L_TERMS = "الكلمات المطابقة"
+L_LINK = "الرابط"
+L_ALSO = "ورد أيضاً في"       # "also reported by": other outlets of the same story
+_ALSO_MAX = 300
+
+
+# --------------------------------------------------------------------------
+# text helpers
+# --------------------------------------------------------------------------
+
+
+def clean(text: str) -> str:
+    """Feed text as one line: invisible bidi/zero-width characters removed,
+    line breaks (CR, LF, U+2028, U+2029, U+0085), tabs and other control
+    characters replaced by spaces, whitespace collapsed, ends stripped."""
+    text = _INVISIBLE_RE.sub("", text or "")
+    text = "".join(
+        " " if (unicodedata.category(ch) in ("Cc", "Zl", "Zp")) else ch for ch in text
+    )
+    return " ".join(text.split())
+
+
+one_line = clean
+
+
+def esc(text: str) -> str:
+    """``clean`` then HTML-escape (quotes too)."""
+    return html.escape(clean(text), quote=True)
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def telegram_visible(markup: str) -> str:
+    """The text Telegram shows for our own markup (tags dropped, entities
+    decoded). Only valid for markup built here, where every ``<`` in text is
+    escaped."""
+    return html.unescape(_TAG_RE.sub("", markup))
+
+
+def has_arabic(text: str) -> bool:
+    return bool(_ARABIC_RE.search(text))
+
+
+def cut_words(text: str, limit: int, *, measure=len, ellipsis: str = ELLIPSIS) -> str:
+    """``text`` if ``measure(text) <= limit``, else its longest prefix ending
+    at a word boundary with ``ellipsis`` appended that fits in ``limit``.
+
+    Cuts plain text only (escape afterwards), so it can never split a tag or
+    an entity; never splits a surrogate pair (works on code points). Falls
+    back to a cut inside a word when the text has no usable space."""
+    if measure(text) <= limit:
+        return text
+    room = limit - measure(ellipsis)
+    if room <= 0:
+        return ""
+    # longest prefix that fits
+    used = 0
+    end = 0
+    for i, ch in enumerate(text):
+        w = measure(ch)
+        if used + w > room:
+            break
+        used += w
+        end = i + 1
+    prefix = text[:end]
+    if end < len(text) and not text[end].isspace():
+        space = prefix.rfind(" ")
+        # keep a word-boundary cut unless it would throw away most of the text
+        if space > 0 and space >= end // 2:
+            prefix = prefix[:space]
+        else:
+            # never end on a combining mark (e.g. Arabic harakat)
+            while prefix and unicodedata.combining(prefix[-1]):
+                prefix = prefix[:-1]
+    prefix = prefix.rstrip()
+    if not prefix:
+        return ""
+    return prefix + ellipsis
+
+
+def rtl(line: str) -> str:
+    """Telegram line: start with RLM when it holds Arabic."""
+    return RLM + line if has_arabic(telegram_visible(line)) else line
+
+
+def plain_rtl(line: str) -> str:
+    return RLM + line if has_arabic(line) else line
+
+
+# --------------------------------------------------------------------------
+# alert parts
+# --------------------------------------------------------------------------
+
+
+def _terms(match: Match) -> list[tuple[str, list[str]]]:
+    """Distinct terms in order of first hit, each with the distinct spellings
+    that matched it when they differ from the term."""
+    order: list[str] = []
+    spellings: dict[str, list[str]] = {}
+    for hit in match.hits:
+        term = clean(hit.term)
+        if not term:
+            continue
+        if term not in spellings:
+            order.append(term)
+            spellings[term] = []
+        matched = cut_words(clean(hit.matched), _MATCHED_MAX)
+        if matched and matched != term and matched not in spellings[term]:
+            spellings[term].append(matched)
+    return [(t, spellings[t]) for t in order]
+
+
+def terms_plain(match: Match) -> str:
+    parts = []
+    for term, seen in _terms(match):
+        parts.append(f"{term} → {' / '.join(seen)}" if seen else term)
+    return cut_words("، ".join(parts), _TERMS_MAX)
+
+
+def _subject(topic: str, title: str, *, prefix: str = "") -> str:
+    topic = clean(topic)
+    title = clean(title)
+    line = f"{prefix}{topic}: {title}" if title else f"{prefix}{topic}"
+    return cut_words(clean(line), SUBJECT_MAX)
+
+
+def render_alert(
+    article: Article, match: Match, *, outlet: str, channel_kind: str, also: tuple[str, ...] | list[str] = ()
+) -> RenderedAlert:
+    """Render one alert for ``channel_kind`` ("telegram", "email", "other").
+
+    ``also``: other outlets that reported the same article or story (an
+    "also reported by" line under the outlet).
+    """
+    outlet_t = cut_words(clean(outlet), OUTLET_MAX)
+    also_t = cut_words("، ".join(o for o in (clean(a) for a in also) if o), _ALSO_MAX)
+    title_t = cut_words(clean(article.title), TITLE_MAX) or clean(article.url)
+    topic_t = cut_words(clean(match.topic_name), _TOPIC_MAX)
+    terms_t = terms_plain(match)
+    snippet_t = clean(match.snippet)
+    url_t = clean(article.url).replace(" ", "%20")
+    url_shown = cut_words(url_t, _URL_SHOWN_MAX)
+
+    text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t)
+
+    if channel_kind == "telegram":
+        return RenderedAlert(
+            subject=_subject(topic_t, title_t),
+            text=text,
+            html=_telegram_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, url_shown, also_t),
+        )
+    return RenderedAlert(
+        subject=_subject(topic_t, title_t, prefix="[monitor] "),
+        text=text,
+        html=_email_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t),
+    )
+
+
+def _plain_text(outlet, title, topic, terms, snippet, url, also="") -> str:
+    lines = [f"{L_OUTLET}: {outlet}"] + ([f"{L_ALSO}: {also}"] if also else []) + [title, f"{L_TOPIC}: {topic}"]
+    if terms:
+        lines.append(f"{L_TERMS}: {terms}")
+    if snippet:
+        lines.append(snippet)
+    body = "\n".join(plain_rtl(line) for line in lines if line)
+    return f"{body}\n\n{url}\n" if url else body + "\n"
+
+
+def _telegram_html(outlet, title, topic, terms, snippet, url, url_shown, also="") -> str:
+    e = lambda s: html.escape(s, quote=True)  # noqa: E731  (already clean)
+    head = []
+    if outlet:
+        head.append(f"<b>{e(outlet)}</b>")
+    if also:
+        head.append(f"<b>{L_ALSO}:</b> {e(also)}")
+    if url:
+        head.append(f'<b><a href="{e(url)}">{e(title)}</a></b>')
+    else:
+        head.append(f"<b>{e(title)}</b>")
+    head.append(f"<b>{L_TOPIC}:</b> {e(topic)}")
+    if terms:
+        head.append(f"<b>{L_TERMS}:</b> {e(terms)}")
+    tail = []
+    if url:
+        # the URL as visible text (not a Latin line: no RLM); the link keeps
+        # the full address even if the shown one is shortened
+        tail.append(f'<a href="{e(url)}">{e(url_shown)}</a>')
+
+    def build(snip: str) -> str:
+        lines = head + ([f"<i>{e(snip)}</i>"] if snip else []) + tail
+        return "\n".join(rtl(line) for line in lines)
+
+    def visible_len(markup: str) -> int:
+        # apprise may turn each "\n" into "\r\n": count 2 per line break
+        vis = telegram_visible(markup)
+        return utf16_len(vis) + vis.count("\n")
+
+    fixed = visible_len(build(""))
+    if snippet:
+        # the snippet line adds itself, a line break (2) and an RLM (1)
+        room = TELEGRAM_BUDGET - fixed - 3
+        snippet = cut_words(snippet, room, measure=utf16_len) if room > 20 else ""
+    message = build(snippet)
+    if visible_len(message) > TELEGRAM_BUDGET:  # pragma: no cover - safety net
+        message = build("")
+    return message
+
+
+def _email_html(outlet, title, topic, terms, snippet, url, also="") -> str:
+    e = lambda s: html.escape(s, quote=True)  # noqa: E731
+    p = '<p style="margin:0 0 8px 0">'
+    parts = [
+        f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};'
+        'font-size:15px;line-height:1.6">'
+    ]
+    if outlet:
+        parts.append(f"{p}<b>{L_OUTLET}:</b> {e(outlet)}</p>")
+    if also:
+        parts.append(f"{p}<b>{L_ALSO}:</b> {e(also)}</p>")
+    if url:
+        parts.append(
+            f'<p style="margin:0 0 8px 0;font-size:18px"><b><a href="{e(url)}">'
+            f"{e(title)}</a></b></p>"
+        )
+    else:
+        parts.append(f'<p style="margin:0 0 8px 0;font-size:18px"><b>{e(title)}</b></p>')
+    parts.append(f"{p}<b>{L_TOPIC}:</b> {e(topic)}</p>")
+    if terms:
+        parts.append(f"{p}<b>{L_TERMS}:</b> {e(terms)}</p>")
+    if snippet:
+        parts.append(
+            '<p style="margin:0 0 8px 0;padding:6px 10px;border-right:3px solid #ccc;'
+            f'color:#333">{e(snippet)}</p>'
+        )
+    if url:
+        # plain URL line: survives in the text/plain part apprise derives
+        parts.append(
+            f'<p dir="ltr" style="margin:0;text-align:left;font-size:12px">'
+            f'<a href="{e(url)}">{e(url)}</a></p>'
+        )
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------
+# test message
+# --------------------------------------------------------------------------
+
+_TEST_AR = "هذه رسالة تجريبية من monitor"
+_TEST_EN = "This is a test message from monitor."
+
+
+def render_test_message(channel_kind: str) -> RenderedAlert:
+    """The message ``monitor test-alert`` sends (Arabic + English)."""
+    text = f"{RLM}{_TEST_AR}\n{_TEST_EN}\n"
+    if channel_kind == "telegram":
+        return RenderedAlert(
+            subject="monitor: رسالة تجريبية / test message",
+            text=text,
+            html=f"<b>monitor</b>\n{RLM}{_TEST_AR}\n{_TEST_EN}",
+        )
+    return RenderedAlert(
+        subject="[monitor] رسالة تجريبية / test message",
+        text=text,
+        html=(
+            f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT}">'
+            f"<p><b>monitor</b></p><p>{_TEST_AR}</p>"
+            f'<p dir="ltr" style="text-align:left">{_TEST_EN}</p></div>'
+        ),
+    )

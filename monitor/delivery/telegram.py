@@ -1,0 +1,98 @@
+"""A direct Bot API ``sendMessage`` for story threads (first alert and its follow-ups).
+
+apprise's Telegram plugin returns only True/False, so it cannot tell us the
+``message_id`` of what it sent, and it cannot send a reply. Alerts of topics
+with ``follow_ups: true`` go through this one small call instead, so the first
+alert's ``message_id`` is kept and each follow-up is sent with
+``reply_to_message_id`` (and ``allow_sending_without_reply``: a deleted first
+message does not block the update). Everything else still goes through apprise.
+
+Failures are classified as in :mod:`monitor.notify`: 429 transient with
+``retry_after``; 400/401/403/404 permanent; 5xx, timeouts and connection errors
+transient. The bot token is never logged: errors are redacted and httpx's
+request log line (which holds ``/bot<token>/``) is redacted on its logger.
+"""
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from dataclasses import dataclass
+
+import httpx
+
+from monitor.delivery import notify
+from monitor.redact import RedactingFilter, add_urls, redact
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class TelegramResult:
+    ok: bool
+    error: str = ""
+    permanent: bool = False
+    retry_after: float | None = None
+    message_id: int | None = None
+
+
+def target(url: str) -> tuple[str, str] | None:
+    """(bot token, chat id) of a plain ``tgram://TOKEN/CHAT`` URL; None for anything else
+    (several chats, options): such targets keep going through apprise, without threading."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() != "tgram" or parts.query or parts.fragment:
+        return None
+    token = urllib.parse.unquote(parts.netloc)
+    token = token[3:] if token.lower().startswith("bot") else token
+    chats = [c for c in parts.path.split("/") if c]
+    if ":" not in token or len(chats) != 1:
+        return None
+    return token, urllib.parse.unquote(chats[0])
+
+
+def send(url: str, html: str, *, api_url: str | None = None, reply_to: str | int | None = None,
+         timeout: float = TIMEOUT) -> TelegramResult:
+    """Send one HTML message to the chat of `url` (optionally as a reply)."""
+    parsed = target(url)
+    if parsed is None:
+        return TelegramResult(False, "tgram: not a single-chat URL", True)
+    token, chat = parsed
+    add_urls([url])   # the token is redacted from every log line from now on
+    payload: dict = {"chat_id": chat, "text": html, "parse_mode": "HTML"}
+    if reply_to is not None:
+        payload["reply_to_message_id"] = int(reply_to)
+        payload["allow_sending_without_reply"] = True
+    try:
+        with httpx.Client(timeout=timeout, trust_env=False) as client:
+            resp = client.post(f"{notify.telegram_bot_base(api_url)}{token}/sendMessage", json=payload)
+    except httpx.HTTPError as exc:
+        return TelegramResult(False, redact(f"tgram: {type(exc).__name__}: {exc}")[:600])
+    try:
+        data = resp.json()
+    except ValueError:
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    if resp.status_code == 200 and data.get("ok"):
+        mid = (data.get("result") or {}).get("message_id")
+        return TelegramResult(True, message_id=int(mid) if mid is not None else None)
+    code = resp.status_code
+    description = str(data.get("description") or resp.reason_phrase)
+    retry_after = None
+    if code == 429:
+        params = data.get("parameters") or {}
+        retry_after = float(params.get("retry_after") or 0) or None
+    error = redact(f"tgram: error={code} {description}")[:600]
+    return TelegramResult(False, error, code in notify.PERMANENT_HTTP, retry_after)
+
+
+def _guard_httpx_logger() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
+_guard_httpx_logger()

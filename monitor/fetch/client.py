@@ -1,0 +1,284 @@
+"""Fetching the web (httpx): feeds, pages and sitemaps; the only fetcher of untrusted URLs.
+
+Other httpx users talk only to configured endpoints: telegram_api.py (the Bot API)
+and cli_status.py (the daemon's own /healthz).
+
+GET with conditional headers; redirects followed here (at most 5, each hop's URL
+checked, each connection checked by netguard); bodies decompressed here in
+bounded steps so a gzip/deflate/brotli bomb or an endless chunked body stops at
+`max_bytes` of decompressed data; one overall deadline per request; a global
+and a per-host limit on concurrent requests.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from monitor.errors import FetchError
+from monitor.fetch.netguard import GuardedBackend, GuardedTransport, Resolver, check_url, deadline
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 10 * 1024 * 1024   # a news page or feed is far smaller; protects memory
+MAX_REDIRECTS = 5
+_STEP = 64 * 1024              # decompressed bytes produced per step
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+try:   # optional: without it we do not advertise br
+    import brotli
+except ImportError:   # pragma: no cover
+    brotli = None
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What a GET returned. `not_modified` is True for a 304 (content is empty)."""
+
+    url: str                 # final URL after redirects
+    status: int
+    content: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool = False
+    max_age: float | None = None      # Cache-Control max-age, seconds
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds from now (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def parse_max_age(value: str | None) -> float | None:
+    m = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", value or "", re.I)
+    return float(m.group(1)) if m else None
+
+
+# ---- bounded decompression -------------------------------------------------
+class _Zlib:
+    def __init__(self, wbits: int) -> None:
+        self._d = zlib.decompressobj(wbits)
+        self._raw_deflate = wbits == zlib.MAX_WBITS   # "deflate" is often sent without its zlib header
+        self._started = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not self._started and data:
+            self._started = True
+            if self._raw_deflate and (data[0] & 0x0F) != 8:
+                self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+        while not self._d.eof:
+            try:
+                out = self._d.decompress(data, _STEP)
+            except zlib.error as exc:
+                raise FetchError(f"corrupt compressed body: {exc}") from None
+            data = self._d.unconsumed_tail
+            if out:
+                yield out
+            if not data and len(out) < _STEP:   # input used up and no output pending
+                return
+
+    def flush(self) -> Iterator[bytes]:
+        yield from self.feed(b"")
+
+
+class _Brotli:
+    def __init__(self) -> None:
+        self._d = brotli.Decompressor()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        try:
+            if self._d.is_finished():
+                return
+            out = self._d.process(data, output_buffer_limit=_STEP)
+            while out:   # more output may be pending even when more input would be accepted
+                yield out
+                if self._d.is_finished():
+                    return
+                out = self._d.process(b"", output_buffer_limit=_STEP)
+        except brotli.error as exc:
+            raise FetchError(f"corrupt brotli body: {exc}") from None
+
+    def flush(self) -> Iterator[bytes]:
+        return iter(())
+
+
+class _Identity:
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if data:
+            yield data
+
+    def flush(self) -> Iterator[bytes]:
+        return iter(())
+
+
+def _decoders(content_encoding: str) -> list:
+    out = []
+    for name in reversed([e.strip().lower() for e in content_encoding.split(",") if e.strip()]):
+        if name in ("gzip", "x-gzip"):
+            out.append(_Zlib(16 + zlib.MAX_WBITS))
+        elif name == "deflate":
+            out.append(_Zlib(zlib.MAX_WBITS))
+        elif name == "br" and brotli is not None:
+            out.append(_Brotli())
+        elif name != "identity":
+            raise FetchError(f"unsupported Content-Encoding {name!r}")
+    return out or [_Identity()]
+
+
+def _decode(layers: list, data: bytes, final: bool = False) -> Iterator[bytes]:
+    """Push `data` through each decoding layer in turn, one bounded piece at a time."""
+    def run(i: int, piece: bytes, flush: bool) -> Iterator[bytes]:
+        if i == len(layers):
+            yield piece
+            return
+        for out in layers[i].feed(piece):
+            yield from run(i + 1, out, False)
+        if flush:
+            for out in layers[i].flush():
+                yield from run(i + 1, out, False)
+            yield from run(i + 1, b"", True)
+    for out in run(0, data, final):
+        if out:
+            yield out
+
+
+class Fetcher:
+    """A shared httpx client; thread-safe for concurrent GETs."""
+
+    def __init__(self, *, timeout: float, user_agent: str, max_bytes: int = MAX_BYTES,
+                 allow_private_networks: bool = False, allowed_networks: tuple[str, ...] = (),
+                 max_connections: int = 8, max_per_host: int = 2, resolver: Resolver | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        backend = GuardedBackend(allow_private=allow_private_networks, resolver=resolver,
+                                 allowed=tuple(allowed_networks))
+        transport = GuardedTransport(backend, max_connections=max_connections, ssl_context=ssl_context)
+        encodings = "gzip, deflate" + (", br" if brotli is not None else "")
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, transport=transport,
+            headers={"User-Agent": user_agent, "Accept-Language": "ar,en;q=0.5",
+                     "Accept-Encoding": encodings})
+        self._global = threading.BoundedSemaphore(max_connections)
+        self._per_host = max_per_host
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._hosts_lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config) -> "Fetcher":
+        f = config.fetch
+        return cls(timeout=config.defaults.timeout, user_agent=config.defaults.user_agent,
+                   max_bytes=f.max_bytes, allow_private_networks=f.allow_private_networks,
+                   allowed_networks=tuple(f.allowed_networks),
+                   max_connections=f.max_connections, max_per_host=f.max_per_host)
+
+    def close(self) -> None:
+        self._client.close()
+
+    @contextmanager
+    def _slot(self, url: str) -> Iterator[None]:
+        host = (urlsplit(url).hostname or "").lower()
+        with self._hosts_lock:
+            sem = self._hosts.setdefault(host, threading.BoundedSemaphore(self._per_host))
+        with sem, self._global:   # host first: waiting for a busy host holds no global slot
+            yield
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+        """GET `url`; raise FetchError naming the URL and the cause on any failure."""
+        url = check_url(url)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current, end = url, None
+        try:
+            for _hop in range(MAX_REDIRECTS + 1):
+                with self._slot(current):
+                    # The deadline starts once we hold a slot: waiting for a busy host is not its fault.
+                    end = end or time.monotonic() + self.timeout
+                    with deadline(self.timeout, end):
+                        result = self._get_once(current, headers)
+                if isinstance(result, FetchResult):
+                    return result
+                current = check_url(result)
+            raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
+        except FetchError as exc:
+            if str(exc).startswith("GET "):
+                raise
+            raise type(exc)(f"GET {current}: {exc}") from None
+        except httpx.TimeoutException:
+            raise FetchError(f"GET {current}: timed out (no complete answer within {self.timeout:.0f}s)") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"GET {current}: {type(exc).__name__}: {exc}") from None
+
+    def _get_once(self, url: str, headers: dict[str, str]) -> FetchResult | str:
+        """One request: a FetchResult, or the next URL for a redirect."""
+        with self._client.stream("GET", url, headers=headers) as resp:
+            if resp.status_code in _REDIRECTS:
+                location = resp.headers.get("location")
+                if not location:
+                    raise FetchError(f"GET {url}: HTTP {resp.status_code} without Location")
+                return urljoin(url, location.strip())
+            if resp.status_code == 304:
+                return FetchResult(url, 304, b"", "", resp.headers.get("etag"),
+                                   resp.headers.get("last-modified"), True,
+                                   parse_max_age(resp.headers.get("cache-control")))
+            if resp.status_code >= 400 or resp.status_code < 200:
+                raise HTTPStatusError(f"GET {url}: HTTP {resp.status_code}", resp.status_code,
+                                      parse_retry_after(resp.headers.get("retry-after")))
+            declared = resp.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise FetchError(f"GET {url}: body larger than {self.max_bytes} bytes")
+            layers = _decoders(resp.headers.get("content-encoding", ""))
+            chunks, size = [], 0
+            raw = resp.iter_raw(_STEP)
+            for piece in _chain(layers, raw):
+                size += len(piece)
+                if size > self.max_bytes:
+                    raise FetchError(f"GET {url}: body larger than {self.max_bytes} bytes "
+                                     f"(counted after decompression)")
+                chunks.append(piece)
+            return FetchResult(
+                url=url, status=resp.status_code, content=b"".join(chunks),
+                content_type=resp.headers.get("content-type", ""),
+                etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"),
+                max_age=parse_max_age(resp.headers.get("cache-control")))
+
+
+def _chain(layers: list, raw: Iterator[bytes]) -> Iterator[bytes]:
+    for data in raw:
+        yield from _decode(layers, data)
+    yield from _decode(layers, b"", final=True)

@@ -1,0 +1,215 @@
+"""Where fetches may connect: URL sanity, address policy, checks at connect time.
+
+The address check runs inside the httpcore network backend, on the addresses the
+name actually resolved to, and the socket is connected to the very address that
+was checked; so a DNS answer that changes between a check and the connect (DNS
+rebinding) cannot reach a private address, and every redirect hop is checked
+the same way because every new connection goes through here. The same layer
+enforces the overall per-request deadline (a thread-local set by the Fetcher),
+so a server that drips one byte at a time cannot hold a worker forever.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from monitor.errors import FetchError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+class BlockedAddressError(FetchError):
+    """The URL points at an address fetches may not reach."""
+
+
+class UnsafeURLError(FetchError):
+    """The URL is not a plain http(s) URL."""
+
+
+class DeadlineError(FetchError):
+    """The request took longer than its overall deadline."""
+
+
+def address_problem(ip: IPAddress) -> str | None:
+    """Why `ip` is not a public unicast address (None if it is)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            inner = address_problem(embedded)
+            return f"embeds {embedded}, {inner}" if inner else None
+    for attr, label in (("is_loopback", "loopback"), ("is_link_local", "link-local"),
+                        ("is_multicast", "multicast"), ("is_unspecified", "unspecified"),
+                        ("is_reserved", "reserved")):
+        if getattr(ip, attr):
+            return label
+    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
+        return "carrier-grade NAT"
+    if ip.is_private or not ip.is_global:
+        return "private"
+    return None
+
+
+def check_url(url: str) -> str:
+    """Refuse anything but a plain absolute http(s) URL; returns it (spaces in the
+    path or query percent-encoded).
+
+    Parsers disagree on backslashes, credentials and whitespace in the host part
+    (`http://a\\@b/` is host `a` for browsers and `b` for RFC 3986 parsers), so
+    such URLs are refused rather than guessed at; so is any control character.
+    """
+    if not isinstance(url, str) or not url:
+        raise UnsafeURLError(f"GET {url!r}: empty URL")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        raise UnsafeURLError(f"GET {url!r}: URL holds a control character")
+    scheme, sep, rest = url.partition("://")
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0] if sep else ""
+    if "\\" in authority or " " in authority:
+        raise UnsafeURLError(f"GET {url!r}: URL holds a backslash or space in its host part")
+    url = url.replace(" ", "%20")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UnsafeURLError(f"GET {url}: only http and https URLs are fetched")
+    if "@" in parts.netloc:
+        raise UnsafeURLError(f"GET {url}: URLs with credentials (user@host) are refused")
+    try:
+        parsed = httpx.URL(url)
+        port = parts.port
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise UnsafeURLError(f"GET {url}: invalid URL: {exc}") from None
+    host = (parts.hostname or "").lower()
+    same_host = parsed.host.lower() == host or parsed.raw_host.decode("ascii").lower() == _idna(host)
+    if not host or not same_host or (port is not None and parsed.port not in (port, None)):
+        raise UnsafeURLError(f"GET {url}: ambiguous host")
+    return url
+
+
+def _idna(host: str) -> str:
+    try:
+        return host.encode("idna").decode("ascii").lower() if not host.isascii() else host
+    except UnicodeError:
+        return host
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to, in the resolver's order."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve {host}: {exc}") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+# ---- the overall deadline of the current request (per thread) -------------
+_local = threading.local()
+
+
+@contextmanager
+def deadline(seconds: float, end: float | None = None) -> Iterator[None]:
+    """Bound every socket operation in this block to `seconds` from now in total
+    (or to the monotonic time `end`, for a request that spans several blocks)."""
+    previous = getattr(_local, "deadline", None)
+    _local.deadline = end if end is not None else time.monotonic() + seconds
+    _local.total = seconds
+    try:
+        yield
+    finally:
+        _local.deadline = previous
+
+
+def _remaining(timeout: float | None) -> float | None:
+    end = getattr(_local, "deadline", None)
+    if end is None:
+        return timeout
+    left = end - time.monotonic()
+    if left <= 0:
+        raise DeadlineError(f"no complete answer within {getattr(_local, 'total', 0):.0f}s")
+    return left if timeout is None else min(timeout, left)
+
+
+class _Stream(httpcore.NetworkStream):
+    """A socket stream whose every read and write honours the deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """Resolve, check every address, connect to a checked address."""
+
+    def __init__(self, *, allow_private: bool, resolver: Resolver | None = None,
+                 allowed: tuple[str, ...] = ()) -> None:
+        self.allow_private = allow_private
+        self.resolver = resolver or system_resolver
+        self.allowed = tuple(ipaddress.ip_network(n, strict=False) for n in allowed)
+
+    def problem(self, ip: IPAddress) -> str | None:
+        """Why connecting to `ip` is refused (None: allowed)."""
+        if self.allow_private or any(ip.version == n.version and ip in n for n in self.allowed):
+            return None
+        return address_problem(ip)
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
+        addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
+        if not addresses:
+            raise FetchError(f"cannot resolve {host}: no addresses")
+        for ip in addresses:   # one bad answer is enough: it is what rebinding serves
+            why = self.problem(ip)
+            if why:
+                raise BlockedAddressError(
+                    f"{host} resolves to {ip} ({why}); refused (see fetch.allow_private_networks "
+                    f"and fetch.allowed_networks)")
+        error: Exception | None = None
+        for ip in addresses:
+            try:
+                stream = super().connect_tcp(str(ip), port, _remaining(timeout), local_address,
+                                             socket_options)
+                return _Stream(stream)
+            except httpcore.ConnectError as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with the guarded backend under its connection pool."""
+
+    def __init__(self, backend: GuardedBackend, *, max_connections: int, ssl_context: Any = None) -> None:
+        super().__init__(trust_env=False, limits=httpx.Limits(max_connections=max_connections,
+                                                               max_keepalive_connections=max_connections))
+        # httpx builds its pool without a way to pass a backend: rebuild it with ours.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False), max_connections=max_connections,
+            max_keepalive_connections=max_connections, keepalive_expiry=5.0, network_backend=backend)

@@ -1,0 +1,303 @@
+"""Topic matching: compile topics once, match many articles (pure).
+
+`compile_topics(rules)` builds one index over every term of every topic: a
+hash of each term's first folded token (and, for names, of its loose
+skeleton, see text/variants.py). `Matcher.evaluate(title, body)` walks the
+article's tokens once, looks each token's clitic-stripped stems up in the
+index and verifies phrases token by token: a word-level multi-pattern
+matcher whose cost grows with the article's length and the hits it finds,
+not with the number of topics or terms. Terms are literal words (no
+regular expressions), so no rule can make matching super-linear.
+
+Relevance (relevance.py) then scores each topic that was hit: terms in the
+title or lead weigh more, repeats add less and less, groups close together
+add a bonus; a topic matches when its boolean rule holds and its score
+reaches `min_score`.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from monitor.matching import relevance
+from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_problem
+from monitor.models import Match, TermHit, TopicResult
+from monitor.text.normalize import Token, core, stems, tokenize
+from monitor.text.normalize import words as text_words
+from monitor.text.variants import compatible, head, skeleton
+
+SNIPPET_CHARS = 110   # context kept on each side of the first hit
+_MIN_PART = 3         # letters each part of a split-written name needs
+
+
+@dataclass(frozen=True)
+class _TermRef:
+    topic: int
+    group: str          # "all[0]", "any", "none", "near[0][1]"
+    term: Term
+    exact: tuple[str, ...]   # the term's exact key (to tell variant hits apart)
+    title_only: bool
+
+
+Key = tuple[bool, tuple[str, ...]]   # (loose?, tokens or skeletons)
+
+
+class Matcher:
+    """Compiled topics; use `evaluate` or `match` per article."""
+
+    def __init__(self, rules: Sequence[TopicRule]) -> None:
+        self.rules = tuple(rules)
+        self._refs: dict[Key, list[_TermRef]] = defaultdict(list)
+        self._by_first: dict[tuple[bool, str], list[Key]] = defaultdict(list)
+        self._join_heads: set[str] = set()   # head skeletons that may start a joined name
+        self._cand_cache: dict[str, tuple] = {}
+        # Group labels that must all have a hit for each topic to match at all.
+        self._required = [frozenset([f"all[{g}]" for g in range(len(r.all))] + (["any"] if r.any else [])
+                                    + [label for label, _ in r.groups() if label.startswith("near")])
+                          for r in self.rules]
+        for ti, rule in enumerate(self.rules):
+            for label, terms in rule.groups():
+                for raw in terms:
+                    problem = term_problem(raw)
+                    if problem:
+                        raise ValueError(f"topic {rule.id}: {problem}")
+                    term = as_term(raw)
+                    exact = term_key(term.text)
+                    keys: list[Key] = [(False, exact)]
+                    if term.name:
+                        joined = skeleton("".join(exact))
+                        keys = [(True, tuple(skeleton(t) for t in exact)), (True, (joined,))]
+                        if len(exact) == 1 and len(exact[0]) >= 2 * _MIN_PART:
+                            # A one-word name long enough to be written split
+                            # (بيونغيانغ as بيونغ يانغ): the heads its first part may have.
+                            self._join_heads.update(joined[:k] for k in range(2, len(joined) - 1))
+                    for key in dict.fromkeys(keys):
+                        if key not in self._refs:
+                            self._by_first[(key[0], key[1][0])].append(key)
+                        self._refs[key].append(_TermRef(ti, label, term, exact, term.field == "title"))
+
+    def _candidates(self, word: str) -> tuple:
+        """What can start at one text word (memoized per word), () if nothing:
+
+        (refs of exact one-word terms for the body, the same for the title,
+        (ref, variant) of one-word names this word is a spelling of, exact
+        phrases by their second word, loose phrases, stems that may start a
+        name written split).
+        """
+        found = self._cand_cache.get(word)
+        if found is not None:
+            return found
+        by_first = self._by_first
+        keys: list[Key] = []
+        joins: list[str] = []
+        for stem in stems(word):
+            keys.extend(by_first.get((False, stem), ()))
+            keys.extend(by_first.get((True, skeleton(stem)), ()))
+            if len(stem) >= _MIN_PART and head(stem) in self._join_heads:
+                joins.append(stem)
+        exact: list[_TermRef] = []
+        loose_one = []
+        multi: list[Key] = []
+        by_second: dict[str, list[Key]] = defaultdict(list)
+        for key in dict.fromkeys(keys):
+            loose, parts = key
+            if len(parts) > 1 and not loose:
+                by_second[parts[1]].append(key)
+            elif len(parts) > 1:
+                multi.append(key)
+            elif loose:   # checked here once per word: the hot loop only appends
+                stem = _loose_word(word, parts[0])
+                strict = _prep_stripped(word, stem)
+                loose_one.extend((ref, "".join(ref.exact) != stem) for ref in self._refs[key]
+                                 if compatible("".join(ref.exact), stem, strict))
+            else:
+                exact.extend(self._refs[key])
+        found = ()   # most words: nothing starts here
+        if exact or loose_one or by_second or multi or joins:
+            found = (tuple(r for r in exact if not r.title_only), tuple(exact), tuple(loose_one),
+                     {k: tuple(v) for k, v in by_second.items()}, tuple(multi), tuple(joins))
+        if len(self._cand_cache) < 200_000:   # bound memory on endless vocabularies
+            self._cand_cache[word] = found
+        return found
+
+    def _rest(self, tokens: list[str], i: int, found: tuple) -> Iterable[tuple[Key, int, int, tuple[str, ...], bool]]:
+        """Yield (key, i, end token, words, strict) for loose terms and phrases starting at i.
+
+        `words` are the text's words that matched a loose key (clitics stripped),
+        () for an exact phrase; `strict` when a preposition was stripped from the first.
+        """
+        _, _, _, by_second, multi, joins = found
+        n = len(tokens)
+        token = tokens[i]
+        if by_second and i + 1 < n:
+            for stem in stems(tokens[i + 1]):
+                for key in by_second.get(stem, ()):
+                    parts = key[1]
+                    end = i + len(parts)
+                    if end <= n and all(parts[j] in stems(tokens[i + j]) for j in range(2, len(parts))):
+                        yield key, i, end, (), False
+        for key in multi:
+            parts = key[1]
+            end = i + len(parts)
+            if end > n or parts[1] not in _skeleton_set(tokens[i + 1]):
+                continue
+            words = tuple(_loose_word(tokens[i + j], parts[j]) for j in range(len(parts)))
+            if all(words):
+                yield key, i, end, words, _prep_stripped(token, words[0])
+        if joins and i + 1 < n and len(tokens[i + 1]) >= _MIN_PART:
+            # A name written split: بيونغ يانغ for بيونغيانغ. Short parts are
+            # not joined: "إن أنقرة" must not read as one word.
+            for stem in joins:
+                word = stem + tokens[i + 1]
+                key = (True, (skeleton(word),))
+                if key in self._refs:
+                    yield key, i, i + 2, (word,), _prep_stripped(token, stem)
+
+    def _raw_hits(self, title: str, body: str) -> dict[int, list[tuple]]:
+        """Per touched topic: (ref, field, token, end token, variant) tuples.
+
+        One pass over each field's words; plain tuples and no character spans:
+        TermHit objects are only built (by `_groups`) for topics that can match.
+        """
+        touched: dict[int, list[tuple]] = defaultdict(list)
+        refs_of = self._refs
+        cache = self._cand_cache
+        for field, text in (("title", title), ("body", body)):
+            in_body = field == "body"
+            tokens = text_words(text)
+            n = len(tokens)
+            for i, token in enumerate(tokens):
+                found = cache.get(token)
+                if found is None:
+                    found = self._candidates(token)
+                if not found:
+                    continue
+                for ref in found[0] if in_body else found[1]:   # exact one-word terms: most hits
+                    touched[ref.topic].append((ref, field, i, i + 1, False))
+                for ref, variant in found[2]:                  # one-word names
+                    if not (in_body and ref.title_only):
+                        touched[ref.topic].append((ref, field, i, i + 1, variant))
+                if not (found[4] or found[5]):
+                    # Only exact phrases may start here: most fail on the next word.
+                    if not found[3] or i + 1 == n or found[3].keys().isdisjoint(stems(tokens[i + 1])):
+                        continue
+                for key, _, end, words, strict in self._rest(tokens, i, found):
+                    for ref in refs_of[key]:
+                        if in_body and ref.title_only:
+                            continue
+                        variant = False
+                        if words:   # a loose key: the spelling must be a variant of THIS term
+                            if len(words) == len(ref.exact):
+                                pairs = list(zip(ref.exact, words))
+                            else:
+                                pairs = [("".join(ref.exact), "".join(words))]
+                            if not all(compatible(a, b, strict and k == 0) for k, (a, b) in enumerate(pairs)):
+                                continue
+                            variant = any(a != b for a, b in pairs)
+                        touched[ref.topic].append((ref, field, i, end, variant))
+        return touched
+
+    @staticmethod
+    def _groups(raw: list[tuple], texts: dict[str, str], spans: dict[str, list[Token]]) -> dict[str, list[TermHit]]:
+        """TermHits by group label; `spans` caches each field's tokens (computed once, lazily)."""
+        groups: dict[str, list[TermHit]] = defaultdict(list)
+        for ref, field, i, end, variant in raw:
+            tokens = spans.get(field)
+            if tokens is None:
+                tokens = spans[field] = tokenize(texts[field])
+            start, stop = tokens[i].start, tokens[end - 1].end
+            groups[ref.group].append(TermHit(ref.term.text, texts[field][start:stop], field, i, start, stop,
+                                             ref.group, variant, ref.term.weight))
+        return groups
+
+    def evaluate(self, title: str, body: str, *, feed: str | None = None,
+                 language: str | None = None, only_hits: bool = False) -> list[TopicResult]:
+        """One TopicResult per topic in config order (only topics with hits if `only_hits`)."""
+        touched = self._raw_hits(title, body)
+        indexes = sorted(touched) if only_hits else range(len(self.rules))
+        texts, spans = {"title": title, "body": body}, {}
+        return [self._decide(self.rules[ti], self._groups(touched.get(ti, []), texts, spans), title, body,
+                             feed, language) for ti in indexes]
+
+    def match(self, title: str, body: str, *, feed: str | None = None,
+              language: str | None = None) -> list[Match]:
+        """Return a Match for every topic the article satisfies.
+
+        Topics whose boolean rule cannot hold (a group without a hit, a `none`
+        hit) are dropped before any scoring: most touched topics end there.
+        """
+        out = []
+        texts, spans = {"title": title, "body": body}, {}
+        for ti, raw in sorted(self._raw_hits(title, body).items()):
+            labels = {r[0].group for r in raw}
+            if "none" in labels or not self._required[ti] <= labels:
+                continue
+            r = self._decide(self.rules[ti], self._groups(raw, texts, spans), title, body, feed, language)
+            if r.matched:
+                out.append(Match(r.topic_id, r.topic_name, r.hits, r.snippet))
+        return out
+
+    @staticmethod
+    def _decide(rule: TopicRule, groups: dict[str, list[TermHit]], title: str, body: str,
+                feed: str | None, language: str | None) -> TopicResult:
+        hits = tuple(sorted((h for g in groups.values() for h in g),
+                            key=lambda h: (h.field != "title", h.start)))
+        snippet = make_snippet(title, body, [h for h in hits if h.group != "none"])
+        verdict = relevance.judge(rule, groups)
+        reason, matched = verdict.reason, verdict.matched
+        if matched and rule.feeds and feed is not None and feed not in rule.feeds:
+            matched, reason = False, f"feed {feed!r} is not in the topic's feeds"
+        if matched and rule.languages and language is not None and language not in rule.languages:
+            matched, reason = False, f"language {language!r} is not in the topic's languages"
+        return TopicResult(rule.id, rule.name, matched, reason, hits, snippet,
+                           verdict.score, verdict.threshold)
+
+
+@lru_cache(maxsize=65536)
+def _skeleton_set(word: str) -> frozenset[str]:
+    return frozenset(skeleton(s) for s in stems(word))
+
+
+def _loose_word(word: str, part: str) -> str:
+    """The stem of `word` whose skeleton is `part` ("" if none)."""
+    for stem in stems(word):
+        if skeleton(stem) == part:
+            return stem
+    return ""
+
+
+def _prep_stripped(word: str, stem: str) -> bool:
+    """True if a preposition ب ك ل was stripped from `word` to get `stem`."""
+    prefix = word[:len(word) - len(stem)]
+    if prefix[:1] in ("و", "ف"):
+        prefix = prefix[1:]
+    return prefix[:1] in ("ب", "ك", "ل")
+
+
+def compile_topics(rules: Sequence[TopicRule]) -> Matcher:
+    """Compile topic rules into a Matcher (raises ValueError on a refused term)."""
+    return Matcher(rules)
+
+
+def make_snippet(title: str, body: str, hits: Sequence[TermHit]) -> str:
+    """A short piece of the body around the first body hit (or the body's start)."""
+    body_hits = [h for h in hits if h.field == "body"]
+    if not body:
+        return title.strip()
+    if not body_hits:
+        center_start = center_end = 0
+    else:
+        first = min(body_hits, key=lambda h: h.start)
+        center_start, center_end = first.start, first.end
+    lo = max(0, center_start - SNIPPET_CHARS)
+    hi = min(len(body), center_end + SNIPPET_CHARS)
+    # Widen to word boundaries so no word is cut in half.
+    while lo > 0 and not body[lo - 1].isspace():
+        lo -= 1
+    while hi < len(body) and not body[hi].isspace():
+        hi += 1
+    text = " ".join(body[lo:hi].split())
+    return ("… " if lo > 0 else "") + text + (" …" if hi < len(body) else "")

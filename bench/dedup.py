@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT.parent / "shared" / "corpus" / "saudinewsnet"
 
-from monitor import neardup, stories  # noqa: E402
+from monitor.dedup import neardup, stories  # noqa: E402
 from monitor.text.normalize import tokenize  # noqa: E402
 
 
@@ -177,7 +177,7 @@ def fill(url: str, n: int) -> None:
 
 def measure(url: str, count: int) -> None:
     """Child process: a daemon-like process places `count` real articles in the filled store."""
-    import monitor.daemon  # noqa: F401  (the daemon's libraries: trafilatura, apprise, APScheduler)
+    import monitor.service.daemon  # noqa: F401  (the daemon's libraries: trafilatura, apprise, APScheduler)
     import monitor.pipeline  # noqa: F401
     from monitor.models import Article
     from monitor.storage import Store

@@ -1,4 +1,5 @@
 """The full SaudiNewsNet corpus from ../shared, for bench scripts only (tests use tests/fixtures)."""
+
 from __future__ import annotations
 
 import json
@@ -26,6 +27,7 @@ def all_articles(fallback_extra: list[dict] | None = None) -> tuple[list[dict], 
     if arts:
         return arts, f"full SaudiNewsNet corpus in {SHARED_SNN} ({len(arts)} articles)"
     from tests import corpus_pages as cp
+
     print(f"NOTE: {SHARED_SNN} is absent: falling back to the tests/fixtures excerpts (fewer articles).")
     arts = [a for d in cp.DAYS for a in cp.saudinewsnet_articles(d)] + list(fallback_extra or [])
     return arts, f"tests/fixtures excerpts ({len(arts)} articles)"

@@ -8,6 +8,7 @@ daemon `--kills` times (60% of kills land just after a run's first send, the res
 at a random time in its first 4 s), then lets it drain and prints the counts.
 Pass: lost == 0 and duplicates <= kills.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,11 +29,18 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        r = run(args.kills, articles=args.articles, seed=args.seed, workdir=Path(tmp),
-                log=lambda m: print(m, file=sys.stderr))
-    print(f"kills={r.kills} kills_with_alerts_in_flight={r.kills_in_flight} articles={args.articles} "
-          f"alerts={r.alerts} expected={r.expected} delivered={r.delivered} lost={r.lost} "
-          f"duplicates={r.duplicates} seconds={r.seconds:.0f}")
+        r = run(
+            args.kills,
+            articles=args.articles,
+            seed=args.seed,
+            workdir=Path(tmp),
+            log=lambda m: print(m, file=sys.stderr),
+        )
+    print(
+        f"kills={r.kills} kills_with_alerts_in_flight={r.kills_in_flight} articles={args.articles} "
+        f"alerts={r.alerts} expected={r.expected} delivered={r.delivered} lost={r.lost} "
+        f"duplicates={r.duplicates} seconds={r.seconds:.0f}"
+    )
     ok = r.lost == 0 and r.duplicates <= r.kills and r.delivered == r.expected
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

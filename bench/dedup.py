@@ -19,6 +19,7 @@ these figures).
 
     python3 bench/dedup.py [--skip-memory | --memory-only] [--fill N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,7 @@ import tempfile
 import time
 import zipfile
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,8 +54,10 @@ def load() -> list[dict]:
 
 def rss() -> tuple[float, float]:
     status = Path("/proc/self/status").read_text()
-    vals = {k: float(v.split()[0]) / 1024 for k, v in
-            (line.split(":", 1) for line in status.splitlines() if line.startswith(("VmRSS", "VmHWM")))}
+    vals = {
+        k: float(v.split()[0]) / 1024
+        for k, v in (line.split(":", 1) for line in status.splitlines() if line.startswith(("VmRSS", "VmHWM")))
+    }
     return vals["VmRSS"], vals["VmHWM"]
 
 
@@ -63,7 +66,7 @@ def ground_truth(arts: list[dict], t: float = 0.5) -> dict[tuple[int, int], floa
     sets = []
     for a in arts:
         w = [x.text for x in tokenize(a["content"])]
-        sets.append({" ".join(w[i:i + 3]) for i in range(max(1, len(w) - 2))} if w else set())
+        sets.append({" ".join(w[i : i + 3]) for i in range(max(1, len(w) - 2))} if w else set())
     freq = Counter(s for st in sets for s in st)
     index: dict[str, list[int]] = defaultdict(list)
     truth = {}
@@ -71,7 +74,7 @@ def ground_truth(arts: list[dict], t: float = 0.5) -> dict[tuple[int, int], floa
         if not st:
             continue
         ordered = sorted(st, key=lambda s: (freq[s], s))
-        prefix = ordered[:len(ordered) - math.ceil(t * len(ordered)) + 1]
+        prefix = ordered[: len(ordered) - math.ceil(t * len(ordered)) + 1]
         cands = {i for s in prefix for i in index[s]}
         for i in cands:
             if arts[i]["source"] == arts[j]["source"]:
@@ -108,19 +111,23 @@ def through_store(arts: list[dict], url: str) -> dict[str, float]:
     from monitor.models import Article
     from monitor.storage import Store
     from monitor.storage.stories import StoryInput
+
     store = Store(url)
-    t0 = datetime(2015, 7, 21, tzinfo=timezone.utc)
+    t0 = datetime(2015, 7, 21, tzinfo=UTC)
     pure = save = 0.0
     try:
         for n, a in enumerate(arts):
-            art = Article(url=a["url"], url_key=f"{n}:{a['url']}", feed=a["source"], title=a["title"],
-                          body=a["content"])
+            art = Article(
+                url=a["url"], url_key=f"{n}:{a['url']}", feed=a["source"], title=a["title"], body=a["content"]
+            )
             s0 = time.perf_counter()
-            inp = StoryInput(neardup.fingerprint(neardup.article_text(art.title, art.body)),
-                             stories.profile(art.title, art.body))
+            inp = StoryInput(
+                neardup.fingerprint(neardup.article_text(art.title, art.body)), stories.profile(art.title, art.body)
+            )
             s1 = time.perf_counter()
-            store.save_article(art, guid="", outlet=a["source"], matches=[], alerts=[], story=inp,
-                               now=t0 + timedelta(seconds=40 * n))
+            store.save_article(
+                art, guid="", outlet=a["source"], matches=[], alerts=[], story=inp, now=t0 + timedelta(seconds=40 * n)
+            )
             s2 = time.perf_counter()
             pure += s1 - s0
             save += s2 - s1
@@ -129,8 +136,14 @@ def through_store(arts: list[dict], url: str) -> dict[str, float]:
         store.close()
     multi = [s for s in found if len(s.outlets) > 1]
     copies = sum(1 for s in found for a in s.articles if a.copy_of)
-    return {"pure_ms": 1000 * pure / len(arts), "save_ms": 1000 * save / len(arts), "stories": len(found),
-            "multi_outlet": len(multi), "copies": copies, "largest": max(len(s.articles) for s in found)}
+    return {
+        "pure_ms": 1000 * pure / len(arts),
+        "save_ms": 1000 * save / len(arts),
+        "stories": len(found),
+        "multi_outlet": len(multi),
+        "copies": copies,
+        "largest": max(len(s.articles) for s in found),
+    }
 
 
 # ---- 4. memory with 100k indexed articles -------------------------------------------
@@ -140,14 +153,16 @@ def fill(url: str, n: int) -> None:
     from sqlalchemy import insert
 
     from monitor.storage import Store
-    from monitor.storage.schema import (articles, neardup_bands, neardup_entries, stories as st,
-                                        story_articles, story_terms)
+    from monitor.storage.schema import articles, neardup_bands, neardup_entries, story_articles, story_terms
+    from monitor.storage.schema import stories as st
+
     arts = load()
-    base = [(neardup.shingle_hashes(neardup.words(a["content"])), stories.profile(a["title"], a["content"]))
-            for a in arts]
+    base = [
+        (neardup.shingle_hashes(neardup.words(a["content"])), stories.profile(a["title"], a["content"])) for a in arts
+    ]
     base = [b for b in base if b[0].size]
     rng = np.random.default_rng(1)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     store = Store(url)
     batch = 2000
     for start in range(0, n, batch):
@@ -157,19 +172,46 @@ def fill(url: str, n: int) -> None:
             salted = np.unique(sh ^ np.uint32(rng.integers(1, 2**32 - 1)))
             at = now - timedelta(days=7) * (1 - k / n)
             aid = k + 1
-            rows_a.append(dict(id=aid, url_key=f"fill:{k}", url=f"https://fill.invalid/{k}", feed="fill",
-                               outlet="fill", guid="", title="", body="", fetched_at=at, status="done",
-                               fetch_attempts=0, text_source="page"))
+            rows_a.append(
+                dict(
+                    id=aid,
+                    url_key=f"fill:{k}",
+                    url=f"https://fill.invalid/{k}",
+                    feed="fill",
+                    outlet="fill",
+                    guid="",
+                    title="",
+                    body="",
+                    fetched_at=at,
+                    status="done",
+                    fetch_attempts=0,
+                    text_source="page",
+                )
+            )
             rows_e.append(dict(article_id=aid, indexed_at=at, shingles=salted.astype("<u4").tobytes()))
             rows_b += [dict(band=b, article_id=aid) for b in neardup.band_keys(neardup.signature(salted))]
-            rows_s.append(dict(id=aid, title="", first_seen=at, last_seen=at, n_articles=1,
-                               profile=json.dumps(prof, ensure_ascii=False)))
+            rows_s.append(
+                dict(
+                    id=aid,
+                    title="",
+                    first_seen=at,
+                    last_seen=at,
+                    n_articles=1,
+                    profile=json.dumps(prof, ensure_ascii=False),
+                )
+            )
             rows_sa.append(dict(article_id=aid, story_id=aid, outlet="fill", added_at=at))
             if at >= now - timedelta(days=3):
                 rows_t += [dict(story_id=aid, term=t) for t in prof]
         with store.engine.begin() as conn:
-            for table, rows in ((articles, rows_a), (neardup_entries, rows_e), (neardup_bands, rows_b),
-                                (st, rows_s), (story_articles, rows_sa), (story_terms, rows_t)):
+            for table, rows in (
+                (articles, rows_a),
+                (neardup_entries, rows_e),
+                (neardup_bands, rows_b),
+                (st, rows_s),
+                (story_articles, rows_sa),
+                (story_terms, rows_t),
+            ):
                 if rows:
                     conn.execute(insert(table), rows)
     store.close()
@@ -177,23 +219,27 @@ def fill(url: str, n: int) -> None:
 
 def measure(url: str, count: int) -> None:
     """Child process: a daemon-like process places `count` real articles in the filled store."""
+    import monitor.pipeline
     import monitor.service.daemon  # noqa: F401  (the daemon's libraries: trafilatura, apprise, APScheduler)
-    import monitor.pipeline  # noqa: F401
     from monitor.models import Article
     from monitor.storage import Store
     from monitor.storage.stories import StoryInput
+
     arts = load()[:count]
     base_rss = rss()[0]
     store = Store(url)
-    size = store.engine.connect().execute(__import__("sqlalchemy").text(
-        "select count(*) from neardup_entries")).scalar_one()
-    now = datetime.now(timezone.utc)
+    size = (
+        store.engine.connect()
+        .execute(__import__("sqlalchemy").text("select count(*) from neardup_entries"))
+        .scalar_one()
+    )
+    now = datetime.now(UTC)
     t0 = time.perf_counter()
     for n, a in enumerate(arts):
-        art = Article(url=a["url"], url_key=f"m{n}:{a['url']}", feed=a["source"], title=a["title"],
-                      body=a["content"])
-        inp = StoryInput(neardup.fingerprint(neardup.article_text(art.title, art.body)),
-                         stories.profile(art.title, art.body))
+        art = Article(url=a["url"], url_key=f"m{n}:{a['url']}", feed=a["source"], title=a["title"], body=a["content"])
+        inp = StoryInput(
+            neardup.fingerprint(neardup.article_text(art.title, art.body)), stories.profile(art.title, art.body)
+        )
         store.save_article(art, guid="", outlet=a["source"], matches=[], alerts=[], story=inp, now=now)
     per = (time.perf_counter() - t0) / len(arts)
     cur, peak = rss()
@@ -205,8 +251,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--memory-only", action="store_true")
-    ap.add_argument("--store-url", help="run part 3 on this (empty) store instead of a temporary SQLite "
-                                        "file, e.g. a PostgreSQL database")
+    ap.add_argument(
+        "--store-url",
+        help="run part 3 on this (empty) store instead of a temporary SQLite file, e.g. a PostgreSQL database",
+    )
     ap.add_argument("--fill", type=int, default=100_000)
     ap.add_argument("--child", choices=["fill", "measure"])
     ap.add_argument("--url")
@@ -228,22 +276,28 @@ def main() -> int:
         return 0
     t = time.perf_counter()
     truth = ground_truth(arts)
-    print(f"ground truth: {len(truth)} cross-outlet pairs with exact word-3-shingle Jaccard >= 0.5 "
-          f"({time.perf_counter() - t:.1f}s, prefix filtering)")
+    print(
+        f"ground truth: {len(truth)} cross-outlet pairs with exact word-3-shingle Jaccard >= 0.5 "
+        f"({time.perf_counter() - t:.1f}s, prefix filtering)"
+    )
     found, cands, per = detect(arts)
     hit = len(found & truth.keys())
-    print(f"LSH {neardup.BANDS}x{neardup.ROWS} + exact check: found {len(found)} pairs, recall "
-          f"{hit / len(truth):.4f}, precision {hit / len(found):.4f}; {cands:.1f} candidates/article; "
-          f"{per * 1000:.2f} ms/article (fingerprint + lookup, in memory)")
+    print(
+        f"LSH {neardup.BANDS}x{neardup.ROWS} + exact check: found {len(found)} pairs, recall "
+        f"{hit / len(truth):.4f}, precision {hit / len(found):.4f}; {cands:.1f} candidates/article; "
+        f"{per * 1000:.2f} ms/article (fingerprint + lookup, in memory)"
+    )
     missed = sorted(truth[p] for p in truth.keys() - found)
     if missed:
         print(f"  missed pairs' Jaccard: {', '.join(f'{j:.3f}' for j in missed[:10])}")
     with tempfile.TemporaryDirectory() as tmp:
         url = args.store_url or f"sqlite:///{tmp}/corpus.db"
         r = through_store(arts, url)
-        print(f"store ({url.split(':', 1)[0]}): {r['pure_ms']:.2f} ms/article fingerprint+profile, {r['save_ms']:.2f} ms/article "
-              f"save_article with placement; {r['copies']} copies, {r['stories']} stories "
-              f"({r['multi_outlet']} with several outlets, largest {r['largest']} articles)")
+        print(
+            f"store ({url.split(':', 1)[0]}): {r['pure_ms']:.2f} ms/article fingerprint+profile, {r['save_ms']:.2f} ms/article "
+            f"save_article with placement; {r['copies']} copies, {r['stories']} stories "
+            f"({r['multi_outlet']} with several outlets, largest {r['largest']} articles)"
+        )
         if not args.skip_memory:
             memory(tmp, args.fill)
     return 0
@@ -251,22 +305,28 @@ def main() -> int:
 
 def memory(tmp: str, n: int) -> None:
     def run_measure(url: str) -> dict:
-        out = subprocess.run([sys.executable, __file__, "--child", "measure", "--url", url],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", "measure", "--url", url], check=True, capture_output=True, text=True
+        ).stdout
         return json.loads(out.strip().splitlines()[-1])
 
     for label, fill_n in (("empty", 0), ("filled", n)):
         url = f"sqlite:///{tmp}/{label}.db"
         if fill_n:
             t = time.perf_counter()
-            subprocess.run([sys.executable, __file__, "--child", "fill", "--url", url, "--fill", str(fill_n)],
-                           check=True)
-            print(f"filled {fill_n} indexed articles in {time.perf_counter() - t:.0f}s "
-                  f"(db {os.path.getsize(f'{tmp}/{label}.db') / 2**20:.0f} MB)")
+            subprocess.run(
+                [sys.executable, __file__, "--child", "fill", "--url", url, "--fill", str(fill_n)], check=True
+            )
+            print(
+                f"filled {fill_n} indexed articles in {time.perf_counter() - t:.0f}s "
+                f"(db {os.path.getsize(f'{tmp}/{label}.db') / 2**20:.0f} MB)"
+            )
         m = run_measure(url)
-        print(f"daemon process, {m['indexed']} indexed articles before: {m['ms']:.2f} ms/article placed "
-              f"(1000 real articles); resident {m['base']:.0f} MB after imports, {m['rss']:.0f} MB after "
-              f"placing, {m['hwm']:.0f} MB peak (VmRSS/VmHWM)")
+        print(
+            f"daemon process, {m['indexed']} indexed articles before: {m['ms']:.2f} ms/article placed "
+            f"(1000 real articles); resident {m['base']:.0f} MB after imports, {m['rss']:.0f} MB after "
+            f"placing, {m['hwm']:.0f} MB peak (VmRSS/VmHWM)"
+        )
 
 
 if __name__ == "__main__":

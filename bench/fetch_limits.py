@@ -13,6 +13,7 @@ healthy pages come from tests/fixtures); the bombs are zeros by construction.
 Target: peak memory stays near max_bytes (the body is kept up to the cap, never
 the decompressed bomb) and every case ends within the timeout.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,15 @@ from monitor.errors import FetchError  # noqa: E402
 from monitor.fetch.client import Fetcher  # noqa: E402
 from tests.hostile import BOMB_SIZE, HostileServer  # noqa: E402
 
-CASES = ["/gzip-bomb.xml", "/deflate-bomb.xml", "/brotli-bomb.xml", "/endless.xml", "/slow-drip.xml",
-         "/slow-headers.xml", "/healthy.xml"]
+CASES = [
+    "/gzip-bomb.xml",
+    "/deflate-bomb.xml",
+    "/brotli-bomb.xml",
+    "/endless.xml",
+    "/slow-drip.xml",
+    "/slow-headers.xml",
+    "/healthy.xml",
+]
 
 
 def main() -> int:
@@ -40,8 +48,9 @@ def main() -> int:
     print(f"max_bytes={args.max_bytes} timeout={args.timeout}s bombs={BOMB_SIZE // 2**20} MiB decompressed")
     worst = 0.0
     with HostileServer() as server:
-        fetcher = Fetcher(timeout=args.timeout, user_agent="bench", max_bytes=args.max_bytes,
-                          allow_private_networks=True)
+        fetcher = Fetcher(
+            timeout=args.timeout, user_agent="bench", max_bytes=args.max_bytes, allow_private_networks=True
+        )
         for path in CASES:
             tracemalloc.start()
             cpu, wall = time.process_time(), time.monotonic()

@@ -5,6 +5,7 @@ writes, for every key term (folded words without the article prefix, monitor.sto
 MIN_DF articles, "term<TAB>df"; the first line is "#docs<TAB>N". The story layer
 uses it as an IDF table, so words every article uses weigh little and names weigh a lot.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,13 @@ def main() -> int:
         with zipfile.ZipFile(path) as z:
             for art in json.loads(z.read(z.namelist()[0])):
                 n += 1
-                df.update({b for t in tokenize(art["title"] + "\n" + art["content"])
-                           if len(b := base_term(t.text)) >= 3 and not b.isdigit()})
+                df.update(
+                    {
+                        b
+                        for t in tokenize(art["title"] + "\n" + art["content"])
+                        if len(b := base_term(t.text)) >= 3 and not b.isdigit()
+                    }
+                )
     rows = sorted(((t, c) for t, c in df.items() if c >= MIN_DF), key=lambda r: (-r[1], r[0]))
     OUT.write_text(f"#docs\t{n}\n" + "".join(f"{t}\t{c}\n" for t, c in rows), encoding="utf-8")
     print(f"{len(rows)} terms from {n} articles -> {OUT.relative_to(ROOT)} ({OUT.stat().st_size} bytes)")

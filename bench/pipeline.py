@@ -17,6 +17,7 @@ Stages, each timed with time.process_time() (CPU time), best of K repeats:
   (d) whole pipeline:     (b) + (c)
 Target: (c) adds at most 25% to (a).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,7 @@ from tests import corpus_pages as cp  # noqa: E402
 
 SHARED_SNN = ROOT.parent / "shared" / "corpus" / "saudinewsnet"
 TARGET_C_OVER_A = 0.25
-MIN_CONTENT = 300   # skip stub articles (the corpus has bodies of a few characters)
+MIN_CONTENT = 300  # skip stub articles (the corpus has bodies of a few characters)
 
 
 # ---------------------------------------------------------------- corpus and pages
@@ -59,12 +60,13 @@ def load_articles(n: int) -> tuple[list[dict], str]:
                         by_day.append(json.loads(zf.read(name)))
         source = f"full SaudiNewsNet corpus: {', '.join(z.name for z in zips)} in {SHARED_SNN}"
     else:
-        print(f"NOTE: {SHARED_SNN} is absent: falling back to the tests/fixtures/saudinewsnet "
-              f"excerpts (120 articles a day), so fewer and shorter articles than the full corpus.")
+        print(
+            f"NOTE: {SHARED_SNN} is absent: falling back to the tests/fixtures/saudinewsnet "
+            f"excerpts (120 articles a day), so fewer and shorter articles than the full corpus."
+        )
         by_day = [cp.saudinewsnet_articles(d) for d in cp.DAYS]
         source = "tests/fixtures/saudinewsnet excerpts (fallback)"
-    by_day = [[a for a in day if len(a.get("content") or "") >= MIN_CONTENT and a.get("title")]
-              for day in by_day]
+    by_day = [[a for a in day if len(a.get("content") or "") >= MIN_CONTENT and a.get("title")] for day in by_day]
     per_day = [n // len(by_day) + (1 if i < n % len(by_day) else 0) for i in range(len(by_day))]
     picked: list[dict] = []
     for day, k in zip(by_day, per_day):
@@ -88,9 +90,17 @@ def build_pages(arts: list[dict]) -> list[tuple[str, str, str]]:
             appended = (other["title"], tuple(cp.split_paragraphs(other["content"])[:3]))
         url = a.get("url") or f"https://{a['source']}.example/{i}"
         url = f"{url}{'&' if '?' in url else '?'}utm_source=rss&utm_medium=feed#top"
-        html = cp.article_page(a["title"], cp.split_paragraphs(a["content"]), outlet=a["source"],
-                               url=url, style=style, related=related, read_also=read_also,
-                               appended_story=appended, published=a.get("date_extracted", "2015-07-21")[:10])
+        html = cp.article_page(
+            a["title"],
+            cp.split_paragraphs(a["content"]),
+            outlet=a["source"],
+            url=url,
+            style=style,
+            related=related,
+            read_also=read_also,
+            appended_story=appended,
+            published=a.get("date_extracted", "2015-07-21")[:10],
+        )
         pages.append((f"{a['source']}/s{style}", url, html))
     for i, seed in enumerate(cp.seed_reports()):
         pages.append((f"seed-{seed.name}/s{i}", seed.url, cp.seed_page(seed, style=i)))
@@ -100,21 +110,29 @@ def build_pages(arts: list[dict]) -> list[tuple[str, str, str]]:
 def load_topics() -> list[TopicRule]:
     """config.yaml topics, then the labelled-set topics (an id already used gets '@labelled')."""
     rules: list[TopicRule] = []
-    for path, suffix in ((ROOT / "config.yaml", ""),
-                         (ROOT / "tests" / "fixtures" / "labelled" / "topics.yaml", "@labelled")):
+    for path, suffix in (
+        (ROOT / "config.yaml", ""),
+        (ROOT / "tests" / "fixtures" / "labelled" / "topics.yaml", "@labelled"),
+    ):
         for t in yaml.safe_load(path.read_text(encoding="utf-8")).get("topics") or []:
             tid = t["id"]
             if any(r.id == tid for r in rules):
                 tid += suffix
-            rules.append(TopicRule(tid, t.get("name", tid),
-                                   all=tuple(tuple(g) for g in t.get("all") or ()),
-                                   any=tuple(t.get("any") or ()), none=tuple(t.get("none") or ())))
+            rules.append(
+                TopicRule(
+                    tid,
+                    t.get("name", tid),
+                    all=tuple(tuple(g) for g in t.get("all") or ()),
+                    any=tuple(t.get("any") or ()),
+                    none=tuple(t.get("none") or ()),
+                )
+            )
     return rules
 
 
 # ---------------------------------------------------------------- stages
 def stage_a(pages):
-    for _, url, html in pages:
+    for _, _url, html in pages:
         yield trafilatura.extract(html, favor_precision=True, include_comments=False)
 
 
@@ -131,6 +149,7 @@ def make_stage_c(matcher, extracted):
         for (_, url, _), text in zip(pages, extracted):
             key = normalize_url(url)
             yield key, matcher.match(text.title, text.body) if text is not None else []
+
     return stage_c
 
 
@@ -159,8 +178,12 @@ def p95(xs: list[float]) -> float:
 # ---------------------------------------------------------------- main
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pages", type=int, default=300, help="corpus articles to build pages from "
-                    "(the 3 seed pages are added; default 300)")
+    ap.add_argument(
+        "--pages",
+        type=int,
+        default=300,
+        help="corpus articles to build pages from (the 3 seed pages are added; default 300)",
+    )
     ap.add_argument("--repeat", type=int, default=3, help="timed passes per stage, best kept (default 3)")
     ap.add_argument("--check", action="store_true", help="exit 1 when (c)/(a) misses the target")
     args = ap.parse_args()
@@ -173,12 +196,16 @@ def main() -> int:
     styles = Counter(label.rsplit("/s", 1)[1] for label, _, _ in pages)
 
     print(f"corpus:  {source}")
-    print(f"pages:   {len(pages)} ({len(arts)} SaudiNewsNet articles + 3 seed pages), "
-          f"{nbytes / 1e6:.2f} MB HTML ({nbytes:,} bytes, mean {nbytes / len(pages) / 1024:.1f} KiB), "
-          f"styles {dict(sorted(styles.items()))}")
+    print(
+        f"pages:   {len(pages)} ({len(arts)} SaudiNewsNet articles + 3 seed pages), "
+        f"{nbytes / 1e6:.2f} MB HTML ({nbytes:,} bytes, mean {nbytes / len(pages) / 1024:.1f} KiB), "
+        f"styles {dict(sorted(styles.items()))}"
+    )
     print(f"topics:  {len(rules)} ({', '.join(r.id for r in rules)})")
-    print(f"timing:  time.process_time() CPU seconds, best of {args.repeat}; "
-          f"python {sys.version.split()[0]}, trafilatura {trafilatura.__version__}")
+    print(
+        f"timing:  time.process_time() CPU seconds, best of {args.repeat}; "
+        f"python {sys.version.split()[0]}, trafilatura {trafilatura.__version__}"
+    )
 
     # Warm-up pass (imports, regex compiles, lxml/trafilatura first-call costs), also gives
     # the extracted text stage (c) works on.
@@ -202,26 +229,35 @@ def main() -> int:
     print()
     print(f"{'stage':<44}{'CPU s':>8}{'art/s':>9}{'MB/s':>7}{'ms/page':>9}{'p95 ms':>8}")
     for label, total, per in (
-            ("(a) trafilatura alone", a, best["a"][1]),
-            ("(b) our extraction (monitor.extract)", b, best["b"][1]),
-            ("(c) our later stages (normalize_url+match)", c, best["c"][1]),
-            ("(d) whole pipeline (b)+(c)", d, per_d)):
-        print(f"{label:<44}{total:>8.3f}{n / total:>9.1f}{nbytes / 1e6 / total:>7.2f}"
-              f"{1000 * total / n:>9.2f}{1000 * p95(per):>8.2f}")
+        ("(a) trafilatura alone", a, best["a"][1]),
+        ("(b) our extraction (monitor.extract)", b, best["b"][1]),
+        ("(c) our later stages (normalize_url+match)", c, best["c"][1]),
+        ("(d) whole pipeline (b)+(c)", d, per_d),
+    ):
+        print(
+            f"{label:<44}{total:>8.3f}{n / total:>9.1f}{nbytes / 1e6 / total:>7.2f}"
+            f"{1000 * total / n:>9.2f}{1000 * p95(per):>8.2f}"
+        )
 
     ok = c / a <= TARGET_C_OVER_A
     print()
-    print(f"(c)/(a): our stages add {100 * c / a:.1f}% to extraction "
-          f"(target <= {100 * TARGET_C_OVER_A:.0f}%: {'PASS' if ok else 'FAIL'})")
+    print(
+        f"(c)/(a): our stages add {100 * c / a:.1f}% to extraction "
+        f"(target <= {100 * TARGET_C_OVER_A:.0f}%: {'PASS' if ok else 'FAIL'})"
+    )
     print(f"(d)/(a): whole pipeline = {d / a:.2f}x trafilatura alone")
-    print(f"(b)/(a): our extraction (cleanup + trafilatura) = {b / a:.2f}x trafilatura alone "
-          f"(cleanup adds {100 * (b - a) / a:.0f}%)")
+    print(
+        f"(b)/(a): our extraction (cleanup + trafilatura) = {b / a:.2f}x trafilatura alone "
+        f"(cleanup adds {100 * (b - a) / a:.0f}%)"
+    )
 
     failed = [label for (label, _, _), t in zip(pages, extracted) if t is None]
     traf_none = sum(1 for t in traf_out if not t)
     print()
-    print(f"extraction: ours failed on {len(failed)} page(s){': ' + ', '.join(failed[:5]) if failed else ''}; "
-          f"trafilatura alone returned nothing on {traf_none}")
+    print(
+        f"extraction: ours failed on {len(failed)} page(s){': ' + ', '.join(failed[:5]) if failed else ''}; "
+        f"trafilatura alone returned nothing on {traf_none}"
+    )
     per_topic = Counter(m.topic_id for _, ms in matched for m in ms)
     print(f"matches per topic ({sum(1 for _, ms in matched if ms)} of {n} pages matched any topic):")
     for r in rules:

@@ -12,6 +12,7 @@ foreign-name terms of each rule with ~ (loose spelling variants) first.
 `--holdout` also picks the per-group threshold on three topics (best F1) and
 scores it on the fourth, for each topic: is the default only fitted to this set?
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,8 @@ sys.path.insert(0, str(LABELLED))
 import yaml  # noqa: E402
 from naive import naive_match  # noqa: E402
 
-from monitor.matching.matcher import compile_topics  # noqa: E402
 from monitor.config.load import rule_from_dict  # noqa: E402
+from monitor.matching.matcher import compile_topics  # noqa: E402
 
 
 def load():
@@ -58,7 +59,7 @@ def main() -> int:
     ap.add_argument("--holdout", action="store_true", help="leave-one-topic-out threshold choice")
     args = ap.parse_args()
     arts, labels, topics = load()
-    plain = {t["id"]: t for t in topics}   # the naive baseline always uses the plain terms
+    plain = {t["id"]: t for t in topics}  # the naive baseline always uses the plain terms
     if args.names:
         topics = yaml.safe_load((LABELLED / "topics-names.yaml").read_text(encoding="utf-8"))["topics"]
     thresholds = [float(t) for t in args.thresholds.split(",")]
@@ -69,7 +70,7 @@ def main() -> int:
         rows = [("naive", [naive_match(plain[topic["id"]], a["title"], a["content"]) for a in arts])]
         base = rule_from_dict(topic)
         m = compile_topics([replace(base, min_score=0.0)])
-        results = [m.evaluate(a["title"], a["content"])[0] for a in arts]   # scored once
+        results = [m.evaluate(a["title"], a["content"])[0] for a in arts]  # scored once
         rows.append(("default", [compile_topics([base]).evaluate(a["title"], a["content"])[0].matched for a in arts]))
         for t in thresholds:
             rows.append((f"min {t:g}", [r.matched and r.score >= t for r in results]))
@@ -79,7 +80,9 @@ def main() -> int:
         for name, pred in rows:
             tp, fp, fn = counts(pred, gold)
             tot = totals.setdefault(name, [0, 0, 0])
-            tot[0] += tp; tot[1] += fp; tot[2] += fn
+            tot[0] += tp
+            tot[1] += fp
+            tot[2] += fn
             p, r = pr(tp, fp, fn)
             print(f"{topic['id']:22} {name:>12} {tp:4d} {fp:4d} {fn:4d} {p:6.3f} {r:6.3f}")
     for name, (tp, fp, fn) in totals.items():
@@ -113,8 +116,10 @@ def holdout(arts, labels, topics) -> None:
     for held, data in rows.items():
         train = [x for k, v in rows.items() if k != held for x in v]
         best = max(grid, key=lambda th: (f1(train, th)[0], -th))
-        shown = "  ".join(f"{label} F1 {f:.3f} P {p:.3f} R {r:.3f}" for label, (f, p, r) in
-                          ((f"chosen {best:g}", f1(data, best)), ("mention", f1(data, 0.0))))
+        shown = "  ".join(
+            f"{label} F1 {f:.3f} P {p:.3f} R {r:.3f}"
+            for label, (f, p, r) in ((f"chosen {best:g}", f1(data, best)), ("mention", f1(data, 0.0)))
+        )
         print(f"{held:22} {shown}")
 
 

@@ -22,6 +22,7 @@ second quarter and the last quarter of the run (the first quarter is warm-up).
 `--check` exits 1 if RSS grew more than 15%, FDs more than 10, or the outbox's oldest
 pending alert got older than 3 poll intervals (+300 s when outages are injected).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,7 @@ import yaml  # noqa: E402
 from tests import corpus_pages as cp  # noqa: E402
 from tests.servers import FakeTelegram, Request, Response, TelegramReply, WebServer  # noqa: E402
 
-WINDOW = 10   # items listed per feed
+WINDOW = 10  # items listed per feed
 
 
 def load_articles(n: int) -> list[dict]:
@@ -67,9 +68,16 @@ class Site:
     def __init__(self, web: WebServer, arts: list[dict], feeds: int, new_every: float) -> None:
         self.web, self.arts, self.feeds, self.new_every = web, arts, feeds, new_every
         self.start = time.monotonic()
-        self.pages = [cp.article_page(a["title"], cp.split_paragraphs(a["content"]), outlet=a["source"],
-                                      url=f"https://{a['source']}.example/{i}", style=i % len(cp.STYLES)).encode()
-                      for i, a in enumerate(arts)]
+        self.pages = [
+            cp.article_page(
+                a["title"],
+                cp.split_paragraphs(a["content"]),
+                outlet=a["source"],
+                url=f"https://{a['source']}.example/{i}",
+                style=i % len(cp.STYLES),
+            ).encode()
+            for i, a in enumerate(arts)
+        ]
         web.routes["/feed.xml"] = self.feed
         web.routes["/p.html"] = self.page
 
@@ -90,9 +98,12 @@ class Site:
         items = "".join(
             f"<item><title>{_esc(self.arts[self.article(i, j)]['title'])}</title>"
             f"<link>{self.web.url(f'/p.html?i={i}&j={j}')}</link><guid>f{i}-{j}</guid></item>"
-            for j in range(n - 1, n - 1 - WINDOW, -1))
-        body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>feed {i}</title>'
-                f"<link>{self.web.url('/')}</link><description>soak</description>{items}</channel></rss>")
+            for j in range(n - 1, n - 1 - WINDOW, -1)
+        )
+        body = (
+            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>feed {i}</title>'
+            f"<link>{self.web.url('/')}</link><description>soak</description>{items}</channel></rss>"
+        )
         return Response(200, body.encode(), {"Content-Type": "application/rss+xml", "ETag": etag})
 
     def page(self, req: Request) -> Response:
@@ -120,14 +131,13 @@ def proc_stats(pid: int) -> tuple[float, int, int]:
 
 def metric(text: str, name: str, label: str = "") -> float:
     """Sum of the samples of `name` whose labels contain `label`."""
-    return sum(float(v) for labels, v in re.findall(rf"^{name}(?:{{([^}}]*)}})? (\S+)$", text, re.M)
-               if label in labels)
+    return sum(float(v) for labels, v in re.findall(rf"^{name}(?:{{([^}}]*)}})? (\S+)$", text, re.M) if label in labels)
 
 
 def drift(series: list[float]) -> tuple[float, float]:
     """(mean of the second quarter, mean of the last quarter)."""
     q = max(1, len(series) // 4)
-    return statistics.fmean(series[q:2 * q] or series), statistics.fmean(series[-q:])
+    return statistics.fmean(series[q : 2 * q] or series), statistics.fmean(series[-q:])
 
 
 def main() -> int:
@@ -138,8 +148,12 @@ def main() -> int:
     ap.add_argument("--new-every", type=float, default=300.0, help="seconds between new items per feed")
     ap.add_argument("--sample", type=float, default=30.0, help="seconds between samples")
     ap.add_argument("--articles", type=int, default=1500)
-    ap.add_argument("--outage-every", type=float, default=300.0,
-                    help="seconds between Telegram outages (20 failed sends each); 0: none")
+    ap.add_argument(
+        "--outage-every",
+        type=float,
+        default=300.0,
+        help="seconds between Telegram outages (20 failed sends each); 0: none",
+    )
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
 
@@ -153,7 +167,7 @@ def main() -> int:
             "storage": "sqlite:///monitor.db",
             "defaults": {"interval": args.interval, "jitter": 0.2, "timeout": "20s"},
             "notify": {"telegram_api_url": telegram.base_url},
-            "fetch": {"allow_private_networks": True},   # the soak servers listen on 127.0.0.1
+            "fetch": {"allow_private_networks": True},  # the soak servers listen on 127.0.0.1
             "http": {"listen": f"127.0.0.1:{port}"},
             "feeds": [{"name": f"feed-{i:03d}", "url": web.url(f"/feed.xml?i={i}")} for i in range(args.feeds)],
             "channels": {"telegram": "tgram://123456:SOAKTOKENabcdefghijklmnopqrstuvwx/1"},
@@ -165,14 +179,23 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MONITOR_", "NOTIFY_", "WATCHDOG_"))}
         env["PYTHONPATH"] = str(ROOT)
         log = open(tmp / "monitor.log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(tmp / "config.yaml"), "run"],
-                                stdout=log, stderr=log, env=env, cwd=tmp)
-        print(f"soak: {args.feeds} feeds every {args.interval:.0f}s (jitter 20%), a new item per feed every "
-              f"{args.new_every:.0f}s, {args.minutes:g} min, sample every {args.sample:.0f}s, Telegram outage "
-              f"(20 sends fail) every {args.outage_every:.0f}s; "
-              f"pid {proc.pid}, state in {tmp}")
-        print(f"{'t(s)':>6} {'rss_mb':>7} {'fds':>4} {'thr':>4} {'polls':>7} {'articles':>8} "
-              f"{'sent':>6} {'pending':>7} {'oldest_s':>8}")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(tmp / "config.yaml"), "run"],
+            stdout=log,
+            stderr=log,
+            env=env,
+            cwd=tmp,
+        )
+        print(
+            f"soak: {args.feeds} feeds every {args.interval:.0f}s (jitter 20%), a new item per feed every "
+            f"{args.new_every:.0f}s, {args.minutes:g} min, sample every {args.sample:.0f}s, Telegram outage "
+            f"(20 sends fail) every {args.outage_every:.0f}s; "
+            f"pid {proc.pid}, state in {tmp}"
+        )
+        print(
+            f"{'t(s)':>6} {'rss_mb':>7} {'fds':>4} {'thr':>4} {'polls':>7} {'articles':>8} "
+            f"{'sent':>6} {'pending':>7} {'oldest_s':>8}"
+        )
         rows = []
         start = time.monotonic()
         next_outage = args.outage_every or math.inf
@@ -193,13 +216,23 @@ def main() -> int:
                     print(f"  (sample skipped: {type(exc).__name__})")
                     continue
                 oldest = health.get("oldest_pending_age_seconds") or 0.0
-                row = (time.monotonic() - start, rss, fds, threads, metric(text, "monitor_polls_total"),
-                       metric(text, "monitor_articles_total"),
-                       metric(text, "monitor_alerts_total", 'outcome="sent"'),
-                       health.get("outbox_pending", 0), oldest)
+                row = (
+                    time.monotonic() - start,
+                    rss,
+                    fds,
+                    threads,
+                    metric(text, "monitor_polls_total"),
+                    metric(text, "monitor_articles_total"),
+                    metric(text, "monitor_alerts_total", 'outcome="sent"'),
+                    health.get("outbox_pending", 0),
+                    oldest,
+                )
                 rows.append(row)
-                print(f"{row[0]:6.0f} {rss:7.1f} {fds:4d} {threads:4d} {row[4]:7.0f} {row[5]:8.0f} "
-                      f"{row[6]:6.0f} {row[7]:7d} {oldest:8.1f}", flush=True)
+                print(
+                    f"{row[0]:6.0f} {rss:7.1f} {fds:4d} {threads:4d} {row[4]:7.0f} {row[5]:8.0f} "
+                    f"{row[6]:6.0f} {row[7]:7d} {oldest:8.1f}",
+                    flush=True,
+                )
         finally:
             t0 = time.monotonic()
             proc.send_signal(signal.SIGTERM)
@@ -219,22 +252,27 @@ def main() -> int:
         return 0
     rss_a, rss_b = drift([r[1] for r in rows])
     fd_a, fd_b = drift([r[2] for r in rows])
-    old_max = max(r[8] for r in rows[len(rows) // 4:])
-    print(f"rss: {rss_a:.1f} MB (2nd quarter mean) -> {rss_b:.1f} MB (last quarter mean), "
-          f"{100 * (rss_b - rss_a) / rss_a:+.1f}%")
+    old_max = max(r[8] for r in rows[len(rows) // 4 :])
+    print(
+        f"rss: {rss_a:.1f} MB (2nd quarter mean) -> {rss_b:.1f} MB (last quarter mean), "
+        f"{100 * (rss_b - rss_a) / rss_a:+.1f}%"
+    )
     print(f"fds: {fd_a:.1f} -> {fd_b:.1f} (min {min(r[2] for r in rows)}, max {max(r[2] for r in rows)})")
     old_a, old_b = drift([r[8] for r in rows])
-    print(f"outbox age: mean {old_a:.1f}s (2nd quarter) -> {old_b:.1f}s (last quarter); "
-          f"oldest pending alert at most {old_max:.1f}s after warm-up "
-          f"(poll interval {args.interval:.0f}s); pending at most {max(r[7] for r in rows)}")
+    print(
+        f"outbox age: mean {old_a:.1f}s (2nd quarter) -> {old_b:.1f}s (last quarter); "
+        f"oldest pending alert at most {old_max:.1f}s after warm-up "
+        f"(poll interval {args.interval:.0f}s); pending at most {max(r[7] for r in rows)}"
+    )
     rate = rows[-1][4] / rows[-1][0] if rows[-1][0] else math.nan
     print(f"throughput: {rate:.1f} polls/s, {rows[-1][5]:.0f} articles, {rows[-1][6]:.0f} alerts sent")
     # A send failed in an outage is retried after 30-37 s, then 60-75 s, ...: allow a few rounds.
     limit = 3 * args.interval + (300 if args.outage_every else 0)
-    ok = (rss_b - rss_a) / rss_a <= 0.15 and fd_b - fd_a <= 10 and old_max <= limit \
-        and code == 0 and integrity == "ok"
-    print(f"flat: {'yes' if ok else 'NO'} (RSS growth <= 15%, FDs +10 at most, oldest pending <= {limit:.0f}s, "
-          f"clean stop, intact store)")
+    ok = (rss_b - rss_a) / rss_a <= 0.15 and fd_b - fd_a <= 10 and old_max <= limit and code == 0 and integrity == "ok"
+    print(
+        f"flat: {'yes' if ok else 'NO'} (RSS growth <= 15%, FDs +10 at most, oldest pending <= {limit:.0f}s, "
+        f"clean stop, intact store)"
+    )
     return 1 if args.check and not ok else 0
 
 

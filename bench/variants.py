@@ -14,6 +14,7 @@ labelled set). Prints:
      DIFFERENT word, with examples. This is why only terms marked `~` are loose.
 No timing: figures are counts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
+from bench.corpus import all_articles  # noqa: E402
 from monitor.matching.matcher import compile_topics  # noqa: E402
 from monitor.matching.rules import Term, TopicRule, as_term  # noqa: E402
 from monitor.text.normalize import fold, tokenize  # noqa: E402
 
-from bench.corpus import all_articles  # noqa: E402
 LABELLED = ROOT / "tests" / "fixtures" / "labelled"
 
 
@@ -46,7 +47,7 @@ def name_terms() -> list[str]:
         for t in yaml.safe_load(path.read_text(encoding="utf-8"))["topics"]:
             groups = list(t.get("all") or []) + [t.get("any") or [], t.get("none") or []]
             for g in groups:
-                for term in ([g] if isinstance(g, str) else g):
+                for term in [g] if isinstance(g, str) else g:
                     if isinstance(term, str) and term.startswith("~"):
                         names[as_term(term).text] = None
     return list(names)
@@ -68,18 +69,24 @@ def variant_report(arts: list[dict], terms: list[str]) -> None:
             for h in r.hits:
                 if h.variant:
                     spellings[r.topic_name][fold(h.matched)] += 1
-    print(f"\n1. name terms: articles with the exact spelling / articles found ONLY through a variant")
+    print("\n1. name terms: articles with the exact spelling / articles found ONLY through a variant")
     print(f"{'term':24} {'exact':>6} {'+var':>5}  variant spellings (count)")
     for t in terms:
         seen = ", ".join(f"{w} ({n})" for w, n in spellings[t].most_common(6))
         print(f"{t:24} {exact[t]:6d} {only_variant[t]:5d}  {seen}")
-    print(f"total: {sum(exact.values())} exact-term article hits, "
-          f"{sum(only_variant.values())} more articles found only through a variant")
+    print(
+        f"total: {sum(exact.values())} exact-term article hits, "
+        f"{sum(only_variant.values())} more articles found only through a variant"
+    )
 
 
 def automatic_cost(arts: list[dict], top: int) -> None:
-    freq = Counter(t.text for a in arts for t in tokenize(a.get("content") or "")
-                   if len(t.text) >= 4 and "\u0600" <= t.text[0] <= "\u06ff")
+    freq = Counter(
+        t.text
+        for a in arts
+        for t in tokenize(a.get("content") or "")
+        if len(t.text) >= 4 and "\u0600" <= t.text[0] <= "\u06ff"
+    )
     words = [w for w, _ in freq.most_common(top)]
     rules = [TopicRule(f"w{i}", w, any=(Term(w, name=True),), min_score=0) for i, w in enumerate(words)]
     matcher = compile_topics(rules)
@@ -93,8 +100,10 @@ def automatic_cost(arts: list[dict], top: int) -> None:
                     variant_hits += 1
                     merged[r.topic_name][fold(h.matched)] += 1
     print(f"\n2. looseness made automatic: the {top} most frequent words (4+ letters) as names")
-    print(f"words that pick up another spelling: {len(merged)} of {top}; "
-          f"variant hits {variant_hits} of {hits} ({100 * variant_hits / max(1, hits):.1f}%)")
+    print(
+        f"words that pick up another spelling: {len(merged)} of {top}; "
+        f"variant hits {variant_hits} of {hits} ({100 * variant_hits / max(1, hits):.1f}%)"
+    )
     print("examples (word -> other words it would match, count):")
     for w, c in sorted(merged.items(), key=lambda kv: -sum(kv[1].values()))[:25]:
         print(f"  {w} -> " + ", ".join(f"{x} ({n})" for x, n in c.most_common(4)))

@@ -3,6 +3,7 @@
 Each class's docstring is its default message. Messages never carry secrets
 (bot tokens, passwords): callers pass names and paths, not apprise URLs.
 """
+
 from __future__ import annotations
 
 

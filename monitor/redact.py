@@ -9,6 +9,7 @@ secret wherever they appear are masked: Telegram bot tokens (also inside
 an apprise URL (``tgram://``, ``mailtos://``, ...: their path is credentials).
 Every replacement is ``***``. `RedactingFilter` applies the same to log records.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,11 +23,16 @@ MASK = "***"
 _SECRET_QUERY_KEYS = re.compile(r"(pass|pwd|token|secret|key|auth|apikey|api_key|access|webhook|sig)", re.I)
 # (pattern, replacement) applied after the known values, in this order
 _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(/bot)\d+:[^/\s'\"]+"), r"\1" + MASK),                        # Bot API request paths
-    (re.compile(r"(?<![0-9])\d{5,12}:[A-Za-z0-9_-]{20,}"), MASK),               # bot tokens
+    (re.compile(r"(/bot)\d+:[^/\s'\"]+"), r"\1" + MASK),  # Bot API request paths
+    (re.compile(r"(?<![0-9])\d{5,12}:[A-Za-z0-9_-]{20,}"), MASK),  # bot tokens
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\":]*:[^/@\s'\"]*@"), r"\1" + MASK + "@"),  # user:password@
-    (re.compile(r"(?<![\w+.-])(?!(?:https?|sqlite|postgresql|file)\b)([a-z][a-z0-9]*)(?=(?:\+[a-z0-9]+)?://)"
-                r"((?:\+[a-z0-9]+)?)://[^\s'\"<>]+"), r"\1\2://" + MASK),      # apprise URLs
+    (
+        re.compile(
+            r"(?<![\w+.-])(?!(?:https?|sqlite|postgresql|file)\b)([a-z][a-z0-9]*)(?=(?:\+[a-z0-9]+)?://)"
+            r"((?:\+[a-z0-9]+)?)://[^\s'\"<>]+"
+        ),
+        r"\1\2://" + MASK,
+    ),  # apprise URLs
 )
 
 _lock = threading.Lock()
@@ -53,7 +59,7 @@ def url_secrets(url: str) -> set[str]:
         _user, sep, password = userinfo.partition(":")
         if sep and password:
             found |= {userinfo, password}
-    if parts.scheme.lower() == "tgram":   # tgram://{bot_token}/{chat_id}: the token is the host part
+    if parts.scheme.lower() == "tgram":  # tgram://{bot_token}/{chat_id}: the token is the host part
         found.add(hostport)
         if hostport.lower().startswith("bot"):
             found.add(hostport[3:])
@@ -104,7 +110,7 @@ class RedactingFilter(logging.Filter):
             if record.exc_info and record.exc_info[1] is not None:
                 exc = record.exc_info[1]
                 clean += " exception=" + self.redact(f"{type(exc).__name__}: {exc}")
-                record.exc_info = None   # a traceback could quote a URL with its token
+                record.exc_info = None  # a traceback could quote a URL with its token
         except Exception:  # pragma: no cover - never break logging
             return True
         if clean != message or record.args:

@@ -66,6 +66,6 @@ def _restore_root_logging():
     handlers, level = root.handlers[:], root.level
     yield
     for handler in root.handlers[:]:
-        if handler not in handlers and type(handler) is logging.StreamHandler:   # logs.setup's own
+        if handler not in handlers and type(handler) is logging.StreamHandler:  # logs.setup's own
             root.removeHandler(handler)
     root.setLevel(level)

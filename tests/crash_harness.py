@@ -8,6 +8,7 @@ either at a random time after start (start-up, polling, extracting, storing) or
 just after its first new send (alerts in flight). After the last kill the daemon
 runs until the outbox is empty and stops on SIGTERM.
 """
+
 from __future__ import annotations
 
 import collections
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import yaml
@@ -33,16 +35,16 @@ from tests.servers import FakeTelegram, Response, WebServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:CRASHtestTOKEN_abcdefghijklmnop"
-TERM = "في"   # in nearly every Arabic news text: most articles alert
+TERM = "في"  # in nearly every Arabic news text: most articles alert
 
 
 @dataclass(frozen=True)
 class CrashResult:
     kills: int
-    kills_in_flight: int     # kills that landed after the run had started sending
-    alerts: int              # alerts the store made
-    expected: int            # copy groups (one wire story each) whose stored text matches the topic
-    delivered: int           # distinct copy groups seen by the fake Telegram
+    kills_in_flight: int  # kills that landed after the run had started sending
+    alerts: int  # alerts the store made
+    expected: int  # copy groups (one wire story each) whose stored text matches the topic
+    delivered: int  # distinct copy groups seen by the fake Telegram
     lost: int
     duplicates: int
     seconds: float
@@ -57,10 +59,15 @@ def _articles(n: int) -> list[dict]:
 
 def _rss(items: list[tuple[str, str]]) -> bytes:
     import html
-    body = "".join(f"<item><title>{html.escape(t)}</title><link>{html.escape(u)}</link>"
-                   f"<guid>{html.escape(u)}</guid></item>" for t, u in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
-            f"<link>http://example.invalid/</link><description>x</description>{body}</channel></rss>").encode()
+
+    body = "".join(
+        f"<item><title>{html.escape(t)}</title><link>{html.escape(u)}</link><guid>{html.escape(u)}</guid></item>"
+        for t, u in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+        f"<link>http://example.invalid/</link><description>x</description>{body}</channel></rss>"
+    ).encode()
 
 
 def run(kills: int, *, articles: int = 120, seed: int = 1, workdir: Path, log=print) -> CrashResult:
@@ -70,43 +77,49 @@ def run(kills: int, *, articles: int = 120, seed: int = 1, workdir: Path, log=pr
         items = []
         for i, art in enumerate(_articles(articles)):
             path = f"/a/{i}.html"
-            page = article_page(art["title"], split_paragraphs(art["content"]), outlet=art["source"],
-                                url=web.url(path), style=i % 6)
+            page = article_page(
+                art["title"], split_paragraphs(art["content"]), outlet=art["source"], url=web.url(path), style=i % 6
+            )
             web.routes[path] = Response(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
             items.append((art["title"], web.url(path)))
         web.routes["/feed.xml"] = Response(200, _rss(items), {"Content-Type": "application/rss+xml"})
         config_path = workdir / "config.yaml"
-        config_path.write_text(yaml.safe_dump({
-            "storage": f"sqlite:///{workdir / 'crash.db'}",
-            "defaults": {"interval": "2s", "jitter": 0},
-            "notify": {"telegram_api_url": tg.base_url},
-            "fetch": {"allow_private_networks": True},   # the test servers listen on 127.0.0.1
-            "feeds": [{"name": "SNN", "url": web.url("/feed.xml")}],
-            "channels": {"tg": {"urls": f"tgram://{TOKEN}/4242", "rate": "5/s"}},
-            "topics": [{"id": "any-news", "name": "أخبار", "any": [TERM], "min_score": 0,
-                        "notify": ["tg"]}],   # every mention: keep alerts flowing,
-        }, allow_unicode=True), encoding="utf-8")
+        config_path.write_text(
+            yaml.safe_dump(
+                {
+                    "storage": f"sqlite:///{workdir / 'crash.db'}",
+                    "defaults": {"interval": "2s", "jitter": 0},
+                    "notify": {"telegram_api_url": tg.base_url},
+                    "fetch": {"allow_private_networks": True},  # the test servers listen on 127.0.0.1
+                    "feeds": [{"name": "SNN", "url": web.url("/feed.xml")}],
+                    "channels": {"tg": {"urls": f"tgram://{TOKEN}/4242", "rate": "5/s"}},
+                    "topics": [
+                        {"id": "any-news", "name": "أخبار", "any": [TERM], "min_score": 0, "notify": ["tg"]}
+                    ],  # every mention: keep alerts flowing,
+                },
+                allow_unicode=True,
+            ),
+            encoding="utf-8",
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
         env["PYTHONPATH"] = str(ROOT)
-        cmd = [sys.executable, "-m", "monitor", "--config", str(config_path), "--log-level", "WARNING",
-               "run"]
+        cmd = [sys.executable, "-m", "monitor", "--config", str(config_path), "--log-level", "WARNING", "run"]
 
         def sends() -> int:
             return sum(1 for c in list(tg.calls) if c.method == "sendMessage")
 
         in_flight = 0
         for k in range(kills):
-            proc = subprocess.Popen(cmd, env=env, cwd=workdir, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(cmd, env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             before = sends()
-            if rnd.random() < 0.6:            # just after this run's first send: alerts in flight
+            if rnd.random() < 0.6:  # just after this run's first send: alerts in flight
                 waited = 0.0
                 while sends() == before and proc.poll() is None and waited < 30:
                     time.sleep(0.01)
                     waited += 0.01
                 time.sleep(rnd.uniform(0.0, 0.8))
                 in_flight += sends() > before
-            else:                             # anywhere: start-up, polling, extracting, storing
+            else:  # anywhere: start-up, polling, extracting, storing
                 time.sleep(rnd.uniform(0.2, 4.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -120,7 +133,7 @@ def run(kills: int, *, articles: int = 120, seed: int = 1, workdir: Path, log=pr
         distinct = len(set(keys))
         store = Store(f"sqlite:///{workdir / 'crash.db'}")
         try:
-            while True:   # until every item is processed and the outbox is empty
+            while True:  # until every item is processed and the outbox is empty
                 counts = store.counts()
                 if counts["articles"] >= distinct and counts["alerts_pending"] == 0:
                     break
@@ -145,10 +158,12 @@ def run(kills: int, *, articles: int = 120, seed: int = 1, workdir: Path, log=pr
         alerted = {group.get(x.article_id, x.article_id) for x in alerts}
         lost = len(expected - set(seen)) + len(expected - alerted)
         duplicates = sum(n - 1 for n in seen.values())
-        return CrashResult(kills, in_flight, len(alerts), len(expected), len(seen), lost, duplicates,
-                           time.monotonic() - started)
+        return CrashResult(
+            kills, in_flight, len(alerts), len(expected), len(seen), lost, duplicates, time.monotonic() - started
+        )
 
 
 def store_epoch():
-    from datetime import datetime, timezone
-    return datetime(1970, 1, 1, tzinfo=timezone.utc)
+    from datetime import datetime
+
+    return datetime(1970, 1, 1, tzinfo=UTC)

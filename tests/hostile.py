@@ -13,22 +13,23 @@ reach: "error" (the poll fails cleanly and the error is recorded on the feed);
 expanded entity, no second alert, no fetch of a private address). Every
 request is logged in `.requests`.
 """
+
 from __future__ import annotations
 
 import html
 import socket
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Callable
 
 import brotli
 
 from tests.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
 
-BOMB_SIZE = 64 * 1024 * 1024   # 64 MiB of zeros once decompressed (6x the default cap)
+BOMB_SIZE = 64 * 1024 * 1024  # 64 MiB of zeros once decompressed (6x the default cap)
 
 
 @dataclass
@@ -66,14 +67,24 @@ def rss(items: list[dict], *, ttl: int | None = None, encoding: str = "utf-8", d
     parts = []
     for it in items:
         # GUIDs are never permalinks here: feedparser would otherwise take one as the link.
-        xml = "".join(f"<{tag}>{html.escape(it[key])}</{tag.split()[0]}>" for key, tag in
-                      (("title", "title"), ("link", "link"), ("guid", 'guid isPermaLink="false"'),
-                       ("date", "pubDate"), ("description", "description")) if it.get(key) is not None)
+        xml = "".join(
+            f"<{tag}>{html.escape(it[key])}</{tag.split()[0]}>"
+            for key, tag in (
+                ("title", "title"),
+                ("link", "link"),
+                ("guid", 'guid isPermaLink="false"'),
+                ("date", "pubDate"),
+                ("description", "description"),
+            )
+            if it.get(key) is not None
+        )
         parts.append(f"<item>{xml}</item>")
     head = f"<ttl>{ttl}</ttl>" if ttl else ""
-    text = (f'<?xml version="1.0" encoding="{encoding}"?>{doctype}<rss version="2.0"><channel>'
-            f"<title>feed</title><link>http://example.invalid/</link><description>d</description>{head}"
-            f"{''.join(parts)}</channel></rss>")
+    text = (
+        f'<?xml version="1.0" encoding="{encoding}"?>{doctype}<rss version="2.0"><channel>'
+        f"<title>feed</title><link>http://example.invalid/</link><description>d</description>{head}"
+        f"{''.join(parts)}</channel></rss>"
+    )
     return text.encode(encoding)
 
 
@@ -104,8 +115,11 @@ class HostileServer:
         self.port = self._sock.getsockname()[1]
         self._fetch_count: dict[str, int] = {}
         self.articles = [a for a in saudinewsnet_articles("2015-07-22") if len(a["content"]) > 800][:4]
-        self.legacy = [a for a in saudinewsnet_articles("2015-07-23")
-                       if len(a["content"]) > 800 and _fits(a["title"] + a["content"], "iso-8859-6")][:4]
+        self.legacy = [
+            a
+            for a in saudinewsnet_articles("2015-07-23")
+            if len(a["content"]) > 800 and _fits(a["title"] + a["content"], "iso-8859-6")
+        ][:4]
         self.routes: dict[str, Callable[[socket.socket, Req], None]] = self._routes()
 
     # ---- plumbing -----------------------------------------------------------
@@ -116,8 +130,8 @@ class HostileServer:
         with self._lock:
             return [r for r in self.requests if r.path.split("?")[0] == path]
 
-    def __enter__(self) -> "HostileServer":
-        for kind in ("gzip", "deflate", "br"):   # built before serving: a client must not wait on us
+    def __enter__(self) -> HostileServer:
+        for kind in ("gzip", "deflate", "br"):  # built before serving: a client must not wait on us
             bomb(kind)
         threading.Thread(target=self._serve, daemon=True, name=f"hostile:{self.port}").start()
         return self
@@ -156,7 +170,7 @@ class HostileServer:
             else:
                 route(conn, req)
         except OSError:
-            pass   # the client gave up on us: that is the point of most routes
+            pass  # the client gave up on us: that is the point of most routes
         finally:
             conn.close()
 
@@ -176,64 +190,129 @@ class HostileServer:
         return [f"/healthy/article-{i}.html" for i in range(len(self.articles))]
 
     def healthy_feed(self) -> bytes:
-        now = datetime.now(timezone.utc)
-        return rss([{"title": a["title"], "link": self.url(p), "guid": f"healthy-{i}",
-                     "date": rfc822(now - timedelta(hours=i))}
-                    for i, (a, p) in enumerate(zip(self.articles, self.article_paths()))])
+        now = datetime.now(UTC)
+        return rss(
+            [
+                {
+                    "title": a["title"],
+                    "link": self.url(p),
+                    "guid": f"healthy-{i}",
+                    "date": rfc822(now - timedelta(hours=i)),
+                }
+                for i, (a, p) in enumerate(zip(self.articles, self.article_paths()))
+            ]
+        )
 
     def _article(self, i: int) -> Callable[[socket.socket, Req], None]:
         a = self.articles[i]
-        page = article_page(a["title"], split_paragraphs(a["content"]), outlet=a["source"],
-                            url=self.url(f"/healthy/article-{i}.html"), style=i % 6).encode()
+        page = article_page(
+            a["title"],
+            split_paragraphs(a["content"]),
+            outlet=a["source"],
+            url=self.url(f"/healthy/article-{i}.html"),
+            style=i % 6,
+        ).encode()
         return lambda conn, req: self.send(conn, 200, page, "text/html; charset=utf-8")
 
     def _routes(self) -> dict[str, Callable[[socket.socket, Req], None]]:
         r: dict[str, Callable[[socket.socket, Req], None]] = {
             "/healthy.xml": lambda c, q: self.send(c, 200, self.healthy_feed(), "application/rss+xml"),
             "/login.xml": lambda c, q: self.send(
-                c, 200, b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><form action=/login>"
-                        b"<input name=user><input type=password name=pw></form></body></html>",
-                "text/html; charset=utf-8"),
-            "/gzip-bomb.xml": lambda c, q: self.send(c, 200, bomb("gzip"), "application/rss+xml",
-                                                      content_encoding="gzip"),
-            "/deflate-bomb.xml": lambda c, q: self.send(c, 200, bomb("deflate"), "application/rss+xml",
-                                                         content_encoding="deflate"),
-            "/brotli-bomb.xml": lambda c, q: self.send(c, 200, bomb("br"), "application/rss+xml",
-                                                        content_encoding="br"),
+                c,
+                200,
+                b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><form action=/login>"
+                b"<input name=user><input type=password name=pw></form></body></html>",
+                "text/html; charset=utf-8",
+            ),
+            "/gzip-bomb.xml": lambda c, q: self.send(
+                c, 200, bomb("gzip"), "application/rss+xml", content_encoding="gzip"
+            ),
+            "/deflate-bomb.xml": lambda c, q: self.send(
+                c, 200, bomb("deflate"), "application/rss+xml", content_encoding="deflate"
+            ),
+            "/brotli-bomb.xml": lambda c, q: self.send(
+                c, 200, bomb("br"), "application/rss+xml", content_encoding="br"
+            ),
             "/endless.xml": self._endless,
             "/slow-drip.xml": self._slow_drip,
             "/slow-headers.xml": self._slow_headers,
-            "/huge-length.xml": lambda c, q: self.send(c, 200, b"<rss>", "application/rss+xml",
-                                                        content_length=str(50 * 1024 ** 3)),
-            "/short-body.xml": lambda c, q: self.send(c, 200, self.healthy_feed()[:200], "application/rss+xml",
-                                                       content_length="100000"),
+            "/huge-length.xml": lambda c, q: self.send(
+                c, 200, b"<rss>", "application/rss+xml", content_length=str(50 * 1024**3)
+            ),
+            "/short-body.xml": lambda c, q: self.send(
+                c, 200, self.healthy_feed()[:200], "application/rss+xml", content_length="100000"
+            ),
             "/deep.xml": lambda c, q: self.send(
-                c, 200, b'<?xml version="1.0"?><rss version="2.0"><channel>' + b"<x>" * 200000
-                + b"</x>" * 200000 + b"</channel></rss>", "application/rss+xml"),
+                c,
+                200,
+                b'<?xml version="1.0"?><rss version="2.0"><channel>'
+                + b"<x>" * 200000
+                + b"</x>" * 200000
+                + b"</channel></rss>",
+                "application/rss+xml",
+            ),
             "/billion-laughs.xml": lambda c, q: self.send(c, 200, self._laughs(), "application/rss+xml"),
             "/xxe.xml": lambda c, q: self.send(c, 200, self._xxe(), "application/rss+xml"),
             "/redirect-loop.xml": lambda c, q: self.send(c, 302, b"", "text/plain", location="/redirect-loop.xml"),
             "/redirect-metadata.xml": lambda c, q: self.send(
-                c, 302, b"", "text/plain", location="http://169.254.169.254/latest/meta-data/"),
+                c, 302, b"", "text/plain", location="http://169.254.169.254/latest/meta-data/"
+            ),
             "/redirect-ftp.xml": lambda c, q: self.send(c, 302, b"", "text/plain", location="ftp://127.0.0.1/x"),
             "/redirect-confused.xml": lambda c, q: self.send(
-                c, 302, b"", "text/plain", location="http://example.org\\@127.0.0.1/"),
+                c, 302, b"", "text/plain", location="http://example.org\\@127.0.0.1/"
+            ),
             "/retry-after.xml": lambda c, q: self.send(c, 503, b"busy", "text/plain", retry_after="7200"),
             "/lying.xml": lambda c, q: self.send(c, 200, self._lying(), "application/rss+xml"),
             "/changing-guids.xml": lambda c, q: self.send(c, 200, self._changing(), "application/rss+xml"),
             "/not-xml.xml": lambda c, q: self.send(c, 200, b"\x00\x01\x02 binary junk \xff\xfe", "application/rss+xml"),
             "/deep.html": lambda c, q: self.send(
-                c, 200, b"<html><body>" + b"<div>" * 50000 + b"<p>" + self.articles[0]["content"].encode()
-                + b"</p>" + b"</div>" * 50000 + b"</body></html>", "text/html; charset=utf-8"),
-            "/deep-page.xml": lambda c, q: self.send(c, 200, rss([
-                {"title": self.articles[0]["title"], "link": self.url("/deep.html"), "guid": "deep",
-                 "description": self.articles[0]["content"][:300]}]), "application/rss+xml"),
-            "/private-links.xml": lambda c, q: self.send(c, 200, rss([
-                {"title": a["title"], "link": link, "guid": f"private-{i}", "description": a["content"][:300]}
-                for i, (a, link) in enumerate(zip(self.articles, (
-                    "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
-                    "http://10.0.0.1/admin", "http://[::1]:6379/", "http://[::ffff:7f00:1]:80/")))]),
-                "application/rss+xml"),
+                c,
+                200,
+                b"<html><body>"
+                + b"<div>" * 50000
+                + b"<p>"
+                + self.articles[0]["content"].encode()
+                + b"</p>"
+                + b"</div>" * 50000
+                + b"</body></html>",
+                "text/html; charset=utf-8",
+            ),
+            "/deep-page.xml": lambda c, q: self.send(
+                c,
+                200,
+                rss(
+                    [
+                        {
+                            "title": self.articles[0]["title"],
+                            "link": self.url("/deep.html"),
+                            "guid": "deep",
+                            "description": self.articles[0]["content"][:300],
+                        }
+                    ]
+                ),
+                "application/rss+xml",
+            ),
+            "/private-links.xml": lambda c, q: self.send(
+                c,
+                200,
+                rss(
+                    [
+                        {"title": a["title"], "link": link, "guid": f"private-{i}", "description": a["content"][:300]}
+                        for i, (a, link) in enumerate(
+                            zip(
+                                self.articles,
+                                (
+                                    "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+                                    "http://10.0.0.1/admin",
+                                    "http://[::1]:6379/",
+                                    "http://[::ffff:7f00:1]:80/",
+                                ),
+                            )
+                        )
+                    ]
+                ),
+                "application/rss+xml",
+            ),
         }
         for i in range(len(self.articles)):
             r[f"/healthy/article-{i}.html"] = self._article(i)
@@ -241,26 +320,41 @@ class HostileServer:
         return r
 
     # Arabic pages in legacy charsets, labelled right, wrong, late, or beyond repair.
-    LEGACY = (("1256-as-latin1", "windows-1256", "text/html; charset=iso-8859-1", None),
-              ("iso-late-meta", "iso-8859-6", "text/html", "iso-8859-6"),
-              ("utf8-bom-as-1256", "utf-8-sig", "text/html; charset=windows-1256", None),
-              ("lossy-mojibake", "mojibake", "text/html; charset=utf-8", None))
+    LEGACY = (
+        ("1256-as-latin1", "windows-1256", "text/html; charset=iso-8859-1", None),
+        ("iso-late-meta", "iso-8859-6", "text/html", "iso-8859-6"),
+        ("utf8-bom-as-1256", "utf-8-sig", "text/html; charset=windows-1256", None),
+        ("lossy-mojibake", "mojibake", "text/html; charset=utf-8", None),
+    )
 
     def _legacy_routes(self) -> dict[str, Callable[[socket.socket, Req], None]]:
         routes = {}
         for (name, enc, ctype, meta), a in zip(self.LEGACY, self.legacy):
-            page = article_page(a["title"], split_paragraphs(a["content"]), outlet=a["source"],
-                                url=self.url(f"/legacy/{name}.html"))
+            page = article_page(
+                a["title"], split_paragraphs(a["content"]), outlet=a["source"], url=self.url(f"/legacy/{name}.html")
+            )
             page = page.replace('<meta charset="utf-8">', "")
-            if meta:   # declared only after 100 KB of scripts
+            if meta:  # declared only after 100 KB of scripts
                 filler = "".join(f"<script>var s{i} = {i};</script>" for i in range(3000))
                 page = page.replace("</head>", f'{filler}<meta charset="{meta}"></head>', 1)
-            data = (page.encode("utf-8").decode("windows-1252", "replace").encode("utf-8")
-                    if enc == "mojibake" else page.encode(enc, "xmlcharrefreplace"))   # &#169; as legacy sites do
+            data = (
+                page.encode("utf-8").decode("windows-1252", "replace").encode("utf-8")
+                if enc == "mojibake"
+                else page.encode(enc, "xmlcharrefreplace")
+            )  # &#169; as legacy sites do
             routes[f"/legacy/{name}.html"] = (lambda d, t: lambda c, q: self.send(c, 200, d, t))(data, ctype)
-        feed = rss([{"title": a["title"], "link": self.url(f"/legacy/{name}.html"), "guid": name,
-                     "description": a["content"][:300]} for (name, *_), a in zip(self.LEGACY, self.legacy)],
-                   encoding="windows-1256")
+        feed = rss(
+            [
+                {
+                    "title": a["title"],
+                    "link": self.url(f"/legacy/{name}.html"),
+                    "guid": name,
+                    "description": a["content"][:300],
+                }
+                for (name, *_), a in zip(self.LEGACY, self.legacy)
+            ],
+            encoding="windows-1256",
+        )
         routes["/legacy.xml"] = lambda c, q: self.send(c, 200, feed, "application/rss+xml")
         return routes
 
@@ -273,12 +367,14 @@ class HostileServer:
 
     def _slow_drip(self, conn: socket.socket, req: Req) -> None:
         body = self.healthy_feed()
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
-                     + f"Content-Length: {len(body)}\r\n\r\n".encode())
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        )
         for i in range(len(body)):
             if self._stop.wait(0.05):
                 return
-            conn.sendall(body[i:i + 1])
+            conn.sendall(body[i : i + 1])
 
     def _slow_headers(self, conn: socket.socket, req: Req) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\n")
@@ -288,32 +384,64 @@ class HostileServer:
     def _laughs(self) -> bytes:
         ents = ['<!ENTITY l0 "ha">'] + [f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10}">' for i in range(1, 10)]
         doctype = "<!DOCTYPE rss [" + "".join(ents) + "]>"
-        return rss([{"title": "&l9;", "link": self.url("/healthy/article-0.html"), "guid": "laugh"}],
-                   doctype=doctype).replace(b"&amp;l9;", b"&l9;")
+        return rss(
+            [{"title": "&l9;", "link": self.url("/healthy/article-0.html"), "guid": "laugh"}], doctype=doctype
+        ).replace(b"&amp;l9;", b"&l9;")
 
     def _xxe(self) -> bytes:
         doctype = f'<!DOCTYPE rss [\n<!ENTITY xxe SYSTEM "file://{self.secret_file}">\n]>'
-        return rss([{"title": "leak &xxe; here", "link": self.url("/healthy/article-1.html"),
-                     "guid": "xxe", "description": "&xxe;"}], doctype=doctype).replace(b"&amp;xxe;", b"&xxe;")
+        return rss(
+            [
+                {
+                    "title": "leak &xxe; here",
+                    "link": self.url("/healthy/article-1.html"),
+                    "guid": "xxe",
+                    "description": "&xxe;",
+                }
+            ],
+            doctype=doctype,
+        ).replace(b"&amp;xxe;", b"&xxe;")
 
     def _lying(self) -> bytes:
         """Duplicate GUIDs, an item without link or date, absurd dates; real headlines."""
         a = self.articles
-        return rss([
-            {"title": a[0]["title"], "link": self.url("/healthy/article-0.html"), "guid": "same",
-             "date": "Mon, 01 Jan 1900 00:00:00 GMT"},
-            {"title": a[1]["title"], "link": self.url("/healthy/article-1.html"), "guid": "same",
-             "date": "Fri, 01 Jan 2100 00:00:00 GMT"},
-            {"title": a[2]["title"], "description": a[2]["content"][:400]},
-            {"title": a[3]["title"], "link": self.url("/healthy/article-3.html"), "guid": "g3",
-             "date": "not a date"},
-        ])
+        return rss(
+            [
+                {
+                    "title": a[0]["title"],
+                    "link": self.url("/healthy/article-0.html"),
+                    "guid": "same",
+                    "date": "Mon, 01 Jan 1900 00:00:00 GMT",
+                },
+                {
+                    "title": a[1]["title"],
+                    "link": self.url("/healthy/article-1.html"),
+                    "guid": "same",
+                    "date": "Fri, 01 Jan 2100 00:00:00 GMT",
+                },
+                {"title": a[2]["title"], "description": a[2]["content"][:400]},
+                {
+                    "title": a[3]["title"],
+                    "link": self.url("/healthy/article-3.html"),
+                    "guid": "g3",
+                    "date": "not a date",
+                },
+            ]
+        )
 
     def _changing(self) -> bytes:
         """Every fetch: new GUIDs and new session ids in the links; same stories."""
         n = self.count("/changing-guids.xml")
-        return rss([{"title": a["title"], "link": self.url(f"/healthy/article-{i}.html?session={n}-{i}"),
-                     "guid": f"urn:uuid:{n}-{i}"} for i, a in enumerate(self.articles)])
+        return rss(
+            [
+                {
+                    "title": a["title"],
+                    "link": self.url(f"/healthy/article-{i}.html?session={n}-{i}"),
+                    "guid": f"urn:uuid:{n}-{i}",
+                }
+                for i, a in enumerate(self.articles)
+            ]
+        )
 
 
 # Hostile feed path -> what a poller must make of it.

@@ -97,13 +97,14 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email import policy
-from email.parser import BytesParser
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Any
 
 __all__ = [
     "CIDict",
@@ -174,9 +175,7 @@ class Request:
 
     @property
     def query(self) -> dict[str, list[str]]:
-        return urllib.parse.parse_qs(
-            urllib.parse.urlsplit(self.path).query, keep_blank_values=True
-        )
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
 
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8"))
@@ -192,7 +191,7 @@ class Response:
     """
 
     status: int = 200
-    body: Union[bytes, str] = b""
+    body: bytes | str = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
@@ -205,10 +204,10 @@ class Response:
 
 
 Handler = Callable[[Request], Response]
-Route = Union[Response, bytes, str, Handler]
+Route = Response | bytes | str | Handler
 
 
-def sequence(*responses: Union[Response, Handler]) -> Handler:
+def sequence(*responses: Response | Handler) -> Handler:
     """A route handler answering with each response in turn; the last one
     repeats forever. Items may themselves be handlers."""
     if not responses:
@@ -243,16 +242,12 @@ def conditional(response: Response) -> Handler:
             ims = request.headers.get("If-Modified-Since")
             if last_mod and ims:
                 try:
-                    not_modified = parsedate_to_datetime(
-                        ims
-                    ) >= parsedate_to_datetime(last_mod)
+                    not_modified = parsedate_to_datetime(ims) >= parsedate_to_datetime(last_mod)
                 except (TypeError, ValueError):
                     not_modified = False
         if not_modified:
             keep = {
-                k: v
-                for k, v in response.headers.items()
-                if k.lower() in ("etag", "last-modified", "cache-control")
+                k: v for k, v in response.headers.items() if k.lower() in ("etag", "last-modified", "cache-control")
             }
             return Response(304, b"", keep)
         return response
@@ -271,7 +266,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "TestServer/1.0"
     timeout = 30  # idle keep-alive connections give up after this
 
-    owner: "_ThreadedHTTPServer"  # set on the per-server subclass
+    owner: _ThreadedHTTPServer  # set on the per-server subclass
 
     def setup(self) -> None:
         super().setup()
@@ -283,7 +278,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         finally:
             self.owner._connections.discard(self.connection)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output quiet
 
     def _handle(self) -> None:
@@ -335,8 +330,8 @@ class _ThreadedHTTPServer:
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
-        self._httpd: Optional[_HTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
         self.host = LOCALHOST
         self.port = 0
 
@@ -353,7 +348,7 @@ class _ThreadedHTTPServer:
             path = "/" + path
         return self.base_url + path
 
-    def start(self) -> "_ThreadedHTTPServer":
+    def start(self) -> _ThreadedHTTPServer:
         if self._httpd is not None:
             return self
         handler = type("Handler", (_RequestHandler,), {"owner": self})
@@ -408,7 +403,7 @@ class WebServer(_ThreadedHTTPServer):
     ...     assert web.requests[-1].headers.get("If-None-Match") is None
     """
 
-    def __init__(self, routes: Optional[dict[str, Route]] = None) -> None:
+    def __init__(self, routes: dict[str, Route] | None = None) -> None:
         super().__init__()
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[Request] = []
@@ -461,7 +456,7 @@ _SMTP_DEFAULT_TEXT = {
 
 
 class _SmtpHandler:
-    def __init__(self, owner: "SmtpServer") -> None:
+    def __init__(self, owner: SmtpServer) -> None:
         self.owner = owner
 
     async def handle_MAIL(self, server, session, envelope, address, options):
@@ -473,9 +468,7 @@ class _SmtpHandler:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, options):
-        refusal = self.owner._take_refusal(
-            "rcpt", envelope.mail_from, [address]
-        )
+        refusal = self.owner._take_refusal("rcpt", envelope.mail_from, [address])
         if refusal:
             return refusal
         envelope.rcpt_tos.append(address)
@@ -486,9 +479,7 @@ class _SmtpHandler:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
-        refusal = self.owner._take_refusal(
-            "data", envelope.mail_from, list(envelope.rcpt_tos), raw
-        )
+        refusal = self.owner._take_refusal("data", envelope.mail_from, list(envelope.rcpt_tos), raw)
         if refusal:
             return refusal
         self.owner._record(envelope.mail_from, list(envelope.rcpt_tos), raw)
@@ -554,7 +545,7 @@ class SmtpServer:
         self,
         count: int = 1,
         code: int = 451,
-        text: Optional[str] = None,
+        text: str | None = None,
         stage: str = "data",
     ) -> None:
         """Refuse the next ``count`` messages with ``code`` at ``stage``
@@ -572,16 +563,12 @@ class SmtpServer:
             if not self._refusals or self._refusals[0][0] != stage:
                 return None
             _, code, reply = self._refusals.popleft()
-            self.refused.append(
-                (stage, code, ReceivedMail(mail_from, rcpt_tos, raw, _parse(raw)))
-            )
+            self.refused.append((stage, code, ReceivedMail(mail_from, rcpt_tos, raw, _parse(raw))))
         return reply
 
     def _record(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
         with self._lock:
-            self.messages.append(
-                ReceivedMail(mail_from, rcpt_tos, raw, _parse(raw))
-            )
+            self.messages.append(ReceivedMail(mail_from, rcpt_tos, raw, _parse(raw)))
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -600,11 +587,11 @@ class SmtpServer:
 
     def apprise_url(
         self,
-        to: Union[str, Iterable[str]] = "user@example.com",
+        to: str | Iterable[str] = "user@example.com",
         sender: str = "monitor@example.com",
-        user: Optional[str] = None,
-        password: Optional[str] = None,
-        headers: Optional[dict[str, str]] = None,
+        user: str | None = None,
+        password: str | None = None,
+        headers: dict[str, str] | None = None,
         **params: str,
     ) -> str:
         """The apprise ``mailto://`` URL delivering to this server.
@@ -623,10 +610,7 @@ class SmtpServer:
         query.update(params)
         for key, value in (headers or {}).items():
             query["+" + key] = value
-        return (
-            f"mailto://{auth}{self.host}:{self.port}"
-            f"?{urllib.parse.urlencode(query)}"
-        )
+        return f"mailto://{auth}{self.host}:{self.port}?{urllib.parse.urlencode(query)}"
 
     def clear(self) -> None:
         with self._lock:
@@ -637,7 +621,7 @@ class SmtpServer:
 
     # ---- lifecycle --------------------------------------------------------
 
-    def start(self) -> "SmtpServer":
+    def start(self) -> SmtpServer:
         if self._controller is not None:
             return self
         controller_cls = _make_controller_class()
@@ -663,7 +647,7 @@ class SmtpServer:
         self._controller.stop()
         self._controller = None
 
-    def __enter__(self) -> "SmtpServer":
+    def __enter__(self) -> SmtpServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -693,7 +677,7 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def check_telegram_html(text: str) -> tuple[Optional[str], str]:
+def check_telegram_html(text: str) -> tuple[str | None, str]:
     """Validate ``text`` as Telegram ``parse_mode=HTML``.
 
     Returns ``(error, visible_text)``; ``error`` is ``None`` when Telegram
@@ -715,16 +699,14 @@ def check_telegram_html(text: str) -> tuple[Optional[str], str]:
             m = _TAG_RE.match(text, i)
             if not m:
                 return (
-                    "can't parse entities: Unexpected end of name token at "
-                    f"byte offset {offset(i)}",
+                    f"can't parse entities: Unexpected end of name token at byte offset {offset(i)}",
                     "",
                 )
             closing, name, attrs = m.group(1), m.group(2).lower(), m.group(3)
             if closing:
                 if not stack:
                     return (
-                        "can't parse entities: Unexpected end tag at byte "
-                        f"offset {offset(i)}",
+                        f"can't parse entities: Unexpected end tag at byte offset {offset(i)}",
                         "",
                     )
                 if stack[-1] != name:
@@ -736,12 +718,9 @@ def check_telegram_html(text: str) -> tuple[Optional[str], str]:
                     )
                 stack.pop()
             else:
-                if name not in _TELEGRAM_HTML_TAGS or attrs.rstrip().endswith(
-                    "/"
-                ):
+                if name not in _TELEGRAM_HTML_TAGS or attrs.rstrip().endswith("/"):
                     return (
-                        f'can\'t parse entities: Unsupported start tag "{name}"'
-                        f" at byte offset {offset(i)}",
+                        f'can\'t parse entities: Unsupported start tag "{name}" at byte offset {offset(i)}',
                         "",
                     )
                 if name == "span" and "tg-spoiler" not in attrs:
@@ -765,8 +744,7 @@ def check_telegram_html(text: str) -> tuple[Optional[str], str]:
             i += 1
     if stack:
         return (
-            "can't parse entities: Can't find end tag corresponding to start "
-            f'tag "{stack[-1]}"',
+            f"can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\"",
             "",
         )
     return None, "".join(visible)
@@ -778,32 +756,30 @@ class TelegramReply:
 
     ``status=None`` means "answer normally" (after ``delay``)."""
 
-    status: Optional[int] = None
+    status: int | None = None
     description: str = ""
-    parameters: Optional[dict] = None
+    parameters: dict | None = None
     delay: float = 0.0
     drop: bool = False
 
     @classmethod
-    def ok(cls) -> "TelegramReply":
+    def ok(cls) -> TelegramReply:
         return cls()
 
     @classmethod
-    def slow(cls, seconds: float) -> "TelegramReply":
+    def slow(cls, seconds: float) -> TelegramReply:
         return cls(delay=seconds)
 
     @classmethod
-    def drop_connection(cls) -> "TelegramReply":
+    def drop_connection(cls) -> TelegramReply:
         return cls(drop=True)
 
     @classmethod
-    def error(
-        cls, code: int, description: str, **parameters: Any
-    ) -> "TelegramReply":
+    def error(cls, code: int, description: str, **parameters: Any) -> TelegramReply:
         return cls(code, description, parameters or None)
 
     @classmethod
-    def flood(cls, retry_after: int = 3) -> "TelegramReply":
+    def flood(cls, retry_after: int = 3) -> TelegramReply:
         return cls(
             429,
             f"Too Many Requests: retry after {retry_after}",
@@ -811,23 +787,22 @@ class TelegramReply:
         )
 
     @classmethod
-    def chat_not_found(cls) -> "TelegramReply":
+    def chat_not_found(cls) -> TelegramReply:
         return cls(400, "Bad Request: chat not found")
 
     @classmethod
-    def cant_parse_entities(cls, detail: str = "") -> "TelegramReply":
+    def cant_parse_entities(cls, detail: str = "") -> TelegramReply:
         return cls(
             400,
-            "Bad Request: can't parse entities: "
-            + (detail or 'Unsupported start tag "div" at byte offset 0'),
+            "Bad Request: can't parse entities: " + (detail or 'Unsupported start tag "div" at byte offset 0'),
         )
 
     @classmethod
-    def unauthorized(cls) -> "TelegramReply":
+    def unauthorized(cls) -> TelegramReply:
         return cls(401, "Unauthorized")
 
     @classmethod
-    def forbidden(cls) -> "TelegramReply":
+    def forbidden(cls) -> TelegramReply:
         return cls(403, "Forbidden: bot was blocked by the user")
 
 
@@ -849,12 +824,12 @@ class TelegramMessage:
     token: str
     chat_id: Any
     text: str
-    parse_mode: Optional[str]
+    parse_mode: str | None
     message_id: int
-    reply_to_message_id: Optional[int] = None
-    message_thread_id: Optional[int] = None
-    disable_notification: Optional[bool] = None
-    disable_web_page_preview: Optional[bool] = None
+    reply_to_message_id: int | None = None
+    message_thread_id: int | None = None
+    disable_notification: bool | None = None
+    disable_web_page_preview: bool | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -889,22 +864,18 @@ class FakeTelegram(_ThreadedHTTPServer):
 
     def __init__(
         self,
-        valid_tokens: Optional[Iterable[str]] = None,
-        known_chats: Optional[Iterable[Any]] = None,
+        valid_tokens: Iterable[str] | None = None,
+        known_chats: Iterable[Any] | None = None,
         strict: bool = True,
     ) -> None:
         super().__init__()
         self.valid_tokens = set(valid_tokens) if valid_tokens else None
-        self.known_chats = (
-            {str(c) for c in known_chats} if known_chats else None
-        )
+        self.known_chats = {str(c) for c in known_chats} if known_chats else None
         self.strict = strict
         self.calls: list[TelegramCall] = []
         self.messages: list[TelegramMessage] = []
         self.updates: list[dict] = []
-        self._scripts: dict[str, collections.deque] = collections.defaultdict(
-            collections.deque
-        )
+        self._scripts: dict[str, collections.deque] = collections.defaultdict(collections.deque)
         self._ids = itertools.count(1)
         self._patched: list[tuple[Any, str]] = []
 
@@ -974,9 +945,7 @@ class FakeTelegram(_ThreadedHTTPServer):
     # ---- request handling -------------------------------------------------
 
     def _params(self, request: Request) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            k: _coerce(v[-1]) for k, v in request.query.items()
-        }
+        params: dict[str, Any] = {k: _coerce(v[-1]) for k, v in request.query.items()}
         ctype = (request.headers.get("Content-Type") or "").lower()
         if not request.body:
             return params
@@ -985,16 +954,11 @@ class FakeTelegram(_ThreadedHTTPServer):
             if isinstance(data, dict):
                 params.update(data)
         elif "x-www-form-urlencoded" in ctype:
-            for k, v in urllib.parse.parse_qs(
-                request.body.decode("utf-8"), keep_blank_values=True
-            ).items():
+            for k, v in urllib.parse.parse_qs(request.body.decode("utf-8"), keep_blank_values=True).items():
                 params[k] = _coerce(v[-1])
         elif "multipart/form-data" in ctype:
             msg = BytesParser(policy=policy.default).parsebytes(
-                b"Content-Type: "
-                + request.headers["Content-Type"].encode()
-                + b"\r\n\r\n"
-                + request.body
+                b"Content-Type: " + request.headers["Content-Type"].encode() + b"\r\n\r\n" + request.body
             )
             for part in msg.iter_parts():
                 name = part.get_param("name", header="content-disposition")
@@ -1019,9 +983,7 @@ class FakeTelegram(_ThreadedHTTPServer):
         )
 
     @classmethod
-    def _error(
-        cls, code: int, description: str, parameters: Optional[dict] = None
-    ) -> Response:
+    def _error(cls, code: int, description: str, parameters: dict | None = None) -> Response:
         payload: dict[str, Any] = {
             "ok": False,
             "error_code": code,
@@ -1046,9 +1008,7 @@ class FakeTelegram(_ThreadedHTTPServer):
                 script = self._scripts.get(method)
                 reply = script.popleft() if script else None
             if reply is not None and reply.status is not None:
-                response = self._error(
-                    reply.status, reply.description, reply.parameters
-                )
+                response = self._error(reply.status, reply.description, reply.parameters)
             else:
                 response = self._api(token, method, params)
             if reply is not None:
@@ -1096,9 +1056,7 @@ class FakeTelegram(_ThreadedHTTPServer):
 
         if method != "sendMessage":
             if method.startswith("send"):
-                return self._json(
-                    200, {"ok": True, "result": self._result(token, chat_id, params)}
-                )
+                return self._json(200, {"ok": True, "result": self._result(token, chat_id, params)})
             return self._json(200, {"ok": True, "result": True})
 
         text = params.get("text")
@@ -1142,9 +1100,7 @@ class FakeTelegram(_ThreadedHTTPServer):
             "from": self._bot_user(token),
             "chat": {
                 "id": chat_id,
-                "type": "private"
-                if isinstance(chat_id, int) and chat_id > 0
-                else "supergroup",
+                "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "supergroup",
             },
             "date": int(time.time()),
         }

@@ -1,4 +1,5 @@
 """Helpers for daemon tests: a real NOTIFY_SOCKET listener, a small news site, waiting."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,7 @@ import socket
 import tempfile
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from monitor.matching.matcher import compile_topics
 from monitor.matching.rules import TopicRule
@@ -15,7 +16,7 @@ from tests.corpus_pages import article_page, saudinewsnet_articles, split_paragr
 from tests.servers import Response
 from tests.test_end_to_end import rss
 
-SAFETY = 120.0   # seconds: only so a broken daemon cannot hang the suite; never a speed target
+SAFETY = 120.0  # seconds: only so a broken daemon cannot hang the suite; never a speed target
 
 
 def wait_until(pred: Callable[[], object], what: str, timeout: float = SAFETY) -> object:
@@ -32,7 +33,7 @@ class NotifySocket:
     """A unix datagram socket standing in for systemd's; collects every state line."""
 
     def __init__(self, abstract: bool = False) -> None:
-        self.dir = tempfile.mkdtemp(prefix="sdn", dir="/tmp")   # AF_UNIX paths must stay short
+        self.dir = tempfile.mkdtemp(prefix="sdn", dir="/tmp")  # AF_UNIX paths must stay short
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         if abstract:
             name = f"monitor-test-{os.getpid()}-{id(self)}"
@@ -85,10 +86,8 @@ def serve_feed(web, feed_path: str, articles: list[dict], *, delay: float = 0.0)
     for i, art in enumerate(articles):
         path = f"/{stem}/article-{i}.html"
         url = web.url(path)
-        page = article_page(art["title"], split_paragraphs(art["content"]), outlet=art["source"], url=url,
-                            style=i % 6)
-        web.routes[path] = Response(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"},
-                                    delay=delay)
+        page = article_page(art["title"], split_paragraphs(art["content"]), outlet=art["source"], url=url, style=i % 6)
+        web.routes[path] = Response(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"}, delay=delay)
         items.append((art["title"], url, f"{stem}-{i}"))
         urls.append(url)
     web.routes[feed_path] = Response(200, rss(items), {"Content-Type": "application/rss+xml"})
@@ -101,11 +100,12 @@ def distinguishing_term(target: dict, others: list[dict]) -> str:
         if len(word) < 5 or not any(ch.isalpha() for ch in word):
             continue
         matcher = compile_topics([TopicRule("probe", "probe", (), (word,), ())])
-        if matcher.match(target["title"], target["content"]) and \
-                not any(matcher.match(o["title"], o["content"]) for o in others):
+        if matcher.match(target["title"], target["content"]) and not any(
+            matcher.match(o["title"], o["content"]) for o in others
+        ):
             return word
     raise AssertionError("no distinguishing title word in the fixture article")
 
 
 def articles(day: str, start: int, n: int) -> list[dict]:
-    return saudinewsnet_articles(day)[start:start + n]
+    return saudinewsnet_articles(day)[start : start + n]

@@ -1,9 +1,11 @@
 """`monitor outbox` and `monitor outbox retry ID` as a user runs them."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import yaml
@@ -17,25 +19,38 @@ ROOT = Path(__file__).resolve().parents[1]
 def _monitor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_outbox_lists_and_requeues(tmp_path):
     channels = {"tg": "tgram://123456:AAHsecretTOKENvalue_-xyz/111"}
     config = make_config(tmp_path, channels)
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump({
-        "storage": config.storage_url, "feeds": [{"name": "F", "url": "http://127.0.0.1:9/feed"}],
-        "channels": channels,
-        "topics": [{"id": "t", "name": "كوريا", "any": ["كوريا"], "notify": ["tg"]}]},
-        allow_unicode=True), encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "storage": config.storage_url,
+                "feeds": [{"name": "F", "url": "http://127.0.0.1:9/feed"}],
+                "channels": channels,
+                "topics": [{"id": "t", "name": "كوريا", "any": ["كوريا"], "notify": ["tg"]}],
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     store = Store(config.storage_url)
     rows = corpus()[:3]
     for row in rows:
         add_article(store, config, row)
     pending, retrying, dead = store.list_alerts()[::-1]
-    from datetime import datetime, timedelta, timezone
-    store.mark_failed(retrying.id, "tgram: Bad Gateway, error=502", datetime.now(timezone.utc) + timedelta(minutes=5))
+    from datetime import datetime, timedelta
+
+    store.mark_failed(retrying.id, "tgram: Bad Gateway, error=502", datetime.now(UTC) + timedelta(minutes=5))
     store.mark_dead(dead.id, "tgram: Bad Request: chat not found, error=400")
     store.close()
 

@@ -1,4 +1,5 @@
 """Topic rule language in config.yaml: names, weights, fields, near, thresholds, filters."""
+
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,14 @@ topics:
 """
 
 # Real lines of a seed report (tests/fixtures/seeds/000_*.txt, Al-Araby Al-Jadeed, June 2024).
-SEED = (Path(__file__).parent / "fixtures" / "seeds" / "000_96f424c22c679a2e.txt").read_text(
-    encoding="utf-8").splitlines()
-HEADLINE = SEED[0]     # تفاهمات بوتين وكيم: اتفاقات وأجواء من زمن الحرب الباردة
-TREATY = SEED[6]       # ... وقعا اتفاق "الشراكة الاستراتيجية الشاملة" ...
-DEFENCE = SEED[7]      # ... مع تعهد بالدفاع المشترك ... الردع النووي.
-AMMO = SEED[8]         # ... تزويد كوريا الشمالية لروسيا بالذخائر ...
-ACCORD = SEED[14]      # ... تعهد بالدفاع المشترك بين البلدين، وبذلك عادت تفاهمات بوتين ...
+SEED = (
+    (Path(__file__).parent / "fixtures" / "seeds" / "000_96f424c22c679a2e.txt").read_text(encoding="utf-8").splitlines()
+)
+HEADLINE = SEED[0]  # تفاهمات بوتين وكيم: اتفاقات وأجواء من زمن الحرب الباردة
+TREATY = SEED[6]  # ... وقعا اتفاق "الشراكة الاستراتيجية الشاملة" ...
+DEFENCE = SEED[7]  # ... مع تعهد بالدفاع المشترك ... الردع النووي.
+AMMO = SEED[8]  # ... تزويد كوريا الشمالية لروسيا بالذخائر ...
+ACCORD = SEED[14]  # ... تعهد بالدفاع المشترك بين البلدين، وبذلك عادت تفاهمات بوتين ...
 
 
 def _config(topic_yaml: str):
@@ -51,16 +53,19 @@ def test_term_options_and_new_keys_load():
     assert rule.near[0].within == 5 and rule.min_score == 4 and rule.feeds == ("A",)
 
 
-@pytest.mark.parametrize("topic,message", [
-    ("any: [\"ايران.*\"]", "regular expression"),
-    ("any: [\"(روسيا|موسكو)\"]", "regular expression"),
-    ("any: [{term: روسيا, weight: 0}]", "greater than 0"),
-    ("any: [{term: روسيا, field: lead}]", "title"),
-    ("any: [روسيا]\n    feeds: [C]", "unknown feed 'C'"),
-    ("any: [روسيا]\n    languages: [Arabic]", "should match pattern"),
-    ("near: [{groups: [[روسيا]], within: 5}]", "at least 2"),
-    ("any: [روسيا]\n    min_score: -1", "greater than or equal to 0"),
-])
+@pytest.mark.parametrize(
+    "topic,message",
+    [
+        ("any: [\"ايران.*\"]", "regular expression"),
+        ("any: [\"(روسيا|موسكو)\"]", "regular expression"),
+        ("any: [{term: روسيا, weight: 0}]", "greater than 0"),
+        ("any: [{term: روسيا, field: lead}]", "title"),
+        ("any: [روسيا]\n    feeds: [C]", "unknown feed 'C'"),
+        ("any: [روسيا]\n    languages: [Arabic]", "should match pattern"),
+        ("near: [{groups: [[روسيا]], within: 5}]", "at least 2"),
+        ("any: [روسيا]\n    min_score: -1", "greater than or equal to 0"),
+    ],
+)
 def test_bad_rules_are_refused_with_their_path(topic, message):
     with pytest.raises(ConfigError) as exc:
         _config(f"  - id: t\n    name: T\n    {topic}\n    notify: [log]\n")
@@ -81,7 +86,8 @@ def test_near_needs_the_groups_close():
     min_score: 0
     notify: [log]
 """
-    assert "بالدفاع المشترك بين البلدين، وبذلك عادت تفاهمات بوتين" in ACCORD   # 6 words apart
+
+    assert "بالدفاع المشترك بين البلدين، وبذلك عادت تفاهمات بوتين" in ACCORD  # 6 words apart
     assert _result(topic(8), "", ACCORD).matched
     result = _result(topic(3), "", ACCORD)
     assert not result.matched and "near[0]" in result.reason
@@ -107,9 +113,9 @@ def test_many_weak_or_one_strong_signal():
     min_score: 4
     notify: [log]
 """
-    assert _result(topic, "", TREATY).matched      # one strong term: 4 x 2 (lead)
-    assert _result(topic, "", DEFENCE).matched     # two weak terms in the lead: 2 + 2
-    result = _result(topic, "", AMMO)              # one weak term
+    assert _result(topic, "", TREATY).matched  # one strong term: 4 x 2 (lead)
+    assert _result(topic, "", DEFENCE).matched  # two weak terms in the lead: 2 + 2
+    result = _result(topic, "", AMMO)  # one weak term
     assert not result.matched and result.score == 2 and result.threshold == 4
 
 
@@ -162,9 +168,11 @@ def test_group_options_apply_to_every_term():
 """
     rule = _config(topic).rules()[0]
     assert [(t.text, t.field, t.weight, t.name) for t in rule.all[0]] == [
-        ("بوتين", "title", 2, False), ("كيم", "title", 2, True)]
+        ("بوتين", "title", 2, False),
+        ("كيم", "title", 2, True),
+    ]
     assert [t.weight for t in rule.any] == [2, 6]
-    assert not _result(topic, "", TREATY).matched                 # بوتين in the body only
+    assert not _result(topic, "", TREATY).matched  # بوتين in the body only
     result = _result(topic, HEADLINE, TREATY + " " + DEFENCE)
     assert result.matched
     assert {h.term: h.weight for h in result.hits}["الردع النووي"] == 6

@@ -1,5 +1,6 @@
 """The real daemon: a Telegram API that hangs does not hold back email, and SIGTERM
 still stops it cleanly with nothing lost."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.test_end_to_end import TOKEN, site, write_config  # noqa: F401 - `site` is a fixture
 from tests.servers import FakeTelegram
+from tests.test_end_to_end import TOKEN, site, write_config  # noqa: F401 - `site` is a fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,11 +55,16 @@ def test_hanging_telegram_does_not_delay_email(tmp_path, site, smtp_server):  # 
         env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
         env.update(TG_TOKEN=TOKEN, PYTHONPATH=str(ROOT))
         with (tmp_path / "daemon.log").open("w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), "run"],
-                                    env=env, cwd=tmp_path, stdout=log, stderr=log)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+                env=env,
+                cwd=tmp_path,
+                stdout=log,
+                stderr=log,
+            )
         try:
             _until(lambda: len(smtp_server.messages) == len(expected), "the emails")
-            assert tg.waiting >= 1 and not tg.messages      # Telegram is still stuck on its first send
+            assert tg.waiting >= 1 and not tg.messages  # Telegram is still stuck on its first send
             tg.release.set()
             _until(lambda: _delivered(tg, expected) == set(expected), "the Telegram messages")
         finally:

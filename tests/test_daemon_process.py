@@ -5,9 +5,9 @@ removed feed, poll an added one and match its articles with the new topics; a SI
 with a broken config must be refused while the old config keeps running; SIGTERM must
 send STOPPING=1, exit 0 and leave a store that passes PRAGMA integrity_check.
 """
+
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -46,8 +46,14 @@ def notify_socket():
 def start(config: Path, notify: NotifySocket, **env_extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MONITOR_", "NOTIFY_", "WATCHDOG_"))}
     env.update(TG_TOKEN=TOKEN, PYTHONPATH=str(ROOT), NOTIFY_SOCKET=notify.address, **env_extra)
-    return subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), "run"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=config.parent)
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=config.parent,
+    )
 
 
 def test_reload_and_stop_under_a_real_notify_socket(tmp_path, web_server, fake_telegram_unpatched, notify_socket):
@@ -61,13 +67,19 @@ def test_reload_and_stop_under_a_real_notify_socket(tmp_path, web_server, fake_t
         "storage": "sqlite:///monitor.db",
         "defaults": {"interval": 1, "jitter": 0, "timeout": "10s"},
         "notify": {"telegram_api_url": telegram.base_url},
-        "fetch": {"allow_private_networks": True},   # the test servers listen on 127.0.0.1
+        "fetch": {"allow_private_networks": True},  # the test servers listen on 127.0.0.1
         "http": {"listen": f"127.0.0.1:{port}"},
         "channels": {"telegram": "tgram://${TG_TOKEN}/987654"},
     }
     config = tmp_path / "config.yaml"
-    write(config, {**base, "feeds": [{"name": "A", "url": web.url("/a.xml")}],
-                   "topics": [{"id": "old", "name": "Old", "any": [term], "min_score": 0, "notify": ["telegram"]}]})
+    write(
+        config,
+        {
+            **base,
+            "feeds": [{"name": "A", "url": web.url("/a.xml")}],
+            "topics": [{"id": "old", "name": "Old", "any": [term], "min_score": 0, "notify": ["telegram"]}],
+        },
+    )
     proc = start(config, notify_socket)
     try:
         ready = notify_socket.wait_for("READY")
@@ -77,8 +89,14 @@ def test_reload_and_stop_under_a_real_notify_socket(tmp_path, web_server, fake_t
         assert health.status_code == 200 and health.json()["ready"] is True
 
         # Reload: A removed, B added, topic "old" replaced by "new" with the same term.
-        write(config, {**base, "feeds": [{"name": "B", "url": web.url("/b.xml")}],
-                       "topics": [{"id": "new", "name": "New", "any": [term], "min_score": 0, "notify": ["telegram"]}]})
+        write(
+            config,
+            {
+                **base,
+                "feeds": [{"name": "B", "url": web.url("/b.xml")}],
+                "topics": [{"id": "new", "name": "New", "any": [term], "min_score": 0, "notify": ["telegram"]}],
+            },
+        )
         proc.send_signal(signal.SIGHUP)
         reloading = notify_socket.wait_for("RELOADING")
         assert int(reloading["MONOTONIC_USEC"]) > 0
@@ -86,19 +104,24 @@ def test_reload_and_stop_under_a_real_notify_socket(tmp_path, web_server, fake_t
         wait_until(lambda: len(web.requests_for("/b.xml")) >= 3, "feed B polled three times")
         a_polls = len(web.requests_for("/a.xml"))
         wait_until(lambda: len(web.requests_for("/b.xml")) >= 6, "feed B polled six times")
-        assert len(web.requests_for("/a.xml")) == a_polls        # the removed feed is no longer polled
+        assert len(web.requests_for("/a.xml")) == a_polls  # the removed feed is no longer polled
         wait_until(lambda: telegram.messages, "the alert for feed B's article")
         assert [m for m in telegram.messages if b_urls[0] in m.text]
         assert not [m for m in telegram.messages if b_urls[1] in m.text]
 
         # `monitor status` asks the running daemon's /healthz.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MONITOR_", "NOTIFY_", "WATCHDOG_"))}
-        status = subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), "status"],
-                                capture_output=True, text=True, timeout=SAFETY, cwd=tmp_path,
-                                env={**env, "TG_TOKEN": TOKEN, "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+        status = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(config), "status"],
+            capture_output=True,
+            text=True,
+            timeout=SAFETY,
+            cwd=tmp_path,
+            env={**env, "TG_TOKEN": TOKEN, "PYTHONPATH": str(ROOT), "COLUMNS": "200"},
+        )
         assert status.returncode == 0, status.stderr
         assert f"daemon: ok (ok) at http://127.0.0.1:{port}/healthz" in status.stdout
-        assert "feeds: 1 healthy, 0 failing, 0 not polled yet" in status.stdout   # A is shown as not in config
+        assert "feeds: 1 healthy, 0 failing, 0 not polled yet" in status.stdout  # A is shown as not in config
         assert "(not in config)" in status.stdout
 
         # An invalid config is refused; the running one goes on.
@@ -132,7 +155,7 @@ def test_reload_and_stop_under_a_real_notify_socket(tmp_path, web_server, fake_t
     with sqlite3.connect(tmp_path / "monitor.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         topics = {row[0] for row in db.execute("SELECT topic_id FROM matches")}
-    assert topics == {"new"}   # feed A's articles never matched "old"; B's matched the new topic
+    assert topics == {"new"}  # feed A's articles never matched "old"; B's matched the new topic
 
 
 def test_http_listener_that_cannot_bind_is_a_startup_error(tmp_path, web_server, notify_socket):
@@ -141,10 +164,16 @@ def test_http_listener_that_cannot_bind_is_a_startup_error(tmp_path, web_server,
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         config = tmp_path / "config.yaml"
-        write(config, {"storage": "sqlite:///monitor.db", "http": {"listen": f"127.0.0.1:{taken.getsockname()[1]}"},
-                       "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},
-                       "feeds": [{"name": "A", "url": web_server.url("/a.xml")}],
-                       "topics": [{"id": "t", "name": "T", "any": ["x"], "notify": ["mail"]}]})
+        write(
+            config,
+            {
+                "storage": "sqlite:///monitor.db",
+                "http": {"listen": f"127.0.0.1:{taken.getsockname()[1]}"},
+                "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},
+                "feeds": [{"name": "A", "url": web_server.url("/a.xml")}],
+                "topics": [{"id": "t", "name": "T", "any": ["x"], "notify": ["mail"]}],
+            },
+        )
         proc = start(config, notify_socket)
         out, err = proc.communicate(timeout=SAFETY)
     assert proc.returncode == 1, err

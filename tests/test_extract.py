@@ -5,6 +5,7 @@ and then set with some slack. Measured with trafilatura 2.3.1:
 CNN page P=1.000 R=1.000 (trafilatura alone P=0.842, it keeps the comment policy);
 seed pages x 6 styles: P=R=1.000 on every page.
 """
+
 from __future__ import annotations
 
 import re
@@ -100,8 +101,13 @@ def _snn_cases():
     for i, a in enumerate(arts[::12]):
         other = arts[(i * 7 + 3) % len(arts)]
         appended = (other["title"], tuple(cp.split_paragraphs(other["content"])[:3])) if i % 2 == 0 else None
-        yield pytest.param(a, chrome[i % 5:i % 5 + 4], [chrome[(i + 6) % len(chrome)], chrome[(i + 7) % len(chrome)]], appended,
-                           id=f"{a['source']}-{i}")
+        yield pytest.param(
+            a,
+            chrome[i % 5 : i % 5 + 4],
+            [chrome[(i + 6) % len(chrome)], chrome[(i + 7) % len(chrome)]],
+            appended,
+            id=f"{a['source']}-{i}",
+        )
 
 
 @pytest.mark.parametrize("style", cp.STYLES)
@@ -109,9 +115,15 @@ def _snn_cases():
 def test_saudinewsnet_page(art, related, read_also, appended, style):
     paragraphs = cp.split_paragraphs(art["content"])
     page = cp.article_page(
-        art["title"], paragraphs, outlet=art["source"], url=art["url"], style=style,
+        art["title"],
+        paragraphs,
+        outlet=art["source"],
+        url=art["url"],
+        style=style,
         related=[(t, f"/r/{k}") for k, t in enumerate(related)],
-        read_also=[(t, "/ra") for t in read_also], appended_story=appended)
+        read_also=[(t, "/ra") for t in read_also],
+        appended_story=appended,
+    )
     got = extract(page, url=art["url"])
     article = "\n".join(paragraphs)
     precision, recall = prf(got.body, article)
@@ -134,19 +146,38 @@ def _bare_layouts():
         half = max(1, len(ps) // 2)
         cards = "".join(f"<div class=c><a href=/x>{c}</a><p>{ops[0][:150]}</p></div>" for c in chrome[:3])
         layouts = {
-            "div-paragraphs+strong-label": (ps, f"<h1>{t}</h1><div>{p(ps, 'div')}</div><strong>روابط ذات صلة</strong><ul>{li}</ul>"),
-            "tags-above-body": (ps, f"<h1>{t}</h1><div><span>كلمات مفتاحية:</span> <a href=/t>روسيا</a> <a href=/u>كوريا</a></div>{p(ps)}"),
+            "div-paragraphs+strong-label": (
+                ps,
+                f"<h1>{t}</h1><div>{p(ps, 'div')}</div><strong>روابط ذات صلة</strong><ul>{li}</ul>",
+            ),
+            "tags-above-body": (
+                ps,
+                f"<h1>{t}</h1><div><span>كلمات مفتاحية:</span> <a href=/t>روسيا</a> <a href=/u>كوريا</a></div>{p(ps)}",
+            ),
             "short-article+teaser-cards": (ps[:1], f"<h1>{t}</h1>{p(ps[:1])}<h3>مقالات ذات صلة</h3>{cards}"),
-            "mid-body-watch-also": (ps, f"<h1>{t}</h1>{p(ps[:half])}<div><span>شاهد أيضًا:</span> <a href=/v>{chrome[0]}</a></div>{p(ps[half:])}"),
-            "mid-body-related-list": (ps, f"<h1>{t}</h1>{p(ps[:half])}<div><h4>أخبار ذات صلة</h4><ul>{li}</ul></div>{p(ps[half:])}"),
+            "mid-body-watch-also": (
+                ps,
+                f"<h1>{t}</h1>{p(ps[:half])}<div><span>شاهد أيضًا:</span> <a href=/v>{chrome[0]}</a></div>{p(ps[half:])}",
+            ),
+            "mid-body-related-list": (
+                ps,
+                f"<h1>{t}</h1>{p(ps[:half])}<div><h4>أخبار ذات صلة</h4><ul>{li}</ul></div>{p(ps[half:])}",
+            ),
             "appended-story-h1": (ps, f"<h1>{t}</h1>{p(ps)}</div><div><h1>{other['title']}</h1>{p(ops)}"),
-            "br-body+more-from": (ps, f"<h1>{t}</h1><div>{'<br/><br/>'.join(ps)}<br/><br/>المزيد من أخبار المحليات<br/>"
-                                      f"<a href=/a>{chrome[1]}</a><br/><a href=/b>{chrome[2]}</a></div>"),
+            "br-body+more-from": (
+                ps,
+                f"<h1>{t}</h1><div>{'<br/><br/>'.join(ps)}<br/><br/>المزيد من أخبار المحليات<br/>"
+                f"<a href=/a>{chrome[1]}</a><br/><a href=/b>{chrome[2]}</a></div>",
+            ),
         }
         for name, (kept, body) in layouts.items():
             junk = chrome[:4] + [other["title"], ops[0][:150]] + ops
-            yield pytest.param(kept, f"<html><head><title>{t}</title></head><body><div>{body}</div></body></html>",
-                               junk, id=f"{name}-{n}")
+            yield pytest.param(
+                kept,
+                f"<html><head><title>{t}</title></head><body><div>{body}</div></body></html>",
+                junk,
+                id=f"{name}-{n}",
+            )
 
 
 @pytest.mark.parametrize("kept,page,junk", list(_bare_layouts()))
@@ -157,13 +188,18 @@ def test_layout_without_class_hints(kept, page, junk):
     assert not leaked(got.body, junk, article)
 
 
-@pytest.mark.xfail(reason="known gap: an appended story under a plain <h2> in a plain <div>, "
-                          "with no <article>, label or title class, is read as a subhead", strict=True)
+@pytest.mark.xfail(
+    reason="known gap: an appended story under a plain <h2> in a plain <div>, "
+    "with no <article>, label or title class, is read as a subhead",
+    strict=True,
+)
 def test_appended_story_under_plain_h2_is_dropped():
     seed = SEEDS["003_06eb678c74ab6c05"]
     title, paragraphs = seed.appended_story
-    page = (f"<html><body><div><h1>{seed.title}</h1><div>{''.join(f'<p>{p}</p>' for p in seed.body_paragraphs)}"
-            f"</div><div><h2>{title}</h2>{''.join(f'<p>{p}</p>' for p in paragraphs)}</div></div></body></html>")
+    page = (
+        f"<html><body><div><h1>{seed.title}</h1><div>{''.join(f'<p>{p}</p>' for p in seed.body_paragraphs)}"
+        f"</div><div><h2>{title}</h2>{''.join(f'<p>{p}</p>' for p in paragraphs)}</div></div></body></html>"
+    )
     assert "باكستان" not in extract(page).body
 
 
@@ -177,8 +213,16 @@ def leak_table():
         for style in cp.STYLES:
             page = cp.seed_page(seed, style)
             ours, alone = extract(page).body, trafilatura_alone(page)
-            rows.append((seed.name[:3], style, *prf(ours, article), len(leaked(ours, junk, article)),
-                         *prf(alone, article), len(leaked(alone, junk, article))))
+            rows.append(
+                (
+                    seed.name[:3],
+                    style,
+                    *prf(ours, article),
+                    len(leaked(ours, junk, article)),
+                    *prf(alone, article),
+                    len(leaked(alone, junk, article)),
+                )
+            )
     return rows
 
 
@@ -212,13 +256,17 @@ def test_page_without_text_raises():
 def _sample_page(charset: str = "utf-8", style: int = 0) -> tuple[str, list[str], str]:
     art = cp.saudinewsnet_articles("2015-07-21", limit=2)[1]
     paras = cp.split_paragraphs(art["content"])
-    return cp.article_page(art["title"], paras, outlet="alyaum", url=art["url"], style=style,
-                           charset=charset), paras, art["title"]
+    return (
+        cp.article_page(art["title"], paras, outlet="alyaum", url=art["url"], style=style, charset=charset),
+        paras,
+        art["title"],
+    )
 
 
-@pytest.mark.parametrize("encoding,declared", [("utf-8", "utf-8"), ("cp1256", "windows-1256"),
-                                               ("utf-8", None), ("cp1256", None),
-                                               ("utf-8", "windows-1256")])  # a wrong declaration
+@pytest.mark.parametrize(
+    "encoding,declared",
+    [("utf-8", "utf-8"), ("cp1256", "windows-1256"), ("utf-8", None), ("cp1256", None), ("utf-8", "windows-1256")],
+)  # a wrong declaration
 def test_bytes_input_is_decoded(encoding, declared):
     page, paras, title = _sample_page(declared or "x-unknown")
     if declared is None:
@@ -237,8 +285,10 @@ def test_xml_declaration_and_control_characters_are_tolerated():
 def test_title_prefers_agreeing_h1_and_strips_outlet():
     _, paras, title = _sample_page()
     body = "".join(f"<p>{p}</p>" for p in paras)
-    logo = (f'<html><head><title>{title} | اليوم</title><meta property="og:site_name" content="اليوم">'
-            f'</head><body><h1 class="logo">اليوم</h1><div>{body}</div></body></html>')
+    logo = (
+        f'<html><head><title>{title} | اليوم</title><meta property="og:site_name" content="اليوم">'
+        f'</head><body><h1 class="logo">اليوم</h1><div>{body}</div></body></html>'
+    )
     assert extract(logo).title == title
     no_og = f"<html><head><title>{title} - اليوم</title></head><body><h1>{title}</h1>{body}</body></html>"
     assert extract(no_og).title == title
@@ -248,7 +298,7 @@ if __name__ == "__main__":  # the measurement table quoted in the report
     cnn = extract((PAGES / "cnn-arabic-2013.html").read_bytes()).body
     alone = trafilatura_alone((PAGES / "cnn-arabic-2013.html").read_text(encoding="utf-8"))
     exp = (PAGES / "cnn-arabic-2013.expected.txt").read_text(encoding="utf-8")
-    print("CNN  ours P=%.3f R=%.3f | trafilatura alone P=%.3f R=%.3f" % (*prf(cnn, exp), *prf(alone, exp)))
+    print("CNN  ours P={:.3f} R={:.3f} | trafilatura alone P={:.3f} R={:.3f}".format(*prf(cnn, exp), *prf(alone, exp)))
     print("seed style | ours P R leaks | alone P R leaks")
     for r in leak_table():
         print("%s  %d  | %.3f %.3f %d | %.3f %.3f %d" % r)

@@ -1,9 +1,11 @@
 """The fetch guard: address policy, URL parser confusion, checks at connect time, limits."""
+
 from __future__ import annotations
 
 import ipaddress
 import threading
 import time
+from datetime import UTC
 
 import pytest
 
@@ -13,16 +15,30 @@ from tests.hostile import HostileServer
 from tests.servers import Response, WebServer
 
 
-@pytest.mark.parametrize("ip,why", [
-    ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"),
-    ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("192.168.1.1", "private"),
-    ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
-    ("100.64.0.1", "carrier-grade NAT"), ("fd00::1", "private"), ("fc00::5", "private"),
-    ("::ffff:127.0.0.1", "loopback"), ("::ffff:169.254.169.254", "link-local"),
-    ("64:ff9b::a9fe:a9fe", "link-local"), ("2002:0a00:0001::1", "private"),
-    ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("224.0.0.1", "multicast"),
-    ("240.0.0.1", "reserved"),
-])
+@pytest.mark.parametrize(
+    "ip,why",
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.8.9.10", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("100.64.0.1", "carrier-grade NAT"),
+        ("fd00::1", "private"),
+        ("fc00::5", "private"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:169.254.169.254", "link-local"),
+        ("64:ff9b::a9fe:a9fe", "link-local"),
+        ("2002:0a00:0001::1", "private"),
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("240.0.0.1", "reserved"),
+    ],
+)
 def test_non_public_addresses_are_refused(ip, why):
     assert why in address_problem(ipaddress.ip_address(ip))
 
@@ -32,22 +48,38 @@ def test_public_addresses_pass(ip):
     assert address_problem(ipaddress.ip_address(ip)) is None
 
 
-@pytest.mark.parametrize("url,why", [
-    ("http://a\\@b/", "backslash"), ("http://example.org\\@127.0.0.1/", "backslash"),
-    ("http://user:pass@example.org/", "credentials"), ("http://example.org@127.0.0.1/", "credentials"),
-    ("ftp://example.org/feed", "only http"), ("file:///etc/passwd", "only http"),
-    ("gopher://127.0.0.1:6379/_x", "only http"), ("http://exa mple.org/", "space"),
-    ("http://example.org/\r\nX-Injected: 1", "control"), ("http:///feed.xml", "ambiguous host"),
-    ("http://example.org\\.evil.test/", "backslash"), ("http://127.0.0.1\t/", "control"),
-    ("http://example.org:99999/", "invalid URL"),
-])
+@pytest.mark.parametrize(
+    "url,why",
+    [
+        ("http://a\\@b/", "backslash"),
+        ("http://example.org\\@127.0.0.1/", "backslash"),
+        ("http://user:pass@example.org/", "credentials"),
+        ("http://example.org@127.0.0.1/", "credentials"),
+        ("ftp://example.org/feed", "only http"),
+        ("file:///etc/passwd", "only http"),
+        ("gopher://127.0.0.1:6379/_x", "only http"),
+        ("http://exa mple.org/", "space"),
+        ("http://example.org/\r\nX-Injected: 1", "control"),
+        ("http:///feed.xml", "ambiguous host"),
+        ("http://example.org\\.evil.test/", "backslash"),
+        ("http://127.0.0.1\t/", "control"),
+        ("http://example.org:99999/", "invalid URL"),
+    ],
+)
 def test_confusing_urls_are_refused(url, why):
     with pytest.raises(UnsafeURLError, match=why):
         check_url(url)
 
 
-@pytest.mark.parametrize("url", ["https://example.org/feed.xml", "http://EXAMPLE.org:8080/a?b=c#d",
-                                 "https://مثال.example/خبر", "http://[2606:4700::1111]/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.org/feed.xml",
+        "http://EXAMPLE.org:8080/a?b=c#d",
+        "https://مثال.example/خبر",
+        "http://[2606:4700::1111]/",
+    ],
+)
 def test_plain_urls_pass(url):
     assert check_url(url) == url
 
@@ -65,9 +97,11 @@ def hostile():
 
 def _fetcher(answers: list[list[str]], calls: list[str], **kw) -> Fetcher:
     """A fetcher whose DNS answers are scripted: each resolution takes the next answer."""
+
     def resolver(host: str, port: int) -> list[str]:
         calls.append(host)
         return answers.pop(0) if len(answers) > 1 else answers[0]
+
     return Fetcher(timeout=5, user_agent="t", resolver=resolver, **kw)
 
 
@@ -84,9 +118,9 @@ def test_dns_rebinding_cannot_reach_a_private_address(hostile):
     url = f"http://rebind.test:{hostile.port}/healthy.xml"
     try:
         assert fetcher.get(url).status == 200
-        assert calls == ["rebind.test"]           # resolved once, and that answer was used
+        assert calls == ["rebind.test"]  # resolved once, and that answer was used
         with pytest.raises(BlockedAddressError, match=r"10\.0\.0\.7 \(private\); refused"):
-            fetcher.get(url)                       # the server closes connections: a new one resolves again
+            fetcher.get(url)  # the server closes connections: a new one resolves again
     finally:
         fetcher.close()
     assert [r.headers["host"] for r in hostile.requests] == [f"rebind.test:{hostile.port}"]
@@ -143,8 +177,7 @@ def test_per_host_and_global_concurrency_limits():
         return Response(200, b"ok")
 
     with WebServer({"/slow": slow}) as web:
-        fetcher = Fetcher(timeout=30, user_agent="t", allow_private_networks=True, max_connections=3,
-                          max_per_host=2)
+        fetcher = Fetcher(timeout=30, user_agent="t", allow_private_networks=True, max_connections=3, max_per_host=2)
         urls = [web.url("/slow"), web.url("/slow").replace("127.0.0.1", "localhost")] * 6
         threads = [threading.Thread(target=fetcher.get, args=(u,)) for u in urls]
         for t in threads:
@@ -159,7 +192,7 @@ def test_per_host_and_global_concurrency_limits():
 
 def _self_signed(tmp_path):
     """A certificate for the name `news.test` (and nothing else), written as PEM files."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -168,17 +201,24 @@ def _self_signed(tmp_path):
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "news.test")])
-    now = datetime.now(timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(hours=1))
-            .not_valid_after(now + timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("news.test")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("news.test")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 
@@ -206,11 +246,16 @@ def test_https_is_verified_against_the_name_while_connecting_to_the_checked_addr
     port = server.server_address[1]
     trust = ssl.create_default_context(cafile=str(cert_file))
     names = {"news.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]}
-    fetcher = Fetcher(timeout=5, user_agent="t", allowed_networks=("127.0.0.1/32",), ssl_context=trust,
-                      resolver=lambda host, _port: names[host])
+    fetcher = Fetcher(
+        timeout=5,
+        user_agent="t",
+        allowed_networks=("127.0.0.1/32",),
+        ssl_context=trust,
+        resolver=lambda host, _port: names[host],
+    )
     try:
         assert fetcher.get(f"https://news.test:{port}/").content == b"ok"
-        with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):   # same address, wrong name
+        with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):  # same address, wrong name
             fetcher.get(f"https://other.test:{port}/")
     finally:
         fetcher.close()

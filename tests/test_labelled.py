@@ -7,6 +7,7 @@ baseline (same terms, plain substring search on raw text) must never beat the
 matcher's precision, and relevance scoring must win precision over plain
 mention matching (min_score 0) at the recall cost measured here.
 """
+
 import json
 import sys
 from dataclasses import replace
@@ -31,7 +32,7 @@ def _topics(name):
 
 
 TOPICS = _topics("topics.yaml")
-NAMED = _topics("topics-names.yaml")   # the same rules with names marked ~
+NAMED = _topics("topics-names.yaml")  # the same rules with names marked ~
 
 # topic: (min precision, min recall), measured 2026-11-23 with bench/relevance.py.
 # Default scoring (min_score 3.5 per group): iran 0.844/0.929, yemen 0.925/0.817,
@@ -104,11 +105,10 @@ def test_names_marked_cost_no_precision_here(topic_id):
 def test_scoring_wins_precision_overall_for_little_recall():
     total = {"default": [0, 0, 0], "mention": [0, 0, 0], "naive": [0, 0, 0]}
     for tid, topic in TOPICS.items():
-        for name, predict in (("default", ours(topic)), ("mention", ours(topic, min_score=0)),
-                              ("naive", naive(topic))):
+        for name, predict in (("default", ours(topic)), ("mention", ours(topic, min_score=0)), ("naive", naive(topic))):
             total[name] = [x + y for x, y in zip(total[name], counts(predict, tid))]
     p, r = pr(*total["default"])
     p0, r0 = pr(*total["mention"])
     pn, rn = pr(*total["naive"])
-    assert p - p0 >= 0.08 and r0 - r <= 0.03, (p, r, p0, r0)   # measured +0.090 / -0.023
-    assert p > pn and r >= rn                                    # naive: 0.733 / 0.910
+    assert p - p0 >= 0.08 and r0 - r <= 0.03, (p, r, p0, r0)  # measured +0.090 / -0.023
+    assert p > pn and r >= rn  # naive: 0.733 / 0.910

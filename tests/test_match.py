@@ -3,6 +3,7 @@
 The article snippets are real sentences from the seed reports and the
 SaudiNewsNet excerpts in tests/fixtures.
 """
+
 import pytest
 
 from monitor.matching.matcher import compile_topics
@@ -13,7 +14,7 @@ TERM_CASES = [
     ("روسيا", "ويتهم مسؤولون أمريكيون وكوريون جنوبيون كوريا الشمالية بتزويد روسيا بالمدفعية", True),
     ("روسيا", "أعرب بوتين عن امتنانه لكوريا الشمالية لدعمها له في حرب أوكرانيا وروسيا", True),
     ("روسيا", "قدمت لروسيا غطاء سياسيًا", True),
-    ("روسيا", "الحرب الروسية على أوكرانيا", False),           # an adjective is a different term
+    ("روسيا", "الحرب الروسية على أوكرانيا", False),  # an adjective is a different term
     ("كوريا الشمالية", "موسكو وكوريا الشمالية ستطوران نظم التجارة", True),
     ("كوريا الشمالية", "زيارة تاريخية لكوريا الشمالية بعد 24 عاماً", True),
     ("كوريا الشمالية", "كوريا الجنوبية والشمالية", False),
@@ -22,19 +23,19 @@ TERM_CASES = [
     ("بيونج يانج", "تأتي زيارة بوتين إلى بيونج يانج، بعد دعوة", True),
     ("بيونج يانج", "العلاقة المتعمقة بين موسكو وبيونج يانج", True),
     ("بيونغ يانغ", "تأتي زيارة بوتين إلى بيونج يانج، بعد دعوة", False),  # not a name: no variants
-    ("~بيونغ يانغ", "تأتي زيارة بوتين إلى بيونج يانج، بعد دعوة", True),   # a name: variants
+    ("~بيونغ يانغ", "تأتي زيارة بوتين إلى بيونج يانج، بعد دعوة", True),  # a name: variants
     ("كيم جونغ أون", "الزعيم الكوري الشمالي كيم جونغ أون، أول من أمس", True),
     ("كيم جونغ أون", "الزعيم الكوري الشمالي كيم جونغ اون", True),
     ("كيم جونج أون", "الجهود المستمرة لكيم جونج أون لتطوير ترسانته النووية", True),
     ("الاستراتيجية الشاملة", "اتفاق \"الشراكة الإستراتيجية الشاملة\"", True),
     ("الشراكة الاستراتيجية", "اتفاق «الشراكة الاستراتيجية الشاملة»", True),
-    ("الشراكة الاستراتيجية", "الشراكة.. الاستراتيجية", True),        # across punctuation
-    ("الشراكة الاستراتيجية", "الشراكة\nالاستراتيجية", True),         # across a line break
-    ("الشراكة الاستراتيجية", "الشراكة مع الاستراتيجية", False),      # a phrase is contiguous
-    ("اليمن", "رفع يده اليمنى", False),                               # substring of another word
+    ("الشراكة الاستراتيجية", "الشراكة.. الاستراتيجية", True),  # across punctuation
+    ("الشراكة الاستراتيجية", "الشراكة\nالاستراتيجية", True),  # across a line break
+    ("الشراكة الاستراتيجية", "الشراكة مع الاستراتيجية", False),  # a phrase is contiguous
+    ("اليمن", "رفع يده اليمنى", False),  # substring of another word
     ("North Korea", "Russia and North Korea signed a pact", True),
     ("north korea", "NORTH KOREA's leader", True),
-    ("Korea", "Koreans protested", False),                            # English word boundary
+    ("Korea", "Koreans protested", False),  # English word boundary
     ("DPRK", "the DPRK-Russia treaty", True),
     ("١٩٦١", "معاهدة عام 1961 مع الاتحاد السوفياتي", True),
 ]
@@ -47,9 +48,11 @@ def test_term(term, text, expected):
 
 
 RU_KP = TopicRule(
-    "ru-kp", "Russia–North Korea",
+    "ru-kp",
+    "Russia–North Korea",
     all=(("روسيا", "موسكو", "بوتين"), ("كوريا الشمالية", "بيونغ يانغ", "بيونج يانج")),
-    none=("كرة القدم",))
+    none=("كرة القدم",),
+)
 
 
 def test_all_groups_must_match():
@@ -75,7 +78,7 @@ def test_hits_carry_field_position_and_original_text():
     assert by_term["بوتين"].field == "title"
     hit = by_term["بيونغ يانغ"]
     assert (hit.field, hit.matched, hit.token) == ("body", "وبيونغ يانغ", 2)
-    assert body[hit.start:hit.end] == "وبيونغ يانغ"
+    assert body[hit.start : hit.end] == "وبيونغ يانغ"
     assert "وبيونغ يانغ" in result.snippet
 
 

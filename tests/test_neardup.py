@@ -4,22 +4,22 @@ Ground truth is computed here, independently of monitor.neardup's hashing:
 exact Jaccard of word-3-shingle sets (tuples of folded words) >= 0.5 between
 articles of different outlets.
 """
+
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.dedup import neardup
-from monitor.dedup import stories
+from monitor.dedup import neardup, stories
 from monitor.models import Article
 from monitor.storage import Store
 from monitor.storage.stories import StoryInput, StoryRules
 from tests.corpus_pages import DAYS, saudinewsnet_articles
 from tests.test_storage import store_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2015, 7, 21, 8, 0, tzinfo=UTC)
 
 
@@ -29,7 +29,7 @@ def corpus() -> list[dict]:
 
 def shingle_set(text: str) -> set[tuple[str, ...]]:
     w = neardup.words(text)
-    return {tuple(w[i:i + 3]) for i in range(max(1, len(w) - 2))}
+    return {tuple(w[i : i + 3]) for i in range(max(1, len(w) - 2))}
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +60,11 @@ def test_lsh_with_exact_check_finds_exactly_the_copies(truth):
         for band in fp.bands:
             buckets.setdefault(band, set()).add(i)
     candidates = {tuple(sorted(p)) for ids in buckets.values() for p in itertools.combinations(sorted(ids), 2)}
-    found = {p for p in candidates if p in scores
-             and neardup.jaccard(fps[p[0]].shingles, fps[p[1]].shingles) >= neardup.COPY_JACCARD}
+    found = {
+        p
+        for p in candidates
+        if p in scores and neardup.jaccard(fps[p[0]].shingles, fps[p[1]].shingles) >= neardup.COPY_JACCARD
+    }
     expected = {p for p, s in scores.items() if s >= 0.5}
     assert found == expected
     # the banding is selective: unrelated pairs rarely even become candidates
@@ -83,18 +86,24 @@ def test_fingerprint_is_stable_and_spelling_insensitive():
 
 
 # ---- in the store ---------------------------------------------------------------
-def _put(store: Store, art: dict, i: int, now: datetime, rules: StoryRules = StoryRules()):
-    a = Article(url=art["url"], url_key=f"{art['url']}#{i}", feed=art["source"], title=art["title"],
-                body=art["content"])
-    inp = StoryInput(neardup.fingerprint(neardup.article_text(a.title, a.body)), stories.profile(a.title, a.body),
-                     rules)
+def _put(store: Store, art: dict, i: int, now: datetime, rules: StoryRules | None = None):
+    rules = rules or StoryRules()
+    a = Article(
+        url=art["url"], url_key=f"{art['url']}#{i}", feed=art["source"], title=art["title"], body=art["content"]
+    )
+    inp = StoryInput(
+        neardup.fingerprint(neardup.article_text(a.title, a.body)), stories.profile(a.title, a.body), rules
+    )
     return store.save_article(a, guid="", outlet=art["source"], matches=[], alerts=[], story=inp, now=now)
 
 
 def _members(store: Store) -> dict[int, tuple[int, int | None]]:
     """article id -> (story id, copy_of)."""
-    return {a.article_id: (s.id, a.copy_of) for s in store.stories(T0 - timedelta(days=30), limit=10_000)
-            for a in s.articles}
+    return {
+        a.article_id: (s.id, a.copy_of)
+        for s in store.stories(T0 - timedelta(days=30), limit=10_000)
+        for a in s.articles
+    }
 
 
 def test_store_groups_copies_and_survives_restart(store_url, truth):  # noqa: F811
@@ -109,7 +118,7 @@ def test_store_groups_copies_and_survives_restart(store_url, truth):  # noqa: F8
             ids[i] = _put(store, arts[i], i, T0 + timedelta(minutes=n))
     finally:
         store.close()
-    store = Store(store_url)   # a restart: nothing is kept in memory
+    store = Store(store_url)  # a restart: nothing is kept in memory
     try:
         for n, i in enumerate(picked[half:], start=half):
             ids[i] = _put(store, arts[i], i, T0 + timedelta(minutes=n))
@@ -119,8 +128,8 @@ def test_store_groups_copies_and_survives_restart(store_url, truth):  # noqa: F8
     for i, j in copy_pairs:
         (si, ci), (sj, cj) = members[ids[i]], members[ids[j]]
         assert si == sj, (arts[i]["title"], arts[j]["title"])
-        assert cj is not None          # the later one is recorded as a copy
-        assert (ci or ids[i]) == cj    # of the same group
+        assert cj is not None  # the later one is recorded as a copy
+        assert (ci or ids[i]) == cj  # of the same group
 
 
 def test_window_bounds_the_index(store_url, truth):  # noqa: F811
@@ -130,10 +139,10 @@ def test_window_bounds_the_index(store_url, truth):  # noqa: F811
     store = Store(store_url)
     try:
         first = _put(store, arts[i], i, T0, rules)
-        late = _put(store, arts[j], j, T0 + timedelta(days=8), rules)   # outside the window: not a copy
+        late = _put(store, arts[j], j, T0 + timedelta(days=8), rules)  # outside the window: not a copy
         members = _members(store)
         assert members[late][1] is None and members[late][0] != members[first][0]
-        assert store.prune_index(T0 + timedelta(days=8), rules) == 1   # `first` leaves the index
+        assert store.prune_index(T0 + timedelta(days=8), rules) == 1  # `first` leaves the index
         assert store.prune_index(T0 + timedelta(days=8), rules) == 0
     finally:
         store.close()
@@ -143,11 +152,15 @@ def test_concurrent_copies_make_one_alert(store_url, truth):  # noqa: F811
     import threading
 
     from monitor.storage import NewAlert
+
     arts, scores = truth
     best = sorted(scores, key=scores.get, reverse=True)
     # four articles that are pairwise copies (a wire story carried by four outlets)
-    group = next(g for g in itertools.combinations(sorted({i for p in best[:40] for i in p}), 4)
-                 if all(scores.get(p, 0) >= 0.6 for p in itertools.combinations(g, 2)))
+    group = next(
+        g
+        for g in itertools.combinations(sorted({i for p in best[:40] for i in p}), 4)
+        if all(scores.get(p, 0) >= 0.6 for p in itertools.combinations(g, 2))
+    )
     store = Store(store_url)
     barrier = threading.Barrier(len(group))
     errors = []
@@ -158,10 +171,17 @@ def test_concurrent_copies_make_one_alert(store_url, truth):  # noqa: F811
         inp = StoryInput(neardup.fingerprint(art.body), stories.profile(art.title, art.body))
         barrier.wait()
         try:
-            store.save_article(art, guid="", outlet=a["source"], matches=[], story=inp,
-                               alerts=[NewAlert("t", "tg", "s", "x", "<b>x</b>")])
-        except Exception as exc:   # noqa: BLE001
+            store.save_article(
+                art,
+                guid="",
+                outlet=a["source"],
+                matches=[],
+                story=inp,
+                alerts=[NewAlert("t", "tg", "s", "x", "<b>x</b>")],
+            )
+        except Exception as exc:
             errors.append(exc)
+
     threads = [threading.Thread(target=save, args=(i,)) for i in group]
     try:
         for t in threads:

@@ -1,4 +1,5 @@
 """monitor.delivery.notify against the real local fixtures (FakeTelegram, SmtpServer)."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ import pytest
 from apprise.plugins.telegram import NotifyTelegram
 
 from monitor.delivery import notify
-from monitor.models import Article, Match, TermHit
 from monitor.delivery.render import render_alert, render_test_message
+from monitor.models import Article, Match, TermHit
 from tests.servers import TelegramReply
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -35,8 +36,7 @@ ROW = _row()
 def _alert(kind: str):
     content = ROW["content"]
     start = content.find("كوريا")
-    article = Article(url=ROW["url"], url_key=ROW["url"], feed=ROW["source"],
-                      title=ROW["title"], body=content)
+    article = Article(url=ROW["url"], url_key=ROW["url"], feed=ROW["source"], title=ROW["title"], body=content)
     hit = TermHit("كوريا", "كوريا", "body", 0, max(start, 0), max(start, 0) + 5, "any")
     match = Match("korea", "كوريا الشمالية", (hit,), " ".join(content[:300].split()))
     return render_alert(article, match, outlet="الشرق الأوسط", channel_kind=kind)
@@ -93,9 +93,9 @@ def test_channel_kind():
 def test_configure_points_apprise_at_the_fake(fake_telegram_unpatched, rootlog):
     fake = fake_telegram_unpatched
     assert NotifyTelegram.notify_url == "https://api.telegram.org/bot"
-    notify.configure(fake.base_url + "/")          # server base
+    notify.configure(fake.base_url + "/")  # server base
     assert NotifyTelegram.notify_url == fake.api_url
-    notify.configure(fake.api_url)                  # ".../bot" is accepted too
+    notify.configure(fake.api_url)  # ".../bot" is accepted too
     assert NotifyTelegram.notify_url == fake.api_url
 
     result = notify.send("tg", [TG_URL], render_test_message("telegram"), kind="telegram")
@@ -120,7 +120,7 @@ def test_telegram_delivered(fake_telegram, rootlog):
     assert result.ok and result.error == "" and not result.permanent
     [msg] = fake_telegram.messages
     assert msg.parse_mode == "HTML"
-    assert not msg.text.startswith("<b></b>")   # no empty apprise title
+    assert not msg.text.startswith("<b></b>")  # no empty apprise title
     assert msg.text.startswith("\u200f<b>الشرق الأوسط</b>")
     assert ROW["title"] in msg.visible_text
     assert ROW["url"] in msg.visible_text
@@ -173,8 +173,7 @@ def test_other_kind_sends_text(smtp_server):
     ],
     ids=["429", "400", "401", "403", "500", "drop"],
 )
-def test_telegram_failures_are_classified(fake_telegram, rootlog, reply, permanent,
-                                          retry_after, needle):
+def test_telegram_failures_are_classified(fake_telegram, rootlog, reply, permanent, retry_after, needle):
     fake_telegram.queue(reply)
     result = notify.send("tg", [TG_URL], _alert("telegram"), kind="telegram")
     assert result.ok is False
@@ -188,9 +187,9 @@ def test_telegram_failures_are_classified(fake_telegram, rootlog, reply, permane
     assert notify.send("tg", [TG_URL], _alert("telegram"), kind="telegram").ok
 
 
-@pytest.mark.parametrize("code, stage, permanent",
-                         [(451, "data", False), (550, "data", True), (550, "rcpt", True),
-                          (421, "mail", False)])
+@pytest.mark.parametrize(
+    "code, stage, permanent", [(451, "data", False), (550, "data", True), (550, "rcpt", True), (421, "mail", False)]
+)
 def test_smtp_failures_are_classified(smtp_server, rootlog, code, stage, permanent):
     smtp_server.refuse_next(1, code=code, stage=stage)
     url = smtp_server.apprise_url(user="bot", password=PASSWORD)
@@ -204,6 +203,7 @@ def test_smtp_failures_are_classified(smtp_server, rootlog, code, stage, permane
 
 def test_smtp_connection_refused_is_transient(rootlog):
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -226,16 +226,14 @@ def test_one_failing_target_is_identified(fake_telegram, rootlog):
 
 def test_transient_wins_over_permanent(fake_telegram):
     fake_telegram.queue(TelegramReply.chat_not_found(), TelegramReply.flood(retry_after=7))
-    result = notify.send("tg", [TG_URL, f"tgram://{TOKEN}/555"], _alert("telegram"),
-                         kind="telegram")
+    result = notify.send("tg", [TG_URL, f"tgram://{TOKEN}/555"], _alert("telegram"), kind="telegram")
     assert not result.ok and not result.permanent and result.retry_after == 7.0
     assert result.failed == (0, 1)
 
 
 def test_invalid_url_is_permanent_and_redacted(rootlog):
     url = f"mailto://bot:{PASSWORD}@127.0.0.1:1?from=not-an-address&to=x"
-    result = notify.send("mail", [url, "nosuchscheme://" + PASSWORD], _alert("email"),
-                         kind="other")
+    result = notify.send("mail", [url, "nosuchscheme://" + PASSWORD], _alert("email"), kind="other")
     assert not result.ok and result.permanent
     _no_secret(result.error, rootlog.text)
     assert PASSWORD not in result.error
@@ -254,6 +252,7 @@ def test_apprise_logs_do_not_reach_root_unredacted(fake_telegram, rootlog):
 
 def test_redact():
     from monitor.redact import add_urls, redact
+
     add_urls([TG_URL, f"mailto://bot:{PASSWORD}@h?to=a@b.c"])
     text = f"POST http://x/bot{TOKEN}/sendMessage {TG_URL} pw={PASSWORD}"
     out = redact(text)

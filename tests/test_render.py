@@ -1,5 +1,6 @@
 """monitor.delivery.render: real Arabic titles/snippets from tests/fixtures, hostile
 additions (markup, bidi controls, line breaks) on top."""
+
 from __future__ import annotations
 
 import glob
@@ -11,7 +12,6 @@ import re
 import apprise
 import pytest
 
-from monitor.models import Article, Match, TermHit
 from monitor.delivery.render import (
     RLM,
     TELEGRAM_MAX,
@@ -21,6 +21,7 @@ from monitor.delivery.render import (
     telegram_visible,
     utf16_len,
 )
+from monitor.models import Article, Match, TermHit
 from tests.servers import check_telegram_html
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -54,32 +55,35 @@ def _seed_title(name: str) -> str:
         return next(line.strip() for line in fh if line.strip())
 
 
-def _match_for(row: dict, term: str, topic: str = "كوريا الشمالية",
-               pattern: str | None = None) -> Match:
+def _match_for(row: dict, term: str, topic: str = "كوريا الشمالية", pattern: str | None = None) -> Match:
     """A Match built from a real occurrence of ``term`` (possibly with an
     attached clitic, as the text spells it) in the article."""
     content = row["content"]
     m = re.search(pattern or (r"\S*" + re.escape(term) + r"\S*"), content)
     assert m, term
     word = m.group(0).strip("«»\"'.,،:()")
-    hit = TermHit(term=term, matched=word, field="body", token=0,
-                  start=m.start(), end=m.end(), group="any")
+    hit = TermHit(term=term, matched=word, field="body", token=0, start=m.start(), end=m.end(), group="any")
     lo = content.rfind(" ", 0, max(0, m.start() - 120)) + 1
     hi = content.find(" ", m.end() + 120)
-    snippet = "… " + " ".join(content[lo:hi if hi > 0 else None].split()) + " …"
+    snippet = "… " + " ".join(content[lo : hi if hi > 0 else None].split()) + " …"
     return Match("topic", topic, (hit, hit), snippet)
 
 
 def _article(row: dict, title: str | None = None, url: str | None = None) -> Article:
-    return Article(url=url or row["url"], url_key=row["url"], feed=row["source"],
-                   title=title if title is not None else row["title"], body=row["content"])
+    return Article(
+        url=url or row["url"],
+        url_key=row["url"],
+        feed=row["source"],
+        title=title if title is not None else row["title"],
+        body=row["content"],
+    )
 
 
 def _lines(markup: str) -> list[str]:
     return markup.split("\n")
 
 
-KOREA = _find(lambda r: r["title"].startswith("99.97"))      # title starts with digits
+KOREA = _find(lambda r: r["title"].startswith("99.97"))  # title starts with digits
 QUOTED = _find(lambda r: '"' in r["title"] and "كوريا" in r["title"])
 IRAN = _find(lambda r: "إيران" in r["content"] and re.search(r"\b[ولب]إيران", r["content"]))
 
@@ -121,8 +125,7 @@ def test_matched_spelling_is_shown_next_to_term():
 
 
 def test_title_starting_with_digits_gets_rlm():
-    alert = render_alert(_article(KOREA), _match_for(KOREA, "كوريا"), outlet="الاقتصادية",
-                         channel_kind="telegram")
+    alert = render_alert(_article(KOREA), _match_for(KOREA, "كوريا"), outlet="الاقتصادية", channel_kind="telegram")
     title_line = next(l for l in _lines(alert.html) if "99.97" in l)
     assert title_line.startswith(RLM + "<b><a href=")
     # the URL line (Latin only) has no RLM
@@ -134,23 +137,23 @@ def test_feed_text_is_escaped_everywhere():
     title = QUOTED["title"] + " <script>alert('x')</script> & <b>"
     url = "https://example.com/a?x=1&y=\"2\"<script>"
     match = _match_for(QUOTED, "كوريا")
-    match = Match(match.topic_id, match.topic_name,
-                  (TermHit("كوريا", "<i>كوريا</i>", "body", 0, 0, 1),),
-                  match.snippet + " <script>x</script> & ' \"")
+    match = Match(
+        match.topic_id,
+        match.topic_name,
+        (TermHit("كوريا", "<i>كوريا</i>", "body", 0, 0, 1),),
+        match.snippet + " <script>x</script> & ' \"",
+    )
     for kind in ("telegram", "email", "other"):
-        alert = render_alert(_article(QUOTED, title=title, url=url), match,
-                             outlet="سبق <b>&</b>", channel_kind=kind)
+        alert = render_alert(_article(QUOTED, title=title, url=url), match, outlet="سبق <b>&</b>", channel_kind=kind)
         assert "<script" not in alert.html
         assert "&lt;script&gt;" in alert.html
         assert "<i>كوريا</i>" not in alert.html
-        assert "&lt;b&gt;&amp;&lt;/b&gt;" in alert.html   # outlet
+        assert "&lt;b&gt;&amp;&lt;/b&gt;" in alert.html  # outlet
         # every & in the markup starts an entity; quotes are escaped
-        assert all(ENTITY_OK.match(alert.html, m.start())
-                   for m in re.finditer("&", alert.html))
+        assert all(ENTITY_OK.match(alert.html, m.start()) for m in re.finditer("&", alert.html))
         assert 'href="https://example.com/a?x=1&amp;y=&quot;2&quot;&lt;script&gt;"' in alert.html
         assert "&#x27;x&#x27;" in alert.html
-    tg = render_alert(_article(QUOTED, title=title, url=url), match, outlet="سبق",
-                      channel_kind="telegram")
+    tg = render_alert(_article(QUOTED, title=title, url=url), match, outlet="سبق", channel_kind="telegram")
     error, visible = check_telegram_html(tg.html)
     assert error is None
     assert "<script>alert('x')</script> & <b>" in visible  # shown as text
@@ -160,11 +163,9 @@ def test_bidi_and_zero_width_controls_are_removed():
     row = QUOTED
     evil_title = "\u202e" + row["title"][:10] + "\u2066\u200b" + row["title"][10:] + "\ufeff\u2060"
     match = _match_for(row, "كوريا")
-    match = Match(match.topic_id, match.topic_name, match.hits,
-                  "\u202b" + match.snippet + "\u202c\u200d\u2069")
+    match = Match(match.topic_id, match.topic_name, match.hits, "\u202b" + match.snippet + "\u202c\u200d\u2069")
     for kind in ("telegram", "email", "other"):
-        alert = render_alert(_article(row, title=evil_title), match,
-                             outlet="\u202dسبق\u202c", channel_kind=kind)
+        alert = render_alert(_article(row, title=evil_title), match, outlet="\u202dسبق\u202c", channel_kind=kind)
         for part in (alert.subject, alert.text, alert.html):
             assert not any(ch in part for ch in BIDI + ZERO_WIDTH), (kind, part[:80])
         assert row["title"] in html.unescape(alert.html)
@@ -206,7 +207,7 @@ def test_huge_snippet_is_cut_to_fit_telegram(prefix, fake_telegram):
     assert all(ENTITY_OK.match(alert.html, m.start()) for m in re.finditer("&", alert.html))
     snippet_line = next(l for l in _lines(alert.html) if l.startswith(RLM + "<i>"))
     assert snippet_line.endswith("…</i>")
-    cut = html.unescape(snippet_line[len(RLM + "<i>"):-len("…</i>")])
+    cut = html.unescape(snippet_line[len(RLM + "<i>") : -len("…</i>")])
     assert match.snippet.startswith(cut)
     assert match.snippet[len(cut)] == " "  # cut at a word boundary
     # the URL and header survived
@@ -261,8 +262,9 @@ def test_email_subject_is_one_line(brk):
 
 def test_email_subject_is_cut_at_a_word_boundary():
     long_title = " ".join(r["title"] for r in ARTICLES[:10])
-    alert = render_alert(_article(KOREA, title=long_title), _match_for(KOREA, "كوريا"),
-                         outlet="x", channel_kind="email")
+    alert = render_alert(
+        _article(KOREA, title=long_title), _match_for(KOREA, "كوريا"), outlet="x", channel_kind="email"
+    )
     assert len(alert.subject) <= 200
     assert alert.subject.endswith("…")
     full = clean(f"[monitor] كوريا الشمالية: {long_title}")
@@ -286,8 +288,7 @@ def test_render_test_message(kind):
         assert 'dir="rtl"' in alert.html
 
 
-@pytest.mark.parametrize("seed", ["000_96f424c22c679a2e.txt", "002_c4de4682c1a3ca3f.txt",
-                                  "003_06eb678c74ab6c05.txt"])
+@pytest.mark.parametrize("seed", ["000_96f424c22c679a2e.txt", "002_c4de4682c1a3ca3f.txt", "003_06eb678c74ab6c05.txt"])
 def test_seed_titles_render_for_telegram(seed):
     title = _seed_title(seed)
     match = Match("t", "روسيا وكوريا", (TermHit("بوتين", "بوتين", "title", 0, 0, 5),), title)

@@ -1,4 +1,5 @@
 """The notify protocol on a real unix datagram socket, and the watchdog fed only on progress."""
+
 from __future__ import annotations
 
 import os
@@ -10,9 +11,9 @@ import pytest
 
 from monitor import metrics
 from monitor.config.load import parse_config
-from monitor.service.daemon import Daemon
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
+from monitor.service.daemon import Daemon
 from monitor.service.sdnotify import Notifier
 from monitor.storage import Store
 from tests.service_helpers import NotifySocket, articles, serve_feed, wait_until
@@ -29,7 +30,7 @@ def test_states_reach_the_socket(abstract):
         sock.wait_for("WATCHDOG")
         before = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
         reloading = sock.wait_for("RELOADING")
-        assert 0 < int(reloading["MONOTONIC_USEC"]) <= before   # CLOCK_MONOTONIC, as systemd reads it
+        assert 0 < int(reloading["MONOTONIC_USEC"]) <= before  # CLOCK_MONOTONIC, as systemd reads it
         sock.wait_for("STOPPING")
         n.close()
     finally:
@@ -50,11 +51,17 @@ def test_a_vanished_socket_is_logged_not_raised(caplog):
     assert "sd_notify failed" in caplog.text
 
 
-@pytest.mark.parametrize("env, expected", [
-    ({"WATCHDOG_USEC": "30000000"}, 30_000_000),
-    ({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}, 30_000_000),
-    ({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}, None),   # meant for another process
-    ({"WATCHDOG_USEC": "0"}, None), ({"WATCHDOG_USEC": "x"}, None), ({}, None)])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"WATCHDOG_USEC": "30000000"}, 30_000_000),
+        ({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}, 30_000_000),
+        ({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}, None),  # meant for another process
+        ({"WATCHDOG_USEC": "0"}, None),
+        ({"WATCHDOG_USEC": "x"}, None),
+        ({}, None),
+    ],
+)
 def test_watchdog_interval_from_the_environment(env, expected):
     assert Notifier(env).watchdog_usec == expected
 
@@ -62,8 +69,10 @@ def test_watchdog_interval_from_the_environment(env, expected):
 def _daemon(tmp_path, web, feeds: list[tuple[str, str]], notifier: Notifier, **kwargs) -> Daemon:
     text = "storage: sqlite:///monitor.db\nfetch: {allow_private_networks: true}\ndefaults: {interval: 3600, jitter: 0, timeout: 20s}\nfeeds:\n"
     text += "".join(f"  - {{name: {name}, url: '{web.url(path)}'}}\n" for name, path in feeds)
-    text += ("channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
-             "topics: [{id: t, name: T, any: [zzzz], notify: [mail]}]\n")
+    text += (
+        "channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
+        "topics: [{id: t, name: T, any: [zzzz], notify: [mail]}]\n"
+    )
     config = parse_config(text, path=tmp_path / "config.yaml", env={})
     store = Store(config.storage_url)
     fetcher = Fetcher.from_config(config)
@@ -106,7 +115,7 @@ def test_watchdog_pings_stop_while_the_store_is_wedged_and_resume_after(tmp_path
             blocker.execute("BEGIN IMMEDIATE")
             try:
                 wait_until(lambda: not daemon.progress()[0], "the heartbeat to go stale")
-                time.sleep(daemon.watchdog_every)   # a ping decided just before may still land
+                time.sleep(daemon.watchdog_every)  # a ping decided just before may still land
                 starved = sock.count("WATCHDOG")
                 time.sleep(4 * daemon.watchdog_every)
                 assert sock.count("WATCHDOG") == starved
@@ -140,9 +149,10 @@ def test_stop_interrupts_a_long_poll_between_items_and_keeps_the_rest_for_later(
         assert runner.clean is True
         stored = daemon.store.counts()["articles"]
         assert 1 <= stored < 6
-        assert daemon.store.feed_state("A") is None   # not recorded as polled: nothing is skipped later
+        assert daemon.store.feed_state("A") is None  # not recorded as polled: nothing is skipped later
         rest = Pipeline(daemon.pipeline.config, daemon.store, daemon.pipeline.fetcher).poll_feed(
-            daemon.pipeline.config.feeds[0])
+            daemon.pipeline.config.feeds[0]
+        )
         assert rest.ok and rest.new == 6 - stored
 
 
@@ -161,15 +171,19 @@ def test_stop_gives_up_on_work_past_the_bound(tmp_path, web_server):
 
 def test_reload_on_change_picks_up_a_saved_config_and_refuses_a_broken_one(tmp_path, web_server):
     from monitor.config.load import load_config
+
     serve_feed(web_server, "/a.xml", articles("2015-07-21", 0, 1))
     serve_feed(web_server, "/b.xml", articles("2015-07-22", 0, 1))
     path = tmp_path / "config.yaml"
 
     def text(feeds: str) -> str:
-        return ("storage: sqlite:///monitor.db\nreload_on_change: true\nfetch: {allow_private_networks: true}\n"
-                "defaults: {interval: 3600, jitter: 0}\nfeeds:\n" + feeds +
-                "channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
-                "topics: [{id: t, name: T, any: [zzzz], notify: [mail]}]\n")
+        return (
+            "storage: sqlite:///monitor.db\nreload_on_change: true\nfetch: {allow_private_networks: true}\n"
+            "defaults: {interval: 3600, jitter: 0}\nfeeds:\n"
+            + feeds
+            + "channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
+            "topics: [{id: t, name: T, any: [zzzz], notify: [mail]}]\n"
+        )
 
     path.write_text(text(f"  - {{name: A, url: '{web_server.url('/a.xml')}'}}\n"), encoding="utf-8")
     config = load_config(path, env={})
@@ -182,8 +196,10 @@ def test_reload_on_change_picks_up_a_saved_config_and_refuses_a_broken_one(tmp_p
         assert [f.name for f in daemon.pipeline.config.feeds] == ["B"]
         assert daemon.scheduler.get_job("feed:A") is None
         path.write_text("feeds: oops\n", encoding="utf-8")
+
         def refused() -> float:
             return metrics.REGISTRY.get_sample_value("monitor_config_reloads_total", {"result": "refused"}) or 0.0
+
         before = refused()
         wait_until(lambda: refused() > before, "the broken file refused")
         assert [f.name for f in daemon.pipeline.config.feeds] == ["B"]
@@ -191,10 +207,13 @@ def test_reload_on_change_picks_up_a_saved_config_and_refuses_a_broken_one(tmp_p
 
 def test_reload_swaps_the_fetcher_only_when_fetch_settings_change(tmp_path):
     from monitor.config.load import load_config
+
     path = tmp_path / "config.yaml"
-    body = ("feeds: [{name: a, url: 'http://127.0.0.1:9/f'}]\n"
-            "channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
-            "topics: [{id: t, name: T, any: [zzzz], notify: [mail]}]\nstorage: sqlite:///monitor.db\n")
+    body = (
+        "feeds: [{name: a, url: 'http://127.0.0.1:9/f'}]\n"
+        "channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
+        "topics: [{id: t, name: T, any: [zzzz], notify: [mail]}]\nstorage: sqlite:///monitor.db\n"
+    )
     path.write_text(body + "defaults: {timeout: 10s}\n", encoding="utf-8")
     config = load_config(path, env={})
     store = Store(config.storage_url)
@@ -205,24 +224,31 @@ def test_reload_swaps_the_fetcher_only_when_fetch_settings_change(tmp_path):
         return made[-1]
 
     first = Fetcher(timeout=10, user_agent="x")
-    daemon = Daemon(Pipeline(config, store, first), load=lambda: load_config(path, env={}),
-                    make_fetcher=make_fetcher, notifier=Notifier({}))
+    daemon = Daemon(
+        Pipeline(config, store, first),
+        load=lambda: load_config(path, env={}),
+        make_fetcher=make_fetcher,
+        notifier=Notifier({}),
+    )
     daemon.start()
     try:
         assert daemon.scheduler.get_job("feed:a").trigger.interval.total_seconds() == 600
-        path.write_text(body.replace("any: [zzzz]", "any: [zzzz, yyyy]").replace(
-            "f'}]", "f', interval: 90s}]") + "defaults: {timeout: 10s}\n")
+        path.write_text(
+            body.replace("any: [zzzz]", "any: [zzzz, yyyy]").replace("f'}]", "f', interval: 90s}]")
+            + "defaults: {timeout: 10s}\n"
+        )
         assert daemon.reload() and daemon.pipeline.fetcher is first and not made
         assert daemon.pipeline.config.topics[0].any == ["zzzz", "yyyy"]
-        assert daemon.scheduler.get_job("feed:a").trigger.interval.total_seconds() == 90   # rescheduled
+        assert daemon.scheduler.get_job("feed:a").trigger.interval.total_seconds() == 90  # rescheduled
         path.write_text(body + "defaults: {timeout: 20s}\n")
         assert daemon.reload() and daemon.pipeline.fetcher is made[0]
-        path.write_text(body.replace("storage: sqlite:///monitor.db", "storage: sqlite:///other.db")
-                        + "defaults: {timeout: 20s}\n")
-        assert daemon.reload()   # accepted, but the open store stays (a restart is needed)
+        path.write_text(
+            body.replace("storage: sqlite:///monitor.db", "storage: sqlite:///other.db") + "defaults: {timeout: 20s}\n"
+        )
+        assert daemon.reload()  # accepted, but the open store stays (a restart is needed)
         assert daemon.pipeline.config.storage_url == config.storage_url
     finally:
         assert daemon.stop()
         first.close()
         store.close()
-    assert made[0]._client.is_closed   # fetchers made on reload are closed by the daemon
+    assert made[0]._client.is_closed  # fetchers made on reload are closed by the daemon

@@ -56,17 +56,11 @@ def notify(url, body=BODY, title=TITLE, body_format=HTML):
 
 
 def test_web_server_routes_and_records_requests(web_server):
-    web_server.routes["/feed.xml"] = Response(
-        200, "<rss/>", {"Content-Type": "application/rss+xml"}
-    )
-    web_server.routes["/echo"] = lambda req: Response(
-        201, req.body[::-1], {"X-Method": req.method}
-    )
+    web_server.routes["/feed.xml"] = Response(200, "<rss/>", {"Content-Type": "application/rss+xml"})
+    web_server.routes["/echo"] = lambda req: Response(201, req.body[::-1], {"X-Method": req.method})
     web_server.routes["/page?p=2"] = "page two"
 
-    status, headers, body = http(
-        web_server.url("/feed.xml"), headers={"If-None-Match": '"v1"'}
-    )
+    status, headers, body = http(web_server.url("/feed.xml"), headers={"If-None-Match": '"v1"'})
     assert (status, body) == (200, b"<rss/>")
     assert headers["Content-Type"] == "application/rss+xml"
 
@@ -161,10 +155,7 @@ def test_telegram_html_notification_via_apprise(fake_telegram):
         '<a href="https://example.com/news?id=1&amp;lang=ar">التفاصيل</a> '
         "&lt;مصدر&gt; وكالة الأنباء"
     )
-    assert msg.visible_text == (
-        "خبر عاجل <تحديث> & متابعة\r\nانفجار في بيروت — التفاصيل "
-        "<مصدر> وكالة الأنباء"
-    )
+    assert msg.visible_text == ("خبر عاجل <تحديث> & متابعة\r\nانفجار في بيروت — التفاصيل <مصدر> وكالة الأنباء")
     [call] = fake_telegram.calls
     assert call.method == "sendMessage"
     assert call.headers["Content-Type"] == "application/json"
@@ -180,8 +171,7 @@ def test_telegram_reduces_unsupported_html(fake_telegram):
     # p/div/br -> line breaks, headings -> bold line, li -> "- ",
     # strong/em -> b/i, unknown tags dropped (text kept).
     assert fake_telegram.messages[0].text == (
-        "فقرة\r\nقسم\r\n<b>عنوان</b>\r\n- أ\r\n- ب\r\n"
-        "سطر\r\nجديد <b>قوي</b> <i>مائل</i> x"
+        "فقرة\r\nقسم\r\n<b>عنوان</b>\r\n- أ\r\n- ب\r\nسطر\r\nجديد <b>قوي</b> <i>مائل</i> x"
     )
 
 
@@ -211,16 +201,13 @@ def test_telegram_owner_detection_uses_get_updates(fake_telegram):
 
 
 def test_telegram_429_and_400_are_observable(fake_telegram):
-    fake_telegram.queue(
-        TelegramReply.flood(retry_after=3), TelegramReply.chat_not_found()
-    )
+    fake_telegram.queue(TelegramReply.flood(retry_after=3), TelegramReply.chat_not_found())
 
     result, logs = notify(TG_URL)
     assert not result  # AppriseResult is falsy on failure
     assert result.status == apprise.AppriseResultStatus.FAILURE
     assert (
-        "WARNING - Failed to send Telegram notification to 987654: "
-        "Too Many Requests: retry after 3, error=429." in logs
+        "WARNING - Failed to send Telegram notification to 987654: Too Many Requests: retry after 3, error=429." in logs
     )
     # The raw JSON (incl. parameters.retry_after) is only logged at DEBUG.
     assert '"retry_after": 3' in logs
@@ -229,17 +216,13 @@ def test_telegram_429_and_400_are_observable(fake_telegram):
     assert [(e.level, e.message) for e in service.logs()] == [
         (
             "WARNING",
-            "Failed to send Telegram notification to 987654: "
-            "Too Many Requests: retry after 3, error=429.",
+            "Failed to send Telegram notification to 987654: Too Many Requests: retry after 3, error=429.",
         )
     ]
 
     result, logs = notify(TG_URL)
     assert not result
-    assert (
-        "Failed to send Telegram notification to 987654: "
-        "Bad Request: chat not found, error=400." in logs
-    )
+    assert "Failed to send Telegram notification to 987654: Bad Request: chat not found, error=400." in logs
 
     assert [c.status for c in fake_telegram.calls] == [429, 400]
     assert fake_telegram.messages == []
@@ -300,8 +283,7 @@ def test_fake_telegram_rejects_like_the_real_api(fake_telegram):
     status, _, raw = http(
         url,
         "POST",
-        data=b"chat_id=-100123&text=%D9%85%D8%B1%D8%AD%D8%A8%D8%A7"
-        b"&reply_to_message_id=7",
+        data=b"chat_id=-100123&text=%D9%85%D8%B1%D8%AD%D8%A8%D8%A7&reply_to_message_id=7",
     )
     assert status == 200
     result = json.loads(raw)
@@ -354,9 +336,7 @@ def test_email_html_notification_via_apprise(smtp_server):
     assert html_part.get_content() == BODY
     # The text part is derived from the HTML: tags stripped, entities
     # decoded -- and the link's URL is lost.
-    assert plain.get_content().strip() == (
-        "انفجار في بيروت — التفاصيل <مصدر> وكالة الأنباء"
-    )
+    assert plain.get_content().strip() == ("انفجار في بيروت — التفاصيل <مصدر> وكالة الأنباء")
     assert smtp_server.auth_attempts == []  # no credentials, no AUTH
 
 

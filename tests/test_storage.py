@@ -1,9 +1,10 @@
 """Store: migrations, dedup, fetch failures, outbox lifecycle, concurrency — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -13,15 +14,16 @@ from monitor.models import Article, Match, TermHit
 from monitor.storage import NewAlert, Store
 
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-UTC = timezone.utc
+UTC = UTC
 
 
 def _pg_available() -> str | None:
     try:
         import psycopg
+
         with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3):
             return None
-    except Exception as exc:   # noqa: BLE001
+    except Exception as exc:
         return f"no PostgreSQL server answers on 127.0.0.1:5432 ({exc.__class__.__name__}: {exc})"
 
 
@@ -35,6 +37,7 @@ def store_url(request, tmp_path):
     if reason:
         pytest.skip(reason)
     import psycopg
+
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
@@ -68,8 +71,7 @@ def _alerts(topic="t1", channels=("tg", "mail")) -> list[NewAlert]:
 
 
 def _save(store, key="https://ex.com/a/1", guid="g1", **kw):
-    return store.save_article(_article(key, **kw), guid=guid, outlet="Outlet", matches=[_match()],
-                              alerts=_alerts())
+    return store.save_article(_article(key, **kw), guid=guid, outlet="Outlet", matches=[_match()], alerts=_alerts())
 
 
 # ---- migrations / opening ---------------------------------------------------
@@ -78,6 +80,7 @@ def _head() -> str:
     from alembic.script import ScriptDirectory
 
     from monitor.storage.store import MIGRATIONS
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return ScriptDirectory.from_config(cfg).get_current_head()
@@ -86,13 +89,13 @@ def _head() -> str:
 def test_migrations_idempotent(store_url):
     s1 = Store(store_url)
     _save(s1)
-    s1._upgrade()   # running upgrade head again is a no-op
+    s1._upgrade()  # running upgrade head again is a no-op
     s1.close()
     s2 = Store(store_url)
     try:
         with s2.engine.connect() as conn:
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-        assert versions == [_head()]   # one row: the single head revision
+        assert versions == [_head()]  # one row: the single head revision
         assert s2.counts()["articles"] == 1
     finally:
         s2.close()
@@ -147,8 +150,7 @@ def test_save_article_idempotent(store):
     aid = _save(store)
     assert isinstance(aid, int)
     assert _save(store) is None
-    assert store.save_article(_article(), guid="g1", outlet="O", matches=[_match("t2")],
-                              alerts=_alerts("t2")) is None
+    assert store.save_article(_article(), guid="g1", outlet="O", matches=[_match("t2")], alerts=_alerts("t2")) is None
     c = store.counts()
     assert (c["articles"], c["matches"], c["alerts_pending"]) == (1, 1, 2)
 
@@ -158,10 +160,10 @@ def test_known_by_url_key_and_by_guid(store):
     aid = _save(store)
     by_key = store.known("https://ex.com/a/1", "other", "")
     assert by_key.id == aid and by_key.status == "done" and by_key.url_key == "https://ex.com/a/1"
-    by_guid = store.known("https://ex.com/moved/1", "f1", "g1")   # link changed, guid kept
+    by_guid = store.known("https://ex.com/moved/1", "f1", "g1")  # link changed, guid kept
     assert by_guid is not None and by_guid.id == aid
-    assert store.known("https://ex.com/moved/1", "f2", "g1") is None   # guid is per feed
-    assert store.known("https://ex.com/moved/1", "f1", "") is None     # empty guid never matches
+    assert store.known("https://ex.com/moved/1", "f2", "g1") is None  # guid is per feed
+    assert store.known("https://ex.com/moved/1", "f1", "") is None  # empty guid never matches
 
 
 def test_fetch_failure_attempts_then_done(store):
@@ -171,12 +173,12 @@ def test_fetch_failure_attempts_then_done(store):
     assert store.record_fetch_failure(error="503", **kw) == 3
     k = store.known("https://ex.com/a/1", "f1", "g1")
     assert (k.status, k.fetch_attempts) == ("fetch_failed", 3)
-    assert store.known("https://ex.com/other", "f1", "g1").id == k.id   # guid recorded too
+    assert store.known("https://ex.com/other", "f1", "g1").id == k.id  # guid recorded too
     assert store.counts()["articles"] == 0
     aid = _save(store)
-    assert aid == k.id   # the failed row became the done article
+    assert aid == k.id  # the failed row became the done article
     assert store.known("https://ex.com/a/1", "f1", "g1").status == "done"
-    assert store.record_fetch_failure(error="late", **kw) == 3   # a done article is left alone
+    assert store.record_fetch_failure(error="late", **kw) == 3  # a done article is left alone
     assert store.known("https://ex.com/a/1", "f1", "g1").status == "done"
     assert store.counts()["articles"] == 1
 
@@ -184,11 +186,22 @@ def test_fetch_failure_attempts_then_done(store):
 def test_matches_hits_json(store):
     aid = _save(store)
     with store.engine.connect() as conn:
-        hits, snippet = conn.execute(text("SELECT hits, snippet FROM matches WHERE article_id = :a"),
-                                     {"a": aid}).one()
+        hits, snippet = conn.execute(text("SELECT hits, snippet FROM matches WHERE article_id = :a"), {"a": aid}).one()
     import json
-    assert json.loads(hits) == [{"term": "غزة", "matched": "غزّة", "field": "body", "token": 3,
-                                 "start": 10, "end": 14, "group": "any", "variant": False, "weight": 1.0}]
+
+    assert json.loads(hits) == [
+        {
+            "term": "غزة",
+            "matched": "غزّة",
+            "field": "body",
+            "token": 3,
+            "start": 10,
+            "end": 14,
+            "group": "any",
+            "variant": False,
+            "weight": 1.0,
+        }
+    ]
     assert snippet == "… غزّة …"
 
 
@@ -220,7 +233,7 @@ def test_articles_since_and_prune(store):
     assert store.prune(datetime.now(UTC) + timedelta(seconds=1)) == 3
     assert store.prune(datetime.now(UTC) + timedelta(seconds=1)) == 0
     assert all(a.body == "" for a in store.articles_since(t0))
-    assert _save(store, key="https://ex.com/a/0", guid="g0") is None   # still deduplicated
+    assert _save(store, key="https://ex.com/a/0", guid="g0") is None  # still deduplicated
     assert store.counts()["articles"] == 3
 
 
@@ -236,25 +249,38 @@ def test_feed_health(store):
     store.record_feed_success("f1", "https://ex.com/feed", etag=None, last_modified=None, new_items=2)
     s = store.feed_state("f1")
     assert (s.consecutive_failures, s.last_error, s.items_seen) == (0, None, 6)
-    assert (s.etag, s.last_modified) == ('"e"', "Mon")   # a 304 without validators keeps them
+    assert (s.etag, s.last_modified) == ('"e"', "Mon")  # a 304 without validators keeps them
     assert s.last_success_at is not None and s.last_polled_at >= s.last_success_at
     store.record_feed_success("f2", "https://ex.com/f2", etag=None, last_modified=None, new_items=0)
     assert [f.name for f in store.list_feeds()] == ["f1", "f2"]
 
 
 def test_feed_schedule_streak_and_flag(store):
-    t0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
-    s = store.record_feed_failure("f1", "https://ex.com/feed", "boom", next_poll_at=t0 + timedelta(hours=1),
-                                  flag_after=86400, kind="sitemap", now=t0)
+    t0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    s = store.record_feed_failure(
+        "f1",
+        "https://ex.com/feed",
+        "boom",
+        next_poll_at=t0 + timedelta(hours=1),
+        flag_after=86400,
+        kind="sitemap",
+        now=t0,
+    )
     assert (s.failing_since, s.flagged_at, s.next_poll_at, s.kind) == (t0, None, t0 + timedelta(hours=1), "sitemap")
-    s = store.record_feed_failure("f1", "https://ex.com/feed", "boom", flag_after=86400,
-                                  now=t0 + timedelta(hours=25))
+    s = store.record_feed_failure("f1", "https://ex.com/feed", "boom", flag_after=86400, now=t0 + timedelta(hours=25))
     assert s.failing_since == t0 and s.flagged_at == t0 + timedelta(hours=25) and s.consecutive_failures == 2
-    s = store.record_feed_failure("f1", "https://ex.com/feed", "boom", flag_after=86400,
-                                  now=t0 + timedelta(hours=30))
-    assert s.flagged_at == t0 + timedelta(hours=25)   # flagged once, not re-stamped
-    store.record_feed_success("f1", "https://ex.com/feed", etag=None, last_modified=None, new_items=1,
-                              warning="2 items have no date", new_per_hour=3.5, now=t0 + timedelta(hours=31))
+    s = store.record_feed_failure("f1", "https://ex.com/feed", "boom", flag_after=86400, now=t0 + timedelta(hours=30))
+    assert s.flagged_at == t0 + timedelta(hours=25)  # flagged once, not re-stamped
+    store.record_feed_success(
+        "f1",
+        "https://ex.com/feed",
+        etag=None,
+        last_modified=None,
+        new_items=1,
+        warning="2 items have no date",
+        new_per_hour=3.5,
+        now=t0 + timedelta(hours=31),
+    )
     s = store.feed_state("f1")
     assert (s.failing_since, s.flagged_at, s.next_poll_at, s.consecutive_failures) == (None, None, None, 0)
     assert (s.last_warning, s.new_per_hour, s.kind) == ("2 items have no date", 3.5, "sitemap")
@@ -263,7 +289,7 @@ def test_feed_schedule_streak_and_flag(store):
 def test_link_guid_makes_a_second_key(store):
     aid = _save(store)
     store.link_guid("f1", "title:abc", aid)
-    store.link_guid("f1", "title:abc", aid)   # idempotent
+    store.link_guid("f1", "title:abc", aid)  # idempotent
     assert store.known("nope", "f1", "title:abc").id == aid
 
 
@@ -272,14 +298,14 @@ def test_outbox_lifecycle(store):
     aid = _save(store)
     now = datetime.now(UTC)
     due = store.due_alerts(now)
-    assert [a.channel for a in due] == ["tg", "mail"]   # oldest first (insertion order)
+    assert [a.channel for a in due] == ["tg", "mail"]  # oldest first (insertion order)
     assert all(a.status == "pending" and a.attempts == 0 and a.article_id == aid for a in due)
     assert [a.channel for a in store.due_alerts(now, channel="mail")] == ["mail"]
     assert len(store.due_alerts(now, limit=1)) == 1
     tg = due[0]
     retry_at = now + timedelta(minutes=5)
     store.mark_failed(tg.id, "429 too many", retry_at)
-    assert [a.id for a in store.due_alerts(now)] == [due[1].id]                 # not due yet
+    assert [a.id for a in store.due_alerts(now)] == [due[1].id]  # not due yet
     assert [a.id for a in store.due_alerts(retry_at - timedelta(seconds=1))] == [due[1].id]
     again = store.due_alerts(retry_at)
     assert [a.id for a in again] == [tg.id, due[1].id]
@@ -301,7 +327,7 @@ def test_dead_and_requeue(store):
     assert (dead.id, dead.last_error, dead.status) == (a.id, "chat not found", "dead")
     assert store.counts()["alerts_dead"] == 1
     assert store.requeue(a.id) is True
-    assert store.requeue(a.id) is False        # not dead any more
+    assert store.requeue(a.id) is False  # not dead any more
     assert store.requeue(999_999) is False
     back = [x for x in store.due_alerts(datetime.now(UTC)) if x.id == a.id][0]
     assert (back.status, back.attempts) == ("pending", 0)
@@ -319,10 +345,9 @@ def test_concurrent_save_same_article(store):
             barrier.wait()
             key = f"https://ex.com/c/{i}"
             if store.known(key, "f1", f"g{i}") is None:
-                store.record_fetch_failure(feed="f1", url=key, url_key=key, guid=f"g{i}", title="t",
-                                           error="e")
+                store.record_fetch_failure(feed="f1", url=key, url_key=key, guid=f"g{i}", title="t", error="e")
             results[i].append(_save(store, key=key, guid=f"g{i}"))
-        except BaseException as exc:   # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     for i in range(n_articles):
@@ -346,7 +371,9 @@ def test_upgrade_from_0001_keeps_the_outbox(store_url):
     from alembic import command
     from alembic.config import Config as AlembicConfig
     from sqlalchemy import create_engine
+
     from monitor.storage.store import MIGRATIONS
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     engine = create_engine(store_url)
@@ -354,11 +381,19 @@ def test_upgrade_from_0001_keeps_the_outbox(store_url):
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "0001")
-            conn.execute(text("INSERT INTO articles (url_key, url, feed, outlet, guid, title, body, status, "
-                              "fetch_attempts, text_source) VALUES ('k', 'u', 'f', 'o', '', 't', 'b', 'done', 0, '')"))
-            conn.execute(text("INSERT INTO alerts (article_id, topic_id, channel, subject, text, html, status, "
-                              "attempts, created_at) SELECT id, 't1', 'tg', 's', 'x', 'h', 'pending', 2, "
-                              "CURRENT_TIMESTAMP FROM articles"))
+            conn.execute(
+                text(
+                    "INSERT INTO articles (url_key, url, feed, outlet, guid, title, body, status, "
+                    "fetch_attempts, text_source) VALUES ('k', 'u', 'f', 'o', '', 't', 'b', 'done', 0, '')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO alerts (article_id, topic_id, channel, subject, text, html, status, "
+                    "attempts, created_at) SELECT id, 't1', 'tg', 's', 'x', 'h', 'pending', 2, "
+                    "CURRENT_TIMESTAMP FROM articles"
+                )
+            )
     finally:
         engine.dispose()
     s = Store(store_url)

@@ -4,6 +4,7 @@ The pipeline runs in-process against a WebServer on 127.0.0.1 (feeds and
 pages), the fake Telegram Bot API that apprise really calls, and a real
 SQLite file; the clustering test also runs on PostgreSQL.
 """
+
 from __future__ import annotations
 
 import html
@@ -14,9 +15,9 @@ import pytest
 import yaml
 
 from monitor.config.load import parse_config
+from monitor.delivery.render import L_ALSO
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
-from monitor.delivery.render import L_ALSO
 from monitor.storage import Store
 from tests.corpus_pages import article_page, seed_page, seed_reports, split_paragraphs
 from tests.servers import Response
@@ -28,8 +29,15 @@ TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 
 
 def seed_articles() -> list[dict]:
-    return [{"source": s.outlet, "url": f"https://seed.invalid/{s.name}", "title": s.title,
-             "content": "\n\n".join(s.body_paragraphs)} for s in seed_reports()]
+    return [
+        {
+            "source": s.outlet,
+            "url": f"https://seed.invalid/{s.name}",
+            "title": s.title,
+            "content": "\n\n".join(s.body_paragraphs),
+        }
+        for s in seed_reports()
+    ]
 
 
 def korea_russia_noise() -> list[dict]:
@@ -45,7 +53,7 @@ def test_seed_reports_form_one_story_in_any_order(tmp_path, order):
     assert len(noise) >= 10
     try:
         ids = []
-        stream = noise[:len(noise) // 2] + [seeds[k] for k in order] + noise[len(noise) // 2:]
+        stream = noise[: len(noise) // 2] + [seeds[k] for k in order] + noise[len(noise) // 2 :]
         for n, art in enumerate(stream):
             aid = _put(store, art, n, T0 + timedelta(minutes=n))
             if art in seeds:
@@ -54,10 +62,10 @@ def test_seed_reports_form_one_story_in_any_order(tmp_path, order):
     finally:
         store.close()
     seed_stories = {members[i][0] for i in ids}
-    assert len(seed_stories) == 1                        # three outlets, one story
-    assert all(members[i][1] is None for i in ids)       # told differently: not copies
+    assert len(seed_stories) == 1  # three outlets, one story
+    assert all(members[i][1] is None for i in ids)  # told differently: not copies
     joined = [aid for aid, (sid, _) in members.items() if sid in seed_stories and aid not in ids]
-    assert joined == []                                  # no 2015 Korea/Russia news joins it
+    assert joined == []  # no 2015 Korea/Russia news joins it
 
 
 def test_story_clustering_on_postgresql_too(store_url):  # noqa: F811
@@ -77,7 +85,7 @@ def test_story_window_closes_stories(tmp_path):
     seeds = seed_articles()
     try:
         a = _put(store, seeds[0], 0, T0)
-        b = _put(store, seeds[2], 2, T0 + timedelta(days=4))   # default story window: 3 days
+        b = _put(store, seeds[2], 2, T0 + timedelta(days=4))  # default story window: 3 days
         members = _members(store)
     finally:
         store.close()
@@ -92,6 +100,7 @@ def copy_group(size: int) -> list[dict]:
 
     def jac(i, j):
         return len(sets[i] & sets[j]) / len(sets[i] | sets[j])
+
     for i in range(len(arts)):
         group = [i]
         for j in range(len(arts)):
@@ -111,10 +120,14 @@ def shared_word(arts: list[dict]) -> str:
 
 
 def rss(items) -> bytes:
-    body = "".join(f"<item><title>{html.escape(t)}</title><link>{html.escape(u)}</link>"
-                   f"<guid>{html.escape(u)}</guid></item>" for t, u in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
-            f"<link>http://example.invalid/</link><description>x</description>{body}</channel></rss>").encode()
+    body = "".join(
+        f"<item><title>{html.escape(t)}</title><link>{html.escape(u)}</link><guid>{html.escape(u)}</guid></item>"
+        for t, u in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+        f"<link>http://example.invalid/</link><description>x</description>{body}</channel></rss>"
+    ).encode()
 
 
 class Site:
@@ -123,7 +136,7 @@ class Site:
     def __init__(self, web, outlets):
         self.web = web
         self.items: dict[str, list[tuple[str, str]]] = {}
-        for outlet in outlets:   # empty until the outlet publishes
+        for outlet in outlets:  # empty until the outlet publishes
             web.routes[f"/{outlet}.xml"] = Response(200, rss([]), {"Content-Type": "application/rss+xml"})
 
     def publish(self, outlet: str, title: str, paragraphs, page: str | None = None) -> str:
@@ -132,20 +145,24 @@ class Site:
         page = page or article_page(title, paragraphs, outlet=outlet, url=url)
         self.web.routes[path] = Response(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
         self.items.setdefault(outlet, []).append((title, url))
-        self.web.routes[f"/{outlet}.xml"] = Response(200, rss(self.items[outlet]),
-                                                     {"Content-Type": "application/rss+xml"})
+        self.web.routes[f"/{outlet}.xml"] = Response(
+            200, rss(self.items[outlet]), {"Content-Type": "application/rss+xml"}
+        )
         return url
 
 
 def make_pipeline(tmp_path, web, telegram, outlets, topics) -> Pipeline:
-    text = yaml.safe_dump({
-        "storage": f"sqlite:///{tmp_path / 'monitor.db'}",
-        "notify": {"telegram_api_url": telegram.base_url},
-        "fetch": {"allow_private_networks": True},   # the test servers listen on 127.0.0.1
-        "feeds": [{"name": o, "url": web.url(f"/{o}.xml")} for o in outlets],
-        "channels": {"telegram": f"tgram://{TOKEN}/987654"},
-        "topics": topics,
-    }, allow_unicode=True)
+    text = yaml.safe_dump(
+        {
+            "storage": f"sqlite:///{tmp_path / 'monitor.db'}",
+            "notify": {"telegram_api_url": telegram.base_url},
+            "fetch": {"allow_private_networks": True},  # the test servers listen on 127.0.0.1
+            "feeds": [{"name": o, "url": web.url(f"/{o}.xml")} for o in outlets],
+            "channels": {"telegram": f"tgram://{TOKEN}/987654"},
+            "topics": topics,
+        },
+        allow_unicode=True,
+    )
     (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
     config = parse_config(text, path=tmp_path / "config.yaml", env={})
     return Pipeline(config, Store(config.storage_url), Fetcher.from_config(config))
@@ -167,7 +184,7 @@ def test_copies_make_one_alert_with_the_other_outlets(tmp_path, web_server, fake
     outlets = [a["source"] for a in group]
     telegram, site = fake_telegram_unpatched, Site(web_server, outlets)
     topic = {"id": "wire", "name": "Wire story", "any": [shared_word(group)], "notify": ["telegram"]}
-    for art in group[:2]:   # two outlets publish before the alert goes out
+    for art in group[:2]:  # two outlets publish before the alert goes out
         site.publish(art["source"], art["title"], split_paragraphs(art["content"]))
     pipeline = make_pipeline(tmp_path, web_server, telegram, outlets, [topic])
     try:
@@ -199,10 +216,14 @@ def test_copies_make_one_alert_with_the_other_outlets(tmp_path, web_server, fake
 def test_per_story_topic_alerts_once_per_story(tmp_path, web_server, fake_telegram_unpatched):
     telegram, site = fake_telegram_unpatched, Site(web_server, [])
     seeds = seed_reports()
-    rule = {"all": [["روسيا", "موسكو", "بوتين"], ["كوريا الشمالية", "بيونغ يانغ", "بيونج يانج"]],
-            "notify": ["telegram"]}
-    topics = [{"id": "per-story", "name": "Treaty (story)", "alert": "per-story", **rule},
-              {"id": "per-article", "name": "Treaty (articles)", **rule}]
+    rule = {
+        "all": [["روسيا", "موسكو", "بوتين"], ["كوريا الشمالية", "بيونغ يانغ", "بيونج يانج"]],
+        "notify": ["telegram"],
+    }
+    topics = [
+        {"id": "per-story", "name": "Treaty (story)", "alert": "per-story", **rule},
+        {"id": "per-article", "name": "Treaty (articles)", **rule},
+    ]
     for i, seed in enumerate(seeds):
         site.publish(f"outlet{i}", seed.title, (), page=seed_page(seed, style=i))
     pipeline = make_pipeline(tmp_path, web_server, telegram, [f"outlet{i}" for i in range(3)], topics)
@@ -214,8 +235,8 @@ def test_per_story_topic_alerts_once_per_story(tmp_path, web_server, fake_telegr
     per_story = [m for m in telegram.messages if "Treaty (story)" in m.visible_text]
     per_article = [m for m in telegram.messages if "Treaty (articles)" in m.visible_text]
     assert len(per_article) == 3 and len(per_story) == 1
-    assert L_ALSO in per_story[0].visible_text          # the other two outlets are listed
-    assert all(L_ALSO not in m.visible_text for m in per_article)   # not copies of each other
+    assert L_ALSO in per_story[0].visible_text  # the other two outlets are listed
+    assert all(L_ALSO not in m.visible_text for m in per_article)  # not copies of each other
     assert len(story.articles) == 3
 
     # `monitor stories` as a user runs it
@@ -228,9 +249,13 @@ def test_per_story_topic_alerts_once_per_story(tmp_path, web_server, fake_telegr
 
 def test_config_checks_alert_mode_and_dedup_values():
     from monitor.errors import ConfigError
-    base = {"feeds": [{"name": "a", "url": "https://ex.com/rss"}], "channels": {"tg": "tgram://1:x/2"},
-            "topics": [{"id": "t", "name": "T", "any": ["روسيا"], "notify": ["tg"], "alert": "per-thread"}],
-            "dedup": {"window": "soon", "copy_jaccard": 1.5}}
+
+    base = {
+        "feeds": [{"name": "a", "url": "https://ex.com/rss"}],
+        "channels": {"tg": "tgram://1:x/2"},
+        "topics": [{"id": "t", "name": "T", "any": ["روسيا"], "notify": ["tg"], "alert": "per-thread"}],
+        "dedup": {"window": "soon", "copy_jaccard": 1.5},
+    }
     with pytest.raises(ConfigError) as err:
         parse_config(yaml.safe_dump(base, allow_unicode=True), env={})
     text = "\n".join(err.value.problems)
@@ -244,8 +269,9 @@ def test_config_checks_alert_mode_and_dedup_values():
 
 @pytest.mark.parametrize("kind", ["telegram", "email", "other"])
 def test_also_reported_line_is_clean_and_escaped(kind):
-    from monitor.models import Article, Match, TermHit
     from monitor.delivery.render import render_alert
+    from monitor.models import Article, Match, TermHit
+
     art = seed_articles()[0]
     article = Article(url="https://ex.com/a", url_key="ex.com/a", feed="f", title=art["title"], body="")
     match = Match("t", "T", (TermHit("بوتين", "بوتين", "title", 0, 0, 5),), "بوتين")

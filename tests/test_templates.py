@@ -1,16 +1,17 @@
 """User Jinja2 templates: escaped feed text, one-line subjects, errors reported with their line."""
+
 from __future__ import annotations
 
 import pytest
 
 from monitor.delivery import notify
+from monitor.delivery.render import render_alert
+from monitor.delivery.templates import Templates
 from monitor.errors import ConfigError
 from monitor.fetch.client import Fetcher
 from monitor.models import Article, FeedItem, Match, TermHit
 from monitor.pipeline import Pipeline
-from monitor.delivery.render import render_alert
 from monitor.storage import Store
-from monitor.delivery.templates import Templates
 from tests.outbox_helpers import TOKEN, corpus, make_config
 
 ROW = next(r for r in corpus() if "كوريا" in r["title"])
@@ -19,8 +20,12 @@ HOSTILE = ROW["title"] + ' <script>x</script> & "q" \u202e\u200b\u2028line'
 
 def _alert_parts(title: str):
     article = Article(url=ROW["url"], url_key=ROW["url"], feed="F", title=title, body=ROW["content"])
-    match = Match("t", "كوريا الشمالية", (TermHit("كوريا", "كوريا", "body", 0, 0, 5, "any"),),
-                  " ".join(ROW["content"][:200].split()))
+    match = Match(
+        "t",
+        "كوريا الشمالية",
+        (TermHit("كوريا", "كوريا", "body", 0, 0, 5, "any"),),
+        " ".join(ROW["content"][:200].split()),
+    )
     return article, match
 
 
@@ -33,14 +38,16 @@ def _write(tmp_path, **files) -> Templates:
 
 
 def test_telegram_template_escapes_feed_text_and_telegram_accepts_it(tmp_path, fake_telegram):
-    templates = _write(tmp_path, telegram_html_j2=(
-        '{{ rtl("") }}<b>{{ topic }}</b>\n{{ rtl(title) }}\n<a href="{{ url }}">{{ outlet }}</a>\n'))
+    templates = _write(
+        tmp_path,
+        telegram_html_j2=('{{ rtl("") }}<b>{{ topic }}</b>\n{{ rtl(title) }}\n<a href="{{ url }}">{{ outlet }}</a>\n'),
+    )
     article, match = _alert_parts(HOSTILE)
     base = render_alert(article, match, outlet="الشرق الأوسط", channel_kind="telegram")
     alert = templates.apply(base, article, match, outlet="الشرق الأوسط", kind="telegram")
     assert "&lt;script&gt;" in alert.html and "<script>" not in alert.html
     assert "\u202e" not in alert.html and "\u200b" not in alert.html and "\u2028" not in alert.html
-    assert alert.subject == base.subject and alert.text == base.text     # not templated: built-in
+    assert alert.subject == base.subject and alert.text == base.text  # not templated: built-in
     result = notify.send("tg", [f"tgram://{TOKEN}/1"], alert, kind="telegram")
     assert result.ok, result.error
     [msg] = fake_telegram.messages
@@ -54,7 +61,7 @@ def test_subject_template_is_one_line(tmp_path):
     alert = templates.apply(base, article, match, outlet="x", kind="email")
     assert alert.subject.startswith("[كوريا الشمالية] " + ROW["title"])
     assert not any(c in alert.subject for c in "\r\n\u2028\u2029\u202e")
-    assert alert.text.endswith(ROW["url"]) and "<script>" in alert.text   # plain text: not HTML
+    assert alert.text.endswith(ROW["url"]) and "<script>" in alert.text  # plain text: not HTML
     assert alert.html == base.html
 
 

@@ -5,6 +5,7 @@
 frozen `Config`; errors: `ConfigError`. `open_pipeline(config)` opens the
 store, the fetcher and the pipeline; `make_fetcher(config)` the fetcher alone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,7 @@ def load(args: argparse.Namespace) -> Config:
     """The config named by `args.config`, with `${VAR}` from env vars and systemd credentials."""
     config = load_config(args.config, env=environment())
     storage = os.environ.get("MONITOR_STORAGE")
-    if storage:   # e.g. set by the systemd unit to a path in StateDirectory
+    if storage:  # e.g. set by the systemd unit to a path in StateDirectory
         config = replace(config, storage_url=storage)
     add_secrets(config.secrets)
     return config

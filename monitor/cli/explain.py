@@ -5,23 +5,25 @@ Nothing is sent and nothing is written: the stored articles (kept for
 in config.yaml, and the differences are listed, so a watchlist can be tuned
 safely. Also holds the result formatting shared with `monitor explain`.
 """
+
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
-from monitor.config.load import Config, parse_duration, rule_from_dict
 from monitor.cli import common
+from monitor.config.load import Config, parse_duration, rule_from_dict
 from monitor.errors import ConfigError
 from monitor.matching.matcher import compile_topics
+from monitor.matching.relevance import group_score, hit_value
 from monitor.matching.rules import TopicRule
 from monitor.models import TopicResult
-from monitor.matching.relevance import group_score, hit_value
 from monitor.text.lang import detect_language
 
 
@@ -33,9 +35,11 @@ def format_result(result: TopicResult) -> list[str]:
         if hit.group != "none":
             groups.setdefault(hit.group, []).append(hit)
     per_group = ", ".join(f"{g} {group_score(hs):.3g}" for g, hs in sorted(groups.items()))
-    lines = [f"[{verdict}] {result.topic_id} ({result.topic_name}): {result.reason}",
-             f"  score {result.score:g} / min_score {result.threshold:g}"
-             + (f"  (groups: {per_group})" if per_group else "")]
+    lines = [
+        f"[{verdict}] {result.topic_id} ({result.topic_name}): {result.reason}",
+        f"  score {result.score:g} / min_score {result.threshold:g}"
+        + (f"  (groups: {per_group})" if per_group else ""),
+    ]
     for hit in result.hits:
         shown = hit.term if hit.matched == hit.term else f"{hit.term} -> {hit.matched}"
         tags = ["variant"] if hit.variant else []
@@ -55,8 +59,9 @@ def load_candidate(config: Config, topic_id: str, path: str | None) -> TopicRule
         for topic in config.topics:
             if topic.id == topic_id:
                 return topic.rule()
-        raise ConfigError([f"no topic {topic_id!r} in {config.path} "
-                           f"(topics: {', '.join(t.id for t in config.topics)})"])
+        raise ConfigError(
+            [f"no topic {topic_id!r} in {config.path} (topics: {', '.join(t.id for t in config.topics)})"]
+        )
     try:
         data: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -78,7 +83,7 @@ class Outcome:
     feed: str
     fetched_at: datetime
     candidate: TopicResult
-    current: TopicResult | None     # None: the topic is new (not in config)
+    current: TopicResult | None  # None: the topic is new (not in config)
 
 
 def backtest(config: Config, rule: TopicRule, since: datetime, articles: Iterable[Any]) -> list[Outcome]:
@@ -90,7 +95,7 @@ def backtest(config: Config, rule: TopicRule, since: datetime, articles: Iterabl
     out = []
     for art in articles:
         if not art.body:
-            continue   # text pruned after the retention period
+            continue  # text pruned after the retention period
         feed = feeds.get(art.feed)
         language = (feed.language if feed else None) or detect_language(f"{art.title}\n{art.body}")
         kw = dict(feed=art.feed, language=language)
@@ -104,13 +109,14 @@ def backtest(config: Config, rule: TopicRule, since: datetime, articles: Iterabl
 def cmd_backtest(args: argparse.Namespace) -> int:
     config = common.load(args)
     from monitor.storage import Store
+
     rule = load_candidate(config, args.topic, args.topic_file)
     try:
         seconds = parse_duration(args.since)
     except ValueError as exc:
         print(f"--since: {exc}")
         return 2
-    since = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+    since = datetime.now(UTC) - timedelta(seconds=seconds)
     store = Store(config.storage_url)
     try:
         outcomes = backtest(config, rule, since, store.articles_since(since))
@@ -136,8 +142,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 print(f"   {line}")
     would = sum(o.candidate.matched for o in outcomes)
     if any(o.current is not None for o in outcomes) or rule.id in {t.id for t in config.topics}:
-        print(f"would match {would}; against the current rule: +{gained} new, -{lost} dropped, "
-              f"{same} unchanged")
+        print(f"would match {would}; against the current rule: +{gained} new, -{lost} dropped, {same} unchanged")
     else:
         print(f"would match {would} (a new topic: nothing to compare)")
     print("nothing was sent")
@@ -153,8 +158,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("backtest", help="run a topic (edited or new) over stored articles; sends nothing")
     p.add_argument("topic", help="topic id")
     p.add_argument("--since", default="7d", help="how far back: 90m, 12h, 7d (default 7d)")
-    p.add_argument("--topic-file", help="YAML file with the edited or new topic (a topic, a list, "
-                                        "or `topics:`); default: the topic in config.yaml")
+    p.add_argument(
+        "--topic-file",
+        help="YAML file with the edited or new topic (a topic, a list, "
+        "or `topics:`); default: the topic in config.yaml",
+    )
     p.add_argument("--all", action="store_true", help="also list articles matched by both rules")
     p.add_argument("-v", "--verbose", action="store_true", help="show every hit of each listed article")
     p.set_defaults(func=cmd_backtest)
@@ -165,6 +173,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from monitor.fetch.client import Fetcher
     from monitor.matching.matcher import compile_topics
     from monitor.text.lang import detect_language
+
     config = common.load(args)
     target = args.target
     if Path(target).exists():
@@ -177,12 +186,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
             fetcher.close()
         content, url = page.content, page.url
     from monitor.fetch.encoding import decode_html
+
     text = extract(decode_html(content, page.content_type if url else ""), url)
     language = detect_language(f"{text.title}\n{text.body}")
     print(f"title: {text.title}")
     print(f"body: {len(text.body)} characters, {len(text.body.split())} words, language {language}")
-    for result in compile_topics(config.rules()).evaluate(text.title, text.body, feed=args.feed,
-                                                          language=language):
+    for result in compile_topics(config.rules()).evaluate(text.title, text.body, feed=args.feed, language=language):
         print()
         print("\n".join(format_result(result)))
     return 0

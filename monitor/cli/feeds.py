@@ -1,19 +1,19 @@
 """`monitor feeds`: health listing, OPML import/export, feed autodiscovery."""
-from __future__ import annotations
 
-from monitor.cli import common
+from __future__ import annotations
 
 import argparse
 import os
 import re
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from monitor.cli import common
 from monitor.config.load import Config, Feed
 from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
@@ -44,35 +44,50 @@ def _when(value: datetime | None, now: datetime) -> str:
         return "-"
     delta = (value - now).total_seconds()
     span = abs(delta)
-    text = f"{span:.0f}s" if span < 120 else f"{span / 60:.0f}m" if span < 7200 else \
-        f"{span / 3600:.1f}h" if span < 172800 else f"{span / 86400:.1f}d"
+    text = (
+        f"{span:.0f}s"
+        if span < 120
+        else f"{span / 60:.0f}m"
+        if span < 7200
+        else f"{span / 3600:.1f}h"
+        if span < 172800
+        else f"{span / 86400:.1f}d"
+    )
     return f"in {text}" if delta > 0 else f"{text} ago"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     from monitor.storage import Store
+
     config = common.load(args)
     store = Store(config.storage_url)
     try:
         states = {s.name: s for s in store.list_feeds()}
     finally:
         store.close()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for feed in config.feeds:
         s = states.get(feed.name)
         print(f"{feed.name} [{feed.kind}] {feed.url}")
         if s is None:
             print("  status: never polled")
             continue
-        status = "ok" if not s.consecutive_failures else f"failing ({s.consecutive_failures} in a row" + (
-            f", since {_when(s.failing_since, now)})" if s.failing_since else ")")
+        status = (
+            "ok"
+            if not s.consecutive_failures
+            else f"failing ({s.consecutive_failures} in a row"
+            + (f", since {_when(s.failing_since, now)})" if s.failing_since else ")")
+        )
         if s.flagged_at is not None:
             status = f"FLAGGED: {status} (flagged {_when(s.flagged_at, now)})"
-        upcoming = s.next_poll_at or (s.last_polled_at + timedelta(seconds=config.interval(feed))
-                                      if s.last_polled_at else None)
+        upcoming = s.next_poll_at or (
+            s.last_polled_at + timedelta(seconds=config.interval(feed)) if s.last_polled_at else None
+        )
         print(f"  status: {status}")
-        print(f"  last success: {_when(s.last_success_at, now)}   items seen: {s.items_seen}   "
-              f"next poll: {_when(upcoming, now) if upcoming and upcoming > now else 'due'}")
+        print(
+            f"  last success: {_when(s.last_success_at, now)}   items seen: {s.items_seen}   "
+            f"next poll: {_when(upcoming, now) if upcoming and upcoming > now else 'due'}"
+        )
         if s.last_error:
             print(f"  last error ({_when(s.last_error_at, now)}): {s.last_error}")
         if s.last_warning:
@@ -107,7 +122,7 @@ def new_feeds(config: Config, found: list[OpmlFeed]) -> list[dict]:
         for key, value in (("links", f.links), ("link_pattern", f.link_pattern)):
             if value:
                 entry[key] = value
-        Feed.model_validate(entry)   # raises ValidationError naming the problem
+        Feed.model_validate(entry)  # raises ValidationError naming the problem
         urls.add(normalize_url(f.url))
         names.add(name)
         out.append(entry)
@@ -119,8 +134,9 @@ def insert_feeds(text: str, entries: list[dict]) -> str:
     lines = text.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if _FEEDS_KEY.match(line)), None)
     if start is None:
-        raise ConfigError("config.yaml has no block-style `feeds:` list (a line `feeds:` followed by "
-                          "`- name: ...` items) to add to")
+        raise ConfigError(
+            "config.yaml has no block-style `feeds:` list (a line `feeds:` followed by `- name: ...` items) to add to"
+        )
     end, indent = start + 1, None
     for i in range(start + 1, len(lines)):
         line = lines[i]
@@ -166,7 +182,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if names != [f.name for f in config.feeds] + [e["name"] for e in entries]:
         raise ConfigError(f"{path}: could not add the feeds without disturbing the file; add them by hand")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".yaml")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:   # replace atomically: never a half-written config
+    with os.fdopen(fd, "w", encoding="utf-8") as out:  # replace atomically: never a half-written config
         out.write(updated)
     os.chmod(tmp, path.stat().st_mode & 0o777)
     os.replace(tmp, path)
@@ -177,6 +193,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from monitor.fetch.client import Fetcher
     from monitor.sources.discover import discover_feeds
     from monitor.sources.rss import parse_feed_result
+
     config = common.load(args)
     fetcher = Fetcher.from_config(config)
     try:

@@ -3,6 +3,7 @@
 Exit codes: 0 ok; 1 runtime failure (unusable store, unreachable article);
 2 bad config or usage.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,27 +11,28 @@ import logging
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from monitor.service import logs
-from monitor.cli.common import load, make_fetcher, open_pipeline
 from monitor.cli import explain, feeds, outbox, stories
+from monitor.cli.common import load, make_fetcher, open_pipeline
 from monitor.errors import ConfigError, ExtractError, FetchError, MonitorError, StoreError
+from monitor.service import logs
 
 log = logging.getLogger(__name__)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = load(args)
-    if config.notify.templates_dir:   # compile them now: a template error is a config error
+    if config.notify.templates_dir:  # compile them now: a template error is a config error
         from monitor.delivery.templates import Templates
+
         Templates(config.path.parent / config.notify.templates_dir)
     print(f"config OK: {config.path}")
     print(f"storage: {_safe_url(config.storage_url)}")
     print(f"feeds: {len(config.feeds)}")
     for feed in config.feeds:
-        every = f"{config.interval(feed):.0f}s" + (f" to {config.max_interval(feed):.0f}s, adaptive"
-                                                   if feed.min_interval else "")
+        every = f"{config.interval(feed):.0f}s" + (
+            f" to {config.max_interval(feed):.0f}s, adaptive" if feed.min_interval else ""
+        )
         print(f"  - {feed.name}: {feed.url} every {every}")
     print(f"channels: {', '.join(config.channels) or 'none'}")
     print(f"topics: {len(config.topics)}")
@@ -42,9 +44,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:   # not a URL SQLAlchemy knows: show the scheme only
+    except Exception:  # not a URL SQLAlchemy knows: show the scheme only
         return url.split("://", 1)[0] + "://…"
 
 
@@ -67,6 +70,7 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor.service import daemon
+
     config = load(args)
     store, fetcher, pipeline = open_pipeline(config)
     try:
@@ -74,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         fetcher.close()
         store.close()
-    if code == daemon.EXIT_CUT_OFF:   # worker threads are still in a request: don't wait for them
+    if code == daemon.EXIT_CUT_OFF:  # worker threads are still in a request: don't wait for them
         logging.shutdown()
         os._exit(code)
     return code
@@ -82,17 +86,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from monitor.cli.status import status
+
     return status(load(args))
 
 
 def cmd_test_alert(args: argparse.Namespace) -> int:
     from monitor.delivery import notify
     from monitor.delivery.render import render_test_message
+
     config = load(args)
     urls = config.channels.get(args.channel)
     if urls is None:
-        print(f"unknown channel {args.channel!r} (channels: {', '.join(config.channels) or 'none'})",
-              file=sys.stderr)
+        print(f"unknown channel {args.channel!r} (channels: {', '.join(config.channels) or 'none'})", file=sys.stderr)
         return 2
     notify.configure(config.notify.telegram_api_url)
     kind = notify.channel_kind(list(urls))
@@ -106,10 +111,16 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description="Watch Arabic news feeds and alert on topics.")
-    parser.add_argument("--config", default=os.environ.get("MONITOR_CONFIG", "config.yaml"),
-                        help="path to config.yaml (default: $MONITOR_CONFIG or ./config.yaml)")
-    parser.add_argument("--log-level", default=os.environ.get("MONITOR_LOG_LEVEL", "INFO"),
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("MONITOR_CONFIG", "config.yaml"),
+        help="path to config.yaml (default: $MONITOR_CONFIG or ./config.yaml)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("MONITOR_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the daemon until SIGTERM/SIGINT").set_defaults(func=cmd_run)
     sub.add_parser("once", help="poll every feed once, deliver alerts, exit").set_defaults(func=cmd_once)
@@ -119,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test-alert", help="send a test message through one channel")
     p.add_argument("channel")
     p.set_defaults(func=cmd_test_alert)
-    for verb in (explain, feeds, outbox, stories):   # verb modules: one `register(sub)` each
+    for verb in (explain, feeds, outbox, stories):  # verb modules: one `register(sub)` each
         verb.register(sub)
     return parser
 

@@ -1,12 +1,12 @@
 """`monitor outbox`: list pending, retrying and dead alerts; `outbox retry ID` re-queues one."""
-from __future__ import annotations
 
-from monitor.cli import common
+from __future__ import annotations
 
 import argparse
 import sys
 from datetime import datetime
 
+from monitor.cli import common
 from monitor.delivery.render import clean, cut_words
 
 _STATES = ("pending", "retrying", "held", "dead", "sent")
@@ -26,6 +26,7 @@ def _when(value: datetime | None) -> str:
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     from monitor.storage import Store
+
     config = common.load(args)
     store = Store(config.storage_url)
     try:
@@ -40,12 +41,13 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         store.close()
     print(f"{'ID':>6}  {'STATE':8}  {'CHANNEL':12}  {'TRIES':>5}  {'NEXT (UTC)':19}  SUBJECT / LAST ERROR")
     for a in rows:
-        print(f"{a.id:>6}  {_state(a):8}  {cut_words(a.channel, 12):12}  {a.attempts:>5}  "
-              f"{_when(a.next_attempt_at):19}  {cut_words(clean(a.subject), 70)}")
+        print(
+            f"{a.id:>6}  {_state(a):8}  {cut_words(a.channel, 12):12}  {a.attempts:>5}  "
+            f"{_when(a.next_attempt_at):19}  {cut_words(clean(a.subject), 70)}"
+        )
         if a.last_error and a.status != "sent":
             print(f"{'':>6}  {'':8}  error: {cut_words(clean(a.last_error), 160)}")
-    print(f"total: pending={counts['alerts_pending']} sent={counts['alerts_sent']} "
-          f"dead={counts['alerts_dead']}")
+    print(f"total: pending={counts['alerts_pending']} sent={counts['alerts_sent']} dead={counts['alerts_dead']}")
     return 0
 
 
@@ -71,7 +73,8 @@ def register(sub) -> None:
     p = sub.add_parser("outbox", help="show pending, retrying and dead alerts; `outbox retry ID` re-queues")
     p.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
     p.add_argument("ids", nargs="*", type=int, help="alert IDs (for retry)")
-    p.add_argument("--state", action="append", choices=_STATES,
-                   help="only these states (repeatable; default: all but sent)")
+    p.add_argument(
+        "--state", action="append", choices=_STATES, help="only these states (repeatable; default: all but sent)"
+    )
     p.add_argument("--limit", type=int, default=200, help="rows per status (default 200)")
     p.set_defaults(func=cmd_outbox)

@@ -1,8 +1,9 @@
 """`monitor status`: one screen over ssh: daemon health, feeds, today's matches, outbox, errors."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 from rich.console import Console
@@ -13,7 +14,7 @@ from monitor.config.load import Config
 from monitor.redact import redact
 from monitor.storage import Store, stats
 
-FAILING_AFTER = 1   # consecutive failed polls before a feed shows as failing
+FAILING_AFTER = 1  # consecutive failed polls before a feed shows as failing
 
 
 def _age(seconds: float | None) -> str:
@@ -35,6 +36,7 @@ def _daemon_health(config: Config) -> str:
     if not config.http.listen:
         return "unknown (no http.listen in the config)"
     from monitor.service.health import parse_listen
+
     host, port = parse_listen(config.http.listen)
     host = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
     url = f"http://[{host}]:{port}/healthz" if ":" in host else f"http://{host}:{port}/healthz"
@@ -50,7 +52,7 @@ def _daemon_health(config: Config) -> str:
 def status(config: Config, console: Console | None = None) -> int:
     """Print the summary; 0 (the store could be read)."""
     console = console or Console()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     store = Store(config.storage_url)
     try:
         states = {f.name: f for f in store.list_feeds()}
@@ -76,17 +78,24 @@ def status(config: Config, console: Console | None = None) -> int:
             state = f"[red]failing ×{s.consecutive_failures}[/]"
         else:
             state = "[green]ok[/]"
-        if name not in configured:   # removed from the config: history only, not counted
+        if name not in configured:  # removed from the config: history only, not counted
             state += " (not in config)"
         elif s is not None:
             failing += s.consecutive_failures >= FAILING_AFTER
             healthy += s.consecutive_failures < FAILING_AFTER
-        feeds.add_row(escape(name), state, _age(_since(s.last_success_at, now)) if s else "never",
-                      _age(_since(s.last_polled_at, now)) if s else "never", str(s.items_seen) if s else "0",
-                      escape(redact(s.last_error or "")[:120]) if s and s.consecutive_failures else "")
+        feeds.add_row(
+            escape(name),
+            state,
+            _age(_since(s.last_success_at, now)) if s else "never",
+            _age(_since(s.last_polled_at, now)) if s else "never",
+            str(s.items_seen) if s else "0",
+            escape(redact(s.last_error or "")[:120]) if s and s.consecutive_failures else "",
+        )
     console.print(feeds)
-    console.print(f"feeds: [green]{healthy} healthy[/], [red]{failing} failing[/], "
-                  f"{len(configured) - healthy - failing} not polled yet")
+    console.print(
+        f"feeds: [green]{healthy} healthy[/], [red]{failing} failing[/], "
+        f"{len(configured) - healthy - failing} not polled yet"
+    )
 
     topics = Table(title="Matches today", caption="since local midnight", title_justify="left")
     topics.add_column("topic")
@@ -98,15 +107,22 @@ def status(config: Config, console: Console | None = None) -> int:
     console.print(topics)
 
     oldest = _age(backlog.oldest_pending_age).replace(" ago", " old") if backlog.pending else "-"
-    console.print(f"alerts: [bold]{backlog.pending} pending[/] ({backlog.due} due now, oldest {oldest}), "
-                  f"{counts['alerts_sent']} sent, "
-                  f"{'[red]' if backlog.dead else ''}{backlog.dead} dead{'[/]' if backlog.dead else ''}; "
-                  f"articles: {counts['articles']} stored, {backlog.articles_retrying} pages awaiting retry")
+    console.print(
+        f"alerts: [bold]{backlog.pending} pending[/] ({backlog.due} due now, oldest {oldest}), "
+        f"{counts['alerts_sent']} sent, "
+        f"{'[red]' if backlog.dead else ''}{backlog.dead} dead{'[/]' if backlog.dead else ''}; "
+        f"articles: {counts['articles']} stored, {backlog.articles_retrying} pages awaiting retry"
+    )
 
-    errors = [(s.last_error_at, f"feed {s.name}: {s.last_error}") for s in states.values()
-              if s.last_error and s.consecutive_failures]
-    errors += [(e.created_at, f"alert {e.id} {e.topic_id}->{e.channel} ({e.status}, {e.attempts} attempts): "
-                f"{e.error}") for e in alert_errors]
+    errors = [
+        (s.last_error_at, f"feed {s.name}: {s.last_error}")
+        for s in states.values()
+        if s.last_error and s.consecutive_failures
+    ]
+    errors += [
+        (e.created_at, f"alert {e.id} {e.topic_id}->{e.channel} ({e.status}, {e.attempts} attempts): {e.error}")
+        for e in alert_errors
+    ]
     errors.sort(key=lambda x: x[0] or now, reverse=True)
     console.print("[bold]last errors[/]" if errors else "last errors: none")
     for when, text in errors[:8]:

@@ -1,11 +1,11 @@
 """`monitor stories [--topic T]`: recent stories with their articles and outlets."""
+
 from __future__ import annotations
 
-from monitor.cli import common
-
 import argparse
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+from monitor.cli import common
 from monitor.config.load import parse_duration
 
 
@@ -19,12 +19,13 @@ def register(sub) -> None:
 
 def cmd_stories(args: argparse.Namespace) -> int:
     from monitor.storage import Store
+
     config = common.load(args)
     if args.topic is not None and args.topic not in {t.id for t in config.topics}:
         print(f"unknown topic {args.topic!r} (topics: {', '.join(t.id for t in config.topics)})")
         return 2
     try:
-        since = datetime.now(timezone.utc) - timedelta(seconds=parse_duration(args.since))
+        since = datetime.now(UTC) - timedelta(seconds=parse_duration(args.since))
     except ValueError as exc:
         print(f"--since: {exc}")
         return 2
@@ -44,8 +45,10 @@ def cmd_stories(args: argparse.Namespace) -> int:
 def format_story(story) -> str:
     """A story as a few lines of text (pure)."""
     n = len(story.articles)
-    head = (f"story {story.id}: {n} article{'s' * (n != 1)}, outlets: {', '.join(story.outlets)}"
-            f" | {story.first_seen:%Y-%m-%d %H:%M} .. {story.last_seen:%Y-%m-%d %H:%M} UTC")
+    head = (
+        f"story {story.id}: {n} article{'s' * (n != 1)}, outlets: {', '.join(story.outlets)}"
+        f" | {story.first_seen:%Y-%m-%d %H:%M} .. {story.last_seen:%Y-%m-%d %H:%M} UTC"
+    )
     if story.topics:
         head += f" | topics: {', '.join(story.topics)}"
     lines = [head, f"  {story.title}"]

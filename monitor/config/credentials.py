@@ -3,13 +3,14 @@
 systemd puts each credential in a file under $CREDENTIALS_DIRECTORY, readable only by
 the service. A variable set in the environment wins over a credential of the same name.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 log = logging.getLogger(__name__)
 

@@ -4,38 +4,40 @@ Every problem is reported with its YAML path and line (`topics[0].all[1]:
 must not be empty`), all at once. `${VAR}` (or `${VAR:-default}`) in any
 string is taken from the environment; a missing variable is an error naming it.
 """
+
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from monitor.errors import ConfigError
-from monitor.matching.rules import Term as MatchTerm, TopicRule, term_problem
-
 from monitor.config.schema import (  # noqa: F401  (re-exported: the config API)
-    parse_duration,
-    Defaults,
-    Feed,
-    TermSpec,
-    GroupSpec,
-    NearSpec,
-    Topic,
-    Fetch,
-    Notify,
+    _ENV,
+    _FORMS,
+    _TAGS,
     Channel,
     Dedup,
+    Defaults,
+    Feed,
+    Fetch,
+    GroupSpec,
     Http,
+    NearSpec,
+    Notify,
     RawConfig,
-    _TAGS,
-    _FORMS,
-    _ENV,
+    TermSpec,
+    Topic,
+    parse_duration,
 )
+from monitor.errors import ConfigError
+from monitor.matching.rules import Term as MatchTerm
+from monitor.matching.rules import TopicRule, term_problem
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Config:
     feeds: tuple[Feed, ...]
     channels: Mapping[str, tuple[str, ...]]
     topics: tuple[Topic, ...]
-    secrets: tuple[str, ...]     # values that came from ${VAR}: redacted from logs
+    secrets: tuple[str, ...]  # values that came from ${VAR}: redacted from logs
     fetch: Fetch = Fetch()
     channel_options: Mapping[str, Channel] = None  # type: ignore[assignment]  # every channel, extended form
 
@@ -57,6 +59,7 @@ class Config:
         """A channel's options (defaults for the short form)."""
         opts = (self.channel_options or {}).get(name)
         return opts if opts is not None else Channel(urls=list(self.channels.get(name, ())))
+
     dedup: Dedup = Dedup()
     http: Http = Http()
     reload_on_change: bool = False
@@ -110,13 +113,19 @@ def _lines(text: str) -> dict[tuple[Any, ...], int]:
     return lines
 
 
-def _expand_env(data: Any, env: Mapping[str, str], path: tuple[Any, ...],
-                problems: list[tuple[tuple[Any, ...], str]], secrets: list[str]) -> Any:
+def _expand_env(
+    data: Any,
+    env: Mapping[str, str],
+    path: tuple[Any, ...],
+    problems: list[tuple[tuple[Any, ...], str]],
+    secrets: list[str],
+) -> Any:
     if isinstance(data, dict):
         return {k: _expand_env(v, env, path + (k,), problems, secrets) for k, v in data.items()}
     if isinstance(data, list):
         return [_expand_env(v, env, path + (i,), problems, secrets) for i, v in enumerate(data)]
     if isinstance(data, str) and "${" in data:
+
         def sub(m: re.Match[str]) -> str:
             name, default = m.group(1), m.group(2)
             if name in env and env[name] != "":
@@ -127,6 +136,7 @@ def _expand_env(data: Any, env: Mapping[str, str], path: tuple[Any, ...],
                 return default
             problems.append((path, f"environment variable {name} is not set"))
             return ""
+
         return _ENV.sub(sub, data)
     return data
 
@@ -149,8 +159,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     return parse_config(text, path=path, env=env)
 
 
-def parse_config(text: str, *, path: Path = Path("config.yaml"),
-                 env: Mapping[str, str] | None = None) -> Config:
+def parse_config(text: str, *, path: Path = Path("config.yaml"), env: Mapping[str, str] | None = None) -> Config:
     """Validate YAML text as a config (see load_config)."""
     env = os.environ if env is None else env
     try:
@@ -170,7 +179,7 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if p not in _TAGS)
             if loc[:1] == ("channels",) and len(loc) > 2 and loc[2] in _FORMS:
-                loc = loc[:2] + loc[3:]   # drop the form tag from the path
+                loc = loc[:2] + loc[3:]  # drop the form tag from the path
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
@@ -184,20 +193,31 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"),
     if raw is not None:
         problems += _semantic_problems(raw)
     if problems:
+
         def fmt(loc: tuple[Any, ...], msg: str) -> str:
             line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
             where = f"{path}:{line}: " if line else f"{path}: "
             return f"{where}{_path_str(loc)}: {msg}"
+
         raise ConfigError([fmt(loc, msg) for loc, msg in problems])
     assert raw is not None
     options = {name: c if isinstance(c, Channel) else Channel(urls=c) for name, c in raw.channels.items()}
     channels = {name: tuple([c.urls] if isinstance(c.urls, str) else c.urls) for name, c in options.items()}
-    return Config(path=path, storage_url=_resolve_storage(raw.storage, path.parent),
-                  defaults=raw.defaults, notify=raw.notify, feeds=tuple(raw.feeds),
-                  channels=channels, topics=tuple(raw.topics), dedup=raw.dedup,
-                  secrets=tuple(sorted(set(secrets), key=len, reverse=True)), fetch=raw.fetch,
-                  channel_options=options, http=raw.http,
-                  reload_on_change=raw.reload_on_change)
+    return Config(
+        path=path,
+        storage_url=_resolve_storage(raw.storage, path.parent),
+        defaults=raw.defaults,
+        notify=raw.notify,
+        feeds=tuple(raw.feeds),
+        channels=channels,
+        topics=tuple(raw.topics),
+        dedup=raw.dedup,
+        secrets=tuple(sorted(set(secrets), key=len, reverse=True)),
+        fetch=raw.fetch,
+        channel_options=options,
+        http=raw.http,
+        reload_on_change=raw.reload_on_change,
+    )
 
 
 def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
@@ -208,7 +228,9 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
         if feed.min_interval and feed.min_interval >= (feed.interval or raw.defaults.interval):
             problems.append((("feeds", i, "min_interval"), "must be shorter than the feed's interval"))
         if feed.name in seen:
-            problems.append((("feeds", i, "name"), f"duplicate feed name {feed.name!r} (also feeds[{seen[feed.name]}])"))
+            problems.append(
+                (("feeds", i, "name"), f"duplicate feed name {feed.name!r} (also feeds[{seen[feed.name]}])")
+            )
         seen.setdefault(feed.name, i)
     for name, spec in raw.channels.items():
         urls = spec.urls if isinstance(spec, Channel) else spec
@@ -242,11 +264,13 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
 
 def _topic_term_problems(topic: Topic, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
     """Terms the matcher refuses (no words, regular-expression syntax)."""
-    groups: list[tuple[tuple[Any, ...], list[Any]]] = [
-        (loc + ("all", g), terms) for g, terms in enumerate(topic.all)]
+    groups: list[tuple[tuple[Any, ...], list[Any]]] = [(loc + ("all", g), terms) for g, terms in enumerate(topic.all)]
     groups += [(loc + ("any",), topic.any), (loc + ("none",), topic.none)]
-    groups += [(loc + ("near", n, "groups", g), terms)
-               for n, near in enumerate(topic.near) for g, terms in enumerate(near.groups)]
+    groups += [
+        (loc + ("near", n, "groups", g), terms)
+        for n, near in enumerate(topic.near)
+        for g, terms in enumerate(near.groups)
+    ]
     problems = []
     for gloc, terms in groups:
         if isinstance(terms, GroupSpec):
@@ -268,8 +292,9 @@ def rule_from_dict(data: Mapping[str, Any]) -> TopicRule:
         topic = Topic.model_validate({"notify": ["-"], **data})
     except ValidationError as exc:
         where = [_path_str(tuple(p for p in e["loc"] if p not in _TAGS)) for e in exc.errors()]
-        raise ConfigError([f"topic {data.get('id', '?')}: {w}: {e['msg']}"
-                           for w, e in zip(where, exc.errors())]) from None
+        raise ConfigError(
+            [f"topic {data.get('id', '?')}: {w}: {e['msg']}" for w, e in zip(where, exc.errors())]
+        ) from None
     problems = [msg for _, msg in _topic_term_problems(topic, ())]
     if problems:
         raise ConfigError([f"topic {topic.id}: {m}" for m in problems])

@@ -3,16 +3,18 @@
 Unknown keys are refused (`extra="forbid"`); cross-key checks and the YAML
 path/line in error messages live in monitor.config, which loads these.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
-from monitor.matching.rules import Near, Term as MatchTerm, TopicRule, as_term
+from monitor.matching.rules import Near, TopicRule, as_term
+from monitor.matching.rules import Term as MatchTerm
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -41,13 +43,12 @@ class _Strict(BaseModel):
 
 class Defaults(_Strict):
     interval: float = 600.0
-    jitter: float = 0.1          # fraction of the interval added at random to each run
-    timeout: float = 30.0        # per HTTP request
+    jitter: float = 0.1  # fraction of the interval added at random to each run
+    timeout: float = 30.0  # per HTTP request
     user_agent: str = "monitor/0.1 (+https://example.invalid/monitor; Arabic news monitor)"
-    retention: float = 30 * 86400.0   # how long article text is kept
+    retention: float = 30 * 86400.0  # how long article text is kept
 
-    _dur = field_validator("interval", "timeout", "retention", mode="before")(
-        lambda v: parse_duration(v))
+    _dur = field_validator("interval", "timeout", "retention", mode="before")(lambda v: parse_duration(v))
 
     @field_validator("jitter")
     @classmethod
@@ -61,16 +62,17 @@ class Feed(_Strict):
     name: str = Field(min_length=1)
     url: str
     interval: float | None = None
-    min_interval: float | None = None   # set: adaptive, polled between this (busy) and interval (quiet)
-    outlet: str | None = None    # shown in alerts; defaults to the feed name
-    kind: Literal["rss", "page", "sitemap"] = "rss"   # page: a section page; sitemap: a news sitemap
-    links: str | None = None         # kind page: CSS selector for article links
+    min_interval: float | None = None  # set: adaptive, polled between this (busy) and interval (quiet)
+    outlet: str | None = None  # shown in alerts; defaults to the feed name
+    kind: Literal["rss", "page", "sitemap"] = "rss"  # page: a section page; sitemap: a news sitemap
+    links: str | None = None  # kind page: CSS selector for article links
     link_pattern: str | None = None  # kind page: RE2 (linear-time) pattern article URLs must match
-    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")   # else detected (ar / en)
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")  # else detected (ar / en)
 
     @model_validator(mode="after")
-    def _page_rules(self) -> "Feed":
-        from monitor.sources.page import compile_link_rules   # validates selector and pattern
+    def _page_rules(self) -> Feed:
+        from monitor.sources.page import compile_link_rules  # validates selector and pattern
+
         if self.kind == "page":
             if not self.links and not self.link_pattern:
                 raise ValueError("a `kind: page` source needs `links` (CSS selector) or `link_pattern`")
@@ -80,7 +82,8 @@ class Feed(_Strict):
         return self
 
     _dur = field_validator("interval", "min_interval", mode="before")(
-        lambda v: None if v is None else parse_duration(v))
+        lambda v: None if v is None else parse_duration(v)
+    )
 
     @field_validator("url")
     @classmethod
@@ -103,9 +106,11 @@ def _term_kind(v: Any) -> str:
     return "spec" if isinstance(v, (dict, TermSpec)) else "str"
 
 
-Term = Annotated[Union[Annotated[Annotated[str, Field(min_length=1)], Tag("str")],
-                       Annotated[TermSpec, Tag("spec")]], Discriminator(_term_kind)]
-_TAGS = ("str", "list", "spec")   # union tags pydantic puts in error paths: not config keys
+Term = Annotated[
+    Annotated[Annotated[str, Field(min_length=1)], Tag("str")] | Annotated[TermSpec, Tag("spec")],
+    Discriminator(_term_kind),
+]
+_TAGS = ("str", "list", "spec")  # union tags pydantic puts in error paths: not config keys
 Terms = list[Term]
 
 
@@ -113,8 +118,8 @@ class GroupSpec(_Strict):
     """A group with options for all its terms: `{terms: [...], field: title, weight: 2}`."""
 
     terms: Terms = Field(min_length=1)
-    weight: float = Field(default=1.0, gt=0)      # multiplies each term's weight
-    field: Literal["any", "title"] = "any"        # title: every term of the group, title only
+    weight: float = Field(default=1.0, gt=0)  # multiplies each term's weight
+    field: Literal["any", "title"] = "any"  # title: every term of the group, title only
 
 
 def _group_kind(v: Any) -> str:
@@ -122,10 +127,11 @@ def _group_kind(v: Any) -> str:
 
 
 # A group is a list of terms or a GroupSpec; tagged so an error names only the one meant.
-Group = Annotated[Union[Annotated[Annotated[Terms, Field(min_length=1)], Tag("list")],
-                        Annotated[GroupSpec, Tag("spec")]], Discriminator(_group_kind)]
-AnyGroup = Annotated[Union[Annotated[Terms, Tag("list")], Annotated[GroupSpec, Tag("spec")]],
-                     Discriminator(_group_kind)]
+Group = Annotated[
+    Annotated[Annotated[Terms, Field(min_length=1)], Tag("list")] | Annotated[GroupSpec, Tag("spec")],
+    Discriminator(_group_kind),
+]
+AnyGroup = Annotated[Annotated[Terms, Tag("list")] | Annotated[GroupSpec, Tag("spec")], Discriminator(_group_kind)]
 
 
 def _bare_groups(v: Any) -> Any:
@@ -173,15 +179,15 @@ class Topic(_Strict):
     feeds: list[str] = []
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = []
     notify: list[str] = Field(min_length=1)
-    urgent: bool = False         # sent at once, even in quiet hours or on a digest channel
-    delivery: Literal["immediate", "hourly", "daily"] | None = None   # overrides the channel's
-    alert: Literal["per-article", "per-story"] = "per-article"   # per-story: later articles update the story
-    follow_ups: bool = False     # per-story: a later non-copy article of an alerted story sends a short update
+    urgent: bool = False  # sent at once, even in quiet hours or on a digest channel
+    delivery: Literal["immediate", "hourly", "daily"] | None = None  # overrides the channel's
+    alert: Literal["per-article", "per-story"] = "per-article"  # per-story: later articles update the story
+    follow_ups: bool = False  # per-story: a later non-copy article of an alerted story sends a short update
 
     _g = field_validator("all", mode="before")(lambda v: _bare_groups(v))
 
     @model_validator(mode="after")
-    def _has_rule(self) -> "Topic":
+    def _has_rule(self) -> Topic:
         if not self.all and not self.any and not self.near:
             raise ValueError("needs at least one of `all`, `any` or `near`")
         if self.follow_ups and self.alert != "per-story":
@@ -191,31 +197,39 @@ class Topic(_Strict):
     def rule(self) -> TopicRule:
         """The matcher's view of this topic."""
         terms = _match_terms
-        return TopicRule(self.id, self.name, tuple(terms(g) for g in self.all), terms(self.any),
-                         terms(self.none), tuple(Near(tuple(terms(g) for g in n.groups), n.within)
-                                                 for n in self.near),
-                         self.min_score, self.min_group_score, tuple(self.feeds), tuple(self.languages))
+        return TopicRule(
+            self.id,
+            self.name,
+            tuple(terms(g) for g in self.all),
+            terms(self.any),
+            terms(self.none),
+            tuple(Near(tuple(terms(g) for g in n.groups), n.within) for n in self.near),
+            self.min_score,
+            self.min_group_score,
+            tuple(self.feeds),
+            tuple(self.languages),
+        )
 
 
 class Fetch(_Strict):
     """How the web is fetched (see README, "Fetching")."""
 
-    allow_private_networks: bool = False   # let feeds/pages on loopback, LAN, link-local... be fetched
-    allowed_networks: list[str] = []       # or only these private networks, e.g. 192.168.1.10/32
-    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)   # per response, after decompression
-    max_connections: int = Field(default=8, ge=1)   # concurrent requests in total
-    max_per_host: int = Field(default=2, ge=1)      # concurrent requests to one host
-    backoff_cap: float = 6 * 3600.0   # a failing feed's interval doubles up to this
-    flag_after: float = 86400.0       # a feed failing this long is flagged
-    max_hint: float = 86400.0         # Retry-After / max-age / ttl are honoured up to this
+    allow_private_networks: bool = False  # let feeds/pages on loopback, LAN, link-local... be fetched
+    allowed_networks: list[str] = []  # or only these private networks, e.g. 192.168.1.10/32
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # per response, after decompression
+    max_connections: int = Field(default=8, ge=1)  # concurrent requests in total
+    max_per_host: int = Field(default=2, ge=1)  # concurrent requests to one host
+    backoff_cap: float = 6 * 3600.0  # a failing feed's interval doubles up to this
+    flag_after: float = 86400.0  # a feed failing this long is flagged
+    max_hint: float = 86400.0  # Retry-After / max-age / ttl are honoured up to this
 
-    _dur = field_validator("backoff_cap", "flag_after", "max_hint", mode="before")(
-        lambda v: parse_duration(v))
+    _dur = field_validator("backoff_cap", "flag_after", "max_hint", mode="before")(lambda v: parse_duration(v))
 
     @field_validator("allowed_networks")
     @classmethod
     def _networks(cls, v: list[str]) -> list[str]:
         import ipaddress
+
         for net in v:
             try:
                 ipaddress.ip_network(net, strict=False)
@@ -234,10 +248,10 @@ def _check_tz(v: str | None) -> str | None:
 
 
 class Notify(_Strict):
-    telegram_api_url: str | None = None   # a self-hosted Bot API server, e.g. http://127.0.0.1:8081
-    ops_channel: str | None = None        # where operator notices (dead alerts) go
-    timezone: str = "UTC"                 # default for channels' digests and quiet hours
-    templates_dir: str | None = None      # Jinja2 templates replacing the built-in layout
+    telegram_api_url: str | None = None  # a self-hosted Bot API server, e.g. http://127.0.0.1:8081
+    ops_channel: str | None = None  # where operator notices (dead alerts) go
+    timezone: str = "UTC"  # default for channels' digests and quiet hours
+    templates_dir: str | None = None  # Jinja2 templates replacing the built-in layout
 
     _tz = field_validator("timezone")(lambda v: _check_tz(v))
 
@@ -246,11 +260,11 @@ class Channel(_Strict):
     """The extended form of a channel (the short form is a URL or a list of URLs)."""
 
     urls: str | list[str]
-    rate: str | list[str] | None = None   # e.g. [1/s, 20/m]; default: per target kind
+    rate: str | list[str] | None = None  # e.g. [1/s, 20/m]; default: per target kind
     delivery: Literal["immediate", "hourly", "daily"] = "immediate"
-    digest_at: str = "08:00"              # local time of the daily digest
-    timezone: str | None = None           # default notify.timezone
-    quiet_hours: str | None = None        # e.g. 23:00-07:00 (local)
+    digest_at: str = "08:00"  # local time of the daily digest
+    timezone: str | None = None  # default notify.timezone
+    quiet_hours: str | None = None  # e.g. 23:00-07:00 (local)
 
     _tz = field_validator("timezone")(lambda v: _check_tz(v))
 
@@ -258,6 +272,7 @@ class Channel(_Strict):
     @classmethod
     def _rate(cls, v: Any) -> Any:
         from monitor.delivery.ratelimit import parse_rate
+
         for r in [v] if isinstance(v, str) else v or []:
             parse_rate(r)
         return v
@@ -266,6 +281,7 @@ class Channel(_Strict):
     @classmethod
     def _at(cls, v: str) -> str:
         from monitor.delivery.schedule import parse_hhmm
+
         parse_hhmm(v)
         return v
 
@@ -273,6 +289,7 @@ class Channel(_Strict):
     @classmethod
     def _quiet(cls, v: str | None) -> str | None:
         from monitor.delivery.schedule import parse_window
+
         if v is not None:
             parse_window(v)
         return v
@@ -285,16 +302,17 @@ def _channel_form(v: Any) -> str:
 # one form per channel, picked by shape, so an error names only that form's problem
 _FORMS = ("url", "list", "mapping")
 ChannelValue = Annotated[
-    Union[Annotated[str, Tag("url")], Annotated[list[str], Tag("list")], Annotated[Channel, Tag("mapping")]],
-    Discriminator(_channel_form)]
+    Annotated[str, Tag("url")] | Annotated[list[str], Tag("list")] | Annotated[Channel, Tag("mapping")],
+    Discriminator(_channel_form),
+]
 
 
 class Dedup(_Strict):
-    window: float = 7 * 86400.0         # how long articles stay in the near-duplicate index
-    copy_jaccard: float = 0.5           # word-3-shingle Jaccard at which two articles are copies
-    story_window: float = 3 * 86400.0   # a story takes new articles this long after its last one
-    story_similarity: float = 0.32      # profile cosine at which an article joins a story
-    follow_up_gap: float = 3600.0       # at most one follow-up per story (topic, channel) this often
+    window: float = 7 * 86400.0  # how long articles stay in the near-duplicate index
+    copy_jaccard: float = 0.5  # word-3-shingle Jaccard at which two articles are copies
+    story_window: float = 3 * 86400.0  # a story takes new articles this long after its last one
+    story_similarity: float = 0.32  # profile cosine at which an article joins a story
+    follow_up_gap: float = 3600.0  # at most one follow-up per story (topic, channel) this often
 
     _dur = field_validator("window", "story_window", "follow_up_gap", mode="before")(lambda v: parse_duration(v))
 
@@ -307,13 +325,14 @@ class Dedup(_Strict):
 
 
 class Http(_Strict):
-    listen: str | None = None   # e.g. 127.0.0.1:9464 serves /healthz and /metrics; unset: no listener
+    listen: str | None = None  # e.g. 127.0.0.1:9464 serves /healthz and /metrics; unset: no listener
 
     @field_validator("listen")
     @classmethod
     def _listen(cls, v: str | None) -> str | None:
         if v is not None:
             from monitor.service.health import parse_listen
+
             parse_listen(v)
         return v
 
@@ -328,4 +347,4 @@ class RawConfig(_Strict):
     channels: dict[str, ChannelValue] = {}
     topics: list[Topic] = Field(min_length=1)
     http: Http = Http()
-    reload_on_change: bool = False   # `monitor run` reloads when this file changes (as on SIGHUP)
+    reload_on_change: bool = False  # `monitor run` reloads when this file changes (as on SIGHUP)

@@ -1,13 +1,33 @@
 """Dedup keys (pure): one article, one key, whatever the feed's link decoration."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader, never select the article.
 _TRACKING_PREFIXES = ("utm_", "at_", "mc_", "pk_", "ga_", "hsa_", "_hs")
-_TRACKING = {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "ocid", "cmpid", "xtor",
-             "ito", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "spm",
-             "_ga", "ref_src", "s_cid", "smid"}
+_TRACKING = {
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "ocid",
+    "cmpid",
+    "xtor",
+    "ito",
+    "ns_mchannel",
+    "ns_source",
+    "ns_campaign",
+    "ns_linkname",
+    "ns_fee",
+    "spm",
+    "_ga",
+    "ref_src",
+    "s_cid",
+    "smid",
+}
 # Ambiguous names (source, from, ref, id, cid) are kept: on some sites they select the article.
 
 
@@ -27,6 +47,9 @@ def normalize_url(url: str) -> str:
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%")
     if len(path) > 1:
         path = path.rstrip("/")
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not (k.lower() in _TRACKING or k.lower().startswith(_TRACKING_PREFIXES))]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not (k.lower() in _TRACKING or k.lower().startswith(_TRACKING_PREFIXES))
+    ]
     return urlunsplit(("", netloc, path or "/", urlencode(sorted(query)), "")).lstrip("/")

@@ -18,6 +18,7 @@ Implemented here with numpy rather than ``datasketch``: the whole thing is
 and PostgreSQL), which datasketch's storage back ends (Redis, Cassandra) do
 not cover.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -31,9 +32,9 @@ SHINGLE = 3
 ROWS = 3
 BANDS = 42
 NUM_PERM = ROWS * BANDS
-SEED = 20150721          # fixed forever: band keys are persisted
+SEED = 20150721  # fixed forever: band keys are persisted
 COPY_JACCARD = 0.5
-MIN_SHINGLES = 20        # shorter texts (a bare headline) are not indexed: "أسعار النفط" daily is no copy
+MIN_SHINGLES = 20  # shorter texts (a bare headline) are not indexed: "أسعار النفط" daily is no copy
 
 _rng = np.random.default_rng(SEED)
 # multiply-shift hashing: h(x) = ((a*x + b) mod 2^64) >> 32, a odd (a universal family)
@@ -47,8 +48,8 @@ _MASK63 = np.uint64(2**63 - 1)
 class Fingerprint:
     """What the index keeps of one article."""
 
-    shingles: np.ndarray     # sorted unique uint32 shingle hashes
-    bands: tuple[int, ...]   # BANDS signed 63-bit band keys (empty when no shingles)
+    shingles: np.ndarray  # sorted unique uint32 shingle hashes
+    bands: tuple[int, ...]  # BANDS signed 63-bit band keys (empty when no shingles)
 
     def shingle_bytes(self) -> bytes:
         return self.shingles.astype("<u4").tobytes()
@@ -63,7 +64,7 @@ def shingle_hashes(tokens: list[str], k: int = SHINGLE) -> np.ndarray:
     """Sorted unique 32-bit hashes of the word k-shingles (one shingle if shorter)."""
     if not tokens:
         return np.zeros(0, dtype=np.uint32)
-    grams = [" ".join(tokens[i:i + k]) for i in range(max(1, len(tokens) - k + 1))]
+    grams = [" ".join(tokens[i : i + k]) for i in range(max(1, len(tokens) - k + 1))]
     crc = zlib.crc32
     return np.unique(np.fromiter((crc(g.encode()) for g in grams), dtype=np.uint32, count=len(grams)))
 
@@ -116,8 +117,9 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return inter / (a.size + b.size - inter)
 
 
-def best_copy(fp: Fingerprint, candidates: list[tuple[int, np.ndarray]],
-              threshold: float = COPY_JACCARD) -> tuple[int, float] | None:
+def best_copy(
+    fp: Fingerprint, candidates: list[tuple[int, np.ndarray]], threshold: float = COPY_JACCARD
+) -> tuple[int, float] | None:
     """The candidate (id, jaccard) most similar to ``fp`` at or above threshold, if any."""
     best: tuple[int, float] | None = None
     for cid, shingles in candidates:

@@ -11,6 +11,7 @@ profiles reaches the threshold and enough weighty terms are shared; otherwise
 it starts a story. The time window is applied by the store (stories whose
 last article is older are not candidates).
 """
+
 from __future__ import annotations
 
 import math
@@ -21,11 +22,11 @@ from pathlib import Path
 
 from monitor.text.normalize import is_arabic, stems, tokenize
 
-ARTICLE_TERMS = 30       # key terms kept per article
-STORY_TERMS = 60         # key terms kept per story profile
-BODY_WORDS = 400         # the lead carries the development; later paragraphs drift to background
-SIMILARITY = 0.3         # default join threshold (cosine of profiles)
-MIN_SHARED = 3           # and at least this many shared key terms
+ARTICLE_TERMS = 30  # key terms kept per article
+STORY_TERMS = 60  # key terms kept per story profile
+BODY_WORDS = 400  # the lead carries the development; later paragraphs drift to background
+SIMILARITY = 0.3  # default join threshold (cosine of profiles)
+MIN_SHARED = 3  # and at least this many shared key terms
 _PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
 # Shipped with the package (pyproject package-data); a missing table is an install error, not a silent
 # "every term weighs the same".
@@ -37,7 +38,7 @@ def base_term(token: str) -> str:
     if is_arabic(token):
         for p in _PREFIXES:
             if token.startswith(p) and len(token) - len(p) >= 3:
-                return token[len(p):]
+                return token[len(p) :]
     return token
 
 
@@ -58,7 +59,7 @@ def key_term(token: str) -> str:
             if len(cand) >= 3 and table.get(cand, 0) > max(known, 7):
                 base, known = cand, table[cand]
         if base == token and known == 0 and token[0] in "وف" and len(token) >= 5:
-            base = base_term(token[1:])   # an unknown name after the conjunction: وبيونغ
+            base = base_term(token[1:])  # an unknown name after the conjunction: وبيونغ
     return base if len(base) >= 3 else ""
 
 
@@ -126,8 +127,12 @@ class StoryChoice:
     shared: int
 
 
-def choose(article: dict[str, float], candidates: list[tuple[int, dict[str, float]]],
-           threshold: float = SIMILARITY, min_shared: int = MIN_SHARED) -> StoryChoice | None:
+def choose(
+    article: dict[str, float],
+    candidates: list[tuple[int, dict[str, float]]],
+    threshold: float = SIMILARITY,
+    min_shared: int = MIN_SHARED,
+) -> StoryChoice | None:
     """The candidate story the article belongs to, or None (it starts a new one)."""
     best: StoryChoice | None = None
     for sid, prof in candidates:

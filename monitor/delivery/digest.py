@@ -3,18 +3,19 @@
 A digest groups held alerts by topic, then by story (articles whose folded
 title words mostly agree), and lists the outlets that carried each story.
 """
+
 from __future__ import annotations
 
 import html
 import re
 from collections.abc import Mapping, Sequence
 
-from monitor.models import RenderedAlert
 from monitor.delivery.render import FONT, RLM, clean, cut_words, has_arabic, utf16_len
+from monitor.models import RenderedAlert
 from monitor.text.normalize import stems, tokenize
 
 TELEGRAM_LIMIT = 4096
-STORY_SIMILARITY = 0.5       # Jaccard of title word stems to count as the same story
+STORY_SIMILARITY = 0.5  # Jaccard of title word stems to count as the same story
 L_DIGEST = "ملخص التنبيهات"
 L_OUTLETS = "المصادر"
 L_OPS = "تنبيه للمشغّل"
@@ -25,7 +26,7 @@ _TAG_NAME_RE = re.compile(r"^</?\s*([A-Za-z][\w-]*)")
 
 
 # ---- stories -----------------------------------------------------------------
-Item = tuple[str, str, str, str]     # (title, url, outlet, body)
+Item = tuple[str, str, str, str]  # (title, url, outlet, body)
 
 
 def _words(title: str) -> frozenset[str]:
@@ -34,7 +35,7 @@ def _words(title: str) -> frozenset[str]:
 
 def _shingles(body: str) -> frozenset[tuple[str, ...]]:
     words = [t.text for t in tokenize(body[:3000])]
-    return frozenset(tuple(words[i:i + 3]) for i in range(len(words) - 2))
+    return frozenset(tuple(words[i : i + 3]) for i in range(len(words) - 2))
 
 
 def _jaccard(a: frozenset, b: frozenset) -> float:
@@ -50,9 +51,11 @@ def group_stories(items: Sequence[Item]) -> list[list[Item]]:
     for item in items:
         words, shingles = _words(item[0]), _shingles(item[3])
         for head, head_sh, members in stories:
-            if (any(m[1] == item[1] for m in members if item[1])
-                    or _jaccard(head, words) >= STORY_SIMILARITY
-                    or (shingles and _jaccard(head_sh, shingles) >= STORY_SIMILARITY)):
+            if (
+                any(m[1] == item[1] for m in members if item[1])
+                or _jaccard(head, words) >= STORY_SIMILARITY
+                or (shingles and _jaccard(head_sh, shingles) >= STORY_SIMILARITY)
+            ):
                 members.append(item)
                 break
         else:
@@ -64,18 +67,21 @@ def _digest_groups(alerts, articles, topics) -> list[tuple[str, list[list[Item]]
     by_topic: dict[str, list[Item]] = {}
     for a in alerts:
         art = articles.get(a.article_id)
-        if art is None:   # article row gone: the stored subject still says what it was
+        if art is None:  # article row gone: the stored subject still says what it was
             item = (cut_words(clean(a.subject), TITLE_MAX), "", "", "")
         else:
             title = clean(art.title) or clean(art.url)
-            item = (cut_words(title, TITLE_MAX), clean(art.url).replace(" ", "%20"),
-                    clean(art.outlet or art.feed), art.body or "")
+            item = (
+                cut_words(title, TITLE_MAX),
+                clean(art.url).replace(" ", "%20"),
+                clean(art.outlet or art.feed),
+                art.body or "",
+            )
         by_topic.setdefault(a.topic_id, []).append(item)
     return [(clean(topics.get(t, t)), group_stories(items)) for t, items in by_topic.items()]
 
 
-def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, str], *,
-                  kind: str) -> RenderedAlert:
+def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, str], *, kind: str) -> RenderedAlert:
     """One message for many held alerts (`articles`: article id -> StoredArticle)."""
     groups = _digest_groups(alerts, articles, topics)
     e = lambda s: html.escape(s, quote=True)  # noqa: E731
@@ -83,8 +89,10 @@ def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, s
     subject = f"[monitor] {L_DIGEST}: {n}"
     text_lines = [f"{RLM}{L_DIGEST} ({n})", ""]
     tg = [f"{RLM}<b>{L_DIGEST}</b> ({n})"]
-    mail = [f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;'
-            f'line-height:1.6"><p><b>{L_DIGEST}</b> ({n})</p>']
+    mail = [
+        f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;'
+        f'line-height:1.6"><p><b>{L_DIGEST}</b> ({n})</p>'
+    ]
     for topic, stories in groups:
         text_lines.append(f"{RLM}{topic}")
         tg.append("")
@@ -94,8 +102,10 @@ def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, s
             title, url = story[0][0], story[0][1]
             outlets = list(dict.fromkeys(o for _, _, o, _ in story if o))
             text_lines.append(f"{RLM}• {title}\n  {url}\n  {L_OUTLETS}: {'، '.join(outlets)}")
-            links = "، ".join(f'<a href="{e(u)}">{e(o)}</a>' if u else e(o)
-                              for o, u in dict.fromkeys((o, u) for _, u, o, _ in story if o))
+            links = "، ".join(
+                f'<a href="{e(u)}">{e(o)}</a>' if u else e(o)
+                for o, u in dict.fromkeys((o, u) for _, u, o, _ in story if o)
+            )
             head = f'<a href="{e(url)}">{e(title)}</a>' if url else e(title)
             tg.append(f"{RLM}• {head}")
             tg.append(f"{RLM}{L_OUTLETS}: {links}")
@@ -112,18 +122,25 @@ def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, s
 def render_ops_notice(alert, channel: str, error: str, *, kind: str, count: int = 1) -> RenderedAlert:
     """What the ops channel gets when an alert (or a digest of `count`) is given up."""
     what = f"alert {alert.id}" if count == 1 else f"a digest of {count} alerts (first: {alert.id})"
-    msg = (f"{what} (topic {clean(alert.topic_id)}) could not be delivered to channel "
-           f"{clean(channel)} and is marked dead: {clean(error)}")
-    fix = (f"fix the channel, then run: monitor outbox retry {alert.id}" if count == 1 else
-           "fix the channel, then list them with `monitor outbox --state dead` and run: "
-           "monitor outbox retry ID...")
+    msg = (
+        f"{what} (topic {clean(alert.topic_id)}) could not be delivered to channel "
+        f"{clean(channel)} and is marked dead: {clean(error)}"
+    )
+    fix = (
+        f"fix the channel, then run: monitor outbox retry {alert.id}"
+        if count == 1
+        else "fix the channel, then list them with `monitor outbox --state dead` and run: monitor outbox retry ID..."
+    )
     subject = cut_words(f"[monitor] {L_OPS}: alert {alert.id} dead on {clean(channel)}", 200)
     text = f"{RLM}{L_OPS}\n{msg}\n{fix}\n"
     e = html.escape
     if kind == "telegram":
         return RenderedAlert(subject, text, f"{RLM}<b>{L_OPS}</b>\n{e(msg)}\n<i>{e(fix)}</i>")
-    return RenderedAlert(subject, text, f'<div dir="rtl" lang="ar"><p><b>{L_OPS}</b></p>'
-                                        f'<p dir="ltr">{e(msg)}</p><p dir="ltr">{e(fix)}</p></div>')
+    return RenderedAlert(
+        subject,
+        text,
+        f'<div dir="rtl" lang="ar"><p><b>{L_OPS}</b></p><p dir="ltr">{e(msg)}</p><p dir="ltr">{e(fix)}</p></div>',
+    )
 
 
 # ---- Telegram splitting ----------------------------------------------------------
@@ -177,7 +194,7 @@ def split_telegram(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     part). A part holding Arabic that does not start a line starts with RLM.
     """
     tokens = _TOKEN_RE.findall(markup)
-    budget = limit - 1                     # room for a leading RLM
+    budget = limit - 1  # room for a leading RLM
     parts: list[str] = []
     start_stack: list[str] = []
     cur: list[str] = []
@@ -199,11 +216,11 @@ def split_telegram(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
             cut = _cut_point(cur, budget)
             if cut is not None:
                 flush(cur[:cut])
-                cur = cur[cut + 1:]
+                cur = cur[cut + 1 :]
             elif cur:
                 flush(cur)
                 cur = []
-            else:   # one word longer than a message: cut it by characters
+            else:  # one word longer than a message: cut it by characters
                 room, i = budget, 0
                 while i < len(tok) and utf16_len(tok[: i + 1]) <= room:
                     i += 1

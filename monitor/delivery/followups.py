@@ -7,19 +7,20 @@ On Telegram it is a reply to the message that carried the story's first alert
 (monitor/telegram_api.py keeps that message's id); by email it carries
 ``In-Reply-To``/``References`` to the first alert's stable ``Message-ID``.
 """
+
 from __future__ import annotations
 
 import html
 import urllib.parse
 
+from monitor.delivery.render import FONT, OUTLET_MAX, TITLE_MAX, clean, cut_words, plain_rtl, rtl
 from monitor.models import Article, RenderedAlert
-from monitor.delivery.render import FONT, OUTLET_MAX, TITLE_MAX, rtl, plain_rtl, clean, cut_words
 
-L_UPDATE = "تحديث"   # "update": the head of a follow-up
+L_UPDATE = "تحديث"  # "update": the head of a follow-up
 
 
 def render_follow_up(article: Article, *, outlet: str, topic: str, channel_kind: str) -> RenderedAlert:
-    """"تحديث" + outlet, the title and the URL (no terms, no snippet)."""
+    """ "تحديث" + outlet, the title and the URL (no terms, no snippet)."""
     e = lambda s: html.escape(s, quote=True)  # noqa: E731
     outlet_t = cut_words(clean(outlet), OUTLET_MAX)
     title_t = cut_words(clean(article.title), TITLE_MAX) or clean(article.url)
@@ -28,16 +29,21 @@ def render_follow_up(article: Article, *, outlet: str, topic: str, channel_kind:
     text = "\n".join(plain_rtl(x) for x in (head, title_t)) + (f"\n\n{url_t}\n" if url_t else "\n")
     subject = cut_words(clean(f"[monitor] {L_UPDATE} {clean(topic)}: {title_t}"), 200)
     if channel_kind == "telegram":
-        lines = [f"<b>{e(head)}</b>",
-                 f'<b><a href="{e(url_t)}">{e(title_t)}</a></b>' if url_t else f"<b>{e(title_t)}</b>"]
+        lines = [
+            f"<b>{e(head)}</b>",
+            f'<b><a href="{e(url_t)}">{e(title_t)}</a></b>' if url_t else f"<b>{e(title_t)}</b>",
+        ]
         if url_t:
             lines.append(f'<a href="{e(url_t)}">{e(cut_words(url_t, 300))}</a>')
         return RenderedAlert(subject.removeprefix("[monitor] "), text, "\n".join(rtl(x) for x in lines))
     link = f'<a href="{e(url_t)}">{e(title_t)}</a>' if url_t else e(title_t)
-    body = (f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;'
-            f'line-height:1.6"><p style="margin:0 0 8px 0"><b>{e(head)}</b></p>'
-            f'<p style="margin:0 0 8px 0;font-size:18px"><b>{link}</b></p>'
-            + (f'<p style="margin:0" dir="ltr">{e(url_t)}</p>' if url_t else "") + "</div>")
+    body = (
+        f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;'
+        f'line-height:1.6"><p style="margin:0 0 8px 0"><b>{e(head)}</b></p>'
+        f'<p style="margin:0 0 8px 0;font-size:18px"><b>{link}</b></p>'
+        + (f'<p style="margin:0" dir="ltr">{e(url_t)}</p>' if url_t else "")
+        + "</div>"
+    )
     return RenderedAlert(subject, text, body)
 
 

@@ -27,13 +27,13 @@ caller's context into its worker threads), so one slow channel never waits
 for another. An email send can be given a stable ``Message-ID`` (apprise
 2.2 always makes a random one; we wrap its ``make_msgid``).
 """
+
 from __future__ import annotations
 
 import contextvars
 import logging
 import re
 import threading
-import urllib.parse
 from dataclasses import dataclass, field
 
 import apprise
@@ -119,7 +119,7 @@ def _scheme(url: str) -> str:
 
 
 def channel_kind(urls: list[str]) -> str:
-    """"telegram" if every URL is tgram://, "email" if every URL is
+    """ "telegram" if every URL is tgram://, "email" if every URL is
     mailto:// or mailtos://, else "other" (also for an empty list)."""
     schemes = {_scheme(u) for u in urls}
     if not schemes:
@@ -134,6 +134,7 @@ def channel_kind(urls: list[str]) -> str:
 # --------------------------------------------------------------------------
 # secrets
 # --------------------------------------------------------------------------
+
 
 class _RedactingForwarder(logging.Handler):
     """Re-log apprise's WARNING+ records on ``monitor.notify``, redacted."""
@@ -202,13 +203,9 @@ _APPRISE_LOG = logging.getLogger("apprise")
 # sending
 # --------------------------------------------------------------------------
 
-_LINE_RE = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - (?P<level>[A-Z ]+?) - (?P<msg>.*)$"
-)
+_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - (?P<level>[A-Z ]+?) - (?P<msg>.*)$")
 _HTTP_CODE_RE = re.compile(r"error=(\d{3})\b")
-_RETRY_AFTER_RE = re.compile(
-    r"retry after (\d+(?:\.\d+)?)|[\"']retry_after[\"']\s*:\s*(\d+(?:\.\d+)?)", re.I
-)
+_RETRY_AFTER_RE = re.compile(r"retry after (\d+(?:\.\d+)?)|[\"']retry_after[\"']\s*:\s*(\d+(?:\.\d+)?)", re.I)
 _SMTP_CODE_RE = re.compile(r"\((\d{3}), b['\"]")
 _DETAIL_RE = re.compile(r"^(Socket Exception|I/O Exception|Connection error)", re.I)
 
@@ -276,8 +273,7 @@ def _notify_args(alert: RenderedAlert, kind: str, scheme: str) -> dict:
     if kind == "email":
         # apprise sends multipart/alternative: our html + a text part it
         # derives from it (our html writes the URL out as visible text)
-        return {"body": alert.html, "title": alert.subject,
-                "body_format": apprise.NotifyFormat.HTML}
+        return {"body": alert.html, "title": alert.subject, "body_format": apprise.NotifyFormat.HTML}
     return {"body": alert.text, "title": alert.subject, "body_format": apprise.NotifyFormat.TEXT}
 
 
@@ -285,7 +281,7 @@ def send_one(url: str, alert: RenderedAlert, *, kind: str, message_id: str | Non
     """Send ``alert`` to a single apprise URL (``message_id``: email Message-ID)."""
     add_urls([url])
     scheme = _scheme(url) or "?"
-    if _APPRISE_LOG.level != logging.DEBUG:   # logs.setup quiets it; the capture needs DEBUG
+    if _APPRISE_LOG.level != logging.DEBUG:  # logs.setup quiets it; the capture needs DEBUG
         _APPRISE_LOG.setLevel(logging.DEBUG)
     buffer: list[str] = []
     token = _capture.set(buffer)
@@ -295,21 +291,24 @@ def send_one(url: str, alert: RenderedAlert, *, kind: str, message_id: str | Non
         added = obj.add(url)
         result = obj.notify(**_notify_args(alert, kind, scheme)) if added else None
     except Exception as exc:  # apprise should not raise; never leak a URL
-        return SendResult(False, _short(redact(f"{scheme}: {type(exc).__name__}: {exc}")),
-                          False, None, (0,))
+        return SendResult(False, _short(redact(f"{scheme}: {type(exc).__name__}: {exc}")), False, None, (0,))
     finally:
         _capture.reset(token)
         _message_id.reset(mid)
     captured = "\n".join(buffer)
     if not added:
         reason = redact(" | ".join(m for lvl, m in _log_records(captured) if lvl != "DEBUG"))
-        return SendResult(False, _short(f"{scheme}: URL not accepted by apprise"
-                                        + (f" ({reason})" if reason else "")), True, None, (0,))
+        return SendResult(
+            False,
+            _short(f"{scheme}: URL not accepted by apprise" + (f" ({reason})" if reason else "")),
+            True,
+            None,
+            (0,),
+        )
     if result:
         return SendResult(True)
     outcome = _classify(redact(captured), scheme)
-    return SendResult(False, _short(f"{scheme}: {outcome.error}"), outcome.permanent,
-                      outcome.retry_after, (0,))
+    return SendResult(False, _short(f"{scheme}: {outcome.error}"), outcome.permanent, outcome.retry_after, (0,))
 
 
 def send(channel: str, urls: list[str], alert: RenderedAlert, *, kind: str) -> SendResult:

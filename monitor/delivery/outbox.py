@@ -6,6 +6,7 @@ target (and per message part) as it succeeds, so a retry only resends what a
 target has not got. Delivery is at-least-once: a kill between a send and its
 record resends that one message once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,26 +16,25 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from monitor import metrics
-from monitor.delivery import followups
-from monitor.delivery import notify
-from monitor.delivery import telegram as telegram_api
 from monitor.config.load import Config
-from monitor.models import RenderedAlert
-from monitor.delivery.ratelimit import RateLimiter, parse_rate
+from monitor.delivery import followups, notify
+from monitor.delivery import telegram as telegram_api
 from monitor.delivery.digest import render_digest, render_ops_notice, split_telegram
+from monitor.delivery.ratelimit import RateLimiter, parse_rate
 from monitor.delivery.schedule import Plan, parse_hhmm, parse_window, release_time
+from monitor.models import RenderedAlert
 from monitor.storage import NewAlert, OutboxAlert, Store
 
 log = logging.getLogger(__name__)
 
-RETRY_BASE = 30.0            # seconds; doubles per failed send, capped
+RETRY_BASE = 30.0  # seconds; doubles per failed send, capped
 RETRY_CAP = 3600.0
-PAUSE_AFTER_FAILURE = 30.0   # a channel that just failed transiently rests this long (at most)
-TELEGRAM_DEFAULT = ("1/s",)            # per chat (Telegram's guidance)
-TELEGRAM_GROUP_DEFAULT = ("1/s", "20/m")   # group chats (negative ids)
+PAUSE_AFTER_FAILURE = 30.0  # a channel that just failed transiently rests this long (at most)
+TELEGRAM_DEFAULT = ("1/s",)  # per chat (Telegram's guidance)
+TELEGRAM_GROUP_DEFAULT = ("1/s", "20/m")  # group chats (negative ids)
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,12 @@ class DeliveryReport:
     failed: int = 0
     dead: int = 0
 
-    def __add__(self, other: "DeliveryReport") -> "DeliveryReport":
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
         return DeliveryReport(self.sent + other.sent, self.failed + other.failed, self.dead + other.dead)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def target_key(url: str) -> str:
@@ -85,10 +85,16 @@ class _Target:
 class ChannelSender:
     """Sends one channel's due alerts (one caller at a time)."""
 
-    def __init__(self, config: Config, store: Store, name: str, *,
-                 clock: Callable[[], float] | None = None,
-                 sleep: Callable[[float], object] | None = None,
-                 message: Callable[[OutboxAlert], RenderedAlert] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        name: str,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], object] | None = None,
+        message: Callable[[OutboxAlert], RenderedAlert] | None = None,
+    ) -> None:
         self.config, self.store, self.name = config, store, name
         self.message = message
         self.stop = threading.Event()
@@ -96,9 +102,12 @@ class ChannelSender:
         opts = config.channel(name)
         urls = list(config.channels[name])
         self.kind = notify.channel_kind(urls)
-        self.plan = Plan(mode=opts.delivery, daily_at=parse_hhmm(opts.digest_at),
-                         tz=opts.timezone or config.notify.timezone,
-                         quiet=parse_window(opts.quiet_hours) if opts.quiet_hours else None)
+        self.plan = Plan(
+            mode=opts.delivery,
+            daily_at=parse_hhmm(opts.digest_at),
+            tz=opts.timezone or config.notify.timezone,
+            quiet=parse_window(opts.quiet_hours) if opts.quiet_hours else None,
+        )
         kwargs = {"sleep": sleep or self.stop.wait}
         if clock is not None:
             kwargs["clock"] = clock
@@ -106,8 +115,7 @@ class ChannelSender:
         for url in urls:
             rates = opts.rate if opts.rate is not None else default_rates(url)
             rates = [rates] if isinstance(rates, str) else rates
-            self.targets.append(_Target(target_key(url), url,
-                                        RateLimiter([parse_rate(r) for r in rates], **kwargs)))
+            self.targets.append(_Target(target_key(url), url, RateLimiter([parse_rate(r) for r in rates], **kwargs)))
         self.blocked_until: datetime | None = None
         self._lock = threading.Lock()
         self._topics = {t.id: t for t in config.topics}
@@ -142,9 +150,9 @@ class ChannelSender:
                     report += outcome
                     progressed += outcome.sent + outcome.dead
                     if outcome.failed and not ignore_backoff:
-                        return report   # the channel rests (blocked_until) before the next try
+                        return report  # the channel rests (blocked_until) before the next try
                 if ignore_backoff or not progressed:
-                    break   # one pass only (failed ones would come straight back)
+                    break  # one pass only (failed ones would come straight back)
             return report
 
     def _render(self, group: list[OutboxAlert]) -> tuple[list[RenderedAlert], str]:
@@ -155,12 +163,10 @@ class ChannelSender:
             rendered = render_digest(group, arts, topics, kind=self.kind)
             mid = message_id(first, digest=True)
         else:
-            rendered = (self.message(first) if self.message
-                        else RenderedAlert(first.subject, first.text, first.html))
+            rendered = self.message(first) if self.message else RenderedAlert(first.subject, first.text, first.html)
             mid = message_id(first)
         if self.kind == "telegram":
-            return [RenderedAlert(rendered.subject, rendered.text, part)
-                    for part in split_telegram(rendered.html)], mid
+            return [RenderedAlert(rendered.subject, rendered.text, part) for part in split_telegram(rendered.html)], mid
         return [rendered], mid
 
     def _send_group(self, group: list[OutboxAlert], now: datetime) -> DeliveryReport:
@@ -182,7 +188,7 @@ class ChannelSender:
                 if len(parts) > 1 and part_key in done:
                     continue
                 if not target.limiter.acquire():
-                    return DeliveryReport()   # stopping: stays pending, sent on restart
+                    return DeliveryReport()  # stopping: stays pending, sent on restart
                 with metrics.Timer() as timer:
                     result = self._send(target, part, group[0], i, mid)
                 metrics.SEND_SECONDS.labels(self.name).observe(timer.seconds)
@@ -206,17 +212,22 @@ class ChannelSender:
         if not errors and not refused:
             for a in group:
                 self.store.mark_sent(a.id, utcnow())
-            log.info("%s sent id=%s topic=%s channel=%s", what, ",".join(map(str, ids)),
-                     first.topic_id, self.name)
+            log.info("%s sent id=%s topic=%s channel=%s", what, ",".join(map(str, ids)), first.topic_id, self.name)
             metrics.ALERTS.labels(self.name, "sent").inc(len(group))
             return DeliveryReport(sent=len(group))
         error = notify.redact("; ".join(errors)) or (first.last_error or "refused by a target")
-        if not transient:   # every target has it or refused it for good
-            for n, a in enumerate(group):   # one notice per dead alert, or per dead digest
+        if not transient:  # every target has it or refused it for good
+            for n, a in enumerate(group):  # one notice per dead alert, or per dead digest
                 self.store.mark_dead(a.id, error, self._ops_notice(a, error, len(group)) if n == 0 else None)
-                log.error("alert dead id=%d topic=%s channel=%s error=%s OPERATOR ACTION NEEDED: "
-                          "fix the channel, then `monitor outbox retry %d`",
-                          a.id, a.topic_id, self.name, error, a.id)
+                log.error(
+                    "alert dead id=%d topic=%s channel=%s error=%s OPERATOR ACTION NEEDED: "
+                    "fix the channel, then `monitor outbox retry %d`",
+                    a.id,
+                    a.topic_id,
+                    self.name,
+                    error,
+                    a.id,
+                )
             metrics.ALERTS.labels(self.name, "dead").inc(len(group))
             return DeliveryReport(dead=len(group))
         delay = backoff(max(a.attempts for a in group), retry_after)
@@ -224,8 +235,16 @@ class ChannelSender:
             self.store.mark_failed(a.id, error, now + timedelta(seconds=delay))
         pause = delay if retry_after else min(delay, PAUSE_AFTER_FAILURE)
         self.blocked_until = utcnow() + timedelta(seconds=pause)
-        log.warning("%s retry id=%s topic=%s channel=%s attempt=%d in=%.0fs error=%s", what,
-                    ",".join(map(str, ids)), first.topic_id, self.name, first.attempts + 1, delay, error)
+        log.warning(
+            "%s retry id=%s topic=%s channel=%s attempt=%d in=%.0fs error=%s",
+            what,
+            ",".join(map(str, ids)),
+            first.topic_id,
+            self.name,
+            first.attempts + 1,
+            delay,
+            error,
+        )
         metrics.ALERTS.labels(self.name, "failed").inc(len(group))
         return DeliveryReport(failed=len(group))
 
@@ -235,10 +254,12 @@ class ChannelSender:
         follow-up replies to the story's first message (Telegram) or thread (email)."""
         threaded = not alert.digest and followups.threaded(self._topics.get(alert.topic_id))
         if threaded and self.kind == "telegram" and telegram_api.target(target.url):
-            parent = (self.store.message_ref(alert.reply_to, target.key)
-                      if alert.reply_to is not None and i == 0 else None)
-            result = telegram_api.send(target.url, part.html, reply_to=parent,
-                                       api_url=self.config.notify.telegram_api_url)
+            parent = (
+                self.store.message_ref(alert.reply_to, target.key) if alert.reply_to is not None and i == 0 else None
+            )
+            result = telegram_api.send(
+                target.url, part.html, reply_to=parent, api_url=self.config.notify.telegram_api_url
+            )
             if result.ok and i == 0 and result.message_id is not None:
                 self.store.record_message(alert.id, target.key, str(result.message_id))
             return result
@@ -252,8 +273,9 @@ class ChannelSender:
         ops = self.config.notify.ops_channel
         if not ops or ops not in self.config.channels or alert.topic_id.startswith("ops:"):
             return None
-        r = render_ops_notice(alert, self.name, error, count=count,
-                              kind=notify.channel_kind(list(self.config.channels[ops])))
+        r = render_ops_notice(
+            alert, self.name, error, count=count, kind=notify.channel_kind(list(self.config.channels[ops]))
+        )
         return NewAlert(f"ops:{alert.id}", ops, r.subject, r.text, r.html)
 
     # ---- daemon loop --------------------------------------------------------
@@ -264,7 +286,7 @@ class ChannelSender:
             try:
                 self.drain()
                 wait = self._wait_seconds()
-            except Exception as exc:   # noqa: BLE001 - the sender thread must survive a store hiccup
+            except Exception as exc:
                 log.error("sender error channel=%s error=%s", self.name, exc)
                 wait = PAUSE_AFTER_FAILURE
             self.wake.wait(wait)
@@ -284,12 +306,12 @@ class ChannelSender:
 class Outbox:
     """Every channel's sender, plus the hold rules used when alerts are made."""
 
-    def __init__(self, config: Config, store: Store, *,
-                 message: Callable[[OutboxAlert], RenderedAlert] | None = None, **kwargs) -> None:
+    def __init__(
+        self, config: Config, store: Store, *, message: Callable[[OutboxAlert], RenderedAlert] | None = None, **kwargs
+    ) -> None:
         """`message(alert)`: the text to send for a single alert (default: as stored)."""
         self.config, self.store = config, store
-        self.senders = {name: ChannelSender(config, store, name, message=message, **kwargs)
-                        for name in config.channels}
+        self.senders = {name: ChannelSender(config, store, name, message=message, **kwargs) for name in config.channels}
         self._topics = {t.id: t for t in config.topics}
         self._threads: list[threading.Thread] = []
 
@@ -313,8 +335,7 @@ class Outbox:
         if not self.senders:
             return DeliveryReport()
         with ThreadPoolExecutor(max_workers=min(8, len(self.senders))) as pool:
-            reports = list(pool.map(lambda s: s.drain(now, ignore_backoff=ignore_backoff),
-                                    self.senders.values()))
+            reports = list(pool.map(lambda s: s.drain(now, ignore_backoff=ignore_backoff), self.senders.values()))
         total = DeliveryReport()
         for r in reports:
             total += r

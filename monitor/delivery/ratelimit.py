@@ -2,6 +2,7 @@
 
 Pure apart from the injected clock and sleep, so tests drive it with a fake clock.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,9 +33,13 @@ class RateLimiter:
     `sleep` returning True means "stop waiting" (a stop event was set).
     """
 
-    def __init__(self, limits: Iterable[tuple[int, float]], *,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], object] = time.sleep) -> None:
+    def __init__(
+        self,
+        limits: Iterable[tuple[int, float]],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
         self.limits = tuple(sorted(limits, key=lambda cp: cp[1]))
         self.clock = clock
         self.sleep = sleep
@@ -47,7 +52,7 @@ class RateLimiter:
         wait = 0.0
         for count, period in self.limits:
             if len(self._sent) >= count:
-                oldest = self._sent[-count]    # the count-th most recent send
+                oldest = self._sent[-count]  # the count-th most recent send
                 wait = max(wait, oldest + period - now)
         return max(wait, 0.0)
 

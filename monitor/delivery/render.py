@@ -18,6 +18,7 @@ bidi override/embedding/isolate and zero-width characters removed, control
 characters and line breaks turned into spaces, and is escaped with
 ``html.escape(..., quote=True)`` wherever it goes into HTML.
 """
+
 from __future__ import annotations
 
 import html
@@ -37,8 +38,8 @@ __all__ = [
     "TELEGRAM_BUDGET",
 ]
 
-TELEGRAM_MAX = 4096          # Telegram's limit on a message's visible text
-TELEGRAM_BUDGET = 3900       # what we aim for (margin for apprise/Telegram rewrites)
+TELEGRAM_MAX = 4096  # Telegram's limit on a message's visible text
+TELEGRAM_BUDGET = 3900  # what we aim for (margin for apprise/Telegram rewrites)
 SUBJECT_MAX = 200
 RLM = "\u200f"
 ELLIPSIS = "…"
@@ -58,9 +59,7 @@ FONT = "Tahoma,'Segoe UI','Noto Naskh Arabic','Noto Sans Arabic',Arial,sans-seri
 # zero-width space/non-joiner/joiner (U+200B-U+200D), word joiner (U+2060)
 # and BOM / zero-width no-break space (U+FEFF).
 _INVISIBLE_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200d\u2060\ufeff]")
-_ARABIC_RE = re.compile(
-    "[\u0600-\u06ff\u0750-\u077f\u0870-\u089f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc]"
-)
+_ARABIC_RE = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u089f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc]")
 _TAG_RE = re.compile(r"<[^>]*>")
 
 # Labels (our own UI text).
@@ -68,7 +67,7 @@ L_OUTLET = "المصدر"
 L_TOPIC = "الموضوع"
 L_TERMS = "الكلمات المطابقة"
 L_LINK = "الرابط"
-L_ALSO = "ورد أيضاً في"       # "also reported by": other outlets of the same story
+L_ALSO = "ورد أيضاً في"  # "also reported by": other outlets of the same story
 _ALSO_MAX = 300
 
 
@@ -82,9 +81,7 @@ def clean(text: str) -> str:
     line breaks (CR, LF, U+2028, U+2029, U+0085), tabs and other control
     characters replaced by spaces, whitespace collapsed, ends stripped."""
     text = _INVISIBLE_RE.sub("", text or "")
-    text = "".join(
-        " " if (unicodedata.category(ch) in ("Cc", "Zl", "Zp")) else ch for ch in text
-    )
+    text = "".join(" " if (unicodedata.category(ch) in ("Cc", "Zl", "Zp")) else ch for ch in text)
     return " ".join(text.split())
 
 
@@ -280,19 +277,13 @@ def _telegram_html(outlet, title, topic, terms, snippet, url, url_shown, also=""
 def _email_html(outlet, title, topic, terms, snippet, url, also="") -> str:
     e = lambda s: html.escape(s, quote=True)  # noqa: E731
     p = '<p style="margin:0 0 8px 0">'
-    parts = [
-        f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};'
-        'font-size:15px;line-height:1.6">'
-    ]
+    parts = [f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;line-height:1.6">']
     if outlet:
         parts.append(f"{p}<b>{L_OUTLET}:</b> {e(outlet)}</p>")
     if also:
         parts.append(f"{p}<b>{L_ALSO}:</b> {e(also)}</p>")
     if url:
-        parts.append(
-            f'<p style="margin:0 0 8px 0;font-size:18px"><b><a href="{e(url)}">'
-            f"{e(title)}</a></b></p>"
-        )
+        parts.append(f'<p style="margin:0 0 8px 0;font-size:18px"><b><a href="{e(url)}">{e(title)}</a></b></p>')
     else:
         parts.append(f'<p style="margin:0 0 8px 0;font-size:18px"><b>{e(title)}</b></p>')
     parts.append(f"{p}<b>{L_TOPIC}:</b> {e(topic)}</p>")
@@ -300,14 +291,12 @@ def _email_html(outlet, title, topic, terms, snippet, url, also="") -> str:
         parts.append(f"{p}<b>{L_TERMS}:</b> {e(terms)}</p>")
     if snippet:
         parts.append(
-            '<p style="margin:0 0 8px 0;padding:6px 10px;border-right:3px solid #ccc;'
-            f'color:#333">{e(snippet)}</p>'
+            f'<p style="margin:0 0 8px 0;padding:6px 10px;border-right:3px solid #ccc;color:#333">{e(snippet)}</p>'
         )
     if url:
         # plain URL line: survives in the text/plain part apprise derives
         parts.append(
-            f'<p dir="ltr" style="margin:0;text-align:left;font-size:12px">'
-            f'<a href="{e(url)}">{e(url)}</a></p>'
+            f'<p dir="ltr" style="margin:0;text-align:left;font-size:12px"><a href="{e(url)}">{e(url)}</a></p>'
         )
     parts.append("</div>")
     return "\n".join(parts)

@@ -2,11 +2,12 @@
 
 Pure functions on aware datetimes; local times are taken in the channel's time zone.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MODES = ("immediate", "hourly", "daily")
@@ -35,7 +36,7 @@ def parse_window(text: str) -> tuple[time, time]:
 class Plan:
     """How one channel delivers (from config)."""
 
-    mode: str = "immediate"               # immediate | hourly | daily
+    mode: str = "immediate"  # immediate | hourly | daily
     daily_at: time = time(8, 0)
     tz: str = "UTC"
     quiet: tuple[time, time] | None = None
@@ -58,8 +59,9 @@ def quiet_end(local: datetime, quiet: tuple[time, time]) -> datetime:
     return end if end > local else _at(local + timedelta(days=1), quiet[1])
 
 
-def release_time(now: datetime, plan: Plan, *, mode: str | None = None,
-                 urgent: bool = False) -> tuple[datetime | None, str | None]:
+def release_time(
+    now: datetime, plan: Plan, *, mode: str | None = None, urgent: bool = False
+) -> tuple[datetime | None, str | None]:
     """(when, why) an alert made at `now` is sent: (None, None) means now.
 
     `mode` (a topic's own choice) overrides the channel's. Urgent alerts are
@@ -81,4 +83,4 @@ def release_time(now: datetime, plan: Plan, *, mode: str | None = None,
         when, why = quiet_end(when, plan.quiet), why or "quiet"
     if why is None:
         return None, None
-    return when.astimezone(timezone.utc), why
+    return when.astimezone(UTC), why

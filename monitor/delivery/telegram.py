@@ -12,6 +12,7 @@ Failures are classified as in :mod:`monitor.notify`: 429 transient with
 transient. The bot token is never logged: errors are redacted and httpx's
 request log line (which holds ``/bot<token>/``) is redacted on its logger.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,14 +55,15 @@ def target(url: str) -> tuple[str, str] | None:
     return token, urllib.parse.unquote(chats[0])
 
 
-def send(url: str, html: str, *, api_url: str | None = None, reply_to: str | int | None = None,
-         timeout: float = TIMEOUT) -> TelegramResult:
+def send(
+    url: str, html: str, *, api_url: str | None = None, reply_to: str | int | None = None, timeout: float = TIMEOUT
+) -> TelegramResult:
     """Send one HTML message to the chat of `url` (optionally as a reply)."""
     parsed = target(url)
     if parsed is None:
         return TelegramResult(False, "tgram: not a single-chat URL", True)
     token, chat = parsed
-    add_urls([url])   # the token is redacted from every log line from now on
+    add_urls([url])  # the token is redacted from every log line from now on
     payload: dict = {"chat_id": chat, "text": html, "parse_mode": "HTML"}
     if reply_to is not None:
         payload["reply_to_message_id"] = int(reply_to)

@@ -13,15 +13,16 @@ removed). ``.html.j2`` templates autoescape every variable, so feed text can
 never inject markup; ``rtl(text)`` prefixes a right-to-left mark when the text
 holds Arabic. A missing template keeps the built-in one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import jinja2
 
+from monitor.delivery.render import RLM, clean, cut_words, has_arabic, terms_plain
 from monitor.errors import ConfigError
 from monitor.models import Article, Match, RenderedAlert
-from monitor.delivery.render import RLM, terms_plain, clean, cut_words, has_arabic
 
 FILES = ("telegram.html.j2", "email.html.j2", "subject.j2", "text.j2")
 
@@ -40,7 +41,9 @@ class Templates:
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.directory)),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
-            undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=False,
+        )
         env.globals["rtl"] = rtl
         self.templates: dict[str, jinja2.Template] = {}
         for name in FILES:
@@ -48,18 +51,23 @@ class Templates:
                 try:
                     self.templates[name] = env.get_template(name)
                 except jinja2.TemplateSyntaxError as exc:
-                    raise ConfigError(f"{self.directory / name}:{exc.lineno}: template error: {exc.message}") \
-                        from None
+                    raise ConfigError(f"{self.directory / name}:{exc.lineno}: template error: {exc.message}") from None
 
-    def apply(self, base: RenderedAlert, article: Article, match: Match, *, outlet: str,
-              kind: str, also: tuple[str, ...] = ()) -> RenderedAlert:
+    def apply(
+        self, base: RenderedAlert, article: Article, match: Match, *, outlet: str, kind: str, also: tuple[str, ...] = ()
+    ) -> RenderedAlert:
         """`base` (the built-in rendering) with the parts the user templated replaced."""
         if not self.templates:
             return base
-        ctx = {"outlet": clean(outlet), "title": clean(article.title) or clean(article.url),
-               "topic": clean(match.topic_name), "terms": terms_plain(match),
-               "snippet": clean(match.snippet), "url": clean(article.url).replace(" ", "%20"),
-               "also": [clean(o) for o in also]}
+        ctx = {
+            "outlet": clean(outlet),
+            "title": clean(article.title) or clean(article.url),
+            "topic": clean(match.topic_name),
+            "terms": terms_plain(match),
+            "snippet": clean(match.snippet),
+            "url": clean(article.url).replace(" ", "%20"),
+            "also": [clean(o) for o in also],
+        }
         subject, text, html = base.subject, base.text, base.html
         try:
             if "subject.j2" in self.templates:
@@ -69,9 +77,11 @@ class Templates:
             name = "telegram.html.j2" if kind == "telegram" else "email.html.j2"
             if name in self.templates:
                 html = self.templates[name].render(ctx).strip()
-        except jinja2.TemplateError as exc:   # e.g. an unknown variable: fall back, say so
+        except jinja2.TemplateError as exc:  # e.g. an unknown variable: fall back, say so
             import logging
-            logging.getLogger(__name__).error("template failed dir=%s error=%s; using the built-in layout",
-                                              self.directory, exc)
+
+            logging.getLogger(__name__).error(
+                "template failed dir=%s error=%s; using the built-in layout", self.directory, exc
+            )
             return base
         return RenderedAlert(subject, text, html)

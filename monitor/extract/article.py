@@ -6,6 +6,7 @@ whole unrelated story appended below. So we clean the lxml tree first (class/id
 hints, text labels, link density, story boundaries), run trafilatura on what is
 left, then drop furniture lines and trailing boilerplate from its text.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -32,22 +33,31 @@ def _norm(text: str) -> str:
 
 # Labels, matched on _norm()ed text. INLINE ones introduce a box inside the article;
 # END ones head what follows the article (related lists, tags, most read, comments).
-_INLINE = re.compile(r"^(?:(?:اقرا|طالع|شاهد|انظر|راجع)\s+(?:ايضا|كذلك|المزيد)|اقرا المزيد|"
-                     r"للمزيد اقرا|read (?:also|more)|see also)\b")
-_END = re.compile(r"^(?:(?:\w+\s+){0,2}(?:ذات صله|متعلقه|مرتبطه|مشابهه)|"
-                  r"(?:ال)?كلمات (?:ال)?(?:داله|مفتاحيه)|"
-                  r"(?:ال)?وسوم|المزيد من\s.{0,30}|(?:ال)?اكثر (?:قراءه|مشاهده|تداولا|تعليقا)|"
-                  r"(?:ال)?تعليقات|اضف تعليق\w*|related(?: \w+)?|tags|more (?:stories|news|from\s.{0,30})|"
-                  r"you may also like|most (?:read|popular))$")
+_INLINE = re.compile(
+    r"^(?:(?:اقرا|طالع|شاهد|انظر|راجع)\s+(?:ايضا|كذلك|المزيد)|اقرا المزيد|"
+    r"للمزيد اقرا|read (?:also|more)|see also)\b"
+)
+_END = re.compile(
+    r"^(?:(?:\w+\s+){0,2}(?:ذات صله|متعلقه|مرتبطه|مشابهه)|"
+    r"(?:ال)?كلمات (?:ال)?(?:داله|مفتاحيه)|"
+    r"(?:ال)?وسوم|المزيد من\s.{0,30}|(?:ال)?اكثر (?:قراءه|مشاهده|تداولا|تعليقا)|"
+    r"(?:ال)?تعليقات|اضف تعليق\w*|related(?: \w+)?|tags|more (?:stories|news|from\s.{0,30})|"
+    r"you may also like|most (?:read|popular))$"
+)
 # Whole lines made only of these words are page furniture (share, print, font size).
-_FURNITURE = set(_norm(
-    "مشاركة شارك طباعة اطبع ارسل لصديق الخط حجم tt a اظهر الملخص المساهمون فيسبوك فيس بوك "
-    "تويتر واتساب واتس اب تيليجرام تلغرام لينكدان انستغرام نسخ الرابط اضف تعليق عاجل موافق "
-    "x إكس مشاركات تعليقات").split())
+_FURNITURE = set(
+    _norm(
+        "مشاركة شارك طباعة اطبع ارسل لصديق الخط حجم tt a اظهر الملخص المساهمون فيسبوك فيس بوك "
+        "تويتر واتساب واتس اب تيليجرام تلغرام لينكدان انستغرام نسخ الرابط اضف تعليق عاجل موافق "
+        "x إكس مشاركات تعليقات"
+    ).split()
+)
 # Trailing boilerplate: one strong marker, two weak ones, or one weak one on a short line.
 _BOILER_STRONG = re.compile(r"جميع الحقوق محفوظه|لا (?:تعبر|يعبر|تمثل)(?: بالضروره)? عن (?:راي|وجهه)|الاراء الوارده")
-_BOILER_WEAK = re.compile(r"\b(?:التعليقات|سياسه الخصوصيه|شروط (?:ال)?استخدام|اشترك في|تابعونا|حمل تطبيق|"
-                          r"ملفات تعريف الارتباط|ارشادات الاستخدام)\b")
+_BOILER_WEAK = re.compile(
+    r"\b(?:التعليقات|سياسه الخصوصيه|شروط (?:ال)?استخدام|اشترك في|تابعونا|حمل تطبيق|"
+    r"ملفات تعريف الارتباط|ارشادات الاستخدام)\b"
+)
 
 
 def _boilerplate(line: str) -> bool:
@@ -62,15 +72,52 @@ _JUNK_SUB = re.compile(
     r"breadcrumb|cookie|consent|gdpr|popular|most-?_?read|mostview|most-?viewed|trending|ticker|"
     r"breaking|marquee|sidebar|advert|sponsor|more-?_?news|more-?_?stor|read-?_?more|"
     r"next-?_?(?:post|article|story)|infinite|eqra|iqra|ekra|aqra|keyword|tags|tag-?cloud|"
-    r"font-?_?size|fontsize|font-tools|print|news-?_?bar|urgent|marq")
-_JUNK_TOKEN = re.compile(r"(?:^|[\s_-])(?:ads?|nav|menu|footer|tools|toolbar|widget|promo|banner|"
-                         r"popup|modal|tag|author|authors|byline|caption)(?:$|[\s_-])")
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "button", "select",
-              "input", "nav", "footer", "aside", "figure", "figcaption")
-_BLOCKS = {"div", "section", "ul", "ol", "li", "p", "table", "tbody", "tr", "td", "dl", "span",
-           "h2", "h3", "h4", "h5", "h6", "article", "center", "font"}
-_PROSE = 100        # a text run this long is article prose, not a headline or a label
-_MIN_BEFORE = 300   # prose needed above a label before we believe the article ended there
+    r"font-?_?size|fontsize|font-tools|print|news-?_?bar|urgent|marq"
+)
+_JUNK_TOKEN = re.compile(
+    r"(?:^|[\s_-])(?:ads?|nav|menu|footer|tools|toolbar|widget|promo|banner|"
+    r"popup|modal|tag|author|authors|byline|caption)(?:$|[\s_-])"
+)
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "svg",
+    "button",
+    "select",
+    "input",
+    "nav",
+    "footer",
+    "aside",
+    "figure",
+    "figcaption",
+)
+_BLOCKS = {
+    "div",
+    "section",
+    "ul",
+    "ol",
+    "li",
+    "p",
+    "table",
+    "tbody",
+    "tr",
+    "td",
+    "dl",
+    "span",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "article",
+    "center",
+    "font",
+}
+_PROSE = 100  # a text run this long is article prose, not a headline or a label
+_MIN_BEFORE = 300  # prose needed above a label before we believe the article ended there
 
 
 def extract(html: str | bytes, url: str | None = None) -> ExtractedText:
@@ -217,16 +264,23 @@ def _clean(root, title: str) -> None:
     for el in list(body.iter()):
         # class/id hints; a block holding most of the page's prose is a wrapper, keep it.
         hint = f"{el.get('class', '')} {el.get('id', '')}".lower()
-        if hint.strip() and (_JUNK_SUB.search(hint) or _JUNK_TOKEN.search(hint)) \
-                and _attached(el, root) and _prose(el) < total / 2:
+        if (
+            hint.strip()
+            and (_JUNK_SUB.search(hint) or _JUNK_TOKEN.search(hint))
+            and _attached(el, root)
+            and _prose(el) < total / 2
+        ):
             _drop(el)
     _restructure(body)
     # An <article> holding our headline and prose is the story: what lies outside it
     # (appended stories, teasers without markup hints) is not. Without one, other
     # <article>s (cards, appended stories) go and the one with most prose stays.
     articles = list(body.iter("article"))
-    titled = [a for a in articles if _prose(a) >= _PROSE and any(
-        _norm(_text(h.text_content())) == _norm(title) for h in a.iter("h1", "h2"))]
+    titled = [
+        a
+        for a in articles
+        if _prose(a) >= _PROSE and any(_norm(_text(h.text_content())) == _norm(title) for h in a.iter("h1", "h2"))
+    ]
     node = titled[-1] if titled else None
     while node is not None and node is not body:
         for sib in list(node.itersiblings()) + list(node.itersiblings(preceding=True)):
@@ -252,8 +306,27 @@ def _clean(root, title: str) -> None:
             h.tag = "p"
 
 
-_BLOCK_TAGS = {"p", "div", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section",
-               "article", "blockquote", "li", "dl", "pre", "form", "main"}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "table",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "blockquote",
+    "li",
+    "dl",
+    "pre",
+    "form",
+    "main",
+}
 
 
 def _restructure(body) -> None:
@@ -305,8 +378,9 @@ def _cut_at_boundary(body, title: str) -> None:
         if el.text and len(el.text.strip()) >= _PROSE and not in_link:
             before += len(el.text.strip())
     for el, before, new_story, after_ours in marks:
-        if new_story or (not _text_continues(_box(el)) and (
-                after_ours or (before >= _MIN_BEFORE and before >= (total - before) / 4))):
+        if new_story or (
+            not _text_continues(_box(el)) and (after_ours or (before >= _MIN_BEFORE and before >= (total - before) / 4))
+        ):
             node = el
             while node is not None and node is not body:
                 for sib in list(node.itersiblings()):
@@ -319,8 +393,9 @@ def _cut_at_boundary(body, title: str) -> None:
 
 def _is_headline(el) -> bool:
     """An <h1>, or a heading classed as a story title (entry-title, node-title...)."""
-    return el.tag == "h1" or (el.tag in ("h2", "h3") and bool(re.search(
-        r"title|headline", f"{el.get('class', '')} {el.get('id', '')}", re.I)))
+    return el.tag == "h1" or (
+        el.tag in ("h2", "h3") and bool(re.search(r"title|headline", f"{el.get('class', '')} {el.get('id', '')}", re.I))
+    )
 
 
 def _box(el):
@@ -337,8 +412,10 @@ def _box(el):
 def _text_continues(box) -> bool:
     """Article paragraphs follow the box in the same flow: it is a box inside the body
     (a mid-article "ذات صلة" list), not the end of the article."""
-    return any(_prose(sib) >= _PROSE and not _is_link_block(sib) and next(sib.iter("h1", "h2", "h3"), None) is None
-               for sib in box.itersiblings())
+    return any(
+        _prose(sib) >= _PROSE and not _is_link_block(sib) and next(sib.iter("h1", "h2", "h3"), None) is None
+        for sib in box.itersiblings()
+    )
 
 
 def _label_box(el, root) -> None:
@@ -346,8 +423,12 @@ def _label_box(el, root) -> None:
     own = _text(el.text_content())
     low = _norm(own)
     parent = el.getparent()
-    if low in ("عاجل", "breaking", "breaking news") and parent is not None and parent.tag != "body" \
-            and len(_text(parent.text_content())) < 800:
+    if (
+        low in ("عاجل", "breaking", "breaking news")
+        and parent is not None
+        and parent.tag != "body"
+        and len(_text(parent.text_content())) < 800
+    ):
         _drop(parent)  # a news ticker: the label and the headlines scrolling beside it
         return
     if not own or len(own) > 300 or not (_INLINE.match(low) or (len(own) <= 45 and _END.match(low))):
@@ -369,8 +450,11 @@ def _label_box(el, root) -> None:
 def _is_card(el) -> bool:
     """A teaser: a headline link plus a little text."""
     size = len(_text(el.text_content()))
-    return 0 < size < 400 and _link_chars(el) >= 0.2 * size and any(
-        len(_text(a.text_content())) >= 15 for a in el.iter("a"))
+    return (
+        0 < size < 400
+        and _link_chars(el) >= 0.2 * size
+        and any(len(_text(a.text_content())) >= 15 for a in el.iter("a"))
+    )
 
 
 def _is_link_block(el, share: float = 0.6) -> bool:
@@ -391,9 +475,20 @@ def _is_link_block(el, share: float = 0.6) -> bool:
 # ---------------------------------------------------------------- trafilatura and text pass
 def _trafilatura(root, url: str | None) -> str:
     # Tables stay on: legacy Arabic sites lay whole articles out in <table>.
-    return trafilatura.extract(root, url=url, output_format="txt", include_comments=False,
-                               include_tables=True, include_links=False, include_images=False,
-                               favor_precision=True, deduplicate=False) or ""
+    return (
+        trafilatura.extract(
+            root,
+            url=url,
+            output_format="txt",
+            include_comments=False,
+            include_tables=True,
+            include_links=False,
+            include_images=False,
+            favor_precision=True,
+            deduplicate=False,
+        )
+        or ""
+    )
 
 
 def _postprocess(text: str, title: str) -> list[str]:

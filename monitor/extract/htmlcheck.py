@@ -4,6 +4,7 @@ Real pages nest a few dozen levels (page builders a few hundred); a page nested
 thousands deep costs the extractor minutes of CPU, so it is refused with a
 clean error instead.
 """
+
 from __future__ import annotations
 
 import lxml.html

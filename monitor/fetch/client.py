@@ -9,6 +9,7 @@ bounded steps so a gzip/deflate/brotli bomb or an endless chunked body stops at
 `max_bytes` of decompressed data; one overall deadline per request; a global
 and a per-host limit on concurrent requests.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -31,14 +32,14 @@ from monitor.fetch.netguard import GuardedBackend, GuardedTransport, Resolver, c
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 10 * 1024 * 1024   # a news page or feed is far smaller; protects memory
+MAX_BYTES = 10 * 1024 * 1024  # a news page or feed is far smaller; protects memory
 MAX_REDIRECTS = 5
-_STEP = 64 * 1024              # decompressed bytes produced per step
+_STEP = 64 * 1024  # decompressed bytes produced per step
 _REDIRECTS = {301, 302, 303, 307, 308}
 
-try:   # optional: without it we do not advertise br
+try:  # optional: without it we do not advertise br
     import brotli
-except ImportError:   # pragma: no cover
+except ImportError:  # pragma: no cover
     brotli = None
 
 
@@ -55,14 +56,14 @@ class HTTPStatusError(FetchError):
 class FetchResult:
     """What a GET returned. `not_modified` is True for a 304 (content is empty)."""
 
-    url: str                 # final URL after redirects
+    url: str  # final URL after redirects
     status: int
     content: bytes
     content_type: str
     etag: str | None
     last_modified: str | None
     not_modified: bool = False
-    max_age: float | None = None      # Cache-Control max-age, seconds
+    max_age: float | None = None  # Cache-Control max-age, seconds
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -77,8 +78,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def parse_max_age(value: str | None) -> float | None:
@@ -90,7 +91,7 @@ def parse_max_age(value: str | None) -> float | None:
 class _Zlib:
     def __init__(self, wbits: int) -> None:
         self._d = zlib.decompressobj(wbits)
-        self._raw_deflate = wbits == zlib.MAX_WBITS   # "deflate" is often sent without its zlib header
+        self._raw_deflate = wbits == zlib.MAX_WBITS  # "deflate" is often sent without its zlib header
         self._started = False
 
     def feed(self, data: bytes) -> Iterator[bytes]:
@@ -106,7 +107,7 @@ class _Zlib:
             data = self._d.unconsumed_tail
             if out:
                 yield out
-            if not data and len(out) < _STEP:   # input used up and no output pending
+            if not data and len(out) < _STEP:  # input used up and no output pending
                 return
 
     def flush(self) -> Iterator[bytes]:
@@ -122,7 +123,7 @@ class _Brotli:
             if self._d.is_finished():
                 return
             out = self._d.process(data, output_buffer_limit=_STEP)
-            while out:   # more output may be pending even when more input would be accepted
+            while out:  # more output may be pending even when more input would be accepted
                 yield out
                 if self._d.is_finished():
                     return
@@ -159,6 +160,7 @@ def _decoders(content_encoding: str) -> list:
 
 def _decode(layers: list, data: bytes, final: bool = False) -> Iterator[bytes]:
     """Push `data` through each decoding layer in turn, one bounded piece at a time."""
+
     def run(i: int, piece: bytes, flush: bool) -> Iterator[bytes]:
         if i == len(layers):
             yield piece
@@ -169,6 +171,7 @@ def _decode(layers: list, data: bytes, final: bool = False) -> Iterator[bytes]:
             for out in layers[i].flush():
                 yield from run(i + 1, out, False)
             yield from run(i + 1, b"", True)
+
     for out in run(0, data, final):
         if out:
             yield out
@@ -177,32 +180,50 @@ def _decode(layers: list, data: bytes, final: bool = False) -> Iterator[bytes]:
 class Fetcher:
     """A shared httpx client; thread-safe for concurrent GETs."""
 
-    def __init__(self, *, timeout: float, user_agent: str, max_bytes: int = MAX_BYTES,
-                 allow_private_networks: bool = False, allowed_networks: tuple[str, ...] = (),
-                 max_connections: int = 8, max_per_host: int = 2, resolver: Resolver | None = None,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        user_agent: str,
+        max_bytes: int = MAX_BYTES,
+        allow_private_networks: bool = False,
+        allowed_networks: tuple[str, ...] = (),
+        max_connections: int = 8,
+        max_per_host: int = 2,
+        resolver: Resolver | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
-        backend = GuardedBackend(allow_private=allow_private_networks, resolver=resolver,
-                                 allowed=tuple(allowed_networks))
+        backend = GuardedBackend(
+            allow_private=allow_private_networks, resolver=resolver, allowed=tuple(allowed_networks)
+        )
         transport = GuardedTransport(backend, max_connections=max_connections, ssl_context=ssl_context)
         encodings = "gzip, deflate" + (", br" if brotli is not None else "")
         self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, transport=transport,
-            headers={"User-Agent": user_agent, "Accept-Language": "ar,en;q=0.5",
-                     "Accept-Encoding": encodings})
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            trust_env=False,
+            transport=transport,
+            headers={"User-Agent": user_agent, "Accept-Language": "ar,en;q=0.5", "Accept-Encoding": encodings},
+        )
         self._global = threading.BoundedSemaphore(max_connections)
         self._per_host = max_per_host
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
 
     @classmethod
-    def from_config(cls, config) -> "Fetcher":
+    def from_config(cls, config) -> Fetcher:
         f = config.fetch
-        return cls(timeout=config.defaults.timeout, user_agent=config.defaults.user_agent,
-                   max_bytes=f.max_bytes, allow_private_networks=f.allow_private_networks,
-                   allowed_networks=tuple(f.allowed_networks),
-                   max_connections=f.max_connections, max_per_host=f.max_per_host)
+        return cls(
+            timeout=config.defaults.timeout,
+            user_agent=config.defaults.user_agent,
+            max_bytes=f.max_bytes,
+            allow_private_networks=f.allow_private_networks,
+            allowed_networks=tuple(f.allowed_networks),
+            max_connections=f.max_connections,
+            max_per_host=f.max_per_host,
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -212,7 +233,7 @@ class Fetcher:
         host = (urlsplit(url).hostname or "").lower()
         with self._hosts_lock:
             sem = self._hosts.setdefault(host, threading.BoundedSemaphore(self._per_host))
-        with sem, self._global:   # host first: waiting for a busy host holds no global slot
+        with sem, self._global:  # host first: waiting for a busy host holds no global slot
             yield
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
@@ -253,12 +274,22 @@ class Fetcher:
                     raise FetchError(f"GET {url}: HTTP {resp.status_code} without Location")
                 return urljoin(url, location.strip())
             if resp.status_code == 304:
-                return FetchResult(url, 304, b"", "", resp.headers.get("etag"),
-                                   resp.headers.get("last-modified"), True,
-                                   parse_max_age(resp.headers.get("cache-control")))
+                return FetchResult(
+                    url,
+                    304,
+                    b"",
+                    "",
+                    resp.headers.get("etag"),
+                    resp.headers.get("last-modified"),
+                    True,
+                    parse_max_age(resp.headers.get("cache-control")),
+                )
             if resp.status_code >= 400 or resp.status_code < 200:
-                raise HTTPStatusError(f"GET {url}: HTTP {resp.status_code}", resp.status_code,
-                                      parse_retry_after(resp.headers.get("retry-after")))
+                raise HTTPStatusError(
+                    f"GET {url}: HTTP {resp.status_code}",
+                    resp.status_code,
+                    parse_retry_after(resp.headers.get("retry-after")),
+                )
             declared = resp.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_bytes:
                 raise FetchError(f"GET {url}: body larger than {self.max_bytes} bytes")
@@ -268,14 +299,19 @@ class Fetcher:
             for piece in _chain(layers, raw):
                 size += len(piece)
                 if size > self.max_bytes:
-                    raise FetchError(f"GET {url}: body larger than {self.max_bytes} bytes "
-                                     f"(counted after decompression)")
+                    raise FetchError(
+                        f"GET {url}: body larger than {self.max_bytes} bytes (counted after decompression)"
+                    )
                 chunks.append(piece)
             return FetchResult(
-                url=url, status=resp.status_code, content=b"".join(chunks),
+                url=url,
+                status=resp.status_code,
+                content=b"".join(chunks),
                 content_type=resp.headers.get("content-type", ""),
-                etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"),
-                max_age=parse_max_age(resp.headers.get("cache-control")))
+                etag=resp.headers.get("etag"),
+                last_modified=resp.headers.get("last-modified"),
+                max_age=parse_max_age(resp.headers.get("cache-control")),
+            )
 
 
 def _chain(layers: list, raw: Iterator[bytes]) -> Iterator[bytes]:

@@ -8,6 +8,7 @@ UTF-8 read as windows-1252 and re-encoded); UTF-8 mojibake is repaired when
 the repair gives Arabic. If nothing passes, MojibakeError: the caller falls
 back and records it, so mis-decoded text is never stored silently.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -27,8 +28,10 @@ _ARABIC = re.compile(r"[\u0621-\u064a]")
 _LATIN_HIGH = re.compile(r"[\u00c0-\u00ff]")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 # UTF-8 Arabic read as windows-1252/latin-1: lead bytes D8-DB show as Ø Ù Ú Û.
-_UTF8_AS_LATIN = re.compile(r"[\u00d8\u00d9\u00da\u00db][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178"
-                            r"\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+_UTF8_AS_LATIN = re.compile(
+    r"[\u00d8\u00d9\u00da\u00db][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178"
+    r"\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 # Arabic letters run together with Latin letters or signs inside one word: the other
 # Arabic code page (ISO-8859-6 read as windows-1256 gives "è" for "و").
 _MIXED = re.compile(r"[\u0621-\u064a][\u00c0-\u00ff\u00d7\u00f7]|[\u00c0-\u00ff\u00d7\u00f7][\u0621-\u064a]")
@@ -88,8 +91,7 @@ def _codec(name: str | None) -> str | None:
 
 def decode_html(data: bytes, content_type: str = "") -> str:
     """Decode a page; raise MojibakeError when no reading gives clean text."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                     (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             return data.decode(enc, "replace")
     candidates = ["utf-8", _codec(http_charset(content_type)), _codec(meta_charset(data))]
@@ -108,7 +110,9 @@ def decode_html(data: bytes, content_type: str = "") -> str:
         repaired = _repair_utf8(text)
         if repaired is not None:
             return repaired
-        if enc == "utf-8":   # valid multi-byte UTF-8 is not a legacy code page read wrong
+        if enc == "utf-8":  # valid multi-byte UTF-8 is not a legacy code page read wrong
             break
-    raise MojibakeError(f"text does not decode cleanly as any of {', '.join(tried)} "
-                        f"(declared: {http_charset(content_type) or meta_charset(data) or 'none'})")
+    raise MojibakeError(
+        f"text does not decode cleanly as any of {', '.join(tried)} "
+        f"(declared: {http_charset(content_type) or meta_charset(data) or 'none'})"
+    )

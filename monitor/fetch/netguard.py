@@ -8,6 +8,7 @@ the same way because every new connection goes through here. The same layer
 enforces the overall per-request deadline (a thread-local set by the Fetcher),
 so a server that drips one byte at a time cannot hold a worker forever.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -53,9 +54,13 @@ def address_problem(ip: IPAddress) -> str | None:
         if embedded is not None:
             inner = address_problem(embedded)
             return f"embeds {embedded}, {inner}" if inner else None
-    for attr, label in (("is_loopback", "loopback"), ("is_link_local", "link-local"),
-                        ("is_multicast", "multicast"), ("is_unspecified", "unspecified"),
-                        ("is_reserved", "reserved")):
+    for attr, label in (
+        ("is_loopback", "loopback"),
+        ("is_link_local", "link-local"),
+        ("is_multicast", "multicast"),
+        ("is_unspecified", "unspecified"),
+        ("is_reserved", "reserved"),
+    ):
         if getattr(ip, attr):
             return label
     if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
@@ -157,8 +162,9 @@ class _Stream(httpcore.NetworkStream):
     def close(self) -> None:
         self._inner.close()
 
-    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
         return _Stream(self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout)))
 
     def get_extra_info(self, info: str) -> Any:
@@ -168,8 +174,7 @@ class _Stream(httpcore.NetworkStream):
 class GuardedBackend(httpcore.SyncBackend):
     """Resolve, check every address, connect to a checked address."""
 
-    def __init__(self, *, allow_private: bool, resolver: Resolver | None = None,
-                 allowed: tuple[str, ...] = ()) -> None:
+    def __init__(self, *, allow_private: bool, resolver: Resolver | None = None, allowed: tuple[str, ...] = ()) -> None:
         self.allow_private = allow_private
         self.resolver = resolver or system_resolver
         self.allowed = tuple(ipaddress.ip_network(n, strict=False) for n in allowed)
@@ -180,22 +185,28 @@ class GuardedBackend(httpcore.SyncBackend):
             return None
         return address_problem(ip)
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                    local_address: str | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
         addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
         if not addresses:
             raise FetchError(f"cannot resolve {host}: no addresses")
-        for ip in addresses:   # one bad answer is enough: it is what rebinding serves
+        for ip in addresses:  # one bad answer is enough: it is what rebinding serves
             why = self.problem(ip)
             if why:
                 raise BlockedAddressError(
                     f"{host} resolves to {ip} ({why}); refused (see fetch.allow_private_networks "
-                    f"and fetch.allowed_networks)")
+                    f"and fetch.allowed_networks)"
+                )
         error: Exception | None = None
         for ip in addresses:
             try:
-                stream = super().connect_tcp(str(ip), port, _remaining(timeout), local_address,
-                                             socket_options)
+                stream = super().connect_tcp(str(ip), port, _remaining(timeout), local_address, socket_options)
                 return _Stream(stream)
             except httpcore.ConnectError as exc:
                 error = exc
@@ -207,9 +218,15 @@ class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with the guarded backend under its connection pool."""
 
     def __init__(self, backend: GuardedBackend, *, max_connections: int, ssl_context: Any = None) -> None:
-        super().__init__(trust_env=False, limits=httpx.Limits(max_connections=max_connections,
-                                                               max_keepalive_connections=max_connections))
+        super().__init__(
+            trust_env=False,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        )
         # httpx builds its pool without a way to pass a backend: rebuild it with ours.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False), max_connections=max_connections,
-            max_keepalive_connections=max_connections, keepalive_expiry=5.0, network_backend=backend)
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=5.0,
+            network_backend=backend,
+        )

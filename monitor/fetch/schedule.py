@@ -6,6 +6,7 @@ only set when something asks for more than the interval (a failure streak, a
 Retry-After, a Cache-Control max-age, a feed <ttl>), so normal polls are never
 skipped because of scheduler jitter, and a lower bound is never undercut.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -17,9 +18,16 @@ def backoff(interval: float, failures: int, cap: float) -> float:
     return max(interval, min(cap, interval * 2.0 ** max(0, failures)))
 
 
-def next_poll(now: datetime, interval: float, *, failures: int = 0, backoff_cap: float,
-              hints: tuple[float | None, ...] = (), hint_cap: float, base: float | None = None,
-              ) -> datetime | None:
+def next_poll(
+    now: datetime,
+    interval: float,
+    *,
+    failures: int = 0,
+    backoff_cap: float,
+    hints: tuple[float | None, ...] = (),
+    hint_cap: float,
+    base: float | None = None,
+) -> datetime | None:
     """The earliest next poll, or None when the plain interval applies. `base` is the
     wait before hints (an adaptive feed's current wait, or the interval to back off from)."""
     base = base or interval
@@ -30,8 +38,7 @@ def next_poll(now: datetime, interval: float, *, failures: int = 0, backoff_cap:
     return now + timedelta(seconds=wait) if wait > interval else None
 
 
-def adapt(rate: float | None, new_items: int, elapsed: float, shortest: float,
-          longest: float) -> tuple[float, float]:
+def adapt(rate: float | None, new_items: int, elapsed: float, shortest: float, longest: float) -> tuple[float, float]:
     """Adaptive polling: (new smoothed rate of new items per hour, wait in seconds).
 
     The wait aims at about one new item per poll, within [shortest, longest]; the

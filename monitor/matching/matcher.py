@@ -14,35 +14,35 @@ title or lead weigh more, repeats add less and less, groups close together
 add a bonus; a topic matches when its boolean rule holds and its score
 reaches `min_score`.
 """
+
 from __future__ import annotations
 
-import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from monitor.matching import relevance
 from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_problem
 from monitor.models import Match, TermHit, TopicResult
-from monitor.text.normalize import Token, core, stems, tokenize
+from monitor.text.normalize import Token, stems, tokenize
 from monitor.text.normalize import words as text_words
 from monitor.text.variants import compatible, head, skeleton
 
-SNIPPET_CHARS = 110   # context kept on each side of the first hit
-_MIN_PART = 3         # letters each part of a split-written name needs
+SNIPPET_CHARS = 110  # context kept on each side of the first hit
+_MIN_PART = 3  # letters each part of a split-written name needs
 
 
 @dataclass(frozen=True)
 class _TermRef:
     topic: int
-    group: str          # "all[0]", "any", "none", "near[0][1]"
+    group: str  # "all[0]", "any", "none", "near[0][1]"
     term: Term
-    exact: tuple[str, ...]   # the term's exact key (to tell variant hits apart)
+    exact: tuple[str, ...]  # the term's exact key (to tell variant hits apart)
     title_only: bool
 
 
-Key = tuple[bool, tuple[str, ...]]   # (loose?, tokens or skeletons)
+Key = tuple[bool, tuple[str, ...]]  # (loose?, tokens or skeletons)
 
 
 class Matcher:
@@ -52,12 +52,17 @@ class Matcher:
         self.rules = tuple(rules)
         self._refs: dict[Key, list[_TermRef]] = defaultdict(list)
         self._by_first: dict[tuple[bool, str], list[Key]] = defaultdict(list)
-        self._join_heads: set[str] = set()   # head skeletons that may start a joined name
+        self._join_heads: set[str] = set()  # head skeletons that may start a joined name
         self._cand_cache: dict[str, tuple] = {}
         # Group labels that must all have a hit for each topic to match at all.
-        self._required = [frozenset([f"all[{g}]" for g in range(len(r.all))] + (["any"] if r.any else [])
-                                    + [label for label, _ in r.groups() if label.startswith("near")])
-                          for r in self.rules]
+        self._required = [
+            frozenset(
+                [f"all[{g}]" for g in range(len(r.all))]
+                + (["any"] if r.any else [])
+                + [label for label, _ in r.groups() if label.startswith("near")]
+            )
+            for r in self.rules
+        ]
         for ti, rule in enumerate(self.rules):
             for label, terms in rule.groups():
                 for raw in terms:
@@ -108,18 +113,27 @@ class Matcher:
                 by_second[parts[1]].append(key)
             elif len(parts) > 1:
                 multi.append(key)
-            elif loose:   # checked here once per word: the hot loop only appends
+            elif loose:  # checked here once per word: the hot loop only appends
                 stem = _loose_word(word, parts[0])
                 strict = _prep_stripped(word, stem)
-                loose_one.extend((ref, "".join(ref.exact) != stem) for ref in self._refs[key]
-                                 if compatible("".join(ref.exact), stem, strict))
+                loose_one.extend(
+                    (ref, "".join(ref.exact) != stem)
+                    for ref in self._refs[key]
+                    if compatible("".join(ref.exact), stem, strict)
+                )
             else:
                 exact.extend(self._refs[key])
-        found = ()   # most words: nothing starts here
+        found = ()  # most words: nothing starts here
         if exact or loose_one or by_second or multi or joins:
-            found = (tuple(r for r in exact if not r.title_only), tuple(exact), tuple(loose_one),
-                     {k: tuple(v) for k, v in by_second.items()}, tuple(multi), tuple(joins))
-        if len(self._cand_cache) < 200_000:   # bound memory on endless vocabularies
+            found = (
+                tuple(r for r in exact if not r.title_only),
+                tuple(exact),
+                tuple(loose_one),
+                {k: tuple(v) for k, v in by_second.items()},
+                tuple(multi),
+                tuple(joins),
+            )
+        if len(self._cand_cache) < 200_000:  # bound memory on endless vocabularies
             self._cand_cache[word] = found
         return found
 
@@ -175,9 +189,9 @@ class Matcher:
                     found = self._candidates(token)
                 if not found:
                     continue
-                for ref in found[0] if in_body else found[1]:   # exact one-word terms: most hits
+                for ref in found[0] if in_body else found[1]:  # exact one-word terms: most hits
                     touched[ref.topic].append((ref, field, i, i + 1, False))
-                for ref, variant in found[2]:                  # one-word names
+                for ref, variant in found[2]:  # one-word names
                     if not (in_body and ref.title_only):
                         touched[ref.topic].append((ref, field, i, i + 1, variant))
                 if not (found[4] or found[5]):
@@ -189,7 +203,7 @@ class Matcher:
                         if in_body and ref.title_only:
                             continue
                         variant = False
-                        if words:   # a loose key: the spelling must be a variant of THIS term
+                        if words:  # a loose key: the spelling must be a variant of THIS term
                             if len(words) == len(ref.exact):
                                 pairs = list(zip(ref.exact, words))
                             else:
@@ -209,21 +223,26 @@ class Matcher:
             if tokens is None:
                 tokens = spans[field] = tokenize(texts[field])
             start, stop = tokens[i].start, tokens[end - 1].end
-            groups[ref.group].append(TermHit(ref.term.text, texts[field][start:stop], field, i, start, stop,
-                                             ref.group, variant, ref.term.weight))
+            groups[ref.group].append(
+                TermHit(
+                    ref.term.text, texts[field][start:stop], field, i, start, stop, ref.group, variant, ref.term.weight
+                )
+            )
         return groups
 
-    def evaluate(self, title: str, body: str, *, feed: str | None = None,
-                 language: str | None = None, only_hits: bool = False) -> list[TopicResult]:
+    def evaluate(
+        self, title: str, body: str, *, feed: str | None = None, language: str | None = None, only_hits: bool = False
+    ) -> list[TopicResult]:
         """One TopicResult per topic in config order (only topics with hits if `only_hits`)."""
         touched = self._raw_hits(title, body)
         indexes = sorted(touched) if only_hits else range(len(self.rules))
         texts, spans = {"title": title, "body": body}, {}
-        return [self._decide(self.rules[ti], self._groups(touched.get(ti, []), texts, spans), title, body,
-                             feed, language) for ti in indexes]
+        return [
+            self._decide(self.rules[ti], self._groups(touched.get(ti, []), texts, spans), title, body, feed, language)
+            for ti in indexes
+        ]
 
-    def match(self, title: str, body: str, *, feed: str | None = None,
-              language: str | None = None) -> list[Match]:
+    def match(self, title: str, body: str, *, feed: str | None = None, language: str | None = None) -> list[Match]:
         """Return a Match for every topic the article satisfies.
 
         Topics whose boolean rule cannot hold (a group without a hit, a `none`
@@ -241,10 +260,10 @@ class Matcher:
         return out
 
     @staticmethod
-    def _decide(rule: TopicRule, groups: dict[str, list[TermHit]], title: str, body: str,
-                feed: str | None, language: str | None) -> TopicResult:
-        hits = tuple(sorted((h for g in groups.values() for h in g),
-                            key=lambda h: (h.field != "title", h.start)))
+    def _decide(
+        rule: TopicRule, groups: dict[str, list[TermHit]], title: str, body: str, feed: str | None, language: str | None
+    ) -> TopicResult:
+        hits = tuple(sorted((h for g in groups.values() for h in g), key=lambda h: (h.field != "title", h.start)))
         snippet = make_snippet(title, body, [h for h in hits if h.group != "none"])
         verdict = relevance.judge(rule, groups)
         reason, matched = verdict.reason, verdict.matched
@@ -252,8 +271,7 @@ class Matcher:
             matched, reason = False, f"feed {feed!r} is not in the topic's feeds"
         if matched and rule.languages and language is not None and language not in rule.languages:
             matched, reason = False, f"language {language!r} is not in the topic's languages"
-        return TopicResult(rule.id, rule.name, matched, reason, hits, snippet,
-                           verdict.score, verdict.threshold)
+        return TopicResult(rule.id, rule.name, matched, reason, hits, snippet, verdict.score, verdict.threshold)
 
 
 @lru_cache(maxsize=65536)
@@ -271,7 +289,7 @@ def _loose_word(word: str, part: str) -> str:
 
 def _prep_stripped(word: str, stem: str) -> bool:
     """True if a preposition ب ك ل was stripped from `word` to get `stem`."""
-    prefix = word[:len(word) - len(stem)]
+    prefix = word[: len(word) - len(stem)]
     if prefix[:1] in ("و", "ف"):
         prefix = prefix[1:]
     return prefix[:1] in ("ب", "ك", "ل")

@@ -18,11 +18,13 @@ its own: stricter, for topics whose groups are often named in passing.
 The constants were chosen on tests/fixtures/labelled/ with bench/relevance.py
 (table in tests/fixtures/labelled/README.md, "Relevance scoring").
 """
+
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from monitor.models import TermHit
 
@@ -73,8 +75,7 @@ def group_score(hits: Sequence[TermHit]) -> float:
     by_term: dict[str, list[float]] = {}
     for h in distinct(hits):
         by_term.setdefault(h.term, []).append(hit_value(h))
-    return sum(v / k for values in by_term.values()
-               for k, v in enumerate(sorted(values, reverse=True), start=1))
+    return sum(v / k for values in by_term.values() for k, v in enumerate(sorted(values, reverse=True), start=1))
 
 
 def window(groups: Sequence[Sequence[TermHit]], field: str = "body") -> int | None:
@@ -101,13 +102,13 @@ def _near_ok(groups: Sequence[Sequence[TermHit]], within: int) -> bool:
     return any(s is not None and s <= within for s in spans)
 
 
-def default_min_score(rule: "TopicRule") -> float:
+def default_min_score(rule: TopicRule) -> float:
     """DEFAULT_PER_GROUP per positive group of the rule."""
     n = len(rule.all) + bool(rule.any) + sum(len(near.groups) for near in rule.near)
     return DEFAULT_PER_GROUP * max(1, n)
 
 
-def judge(rule: "TopicRule", groups: Mapping[str, Sequence[TermHit]]) -> Verdict:
+def judge(rule: TopicRule, groups: Mapping[str, Sequence[TermHit]]) -> Verdict:
     """Apply the rule and the score to one topic's hits (group label -> hits)."""
     threshold = default_min_score(rule) if rule.min_score is None else float(rule.min_score)
     positive = [label for label in groups if label != "none" and groups[label]]

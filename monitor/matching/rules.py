@@ -5,6 +5,7 @@ by config (`monitor.config.load.rule_from_dict`) and compiled by
 `monitor.matching.matcher.compile_topics`. `term_problem` is the one check of
 a term's syntax, shared by config validation and the matcher.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,11 +30,11 @@ class Term:
 
     text: str
     weight: float = 1.0
-    field: str = "any"      # "any" (title or body) or "title" (title only)
-    name: bool = False      # match spelling variants (see text/variants.py)
+    field: str = "any"  # "any" (title or body) or "title" (title only)
+    name: bool = False  # match spelling variants (see text/variants.py)
 
 
-def as_term(term: "str | Term") -> Term:
+def as_term(term: str | Term) -> Term:
     """A config term (string or Term) as a Term; `~` in front marks a name."""
     if isinstance(term, Term):
         return term
@@ -43,12 +44,14 @@ def as_term(term: "str | Term") -> Term:
     return Term(text)
 
 
-def term_problem(term: "str | Term") -> str | None:
+def term_problem(term: str | Term) -> str | None:
     """Why a term is refused at load, or None."""
     t = as_term(term)
     if _REGEX_HINT.search(t.text):
-        return (f"term {t.text!r} looks like a regular expression; terms are literal words "
-                "(mark a name with ~ for spelling variants, list other forms as terms)")
+        return (
+            f"term {t.text!r} looks like a regular expression; terms are literal words "
+            "(mark a name with ~ for spelling variants, list other forms as terms)"
+        )
     if not term_key(t.text):
         return f"term has no letters or digits (got {t.text!r})"
     if t.field not in FIELDS:
@@ -62,7 +65,7 @@ def term_problem(term: "str | Term") -> str | None:
 class Near:
     """Every group must have a hit within `within` words of the others (same field)."""
 
-    groups: tuple[tuple["str | Term", ...], ...]
+    groups: tuple[tuple[str | Term, ...], ...]
     within: int = 20
 
 
@@ -72,16 +75,16 @@ class TopicRule:
 
     id: str
     name: str
-    all: tuple[tuple["str | Term", ...], ...] = ()
-    any: tuple["str | Term", ...] = ()
-    none: tuple["str | Term", ...] = ()
+    all: tuple[tuple[str | Term, ...], ...] = ()
+    any: tuple[str | Term, ...] = ()
+    none: tuple[str | Term, ...] = ()
     near: tuple[Near, ...] = ()
-    min_score: float | None = None     # None: relevance.default_min_score(rule)
-    min_group_score: float = 0.0       # every positive group must score this much
-    feeds: tuple[str, ...] = ()        # empty: every feed
-    languages: tuple[str, ...] = ()    # empty: every language
+    min_score: float | None = None  # None: relevance.default_min_score(rule)
+    min_group_score: float = 0.0  # every positive group must score this much
+    feeds: tuple[str, ...] = ()  # empty: every feed
+    languages: tuple[str, ...] = ()  # empty: every language
 
-    def groups(self) -> list[tuple[str, tuple["str | Term", ...]]]:
+    def groups(self) -> list[tuple[str, tuple[str | Term, ...]]]:
         """(label, terms) of every group: all[i], any, none, near[i][j]."""
         out = [(f"all[{gi}]", g) for gi, g in enumerate(self.all)]
         out += [("any", self.any), ("none", self.none)]

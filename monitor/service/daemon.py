@@ -5,6 +5,7 @@ Under systemd (Type=notify) it tells the manager READY=1 once running, RELOADING
 READY=1 around a SIGHUP reload, STOPPING=1 on SIGTERM, and WATCHDOG=1 only while a
 heartbeat job (its own executor, a store ping) keeps running and feed jobs keep finishing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,9 +13,9 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -25,25 +26,25 @@ from monitor import metrics
 from monitor.config.load import Config, Feed
 from monitor.errors import ConfigError, MonitorError
 from monitor.fetch.client import Fetcher
-from monitor.service.health import HealthServer
 from monitor.pipeline import Pipeline
+from monitor.service.health import HealthServer
 from monitor.service.sdnotify import Notifier
 from monitor.storage import stats
 
 log = logging.getLogger(__name__)
 
 WORKERS = 8
-PRUNE_EVERY = 6 * 3600.0   # seconds between drops of article text older than defaults.retention
+PRUNE_EVERY = 6 * 3600.0  # seconds between drops of article text older than defaults.retention
 HEARTBEAT_EVERY = 10.0  # seconds; shorter when the systemd watchdog interval asks for it
-STALL_AFTER = 1800.0   # jobs in flight but none finished for this long: the workers are wedged
-STOP_TIMEOUT = 60.0    # SIGTERM: in-flight work gets this long (the unit's TimeoutStopSec is longer)
-SETTLE = 2.0           # reload_on_change: the file must be unchanged this long (editors write in steps)
-EXIT_CUT_OFF = 3       # stopped, but some in-flight work was abandoned at the bound
+STALL_AFTER = 1800.0  # jobs in flight but none finished for this long: the workers are wedged
+STOP_TIMEOUT = 60.0  # SIGTERM: in-flight work gets this long (the unit's TimeoutStopSec is longer)
+SETTLE = 2.0  # reload_on_change: the file must be unchanged this long (editors write in steps)
+EXIT_CUT_OFF = 3  # stopped, but some in-flight work was abandoned at the bound
 
 
 def prune_text(pipeline: Pipeline, now: datetime | None = None) -> int:
     """Drop the text of articles older than defaults.retention (kept until then for backtest)."""
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(seconds=pipeline.config.defaults.retention)
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=pipeline.config.defaults.retention)
     count = pipeline.store.prune(cutoff)
     log.info("pruned article text count=%d older_than=%s", count, cutoff.isoformat(timespec="seconds"))
     return count
@@ -65,10 +66,16 @@ def _fetch_settings(config: Config) -> tuple:
 class Daemon:
     """Scheduler, reload, health and notify around one Pipeline (swapped whole on reload)."""
 
-    def __init__(self, pipeline: Pipeline, *, load: Callable[[], Config] | None = None,
-                 make_fetcher: Callable[[Config], Fetcher] | None = None,
-                 notifier: Notifier | None = None, stop_timeout: float = STOP_TIMEOUT,
-                 stall_after: float = STALL_AFTER) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        load: Callable[[], Config] | None = None,
+        make_fetcher: Callable[[Config], Fetcher] | None = None,
+        notifier: Notifier | None = None,
+        stop_timeout: float = STOP_TIMEOUT,
+        stall_after: float = STALL_AFTER,
+    ) -> None:
         self.pipeline = pipeline
         self.store = pipeline.store
         self._first_fetcher = pipeline.fetcher
@@ -79,21 +86,22 @@ class Daemon:
         self.stall_after = stall_after
         self.stop_requested = threading.Event()
         self.reload_requested = threading.Event()
-        self.stopping = threading.Event()       # shared with every pipeline: finish the item, then return
+        self.stopping = threading.Event()  # shared with every pipeline: finish the item, then return
         pipeline.stopping = self.stopping
         self.ready = False
-        self._retired: list[Fetcher] = []       # fetchers replaced on reload: closed at stop
+        self._retired: list[Fetcher] = []  # fetchers replaced on reload: closed at stop
         self._state_lock = threading.Lock()
         self._beat = time.monotonic()
-        self._running: dict[str, float] = {}    # job id -> monotonic submit time
+        self._running: dict[str, float] = {}  # job id -> monotonic submit time
         self._finished = time.monotonic()
         wd = self.notifier.watchdog_usec
-        self.watchdog_every = wd / 2e6 if wd else None   # ping at half the WatchdogSec
+        self.watchdog_every = wd / 2e6 if wd else None  # ping at half the WatchdogSec
         self.heartbeat_every = min(HEARTBEAT_EVERY, wd / 4e6) if wd else HEARTBEAT_EVERY
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(WORKERS), "heartbeat": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone=timezone.utc)
+            timezone=UTC,
+        )
         self.scheduler.add_listener(self._on_job, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self.http: HealthServer | None = None
         self._collector: metrics.StateCollector | None = None
@@ -101,23 +109,28 @@ class Daemon:
     # ---- jobs ------------------------------------------------------------
     def _schedule_feed(self, feed: Feed, config: Config, first_in: float) -> None:
         interval = config.interval(feed)
-        self.scheduler.add_job(self._poll, IntervalTrigger(seconds=interval, jitter=interval * config.defaults.jitter),
-                               args=[feed.name], id=f"feed:{feed.name}", name=f"poll feed={feed.name}",
-                               replace_existing=True,
-                               next_run_time=datetime.now(timezone.utc) + timedelta(seconds=first_in))
+        self.scheduler.add_job(
+            self._poll,
+            IntervalTrigger(seconds=interval, jitter=interval * config.defaults.jitter),
+            args=[feed.name],
+            id=f"feed:{feed.name}",
+            name=f"poll feed={feed.name}",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=first_in),
+        )
 
     def _poll(self, name: str) -> None:
-        pipeline = self.pipeline   # read once: a reload mid-poll does not mix two configs
+        pipeline = self.pipeline  # read once: a reload mid-poll does not mix two configs
         feed = next((f for f in pipeline.config.feeds if f.name == name), None)
         if feed is None or self.stopping.is_set():
             return
-        pipeline.poll_feed(feed)   # each stored alert wakes its channel's sender
+        pipeline.poll_feed(feed)  # each stored alert wakes its channel's sender
 
     def _prune(self) -> None:
         prune_text(self.pipeline)
 
     def _heartbeat(self) -> None:
-        stats.ping(self.store)   # raises StoreError: no beat, so the watchdog starves
+        stats.ping(self.store)  # raises StoreError: no beat, so the watchdog starves
         self._beat = time.monotonic()
 
     def _on_job(self, event: JobEvent) -> None:
@@ -126,7 +139,7 @@ class Daemon:
                 self._running[event.job_id] = time.monotonic()
             else:
                 self._running.pop(event.job_id, None)
-                if event.job_id.startswith("feed:"):   # the heartbeat finishing says nothing about workers
+                if event.job_id.startswith("feed:"):  # the heartbeat finishing says nothing about workers
                     self._finished = time.monotonic()
                 if event.code == EVENT_JOB_ERROR:
                     log.error("job failed job=%s error=%s", event.job_id, event.exception)
@@ -147,18 +160,22 @@ class Daemon:
 
     def snapshot(self) -> dict:
         """Readiness, progress and queue depths (for /healthz and /metrics)."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         ok, reason = self.progress()
         backlog = stats.backlog(self.store, now)
         last = stats.last_success(self.store)
         return {
             "status": "ok" if self.ready and ok else ("starting" if not self.ready else "stalled"),
-            "ready": self.ready, "progress": reason,
+            "ready": self.ready,
+            "progress": reason,
             "heartbeat_age_seconds": round(time.monotonic() - self._beat, 3),
             "last_successful_poll_age_seconds": round((now - last).total_seconds(), 3) if last else None,
-            "outbox_pending": backlog.pending, "outbox_due": backlog.due, "outbox_dead": backlog.dead,
+            "outbox_pending": backlog.pending,
+            "outbox_due": backlog.due,
+            "outbox_dead": backlog.dead,
             "oldest_pending_age_seconds": round(backlog.oldest_pending_age, 3)
-            if backlog.oldest_pending_age is not None else None,
+            if backlog.oldest_pending_age is not None
+            else None,
             "articles_retrying": backlog.articles_retrying,
             "feeds": len(self.pipeline.config.feeds),
         }
@@ -166,7 +183,7 @@ class Daemon:
     def health(self) -> tuple[bool, dict]:
         try:
             s = self.snapshot()
-        except MonitorError as exc:   # the store does not answer: unhealthy, and say why
+        except MonitorError as exc:  # the store does not answer: unhealthy, and say why
             return False, {"status": "error", "ready": self.ready, "error": str(exc)}
         return s["status"] == "ok", s
 
@@ -214,9 +231,9 @@ class Daemon:
         # Senders belong to a config (channels, rates, quiet hours): the old ones finish the
         # message they are sending, then the new config's take over the same outbox.
         old.outbox.stop(timeout=self.stop_timeout)
-        self.pipeline = new   # the swap: jobs read self.pipeline when they start
+        self.pipeline = new  # the swap: jobs read self.pipeline when they start
         new.outbox.start()
-        if fetcher is not old.fetcher:   # a poll may still be using the old one: close it at stop
+        if fetcher is not old.fetcher:  # a poll may still be using the old one: close it at stop
             self._retired.append(old.fetcher)
         self._reschedule(old.config, config)
         log.info("config reloaded feeds=%d topics=%d", len(config.feeds), len(config.topics))
@@ -236,8 +253,9 @@ class Daemon:
         for name in before.keys() & after.keys():
             interval, old_interval = new.interval(after[name]), old.interval(before[name])
             if (interval, new.defaults.jitter) != (old_interval, old.defaults.jitter):
-                self.scheduler.reschedule_job(f"feed:{name}", trigger=IntervalTrigger(
-                    seconds=interval, jitter=interval * new.defaults.jitter))
+                self.scheduler.reschedule_job(
+                    f"feed:{name}", trigger=IntervalTrigger(seconds=interval, jitter=interval * new.defaults.jitter)
+                )
                 log.info("feed rescheduled feed=%s every=%.0fs", name, interval)
 
     def _status(self) -> str:
@@ -254,11 +272,20 @@ class Daemon:
         for i, feed in enumerate(config.feeds):
             # Stagger first polls a little so start-up is not one burst of requests.
             self._schedule_feed(feed, config, first_in=min(0.5 * i, 60.0))
-        self.scheduler.add_job(self._prune, IntervalTrigger(seconds=PRUNE_EVERY), id="prune",
-                               next_run_time=datetime.now(timezone.utc) + timedelta(seconds=5))
-        self.pipeline.outbox.start()   # one sender thread per channel
-        self.scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=self.heartbeat_every),
-                               id="heartbeat", executor="heartbeat", next_run_time=datetime.now(timezone.utc))
+        self.scheduler.add_job(
+            self._prune,
+            IntervalTrigger(seconds=PRUNE_EVERY),
+            id="prune",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+        )
+        self.pipeline.outbox.start()  # one sender thread per channel
+        self.scheduler.add_job(
+            self._heartbeat,
+            IntervalTrigger(seconds=self.heartbeat_every),
+            id="heartbeat",
+            executor="heartbeat",
+            next_run_time=datetime.now(UTC),
+        )
         self.scheduler.start()
         self.ready = True
         self.notifier.ready(self._status())
@@ -270,7 +297,7 @@ class Daemon:
         last_ping, starving = 0.0, False
         self._seen_file = _file_signature(self.pipeline.config.path)
         pending: tuple[tuple | None, float] | None = None
-        while not self.stop_requested.wait(tick):   # a timed wait lets signal handlers run promptly
+        while not self.stop_requested.wait(tick):  # a timed wait lets signal handlers run promptly
             if self.pipeline.config.reload_on_change:
                 current = _file_signature(self.pipeline.config.path)
                 if current == self._seen_file:
@@ -309,10 +336,12 @@ class Daemon:
         if self._collector is not None:
             metrics.REGISTRY.unregister(self._collector)
             self._collector = None
-        self.pipeline.outbox.stop(timeout=self.stop_timeout)   # each sender finishes its message
+        self.pipeline.outbox.stop(timeout=self.stop_timeout)  # each sender finishes its message
         if done.is_alive():
-            log.error("stop: in-flight work still running after %.0fs; exiting anyway "
-                      "(every store write is one transaction)", self.stop_timeout)
+            log.error(
+                "stop: in-flight work still running after %.0fs; exiting anyway (every store write is one transaction)",
+                self.stop_timeout,
+            )
             return False
         # Fetchers made on reload are ours to close; the first one belongs to the caller.
         for fetcher in [*self._retired, self.pipeline.fetcher]:

@@ -1,12 +1,13 @@
 """The optional HTTP listener: GET /healthz (JSON) and GET /metrics (Prometheus text)."""
+
 from __future__ import annotations
 
 import json
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -41,15 +42,14 @@ class HealthServer:
         health_fn = health
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 if path == "/healthz":
                     try:
                         ok, body = health_fn()
                     except MonitorError as exc:
                         ok, body = False, {"status": "error", "error": str(exc)}
-                    self._reply(200 if ok else 503, "application/json",
-                                json.dumps(body, ensure_ascii=False).encode())
+                    self._reply(200 if ok else 503, "application/json", json.dumps(body, ensure_ascii=False).encode())
                 elif path == "/metrics":
                     self._reply(200, CONTENT_TYPE_LATEST, generate_latest(REGISTRY))
                 else:
@@ -62,7 +62,7 @@ class HealthServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 log.debug("http %s", format % args)
 
         try:
@@ -70,7 +70,9 @@ class HealthServer:
             server_cls = type("_Server", (_Server,), {"address_family": family})
             self._server = server_cls((host, port), Handler)
         except OSError as exc:
-            raise MonitorError(f"cannot listen on {host}:{port} for /healthz and /metrics: {exc.strerror or exc}") from None
+            raise MonitorError(
+                f"cannot listen on {host}:{port} for /healthz and /metrics: {exc.strerror or exc}"
+            ) from None
         self.host, self.port = host, self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
 
@@ -79,7 +81,7 @@ class HealthServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def start(self) -> "HealthServer":
+    def start(self) -> HealthServer:
         self._thread.start()
         log.info("http listening url=%s", self.url)
         return self

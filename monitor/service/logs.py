@@ -1,10 +1,11 @@
 """Logging to stderr, one key=value line per event, secrets redacted."""
+
 from __future__ import annotations
 
 import logging
 import os
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 from monitor.redact import RedactingFilter, add_secrets
 
@@ -23,8 +24,7 @@ def setup(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Log to stderr; without our own timestamps under systemd (journald adds them)."""
     add_secrets(secrets)
     under_systemd = "JOURNAL_STREAM" in os.environ or "INVOCATION_ID" in os.environ
-    fmt = "%(levelname)s %(name)s %(message)s" if under_systemd else \
-        "%(asctime)s %(levelname)s %(name)s %(message)s"
+    fmt = "%(levelname)s %(name)s %(message)s" if under_systemd else "%(asctime)s %(levelname)s %(name)s %(message)s"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_JournalFormatter(fmt) if under_systemd else logging.Formatter(fmt))
     handler.addFilter(_filter)
@@ -34,5 +34,14 @@ def setup(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries' request lines can carry tokens in URLs; keep them quiet.
-    for noisy in ("alembic", "httpx", "httpcore", "apprise", "apscheduler", "urllib3", "trafilatura", "charset_normalizer"):
+    for noisy in (
+        "alembic",
+        "httpx",
+        "httpcore",
+        "apprise",
+        "apscheduler",
+        "urllib3",
+        "trafilatura",
+        "charset_normalizer",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

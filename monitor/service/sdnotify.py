@@ -3,13 +3,14 @@
 Outside systemd (no NOTIFY_SOCKET) every call is a no-op, so the daemon runs the same
 from a terminal. See sd_notify(3): READY=1, RELOADING=1, STOPPING=1, WATCHDOG=1.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import socket
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 log = logging.getLogger(__name__)
 

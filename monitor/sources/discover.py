@@ -1,4 +1,5 @@
 """Feed autodiscovery: a site's home page -> its feed URLs, pure."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,13 @@ from lxml import etree
 
 from monitor.fetch.encoding import decode_html
 
-_TYPES = {"application/rss+xml": "rss", "application/atom+xml": "atom", "application/rdf+xml": "rdf",
-          "application/feed+json": "json", "application/json": "json"}
+_TYPES = {
+    "application/rss+xml": "rss",
+    "application/atom+xml": "atom",
+    "application/rdf+xml": "rdf",
+    "application/feed+json": "json",
+    "application/json": "json",
+}
 _FEEDISH = re.compile(r"(?:^|[/._-])(?:rss|feeds?|atom)(?:$|[/._?-])|\.(?:rss|xml)$", re.I)
 _PARSER = lxml.html.HTMLParser(remove_comments=True, huge_tree=False)
 
@@ -20,7 +26,7 @@ _PARSER = lxml.html.HTMLParser(remove_comments=True, huge_tree=False)
 class FoundFeed:
     url: str
     title: str
-    type: str          # rss, atom, rdf, json, or "link" (an <a> that looks like a feed)
+    type: str  # rss, atom, rdf, json, or "link" (an <a> that looks like a feed)
 
 
 def discover_feeds(content: bytes | str, base_url: str, content_type: str = "") -> list[FoundFeed]:

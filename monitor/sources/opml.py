@@ -1,4 +1,5 @@
 """OPML feed lists in and out (pure)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,18 +32,27 @@ def parse_opml(content: bytes) -> list[OpmlFeed]:
         url = el.get("xmlUrl").strip()
         name = " ".join((el.get("title") or el.get("text") or url).split())
         kind = (el.get("type") or "rss").lower()
-        out.append(OpmlFeed(name, url, kind if kind in KINDS else "rss",
-                            el.get("links") or None, el.get("linkPattern") or None))
+        out.append(
+            OpmlFeed(
+                name, url, kind if kind in KINDS else "rss", el.get("links") or None, el.get("linkPattern") or None
+            )
+        )
     return out
 
 
 def build_opml(feeds: list[OpmlFeed], title: str = "monitor feeds") -> str:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">',
-             f"  <head><title>{_esc(title)}</title></head>", "  <body>"]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<opml version="2.0">',
+        f"  <head><title>{_esc(title)}</title></head>",
+        "  <body>",
+    ]
     for f in feeds:
         extra = "".join(f" {k}={quoteattr(v)}" for k, v in (("links", f.links), ("linkPattern", f.link_pattern)) if v)
-        lines.append(f"    <outline type={quoteattr(f.kind)} text={quoteattr(f.name)} title={quoteattr(f.name)} "
-                     f"xmlUrl={quoteattr(f.url)}{extra}/>")
+        lines.append(
+            f"    <outline type={quoteattr(f.kind)} text={quoteattr(f.name)} title={quoteattr(f.name)} "
+            f"xmlUrl={quoteattr(f.url)}{extra}/>"
+        )
     lines += ["  </body>", "</opml>", ""]
     return "\n".join(lines)
 

@@ -4,6 +4,7 @@ Links are chosen by a CSS selector (lxml cssselect) and/or a URL pattern. The
 pattern is compiled with RE2, whose matching time is linear in the URL length
 whatever the pattern, so a user's pattern can never hang a worker.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from monitor.dedup.keys import normalize_url
-from monitor.fetch.encoding import decode_html
 from monitor.errors import FeedParseError
+from monitor.fetch.encoding import decode_html
 from monitor.models import FeedItem
 from monitor.sources import SourceResult
 
@@ -27,7 +28,7 @@ _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=
 @dataclass(frozen=True)
 class LinkRules:
     selector: CSSSelector | None
-    pattern: object | None      # an re2 pattern
+    pattern: object | None  # an re2 pattern
 
 
 def compile_link_rules(selector: str | None, pattern: str | None) -> LinkRules:
@@ -42,8 +43,9 @@ def compile_link_rules(selector: str | None, pattern: str | None) -> LinkRules:
         try:
             rx = re2.compile(pattern)
         except re2.error as exc:
-            raise ValueError(f"`link_pattern` is not a valid RE2 pattern (no backreferences or "
-                             f"lookarounds): {exc}") from None
+            raise ValueError(
+                f"`link_pattern` is not a valid RE2 pattern (no backreferences or lookarounds): {exc}"
+            ) from None
     return LinkRules(css, rx)
 
 
@@ -54,12 +56,11 @@ def _anchors(root, rules: LinkRules):
     for el in rules.selector(root):
         if el.tag == "a":
             yield el
-        else:   # a selected card or headline: its links
+        else:  # a selected card or headline: its links
             yield from el.iter("a")
 
 
-def parse_page(name: str, content: bytes | str, url: str, rules: LinkRules,
-               content_type: str = "") -> SourceResult:
+def parse_page(name: str, content: bytes | str, url: str, rules: LinkRules, content_type: str = "") -> SourceResult:
     """Article links of a section page, in page order, each once."""
     text = decode_html(content, content_type) if isinstance(content, bytes) else content
     try:

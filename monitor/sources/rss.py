@@ -7,18 +7,19 @@ escape everything at output (see bench/feedparser_sanitize.py for the saving).
 Lying feeds are survived and reported as warnings: duplicate GUIDs, items
 without link or date, dates in the far future or past, mis-decoded text.
 """
+
 from __future__ import annotations
 
 import calendar
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 import feedparser
 
-from monitor.fetch.encoding import looks_mojibake
 from monitor.errors import ExtractError, FeedParseError
+from monitor.fetch.encoding import looks_mojibake
 from monitor.models import FeedItem
 from monitor.sources import SourceResult
 
@@ -28,9 +29,9 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _HTML = re.compile(rb"<html[\s>]|<!DOCTYPE\s+html", re.I)
 _CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.S)
 _XML_TAG = re.compile(rb"<(/?)[A-Za-z_][^>]*?(/?)>")
-MAX_DEPTH = 256      # libxml2's own default; real feeds nest under 20
-EARLIEST = datetime(1995, 1, 1, tzinfo=timezone.utc)   # before RSS existed
-FUTURE_SLACK = timedelta(days=2)                       # time zones and clock skew
+MAX_DEPTH = 256  # libxml2's own default; real feeds nest under 20
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before RSS existed
+FUTURE_SLACK = timedelta(days=2)  # time zones and clock skew
 
 
 def html_to_text(fragment: str) -> str:
@@ -44,7 +45,7 @@ def _date(entry: feedparser.FeedParserDict) -> datetime | None:
     if not parsed:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except (OverflowError, ValueError, OSError):
         return None
 
@@ -57,7 +58,7 @@ def strip_doctype(content: bytes) -> bytes:
     m = _DOCTYPE.search(head)
     if not m:
         return content
-    return head[: m.start()] + (content[root.start():] if root else b"")
+    return head[: m.start()] + (content[root.start() :] if root else b"")
 
 
 def xml_depth(content: bytes) -> int:
@@ -77,23 +78,27 @@ def parse_feed(feed_name: str, content: bytes, base_url: str) -> list[FeedItem]:
     return list(parse_feed_result(feed_name, content, base_url).items)
 
 
-def parse_feed_result(feed_name: str, content: bytes, base_url: str, content_type: str = "", *,
-                      now: datetime | None = None) -> SourceResult:
+def parse_feed_result(
+    feed_name: str, content: bytes, base_url: str, content_type: str = "", *, now: datetime | None = None
+) -> SourceResult:
     """Items, the feed's <ttl> and warnings; FeedParseError if it is not a feed."""
     depth = xml_depth(content)
     if depth > MAX_DEPTH:
         raise FeedParseError(f"feed {feed_name} ({base_url}) nests {depth} levels deep (limit {MAX_DEPTH})")
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(strip_doctype(content), sanitize_html=False, resolve_relative_uris=False,
-                              response_headers=headers)
+    parsed = feedparser.parse(
+        strip_doctype(content), sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+    )
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         if _HTML.search(content[:4096]) or "html" in content_type.lower():
-            raise FeedParseError(f"feed {feed_name} ({base_url}) served an HTML page, not a feed "
-                                 f"(a login, error or consent page?){_announced(content, base_url, content_type)}")
+            raise FeedParseError(
+                f"feed {feed_name} ({base_url}) served an HTML page, not a feed "
+                f"(a login, error or consent page?){_announced(content, base_url, content_type)}"
+            )
         cause = parsed.get("bozo_exception")
         detail = f": {type(cause).__name__}: {cause}" if cause else ""
         raise FeedParseError(f"feed {feed_name} ({base_url}) is not an RSS/Atom feed{detail}")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     items: list[FeedItem] = []
     guids: set[str] = set()
     dup = nolink = nodate = absurd = dropped = 0
@@ -108,7 +113,7 @@ def parse_feed_result(feed_name: str, content: bytes, base_url: str, content_typ
         summary = html_to_text(entry.get("summary", ""))
         if guid and guid in guids:
             dup += 1
-            guid = ""   # the same GUID on two items identifies neither: fall back to the link
+            guid = ""  # the same GUID on two items identifies neither: fall back to the link
         guids.add(guid)
         if not link:
             nolink += 1
@@ -121,12 +126,15 @@ def parse_feed_result(feed_name: str, content: bytes, base_url: str, content_typ
         elif published < EARLIEST or published > now + FUTURE_SLACK:
             absurd += 1
             published = None
-        items.append(FeedItem(feed=feed_name, url=link, guid=guid, title=title, summary=summary,
-                              published=published))
+        items.append(FeedItem(feed=feed_name, url=link, guid=guid, title=title, summary=summary, published=published))
     warnings = []
-    for n, what in ((dup, "items share a GUID"), (nolink, "items have no link"),
-                    (dropped, "items have no link, GUID, title or text and were skipped"),
-                    (nodate, "items have no date"), (absurd, "items have impossible dates (ignored)")):
+    for n, what in (
+        (dup, "items share a GUID"),
+        (nolink, "items have no link"),
+        (dropped, "items have no link, GUID, title or text and were skipped"),
+        (nodate, "items have no date"),
+        (absurd, "items have impossible dates (ignored)"),
+    ):
         if n:
             warnings.append(f"{n} {what}")
     if any(looks_mojibake(i.title + " " + i.summary) for i in items[:20]):
@@ -137,6 +145,7 @@ def parse_feed_result(feed_name: str, content: bytes, base_url: str, content_typ
 def _announced(content: bytes, base_url: str, content_type: str) -> str:
     """A hint naming the feeds an HTML page announces (the feed may have moved)."""
     from monitor.sources.discover import discover_feeds
+
     try:
         found = [f.url for f in discover_feeds(content, base_url, content_type) if f.type != "link"]
     except ExtractError:

@@ -1,15 +1,16 @@
 """News sitemap (sitemap.xml with news: entries) -> FeedItems, pure."""
+
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from monitor.errors import FeedParseError
 from monitor.models import FeedItem
 from monitor.sources import SourceResult
 from monitor.sources.xmlsafe import local, parse_xml
 
-MAX_UNZIPPED = 50 * 1024 * 1024   # the sitemap protocol's own limit
+MAX_UNZIPPED = 50 * 1024 * 1024  # the sitemap protocol's own limit
 
 
 def _gunzip(content: bytes, what: str) -> bytes:
@@ -30,7 +31,7 @@ def _date(text: str | None) -> datetime | None:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def parse_sitemap(name: str, content: bytes, url: str) -> SourceResult:
@@ -41,8 +42,7 @@ def parse_sitemap(name: str, content: bytes, url: str) -> SourceResult:
     root = parse_xml(content, what)
     if local(root.tag) == "sitemapindex":
         subs = [" ".join((e.text or "").split()) for e in root.iter() if local(e.tag) == "loc"][:5]
-        raise FeedParseError(f"{what} is a sitemap index; configure one of its news sitemaps: "
-                             + ", ".join(subs))
+        raise FeedParseError(f"{what} is a sitemap index; configure one of its news sitemaps: " + ", ".join(subs))
     if local(root.tag) != "urlset":
         raise FeedParseError(f"{what} is not a sitemap (root element <{local(root.tag)}>)")
     items, warnings = [], []
@@ -57,8 +57,16 @@ def parse_sitemap(name: str, content: bytes, url: str) -> SourceResult:
         loc = fields.get("loc", "")
         if not loc.lower().startswith(("http://", "https://")):
             continue
-        items.append(FeedItem(feed=name, url=loc, guid="", title=fields.get("title", ""), summary="",
-                              published=_date(fields.get("publication_date") or fields.get("lastmod"))))
+        items.append(
+            FeedItem(
+                feed=name,
+                url=loc,
+                guid="",
+                title=fields.get("title", ""),
+                summary="",
+                published=_date(fields.get("publication_date") or fields.get("lastmod")),
+            )
+        )
     if not items and len(root):
         warnings.append("sitemap has no <url> entries with an http(s) <loc>")
     return SourceResult(tuple(items), None, tuple(warnings))

@@ -1,4 +1,5 @@
 """Durable storage (SQLite or PostgreSQL via SQLAlchemy Core, schema by Alembic)."""
+
 from monitor.storage.store import FeedState, KnownArticle, NewAlert, OutboxAlert, Store, StoredArticle
 
 __all__ = ["Store", "NewAlert", "FeedState", "KnownArticle", "OutboxAlert", "StoredArticle"]

@@ -4,12 +4,26 @@ Datetimes are stored as UTC. ``UTCDateTime`` converts on the way in (aware ->
 UTC; naive is taken as UTC) and always returns aware UTC datetimes (SQLite
 hands back naive values).
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from sqlalchemy import (BigInteger, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
-                        MetaData, String, Table, Text, UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.types import TypeDecorator
 
 
@@ -22,26 +36,29 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
-        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-        if dialect.name == "sqlite":   # stored as text: keep one naive UTC format so comparisons hold
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if dialect.name == "sqlite":  # stored as text: keep one naive UTC format so comparisons hold
             value = value.replace(tzinfo=None)
         return value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 feeds = Table(
-    "feeds", metadata,
+    "feeds",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("url", Text, nullable=False),
@@ -53,16 +70,17 @@ feeds = Table(
     Column("last_error_at", UTCDateTime),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("items_seen", Integer, nullable=False, default=0),
-    Column("next_poll_at", UTCDateTime),     # not polled before this (backoff, Retry-After, ttl)
-    Column("failing_since", UTCDateTime),    # first failure of the current streak
-    Column("flagged_at", UTCDateTime),       # set once the streak lasted fetch.flag_after
-    Column("last_warning", Text),            # what the last successful poll found odd
-    Column("kind", String(20)),              # rss | page | sitemap
-    Column("new_per_hour", Float),           # adaptive polling: smoothed rate of new items
+    Column("next_poll_at", UTCDateTime),  # not polled before this (backoff, Retry-After, ttl)
+    Column("failing_since", UTCDateTime),  # first failure of the current streak
+    Column("flagged_at", UTCDateTime),  # set once the streak lasted fetch.flag_after
+    Column("last_warning", Text),  # what the last successful poll found odd
+    Column("kind", String(20)),  # rss | page | sitemap
+    Column("new_per_hour", Float),  # adaptive polling: smoothed rate of new items
 )
 
 articles = Table(
-    "articles", metadata,
+    "articles",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("url_key", Text, nullable=False, unique=True),
     Column("url", Text, nullable=False),
@@ -80,7 +98,8 @@ articles = Table(
 )
 
 article_guids = Table(
-    "article_guids", metadata,
+    "article_guids",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("feed", String(200), nullable=False),
     Column("guid", Text, nullable=False),
@@ -89,7 +108,8 @@ article_guids = Table(
 )
 
 matches = Table(
-    "matches", metadata,
+    "matches",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     Column("topic_id", String(200), nullable=False),
@@ -100,7 +120,8 @@ matches = Table(
 )
 
 alerts = Table(
-    "alerts", metadata,
+    "alerts",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     Column("topic_id", String(200), nullable=False),
@@ -114,9 +135,9 @@ alerts = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
-    Column("delivered", Text, nullable=False, default="", server_default=""),   # 0002
-    Column("digest", String(20)),                                              # 0002
-    Column("reply_to", Integer),   # 0006: a follow-up: the id of the story's first alert on this channel
+    Column("delivered", Text, nullable=False, default="", server_default=""),  # 0002
+    Column("digest", String(20)),  # 0002
+    Column("reply_to", Integer),  # 0006: a follow-up: the id of the story's first alert on this channel
     UniqueConstraint("article_id", "topic_id", "channel"),
     Index("ix_alerts_channel_status", "channel", "status"),
 )
@@ -125,43 +146,49 @@ alerts = Table(
 # The index holds articles of the last `dedup.window` only (pruned), so its
 # size follows the window, not the archive.
 neardup_entries = Table(
-    "neardup_entries", metadata,
+    "neardup_entries",
+    metadata,
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("indexed_at", UTCDateTime, nullable=False, index=True),
-    Column("shingles", LargeBinary, nullable=False),     # sorted uint32 little-endian
+    Column("shingles", LargeBinary, nullable=False),  # sorted uint32 little-endian
 )
 
 neardup_bands = Table(
-    "neardup_bands", metadata,
+    "neardup_bands",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("band", BigInteger, nullable=False, index=True),
-    Column("article_id", Integer, ForeignKey("neardup_entries.article_id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "article_id", Integer, ForeignKey("neardup_entries.article_id", ondelete="CASCADE"), nullable=False, index=True
+    ),
 )
 
 stories = Table(
-    "stories", metadata,
+    "stories",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("title", Text, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False, index=True),
     Column("n_articles", Integer, nullable=False),
-    Column("profile", Text, nullable=False),             # JSON {key term: weight}
+    Column("profile", Text, nullable=False),  # JSON {key term: weight}
 )
 
-story_terms = Table(   # inverted index of open stories' key terms: candidate lookup
-    "story_terms", metadata,
+story_terms = Table(  # inverted index of open stories' key terms: candidate lookup
+    "story_terms",
+    metadata,
     Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
     Column("term", String(100), primary_key=True, index=True),
 )
 
 story_articles = Table(
-    "story_articles", metadata,
+    "story_articles",
+    metadata,
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("copy_of", Integer, index=True),              # first article of its copy group; NULL if first
-    Column("jaccard", Float),                            # with copy_of
-    Column("score", Float),                              # story similarity when it joined by clustering
+    Column("copy_of", Integer, index=True),  # first article of its copy group; NULL if first
+    Column("jaccard", Float),  # with copy_of
+    Column("score", Float),  # story similarity when it joined by clustering
     Column("outlet", String(200), nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
 )
@@ -171,8 +198,9 @@ story_articles = Table(
 # What a target answered when it took an alert (Telegram: the message_id), so a
 # story's follow-up can be sent as a reply to it.
 alert_messages = Table(
-    "alert_messages", metadata,
+    "alert_messages",
+    metadata,
     Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
-    Column("target", String(40), primary_key=True),      # outbox.target_key(url)
+    Column("target", String(40), primary_key=True),  # outbox.target_key(url)
     Column("message_id", String(200), nullable=False),
 )

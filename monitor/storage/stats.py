@@ -1,8 +1,9 @@
 """Read-only summaries of the store for /healthz, /metrics and `monitor status`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -14,11 +15,11 @@ from monitor.storage.store import Store
 class Backlog:
     """The outbox and the page-retry queue at one moment."""
 
-    pending: int                       # alerts not yet sent (due now or backing off)
-    due: int                           # pending alerts whose next attempt is now or past
+    pending: int  # alerts not yet sent (due now or backing off)
+    due: int  # pending alerts whose next attempt is now or past
     dead: int
-    oldest_pending_age: float | None   # seconds since the oldest pending alert was made
-    articles_retrying: int             # article pages that failed and will be fetched again
+    oldest_pending_age: float | None  # seconds since the oldest pending alert was made
+    articles_retrying: int  # article pages that failed and will be fetched again
 
 
 @dataclass(frozen=True)
@@ -33,19 +34,21 @@ class AlertError:
 
 
 def backlog(store: Store, now: datetime | None = None) -> Backlog:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     pending = alerts.c.status == "pending"
     with store.tx() as conn:
-        n_pending, oldest = conn.execute(
-            select(func.count(), func.min(alerts.c.created_at)).where(pending)).one()
-        due = conn.execute(select(func.count()).where(
-            pending, (alerts.c.next_attempt_at.is_(None)) | (alerts.c.next_attempt_at <= now))).scalar_one()
+        n_pending, oldest = conn.execute(select(func.count(), func.min(alerts.c.created_at)).where(pending)).one()
+        due = conn.execute(
+            select(func.count()).where(
+                pending, (alerts.c.next_attempt_at.is_(None)) | (alerts.c.next_attempt_at <= now)
+            )
+        ).scalar_one()
         dead = conn.execute(select(func.count()).where(alerts.c.status == "dead")).scalar_one()
         retrying = conn.execute(select(func.count()).where(articles.c.status == "fetch_failed")).scalar_one()
-    if oldest is not None and not isinstance(oldest, datetime):   # min() over SQLite text
+    if oldest is not None and not isinstance(oldest, datetime):  # min() over SQLite text
         oldest = datetime.fromisoformat(str(oldest))
     if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=timezone.utc)
+        oldest = oldest.replace(tzinfo=UTC)
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else None
     return Backlog(int(n_pending), int(due), int(dead), age, int(retrying))
 
@@ -57,23 +60,34 @@ def last_success(store: Store) -> datetime | None:
     if value is not None and not isinstance(value, datetime):
         value = datetime.fromisoformat(str(value))
     if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 
 def matches_by_topic(store: Store, since: datetime) -> dict[str, int]:
     with store.tx() as conn:
-        rows = conn.execute(select(matches.c.topic_id, func.count()).where(matches.c.created_at >= since)
-                            .group_by(matches.c.topic_id)).all()
+        rows = conn.execute(
+            select(matches.c.topic_id, func.count()).where(matches.c.created_at >= since).group_by(matches.c.topic_id)
+        ).all()
     return {topic: int(n) for topic, n in rows}
 
 
 def alert_errors(store: Store, limit: int = 5) -> list[AlertError]:
     """The newest alerts that failed at least once (pending retry or dead)."""
-    q = (select(alerts.c.id, alerts.c.topic_id, alerts.c.channel, alerts.c.status, alerts.c.attempts,
-                alerts.c.last_error.label("error"), alerts.c.created_at)
-         .where(alerts.c.last_error.is_not(None), alerts.c.status != "sent")
-         .order_by(alerts.c.created_at.desc(), alerts.c.id.desc()).limit(limit))
+    q = (
+        select(
+            alerts.c.id,
+            alerts.c.topic_id,
+            alerts.c.channel,
+            alerts.c.status,
+            alerts.c.attempts,
+            alerts.c.last_error.label("error"),
+            alerts.c.created_at,
+        )
+        .where(alerts.c.last_error.is_not(None), alerts.c.status != "sent")
+        .order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
+        .limit(limit)
+    )
     with store.tx() as conn:
         rows = conn.execute(q).all()
     return [AlertError(**r._mapping) for r in rows]

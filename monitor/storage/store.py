@@ -6,6 +6,7 @@ the dialect's ``INSERT ... ON CONFLICT`` so concurrent writers never raise.
 SQLite write transactions start with ``BEGIN IMMEDIATE`` (WAL, busy_timeout 30s)
 so two writers queue instead of failing on a lock upgrade.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, func, select, update
@@ -27,14 +28,14 @@ from monitor.storage import stories as _stories
 from monitor.storage.schema import alert_messages, alerts, article_guids, articles, feeds, matches
 from monitor.storage.stories import StoryInput
 
-_MATCHES, _ALERTS = matches, alerts   # save_article's parameters shadow these names
+_MATCHES, _ALERTS = matches, alerts  # save_article's parameters shadow these names
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_PG_MIGRATE_LOCK = 7_301_944_120   # pg_advisory_xact_lock key: one migrator at a time
+_PG_MIGRATE_LOCK = 7_301_944_120  # pg_advisory_xact_lock key: one migrator at a time
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # ---- records -------------------------------------------------------------
@@ -47,9 +48,9 @@ class NewAlert:
     subject: str
     text: str
     html: str
-    hold_until: datetime | None = None   # held for a digest until then
-    digest: str | None = None            # why held: "hourly", "daily", "quiet"
-    per: str = "article"    # "article": one per copy group; "story": one per story (needs a StoryInput)
+    hold_until: datetime | None = None  # held for a digest until then
+    digest: str | None = None  # why held: "hourly", "daily", "quiet"
+    per: str = "article"  # "article": one per copy group; "story": one per story (needs a StoryInput)
     # per="story" with follow-ups on: (subject, text, html) sent instead of nothing when a non-copy
     # article joins a story whose alert was sent (as a reply to it; see storage/stories.follow_up_of)
     follow_up: tuple[str, str, str] | None = None
@@ -79,7 +80,7 @@ class FeedState:
 class KnownArticle:
     id: int
     url_key: str
-    status: str             # "done" | "fetch_failed"
+    status: str  # "done" | "fetch_failed"
     fetch_attempts: int
 
 
@@ -94,12 +95,12 @@ class OutboxAlert:
     html: str
     attempts: int
     created_at: datetime
-    status: str             # "pending" | "sent" | "dead"
+    status: str  # "pending" | "sent" | "dead"
     last_error: str | None
     next_attempt_at: datetime | None
-    delivered: str = ""     # space-separated keys of targets already sent
+    delivered: str = ""  # space-separated keys of targets already sent
     digest: str | None = None
-    reply_to: int | None = None   # a story follow-up: the alert it follows (its message is replied to)
+    reply_to: int | None = None  # a story follow-up: the alert it follows (its message is replied to)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ _STORED_COLS = _cols(articles, StoredArticle, published="published_at")
 def _safe_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:   # unparseable: still never echo a password
+    except Exception:  # unparseable: still never echo a password
         return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
@@ -149,7 +150,7 @@ def _cause(exc: BaseException) -> str:
 
 
 def _set_sqlite_pragmas(dbapi_conn, _record) -> None:
-    dbapi_conn.isolation_level = None   # we issue BEGIN ourselves (see _sqlite_begin)
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
     cur = dbapi_conn.cursor()
     try:
         cur.execute("PRAGMA busy_timeout = 30000")
@@ -186,7 +187,7 @@ class Store:
             if self.dialect not in ("sqlite", "postgresql"):
                 raise StoreError(f"unsupported database {self.dialect!r} (use sqlite or postgresql)")
             self._upgrade()
-        except Exception as exc:   # noqa: BLE001 - any failure here means the store is unusable
+        except Exception as exc:
             if self.engine is not None:
                 self.engine.dispose()
                 self.engine = None
@@ -233,61 +234,110 @@ class Store:
             row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).first()
         return _record(FeedState, row) if row else None
 
-    def record_feed_success(self, name: str, url: str, *, etag: str | None, last_modified: str | None,
-                            new_items: int, next_poll_at: datetime | None = None,
-                            warning: str | None = None, kind: str | None = None,
-                            new_per_hour: float | None = None, now: datetime | None = None) -> None:
+    def record_feed_success(
+        self,
+        name: str,
+        url: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        new_items: int,
+        next_poll_at: datetime | None = None,
+        warning: str | None = None,
+        kind: str | None = None,
+        new_per_hour: float | None = None,
+        now: datetime | None = None,
+    ) -> None:
         """Upsert; clears last_error, the failure streak and the flag (last_error_at stays as
         history). A None etag/last_modified keeps the stored one (a 304 may omit them)."""
         now = now or utcnow()
-        ins = self._insert(feeds).values(name=name, url=url, etag=etag, last_modified=last_modified,
-                                         last_polled_at=now, last_success_at=now, consecutive_failures=0,
-                                         items_seen=new_items, next_poll_at=next_poll_at,
-                                         last_warning=warning, kind=kind, new_per_hour=new_per_hour)
-        stmt = ins.on_conflict_do_update(index_elements=[feeds.c.name], set_={
-            "url": ins.excluded.url,
-            "etag": func.coalesce(ins.excluded.etag, feeds.c.etag),
-            "last_modified": func.coalesce(ins.excluded.last_modified, feeds.c.last_modified),
-            "last_polled_at": ins.excluded.last_polled_at,
-            "last_success_at": ins.excluded.last_success_at,
-            "last_error": None,
-            "consecutive_failures": 0,
-            "items_seen": feeds.c.items_seen + ins.excluded.items_seen,
-            "next_poll_at": ins.excluded.next_poll_at,
-            "failing_since": None,
-            "flagged_at": None,
-            "last_warning": ins.excluded.last_warning,
-            "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
-            "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
-        })
+        ins = self._insert(feeds).values(
+            name=name,
+            url=url,
+            etag=etag,
+            last_modified=last_modified,
+            last_polled_at=now,
+            last_success_at=now,
+            consecutive_failures=0,
+            items_seen=new_items,
+            next_poll_at=next_poll_at,
+            last_warning=warning,
+            kind=kind,
+            new_per_hour=new_per_hour,
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[feeds.c.name],
+            set_={
+                "url": ins.excluded.url,
+                "etag": func.coalesce(ins.excluded.etag, feeds.c.etag),
+                "last_modified": func.coalesce(ins.excluded.last_modified, feeds.c.last_modified),
+                "last_polled_at": ins.excluded.last_polled_at,
+                "last_success_at": ins.excluded.last_success_at,
+                "last_error": None,
+                "consecutive_failures": 0,
+                "items_seen": feeds.c.items_seen + ins.excluded.items_seen,
+                "next_poll_at": ins.excluded.next_poll_at,
+                "failing_since": None,
+                "flagged_at": None,
+                "last_warning": ins.excluded.last_warning,
+                "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
+                "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
+            },
+        )
         with self.tx() as conn:
             conn.execute(stmt)
 
-    def record_feed_failure(self, name: str, url: str, error: str, *, next_poll_at: datetime | None = None,
-                            flag_after: float | None = None, kind: str | None = None,
-                            now: datetime | None = None) -> FeedState:
+    def record_feed_failure(
+        self,
+        name: str,
+        url: str,
+        error: str,
+        *,
+        next_poll_at: datetime | None = None,
+        flag_after: float | None = None,
+        kind: str | None = None,
+        now: datetime | None = None,
+    ) -> FeedState:
         """Count a failure; flag the feed once its streak is `flag_after` seconds old.
         Returns the feed's state after the update."""
         now = now or utcnow()
-        ins = self._insert(feeds).values(name=name, url=url, last_polled_at=now, last_error=error,
-                                         last_error_at=now, consecutive_failures=1, items_seen=0,
-                                         next_poll_at=next_poll_at, failing_since=now, kind=kind)
-        stmt = ins.on_conflict_do_update(index_elements=[feeds.c.name], set_={
-            "url": ins.excluded.url,
-            "last_polled_at": ins.excluded.last_polled_at,
-            "last_error": ins.excluded.last_error,
-            "last_error_at": ins.excluded.last_error_at,
-            "consecutive_failures": feeds.c.consecutive_failures + 1,
-            "next_poll_at": ins.excluded.next_poll_at,
-            "failing_since": func.coalesce(feeds.c.failing_since, ins.excluded.failing_since),
-            "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
-        })
+        ins = self._insert(feeds).values(
+            name=name,
+            url=url,
+            last_polled_at=now,
+            last_error=error,
+            last_error_at=now,
+            consecutive_failures=1,
+            items_seen=0,
+            next_poll_at=next_poll_at,
+            failing_since=now,
+            kind=kind,
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[feeds.c.name],
+            set_={
+                "url": ins.excluded.url,
+                "last_polled_at": ins.excluded.last_polled_at,
+                "last_error": ins.excluded.last_error,
+                "last_error_at": ins.excluded.last_error_at,
+                "consecutive_failures": feeds.c.consecutive_failures + 1,
+                "next_poll_at": ins.excluded.next_poll_at,
+                "failing_since": func.coalesce(feeds.c.failing_since, ins.excluded.failing_since),
+                "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
+            },
+        )
         with self.tx() as conn:
             conn.execute(stmt)
             if flag_after is not None:
-                conn.execute(update(feeds).where(
-                    feeds.c.name == name, feeds.c.flagged_at.is_(None),
-                    feeds.c.failing_since <= now - timedelta(seconds=flag_after)).values(flagged_at=now))
+                conn.execute(
+                    update(feeds)
+                    .where(
+                        feeds.c.name == name,
+                        feeds.c.flagged_at.is_(None),
+                        feeds.c.failing_since <= now - timedelta(seconds=flag_after),
+                    )
+                    .values(flagged_at=now)
+                )
             row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).one()
         return _record(FeedState, row)
 
@@ -309,20 +359,33 @@ class Store:
                 row = conn.execute(
                     select(*_KNOWN_COLS)
                     .join_from(articles, article_guids, article_guids.c.article_id == articles.c.id)
-                    .where(article_guids.c.feed == feed, article_guids.c.guid == guid)).first()
+                    .where(article_guids.c.feed == feed, article_guids.c.guid == guid)
+                ).first()
         return _record(KnownArticle, row) if row else None
 
     def _link_guid(self, conn: Connection, feed: str, guid: str, article_id: int) -> None:
         if guid:
-            conn.execute(self._insert(article_guids).values(feed=feed, guid=guid, article_id=article_id)
-                         .on_conflict_do_nothing(index_elements=[article_guids.c.feed, article_guids.c.guid]))
+            conn.execute(
+                self._insert(article_guids)
+                .values(feed=feed, guid=guid, article_id=article_id)
+                .on_conflict_do_nothing(index_elements=[article_guids.c.feed, article_guids.c.guid])
+            )
 
-    def record_fetch_failure(self, *, feed: str, url: str, url_key: str, guid: str, title: str,
-                             error: str) -> int:
+    def record_fetch_failure(self, *, feed: str, url: str, url_key: str, guid: str, title: str, error: str) -> int:
         """Count a failed page fetch; returns the attempts so far (a done article is left alone)."""
         ins = self._insert(articles).values(
-            url_key=url_key, url=url, feed=feed, outlet="", guid=guid, title=title, body="",
-            status="fetch_failed", fetch_attempts=1, last_error=error, text_source="")
+            url_key=url_key,
+            url=url,
+            feed=feed,
+            outlet="",
+            guid=guid,
+            title=title,
+            body="",
+            status="fetch_failed",
+            fetch_attempts=1,
+            last_error=error,
+            text_source="",
+        )
         stmt = ins.on_conflict_do_update(
             index_elements=[articles.c.url_key],
             set_={"fetch_attempts": articles.c.fetch_attempts + 1, "last_error": ins.excluded.last_error},
@@ -330,15 +393,24 @@ class Store:
         ).returning(articles.c.id, articles.c.fetch_attempts)
         with self.tx() as conn:
             row = conn.execute(stmt).first()
-            if row is None:   # already done
-                row = conn.execute(select(articles.c.id, articles.c.fetch_attempts)
-                                   .where(articles.c.url_key == url_key)).one()
+            if row is None:  # already done
+                row = conn.execute(
+                    select(articles.c.id, articles.c.fetch_attempts).where(articles.c.url_key == url_key)
+                ).one()
             self._link_guid(conn, feed, guid, row.id)
         return int(row.fetch_attempts)
 
-    def save_article(self, article: Article, *, guid: str, outlet: str, matches: list[Match],
-                     alerts: list[NewAlert], story: StoryInput | None = None,
-                     now: datetime | None = None) -> int | None:
+    def save_article(
+        self,
+        article: Article,
+        *,
+        guid: str,
+        outlet: str,
+        matches: list[Match],
+        alerts: list[NewAlert],
+        story: StoryInput | None = None,
+        now: datetime | None = None,
+    ) -> int | None:
         """Store a processed article with its matches and outbox alerts in one transaction.
 
         With `story`, the article is also placed in its copy group or story
@@ -346,10 +418,21 @@ class Store:
         Returns the article id, or None when the url_key was already done (nothing inserted).
         """
         now = now or utcnow()
-        values = dict(url_key=article.url_key, url=article.url, feed=article.feed, outlet=outlet,
-                      guid=guid, title=article.title, body=article.body, published_at=article.published,
-                      fetched_at=now, status="done", fetch_attempts=0, last_error=None,
-                      text_source=article.text_source)
+        values = dict(
+            url_key=article.url_key,
+            url=article.url,
+            feed=article.feed,
+            outlet=outlet,
+            guid=guid,
+            title=article.title,
+            body=article.body,
+            published_at=article.published,
+            fetched_at=now,
+            status="done",
+            fetch_attempts=0,
+            last_error=None,
+            text_source=article.text_source,
+        )
         ins = self._insert(articles).values(**values)
         keep = {"url_key", "fetch_attempts", "last_error"}
         stmt = ins.on_conflict_do_update(
@@ -357,14 +440,32 @@ class Store:
             set_={k: ins.excluded[k] for k in values if k not in keep},
             where=articles.c.status != "done",
         ).returning(articles.c.id)
-        match_rows = [dict(topic_id=m.topic_id, snippet=m.snippet, created_at=now,
-                           hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False))
-                      for m in matches]
-        alert_rows = [dict(topic_id=a.topic_id, channel=a.channel, subject=a.subject, text=a.text,
-                           html=a.html, status="pending", attempts=0, created_at=now,
-                           next_attempt_at=a.hold_until, digest=a.digest, per=a.per,
-                           follow_up=a.follow_up)
-                      for a in alerts]
+        match_rows = [
+            dict(
+                topic_id=m.topic_id,
+                snippet=m.snippet,
+                created_at=now,
+                hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False),
+            )
+            for m in matches
+        ]
+        alert_rows = [
+            dict(
+                topic_id=a.topic_id,
+                channel=a.channel,
+                subject=a.subject,
+                text=a.text,
+                html=a.html,
+                status="pending",
+                attempts=0,
+                created_at=now,
+                next_attempt_at=a.hold_until,
+                digest=a.digest,
+                per=a.per,
+                follow_up=a.follow_up,
+            )
+            for a in alerts
+        ]
         with self.tx() as conn:
             row = conn.execute(stmt).first()
             if row is None:
@@ -372,18 +473,28 @@ class Store:
             article_id = int(row.id)
             self._link_guid(conn, article.feed, guid, article_id)
             if story is not None:
-                placed = _stories.place(conn, self.dialect, article_id, title=article.title, outlet=outlet,
-                                        inp=story, now=now)
-                alert_rows = [r for r in alert_rows if not _stories.already_alerted(
-                    conn, placed, article_id, r["topic_id"], r["channel"], r["per"])
-                    or _stories.make_follow_up(conn, placed, r, now, story.rules.follow_up_gap)]
+                placed = _stories.place(
+                    conn, self.dialect, article_id, title=article.title, outlet=outlet, inp=story, now=now
+                )
+                alert_rows = [
+                    r
+                    for r in alert_rows
+                    if not _stories.already_alerted(conn, placed, article_id, r["topic_id"], r["channel"], r["per"])
+                    or _stories.make_follow_up(conn, placed, r, now, story.rules.follow_up_gap)
+                ]
             for r in match_rows:
-                conn.execute(self._insert(_MATCHES).values(article_id=article_id, **r)
-                             .on_conflict_do_nothing(index_elements=["article_id", "topic_id"]))
+                conn.execute(
+                    self._insert(_MATCHES)
+                    .values(article_id=article_id, **r)
+                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id"])
+                )
             for r in alert_rows:
                 r.pop("per"), r.pop("follow_up")
-                conn.execute(self._insert(_ALERTS).values(article_id=article_id, **r)
-                             .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"]))
+                conn.execute(
+                    self._insert(_ALERTS)
+                    .values(article_id=article_id, **r)
+                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
+                )
         return article_id
 
     def articles_since(self, since: datetime) -> Iterator[StoredArticle]:
@@ -393,9 +504,10 @@ class Store:
             with self.tx() as conn:
                 rows = conn.execute(
                     select(*_STORED_COLS)
-                    .where(articles.c.status == "done", articles.c.fetched_at >= since,
-                           articles.c.id > last_id)
-                    .order_by(articles.c.id).limit(500)).all()
+                    .where(articles.c.status == "done", articles.c.fetched_at >= since, articles.c.id > last_id)
+                    .order_by(articles.c.id)
+                    .limit(500)
+                ).all()
             if not rows:
                 return
             for r in rows:
@@ -405,9 +517,9 @@ class Store:
     def prune(self, older_than: datetime) -> int:
         """Drop the body of articles fetched before `older_than`; rows stay so nothing re-alerts."""
         with self.tx() as conn:
-            result = conn.execute(update(articles)
-                                  .where(articles.c.fetched_at < older_than, articles.c.body != "")
-                                  .values(body=""))
+            result = conn.execute(
+                update(articles).where(articles.c.fetched_at < older_than, articles.c.body != "").values(body="")
+            )
         return int(result.rowcount or 0)
 
     # ---- near-duplicate index and stories (storage/stories.py) ----------------
@@ -427,21 +539,27 @@ class Store:
         """(article, topic_id, hits JSON, snippet) an alert was rendered from."""
         with self.tx() as conn:
             row = conn.execute(
-                select(*_STORED_COLS, matches.c.topic_id.label("m_topic"), matches.c.hits.label("m_hits"),
-                       matches.c.snippet.label("m_snippet"))
+                select(
+                    *_STORED_COLS,
+                    matches.c.topic_id.label("m_topic"),
+                    matches.c.hits.label("m_hits"),
+                    matches.c.snippet.label("m_snippet"),
+                )
                 .join_from(alerts, articles, articles.c.id == alerts.c.article_id)
-                .join(matches, (matches.c.article_id == alerts.c.article_id)
-                      & (matches.c.topic_id == alerts.c.topic_id))
-                .where(alerts.c.id == alert_id)).first()
+                .join(
+                    matches, (matches.c.article_id == alerts.c.article_id) & (matches.c.topic_id == alerts.c.topic_id)
+                )
+                .where(alerts.c.id == alert_id)
+            ).first()
         if row is None:
             return None
         return _record(StoredArticle, row), row.m_topic, row.m_hits, row.m_snippet
 
     # ---- outbox --------------------------------------------------------------
     def due_alerts(self, now: datetime, channel: str | None = None, limit: int = 100) -> list[OutboxAlert]:
-        q = (select(*_ALERT_COLS)
-             .where(alerts.c.status == "pending",
-                    (alerts.c.next_attempt_at.is_(None)) | (alerts.c.next_attempt_at <= now)))
+        q = select(*_ALERT_COLS).where(
+            alerts.c.status == "pending", (alerts.c.next_attempt_at.is_(None)) | (alerts.c.next_attempt_at <= now)
+        )
         if channel is not None:
             q = q.where(alerts.c.channel == channel)
         q = q.order_by(alerts.c.created_at, alerts.c.id).limit(limit)
@@ -459,51 +577,77 @@ class Store:
 
     def mark_failed(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
         """One more failed attempt; stays pending until `next_attempt_at`."""
-        self._update_alert(alert_id, attempts=alerts.c.attempts + 1, last_error=error,
-                           next_attempt_at=next_attempt_at)
+        self._update_alert(alert_id, attempts=alerts.c.attempts + 1, last_error=error, next_attempt_at=next_attempt_at)
 
     def mark_dead(self, alert_id: int, error: str, notice: NewAlert | None = None) -> None:
         """Give up (counts as an attempt); `notice` (an ops message) is queued in the same
         transaction, once per dead alert."""
         with self.tx() as conn:
-            row = conn.execute(update(alerts).where(alerts.c.id == alert_id)
-                               .values(status="dead", attempts=alerts.c.attempts + 1, last_error=error,
-                                       next_attempt_at=None).returning(alerts.c.article_id)).first()
+            row = conn.execute(
+                update(alerts)
+                .where(alerts.c.id == alert_id)
+                .values(status="dead", attempts=alerts.c.attempts + 1, last_error=error, next_attempt_at=None)
+                .returning(alerts.c.article_id)
+            ).first()
             if row is not None and notice is not None:
-                conn.execute(self._insert(_ALERTS).values(
-                    article_id=row.article_id, topic_id=notice.topic_id, channel=notice.channel,
-                    subject=notice.subject, text=notice.text, html=notice.html, status="pending",
-                    attempts=0, created_at=utcnow(), delivered="")
-                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"]))
+                conn.execute(
+                    self._insert(_ALERTS)
+                    .values(
+                        article_id=row.article_id,
+                        topic_id=notice.topic_id,
+                        channel=notice.channel,
+                        subject=notice.subject,
+                        text=notice.text,
+                        html=notice.html,
+                        status="pending",
+                        attempts=0,
+                        created_at=utcnow(),
+                        delivered="",
+                    )
+                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
+                )
 
     def mark_delivered(self, alert_ids: list[int], key: str) -> None:
         """Record that target `key` got these alerts (a retry skips it)."""
         with self.tx() as conn:
             for alert_id in alert_ids:
-                conn.execute(update(alerts).where(alerts.c.id == alert_id)
-                             .values(delivered=func.trim(alerts.c.delivered + " " + key)))
+                conn.execute(
+                    update(alerts)
+                    .where(alerts.c.id == alert_id)
+                    .values(delivered=func.trim(alerts.c.delivered + " " + key))
+                )
 
     def record_message(self, alert_id: int, target: str, message_id: str) -> None:
         """What `target` called the message that carried the alert (Telegram: its message_id)."""
         with self.tx() as conn:
-            conn.execute(self._insert(alert_messages).values(alert_id=alert_id, target=target,
-                                                             message_id=str(message_id))
-                         .on_conflict_do_nothing(index_elements=["alert_id", "target"]))
+            conn.execute(
+                self._insert(alert_messages)
+                .values(alert_id=alert_id, target=target, message_id=str(message_id))
+                .on_conflict_do_nothing(index_elements=["alert_id", "target"])
+            )
 
     def message_ref(self, alert_id: int, target: str) -> str | None:
         with self.tx() as conn:
-            return conn.execute(select(alert_messages.c.message_id).where(
-                alert_messages.c.alert_id == alert_id, alert_messages.c.target == target)).scalar()
+            return conn.execute(
+                select(alert_messages.c.message_id).where(
+                    alert_messages.c.alert_id == alert_id, alert_messages.c.target == target
+                )
+            ).scalar()
 
-    def channel_due(self, channel: str, now: datetime, *, ignore_backoff: bool = False,
-                    limit: int = 100) -> list[OutboxAlert]:
+    def channel_due(
+        self, channel: str, now: datetime, *, ignore_backoff: bool = False, limit: int = 100
+    ) -> list[OutboxAlert]:
         """Pending alerts of `channel` due at `now`, oldest first. `ignore_backoff` also
         takes failed ones still waiting to retry (never alerts held for a digest)."""
         due = alerts.c.next_attempt_at.is_(None) | (alerts.c.next_attempt_at <= now)
         if ignore_backoff:
             due = due | alerts.c.digest.is_(None) | (alerts.c.attempts > 0)
-        q = (select(*_ALERT_COLS).where(alerts.c.status == "pending", alerts.c.channel == channel, due)
-             .order_by(alerts.c.created_at, alerts.c.id).limit(limit))
+        q = (
+            select(*_ALERT_COLS)
+            .where(alerts.c.status == "pending", alerts.c.channel == channel, due)
+            .order_by(alerts.c.created_at, alerts.c.id)
+            .limit(limit)
+        )
         with self.tx() as conn:
             rows = conn.execute(q).all()
         return [_record(OutboxAlert, r) for r in rows]
@@ -512,11 +656,15 @@ class Store:
         """When the next pending alert of `channel` is due (None: nothing pending)."""
         with self.tx() as conn:
             pending = alerts.c.status == "pending"
-            if conn.execute(select(alerts.c.id).where(pending, alerts.c.channel == channel,
-                                                      alerts.c.next_attempt_at.is_(None)).limit(1)).first():
-                return datetime.min.replace(tzinfo=timezone.utc)
-            return conn.execute(select(func.min(alerts.c.next_attempt_at))
-                                .where(pending, alerts.c.channel == channel)).scalar()
+            if conn.execute(
+                select(alerts.c.id)
+                .where(pending, alerts.c.channel == channel, alerts.c.next_attempt_at.is_(None))
+                .limit(1)
+            ).first():
+                return datetime.min.replace(tzinfo=UTC)
+            return conn.execute(
+                select(func.min(alerts.c.next_attempt_at)).where(pending, alerts.c.channel == channel)
+            ).scalar()
 
     def alert_articles(self, article_ids: list[int]) -> dict[int, StoredArticle]:
         """The articles behind some alerts (for digests), by id."""
@@ -529,8 +677,9 @@ class Store:
     def pending_by_channel(self) -> dict[str, int]:
         """Pending alerts per channel name."""
         with self.tx() as conn:
-            rows = conn.execute(select(alerts.c.channel, func.count()).where(alerts.c.status == "pending")
-                                .group_by(alerts.c.channel)).all()
+            rows = conn.execute(
+                select(alerts.c.channel, func.count()).where(alerts.c.status == "pending").group_by(alerts.c.channel)
+            ).all()
         return {str(c): int(n) for c, n in rows}
 
     def get_alert(self, alert_id: int) -> OutboxAlert | None:
@@ -552,23 +701,25 @@ class Store:
         """A dead alert back to pending with attempts 0, its refused targets to be tried
         again (targets that got it are kept); False if it is not dead."""
         with self.tx() as conn:
-            row = conn.execute(select(alerts.c.delivered).where(alerts.c.id == alert_id,
-                                                                alerts.c.status == "dead")).first()
+            row = conn.execute(
+                select(alerts.c.delivered).where(alerts.c.id == alert_id, alerts.c.status == "dead")
+            ).first()
             if row is None:
                 return False
             kept = " ".join(k for k in (row.delivered or "").split() if not k.startswith("dead:"))
-            conn.execute(update(alerts).where(alerts.c.id == alert_id).values(
-                status="pending", attempts=0, next_attempt_at=None, digest=None, delivered=kept))
+            conn.execute(
+                update(alerts)
+                .where(alerts.c.id == alert_id)
+                .values(status="pending", attempts=0, next_attempt_at=None, digest=None, delivered=kept)
+            )
         return True
 
     def counts(self) -> dict[str, int]:
         """articles (done), articles_failed (fetch_failed), matches, alerts_pending/sent/dead."""
         with self.tx() as conn:
-            by_status = dict(conn.execute(select(articles.c.status, func.count())
-                                          .group_by(articles.c.status)).all())
+            by_status = dict(conn.execute(select(articles.c.status, func.count()).group_by(articles.c.status)).all())
             n_matches = conn.execute(select(func.count()).select_from(matches)).scalar_one()
-            by_alert = dict(conn.execute(select(alerts.c.status, func.count())
-                                         .group_by(alerts.c.status)).all())
+            by_alert = dict(conn.execute(select(alerts.c.status, func.count()).group_by(alerts.c.status)).all())
         return {
             "articles": int(by_status.get("done", 0)),
             "articles_failed": int(by_status.get("fetch_failed", 0)),

@@ -8,6 +8,7 @@ window (``prune_index``), not the archive, and a restart loses nothing.
 Placement is serialized (SQLite: the write transaction already is; PostgreSQL:
 an advisory lock) so two copies processed at once cannot both start a group.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,15 @@ from sqlalchemy.engine import Connection
 
 from monitor.dedup import neardup
 from monitor.dedup import stories as clustering
-from monitor.storage.schema import alerts, articles, neardup_bands, neardup_entries, stories, story_articles, story_terms
+from monitor.storage.schema import (
+    alerts,
+    articles,
+    neardup_bands,
+    neardup_entries,
+    stories,
+    story_articles,
+    story_terms,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +41,9 @@ QUERY_TERMS = 12
 
 @dataclass(frozen=True)
 class StoryRules:
-    window: timedelta = timedelta(days=7)          # near-duplicate index window
+    window: timedelta = timedelta(days=7)  # near-duplicate index window
     jaccard: float = neardup.COPY_JACCARD
-    story_window: timedelta = timedelta(days=3)    # a story stays open this long after its last article
+    story_window: timedelta = timedelta(days=3)  # a story stays open this long after its last article
     similarity: float = clustering.SIMILARITY
     follow_up_gap: timedelta = timedelta(hours=1)  # at most one follow-up per story, topic and channel
 
@@ -51,9 +60,9 @@ class StoryInput:
 @dataclass(frozen=True)
 class Placement:
     story_id: int
-    copy_of: int | None         # the first article of the copy group this one copies
+    copy_of: int | None  # the first article of the copy group this one copies
     jaccard: float | None
-    score: float | None         # story similarity when joined by clustering
+    score: float | None  # story similarity when joined by clustering
     new_story: bool
 
 
@@ -83,8 +92,9 @@ class Story:
 
 
 # ---- placement (inside save_article's transaction) ---------------------------
-def place(conn: Connection, dialect: str, article_id: int, *, title: str, outlet: str,
-          inp: StoryInput, now: datetime) -> Placement:
+def place(
+    conn: Connection, dialect: str, article_id: int, *, title: str, outlet: str, inp: StoryInput, now: datetime
+) -> Placement:
     """Put a just-saved article in its copy group or story, and index it."""
     if dialect == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_PLACE_LOCK})")
@@ -92,52 +102,79 @@ def place(conn: Connection, dialect: str, article_id: int, *, title: str, outlet
     copy = _find_copy(conn, article_id, fp, now - rules.window, rules.jaccard)
     if copy is not None:
         original, jac = copy
-        row = conn.execute(select(story_articles.c.story_id, story_articles.c.copy_of)
-                           .where(story_articles.c.article_id == original)).one()
+        row = conn.execute(
+            select(story_articles.c.story_id, story_articles.c.copy_of).where(story_articles.c.article_id == original)
+        ).one()
         root = row.copy_of or original
-        conn.execute(update(stories).where(stories.c.id == row.story_id)
-                     .values(last_seen=now, n_articles=stories.c.n_articles + 1))
+        conn.execute(
+            update(stories)
+            .where(stories.c.id == row.story_id)
+            .values(last_seen=now, n_articles=stories.c.n_articles + 1)
+        )
         placement = Placement(row.story_id, root, jac, None, False)
     else:
         placement = _cluster(conn, title, inp.profile, now, rules)
-    conn.execute(insert(story_articles).values(
-        article_id=article_id, story_id=placement.story_id, copy_of=placement.copy_of,
-        jaccard=placement.jaccard, score=placement.score, outlet=outlet, added_at=now))
+    conn.execute(
+        insert(story_articles).values(
+            article_id=article_id,
+            story_id=placement.story_id,
+            copy_of=placement.copy_of,
+            jaccard=placement.jaccard,
+            score=placement.score,
+            outlet=outlet,
+            added_at=now,
+        )
+    )
     if fp.bands:
-        conn.execute(insert(neardup_entries).values(article_id=article_id, indexed_at=now,
-                                                    shingles=fp.shingle_bytes()))
+        conn.execute(insert(neardup_entries).values(article_id=article_id, indexed_at=now, shingles=fp.shingle_bytes()))
         conn.execute(insert(neardup_bands), [{"band": b, "article_id": article_id} for b in fp.bands])
     if placement.copy_of is not None:
-        log.info("copy article=%d outlet=%s copy_of=%d jaccard=%.2f story=%d", article_id, outlet,
-                 placement.copy_of, placement.jaccard, placement.story_id)
+        log.info(
+            "copy article=%d outlet=%s copy_of=%d jaccard=%.2f story=%d",
+            article_id,
+            outlet,
+            placement.copy_of,
+            placement.jaccard,
+            placement.story_id,
+        )
     else:
-        log.info("story article=%d outlet=%s story=%d %s", article_id, outlet, placement.story_id,
-                 "new" if placement.new_story else f"joined score={placement.score:.2f}")
+        log.info(
+            "story article=%d outlet=%s story=%d %s",
+            article_id,
+            outlet,
+            placement.story_id,
+            "new" if placement.new_story else f"joined score={placement.score:.2f}",
+        )
     return placement
 
 
 # Built once with expanding parameters: building and caching a statement per call
 # (one bound value per band or term) was most of a placement's cost.
-_COPY_CANDIDATES = (
-    select(neardup_entries.c.article_id, neardup_entries.c.shingles)
-    .where(neardup_entries.c.article_id.in_(
-               select(neardup_bands.c.article_id)
-               .where(neardup_bands.c.band.in_(bindparam("bands", expanding=True))).distinct()),
-           neardup_entries.c.indexed_at >= bindparam("since"),
-           neardup_entries.c.article_id != bindparam("me")))
-_STORY_CANDIDATES = (
-    select(stories.c.id, stories.c.profile)
-    .where(stories.c.id.in_(
+_COPY_CANDIDATES = select(neardup_entries.c.article_id, neardup_entries.c.shingles).where(
+    neardup_entries.c.article_id.in_(
+        select(neardup_bands.c.article_id)
+        .where(neardup_bands.c.band.in_(bindparam("bands", expanding=True)))
+        .distinct()
+    ),
+    neardup_entries.c.indexed_at >= bindparam("since"),
+    neardup_entries.c.article_id != bindparam("me"),
+)
+_STORY_CANDIDATES = select(stories.c.id, stories.c.profile).where(
+    stories.c.id.in_(
         select(story_terms.c.story_id)
         .where(story_terms.c.term.in_(bindparam("terms", expanding=True)))
         .group_by(story_terms.c.story_id)
         .having(func.count() >= clustering.MIN_SHARED)
-        .order_by(func.count().desc(), story_terms.c.story_id.desc()).limit(MAX_STORY_CANDIDATES)),
-        stories.c.last_seen >= bindparam("since")))
+        .order_by(func.count().desc(), story_terms.c.story_id.desc())
+        .limit(MAX_STORY_CANDIDATES)
+    ),
+    stories.c.last_seen >= bindparam("since"),
+)
 
 
-def _find_copy(conn: Connection, article_id: int, fp: neardup.Fingerprint, since: datetime,
-               threshold: float) -> tuple[int, float] | None:
+def _find_copy(
+    conn: Connection, article_id: int, fp: neardup.Fingerprint, since: datetime, threshold: float
+) -> tuple[int, float] | None:
     if not fp.bands:
         return None
     rows = conn.execute(_COPY_CANDIDATES, {"bands": list(fp.bands), "since": since, "me": article_id}).all()
@@ -145,8 +182,7 @@ def _find_copy(conn: Connection, article_id: int, fp: neardup.Fingerprint, since
     return neardup.best_copy(fp, cands, threshold)
 
 
-def _cluster(conn: Connection, title: str, profile: dict[str, float], now: datetime,
-             rules: StoryRules) -> Placement:
+def _cluster(conn: Connection, title: str, profile: dict[str, float], now: datetime, rules: StoryRules) -> Placement:
     choice = None
     if profile:
         # the weightiest terms only: their posting lists are short, and a story that
@@ -156,15 +192,26 @@ def _cluster(conn: Connection, title: str, profile: dict[str, float], now: datet
         cands = sorted((r.id, json.loads(r.profile)) for r in rows)
         choice = clustering.choose(profile, cands, rules.similarity)
     if choice is None:
-        story_id = conn.execute(insert(stories).values(
-            title=title, first_seen=now, last_seen=now, n_articles=1,
-            profile=json.dumps(profile, ensure_ascii=False)).returning(stories.c.id)).scalar_one()
+        story_id = conn.execute(
+            insert(stories)
+            .values(
+                title=title,
+                first_seen=now,
+                last_seen=now,
+                n_articles=1,
+                profile=json.dumps(profile, ensure_ascii=False),
+            )
+            .returning(stories.c.id)
+        ).scalar_one()
         _set_terms(conn, story_id, profile)
         return Placement(story_id, None, None, None, True)
     old = dict(cands)[choice.story_id]
     merged = clustering.merge(old, profile)
-    conn.execute(update(stories).where(stories.c.id == choice.story_id).values(
-        last_seen=now, n_articles=stories.c.n_articles + 1, profile=json.dumps(merged, ensure_ascii=False)))
+    conn.execute(
+        update(stories)
+        .where(stories.c.id == choice.story_id)
+        .values(last_seen=now, n_articles=stories.c.n_articles + 1, profile=json.dumps(merged, ensure_ascii=False))
+    )
     _set_terms(conn, choice.story_id, merged)
     return Placement(choice.story_id, None, None, choice.score, False)
 
@@ -176,11 +223,15 @@ def _set_terms(conn: Connection, story_id: int, profile: dict[str, float]) -> No
         conn.execute(insert(story_terms), [{"story_id": story_id, "term": t} for t in dict.fromkeys(terms)])
 
 
-def already_alerted(conn: Connection, placement: Placement, article_id: int, topic_id: str,
-                    channel: str, per: str) -> bool:
+def already_alerted(
+    conn: Connection, placement: Placement, article_id: int, topic_id: str, channel: str, per: str
+) -> bool:
     """Whether the copy group (per="article") or story (per="story") already has this alert."""
-    q = (select(alerts.c.id).join(story_articles, story_articles.c.article_id == alerts.c.article_id)
-         .where(alerts.c.topic_id == topic_id, alerts.c.channel == channel, alerts.c.article_id != article_id))
+    q = (
+        select(alerts.c.id)
+        .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
+        .where(alerts.c.topic_id == topic_id, alerts.c.channel == channel, alerts.c.article_id != article_id)
+    )
     if per == "story":
         q = q.where(story_articles.c.story_id == placement.story_id)
     else:
@@ -191,8 +242,7 @@ def already_alerted(conn: Connection, placement: Placement, article_id: int, top
     return conn.execute(q.limit(1)).first() is not None
 
 
-def make_follow_up(conn: Connection, placement: Placement, row: dict, now: datetime,
-                   gap: timedelta) -> bool:
+def make_follow_up(conn: Connection, placement: Placement, row: dict, now: datetime, gap: timedelta) -> bool:
     """Turn an alert row its story already has into a follow-up (True), or say it makes nothing.
 
     A follow-up is made for a per-story row that carries one (the topic has follow-ups on),
@@ -201,17 +251,26 @@ def make_follow_up(conn: Connection, placement: Placement, row: dict, now: datet
     carries the short follow-up text and `reply_to` = that first alert."""
     if row.get("per") != "story" or row.get("follow_up") is None or placement.copy_of is not None:
         return False
-    in_story = (select(alerts.c.id, alerts.c.status, alerts.c.reply_to, alerts.c.created_at)
-                .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
-                .where(story_articles.c.story_id == placement.story_id,
-                       alerts.c.topic_id == row["topic_id"], alerts.c.channel == row["channel"]))
+    in_story = (
+        select(alerts.c.id, alerts.c.status, alerts.c.reply_to, alerts.c.created_at)
+        .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
+        .where(
+            story_articles.c.story_id == placement.story_id,
+            alerts.c.topic_id == row["topic_id"],
+            alerts.c.channel == row["channel"],
+        )
+    )
     rows = conn.execute(in_story.order_by(alerts.c.created_at, alerts.c.id)).all()
     first = next((r for r in rows if r.reply_to is None), None)
     if first is None or first.status != "sent":
-        return False   # not alerted yet: the pending alert lists the outlet ("also reported")
+        return False  # not alerted yet: the pending alert lists the outlet ("also reported")
     if any(r.reply_to is not None and r.created_at > now - gap for r in rows):
-        log.info("follow-up skipped story=%d topic=%s channel=%s reason=gap", placement.story_id,
-                 row["topic_id"], row["channel"])
+        log.info(
+            "follow-up skipped story=%d topic=%s channel=%s reason=gap",
+            placement.story_id,
+            row["topic_id"],
+            row["channel"],
+        )
         return False
     row["subject"], row["text"], row["html"] = row["follow_up"]
     row["reply_to"] = first.id
@@ -239,43 +298,63 @@ def also_reported(conn: Connection, article_id: int, per: str) -> list[str]:
     else:
         root = me.copy_of or article_id
         cond = or_(story_articles.c.article_id == root, story_articles.c.copy_of == root)
-    rows = conn.execute(select(story_articles.c.outlet).where(cond, story_articles.c.article_id != article_id)
-                        .order_by(story_articles.c.added_at, story_articles.c.article_id)).all()
+    rows = conn.execute(
+        select(story_articles.c.outlet)
+        .where(cond, story_articles.c.article_id != article_id)
+        .order_by(story_articles.c.added_at, story_articles.c.article_id)
+    ).all()
     return [o for o in dict.fromkeys(r.outlet for r in rows) if o and o != me.outlet]
 
 
-def recent_stories(conn: Connection, since: datetime, topic: str | None = None,
-                   limit: int = 50) -> list[Story]:
+def recent_stories(conn: Connection, since: datetime, topic: str | None = None, limit: int = 50) -> list[Story]:
     """Stories with an article since `since`, newest first; with `topic`, only those it matched."""
     from monitor.storage.schema import matches
-    q = select(stories.c.id, stories.c.title, stories.c.first_seen, stories.c.last_seen) \
-        .where(stories.c.last_seen >= since)
+
+    q = select(stories.c.id, stories.c.title, stories.c.first_seen, stories.c.last_seen).where(
+        stories.c.last_seen >= since
+    )
     if topic is not None:
-        q = q.where(stories.c.id.in_(
-            select(story_articles.c.story_id)
-            .join(matches, matches.c.article_id == story_articles.c.article_id)
-            .where(matches.c.topic_id == topic)))
+        q = q.where(
+            stories.c.id.in_(
+                select(story_articles.c.story_id)
+                .join(matches, matches.c.article_id == story_articles.c.article_id)
+                .where(matches.c.topic_id == topic)
+            )
+        )
     heads = conn.execute(q.order_by(stories.c.last_seen.desc(), stories.c.id.desc()).limit(limit)).all()
     if not heads:
         return []
     ids = [h.id for h in heads]
     members: dict[int, list[StoryArticle]] = defaultdict(list)
     for r in conn.execute(
-            select(story_articles.c.story_id, story_articles.c.article_id, articles.c.title, articles.c.url,
-                   story_articles.c.outlet, story_articles.c.added_at, story_articles.c.copy_of,
-                   story_articles.c.jaccard)
-            .join(articles, articles.c.id == story_articles.c.article_id)
-            .where(story_articles.c.story_id.in_(ids))
-            .order_by(story_articles.c.added_at, story_articles.c.article_id)):
-        members[r.story_id].append(StoryArticle(r.article_id, r.title, r.url, r.outlet, r.added_at,
-                                                r.copy_of, r.jaccard))
+        select(
+            story_articles.c.story_id,
+            story_articles.c.article_id,
+            articles.c.title,
+            articles.c.url,
+            story_articles.c.outlet,
+            story_articles.c.added_at,
+            story_articles.c.copy_of,
+            story_articles.c.jaccard,
+        )
+        .join(articles, articles.c.id == story_articles.c.article_id)
+        .where(story_articles.c.story_id.in_(ids))
+        .order_by(story_articles.c.added_at, story_articles.c.article_id)
+    ):
+        members[r.story_id].append(
+            StoryArticle(r.article_id, r.title, r.url, r.outlet, r.added_at, r.copy_of, r.jaccard)
+        )
     topics: dict[int, set[str]] = defaultdict(set)
-    for r in conn.execute(select(story_articles.c.story_id, matches.c.topic_id)
-                          .join(matches, matches.c.article_id == story_articles.c.article_id)
-                          .where(story_articles.c.story_id.in_(ids))):
+    for r in conn.execute(
+        select(story_articles.c.story_id, matches.c.topic_id)
+        .join(matches, matches.c.article_id == story_articles.c.article_id)
+        .where(story_articles.c.story_id.in_(ids))
+    ):
         topics[r.story_id].add(r.topic_id)
-    return [Story(h.id, h.title, h.first_seen, h.last_seen, tuple(members[h.id]), tuple(sorted(topics[h.id])))
-            for h in heads]
+    return [
+        Story(h.id, h.title, h.first_seen, h.last_seen, tuple(members[h.id]), tuple(sorted(topics[h.id])))
+        for h in heads
+    ]
 
 
 def index_size(conn: Connection) -> dict[str, int]:
@@ -284,4 +363,3 @@ def index_size(conn: Connection) -> dict[str, int]:
         "bands": int(conn.execute(select(func.count()).select_from(neardup_bands)).scalar_one()),
         "stories": int(conn.execute(select(func.count()).select_from(stories)).scalar_one()),
     }
-

@@ -5,13 +5,14 @@ script decides: mostly Arabic letters -> "ar"; Latin text with enough common
 English function words -> "en"; other Latin text -> "und" (a topic limited to
 some languages skips it; a feed `language:` fixes it).
 """
+
 from __future__ import annotations
 
 import re
 
 _EN = frozenset("the of and to in a is that for on with as was by at from it be are has have said".split())
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
-SAMPLE_CHARS = 2000   # the start of an article is enough
+SAMPLE_CHARS = 2000  # the start of an article is enough
 
 
 def detect_language(text: str) -> str:

@@ -11,6 +11,7 @@ character span in the ORIGINAL text, so matches can be shown in context.
 `stems(token)` lists the token with attached proclitics stripped
 (و ف ب ك ل ال لل and their combinations), for clitic-insensitive matching.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,14 +27,24 @@ _DROP |= set(range(0x200B, 0x2010)) | set(range(0x202A, 0x202F)) | set(range(0x2
 _DROP |= {0xFEFF, 0x061C, 0x00AD}
 
 _LETTER_MAP = {
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
-    "ى": "ي", "ی": "ي", "ې": "ي",   # Persian/Urdu ya forms seen in copy-pasted text
-    "ة": "ه", "ۀ": "ه", "ە": "ه",
-    "ک": "ك", "ڪ": "ك",
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "ٱ": "ا",
+    "ٲ": "ا",
+    "ٳ": "ا",
+    "ى": "ي",
+    "ی": "ي",
+    "ې": "ي",  # Persian/Urdu ya forms seen in copy-pasted text
+    "ة": "ه",
+    "ۀ": "ه",
+    "ە": "ه",
+    "ک": "ك",
+    "ڪ": "ك",
 }
 for _i in range(10):
-    _LETTER_MAP[chr(0x0660 + _i)] = str(_i)   # Arabic-Indic digits
-    _LETTER_MAP[chr(0x06F0 + _i)] = str(_i)   # Extended (Persian) digits
+    _LETTER_MAP[chr(0x0660 + _i)] = str(_i)  # Arabic-Indic digits
+    _LETTER_MAP[chr(0x06F0 + _i)] = str(_i)  # Extended (Persian) digits
 
 
 @lru_cache(maxsize=4096)
@@ -50,10 +61,7 @@ def _fold_char(ch: str) -> str:
         if c.isascii() or not ("\u0600" <= c <= "\u06ff"):
             # Latin and others: case-fold and drop accents (é -> e). Arabic is
             # handled above: its hamza seats must not be decomposed away here.
-            c = "".join(
-                d for d in unicodedata.normalize("NFD", c.casefold())
-                if not unicodedata.combining(d)
-            )
+            c = "".join(d for d in unicodedata.normalize("NFD", c.casefold()) if not unicodedata.combining(d))
         out.append(c)
     return "".join(out)
 
@@ -94,8 +102,7 @@ class Token(NamedTuple):
 # plus the marks and controls that folding drops from inside a word (harakat,
 # tatweel, zero-width joiners, Latin combining accents).
 _JOINERS = (
-    "\u064B-\u065F\u0670\u0640\u06D6-\u06ED\u0300-\u036F"
-    "\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFEFF\u061C\u00AD"
+    "\u064b-\u065f\u0670\u0640\u06d6-\u06ed\u0300-\u036f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u061c\u00ad"
 )
 _RUN = re.compile(rf"(?:[^\W_]|[{_JOINERS}])+")
 
@@ -108,10 +115,7 @@ def _fold_run(run: str) -> str | tuple[tuple[str, int, int], ...]:
     folded word so the caller can skip the per-word loop.
     """
     folded, origin = fold_with_offsets(run)
-    words = tuple(
-        (m.group(), origin[m.start()], origin[m.end() - 1] + 1)
-        for m in _WORD.finditer(folded)
-    )
+    words = tuple((m.group(), origin[m.start()], origin[m.end() - 1] + 1) for m in _WORD.finditer(folded))
     if len(words) == 1 and words[0][1] == 0 and words[0][2] == len(run):
         return words[0][0]
     return words
@@ -153,7 +157,7 @@ def words(text: str) -> list[str]:
         if found is None:
             folded = _fold_run(run)
             found = (folded,) if folded.__class__ is str else tuple(w for w, _, _ in folded)
-            if len(_WORDS_OF_RUN) < 200_000:   # bound memory on endless vocabularies
+            if len(_WORDS_OF_RUN) < 200_000:  # bound memory on endless vocabularies
                 _WORDS_OF_RUN[run] = found
         extend(found)
     return out
@@ -168,7 +172,7 @@ def is_arabic(word: str) -> bool:
 # preposition (ب/ك/ل), which may precede the article (ال); ل + ال is written لل.
 _CONJ = ("و", "ف")
 _PREP = ("ب", "ك", "ل")
-_MIN_STEM = 2   # never strip down to fewer letters: too many false hits
+_MIN_STEM = 2  # never strip down to fewer letters: too many false hits
 
 
 @lru_cache(maxsize=65536)
@@ -188,7 +192,7 @@ def stems(token: str) -> tuple[str, ...]:
     with_prep = []
     for _, rest in heads:
         if rest.startswith("لل") and len(rest) - 2 >= _MIN_STEM:
-            with_prep.append(rest[2:])          # لل = ل + ال: already without the article
+            with_prep.append(rest[2:])  # لل = ل + ال: already without the article
         for prep in _PREP:
             if rest.startswith(prep):
                 with_prep.append(rest[1:])

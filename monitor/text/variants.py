@@ -27,6 +27,7 @@ words (زيارة "visit" and وزارة "ministry"), which is why matching ordi
 terms loosely is not the default (bench/variants.py measures it).
 Latin words are returned unchanged: they are already case- and accent-folded.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -35,12 +36,18 @@ from monitor.text.normalize import is_arabic
 
 # Letter -> replacement ("" drops it). Applied before the vowel rule.
 LETTER_CLASSES: dict[str, str] = {
-    "غ": "ج", "ق": "ج", "ڤ": "ف", "پ": "ب", "چ": "ج", "گ": "ج",   # foreign g, v, p, ch
-    "ئ": "", "ؤ": "و",                                             # optional hamza seats
+    "غ": "ج",
+    "ق": "ج",
+    "ڤ": "ف",
+    "پ": "ب",
+    "چ": "ج",
+    "گ": "ج",  # foreign g, v, p, ch
+    "ئ": "",
+    "ؤ": "و",  # optional hamza seats
 }
 # A hamza on the line is optional inside a word but kept at its end: رؤساء
 # ("presidents") must not read as روسيا.
-OPTIONAL_INSIDE = frozenset("اوي")   # long vowels that outlets add or drop inside a name
+OPTIONAL_INSIDE = frozenset("اوي")  # long vowels that outlets add or drop inside a name
 
 
 def _slots(word: str) -> tuple[str, tuple[str, ...], str]:
@@ -56,7 +63,7 @@ def _slots(word: str) -> tuple[str, tuple[str, ...], str]:
     for i, (ch, orig) in enumerate(pairs):
         if 0 < i < last and ch in OPTIONAL_INSIDE:
             if not vowels.endswith(ch):
-                vowels += ch          # يي = ي
+                vowels += ch  # يي = ي
             continue
         kept.append(ch)
         written.append(orig)
@@ -87,7 +94,7 @@ def head(word: str) -> str:
     return sk
 
 
-MIN_SWAP_LETTERS = 4   # shorter names keep their letters (no ج/غ/ق swap)
+MIN_SWAP_LETTERS = 4  # shorter names keep their letters (no ج/غ/ق swap)
 
 
 def budget(term: str) -> int:
@@ -119,7 +126,7 @@ def compatible(term: str, written: str, strict: bool = False) -> bool:
     if sk_a != sk_b:
         return False
     if letters_a != letters_b and len(term) < MIN_SWAP_LETTERS:
-        return False   # لحج is not لحق: letter classes are for longer (foreign) names
+        return False  # لحج is not لحق: letter classes are for longer (foreign) names
     changes = 0
     for a, b in zip(slots_a, slots_b):
         if a == b:

@@ -3,8 +3,9 @@
 Revision ID: 0001
 Revises:
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0001"
 down_revision = None
@@ -58,8 +59,9 @@ def upgrade() -> None:
         sa.Column("guid", sa.Text, nullable=False),
         sa.Column("article_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_article_guids"),
-        sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE",
-                                name="fk_article_guids_article_id_articles"),
+        sa.ForeignKeyConstraint(
+            ["article_id"], ["articles.id"], ondelete="CASCADE", name="fk_article_guids_article_id_articles"
+        ),
         sa.UniqueConstraint("feed", "guid", name="uq_article_guids_feed_guid"),
     )
     op.create_table(
@@ -71,8 +73,9 @@ def upgrade() -> None:
         sa.Column("snippet", sa.Text, nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_matches"),
-        sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE",
-                                name="fk_matches_article_id_articles"),
+        sa.ForeignKeyConstraint(
+            ["article_id"], ["articles.id"], ondelete="CASCADE", name="fk_matches_article_id_articles"
+        ),
         sa.UniqueConstraint("article_id", "topic_id", name="uq_matches_article_id_topic_id"),
     )
     op.create_table(
@@ -91,8 +94,9 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.Column("sent_at", TS),
         sa.PrimaryKeyConstraint("id", name="pk_alerts"),
-        sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE",
-                                name="fk_alerts_article_id_articles"),
+        sa.ForeignKeyConstraint(
+            ["article_id"], ["articles.id"], ondelete="CASCADE", name="fk_alerts_article_id_articles"
+        ),
         sa.UniqueConstraint("article_id", "topic_id", "channel", name="uq_alerts_article_id_topic_id_channel"),
     )
     op.create_index("ix_alerts_status", "alerts", ["status"])

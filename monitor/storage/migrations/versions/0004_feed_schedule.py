@@ -3,8 +3,9 @@
 Revision ID: 0004
 Revises: 0002
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0004"
 down_revision = "0002"
@@ -12,8 +13,14 @@ branch_labels = None
 depends_on = None
 
 TS = sa.DateTime(timezone=True)
-COLUMNS = (("next_poll_at", TS), ("failing_since", TS), ("flagged_at", TS),
-           ("last_warning", sa.Text), ("kind", sa.String(20)), ("new_per_hour", sa.Float))
+COLUMNS = (
+    ("next_poll_at", TS),
+    ("failing_since", TS),
+    ("flagged_at", TS),
+    ("last_warning", sa.Text),
+    ("kind", sa.String(20)),
+    ("new_per_hour", sa.Float),
+)
 
 
 def upgrade() -> None:

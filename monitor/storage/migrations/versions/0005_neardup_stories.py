@@ -3,8 +3,9 @@
 Revision ID: 0005
 Revises: 0004
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"
@@ -21,8 +22,9 @@ def upgrade() -> None:
         sa.Column("indexed_at", TS, nullable=False),
         sa.Column("shingles", sa.LargeBinary, nullable=False),
         sa.PrimaryKeyConstraint("article_id", name="pk_neardup_entries"),
-        sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE",
-                                name="fk_neardup_entries_article_id_articles"),
+        sa.ForeignKeyConstraint(
+            ["article_id"], ["articles.id"], ondelete="CASCADE", name="fk_neardup_entries_article_id_articles"
+        ),
     )
     op.create_index("ix_neardup_entries_indexed_at", "neardup_entries", ["indexed_at"])
     op.create_table(
@@ -31,8 +33,12 @@ def upgrade() -> None:
         sa.Column("band", sa.BigInteger, nullable=False),
         sa.Column("article_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_neardup_bands"),
-        sa.ForeignKeyConstraint(["article_id"], ["neardup_entries.article_id"], ondelete="CASCADE",
-                                name="fk_neardup_bands_article_id_neardup_entries"),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["neardup_entries.article_id"],
+            ondelete="CASCADE",
+            name="fk_neardup_bands_article_id_neardup_entries",
+        ),
     )
     op.create_index("ix_neardup_bands_band", "neardup_bands", ["band"])
     op.create_index("ix_neardup_bands_article_id", "neardup_bands", ["article_id"])
@@ -52,8 +58,9 @@ def upgrade() -> None:
         sa.Column("story_id", sa.Integer, nullable=False),
         sa.Column("term", sa.String(100), nullable=False),
         sa.PrimaryKeyConstraint("story_id", "term", name="pk_story_terms"),
-        sa.ForeignKeyConstraint(["story_id"], ["stories.id"], ondelete="CASCADE",
-                                name="fk_story_terms_story_id_stories"),
+        sa.ForeignKeyConstraint(
+            ["story_id"], ["stories.id"], ondelete="CASCADE", name="fk_story_terms_story_id_stories"
+        ),
     )
     op.create_index("ix_story_terms_term", "story_terms", ["term"])
     op.create_table(
@@ -66,10 +73,12 @@ def upgrade() -> None:
         sa.Column("outlet", sa.String(200), nullable=False),
         sa.Column("added_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("article_id", name="pk_story_articles"),
-        sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE",
-                                name="fk_story_articles_article_id_articles"),
-        sa.ForeignKeyConstraint(["story_id"], ["stories.id"], ondelete="CASCADE",
-                                name="fk_story_articles_story_id_stories"),
+        sa.ForeignKeyConstraint(
+            ["article_id"], ["articles.id"], ondelete="CASCADE", name="fk_story_articles_article_id_articles"
+        ),
+        sa.ForeignKeyConstraint(
+            ["story_id"], ["stories.id"], ondelete="CASCADE", name="fk_story_articles_story_id_stories"
+        ),
     )
     op.create_index("ix_story_articles_story_id", "story_articles", ["story_id"])
     op.create_index("ix_story_articles_copy_of", "story_articles", ["copy_of"])

@@ -3,8 +3,9 @@
 Revision ID: 0006
 Revises: 0005
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"
@@ -21,8 +22,9 @@ def upgrade() -> None:
         sa.Column("target", sa.String(40), nullable=False),
         sa.Column("message_id", sa.String(200), nullable=False),
         sa.PrimaryKeyConstraint("alert_id", "target", name="pk_alert_messages"),
-        sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"], ondelete="CASCADE",
-                                name="fk_alert_messages_alert_id_alerts"),
+        sa.ForeignKeyConstraint(
+            ["alert_id"], ["alerts.id"], ondelete="CASCADE", name="fk_alert_messages_alert_id_alerts"
+        ),
     )
 
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.errors import FetchError  # noqa: E402
 from monitor.fetch.client import Fetcher  # noqa: E402
-from tests.hostile import BOMB_SIZE, HostileServer  # noqa: E402
+from tests.support.hostile import BOMB_SIZE, HostileServer  # noqa: E402
 
 CASES = [
     "/gzip-bomb.xml",

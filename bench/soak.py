@@ -47,7 +47,7 @@ import httpx  # noqa: E402
 import yaml  # noqa: E402
 
 from tests import corpus_pages as cp  # noqa: E402
-from tests.servers import FakeTelegram, Request, Response, TelegramReply, WebServer  # noqa: E402
+from tests.support.servers import FakeTelegram, Request, Response, TelegramReply, WebServer  # noqa: E402
 
 WINDOW = 10  # items listed per feed
 

@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-# Make ``tests.servers`` (and ``monitor``) importable however pytest is run.
+# Make ``tests.support.servers`` (and ``monitor``) importable however pytest is run.
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from tests.servers import FakeTelegram, SmtpServer, WebServer  # noqa: E402
+from tests.support.servers import FakeTelegram, SmtpServer, WebServer  # noqa: E402
 
 # aiosmtpd logs dropped client connections from its server thread, sometimes after
 # pytest has closed the test's log capture ("I/O operation on closed file").
@@ -20,21 +20,21 @@ logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
 @pytest.fixture
 def web_server():
-    """A running :class:`tests.servers.WebServer` (set ``.routes``)."""
+    """A running :class:`tests.support.servers.WebServer` (set ``.routes``)."""
     with WebServer() as server:
         yield server
 
 
 @pytest.fixture
 def smtp_server():
-    """A running :class:`tests.servers.SmtpServer`; use ``.apprise_url()``."""
+    """A running :class:`tests.support.servers.SmtpServer`; use ``.apprise_url()``."""
     with SmtpServer() as server:
         yield server
 
 
 @pytest.fixture
 def fake_telegram():
-    """A running :class:`tests.servers.FakeTelegram` with apprise's
+    """A running :class:`tests.support.servers.FakeTelegram` with apprise's
     ``NotifyTelegram.notify_url`` pointed at it for the test's duration."""
     with FakeTelegram() as server:
         server.patch_apprise()
@@ -69,3 +69,16 @@ def _restore_root_logging():
         if handler not in handlers and type(handler) is logging.StreamHandler:  # logs.setup's own
             root.removeHandler(handler)
     root.setLevel(level)
+
+
+_LAYERS = ("unit", "integration", "acceptance")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its folder (tests/unit, tests/integration, tests/acceptance), so
+    `pytest -m unit` is the quick inner loop and `-m "not acceptance"` skips the CLI/daemon runs."""
+    for item in items:
+        parts = item.path.parts
+        for layer in _LAYERS:
+            if layer in parts:
+                item.add_marker(getattr(pytest.mark, layer))

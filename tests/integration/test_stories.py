@@ -1,0 +1,283 @@
+"""Stories and one alert per story: the seed reports, real cross-outlet copies, real servers.
+
+The pipeline runs in-process against a WebServer on 127.0.0.1 (feeds and
+pages), the fake Telegram Bot API that apprise really calls, and a real
+SQLite file; the clustering test also runs on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from datetime import timedelta
+
+import pytest
+import yaml
+
+from monitor.config.load import parse_config
+from monitor.delivery.render import L_ALSO
+from monitor.fetch.client import Fetcher
+from monitor.pipeline import Pipeline
+from monitor.storage import Store
+from tests.acceptance.test_end_to_end import run_monitor
+from tests.integration.test_neardup import T0, _members, _put, corpus, shingle_set
+from tests.integration.test_storage import store_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
+from tests.support.corpus_pages import article_page, seed_page, seed_reports, split_paragraphs
+from tests.support.servers import Response
+
+TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
+
+
+def seed_articles() -> list[dict]:
+    return [
+        {
+            "source": s.outlet,
+            "url": f"https://seed.invalid/{s.name}",
+            "title": s.title,
+            "content": "\n\n".join(s.body_paragraphs),
+        }
+        for s in seed_reports()
+    ]
+
+
+def korea_russia_noise() -> list[dict]:
+    """Real 2015 articles on North Korea, Russia or Putin: same words, other developments."""
+    words = ("كوريا", "روسيا", "بوتين", "موسكو", "بيونغ")
+    return [a for a in corpus() if any(w in a["title"] + a["content"][:600] for w in words)]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_seed_reports_form_one_story_in_any_order(tmp_path, order):
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    seeds, noise = seed_articles(), korea_russia_noise()
+    assert len(noise) >= 10
+    try:
+        ids = []
+        stream = noise[: len(noise) // 2] + [seeds[k] for k in order] + noise[len(noise) // 2 :]
+        for n, art in enumerate(stream):
+            aid = _put(store, art, n, T0 + timedelta(minutes=n))
+            if art in seeds:
+                ids.append(aid)
+        members = _members(store)
+    finally:
+        store.close()
+    seed_stories = {members[i][0] for i in ids}
+    assert len(seed_stories) == 1  # three outlets, one story
+    assert all(members[i][1] is None for i in ids)  # told differently: not copies
+    joined = [aid for aid, (sid, _) in members.items() if sid in seed_stories and aid not in ids]
+    assert joined == []  # no 2015 Korea/Russia news joins it
+
+
+def test_story_clustering_on_postgresql_too(store_url):  # noqa: F811
+    store = Store(store_url)
+    try:
+        ids = [_put(store, art, n, T0 + timedelta(hours=n)) for n, art in enumerate(seed_articles())]
+        members = _members(store)
+        (story,) = store.stories(T0, limit=5)
+    finally:
+        store.close()
+    assert len({members[i][0] for i in ids}) == 1
+    assert len(story.outlets) == 3 and story.title == seed_articles()[0]["title"]
+
+
+def test_story_window_closes_stories(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    seeds = seed_articles()
+    try:
+        a = _put(store, seeds[0], 0, T0)
+        b = _put(store, seeds[2], 2, T0 + timedelta(days=4))  # default story window: 3 days
+        members = _members(store)
+    finally:
+        store.close()
+    assert members[a][0] != members[b][0]
+
+
+# ---- the pipeline: one alert per copy group / per story -------------------------
+def copy_group(size: int) -> list[dict]:
+    """`size` real articles from different outlets, each a copy (Jaccard >= 0.6) of every other."""
+    arts = corpus()
+    sets = [shingle_set(a["content"]) for a in arts]
+
+    def jac(i, j):
+        return len(sets[i] & sets[j]) / len(sets[i] | sets[j])
+
+    for i in range(len(arts)):
+        group = [i]
+        for j in range(len(arts)):
+            if all(arts[j]["source"] != arts[k]["source"] and jac(j, k) >= 0.6 for k in group):
+                group.append(j)
+            if len(group) == size:
+                return [arts[k] for k in group]
+    raise AssertionError("fixture excerpt has no such copy group")
+
+
+def shared_word(arts: list[dict]) -> str:
+    """A long title word every article's body uses (a topic term that matches them all)."""
+    for word in sorted(arts[0]["title"].split(), key=len, reverse=True):
+        if len(word) >= 4 and all(word in a["content"] for a in arts):
+            return word
+    raise AssertionError("no shared title word")
+
+
+def rss(items) -> bytes:
+    body = "".join(
+        f"<item><title>{html.escape(t)}</title><link>{html.escape(u)}</link><guid>{html.escape(u)}</guid></item>"
+        for t, u in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+        f"<link>http://example.invalid/</link><description>x</description>{body}</channel></rss>"
+    ).encode()
+
+
+class Site:
+    """Feeds (one per outlet) and pages served by a WebServer."""
+
+    def __init__(self, web, outlets):
+        self.web = web
+        self.items: dict[str, list[tuple[str, str]]] = {}
+        for outlet in outlets:  # empty until the outlet publishes
+            web.routes[f"/{outlet}.xml"] = Response(200, rss([]), {"Content-Type": "application/rss+xml"})
+
+    def publish(self, outlet: str, title: str, paragraphs, page: str | None = None) -> str:
+        path = f"/{outlet}/{len(self.items.get(outlet, []))}.html"
+        url = self.web.url(path)
+        page = page or article_page(title, paragraphs, outlet=outlet, url=url)
+        self.web.routes[path] = Response(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        self.items.setdefault(outlet, []).append((title, url))
+        self.web.routes[f"/{outlet}.xml"] = Response(
+            200, rss(self.items[outlet]), {"Content-Type": "application/rss+xml"}
+        )
+        return url
+
+
+def make_pipeline(tmp_path, web, telegram, outlets, topics) -> Pipeline:
+    text = yaml.safe_dump(
+        {
+            "storage": f"sqlite:///{tmp_path / 'monitor.db'}",
+            "notify": {"telegram_api_url": telegram.base_url},
+            "fetch": {"allow_private_networks": True},  # the test servers listen on 127.0.0.1
+            "feeds": [{"name": o, "url": web.url(f"/{o}.xml")} for o in outlets],
+            "channels": {"telegram": f"tgram://{TOKEN}/987654"},
+            "topics": topics,
+        },
+        allow_unicode=True,
+    )
+    (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
+    config = parse_config(text, path=tmp_path / "config.yaml", env={})
+    return Pipeline(config, Store(config.storage_url), Fetcher.from_config(config))
+
+
+def run_once(pipeline: Pipeline) -> None:
+    for feed in pipeline.config.feeds:
+        assert pipeline.poll_feed(feed).ok
+    pipeline.deliver(ignore_backoff=True)
+
+
+def close(pipeline: Pipeline) -> None:
+    pipeline.fetcher.close()
+    pipeline.store.close()
+
+
+def test_copies_make_one_alert_with_the_other_outlets(tmp_path, web_server, fake_telegram_unpatched):
+    group = copy_group(4)
+    outlets = [a["source"] for a in group]
+    telegram, site = fake_telegram_unpatched, Site(web_server, outlets)
+    topic = {"id": "wire", "name": "Wire story", "any": [shared_word(group)], "notify": ["telegram"]}
+    for art in group[:2]:  # two outlets publish before the alert goes out
+        site.publish(art["source"], art["title"], split_paragraphs(art["content"]))
+    pipeline = make_pipeline(tmp_path, web_server, telegram, outlets, [topic])
+    try:
+        run_once(pipeline)
+        assert len(telegram.messages) == 1, [m.visible_text[:120] for m in telegram.messages]
+        shown = telegram.messages[0].visible_text
+        assert L_ALSO in shown and (outlets[0] in shown and outlets[1] in shown)
+
+        # A third outlet's copy after the alert was sent: no new alert, the story records it.
+        site.publish(group[2]["source"], group[2]["title"], split_paragraphs(group[2]["content"]))
+        run_once(pipeline)
+        assert len(telegram.messages) == 1
+    finally:
+        close(pipeline)
+
+    # After a restart the index is still there: a fourth copy alerts nobody either.
+    site.publish(group[3]["source"], group[3]["title"], split_paragraphs(group[3]["content"]))
+    pipeline = make_pipeline(tmp_path, web_server, telegram, outlets, [topic])
+    try:
+        run_once(pipeline)
+        assert len(telegram.messages) == 1
+        (story,) = pipeline.store.stories(T0, topic="wire")
+    finally:
+        close(pipeline)
+    assert sorted(story.outlets) == sorted(outlets)
+    assert sum(a.copy_of is not None for a in story.articles) == 3
+
+
+def test_per_story_topic_alerts_once_per_story(tmp_path, web_server, fake_telegram_unpatched):
+    telegram, site = fake_telegram_unpatched, Site(web_server, [])
+    seeds = seed_reports()
+    rule = {
+        "all": [["روسيا", "موسكو", "بوتين"], ["كوريا الشمالية", "بيونغ يانغ", "بيونج يانج"]],
+        "notify": ["telegram"],
+    }
+    topics = [
+        {"id": "per-story", "name": "Treaty (story)", "alert": "per-story", **rule},
+        {"id": "per-article", "name": "Treaty (articles)", **rule},
+    ]
+    for i, seed in enumerate(seeds):
+        site.publish(f"outlet{i}", seed.title, (), page=seed_page(seed, style=i))
+    pipeline = make_pipeline(tmp_path, web_server, telegram, [f"outlet{i}" for i in range(3)], topics)
+    try:
+        run_once(pipeline)
+        (story,) = pipeline.store.stories(T0, topic="per-story")
+    finally:
+        close(pipeline)
+    per_story = [m for m in telegram.messages if "Treaty (story)" in m.visible_text]
+    per_article = [m for m in telegram.messages if "Treaty (articles)" in m.visible_text]
+    assert len(per_article) == 3 and len(per_story) == 1
+    assert L_ALSO in per_story[0].visible_text  # the other two outlets are listed
+    assert all(L_ALSO not in m.visible_text for m in per_article)  # not copies of each other
+    assert len(story.articles) == 3
+
+    # `monitor stories` as a user runs it
+    out = run_monitor(tmp_path / "config.yaml", "stories", "--topic", "per-story")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("\nstory ") + out.stdout.startswith("story ") == 1
+    assert all(f"[outlet{i}]" in out.stdout for i in range(3)) and seeds[0].title in out.stdout
+    assert run_monitor(tmp_path / "config.yaml", "stories", "--topic", "nope").returncode == 2
+
+
+def test_config_checks_alert_mode_and_dedup_values():
+    from monitor.errors import ConfigError
+
+    base = {
+        "feeds": [{"name": "a", "url": "https://ex.com/rss"}],
+        "channels": {"tg": "tgram://1:x/2"},
+        "topics": [{"id": "t", "name": "T", "any": ["روسيا"], "notify": ["tg"], "alert": "per-thread"}],
+        "dedup": {"window": "soon", "copy_jaccard": 1.5},
+    }
+    with pytest.raises(ConfigError) as err:
+        parse_config(yaml.safe_dump(base, allow_unicode=True), env={})
+    text = "\n".join(err.value.problems)
+    assert "topics[0].alert" in text and "dedup.window" in text and "dedup.copy_jaccard" in text
+    base["topics"][0]["alert"] = "per-story"
+    base["dedup"] = {"window": "2d", "story_window": "12h"}
+    config = parse_config(yaml.safe_dump(base, allow_unicode=True), env={})
+    assert config.topics[0].alert == "per-story"
+    assert config.dedup.window == 2 * 86400 and config.dedup.story_window == 12 * 3600
+
+
+@pytest.mark.parametrize("kind", ["telegram", "email", "other"])
+def test_also_reported_line_is_clean_and_escaped(kind):
+    from monitor.delivery.render import render_alert
+    from monitor.models import Article, Match, TermHit
+
+    art = seed_articles()[0]
+    article = Article(url="https://ex.com/a", url_key="ex.com/a", feed="f", title=art["title"], body="")
+    match = Match("t", "T", (TermHit("بوتين", "بوتين", "title", 0, 0, 5),), "بوتين")
+    hostile = "Evil <b>\u202e\nOutlet"
+    plain = render_alert(article, match, outlet="A", channel_kind=kind)
+    r = render_alert(article, match, outlet="A", channel_kind=kind, also=["الشرق الأوسط", hostile])
+    assert L_ALSO not in plain.html + plain.text
+    assert f"{L_ALSO}: الشرق الأوسط، Evil <b> Outlet" in r.text
+    assert "Evil &lt;b&gt; Outlet" in r.html and "\u202e" not in r.html + r.text

@@ -104,3 +104,37 @@ def test_systemd_unit_matches_readme_paths():
     ):
         assert needle in unit
     assert "/etc/monitor/monitor.env" in README and "/opt/monitor" in README
+
+
+def _layout_rows() -> list[tuple[list[str], str]]:
+    section = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = line.split("|")
+        if len(cells) >= 4 and cells[1].strip().startswith("`"):
+            rows.append((re.findall(r"`([^`]+)`", cells[1]), cells[2]))
+    return rows
+
+
+def test_layout_table_names_every_module_and_nothing_that_is_gone():
+    """README's Layout table is the newcomer's map: every module of monitor/ is on it, and
+    every path and file it names exists."""
+    named: set[Path] = set()
+    for paths, what in _layout_rows():
+        for path in paths:
+            assert (ROOT / path).exists(), f"README Layout names {path}, which does not exist"
+            if path.endswith("/"):
+                for name in re.findall(r"`([\w.]+\.(?:py|txt))`", what):
+                    assert (ROOT / path / name).exists(), f"README Layout: {path}{name} does not exist"
+                    named.add(ROOT / path / name)
+                if not re.findall(r"`([\w.]+\.py)`", what):  # a folder described as a whole
+                    named |= set((ROOT / path).glob("*.py"))
+            else:
+                named.add(ROOT / path)
+    modules = {
+        p
+        for p in (ROOT / "monitor").rglob("*.py")
+        if p.name not in ("__init__.py", "__main__.py") and "migrations" not in p.parts
+    }
+    missing = sorted(str(p.relative_to(ROOT)) for p in modules - named)
+    assert not missing, f"modules missing from README's Layout table: {missing}"

@@ -2,6 +2,23 @@
 
 Each class's docstring is its default message. Messages never carry secrets
 (bot tokens, passwords): callers pass names and paths, not apprise URLs.
+
+The whole tree (subclasses live next to the code that raises them):
+
+    MonitorError
+      ConfigError            config.yaml, templates, topic files (.problems: every problem)
+      FetchError             fetch/: HTTP and network
+        HTTPStatusError        fetch/client.py: a non-2xx answer (.status, .retry_after)
+        BlockedAddressError    fetch/netguard.py: resolves to a private/reserved address
+        UnsafeURLError         fetch/netguard.py: not http(s), credentials, bad port
+        DeadlineError          fetch/netguard.py: the request's overall deadline passed
+      FeedParseError         sources/: feed, sitemap, OPML or section page unreadable
+      ExtractError           extract/: no article text
+        MojibakeError          fetch/encoding.py: text decoded with the wrong charset
+      StoreError             storage/: the database is unusable
+
+Delivery never raises for a failed send: it returns a `SendResult` (ok, permanent,
+retry_after) that the outbox records, so there is no notify error class.
 """
 
 from __future__ import annotations
@@ -36,7 +53,3 @@ class ExtractError(MonitorError):
 
 class StoreError(MonitorError):
     """The store is unusable."""
-
-
-class NotifyError(MonitorError):
-    """A notification could not be delivered."""

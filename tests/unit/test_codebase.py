@@ -1,0 +1,25 @@
+"""The code base stays readable: ruff's lint rules and format (set in pyproject.toml) hold
+on monitor/, tests/ and bench/. Part of the README's one test command, so CI runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TREES = ["monitor", "tests", "bench"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["check", "--no-cache", *TREES], id="check"),
+        pytest.param(["format", "--check", *TREES], id="format"),
+    ],
+)
+def test_ruff(args: list[str]) -> None:
+    out = subprocess.run([sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from monitor.delivery.render import FONT, RLM, clean, cut_words, has_arabic, utf16_len
-from monitor.models import RenderedAlert
+from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert
 from monitor.text.normalize import stems, tokenize
 
 TELEGRAM_LIMIT = 4096
@@ -81,7 +81,9 @@ def _digest_groups(alerts, articles, topics) -> list[tuple[str, list[list[Item]]
     return [(clean(topics.get(t, t)), group_stories(items)) for t, items in by_topic.items()]
 
 
-def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, str], *, kind: str) -> RenderedAlert:
+def render_digest(
+    alerts, articles: Mapping[int, object], topics: Mapping[str, str], *, kind: ChannelKind
+) -> RenderedAlert:
     """One message for many held alerts (`articles`: article id -> StoredArticle)."""
     groups = _digest_groups(alerts, articles, topics)
     e = lambda s: html.escape(s, quote=True)  # noqa: E731
@@ -114,12 +116,12 @@ def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, s
         text_lines.append("")
     mail.append("</div>")
     text = "\n".join(text_lines).rstrip() + "\n"
-    if kind == "telegram":
+    if CHANNEL_KINDS[kind].telegram_html:
         return RenderedAlert(subject, text, "\n".join(tg))
     return RenderedAlert(subject, text, "\n".join(mail))
 
 
-def render_ops_notice(alert, channel: str, error: str, *, kind: str, count: int = 1) -> RenderedAlert:
+def render_ops_notice(alert, channel: str, error: str, *, kind: ChannelKind, count: int = 1) -> RenderedAlert:
     """What the ops channel gets when an alert (or a digest of `count`) is given up."""
     what = f"alert {alert.id}" if count == 1 else f"a digest of {count} alerts (first: {alert.id})"
     msg = (
@@ -134,7 +136,7 @@ def render_ops_notice(alert, channel: str, error: str, *, kind: str, count: int 
     subject = cut_words(f"[monitor] {L_OPS}: alert {alert.id} dead on {clean(channel)}", 200)
     text = f"{RLM}{L_OPS}\n{msg}\n{fix}\n"
     e = html.escape
-    if kind == "telegram":
+    if CHANNEL_KINDS[kind].telegram_html:
         return RenderedAlert(subject, text, f"{RLM}<b>{L_OPS}</b>\n{e(msg)}\n<i>{e(fix)}</i>")
     return RenderedAlert(
         subject,

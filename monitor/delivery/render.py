@@ -1,16 +1,17 @@
 """Turn a match into a message for one channel kind (pure functions, no I/O).
 
-Three kinds (see ``notify.channel_kind``):
+Three kinds (:class:`monitor.models.ChannelKind`; the layout follows
+``CHANNEL_KINDS[kind].telegram_html``):
 
-* ``"telegram"`` -- ``html`` uses only Telegram's HTML subset (``<b>``,
+* ``TELEGRAM`` -- ``html`` uses only Telegram's HTML subset (``<b>``,
   ``<i>``, ``<a href>``), lines are separated by ``"\\n"``, every line holding
   Arabic starts with U+200F (RLM) so Telegram lays it out right to left, and
   the visible text fits Telegram's 4096 UTF-16 code units (the snippet is
   shortened at a word boundary with "…").
-* ``"email"`` -- ``html`` is a ``<div dir="rtl" lang="ar">`` fragment (apprise
+* ``EMAIL`` -- ``html`` is a ``<div dir="rtl" lang="ar">`` fragment (apprise
   derives the text/plain part from it, so the URL is also written out as
   visible text); ``subject`` is ``"[monitor] {topic}: {title}"`` on one line.
-* ``"other"`` -- ``text`` is what is sent (plain text); ``html`` is the email
+* ``OTHER`` -- ``text`` is what is sent (plain text); ``html`` is the email
   fragment.
 
 All text coming from feeds (outlet, title, snippet, matched text, URL) has
@@ -25,7 +26,7 @@ import html
 import re
 import unicodedata
 
-from monitor.models import Article, Match, RenderedAlert
+from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
 
 __all__ = [
     "render_alert",
@@ -193,9 +194,9 @@ def _subject(topic: str, title: str, *, prefix: str = "") -> str:
 
 
 def render_alert(
-    article: Article, match: Match, *, outlet: str, channel_kind: str, also: tuple[str, ...] | list[str] = ()
+    article: Article, match: Match, *, outlet: str, channel_kind: ChannelKind, also: tuple[str, ...] | list[str] = ()
 ) -> RenderedAlert:
-    """Render one alert for ``channel_kind`` ("telegram", "email", "other").
+    """Render one alert for ``channel_kind``.
 
     ``also``: other outlets that reported the same article or story (an
     "also reported by" line under the outlet).
@@ -211,7 +212,7 @@ def render_alert(
 
     text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t)
 
-    if channel_kind == "telegram":
+    if CHANNEL_KINDS[channel_kind].telegram_html:
         return RenderedAlert(
             subject=_subject(topic_t, title_t),
             text=text,
@@ -310,10 +311,10 @@ _TEST_AR = "هذه رسالة تجريبية من monitor"
 _TEST_EN = "This is a test message from monitor."
 
 
-def render_test_message(channel_kind: str) -> RenderedAlert:
+def render_test_message(channel_kind: ChannelKind) -> RenderedAlert:
     """The message ``monitor test-alert`` sends (Arabic + English)."""
     text = f"{RLM}{_TEST_AR}\n{_TEST_EN}\n"
-    if channel_kind == "telegram":
+    if CHANNEL_KINDS[channel_kind].telegram_html:
         return RenderedAlert(
             subject="monitor: رسالة تجريبية / test message",
             text=text,

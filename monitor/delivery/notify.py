@@ -120,7 +120,7 @@ class _ContextCapture(logging.Handler):
                 pass
 
 
-_original_make_msgid = _apprise_email.make_msgid
+_original_make_msgid = _apprise_email.make_msgid  # type: ignore[attr-defined]  # email.utils.make_msgid, imported there
 
 
 def _make_msgid(*args: Any, **kwargs: Any) -> str:
@@ -141,7 +141,7 @@ def _guard_apprise_logger() -> None:
     # DEBUG records feed the capture (failure details); the forwarder only
     # re-logs WARNING and higher
     logger.setLevel(logging.DEBUG)
-    _apprise_email.make_msgid = _make_msgid
+    _apprise_email.make_msgid = _make_msgid  # type: ignore[attr-defined]
 
 
 _guard_apprise_logger()

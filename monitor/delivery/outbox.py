@@ -103,7 +103,7 @@ def default_rates(url: str) -> tuple[str, ...]:
 
 def backoff(attempts: int, retry_after: float | None) -> float:
     """Seconds until the next try: exponential with jitter, never before `retry_after`."""
-    delay = min(RETRY_CAP, RETRY_BASE * 2 ** min(attempts, 20)) * random.uniform(1.0, 1.25)
+    delay: float = min(RETRY_CAP, RETRY_BASE * 2.0 ** min(attempts, 20)) * random.uniform(1.0, 1.25)
     return max(delay, retry_after or 0.0)
 
 

@@ -53,7 +53,12 @@ def test_the_kind_is_a_string_for_logs_and_old_callers():
 
 def test_what_each_kind_sends():
     tg, mail, other = (CHANNEL_KINDS[k] for k in (ChannelKind.TELEGRAM, ChannelKind.EMAIL, ChannelKind.OTHER))
-    assert (tg.telegram_html, tg.sends_html, tg.sends_title, tg.html_template) == (True, True, False, "telegram.html.j2")
+    assert (tg.telegram_html, tg.sends_html, tg.sends_title, tg.html_template) == (
+        True,
+        True,
+        False,
+        "telegram.html.j2",
+    )
     assert (mail.telegram_html, mail.sends_html, mail.sends_title, mail.html_template) == (
         False,
         True,

@@ -5,8 +5,10 @@ Data flows one way: Source -> FeedItem -> Article -> [Match] -> Alert.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,93 @@ class RenderedAlert:
     subject: str  # one line, no CR/LF
     text: str  # plain text
     html: str  # HTML (Telegram-safe subset for telegram, full for email)
+
+
+# --------------------------------------------------------------------------
+# channel kinds: the one registry read by rendering, sending, config checks and docs
+# --------------------------------------------------------------------------
+
+
+class ChannelKind(StrEnum):
+    """How a channel's alerts are rendered and handed to apprise.
+
+    A channel's kind follows from the schemes of all its URLs (see
+    :func:`channel_kind`); :data:`CHANNEL_KINDS` holds what each kind means.
+    A ``StrEnum``: members compare equal to their value (``"telegram"``).
+    """
+
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class ChannelKindSpec:
+    """One row of :data:`CHANNEL_KINDS`.
+
+    ``schemes`` -- apprise URL schemes (lower case) of this kind; a channel is
+    of this kind when every URL has one of them (empty: the fallback kind).
+    ``example`` -- an example URL (docs, config errors).
+    ``telegram_html`` -- ``RenderedAlert.html`` uses Telegram's HTML subset (the
+    Telegram layout, split at 4096 UTF-16 units, template ``telegram.html.j2``);
+    else the full email layout (template ``email.html.j2``).
+    ``sends_html`` -- apprise gets ``html`` as HTML; else ``text`` as text.
+    ``sends_title`` -- apprise gets ``subject`` as the title.
+    """
+
+    kind: ChannelKind
+    schemes: frozenset[str]
+    example: str
+    telegram_html: bool
+    sends_html: bool
+    sends_title: bool
+
+    @property
+    def html_template(self) -> str:
+        """File name of the user template replacing the built-in ``html``."""
+        return "telegram.html.j2" if self.telegram_html else "email.html.j2"
+
+
+CHANNEL_KINDS: dict[ChannelKind, ChannelKindSpec] = {
+    ChannelKind.TELEGRAM: ChannelKindSpec(
+        ChannelKind.TELEGRAM,
+        frozenset({"tgram"}),
+        "tgram://TOKEN/CHAT",
+        telegram_html=True,
+        sends_html=True,
+        sends_title=False,  # our html already holds the header (apprise would add "<b>title</b>")
+    ),
+    ChannelKind.EMAIL: ChannelKindSpec(
+        ChannelKind.EMAIL,
+        frozenset({"mailto", "mailtos"}),
+        "mailtos://USER:PASSWORD@HOST?to=ADDRESS",
+        telegram_html=False,
+        sends_html=True,  # apprise adds a text part it derives from our html
+        sends_title=True,
+    ),
+    ChannelKind.OTHER: ChannelKindSpec(
+        ChannelKind.OTHER,
+        frozenset(),
+        "json://HOST/PATH",
+        telegram_html=False,
+        sends_html=False,
+        sends_title=True,
+    ),
+}
+
+
+def url_scheme(url: str) -> str:
+    """The lower-case scheme of an apprise URL ("" if it has none)."""
+    return url.split("://", 1)[0].strip().lower() if "://" in url else ""
+
+
+def channel_kind(urls: Iterable[str]) -> ChannelKind:
+    """The kind of a channel with these URLs: the kind whose ``schemes`` hold
+    every URL's scheme, else ``OTHER`` (also for no URLs)."""
+    schemes = {url_scheme(u) for u in urls}
+    if not schemes:
+        return ChannelKind.OTHER
+    for spec in CHANNEL_KINDS.values():
+        if spec.schemes and schemes <= spec.schemes:
+            return spec.kind
+    return ChannelKind.OTHER

@@ -30,7 +30,7 @@ from monitor.fetch.client import Fetcher
 from monitor.fetch.encoding import decode_html
 from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
-from monitor.models import Article, FeedItem, Match, RenderedAlert, TermHit
+from monitor.models import Article, ChannelKind, FeedItem, Match, RenderedAlert, TermHit, channel_kind
 from monitor.sources import parse_source
 from monitor.storage import NewAlert, OutboxAlert, Store
 from monitor.storage.stories import StoryInput, StoryRules
@@ -72,7 +72,7 @@ class Pipeline:
         self.fetcher = fetcher
         self.matcher: Matcher = compile_topics(config.rules())
         self._topics = {t.id: t for t in config.topics}
-        self._kinds = {name: notify.channel_kind(list(urls)) for name, urls in config.channels.items()}
+        self._kinds = {name: channel_kind(urls) for name, urls in config.channels.items()}
         self._poll = threading.local()  # per-poll counters (each feed is polled in one thread)
         self.stopping = threading.Event()  # set on shutdown: finish the current item, then return
         d = config.dedup
@@ -272,7 +272,7 @@ class Pipeline:
             )
             for m in matches
             for channel in self._topics[m.topic_id].notify
-            for r in [self._render(article, m, self.config.outlet(feed), self._kinds.get(channel, "other"))]
+            for r in [self._render(article, m, self.config.outlet(feed), self._kinds.get(channel, ChannelKind.OTHER))]
         ]
         story = StoryInput(
             neardup.fingerprint(neardup.article_text(article.title, article.body)),
@@ -302,7 +302,7 @@ class Pipeline:
         return matches
 
     def _render(
-        self, article: Article, match: Match, outlet: str, kind: str, also: tuple[str, ...] = ()
+        self, article: Article, match: Match, outlet: str, kind: ChannelKind, also: tuple[str, ...] = ()
     ) -> RenderedAlert:
         r = render_alert(article, match, outlet=outlet, channel_kind=kind, also=also)
         if self.templates:
@@ -317,7 +317,7 @@ class Pipeline:
             article,
             outlet=self.config.outlet(feed),
             topic=match.topic_name,
-            channel_kind=self._kinds.get(channel, "other"),
+            channel_kind=self._kinds.get(channel, ChannelKind.OTHER),
         )
         return r.subject, r.text, r.html
 
@@ -398,7 +398,9 @@ class Pipeline:
         match = Match(
             topic_id, topic.name if topic else topic_id, tuple(TermHit(**h) for h in json.loads(hits)), snippet
         )
-        return self._render(article, match, stored.outlet, self._kinds.get(alert.channel, "other"), also=tuple(also))
+        return self._render(
+            article, match, stored.outlet, self._kinds.get(alert.channel, ChannelKind.OTHER), also=tuple(also)
+        )
 
 
 def title_key(item: FeedItem) -> str:

@@ -93,6 +93,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_test_alert(args: argparse.Namespace) -> int:
     from monitor.delivery import notify
     from monitor.delivery.render import render_test_message
+    from monitor.models import channel_kind
 
     config = load(args)
     urls = config.channels.get(args.channel)
@@ -100,7 +101,7 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
         print(f"unknown channel {args.channel!r} (channels: {', '.join(config.channels) or 'none'})", file=sys.stderr)
         return 2
     notify.configure(config.notify.telegram_api_url)
-    kind = notify.channel_kind(list(urls))
+    kind = channel_kind(urls)
     result = notify.send(args.channel, list(urls), render_test_message(kind), kind=kind)
     if result.ok:
         print(f"test alert sent to {args.channel}")

@@ -38,6 +38,7 @@ from monitor.config.schema import (  # noqa: F401  (re-exported: the config API)
 from monitor.errors import ConfigError
 from monitor.matching.rules import Term as MatchTerm
 from monitor.matching.rules import TopicRule, term_problem
+from monitor.models import CHANNEL_KINDS
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,8 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
         for j, url in enumerate([urls] if isinstance(urls, str) else urls):
             loc = base if isinstance(urls, str) else base + (j,)
             if not re.match(r"^[a-z][a-z0-9+]*://", url):
-                problems.append((loc, "must be an apprise URL like tgram://TOKEN/CHAT or mailtos://..."))
+                examples = " or ".join(spec.example for spec in CHANNEL_KINDS.values())
+                problems.append((loc, f"must be an apprise URL like {examples}"))
         if not urls:
             problems.append((base, "must not be empty"))
     ops = raw.notify.ops_channel

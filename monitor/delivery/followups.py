@@ -13,22 +13,26 @@ from __future__ import annotations
 import html
 import urllib.parse
 
+from monitor.config.schema import Topic
 from monitor.delivery.render import FONT, OUTLET_MAX, TITLE_MAX, clean, cut_words, plain_rtl, rtl
-from monitor.models import Article, RenderedAlert
+from monitor.models import CHANNEL_KINDS, Article, ChannelKind, RenderedAlert
 
 L_UPDATE = "تحديث"  # "update": the head of a follow-up
 
 
-def render_follow_up(article: Article, *, outlet: str, topic: str, channel_kind: str) -> RenderedAlert:
+def render_follow_up(article: Article, *, outlet: str, topic: str, channel_kind: ChannelKind) -> RenderedAlert:
     """ "تحديث" + outlet, the title and the URL (no terms, no snippet)."""
-    e = lambda s: html.escape(s, quote=True)  # noqa: E731
+
+    def e(s: str) -> str:
+        return html.escape(s, quote=True)
+
     outlet_t = cut_words(clean(outlet), OUTLET_MAX)
     title_t = cut_words(clean(article.title), TITLE_MAX) or clean(article.url)
     url_t = clean(article.url).replace(" ", "%20")
     head = f"{L_UPDATE}: {outlet_t}" if outlet_t else L_UPDATE
     text = "\n".join(plain_rtl(x) for x in (head, title_t)) + (f"\n\n{url_t}\n" if url_t else "\n")
     subject = cut_words(clean(f"[monitor] {L_UPDATE} {clean(topic)}: {title_t}"), 200)
-    if channel_kind == "telegram":
+    if CHANNEL_KINDS[channel_kind].telegram_html:
         lines = [
             f"<b>{e(head)}</b>",
             f'<b><a href="{e(url_t)}">{e(title_t)}</a></b>' if url_t else f"<b>{e(title_t)}</b>",
@@ -47,9 +51,9 @@ def render_follow_up(article: Article, *, outlet: str, topic: str, channel_kind:
     return RenderedAlert(subject, text, body)
 
 
-def threaded(topic) -> bool:
+def threaded(topic: Topic | None) -> bool:
     """Whether a topic's alerts are sent so follow-ups can reply to them."""
-    return topic is not None and topic.alert == "per-story" and topic.follow_ups
+    return topic is not None and topic.alert == "per-story" and bool(topic.follow_ups)
 
 
 def email_reply_url(url: str, parent_message_id: str) -> str:

@@ -17,15 +17,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from monitor import metrics
 from monitor.config.load import Config
 from monitor.delivery import followups, notify
 from monitor.delivery import telegram as telegram_api
 from monitor.delivery.digest import render_digest, render_ops_notice, split_telegram
+from monitor.delivery.failures import SendResult
 from monitor.delivery.ratelimit import RateLimiter, parse_rate
 from monitor.delivery.schedule import Plan, parse_hhmm, parse_window, release_time
-from monitor.models import RenderedAlert
+from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert, channel_kind
 from monitor.storage import NewAlert, OutboxAlert, Store
 
 log = logging.getLogger(__name__)
@@ -62,8 +64,38 @@ def message_id(alert: OutboxAlert, *, digest: bool = False) -> str:
     return f"<monitor.{kind}.{alert.id}.{alert.article_id}.{alert.created_at:%Y%m%d%H%M%S}@monitor.invalid>"
 
 
+@dataclass(frozen=True)
+class SendRequest:
+    """One message part for one target, as the outbox hands it to a send function.
+
+    ``url`` -- the target's apprise URL (an email follow-up's carries its
+    In-Reply-To header). ``kind`` -- the channel's kind. ``message_id`` -- the
+    email Message-ID (stable across retries). ``threaded`` -- send through the
+    direct Bot API call (keeps the Telegram ``message_id``); ``reply_to`` -- the
+    Telegram ``message_id`` a threaded send replies to (None: a new thread).
+    """
+
+    url: str
+    part: RenderedAlert
+    kind: ChannelKind
+    message_id: str
+    threaded: bool = False
+    reply_to: str | None = None
+
+
+Send = Callable[[SendRequest], SendResult]
+
+
+def send_request(request: SendRequest, *, telegram_api_url: str | None = None) -> SendResult:
+    """The real send: the direct Bot API call for a threaded request, else apprise."""
+    if request.threaded:
+        return telegram_api.send(request.url, request.part.html, reply_to=request.reply_to, api_url=telegram_api_url)
+    return notify.send_one(request.url, request.part, kind=request.kind, message_id=request.message_id)
+
+
 def default_rates(url: str) -> tuple[str, ...]:
-    if notify.channel_kind([url]) != "telegram":
+    """Rate limits of a target without `rate:` (Telegram: per chat, stricter for a group)."""
+    if channel_kind([url]) is not ChannelKind.TELEGRAM:
         return ()
     chat = url.split("://", 1)[1].split("?", 1)[0].split("/")[1:2]
     return TELEGRAM_GROUP_DEFAULT if chat and chat[0].startswith("-") else TELEGRAM_DEFAULT
@@ -71,7 +103,7 @@ def default_rates(url: str) -> tuple[str, ...]:
 
 def backoff(attempts: int, retry_after: float | None) -> float:
     """Seconds until the next try: exponential with jitter, never before `retry_after`."""
-    delay = min(RETRY_CAP, RETRY_BASE * 2 ** min(attempts, 20)) * random.uniform(1.0, 1.25)
+    delay: float = min(RETRY_CAP, RETRY_BASE * 2.0 ** min(attempts, 20)) * random.uniform(1.0, 1.25)
     return max(delay, retry_after or 0.0)
 
 
@@ -94,27 +126,32 @@ class ChannelSender:
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], object] | None = None,
         message: Callable[[OutboxAlert], RenderedAlert] | None = None,
+        send: Send | None = None,
     ) -> None:
+        """`send(request)`: delivers one part to one target (default :func:`send_request`,
+        apprise or the direct Bot API); tests pass a fake."""
         self.config, self.store, self.name = config, store, name
         self.message = message
+        api_url = config.notify.telegram_api_url
+        self.send: Send = send or (lambda request: send_request(request, telegram_api_url=api_url))
         self.stop = threading.Event()
         self.wake = threading.Event()
         opts = config.channel(name)
         urls = list(config.channels[name])
-        self.kind = notify.channel_kind(urls)
+        self.kind = channel_kind(urls)
         self.plan = Plan(
             mode=opts.delivery,
             daily_at=parse_hhmm(opts.digest_at),
             tz=opts.timezone or config.notify.timezone,
             quiet=parse_window(opts.quiet_hours) if opts.quiet_hours else None,
         )
-        kwargs = {"sleep": sleep or self.stop.wait}
+        kwargs: dict[str, Any] = {"sleep": sleep or self.stop.wait}
         if clock is not None:
             kwargs["clock"] = clock
-        self.targets = []
+        self.targets: list[_Target] = []
         for url in urls:
-            rates = opts.rate if opts.rate is not None else default_rates(url)
-            rates = [rates] if isinstance(rates, str) else rates
+            rate = opts.rate if opts.rate is not None else default_rates(url)
+            rates = [rate] if isinstance(rate, str) else list(rate)
             self.targets.append(_Target(target_key(url), url, RateLimiter([parse_rate(r) for r in rates], **kwargs)))
         self.blocked_until: datetime | None = None
         self._lock = threading.Lock()
@@ -165,7 +202,7 @@ class ChannelSender:
         else:
             rendered = self.message(first) if self.message else RenderedAlert(first.subject, first.text, first.html)
             mid = message_id(first)
-        if self.kind == "telegram":
+        if CHANNEL_KINDS[self.kind].telegram_html:
             return [RenderedAlert(rendered.subject, rendered.text, part) for part in split_telegram(rendered.html)], mid
         return [rendered], mid
 
@@ -248,34 +285,30 @@ class ChannelSender:
         metrics.ALERTS.labels(self.name, "failed").inc(len(group))
         return DeliveryReport(failed=len(group))
 
-    def _send(self, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str):
+    def _send(self, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str) -> SendResult:
         """One part to one target. Alerts of threaded topics (per-story with follow-ups) go to a
         plain Telegram target through the direct Bot API call, keeping the message id; a
         follow-up replies to the story's first message (Telegram) or thread (email)."""
         threaded = not alert.digest and followups.threaded(self._topics.get(alert.topic_id))
-        if threaded and self.kind == "telegram" and telegram_api.target(target.url):
+        if threaded and self.kind is ChannelKind.TELEGRAM and telegram_api.target(target.url):
             parent = (
                 self.store.message_ref(alert.reply_to, target.key) if alert.reply_to is not None and i == 0 else None
             )
-            result = telegram_api.send(
-                target.url, part.html, reply_to=parent, api_url=self.config.notify.telegram_api_url
-            )
+            result = self.send(SendRequest(target.url, part, self.kind, mid, threaded=True, reply_to=parent))
             if result.ok and i == 0 and result.message_id is not None:
                 self.store.record_message(alert.id, target.key, str(result.message_id))
             return result
         url = target.url
-        if alert.reply_to is not None and self.kind == "email" and not alert.digest:
+        if alert.reply_to is not None and self.kind is ChannelKind.EMAIL and not alert.digest:
             first = self.store.get_alert(alert.reply_to)
             url = followups.email_reply_url(url, message_id(first)) if first else url
-        return notify.send_one(url, part, kind=self.kind, message_id=mid)
+        return self.send(SendRequest(url, part, self.kind, mid))
 
     def _ops_notice(self, alert: OutboxAlert, error: str, count: int = 1) -> NewAlert | None:
         ops = self.config.notify.ops_channel
         if not ops or ops not in self.config.channels or alert.topic_id.startswith("ops:"):
             return None
-        r = render_ops_notice(
-            alert, self.name, error, count=count, kind=notify.channel_kind(list(self.config.channels[ops]))
-        )
+        r = render_ops_notice(alert, self.name, error, count=count, kind=channel_kind(self.config.channels[ops]))
         return NewAlert(f"ops:{alert.id}", ops, r.subject, r.text, r.html)
 
     # ---- daemon loop --------------------------------------------------------
@@ -307,7 +340,12 @@ class Outbox:
     """Every channel's sender, plus the hold rules used when alerts are made."""
 
     def __init__(
-        self, config: Config, store: Store, *, message: Callable[[OutboxAlert], RenderedAlert] | None = None, **kwargs
+        self,
+        config: Config,
+        store: Store,
+        *,
+        message: Callable[[OutboxAlert], RenderedAlert] | None = None,
+        **kwargs: Any,
     ) -> None:
         """`message(alert)`: the text to send for a single alert (default: as stored)."""
         self.config, self.store = config, store

@@ -1,16 +1,17 @@
 """Turn a match into a message for one channel kind (pure functions, no I/O).
 
-Three kinds (see ``notify.channel_kind``):
+Three kinds (:class:`monitor.models.ChannelKind`; the layout follows
+``CHANNEL_KINDS[kind].telegram_html``):
 
-* ``"telegram"`` -- ``html`` uses only Telegram's HTML subset (``<b>``,
+* ``TELEGRAM`` -- ``html`` uses only Telegram's HTML subset (``<b>``,
   ``<i>``, ``<a href>``), lines are separated by ``"\\n"``, every line holding
   Arabic starts with U+200F (RLM) so Telegram lays it out right to left, and
   the visible text fits Telegram's 4096 UTF-16 code units (the snippet is
   shortened at a word boundary with "…").
-* ``"email"`` -- ``html`` is a ``<div dir="rtl" lang="ar">`` fragment (apprise
+* ``EMAIL`` -- ``html`` is a ``<div dir="rtl" lang="ar">`` fragment (apprise
   derives the text/plain part from it, so the URL is also written out as
   visible text); ``subject`` is ``"[monitor] {topic}: {title}"`` on one line.
-* ``"other"`` -- ``text`` is what is sent (plain text); ``html`` is the email
+* ``OTHER`` -- ``text`` is what is sent (plain text); ``html`` is the email
   fragment.
 
 All text coming from feeds (outlet, title, snippet, matched text, URL) has
@@ -24,8 +25,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 
-from monitor.models import Article, Match, RenderedAlert
+from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
 
 __all__ = [
     "render_alert",
@@ -109,7 +111,7 @@ def has_arabic(text: str) -> bool:
     return bool(_ARABIC_RE.search(text))
 
 
-def cut_words(text: str, limit: int, *, measure=len, ellipsis: str = ELLIPSIS) -> str:
+def cut_words(text: str, limit: int, *, measure: Callable[[str], int] = len, ellipsis: str = ELLIPSIS) -> str:
     """``text`` if ``measure(text) <= limit``, else its longest prefix ending
     at a word boundary with ``ellipsis`` appended that fits in ``limit``.
 
@@ -193,9 +195,9 @@ def _subject(topic: str, title: str, *, prefix: str = "") -> str:
 
 
 def render_alert(
-    article: Article, match: Match, *, outlet: str, channel_kind: str, also: tuple[str, ...] | list[str] = ()
+    article: Article, match: Match, *, outlet: str, channel_kind: ChannelKind, also: tuple[str, ...] | list[str] = ()
 ) -> RenderedAlert:
-    """Render one alert for ``channel_kind`` ("telegram", "email", "other").
+    """Render one alert for ``channel_kind``.
 
     ``also``: other outlets that reported the same article or story (an
     "also reported by" line under the outlet).
@@ -211,7 +213,7 @@ def render_alert(
 
     text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t)
 
-    if channel_kind == "telegram":
+    if CHANNEL_KINDS[channel_kind].telegram_html:
         return RenderedAlert(
             subject=_subject(topic_t, title_t),
             text=text,
@@ -224,7 +226,7 @@ def render_alert(
     )
 
 
-def _plain_text(outlet, title, topic, terms, snippet, url, also="") -> str:
+def _plain_text(outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, also: str = "") -> str:
     lines = [f"{L_OUTLET}: {outlet}"] + ([f"{L_ALSO}: {also}"] if also else []) + [title, f"{L_TOPIC}: {topic}"]
     if terms:
         lines.append(f"{L_TERMS}: {terms}")
@@ -234,8 +236,12 @@ def _plain_text(outlet, title, topic, terms, snippet, url, also="") -> str:
     return f"{body}\n\n{url}\n" if url else body + "\n"
 
 
-def _telegram_html(outlet, title, topic, terms, snippet, url, url_shown, also="") -> str:
-    e = lambda s: html.escape(s, quote=True)  # noqa: E731  (already clean)
+def _telegram_html(
+    outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, url_shown: str, also: str = ""
+) -> str:
+    def e(s: str) -> str:  # already clean
+        return html.escape(s, quote=True)
+
     head = []
     if outlet:
         head.append(f"<b>{e(outlet)}</b>")
@@ -274,8 +280,10 @@ def _telegram_html(outlet, title, topic, terms, snippet, url, url_shown, also=""
     return message
 
 
-def _email_html(outlet, title, topic, terms, snippet, url, also="") -> str:
-    e = lambda s: html.escape(s, quote=True)  # noqa: E731
+def _email_html(outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, also: str = "") -> str:
+    def e(s: str) -> str:
+        return html.escape(s, quote=True)
+
     p = '<p style="margin:0 0 8px 0">'
     parts = [f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;line-height:1.6">']
     if outlet:
@@ -310,10 +318,10 @@ _TEST_AR = "هذه رسالة تجريبية من monitor"
 _TEST_EN = "This is a test message from monitor."
 
 
-def render_test_message(channel_kind: str) -> RenderedAlert:
+def render_test_message(channel_kind: ChannelKind) -> RenderedAlert:
     """The message ``monitor test-alert`` sends (Arabic + English)."""
     text = f"{RLM}{_TEST_AR}\n{_TEST_EN}\n"
-    if channel_kind == "telegram":
+    if CHANNEL_KINDS[channel_kind].telegram_html:
         return RenderedAlert(
             subject="monitor: رسالة تجريبية / test message",
             text=text,

@@ -7,9 +7,9 @@ alert's ``message_id`` is kept and each follow-up is sent with
 ``reply_to_message_id`` (and ``allow_sending_without_reply``: a deleted first
 message does not block the update). Everything else still goes through apprise.
 
-Failures are classified as in :mod:`monitor.notify`: 429 transient with
-``retry_after``; 400/401/403/404 permanent; 5xx, timeouts and connection errors
-transient. The bot token is never logged: errors are redacted and httpx's
+Failures are classified as apprise's are (:func:`monitor.delivery.failures.classify_http`):
+429 transient with ``retry_after``; 400/401/403/404 permanent; 5xx, timeouts and
+connection errors transient. The bot token is never logged: errors are redacted and httpx's
 request log line (which holds ``/bot<token>/``) is redacted on its logger.
 """
 
@@ -17,25 +17,17 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from monitor.delivery import notify
+from monitor.delivery.failures import SendResult, classify_http, short
 from monitor.redact import RedactingFilter, add_urls, redact
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = 30.0
-
-
-@dataclass(frozen=True)
-class TelegramResult:
-    ok: bool
-    error: str = ""
-    permanent: bool = False
-    retry_after: float | None = None
-    message_id: int | None = None
 
 
 def target(url: str) -> tuple[str, str] | None:
@@ -57,14 +49,18 @@ def target(url: str) -> tuple[str, str] | None:
 
 def send(
     url: str, html: str, *, api_url: str | None = None, reply_to: str | int | None = None, timeout: float = TIMEOUT
-) -> TelegramResult:
-    """Send one HTML message to the chat of `url` (optionally as a reply)."""
+) -> SendResult:
+    """Send one HTML message to the chat of `url` (optionally as a reply).
+
+    ``reply_to``: the Telegram ``message_id`` to reply to; ``timeout``: seconds.
+    Returns a :class:`SendResult` with the sent message's ``message_id``; never raises.
+    """
     parsed = target(url)
     if parsed is None:
-        return TelegramResult(False, "tgram: not a single-chat URL", True)
+        return SendResult(False, "tgram: not a single-chat URL", True, failed=(0,))
     token, chat = parsed
     add_urls([url])  # the token is redacted from every log line from now on
-    payload: dict = {"chat_id": chat, "text": html, "parse_mode": "HTML"}
+    payload: dict[str, Any] = {"chat_id": chat, "text": html, "parse_mode": "HTML"}
     if reply_to is not None:
         payload["reply_to_message_id"] = int(reply_to)
         payload["allow_sending_without_reply"] = True
@@ -72,23 +68,19 @@ def send(
         with httpx.Client(timeout=timeout, trust_env=False) as client:
             resp = client.post(f"{notify.telegram_bot_base(api_url)}{token}/sendMessage", json=payload)
     except httpx.HTTPError as exc:
-        return TelegramResult(False, redact(f"tgram: {type(exc).__name__}: {exc}")[:600])
+        return SendResult(False, short(redact(f"tgram: {type(exc).__name__}: {exc}")), failed=(0,))
     try:
-        data = resp.json()
+        decoded: object = resp.json()
     except ValueError:
-        data = {}
-    data = data if isinstance(data, dict) else {}
+        decoded = {}
+    data: dict[str, Any] = decoded if isinstance(decoded, dict) else {}
     if resp.status_code == 200 and data.get("ok"):
         mid = (data.get("result") or {}).get("message_id")
-        return TelegramResult(True, message_id=int(mid) if mid is not None else None)
-    code = resp.status_code
-    description = str(data.get("description") or resp.reason_phrase)
-    retry_after = None
-    if code == 429:
-        params = data.get("parameters") or {}
-        retry_after = float(params.get("retry_after") or 0) or None
-    error = redact(f"tgram: error={code} {description}")[:600]
-    return TelegramResult(False, error, code in notify.PERMANENT_HTTP, retry_after)
+        return SendResult(True, message_id=int(mid) if mid is not None else None)
+    description = redact(str(data.get("description") or resp.reason_phrase))
+    params = data.get("parameters") or {}
+    retry_after = float(params.get("retry_after") or 0) or None
+    return SendResult.from_failure(classify_http(resp.status_code, description, retry_after), prefix="tgram: ")
 
 
 def _guard_httpx_logger() -> None:

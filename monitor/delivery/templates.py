@@ -22,7 +22,7 @@ import jinja2
 
 from monitor.delivery.render import RLM, clean, cut_words, has_arabic, terms_plain
 from monitor.errors import ConfigError
-from monitor.models import Article, Match, RenderedAlert
+from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
 
 FILES = ("telegram.html.j2", "email.html.j2", "subject.j2", "text.j2")
 
@@ -54,7 +54,14 @@ class Templates:
                     raise ConfigError(f"{self.directory / name}:{exc.lineno}: template error: {exc.message}") from None
 
     def apply(
-        self, base: RenderedAlert, article: Article, match: Match, *, outlet: str, kind: str, also: tuple[str, ...] = ()
+        self,
+        base: RenderedAlert,
+        article: Article,
+        match: Match,
+        *,
+        outlet: str,
+        kind: ChannelKind,
+        also: tuple[str, ...] = (),
     ) -> RenderedAlert:
         """`base` (the built-in rendering) with the parts the user templated replaced."""
         if not self.templates:
@@ -74,7 +81,7 @@ class Templates:
                 subject = cut_words(clean(self.templates["subject.j2"].render(ctx)), 200)
             if "text.j2" in self.templates:
                 text = self.templates["text.j2"].render(ctx)
-            name = "telegram.html.j2" if kind == "telegram" else "email.html.j2"
+            name = CHANNEL_KINDS[kind].html_template
             if name in self.templates:
                 html = self.templates[name].render(ctx).strip()
         except jinja2.TemplateError as exc:  # e.g. an unknown variable: fall back, say so

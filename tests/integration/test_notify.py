@@ -78,16 +78,8 @@ def rootlog():
 
 
 # --------------------------------------------------------------------------
-# channel kinds, configure
+# configure (channel kinds: tests/unit/test_channel_kinds.py)
 # --------------------------------------------------------------------------
-
-
-def test_channel_kind():
-    assert notify.channel_kind([TG_URL, "tgram://1:x/2"]) == "telegram"
-    assert notify.channel_kind(["mailto://a@b.c", "mailtos://u:p@h?to=x@y.z"]) == "email"
-    assert notify.channel_kind([TG_URL, "mailto://a@b.c"]) == "other"
-    assert notify.channel_kind(["json://localhost"]) == "other"
-    assert notify.channel_kind([]) == "other"
 
 
 def test_configure_points_apprise_at_the_fake(fake_telegram_unpatched, rootlog):

@@ -10,7 +10,7 @@ import yaml
 
 from monitor.config.load import parse_config
 from monitor.delivery.render import render_alert
-from monitor.models import Article, Match, TermHit
+from monitor.models import Article, Match, TermHit, channel_kind
 from monitor.storage import NewAlert, Store
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures")
@@ -55,11 +55,7 @@ def add_article(
     )
     alerts = []
     for channel in channels or list(config.channels):
-        from monitor.delivery import notify
-
-        r = render_alert(
-            article, match, outlet=row["source"], channel_kind=notify.channel_kind(list(config.channels[channel]))
-        )
+        r = render_alert(article, match, outlet=row["source"], channel_kind=channel_kind(config.channels[channel]))
         hold = outbox.hold(channel, topic, now) if outbox else (None, None)
         alerts.append(NewAlert(topic, channel, r.subject, r.text, r.html, *hold))
     return store.save_article(article, guid="", outlet=row["source"], matches=[match], alerts=alerts)

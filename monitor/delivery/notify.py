@@ -11,7 +11,7 @@
 Secrets: ``SendResult.error`` never holds a channel URL, bot token or
 password (they are replaced by ``***``). apprise's logger is detached from
 the root logger (``propagate = False``); its WARNING and higher records are
-re-logged, with secrets redacted, on the ``monitor.notify`` logger. apprise's
+re-logged, with secrets redacted, on the ``monitor.delivery.notify`` logger. apprise's
 DEBUG lines (which include the Bot API URL with the token) never reach our
 handlers.
 
@@ -36,16 +36,7 @@ from monitor.delivery.failures import SendResult, classify, not_accepted
 from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert, url_scheme
 from monitor.redact import RedactingFilter, add_urls, redact
 
-__all__ = [
-    "DEFAULT_TELEGRAM_API",
-    "RenderedAlert",
-    "SendResult",
-    "configure",
-    "redact",
-    "send",
-    "send_one",
-    "telegram_bot_base",
-]
+__all__ = ["DEFAULT_TELEGRAM_API", "configure", "send", "send_one", "telegram_bot_base"]
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +76,7 @@ def telegram_bot_base(telegram_api_url: str | None) -> str:
 
 
 class _RedactingForwarder(logging.Handler):
-    """Re-log apprise's WARNING+ records on ``monitor.notify``, redacted."""
+    """Re-log apprise's WARNING+ records on ``monitor.delivery.notify``, redacted."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)

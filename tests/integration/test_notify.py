@@ -10,6 +10,7 @@ import pytest
 from apprise.plugins.telegram import NotifyTelegram
 
 from monitor.delivery import notify
+from monitor.delivery.failures import SendResult
 from monitor.delivery.render import render_alert, render_test_message
 from monitor.models import Article, Match, TermHit
 from tests.support.servers import TelegramReply
@@ -91,7 +92,7 @@ def test_configure_points_apprise_at_the_fake(fake_telegram_unpatched, rootlog):
     assert NotifyTelegram.notify_url == fake.api_url
 
     result = notify.send("tg", [TG_URL], render_test_message("telegram"), kind="telegram")
-    assert result == notify.SendResult(True)
+    assert result == SendResult(True)
     [msg] = fake.messages
     assert msg.token == TOKEN and msg.chat_id == 987654
     assert "monitor" in msg.visible_text

@@ -28,6 +28,7 @@ from monitor.delivery.failures import SendResult
 from monitor.delivery.ratelimit import RateLimiter, parse_rate
 from monitor.delivery.schedule import Plan, parse_hhmm, parse_window, release_time
 from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert, channel_kind
+from monitor.redact import redact
 from monitor.storage import NewAlert, OutboxAlert, Store
 
 log = logging.getLogger(__name__)
@@ -252,7 +253,7 @@ class ChannelSender:
             log.info("%s sent id=%s topic=%s channel=%s", what, ",".join(map(str, ids)), first.topic_id, self.name)
             metrics.ALERTS.labels(self.name, "sent").inc(len(group))
             return DeliveryReport(sent=len(group))
-        error = notify.redact("; ".join(errors)) or (first.last_error or "refused by a target")
+        error = redact("; ".join(errors)) or (first.last_error or "refused by a target")
         if not transient:  # every target has it or refused it for good
             for n, a in enumerate(group):  # one notice per dead alert, or per dead digest
                 self.store.mark_dead(a.id, error, self._ops_notice(a, error, len(group)) if n == 0 else None)

@@ -178,6 +178,7 @@ class Daemon:
             else None,
             "articles_retrying": backlog.articles_retrying,
             "feeds": len(self.pipeline.config.feeds),
+            "items": self.store.item_counts(),
         }
 
     def health(self) -> tuple[bool, dict]:

@@ -214,6 +214,9 @@ class Daemon:
         except MonitorError as exc:
             log.error("reload refused error=%s; still running the previous config", exc)
             return False
+        except Exception as exc:  # any fault reading the new config must not end the daemon
+            log.error("reload refused error=%s: %s; still running the previous config", type(exc).__name__, exc)
+            return False
         if config.storage_url != old.config.storage_url:
             log.warning("reload: storage changes need a restart; keeping the open store")
             config = replace(config, storage_url=old.config.storage_url)

@@ -37,6 +37,9 @@ MATCHES = Counter("monitor_matches", "Topic matches", ["topic"], registry=REGIST
 ALERTS = Counter(
     "monitor_alerts", "Alert send outcomes (sent, failed, dead)", ["channel", "outcome"], registry=REGISTRY
 )
+ITEM_TRANSITIONS = Counter(
+    "monitor_item_transitions", "Feed items moved to a ledger state, by state", ["state"], registry=REGISTRY
+)
 RELOADS = Counter("monitor_config_reloads", "Config reloads by result (ok, refused)", ["result"], registry=REGISTRY)
 POLL_SECONDS = Histogram(
     "monitor_poll_duration_seconds",
@@ -111,3 +114,8 @@ class StateCollector(Collector):
         for name, doc, key in gauges:
             if s.get(key) is not None:
                 yield GaugeMetricFamily(name, doc, value=float(s[key]))
+        if s.get("items"):
+            g = GaugeMetricFamily("monitor_items", "Feed items in the ledger by state", labels=["state"])
+            for state, n in s["items"].items():
+                g.add_metric([state], float(n))
+            yield g

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from monitor import metrics
 from monitor.config.load import Config, Feed
@@ -32,7 +33,7 @@ from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, ChannelKind, FeedItem, Match, RenderedAlert, TermHit, channel_kind
 from monitor.sources import parse_source
-from monitor.storage import NewAlert, OutboxAlert, Store
+from monitor.storage import ItemInput, ItemRow, NewAlert, OutboxAlert, Store
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.lang import detect_language
 from monitor.text.normalize import fold
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE_ATTEMPTS = 3  # then the feed's own title and summary are matched
 MAX_NEW_PER_POLL = 100  # a feed that suddenly lists hundreds of "new" items is worked off over polls
+ITEM_MAX_ATTEMPTS = 5  # an item that keeps raising is `failed` (with its error) after this many tries
+ITEM_RETRY_BASE = 60.0  # seconds before the first retry of an item that raised; doubles, capped:
+ITEM_RETRY_CAP = 6 * 3600.0
 TITLE_KEY_MIN_WORDS = 4  # shorter titles ("عاجل", "Live") recur for different stories
 PRUNE_EVERY = 600.0  # seconds between near-duplicate index prunes
 
@@ -59,6 +63,17 @@ class FeedReport:
     warning: str = ""  # what looked wrong in the feed (duplicate GUIDs, bad dates...)
 
 
+@dataclass(frozen=True)
+class PageDeferred:
+    """An item's page could not be fetched this time; the item is retried on the next poll."""
+
+    attempts: int  # failed fetches so far
+    error: str
+
+
+_FAILED = object()  # _work_item: the item raised and was recorded as an error
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -73,7 +88,6 @@ class Pipeline:
         self.matcher: Matcher = compile_topics(config.rules())
         self._topics = {t.id: t for t in config.topics}
         self._kinds = {name: channel_kind(urls) for name, urls in config.channels.items()}
-        self._poll = threading.local()  # per-poll counters (each feed is polled in one thread)
         self.stopping = threading.Event()  # set on shutdown: finish the current item, then return
         d = config.dedup
         self.story_rules = StoryRules(
@@ -93,7 +107,16 @@ class Pipeline:
     def poll_feed(self, feed: Feed, *, force: bool = False, now: datetime | None = None) -> FeedReport:
         """Poll one feed if it is due (or `force`); every failure is recorded on the feed, never raised."""
         with metrics.Timer() as timer:
-            report = self._poll_feed(feed, force=force, now=now)
+            try:
+                report = self._poll_feed(feed, force=force, now=now)
+            except Exception as exc:  # the per-feed boundary: a recorded error, never a lost pass
+                log.exception("poll raised feed=%s", feed.name)
+                report = self._feed_failed(
+                    feed,
+                    self.store.feed_state(feed.name),
+                    MonitorError(f"{type(exc).__name__}: {exc}"),
+                    now or utcnow(),
+                )
         if not report.skipped:
             metrics.POLL_SECONDS.observe(timer.seconds)
         return report
@@ -124,50 +147,36 @@ class Pipeline:
                 )
         except (FetchError, FeedParseError, ExtractError) as exc:
             return self._feed_failed(feed, state, exc, now)
+        except Exception as exc:  # a library raising on odd input (feedparser #590) is a feed error
+            log.exception("feed parse raised feed=%s", feed.name)
+            return self._feed_failed(feed, state, FeedParseError(f"cannot parse: {type(exc).__name__}: {exc}"), now)
         hints = (result.max_age, parsed.ttl if parsed else None)
-        if parsed is None:
-            rate, wait = self._adapt(feed, state, 0, now)
-            self.store.record_feed_success(
-                feed.name,
-                feed.url,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                new_items=0,
-                next_poll_at=next_poll(
-                    now,
-                    interval,
-                    backoff_cap=fetch_cfg.backoff_cap,
-                    hints=hints,
-                    hint_cap=fetch_cfg.max_hint,
-                    base=wait,
-                ),
-                warning=state.last_warning if state else None,
-                kind=feed.kind,
-                new_per_hour=rate,
-                now=now,
-            )
-            log.info("feed not modified feed=%s", feed.name)
-            metrics.POLLS.labels(feed.name, "not_modified").inc()
-            return FeedReport(feed.name, True)
-        new = matched = 0
-        warnings = list(parsed.warnings)
-        self._poll.deferred = 0  # items whose page fetch failed this poll: work done, nothing stored
-        for item in parsed.items:
-            if self.stopping.is_set():  # the rest waits for the next run; keep the old ETag for it
+        warnings = list(parsed.warnings) if parsed is not None else []
+        if parsed is not None:
+            # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.
+            self.store.enqueue_items(feed.name, [self._ledger_input(feed, it) for it in parsed.items], now)
+        new = matched = failed = 0
+        budget = MAX_NEW_PER_POLL
+        due = self.store.due_items(feed.name, now, limit=budget)
+        if len(due) >= budget and self.store.count_due(feed.name, now) > budget:
+            warnings.append(f"more than {budget} new items; the rest wait for the next poll")
+        for row in due:
+            if self.stopping.is_set():  # the rest stays pending in the ledger for the next run
                 log.info("poll interrupted by shutdown feed=%s new=%d", feed.name, new)
-                return FeedReport(feed.name, False, len(parsed.items), new, matched, error="interrupted")
-            if new + self._poll.deferred >= MAX_NEW_PER_POLL:
-                warnings.append(f"more than {MAX_NEW_PER_POLL} new items; the rest wait for the next poll")
-                break
-            try:
-                outcome = self.process_item(feed, item)
-            except MonitorError as exc:  # a store hiccup on one item must not stop the feed
-                log.error("item failed feed=%s url=%s error=%s", feed.name, item.url, exc)
-                metrics.ERRORS.labels(feed.name, "item").inc()
-                continue
-            if outcome is not None:
+                n_items = len(parsed.items) if parsed else 0
+                return FeedReport(feed.name, False, n_items, new, matched, error="interrupted")
+            outcome = self._work_item(feed, row, now)
+            if outcome is _FAILED:
+                failed += 1
+            elif outcome is not None:
                 new += 1
                 matched += bool(outcome)
+        if len(due) >= budget:
+            self.store.mark_capped(feed.name, now, budget)
+        if failed:
+            warnings.append(f"{failed} item(s) failed and will be retried (see `monitor feeds {feed.name}`)")
+        if parsed is None and not warnings and state is not None and state.last_warning:
+            warnings.append(state.last_warning)
         warning = "; ".join(warnings) or None
         rate, wait = self._adapt(feed, state, new, now)
         upcoming = next_poll(
@@ -185,12 +194,69 @@ class Pipeline:
             new_per_hour=rate,
             now=now,
         )
+        if parsed is None:
+            log.info("feed not modified feed=%s worked=%d", feed.name, len(due))
+            metrics.POLLS.labels(feed.name, "not_modified").inc()
+            return FeedReport(feed.name, True, 0, new, matched, warning=warning or "")
         if warning:
             log.warning("feed oddities feed=%s warning=%s", feed.name, warning)
         log.info("feed polled feed=%s items=%d new=%d matched=%d", feed.name, len(parsed.items), new, matched)
         metrics.POLLS.labels(feed.name, "ok").inc()
         self.prune_index()
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
+
+    def _ledger_input(self, feed: Feed, item: FeedItem) -> ItemInput:
+        url_key = normalize_url(item.url) if item.url else _linkless_key(feed.name, item)
+        key = f"guid:{item.guid}" if item.guid else f"url:{url_key}"
+        return ItemInput(key, url_key, item, title_key(item))
+
+    def _work_item(self, feed: Feed, row: ItemRow, now: datetime) -> list[Match] | None | object:
+        """Process one ledger item; any exception becomes a recorded error on the item (retried
+        with backoff, `failed` after ITEM_MAX_ATTEMPTS). Returns process_item's result or _FAILED."""
+        try:
+            return self.process_item(feed, row.feed_item(), ledger=row, now=now)
+        except Exception as exc:  # the per-item boundary: record, never lose the pass
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            attempts = row.attempts + 1
+            metrics.ERRORS.labels(feed.name, "item").inc()
+            if attempts >= ITEM_MAX_ATTEMPTS:
+                log.error(
+                    "item failed feed=%s item=%d url=%s attempts=%d error=%s",
+                    feed.name,
+                    row.id,
+                    row.url,
+                    attempts,
+                    error,
+                )
+                self._set_item(
+                    row,
+                    "failed",
+                    "item_error",
+                    f"gave up after {attempts} attempts: {error}",
+                    now,
+                    error=error,
+                    count_attempt=True,
+                )
+            else:
+                wait = timedelta(seconds=min(ITEM_RETRY_BASE * 2 ** (attempts - 1), ITEM_RETRY_CAP))
+                log.warning(
+                    "item error feed=%s item=%d url=%s attempt=%d error=%s", feed.name, row.id, row.url, attempts, error
+                )
+                self._set_item(
+                    row,
+                    "pending",
+                    "item_error",
+                    f"attempt {attempts} failed: {error}",
+                    now,
+                    next_try_at=now + wait,
+                    error=error,
+                    count_attempt=True,
+                )
+            return _FAILED
+
+    def _set_item(self, row: ItemRow, state: str, code: str, reason: str, now: datetime, **kw: Any) -> None:
+        self.store.set_item(row.id, state, code, reason, now=now, **kw)
+        metrics.ITEM_TRANSITIONS.labels(state).inc()
 
     def _adapt(self, feed: Feed, state, new: int, now: datetime) -> tuple[float | None, float | None]:
         """(rate, wait) for an adaptive feed; (None, None) otherwise or with no previous poll."""
@@ -241,21 +307,40 @@ class Pipeline:
         metrics.ERRORS.labels(feed.name, "feed").inc()
         return FeedReport(feed.name, False, error=str(exc))
 
-    def process_item(self, feed: Feed, item: FeedItem) -> list[Match] | None:
-        """Process one feed item; None if it was already processed."""
-        url_key = normalize_url(item.url) if item.url else _linkless_key(feed.name, item)
+    def process_item(
+        self, feed: Feed, item: FeedItem, *, ledger: ItemRow | None = None, now: datetime | None = None
+    ) -> list[Match] | None:
+        """Process one feed item; None if nothing new was stored (already processed, a page
+        retry, a confirmed headline copy). With `ledger` (the item's ledger row) the item's
+        outcome is written back to it: see monitor.storage.items for the states."""
+        now = now or utcnow()
+        url_key = ledger.url_key if ledger else normalize_url(item.url) if item.url else _linkless_key(feed.name, item)
         known = self.store.known(url_key, feed.name, item.guid)
-        tkey = title_key(item)
-        if (known is None or known.status != "done") and tkey:
-            # Feeds that change GUIDs and links on every fetch still repeat the headline.
-            by_title = self.store.known(url_key, feed.name, tkey)
-            known = by_title if by_title is not None and by_title.status == "done" else known
         if known is not None and known.status == "done":
+            if ledger is not None:
+                self._settle(ledger, known.id, now)
             return None
+        if ledger is not None:
+            twin = self.store.title_twin(ledger)
+            if twin is not None:  # a feed rotating GUIDs and links: same headline, date and teaser
+                reason = f"same headline, date and teaser as item #{twin.id} (article #{twin.article_id})"
+                self._set_item(
+                    ledger,
+                    "skipped",
+                    "title_key_copy",
+                    reason,
+                    now,
+                    ref_item_id=twin.id,
+                    ref_article_id=twin.article_id,
+                )
+                return None
         started = time.monotonic()
         article = self._article(feed, item, url_key)
-        if article is None:
-            return None  # page fetch failed; retried on the next poll
+        if isinstance(article, PageDeferred):  # retried on the next poll
+            if ledger is not None:
+                reason = f"page fetch failed (attempt {article.attempts} of {MAX_PAGE_ATTEMPTS}): {article.error}"
+                self._set_item(ledger, "pending", "page_retry", reason[:500], now, next_try_at=now, error=article.error)
+            return None
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
         matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language)
         now = utcnow()
@@ -282,10 +367,14 @@ class Pipeline:
         saved = self.store.save_article(
             article, guid=item.guid, outlet=self.config.outlet(feed), matches=matches, alerts=alerts, story=story
         )
-        if saved is None:
-            return None  # another worker stored it first
-        if tkey:
-            self.store.link_guid(feed.name, tkey, saved)
+        if saved is None:  # another worker stored it first
+            other = self.store.article_by_key(url_key) if ledger is not None else None
+            if ledger is not None and other is not None:
+                self._settle(ledger, other, now)
+            return None
+        if ledger is not None:
+            done = self.store.resolve_item(ledger.id, saved, now)
+            metrics.ITEM_TRANSITIONS.labels(done.state).inc()
         if alerts:
             self.outbox.wake()  # channel senders send it now, not after the whole feed
         metrics.ARTICLE_SECONDS.observe(time.monotonic() - started)
@@ -300,6 +389,19 @@ class Pipeline:
                 "|".join(sorted({h.term for h in m.hits})),
             )
         return matches
+
+    def _settle(self, ledger: ItemRow, article_id: int, now: datetime) -> None:
+        """An item whose article is already stored: another item's (skipped) or its own,
+        stored before a crash or before the ledger existed (state read back from the store)."""
+        other = self.store.item_of_article(article_id, other_than=ledger.id)
+        if other is not None:
+            reason = f"same URL or GUID as item #{other.id} (article #{article_id})"
+            self._set_item(
+                ledger, "skipped", "same_article", reason, now, ref_item_id=other.id, ref_article_id=article_id
+            )
+            return
+        done = self.store.resolve_item(ledger.id, article_id, now)
+        metrics.ITEM_TRANSITIONS.labels(done.state).inc()
 
     def _render(
         self, article: Article, match: Match, outlet: str, kind: ChannelKind, also: tuple[str, ...] = ()
@@ -321,7 +423,7 @@ class Pipeline:
         )
         return r.subject, r.text, r.html
 
-    def _article(self, feed: Feed, item: FeedItem, url_key: str) -> Article | None:
+    def _article(self, feed: Feed, item: FeedItem, url_key: str) -> Article | PageDeferred:
         """Fetch and extract the page; fall back to the feed's text when the page can't be had."""
         title, body, source = item.title, item.summary, "summary"
         if item.url:
@@ -339,9 +441,8 @@ class Pipeline:
                     feed=feed.name, url=item.url, url_key=url_key, guid=item.guid, title=item.title, error=str(exc)
                 )
                 if attempts < MAX_PAGE_ATTEMPTS:
-                    self._poll.deferred = getattr(self._poll, "deferred", 0) + 1
                     log.warning("page failed feed=%s url=%s attempt=%d error=%s", feed.name, item.url, attempts, exc)
-                    return None
+                    return PageDeferred(attempts, str(exc))
                 log.warning("page failed feed=%s url=%s attempt=%d; matching feed text", feed.name, item.url, attempts)
         return Article(
             url=item.url,

@@ -168,6 +168,33 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_backtest)
 
 
+def _print_ledger(config: Config, url: str) -> None:
+    """What the pipeline did with the feed items pointing at `url` (the item ledger)."""
+    from monitor.cli.feeds import format_item
+    from monitor.dedup.keys import normalize_url
+    from monitor.storage import Store
+
+    store = Store(config.storage_url)
+    try:
+        rows = store.find_items(normalize_url(url), url)
+        refs = {a: store.article_url(a) for r in rows for a in (r.ref_article_id, r.article_id) if a is not None}
+    finally:
+        store.close()
+    if not rows:
+        print(f"ledger: no feed item points at {url}")
+        return
+    now = datetime.now(UTC)
+    for row in rows:
+        print(f"ledger: feed {row.feed} item " + format_item(row, now))
+        if row.state == "copy" and row.ref_article_id is not None:
+            print(f"  copy of article #{row.ref_article_id} {refs.get(row.ref_article_id) or ''}".rstrip())
+        if row.ref_item_id is not None:
+            print(f"  see item #{row.ref_item_id}")
+        if row.last_error:
+            print(f"  last error: {row.last_error}")
+    print()
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from monitor.extract.article import extract
     from monitor.fetch.client import Fetcher
@@ -176,6 +203,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     config = common.load(args)
     target = args.target
+    if not Path(target).exists():
+        _print_ledger(config, target)
     if Path(target).exists():
         content, url = Path(target).read_bytes(), None
     else:

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import ValidationError
@@ -19,6 +20,9 @@ from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
 from monitor.sources.opml import OpmlFeed, build_opml, parse_opml
 
+if TYPE_CHECKING:
+    from monitor.storage import FeedState, ItemRow
+
 _FEEDS_KEY = re.compile(r"^feeds:\s*(?:#.*)?$")
 
 
@@ -27,6 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     fsub = p.add_subparsers(dest="feeds_command")
     p.set_defaults(func=cmd_list)
     fsub.add_parser("list", help="every source with its health (the default)").set_defaults(func=cmd_list)
+    q = fsub.add_parser("show", help="one feed: health and its items' states (also: `monitor feeds NAME`)")
+    q.add_argument("name", nargs="?")
+    q.add_argument("-n", "--limit", type=int, default=10, help="how many recent items to list (default 10)")
+    q.set_defaults(func=cmd_show)
     q = fsub.add_parser("import", help="add the feeds of an OPML file to config.yaml")
     q.add_argument("file")
     q.add_argument("--dry-run", action="store_true", help="print what would be added, change nothing")
@@ -37,6 +45,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = fsub.add_parser("discover", help="find the feeds a site's home page announces")
     q.add_argument("url")
     q.set_defaults(func=cmd_discover)
+    # `monitor feeds NAME` is `monitor feeds show NAME`: any other word is taken as a feed name.
+    fsub.choices = fsub._name_parser_map = _FeedNames(fsub.choices)  # after every add_parser
+
+
+class _FeedNames(dict[str, argparse.ArgumentParser]):
+    """Subcommand table that takes an unknown word as a feed name for `show`."""
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and not key.startswith("-")
+
+    def __missing__(self, key: str) -> argparse.ArgumentParser:
+        return dict.__getitem__(self, "show")
 
 
 def _when(value: datetime | None, now: datetime) -> str:
@@ -67,32 +87,72 @@ def cmd_list(args: argparse.Namespace) -> int:
         store.close()
     now = datetime.now(UTC)
     for feed in config.feeds:
-        s = states.get(feed.name)
-        print(f"{feed.name} [{feed.kind}] {feed.url}")
-        if s is None:
-            print("  status: never polled")
-            continue
-        status = (
-            "ok"
-            if not s.consecutive_failures
-            else f"failing ({s.consecutive_failures} in a row"
-            + (f", since {_when(s.failing_since, now)})" if s.failing_since else ")")
-        )
-        if s.flagged_at is not None:
-            status = f"FLAGGED: {status} (flagged {_when(s.flagged_at, now)})"
-        upcoming = s.next_poll_at or (
-            s.last_polled_at + timedelta(seconds=config.interval(feed)) if s.last_polled_at else None
-        )
-        print(f"  status: {status}")
-        print(
-            f"  last success: {_when(s.last_success_at, now)}   items seen: {s.items_seen}   "
-            f"next poll: {_when(upcoming, now) if upcoming and upcoming > now else 'due'}"
-        )
-        if s.last_error:
-            print(f"  last error ({_when(s.last_error_at, now)}): {s.last_error}")
-        if s.last_warning:
-            print(f"  warning: {s.last_warning}")
+        _print_health(config, feed, states.get(feed.name), now)
     return 0
+
+
+def _print_health(config: Config, feed: Feed, s: FeedState | None, now: datetime) -> None:
+    print(f"{feed.name} [{feed.kind}] {feed.url}")
+    if s is None:
+        print("  status: never polled")
+        return
+    status = (
+        "ok"
+        if not s.consecutive_failures
+        else f"failing ({s.consecutive_failures} in a row"
+        + (f", since {_when(s.failing_since, now)})" if s.failing_since else ")")
+    )
+    if s.flagged_at is not None:
+        status = f"FLAGGED: {status} (flagged {_when(s.flagged_at, now)})"
+    upcoming = s.next_poll_at or (
+        s.last_polled_at + timedelta(seconds=config.interval(feed)) if s.last_polled_at else None
+    )
+    print(f"  status: {status}")
+    print(
+        f"  last success: {_when(s.last_success_at, now)}   items seen: {s.items_seen}   "
+        f"next poll: {_when(upcoming, now) if upcoming and upcoming > now else 'due'}"
+    )
+    if s.last_error:
+        print(f"  last error ({_when(s.last_error_at, now)}): {s.last_error}")
+    if s.last_warning:
+        print(f"  warning: {s.last_warning}")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """One feed's health, its items per ledger state, its open (pending, failed) and latest items."""
+    from monitor.storage import Store
+
+    config = common.load(args)
+    name = args.name or args.feeds_command
+    feed = next((f for f in config.feeds if f.name == name), None)
+    if feed is None:
+        print(f"no feed named {name!r} in {config.path} (see `monitor feeds list`)", file=sys.stderr)
+        return 2
+    store = Store(config.storage_url)
+    try:
+        state = store.feed_state(feed.name)
+        counts = store.item_counts(feed.name)
+        open_rows = store.feed_items(feed.name, limit=args.limit, open_only=True)
+        latest = store.feed_items(feed.name, limit=args.limit)
+    finally:
+        store.close()
+    now = datetime.now(UTC)
+    _print_health(config, feed, state, now)
+    print("  items: " + ", ".join(f"{state} {n}" for state, n in counts.items()))
+    for title, rows in (("open items (pending, failed)", open_rows), ("latest items", latest)):
+        if rows:
+            print(f"  {title}:")
+            for row in rows:
+                print("    " + format_item(row, now))
+    return 0
+
+
+def format_item(row: ItemRow, now: datetime) -> str:
+    """One ledger row on one line: id, state/reason, when it is tried again, title, URL."""
+    wait = f" (next try {_when(row.next_try_at, now)})" if row.state == "pending" and row.next_try_at else ""
+    label = row.title or row.guid or "(untitled)"
+    where = row.url or row.guid
+    return f"#{row.id} {row.state}/{row.reason_code}{wait}: {row.reason} | {label} {where}".rstrip()
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ string is taken from the environment; a missing variable is an error naming it.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections.abc import Mapping
@@ -154,10 +155,41 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     """Read and validate config.yaml; raise ConfigError listing every problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
-    return parse_config(text, path=path, env=env)
+    return parse_config(decode_config(data, path), path=path, env=env)
+
+
+def decode_config(data: bytes, path: Path) -> str:
+    """The config file's text: UTF-8 (a UTF-8 BOM is dropped). Anything else (UTF-16/32, as
+    some editors save, or a legacy code page such as windows-1256) raises ConfigError saying
+    where the first bad byte is and to save the file as UTF-8."""
+    boms = [
+        (codecs.BOM_UTF32_LE, "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    ]
+    for bom, name in boms:
+        if data.startswith(bom):
+            raise ConfigError(f"{path}: the file is {name}; save it as UTF-8")
+    if len(data) >= 4 and (data[1::2].count(0) > len(data) // 4 or data[0::2].count(0) > len(data) // 4):
+        raise ConfigError(f"{path}: the file looks like UTF-16 (no BOM); save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        guess = ""
+        try:
+            if any("\u0600" <= ch <= "\u06ff" for ch in data.decode("cp1256")):
+                guess = " (it looks like windows-1256)"
+        except UnicodeDecodeError:
+            pass
+        raise ConfigError(
+            f"{path}: not UTF-8 (byte 0x{data[exc.start]:02x} at line {line}, column {column}){guess}; save it as UTF-8"
+        ) from None
 
 
 def parse_config(text: str, *, path: Path = Path("config.yaml"), env: Mapping[str, str] | None = None) -> Config:

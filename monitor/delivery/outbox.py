@@ -50,6 +50,9 @@ class DeliveryReport:
         return DeliveryReport(self.sent + other.sent, self.failed + other.failed, self.dead + other.dead)
 
 
+BATCH = 200  # alerts read per query; a batch, never a limit on a pass (issue 12, loss 4)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -168,10 +171,13 @@ class ChannelSender:
                 return DeliveryReport()
             self.blocked_until = None
             report = DeliveryReport()
+            tried: set[int] = set()  # an ignore_backoff pass pages past what it already tried
             while not self.stop.is_set():
-                due = self.store.channel_due(self.name, now, ignore_backoff=ignore_backoff, limit=200)
+                due = self.store.channel_due(self.name, now, ignore_backoff=ignore_backoff, limit=BATCH + len(tried))
+                due = [a for a in due if a.id not in tried]
                 if not due:
                     break
+                tried.update(a.id for a in due)
                 held = [a for a in due if a.digest]
                 single = [a for a in due if not a.digest]
                 progressed = 0
@@ -189,8 +195,8 @@ class ChannelSender:
                     progressed += outcome.sent + outcome.dead
                     if outcome.failed and not ignore_backoff:
                         return report  # the channel rests (blocked_until) before the next try
-                if ignore_backoff or not progressed:
-                    break  # one pass only (failed ones would come straight back)
+                if not ignore_backoff and not progressed:
+                    break  # failed ones would come straight back; they wait for their next try
             return report
 
     def _render(self, group: list[OutboxAlert]) -> tuple[list[RenderedAlert], str]:

@@ -178,6 +178,7 @@ class Daemon:
             else None,
             "articles_retrying": backlog.articles_retrying,
             "feeds": len(self.pipeline.config.feeds),
+            "items": self.store.item_counts(),
         }
 
     def health(self) -> tuple[bool, dict]:
@@ -212,6 +213,9 @@ class Daemon:
             return False
         except MonitorError as exc:
             log.error("reload refused error=%s; still running the previous config", exc)
+            return False
+        except Exception as exc:  # any fault reading the new config must not end the daemon
+            log.error("reload refused error=%s: %s; still running the previous config", type(exc).__name__, exc)
             return False
         if config.storage_url != old.config.storage_url:
             log.warning("reload: storage changes need a restart; keeping the open store")

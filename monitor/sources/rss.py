@@ -73,6 +73,37 @@ def xml_depth(content: bytes) -> int:
     return deepest
 
 
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+_CHARREF_PAIR = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+
+
+def _ref_value(hexa: bytes | None, dec: bytes | None) -> int:
+    return int(hexa, 16) if hexa else int(dec or b"0")
+
+
+def fix_charrefs(content: bytes) -> bytes:
+    """Numeric character references no parser should have to choke on, made safe: a UTF-16
+    surrogate pair written as two references (``&#55357;&#56596;``) becomes the one character
+    it encodes; a lone surrogate, NUL or a value past U+10FFFF becomes U+FFFD. (feedparser
+    raises UnicodeEncodeError/ValueError/OverflowError on them: feedparser #590, #599.)"""
+    if b"&#" not in content:
+        return content
+
+    def pair(m: re.Match[bytes]) -> bytes:
+        hi, lo = _ref_value(m[1], m[2]), _ref_value(m[3], m[4])
+        if 0xD800 <= hi <= 0xDBFF and 0xDC00 <= lo <= 0xDFFF:
+            return b"&#x%X;" % (0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+        return m[0]
+
+    def single(m: re.Match[bytes]) -> bytes:
+        value = _ref_value(m[1], m[2])
+        if value == 0 or value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
+            return b"&#xFFFD;"
+        return m[0]
+
+    return _CHARREF.sub(single, _CHARREF_PAIR.sub(pair, content))
+
+
 def parse_feed(feed_name: str, content: bytes, base_url: str) -> list[FeedItem]:
     """Parse RSS/Atom bytes; raise FeedParseError if it is not a feed at all."""
     return list(parse_feed_result(feed_name, content, base_url).items)
@@ -86,9 +117,15 @@ def parse_feed_result(
     if depth > MAX_DEPTH:
         raise FeedParseError(f"feed {feed_name} ({base_url}) nests {depth} levels deep (limit {MAX_DEPTH})")
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(
-        strip_doctype(content), sanitize_html=False, resolve_relative_uris=False, response_headers=headers
-    )
+    try:
+        parsed = feedparser.parse(
+            fix_charrefs(strip_doctype(content)),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+            response_headers=headers,
+        )
+    except Exception as exc:  # feedparser raises on some input instead of setting bozo (#590, #599)
+        raise FeedParseError(f"feed {feed_name} ({base_url}) cannot be parsed: {type(exc).__name__}: {exc}") from exc
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         if _HTML.search(content[:4096]) or "html" in content_type.lower():
             raise FeedParseError(

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from monitor.errors import StoreError
 from monitor.models import Article, Match
 from monitor.storage import stories as _stories
+from monitor.storage.items import ItemRows
 from monitor.storage.schema import alert_messages, alerts, article_guids, articles, feeds, matches
 from monitor.storage.stories import StoryInput
 
@@ -166,7 +167,7 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class Store:
+class Store(ItemRows):
     """See the module docstring. Raises StoreError when unusable."""
 
     def __init__(self, url: str) -> None:

@@ -15,3 +15,4 @@ def test_kills_lose_nothing(tmp_path):
     assert result.lost == 0
     assert result.delivered == result.expected
     assert result.duplicates <= result.kills
+    assert result.ledger_open == 0  # every listed item ended in a recorded state

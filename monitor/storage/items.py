@@ -1,0 +1,401 @@
+"""The item ledger: every item a feed ever listed, with its state and the reason for it.
+
+The ledger is also the work queue. A poll that parsed a listing first stores every
+item it lists (``enqueue_items``); only then may the feed's validators (ETag,
+Last-Modified) be stored, so a 304 can never hide an item that still needs work.
+Every poll, 304 included, then works off ``due_items``. An item leaves ``pending``
+only when its outcome is stored: the article (with its matches and alerts) is saved
+first, and ``resolve_item`` reads the item's state back from what was stored, so a
+crash between the two leaves the item pending and the retry is idempotent.
+
+States (``STATES``), each row with a ``reason_code`` and a human ``reason``:
+
+- ``pending``: still to do (``new``, ``cap``: over the per-poll budget, ``page_retry``,
+  ``item_error``); due at ``next_try_at``.
+- ``alerted``: its article made at least one alert (``article_id``).
+- ``matched_nothing``: its article matched no topic.
+- ``copy``: its article is a copy of ``ref_article_id`` (same text), which alerted instead.
+- ``skipped``: not processed, with the reason (``same_article``: another item,
+  ``ref_item_id``, is that article; ``title_key_copy``: same headline, date and teaser
+  as ``ref_item_id``; ``story_alerted``: matched, but its story already alerted;
+  ``backfill``/``backfill_undated``: older than the first poll's backfill window).
+- ``failed``: gave up after repeated errors (``last_error``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from monitor.models import FeedItem
+from monitor.storage.schema import UTCDateTime, alerts, articles, matches, metadata, story_articles
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.dml import Insert
+
+STATES = ("pending", "alerted", "matched_nothing", "copy", "skipped", "failed")
+TERMINAL = frozenset(STATES) - {"pending"}
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed", String(200), nullable=False),
+    Column("key", Text, nullable=False),  # identity in the feed: "guid:<guid>", else "url:<url_key>"
+    Column("url", Text, nullable=False, default=""),
+    Column("url_key", Text, nullable=False),
+    Column("guid", Text, nullable=False, default=""),
+    Column("title", Text, nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),
+    Column("published_at", UTCDateTime),
+    Column("title_key", String(60), nullable=False, default=""),
+    Column("summary_hash", String(40), nullable=False, default=""),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("reason_code", String(30), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("article_id", Integer),
+    Column("ref_article_id", Integer),
+    Column("ref_item_id", Integer),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("feed", "key"),
+    Index("ix_items_feed_state", "feed", "state", "next_try_at"),
+    Index("ix_items_url_key", "url_key"),
+    Index("ix_items_article_id", "article_id"),
+    Index("ix_items_feed_title_key", "feed", "title_key"),
+)
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    """One listed item as the ledger stores it (made by the pipeline from a FeedItem).
+
+    ``state``/``reason_code``/``reason`` are what a NEW row starts as (an item
+    already in the ledger keeps its state; only ``last_seen_at`` moves)."""
+
+    key: str
+    url_key: str
+    item: FeedItem
+    title_key: str = ""
+    state: str = "pending"
+    reason_code: str = "new"
+    reason: str = "new in the feed"
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """A ledger row (see the module docstring for states and reasons)."""
+
+    id: int
+    feed: str
+    key: str
+    url: str
+    url_key: str
+    guid: str
+    title: str
+    summary: str
+    published_at: datetime | None
+    title_key: str
+    summary_hash: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    state: str
+    reason_code: str
+    reason: str
+    article_id: int | None
+    ref_article_id: int | None
+    ref_item_id: int | None
+    attempts: int
+    next_try_at: datetime | None
+    last_error: str | None
+    updated_at: datetime
+
+    def feed_item(self) -> FeedItem:
+        """The item as the feed listed it, rebuilt without the feed response."""
+        return FeedItem(self.feed, self.url, self.guid, self.title, self.summary, self.published_at)
+
+
+_ITEM_COLS = [items.c[f.name] for f in fields(ItemRow)]
+
+
+def summary_hash(summary: str) -> str:
+    """SHA-1 of the whitespace-normalised teaser ("" for an empty one)."""
+    text = " ".join(summary.split())
+    return hashlib.sha1(text.encode("utf-8")).hexdigest() if text else ""
+
+
+def _row(r: Any) -> ItemRow:
+    m = r._mapping
+    return ItemRow(**{f.name: m[f.name] for f in fields(ItemRow)})
+
+
+class ItemRows:
+    """Ledger methods of ``Store`` (a mixin: needs ``tx``, ``_insert`` and ``dialect``)."""
+
+    if TYPE_CHECKING:
+        dialect: str
+
+        def tx(self) -> AbstractContextManager[Connection]: ...
+
+        def _insert(self, table: Table) -> Insert: ...
+
+    # ---- writing ---------------------------------------------------------
+    def enqueue_items(self, feed: str, listed: Sequence[ItemInput], now: datetime) -> int:
+        """Store every listed item in one transaction: a new one as given (``pending/new``
+        unless told otherwise), a known one only gets ``last_seen_at``. Returns how many
+        were new. Call this BEFORE storing the response's validators."""
+        seen: dict[str, ItemInput] = {}
+        for inp in listed:
+            seen.setdefault(inp.key, inp)
+        new = 0
+        with self.tx() as conn:
+            for inp in seen.values():
+                it = inp.item
+                ins = (
+                    self._insert(items)
+                    .values(
+                        feed=feed,
+                        key=inp.key,
+                        url=it.url,
+                        url_key=inp.url_key,
+                        guid=it.guid,
+                        title=it.title,
+                        summary=it.summary,
+                        published_at=it.published,
+                        title_key=inp.title_key,
+                        summary_hash=summary_hash(it.summary),
+                        first_seen_at=now,
+                        last_seen_at=now,
+                        state=inp.state,
+                        reason_code=inp.reason_code,
+                        reason=inp.reason,
+                        attempts=0,
+                        next_try_at=now if inp.state == "pending" else None,
+                        updated_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=[items.c.feed, items.c.key])
+                )
+                result = conn.execute(ins)
+                if result.rowcount:
+                    new += 1
+                else:
+                    conn.execute(
+                        update(items).where(items.c.feed == feed, items.c.key == inp.key).values(last_seen_at=now)
+                    )
+        return new
+
+    def set_item(
+        self,
+        item_id: int,
+        state: str,
+        reason_code: str,
+        reason: str,
+        *,
+        now: datetime,
+        article_id: int | None = None,
+        ref_article_id: int | None = None,
+        ref_item_id: int | None = None,
+        next_try_at: datetime | None = None,
+        error: str | None = None,
+        count_attempt: bool = False,
+    ) -> None:
+        """Move an item to `state` with its reason (``count_attempt`` adds one attempt)."""
+        if state not in STATES:
+            raise ValueError(f"unknown item state {state!r}")
+        values: dict[str, Any] = dict(
+            state=state,
+            reason_code=reason_code,
+            reason=reason,
+            article_id=article_id,
+            ref_article_id=ref_article_id,
+            ref_item_id=ref_item_id,
+            next_try_at=next_try_at,
+            updated_at=now,
+        )
+        if error is not None:
+            values["last_error"] = error
+        if count_attempt:
+            values["attempts"] = items.c.attempts + 1
+        with self.tx() as conn:
+            conn.execute(update(items).where(items.c.id == item_id).values(**values))
+
+    def resolve_item(self, item_id: int, article_id: int, now: datetime) -> ItemRow:
+        """Set an item's terminal state from what is stored for its article: ``alerted`` (the
+        article has alerts), ``copy`` (its text copies an earlier article), ``skipped/
+        story_alerted`` (matched, but its story alerted already) or ``matched_nothing``."""
+        with self.tx() as conn:
+            n_alerts = conn.execute(
+                select(func.count()).select_from(alerts).where(alerts.c.article_id == article_id)
+            ).scalar_one()
+            n_matches = conn.execute(
+                select(func.count()).select_from(matches).where(matches.c.article_id == article_id)
+            ).scalar_one()
+            copy_of = conn.execute(
+                select(story_articles.c.copy_of).where(story_articles.c.article_id == article_id)
+            ).scalar()
+            ref: int | None = None
+            if n_alerts:
+                state, code, reason = "alerted", "alerted", f"article #{article_id} made {n_alerts} alert(s)"
+            elif copy_of is not None:
+                state, code, ref = "copy", "same_text_as", int(copy_of)
+                reason = f"article #{article_id} has the same text as article #{copy_of}"
+            elif n_matches:
+                state, code = "skipped", "story_alerted"
+                reason = f"article #{article_id} matched, but its story or copy group had alerted already"
+            else:
+                state, code, reason = "matched_nothing", "matched_nothing", f"article #{article_id} matched no topic"
+            conn.execute(
+                update(items)
+                .where(items.c.id == item_id)
+                .values(
+                    state=state,
+                    reason_code=code,
+                    reason=reason,
+                    article_id=article_id,
+                    ref_article_id=ref,
+                    next_try_at=None,
+                    updated_at=now,
+                )
+            )
+            row = conn.execute(select(*_ITEM_COLS).where(items.c.id == item_id)).one()
+        return _row(row)
+
+    def mark_capped(self, feed: str, now: datetime, budget: int) -> int:
+        """Give the due items a poll left over the reason ``cap``; returns how many."""
+        with self.tx() as conn:
+            result = conn.execute(
+                update(items)
+                .where(
+                    items.c.feed == feed,
+                    items.c.state == "pending",
+                    items.c.reason_code == "new",
+                    items.c.next_try_at <= now,
+                )
+                .values(
+                    reason_code="cap",
+                    reason=f"more than {budget} items to work in one poll; waits for the next poll",
+                    updated_at=now,
+                )
+            )
+        return int(result.rowcount or 0)
+
+    # ---- reading ---------------------------------------------------------
+    def due_items(self, feed: str, now: datetime, limit: int = 100) -> list[ItemRow]:
+        """Pending items of `feed` due at `now`, in the order they were first listed."""
+        due = items.c.next_try_at.is_(None) | (items.c.next_try_at <= now)
+        q = select(*_ITEM_COLS).where(items.c.feed == feed, items.c.state == "pending", due)
+        with self.tx() as conn:
+            rows = conn.execute(q.order_by(items.c.id).limit(limit)).all()
+        return [_row(r) for r in rows]
+
+    def count_due(self, feed: str, now: datetime) -> int:
+        due = items.c.next_try_at.is_(None) | (items.c.next_try_at <= now)
+        with self.tx() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(items).where(items.c.feed == feed, items.c.state == "pending", due)
+                ).scalar_one()
+            )
+
+    def get_item(self, item_id: int) -> ItemRow | None:
+        with self.tx() as conn:
+            row = conn.execute(select(*_ITEM_COLS).where(items.c.id == item_id)).first()
+        return _row(row) if row else None
+
+    def item_of_article(self, article_id: int, *, other_than: int) -> ItemRow | None:
+        """The first ledger item (not `other_than`) whose outcome is this article."""
+        with self.tx() as conn:
+            row = conn.execute(
+                select(*_ITEM_COLS)
+                .where(items.c.article_id == article_id, items.c.id != other_than)
+                .order_by(items.c.id)
+                .limit(1)
+            ).first()
+        return _row(row) if row else None
+
+    def title_twin(self, row: ItemRow) -> ItemRow | None:
+        """An earlier processed item of the same feed with the same headline key, the same
+        publication time and the same non-empty teaser (a feed that rotates its GUIDs and
+        links): the only case a headline alone is trusted as identity. Anything less and
+        the text decides (see storage/stories)."""
+        if not row.title_key or not row.summary_hash:
+            return None
+        same_time = (
+            items.c.published_at.is_(None) if row.published_at is None else items.c.published_at == row.published_at
+        )
+        with self.tx() as conn:
+            found = conn.execute(
+                select(*_ITEM_COLS)
+                .where(
+                    items.c.feed == row.feed,
+                    items.c.title_key == row.title_key,
+                    items.c.summary_hash == row.summary_hash,
+                    same_time,
+                    items.c.id != row.id,
+                    items.c.article_id.is_not(None),
+                )
+                .order_by(items.c.id)
+                .limit(1)
+            ).first()
+        return _row(found) if found else None
+
+    def item_counts(self, feed: str | None = None) -> dict[str, int]:
+        """Items per state (every state present, 0 when none)."""
+        q = select(items.c.state, func.count()).group_by(items.c.state)
+        if feed is not None:
+            q = q.where(items.c.feed == feed)
+        with self.tx() as conn:
+            got = {str(s): int(n) for s, n in conn.execute(q).all()}
+        return {s: got.get(s, 0) for s in STATES}
+
+    def feed_items(self, feed: str, *, limit: int = 10, open_only: bool = False) -> list[ItemRow]:
+        """Newest items of `feed` first; `open_only`: only pending and failed ones."""
+        q = select(*_ITEM_COLS).where(items.c.feed == feed)
+        if open_only:
+            q = q.where(items.c.state.in_(("pending", "failed")))
+        with self.tx() as conn:
+            rows = conn.execute(q.order_by(items.c.id.desc()).limit(limit)).all()
+        return [_row(r) for r in rows]
+
+    def find_items(self, url_key: str, url: str = "") -> list[ItemRow]:
+        """Ledger rows for a URL (by its normalised key, the URL itself, or as a GUID)."""
+        cond = or_(items.c.url_key == url_key, items.c.guid == url, items.c.guid == url_key)
+        if url:
+            cond = or_(cond, items.c.url == url)
+        with self.tx() as conn:
+            rows = conn.execute(select(*_ITEM_COLS).where(cond).order_by(items.c.id)).all()
+        return [_row(r) for r in rows]
+
+    def article_url(self, article_id: int) -> str | None:
+        with self.tx() as conn:
+            return conn.execute(select(articles.c.url).where(articles.c.id == article_id)).scalar()
+
+    def article_by_key(self, url_key: str) -> int | None:
+        with self.tx() as conn:
+            got = conn.execute(
+                select(articles.c.id).where(articles.c.url_key == url_key, articles.c.status == "done")
+            ).scalar()
+        return int(got) if got is not None else None

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from tests.acceptance.test_end_to_end import TOKEN, site, write_config  # noqa: F401 - `site` is a fixture
-from tests.support.servers import FakeTelegram
+from tests.support.telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -28,7 +28,8 @@ from tests.support.corpus_pages import (
     split_paragraphs,
     titles_mentioning,
 )
-from tests.support.servers import Response, TelegramReply
+from tests.support.telegram import TelegramReply
+from tests.support.web import Response
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"

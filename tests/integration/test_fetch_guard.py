@@ -12,7 +12,7 @@ import pytest
 from monitor.fetch.client import Fetcher
 from monitor.fetch.netguard import BlockedAddressError, UnsafeURLError, address_problem, check_url
 from tests.support.hostile import HostileServer
-from tests.support.servers import Response, WebServer
+from tests.support.web import Response, WebServer
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from tests.integration.test_neardup import T0
 from tests.integration.test_storage import store_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
 from tests.integration.test_stories import TOKEN, Site, close, copy_group, seed_articles, shared_word
 from tests.support.corpus_pages import seed_page, seed_reports, split_paragraphs
-from tests.support.servers import TelegramReply
+from tests.support.telegram import TelegramReply
 
 RULE = {"all": [["روسيا", "موسكو", "بوتين"], ["كوريا الشمالية", "بيونغ يانغ", "بيونج يانج"]]}
 OUTLETS = ["outlet0", "outlet1", "outlet2"]

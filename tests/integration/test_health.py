@@ -18,8 +18,8 @@ from monitor.pipeline import Pipeline
 from monitor.service.health import parse_listen
 from monitor.storage import Store, stats
 from tests.integration.test_storage import _save, store, store_url  # noqa: F401 - fixtures on both databases
-from tests.support.servers import Response
 from tests.support.service_helpers import articles, serve_feed
+from tests.support.web import Response
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = UTC

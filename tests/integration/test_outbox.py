@@ -12,7 +12,7 @@ from monitor.delivery.outbox import Outbox
 from monitor.storage import Store
 from tests.integration.test_storage import store_url  # noqa: F401 - fixture: SQLite and PostgreSQL
 from tests.support.outbox_helpers import TOKEN, FakeClock, add_article, corpus, make_config
-from tests.support.servers import FakeTelegram, TelegramReply
+from tests.support.telegram import FakeTelegram, TelegramReply
 
 ROWS = corpus()
 

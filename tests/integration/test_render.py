@@ -22,7 +22,7 @@ from monitor.delivery.render import (
     utf16_len,
 )
 from monitor.models import Article, Match, TermHit
-from tests.support.servers import check_telegram_html
+from tests.support.telegram import check_telegram_html
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures")
 TG_URL = "tgram://123456:ABCDEF/987654"

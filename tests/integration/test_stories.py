@@ -23,7 +23,7 @@ from tests.acceptance.test_end_to_end import run_monitor
 from tests.integration.test_neardup import T0, _members, _put, corpus, shingle_set
 from tests.integration.test_storage import store_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
 from tests.support.corpus_pages import article_page, seed_page, seed_reports, split_paragraphs
-from tests.support.servers import Response
+from tests.support.web import Response
 
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 

@@ -11,6 +11,7 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from tests.support.site import serve_site  # noqa: E402
 from tests.support.smtp import SmtpServer  # noqa: E402
 from tests.support.telegram import FakeTelegram  # noqa: E402
 from tests.support.web import WebServer  # noqa: E402
@@ -25,6 +26,13 @@ def web_server():
     """A running :class:`tests.support.web.WebServer` (set ``.routes``)."""
     with WebServer() as server:
         yield server
+
+
+@pytest.fixture
+def site(web_server):
+    """:func:`tests.support.site.serve_site` on ``web_server``: two feeds of real
+    pages; returns (web_server, the URLs that must alert)."""
+    return serve_site(web_server)
 
 
 @pytest.fixture

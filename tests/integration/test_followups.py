@@ -23,10 +23,8 @@ from monitor.models import Article
 from monitor.pipeline import Pipeline
 from monitor.storage import NewAlert, Store
 from monitor.storage.stories import StoryInput, StoryRules
-from tests.integration.test_neardup import T0
-from tests.integration.test_storage import store_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
-from tests.integration.test_stories import TOKEN, Site, close, copy_group, seed_articles, shared_word
 from tests.support.corpus_pages import seed_page, seed_reports, split_paragraphs
+from tests.support.story_helpers import T0, TOKEN, Site, close, copy_group, seed_articles, shared_word
 from tests.support.telegram import TelegramReply
 
 RULE = {"all": [["روسيا", "موسكو", "بوتين"], ["كوريا الشمالية", "بيونغ يانغ", "بيونج يانج"]]}
@@ -70,7 +68,7 @@ def test_follow_up_is_a_telegram_reply_to_the_first_alert(
     tmp_path,
     web_server,
     fake_telegram_unpatched,
-    store_url,  # noqa: F811 (the fixture)
+    store_url,
     caplog,
 ):
     caplog.set_level(logging.DEBUG)
@@ -185,7 +183,7 @@ def test_email_follow_up_threads_on_the_first_message_id(tmp_path, web_server, f
 
 
 @pytest.mark.parametrize("later, made", [(timedelta(minutes=2), False), (timedelta(minutes=20), True)])
-def test_gap_limits_follow_ups_per_story(store_url, later, made):  # noqa: F811
+def test_gap_limits_follow_ups_per_story(store_url, later, made):
     """Store level, on SQLite and PostgreSQL: one follow-up per story per gap (5 min here)."""
     rules = StoryRules(follow_up_gap=timedelta(minutes=5))
     store = Store(store_url)

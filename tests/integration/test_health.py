@@ -17,20 +17,20 @@ from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.service.health import parse_listen
 from monitor.storage import Store, stats
-from tests.integration.test_storage import _save, store, store_url  # noqa: F401 - fixtures on both databases
 from tests.support.service_helpers import articles, serve_feed
+from tests.support.store_rows import save_sample
 from tests.support.web import Response
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = UTC
 
 
-def test_backlog_and_summaries(store):  # noqa: F811
+def test_backlog_and_summaries(store):
     assert stats.backlog(store) == stats.Backlog(0, 0, 0, None, 0)
     assert stats.last_success(store) is None
     stats.ping(store)
-    _save(store, "https://ex.com/a/1", guid="g1")  # one match, alerts to tg and mail
-    _save(store, "https://ex.com/a/2", guid="g2")
+    save_sample(store, "https://ex.com/a/1", guid="g1")  # one match, alerts to tg and mail
+    save_sample(store, "https://ex.com/a/2", guid="g2")
     alerts = store.due_alerts(datetime.now(UTC))
     later = datetime.now(UTC) + timedelta(hours=1)
     store.mark_failed(alerts[0].id, "HTTP 502", later)
@@ -76,7 +76,7 @@ def test_pipeline_events_feed_the_counters(tmp_path, web_server):
     page0 = _value("monitor_errors_total", feed="M", stage="page")
     art0 = _value("monitor_articles_total", feed="M", source="page")
     hist0 = _value("monitor_poll_duration_seconds_count")
-    store, fetcher = Store(config.storage_url), Fetcher.from_config(config)  # noqa: F811 (a local store)
+    store, fetcher = Store(config.storage_url), Fetcher.from_config(config)
     try:
         p = Pipeline(config, store, fetcher)
         for feed in config.feeds:

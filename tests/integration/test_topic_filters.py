@@ -13,13 +13,12 @@ from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.storage import Store
 from monitor.text.lang import detect_language
-from tests.acceptance.test_end_to_end import site  # noqa: F401  (fixture: two feeds of real pages)
 from tests.support.corpus_pages import seed_reports
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_topics_only_see_their_feeds_and_languages(tmp_path, site):  # noqa: F811
+def test_topics_only_see_their_feeds_and_languages(tmp_path, site):
     web, expected = site
     shipped = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["topics"][0]
     base = {k: v for k, v in shipped.items() if k not in ("id", "notify")}

@@ -35,7 +35,7 @@ import feedparser  # noqa: E402
 from pipeline import load_articles  # noqa: E402   bench/pipeline.py: same corpus loading
 
 from monitor.sources.rss import parse_feed_result  # noqa: E402
-from tests import corpus_pages as cp  # noqa: E402
+from tests.support import corpus_pages as cp  # noqa: E402
 
 
 def build_feeds(arts: list[dict], n_feeds: int, per_feed: int) -> list[bytes]:

@@ -3,7 +3,7 @@
 
     python3 bench/fetch_limits.py [--max-bytes N] [--timeout S]
 
-Serves the cases of tests/hostile.py (gzip, deflate and brotli bombs of 64 MiB of
+Serves the cases of tests/support/hostile.py (gzip, deflate and brotli bombs of 64 MiB of
 zeros, an endless chunked body, a slow-drip body, headers dripped forever) from
 127.0.0.1 and fetches each once with monitor.fetch.Fetcher (private networks
 allowed, since the server is local). Per case it prints the error the fetcher

@@ -3,7 +3,7 @@
 
     python3 bench/pipeline.py [--pages N] [--repeat K] [--check]
 
-Pages are built with tests/corpus_pages.py around REAL article text: N SaudiNewsNet
+Pages are built with tests/support/corpus_pages.py around REAL article text: N SaudiNewsNet
 articles spread over the three days (full corpus at ../shared/corpus/saudinewsnet/*.zip
 when present, else the tests/fixtures/saudinewsnet excerpts) plus the three seed
 reports, in page styles 0..5, with real headlines as related / read-also chrome and,
@@ -40,7 +40,7 @@ from monitor.errors import ExtractError  # noqa: E402
 from monitor.extract.article import extract  # noqa: E402
 from monitor.matching.matcher import compile_topics  # noqa: E402
 from monitor.matching.rules import TopicRule  # noqa: E402
-from tests import corpus_pages as cp  # noqa: E402
+from tests.support import corpus_pages as cp  # noqa: E402
 
 SHARED_SNN = ROOT.parent / "shared" / "corpus" / "saudinewsnet"
 TARGET_C_OVER_A = 0.25

@@ -5,7 +5,7 @@ outbox age stay flat?
     python3 bench/soak.py [--feeds 500] [--minutes 30] [--interval 30] [--new-every 300]
                           [--sample 30] [--articles 1500] [--outage-every 300] [--check]
 
-A local web server (tests/servers.WebServer) serves `--feeds` RSS feeds. Each feed
+A local web server (tests/support/web.py WebServer) serves `--feeds` RSS feeds. Each feed
 publishes a new item every `--new-every` seconds (staggered across feeds) and lists its
 last 10; items point at pages built around REAL article text (full SaudiNewsNet corpus
 at ../shared/corpus when present, else the tests/fixtures excerpts; the script says
@@ -46,8 +46,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import yaml  # noqa: E402
 
-from tests import corpus_pages as cp  # noqa: E402
-from tests.support.servers import FakeTelegram, Request, Response, TelegramReply, WebServer  # noqa: E402
+from tests.support import corpus_pages as cp  # noqa: E402
+from tests.support.telegram import FakeTelegram, TelegramReply  # noqa: E402
+from tests.support.web import Request, Response, WebServer  # noqa: E402
 
 WINDOW = 10  # items listed per feed
 

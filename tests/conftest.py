@@ -6,12 +6,15 @@ import sys
 
 import pytest
 
-# Make ``tests.support.servers`` (and ``monitor``) importable however pytest is run.
+# Make ``tests.support`` (and ``monitor``) importable however pytest is run.
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from tests.support.servers import FakeTelegram, SmtpServer, WebServer  # noqa: E402
+from tests.support.site import serve_site  # noqa: E402
+from tests.support.smtp import SmtpServer  # noqa: E402
+from tests.support.telegram import FakeTelegram  # noqa: E402
+from tests.support.web import WebServer  # noqa: E402
 
 # aiosmtpd logs dropped client connections from its server thread, sometimes after
 # pytest has closed the test's log capture ("I/O operation on closed file").
@@ -20,21 +23,28 @@ logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
 @pytest.fixture
 def web_server():
-    """A running :class:`tests.support.servers.WebServer` (set ``.routes``)."""
+    """A running :class:`tests.support.web.WebServer` (set ``.routes``)."""
     with WebServer() as server:
         yield server
 
 
 @pytest.fixture
+def site(web_server):
+    """:func:`tests.support.site.serve_site` on ``web_server``: two feeds of real
+    pages; returns (web_server, the URLs that must alert)."""
+    return serve_site(web_server)
+
+
+@pytest.fixture
 def smtp_server():
-    """A running :class:`tests.support.servers.SmtpServer`; use ``.apprise_url()``."""
+    """A running :class:`tests.support.smtp.SmtpServer`; use ``.apprise_url()``."""
     with SmtpServer() as server:
         yield server
 
 
 @pytest.fixture
 def fake_telegram():
-    """A running :class:`tests.support.servers.FakeTelegram` with apprise's
+    """A running :class:`tests.support.telegram.FakeTelegram` with apprise's
     ``NotifyTelegram.notify_url`` pointed at it for the test's duration."""
     with FakeTelegram() as server:
         server.patch_apprise()

@@ -16,7 +16,6 @@ from monitor.config.load import load_config, rule_from_dict
 from monitor.matching.matcher import compile_topics
 from monitor.models import Article
 from monitor.storage import Store
-from tests.integration.test_storage import store_url  # noqa: F401  (fixture: SQLite file or PostgreSQL schema)
 
 HERE = Path(__file__).parent.parent / "fixtures" / "labelled"
 ARTICLES = [json.loads(line) for line in (HERE / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -42,7 +41,7 @@ def _write_config(tmp_path: Path, url: str, topic: dict) -> Path:
 
 
 @pytest.fixture
-def stored(store_url):  # noqa: F811
+def stored(store_url):
     store = Store(store_url)
     try:
         for a in STORED:

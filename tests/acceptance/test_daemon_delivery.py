@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.acceptance.test_end_to_end import TOKEN, site, write_config  # noqa: F401 - `site` is a fixture
-from tests.support.servers import FakeTelegram
+from tests.support.site import TOKEN, write_config
+from tests.support.telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def _until(condition, what: str, limit: float = 120.0) -> None:
         time.sleep(0.05)
 
 
-def test_hanging_telegram_does_not_delay_email(tmp_path, site, smtp_server):  # noqa: F811
+def test_hanging_telegram_does_not_delay_email(tmp_path, site, smtp_server):
     web, expected = site
     with _HangingTelegram() as tg:
         config = write_config(tmp_path, web, smtp_server, tg)

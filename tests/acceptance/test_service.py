@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.servers import Response
 from tests.support.service_helpers import SAFETY, articles, serve_feed, wait_until
+from tests.support.web import Response
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "systemd" / "monitor.service"

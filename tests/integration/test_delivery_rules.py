@@ -14,7 +14,7 @@ from monitor.delivery.render import telegram_visible, utf16_len
 from monitor.delivery.schedule import Plan, parse_window, release_time
 from monitor.storage import Store
 from tests.support.outbox_helpers import TOKEN, FakeClock, add_article, corpus, make_config
-from tests.support.servers import FakeTelegram, TelegramReply, check_telegram_html
+from tests.support.telegram import FakeTelegram, TelegramReply, check_telegram_html
 
 ROWS = corpus()
 

@@ -17,7 +17,7 @@ from monitor.pipeline import Pipeline
 from monitor.sources.rss import parse_feed_result
 from monitor.storage import Store
 from tests.support.corpus_pages import saudinewsnet_articles
-from tests.support.servers import Response
+from tests.support.web import Response
 
 
 def _fits(text: str, enc: str) -> bool:

@@ -17,17 +17,14 @@ import yaml
 from monitor.config.load import parse_config
 from monitor.dedup import neardup, stories
 from monitor.delivery import followups
-from monitor.delivery.telegram import target
 from monitor.fetch.client import Fetcher
 from monitor.models import Article
 from monitor.pipeline import Pipeline
 from monitor.storage import NewAlert, Store
 from monitor.storage.stories import StoryInput, StoryRules
-from tests.integration.test_neardup import T0
-from tests.integration.test_storage import store_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
-from tests.integration.test_stories import TOKEN, Site, close, copy_group, seed_articles, shared_word
 from tests.support.corpus_pages import seed_page, seed_reports, split_paragraphs
-from tests.support.servers import TelegramReply
+from tests.support.story_helpers import T0, TOKEN, Site, close, copy_group, seed_articles, shared_word
+from tests.support.telegram import TelegramReply
 
 RULE = {"all": [["روسيا", "موسكو", "بوتين"], ["كوريا الشمالية", "بيونغ يانغ", "بيونج يانج"]]}
 OUTLETS = ["outlet0", "outlet1", "outlet2"]
@@ -70,7 +67,7 @@ def test_follow_up_is_a_telegram_reply_to_the_first_alert(
     tmp_path,
     web_server,
     fake_telegram_unpatched,
-    store_url,  # noqa: F811 (the fixture)
+    store_url,
     caplog,
 ):
     caplog.set_level(logging.DEBUG)
@@ -185,7 +182,7 @@ def test_email_follow_up_threads_on_the_first_message_id(tmp_path, web_server, f
 
 
 @pytest.mark.parametrize("later, made", [(timedelta(minutes=2), False), (timedelta(minutes=20), True)])
-def test_gap_limits_follow_ups_per_story(store_url, later, made):  # noqa: F811
+def test_gap_limits_follow_ups_per_story(store_url, later, made):
     """Store level, on SQLite and PostgreSQL: one follow-up per story per gap (5 min here)."""
     rules = StoryRules(follow_up_gap=timedelta(minutes=5))
     store = Store(store_url)
@@ -205,30 +202,6 @@ def test_gap_limits_follow_ups_per_story(store_url, later, made):  # noqa: F811
         store.close()
     assert [x.subject for x in sent] == ["full 0", "update 1"] + (["update 2"] if made else [])
     assert all(x.reply_to == sent[0].id for x in sent[1:])
-
-
-def test_only_plain_telegram_urls_go_direct():
-    assert target(f"tgram://{TOKEN}/987654") == (TOKEN, "987654")
-    assert target(f"tgram://bot{TOKEN}/-100123") == (TOKEN, "-100123")
-    assert target(f"tgram://{TOKEN}/1/2") is None  # several chats: apprise
-    assert target(f"tgram://{TOKEN}/1?silent=yes") is None  # options: apprise
-    assert target("mailto://a@example.com") is None
-
-
-def test_follow_ups_need_per_story():
-    from monitor.errors import ConfigError
-
-    base = {
-        "feeds": [{"name": "f", "url": "https://example.com/rss"}],
-        "channels": {"t": "tgram://1:2/3"},
-        "topics": [{"id": "x", "name": "X", "any": ["a"], "notify": ["t"], "follow_ups": True}],
-    }
-    with pytest.raises(ConfigError, match="per-story"):
-        parse_config(yaml.safe_dump(base), env={})
-    base["topics"][0]["alert"] = "per-story"
-    base["dedup"] = {"follow_up_gap": "30m"}
-    config = parse_config(yaml.safe_dump(base), env={})
-    assert config.topics[0].follow_ups and config.dedup.follow_up_gap == 1800
 
 
 @pytest.mark.parametrize(

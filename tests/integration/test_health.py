@@ -7,30 +7,26 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from monitor import metrics
 from monitor.config.credentials import environment
 from monitor.config.load import parse_config
-from monitor.errors import ConfigError
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
-from monitor.service.health import parse_listen
 from monitor.storage import Store, stats
-from tests.integration.test_storage import _save, store, store_url  # noqa: F401 - fixtures on both databases
-from tests.support.servers import Response
 from tests.support.service_helpers import articles, serve_feed
+from tests.support.store_rows import save_sample
+from tests.support.web import Response
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = UTC
 
 
-def test_backlog_and_summaries(store):  # noqa: F811
+def test_backlog_and_summaries(store):
     assert stats.backlog(store) == stats.Backlog(0, 0, 0, None, 0)
     assert stats.last_success(store) is None
     stats.ping(store)
-    _save(store, "https://ex.com/a/1", guid="g1")  # one match, alerts to tg and mail
-    _save(store, "https://ex.com/a/2", guid="g2")
+    save_sample(store, "https://ex.com/a/1", guid="g1")  # one match, alerts to tg and mail
+    save_sample(store, "https://ex.com/a/2", guid="g2")
     alerts = store.due_alerts(datetime.now(UTC))
     later = datetime.now(UTC) + timedelta(hours=1)
     store.mark_failed(alerts[0].id, "HTTP 502", later)
@@ -76,7 +72,7 @@ def test_pipeline_events_feed_the_counters(tmp_path, web_server):
     page0 = _value("monitor_errors_total", feed="M", stage="page")
     art0 = _value("monitor_articles_total", feed="M", source="page")
     hist0 = _value("monitor_poll_duration_seconds_count")
-    store, fetcher = Store(config.storage_url), Fetcher.from_config(config)  # noqa: F811 (a local store)
+    store, fetcher = Store(config.storage_url), Fetcher.from_config(config)
     try:
         p = Pipeline(config, store, fetcher)
         for feed in config.feeds:
@@ -91,29 +87,6 @@ def test_pipeline_events_feed_the_counters(tmp_path, web_server):
     assert _value("monitor_articles_total", feed="M", source="page") == art0 + 2
     assert _value("monitor_poll_duration_seconds_count") == hist0 + 2
     assert _value("monitor_matches_total", topic="metric-t") >= 1
-
-
-@pytest.mark.parametrize(
-    "value, expected",
-    [
-        ("127.0.0.1:9464", ("127.0.0.1", 9464)),
-        (":9464", ("127.0.0.1", 9464)),
-        ("9464", ("127.0.0.1", 9464)),
-        ("[::1]:9464", ("::1", 9464)),
-        ("0.0.0.0:80", ("0.0.0.0", 80)),
-    ],
-)
-def test_listen_addresses(value, expected):
-    assert parse_listen(value) == expected
-
-
-def test_a_bad_listen_address_is_a_config_error():
-    with pytest.raises(ConfigError) as err:
-        parse_config(
-            "feeds: [{name: a, url: 'http://x.example/f'}]\nchannels: {m: 'mailto://h'}\n"
-            "topics: [{id: t, name: T, any: [x], notify: [m]}]\nhttp: {listen: 'localhost:port'}\n"
-        )
-    assert "http.listen: must be HOST:PORT" in err.value.problems[0]
 
 
 def test_credentials_fill_config_variables(tmp_path):

@@ -16,20 +16,8 @@ from monitor.dedup import neardup, stories
 from monitor.models import Article
 from monitor.storage import Store
 from monitor.storage.stories import StoryInput, StoryRules
-from tests.integration.test_storage import store_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
 from tests.support.corpus_pages import DAYS, saudinewsnet_articles
-
-UTC = UTC
-T0 = datetime(2015, 7, 21, 8, 0, tzinfo=UTC)
-
-
-def corpus() -> list[dict]:
-    return [a for d in DAYS for a in saudinewsnet_articles(d)]
-
-
-def shingle_set(text: str) -> set[tuple[str, ...]]:
-    w = neardup.words(text)
-    return {tuple(w[i : i + 3]) for i in range(max(1, len(w) - 2))}
+from tests.support.story_helpers import T0, corpus, put_story_article, shingle_set, story_members
 
 
 @pytest.fixture(scope="module")
@@ -86,27 +74,7 @@ def test_fingerprint_is_stable_and_spelling_insensitive():
 
 
 # ---- in the store ---------------------------------------------------------------
-def _put(store: Store, art: dict, i: int, now: datetime, rules: StoryRules | None = None):
-    rules = rules or StoryRules()
-    a = Article(
-        url=art["url"], url_key=f"{art['url']}#{i}", feed=art["source"], title=art["title"], body=art["content"]
-    )
-    inp = StoryInput(
-        neardup.fingerprint(neardup.article_text(a.title, a.body)), stories.profile(a.title, a.body), rules
-    )
-    return store.save_article(a, guid="", outlet=art["source"], matches=[], alerts=[], story=inp, now=now)
-
-
-def _members(store: Store) -> dict[int, tuple[int, int | None]]:
-    """article id -> (story id, copy_of)."""
-    return {
-        a.article_id: (s.id, a.copy_of)
-        for s in store.stories(T0 - timedelta(days=30), limit=10_000)
-        for a in s.articles
-    }
-
-
-def test_store_groups_copies_and_survives_restart(store_url, truth):  # noqa: F811
+def test_store_groups_copies_and_survives_restart(store_url, truth):
     arts, scores = truth
     copy_pairs = sorted((p for p, s in scores.items() if s >= 0.6), key=lambda p: p[1])[:12]
     picked = sorted({i for p in copy_pairs for i in p})
@@ -115,14 +83,14 @@ def test_store_groups_copies_and_survives_restart(store_url, truth):  # noqa: F8
     half = len(picked) // 2
     try:
         for n, i in enumerate(picked[:half]):
-            ids[i] = _put(store, arts[i], i, T0 + timedelta(minutes=n))
+            ids[i] = put_story_article(store, arts[i], i, T0 + timedelta(minutes=n))
     finally:
         store.close()
     store = Store(store_url)  # a restart: nothing is kept in memory
     try:
         for n, i in enumerate(picked[half:], start=half):
-            ids[i] = _put(store, arts[i], i, T0 + timedelta(minutes=n))
-        members = _members(store)
+            ids[i] = put_story_article(store, arts[i], i, T0 + timedelta(minutes=n))
+        members = story_members(store)
     finally:
         store.close()
     for i, j in copy_pairs:
@@ -132,15 +100,15 @@ def test_store_groups_copies_and_survives_restart(store_url, truth):  # noqa: F8
         assert (ci or ids[i]) == cj  # of the same group
 
 
-def test_window_bounds_the_index(store_url, truth):  # noqa: F811
+def test_window_bounds_the_index(store_url, truth):
     arts, scores = truth
     i, j = max(scores, key=scores.get)
     rules = StoryRules(window=timedelta(days=7))
     store = Store(store_url)
     try:
-        first = _put(store, arts[i], i, T0, rules)
-        late = _put(store, arts[j], j, T0 + timedelta(days=8), rules)  # outside the window: not a copy
-        members = _members(store)
+        first = put_story_article(store, arts[i], i, T0, rules)
+        late = put_story_article(store, arts[j], j, T0 + timedelta(days=8), rules)  # outside the window: not a copy
+        members = story_members(store)
         assert members[late][1] is None and members[late][0] != members[first][0]
         assert store.prune_index(T0 + timedelta(days=8), rules) == 1  # `first` leaves the index
         assert store.prune_index(T0 + timedelta(days=8), rules) == 0
@@ -148,7 +116,7 @@ def test_window_bounds_the_index(store_url, truth):  # noqa: F811
         store.close()
 
 
-def test_concurrent_copies_make_one_alert(store_url, truth):  # noqa: F811
+def test_concurrent_copies_make_one_alert(store_url, truth):
     import threading
 
     from monitor.storage import NewAlert

@@ -13,7 +13,7 @@ from monitor.delivery import notify
 from monitor.delivery.failures import SendResult
 from monitor.delivery.render import render_alert, render_test_message
 from monitor.models import Article, Match, TermHit
-from tests.support.servers import TelegramReply
+from tests.support.telegram import TelegramReply
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures")
 TOKEN = "123456:AAHsecretTOKENvalue_-xyz"

@@ -10,9 +10,8 @@ import pytest
 
 from monitor.delivery.outbox import Outbox
 from monitor.storage import Store
-from tests.integration.test_storage import store_url  # noqa: F401 - fixture: SQLite and PostgreSQL
 from tests.support.outbox_helpers import TOKEN, FakeClock, add_article, corpus, make_config
-from tests.support.servers import FakeTelegram, TelegramReply
+from tests.support.telegram import FakeTelegram, TelegramReply
 
 ROWS = corpus()
 
@@ -34,7 +33,7 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def any_store(store_url):  # noqa: F811
+def any_store(store_url):
     """The same tests on SQLite and on PostgreSQL."""
     s = Store(store_url)
     yield s

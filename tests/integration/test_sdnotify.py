@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -37,11 +36,6 @@ def test_states_reach_the_socket(abstract):
         sock.close()
 
 
-def test_without_notify_socket_nothing_is_sent():
-    n = Notifier({})
-    assert not n.enabled and not n.ready() and n.watchdog_usec is None
-
-
 def test_a_vanished_socket_is_logged_not_raised(caplog):
     sock = NotifySocket()
     n = Notifier({"NOTIFY_SOCKET": sock.address})
@@ -49,21 +43,6 @@ def test_a_vanished_socket_is_logged_not_raised(caplog):
     assert n.ready() is False
     n.close()
     assert "sd_notify failed" in caplog.text
-
-
-@pytest.mark.parametrize(
-    "env, expected",
-    [
-        ({"WATCHDOG_USEC": "30000000"}, 30_000_000),
-        ({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}, 30_000_000),
-        ({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}, None),  # meant for another process
-        ({"WATCHDOG_USEC": "0"}, None),
-        ({"WATCHDOG_USEC": "x"}, None),
-        ({}, None),
-    ],
-)
-def test_watchdog_interval_from_the_environment(env, expected):
-    assert Notifier(env).watchdog_usec == expected
 
 
 def _daemon(tmp_path, web, feeds: list[tuple[str, str]], notifier: Notifier, **kwargs) -> Daemon:

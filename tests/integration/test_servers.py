@@ -12,14 +12,8 @@ import apprise
 import pytest
 from apprise.plugins.telegram import NotifyTelegram
 
-from tests.support.servers import (
-    FakeTelegram,
-    Response,
-    TelegramReply,
-    check_telegram_html,
-    conditional,
-    sequence,
-)
+from tests.support.telegram import FakeTelegram, TelegramReply, check_telegram_html
+from tests.support.web import Response, conditional, sequence
 
 TG_URL = "tgram://123456:ABCDEF/987654"
 HTML = apprise.NotifyFormat.HTML

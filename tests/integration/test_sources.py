@@ -23,7 +23,7 @@ from monitor.sources.page import compile_link_rules, parse_page
 from monitor.sources.sitemap import parse_sitemap
 from monitor.storage import Store
 from tests.support.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
-from tests.support.servers import Response
+from tests.support.web import Response
 
 ROOT = Path(__file__).resolve().parents[2]
 SM = "http://www.sitemaps.org/schemas/sitemap/0.9"

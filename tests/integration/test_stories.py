@@ -7,7 +7,6 @@ SQLite file; the clustering test also runs on PostgreSQL.
 
 from __future__ import annotations
 
-import html
 import itertools
 from datetime import timedelta
 
@@ -19,25 +18,20 @@ from monitor.delivery.render import L_ALSO
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.storage import Store
-from tests.acceptance.test_end_to_end import run_monitor
-from tests.integration.test_neardup import T0, _members, _put, corpus, shingle_set
-from tests.integration.test_storage import store_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
-from tests.support.corpus_pages import article_page, seed_page, seed_reports, split_paragraphs
-from tests.support.servers import Response
-
-TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
-
-
-def seed_articles() -> list[dict]:
-    return [
-        {
-            "source": s.outlet,
-            "url": f"https://seed.invalid/{s.name}",
-            "title": s.title,
-            "content": "\n\n".join(s.body_paragraphs),
-        }
-        for s in seed_reports()
-    ]
+from tests.support.corpus_pages import seed_page, seed_reports, split_paragraphs
+from tests.support.site import run_monitor
+from tests.support.story_helpers import (
+    T0,
+    TOKEN,
+    Site,
+    close,
+    copy_group,
+    corpus,
+    put_story_article,
+    seed_articles,
+    shared_word,
+    story_members,
+)
 
 
 def korea_russia_noise() -> list[dict]:
@@ -55,10 +49,10 @@ def test_seed_reports_form_one_story_in_any_order(tmp_path, order):
         ids = []
         stream = noise[: len(noise) // 2] + [seeds[k] for k in order] + noise[len(noise) // 2 :]
         for n, art in enumerate(stream):
-            aid = _put(store, art, n, T0 + timedelta(minutes=n))
+            aid = put_story_article(store, art, n, T0 + timedelta(minutes=n))
             if art in seeds:
                 ids.append(aid)
-        members = _members(store)
+        members = story_members(store)
     finally:
         store.close()
     seed_stories = {members[i][0] for i in ids}
@@ -68,11 +62,11 @@ def test_seed_reports_form_one_story_in_any_order(tmp_path, order):
     assert joined == []  # no 2015 Korea/Russia news joins it
 
 
-def test_story_clustering_on_postgresql_too(store_url):  # noqa: F811
+def test_story_clustering_on_postgresql_too(store_url):
     store = Store(store_url)
     try:
-        ids = [_put(store, art, n, T0 + timedelta(hours=n)) for n, art in enumerate(seed_articles())]
-        members = _members(store)
+        ids = [put_story_article(store, art, n, T0 + timedelta(hours=n)) for n, art in enumerate(seed_articles())]
+        members = story_members(store)
         (story,) = store.stories(T0, limit=5)
     finally:
         store.close()
@@ -84,73 +78,15 @@ def test_story_window_closes_stories(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'm.db'}")
     seeds = seed_articles()
     try:
-        a = _put(store, seeds[0], 0, T0)
-        b = _put(store, seeds[2], 2, T0 + timedelta(days=4))  # default story window: 3 days
-        members = _members(store)
+        a = put_story_article(store, seeds[0], 0, T0)
+        b = put_story_article(store, seeds[2], 2, T0 + timedelta(days=4))  # default story window: 3 days
+        members = story_members(store)
     finally:
         store.close()
     assert members[a][0] != members[b][0]
 
 
 # ---- the pipeline: one alert per copy group / per story -------------------------
-def copy_group(size: int) -> list[dict]:
-    """`size` real articles from different outlets, each a copy (Jaccard >= 0.6) of every other."""
-    arts = corpus()
-    sets = [shingle_set(a["content"]) for a in arts]
-
-    def jac(i, j):
-        return len(sets[i] & sets[j]) / len(sets[i] | sets[j])
-
-    for i in range(len(arts)):
-        group = [i]
-        for j in range(len(arts)):
-            if all(arts[j]["source"] != arts[k]["source"] and jac(j, k) >= 0.6 for k in group):
-                group.append(j)
-            if len(group) == size:
-                return [arts[k] for k in group]
-    raise AssertionError("fixture excerpt has no such copy group")
-
-
-def shared_word(arts: list[dict]) -> str:
-    """A long title word every article's body uses (a topic term that matches them all)."""
-    for word in sorted(arts[0]["title"].split(), key=len, reverse=True):
-        if len(word) >= 4 and all(word in a["content"] for a in arts):
-            return word
-    raise AssertionError("no shared title word")
-
-
-def rss(items) -> bytes:
-    body = "".join(
-        f"<item><title>{html.escape(t)}</title><link>{html.escape(u)}</link><guid>{html.escape(u)}</guid></item>"
-        for t, u in items
-    )
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
-        f"<link>http://example.invalid/</link><description>x</description>{body}</channel></rss>"
-    ).encode()
-
-
-class Site:
-    """Feeds (one per outlet) and pages served by a WebServer."""
-
-    def __init__(self, web, outlets):
-        self.web = web
-        self.items: dict[str, list[tuple[str, str]]] = {}
-        for outlet in outlets:  # empty until the outlet publishes
-            web.routes[f"/{outlet}.xml"] = Response(200, rss([]), {"Content-Type": "application/rss+xml"})
-
-    def publish(self, outlet: str, title: str, paragraphs, page: str | None = None) -> str:
-        path = f"/{outlet}/{len(self.items.get(outlet, []))}.html"
-        url = self.web.url(path)
-        page = page or article_page(title, paragraphs, outlet=outlet, url=url)
-        self.web.routes[path] = Response(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
-        self.items.setdefault(outlet, []).append((title, url))
-        self.web.routes[f"/{outlet}.xml"] = Response(
-            200, rss(self.items[outlet]), {"Content-Type": "application/rss+xml"}
-        )
-        return url
-
-
 def make_pipeline(tmp_path, web, telegram, outlets, topics) -> Pipeline:
     text = yaml.safe_dump(
         {
@@ -172,11 +108,6 @@ def run_once(pipeline: Pipeline) -> None:
     for feed in pipeline.config.feeds:
         assert pipeline.poll_feed(feed).ok
     pipeline.deliver(ignore_backoff=True)
-
-
-def close(pipeline: Pipeline) -> None:
-    pipeline.fetcher.close()
-    pipeline.store.close()
 
 
 def test_copies_make_one_alert_with_the_other_outlets(tmp_path, web_server, fake_telegram_unpatched):
@@ -245,39 +176,3 @@ def test_per_story_topic_alerts_once_per_story(tmp_path, web_server, fake_telegr
     assert out.stdout.count("\nstory ") + out.stdout.startswith("story ") == 1
     assert all(f"[outlet{i}]" in out.stdout for i in range(3)) and seeds[0].title in out.stdout
     assert run_monitor(tmp_path / "config.yaml", "stories", "--topic", "nope").returncode == 2
-
-
-def test_config_checks_alert_mode_and_dedup_values():
-    from monitor.errors import ConfigError
-
-    base = {
-        "feeds": [{"name": "a", "url": "https://ex.com/rss"}],
-        "channels": {"tg": "tgram://1:x/2"},
-        "topics": [{"id": "t", "name": "T", "any": ["روسيا"], "notify": ["tg"], "alert": "per-thread"}],
-        "dedup": {"window": "soon", "copy_jaccard": 1.5},
-    }
-    with pytest.raises(ConfigError) as err:
-        parse_config(yaml.safe_dump(base, allow_unicode=True), env={})
-    text = "\n".join(err.value.problems)
-    assert "topics[0].alert" in text and "dedup.window" in text and "dedup.copy_jaccard" in text
-    base["topics"][0]["alert"] = "per-story"
-    base["dedup"] = {"window": "2d", "story_window": "12h"}
-    config = parse_config(yaml.safe_dump(base, allow_unicode=True), env={})
-    assert config.topics[0].alert == "per-story"
-    assert config.dedup.window == 2 * 86400 and config.dedup.story_window == 12 * 3600
-
-
-@pytest.mark.parametrize("kind", ["telegram", "email", "other"])
-def test_also_reported_line_is_clean_and_escaped(kind):
-    from monitor.delivery.render import render_alert
-    from monitor.models import Article, Match, TermHit
-
-    art = seed_articles()[0]
-    article = Article(url="https://ex.com/a", url_key="ex.com/a", feed="f", title=art["title"], body="")
-    match = Match("t", "T", (TermHit("بوتين", "بوتين", "title", 0, 0, 5),), "بوتين")
-    hostile = "Evil <b>\u202e\nOutlet"
-    plain = render_alert(article, match, outlet="A", channel_kind=kind)
-    r = render_alert(article, match, outlet="A", channel_kind=kind, also=["الشرق الأوسط", hostile])
-    assert L_ALSO not in plain.html + plain.text
-    assert f"{L_ALSO}: الشرق الأوسط، Evil <b> Outlet" in r.text
-    assert "Evil &lt;b&gt; Outlet" in r.html and "\u202e" not in r.html + r.text

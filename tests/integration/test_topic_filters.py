@@ -12,14 +12,11 @@ from monitor.config.load import parse_config
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.storage import Store
-from monitor.text.lang import detect_language
-from tests.acceptance.test_end_to_end import site  # noqa: F401  (fixture: two feeds of real pages)
-from tests.support.corpus_pages import seed_reports
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_topics_only_see_their_feeds_and_languages(tmp_path, site):  # noqa: F811
+def test_topics_only_see_their_feeds_and_languages(tmp_path, site):
     web, expected = site
     shipped = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["topics"][0]
     base = {k: v for k, v in shipped.items() if k not in ("id", "notify")}
@@ -61,16 +58,3 @@ def test_topics_only_see_their_feeds_and_languages(tmp_path, site):  # noqa: F81
     assert by_topic["all-feeds"] == set(expected)  # the three seed reports
     assert by_topic["feed-a-only"] == set(expected[:2])  # the two served by Outlet A
     assert "english-only" not in by_topic  # Arabic articles
-
-
-def test_language_guess_on_real_text():
-    seed = seed_reports()[0]
-    assert detect_language(seed.title + "\n" + "\n".join(seed.body_paragraphs)) == "ar"
-    # English: the licence line of the corpus README, a real sentence.
-    assert (
-        detect_language(
-            "Licence: CC BY-NC-SA 4.0, research and testing use; the articles remain their publishers' property."
-        )
-        == "en"
-    )
-    assert detect_language("1234 -- 5678") == "und"

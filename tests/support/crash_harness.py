@@ -29,7 +29,8 @@ from monitor.config.load import load_config
 from monitor.matching.matcher import compile_topics
 from monitor.storage import Store
 from tests.support.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
-from tests.support.servers import FakeTelegram, Response, WebServer
+from tests.support.telegram import FakeTelegram
+from tests.support.web import Response, WebServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:CRASHtestTOKEN_abcdefghijklmnop"

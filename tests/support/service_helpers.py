@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from monitor.matching.matcher import compile_topics
 from monitor.matching.rules import TopicRule
-from tests.acceptance.test_end_to_end import rss
 from tests.support.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
-from tests.support.servers import Response
+from tests.support.site import rss
+from tests.support.web import Response
 
 SAFETY = 120.0  # seconds: only so a broken daemon cannot hang the suite; never a speed target
 

@@ -11,7 +11,7 @@ import pytest
 
 from monitor.cli.main import main
 from monitor.storage import Store
-from tests.support.servers import Response
+from tests.support.web import Response
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "field-cases"
 

@@ -14,7 +14,7 @@ from monitor.cli.main import main
 from monitor.storage import Store
 from tests.support.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
 from tests.support.hostile import rss
-from tests.support.servers import Response, sequence
+from tests.support.web import Response, sequence
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 

@@ -24,7 +24,7 @@ from monitor.storage import Store
 from monitor.storage.items import STATES
 from tests.support.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
 from tests.support.hostile import rss
-from tests.support.servers import Response, conditional, sequence
+from tests.support.web import Response, conditional, sequence
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -9,7 +9,7 @@ from monitor.delivery import outbox as outbox_mod
 from monitor.delivery.outbox import Outbox
 from monitor.storage import Store
 from tests.support.outbox_helpers import add_article, corpus, make_config
-from tests.support.servers import Response
+from tests.support.web import Response
 
 
 @pytest.mark.parametrize(

@@ -40,3 +40,7 @@ class StoreError(MonitorError):
 
 class NotifyError(MonitorError):
     """A notification could not be delivered."""
+
+
+class BudgetError(FeedParseError):
+    """A source went over its budget (bytes, nesting, items or elements)."""

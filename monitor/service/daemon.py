@@ -213,6 +213,9 @@ class Daemon:
         except MonitorError as exc:
             log.error("reload refused error=%s; still running the previous config", exc)
             return False
+        except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # a config we failed to refuse cleanly
+            log.error("reload refused error=%s; still running the previous config", type(exc).__name__)
+            return False
         if config.storage_url != old.config.storage_url:
             log.warning("reload: storage changes need a restart; keeping the open store")
             config = replace(config, storage_url=old.config.storage_url)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from monitor.errors import BudgetError
 
 ITEM_NAMES = frozenset({"item", "entry", "url"})
+_SKIPS = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"))  # skipped whole: no markup inside
 _TAG_END = re.compile(r"""[>"']""")  # a tag's end, or a quoted value to skip
 _DECL_STOP = re.compile(r"""[\[\]>"']|<!--|<\?""")  # inside <!DOCTYPE ...>
 _NAME = re.compile(r"[^\s/>]*")  # a tag name (applied to the tag's own text only)
@@ -150,24 +151,13 @@ def scan_xml(text: str, *, max_depth: int = 256, max_items: int | None = None) -
         if j < 0:
             break
         steps += 1
-        if starts("<!--", j):
-            k = find("-->", j + 4)
+        skip = next((pair for pair in _SKIPS if starts(pair[0], j)), None)
+        if skip is not None:
+            k = find(skip[1], j + len(skip[0]))
             if k < 0:
-                stop = j  # the rest is an unterminated comment
+                stop = j  # the rest is an unterminated comment, CDATA section or PI
                 break
-            i = k + 3
-        elif starts("<![CDATA[", j):
-            k = find("]]>", j + 9)
-            if k < 0:
-                stop = j
-                break
-            i = k + 3
-        elif starts("<?", j):
-            k = find("?>", j + 2)
-            if k < 0:
-                stop = j
-                break
-            i = k + 2
+            i = k + len(skip[1])
         elif starts("<!", j):
             k = _decl_end(text, j)
             if k < 0:

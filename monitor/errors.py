@@ -13,6 +13,7 @@ The whole tree (subclasses live next to the code that raises them):
         UnsafeURLError         fetch/netguard.py: not http(s), credentials, bad port
         DeadlineError          fetch/netguard.py: the request's overall deadline passed
       FeedParseError         sources/: feed, sitemap, OPML or section page unreadable
+        BudgetError            over a source's budget (bytes, nesting, items, elements; fetch/budget.py)
       ExtractError           extract/: no article text
         MojibakeError          fetch/encoding.py: text decoded with the wrong charset
       StoreError             storage/: the database is unusable
@@ -53,3 +54,7 @@ class ExtractError(MonitorError):
 
 class StoreError(MonitorError):
     """The store is unusable."""
+
+
+class BudgetError(FeedParseError):
+    """A source went over its budget (bytes, nesting, items or elements)."""

@@ -26,7 +26,8 @@ from monitor.delivery.render import render_alert
 from monitor.delivery.templates import Templates
 from monitor.errors import ExtractError, FeedParseError, FetchError, MonitorError
 from monitor.extract.article import extract
-from monitor.extract.htmlcheck import check_depth
+from monitor.extract.htmlcheck import check_page
+from monitor.fetch.budget import Budget
 from monitor.fetch.client import Fetcher
 from monitor.fetch.encoding import decode_html
 from monitor.fetch.schedule import adapt, is_due, next_poll
@@ -98,6 +99,15 @@ class Pipeline:
             timedelta(seconds=d.follow_up_gap),
         )
         self._pruned_at: datetime | None = None
+        f = config.fetch
+        self.budget = Budget(
+            max_bytes=f.max_bytes,
+            max_items=f.max_items,
+            max_depth=f.max_depth,
+            max_page_depth=f.max_page_depth,
+            max_elements=f.max_elements,
+            max_page_chars=f.max_page_chars,
+        )
         notify.configure(config.notify.telegram_api_url)
         self.outbox = Outbox(config, store, message=self._message)
         tdir = config.notify.templates_dir
@@ -144,6 +154,7 @@ class Pipeline:
                     result.content_type,
                     links=feed.links,
                     link_pattern=feed.link_pattern,
+                    budget=self.budget,
                 )
         except (FetchError, FeedParseError, ExtractError) as exc:
             return self._feed_failed(feed, state, exc, now)
@@ -429,8 +440,10 @@ class Pipeline:
         if item.url:
             try:
                 page = self.fetcher.get(item.url)
-                html = check_depth(decode_html(page.content, page.content_type), page.url)
-                text = extract(html, page.url)
+                checked = check_page(decode_html(page.content, page.content_type), page.url, self.budget)
+                if checked.warning:
+                    log.warning("page over budget feed=%s url=%s warning=%s", feed.name, item.url, checked.warning)
+                text = extract(checked.text, page.url)
                 title, body, source = item.title or text.title, text.body, "page"
             except ExtractError as exc:
                 metrics.ERRORS.labels(feed.name, "extract").inc()

@@ -36,6 +36,7 @@ from monitor.config.schema import (  # noqa: F401  (re-exported: the config API)
     Topic,
     parse_duration,
 )
+from monitor.config.yamlguard import check_yaml
 from monitor.errors import ConfigError
 from monitor.matching.rules import Term as MatchTerm
 from monitor.matching.rules import TopicRule, term_problem
@@ -195,6 +196,7 @@ def decode_config(data: bytes, path: Path) -> str:
 def parse_config(text: str, *, path: Path = Path("config.yaml"), env: Mapping[str, str] | None = None) -> Config:
     """Validate YAML text as a config (see load_config)."""
     env = os.environ if env is None else env
+    check_yaml(text, str(path))
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -216,7 +216,12 @@ class Fetch(_Strict):
 
     allow_private_networks: bool = False  # let feeds/pages on loopback, LAN, link-local... be fetched
     allowed_networks: list[str] = []  # or only these private networks, e.g. 192.168.1.10/32
-    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # per response, after decompression
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # per response, after every decompression layer
+    max_items: int = Field(default=1000, ge=1)  # items read from one feed or sitemap per poll (rest cut)
+    max_depth: int = Field(default=256, ge=8, le=10_000)  # element nesting of a feed (deeper: error)
+    max_page_depth: int = Field(default=1000, ge=8, le=100_000)  # element nesting of a page (deeper: error)
+    max_elements: int = Field(default=40_000, ge=100)  # start tags read from one article page (rest cut)
+    max_page_chars: int = Field(default=2_000_000, ge=1000)  # characters read from one article page (rest cut)
     max_connections: int = Field(default=8, ge=1)  # concurrent requests in total
     max_per_host: int = Field(default=2, ge=1)  # concurrent requests to one host
     backoff_cap: float = 6 * 3600.0  # a failing feed's interval doubles up to this

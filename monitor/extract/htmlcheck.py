@@ -1,37 +1,59 @@
-"""Refuse pages nested absurdly deep before the extractor walks them (pure).
+"""Bound an article page before the extractor walks it (pure).
 
-Real pages nest a few dozen levels (page builders a few hundred); a page nested
-thousands deep costs the extractor minutes of CPU, so it is refused with a
-clean error instead.
+Real pages nest a few dozen levels (page builders a few hundred) and hold 1,500
+to 15,000 elements; extraction costs about 65 µs per element, so a page nested
+thousands deep is refused with a clean error, and a huge flat page is cut at the
+element or character budget (with a reason) instead of costing minutes of CPU.
+One linear scan (monitor.fetch.scan.scan_html) does the counting; no second parse.
 """
 
 from __future__ import annotations
 
-import lxml.html
-from lxml import etree
+from dataclasses import dataclass
 
 from monitor.errors import ExtractError
+from monitor.fetch.budget import Budget
+from monitor.fetch.scan import scan_html
 
-MAX_DEPTH = 1000
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+MAX_DEPTH = Budget.max_page_depth
+
+
+@dataclass(frozen=True)
+class CheckedPage:
+    """The page text to extract from (possibly cut) and why it was cut ('' if whole)."""
+
+    text: str
+    warning: str = ""
 
 
 def nesting_depth(text: str) -> int:
-    """Deepest element nesting of an HTML document (0 if it does not parse)."""
-    try:
-        root = lxml.html.document_fromstring(text, parser=_PARSER)
-    except (etree.ParserError, ValueError):
-        return 0
-    depth = deepest = 0
-    for event, _el in etree.iterwalk(root, events=("start", "end")):
-        depth += 1 if event == "start" else -1
-        deepest = max(deepest, depth)
-    return deepest
+    """Deepest element nesting of an HTML document (linear; counts past 100,000 are capped)."""
+    return scan_html(text, max_depth=100_000).depth
+
+
+def check_page(text: str, url: str = "", budget: Budget | None = None) -> CheckedPage:
+    """Cut `text` to budget.max_page_chars characters and budget.max_elements start tags
+    (warning says so); ExtractError when it nests deeper than budget.max_page_depth."""
+    budget = budget or Budget()
+    where = f" ({url})" if url else ""
+    reasons: list[str] = []
+    if len(text) > budget.max_page_chars:
+        reasons.append(f"page cut at {budget.max_page_chars} of {len(text)} characters (budget fetch.max_page_chars)")
+        text = text[: budget.max_page_chars]
+    scan = scan_html(text, max_depth=budget.max_page_depth, max_elements=budget.max_elements)
+    if scan.depth > budget.max_page_depth:
+        raise ExtractError(
+            f"page nests more than {budget.max_page_depth} levels deep (budget fetch.max_page_depth){where}"
+        )
+    if scan.cut is not None:
+        reasons.append(f"page cut at {budget.max_elements} elements, {scan.cut} characters (budget fetch.max_elements)")
+        text = text[: scan.cut]
+    return CheckedPage(text, "; ".join(reasons))
 
 
 def check_depth(text: str, url: str = "", limit: int = MAX_DEPTH) -> str:
     """Return `text`, or raise ExtractError when it nests deeper than `limit`."""
-    depth = nesting_depth(text)
-    if depth > limit:
-        raise ExtractError(f"page nests {depth} levels deep (limit {limit}){f' ({url})' if url else ''}")
+    scan = scan_html(text, max_depth=limit)
+    if scan.depth > limit:
+        raise ExtractError(f"page nests more than {limit} levels deep (limit {limit}){f' ({url})' if url else ''}")
     return text

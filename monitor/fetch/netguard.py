@@ -147,6 +147,39 @@ def _remaining(timeout: float | None) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+_DNS_THREADS = threading.BoundedSemaphore(8)  # resolutions in flight; a stuck resolver holds one
+
+
+def resolve_within(resolver: Resolver, host: str, port: int, timeout: float | None) -> list[str]:
+    """`resolver(host, port)` bounded by the request deadline (and `timeout`).
+
+    getaddrinfo has no timeout of its own, so it runs in a daemon thread (at most 8 at
+    once; when all are stuck, DeadlineError at once) and is abandoned at the deadline:
+    DeadlineError "resolving HOST took more than Ns". Errors of the resolver pass through."""
+    left = _remaining(timeout)
+    if not _DNS_THREADS.acquire(blocking=False):
+        raise DeadlineError(f"resolving {host}: every resolver thread is busy (a slow DNS server?)")
+    box: list[list[str] | BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box.append(resolver(host, port))
+        except BaseException as exc:  # handed to the caller
+            box.append(exc)
+        finally:
+            _DNS_THREADS.release()
+            done.set()
+
+    threading.Thread(target=run, name="resolve", daemon=True).start()
+    if not done.wait(left):
+        raise DeadlineError(f"resolving {host} took more than {left or 0:.0f}s")
+    result = box[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 class _Stream(httpcore.NetworkStream):
     """A socket stream whose every read and write honours the deadline."""
 
@@ -193,7 +226,8 @@ class GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
+        resolved = resolve_within(self.resolver, host, port, timeout)
+        addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolved]
         if not addresses:
             raise FetchError(f"cannot resolve {host}: no addresses")
         for ip in addresses:  # one bad answer is enough: it is what rebinding serves

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from monitor.fetch.budget import Budget
 from monitor.models import FeedItem
 
 
@@ -29,8 +30,10 @@ def parse_source(
     *,
     links: str | None = None,
     link_pattern: str | None = None,
+    budget: Budget | None = None,
 ) -> SourceResult:
-    """Dispatch on the configured kind; raises FeedParseError (or MojibakeError for pages)."""
+    """Dispatch on the configured kind; raises FeedParseError (BudgetError when the source
+    goes over `budget`, default Budget()) or MojibakeError for pages."""
     if kind == "page":
         from monitor.sources.page import compile_link_rules, parse_page
 
@@ -38,7 +41,7 @@ def parse_source(
     if kind == "sitemap":
         from monitor.sources.sitemap import parse_sitemap
 
-        return parse_sitemap(name, content, url)
+        return parse_sitemap(name, content, url, budget=budget)
     from monitor.sources.rss import parse_feed_result
 
-    return parse_feed_result(name, content, url, content_type)
+    return parse_feed_result(name, content, url, content_type, budget=budget)

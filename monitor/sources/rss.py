@@ -1,8 +1,10 @@
 """RSS/Atom bytes -> FeedItems (feedparser), pure.
 
-feedparser is given the HTTP Content-Type so it can pick the charset; any DOCTYPE
-is cut off first (feedparser keeps "safe" internal entities only when they sit
-on their own line, so we do not rely on it); sanitising is off because we
+feedparser is given the HTTP Content-Type so it can pick the charset. The bytes
+are checked first in one linear pass (monitor.fetch.scan, any encoding): nesting
+past the budget is an error; every DOCTYPE is cut off (feedparser keeps "safe"
+internal entities only when they sit on their own line, so we do not rely on it);
+items past the budget and markup that never ends are cut, with a warning. Sanitising is off because we
 escape everything at output (see bench/feedparser_sanitize.py for the saving).
 Lying feeds are survived and reported as warnings: duplicate GUIDs, items
 without link or date, dates in the far future or past, mis-decoded text.
@@ -19,24 +21,21 @@ from urllib.parse import urljoin
 import feedparser
 
 from monitor.errors import ExtractError, FeedParseError
+from monitor.fetch.budget import Budget
 from monitor.fetch.encoding import looks_mojibake
+from monitor.fetch.scan import prepare_feed, strip_tags
 from monitor.models import FeedItem
 from monitor.sources import SourceResult
 
-_TAG = re.compile(r"<[^>]+>")
-_ROOT = re.compile(rb"<[A-Za-z]")
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
-_HTML = re.compile(rb"<html[\s>]|<!DOCTYPE\s+html", re.I)
-_CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.S)
-_XML_TAG = re.compile(rb"<(/?)[A-Za-z_][^>]*?(/?)>")
-MAX_DEPTH = 256  # libxml2's own default; real feeds nest under 20
+_HTML = re.compile(rb"<html[\s>]|<!DOCTYPE\s+html", re.I)  # only ever run on the first 4 KB
+MAX_DEPTH = Budget.max_depth  # libxml2's own default; real feeds nest under 20
 EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before RSS existed
 FUTURE_SLACK = timedelta(days=2)  # time zones and clock skew
 
 
 def html_to_text(fragment: str) -> str:
-    """Feed summaries are HTML fragments: strip tags, unescape, collapse spaces."""
-    return " ".join(html.unescape(_TAG.sub(" ", fragment or "")).split())
+    """Feed summaries are HTML fragments: strip tags, unescape, collapse spaces (linear time)."""
+    return " ".join(html.unescape(strip_tags(fragment or "")).split())
 
 
 def _date(entry: feedparser.FeedParserDict) -> datetime | None:
@@ -48,29 +47,6 @@ def _date(entry: feedparser.FeedParserDict) -> datetime | None:
         return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except (OverflowError, ValueError, OSError):
         return None
-
-
-def strip_doctype(content: bytes) -> bytes:
-    """Remove a DOCTYPE (and its internal subset) from the prolog: no entity declarations
-    reach the XML parser, so neither external entities nor expansion bombs can."""
-    root = _ROOT.search(content)
-    head = content[: root.start()] if root else content
-    m = _DOCTYPE.search(head)
-    if not m:
-        return content
-    return head[: m.start()] + (content[root.start() :] if root else b"")
-
-
-def xml_depth(content: bytes) -> int:
-    """Deepest element nesting, counted in one linear pass (CDATA and comments skipped)."""
-    depth = deepest = 0
-    for m in _XML_TAG.finditer(_CDATA.sub(b"", content)):
-        if m.group(1):
-            depth = max(0, depth - 1)
-        elif not m.group(2):
-            depth += 1
-            deepest = max(deepest, depth)
-    return deepest
 
 
 _CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
@@ -110,16 +86,28 @@ def parse_feed(feed_name: str, content: bytes, base_url: str) -> list[FeedItem]:
 
 
 def parse_feed_result(
-    feed_name: str, content: bytes, base_url: str, content_type: str = "", *, now: datetime | None = None
+    feed_name: str,
+    content: bytes,
+    base_url: str,
+    content_type: str = "",
+    *,
+    now: datetime | None = None,
+    budget: Budget | None = None,
 ) -> SourceResult:
-    """Items, the feed's <ttl> and warnings; FeedParseError if it is not a feed."""
-    depth = xml_depth(content)
-    if depth > MAX_DEPTH:
-        raise FeedParseError(f"feed {feed_name} ({base_url}) nests {depth} levels deep (limit {MAX_DEPTH})")
-    headers = {"content-type": content_type} if content_type else {}
+    """Items, the feed's <ttl> and warnings; FeedParseError if it is not a feed,
+    BudgetError (a FeedParseError) if it nests deeper than the budget allows."""
+    budget = budget or Budget()
+    prepared = prepare_feed(
+        content,
+        content_type,
+        what=f"feed {feed_name} ({base_url})",
+        max_depth=budget.max_depth,
+        max_items=budget.max_items,
+    )
+    headers = {"content-type": prepared.content_type} if prepared.content_type else {}
     try:
         parsed = feedparser.parse(
-            fix_charrefs(strip_doctype(content)),
+            fix_charrefs(prepared.content),
             sanitize_html=False,
             resolve_relative_uris=False,
             response_headers=headers,
@@ -127,7 +115,7 @@ def parse_feed_result(
     except Exception as exc:  # feedparser raises on some input instead of setting bozo (#590, #599)
         raise FeedParseError(f"feed {feed_name} ({base_url}) cannot be parsed: {type(exc).__name__}: {exc}") from exc
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
-        if _HTML.search(content[:4096]) or "html" in content_type.lower():
+        if prepared.scan.root.lower() == "html" or _HTML.search(content[:4096]) or "html" in content_type.lower():
             raise FeedParseError(
                 f"feed {feed_name} ({base_url}) served an HTML page, not a feed "
                 f"(a login, error or consent page?){_announced(content, base_url, content_type)}"
@@ -164,7 +152,7 @@ def parse_feed_result(
             absurd += 1
             published = None
         items.append(FeedItem(feed=feed_name, url=link, guid=guid, title=title, summary=summary, published=published))
-    warnings = []
+    warnings = list(prepared.warnings)
     for n, what in (
         (dup, "items share a GUID"),
         (nolink, "items have no link"),

@@ -1,27 +1,49 @@
-"""News sitemap (sitemap.xml with news: entries) -> FeedItems, pure."""
+"""News sitemap (sitemap.xml with news: entries) -> FeedItems, pure.
+
+A sitemap served as a raw .gz body is inflated here under the same byte budget as
+any response (fetch.max_bytes, counted over every gzip member); entries past
+fetch.max_items are dropped with a warning.
+"""
 
 from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime
 
-from monitor.errors import FeedParseError
+from monitor.errors import BudgetError, FeedParseError
+from monitor.fetch.budget import Budget
 from monitor.models import FeedItem
 from monitor.sources import SourceResult
 from monitor.sources.xmlsafe import local, parse_xml
 
-MAX_UNZIPPED = 50 * 1024 * 1024  # the sitemap protocol's own limit
+_STEP = 64 * 1024
 
 
-def _gunzip(content: bytes, what: str) -> bytes:
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = d.decompress(content, MAX_UNZIPPED)
-    except zlib.error as exc:
-        raise FeedParseError(f"{what}: corrupt gzip: {exc}") from None
-    if d.unconsumed_tail:
-        raise FeedParseError(f"{what}: unzips to more than {MAX_UNZIPPED} bytes")
-    return out
+def gunzip(content: bytes, what: str, limit: int) -> bytes:
+    """Inflate every gzip member of `content` in bounded steps; BudgetError past `limit` bytes."""
+    out: list[bytes] = []
+    size = 0
+    data = content
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            while True:
+                piece = d.decompress(data, _STEP)
+                size += len(piece)
+                if size > limit:
+                    raise BudgetError(f"{what} unzips to more than {limit} bytes (budget fetch.max_bytes)")
+                out.append(piece)
+                data = d.unconsumed_tail
+                if d.eof or (not data and len(piece) < _STEP):
+                    break
+        except zlib.error as exc:
+            raise FeedParseError(f"{what}: corrupt gzip: {exc}") from None
+        if not d.eof:  # truncated: keep what inflated (as before)
+            break
+        data = d.unused_data
+        if data.strip(b"\0") == b"":  # trailing padding after the last member
+            break
+    return b"".join(out)
 
 
 def _date(text: str | None) -> datetime | None:
@@ -34,20 +56,29 @@ def _date(text: str | None) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def parse_sitemap(name: str, content: bytes, url: str) -> SourceResult:
-    """Each <url>: <loc>, news:title, news:publication_date (else lastmod)."""
+def parse_sitemap(name: str, content: bytes, url: str, *, budget: Budget | None = None) -> SourceResult:
+    """Each <url>: <loc>, news:title, news:publication_date (else lastmod).
+
+    FeedParseError if it is not a news sitemap; BudgetError if a .gz body inflates past
+    budget.max_bytes. At most budget.max_items entries are read (warning beyond)."""
+    budget = budget or Budget()
     what = f"sitemap {name} ({url})"
     if content[:2] == b"\x1f\x8b":
-        content = _gunzip(content, what)
+        content = gunzip(content, what, budget.max_bytes)
     root = parse_xml(content, what)
     if local(root.tag) == "sitemapindex":
         subs = [" ".join((e.text or "").split()) for e in root.iter() if local(e.tag) == "loc"][:5]
         raise FeedParseError(f"{what} is a sitemap index; configure one of its news sitemaps: " + ", ".join(subs))
     if local(root.tag) != "urlset":
         raise FeedParseError(f"{what} is not a sitemap (root element <{local(root.tag)}>)")
-    items, warnings = [], []
+    items: list[FeedItem] = []
+    warnings: list[str] = []
+    entries = 0
     for entry in root:
         if local(entry.tag) != "url":
+            continue
+        entries += 1
+        if entries > budget.max_items:
             continue
         fields: dict[str, str] = {}
         for el in entry.iter():
@@ -66,6 +97,10 @@ def parse_sitemap(name: str, content: bytes, url: str) -> SourceResult:
                 summary="",
                 published=_date(fields.get("publication_date") or fields.get("lastmod")),
             )
+        )
+    if entries > budget.max_items:
+        warnings.append(
+            f"sitemap has {entries} entries; the first {budget.max_items} were read (budget fetch.max_items)"
         )
     if not items and len(root):
         warnings.append("sitemap has no <url> entries with an http(s) <loc>")

@@ -197,3 +197,32 @@ def test_numeric_and_named_spellings_of_loopback_are_refused(hostile, host):
     finally:
         fetcher.close()
     assert hostile.requests == []
+
+
+@pytest.mark.parametrize("how", ["hangs", "fails", "answers"])
+def test_dns_resolution_runs_under_the_request_deadline(how):
+    """A resolver that never returns is abandoned at the deadline (issue 14); errors and answers pass."""
+    from monitor.errors import FetchError
+    from monitor.fetch.netguard import DeadlineError, deadline, resolve_within
+
+    release = threading.Event()
+
+    def resolver(host: str, port: int) -> list[str]:
+        if how == "hangs":
+            release.wait()
+        if how == "fails":
+            raise FetchError(f"cannot resolve {host}: no such name")
+        return ["127.0.0.1"]
+
+    try:
+        with deadline(0.3):
+            if how == "hangs":
+                with pytest.raises(DeadlineError, match="resolving stuck.example took more than"):
+                    resolve_within(resolver, "stuck.example", 80, None)
+            elif how == "fails":
+                with pytest.raises(FetchError, match="no such name"):
+                    resolve_within(resolver, "stuck.example", 80, None)
+            else:
+                assert resolve_within(resolver, "ok.example", 80, None) == ["127.0.0.1"]
+    finally:
+        release.set()

@@ -1,0 +1,57 @@
+"""Refuse YAML that costs unbounded work before anything walks it (pure).
+
+`yaml.safe_load` of an alias bomb is cheap (aliases are shared references), but
+every later walk of the tree (environment expansion, validation) visits each
+alias's whole value again: 605 bytes can expand to 10^9 values. Deep nesting
+makes the recursive walkers raise RecursionError. `check_yaml` reads the parser's
+event stream once (iteratively, linear in the text) and refuses both with a
+ConfigError, so the daemon's reload keeps its old config.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from monitor.errors import ConfigError
+
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_VALUES = 100_000  # values after expanding every alias (real configs: a few thousand)
+
+
+def check_yaml(text: str, what: str = "config.yaml") -> None:
+    """Raise ConfigError when `text` is over 1 MiB, nests deeper than MAX_DEPTH, or its
+    aliases expand to more than MAX_VALUES values. YAML syntax errors are left to the
+    loader (which reports them with line numbers)."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{what}: larger than {MAX_CONFIG_BYTES} bytes")
+    sizes: dict[str, int] = {}  # anchor -> values its node expands to
+    anchors: list[str | None] = [None]  # per open collection (the first is the document)
+    counts: list[int] = [0]  # values so far per open collection; their sum is the running total
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            n = 0
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                anchors.append(event.anchor)
+                counts.append(1)
+                if len(counts) - 1 > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 0
+                    raise ConfigError(f"{what}:{line}: nested deeper than {MAX_DEPTH} levels")
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                anchor, n = anchors.pop(), counts.pop()
+                if anchor:
+                    sizes[anchor] = n
+            elif isinstance(event, yaml.ScalarEvent):
+                n = 1
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                n = sizes.get(event.anchor or "", 1)
+            else:
+                continue
+            counts[-1] += n
+            if sum(counts) > MAX_VALUES:  # at most MAX_DEPTH + 1 terms
+                raise ConfigError(f"{what}: aliases expand to more than {MAX_VALUES} values (an alias bomb?)")
+    except yaml.YAMLError:
+        return

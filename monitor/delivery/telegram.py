@@ -64,7 +64,7 @@ def send(
         return TelegramResult(False, "tgram: not a single-chat URL", True)
     token, chat = parsed
     add_urls([url])  # the token is redacted from every log line from now on
-    payload: dict = {"chat_id": chat, "text": html, "parse_mode": "HTML"}
+    payload: dict[str, object] = {"chat_id": chat, "text": html, "parse_mode": "HTML"}
     if reply_to is not None:
         payload["reply_to_message_id"] = int(reply_to)
         payload["allow_sending_without_reply"] = True

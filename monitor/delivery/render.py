@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 
 from monitor.models import Article, Match, RenderedAlert
 
@@ -109,7 +110,7 @@ def has_arabic(text: str) -> bool:
     return bool(_ARABIC_RE.search(text))
 
 
-def cut_words(text: str, limit: int, *, measure=len, ellipsis: str = ELLIPSIS) -> str:
+def cut_words(text: str, limit: int, *, measure: Callable[[str], int] = len, ellipsis: str = ELLIPSIS) -> str:
     """``text`` if ``measure(text) <= limit``, else its longest prefix ending
     at a word boundary with ``ellipsis`` appended that fits in ``limit``.
 
@@ -224,7 +225,7 @@ def render_alert(
     )
 
 
-def _plain_text(outlet, title, topic, terms, snippet, url, also="") -> str:
+def _plain_text(outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, also: str = "") -> str:
     lines = [f"{L_OUTLET}: {outlet}"] + ([f"{L_ALSO}: {also}"] if also else []) + [title, f"{L_TOPIC}: {topic}"]
     if terms:
         lines.append(f"{L_TERMS}: {terms}")
@@ -234,9 +235,11 @@ def _plain_text(outlet, title, topic, terms, snippet, url, also="") -> str:
     return f"{body}\n\n{url}\n" if url else body + "\n"
 
 
-def _telegram_html(outlet, title, topic, terms, snippet, url, url_shown, also="") -> str:
-    e = lambda s: html.escape(s, quote=True)  # noqa: E731  (already clean)
-    head = []
+def _telegram_html(
+    outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, url_shown: str, also: str = ""
+) -> str:
+    e = _escape  # (already clean)
+    head: list[str] = []
     if outlet:
         head.append(f"<b>{e(outlet)}</b>")
     if also:
@@ -248,7 +251,7 @@ def _telegram_html(outlet, title, topic, terms, snippet, url, url_shown, also=""
     head.append(f"<b>{L_TOPIC}:</b> {e(topic)}")
     if terms:
         head.append(f"<b>{L_TERMS}:</b> {e(terms)}")
-    tail = []
+    tail: list[str] = []
     if url:
         # the URL as visible text (not a Latin line: no RLM); the link keeps
         # the full address even if the shown one is shortened
@@ -274,8 +277,12 @@ def _telegram_html(outlet, title, topic, terms, snippet, url, url_shown, also=""
     return message
 
 
-def _email_html(outlet, title, topic, terms, snippet, url, also="") -> str:
-    e = lambda s: html.escape(s, quote=True)  # noqa: E731
+def _escape(s: str) -> str:
+    return html.escape(s, quote=True)
+
+
+def _email_html(outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, also: str = "") -> str:
+    e = _escape
     p = '<p style="margin:0 0 8px 0">'
     parts = [f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;line-height:1.6">']
     if outlet:

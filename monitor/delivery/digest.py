@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from monitor.delivery.render import FONT, RLM, clean, cut_words, has_arabic, utf16_len
 from monitor.models import RenderedAlert
+from monitor.storage import OutboxAlert, StoredArticle
 from monitor.text.normalize import stems, tokenize
 
 TELEGRAM_LIMIT = 4096
@@ -38,7 +39,7 @@ def _shingles(body: str) -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(words[i : i + 3]) for i in range(len(words) - 2))
 
 
-def _jaccard(a: frozenset, b: frozenset) -> float:
+def _jaccard(a: frozenset[object], b: frozenset[object]) -> float:
     union = a | b
     return len(a & b) / len(union) if union else 0.0
 
@@ -47,7 +48,7 @@ def group_stories(items: Sequence[Item]) -> list[list[Item]]:
     """Items -> stories, in first-seen order (greedy). Two articles are one story when
     they share a URL, their title words (folded, clitics stripped) mostly agree, or
     their bodies share most word 3-shingles (a wire story retitled by each outlet)."""
-    stories: list[tuple[frozenset, frozenset, list[Item]]] = []
+    stories: list[tuple[frozenset[str], frozenset[tuple[str, ...]], list[Item]]] = []
     for item in items:
         words, shingles = _words(item[0]), _shingles(item[3])
         for head, head_sh, members in stories:
@@ -63,7 +64,9 @@ def group_stories(items: Sequence[Item]) -> list[list[Item]]:
     return [members for _, _, members in stories]
 
 
-def _digest_groups(alerts, articles, topics) -> list[tuple[str, list[list[Item]]]]:
+def _digest_groups(
+    alerts: Sequence[OutboxAlert], articles: Mapping[int, StoredArticle], topics: Mapping[str, str]
+) -> list[tuple[str, list[list[Item]]]]:
     by_topic: dict[str, list[Item]] = {}
     for a in alerts:
         art = articles.get(a.article_id)
@@ -81,10 +84,12 @@ def _digest_groups(alerts, articles, topics) -> list[tuple[str, list[list[Item]]
     return [(clean(topics.get(t, t)), group_stories(items)) for t, items in by_topic.items()]
 
 
-def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, str], *, kind: str) -> RenderedAlert:
+def render_digest(
+    alerts: Sequence[OutboxAlert], articles: Mapping[int, StoredArticle], topics: Mapping[str, str], *, kind: str
+) -> RenderedAlert:
     """One message for many held alerts (`articles`: article id -> StoredArticle)."""
     groups = _digest_groups(alerts, articles, topics)
-    e = lambda s: html.escape(s, quote=True)  # noqa: E731
+    e = html.escape  # quote=True (the default): safe in attributes too
     n = len(alerts)
     subject = f"[monitor] {L_DIGEST}: {n}"
     text_lines = [f"{RLM}{L_DIGEST} ({n})", ""]
@@ -119,7 +124,7 @@ def render_digest(alerts, articles: Mapping[int, object], topics: Mapping[str, s
     return RenderedAlert(subject, text, "\n".join(mail))
 
 
-def render_ops_notice(alert, channel: str, error: str, *, kind: str, count: int = 1) -> RenderedAlert:
+def render_ops_notice(alert: OutboxAlert, channel: str, error: str, *, kind: str, count: int = 1) -> RenderedAlert:
     """What the ops channel gets when an alert (or a digest of `count`) is given up."""
     what = f"alert {alert.id}" if count == 1 else f"a digest of {count} alerts (first: {alert.id})"
     msg = (
@@ -159,7 +164,7 @@ def _tags_after(stack: list[str], tokens: Sequence[str]) -> list[str]:
             continue
         if tok.startswith("</"):
             for i in range(len(stack) - 1, -1, -1):
-                if _TAG_NAME_RE.match(stack[i]).group(1) == m.group(1):
+                if _tag_name(stack[i]) == m.group(1):
                     del stack[i:]
                     break
         else:
@@ -167,8 +172,15 @@ def _tags_after(stack: list[str], tokens: Sequence[str]) -> list[str]:
     return stack
 
 
+def _tag_name(tag: str) -> str:
+    """The element name of an open tag on the stack (only tags _TAG_NAME_RE matched are pushed)."""
+    m = _TAG_NAME_RE.match(tag)
+    assert m is not None, tag
+    return m.group(1)
+
+
 def _close(stack: list[str]) -> str:
-    return "".join(f"</{_TAG_NAME_RE.match(t).group(1)}>" for t in reversed(stack))
+    return "".join(f"</{_tag_name(t)}>" for t in reversed(stack))
 
 
 def _cut_point(tokens: list[str], budget: int) -> int | None:

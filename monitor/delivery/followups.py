@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import urllib.parse
 
+from monitor.config.load import Topic
 from monitor.delivery.render import FONT, OUTLET_MAX, TITLE_MAX, clean, cut_words, plain_rtl, rtl
 from monitor.models import Article, RenderedAlert
 
@@ -21,7 +22,7 @@ L_UPDATE = "تحديث"  # "update": the head of a follow-up
 
 def render_follow_up(article: Article, *, outlet: str, topic: str, channel_kind: str) -> RenderedAlert:
     """ "تحديث" + outlet, the title and the URL (no terms, no snippet)."""
-    e = lambda s: html.escape(s, quote=True)  # noqa: E731
+    e = html.escape  # quote=True (the default): safe in attributes too
     outlet_t = cut_words(clean(outlet), OUTLET_MAX)
     title_t = cut_words(clean(article.title), TITLE_MAX) or clean(article.url)
     url_t = clean(article.url).replace(" ", "%20")
@@ -47,7 +48,7 @@ def render_follow_up(article: Article, *, outlet: str, topic: str, channel_kind:
     return RenderedAlert(subject, text, body)
 
 
-def threaded(topic) -> bool:
+def threaded(topic: Topic | None) -> bool:
     """Whether a topic's alerts are sent so follow-ups can reply to them."""
     return topic is not None and topic.alert == "per-story" and topic.follow_ups
 

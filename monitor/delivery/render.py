@@ -238,7 +238,7 @@ def _plain_text(outlet: str, title: str, topic: str, terms: str, snippet: str, u
 def _telegram_html(
     outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, url_shown: str, also: str = ""
 ) -> str:
-    e = _escape  # (already clean)
+    e = html.escape  # quote=True (the default): safe in attributes too; text is already clean
     head: list[str] = []
     if outlet:
         head.append(f"<b>{e(outlet)}</b>")
@@ -277,12 +277,8 @@ def _telegram_html(
     return message
 
 
-def _escape(s: str) -> str:
-    return html.escape(s, quote=True)
-
-
 def _email_html(outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, also: str = "") -> str:
-    e = _escape
+    e = html.escape  # quote=True (the default): safe in attributes too
     p = '<p style="margin:0 0 8px 0">'
     parts = [f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;line-height:1.6">']
     if outlet:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from monitor.delivery.render import FONT, RLM, clean, cut_words, has_arabic, utf16_len
 from monitor.models import RenderedAlert
-from monitor.storage import OutboxAlert, StoredArticle
+
+if TYPE_CHECKING:
+    from monitor.storage import OutboxAlert, StoredArticle
 from monitor.text.normalize import stems, tokenize
 
 TELEGRAM_LIMIT = 4096

@@ -34,7 +34,9 @@ import contextvars
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import apprise
 import apprise.plugins.email.base as _apprise_email
@@ -57,7 +59,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
-_ORIGINAL_TELEGRAM_API = NotifyTelegram.__dict__.get("notify_url", DEFAULT_TELEGRAM_API)
+_ORIGINAL_TELEGRAM_API: str = NotifyTelegram.__dict__.get("notify_url", DEFAULT_TELEGRAM_API)
 
 ERROR_MAX = 600
 PERMANENT_HTTP = frozenset({400, 401, 403, 404})
@@ -171,11 +173,13 @@ class _ContextCapture(logging.Handler):
                 pass
 
 
-_original_make_msgid = _apprise_email.make_msgid
+# apprise's email plugin imports make_msgid from email.utils (not re-exported: mypy's attr-defined);
+# the module global is what we read and patch.
+_original_make_msgid: Callable[[str | None, str | None], str] = _apprise_email.make_msgid  # type: ignore[attr-defined]
 
 
-def _make_msgid(*args, **kwargs) -> str:
-    return _message_id.get() or _original_make_msgid(*args, **kwargs)
+def _make_msgid(idstring: str | None = None, domain: str | None = None) -> str:
+    return _message_id.get() or _original_make_msgid(idstring, domain)
 
 
 def _guard_apprise_logger() -> None:
@@ -192,7 +196,7 @@ def _guard_apprise_logger() -> None:
     # DEBUG records feed the capture (failure details); the forwarder only
     # re-logs WARNING and higher
     logger.setLevel(logging.DEBUG)
-    _apprise_email.make_msgid = _make_msgid
+    _apprise_email.make_msgid = _make_msgid  # type: ignore[attr-defined]  # see _original_make_msgid
 
 
 _guard_apprise_logger()
@@ -265,7 +269,7 @@ def _short(text: str) -> str:
     return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1] + "…"
 
 
-def _notify_args(alert: RenderedAlert, kind: str, scheme: str) -> dict:
+def _notify_args(alert: RenderedAlert, kind: str, scheme: str) -> dict[str, Any]:
     if kind == "telegram":
         # our html already holds the header: no title (apprise would add
         # "<b>title</b>\r\n")

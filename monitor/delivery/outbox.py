@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from monitor import metrics
 from monitor.config.load import Config
@@ -71,7 +72,7 @@ def default_rates(url: str) -> tuple[str, ...]:
 
 def backoff(attempts: int, retry_after: float | None) -> float:
     """Seconds until the next try: exponential with jitter, never before `retry_after`."""
-    delay = min(RETRY_CAP, RETRY_BASE * 2 ** min(attempts, 20)) * random.uniform(1.0, 1.25)
+    delay: float = min(RETRY_CAP, RETRY_BASE * 2 ** min(attempts, 20)) * random.uniform(1.0, 1.25)
     return max(delay, retry_after or 0.0)
 
 
@@ -108,7 +109,7 @@ class ChannelSender:
             tz=opts.timezone or config.notify.timezone,
             quiet=parse_window(opts.quiet_hours) if opts.quiet_hours else None,
         )
-        kwargs = {"sleep": sleep or self.stop.wait}
+        kwargs: dict[str, Any] = {"sleep": sleep or self.stop.wait}  # RateLimiter options
         if clock is not None:
             kwargs["clock"] = clock
         self.targets = []
@@ -248,7 +249,9 @@ class ChannelSender:
         metrics.ALERTS.labels(self.name, "failed").inc(len(group))
         return DeliveryReport(failed=len(group))
 
-    def _send(self, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str):
+    def _send(
+        self, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str
+    ) -> telegram_api.TelegramResult | notify.SendResult:
         """One part to one target. Alerts of threaded topics (per-story with follow-ups) go to a
         plain Telegram target through the direct Bot API call, keeping the message id; a
         follow-up replies to the story's first message (Telegram) or thread (email)."""
@@ -307,9 +310,15 @@ class Outbox:
     """Every channel's sender, plus the hold rules used when alerts are made."""
 
     def __init__(
-        self, config: Config, store: Store, *, message: Callable[[OutboxAlert], RenderedAlert] | None = None, **kwargs
+        self,
+        config: Config,
+        store: Store,
+        *,
+        message: Callable[[OutboxAlert], RenderedAlert] | None = None,
+        **kwargs: Any,
     ) -> None:
-        """`message(alert)`: the text to send for a single alert (default: as stored)."""
+        """`message(alert)`: the text to send for a single alert (default: as stored); `kwargs`: ChannelSender's
+        options (clock, sleep)."""
         self.config, self.store = config, store
         self.senders = {name: ChannelSender(config, store, name, message=message, **kwargs) for name in config.channels}
         self._topics = {t.id: t for t in config.topics}

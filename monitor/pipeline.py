@@ -34,7 +34,7 @@ from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, ChannelKind, FeedItem, Match, RenderedAlert, TermHit, channel_kind
 from monitor.sources import parse_source
-from monitor.storage import ItemInput, ItemRow, NewAlert, OutboxAlert, Store
+from monitor.storage import FeedState, ItemInput, ItemRow, NewAlert, OutboxAlert, Store
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.lang import detect_language
 from monitor.text.normalize import fold
@@ -269,14 +269,14 @@ class Pipeline:
         self.store.set_item(row.id, state, code, reason, now=now, **kw)
         metrics.ITEM_TRANSITIONS.labels(state).inc()
 
-    def _adapt(self, feed: Feed, state, new: int, now: datetime) -> tuple[float | None, float | None]:
+    def _adapt(self, feed: Feed, state: FeedState | None, new: int, now: datetime) -> tuple[float | None, float | None]:
         """(rate, wait) for an adaptive feed; (None, None) otherwise or with no previous poll."""
         if not feed.min_interval or state is None or state.last_polled_at is None or state.last_success_at is None:
             return None, None
         elapsed = (now - state.last_polled_at).total_seconds()
         return adapt(state.new_per_hour, new, elapsed, feed.min_interval, self.config.max_interval(feed))
 
-    def _feed_failed(self, feed: Feed, state, exc: MonitorError, now: datetime) -> FeedReport:
+    def _feed_failed(self, feed: Feed, state: FeedState | None, exc: MonitorError, now: datetime) -> FeedReport:
         """Record a failed poll: back off (doubling, capped, at least Retry-After); flag after a day."""
         fetch_cfg = self.config.fetch
         failures = (state.consecutive_failures if state else 0) + 1

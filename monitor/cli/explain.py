@@ -23,14 +23,14 @@ from monitor.errors import ConfigError
 from monitor.matching.matcher import compile_topics
 from monitor.matching.relevance import group_score, hit_value
 from monitor.matching.rules import TopicRule
-from monitor.models import TopicResult
+from monitor.models import TermHit, TopicResult
 from monitor.text.lang import detect_language
 
 
 def format_result(result: TopicResult) -> list[str]:
     """Lines that show why a topic matched an article or not (for explain)."""
     verdict = "MATCH" if result.matched else "no match"
-    groups: dict[str, list] = {}
+    groups: dict[str, list[TermHit]] = {}
     for hit in result.hits:
         if hit.group != "none":
             groups.setdefault(hit.group, []).append(hit)
@@ -149,7 +149,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `explain` and `backtest` on the CLI's subparsers."""
     p = sub.add_parser("explain", help="show how each topic matches one article (URL or HTML file)")
     p.add_argument("target")

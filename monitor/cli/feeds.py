@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 _FEEDS_KEY = re.compile(r"^feeds:\s*(?:#.*)?$")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("feeds", help="list feeds with their health; import/export OPML; discover feeds")
     fsub = p.add_subparsers(dest="feeds_command")
     p.set_defaults(func=cmd_list)
@@ -165,11 +165,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def new_feeds(config: Config, found: list[OpmlFeed]) -> list[dict]:
+def new_feeds(config: Config, found: list[OpmlFeed]) -> list[dict[str, str]]:
     """OPML entries not already in the config (same normalized URL), with unique names."""
     urls = {normalize_url(f.url) for f in config.feeds}
     names = {f.name for f in config.feeds}
-    out = []
+    out: list[dict[str, str]] = []
     for f in found:
         if normalize_url(f.url) in urls:
             continue
@@ -189,7 +189,7 @@ def new_feeds(config: Config, found: list[OpmlFeed]) -> list[dict]:
     return out
 
 
-def insert_feeds(text: str, entries: list[dict]) -> str:
+def insert_feeds(text: str, entries: list[dict[str, str]]) -> str:
     """Append entries to the block-style `feeds:` list of a config's text, keeping comments."""
     lines = text.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if _FEEDS_KEY.match(line)), None)

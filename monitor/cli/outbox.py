@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.cli import common
 from monitor.delivery.render import clean, cut_words
 
+if TYPE_CHECKING:  # storage (SQLAlchemy) is imported only when a command runs
+    from monitor.storage import OutboxAlert, Store
+
 _STATES = ("pending", "retrying", "held", "dead", "sent")
 
 
-def _state(alert) -> str:
+def _state(alert: OutboxAlert) -> str:
     if alert.status == "pending" and alert.attempts > 0:
         return "retrying"
     if alert.status == "pending" and alert.digest:
@@ -51,7 +55,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _retry(store, ids: list[int]) -> int:
+def _retry(store: Store, ids: list[int]) -> int:
     if not ids:
         print("outbox retry: give the ID of a dead alert (see `monitor outbox`)", file=sys.stderr)
         return 2
@@ -69,7 +73,7 @@ def _retry(store, ids: list[int]) -> int:
     return status
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("outbox", help="show pending, retrying and dead alerts; `outbox retry ID` re-queues")
     p.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
     p.add_argument("ids", nargs="*", type=int, help="alert IDs (for retry)")

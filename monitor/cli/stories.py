@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from monitor.cli import common
 from monitor.config.load import parse_duration
 
+if TYPE_CHECKING:  # storage (SQLAlchemy) is imported only when a command runs
+    from monitor.storage.stories import Story
 
-def register(sub) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("stories", help="list recent stories with their articles and outlets")
     p.add_argument("--topic", help="only stories with an article that matched this topic id")
     p.add_argument("--since", default="7d", help="stories with an article this recent (default 7d)")
@@ -42,7 +46,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_story(story) -> str:
+def format_story(story: Story) -> str:
     """A story as a few lines of text (pure)."""
     n = len(story.articles)
     head = (

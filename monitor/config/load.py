@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from monitor.config.schema import (  # noqa: F401  (re-exported: the config API)
+from monitor.config.schema import (
     _ENV,
     _FORMS,
     _TAGS,
@@ -41,6 +41,27 @@ from monitor.errors import ConfigError
 from monitor.matching.rules import Term as MatchTerm
 from monitor.matching.rules import TopicRule, term_problem
 from monitor.models import CHANNEL_KINDS
+
+# The config API: what other modules import from here (schema types re-exported with the loaders).
+__all__ = [
+    "Channel",
+    "Config",
+    "Dedup",
+    "Defaults",
+    "Feed",
+    "Fetch",
+    "GroupSpec",
+    "Http",
+    "NearSpec",
+    "Notify",
+    "RawConfig",
+    "TermSpec",
+    "Topic",
+    "load_config",
+    "parse_config",
+    "parse_duration",
+    "rule_from_dict",
+]
 
 
 @dataclass(frozen=True)
@@ -300,17 +321,21 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
 
 def _topic_term_problems(topic: Topic, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
     """Terms the matcher refuses (no words, regular-expression syntax)."""
-    groups: list[tuple[tuple[Any, ...], list[Any]]] = [(loc + ("all", g), terms) for g, terms in enumerate(topic.all)]
+    groups: list[tuple[tuple[Any, ...], list[str | TermSpec] | GroupSpec]] = [
+        (loc + ("all", g), terms) for g, terms in enumerate(topic.all)
+    ]
     groups += [(loc + ("any",), topic.any), (loc + ("none",), topic.none)]
     groups += [
         (loc + ("near", n, "groups", g), terms)
         for n, near in enumerate(topic.near)
         for g, terms in enumerate(near.groups)
     ]
-    problems = []
-    for gloc, terms in groups:
-        if isinstance(terms, GroupSpec):
-            gloc, terms = gloc + ("terms",), terms.terms
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for gloc, group in groups:
+        if isinstance(group, GroupSpec):
+            gloc, terms = gloc + ("terms",), group.terms
+        else:
+            terms = group
         for k, term in enumerate(terms):
             spec = term if isinstance(term, str) else MatchTerm(term.term, term.weight, term.field, term.name)
             problem = term_problem(spec)

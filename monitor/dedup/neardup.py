@@ -74,7 +74,8 @@ def signature(shingles: np.ndarray) -> np.ndarray:
     x = shingles.astype(np.uint64)[:, None]
     with np.errstate(over="ignore"):
         hashed = (_A[None, :] * x + _B[None, :]) >> np.uint64(32)
-    return hashed.min(axis=0)
+    sig: np.ndarray = hashed.min(axis=0)
+    return sig
 
 
 def band_keys(sig: np.ndarray) -> tuple[int, ...]:

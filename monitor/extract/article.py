@@ -15,6 +15,7 @@ import re
 import lxml.html
 import trafilatura
 from lxml import etree
+from lxml.html import HtmlElement
 
 from monitor.errors import ExtractError
 from monitor.models import ExtractedText
@@ -186,10 +187,13 @@ def _why_empty(text: str) -> str:
 
 
 # ---------------------------------------------------------------- title
-def _title(root) -> str:
+def _title(root: HtmlElement) -> str:
     """og:title / <h1> / <title>: an <h1> that agrees with the others wins (a lone <h1>
     is often the site logo), then og:title, then <title> without the outlet name."""
-    meta = lambda prop: _text(" ".join(root.xpath(f'//meta[@property="{prop}" or @name="{prop}"]/@content')[:1]))  # noqa: E731
+
+    def meta(prop: str) -> str:
+        return _text(" ".join(root.xpath(f'//meta[@property="{prop}" or @name="{prop}"]/@content')[:1]))
+
     site, og = meta("og:site_name"), meta("og:title") or meta("twitter:title")
     h1s = [t for t in (_text(h.text_content()) for h in root.iter("h1")) if t and _norm(t) != _norm(site)]
     page = _strip_site(_text(" ".join(root.xpath("//title/text()")[:1])), site, h1s + [og])
@@ -216,7 +220,7 @@ def _text(s: str) -> str:
 
 
 # ---------------------------------------------------------------- tree cleaning
-def _drop(el) -> None:
+def _drop(el: HtmlElement) -> None:
     """Remove ``el`` but keep its tail text (it belongs to the parent)."""
     parent = el.getparent()
     if parent is None:
@@ -230,16 +234,16 @@ def _drop(el) -> None:
     parent.remove(el)
 
 
-def _attached(el, root) -> bool:
+def _attached(el: HtmlElement, root: HtmlElement) -> bool:
     """False once an ancestor was removed (lists are collected before removing)."""
     return el.getroottree().getroot() is root
 
 
-def _link_chars(el) -> int:
+def _link_chars(el: HtmlElement) -> int:
     return sum(len(_text(a.text_content())) for a in el.iter("a"))
 
 
-def _prose(el) -> int:
+def _prose(el: HtmlElement) -> int:
     """Characters of long non-link text runs inside ``el``."""
     n = 0
     for node in el.iter():
@@ -251,7 +255,7 @@ def _prose(el) -> int:
     return n
 
 
-def _clean(root, title: str) -> None:
+def _clean(root: HtmlElement, title: str) -> None:
     body = root.find("body")
     if body is None:
         return
@@ -302,7 +306,7 @@ def _clean(root, title: str) -> None:
     # among the article's paragraphs are article text, so hand them over as paragraphs.
     for h in list(body.iter("h2", "h3", "h4", "h5", "h6")):
         parent = h.getparent()
-        if sum(len(_text(p.text_content())) >= _PROSE for p in parent.iter("p")) >= 2:
+        if parent is not None and sum(len(_text(p.text_content())) >= _PROSE for p in parent.iter("p")) >= 2:
             h.tag = "p"
 
 
@@ -329,7 +333,7 @@ _BLOCK_TAGS = {
 }
 
 
-def _restructure(body) -> None:
+def _restructure(body: HtmlElement) -> None:
     """Layout tables become divs and <br>-separated text becomes <p>s: trafilatura
     flattens both into one run, losing the paragraphs of legacy pages."""
     for table in list(body.iter("table")):
@@ -356,7 +360,7 @@ def _restructure(body) -> None:
             el.tag = "div"
 
 
-def _cut_at_boundary(body, title: str) -> None:
+def _cut_at_boundary(body: HtmlElement, title: str) -> None:
     """Drop everything after the first END label or foreign headline that follows enough
     prose: past that point come related lists, tags and appended stories."""
     total, before, in_link, marks, since_title = _prose(body), 0, 0, [], None
@@ -381,35 +385,36 @@ def _cut_at_boundary(body, title: str) -> None:
         if new_story or (
             not _text_continues(_box(el)) and (after_ours or (before >= _MIN_BEFORE and before >= (total - before) / 4))
         ):
-            node = el
+            node: HtmlElement | None = el
             while node is not None and node is not body:
-                for sib in list(node.itersiblings()):
-                    node.getparent().remove(sib)
+                parent = node.getparent()
+                if parent is not None:
+                    for sib in list(node.itersiblings()):
+                        parent.remove(sib)
                 node.tail = None
-                node = node.getparent()
+                node = parent
             _drop(el)
             return
 
 
-def _is_headline(el) -> bool:
+def _is_headline(el: HtmlElement) -> bool:
     """An <h1>, or a heading classed as a story title (entry-title, node-title...)."""
     return el.tag == "h1" or (
         el.tag in ("h2", "h3") and bool(re.search(r"title|headline", f"{el.get('class', '')} {el.get('id', '')}", re.I))
     )
 
 
-def _box(el):
+def _box(el: HtmlElement) -> HtmlElement:
     """The block a label heads: climb while the parent adds only links to the label."""
     own, box = _text(el.text_content()), el
-    while box.getparent() is not None and box.getparent().tag != "body":
-        up = box.getparent()
+    while (up := box.getparent()) is not None and up.tag != "body":
         if len(_text(up.text_content())) - _link_chars(up) - len(own) > 20 or len(_text(up.text_content())) > 600:
             break
         box = up
     return box
 
 
-def _text_continues(box) -> bool:
+def _text_continues(box: HtmlElement) -> bool:
     """Article paragraphs follow the box in the same flow: it is a box inside the body
     (a mid-article "ذات صلة" list), not the end of the article."""
     return any(
@@ -418,7 +423,7 @@ def _text_continues(box) -> bool:
     )
 
 
-def _label_box(el, root) -> None:
+def _label_box(el: HtmlElement, root: HtmlElement) -> None:
     """Remove a "read also"/"related" box: the label, its links, or the list after it."""
     own = _text(el.text_content())
     low = _norm(own)
@@ -447,7 +452,7 @@ def _label_box(el, root) -> None:
         has_links, nxt = is_list, following
 
 
-def _is_card(el) -> bool:
+def _is_card(el: HtmlElement) -> bool:
     """A teaser: a headline link plus a little text."""
     size = len(_text(el.text_content()))
     return (
@@ -457,7 +462,7 @@ def _is_card(el) -> bool:
     )
 
 
-def _is_link_block(el, share: float = 0.6) -> bool:
+def _is_link_block(el: HtmlElement, share: float = 0.6) -> bool:
     """Link lists, single-link cards and teaser lists (many short children each led by a link)."""
     txt = _text(el.text_content())
     if not txt:
@@ -473,7 +478,7 @@ def _is_link_block(el, share: float = 0.6) -> bool:
 
 
 # ---------------------------------------------------------------- trafilatura and text pass
-def _trafilatura(root, url: str | None) -> str:
+def _trafilatura(root: HtmlElement, url: str | None) -> str:
     # Tables stay on: legacy Arabic sites lay whole articles out in <table>.
     return (
         trafilatura.extract(

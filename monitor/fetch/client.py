@@ -18,11 +18,12 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -88,6 +89,14 @@ def parse_max_age(value: str | None) -> float | None:
 
 
 # ---- bounded decompression -------------------------------------------------
+class _Decoder(Protocol):
+    """One Content-Encoding layer: bounded pieces out for each piece in, then what is left at the end."""
+
+    def feed(self, data: bytes) -> Iterator[bytes]: ...
+
+    def flush(self) -> Iterator[bytes]: ...
+
+
 class _Zlib:
     def __init__(self, wbits: int) -> None:
         self._d = zlib.decompressobj(wbits)
@@ -144,8 +153,8 @@ class _Identity:
         return iter(())
 
 
-def _decoders(content_encoding: str) -> list:
-    out = []
+def _decoders(content_encoding: str) -> list[_Decoder]:
+    out: list[_Decoder] = []
     for name in reversed([e.strip().lower() for e in content_encoding.split(",") if e.strip()]):
         if name in ("gzip", "x-gzip"):
             out.append(_Zlib(16 + zlib.MAX_WBITS))
@@ -158,7 +167,7 @@ def _decoders(content_encoding: str) -> list:
     return out or [_Identity()]
 
 
-def _decode(layers: list, data: bytes, final: bool = False) -> Iterator[bytes]:
+def _decode(layers: list[_Decoder], data: bytes, final: bool = False) -> Iterator[bytes]:
     """Push `data` through each decoding layer in turn, one bounded piece at a time."""
 
     def run(i: int, piece: bytes, flush: bool) -> Iterator[bytes]:
@@ -175,6 +184,36 @@ def _decode(layers: list, data: bytes, final: bool = False) -> Iterator[bytes]:
     for out in run(0, data, final):
         if out:
             yield out
+
+
+# What Fetcher.from_config reads of a monitor Config (config is a higher layer: described, not imported).
+class _DefaultsView(Protocol):
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def user_agent(self) -> str: ...
+
+
+class _FetchView(Protocol):
+    @property
+    def max_bytes(self) -> int: ...
+    @property
+    def allow_private_networks(self) -> bool: ...
+    @property
+    def allowed_networks(self) -> Sequence[str]: ...
+    @property
+    def max_connections(self) -> int: ...
+    @property
+    def max_per_host(self) -> int: ...
+
+
+class ConfigView(Protocol):
+    """The parts of a Config a Fetcher is built from (`defaults` and `fetch`)."""
+
+    @property
+    def defaults(self) -> _DefaultsView: ...
+    @property
+    def fetch(self) -> _FetchView: ...
 
 
 class Fetcher:
@@ -213,7 +252,7 @@ class Fetcher:
         self._hosts_lock = threading.Lock()
 
     @classmethod
-    def from_config(cls, config) -> Fetcher:
+    def from_config(cls, config: ConfigView) -> Fetcher:
         f = config.fetch
         return cls(
             timeout=config.defaults.timeout,
@@ -269,7 +308,7 @@ class Fetcher:
         """One request: a FetchResult, or the next URL for a redirect."""
         with self._client.stream("GET", url, headers=headers) as resp:
             if resp.status_code in _REDIRECTS:
-                location = resp.headers.get("location")
+                location: str | None = resp.headers.get("location")
                 if not location:
                     raise FetchError(f"GET {url}: HTTP {resp.status_code} without Location")
                 return urljoin(url, location.strip())
@@ -314,7 +353,7 @@ class Fetcher:
             )
 
 
-def _chain(layers: list, raw: Iterator[bytes]) -> Iterator[bytes]:
+def _chain(layers: list[_Decoder], raw: Iterator[bytes]) -> Iterator[bytes]:
     for data in raw:
         yield from _decode(layers, data)
     yield from _decode(layers, b"", final=True)

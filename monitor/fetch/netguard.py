@@ -138,7 +138,7 @@ def deadline(seconds: float, end: float | None = None) -> Iterator[None]:
 
 
 def _remaining(timeout: float | None) -> float | None:
-    end = getattr(_local, "deadline", None)
+    end: float | None = getattr(_local, "deadline", None)  # monotonic seconds
     if end is None:
         return timeout
     left = end - time.monotonic()

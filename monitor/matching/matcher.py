@@ -43,6 +43,17 @@ class _TermRef:
 
 
 Key = tuple[bool, tuple[str, ...]]  # (loose?, tokens or skeletons)
+# What can start at one text word (see Matcher._candidates); () when nothing does.
+_Starts = tuple[
+    tuple[_TermRef, ...],
+    tuple[_TermRef, ...],
+    tuple[tuple[_TermRef, bool], ...],
+    dict[str, tuple[Key, ...]],
+    tuple[Key, ...],
+    tuple[str, ...],
+]
+_Candidates = _Starts | tuple[()]
+_RawHit = tuple[_TermRef, str, int, int, bool]  # (ref, field, token, end token, variant)
 
 
 class Matcher:
@@ -53,7 +64,7 @@ class Matcher:
         self._refs: dict[Key, list[_TermRef]] = defaultdict(list)
         self._by_first: dict[tuple[bool, str], list[Key]] = defaultdict(list)
         self._join_heads: set[str] = set()  # head skeletons that may start a joined name
-        self._cand_cache: dict[str, tuple] = {}
+        self._cand_cache: dict[str, _Candidates] = {}
         # Group labels that must all have a hit for each topic to match at all.
         self._required = [
             frozenset(
@@ -84,7 +95,7 @@ class Matcher:
                             self._by_first[(key[0], key[1][0])].append(key)
                         self._refs[key].append(_TermRef(ti, label, term, exact, term.field == "title"))
 
-    def _candidates(self, word: str) -> tuple:
+    def _candidates(self, word: str) -> _Candidates:
         """What can start at one text word (memoized per word), () if nothing:
 
         (refs of exact one-word terms for the body, the same for the title,
@@ -92,7 +103,7 @@ class Matcher:
         phrases by their second word, loose phrases, stems that may start a
         name written split).
         """
-        found = self._cand_cache.get(word)
+        found: _Candidates | None = self._cand_cache.get(word)
         if found is not None:
             return found
         by_first = self._by_first
@@ -104,7 +115,7 @@ class Matcher:
             if len(stem) >= _MIN_PART and head(stem) in self._join_heads:
                 joins.append(stem)
         exact: list[_TermRef] = []
-        loose_one = []
+        loose_one: list[tuple[_TermRef, bool]] = []
         multi: list[Key] = []
         by_second: dict[str, list[Key]] = defaultdict(list)
         for key in dict.fromkeys(keys):
@@ -137,7 +148,7 @@ class Matcher:
             self._cand_cache[word] = found
         return found
 
-    def _rest(self, tokens: list[str], i: int, found: tuple) -> Iterable[tuple[Key, int, int, tuple[str, ...], bool]]:
+    def _rest(self, tokens: list[str], i: int, found: _Starts) -> Iterable[tuple[Key, int, int, tuple[str, ...], bool]]:
         """Yield (key, i, end token, words, strict) for loose terms and phrases starting at i.
 
         `words` are the text's words that matched a loose key (clitics stripped),
@@ -170,13 +181,13 @@ class Matcher:
                 if key in self._refs:
                     yield key, i, i + 2, (word,), _prep_stripped(token, stem)
 
-    def _raw_hits(self, title: str, body: str) -> dict[int, list[tuple]]:
+    def _raw_hits(self, title: str, body: str) -> dict[int, list[_RawHit]]:
         """Per touched topic: (ref, field, token, end token, variant) tuples.
 
         One pass over each field's words; plain tuples and no character spans:
         TermHit objects are only built (by `_groups`) for topics that can match.
         """
-        touched: dict[int, list[tuple]] = defaultdict(list)
+        touched: dict[int, list[_RawHit]] = defaultdict(list)
         refs_of = self._refs
         cache = self._cand_cache
         for field, text in (("title", title), ("body", body)):
@@ -215,7 +226,7 @@ class Matcher:
         return touched
 
     @staticmethod
-    def _groups(raw: list[tuple], texts: dict[str, str], spans: dict[str, list[Token]]) -> dict[str, list[TermHit]]:
+    def _groups(raw: list[_RawHit], texts: dict[str, str], spans: dict[str, list[Token]]) -> dict[str, list[TermHit]]:
         """TermHits by group label; `spans` caches each field's tokens (computed once, lazily)."""
         groups: dict[str, list[TermHit]] = defaultdict(list)
         for ref, field, i, end, variant in raw:
@@ -236,7 +247,8 @@ class Matcher:
         """One TopicResult per topic in config order (only topics with hits if `only_hits`)."""
         touched = self._raw_hits(title, body)
         indexes = sorted(touched) if only_hits else range(len(self.rules))
-        texts, spans = {"title": title, "body": body}, {}
+        texts = {"title": title, "body": body}
+        spans: dict[str, list[Token]] = {}
         return [
             self._decide(self.rules[ti], self._groups(touched.get(ti, []), texts, spans), title, body, feed, language)
             for ti in indexes
@@ -249,7 +261,8 @@ class Matcher:
         hit) are dropped before any scoring: most touched topics end there.
         """
         out = []
-        texts, spans = {"title": title, "body": body}, {}
+        texts = {"title": title, "body": body}
+        spans: dict[str, list[Token]] = {}
         for ti, raw in sorted(self._raw_hits(title, body).items()):
             labels = {r[0].group for r in raw}
             if "none" in labels or not self._required[ti] <= labels:

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -23,7 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics
-from monitor.config.load import Config, Feed
+from monitor.config.load import Config, Feed, Fetch
 from monitor.errors import ConfigError, MonitorError
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
@@ -50,7 +52,7 @@ def prune_text(pipeline: Pipeline, now: datetime | None = None) -> int:
     return count
 
 
-def _file_signature(path) -> tuple | None:
+def _file_signature(path: Path) -> tuple[int, int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -58,7 +60,7 @@ def _file_signature(path) -> tuple | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _fetch_settings(config: Config) -> tuple:
+def _fetch_settings(config: Config) -> tuple[float, str, Fetch]:
     """What a Fetcher is built from; a reload that changes it gets a new Fetcher."""
     return (config.defaults.timeout, config.defaults.user_agent, config.fetch)
 
@@ -158,7 +160,7 @@ class Daemon:
             return False, f"{len(busy)} feed jobs running, none finished for {idle_for:.0f}s"
         return True, "ok"
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """Readiness, progress and queue depths (for /healthz and /metrics)."""
         now = datetime.now(UTC)
         ok, reason = self.progress()
@@ -181,7 +183,7 @@ class Daemon:
             "items": self.store.item_counts(),
         }
 
-    def health(self) -> tuple[bool, dict]:
+    def health(self) -> tuple[bool, dict[str, Any]]:
         try:
             s = self.snapshot()
         except MonitorError as exc:  # the store does not answer: unhealthy, and say why
@@ -196,16 +198,16 @@ class Daemon:
             return False
         self.notifier.reloading()
         try:
-            ok = self._reload()
+            ok = self._reload(self.load)
         finally:
             self.notifier.ready(self._status())
         metrics.RELOADS.labels("ok" if ok else "refused").inc()
         return ok
 
-    def _reload(self) -> bool:
+    def _reload(self, load: Callable[[], Config]) -> bool:
         old = self.pipeline
         try:
-            config = self.load()
+            config = load()
         except ConfigError as exc:
             for problem in exc.problems:
                 log.error("reload refused: %s", problem)
@@ -300,7 +302,7 @@ class Daemon:
         tick = min(1.0, self.watchdog_every or 1.0)
         last_ping, starving = 0.0, False
         self._seen_file = _file_signature(self.pipeline.config.path)
-        pending: tuple[tuple | None, float] | None = None
+        pending: tuple[tuple[int, int, int] | None, float] | None = None
         while not self.stop_requested.wait(tick):  # a timed wait lets signal handlers run promptly
             if self.pipeline.config.reload_on_change:
                 current = _file_signature(self.pipeline.config.path)
@@ -368,8 +370,11 @@ class Daemon:
         signal.signal(signal.SIGHUP, on_hup)
 
 
-def run(pipeline: Pipeline, stop: threading.Event | None = None, **kwargs) -> int:
-    """Run until SIGTERM/SIGINT (or `stop` is set); 0 after a clean stop, 3 if work was cut off."""
+def run(pipeline: Pipeline, stop: threading.Event | None = None, **kwargs: Any) -> int:
+    """Run until SIGTERM/SIGINT (or `stop` is set); 0 after a clean stop, 3 if work was cut off.
+
+    `kwargs` are Daemon's keyword options (load, make_fetcher, notifier, stop_timeout, stall_after).
+    """
     daemon = Daemon(pipeline, **kwargs)
     if stop is not None:
         daemon.stop_requested = stop

@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -37,7 +38,7 @@ class _Server(ThreadingHTTPServer):
 class HealthServer:
     """Serves `health()` -> (healthy, body) on /healthz and the metrics registry on /metrics."""
 
-    def __init__(self, listen: str, health: Callable[[], tuple[bool, dict]]) -> None:
+    def __init__(self, listen: str, health: Callable[[], tuple[bool, dict[str, Any]]]) -> None:
         host, port = parse_listen(listen)
         health_fn = health
 

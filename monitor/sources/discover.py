@@ -41,8 +41,9 @@ def discover_feeds(content: bytes | str, base_url: str, content_type: str = "") 
     for link in root.iter("link"):
         rels = (link.get("rel") or "").lower().split()
         kind = _TYPES.get((link.get("type") or "").split(";")[0].strip().lower())
-        if "alternate" in rels and kind and link.get("href"):
-            url = urljoin(base, link.get("href").strip())
+        href = link.get("href")
+        if "alternate" in rels and kind and href:
+            url = urljoin(base, href.strip())
             found.setdefault(url, FoundFeed(url, " ".join((link.get("title") or "").split()), kind))
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()

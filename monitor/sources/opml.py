@@ -25,11 +25,12 @@ def parse_opml(content: bytes) -> list[OpmlFeed]:
     root = parse_xml(content, "OPML file")
     if local(root.tag) != "opml":
         raise FeedParseError(f"not an OPML file (root element <{local(root.tag)}>)")
-    out = []
+    out: list[OpmlFeed] = []
     for el in root.iter():
-        if local(el.tag) != "outline" or not el.get("xmlUrl"):
+        xml_url = el.get("xmlUrl")
+        if local(el.tag) != "outline" or not xml_url:
             continue
-        url = el.get("xmlUrl").strip()
+        url = xml_url.strip()
         name = " ".join((el.get("title") or el.get("text") or url).split())
         kind = (el.get("type") or "rss").lower()
         out.append(

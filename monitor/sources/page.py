@@ -7,7 +7,9 @@ whatever the pattern, so a user's pattern can never hang a worker.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urldefrag, urljoin
 
 import lxml.html
@@ -25,15 +27,22 @@ from monitor.sources import SourceResult
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
 
 
+class UrlPattern(Protocol):
+    """What parse_page needs of a compiled link pattern (an RE2 regexp): search a URL."""
+
+    def search(self, text: str, /) -> object | None: ...
+
+
 @dataclass(frozen=True)
 class LinkRules:
     selector: CSSSelector | None
-    pattern: object | None  # an re2 pattern
+    pattern: UrlPattern | None  # an re2 pattern
 
 
 def compile_link_rules(selector: str | None, pattern: str | None) -> LinkRules:
     """Compile once; ValueError naming the problem (used by config validation)."""
-    css = rx = None
+    css: CSSSelector | None = None
+    rx: UrlPattern | None = None
     if selector:
         try:
             css = CSSSelector(selector)
@@ -49,7 +58,7 @@ def compile_link_rules(selector: str | None, pattern: str | None) -> LinkRules:
     return LinkRules(css, rx)
 
 
-def _anchors(root, rules: LinkRules):
+def _anchors(root: lxml.html.HtmlElement, rules: LinkRules) -> Iterator[lxml.html.HtmlElement]:
     if rules.selector is None:
         yield from root.iter("a")
         return

@@ -127,11 +127,11 @@ def tokenize(text: str) -> list[Token]:
     Works run by run with a cache: news text repeats its words, so most runs
     are folded once per process (this is the matcher's hot path).
     """
-    tokens = []
+    tokens: list[Token] = []
     append = tokens.append
     for m in _RUN.finditer(text):
         folded = _fold_run(m.group())
-        if folded.__class__ is str:
+        if isinstance(folded, str):
             append(Token(folded, m.start(), m.end()))
             continue
         base = m.start()
@@ -156,7 +156,7 @@ def words(text: str) -> list[str]:
         found = get(run)
         if found is None:
             folded = _fold_run(run)
-            found = (folded,) if folded.__class__ is str else tuple(w for w, _, _ in folded)
+            found = (folded,) if isinstance(folded, str) else tuple(w for w, _, _ in folded)
             if len(_WORDS_OF_RUN) < 200_000:  # bound memory on endless vocabularies
                 _WORDS_OF_RUN[run] = found
         extend(found)

@@ -17,7 +17,7 @@ from monitor.cli import common
 from monitor.config.load import Config, Feed
 from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
-from monitor.sources.opml import OpmlFeed, build_opml, parse_opml
+from monitor.sources.opml import OpmlFeed, build_opml, read_opml
 
 _FEEDS_KEY = re.compile(r"^feeds:\s*(?:#.*)?$")
 
@@ -158,13 +158,15 @@ def insert_feeds(text: str, entries: list[dict]) -> str:
 def cmd_import(args: argparse.Namespace) -> int:
     config = common.load(args)
     try:
-        found = parse_opml(Path(args.file).read_bytes())
+        found, warnings = read_opml(Path(args.file).read_bytes())
     except OSError as exc:
         print(f"cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except FeedParseError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 1
+    for warning in warnings:
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
     try:
         entries = new_feeds(config, found)
     except ValidationError as exc:

@@ -1,9 +1,14 @@
 """RSS/Atom bytes -> FeedItems (feedparser), pure.
 
-feedparser is given the HTTP Content-Type so it can pick the charset; any DOCTYPE
+The bytes are decoded by us (monitor.fetch.encoding.decode_xml: BOM, valid UTF-8,
+declared charsets, Arabic code pages, mojibake repaired) and feedparser gets UTF-8
+bytes labelled UTF-8, so a lying HTTP charset cannot mis-decode them; any DOCTYPE
 is cut off first (feedparser keeps "safe" internal entities only when they sit
 on their own line, so we do not rely on it); sanitising is off because we
 escape everything at output (see bench/feedparser_sanitize.py for the saving).
+feedparser has already unescaped every field once: markup is stripped only from
+fields feedparser types as HTML, by an HTML parser (see `feed_text`), so
+"<<quoted>>", "< 5%" and "<word>" in plain-text titles stay as written.
 Lying feeds are survived and reported as warnings: duplicate GUIDs, items
 without link or date, dates in the far future or past, mis-decoded text.
 """
@@ -11,19 +16,20 @@ without link or date, dates in the far future or past, mis-decoded text.
 from __future__ import annotations
 
 import calendar
-import html
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 import feedparser
+import lxml.html
+from lxml import etree
 
 from monitor.errors import ExtractError, FeedParseError
-from monitor.fetch.encoding import looks_mojibake
+from monitor.extract.teasers import drop_teasers
+from monitor.fetch.encoding import decode_xml, looks_mojibake, xml_bytes_utf8
 from monitor.models import FeedItem
 from monitor.sources import SourceResult
 
-_TAG = re.compile(r"<[^>]+>")
 _ROOT = re.compile(rb"<[A-Za-z]")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _HTML = re.compile(rb"<html[\s>]|<!DOCTYPE\s+html", re.I)
@@ -34,9 +40,45 @@ EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before RSS existed
 FUTURE_SLACK = timedelta(days=2)  # time zones and clock skew
 
 
-def html_to_text(fragment: str) -> str:
-    """Feed summaries are HTML fragments: strip tags, unescape, collapse spaces."""
-    return " ".join(html.unescape(_TAG.sub(" ", fragment or "")).split())
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "td", "section")
+
+
+def html_to_text(fragment: str, base_url: str | None = None) -> str:
+    """An HTML fragment (already unescaped by feedparser) -> plain text on one line.
+
+    Parsed by libxml2's HTML parser, which keeps a ``<`` not followed by a tag name
+    ("< 57$", "<<…>>", "<برنت>"); scripts, styles and same-site teaser boxes go;
+    block elements are separated by a space. Entities are decoded once, by the parser.
+    """
+    if not fragment or not fragment.strip():
+        return ""
+    if "<" not in fragment and "&" not in fragment:
+        return " ".join(fragment.split())
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return " ".join(fragment.split())
+    for el in list(root.iter("script", "style")):
+        el.drop_tree()
+    drop_teasers(root, base_url)
+    for el in root.iter(*_BLOCK_TAGS):
+        el.tail = " " + (el.tail or "")
+    return " ".join(root.text_content().split())
+
+
+def feed_text(detail: object, fallback: str = "", base_url: str | None = None) -> str:
+    """A feedparser text construct (``title_detail``, ``summary_detail``, ``content[0]``) -> text.
+
+    Markup is stripped only when feedparser says the field is HTML or XHTML; plain text
+    is kept as written (spaces collapsed). Without a detail, `fallback` is taken as HTML.
+    """
+    if isinstance(detail, dict):
+        value = str(detail.get("value") or "")
+        if str(detail.get("type") or "").lower() in _HTML_TYPES:
+            return html_to_text(value, base_url)
+        return " ".join(value.split())
+    return html_to_text(fallback, base_url)
 
 
 def _date(entry: feedparser.FeedParserDict) -> datetime | None:
@@ -85,9 +127,13 @@ def parse_feed_result(
     depth = xml_depth(content)
     if depth > MAX_DEPTH:
         raise FeedParseError(f"feed {feed_name} ({base_url}) nests {depth} levels deep (limit {MAX_DEPTH})")
-    headers = {"content-type": content_type} if content_type else {}
+    text, decoded = decode_xml(content, content_type)
+    # Never hand feedparser a str (it may open it as a URL or file): UTF-8 bytes, labelled so.
     parsed = feedparser.parse(
-        strip_doctype(content), sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+        strip_doctype(xml_bytes_utf8(text)),
+        sanitize_html=False,
+        resolve_relative_uris=False,
+        response_headers={"content-type": "application/xml; charset=utf-8"},
     )
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         if _HTML.search(content[:4096]) or "html" in content_type.lower():
@@ -109,8 +155,9 @@ def parse_feed_result(
             if not link.lower().startswith(("http://", "https://")):
                 link = ""
         guid = (entry.get("id") or "").strip()
-        title = html_to_text(entry.get("title", ""))
-        summary = html_to_text(entry.get("summary", ""))
+        title = feed_text(entry.get("title_detail"), entry.get("title", ""), base_url)
+        content = entry.get("content") or [None]
+        summary = feed_text(entry.get("summary_detail") or content[0], entry.get("summary", ""), base_url)
         if guid and guid in guids:
             dup += 1
             guid = ""  # the same GUID on two items identifies neither: fall back to the link
@@ -127,7 +174,7 @@ def parse_feed_result(
             absurd += 1
             published = None
         items.append(FeedItem(feed=feed_name, url=link, guid=guid, title=title, summary=summary, published=published))
-    warnings = []
+    warnings = list(decoded)
     for n, what in (
         (dup, "items share a GUID"),
         (nolink, "items have no link"),
@@ -137,7 +184,8 @@ def parse_feed_result(
     ):
         if n:
             warnings.append(f"{n} {what}")
-    if any(looks_mojibake(i.title + " " + i.summary) for i in items[:20]):
+    already = any("mis-decoded" in w for w in warnings)
+    if not already and any(looks_mojibake(i.title + " " + i.summary) for i in items[:20]):
         warnings.append("feed text looks mis-decoded (wrong charset declared?)")
     return SourceResult(tuple(items), _ttl(parsed), tuple(warnings))
 

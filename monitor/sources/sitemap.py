@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from monitor.errors import FeedParseError
 from monitor.models import FeedItem
 from monitor.sources import SourceResult
-from monitor.sources.xmlsafe import local, parse_xml
+from monitor.sources.xmlsafe import local, parse_xml_lenient
 
 MAX_UNZIPPED = 50 * 1024 * 1024  # the sitemap protocol's own limit
 
@@ -34,18 +34,22 @@ def _date(text: str | None) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def parse_sitemap(name: str, content: bytes, url: str) -> SourceResult:
-    """Each <url>: <loc>, news:title, news:publication_date (else lastmod)."""
+def parse_sitemap(name: str, content: bytes, url: str, content_type: str = "") -> SourceResult:
+    """Each <url>: <loc>, news:title, news:publication_date (else lastmod).
+
+    Read leniently (see `parse_xml_lenient`): a BOM or blank lines before ``<?xml``, a raw
+    ``&`` in ``<loc>``, HTML entities or a cut-off file give warnings, not a failed source.
+    """
     what = f"sitemap {name} ({url})"
     if content[:2] == b"\x1f\x8b":
         content = _gunzip(content, what)
-    root = parse_xml(content, what)
+    root, read_warnings = parse_xml_lenient(content, what, content_type)
     if local(root.tag) == "sitemapindex":
         subs = [" ".join((e.text or "").split()) for e in root.iter() if local(e.tag) == "loc"][:5]
         raise FeedParseError(f"{what} is a sitemap index; configure one of its news sitemaps: " + ", ".join(subs))
     if local(root.tag) != "urlset":
         raise FeedParseError(f"{what} is not a sitemap (root element <{local(root.tag)}>)")
-    items, warnings = [], []
+    items, warnings = [], list(read_warnings)
     for entry in root:
         if local(entry.tag) != "url":
             continue

@@ -1,0 +1,136 @@
+""" "Read also" boxes found by their structure, whatever their label says (pure, lxml).
+
+A teaser box is a block whose words are mostly one to four links to other articles of
+the same site, with at most a short label of its own («قد يهمك أيضاً:», «اخترنا لك»,
+"Don't miss —") and no prose. Outlets invent new labels all the time, so the label's
+wording is only a hint (it lets the label be a little longer); the decision rests on
+the structure. Links to other hosts (a source credit) and links inside a prose sentence
+are text and stay.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from monitor.text.normalize import fold
+
+__all__ = ["drop_teasers", "is_teaser_block"]
+
+MAX_LINKS = 4
+MIN_LINK_CHARS = 15  # a headline, not "more" or an icon
+MAX_OWN = 40  # characters of non-link text a teaser may carry (its label)
+MAX_OWN_HINTED = 60  # ... when that text reads like a known label
+PROSE = 100  # a text run this long is prose, never a label
+_BLOCKS = ("p", "div", "li", "section", "ul", "ol", "dl", "h2", "h3", "h4", "h5", "h6", "blockquote", "aside")
+# Hints only: labels outlets use for teaser boxes (folded: أ/إ/آ -> ا, ة -> ه, ى -> ي).
+_HINT = re.compile(
+    r"ايضا|كذلك|اخترنا لك|قد يهمك|يهمك|ذات صله|مواضيع|اخبار متعلقه|متعلقه|مرتبطه|اقرا|طالع|شاهد|"
+    r"المزيد|لا تفوت|ننصحك|also|related|don.?t miss|recommended|more on|you may like|must read|read more|see more",
+    re.I,
+)
+
+
+def _text(s: str | None) -> str:
+    return " ".join((s or "").split())
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _same_site_article(href: str | None, page_url: str | None) -> bool:
+    """A link to another page of the page's own site (relative links count as same-site)."""
+    href = (href or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:")) or href == "/":
+        return False
+    if page_url is None:
+        return not urlsplit(href).netloc  # without the page's URL only relative links are known to be ours
+    target = urljoin(page_url, href)
+    if _host(target) != _host(page_url):
+        return False
+    t, p = urlsplit(target), urlsplit(page_url)
+    return (t.path.rstrip("/"), t.query) != (p.path.rstrip("/"), p.query) and t.path not in ("", "/")
+
+
+def _own_text(el: etree._Element) -> tuple[str, int]:
+    """(non-link text of `el`, its longest single run)."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element, in_link: bool) -> None:
+        in_link = in_link or node.tag == "a"
+        if not in_link and isinstance(node.tag, str) and node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child, in_link)
+            if not in_link and child.tail:
+                parts.append(child.tail)
+
+    walk(el, False)
+    runs = [t for t in (_text(s) for s in parts) if t]
+    return " ".join(runs), max((len(t) for t in runs), default=0)
+
+
+def is_teaser_block(el: etree._Element, page_url: str | None) -> bool:
+    """True when `el` is a teaser: 1-4 same-site article links holding >= 15 link characters,
+    and no more than a short label of non-link text (40 chars, 60 when it reads like a label)."""
+    if not isinstance(el.tag, str):
+        return False
+    links = list(el.iter("a"))
+    if not 1 <= len(links) <= MAX_LINKS:
+        return False
+    link_chars = sum(len(_text(a.text_content())) for a in links)
+    if link_chars < MIN_LINK_CHARS:
+        return False
+    if not all(_same_site_article(a.get("href"), page_url) for a in links):
+        return False
+    own, longest = _own_text(el)
+    if longest >= PROSE:
+        return False
+    limit = MAX_OWN_HINTED if _HINT.search(fold(own)) else MAX_OWN
+    return len(own) <= limit
+
+
+def _is_label(el: etree._Element) -> bool:
+    """A short block of text without links: what heads a teaser list on its own line."""
+    if not isinstance(el.tag, str) or next(el.iter("a"), None) is not None:
+        return False
+    own = _text(el.text_content())
+    return 0 < len(own) <= MAX_OWN
+
+
+def drop_teasers(root: etree._Element, page_url: str | None) -> int:
+    """Remove teaser blocks (and a label block right before one) from `root`; how many went.
+
+    Blocks are tried innermost first, so the smallest teaser goes and the article
+    around it stays.
+    """
+    dropped, top = 0, root.getroottree().getroot()
+    for el in reversed(list(root.iter(*_BLOCKS))):
+        if el is root or el.getparent() is None or el.getroottree().getroot() is not top:
+            continue
+        if not is_teaser_block(el, page_url):
+            continue
+        prev = el.getprevious()
+        if prev is not None and _is_label(prev) and not (prev.tail or "").strip():
+            _remove(prev)
+        _remove(el)
+        dropped += 1
+    return dropped
+
+
+def _remove(el: etree._Element) -> None:
+    """Remove `el`, keeping its tail text in the parent."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail and el.tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)

@@ -41,7 +41,7 @@ class ExtractedText:
 class Article:
     """An article ready for matching."""
 
-    url: str  # link as given by the feed
+    url: str  # link as given by the feed; the final URL when it was a wrapper or an interstitial
     url_key: str  # normalized URL used for dedup
     feed: str
     title: str

@@ -29,6 +29,7 @@ from monitor.extract.htmlcheck import check_depth
 from monitor.fetch.client import Fetcher
 from monitor.fetch.encoding import decode_html
 from monitor.fetch.schedule import adapt, is_due, next_poll
+from monitor.fetch.softredirect import unwrap_known
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, FeedItem, Match, RenderedAlert, TermHit
 from monitor.sources import parse_source
@@ -242,9 +243,21 @@ class Pipeline:
         return FeedReport(feed.name, False, error=str(exc))
 
     def process_item(self, feed: Feed, item: FeedItem) -> list[Match] | None:
-        """Process one feed item; None if it was already processed."""
+        """Process one feed item; None if it was already processed.
+
+        A wrapper link (``/url?q=…``) is unwrapped before anything else; a page that
+        soft-redirects is read at its final URL, which is the article's URL and dedup
+        key; the link the feed gave is kept as an alias key of that article.
+        """
+        if item.url:
+            target = unwrap_known(item.url)
+            if target is not None:
+                log.info("wrapped link unwrapped feed=%s url=%s target=%s", feed.name, item.url, target)
+                item = replace(item, url=target)
         url_key = normalize_url(item.url) if item.url else _linkless_key(feed.name, item)
         known = self.store.known(url_key, feed.name, item.guid)
+        if known is None and item.url:  # a link seen before that soft-redirected to a stored article
+            known = self.store.known(url_key, feed.name, _ALIAS + url_key)
         tkey = title_key(item)
         if (known is None or known.status != "done") and tkey:
             # Feeds that change GUIDs and links on every fetch still repeat the headline.
@@ -256,6 +269,12 @@ class Pipeline:
         article = self._article(feed, item, url_key)
         if article is None:
             return None  # page fetch failed; retried on the next poll
+        if article.url_key != url_key:  # the page moved on to another URL
+            final = self.store.known(article.url_key, feed.name, "")
+            if final is not None and final.status == "done":
+                self.store.link_guid(feed.name, _ALIAS + url_key, final.id)
+                log.info("moved to a stored article feed=%s url=%s final=%s", feed.name, item.url, article.url)
+                return None
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
         matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language)
         now = utcnow()
@@ -286,6 +305,8 @@ class Pipeline:
             return None  # another worker stored it first
         if tkey:
             self.store.link_guid(feed.name, tkey, saved)
+        if article.url_key != url_key:
+            self.store.link_guid(feed.name, _ALIAS + url_key, saved)
         if alerts:
             self.outbox.wake()  # channel senders send it now, not after the whole feed
         metrics.ARTICLE_SECONDS.observe(time.monotonic() - started)
@@ -324,12 +345,24 @@ class Pipeline:
     def _article(self, feed: Feed, item: FeedItem, url_key: str) -> Article | None:
         """Fetch and extract the page; fall back to the feed's text when the page can't be had."""
         title, body, source = item.title, item.summary, "summary"
+        url, published = item.url, item.published
         if item.url:
             try:
                 page = self.fetcher.get(item.url)
+                if any(not how.startswith("http-") for _, how in page.via):  # an interstitial moved on
+                    url, url_key = page.url, normalize_url(page.url)
+                    log.info(
+                        "page moved feed=%s url=%s final=%s via=%s",
+                        feed.name,
+                        item.url,
+                        page.url,
+                        "|".join(how for _, how in page.via),
+                    )
                 html = check_depth(decode_html(page.content, page.content_type), page.url)
                 text = extract(html, page.url)
-                title, body, source = item.title or text.title, text.body, "page"
+                title, body = item.title or text.title, text.body
+                source = "page" if text.source == "page" else text.source
+                published = published or text.published
             except ExtractError as exc:
                 metrics.ERRORS.labels(feed.name, "extract").inc()
                 log.warning("extract failed feed=%s url=%s error=%s; matching feed text", feed.name, item.url, exc)
@@ -344,12 +377,12 @@ class Pipeline:
                     return None
                 log.warning("page failed feed=%s url=%s attempt=%d; matching feed text", feed.name, item.url, attempts)
         return Article(
-            url=item.url,
+            url=url,
             url_key=url_key,
             feed=feed.name,
             title=title,
             body=body,
-            published=item.published,
+            published=published,
             text_source=source,
         )
 
@@ -399,6 +432,9 @@ class Pipeline:
             topic_id, topic.name if topic else topic_id, tuple(TermHit(**h) for h in json.loads(hits)), snippet
         )
         return self._render(article, match, stored.outlet, self._kinds.get(alert.channel, "other"), also=tuple(also))
+
+
+_ALIAS = "url:"  # article_guids key of a feed link that redirected to a stored article
 
 
 def title_key(item: FeedItem) -> str:

@@ -94,12 +94,18 @@ def is_teaser_block(el: etree._Element, page_url: str | None) -> bool:
     return len(own) <= limit
 
 
+_LABEL_TAGS = ("h2", "h3", "h4", "h5", "h6", "strong", "b", "span", "header")
+
+
 def _is_label(el: etree._Element) -> bool:
-    """A short block of text without links: what heads a teaser list on its own line."""
+    """A short heading-like block without links: what heads a teaser list on its own line.
+    A short paragraph counts only when it reads like a label (it may be the article's last line)."""
     if not isinstance(el.tag, str) or next(el.iter("a"), None) is not None:
         return False
     own = _text(el.text_content())
-    return 0 < len(own) <= MAX_OWN
+    if not 0 < len(own) <= MAX_OWN:
+        return False
+    return el.tag in _LABEL_TAGS or bool(_HINT.search(fold(own)))
 
 
 def drop_teasers(root: etree._Element, page_url: str | None) -> int:
@@ -115,7 +121,8 @@ def drop_teasers(root: etree._Element, page_url: str | None) -> int:
         if not is_teaser_block(el, page_url):
             continue
         prev = el.getprevious()
-        if prev is not None and _is_label(prev) and not (prev.tail or "").strip():
+        labelled = bool(_own_text(el)[0])
+        if prev is not None and not labelled and _is_label(prev) and not (prev.tail or "").strip():
             _remove(prev)
         _remove(el)
         dropped += 1

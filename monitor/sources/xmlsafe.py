@@ -127,7 +127,11 @@ def parse_xml_lenient(content: bytes, what: str, content_type: str = "") -> tupl
     if root is None:
         raise FeedParseError(f"{what} is not well-formed XML: {first}") from None
     line = next((e.line for e in parser.error_log), 0)
-    warnings.append(f"recovered from malformed XML (parsed up to line {line}): {first}")
+    cut = ""
+    if len(root) and any("Premature end" in e.message for e in parser.error_log):
+        root.remove(root[-1])  # the file ends inside its last entry: that entry is incomplete
+        cut = "; the cut-off last entry was dropped"
+    warnings.append(f"recovered from malformed XML (parsed up to line {line}{cut}): {first}")
     return _checked(root, what), tuple(warnings)
 
 

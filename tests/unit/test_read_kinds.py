@@ -120,7 +120,7 @@ GNEWS = expected("K1-soft-redirects")["google_news_style_path_example"]
         ),
         # the example id, on the real host (old base64 form)
         (
-            GNEWS.replace(f"http://127.0.0.1:{{{{PORT}}}}", "https://news.google.com"),
+            GNEWS.replace("http://127.0.0.1:{{PORT}}", "https://news.google.com"),
             "http://127.0.0.1:{{PORT}}/2015/07/20/iran.html",
         ),
         # not wrappers: an article whose query merely holds a URL, two candidate targets, a relative target

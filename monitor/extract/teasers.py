@@ -42,18 +42,29 @@ def _host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _same_site_article(href: str | None, page_url: str | None) -> bool:
-    """A link to another page of the page's own site (relative links count as same-site)."""
-    href = (href or "").strip()
-    if not href or href.startswith(("#", "javascript:", "mailto:")) or href == "/":
-        return False
-    if page_url is None:
-        return not urlsplit(href).netloc  # without the page's URL only relative links are known to be ours
-    target = urljoin(page_url, href)
-    if _host(target) != _host(page_url):
-        return False
-    t, p = urlsplit(target), urlsplit(page_url)
-    return (t.path.rstrip("/"), t.query) != (p.path.rstrip("/"), p.query) and t.path not in ("", "/")
+class _Site:
+    """The page's own site, prepared once per page: which links lead to other articles of it."""
+
+    def __init__(self, page_url: str | None) -> None:
+        self.page_url = page_url
+        parts = urlsplit(page_url or "")
+        self.host = _host(page_url or "")
+        self.here = (parts.path.rstrip("/"), parts.query)
+
+    def other_article(self, href: str | None) -> bool:
+        href = (href or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")) or href == "/":
+            return False
+        if self.page_url is None:
+            return not urlsplit(href).netloc  # without the page's URL only relative links are known to be ours
+        if "//" in href or ":" in href.split("/", 1)[0]:  # absolute (or scheme-relative): compare hosts
+            target = urljoin(self.page_url, href)
+            if _host(target) != self.host:
+                return False
+        else:
+            target = urljoin(self.page_url, href)
+        t = urlsplit(target)
+        return (t.path.rstrip("/"), t.query) != self.here and t.path not in ("", "/")
 
 
 def _own_text(el: etree._Element) -> tuple[str, int]:
@@ -74,7 +85,7 @@ def _own_text(el: etree._Element) -> tuple[str, int]:
     return " ".join(runs), max((len(t) for t in runs), default=0)
 
 
-def is_teaser_block(el: etree._Element, page_url: str | None) -> bool:
+def is_teaser_block(el: etree._Element, page_url: str | None, site: _Site | None = None) -> bool:
     """True when `el` is a teaser: 1-4 same-site article links holding >= 15 link characters,
     and no more than a short label of non-link text (40 chars, 60 when it reads like a label)."""
     if not isinstance(el.tag, str):
@@ -85,7 +96,8 @@ def is_teaser_block(el: etree._Element, page_url: str | None) -> bool:
     link_chars = sum(len(_text(a.text_content())) for a in links)
     if link_chars < MIN_LINK_CHARS:
         return False
-    if not all(_same_site_article(a.get("href"), page_url) for a in links):
+    site = site or _Site(page_url)
+    if not all(site.other_article(a.get("href")) for a in links):
         return False
     own, longest = _own_text(el)
     if longest >= PROSE:
@@ -108,17 +120,48 @@ def _is_label(el: etree._Element) -> bool:
     return el.tag in _LABEL_TAGS or bool(_HINT.search(fold(own)))
 
 
+_Stats = tuple[int, int, int, int]  # links, link chars, own (non-link) chars, longest own run
+
+
+def _stats(root: etree._Element) -> dict[etree._Element, _Stats]:
+    """Per element, in one bottom-up pass: what is_teaser_block needs, roughly (a prefilter)."""
+    stats: dict[etree._Element, _Stats] = {}
+    for _event, el in etree.iterwalk(root, events=("end",)):
+        if not isinstance(el.tag, str):
+            continue
+        links = link_chars = own = longest = 0
+        for child in el:
+            s = stats.get(child)
+            if s is not None:
+                links, link_chars, own, longest = links + s[0], link_chars + s[1], own + s[2], max(longest, s[3])
+            tail = len((child.tail or "").strip())
+            own, longest = own + tail, max(longest, tail)
+        if el.tag == "a":
+            stats[el] = (links + 1, len(_text(el.text_content())), 0, 0)
+            continue
+        text = len((el.text or "").strip())
+        stats[el] = (links, link_chars, own + text, max(longest, text))
+    return stats
+
+
 def drop_teasers(root: etree._Element, page_url: str | None) -> int:
     """Remove teaser blocks (and a label block right before one) from `root`; how many went.
 
     Blocks are tried innermost first, so the smallest teaser goes and the article
-    around it stays.
+    around it stays. One bottom-up pass counts links and text per element, so only
+    likely teasers are looked at closely (linear in the page's size).
     """
+    stats, site = _stats(root), _Site(page_url)
     dropped, top = 0, root.getroottree().getroot()
     for el in reversed(list(root.iter(*_BLOCKS))):
+        s = stats.get(el)
+        if s is None or not (1 <= s[0] <= MAX_LINKS and s[1] >= MIN_LINK_CHARS and s[3] < PROSE):
+            continue
+        if s[2] > 2 * MAX_OWN_HINTED:  # stripped lengths undercount spaces a little: generous bound
+            continue
         if el is root or el.getparent() is None or el.getroottree().getroot() is not top:
             continue
-        if not is_teaser_block(el, page_url):
+        if not is_teaser_block(el, page_url, site):
             continue
         prev = el.getprevious()
         labelled = bool(_own_text(el)[0])

@@ -193,3 +193,33 @@ def test_f2_10_utf8_feeds_labelled_windows_1256(web_server, tmp_path):
     assert len(sent) == 2
     for alert in sent:  # the alert carries the right title, not mojibake
         assert any(t in alert["title"] + alert["message"] for t in titles), alert
+
+
+@pytest.mark.parametrize("kind,path", [("rss", "/feed.xml"), ("sitemap", "/sitemap.xml"), ("page", "/section.html")])
+def test_a_source_url_that_soft_redirects_is_followed(web_server, tmp_path, kind, path):
+    """python-insider-blog #16 / feedbin #22: the configured feed URL answers a meta refresh."""
+    case = CASES / "F2-03-sitemap-leading-whitespace"
+    serve(web_server, case)
+    target = {
+        "rss": (
+            FIX / "issue13" / "K4-feed-decoding" / "cp1256-honest.xml",
+            "application/rss+xml; charset=windows-1256",
+        ),
+        "sitemap": (case / "www" / "sitemap-news.xml", "application/xml"),
+        "page": (None, "text/html; charset=utf-8"),
+    }[kind]
+    body = (
+        target[0].read_bytes().replace(b"{{PORT}}", port_of(web_server).encode())
+        if target[0]
+        else b'<html><body><h3><a href="/2015/07/21/a1.html">a1 headline</a></h3></body></html>'
+    )
+    web_server.routes["/moved" + path] = Response(200, body, {"Content-Type": target[1]})
+    web_server.routes[path] = Response(
+        200, f'<meta http-equiv="refresh" content="0; url=/moved{path}">', {"Content-Type": "text/html"}
+    )
+    feed = {"name": "moved", "url": web_server.url(path), "kind": kind}
+    if kind == "page":
+        feed["links"] = "h3 a"
+    cfg = load(case, web_server, tmp_path, feeds=[feed])
+    reports, _, _ = run(cfg)
+    assert reports[0].ok and reports[0].items >= 1, reports[0]

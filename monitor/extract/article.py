@@ -17,7 +17,7 @@ from lxml import etree
 
 from monitor.errors import ExtractError
 from monitor.extract.structured import noscript_html, structured_article
-from monitor.extract.teasers import drop_teasers
+from monitor.extract.teasers import drop_teasers, remove_keeping_tail
 from monitor.fetch.encoding import decode_html
 from monitor.models import ExtractedText
 
@@ -220,18 +220,7 @@ def _text(s: str) -> str:
 
 
 # ---------------------------------------------------------------- tree cleaning
-def _drop(el) -> None:
-    """Remove ``el`` but keep its tail text (it belongs to the parent)."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail and el.tail.strip():
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
+_drop = remove_keeping_tail  # remove an element but keep its tail text (it belongs to the parent)
 
 
 def _attached(el, root) -> bool:

@@ -17,7 +17,7 @@ from lxml import etree
 
 from monitor.text.normalize import fold
 
-__all__ = ["drop_teasers", "is_teaser_block"]
+__all__ = ["drop_teasers", "is_teaser_block", "remove_keeping_tail"]
 
 MAX_LINKS = 4
 MIN_LINK_CHARS = 15  # a headline, not "more" or an icon
@@ -93,7 +93,7 @@ def is_teaser_block(el: etree._Element, page_url: str | None, site: _Site | None
     links = list(el.iter("a"))
     if not 1 <= len(links) <= MAX_LINKS:
         return False
-    link_chars = sum(len(_text(a.text_content())) for a in links)
+    link_chars = sum(len(_text("".join(a.itertext()))) for a in links)
     if link_chars < MIN_LINK_CHARS:
         return False
     site = site or _Site(page_url)
@@ -114,7 +114,7 @@ def _is_label(el: etree._Element) -> bool:
     A short paragraph counts only when it reads like a label (it may be the article's last line)."""
     if not isinstance(el.tag, str) or next(el.iter("a"), None) is not None:
         return False
-    own = _text(el.text_content())
+    own = _text("".join(el.itertext()))
     if not 0 < len(own) <= MAX_OWN:
         return False
     return el.tag in _LABEL_TAGS or bool(_HINT.search(fold(own)))
@@ -137,7 +137,7 @@ def _stats(root: etree._Element) -> dict[etree._Element, _Stats]:
             tail = len((child.tail or "").strip())
             own, longest = own + tail, max(longest, tail)
         if el.tag == "a":
-            stats[el] = (links + 1, len(_text(el.text_content())), 0, 0)
+            stats[el] = (links + 1, len(_text("".join(el.itertext()))), 0, 0)
             continue
         text = len((el.text or "").strip())
         stats[el] = (links, link_chars, own + text, max(longest, text))
@@ -166,13 +166,13 @@ def drop_teasers(root: etree._Element, page_url: str | None) -> int:
         prev = el.getprevious()
         labelled = bool(_own_text(el)[0])
         if prev is not None and not labelled and _is_label(prev) and not (prev.tail or "").strip():
-            _remove(prev)
-        _remove(el)
+            remove_keeping_tail(prev)
+        remove_keeping_tail(el)
         dropped += 1
     return dropped
 
 
-def _remove(el: etree._Element) -> None:
+def remove_keeping_tail(el: etree._Element) -> None:
     """Remove `el`, keeping its tail text in the parent."""
     parent = el.getparent()
     if parent is None:

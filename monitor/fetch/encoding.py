@@ -137,29 +137,40 @@ def _codec(name: str | None) -> str | None:
         return None
 
 
-def decode_html(data: bytes, content_type: str = "") -> str:
-    """Decode a page; raise MojibakeError when no reading gives clean text."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return data.decode(enc, "replace")
-    candidates = ["utf-8", _codec(http_charset(content_type)), _codec(meta_charset(data))]
-    candidates += list(_FALLBACKS)
+def _first_clean(data: bytes, candidates: list[str | None]) -> tuple[str | None, str, str, list[str]]:
+    """The first candidate reading that is not mojibake (or repairs cleanly).
+
+    ``(text, codec, repaired_from, tried)``: `repaired_from` names the code page UTF-8
+    had been read through when the text was repaired ("" otherwise); text is None when
+    no candidate reads cleanly. Valid multi-byte UTF-8 that looks mis-decoded and cannot
+    be repaired stops the search: it is not a legacy code page read wrong.
+    """
     tried: list[str] = []
     for enc in dict.fromkeys(c for c in candidates if c):
-        if enc in ("latin-1", "iso8859-1", "cp1252") and enc in tried:
-            continue
         tried.append(enc)
         try:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
         if not looks_mojibake(text):
-            return text
-        repaired = repair_mojibake(text)
-        if repaired is not None:
-            return repaired
-        if enc == "utf-8":  # valid multi-byte UTF-8 is not a legacy code page read wrong
+            return text, enc, "", tried
+        found = _repair(text)
+        if found is not None:
+            return found[0], enc, found[1], tried
+        if enc == "utf-8":
             break
+    return None, "", "", tried
+
+
+def decode_html(data: bytes, content_type: str = "") -> str:
+    """Decode a page; raise MojibakeError when no reading gives clean text."""
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return data.decode(enc, "replace")
+    candidates = ["utf-8", _codec(http_charset(content_type)), _codec(meta_charset(data)), *_FALLBACKS]
+    text, _enc, _repaired, tried = _first_clean(data, candidates)
+    if text is not None:
+        return text
     raise MojibakeError(
         f"text does not decode cleanly as any of {', '.join(tried)} "
         f"(declared: {http_charset(content_type) or meta_charset(data) or 'none'})"
@@ -191,31 +202,24 @@ def decode_xml(data: bytes, content_type: str = "") -> tuple[str, tuple[str, ...
     the text is UTF-8 with U+FFFD replacements and a warning says so.
     """
     declared, where = _declared(data, content_type)
-    boms = ((codecs.BOM_UTF8, "utf-8", "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"))
-    boms += ((codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),)
+    boms = (
+        (codecs.BOM_UTF8, "utf-8", "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+    )
     for bom, name, enc in boms:
         if data.startswith(bom):
             text = data.decode(enc, "replace")
             return text, _contradicts(data, text, declared, where, name + " (byte order mark)")
-    candidates = ["utf-8", declared, _codec(xml_charset(data)), *_FALLBACKS]
-    tried: list[str] = []
-    for enc in dict.fromkeys(c for c in candidates if c):
-        tried.append(enc)
-        try:
-            text = data.decode(enc)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        if not looks_mojibake(text):
-            warnings = _contradicts(data, text, declared, where, enc)
-            text, fixed = repair_runs(text)
-            if fixed:
-                warnings += (f"{fixed} pieces of text were UTF-8 read as a legacy code page at the source: repaired",)
-            return text, warnings
-        found = _repair(text)
-        if found is not None:
-            return found[0], (f"text was UTF-8 read as {_DISPLAY.get(found[1], found[1])} at the source: repaired",)
-        if enc == "utf-8":  # valid multi-byte UTF-8 is not a legacy code page read wrong
-            break
+    found, enc, repaired_from, tried = _first_clean(data, ["utf-8", declared, _codec(xml_charset(data)), *_FALLBACKS])
+    if found is not None and repaired_from:
+        return found, (f"text was UTF-8 read as {_DISPLAY.get(repaired_from, repaired_from)} at the source: repaired",)
+    if found is not None:
+        warnings = _contradicts(data, found, declared, where, enc)
+        found, fixed = repair_runs(found)
+        if fixed:
+            warnings += (f"{fixed} pieces of text were UTF-8 read as a legacy code page at the source: repaired",)
+        return found, warnings
     text = data.decode("utf-8", "replace")
     text, fixed = repair_runs(text)
     if fixed:

@@ -128,7 +128,7 @@ def _refresh_url(value: str, base: str) -> str | None:
     delay, target = m.group(1), (m.group(2) or "").strip().strip("'\"").strip()
     if not target or (delay is not None and float(delay) > MAX_DELAY):
         return None
-    return urljoin(base, target)
+    return str(urljoin(base, target))
 
 
 def _visible_chars(text: str) -> int:

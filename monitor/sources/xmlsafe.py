@@ -22,26 +22,11 @@ from monitor.fetch.encoding import decode_xml, xml_bytes_utf8
 
 def parse_xml(content: bytes, what: str) -> etree._Element:
     """Parse bytes into an element tree; FeedParseError naming `what` on any problem."""
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_pis=True,
-        remove_comments=True,
-    )
     try:
-        root = etree.fromstring(content, parser=parser)
+        root = etree.fromstring(content, parser=_parser(recover=False))
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise FeedParseError(f"{what} is not well-formed XML: {exc}") from None
-    if root is None:
-        raise FeedParseError(f"{what} is empty")
-    for ent in root.iter(etree.Entity):  # unresolved entities stay as nodes: drop them
-        parent = ent.getparent()
-        if parent is not None:
-            parent.remove(ent)
-    return root
+    return _checked(root, what)
 
 
 def local(tag: object) -> str:
@@ -114,12 +99,13 @@ def parse_xml_lenient(content: bytes, what: str, content_type: str = "") -> tupl
     repaired = xml_bytes_utf8(_repair_entities(text))
     if repaired != data:
         try:
-            root = _checked(etree.fromstring(repaired, parser=_parser(recover=False)), what)
+            fixed = _checked(etree.fromstring(repaired, parser=_parser(recover=False)), what)
             warnings.append("repaired malformed XML (raw &, HTML entities)")
-            return root, tuple(warnings)
+            return fixed, tuple(warnings)
         except (etree.XMLSyntaxError, ValueError):
             pass
     parser = _parser(recover=True)
+    root: etree._Element | None
     try:
         root = etree.fromstring(repaired, parser=parser)
     except (etree.XMLSyntaxError, ValueError):

@@ -15,7 +15,11 @@ Stages, each timed with time.process_time() (CPU time), best of K repeats:
   (c) our later stages:   monitor.dedup.normalize_url(url) + matcher.match(title, body)
                           on (b)'s output, topics = config.yaml + labelled-set topics
   (d) whole pipeline:     (b) + (c)
-Target: (c) adds at most 25% to (a).
+  (e) issue-13 checks:    monitor.fetch.softredirect.soft_target(page bytes) (the fetcher runs it
+                          on every 200 answer) + what teaser detection adds to (b): (b) run again
+                          with monitor.extract.article.drop_teasers switched off, the difference.
+                          (Structured-data reading runs only on pages without prose: none here.)
+Target: (c) adds at most 25% to (a); (e) adds under 5% to (d).
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ import yaml  # noqa: E402
 
 from monitor.dedup.keys import normalize_url  # noqa: E402
 from monitor.errors import ExtractError  # noqa: E402
+from monitor.extract import article  # noqa: E402
 from monitor.extract.article import extract  # noqa: E402
+from monitor.extract.teasers import drop_teasers  # noqa: E402
+from monitor.fetch.softredirect import soft_target  # noqa: E402
 from monitor.matching.matcher import compile_topics  # noqa: E402
 from monitor.matching.rules import TopicRule  # noqa: E402
 from tests.support import corpus_pages as cp  # noqa: E402
@@ -221,6 +228,22 @@ def main() -> int:
             total, per, _ = timed(stage, pages)
             if name not in best or total < best[name][0]:
                 best[name] = (total, per)
+    raw = [(url, html.encode("utf-8")) for _, url, html in pages]
+    best_soft = best_off = None
+    for _ in range(args.repeat):
+        gc.collect()
+        t0 = time.process_time()
+        for url, data in raw:
+            soft_target(data, "text/html; charset=utf-8", None, url)
+        spent = time.process_time() - t0
+        best_soft = spent if best_soft is None else min(best_soft, spent)
+        article.drop_teasers = lambda root, url: 0  # teaser detection off
+        try:
+            gc.collect()
+            off, _, _ = timed(stage_b, pages)
+        finally:
+            article.drop_teasers = drop_teasers
+        best_off = off if best_off is None else min(best_off, off)
     a, b, c = (best[k][0] for k in "abc")
     d = b + c
     per_d = [x + y for x, y in zip(best["b"][1], best["c"][1])]
@@ -246,6 +269,13 @@ def main() -> int:
         f"(target <= {100 * TARGET_C_OVER_A:.0f}%: {'PASS' if ok else 'FAIL'})"
     )
     print(f"(d)/(a): whole pipeline = {d / a:.2f}x trafilatura alone")
+    teasers = max(0.0, b - best_off)
+    best_e = best_soft + teasers
+    print(
+        f"(e)/(d): issue-13 checks cost {1000 * best_e / n:.3f} ms/page (soft redirect scan "
+        f"{1000 * best_soft / n:.3f}, teaser blocks {1000 * teasers / n:.3f}), "
+        f"{100 * best_e / d:.1f}% of the whole pipeline (target < 5%)"
+    )
     print(
         f"(b)/(a): our extraction (cleanup + trafilatura) = {b / a:.2f}x trafilatura alone "
         f"(cleanup adds {100 * (b - a) / a:.0f}%)"

@@ -27,18 +27,23 @@ class FeedItem:
 class ExtractedText:
     """Article text taken from a page: title and body, chrome removed.
 
-    ``body`` holds paragraphs separated by a blank line ("\\n\\n").
+    ``body`` holds paragraphs separated by a blank line ("\\n\\n"). ``source`` says where
+    the body came from: "page" (the visible HTML), "jsonld" (schema.org articleBody),
+    "hydration" (framework data such as __NEXT_DATA__) or "noscript". ``published`` is
+    the date the structured data gives (UTC), None otherwise.
     """
 
     title: str
     body: str
+    published: datetime | None = None
+    source: str = "page"
 
 
 @dataclass(frozen=True)
 class Article:
     """An article ready for matching."""
 
-    url: str  # link as given by the feed
+    url: str  # link as given by the feed; the final URL when it was a wrapper or an interstitial
     url_key: str  # normalized URL used for dedup
     feed: str
     title: str

@@ -31,6 +31,7 @@ from monitor.fetch.budget import Budget
 from monitor.fetch.client import Fetcher
 from monitor.fetch.encoding import decode_html
 from monitor.fetch.schedule import adapt, is_due, next_poll
+from monitor.fetch.softredirect import unwrap_known
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, ChannelKind, FeedItem, Match, RenderedAlert, TermHit, channel_kind
 from monitor.sources import parse_source
@@ -323,10 +324,23 @@ class Pipeline:
     ) -> list[Match] | None:
         """Process one feed item; None if nothing new was stored (already processed, a page
         retry, a confirmed headline copy). With `ledger` (the item's ledger row) the item's
-        outcome is written back to it: see monitor.storage.items for the states."""
+        outcome is written back to it: see monitor.storage.items for the states.
+
+        A wrapper link (``/url?q=…``) is unwrapped before anything else; a page that
+        soft-redirects is read at its final URL, which is the article's URL and dedup
+        key; the link the feed gave is kept as an alias key of that article.
+        """
         now = now or utcnow()
         url_key = ledger.url_key if ledger else normalize_url(item.url) if item.url else _linkless_key(feed.name, item)
+        if item.url:
+            target = unwrap_known(item.url)
+            if target is not None:
+                log.info("wrapped link unwrapped feed=%s url=%s target=%s", feed.name, item.url, target)
+                item = replace(item, url=target)
+                url_key = normalize_url(target)
         known = self.store.known(url_key, feed.name, item.guid)
+        if known is None and item.url:  # a link seen before that soft-redirected to a stored article
+            known = self.store.known(url_key, feed.name, _ALIAS + url_key)
         if known is not None and known.status == "done":
             if ledger is not None:
                 self._settle(ledger, known.id, now)
@@ -352,6 +366,14 @@ class Pipeline:
                 reason = f"page fetch failed (attempt {article.attempts} of {MAX_PAGE_ATTEMPTS}): {article.error}"
                 self._set_item(ledger, "pending", "page_retry", reason[:500], now, next_try_at=now, error=article.error)
             return None
+        if article.url_key != url_key:  # the page moved on to another URL
+            final = self.store.known(article.url_key, feed.name, "")
+            if final is not None and final.status == "done":
+                self.store.link_guid(feed.name, _ALIAS + url_key, final.id)
+                log.info("moved to a stored article feed=%s url=%s final=%s", feed.name, item.url, article.url)
+                if ledger is not None:
+                    self._settle(ledger, final.id, now)
+                return None
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
         matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language)
         now = utcnow()
@@ -383,6 +405,8 @@ class Pipeline:
             if ledger is not None and other is not None:
                 self._settle(ledger, other, now)
             return None
+        if article.url_key != url_key:
+            self.store.link_guid(feed.name, _ALIAS + url_key, saved)
         if ledger is not None:
             done = self.store.resolve_item(ledger.id, saved, now)
             metrics.ITEM_TRANSITIONS.labels(done.state).inc()
@@ -437,14 +461,26 @@ class Pipeline:
     def _article(self, feed: Feed, item: FeedItem, url_key: str) -> Article | PageDeferred:
         """Fetch and extract the page; fall back to the feed's text when the page can't be had."""
         title, body, source = item.title, item.summary, "summary"
+        url, published = item.url, item.published
         if item.url:
             try:
                 page = self.fetcher.get(item.url)
+                if any(not how.startswith("http-") for _, how in page.via):  # an interstitial moved on
+                    url, url_key = page.url, normalize_url(page.url)
+                    log.info(
+                        "page moved feed=%s url=%s final=%s via=%s",
+                        feed.name,
+                        item.url,
+                        page.url,
+                        "|".join(how for _, how in page.via),
+                    )
                 checked = check_page(decode_html(page.content, page.content_type), page.url, self.budget)
                 if checked.warning:
                     log.warning("page over budget feed=%s url=%s warning=%s", feed.name, item.url, checked.warning)
                 text = extract(checked.text, page.url)
-                title, body, source = item.title or text.title, text.body, "page"
+                title, body = item.title or text.title, text.body
+                source = "page" if text.source == "page" else text.source
+                published = published or text.published
             except ExtractError as exc:
                 metrics.ERRORS.labels(feed.name, "extract").inc()
                 log.warning("extract failed feed=%s url=%s error=%s; matching feed text", feed.name, item.url, exc)
@@ -458,12 +494,12 @@ class Pipeline:
                     return PageDeferred(attempts, str(exc))
                 log.warning("page failed feed=%s url=%s attempt=%d; matching feed text", feed.name, item.url, attempts)
         return Article(
-            url=item.url,
+            url=url,
             url_key=url_key,
             feed=feed.name,
             title=title,
             body=body,
-            published=item.published,
+            published=published,
             text_source=source,
         )
 
@@ -515,6 +551,9 @@ class Pipeline:
         return self._render(
             article, match, stored.outlet, self._kinds.get(alert.channel, ChannelKind.OTHER), also=tuple(also)
         )
+
+
+_ALIAS = "url:"  # article_guids key of a feed link that redirected to a stored article
 
 
 def title_key(item: FeedItem) -> str:

@@ -18,7 +18,7 @@ from monitor.cli import common
 from monitor.config.load import Config, Feed
 from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
-from monitor.sources.opml import OpmlFeed, build_opml, parse_opml
+from monitor.sources.opml import OpmlFeed, build_opml, read_opml
 
 if TYPE_CHECKING:
     from monitor.storage import FeedState, ItemRow
@@ -218,13 +218,15 @@ def insert_feeds(text: str, entries: list[dict[str, str]]) -> str:
 def cmd_import(args: argparse.Namespace) -> int:
     config = common.load(args)
     try:
-        found = parse_opml(Path(args.file).read_bytes())
+        found, warnings = read_opml(Path(args.file).read_bytes())
     except OSError as exc:
         print(f"cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except FeedParseError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 1
+    for warning in warnings:
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
     try:
         entries = new_feeds(config, found)
     except ValidationError as exc:
@@ -251,13 +253,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     from monitor.fetch.client import Fetcher
+    from monitor.fetch.softredirect import unwrap_known
     from monitor.sources.discover import discover_feeds
     from monitor.sources.rss import parse_feed_result
 
     config = common.load(args)
     fetcher = Fetcher.from_config(config)
     try:
-        page = fetcher.get(args.url)
+        page = fetcher.get(unwrap_known(args.url) or args.url)  # soft redirects are followed too
     finally:
         fetcher.close()
     try:

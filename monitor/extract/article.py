@@ -9,7 +9,6 @@ left, then drop furniture lines and trailing boilerplate from its text.
 
 from __future__ import annotations
 
-import codecs
 import re
 
 import lxml.html
@@ -18,6 +17,9 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from monitor.errors import ExtractError
+from monitor.extract.structured import noscript_html, structured_article
+from monitor.extract.teasers import drop_teasers, remove_keeping_tail
+from monitor.fetch.encoding import decode_html
 from monitor.models import ExtractedText
 
 __all__ = ["extract"]
@@ -124,9 +126,12 @@ _MIN_BEFORE = 300  # prose needed above a label before we believe the article en
 def extract(html: str | bytes, url: str | None = None) -> ExtractedText:
     """Title and body (paragraphs joined by a blank line) of the article in ``html``.
 
+    When the visible HTML holds no prose paragraph, the body (and title and date) come
+    from the page's structured data or ``<noscript>`` copy (see monitor.extract.structured);
+    ``ExtractedText.source`` says which ("page", "jsonld", "hydration", "noscript").
     Raises ExtractError naming the cause when the page holds no article text.
     """
-    text = _decode(html) if isinstance(html, bytes) else html
+    text = decode_html(html) if isinstance(html, bytes) else html
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text or "")
     text = _CONTROL.sub("", text)  # lxml refuses to re-set text holding these
     if not text.strip():
@@ -136,12 +141,26 @@ def extract(html: str | bytes, url: str | None = None) -> ExtractedText:
     except (etree.ParserError, ValueError) as exc:
         raise ExtractError(f"page is not parseable HTML{_at(url)}: {exc}") from exc
     title = _title(root)
-    _clean(root, title)
+    _clean(root, title, url)
     paragraphs = _postprocess(_trafilatura(root, url), title)
+    if any(len(p) >= _PROSE for p in paragraphs):
+        return ExtractedText(title=title, body="\n\n".join(paragraphs))
+    # Our cleaning may have cut too much on an unusual layout, or the page is an app shell
+    # whose story sits in its data: look at the raw page, but only accept real prose.
+    raw_root = lxml.html.document_fromstring(text, parser=_PARSER)
+    found = structured_article(raw_root)
+    if found is not None:
+        body = "\n\n".join(p for p in found.paragraphs if _norm(p) != _norm(found.title or title))
+        return ExtractedText(title=found.title or title, body=body, published=found.published, source=found.source)
+    shadow = noscript_html(raw_root)
+    if shadow is not None:
+        inner = lxml.html.document_fromstring(f"<html><body>{shadow}</body></html>", parser=_PARSER)
+        _clean(inner, title, url)
+        kept = _postprocess(_trafilatura(inner, url), title)
+        if any(len(p) >= _PROSE for p in kept):
+            return ExtractedText(title=title, body="\n\n".join(kept), source="noscript")
     if not paragraphs:
-        # Our cleaning may have cut too much on an unusual layout: retry on the raw page,
-        # but only accept real prose from it.
-        raw = _postprocess(_trafilatura(lxml.html.document_fromstring(text, parser=_PARSER), url), title)
+        raw = _postprocess(_trafilatura(raw_root, url), title)
         paragraphs = raw if any(len(p) >= _PROSE for p in raw) else []
     if not paragraphs:
         raise ExtractError(f"no article text found{_at(url)}: {_why_empty(text)}")
@@ -156,21 +175,6 @@ _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=
 
 def _at(url: str | None) -> str:
     return f" ({url})" if url else ""
-
-
-def _decode(data: bytes) -> str:
-    """Bytes to text: BOM, then UTF-8 if the bytes are valid UTF-8 (declarations are often
-    wrong; cp1256 text almost never validates), the declared charset, windows-1256
-    (the usual legacy encoding of Arabic sites)."""
-    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-16", "replace")
-    m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", data[:8192], re.I)
-    for enc in ["utf-8"] + ([m.group(1).decode("ascii")] if m else []):
-        try:
-            return data.decode(enc)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return data.decode("cp1256", "replace")
 
 
 def _why_empty(text: str) -> str:
@@ -220,18 +224,7 @@ def _text(s: str) -> str:
 
 
 # ---------------------------------------------------------------- tree cleaning
-def _drop(el: HtmlElement) -> None:
-    """Remove ``el`` but keep its tail text (it belongs to the parent)."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail and el.tail.strip():
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
+_drop = remove_keeping_tail  # remove an element but keep its tail text (it belongs to the parent)
 
 
 def _attached(el: HtmlElement, root: HtmlElement) -> bool:
@@ -255,7 +248,7 @@ def _prose(el: HtmlElement) -> int:
     return n
 
 
-def _clean(root: HtmlElement, title: str) -> None:
+def _clean(root: HtmlElement, title: str, url: str | None = None) -> None:
     body = root.find("body")
     if body is None:
         return
@@ -299,6 +292,7 @@ def _clean(root: HtmlElement, title: str) -> None:
     for el in list(body.iter()):
         if _attached(el, root) and el is not body:
             _label_box(el, root)
+    drop_teasers(body, url)  # "read also" boxes by structure, whatever their label
     for el in list(body.iter(*_BLOCKS)):
         if _attached(el, root) and el is not body and _is_link_block(el):
             _drop(el)

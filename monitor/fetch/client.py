@@ -4,7 +4,9 @@ Other httpx users talk only to configured endpoints: telegram_api.py (the Bot AP
 and cli_status.py (the daemon's own /healthz).
 
 GET with conditional headers; redirects followed here (at most 5, each hop's URL
-checked, each connection checked by netguard); bodies decompressed here in
+checked, each connection checked by netguard), soft redirects too (a small 200 HTML
+page moving on by Refresh header, meta refresh or script location, see
+monitor.fetch.softredirect) within the same budget; bodies decompressed here in
 bounded steps so a gzip/deflate/brotli bomb or an endless chunked body stops at
 `max_bytes` of decompressed data; one overall deadline per request; a global
 and a per-host limit on concurrent requests.
@@ -20,7 +22,7 @@ import time
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
@@ -30,6 +32,7 @@ import httpx
 
 from monitor.errors import FetchError
 from monitor.fetch.netguard import GuardedBackend, GuardedTransport, Resolver, check_url, deadline
+from monitor.fetch.softredirect import soft_target
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,9 @@ class FetchResult:
     last_modified: str | None
     not_modified: bool = False
     max_age: float | None = None  # Cache-Control max-age, seconds
+    # hops taken before `url`: (URL, how) with how "http-301".."http-308", "refresh-header",
+    # "meta-refresh" or "script"
+    via: tuple[tuple[str, str], ...] = ()
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -275,8 +281,15 @@ class Fetcher:
         with sem, self._global:  # host first: waiting for a busy host holds no global slot
             yield
 
-    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
-        """GET `url`; raise FetchError naming the URL and the cause on any failure."""
+    def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, follow_soft: bool = True
+    ) -> FetchResult:
+        """GET `url`; raise FetchError naming the URL and the cause on any failure.
+
+        HTTP redirects and (with `follow_soft`) soft redirects share one budget of
+        MAX_REDIRECTS hops, one deadline and the same URL and connection checks;
+        `FetchResult.via` lists the hops taken.
+        """
         url = check_url(url)
         headers = {}
         if etag:
@@ -284,16 +297,18 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         current, end = url, None
+        via: list[tuple[str, str]] = []
         try:
             for _hop in range(MAX_REDIRECTS + 1):
                 with self._slot(current):
                     # The deadline starts once we hold a slot: waiting for a busy host is not its fault.
                     end = end or time.monotonic() + self.timeout
                     with deadline(self.timeout, end):
-                        result = self._get_once(current, headers)
+                        result = self._get_once(current, headers, follow_soft)
                 if isinstance(result, FetchResult):
-                    return result
-                current = check_url(result)
+                    return replace(result, via=tuple(via)) if via else result
+                via.append((current, result[1]))
+                current = check_url(result[0])
             raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
         except FetchError as exc:
             if str(exc).startswith("GET "):
@@ -304,14 +319,14 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise FetchError(f"GET {current}: {type(exc).__name__}: {exc}") from None
 
-    def _get_once(self, url: str, headers: dict[str, str]) -> FetchResult | str:
-        """One request: a FetchResult, or the next URL for a redirect."""
+    def _get_once(self, url: str, headers: dict[str, str], follow_soft: bool = False) -> FetchResult | tuple[str, str]:
+        """One request: a FetchResult, or (next URL, how) for a redirect."""
         with self._client.stream("GET", url, headers=headers) as resp:
             if resp.status_code in _REDIRECTS:
                 location: str | None = resp.headers.get("location")
                 if not location:
                     raise FetchError(f"GET {url}: HTTP {resp.status_code} without Location")
-                return urljoin(url, location.strip())
+                return urljoin(url, location.strip()), f"http-{resp.status_code}"
             if resp.status_code == 304:
                 return FetchResult(
                     url,
@@ -342,10 +357,16 @@ class Fetcher:
                         f"GET {url}: body larger than {self.max_bytes} bytes (counted after decompression)"
                     )
                 chunks.append(piece)
+            content = b"".join(chunks)
+            if follow_soft and resp.status_code == 200:
+                soft = soft_target(content, resp.headers.get("content-type", ""), resp.headers.get("refresh"), url)
+                if soft is not None:
+                    log.info("soft redirect url=%s to=%s how=%s", url, soft[0], soft[1])
+                    return soft
             return FetchResult(
                 url=url,
                 status=resp.status_code,
-                content=b"".join(chunks),
+                content=content,
                 content_type=resp.headers.get("content-type", ""),
                 etag=resp.headers.get("etag"),
                 last_modified=resp.headers.get("last-modified"),

@@ -19,11 +19,11 @@ raw-text elements and implied ends as HTML parsers do) and finds where to cut.
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass
 
 from monitor.errors import BudgetError
+from monitor.fetch.encoding import WIDE_BOMS, wide_codec
 
 ITEM_NAMES = frozenset({"item", "entry", "url"})
 _SKIPS = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"))  # skipped whole: no markup inside
@@ -33,21 +33,8 @@ _NAME = re.compile(r"[^\s/>]*")  # a tag name (applied to the tag's own text onl
 _ENCODING = re.compile(r"""(encoding\s*=\s*)(["'])[A-Za-z0-9._:-]{1,40}\2""")
 _CHARSET = re.compile(r";\s*charset\s*=[^;]*", re.I)
 
+
 # Text codecs whose bytes are not ASCII-compatible: decoded before scanning.
-_WIDE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_WIDE_SNIFF = (  # XML 1.0 appendix F: '<?' in each encoding, no BOM
-    (b"\x3c\x00\x00\x00", "utf-32-le"),
-    (b"\x00\x00\x00\x3c", "utf-32-be"),
-    (b"\x3c\x00\x3f\x00", "utf-16-le"),
-    (b"\x00\x3c\x00\x3f", "utf-16-be"),
-)
-
-
 @dataclass(frozen=True)
 class XmlScan:
     """What one linear pass over an XML document found (offsets are into the scanned text).
@@ -203,17 +190,6 @@ def scan_xml(text: str, *, max_depth: int = 256, max_items: int | None = None) -
     return XmlScan(depth, elements, items, root, tuple(doctypes), cut, closers, stop, stop_closers, steps)
 
 
-def wide_codec(content: bytes) -> str | None:
-    """The codec of a UTF-16/UTF-32 document (BOM, else the XML appendix-F sniff); None otherwise."""
-    for bom, name in _WIDE_BOMS:
-        if content.startswith(bom):
-            return name
-    for head, name in _WIDE_SNIFF:
-        if content.startswith(head):
-            return name
-    return None
-
-
 @dataclass(frozen=True)
 class PreparedFeed:
     """The bytes to give the feed parser (and the Content-Type to give with them)."""
@@ -235,7 +211,7 @@ def prepare_feed(content: bytes, content_type: str, *, what: str, max_depth: int
     """
     codec = wide_codec(content)
     if codec:
-        bom = next((len(b) for b, n in _WIDE_BOMS if n == codec and content.startswith(b)), 0)
+        bom = next((len(b) for b, n in WIDE_BOMS if n == codec and content.startswith(b)), 0)
         text = content[bom:].decode(codec, "replace")
     else:
         text = content.decode("latin-1")

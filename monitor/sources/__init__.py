@@ -41,7 +41,7 @@ def parse_source(
     if kind == "sitemap":
         from monitor.sources.sitemap import parse_sitemap
 
-        return parse_sitemap(name, content, url, budget=budget)
+        return parse_sitemap(name, content, url, content_type, budget=budget)
     from monitor.sources.rss import parse_feed_result
 
     return parse_feed_result(name, content, url, content_type, budget=budget)

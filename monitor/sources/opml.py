@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
 from monitor.errors import FeedParseError
-from monitor.sources.xmlsafe import local, parse_xml
+from monitor.sources.xmlsafe import local, parse_xml_lenient
 
 KINDS = ("rss", "page", "sitemap")
 
@@ -20,9 +20,14 @@ class OpmlFeed:
     link_pattern: str | None = None
 
 
-def parse_opml(content: bytes) -> list[OpmlFeed]:
+def parse_opml(content: bytes, content_type: str = "") -> list[OpmlFeed]:
     """Every outline with an xmlUrl, however deeply nested in categories."""
-    root = parse_xml(content, "OPML file")
+    return read_opml(content, content_type)[0]
+
+
+def read_opml(content: bytes, content_type: str = "") -> tuple[list[OpmlFeed], tuple[str, ...]]:
+    """``(feeds, warnings)``: read leniently (charset, leading junk, raw ``&``), see `parse_xml_lenient`."""
+    root, warnings = parse_xml_lenient(content, "OPML file", content_type)
     if local(root.tag) != "opml":
         raise FeedParseError(f"not an OPML file (root element <{local(root.tag)}>)")
     out: list[OpmlFeed] = []
@@ -38,7 +43,7 @@ def parse_opml(content: bytes) -> list[OpmlFeed]:
                 name, url, kind if kind in KINDS else "rss", el.get("links") or None, el.get("linkPattern") or None
             )
         )
-    return out
+    return out, warnings
 
 
 def build_opml(feeds: list[OpmlFeed], title: str = "monitor feeds") -> str:

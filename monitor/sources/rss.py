@@ -1,11 +1,16 @@
 """RSS/Atom bytes -> FeedItems (feedparser), pure.
 
-feedparser is given the HTTP Content-Type so it can pick the charset. The bytes
-are checked first in one linear pass (monitor.fetch.scan, any encoding): nesting
-past the budget is an error; every DOCTYPE is cut off (feedparser keeps "safe"
-internal entities only when they sit on their own line, so we do not rely on it);
-items past the budget and markup that never ends are cut, with a warning. Sanitising is off because we
+The bytes are decoded by us (monitor.fetch.encoding.decode_xml: BOM, valid UTF-8,
+declared charsets, Arabic code pages, mojibake repaired) and feedparser gets UTF-8
+bytes labelled UTF-8, so a lying HTTP charset cannot mis-decode them. Those bytes are
+checked first in one linear pass (monitor.fetch.scan): nesting past the budget is an
+error; every DOCTYPE is cut off (feedparser keeps "safe" internal entities only when
+they sit on their own line, so we do not rely on it); items past the budget and
+markup that never ends are cut, with a warning. Sanitising is off because we
 escape everything at output (see bench/feedparser_sanitize.py for the saving).
+feedparser has already unescaped every field once: markup is stripped only from
+fields feedparser types as HTML, by an HTML parser (see `feed_text`), so
+"<<quoted>>", "< 5%" and "<word>" in plain-text titles stay as written.
 Lying feeds are survived and reported as warnings: duplicate GUIDs, items
 without link or date, dates in the far future or past, mis-decoded text.
 """
@@ -13,17 +18,19 @@ without link or date, dates in the far future or past, mis-decoded text.
 from __future__ import annotations
 
 import calendar
-import html
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 import feedparser
+import lxml.html
+from lxml import etree
 
 from monitor.errors import ExtractError, FeedParseError
+from monitor.extract.teasers import drop_teasers
 from monitor.fetch.budget import Budget
-from monitor.fetch.encoding import looks_mojibake
-from monitor.fetch.scan import prepare_feed, strip_tags
+from monitor.fetch.encoding import decode_xml, looks_mojibake, xml_bytes_utf8
+from monitor.fetch.scan import prepare_feed
 from monitor.models import FeedItem
 from monitor.sources import SourceResult
 
@@ -33,9 +40,45 @@ EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before RSS existed
 FUTURE_SLACK = timedelta(days=2)  # time zones and clock skew
 
 
-def html_to_text(fragment: str) -> str:
-    """Feed summaries are HTML fragments: strip tags, unescape, collapse spaces (linear time)."""
-    return " ".join(html.unescape(strip_tags(fragment or "")).split())
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "td", "section")
+
+
+def html_to_text(fragment: str, base_url: str | None = None) -> str:
+    """An HTML fragment (already unescaped by feedparser) -> plain text on one line.
+
+    Parsed by libxml2's HTML parser, which keeps a ``<`` not followed by a tag name
+    ("< 57$", "<<…>>", "<برنت>"); scripts, styles and same-site teaser boxes go;
+    block elements are separated by a space. Entities are decoded once, by the parser.
+    """
+    if not fragment or not fragment.strip():
+        return ""
+    if "<" not in fragment and "&" not in fragment:
+        return " ".join(fragment.split())
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return " ".join(fragment.split())
+    for el in list(root.iter("script", "style")):
+        el.drop_tree()
+    drop_teasers(root, base_url)
+    for el in root.iter(*_BLOCK_TAGS):
+        el.tail = " " + (el.tail or "")
+    return " ".join(root.text_content().split())
+
+
+def feed_text(detail: object, fallback: str = "", base_url: str | None = None) -> str:
+    """A feedparser text construct (``title_detail``, ``summary_detail``, ``content[0]``) -> text.
+
+    Markup is stripped only when feedparser says the field is HTML or XHTML; plain text
+    is kept as written (spaces collapsed). Without a detail, `fallback` is taken as HTML.
+    """
+    if isinstance(detail, dict):
+        value = str(detail.get("value") or "")
+        if str(detail.get("type") or "").lower() in _HTML_TYPES:
+            return html_to_text(value, base_url)
+        return " ".join(value.split())
+    return html_to_text(fallback, base_url)
 
 
 def _date(entry: feedparser.FeedParserDict) -> datetime | None:
@@ -97,9 +140,11 @@ def parse_feed_result(
     """Items, the feed's <ttl> and warnings; FeedParseError if it is not a feed,
     BudgetError (a FeedParseError) if it nests deeper than the budget allows."""
     budget = budget or Budget()
+    text, decoded = decode_xml(content, content_type)
+    # Never hand feedparser a str (it may open it as a URL or file): UTF-8 bytes, labelled so.
     prepared = prepare_feed(
-        content,
-        content_type,
+        xml_bytes_utf8(text),
+        "application/xml; charset=utf-8",
         what=f"feed {feed_name} ({base_url})",
         max_depth=budget.max_depth,
         max_items=budget.max_items,
@@ -134,8 +179,9 @@ def parse_feed_result(
             if not link.lower().startswith(("http://", "https://")):
                 link = ""
         guid = (entry.get("id") or "").strip()
-        title = html_to_text(entry.get("title", ""))
-        summary = html_to_text(entry.get("summary", ""))
+        title = feed_text(entry.get("title_detail"), entry.get("title", ""), base_url)
+        contents = entry.get("content") or [None]
+        summary = feed_text(entry.get("summary_detail") or contents[0], entry.get("summary", ""), base_url)
         if guid and guid in guids:
             dup += 1
             guid = ""  # the same GUID on two items identifies neither: fall back to the link
@@ -152,7 +198,7 @@ def parse_feed_result(
             absurd += 1
             published = None
         items.append(FeedItem(feed=feed_name, url=link, guid=guid, title=title, summary=summary, published=published))
-    warnings = list(prepared.warnings)
+    warnings = list(decoded) + list(prepared.warnings)
     for n, what in (
         (dup, "items share a GUID"),
         (nolink, "items have no link"),
@@ -162,7 +208,8 @@ def parse_feed_result(
     ):
         if n:
             warnings.append(f"{n} {what}")
-    if any(looks_mojibake(i.title + " " + i.summary) for i in items[:20]):
+    already = any("mis-decoded" in w for w in warnings)
+    if not already and any(looks_mojibake(i.title + " " + i.summary) for i in items[:20]):
         warnings.append("feed text looks mis-decoded (wrong charset declared?)")
     return SourceResult(tuple(items), _ttl(parsed), tuple(warnings))
 

@@ -14,7 +14,7 @@ from monitor.errors import BudgetError, FeedParseError
 from monitor.fetch.budget import Budget
 from monitor.models import FeedItem
 from monitor.sources import SourceResult
-from monitor.sources.xmlsafe import local, parse_xml
+from monitor.sources.xmlsafe import local, parse_xml_lenient
 
 _STEP = 64 * 1024
 
@@ -56,23 +56,27 @@ def _date(text: str | None) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def parse_sitemap(name: str, content: bytes, url: str, *, budget: Budget | None = None) -> SourceResult:
+def parse_sitemap(
+    name: str, content: bytes, url: str, content_type: str = "", *, budget: Budget | None = None
+) -> SourceResult:
     """Each <url>: <loc>, news:title, news:publication_date (else lastmod).
 
+    Read leniently (see `parse_xml_lenient`): a BOM or blank lines before ``<?xml``, a raw
+    ``&`` in ``<loc>``, HTML entities or a cut-off file give warnings, not a failed source.
     FeedParseError if it is not a news sitemap; BudgetError if a .gz body inflates past
     budget.max_bytes. At most budget.max_items entries are read (warning beyond)."""
     budget = budget or Budget()
     what = f"sitemap {name} ({url})"
     if content[:2] == b"\x1f\x8b":
         content = gunzip(content, what, budget.max_bytes)
-    root = parse_xml(content, what)
+    root, read_warnings = parse_xml_lenient(content, what, content_type)
     if local(root.tag) == "sitemapindex":
         subs = [" ".join((e.text or "").split()) for e in root.iter() if local(e.tag) == "loc"][:5]
         raise FeedParseError(f"{what} is a sitemap index; configure one of its news sitemaps: " + ", ".join(subs))
     if local(root.tag) != "urlset":
         raise FeedParseError(f"{what} is not a sitemap (root element <{local(root.tag)}>)")
     items: list[FeedItem] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(read_warnings)
     entries = 0
     for entry in root:
         if local(entry.tag) != "url":

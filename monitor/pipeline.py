@@ -30,9 +30,9 @@ from monitor.fetch.client import Fetcher
 from monitor.fetch.encoding import decode_html
 from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
-from monitor.models import Article, FeedItem, Match, RenderedAlert, TermHit
+from monitor.models import Article, FeedItem, Match, NewAlert, RenderedAlert, TermHit
 from monitor.sources import parse_source
-from monitor.storage import NewAlert, OutboxAlert, Store
+from monitor.storage import OutboxAlert, Store
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.lang import detect_language
 from monitor.text.normalize import fold

@@ -1,5 +1,9 @@
 """Durable storage (SQLite or PostgreSQL via SQLAlchemy Core, schema by Alembic)."""
 
-from monitor.storage.store import FeedState, KnownArticle, NewAlert, OutboxAlert, Store, StoredArticle
+from monitor.storage.articles import KnownArticle, StoredArticle
+from monitor.storage.feeds import FeedState
+from monitor.storage.outbox import OutboxAlert
+from monitor.storage.progress import DeliveryProgress, Mark
+from monitor.storage.store import Store
 
-__all__ = ["Store", "NewAlert", "FeedState", "KnownArticle", "OutboxAlert", "StoredArticle"]
+__all__ = ["Store", "FeedState", "KnownArticle", "OutboxAlert", "StoredArticle", "DeliveryProgress", "Mark"]

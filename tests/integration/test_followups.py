@@ -19,9 +19,9 @@ from monitor.dedup import neardup, stories
 from monitor.delivery import followups
 from monitor.delivery.telegram import target
 from monitor.fetch.client import Fetcher
-from monitor.models import Article
+from monitor.models import Article, NewAlert
 from monitor.pipeline import Pipeline
-from monitor.storage import NewAlert, Store
+from monitor.storage import Store
 from monitor.storage.stories import StoryInput, StoryRules
 from tests.integration.test_neardup import T0
 from tests.integration.test_storage import store_url  # noqa: F401  (fixture: SQLite and PostgreSQL)

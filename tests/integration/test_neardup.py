@@ -151,7 +151,7 @@ def test_window_bounds_the_index(store_url, truth):  # noqa: F811
 def test_concurrent_copies_make_one_alert(store_url, truth):  # noqa: F811
     import threading
 
-    from monitor.storage import NewAlert
+    from monitor.models import NewAlert
 
     arts, scores = truth
     best = sorted(scores, key=scores.get, reverse=True)

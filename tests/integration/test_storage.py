@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from monitor.errors import StoreError
-from monitor.models import Article, Match, TermHit
-from monitor.storage import NewAlert, Store
+from monitor.models import Article, Match, NewAlert, TermHit
+from monitor.storage import Store
 
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 UTC = UTC
@@ -79,7 +79,7 @@ def _head() -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from monitor.storage.store import MIGRATIONS
+    from monitor.storage.db import MIGRATIONS
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -372,7 +372,7 @@ def test_upgrade_from_0001_keeps_the_outbox(store_url):
     from alembic.config import Config as AlembicConfig
     from sqlalchemy import create_engine
 
-    from monitor.storage.store import MIGRATIONS
+    from monitor.storage.db import MIGRATIONS
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))

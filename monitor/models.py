@@ -188,3 +188,25 @@ def channel_kind(urls: Iterable[str]) -> ChannelKind:
         if spec.schemes and schemes <= spec.schemes:
             return spec.kind
     return ChannelKind.OTHER
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    """An alert to put in the outbox with its article (``Store.save_article``, ``Store.mark_dead``).
+
+    ``per`` is "article" (one alert per copy group) or "story" (one per story: needs the
+    article's story placement). ``hold_until`` (aware UTC) holds it for a digest whose
+    kind ``digest`` names ("hourly", "daily", "quiet"). ``follow_up`` is the (subject,
+    text, html) sent instead of nothing when a non-copy article joins a story whose
+    alert was already sent (as a reply to it; see ``storage.stories.follow_up_of``).
+    """
+
+    topic_id: str
+    channel: str
+    subject: str
+    text: str
+    html: str
+    hold_until: datetime | None = None
+    digest: str | None = None
+    per: str = "article"
+    follow_up: tuple[str, str, str] | None = None

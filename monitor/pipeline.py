@@ -33,9 +33,9 @@ from monitor.fetch.encoding import decode_html
 from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.fetch.softredirect import unwrap_known
 from monitor.matching.matcher import Matcher, compile_topics
-from monitor.models import Article, ChannelKind, FeedItem, Match, RenderedAlert, TermHit, channel_kind
+from monitor.models import Article, ChannelKind, FeedItem, Match, NewAlert, RenderedAlert, TermHit, channel_kind
 from monitor.sources import parse_source
-from monitor.storage import FeedState, ItemInput, ItemRow, NewAlert, OutboxAlert, Store
+from monitor.storage import FeedState, ItemInput, ItemRow, OutboxAlert, Store
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.lang import detect_language
 from monitor.text.normalize import fold

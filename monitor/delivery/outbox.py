@@ -27,9 +27,9 @@ from monitor.delivery.digest import render_digest, render_ops_notice, split_tele
 from monitor.delivery.failures import SendResult
 from monitor.delivery.ratelimit import RateLimiter, parse_rate
 from monitor.delivery.schedule import Plan, parse_hhmm, parse_window, release_time
-from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert, channel_kind
+from monitor.models import CHANNEL_KINDS, ChannelKind, NewAlert, RenderedAlert, channel_kind
 from monitor.redact import redact
-from monitor.storage import NewAlert, OutboxAlert, Store
+from monitor.storage import DeliveryProgress, Mark, OutboxAlert, Store
 
 log = logging.getLogger(__name__)
 
@@ -216,20 +216,19 @@ class ChannelSender:
     def _send_group(self, group: list[OutboxAlert], now: datetime) -> DeliveryReport:
         """Send one alert (or one digest of several) to every target that lacks it.
 
-        Progress is kept per target: `key` (got it), `key#i` (got part i), `dead:key`
-        (refused for good). A digest counts as sent to a target only if every alert in it was.
+        Progress is kept per target (storage/progress.py): got it, got part i, or refused it
+        for good. A digest counts as had by a target only if every alert in it was.
         """
         ids = [a.id for a in group]
         parts, mid = self._render(group)
-        done = set.intersection(*(set(a.delivered.split()) for a in group))
+        progress = DeliveryProgress.common(a.progress for a in group)
         errors: list[str] = []
         transient, retry_after = False, None
         for n, target in enumerate(self.targets):
-            if target.key in done or f"dead:{target.key}" in done:
+            if progress.settled(target.key):
                 continue
             for i, part in enumerate(parts):
-                part_key = f"{target.key}#{i}"
-                if len(parts) > 1 and part_key in done:
+                if len(parts) > 1 and progress.got_part(target.key, i):
                     continue
                 if not target.limiter.acquire():
                     return DeliveryReport()  # stopping: stays pending, sent on restart
@@ -240,19 +239,19 @@ class ChannelSender:
                     label = f"{self.name}[{n}]" if len(self.targets) > 1 else self.name
                     errors.append(f"{label} {result.error}")
                     if result.permanent:
-                        self.store.mark_delivered(ids, f"dead:{target.key}")
-                        done.add(f"dead:{target.key}")
+                        self.store.mark_delivered(ids, target.key, refused=True)
+                        progress = progress.add(Mark(target.key, refused=True))
                     transient = transient or not result.permanent
                     if result.retry_after is not None:
                         retry_after = max(retry_after or 0.0, result.retry_after)
                     break
                 if len(parts) > 1 and not group[0].digest:
-                    self.store.mark_delivered(ids, part_key)
+                    self.store.mark_delivered(ids, target.key, part=i)
             else:
                 self.store.mark_delivered(ids, target.key)
         what = "digest" if group[0].digest else "alert"
         first = group[0]
-        refused = [t for t in self.targets if f"dead:{t.key}" in done]
+        refused = [t for t in self.targets if progress.refused(t.key)]
         if not errors and not refused:
             for a in group:
                 self.store.mark_sent(a.id, utcnow())

@@ -1,6 +1,20 @@
 """Durable storage (SQLite or PostgreSQL via SQLAlchemy Core, schema by Alembic)."""
 
+from monitor.storage.articles import KnownArticle, StoredArticle
+from monitor.storage.feeds import FeedState
 from monitor.storage.items import ItemInput, ItemRow
-from monitor.storage.store import FeedState, KnownArticle, NewAlert, OutboxAlert, Store, StoredArticle
+from monitor.storage.outbox import OutboxAlert
+from monitor.storage.progress import DeliveryProgress, Mark
+from monitor.storage.store import Store
 
-__all__ = ["ItemInput", "ItemRow", "Store", "NewAlert", "FeedState", "KnownArticle", "OutboxAlert", "StoredArticle"]
+__all__ = [
+    "ItemInput",
+    "ItemRow",
+    "Store",
+    "FeedState",
+    "KnownArticle",
+    "OutboxAlert",
+    "StoredArticle",
+    "DeliveryProgress",
+    "Mark",
+]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -44,13 +43,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection
 
 from monitor.models import FeedItem
+from monitor.storage.db import Database
 from monitor.storage.schema import UTCDateTime, alerts, articles, matches, metadata, story_articles
 
 if TYPE_CHECKING:
-    from sqlalchemy.sql.dml import Insert
+    pass
 
 STATES = ("pending", "alerted", "matched_nothing", "copy", "skipped", "failed")
 TERMINAL = frozenset(STATES) - {"pending"}
@@ -152,15 +151,8 @@ def _row(r: Any) -> ItemRow:
     return ItemRow(**{f.name: m[f.name] for f in fields(ItemRow)})
 
 
-class ItemRows:
-    """Ledger methods of ``Store`` (a mixin: needs ``tx``, ``_insert`` and ``dialect``)."""
-
-    if TYPE_CHECKING:
-        dialect: str
-
-        def tx(self) -> AbstractContextManager[Connection]: ...
-
-        def _insert(self, table: Table) -> Insert: ...
+class ItemRows(Database):
+    """Ledger methods of ``Store`` (the item ledger's rows)."""
 
     # ---- writing ---------------------------------------------------------
     def enqueue_items(self, feed: str, listed: Sequence[ItemInput], now: datetime) -> int:
@@ -175,7 +167,7 @@ class ItemRows:
             for inp in seen.values():
                 it = inp.item
                 ins = (
-                    self._insert(items)
+                    self.insert_into(items)
                     .values(
                         feed=feed,
                         key=inp.key,

@@ -22,9 +22,12 @@ from sqlalchemy.engine import Connection
 
 from monitor.dedup import neardup
 from monitor.dedup import stories as clustering
+from monitor.models import NewAlert
+from monitor.storage.db import Database
 from monitor.storage.schema import (
     alerts,
     articles,
+    matches,
     neardup_bands,
     neardup_entries,
     stories,
@@ -242,39 +245,38 @@ def already_alerted(
     return conn.execute(q.limit(1)).first() is not None
 
 
-def make_follow_up(conn: Connection, placement: Placement, row: dict, now: datetime, gap: timedelta) -> bool:
-    """Turn an alert row its story already has into a follow-up (True), or say it makes nothing.
+def follow_up_of(conn: Connection, placement: Placement, alert: NewAlert, now: datetime, gap: timedelta) -> int | None:
+    """The alert a follow-up of `alert` replies to, or None when no follow-up is to be made.
 
-    A follow-up is made for a per-story row that carries one (the topic has follow-ups on),
-    for an article that is not a copy, when the story's first alert on that channel was sent
-    and no follow-up of the story (topic, channel) was made in the last `gap`. The row then
-    carries the short follow-up text and `reply_to` = that first alert."""
-    if row.get("per") != "story" or row.get("follow_up") is None or placement.copy_of is not None:
-        return False
+    Called for an alert its story already has. A follow-up is made for a per-story alert
+    that carries one (the topic has follow-ups on), for an article that is not a copy,
+    when the story's first alert on that channel was sent and no follow-up of the story
+    (topic, channel) was made in the last `gap`. The caller stores `alert.follow_up` as
+    the alert's text with ``reply_to`` = the returned id (that first alert)."""
+    if alert.per != "story" or alert.follow_up is None or placement.copy_of is not None:
+        return None
     in_story = (
         select(alerts.c.id, alerts.c.status, alerts.c.reply_to, alerts.c.created_at)
         .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
         .where(
             story_articles.c.story_id == placement.story_id,
-            alerts.c.topic_id == row["topic_id"],
-            alerts.c.channel == row["channel"],
+            alerts.c.topic_id == alert.topic_id,
+            alerts.c.channel == alert.channel,
         )
     )
     rows = conn.execute(in_story.order_by(alerts.c.created_at, alerts.c.id)).all()
     first = next((r for r in rows if r.reply_to is None), None)
     if first is None or first.status != "sent":
-        return False  # not alerted yet: the pending alert lists the outlet ("also reported")
+        return None  # not alerted yet: the pending alert lists the outlet ("also reported")
     if any(r.reply_to is not None and r.created_at > now - gap for r in rows):
         log.info(
             "follow-up skipped story=%d topic=%s channel=%s reason=gap",
             placement.story_id,
-            row["topic_id"],
-            row["channel"],
+            alert.topic_id,
+            alert.channel,
         )
-        return False
-    row["subject"], row["text"], row["html"] = row["follow_up"]
-    row["reply_to"] = first.id
-    return True
+        return None
+    return int(first.id)
 
 
 # ---- upkeep and reading ------------------------------------------------------
@@ -308,8 +310,6 @@ def also_reported(conn: Connection, article_id: int, per: str) -> list[str]:
 
 def recent_stories(conn: Connection, since: datetime, topic: str | None = None, limit: int = 50) -> list[Story]:
     """Stories with an article since `since`, newest first; with `topic`, only those it matched."""
-    from monitor.storage.schema import matches
-
     q = select(stories.c.id, stories.c.title, stories.c.first_seen, stories.c.last_seen).where(
         stories.c.last_seen >= since
     )
@@ -345,12 +345,12 @@ def recent_stories(conn: Connection, since: datetime, topic: str | None = None, 
             StoryArticle(r.article_id, r.title, r.url, r.outlet, r.added_at, r.copy_of, r.jaccard)
         )
     topics: dict[int, set[str]] = defaultdict(set)
-    for r in conn.execute(
+    for t in conn.execute(
         select(story_articles.c.story_id, matches.c.topic_id)
         .join(matches, matches.c.article_id == story_articles.c.article_id)
         .where(story_articles.c.story_id.in_(ids))
     ):
-        topics[r.story_id].add(r.topic_id)
+        topics[t.story_id].add(t.topic_id)
     return [
         Story(h.id, h.title, h.first_seen, h.last_seen, tuple(members[h.id]), tuple(sorted(topics[h.id])))
         for h in heads
@@ -358,8 +358,29 @@ def recent_stories(conn: Connection, since: datetime, topic: str | None = None, 
 
 
 def index_size(conn: Connection) -> dict[str, int]:
+    """Rows in the near-duplicate index (entries, bands) and stories."""
     return {
         "indexed": int(conn.execute(select(func.count()).select_from(neardup_entries)).scalar_one()),
         "bands": int(conn.execute(select(func.count()).select_from(neardup_bands)).scalar_one()),
         "stories": int(conn.execute(select(func.count()).select_from(stories)).scalar_one()),
     }
+
+
+class StoryRows(Database):
+    """The near-duplicate index and stories as store methods (raise StoreError).
+    Placement itself runs inside ``ArticleRows.save_article``'s transaction (``place``)."""
+
+    def prune_index(self, now: datetime, rules: StoryRules) -> int:
+        """Drop index entries older than `rules.window`; returns how many went."""
+        with self.tx() as conn:
+            return prune_index(conn, now, rules)
+
+    def also_reported(self, article_id: int, per: str = "article") -> list[str]:
+        """Other outlets of the article's copy group (per="story": its story), in arrival order."""
+        with self.tx() as conn:
+            return also_reported(conn, article_id, per)
+
+    def stories(self, since: datetime, topic: str | None = None, limit: int = 50) -> list[Story]:
+        """At most `limit` stories with an article since `since`, newest first (see recent_stories)."""
+        with self.tx() as conn:
+            return recent_stories(conn, since, topic, limit)

@@ -18,9 +18,9 @@ from monitor.config.load import parse_config
 from monitor.dedup import neardup, stories
 from monitor.delivery import followups
 from monitor.fetch.client import Fetcher
-from monitor.models import Article
+from monitor.models import Article, NewAlert
 from monitor.pipeline import Pipeline
-from monitor.storage import NewAlert, Store
+from monitor.storage import Store
 from monitor.storage.stories import StoryInput, StoryRules
 from tests.support.corpus_pages import seed_page, seed_reports, split_paragraphs
 from tests.support.story_helpers import T0, TOKEN, Site, close, copy_group, seed_articles, shared_word

@@ -9,17 +9,11 @@ addresses are refused by the guard, not by luck.
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import yaml
 
-from monitor.config.load import parse_config
-from monitor.fetch.client import Fetcher
-from monitor.pipeline import Pipeline
-from monitor.storage import Store
-from tests.support.hostile import HOSTILE_FEEDS, HostileServer
+from tests.support.hostile import HOSTILE_FEEDS, HostileServer, make_pipeline, poll_all
 
 # What the recorded error must say, per case.
 ERRORS = {
@@ -54,27 +48,6 @@ def secret(tmp_path_factory):
 def hostile(secret):
     with HostileServer(secret_file=secret[0]) as server:
         yield server
-
-
-def make_pipeline(tmp_path, server: HostileServer, feeds: list[tuple[str, str]], **fetch):
-    term = server.articles[0]["title"].split()[0]
-    config = {
-        "storage": f"sqlite:///{tmp_path / 'm.db'}",
-        "defaults": {"timeout": "3s", "interval": "10m"},
-        "fetch": {"allowed_networks": ["127.0.0.1/32"], **fetch},
-        "feeds": [{"name": n, "url": server.url(p)} for n, p in feeds],
-        "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},
-        "topics": [{"id": "t", "name": "T", "any": [term], "notify": ["mail"]}],
-    }
-    cfg = parse_config(yaml.safe_dump(config, allow_unicode=True), path=tmp_path / "config.yaml", env={})
-    store = Store(cfg.storage_url)
-    fetcher = Fetcher.from_config(cfg)
-    return Pipeline(cfg, store, fetcher), store, fetcher, cfg
-
-
-def poll_all(pipeline, cfg, now=None):
-    with ThreadPoolExecutor(len(cfg.feeds)) as pool:
-        return {r.feed: r for r in pool.map(lambda f: pipeline.poll_feed(f, now=now), cfg.feeds)}
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE_FEEDS))

@@ -7,9 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from tests.integration.test_hostile import make_pipeline, poll_all
 from tests.support import amplify as A
-from tests.support.hostile import HostileServer
+from tests.support.hostile import HostileServer, make_pipeline, poll_all
 
 pytestmark = pytest.mark.integration
 

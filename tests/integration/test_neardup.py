@@ -119,7 +119,7 @@ def test_window_bounds_the_index(store_url, truth):
 def test_concurrent_copies_make_one_alert(store_url, truth):
     import threading
 
-    from monitor.storage import NewAlert
+    from monitor.models import NewAlert
 
     arts, scores = truth
     best = sorted(scores, key=scores.get, reverse=True)

@@ -20,7 +20,7 @@ def _head() -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from monitor.storage.store import MIGRATIONS
+    from monitor.storage.db import MIGRATIONS
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -304,7 +304,7 @@ def test_upgrade_from_0001_keeps_the_outbox(store_url):
     from alembic.config import Config as AlembicConfig
     from sqlalchemy import create_engine
 
-    from monitor.storage.store import MIGRATIONS
+    from monitor.storage.db import MIGRATIONS
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))

@@ -21,12 +21,18 @@ import socket
 import threading
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import brotli
+import yaml
 
+from monitor.config.load import parse_config
+from monitor.fetch.client import Fetcher
+from monitor.pipeline import Pipeline
+from monitor.storage import Store
 from tests.support.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
 
 BOMB_SIZE = 64 * 1024 * 1024  # 64 MiB of zeros once decompressed (6x the default cap)
@@ -472,3 +478,26 @@ HOSTILE_FEEDS = {
 }
 
 __all__ = ["HostileServer", "HOSTILE_FEEDS", "rss", "rfc822", "bomb"]
+
+
+def make_pipeline(  # a pipeline over a hostile server's feeds (SQLite in tmp_path)
+    tmp_path, server: HostileServer, feeds: list[tuple[str, str]], **fetch
+):
+    term = server.articles[0]["title"].split()[0]
+    config = {
+        "storage": f"sqlite:///{tmp_path / 'm.db'}",
+        "defaults": {"timeout": "3s", "interval": "10m"},
+        "fetch": {"allowed_networks": ["127.0.0.1/32"], **fetch},
+        "feeds": [{"name": n, "url": server.url(p)} for n, p in feeds],
+        "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},
+        "topics": [{"id": "t", "name": "T", "any": [term], "notify": ["mail"]}],
+    }
+    cfg = parse_config(yaml.safe_dump(config, allow_unicode=True), path=tmp_path / "config.yaml", env={})
+    store = Store(cfg.storage_url)
+    fetcher = Fetcher.from_config(cfg)
+    return Pipeline(cfg, store, fetcher), store, fetcher, cfg
+
+
+def poll_all(pipeline, cfg, now=None):
+    with ThreadPoolExecutor(len(cfg.feeds)) as pool:
+        return {r.feed: r for r in pool.map(lambda f: pipeline.poll_feed(f, now=now), cfg.feeds)}

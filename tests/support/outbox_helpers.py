@@ -10,8 +10,8 @@ import yaml
 
 from monitor.config.load import parse_config
 from monitor.delivery.render import render_alert
-from monitor.models import Article, Match, TermHit, channel_kind
-from monitor.storage import NewAlert, Store
+from monitor.models import Article, Match, NewAlert, TermHit, channel_kind
+from monitor.storage import Store
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures")
 TOKEN = "123456:AAHsecretTOKENvalue_-xyz"

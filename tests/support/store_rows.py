@@ -5,8 +5,8 @@ All text is the fixed Arabic sample below; nothing depends on the corpus.
 
 from __future__ import annotations
 
-from monitor.models import Article, Match, TermHit
-from monitor.storage import NewAlert, Store
+from monitor.models import Article, Match, NewAlert, TermHit
+from monitor.storage import Store
 
 
 def sample_article(key="https://ex.com/a/1", *, feed="f1", published=None, body="نص المقال") -> Article:

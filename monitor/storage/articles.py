@@ -1,0 +1,238 @@
+"""Article rows (tables ``articles``, ``article_guids``, ``matches``): dedup keys, kept text,
+page-fetch retries, and the one transaction that stores a processed article."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from monitor.models import Article, Match, NewAlert
+from monitor.storage.db import Database, columns, record, utcnow
+from monitor.storage.schema import alerts as alerts_table
+from monitor.storage.schema import article_guids, articles
+from monitor.storage.schema import matches as matches_table
+from monitor.storage.stories import Placement, StoryInput, already_alerted, follow_up_of, place
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    id: int
+    url_key: str
+    status: str  # "done" | "fetch_failed"
+    fetch_attempts: int
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: int
+    url: str
+    feed: str
+    outlet: str
+    title: str
+    body: str
+    fetched_at: datetime
+    published: datetime | None = None
+
+
+_KNOWN_COLS = columns(articles, KnownArticle)
+STORED_COLS = columns(articles, StoredArticle, published="published_at")  # also read by outbox.py
+
+
+def _alert_values(alert: NewAlert, now: datetime, reply_to: int | None = None) -> dict[str, Any]:
+    """The ``alerts`` row of `alert` (without article_id). With `reply_to`, the row is the
+    alert's follow-up: its follow-up text, replying to alert `reply_to`."""
+    subject, text, html = (alert.subject, alert.text, alert.html)
+    if reply_to is not None and alert.follow_up is not None:
+        subject, text, html = alert.follow_up
+    return dict(
+        topic_id=alert.topic_id,
+        channel=alert.channel,
+        subject=subject,
+        text=text,
+        html=html,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=alert.hold_until,
+        digest=alert.digest,
+        reply_to=reply_to,
+    )
+
+
+def _placed_alert_rows(
+    conn: Connection, placed: Placement, article_id: int, alerts: list[NewAlert], now: datetime, gap: timedelta
+) -> list[dict[str, Any]]:
+    """The ``alerts`` rows to insert for a placed article: an alert its copy group or story
+    does not have yet; else its follow-up when one is due (stories.follow_up_of); else none.
+    Every alert is decided before any is inserted."""
+    rows = []
+    for a in alerts:
+        if not already_alerted(conn, placed, article_id, a.topic_id, a.channel, a.per):
+            rows.append(_alert_values(a, now))
+        elif (parent := follow_up_of(conn, placed, a, now, gap)) is not None:
+            rows.append(_alert_values(a, now, reply_to=parent))
+    return rows
+
+
+class ArticleRows(Database):
+    """Reads and writes of articles, their guids and matches (raise StoreError)."""
+
+    def known(self, url_key: str, feed: str, guid: str) -> KnownArticle | None:
+        """The article stored under `url_key`, else under (`feed`, `guid`); None if neither."""
+        with self.tx() as conn:
+            row = conn.execute(select(*_KNOWN_COLS).where(articles.c.url_key == url_key)).first()
+            if row is None and guid:
+                row = conn.execute(
+                    select(*_KNOWN_COLS)
+                    .join_from(articles, article_guids, article_guids.c.article_id == articles.c.id)
+                    .where(article_guids.c.feed == feed, article_guids.c.guid == guid)
+                ).first()
+        return record(KnownArticle, row) if row else None
+
+    def link_guid(self, feed: str, guid: str, article_id: int) -> None:
+        """Another key (e.g. a title fingerprint) that identifies a stored article in a feed."""
+        with self.tx() as conn:
+            self._link_guid(conn, feed, guid, article_id)
+
+    def _link_guid(self, conn: Connection, feed: str, guid: str, article_id: int) -> None:
+        if guid:
+            conn.execute(
+                self.insert_into(article_guids)
+                .values(feed=feed, guid=guid, article_id=article_id)
+                .on_conflict_do_nothing(index_elements=[article_guids.c.feed, article_guids.c.guid])
+            )
+
+    def record_fetch_failure(self, *, feed: str, url: str, url_key: str, guid: str, title: str, error: str) -> int:
+        """Count a failed page fetch; returns the attempts so far (a done article is left alone)."""
+        ins = self.insert_into(articles).values(
+            url_key=url_key,
+            url=url,
+            feed=feed,
+            outlet="",
+            guid=guid,
+            title=title,
+            body="",
+            status="fetch_failed",
+            fetch_attempts=1,
+            last_error=error,
+            text_source="",
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[articles.c.url_key],
+            set_={"fetch_attempts": articles.c.fetch_attempts + 1, "last_error": ins.excluded.last_error},
+            where=articles.c.status == "fetch_failed",
+        ).returning(articles.c.id, articles.c.fetch_attempts)
+        with self.tx() as conn:
+            row = conn.execute(stmt).first()
+            if row is None:  # already done
+                row = conn.execute(
+                    select(articles.c.id, articles.c.fetch_attempts).where(articles.c.url_key == url_key)
+                ).one()
+            self._link_guid(conn, feed, guid, row.id)
+        return int(row.fetch_attempts)
+
+    def save_article(
+        self,
+        article: Article,
+        *,
+        guid: str,
+        outlet: str,
+        matches: list[Match],
+        alerts: list[NewAlert],
+        story: StoryInput | None = None,
+        now: datetime | None = None,
+    ) -> int | None:
+        """Store a processed article with its matches and outbox alerts in one transaction.
+
+        With `story`, the article is also placed in its copy group or story
+        (storage/stories.py) and an alert its group/story already has is not made again
+        (or is made as the story's follow-up: stories.follow_up_of).
+        Returns the article id, or None when the url_key was already done (nothing inserted).
+        """
+        now = now or utcnow()
+        values = dict(
+            url_key=article.url_key,
+            url=article.url,
+            feed=article.feed,
+            outlet=outlet,
+            guid=guid,
+            title=article.title,
+            body=article.body,
+            published_at=article.published,
+            fetched_at=now,
+            status="done",
+            fetch_attempts=0,
+            last_error=None,
+            text_source=article.text_source,
+        )
+        ins = self.insert_into(articles).values(**values)
+        keep = {"url_key", "fetch_attempts", "last_error"}
+        stmt = ins.on_conflict_do_update(
+            index_elements=[articles.c.url_key],
+            set_={k: ins.excluded[k] for k in values if k not in keep},
+            where=articles.c.status != "done",
+        ).returning(articles.c.id)
+        match_rows = [
+            dict(
+                topic_id=m.topic_id,
+                snippet=m.snippet,
+                created_at=now,
+                hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False),
+            )
+            for m in matches
+        ]
+        with self.tx() as conn:
+            row = conn.execute(stmt).first()
+            if row is None:
+                return None
+            article_id = int(row.id)
+            self._link_guid(conn, article.feed, guid, article_id)
+            if story is None:
+                alert_rows = [_alert_values(a, now) for a in alerts]
+            else:
+                placed = place(conn, self.dialect, article_id, title=article.title, outlet=outlet, inp=story, now=now)
+                alert_rows = _placed_alert_rows(conn, placed, article_id, alerts, now, story.rules.follow_up_gap)
+            for r in match_rows:
+                conn.execute(
+                    self.insert_into(matches_table)
+                    .values(article_id=article_id, **r)
+                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id"])
+                )
+            for r in alert_rows:
+                conn.execute(
+                    self.insert_into(alerts_table)
+                    .values(article_id=article_id, **r)
+                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
+                )
+        return article_id
+
+    def articles_since(self, since: datetime) -> Iterator[StoredArticle]:
+        """Done articles fetched at or after `since`, oldest first (read in batches)."""
+        last_id = 0
+        while True:
+            with self.tx() as conn:
+                rows = conn.execute(
+                    select(*STORED_COLS)
+                    .where(articles.c.status == "done", articles.c.fetched_at >= since, articles.c.id > last_id)
+                    .order_by(articles.c.id)
+                    .limit(500)
+                ).all()
+            if not rows:
+                return
+            for r in rows:
+                yield record(StoredArticle, r)
+            last_id = rows[-1].id
+
+    def prune(self, older_than: datetime) -> int:
+        """Drop the body of articles fetched before `older_than`; rows stay so nothing re-alerts."""
+        with self.tx() as conn:
+            result = conn.execute(
+                update(articles).where(articles.c.fetched_at < older_than, articles.c.body != "").values(body="")
+            )
+        return int(result.rowcount or 0)

@@ -1,0 +1,183 @@
+"""The database under the store: engine, SQLite pragmas, migrations, transactions.
+
+:class:`Database` opens a SQLite or PostgreSQL URL, upgrades the schema to the
+newest Alembic revision and hands out short transactions (``tx()``). The row
+mixins (feeds.py, articles.py, outbox.py, stories.py) build on it; ``Store``
+(store.py) is all of them over one Database.
+
+Every public method of a mixin runs in its own short transaction, so one store is
+safe to share between worker threads. Inserts that may race use the dialect's
+``INSERT ... ON CONFLICT`` (``insert_into``) so concurrent writers never raise.
+SQLite write transactions start with ``BEGIN IMMEDIATE`` (WAL, busy_timeout 30s)
+so two writers queue instead of failing on a lock upgrade.
+
+Errors: any database failure leaves as ``StoreError`` whose message names the store
+with its password hidden (never the password itself).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from sqlalchemy import Column, Label, Row, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from monitor.errors import StoreError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_PG_MIGRATE_LOCK = 7_301_944_120  # pg_advisory_xact_lock key: one migrator at a time
+
+DIALECTS = ("sqlite", "postgresql")
+
+R = TypeVar("R")
+
+# An INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (either dialect's).
+Upsert = postgresql.Insert | sqlite.Insert
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+# ---- rows <-> frozen dataclasses ----------------------------------------------
+class _Dataclass(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+D = TypeVar("D", bound=_Dataclass)
+
+
+def record(cls: type[D], row: Row[*tuple[Any, ...]]) -> D:
+    """The dataclass `cls` from a row whose columns are named like its fields
+    (fields the row lacks keep their defaults)."""
+    m = row._mapping
+    return cls(**{f.name: m[f.name] for f in fields(cls) if f.name in m})
+
+
+def columns(table: Table, cls: type[_Dataclass], **renamed: str) -> list[Column[Any] | Label[Any]]:
+    """The columns of `table` that fill `cls`, in field order; `renamed` maps a field to
+    a column of another name (labelled with the field's name)."""
+    out: list[Column[Any] | Label[Any]] = []
+    for f in fields(cls):
+        src = renamed.get(f.name, f.name)
+        out.append(table.c[src].label(f.name) if src != f.name else table.c[src])
+    return out
+
+
+# ---- errors without secrets ----------------------------------------------------
+def safe_url(url: str) -> str:
+    """`url` with its password replaced by ``***`` (also when it does not parse)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # unparseable: still never echo a password
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+# ---- SQLite connection setup -----------------------------------------------------
+def _set_sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.fetchall()
+        cur.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One SQLite or PostgreSQL database, schema at head.
+
+    ``Database(url)`` raises StoreError when the URL is not SQLite/PostgreSQL, the
+    database does not answer, or a migration fails. ``dialect`` is "sqlite" or
+    "postgresql"; ``engine`` is None once closed.
+    """
+
+    engine: Engine | None
+    dialect: str
+
+    def __init__(self, url: str) -> None:
+        self._safe = safe_url(url)
+        self._password: str | None = None
+        self.engine = None
+        try:
+            u = make_url(url)
+            self._password = u.password
+            if u.get_backend_name() == "sqlite":
+                engine = create_engine(u, connect_args={"timeout": 30, "check_same_thread": False})
+                event.listen(engine, "connect", _set_sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin)
+            else:
+                engine = create_engine(u, pool_pre_ping=True)
+            self.engine = engine
+            self.dialect = engine.dialect.name
+            if self.dialect not in DIALECTS:
+                raise StoreError(f"unsupported database {self.dialect!r} (use sqlite or postgresql)")
+            self._upgrade()
+        except Exception as exc:
+            if self.engine is not None:
+                self.engine.dispose()
+                self.engine = None
+            cause = exc.args[0] if isinstance(exc, StoreError) else _cause(exc)
+            raise StoreError(self._scrub(f"cannot open store {self._safe}: {cause}")) from None
+
+    def _scrub(self, message: str) -> str:
+        pw = self._password
+        return message.replace(str(pw), "***") if pw else message
+
+    def _upgrade(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        if self.engine is None:
+            raise StoreError(f"store {self._safe} is closed")
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATE_LOCK})")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        """Release the connections; later calls raise StoreError ("closed")."""
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+
+    @contextmanager
+    def tx(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back when it raises.
+        Database errors leave as StoreError (password scrubbed)."""
+        if self.engine is None:
+            raise StoreError(f"store {self._safe} is closed")
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(self._scrub(f"store {self._safe}: {_cause(exc)}")) from exc
+
+    def insert_into(self, table: Table) -> Upsert:
+        """``INSERT INTO table`` in this dialect, so ``on_conflict_do_*`` can follow."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)

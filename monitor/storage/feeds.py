@@ -1,0 +1,159 @@
+"""Feed health rows (table ``feeds``): conditional-GET validators, failure streaks, flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from monitor.storage.db import Database, columns, record, utcnow
+from monitor.storage.schema import feeds
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """One feed's stored state; datetimes are aware UTC, `new_per_hour` is items per hour."""
+
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    items_seen: int
+    next_poll_at: datetime | None = None
+    failing_since: datetime | None = None
+    flagged_at: datetime | None = None
+    last_warning: str | None = None
+    kind: str | None = None
+    new_per_hour: float | None = None
+
+
+_FEED_COLS = columns(feeds, FeedState)
+
+
+class FeedRows(Database):
+    """Reads and writes of the ``feeds`` table (raise StoreError)."""
+
+    def feed_state(self, name: str) -> FeedState | None:
+        """The feed called `name`, or None if it was never polled."""
+        with self.tx() as conn:
+            row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).first()
+        return record(FeedState, row) if row else None
+
+    def record_feed_success(
+        self,
+        name: str,
+        url: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        new_items: int,
+        next_poll_at: datetime | None = None,
+        warning: str | None = None,
+        kind: str | None = None,
+        new_per_hour: float | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Upsert; clears last_error, the failure streak and the flag (last_error_at stays as
+        history). A None etag/last_modified keeps the stored one (a 304 may omit them)."""
+        now = now or utcnow()
+        ins = self.insert_into(feeds).values(
+            name=name,
+            url=url,
+            etag=etag,
+            last_modified=last_modified,
+            last_polled_at=now,
+            last_success_at=now,
+            consecutive_failures=0,
+            items_seen=new_items,
+            next_poll_at=next_poll_at,
+            last_warning=warning,
+            kind=kind,
+            new_per_hour=new_per_hour,
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[feeds.c.name],
+            set_={
+                "url": ins.excluded.url,
+                "etag": func.coalesce(ins.excluded.etag, feeds.c.etag),
+                "last_modified": func.coalesce(ins.excluded.last_modified, feeds.c.last_modified),
+                "last_polled_at": ins.excluded.last_polled_at,
+                "last_success_at": ins.excluded.last_success_at,
+                "last_error": None,
+                "consecutive_failures": 0,
+                "items_seen": feeds.c.items_seen + ins.excluded.items_seen,
+                "next_poll_at": ins.excluded.next_poll_at,
+                "failing_since": None,
+                "flagged_at": None,
+                "last_warning": ins.excluded.last_warning,
+                "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
+                "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
+            },
+        )
+        with self.tx() as conn:
+            conn.execute(stmt)
+
+    def record_feed_failure(
+        self,
+        name: str,
+        url: str,
+        error: str,
+        *,
+        next_poll_at: datetime | None = None,
+        flag_after: float | None = None,
+        kind: str | None = None,
+        now: datetime | None = None,
+    ) -> FeedState:
+        """Count a failure; flag the feed once its streak is `flag_after` seconds old.
+        Returns the feed's state after the update."""
+        now = now or utcnow()
+        ins = self.insert_into(feeds).values(
+            name=name,
+            url=url,
+            last_polled_at=now,
+            last_error=error,
+            last_error_at=now,
+            consecutive_failures=1,
+            items_seen=0,
+            next_poll_at=next_poll_at,
+            failing_since=now,
+            kind=kind,
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[feeds.c.name],
+            set_={
+                "url": ins.excluded.url,
+                "last_polled_at": ins.excluded.last_polled_at,
+                "last_error": ins.excluded.last_error,
+                "last_error_at": ins.excluded.last_error_at,
+                "consecutive_failures": feeds.c.consecutive_failures + 1,
+                "next_poll_at": ins.excluded.next_poll_at,
+                "failing_since": func.coalesce(feeds.c.failing_since, ins.excluded.failing_since),
+                "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
+            },
+        )
+        with self.tx() as conn:
+            conn.execute(stmt)
+            if flag_after is not None:
+                conn.execute(
+                    update(feeds)
+                    .where(
+                        feeds.c.name == name,
+                        feeds.c.flagged_at.is_(None),
+                        feeds.c.failing_since <= now - timedelta(seconds=flag_after),
+                    )
+                    .values(flagged_at=now)
+                )
+            row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).one()
+        return record(FeedState, row)
+
+    def list_feeds(self) -> list[FeedState]:
+        """Every feed ever polled, by name."""
+        with self.tx() as conn:
+            rows = conn.execute(select(*_FEED_COLS).order_by(feeds.c.name)).all()
+        return [record(FeedState, r) for r in rows]

@@ -1,0 +1,235 @@
+"""Outbox rows (tables ``alerts``, ``alert_messages``): what is due, what each target got,
+what went dead, and what each target called the message it took."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+
+from monitor.models import NewAlert
+from monitor.storage.articles import STORED_COLS, StoredArticle
+from monitor.storage.db import Database, columns, record, utcnow
+from monitor.storage.progress import DeliveryProgress, Mark
+from monitor.storage.schema import alert_messages, alerts, articles, matches
+
+
+@dataclass(frozen=True)
+class OutboxAlert:
+    id: int
+    article_id: int
+    topic_id: str
+    channel: str
+    subject: str
+    text: str
+    html: str
+    attempts: int
+    created_at: datetime
+    status: str  # "pending" | "sent" | "dead"
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered: str = ""  # the column as stored; read it through `progress`
+    digest: str | None = None
+    reply_to: int | None = None  # a story follow-up: the alert it follows (its message is replied to)
+
+    @property
+    def progress(self) -> DeliveryProgress:
+        """What each target has had of this alert (storage/progress.py)."""
+        return DeliveryProgress.parse(self.delivered)
+
+
+_ALERT_COLS = columns(alerts, OutboxAlert)
+
+
+class OutboxRows(Database):
+    """Reads and writes of the alert outbox (raise StoreError). Datetimes are aware UTC."""
+
+    def due_alerts(self, now: datetime, channel: str | None = None, limit: int = 100) -> list[OutboxAlert]:
+        """Pending alerts due at `now` (of `channel`, or of all), oldest first."""
+        q = select(*_ALERT_COLS).where(
+            alerts.c.status == "pending", (alerts.c.next_attempt_at.is_(None)) | (alerts.c.next_attempt_at <= now)
+        )
+        if channel is not None:
+            q = q.where(alerts.c.channel == channel)
+        q = q.order_by(alerts.c.created_at, alerts.c.id).limit(limit)
+        with self.tx() as conn:
+            rows = conn.execute(q).all()
+        return [record(OutboxAlert, r) for r in rows]
+
+    def _update_alert(self, alert_id: int, **values: Any) -> int:
+        with self.tx() as conn:
+            result = conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
+        return int(result.rowcount or 0)
+
+    def mark_sent(self, alert_id: int, now: datetime) -> None:
+        """Every target has the alert."""
+        self._update_alert(alert_id, status="sent", sent_at=now, next_attempt_at=None)
+
+    def mark_failed(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
+        """One more failed attempt; stays pending until `next_attempt_at`."""
+        self._update_alert(alert_id, attempts=alerts.c.attempts + 1, last_error=error, next_attempt_at=next_attempt_at)
+
+    def mark_dead(self, alert_id: int, error: str, notice: NewAlert | None = None) -> None:
+        """Give up (counts as an attempt); `notice` (an ops message) is queued in the same
+        transaction, once per dead alert."""
+        with self.tx() as conn:
+            row = conn.execute(
+                update(alerts)
+                .where(alerts.c.id == alert_id)
+                .values(status="dead", attempts=alerts.c.attempts + 1, last_error=error, next_attempt_at=None)
+                .returning(alerts.c.article_id)
+            ).first()
+            if row is not None and notice is not None:
+                conn.execute(
+                    self.insert_into(alerts)
+                    .values(
+                        article_id=row.article_id,
+                        topic_id=notice.topic_id,
+                        channel=notice.channel,
+                        subject=notice.subject,
+                        text=notice.text,
+                        html=notice.html,
+                        status="pending",
+                        attempts=0,
+                        created_at=utcnow(),
+                        delivered="",
+                    )
+                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
+                )
+
+    def mark_delivered(self, alert_ids: list[int], key: str, *, part: int | None = None, refused: bool = False) -> None:
+        """Record that target `key` got these alerts (or their part `part`; or, `refused`,
+        refused them for good), so a retry skips it. Appends one mark (progress.Mark) to
+        each alert's progress in the database, so concurrent marks are never lost.
+        Raises ValueError for a key the progress grammar cannot hold."""
+        token = Mark(key, part, refused).token()
+        with self.tx() as conn:
+            for alert_id in alert_ids:
+                conn.execute(
+                    update(alerts)
+                    .where(alerts.c.id == alert_id)
+                    .values(delivered=func.trim(alerts.c.delivered + " " + token))
+                )
+
+    def requeue(self, alert_id: int) -> bool:
+        """A dead alert back to pending with attempts 0, its refused targets to be tried
+        again (targets that got it are kept); False if it is not dead."""
+        with self.tx() as conn:
+            row = conn.execute(
+                select(alerts.c.delivered).where(alerts.c.id == alert_id, alerts.c.status == "dead")
+            ).first()
+            if row is None:
+                return False
+            kept = DeliveryProgress.parse(row.delivered).without_refusals().format()
+            conn.execute(
+                update(alerts)
+                .where(alerts.c.id == alert_id)
+                .values(status="pending", attempts=0, next_attempt_at=None, digest=None, delivered=kept)
+            )
+        return True
+
+    def record_message(self, alert_id: int, target: str, message_id: str) -> None:
+        """What `target` called the message that carried the alert (Telegram: its message_id)."""
+        with self.tx() as conn:
+            conn.execute(
+                self.insert_into(alert_messages)
+                .values(alert_id=alert_id, target=target, message_id=str(message_id))
+                .on_conflict_do_nothing(index_elements=["alert_id", "target"])
+            )
+
+    def message_ref(self, alert_id: int, target: str) -> str | None:
+        """What `target` called the message that carried alert `alert_id` (None: unknown)."""
+        with self.tx() as conn:
+            ref: str | None = conn.execute(
+                select(alert_messages.c.message_id).where(
+                    alert_messages.c.alert_id == alert_id, alert_messages.c.target == target
+                )
+            ).scalar()
+        return ref
+
+    def channel_due(
+        self, channel: str, now: datetime, *, ignore_backoff: bool = False, limit: int = 100
+    ) -> list[OutboxAlert]:
+        """Pending alerts of `channel` due at `now`, oldest first. `ignore_backoff` also
+        takes failed ones still waiting to retry (never alerts held for a digest)."""
+        due: ColumnElement[bool] = alerts.c.next_attempt_at.is_(None) | (alerts.c.next_attempt_at <= now)
+        if ignore_backoff:
+            due = due | alerts.c.digest.is_(None) | (alerts.c.attempts > 0)
+        q = (
+            select(*_ALERT_COLS)
+            .where(alerts.c.status == "pending", alerts.c.channel == channel, due)
+            .order_by(alerts.c.created_at, alerts.c.id)
+            .limit(limit)
+        )
+        with self.tx() as conn:
+            rows = conn.execute(q).all()
+        return [record(OutboxAlert, r) for r in rows]
+
+    def next_due(self, channel: str) -> datetime | None:
+        """When the next pending alert of `channel` is due (None: nothing pending)."""
+        with self.tx() as conn:
+            pending = alerts.c.status == "pending"
+            if conn.execute(
+                select(alerts.c.id)
+                .where(pending, alerts.c.channel == channel, alerts.c.next_attempt_at.is_(None))
+                .limit(1)
+            ).first():
+                return datetime.min.replace(tzinfo=UTC)
+            due: datetime | None = conn.execute(
+                select(func.min(alerts.c.next_attempt_at)).where(pending, alerts.c.channel == channel)
+            ).scalar()
+        return due
+
+    def alert_articles(self, article_ids: list[int]) -> dict[int, StoredArticle]:
+        """The articles behind some alerts (for digests), by id."""
+        if not article_ids:
+            return {}
+        with self.tx() as conn:
+            rows = conn.execute(select(*STORED_COLS).where(articles.c.id.in_(set(article_ids)))).all()
+        return {r.id: record(StoredArticle, r) for r in rows}
+
+    def alert_source(self, alert_id: int) -> tuple[StoredArticle, str, str, str] | None:
+        """(article, topic_id, hits JSON, snippet) an alert was rendered from."""
+        with self.tx() as conn:
+            row = conn.execute(
+                select(
+                    *STORED_COLS,
+                    matches.c.topic_id.label("m_topic"),
+                    matches.c.hits.label("m_hits"),
+                    matches.c.snippet.label("m_snippet"),
+                )
+                .join_from(alerts, articles, articles.c.id == alerts.c.article_id)
+                .join(
+                    matches, (matches.c.article_id == alerts.c.article_id) & (matches.c.topic_id == alerts.c.topic_id)
+                )
+                .where(alerts.c.id == alert_id)
+            ).first()
+        if row is None:
+            return None
+        return record(StoredArticle, row), row.m_topic, row.m_hits, row.m_snippet
+
+    def pending_by_channel(self) -> dict[str, int]:
+        """Pending alerts per channel name."""
+        with self.tx() as conn:
+            rows = conn.execute(
+                select(alerts.c.channel, func.count()).where(alerts.c.status == "pending").group_by(alerts.c.channel)
+            ).all()
+        return {str(c): int(n) for c, n in rows}
+
+    def get_alert(self, alert_id: int) -> OutboxAlert | None:
+        """Alert `alert_id`, or None."""
+        with self.tx() as conn:
+            row = conn.execute(select(*_ALERT_COLS).where(alerts.c.id == alert_id)).first()
+        return record(OutboxAlert, row) if row else None
+
+    def list_alerts(self, status: str | None = None, limit: int = 100) -> list[OutboxAlert]:
+        """At most `limit` alerts (of `status`, or any), newest first."""
+        q = select(*_ALERT_COLS)
+        if status is not None:
+            q = q.where(alerts.c.status == status)
+        q = q.order_by(alerts.c.created_at.desc(), alerts.c.id.desc()).limit(limit)
+        with self.tx() as conn:
+            rows = conn.execute(q).all()
+        return [record(OutboxAlert, r) for r in rows]

@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 
 from monitor.cli import common
-from monitor.config.load import Config, parse_duration, rule_from_dict
+from monitor.config.load import Config, rule_from_dict
+from monitor.config.values import parse_duration
 from monitor.errors import ConfigError
 from monitor.matching.matcher import compile_topics
 from monitor.matching.relevance import group_score, hit_value

@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime, timedelta
 
 from monitor.cli import common
-from monitor.config.load import parse_duration
+from monitor.config.values import parse_duration
 
 
 def register(sub) -> None:

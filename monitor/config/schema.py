@@ -13,28 +13,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from monitor.config.values import parse_duration, parse_hhmm, parse_listen, parse_rate, parse_window
 from monitor.matching.rules import Near, TopicRule, as_term
 from monitor.matching.rules import Term as MatchTerm
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def parse_duration(value: Any) -> float:
-    """'90s', '10m', '2h', '1d' or a number of seconds -> seconds (> 0)."""
-    if isinstance(value, bool):
-        raise ValueError("must be a duration like 90s, 10m, 2h")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    else:
-        m = _DURATION.match(str(value))
-        if not m:
-            raise ValueError(f"must be a duration like 90s, 10m, 2h (got {value!r})")
-        seconds = float(m.group(1)) * _UNIT[m.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"must be positive (got {value!r})")
-    return seconds
 
 
 class _Strict(BaseModel):
@@ -110,7 +91,7 @@ Term = Annotated[
     Annotated[Annotated[str, Field(min_length=1)], Tag("str")] | Annotated[TermSpec, Tag("spec")],
     Discriminator(_term_kind),
 ]
-_TAGS = ("str", "list", "spec")  # union tags pydantic puts in error paths: not config keys
+UNION_TAGS = ("str", "list", "spec")  # union tags pydantic puts in error paths: not config keys
 Terms = list[Term]
 
 
@@ -271,8 +252,6 @@ class Channel(_Strict):
     @field_validator("rate")
     @classmethod
     def _rate(cls, v: Any) -> Any:
-        from monitor.delivery.ratelimit import parse_rate
-
         for r in [v] if isinstance(v, str) else v or []:
             parse_rate(r)
         return v
@@ -280,16 +259,12 @@ class Channel(_Strict):
     @field_validator("digest_at")
     @classmethod
     def _at(cls, v: str) -> str:
-        from monitor.delivery.schedule import parse_hhmm
-
         parse_hhmm(v)
         return v
 
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, v: str | None) -> str | None:
-        from monitor.delivery.schedule import parse_window
-
         if v is not None:
             parse_window(v)
         return v
@@ -300,7 +275,7 @@ def _channel_form(v: Any) -> str:
 
 
 # one form per channel, picked by shape, so an error names only that form's problem
-_FORMS = ("url", "list", "mapping")
+CHANNEL_FORMS = ("url", "list", "mapping")
 ChannelValue = Annotated[
     Annotated[str, Tag("url")] | Annotated[list[str], Tag("list")] | Annotated[Channel, Tag("mapping")],
     Discriminator(_channel_form),
@@ -331,8 +306,6 @@ class Http(_Strict):
     @classmethod
     def _listen(cls, v: str | None) -> str | None:
         if v is not None:
-            from monitor.service.health import parse_listen
-
             parse_listen(v)
         return v
 

@@ -15,7 +15,6 @@ from monitor.config.load import parse_config
 from monitor.errors import ConfigError
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
-from monitor.service.health import parse_listen
 from monitor.storage import Store, stats
 from tests.integration.test_storage import _save, store, store_url  # noqa: F401 - fixtures on both databases
 from tests.support.servers import Response
@@ -91,20 +90,6 @@ def test_pipeline_events_feed_the_counters(tmp_path, web_server):
     assert _value("monitor_articles_total", feed="M", source="page") == art0 + 2
     assert _value("monitor_poll_duration_seconds_count") == hist0 + 2
     assert _value("monitor_matches_total", topic="metric-t") >= 1
-
-
-@pytest.mark.parametrize(
-    "value, expected",
-    [
-        ("127.0.0.1:9464", ("127.0.0.1", 9464)),
-        (":9464", ("127.0.0.1", 9464)),
-        ("9464", ("127.0.0.1", 9464)),
-        ("[::1]:9464", ("::1", 9464)),
-        ("0.0.0.0:80", ("0.0.0.0", 80)),
-    ],
-)
-def test_listen_addresses(value, expected):
-    assert parse_listen(value) == expected
 
 
 def test_a_bad_listen_address_is_a_config_error():

@@ -119,8 +119,7 @@ class Pipeline:
                     result.content,
                     result.url,
                     result.content_type,
-                    links=feed.links,
-                    link_pattern=feed.link_pattern,
+                    rules=feed.link_rules,
                 )
         except (FetchError, FeedParseError, ExtractError) as exc:
             return self._feed_failed(feed, state, exc, now)

@@ -17,6 +17,7 @@ from monitor.cli import common
 from monitor.config.load import Config, Feed
 from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
+from monitor.sources import DEFAULT_KIND
 from monitor.sources.opml import OpmlFeed, build_opml, parse_opml
 
 _FEEDS_KEY = re.compile(r"^feeds:\s*(?:#.*)?$")
@@ -117,7 +118,7 @@ def new_feeds(config: Config, found: list[OpmlFeed]) -> list[dict]:
         while name in names:
             name, n = f"{f.name} ({n})", n + 1
         entry = {"name": name, "url": f.url}
-        if f.kind != "rss":
+        if f.kind != DEFAULT_KIND:
             entry["kind"] = f.kind
         for key, value in (("links", f.links), ("link_pattern", f.link_pattern)):
             if value:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 from monitor.config.values import parse_duration, parse_hhmm, parse_listen, parse_rate, parse_window
 from monitor.matching.rules import Near, TopicRule, as_term
 from monitor.matching.rules import Term as MatchTerm
+from monitor.sources import DEFAULT_KIND, KINDS
+from monitor.sources.page import LinkRules, compile_link_rules
 
 
 class _Strict(BaseModel):
@@ -45,22 +48,35 @@ class Feed(_Strict):
     interval: float | None = None
     min_interval: float | None = None  # set: adaptive, polled between this (busy) and interval (quiet)
     outlet: str | None = None  # shown in alerts; defaults to the feed name
-    kind: Literal["rss", "page", "sitemap"] = "rss"  # page: a section page; sitemap: a news sitemap
+    kind: str = DEFAULT_KIND  # a key of monitor.sources.KINDS: rss, page (a section page), sitemap (news sitemap)
     links: str | None = None  # kind page: CSS selector for article links
     link_pattern: str | None = None  # kind page: RE2 (linear-time) pattern article URLs must match
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")  # else detected (ar / en)
 
-    @model_validator(mode="after")
-    def _page_rules(self) -> Feed:
-        from monitor.sources.page import compile_link_rules  # validates selector and pattern
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in KINDS:
+            raise ValueError(f"must be one of {', '.join(KINDS)} (got {v!r})")
+        return v
 
-        if self.kind == "page":
+    @model_validator(mode="after")
+    def _link_rules(self) -> Feed:
+        takes = [k for k, source in KINDS.items() if source.takes_links]
+        if KINDS[self.kind].takes_links:
             if not self.links and not self.link_pattern:
-                raise ValueError("a `kind: page` source needs `links` (CSS selector) or `link_pattern`")
-            compile_link_rules(self.links, self.link_pattern)
+                raise ValueError(f"a `kind: {self.kind}` source needs `links` (CSS selector) or `link_pattern`")
+            _ = self.link_rules  # compiled once here (ValueError naming the problem), kept for every poll
         elif self.links or self.link_pattern:
-            raise ValueError("`links` and `link_pattern` are for `kind: page` sources")
+            raise ValueError(f"`links` and `link_pattern` are for `kind: {' / '.join(takes)}` sources")
         return self
+
+    @cached_property
+    def link_rules(self) -> LinkRules | None:
+        """The compiled `links` / `link_pattern` (None for kinds that take no links); not a config key."""
+        if not KINDS[self.kind].takes_links:
+            return None
+        return compile_link_rules(self.links, self.link_pattern)
 
     _dur = field_validator("interval", "min_interval", mode="before")(
         lambda v: None if v is None else parse_duration(v)

@@ -6,16 +6,15 @@ from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
 from monitor.errors import FeedParseError
+from monitor.sources import DEFAULT_KIND, KINDS
 from monitor.sources.xmlsafe import local, parse_xml
-
-KINDS = ("rss", "page", "sitemap")
 
 
 @dataclass(frozen=True)
 class OpmlFeed:
     name: str
     url: str
-    kind: str = "rss"
+    kind: str = DEFAULT_KIND  # a key of monitor.sources.KINDS
     links: str | None = None
     link_pattern: str | None = None
 
@@ -31,10 +30,14 @@ def parse_opml(content: bytes) -> list[OpmlFeed]:
             continue
         url = el.get("xmlUrl").strip()
         name = " ".join((el.get("title") or el.get("text") or url).split())
-        kind = (el.get("type") or "rss").lower()
+        kind = (el.get("type") or DEFAULT_KIND).lower()  # type="rss" in most readers' files, "link" in some
         out.append(
             OpmlFeed(
-                name, url, kind if kind in KINDS else "rss", el.get("links") or None, el.get("linkPattern") or None
+                name,
+                url,
+                kind if kind in KINDS else DEFAULT_KIND,
+                el.get("links") or None,
+                el.get("linkPattern") or None,
             )
         )
     return out

@@ -20,8 +20,7 @@ import feedparser
 
 from monitor.errors import ExtractError, FeedParseError
 from monitor.fetch.encoding import looks_mojibake
-from monitor.models import FeedItem
-from monitor.sources import SourceResult
+from monitor.models import FeedItem, SourceResult
 
 _TAG = re.compile(r"<[^>]+>")
 _ROOT = re.compile(rb"<[A-Za-z]")

@@ -6,8 +6,7 @@ import zlib
 from datetime import UTC, datetime
 
 from monitor.errors import FeedParseError
-from monitor.models import FeedItem
-from monitor.sources import SourceResult
+from monitor.models import FeedItem, SourceResult
 from monitor.sources.xmlsafe import local, parse_xml
 
 MAX_UNZIPPED = 50 * 1024 * 1024  # the sitemap protocol's own limit

@@ -23,6 +23,7 @@ from monitor.config.load import (
     load_config,
     parse_config,
 )
+from monitor.sources import DEFAULT_KIND, KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -86,6 +87,17 @@ def test_config_reference_names_every_key(model):
     keys = set(re.findall(r"^\s*(?:- )?([a-z_]+):", block, flags=re.M))
     missing = set(model.model_fields) - keys
     assert not missing, f"README's config reference lacks {sorted(missing)}"
+
+
+def test_config_reference_names_every_source_kind():
+    block = next(b for b in _blocks("yaml") if "topics:" in b)
+    lines = re.findall(r"^\s*kind: (\w+)\s*(?:#(.*))?$", block, flags=re.M)
+    default = next(comment for kind, comment in lines if "the default" in comment)
+    named = set(re.findall(r"\b[a-z]+\b", default)) & set(KINDS)
+    assert named == set(KINDS), f"the `kind:` line of the config reference lacks {sorted(set(KINDS) - named)}"
+    assert re.search(rf"\b{DEFAULT_KIND} \([^)]*the default", default)
+    shown = {kind for kind, _ in lines}
+    assert shown == set(KINDS), f"example feeds' kinds {sorted(shown)} are not the kinds {sorted(KINDS)}"
 
 
 def test_commands_table_lists_every_verb():

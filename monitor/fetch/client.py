@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -38,9 +39,40 @@ _STEP = 64 * 1024  # decompressed bytes produced per step
 _REDIRECTS = {301, 302, 303, 307, 308}
 
 try:  # optional: without it we do not advertise br
-    import brotli
+    import brotli  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover
     brotli = None
+
+
+class _Decoder(Protocol):
+    """One Content-Encoding layer, decoding in bounded steps."""
+
+    def feed(self, data: bytes) -> Iterator[bytes]: ...
+
+    def flush(self) -> Iterator[bytes]: ...
+
+
+class _FetchSettings(Protocol):
+    timeout: float
+    user_agent: str
+
+
+class _NetSettings(Protocol):
+    max_bytes: int
+    allow_private_networks: bool
+    allowed_networks: list[str]
+    max_connections: int
+    max_per_host: int
+
+
+class FetcherConfig(Protocol):
+    """What `Fetcher.from_config` reads: monitor.config.load.Config has it (config is a higher layer)."""
+
+    @property
+    def defaults(self) -> _FetchSettings: ...
+
+    @property
+    def fetch(self) -> _NetSettings: ...
 
 
 class HTTPStatusError(FetchError):
@@ -144,8 +176,8 @@ class _Identity:
         return iter(())
 
 
-def _decoders(content_encoding: str) -> list:
-    out = []
+def _decoders(content_encoding: str) -> list[_Decoder]:
+    out: list[_Decoder] = []
     for name in reversed([e.strip().lower() for e in content_encoding.split(",") if e.strip()]):
         if name in ("gzip", "x-gzip"):
             out.append(_Zlib(16 + zlib.MAX_WBITS))
@@ -158,7 +190,7 @@ def _decoders(content_encoding: str) -> list:
     return out or [_Identity()]
 
 
-def _decode(layers: list, data: bytes, final: bool = False) -> Iterator[bytes]:
+def _decode(layers: list[_Decoder], data: bytes, final: bool = False) -> Iterator[bytes]:
     """Push `data` through each decoding layer in turn, one bounded piece at a time."""
 
     def run(i: int, piece: bytes, flush: bool) -> Iterator[bytes]:
@@ -178,7 +210,16 @@ def _decode(layers: list, data: bytes, final: bool = False) -> Iterator[bytes]:
 
 
 class Fetcher:
-    """A shared httpx client; thread-safe for concurrent GETs."""
+    """A shared httpx client; thread-safe for concurrent GETs.
+
+    `transport` replaces the network: by default a GuardedTransport (netguard), which
+    checks every address connected to (SSRF) and bounds each socket operation by the
+    request's deadline. Tests pass an `httpx.MockTransport` to drive redirects, bodies,
+    headers and statuses without sockets; with one, `allow_private_networks`,
+    `allowed_networks`, `resolver` and `ssl_context` (all netguard's) have no effect,
+    while URL checks (`check_url`, on every hop), redirects, decompression and byte
+    caps are this class's and apply the same.
+    """
 
     def __init__(
         self,
@@ -192,13 +233,15 @@ class Fetcher:
         max_per_host: int = 2,
         resolver: Resolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
-        backend = GuardedBackend(
-            allow_private=allow_private_networks, resolver=resolver, allowed=tuple(allowed_networks)
-        )
-        transport = GuardedTransport(backend, max_connections=max_connections, ssl_context=ssl_context)
+        if transport is None:
+            backend = GuardedBackend(
+                allow_private=allow_private_networks, resolver=resolver, allowed=tuple(allowed_networks)
+            )
+            transport = GuardedTransport(backend, max_connections=max_connections, ssl_context=ssl_context)
         encodings = "gzip, deflate" + (", br" if brotli is not None else "")
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
@@ -213,7 +256,7 @@ class Fetcher:
         self._hosts_lock = threading.Lock()
 
     @classmethod
-    def from_config(cls, config) -> Fetcher:
+    def from_config(cls, config: FetcherConfig) -> Fetcher:
         f = config.fetch
         return cls(
             timeout=config.defaults.timeout,
@@ -227,6 +270,12 @@ class Fetcher:
 
     def close(self) -> None:
         self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @contextmanager
     def _slot(self, url: str) -> Iterator[None]:
@@ -268,11 +317,13 @@ class Fetcher:
     def _get_once(self, url: str, headers: dict[str, str]) -> FetchResult | str:
         """One request: a FetchResult, or the next URL for a redirect."""
         with self._client.stream("GET", url, headers=headers) as resp:
+            if resp.is_stream_consumed:  # decoded by httpx already: the byte caps below could not hold
+                raise TypeError("the transport returned a response already read; build it with stream=, not content=")
             if resp.status_code in _REDIRECTS:
                 location = resp.headers.get("location")
                 if not location:
                     raise FetchError(f"GET {url}: HTTP {resp.status_code} without Location")
-                return urljoin(url, location.strip())
+                return str(urljoin(url, location.strip()))
             if resp.status_code == 304:
                 return FetchResult(
                     url,
@@ -314,7 +365,7 @@ class Fetcher:
             )
 
 
-def _chain(layers: list, raw: Iterator[bytes]) -> Iterator[bytes]:
+def _chain(layers: list[_Decoder], raw: Iterator[bytes]) -> Iterator[bytes]:
     for data in raw:
         yield from _decode(layers, data)
     yield from _decode(layers, b"", final=True)

@@ -24,11 +24,11 @@ def parse_opml(content: bytes) -> list[OpmlFeed]:
     root = parse_xml(content, "OPML file")
     if local(root.tag) != "opml":
         raise FeedParseError(f"not an OPML file (root element <{local(root.tag)}>)")
-    out = []
+    out: list[OpmlFeed] = []
     for el in root.iter():
-        if local(el.tag) != "outline" or not el.get("xmlUrl"):
+        url = (el.get("xmlUrl") or "").strip()
+        if local(el.tag) != "outline" or not url:
             continue
-        url = el.get("xmlUrl").strip()
         name = " ".join((el.get("title") or el.get("text") or url).split())
         kind = (el.get("type") or DEFAULT_KIND).lower()  # type="rss" in most readers' files, "link" in some
         out.append(

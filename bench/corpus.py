@@ -26,7 +26,7 @@ def all_articles(fallback_extra: list[dict] | None = None) -> tuple[list[dict], 
     arts = [a for day in shared_days() for a in day]
     if arts:
         return arts, f"full SaudiNewsNet corpus in {SHARED_SNN} ({len(arts)} articles)"
-    from tests import corpus_pages as cp
+    from tests.support import corpus_pages as cp
 
     print(f"NOTE: {SHARED_SNN} is absent: falling back to the tests/fixtures excerpts (fewer articles).")
     arts = [a for d in cp.DAYS for a in cp.saudinewsnet_articles(d)] + list(fallback_extra or [])

@@ -24,6 +24,15 @@ class FeedItem:
 
 
 @dataclass(frozen=True)
+class SourceResult:
+    """Items of one fetch of a source (any kind), the source's own polling hint and what looked wrong."""
+
+    items: tuple[FeedItem, ...]
+    ttl: float | None = None  # seconds the source asks us to wait (RSS <ttl>)
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
 class ExtractedText:
     """Article text taken from a page: title and body, chrome removed.
 

@@ -153,8 +153,7 @@ class Pipeline:
                     result.content,
                     result.url,
                     result.content_type,
-                    links=feed.links,
-                    link_pattern=feed.link_pattern,
+                    rules=feed.link_rules,
                     budget=self.budget,
                 )
         except (FetchError, FeedParseError, ExtractError) as exc:

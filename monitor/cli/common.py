@@ -11,13 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import replace
+from datetime import datetime
 
 from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.redact import add_secrets
-from monitor.storage import Store
+from monitor.storage import ItemRow, Store
 
 
 def load(args: argparse.Namespace) -> Config:
@@ -40,3 +41,29 @@ def open_pipeline(config: Config) -> tuple[Store, Fetcher, Pipeline]:
     store = Store(config.storage_url)
     fetcher = make_fetcher(config)
     return store, fetcher, Pipeline(config, store, fetcher)
+
+
+def when(value: datetime | None, now: datetime) -> str:
+    """A moment relative to `now` for people: '-' for none, else '90s ago', 'in 2.5h' style."""
+    if value is None:
+        return "-"
+    delta = (value - now).total_seconds()
+    span = abs(delta)
+    text = (
+        f"{span:.0f}s"
+        if span < 120
+        else f"{span / 60:.0f}m"
+        if span < 7200
+        else f"{span / 3600:.1f}h"
+        if span < 172800
+        else f"{span / 86400:.1f}d"
+    )
+    return f"in {text}" if delta > 0 else f"{text} ago"
+
+
+def format_item(row: ItemRow, now: datetime) -> str:
+    """One ledger row on one line: id, state/reason, when it is tried again, title, URL."""
+    wait = f" (next try {when(row.next_try_at, now)})" if row.state == "pending" and row.next_try_at else ""
+    label = row.title or row.guid or "(untitled)"
+    where = row.url or row.guid
+    return f"#{row.id} {row.state}/{row.reason_code}{wait}: {row.reason} | {label} {where}".rstrip()

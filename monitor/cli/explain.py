@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 
 from monitor.cli import common
-from monitor.config.load import Config, parse_duration, rule_from_dict
+from monitor.config.load import Config, rule_from_dict
+from monitor.config.values import parse_duration
 from monitor.errors import ConfigError
 from monitor.matching.matcher import compile_topics
 from monitor.matching.relevance import group_score, hit_value
@@ -170,7 +171,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _print_ledger(config: Config, url: str) -> None:
     """What the pipeline did with the feed items pointing at `url` (the item ledger)."""
-    from monitor.cli.feeds import format_item
     from monitor.dedup.keys import normalize_url
     from monitor.storage import Store
 
@@ -185,7 +185,7 @@ def _print_ledger(config: Config, url: str) -> None:
         return
     now = datetime.now(UTC)
     for row in rows:
-        print(f"ledger: feed {row.feed} item " + format_item(row, now))
+        print(f"ledger: feed {row.feed} item " + common.format_item(row, now))
         if row.state == "copy" and row.ref_article_id is not None:
             print(f"  copy of article #{row.ref_article_id} {refs.get(row.ref_article_id) or ''}".rstrip())
         if row.ref_item_id is not None:

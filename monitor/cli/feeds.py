@@ -18,10 +18,11 @@ from monitor.cli import common
 from monitor.config.load import Config, Feed
 from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
+from monitor.sources import DEFAULT_KIND
 from monitor.sources.opml import OpmlFeed, build_opml, read_opml
 
 if TYPE_CHECKING:
-    from monitor.storage import FeedState, ItemRow
+    from monitor.storage import FeedState
 
 _FEEDS_KEY = re.compile(r"^feeds:\s*(?:#.*)?$")
 
@@ -59,23 +60,6 @@ class _FeedNames(dict[str, argparse.ArgumentParser]):
         return dict.__getitem__(self, "show")
 
 
-def _when(value: datetime | None, now: datetime) -> str:
-    if value is None:
-        return "-"
-    delta = (value - now).total_seconds()
-    span = abs(delta)
-    text = (
-        f"{span:.0f}s"
-        if span < 120
-        else f"{span / 60:.0f}m"
-        if span < 7200
-        else f"{span / 3600:.1f}h"
-        if span < 172800
-        else f"{span / 86400:.1f}d"
-    )
-    return f"in {text}" if delta > 0 else f"{text} ago"
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     from monitor.storage import Store
 
@@ -100,20 +84,20 @@ def _print_health(config: Config, feed: Feed, s: FeedState | None, now: datetime
         "ok"
         if not s.consecutive_failures
         else f"failing ({s.consecutive_failures} in a row"
-        + (f", since {_when(s.failing_since, now)})" if s.failing_since else ")")
+        + (f", since {common.when(s.failing_since, now)})" if s.failing_since else ")")
     )
     if s.flagged_at is not None:
-        status = f"FLAGGED: {status} (flagged {_when(s.flagged_at, now)})"
+        status = f"FLAGGED: {status} (flagged {common.when(s.flagged_at, now)})"
     upcoming = s.next_poll_at or (
         s.last_polled_at + timedelta(seconds=config.interval(feed)) if s.last_polled_at else None
     )
     print(f"  status: {status}")
     print(
-        f"  last success: {_when(s.last_success_at, now)}   items seen: {s.items_seen}   "
-        f"next poll: {_when(upcoming, now) if upcoming and upcoming > now else 'due'}"
+        f"  last success: {common.when(s.last_success_at, now)}   items seen: {s.items_seen}   "
+        f"next poll: {common.when(upcoming, now) if upcoming and upcoming > now else 'due'}"
     )
     if s.last_error:
-        print(f"  last error ({_when(s.last_error_at, now)}): {s.last_error}")
+        print(f"  last error ({common.when(s.last_error_at, now)}): {s.last_error}")
     if s.last_warning:
         print(f"  warning: {s.last_warning}")
 
@@ -143,16 +127,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         if rows:
             print(f"  {title}:")
             for row in rows:
-                print("    " + format_item(row, now))
+                print("    " + common.format_item(row, now))
     return 0
-
-
-def format_item(row: ItemRow, now: datetime) -> str:
-    """One ledger row on one line: id, state/reason, when it is tried again, title, URL."""
-    wait = f" (next try {_when(row.next_try_at, now)})" if row.state == "pending" and row.next_try_at else ""
-    label = row.title or row.guid or "(untitled)"
-    where = row.url or row.guid
-    return f"#{row.id} {row.state}/{row.reason_code}{wait}: {row.reason} | {label} {where}".rstrip()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -177,7 +153,7 @@ def new_feeds(config: Config, found: list[OpmlFeed]) -> list[dict[str, str]]:
         while name in names:
             name, n = f"{f.name} ({n})", n + 1
         entry = {"name": name, "url": f.url}
-        if f.kind != "rss":
+        if f.kind != DEFAULT_KIND:
             entry["kind"] = f.kind
         for key, value in (("links", f.links), ("link_pattern", f.link_pattern)):
             if value:

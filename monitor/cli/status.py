@@ -35,7 +35,7 @@ def _daemon_health(config: Config) -> str:
     """Ask the running daemon's /healthz, when an HTTP listener is configured."""
     if not config.http.listen:
         return "unknown (no http.listen in the config)"
-    from monitor.service.health import parse_listen
+    from monitor.config.values import parse_listen
 
     host, port = parse_listen(config.http.listen)
     host = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.cli import common
-from monitor.config.load import parse_duration
+from monitor.config.values import parse_duration
 
 if TYPE_CHECKING:  # storage (SQLAlchemy) is imported only when a command runs
     from monitor.storage.stories import Story

@@ -19,9 +19,8 @@ import yaml
 from pydantic import ValidationError
 
 from monitor.config.schema import (
-    _ENV,
-    _FORMS,
-    _TAGS,
+    CHANNEL_FORMS,
+    UNION_TAGS,
     Channel,
     Dedup,
     Defaults,
@@ -34,7 +33,6 @@ from monitor.config.schema import (
     RawConfig,
     TermSpec,
     Topic,
-    parse_duration,
 )
 from monitor.config.yamlguard import check_yaml
 from monitor.errors import ConfigError
@@ -59,9 +57,10 @@ __all__ = [
     "Topic",
     "load_config",
     "parse_config",
-    "parse_duration",
     "rule_from_dict",
 ]
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")  # ${VAR} or ${VAR:-default}
 
 
 @dataclass(frozen=True)
@@ -233,8 +232,8 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"), env: Mapping[st
         raw = RawConfig.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if p not in _TAGS)
-            if loc[:1] == ("channels",) and len(loc) > 2 and loc[2] in _FORMS:
+            loc = tuple(p for p in err["loc"] if p not in UNION_TAGS)
+            if loc[:1] == ("channels",) and len(loc) > 2 and loc[2] in CHANNEL_FORMS:
                 loc = loc[:2] + loc[3:]  # drop the form tag from the path
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
@@ -352,7 +351,7 @@ def rule_from_dict(data: Mapping[str, Any]) -> TopicRule:
     try:
         topic = Topic.model_validate({"notify": ["-"], **data})
     except ValidationError as exc:
-        where = [_path_str(tuple(p for p in e["loc"] if p not in _TAGS)) for e in exc.errors()]
+        where = [_path_str(tuple(p for p in e["loc"] if p not in UNION_TAGS)) for e in exc.errors()]
         raise ConfigError(
             [f"topic {data.get('id', '?')}: {w}: {e['msg']}" for w, e in zip(where, exc.errors())]
         ) from None

@@ -8,33 +8,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from monitor.config.values import parse_duration, parse_hhmm, parse_listen, parse_rate, parse_window
 from monitor.matching.rules import Near, TopicRule, as_term
 from monitor.matching.rules import Term as MatchTerm
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def parse_duration(value: Any) -> float:
-    """'90s', '10m', '2h', '1d' or a number of seconds -> seconds (> 0)."""
-    if isinstance(value, bool):
-        raise ValueError("must be a duration like 90s, 10m, 2h")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    else:
-        m = _DURATION.match(str(value))
-        if not m:
-            raise ValueError(f"must be a duration like 90s, 10m, 2h (got {value!r})")
-        seconds = float(m.group(1)) * _UNIT[m.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"must be positive (got {value!r})")
-    return seconds
+from monitor.sources import DEFAULT_KIND, KINDS
+from monitor.sources.page import LinkRules, compile_link_rules
 
 
 class _Strict(BaseModel):
@@ -64,22 +48,35 @@ class Feed(_Strict):
     interval: float | None = None
     min_interval: float | None = None  # set: adaptive, polled between this (busy) and interval (quiet)
     outlet: str | None = None  # shown in alerts; defaults to the feed name
-    kind: Literal["rss", "page", "sitemap"] = "rss"  # page: a section page; sitemap: a news sitemap
+    kind: str = DEFAULT_KIND  # a key of monitor.sources.KINDS: rss, page (a section page), sitemap (news sitemap)
     links: str | None = None  # kind page: CSS selector for article links
     link_pattern: str | None = None  # kind page: RE2 (linear-time) pattern article URLs must match
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")  # else detected (ar / en)
 
-    @model_validator(mode="after")
-    def _page_rules(self) -> Feed:
-        from monitor.sources.page import compile_link_rules  # validates selector and pattern
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in KINDS:
+            raise ValueError(f"must be one of {', '.join(KINDS)} (got {v!r})")
+        return v
 
-        if self.kind == "page":
+    @model_validator(mode="after")
+    def _link_rules(self) -> Feed:
+        takes = [k for k, source in KINDS.items() if source.takes_links]
+        if KINDS[self.kind].takes_links:
             if not self.links and not self.link_pattern:
-                raise ValueError("a `kind: page` source needs `links` (CSS selector) or `link_pattern`")
-            compile_link_rules(self.links, self.link_pattern)
+                raise ValueError(f"a `kind: {self.kind}` source needs `links` (CSS selector) or `link_pattern`")
+            _ = self.link_rules  # compiled once here (ValueError naming the problem), kept for every poll
         elif self.links or self.link_pattern:
-            raise ValueError("`links` and `link_pattern` are for `kind: page` sources")
+            raise ValueError(f"`links` and `link_pattern` are for `kind: {' / '.join(takes)}` sources")
         return self
+
+    @cached_property
+    def link_rules(self) -> LinkRules | None:
+        """The compiled `links` / `link_pattern` (None for kinds that take no links); not a config key."""
+        if not KINDS[self.kind].takes_links:
+            return None
+        return compile_link_rules(self.links, self.link_pattern)
 
     _dur = field_validator("interval", "min_interval", mode="before")(
         lambda v: None if v is None else parse_duration(v)
@@ -110,7 +107,7 @@ Term = Annotated[
     Annotated[Annotated[str, Field(min_length=1)], Tag("str")] | Annotated[TermSpec, Tag("spec")],
     Discriminator(_term_kind),
 ]
-_TAGS = ("str", "list", "spec")  # union tags pydantic puts in error paths: not config keys
+UNION_TAGS = ("str", "list", "spec")  # union tags pydantic puts in error paths: not config keys
 Terms = list[Term]
 
 
@@ -276,8 +273,6 @@ class Channel(_Strict):
     @field_validator("rate")
     @classmethod
     def _rate(cls, v: Any) -> Any:
-        from monitor.delivery.ratelimit import parse_rate
-
         for r in [v] if isinstance(v, str) else v or []:
             parse_rate(r)
         return v
@@ -285,16 +280,12 @@ class Channel(_Strict):
     @field_validator("digest_at")
     @classmethod
     def _at(cls, v: str) -> str:
-        from monitor.delivery.schedule import parse_hhmm
-
         parse_hhmm(v)
         return v
 
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, v: str | None) -> str | None:
-        from monitor.delivery.schedule import parse_window
-
         if v is not None:
             parse_window(v)
         return v
@@ -305,7 +296,7 @@ def _channel_form(v: Any) -> str:
 
 
 # one form per channel, picked by shape, so an error names only that form's problem
-_FORMS = ("url", "list", "mapping")
+CHANNEL_FORMS = ("url", "list", "mapping")
 ChannelValue = Annotated[
     Annotated[str, Tag("url")] | Annotated[list[str], Tag("list")] | Annotated[Channel, Tag("mapping")],
     Discriminator(_channel_form),
@@ -336,8 +327,6 @@ class Http(_Strict):
     @classmethod
     def _listen(cls, v: str | None) -> str | None:
         if v is not None:
-            from monitor.service.health import parse_listen
-
             parse_listen(v)
         return v
 

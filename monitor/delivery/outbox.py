@@ -21,12 +21,13 @@ from typing import Any
 
 from monitor import metrics
 from monitor.config.load import Config
+from monitor.config.values import parse_hhmm, parse_rate, parse_window
 from monitor.delivery import followups, notify
 from monitor.delivery import telegram as telegram_api
 from monitor.delivery.digest import render_digest, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
-from monitor.delivery.ratelimit import RateLimiter, parse_rate
-from monitor.delivery.schedule import Plan, parse_hhmm, parse_window, release_time
+from monitor.delivery.ratelimit import RateLimiter
+from monitor.delivery.schedule import Plan, release_time
 from monitor.models import CHANNEL_KINDS, ChannelKind, NewAlert, RenderedAlert, channel_kind
 from monitor.redact import redact
 from monitor.storage import DeliveryProgress, Mark, OutboxAlert, Store

@@ -1,29 +1,14 @@
-"""Sliding-window rate limits ("1/s", "20/m"): the sender waits, it never drops.
+"""Sliding-window rate limits ("1/s", "20/m"; see config.values.parse_rate): the sender waits, never drops.
 
 Pure apart from the injected clock and sleep, so tests drive it with a fake clock.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-
-_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*(?:\.\d+)?)\s*(s|m|h)\s*$")
-_UNIT = {"s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_rate(text: str) -> tuple[int, float]:
-    """'20/m' -> (20, 60.0); '1/s', '3/10s', '100/h'. Raises ValueError."""
-    m = _RATE_RE.match(str(text))
-    if not m or int(m.group(1)) < 1:
-        raise ValueError(f"must be a rate like 1/s, 20/m or 3/10s (got {text!r})")
-    period = float(m.group(2) or 1) * _UNIT[m.group(3)]
-    if period <= 0:
-        raise ValueError(f"must be a rate like 1/s, 20/m or 3/10s (got {text!r})")
-    return int(m.group(1)), period
 
 
 class RateLimiter:

@@ -1,35 +1,16 @@
 """When an alert goes out: now, at the next hourly/daily digest, or after quiet hours.
 
 Pure functions on aware datetimes; local times are taken in the channel's time zone.
+`digest_at` and `quiet_hours` are parsed by monitor.config.values (parse_hhmm, parse_window).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MODES = ("immediate", "hourly", "daily")
-_HHMM = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
-
-
-def parse_hhmm(text: str) -> time:
-    m = _HHMM.match(str(text))
-    if not m:
-        raise ValueError(f"must be a time like 07:30 (got {text!r})")
-    return time(int(m.group(1)), int(m.group(2)))
-
-
-def parse_window(text: str) -> tuple[time, time]:
-    """'23:00-07:00' -> (23:00, 07:00); a window may wrap past midnight."""
-    start, sep, end = str(text).partition("-")
-    if not sep:
-        raise ValueError(f"must be a window like 23:00-07:00 (got {text!r})")
-    window = parse_hhmm(start), parse_hhmm(end)
-    if window[0] == window[1]:
-        raise ValueError(f"start and end must differ (got {text!r})")
-    return window
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,16 @@ class ConfigView(Protocol):
 
 
 class Fetcher:
-    """A shared httpx client; thread-safe for concurrent GETs."""
+    """A shared httpx client; thread-safe for concurrent GETs.
+
+    `transport` replaces the network: by default a GuardedTransport (netguard), which
+    checks every address connected to (SSRF) and bounds each socket operation by the
+    request's deadline. Tests pass an `httpx.MockTransport` to drive redirects, bodies,
+    headers and statuses without sockets; with one, `allow_private_networks`,
+    `allowed_networks`, `resolver` and `ssl_context` (all netguard's) have no effect,
+    while URL checks (`check_url`, on every hop), redirects, decompression and byte
+    caps are this class's and apply the same.
+    """
 
     def __init__(
         self,
@@ -237,13 +246,15 @@ class Fetcher:
         max_per_host: int = 2,
         resolver: Resolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
-        backend = GuardedBackend(
-            allow_private=allow_private_networks, resolver=resolver, allowed=tuple(allowed_networks)
-        )
-        transport = GuardedTransport(backend, max_connections=max_connections, ssl_context=ssl_context)
+        if transport is None:
+            backend = GuardedBackend(
+                allow_private=allow_private_networks, resolver=resolver, allowed=tuple(allowed_networks)
+            )
+            transport = GuardedTransport(backend, max_connections=max_connections, ssl_context=ssl_context)
         encodings = "gzip, deflate" + (", br" if brotli is not None else "")
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
@@ -272,6 +283,12 @@ class Fetcher:
 
     def close(self) -> None:
         self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @contextmanager
     def _slot(self, url: str) -> Iterator[None]:
@@ -322,6 +339,8 @@ class Fetcher:
     def _get_once(self, url: str, headers: dict[str, str], follow_soft: bool = False) -> FetchResult | tuple[str, str]:
         """One request: a FetchResult, or (next URL, how) for a redirect."""
         with self._client.stream("GET", url, headers=headers) as resp:
+            if resp.is_stream_consumed:  # decoded by httpx already: the byte caps below could not hold
+                raise TypeError("the transport returned a response already read; build it with stream=, not content=")
             if resp.status_code in _REDIRECTS:
                 location: str | None = resp.headers.get("location")
                 if not location:

@@ -43,17 +43,27 @@ class _TermRef:
 
 
 Key = tuple[bool, tuple[str, ...]]  # (loose?, tokens or skeletons)
-# What can start at one text word (see Matcher._candidates); () when nothing does.
-_Starts = tuple[
-    tuple[_TermRef, ...],
-    tuple[_TermRef, ...],
-    tuple[tuple[_TermRef, bool], ...],
-    dict[str, tuple[Key, ...]],
-    tuple[Key, ...],
-    tuple[str, ...],
-]
-_Candidates = _Starts | tuple[()]
-_RawHit = tuple[_TermRef, str, int, int, bool]  # (ref, field, token, end token, variant)
+RawHit = tuple[_TermRef, str, int, int, bool]  # (ref, field, first token, end token, variant?)
+Span = tuple[Key, int, int, tuple[str, ...], bool]  # (key, first token, end token, loose words, strict?)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """What can start at one text word (built once per distinct word, then cached).
+
+    A slots dataclass, not a NamedTuple: the hot loop reads these fields by name
+    at the cost of a plain attribute load.
+    """
+
+    body: tuple[_TermRef, ...]  # exact one-word terms that count in the body (no title-only ones)
+    title: tuple[_TermRef, ...]  # exact one-word terms that count in the title (all of them)
+    names: tuple[tuple[_TermRef, bool], ...]  # one-word names this word spells: (ref, variant?)
+    by_second: dict[str, tuple[Key, ...]]  # exact phrases starting here, by their second word
+    loose: tuple[Key, ...]  # loose (name) phrases starting here
+    joins: tuple[str, ...]  # stems of this word that may start a name written split
+
+
+NO_CANDIDATES = Candidates((), (), (), {}, (), ())  # most words: nothing starts here (compared by identity)
 
 
 class Matcher:
@@ -64,7 +74,7 @@ class Matcher:
         self._refs: dict[Key, list[_TermRef]] = defaultdict(list)
         self._by_first: dict[tuple[bool, str], list[Key]] = defaultdict(list)
         self._join_heads: set[str] = set()  # head skeletons that may start a joined name
-        self._cand_cache: dict[str, _Candidates] = {}
+        self._cand_cache: dict[str, Candidates] = {}
         # Group labels that must all have a hit for each topic to match at all.
         self._required = [
             frozenset(
@@ -95,15 +105,9 @@ class Matcher:
                             self._by_first[(key[0], key[1][0])].append(key)
                         self._refs[key].append(_TermRef(ti, label, term, exact, term.field == "title"))
 
-    def _candidates(self, word: str) -> _Candidates:
-        """What can start at one text word (memoized per word), () if nothing:
-
-        (refs of exact one-word terms for the body, the same for the title,
-        (ref, variant) of one-word names this word is a spelling of, exact
-        phrases by their second word, loose phrases, stems that may start a
-        name written split).
-        """
-        found: _Candidates | None = self._cand_cache.get(word)
+    def _candidates(self, word: str) -> Candidates:
+        """What can start at one text word (memoized per word); NO_CANDIDATES if nothing."""
+        found = self._cand_cache.get(word)
         if found is not None:
             return found
         by_first = self._by_first
@@ -134,27 +138,27 @@ class Matcher:
                 )
             else:
                 exact.extend(self._refs[key])
-        found = ()  # most words: nothing starts here
+        found = NO_CANDIDATES
         if exact or loose_one or by_second or multi or joins:
-            found = (
-                tuple(r for r in exact if not r.title_only),
-                tuple(exact),
-                tuple(loose_one),
-                {k: tuple(v) for k, v in by_second.items()},
-                tuple(multi),
-                tuple(joins),
+            found = Candidates(
+                body=tuple(r for r in exact if not r.title_only),
+                title=tuple(exact),
+                names=tuple(loose_one),
+                by_second={k: tuple(v) for k, v in by_second.items()},
+                loose=tuple(multi),
+                joins=tuple(joins),
             )
         if len(self._cand_cache) < 200_000:  # bound memory on endless vocabularies
             self._cand_cache[word] = found
         return found
 
-    def _rest(self, tokens: list[str], i: int, found: _Starts) -> Iterable[tuple[Key, int, int, tuple[str, ...], bool]]:
+    def _rest(self, tokens: list[str], i: int, found: Candidates) -> Iterable[Span]:
         """Yield (key, i, end token, words, strict) for loose terms and phrases starting at i.
 
         `words` are the text's words that matched a loose key (clitics stripped),
         () for an exact phrase; `strict` when a preposition was stripped from the first.
         """
-        _, _, _, by_second, multi, joins = found
+        by_second, multi, joins = found.by_second, found.loose, found.joins
         n = len(tokens)
         token = tokens[i]
         if by_second and i + 1 < n:
@@ -181,13 +185,13 @@ class Matcher:
                 if key in self._refs:
                     yield key, i, i + 2, (word,), _prep_stripped(token, stem)
 
-    def _raw_hits(self, title: str, body: str) -> dict[int, list[_RawHit]]:
+    def _raw_hits(self, title: str, body: str) -> dict[int, list[RawHit]]:
         """Per touched topic: (ref, field, token, end token, variant) tuples.
 
         One pass over each field's words; plain tuples and no character spans:
         TermHit objects are only built (by `_groups`) for topics that can match.
         """
-        touched: dict[int, list[_RawHit]] = defaultdict(list)
+        touched: dict[int, list[RawHit]] = defaultdict(list)
         refs_of = self._refs
         cache = self._cand_cache
         for field, text in (("title", title), ("body", body)):
@@ -198,16 +202,17 @@ class Matcher:
                 found = cache.get(token)
                 if found is None:
                     found = self._candidates(token)
-                if not found:
+                if found is NO_CANDIDATES:
                     continue
-                for ref in found[0] if in_body else found[1]:  # exact one-word terms: most hits
+                for ref in found.body if in_body else found.title:  # exact one-word terms: most hits
                     touched[ref.topic].append((ref, field, i, i + 1, False))
-                for ref, variant in found[2]:  # one-word names
+                for ref, variant in found.names:  # one-word names
                     if not (in_body and ref.title_only):
                         touched[ref.topic].append((ref, field, i, i + 1, variant))
-                if not (found[4] or found[5]):
+                if not (found.loose or found.joins):
                     # Only exact phrases may start here: most fail on the next word.
-                    if not found[3] or i + 1 == n or found[3].keys().isdisjoint(stems(tokens[i + 1])):
+                    by_second = found.by_second
+                    if not by_second or i + 1 == n or by_second.keys().isdisjoint(stems(tokens[i + 1])):
                         continue
                 for key, _, end, words, strict in self._rest(tokens, i, found):
                     for ref in refs_of[key]:
@@ -226,7 +231,7 @@ class Matcher:
         return touched
 
     @staticmethod
-    def _groups(raw: list[_RawHit], texts: dict[str, str], spans: dict[str, list[Token]]) -> dict[str, list[TermHit]]:
+    def _groups(raw: list[RawHit], texts: dict[str, str], spans: dict[str, list[Token]]) -> dict[str, list[TermHit]]:
         """TermHits by group label; `spans` caches each field's tokens (computed once, lazily)."""
         groups: dict[str, list[TermHit]] = defaultdict(list)
         for ref, field, i, end, variant in raw:
@@ -260,7 +265,7 @@ class Matcher:
         Topics whose boolean rule cannot hold (a group without a hit, a `none`
         hit) are dropped before any scoring: most touched topics end there.
         """
-        out = []
+        out: list[Match] = []
         texts = {"title": title, "body": body}
         spans: dict[str, list[Token]] = {}
         for ti, raw in sorted(self._raw_hits(title, body).items()):

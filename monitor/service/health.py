@@ -12,22 +12,11 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from monitor.config.values import parse_listen
 from monitor.errors import MonitorError
 from monitor.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
-
-
-def parse_listen(value: str) -> tuple[str, int]:
-    """'127.0.0.1:9464', '[::1]:9464', ':9464' or '9464' -> (host, port); host defaults to 127.0.0.1."""
-    value = value.strip()
-    host, sep, port = value.rpartition(":")
-    if not sep:
-        host, port = "", value
-    host = host.strip("[]") or "127.0.0.1"
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"must be HOST:PORT like 127.0.0.1:9464 (got {value!r})")
-    return host, int(port)
 
 
 class _Server(ThreadingHTTPServer):

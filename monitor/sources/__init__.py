@@ -1,24 +1,62 @@
 """Source kinds: each turns fetched bytes into FeedItems (pure).
 
-`rss` (RSS/Atom via feedparser), `page` (a section page: links picked by CSS
-selector or RE2 pattern), `sitemap` (a news sitemap). `parse_source` picks by kind.
+`KINDS` is the one registry of source kinds: `parse_source` dispatches on it,
+config validation (monitor.config.schema) accepts exactly its names, OPML import
+maps outline types onto it, and the README's config reference names every one
+(tests/acceptance/test_readme.py checks that). A new kind is one entry here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from monitor.fetch.budget import Budget
-from monitor.models import FeedItem
+from monitor.models import SourceResult
+from monitor.sources.page import LinkRules, parse_page
+from monitor.sources.rss import parse_feed_result
+from monitor.sources.sitemap import parse_sitemap
+
+# (feed name, body bytes, final URL, Content-Type header, the feed's compiled link rules, the source's budget)
+# -> items
+Parser = Callable[[str, bytes, str, str, LinkRules | None, Budget], SourceResult]
 
 
 @dataclass(frozen=True)
-class SourceResult:
-    """Items of one fetch, the source's own polling hint and what looked wrong."""
+class SourceKind:
+    """One kind of source: how its bytes are read and what config it takes."""
 
-    items: tuple[FeedItem, ...]
-    ttl: float | None = None  # seconds the source asks us to wait (RSS <ttl>)
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    parse: Parser  # raises FeedParseError (BudgetError over budget; MojibakeError for undecodable pages)
+    summary: str  # what it reads, for docs and messages
+    takes_links: bool = False  # needs `links` and/or `link_pattern` (compiled LinkRules), refuses them otherwise
+
+
+def _rss(
+    name: str, content: bytes, url: str, content_type: str, rules: LinkRules | None, budget: Budget
+) -> SourceResult:
+    return parse_feed_result(name, content, url, content_type, budget=budget)
+
+
+def _page(
+    name: str, content: bytes, url: str, content_type: str, rules: LinkRules | None, budget: Budget
+) -> SourceResult:
+    if rules is None:
+        raise ValueError(f"page source {name}: no link rules (config validation gives every page source some)")
+    return parse_page(name, content, url, rules, content_type)
+
+
+def _sitemap(
+    name: str, content: bytes, url: str, content_type: str, rules: LinkRules | None, budget: Budget
+) -> SourceResult:
+    return parse_sitemap(name, content, url, content_type, budget=budget)
+
+
+KINDS: dict[str, SourceKind] = {
+    "rss": SourceKind(_rss, "RSS 2.0/1.0 or Atom feed"),
+    "page": SourceKind(_page, "a news section page: article links picked by CSS selector and/or RE2 pattern", True),
+    "sitemap": SourceKind(_sitemap, "a news sitemap (sitemap.xml with news: entries, gzip allowed)"),
+}
+DEFAULT_KIND = "rss"
 
 
 def parse_source(
@@ -28,20 +66,17 @@ def parse_source(
     url: str,
     content_type: str = "",
     *,
-    links: str | None = None,
-    link_pattern: str | None = None,
+    rules: LinkRules | None = None,
     budget: Budget | None = None,
 ) -> SourceResult:
-    """Dispatch on the configured kind; raises FeedParseError (BudgetError when the source
-    goes over `budget`, default Budget()) or MojibakeError for pages."""
-    if kind == "page":
-        from monitor.sources.page import compile_link_rules, parse_page
+    """Dispatch on the configured kind (a key of KINDS; ValueError for another).
 
-        return parse_page(name, content, url, compile_link_rules(links, link_pattern), content_type)
-    if kind == "sitemap":
-        from monitor.sources.sitemap import parse_sitemap
-
-        return parse_sitemap(name, content, url, content_type, budget=budget)
-    from monitor.sources.rss import parse_feed_result
-
-    return parse_feed_result(name, content, url, content_type, budget=budget)
+    `rules` are the feed's compiled link rules (`Feed.link_rules`), needed by kinds
+    that take links; `budget` bounds the work (default Budget()). Raises
+    FeedParseError (BudgetError over budget, MojibakeError for pages).
+    """
+    try:
+        source = KINDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown source kind {kind!r} (kinds: {', '.join(KINDS)})") from None
+    return source.parse(name, content, url, content_type, rules, budget or Budget())

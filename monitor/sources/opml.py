@@ -6,16 +6,15 @@ from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
 from monitor.errors import FeedParseError
+from monitor.sources import DEFAULT_KIND, KINDS
 from monitor.sources.xmlsafe import local, parse_xml_lenient
-
-KINDS = ("rss", "page", "sitemap")
 
 
 @dataclass(frozen=True)
 class OpmlFeed:
     name: str
     url: str
-    kind: str = "rss"
+    kind: str = DEFAULT_KIND  # a key of monitor.sources.KINDS
     links: str | None = None
     link_pattern: str | None = None
 
@@ -32,15 +31,18 @@ def read_opml(content: bytes, content_type: str = "") -> tuple[list[OpmlFeed], t
         raise FeedParseError(f"not an OPML file (root element <{local(root.tag)}>)")
     out: list[OpmlFeed] = []
     for el in root.iter():
-        xml_url = el.get("xmlUrl")
-        if local(el.tag) != "outline" or not xml_url:
+        url = (el.get("xmlUrl") or "").strip()
+        if local(el.tag) != "outline" or not url:
             continue
-        url = xml_url.strip()
         name = " ".join((el.get("title") or el.get("text") or url).split())
-        kind = (el.get("type") or "rss").lower()
+        kind = (el.get("type") or DEFAULT_KIND).lower()  # type="rss" in most readers' files, "link" in some
         out.append(
             OpmlFeed(
-                name, url, kind if kind in KINDS else "rss", el.get("links") or None, el.get("linkPattern") or None
+                name,
+                url,
+                kind if kind in KINDS else DEFAULT_KIND,
+                el.get("links") or None,
+                el.get("linkPattern") or None,
             )
         )
     return out, warnings

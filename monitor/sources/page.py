@@ -21,8 +21,7 @@ from lxml.cssselect import CSSSelector
 from monitor.dedup.keys import normalize_url
 from monitor.errors import FeedParseError
 from monitor.fetch.encoding import decode_html
-from monitor.models import FeedItem
-from monitor.sources import SourceResult
+from monitor.models import FeedItem, SourceResult
 
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=False)
 

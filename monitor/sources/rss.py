@@ -31,8 +31,7 @@ from monitor.extract.teasers import drop_teasers
 from monitor.fetch.budget import Budget
 from monitor.fetch.encoding import decode_xml, looks_mojibake, xml_bytes_utf8
 from monitor.fetch.scan import prepare_feed
-from monitor.models import FeedItem
-from monitor.sources import SourceResult
+from monitor.models import FeedItem, SourceResult
 
 _HTML = re.compile(rb"<html[\s>]|<!DOCTYPE\s+html", re.I)  # only ever run on the first 4 KB
 MAX_DEPTH = Budget.max_depth  # libxml2's own default; real feeds nest under 20

@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 
 from monitor.errors import BudgetError, FeedParseError
 from monitor.fetch.budget import Budget
-from monitor.models import FeedItem
-from monitor.sources import SourceResult
+from monitor.models import FeedItem, SourceResult
 from monitor.sources.xmlsafe import local, parse_xml_lenient
 
 _STEP = 64 * 1024

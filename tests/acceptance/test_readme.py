@@ -23,6 +23,7 @@ from monitor.config.load import (
     load_config,
     parse_config,
 )
+from monitor.sources import DEFAULT_KIND, KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -88,6 +89,17 @@ def test_config_reference_names_every_key(model):
     assert not missing, f"README's config reference lacks {sorted(missing)}"
 
 
+def test_config_reference_names_every_source_kind():
+    block = next(b for b in _blocks("yaml") if "topics:" in b)
+    lines = re.findall(r"^\s*kind: (\w+)\s*(?:#(.*))?$", block, flags=re.M)
+    default = next(comment for kind, comment in lines if "the default" in comment)
+    named = set(re.findall(r"\b[a-z]+\b", default)) & set(KINDS)
+    assert named == set(KINDS), f"the `kind:` line of the config reference lacks {sorted(set(KINDS) - named)}"
+    assert re.search(rf"\b{DEFAULT_KIND} \([^)]*the default", default)
+    shown = {kind for kind, _ in lines}
+    assert shown == set(KINDS), f"example feeds' kinds {sorted(shown)} are not the kinds {sorted(KINDS)}"
+
+
 def test_commands_table_lists_every_verb():
     verbs = cli.build_parser()._subparsers._group_actions[0].choices  # argparse keeps them here
     for verb in verbs:
@@ -111,7 +123,7 @@ def _layout_rows() -> list[tuple[list[str], str]]:
     rows = []
     for line in section.splitlines():
         cells = line.split("|")
-        if len(cells) >= 4 and cells[1].strip().startswith("`"):
+        if line.startswith("|") and len(cells) >= 4 and cells[1].strip().startswith("`"):
             rows.append((re.findall(r"`([^`]+)`", cells[1]), cells[2]))
     return rows
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, time
 
 import pytest
 
+from monitor.config.values import parse_window
 from monitor.delivery.digest import group_stories, split_telegram
 from monitor.delivery.outbox import Outbox
-from monitor.delivery.ratelimit import RateLimiter, parse_rate
+from monitor.delivery.ratelimit import RateLimiter
 from monitor.delivery.render import telegram_visible, utf16_len
-from monitor.delivery.schedule import Plan, parse_window, release_time
+from monitor.delivery.schedule import Plan, release_time
 from monitor.storage import Store
 from tests.support.outbox_helpers import TOKEN, FakeClock, add_article, corpus, make_config
 from tests.support.telegram import FakeTelegram, TelegramReply, check_telegram_html
@@ -26,16 +27,7 @@ def store(tmp_path):
     s.close()
 
 
-# ---- rate limits ------------------------------------------------------------------
-def test_parse_rate():
-    assert parse_rate("1/s") == (1, 1.0)
-    assert parse_rate("20/m") == (20, 60.0)
-    assert parse_rate("3/10s") == (3, 10.0)
-    for bad in ("0/s", "1/x", "fast", "1/0s"):
-        with pytest.raises(ValueError):
-            parse_rate(bad)
-
-
+# ---- rate limits (parse_rate: tests/unit/test_config_values.py) -------------------
 def test_limiter_keeps_every_window():
     clock = FakeClock()
     limiter = RateLimiter([(1, 1.0), (20, 60.0)], clock=clock, sleep=clock.sleep)

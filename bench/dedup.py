@@ -7,7 +7,7 @@ these figures).
 1. Ground truth: every cross-outlet pair whose exact word-3-shingle Jaccard (sets of
    tuples of folded words, no hashing) is >= 0.5, found exactly by prefix filtering.
 2. Detection: articles arrive in corpus order; each is looked up in the LSH bands
-   of the ones before it (monitor.neardup, same functions the store uses) and
+   of the ones before it (monitor.dedup.neardup, same functions the store uses) and
    candidates are confirmed with the exact check. Pairwise recall and precision.
 3. Cost per article through the real Store (SQLite file, WAL): fingerprint +
    story profile (pure) and save_article with placement (index lookup, story

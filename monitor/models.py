@@ -96,7 +96,7 @@ class TopicResult:
     reason: str
     hits: tuple[TermHit, ...] = field(default_factory=tuple)
     snippet: str = ""
-    score: float = 0.0  # relevance score (see monitor/relevance.py)
+    score: float = 0.0  # relevance score (see monitor/matching/relevance.py)
     threshold: float = 0.0  # the topic's min_score
 
 

@@ -2,7 +2,7 @@
 
 poll_feed: fetch feed -> parse -> for each new item: fetch page -> extract ->
 match -> render -> store article, matches and alerts in one transaction.
-deliver: drain the outbox per channel (monitor.outbox); a failed send stays stored.
+deliver: drain the outbox per channel (monitor.delivery.outbox); a failed send stays stored.
 """
 
 from __future__ import annotations
@@ -523,7 +523,7 @@ class Pipeline:
 
     # ---- delivery ------------------------------------------------------
     def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
-        """Send every due alert once, channels in parallel (see monitor.outbox).
+        """Send every due alert once, channels in parallel (see monitor.delivery.outbox).
 
         `ignore_backoff` also retries alerts still waiting after a failure (a
         manual `monitor once` pass is an explicit retry).

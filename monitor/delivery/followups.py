@@ -4,7 +4,7 @@ A topic with ``alert: per-story`` and ``follow_ups: true`` sends, when a later
 article that is not a copy joins a story it already alerted on, a short update
 (storage/stories.follow_up_of decides, at most one per ``dedup.follow_up_gap``).
 On Telegram it is a reply to the message that carried the story's first alert
-(monitor/telegram_api.py keeps that message's id); by email it carries
+(monitor/delivery/telegram.py keeps that message's id); by email it carries
 ``In-Reply-To``/``References`` to the first alert's stable ``Message-ID``.
 """
 

@@ -22,8 +22,7 @@ from typing import Any
 from monitor import metrics
 from monitor.config.load import Config
 from monitor.config.values import parse_hhmm, parse_rate, parse_window
-from monitor.delivery import followups, notify
-from monitor.delivery import telegram as telegram_api
+from monitor.delivery import followups, notify, telegram
 from monitor.delivery.digest import render_digest, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
 from monitor.delivery.ratelimit import RateLimiter
@@ -94,7 +93,7 @@ Send = Callable[[SendRequest], SendResult]
 def send_request(request: SendRequest, *, telegram_api_url: str | None = None) -> SendResult:
     """The real send: the direct Bot API call for a threaded request, else apprise."""
     if request.threaded:
-        return telegram_api.send(request.url, request.part.html, reply_to=request.reply_to, api_url=telegram_api_url)
+        return telegram.send(request.url, request.part.html, reply_to=request.reply_to, api_url=telegram_api_url)
     return notify.send_one(request.url, request.part, kind=request.kind, message_id=request.message_id)
 
 
@@ -297,7 +296,7 @@ class ChannelSender:
         plain Telegram target through the direct Bot API call, keeping the message id; a
         follow-up replies to the story's first message (Telegram) or thread (email)."""
         threaded = not alert.digest and followups.threaded(self._topics.get(alert.topic_id))
-        if threaded and self.kind is ChannelKind.TELEGRAM and telegram_api.target(target.url):
+        if threaded and self.kind is ChannelKind.TELEGRAM and telegram.target(target.url):
             parent = (
                 self.store.message_ref(alert.reply_to, target.key) if alert.reply_to is not None and i == 0 else None
             )

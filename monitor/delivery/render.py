@@ -33,7 +33,6 @@ __all__ = [
     "render_alert",
     "render_test_message",
     "clean",
-    "one_line",
     "utf16_len",
     "telegram_visible",
     "TELEGRAM_MAX",
@@ -68,7 +67,6 @@ _TAG_RE = re.compile(r"<[^>]*>")
 L_OUTLET = "المصدر"
 L_TOPIC = "الموضوع"
 L_TERMS = "الكلمات المطابقة"
-L_LINK = "الرابط"
 L_ALSO = "ورد أيضاً في"  # "also reported by": other outlets of the same story
 _ALSO_MAX = 300
 
@@ -85,14 +83,6 @@ def clean(text: str) -> str:
     text = _INVISIBLE_RE.sub("", text or "")
     text = "".join(" " if (unicodedata.category(ch) in ("Cc", "Zl", "Zp")) else ch for ch in text)
     return " ".join(text.split())
-
-
-one_line = clean
-
-
-def esc(text: str) -> str:
-    """``clean`` then HTML-escape (quotes too)."""
-    return html.escape(clean(text), quote=True)
 
 
 def utf16_len(text: str) -> int:

@@ -26,11 +26,6 @@ class CheckedPage:
     warning: str = ""
 
 
-def nesting_depth(text: str) -> int:
-    """Deepest element nesting of an HTML document (linear; counts past 100,000 are capped)."""
-    return scan_html(text, max_depth=100_000).depth
-
-
 def check_page(text: str, url: str = "", budget: Budget | None = None) -> CheckedPage:
     """Cut `text` to budget.max_page_chars characters and budget.max_elements start tags
     (warning says so); ExtractError when it nests deeper than budget.max_page_depth."""

@@ -1,7 +1,7 @@
 """Fetching the web (httpx): feeds, pages and sitemaps; the only fetcher of untrusted URLs.
 
-Other httpx users talk only to configured endpoints: telegram_api.py (the Bot API)
-and cli_status.py (the daemon's own /healthz).
+Other httpx users talk only to configured endpoints: delivery/telegram.py (the Bot API)
+and cli/status.py (the daemon's own /healthz).
 
 GET with conditional headers; redirects followed here (at most 5, each hop's URL
 checked, each connection checked by netguard), soft redirects too (a small 200 HTML

@@ -122,11 +122,6 @@ def fix_charrefs(content: bytes) -> bytes:
     return _CHARREF.sub(single, _CHARREF_PAIR.sub(pair, content))
 
 
-def parse_feed(feed_name: str, content: bytes, base_url: str) -> list[FeedItem]:
-    """Parse RSS/Atom bytes; raise FeedParseError if it is not a feed at all."""
-    return list(parse_feed_result(feed_name, content, base_url).items)
-
-
 def parse_feed_result(
     feed_name: str,
     content: bytes,

@@ -1,8 +1,8 @@
 """One lxml XML parser for every XML we read ourselves (sitemaps, OPML), pure.
 
-`parse_xml` is strict; `parse_xml_lenient` (what the readers use) decodes like a
-browser, skips leading junk, repairs raw ``&`` and HTML entities and, as a last
-resort, recovers, recording a warning for each fallback instead of failing.
+`parse_xml_lenient` (what every reader uses) decodes like a browser, skips leading
+junk, repairs raw ``&`` and HTML entities and, as a last resort, recovers, recording a
+warning for each fallback instead of failing.
 
 No DTD loading, no entity resolution (so no external entities and no entity
 expansion bombs), no network, libxml2's default depth limit (a deeply nested
@@ -18,15 +18,6 @@ from lxml import etree
 
 from monitor.errors import FeedParseError
 from monitor.fetch.encoding import decode_xml, xml_bytes_utf8
-
-
-def parse_xml(content: bytes, what: str) -> etree._Element:
-    """Parse bytes into an element tree; FeedParseError naming `what` on any problem."""
-    try:
-        root = etree.fromstring(content, parser=_parser(recover=False))
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        raise FeedParseError(f"{what} is not well-formed XML: {exc}") from None
-    return _checked(root, what)
 
 
 def local(tag: object) -> str:

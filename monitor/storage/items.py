@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     pass
 
 STATES = ("pending", "alerted", "matched_nothing", "copy", "skipped", "failed")
-TERMINAL = frozenset(STATES) - {"pending"}
 
 items = Table(
     "items",
@@ -311,11 +310,6 @@ class ItemRows(Database):
                     select(func.count()).select_from(items).where(items.c.feed == feed, items.c.state == "pending", due)
                 ).scalar_one()
             )
-
-    def get_item(self, item_id: int) -> ItemRow | None:
-        with self.tx() as conn:
-            row = conn.execute(select(*_ITEM_COLS).where(items.c.id == item_id)).first()
-        return _row(row) if row else None
 
     def item_of_article(self, article_id: int, *, other_than: int) -> ItemRow | None:
         """The first ledger item (not `other_than`) whose outcome is this article."""

@@ -104,13 +104,13 @@ class OutboxRows(Database):
         refused them for good), so a retry skips it. Appends one mark (progress.Mark) to
         each alert's progress in the database, so concurrent marks are never lost.
         Raises ValueError for a key the progress grammar cannot hold."""
-        token = Mark(key, part, refused).token()
+        suffix = Mark(key, part, refused).appended()
         with self.tx() as conn:
             for alert_id in alert_ids:
                 conn.execute(
                     update(alerts)
                     .where(alerts.c.id == alert_id)
-                    .values(delivered=func.trim(alerts.c.delivered + " " + token))
+                    .values(delivered=func.trim(alerts.c.delivered + suffix))
                 )
 
     def requeue(self, alert_id: int) -> bool:

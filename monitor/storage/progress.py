@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+SEPARATOR = " "  # between marks in the column; any whitespace is read as one
 _DEAD = "dead:"
 _PART = "#"
 
@@ -43,6 +44,11 @@ class Mark:
         if self.refused:
             return _DEAD + self.target
         return self.target if self.part is None else f"{self.target}{_PART}{self.part}"
+
+    def appended(self) -> str:
+        """What to append to a stored progress text to add this mark, separator included (the
+        store appends it in SQL so concurrent marks are never lost, then trims)."""
+        return SEPARATOR + self.token()
 
     @classmethod
     def parse(cls, token: str) -> Mark | None:
@@ -77,7 +83,7 @@ class DeliveryProgress:
 
     def format(self) -> str:
         """The column's text for these marks (``parse(p.format()) == p``)."""
-        return " ".join(m.token() for m in self.marks)
+        return SEPARATOR.join(m.token() for m in self.marks)
 
     def got(self, target: str) -> bool:
         """Whether `target` got the whole message."""

@@ -357,15 +357,6 @@ def recent_stories(conn: Connection, since: datetime, topic: str | None = None, 
     ]
 
 
-def index_size(conn: Connection) -> dict[str, int]:
-    """Rows in the near-duplicate index (entries, bands) and stories."""
-    return {
-        "indexed": int(conn.execute(select(func.count()).select_from(neardup_entries)).scalar_one()),
-        "bands": int(conn.execute(select(func.count()).select_from(neardup_bands)).scalar_one()),
-        "stories": int(conn.execute(select(func.count()).select_from(stories)).scalar_one()),
-    }
-
-
 class StoryRows(Database):
     """The near-duplicate index and stories as store methods (raise StoreError).
     Placement itself runs inside ``ArticleRows.save_article``'s transaction (``place``)."""

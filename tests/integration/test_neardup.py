@@ -1,6 +1,6 @@
 """Near-duplicate detection on real cross-outlet copies (SaudiNewsNet excerpt), pure and in the store.
 
-Ground truth is computed here, independently of monitor.neardup's hashing:
+Ground truth is computed here, independently of monitor.dedup.neardup's hashing:
 exact Jaccard of word-3-shingle sets (tuples of folded words) >= 0.5 between
 articles of different outlets.
 """

@@ -337,3 +337,12 @@ def test_upgrade_from_0001_keeps_the_outbox(store_url):
         assert s.get_alert(alert.id).delivered == "abc def"
     finally:
         s.close()
+
+
+def test_unusable_postgres_hides_password():
+    with pytest.raises(StoreError) as info:
+        Store("postgresql+psycopg://postgres:Sup3rS3cret@127.0.0.1:1/test?connect_timeout=3")
+    message = str(info.value)
+    assert "cannot open store" in message
+    assert "Sup3rS3cret" not in message
+    assert "127.0.0.1:1" in message

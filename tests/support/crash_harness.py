@@ -148,7 +148,7 @@ def run(kills: int, *, articles: int = 120, seed: int = 1, workdir: Path, log=pr
             stored = list(store.articles_since(store_epoch()))
         finally:
             store.close()
-        # Copies of one wire story (monitor.neardup) make one alert: count per copy group,
+        # Copies of one wire story (monitor.dedup.neardup) make one alert: count per copy group,
         # identified by its first article (story_articles.copy_of).
         with sqlite3.connect(workdir / "crash.db") as db:
             copy_of = dict(db.execute("SELECT article_id, copy_of FROM story_articles WHERE copy_of IS NOT NULL"))

@@ -24,18 +24,23 @@ _FEEDS_KEY = re.compile(r"^feeds:\s*(?:#.*)?$")
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("feeds", help="list feeds with their health; import/export OPML; discover feeds")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per feed")
     fsub = p.add_subparsers(dest="feeds_command")
     p.set_defaults(func=cmd_list)
-    fsub.add_parser("list", help="every source with its health (the default)").set_defaults(func=cmd_list)
+    q = fsub.add_parser("list", help="every source with its health (the default)")
+    q.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print a JSON list, one object per feed"
+    )
+    q.set_defaults(func=cmd_list)
     q = fsub.add_parser("import", help="add the feeds of an OPML file to config.yaml")
-    q.add_argument("file")
+    q.add_argument("file", help="an OPML file (a feed reader's export)")
     q.add_argument("--dry-run", action="store_true", help="print what would be added, change nothing")
     q.set_defaults(func=cmd_import)
     q = fsub.add_parser("export", help="print the feed list as OPML")
     q.add_argument("-o", "--output", help="write to this file instead of stdout")
     q.set_defaults(func=cmd_export)
     q = fsub.add_parser("discover", help="find the feeds a site's home page announces")
-    q.add_argument("url")
+    q.add_argument("url", help="a site's home page or section URL")
     q.set_defaults(func=cmd_discover)
 
 
@@ -66,6 +71,28 @@ def cmd_list(args: argparse.Namespace) -> int:
     finally:
         store.close()
     now = datetime.now(UTC)
+    if getattr(args, "json", False):
+        rows = []
+        for feed in config.feeds:
+            s = states.get(feed.name)
+            rows.append(
+                {
+                    "name": feed.name,
+                    "kind": feed.kind,
+                    "url": feed.url,
+                    "polled": s is not None,
+                    "failures": s.consecutive_failures if s else 0,
+                    "flagged_at": s.flagged_at if s else None,
+                    "failing_since": s.failing_since if s else None,
+                    "last_success_at": s.last_success_at if s else None,
+                    "items_seen": s.items_seen if s else 0,
+                    "next_poll_at": s.next_poll_at if s else None,
+                    "last_error": s.last_error if s else None,
+                    "last_warning": s.last_warning if s else None,
+                }
+            )
+        common.print_json(rows)
+        return 0
     for feed in config.feeds:
         s = states.get(feed.name)
         print(f"{feed.name} [{feed.kind}] {feed.url}")

@@ -531,9 +531,19 @@ class Store:
         with self.tx() as conn:
             return _stories.also_reported(conn, article_id, per)
 
-    def stories(self, since: datetime, topic: str | None = None, limit: int = 50) -> list[_stories.Story]:
+    def stories(
+        self,
+        since: datetime,
+        topic: str | None = None,
+        limit: int = 50,
+        *,
+        min_articles: int = 1,
+        matched_only: bool = False,
+    ) -> list[_stories.Story]:
         with self.tx() as conn:
-            return _stories.recent_stories(conn, since, topic, limit)
+            return _stories.recent_stories(
+                conn, since, topic, limit, min_articles=min_articles, matched_only=matched_only
+            )
 
     def alert_source(self, alert_id: int) -> tuple[StoredArticle, str, str, str] | None:
         """(article, topic_id, hits JSON, snippet) an alert was rendered from."""
@@ -713,6 +723,22 @@ class Store:
                 .values(status="pending", attempts=0, next_attempt_at=None, digest=None, delivered=kept)
             )
         return True
+
+    def retry_now(self, alert_id: int) -> bool:
+        """A pending alert that failed before ("retrying") due now, its attempts kept;
+        False if it is not pending with attempts, or held for a digest."""
+        with self.tx() as conn:
+            done = conn.execute(
+                update(alerts)
+                .where(
+                    alerts.c.id == alert_id,
+                    alerts.c.status == "pending",
+                    alerts.c.attempts > 0,
+                    alerts.c.digest.is_(None),
+                )
+                .values(next_attempt_at=None)
+            ).rowcount
+        return bool(done)
 
     def counts(self) -> dict[str, int]:
         """articles (done), articles_failed (fetch_failed), matches, alerts_pending/sent/dead."""

@@ -306,13 +306,37 @@ def also_reported(conn: Connection, article_id: int, per: str) -> list[str]:
     return [o for o in dict.fromkeys(r.outlet for r in rows) if o and o != me.outlet]
 
 
-def recent_stories(conn: Connection, since: datetime, topic: str | None = None, limit: int = 50) -> list[Story]:
-    """Stories with an article since `since`, newest first; with `topic`, only those it matched."""
+def recent_stories(
+    conn: Connection,
+    since: datetime,
+    topic: str | None = None,
+    limit: int = 50,
+    *,
+    min_articles: int = 1,
+    matched_only: bool = False,
+) -> list[Story]:
+    """Stories with an article since `since`, newest first; with `topic`, only those it matched;
+    `min_articles`: only stories with at least this many articles; `matched_only`: only stories
+    with an article that matched a topic. Filters run in SQL, before `limit`."""
     from monitor.storage.schema import matches
 
     q = select(stories.c.id, stories.c.title, stories.c.first_seen, stories.c.last_seen).where(
         stories.c.last_seen >= since
     )
+    if min_articles > 1:
+        q = q.where(
+            stories.c.id.in_(
+                select(story_articles.c.story_id)
+                .group_by(story_articles.c.story_id)
+                .having(func.count() >= min_articles)
+            )
+        )
+    if matched_only:
+        q = q.where(
+            stories.c.id.in_(
+                select(story_articles.c.story_id).join(matches, matches.c.article_id == story_articles.c.article_id)
+            )
+        )
     if topic is not None:
         q = q.where(
             stories.c.id.in_(

@@ -11,7 +11,9 @@ work before or after the verb; `unknown_name` words a name not found.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import sys
 from dataclasses import replace
 
 from monitor.config.advice import did_you_mean
@@ -22,10 +24,32 @@ from monitor.pipeline import Pipeline
 from monitor.redact import add_secrets
 from monitor.storage import Store
 
+log = logging.getLogger(__name__)
+
+
+# Verbs that never send: a channel whose ${VAR} is unset does not stop them (item 4 of issue 18).
+READ_ONLY = frozenset({"status", "topics", "feeds", "explain", "backtest", "stories", "outbox"})
+# Verbs that log the config's warnings (`check` prints them).
+LOGS_WARNINGS = frozenset({"run", "once"})
+
 
 def load(args: argparse.Namespace) -> Config:
-    """The config named by `args.config`, with `${VAR}` from env vars and systemd credentials."""
-    config = load_config(args.config, env=environment())
+    """The config named by `args.config`, with `${VAR}` from env vars and systemd credentials.
+
+    A read-only verb (READ_ONLY) loads a config whose channels miss their secrets and
+    says so once on stderr; `run` and `once` log the config's warnings."""
+    command = getattr(args, "command", None)
+    read_only = command in READ_ONLY
+    config = load_config(args.config, env=environment(), need_secrets=not read_only)
+    if config.unresolved_channels:
+        print(
+            f"note: channel(s) {', '.join(config.unresolved_channels)} use ${{VAR}} values that are not set; "
+            f"`monitor {command}` sends nothing, but `monitor run` needs them",
+            file=sys.stderr,
+        )
+    if command in LOGS_WARNINGS:
+        for warning in config.warnings:
+            log.warning("config warning=%s", warning)
     storage = os.environ.get("MONITOR_STORAGE")
     if storage:  # e.g. set by the systemd unit to a path in StateDirectory
         config = replace(config, storage_url=storage)

@@ -43,6 +43,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for topic in config.topics:
         terms = sum(len(g) for _, g in topic.rule().groups())
         print(f"  - {topic.id} ({topic.name}): {terms} terms -> {', '.join(topic.notify)}")
+    for warning in config.warnings:
+        print(f"warning: {warning}")
     return 0
 
 

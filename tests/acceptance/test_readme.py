@@ -95,11 +95,11 @@ def test_config_reference_example_is_a_valid_config():
     env = {
         "TELEGRAM_BOT_TOKEN": "1:x",
         "TELEGRAM_CHAT_ID": "1",
-        "SMTP_USER": "u",
-        "SMTP_PASSWORD": "p",
-        "SMTP_HOST": "h",
-        "ALERT_FROM": "a@b.c",
-        "ALERT_TO": "d@e.f",
+        "SMTP_USER": "alerts@example.org",
+        "SMTP_PASSWORD": "p@ss/w#rd?x",
+        "SMTP_HOST": "smtp.example.org",
+        "ALERT_FROM": "alerts@example.org",
+        "ALERT_TO": "you@example.org",
     }
     config = parse_config(block, env=env)
     assert config.feeds[0].interval == 900 and config.defaults.interval == 600

@@ -98,6 +98,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.service import daemon
 
     config = load(args)
+    log.info(
+        "start version=%s config=%s store=%s feeds=%d topics=%d",
+        _version(),
+        str(config.path),
+        _safe_url(config.storage_url),
+        len(config.feeds),
+        len(config.topics),
+    )
     store, fetcher, pipeline = open_pipeline(config)
     try:
         code = daemon.run(pipeline, load=lambda: load(args), make_fetcher=make_fetcher)

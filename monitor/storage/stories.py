@@ -130,7 +130,7 @@ def place(
         conn.execute(insert(neardup_bands), [{"band": b, "article_id": article_id} for b in fp.bands])
     if placement.copy_of is not None:
         log.info(
-            "copy article=%d outlet=%s copy_of=%d jaccard=%.2f story=%d",
+            "copy article=%d outlet=%s copy_of=%d jaccard=%.2f story=%d alert=none reason=copy",
             article_id,
             outlet,
             placement.copy_of,
@@ -138,7 +138,7 @@ def place(
             placement.story_id,
         )
     else:
-        log.info(
+        log.debug(
             "story article=%d outlet=%s story=%d %s",
             article_id,
             outlet,

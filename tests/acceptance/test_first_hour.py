@@ -255,3 +255,15 @@ def test_outbox_retry_now_takes_a_retrying_alert(tmp_path):
         assert again.next_attempt_at is None and again.attempts == 1 and again.status == "pending"
     finally:
         store.close()
+
+
+# ---- item 16: logs -------------------------------------------------------------------------
+
+
+def test_log_values_with_spaces_are_quoted(tmp_path):
+    with WebServer() as web:
+        web.routes["/bad.xml"] = Response(503, b"down")
+        config = write_config(tmp_path, [{"name": "BBC Arabic", "url": web.url("/bad.xml")}])
+        out = monitor("once", "--config", str(config), "--log-level", "DEBUG")
+    assert 'feed="BBC Arabic"' in out.stderr, out.stderr
+    assert "feed=BBC Arabic" not in out.stderr

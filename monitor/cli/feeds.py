@@ -9,12 +9,14 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from monitor.cli import common
 from monitor.config.load import Config, Feed
+from monitor.config.yamlload import load_yaml
 from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
 from monitor.sources.opml import OpmlFeed, build_opml, parse_opml
@@ -132,28 +134,56 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def new_feeds(config: Config, found: list[OpmlFeed]) -> list[dict]:
-    """OPML entries not already in the config (same normalized URL), with unique names."""
-    urls = {normalize_url(f.url) for f in config.feeds}
+def new_feeds(config: Config, found: list[OpmlFeed]) -> tuple[list[dict[str, Any]], list[tuple[OpmlFeed, str]]]:
+    """OPML entries to add (not in the config by normalized URL, valid, names made unique),
+    and the skipped ones with the reason: already in the config, twice in the file, or not
+    a valid feed. One bad entry never stops the others (pure)."""
+    known = {normalize_url(f.url): f.name for f in config.feeds}
     names = {f.name for f in config.feeds}
-    out = []
+    out: list[dict[str, Any]] = []
+    skipped: list[tuple[OpmlFeed, str]] = []
+    in_file: set[str] = set()
     for f in found:
-        if normalize_url(f.url) in urls:
+        key = normalize_url(f.url)
+        if key in known:
+            skipped.append((f, f"already in config as {known[key]!r}"))
+            continue
+        if key in in_file:
+            skipped.append((f, "twice in this OPML file"))
             continue
         name, n = f.name, 2
         while name in names:
             name, n = f"{f.name} ({n})", n + 1
-        entry = {"name": name, "url": f.url}
+        entry: dict[str, Any] = {"name": name, "url": f.url}
         if f.kind != "rss":
             entry["kind"] = f.kind
-        for key, value in (("links", f.links), ("link_pattern", f.link_pattern)):
+        for k, value in (("links", f.links), ("link_pattern", f.link_pattern)):
             if value:
-                entry[key] = value
-        Feed.model_validate(entry)  # raises ValidationError naming the problem
-        urls.add(normalize_url(f.url))
+                entry[k] = value
+        try:
+            Feed.model_validate(entry)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "entry"
+            skipped.append((f, f"not a valid feed: {where}: {str(err['msg']).removeprefix('Value error, ')}"))
+            continue
+        in_file.add(key)
         names.add(name)
         out.append(entry)
-    return out
+    return out, skipped
+
+
+def _flow_feeds_line(text: str) -> int | None:
+    """The line of a flow-style `feeds: [...]` list (which imports cannot add to), or None."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if key.value == "feeds" and isinstance(value, yaml.SequenceNode) and value.flow_style:
+                return int(key.start_mark.line) + 1
+    return None
 
 
 def insert_feeds(text: str, entries: list[dict]) -> str:
@@ -192,28 +222,37 @@ def cmd_import(args: argparse.Namespace) -> int:
     except FeedParseError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 1
-    try:
-        entries = new_feeds(config, found)
-    except ValidationError as exc:
-        print(f"{args.file}: an entry is not a valid feed: {exc.errors()[0]['msg']}", file=sys.stderr)
-        return 1
+    entries, skipped = new_feeds(config, found)
+    path = Path(args.config)
+    updated = None
+    if entries:  # edit first, print after: never "added" for feeds that could not be added
+        text = path.read_text(encoding="utf-8")
+        line = _flow_feeds_line(text)
+        if line is not None:
+            raise ConfigError(
+                f"{path}:{line}: `feeds:` is written in flow style ([...]); rewrite it as a block list "
+                "(one `- name: ...` item per line) and import again"
+            )
+        updated = insert_feeds(text, entries)
+        names = [f.get("name") for f in (load_yaml(updated, path) or {}).get("feeds", [])]
+        if names != [f.name for f in config.feeds] + [e["name"] for e in entries]:
+            raise ConfigError(f"{path}: could not add the feeds without disturbing the file; add them by hand")
     for e in entries:
         print(f"{'would add' if args.dry_run else 'added'}: {e['name']}: {e['url']}")
-    print(f"{len(entries)} new of {len(found)} in {args.file}")
-    if not entries or args.dry_run:
-        return 0
-    path = Path(args.config)
-    text = path.read_text(encoding="utf-8")
-    updated = insert_feeds(text, entries)
-    names = [f.get("name") for f in (yaml.safe_load(updated) or {}).get("feeds", [])]
-    if names != [f.name for f in config.feeds] + [e["name"] for e in entries]:
-        raise ConfigError(f"{path}: could not add the feeds without disturbing the file; add them by hand")
+    for f, reason in skipped:
+        print(f"{'would skip' if args.dry_run else 'skipped'}: {f.name}: {f.url} ({reason})")
+    print(
+        f"{len(entries)} {'to add' if args.dry_run else 'added'}, {len(skipped)} skipped of {len(found)} in {args.file}"
+    )
+    invalid = any(reason.startswith("not a valid feed") for _, reason in skipped)
+    if updated is None or args.dry_run:
+        return 1 if invalid else 0
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".yaml")
     with os.fdopen(fd, "w", encoding="utf-8") as out:  # replace atomically: never a half-written config
         out.write(updated)
     os.chmod(tmp, path.stat().st_mode & 0o777)
     os.replace(tmp, path)
-    return 0
+    return 1 if invalid else 0
 
 
 def cmd_discover(args: argparse.Namespace) -> int:

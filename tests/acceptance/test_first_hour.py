@@ -267,3 +267,53 @@ def test_log_values_with_spaces_are_quoted(tmp_path):
         out = monitor("once", "--config", str(config), "--log-level", "DEBUG")
     assert 'feed="BBC Arabic"' in out.stderr, out.stderr
     assert "feed=BBC Arabic" not in out.stderr
+
+
+# ---- item 17: feeds import -----------------------------------------------------------------
+
+OPML = """<?xml version="1.0"?>
+<opml version="2.0"><head><title>x</title></head><body>
+<outline text="BBC again" type="rss" xmlUrl="http://www.feeds.bbci.co.uk/arabic/rss.xml"/>
+<outline text="Broken" type="rss" xmlUrl="https://example.org/a feed.xml"/>
+<outline text="RT Arabic" type="rss" xmlUrl="https://arabic.rt.com/rss/"/>
+<outline text="RT twice" type="rss" xmlUrl="https://arabic.rt.com/rss/"/>
+</body></opml>
+"""
+
+
+def test_feeds_import_continues_past_bad_entries_and_lists_the_skipped(tmp_path):
+    config = write_config(tmp_path, [{"name": "BBC Arabic", "url": "https://feeds.bbci.co.uk/arabic/rss.xml"}])
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(OPML, encoding="utf-8")
+    before = config.read_text(encoding="utf-8")
+    dry = monitor("feeds", "import", str(opml), "--dry-run", "--config", str(config))
+    assert dry.returncode == 1  # an entry was not a valid feed
+    assert "would add: RT Arabic: https://arabic.rt.com/rss/" in dry.stdout
+    assert (
+        "would skip: BBC again: http://www.feeds.bbci.co.uk/arabic/rss.xml (already in config as 'BBC Arabic')"
+        in dry.stdout
+    )
+    assert "would skip: Broken:" in dry.stdout and "%20" in dry.stdout
+    assert "would skip: RT twice:" in dry.stdout and "twice in this OPML file" in dry.stdout
+    assert config.read_text(encoding="utf-8") == before
+    real = monitor("feeds", "import", str(opml), "--config", str(config))
+    assert real.returncode == 1 and "added: RT Arabic" in real.stdout and "1 added, 3 skipped of 4" in real.stdout
+    assert "RT Arabic" in config.read_text(encoding="utf-8")
+    assert monitor("check", "--config", str(config)).returncode == 0
+
+
+def test_feeds_import_into_a_flow_style_list_says_so_before_adding_anything(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"storage: sqlite:///{tmp_path / 'm.db'}\n"
+        "feeds: [{name: BBC Arabic, url: 'https://feeds.bbci.co.uk/arabic/rss.xml'}]\n"
+        f"channels: {{tg: '{TOKEN_URL}'}}\n"
+        "topics: [{id: korea, name: كوريا, any: [كوريا], notify: [tg]}]\n",
+        encoding="utf-8",
+    )
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(OPML, encoding="utf-8")
+    out = monitor("feeds", "import", str(opml), "--config", str(config))
+    assert out.returncode == 2
+    assert "added" not in out.stdout
+    assert "config.yaml:2:" in out.stderr and "flow style" in out.stderr and "block list" in out.stderr

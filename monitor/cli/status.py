@@ -143,7 +143,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
             r["state"], "[yellow]not polled yet[/]"
         )
         if not r["in_config"]:  # removed from the config: history only, not counted
-            state += " (gone)"
+            state += " (not in config)"
         feeds.add_row(
             escape(r["feed"]),
             state,

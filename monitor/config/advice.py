@@ -19,8 +19,6 @@ import threading
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from monitor.matching.rules import as_term, term_key
@@ -204,20 +202,7 @@ def _reason(said: str) -> str:
 
 # ---- topics and feeds --------------------------------------------------------------------
 
-_DF_PATH = Path(__file__).resolve().parent.parent / "text" / "df.txt"
 COMMON_SHARE = 0.2  # a word in more than this share of news articles is "common"
-
-
-@lru_cache(maxsize=1)
-def _df() -> tuple[int, dict[str, int]]:
-    n, table = 1, {}
-    for line in _DF_PATH.read_text(encoding="utf-8").splitlines():
-        term, _, count = line.partition("\t")
-        if term == "#docs":
-            n = int(count)
-        elif term:
-            table[term] = int(count)
-    return n, table
 
 
 def common_word(term: str) -> bool:
@@ -226,7 +211,9 @@ def common_word(term: str) -> bool:
     key = term_key(term)
     if len(key) != 1 or not is_arabic(key[0]):
         return False
-    n, table = _df()
+    from monitor.dedup.stories import document_frequency
+
+    n, table = document_frequency()
     return len(key[0]) <= 2 or table.get(key[0], 0) / n > COMMON_SHARE
 
 

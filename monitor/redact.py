@@ -116,3 +116,13 @@ class RedactingFilter(logging.Filter):
         if clean != message or record.args:
             record.msg, record.args = clean, None
         return True
+
+
+_URL_OR_ADDRESS = re.compile(r"\S*://\S*|<[^<>]*@[^<>]*>")
+
+
+def without_urls(text: str) -> str:
+    """`text` with every URL and `<name@host>` replaced by `(withheld)`: for apprise's own
+    messages, which quote a URL with pieces of its password (`u:p...p@ss`) that no
+    registry of whole secrets can catch."""
+    return _URL_OR_ADDRESS.sub("(withheld)", text)

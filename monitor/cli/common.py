@@ -3,16 +3,21 @@
 `load(args)` reads `--config` with the environment and systemd credentials
 (and `MONITOR_STORAGE`), registers its secrets for redaction and returns the
 frozen `Config`; errors: `ConfigError`. `open_pipeline(config)` opens the
-store, the fetcher and the pipeline; `make_fetcher(config)` the fetcher alone.
+store, the fetcher and the pipeline; `make_fetcher(config)` the fetcher alone. `add_global_options(parser)` puts
+`--config`/`--log-level` on the top parser and on every verb below it, so they
+work before or after the verb; `unknown_name` words a name not found.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import sys
 from dataclasses import replace
 from datetime import datetime
 
+from monitor.config.advice import did_you_mean
 from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
 from monitor.fetch.client import Fetcher
@@ -20,10 +25,32 @@ from monitor.pipeline import Pipeline
 from monitor.redact import add_secrets
 from monitor.storage import ItemRow, Store
 
+log = logging.getLogger(__name__)
+
+
+# Verbs that never send: a channel whose ${VAR} is unset does not stop them (item 4 of issue 18).
+READ_ONLY = frozenset({"status", "topics", "feeds", "explain", "backtest", "stories", "outbox"})
+# Verbs that log the config's warnings (`check` prints them).
+LOGS_WARNINGS = frozenset({"run", "once"})
+
 
 def load(args: argparse.Namespace) -> Config:
-    """The config named by `args.config`, with `${VAR}` from env vars and systemd credentials."""
-    config = load_config(args.config, env=environment())
+    """The config named by `args.config`, with `${VAR}` from env vars and systemd credentials.
+
+    A read-only verb (READ_ONLY) loads a config whose channels miss their secrets and
+    says so once on stderr; `run` and `once` log the config's warnings."""
+    command = getattr(args, "command", None)
+    read_only = command in READ_ONLY
+    config = load_config(args.config, env=environment(), need_secrets=not read_only)
+    if config.unresolved_channels:
+        print(
+            f"note: channel(s) {', '.join(config.unresolved_channels)} use ${{VAR}} values that are not set; "
+            f"`monitor {command}` sends nothing, but `monitor run` needs them",
+            file=sys.stderr,
+        )
+    if command in LOGS_WARNINGS:
+        for warning in config.warnings:
+            log.warning("config warning=%s", warning)
     storage = os.environ.get("MONITOR_STORAGE")
     if storage:  # e.g. set by the systemd unit to a path in StateDirectory
         config = replace(config, storage_url=storage)
@@ -67,3 +94,57 @@ def format_item(row: ItemRow, now: datetime) -> str:
     label = row.title or row.guid or "(untitled)"
     where = row.url or row.guid
     return f"#{row.id} {row.state}/{row.reason_code}{wait}: {row.reason} | {label} {where}".rstrip()
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """`--config` and `--log-level` on `parser` (with their real defaults) and on every
+    subparser below it, at any depth, with SUPPRESS defaults: a value given before the
+    verb is never overwritten by a subparser's default, and the last one given wins.
+    Also gives each subparser its help line as description (`monitor VERB -h`)."""
+
+    def add(p: argparse.ArgumentParser, top: bool) -> None:
+        p.add_argument(
+            "--config",
+            default=os.environ.get("MONITOR_CONFIG", "config.yaml") if top else argparse.SUPPRESS,
+            help="path to config.yaml (default: $MONITOR_CONFIG or ./config.yaml)",
+        )
+        p.add_argument(
+            "--log-level",
+            default=os.environ.get("MONITOR_LOG_LEVEL", "INFO") if top else argparse.SUPPRESS,
+            choices=LOG_LEVELS,
+            help="how chatty the logs on stderr are (default: $MONITOR_LOG_LEVEL or INFO)",
+        )
+
+    def walk(p: argparse.ArgumentParser) -> None:
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helps = {a.dest: a.help for a in action._choices_actions}
+                for name, child in action.choices.items():
+                    if child.description is None and helps.get(name):
+                        child.description = helps[name]
+                    add(child, top=False)
+                    walk(child)
+
+    add(parser, top=True)
+    walk(parser)
+
+
+def unknown_name(kind: str, name: str, known: list[str]) -> str:
+    """`unknown feed 'Nope' (did you mean 'BBC Arabic'?; feeds: ...)` (pure)."""
+    hint = did_you_mean(name, known)
+    listed = ", ".join(known) or "none"
+    return f"unknown {kind} {name!r}" + (
+        f" (did you mean {hint!r}?; {kind}s: {listed})" if hint else f" ({kind}s: {listed})"
+    )
+
+
+def print_json(value: object) -> None:
+    """`value` as one line of JSON on stdout (dates as ISO text), secrets redacted."""
+    import json
+
+    from monitor.redact import redact
+
+    print(redact(json.dumps(value, ensure_ascii=False, default=str)))

@@ -9,6 +9,7 @@ safely. Also holds the result formatting shared with `monitor explain`.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -153,8 +154,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `explain` and `backtest` on the CLI's subparsers."""
     p = sub.add_parser("explain", help="show how each topic matches one article (URL or HTML file)")
-    p.add_argument("target")
-    p.add_argument("--feed", help="feed name, for topics limited to some feeds")
+    p.add_argument("target", help="an article's http(s) URL, or a saved .html file")
+    p.add_argument("--feed", help="feed name, for topics limited to some feeds (must be in config.yaml)")
     p.set_defaults(func=cmd_explain)
     p = sub.add_parser("backtest", help="run a topic (edited or new) over stored articles; sends nothing")
     p.add_argument("topic", help="topic id")
@@ -203,10 +204,26 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     config = common.load(args)
     target = args.target
-    if not Path(target).exists():
+    if args.feed is not None and args.feed not in {f.name for f in config.feeds}:
+        print(
+            f"explain --feed: {common.unknown_name('feed', args.feed, [f.name for f in config.feeds])}", file=sys.stderr
+        )
+        return 2
+    if "://" in target:
         _print_ledger(config, target)
-    if Path(target).exists():
-        content, url = Path(target).read_bytes(), None
+    if "://" not in target:  # a file
+        path = Path(target)
+        if path.is_dir():
+            print(f"explain: {target} is a directory; give an article's .html file or URL", file=sys.stderr)
+            return 2
+        if not path.exists():
+            print(f"explain: no such file: {target} (give an article's .html file or an http(s) URL)", file=sys.stderr)
+            return 2
+        try:
+            content, url = path.read_bytes(), None
+        except OSError as exc:
+            print(f"explain: cannot read {target}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
     else:
         fetcher = Fetcher.from_config(config)
         try:

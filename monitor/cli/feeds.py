@@ -9,13 +9,14 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
 from monitor.cli import common
 from monitor.config.load import Config, Feed
+from monitor.config.yamlload import load_yaml
 from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
 from monitor.sources import DEFAULT_KIND
@@ -29,22 +30,27 @@ _FEEDS_KEY = re.compile(r"^feeds:\s*(?:#.*)?$")
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("feeds", help="list feeds with their health; import/export OPML; discover feeds")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per feed")
     fsub = p.add_subparsers(dest="feeds_command")
     p.set_defaults(func=cmd_list)
-    fsub.add_parser("list", help="every source with its health (the default)").set_defaults(func=cmd_list)
+    q = fsub.add_parser("list", help="every source with its health (the default)")
+    q.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print a JSON list, one object per feed"
+    )
+    q.set_defaults(func=cmd_list)
     q = fsub.add_parser("show", help="one feed: health and its items' states (also: `monitor feeds NAME`)")
     q.add_argument("name", nargs="?")
     q.add_argument("-n", "--limit", type=int, default=10, help="how many recent items to list (default 10)")
     q.set_defaults(func=cmd_show)
     q = fsub.add_parser("import", help="add the feeds of an OPML file to config.yaml")
-    q.add_argument("file")
+    q.add_argument("file", help="an OPML file (a feed reader's export)")
     q.add_argument("--dry-run", action="store_true", help="print what would be added, change nothing")
     q.set_defaults(func=cmd_import)
     q = fsub.add_parser("export", help="print the feed list as OPML")
     q.add_argument("-o", "--output", help="write to this file instead of stdout")
     q.set_defaults(func=cmd_export)
     q = fsub.add_parser("discover", help="find the feeds a site's home page announces")
-    q.add_argument("url")
+    q.add_argument("url", help="a site's home page or section URL")
     q.set_defaults(func=cmd_discover)
     # `monitor feeds NAME` is `monitor feeds show NAME`: any other word is taken as a feed name.
     fsub.choices = fsub._name_parser_map = _FeedNames(fsub.choices)  # after every add_parser
@@ -70,6 +76,28 @@ def cmd_list(args: argparse.Namespace) -> int:
     finally:
         store.close()
     now = datetime.now(UTC)
+    if getattr(args, "json", False):
+        rows = []
+        for feed in config.feeds:
+            s = states.get(feed.name)
+            rows.append(
+                {
+                    "name": feed.name,
+                    "kind": feed.kind,
+                    "url": feed.url,
+                    "polled": s is not None,
+                    "failures": s.consecutive_failures if s else 0,
+                    "flagged_at": s.flagged_at if s else None,
+                    "failing_since": s.failing_since if s else None,
+                    "last_success_at": s.last_success_at if s else None,
+                    "items_seen": s.items_seen if s else 0,
+                    "next_poll_at": s.next_poll_at if s else None,
+                    "last_error": s.last_error if s else None,
+                    "last_warning": s.last_warning if s else None,
+                }
+            )
+        common.print_json(rows)
+        return 0
     for feed in config.feeds:
         _print_health(config, feed, states.get(feed.name), now)
     return 0
@@ -141,28 +169,56 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def new_feeds(config: Config, found: list[OpmlFeed]) -> list[dict[str, str]]:
-    """OPML entries not already in the config (same normalized URL), with unique names."""
-    urls = {normalize_url(f.url) for f in config.feeds}
+def new_feeds(config: Config, found: list[OpmlFeed]) -> tuple[list[dict[str, Any]], list[tuple[OpmlFeed, str]]]:
+    """OPML entries to add (not in the config by normalized URL, valid, names made unique),
+    and the skipped ones with the reason: already in the config, twice in the file, or not
+    a valid feed. One bad entry never stops the others (pure)."""
+    known = {normalize_url(f.url): f.name for f in config.feeds}
     names = {f.name for f in config.feeds}
-    out: list[dict[str, str]] = []
+    out: list[dict[str, Any]] = []
+    skipped: list[tuple[OpmlFeed, str]] = []
+    in_file: set[str] = set()
     for f in found:
-        if normalize_url(f.url) in urls:
+        key = normalize_url(f.url)
+        if key in known:
+            skipped.append((f, f"already in config as {known[key]!r}"))
+            continue
+        if key in in_file:
+            skipped.append((f, "twice in this OPML file"))
             continue
         name, n = f.name, 2
         while name in names:
             name, n = f"{f.name} ({n})", n + 1
-        entry = {"name": name, "url": f.url}
+        entry: dict[str, Any] = {"name": name, "url": f.url}
         if f.kind != DEFAULT_KIND:
             entry["kind"] = f.kind
-        for key, value in (("links", f.links), ("link_pattern", f.link_pattern)):
+        for k, value in (("links", f.links), ("link_pattern", f.link_pattern)):
             if value:
-                entry[key] = value
-        Feed.model_validate(entry)  # raises ValidationError naming the problem
-        urls.add(normalize_url(f.url))
+                entry[k] = value
+        try:
+            Feed.model_validate(entry)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "entry"
+            skipped.append((f, f"not a valid feed: {where}: {str(err['msg']).removeprefix('Value error, ')}"))
+            continue
+        in_file.add(key)
         names.add(name)
         out.append(entry)
-    return out
+    return out, skipped
+
+
+def _flow_feeds_line(text: str) -> int | None:
+    """The line of a flow-style `feeds: [...]` list (which imports cannot add to), or None."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if key.value == "feeds" and isinstance(value, yaml.SequenceNode) and value.flow_style:
+                return int(key.start_mark.line) + 1
+    return None
 
 
 def insert_feeds(text: str, entries: list[dict[str, str]]) -> str:
@@ -203,28 +259,37 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 1
     for warning in warnings:
         print(f"{args.file}: warning: {warning}", file=sys.stderr)
-    try:
-        entries = new_feeds(config, found)
-    except ValidationError as exc:
-        print(f"{args.file}: an entry is not a valid feed: {exc.errors()[0]['msg']}", file=sys.stderr)
-        return 1
+    entries, skipped = new_feeds(config, found)
+    path = Path(args.config)
+    updated = None
+    if entries:  # edit first, print after: never "added" for feeds that could not be added
+        text = path.read_text(encoding="utf-8")
+        line = _flow_feeds_line(text)
+        if line is not None:
+            raise ConfigError(
+                f"{path}:{line}: `feeds:` is written in flow style ([...]); rewrite it as a block list "
+                "(one `- name: ...` item per line) and import again"
+            )
+        updated = insert_feeds(text, entries)
+        names = [f.get("name") for f in (load_yaml(updated, path) or {}).get("feeds", [])]
+        if names != [f.name for f in config.feeds] + [e["name"] for e in entries]:
+            raise ConfigError(f"{path}: could not add the feeds without disturbing the file; add them by hand")
     for e in entries:
         print(f"{'would add' if args.dry_run else 'added'}: {e['name']}: {e['url']}")
-    print(f"{len(entries)} new of {len(found)} in {args.file}")
-    if not entries or args.dry_run:
-        return 0
-    path = Path(args.config)
-    text = path.read_text(encoding="utf-8")
-    updated = insert_feeds(text, entries)
-    names = [f.get("name") for f in (yaml.safe_load(updated) or {}).get("feeds", [])]
-    if names != [f.name for f in config.feeds] + [e["name"] for e in entries]:
-        raise ConfigError(f"{path}: could not add the feeds without disturbing the file; add them by hand")
+    for f, reason in skipped:
+        print(f"{'would skip' if args.dry_run else 'skipped'}: {f.name}: {f.url} ({reason})")
+    print(
+        f"{len(entries)} {'to add' if args.dry_run else 'added'}, {len(skipped)} skipped of {len(found)} in {args.file}"
+    )
+    invalid = any(reason.startswith("not a valid feed") for _, reason in skipped)
+    if updated is None or args.dry_run:
+        return 1 if invalid else 0
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".yaml")
     with os.fdopen(fd, "w", encoding="utf-8") as out:  # replace atomically: never a half-written config
         out.write(updated)
     os.chmod(tmp, path.stat().st_mode & 0o777)
     os.replace(tmp, path)
-    return 0
+    return 1 if invalid else 0
 
 
 def cmd_discover(args: argparse.Namespace) -> int:

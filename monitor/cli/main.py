@@ -1,7 +1,10 @@
+# PYTHON_ARGCOMPLETE_OK
 """Command line: verbs -> exit codes. `monitor --help` lists them.
 
-Exit codes: 0 ok; 1 runtime failure (unusable store, unreachable article);
-2 bad config or usage.
+Exit codes: 0 ok; 1 runtime failure (unusable store, unreachable article;
+`once`: every source failed); 2 bad config or usage; 130 interrupted (Ctrl-C).
+Global options (`--config`, `--log-level`) are accepted before or after the verb.
+Output cut short by a closed pipe (`monitor feeds | head`) ends quietly with 0.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ import logging
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from monitor.cli import explain, feeds, outbox, stories
-from monitor.cli.common import load, make_fetcher, open_pipeline
+from monitor.cli.common import add_global_options, load, make_fetcher, open_pipeline, print_json, unknown_name
 from monitor.errors import ConfigError, ExtractError, FetchError, MonitorError, StoreError
 from monitor.service import logs
 
@@ -39,6 +43,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for topic in config.topics:
         terms = sum(len(g) for _, g in topic.rule().groups())
         print(f"  - {topic.id} ({topic.name}): {terms} terms -> {', '.join(topic.notify)}")
+    for warning in config.warnings:
+        print(f"warning: {warning}")
     return 0
 
 
@@ -53,11 +59,28 @@ def _safe_url(url: str) -> str:
 
 def cmd_once(args: argparse.Namespace) -> int:
     config = load(args)
+    feeds = config.feeds
+    if args.feed:
+        known = [f.name for f in config.feeds]
+        for name in args.feed:
+            if name not in known:
+                print(f"once: {unknown_name('feed', name, known)}", file=sys.stderr)
+                return 2
+        feeds = tuple(f for f in config.feeds if f.name in args.feed)
     store, fetcher, pipeline = open_pipeline(config)
+    pool = ThreadPoolExecutor(max_workers=min(8, len(feeds)))
     try:
-        with ThreadPoolExecutor(max_workers=min(8, len(config.feeds))) as pool:
-            reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True), config.feeds))
+        reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True), feeds))
+        pool.shutdown()
         delivery = pipeline.deliver(ignore_backoff=True)
+    except KeyboardInterrupt:
+        # Stop now: don't wait for the slowest request. Every store write is its own
+        # transaction, so what was saved stays saved and the rest is redone next time.
+        pool.shutdown(wait=False, cancel_futures=True)
+        print("interrupted", file=sys.stderr)
+        sys.stdout.flush()
+        logging.shutdown()
+        os._exit(130)
     finally:
         fetcher.close()
         store.close()
@@ -65,6 +88,9 @@ def cmd_once(args: argparse.Namespace) -> int:
         status = ("ok" + (f" (warning: {r.warning})" if r.warning else "")) if r.ok else f"FAILED: {r.error}"
         print(f"{r.feed}: {status} items={r.items} new={r.new} matched={r.matched}")
     print(f"alerts: sent={delivery.sent} retrying={delivery.failed} dead={delivery.dead}")
+    if reports and not any(r.ok for r in reports):
+        print(f"every source failed ({len(reports)})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -72,6 +98,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.service import daemon
 
     config = load(args)
+    log.info(
+        "start version=%s config=%s store=%s feeds=%d topics=%d",
+        _version(),
+        str(config.path),
+        _safe_url(config.storage_url),
+        len(config.feeds),
+        len(config.topics),
+    )
     store, fetcher, pipeline = open_pipeline(config)
     try:
         code = daemon.run(pipeline, load=lambda: load(args), make_fetcher=make_fetcher)
@@ -87,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from monitor.cli.status import status
 
-    return status(load(args))
+    return status(load(args), as_json=args.json, verbose=args.verbose)
 
 
 def cmd_test_alert(args: argparse.Namespace) -> int:
@@ -110,37 +144,104 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_topics(args: argparse.Namespace) -> int:
+    config = load(args)
+    rows = [topic_row(t) for t in config.topics]
+    if args.json:
+        print_json(rows)
+        return 0
+    for r in rows:
+        groups = f"all={r['all_groups']} any={r['any_terms']} none={r['none_terms']}"
+        print(f"{r['id']} ({r['name']}): {r['terms']} terms, {groups} -> {', '.join(r['notify'])}")
+        extra = [f"{k}={','.join(r[k])}" for k in ("feeds", "languages") if r[k]]
+        extra += [f"alert={r['alert']}"] + ([f"min_score={r['min_score']:g}"] if r["min_score"] is not None else [])
+        extra += ["urgent"] if r["urgent"] else []
+        print("  " + " ".join(extra))
+    return 0
+
+
+def topic_row(topic: Any) -> dict[str, Any]:
+    """One topic as a JSON-ready dict (pure): id, name, term counts, notify, filters, mode."""
+    rule = topic.rule()
+    return {
+        "id": topic.id,
+        "name": topic.name,
+        "terms": sum(len(g) for _, g in rule.groups()),
+        "all_groups": len(rule.all),
+        "any_terms": len(rule.any),
+        "none_terms": len(rule.none),
+        "notify": list(topic.notify),
+        "feeds": list(topic.feeds),
+        "languages": list(topic.languages),
+        "alert": topic.alert,
+        "min_score": topic.min_score,
+        "urgent": topic.urgent,
+    }
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("monitor")
+    except PackageNotFoundError:
+        import monitor
+
+        return monitor.__version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description="Watch Arabic news feeds and alert on topics.")
-    parser.add_argument(
-        "--config",
-        default=os.environ.get("MONITOR_CONFIG", "config.yaml"),
-        help="path to config.yaml (default: $MONITOR_CONFIG or ./config.yaml)",
-    )
-    parser.add_argument(
-        "--log-level",
-        default=os.environ.get("MONITOR_LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"monitor {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="VERB")
     sub.add_parser("run", help="run the daemon until SIGTERM/SIGINT").set_defaults(func=cmd_run)
-    sub.add_parser("once", help="poll every feed once, deliver alerts, exit").set_defaults(func=cmd_once)
+    p = sub.add_parser("once", help="poll every feed once, deliver alerts, exit (1 when every source failed)")
+    p.add_argument("--feed", action="append", metavar="NAME", help="only this feed (repeatable)")
+    p.set_defaults(func=cmd_once)
     sub.add_parser("check", help="validate the config and print a summary").set_defaults(func=cmd_check)
     p = sub.add_parser("status", help="one-screen summary: feeds, matches today, outbox, last errors")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the screen")
+    p.add_argument("-v", "--verbose", action="store_true", help="every feed and every error in full")
     p.set_defaults(func=cmd_status)
+    p = sub.add_parser("topics", help="the topics: terms, channels, filters")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per topic")
+    p.set_defaults(func=cmd_topics)
     p = sub.add_parser("test-alert", help="send a test message through one channel")
-    p.add_argument("channel")
+    p.add_argument("channel", help="a channel name from `channels:` in config.yaml")
     p.set_defaults(func=cmd_test_alert)
     for verb in (explain, feeds, outbox, stories):  # verb modules: one `register(sub)` each
         verb.register(sub)
+    add_global_options(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    try:
+        import argcomplete  # optional: `pip install 'monitor[completion]'`
+    except ImportError:
+        pass
+    else:
+        argcomplete.autocomplete(parser)
+    args = parser.parse_args(argv)
     logs.setup(args.log_level)
     try:
+        return _run(args)
+    except BrokenPipeError:
+        # `monitor feeds | head`: the reader has what it wanted. Point stdout at /dev/null
+        # so the interpreter's final flush does not raise again (Python's SIGPIPE recipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the BrokenPipeError handler
         return code
     except ConfigError as exc:
         print("config error:", file=sys.stderr)

@@ -35,7 +35,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     store = Store(config.storage_url)
     try:
         if args.action == "retry":
-            return _retry(store, args.ids)
+            return _retry(store, args.ids, now=args.now)
         wanted = set(args.state or ("pending", "retrying", "held", "dead"))
         statuses = {"pending" if s in ("retrying", "held") else s for s in wanted}
         rows = [a for status in sorted(statuses) for a in store.list_alerts(status, limit=args.limit)]
@@ -43,6 +43,23 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         counts = store.counts()
     finally:
         store.close()
+    if args.json:
+        common.print_json(
+            [
+                {
+                    "id": a.id,
+                    "state": _state(a),
+                    "channel": a.channel,
+                    "topic": a.topic_id,
+                    "attempts": a.attempts,
+                    "next_attempt_at": a.next_attempt_at,
+                    "subject": a.subject,
+                    "last_error": a.last_error,
+                }
+                for a in rows
+            ]
+        )
+        return 0
     print(f"{'ID':>6}  {'STATE':8}  {'CHANNEL':12}  {'TRIES':>5}  {'NEXT (UTC)':19}  SUBJECT / LAST ERROR")
     for a in rows:
         print(
@@ -55,7 +72,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _retry(store: Store, ids: list[int]) -> int:
+def _retry(store: Store, ids: list[int], *, now: bool = False) -> int:
     if not ids:
         print("outbox retry: give the ID of a dead alert (see `monitor outbox`)", file=sys.stderr)
         return 2
@@ -65,8 +82,15 @@ def _retry(store: Store, ids: list[int]) -> int:
         if alert is None:
             print(f"alert {alert_id}: no such alert", file=sys.stderr)
             status = 1
+        elif now and _state(alert) == "retrying":
+            if store.retry_now(alert_id):
+                print(f"alert {alert_id}: due now (channel {alert.channel}, {alert.attempts} tries so far)")
+            else:  # sent or given up meanwhile
+                print(f"alert {alert_id}: is no longer retrying; nothing to do", file=sys.stderr)
+                status = 1
         elif not store.requeue(alert_id):
-            print(f"alert {alert_id}: is {_state(alert)}, not dead; nothing to do", file=sys.stderr)
+            hint = " (`--now` also takes retrying alerts)" if _state(alert) == "retrying" else ""
+            print(f"alert {alert_id}: is {_state(alert)}, not dead; nothing to do{hint}", file=sys.stderr)
             status = 1
         else:
             print(f"alert {alert_id}: re-queued (channel {alert.channel}); the daemon sends it shortly")
@@ -75,10 +99,14 @@ def _retry(store: Store, ids: list[int]) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("outbox", help="show pending, retrying and dead alerts; `outbox retry ID` re-queues")
-    p.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    p.add_argument(
+        "action", nargs="?", choices=["list", "retry"], default="list", help="list (the default) or retry IDs"
+    )
     p.add_argument("ids", nargs="*", type=int, help="alert IDs (for retry)")
     p.add_argument(
         "--state", action="append", choices=_STATES, help="only these states (repeatable; default: all but sent)"
     )
     p.add_argument("--limit", type=int, default=200, help="rows per status (default 200)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per alert")
+    p.add_argument("--now", action="store_true", help="retry: also take retrying alerts, due now")
     p.set_defaults(func=cmd_outbox)

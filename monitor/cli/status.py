@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -49,9 +50,24 @@ def _daemon_health(config: Config) -> str:
     return f"[{colour}]{body.get('status')}[/] ({body.get('progress', '')}) at {url}"
 
 
-def status(config: Config, console: Console | None = None) -> int:
-    """Print the summary; 0 (the store could be read)."""
-    console = console or Console()
+def _one_line(text: str, width: int) -> str:
+    """Secrets masked, whitespace folded, cut to `width` characters with an ellipsis (pure)."""
+    flat = " ".join(redact(text).split())
+    return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
+
+
+SHOW_ALL_FEEDS = 8  # more feeds than this: list only the ones not ok (`status -v` lists all)
+SHOW_ERRORS = 3
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:  # rich exits 1; the CLI ends a closed pipe quietly with 0
+        raise BrokenPipeError
+
+
+def status(config: Config, console: Console | None = None, *, as_json: bool = False, verbose: bool = False) -> int:
+    """Print the summary (fits 80×24 unless `verbose`), or one JSON object; 0 (the store was read)."""
+    console = console or _Console()
     now = datetime.now(UTC)
     store = Store(config.storage_url)
     try:
@@ -64,56 +80,23 @@ def status(config: Config, console: Console | None = None) -> int:
     finally:
         store.close()
 
-    console.print(f"[bold]monitor[/] {escape(str(config.path))}  daemon: {_daemon_health(config)}")
-    feeds = Table(title="Feeds", title_justify="left", expand=False)
-    for col in ("feed", "state", "last success", "last poll", "seen", "last error"):
-        feeds.add_column(col, overflow="fold" if col == "last error" else "ellipsis")
-    healthy = failing = 0
     configured = [f.name for f in config.feeds]
+    rows: list[dict[str, Any]] = []
     for name in configured + sorted(set(states) - set(configured)):
         s = states.get(name)
-        if s is None:
-            state = "[yellow]not polled yet[/]"
-        elif s.consecutive_failures >= FAILING_AFTER:
-            state = f"[red]failing ×{s.consecutive_failures}[/]"
-        else:
-            state = "[green]ok[/]"
-        if name not in configured:  # removed from the config: history only, not counted
-            state += " (not in config)"
-        elif s is not None:
-            failing += s.consecutive_failures >= FAILING_AFTER
-            healthy += s.consecutive_failures < FAILING_AFTER
-        feeds.add_row(
-            escape(name),
-            state,
-            _age(_since(s.last_success_at, now)) if s else "never",
-            _age(_since(s.last_polled_at, now)) if s else "never",
-            str(s.items_seen) if s else "0",
-            escape(redact(s.last_error or "")[:120]) if s and s.consecutive_failures else "",
+        state = "not polled yet" if s is None else "failing" if s.consecutive_failures >= FAILING_AFTER else "ok"
+        rows.append(
+            {
+                "feed": name,
+                "state": state,
+                "in_config": name in configured,
+                "failures": s.consecutive_failures if s else 0,
+                "last_success_age_seconds": _since(s.last_success_at, now) if s else None,
+                "last_poll_age_seconds": _since(s.last_polled_at, now) if s else None,
+                "items_seen": s.items_seen if s else 0,
+                "last_error": redact(s.last_error) if s and s.last_error and s.consecutive_failures else None,
+            }
         )
-    console.print(feeds)
-    console.print(
-        f"feeds: [green]{healthy} healthy[/], [red]{failing} failing[/], "
-        f"{len(configured) - healthy - failing} not polled yet"
-    )
-
-    topics = Table(title="Matches today", caption="since local midnight", title_justify="left")
-    topics.add_column("topic")
-    topics.add_column("name")
-    topics.add_column("matches", justify="right")
-    names = {t.id: t.name for t in config.topics}
-    for topic_id in list(names) + sorted(set(today) - set(names)):
-        topics.add_row(escape(topic_id), escape(names.get(topic_id, "(not in config)")), str(today.get(topic_id, 0)))
-    console.print(topics)
-
-    oldest = _age(backlog.oldest_pending_age).replace(" ago", " old") if backlog.pending else "-"
-    console.print(
-        f"alerts: [bold]{backlog.pending} pending[/] ({backlog.due} due now, oldest {oldest}), "
-        f"{counts['alerts_sent']} sent, "
-        f"{'[red]' if backlog.dead else ''}{backlog.dead} dead{'[/]' if backlog.dead else ''}; "
-        f"articles: {counts['articles']} stored, {backlog.articles_retrying} pages awaiting retry"
-    )
-
     errors = [
         (s.last_error_at, f"feed {s.name}: {s.last_error}")
         for s in states.values()
@@ -124,7 +107,76 @@ def status(config: Config, console: Console | None = None) -> int:
         for e in alert_errors
     ]
     errors.sort(key=lambda x: x[0] or now, reverse=True)
+    names = {t.id: t.name for t in config.topics}
+    if as_json:
+        body = {
+            "config": str(config.path),
+            "daemon": _daemon_health(config),
+            "feeds": rows,
+            "matches_today": {t: today.get(t, 0) for t in list(names) + sorted(set(today) - set(names))},
+            "outbox": {
+                "pending": backlog.pending,
+                "due": backlog.due,
+                "oldest_pending_age_seconds": backlog.oldest_pending_age if backlog.pending else None,
+                "sent": counts["alerts_sent"],
+                "dead": backlog.dead,
+            },
+            "articles": {"stored": counts["articles"], "awaiting_retry": backlog.articles_retrying},
+            "errors": [{"at": when, "error": redact(text)} for when, text in errors],
+        }
+        print(redact(json.dumps(body, ensure_ascii=False, default=str)))
+        return 0
+
+    width = console.width
+    console.print(
+        f"[bold]monitor[/] {escape(_one_line(str(config.path), 30))}  daemon: {_daemon_health(config)}",
+        overflow="ellipsis",
+        no_wrap=True,
+    )
+    healthy = sum(1 for r in rows if r["in_config"] and r["state"] == "ok")
+    failing = sum(1 for r in rows if r["in_config"] and r["state"] == "failing")
+    shown = rows if verbose or len(rows) <= SHOW_ALL_FEEDS else [r for r in rows if r["state"] != "ok"]
+    feeds = Table(title="Feeds", title_justify="left", expand=False, box=None, pad_edge=False)
+    for col in ("feed", "state", "last success", "last poll", "seen", "last error"):
+        feeds.add_column(col, no_wrap=True, overflow="ellipsis", max_width=None if col == "last error" else 22)
+    for r in shown:
+        state = {"ok": "[green]ok[/]", "failing": f"[red]failing ×{r['failures']}[/]"}.get(
+            r["state"], "[yellow]not polled yet[/]"
+        )
+        if not r["in_config"]:  # removed from the config: history only, not counted
+            state += " (not in config)"
+        feeds.add_row(
+            escape(r["feed"]),
+            state,
+            _age(r["last_success_age_seconds"]) if r["state"] != "not polled yet" else "never",
+            _age(r["last_poll_age_seconds"]) if r["state"] != "not polled yet" else "never",
+            str(r["items_seen"]),
+            escape(_one_line(r["last_error"] or "", max(20, width - 62))),
+        )
+    if shown:
+        console.print(feeds)
+    console.print(
+        f"feeds: [green]{healthy} healthy[/], [red]{failing} failing[/], "
+        f"{len(configured) - healthy - failing} not polled yet"
+        + (" (healthy ones not listed; `monitor status -v` lists all)" if len(shown) < len(rows) else "")
+    )
+
+    topics = [(t, today.get(t, 0)) for t in list(names) + sorted(set(today) - set(names))]
+    line = ", ".join(f"{t} {n}" for t, n in topics if n or verbose or len(topics) <= 6) or "none"
+    console.print(f"matches today: {escape(_one_line(line, width - 15))}", no_wrap=True, overflow="ellipsis")
+
+    oldest = _age(backlog.oldest_pending_age).replace(" ago", " old") if backlog.pending else "-"
+    console.print(
+        f"alerts: [bold]{backlog.pending} pending[/] ({backlog.due} due now, oldest {oldest}), "
+        f"{counts['alerts_sent']} sent, "
+        f"{'[red]' if backlog.dead else ''}{backlog.dead} dead{'[/]' if backlog.dead else ''}; "
+        f"articles: {counts['articles']} stored, {backlog.articles_retrying} pages awaiting retry"
+    )
     console.print("[bold]last errors[/]" if errors else "last errors: none")
-    for when, text in errors[:8]:
-        console.print(f"  {_age(_since(when, now))}  {redact(text)}", markup=False, highlight=False)
+    limit = len(errors) if verbose else SHOW_ERRORS
+    for when, text in errors[:limit]:
+        line = f"  {_age(_since(when, now))}  {text}"
+        console.print(line if verbose else _one_line(line, width - 1), markup=False, highlight=False, soft_wrap=verbose)
+    if len(errors) > limit:
+        console.print(f"  … {len(errors) - limit} more (`monitor status -v` or `--json` for details)")
     return 0

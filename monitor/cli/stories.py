@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
 from monitor.config.values import parse_duration
@@ -18,6 +19,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--topic", help="only stories with an article that matched this topic id")
     p.add_argument("--since", default="7d", help="stories with an article this recent (default 7d)")
     p.add_argument("--limit", type=int, default=50, help="at most this many stories (default 50)")
+    p.add_argument(
+        "--min-articles", type=int, default=1, metavar="N", help="only stories with at least N articles (default 1)"
+    )
+    p.add_argument("--all", action="store_true", help="also stories no topic matched (default: only matched stories)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per story")
     p.set_defaults(func=cmd_stories)
 
 
@@ -26,7 +32,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
 
     config = common.load(args)
     if args.topic is not None and args.topic not in {t.id for t in config.topics}:
-        print(f"unknown topic {args.topic!r} (topics: {', '.join(t.id for t in config.topics)})")
+        print(f"stories: {common.unknown_name('topic', args.topic, [t.id for t in config.topics])}", file=sys.stderr)
         return 2
     try:
         since = datetime.now(UTC) - timedelta(seconds=parse_duration(args.since))
@@ -35,15 +41,47 @@ def cmd_stories(args: argparse.Namespace) -> int:
         return 2
     store = Store(config.storage_url)
     try:
-        found = store.stories(since, topic=args.topic, limit=args.limit)
+        found = store.stories(
+            since, topic=args.topic, limit=args.limit, min_articles=args.min_articles, matched_only=not args.all
+        )
     finally:
         store.close()
+    if args.json:
+        common.print_json([story_row(s) for s in found])
+        return 0
     if not found:
-        print("no stories" + (f" for topic {args.topic}" if args.topic else ""))
+        print(
+            "no stories"
+            + (f" for topic {args.topic}" if args.topic else "")
+            + ("" if args.all else " matched by a topic (`--all` lists every story)")
+        )
         return 0
     for story in found:
         print(format_story(story))
     return 0
+
+
+def story_row(story: Story) -> dict[str, Any]:
+    """A story as a JSON-ready dict (pure)."""
+    return {
+        "id": story.id,
+        "title": story.title,
+        "first_seen": story.first_seen,
+        "last_seen": story.last_seen,
+        "outlets": list(story.outlets),
+        "topics": list(story.topics),
+        "articles": [
+            {
+                "id": a.article_id,
+                "title": a.title,
+                "url": a.url,
+                "outlet": a.outlet,
+                "copy_of": a.copy_of,
+                "jaccard": a.jaccard,
+            }
+            for a in story.articles
+        ],
+    }
 
 
 def format_story(story: Story) -> str:

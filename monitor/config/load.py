@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from monitor.config import advice
 from monitor.config.schema import (
     CHANNEL_FORMS,
     UNION_TAGS,
@@ -35,6 +36,7 @@ from monitor.config.schema import (
     Topic,
 )
 from monitor.config.yamlguard import check_yaml
+from monitor.config.yamlload import load_yaml
 from monitor.errors import ConfigError
 from monitor.matching.rules import Term as MatchTerm
 from monitor.matching.rules import TopicRule, term_problem
@@ -77,6 +79,9 @@ class Config:
     secrets: tuple[str, ...]  # values that came from ${VAR}: redacted from logs
     fetch: Fetch = Fetch()
     channel_options: Mapping[str, Channel] = None  # type: ignore[assignment]  # every channel, extended form
+    warnings: tuple[str, ...] = ()  # `config.yaml:LINE: path: text` for what works but is probably wrong
+    # channels whose `${VAR}` are not set, loaded with need_secrets=False (read-only verbs): cannot send
+    unresolved_channels: tuple[str, ...] = ()
 
     def channel(self, name: str) -> Channel:
         """A channel's options (defaults for the short form)."""
@@ -136,23 +141,46 @@ def _lines(text: str) -> dict[tuple[Any, ...], int]:
     return lines
 
 
+_CHANNEL_OPTIONS = ("rate", "delivery", "digest_at", "timezone", "quiet_hours")
+
+
+def _is_url_path(path: tuple[Any, ...]) -> bool:
+    """A channel URL (short form, list item or `urls`), or notify.telegram_api_url."""
+    if path[:2] == ("notify", "telegram_api_url"):
+        return True
+    return path[:1] == ("channels",) and (len(path) == 2 or path[2] not in _CHANNEL_OPTIONS)
+
+
 def _expand_env(
     data: Any,
     env: Mapping[str, str],
     path: tuple[Any, ...],
     problems: list[tuple[tuple[Any, ...], str]],
     secrets: list[str],
+    unresolved: dict[str, list[str]] | None = None,
 ) -> Any:
+    """`${VAR}` filled in everywhere; in URLs by position (see advice.expand_url). With
+    `unresolved`, a channel's unset variables are collected there instead of being problems."""
     if isinstance(data, dict):
-        return {k: _expand_env(v, env, path + (k,), problems, secrets) for k, v in data.items()}
+        return {k: _expand_env(v, env, path + (k,), problems, secrets, unresolved) for k, v in data.items()}
     if isinstance(data, list):
-        return [_expand_env(v, env, path + (i,), problems, secrets) for i, v in enumerate(data)]
+        return [_expand_env(v, env, path + (i,), problems, secrets, unresolved) for i, v in enumerate(data)]
+    if isinstance(data, str) and _is_url_path(path):
+        missing: list[str] = []
+        url_problems: list[str] = []
+        value = advice.expand_url(data, env, url_problems, missing, secrets)
+        problems.extend((path, p) for p in url_problems)
+        if unresolved is not None and path[:1] == ("channels",) and missing:
+            unresolved.setdefault(str(path[1]), []).extend(missing)
+        else:
+            problems.extend((path, f"environment variable {name} is not set") for name in missing)
+        return value
     if isinstance(data, str) and "${" in data:
 
         def sub(m: re.Match[str]) -> str:
             name, default = m.group(1), m.group(2)
             if name in env and env[name] != "":
-                if len(env[name]) >= 4:
+                if len(env[name]) >= 4:  # shorter values are too common to mask in logs
                     secrets.append(env[name])
                 return env[name]
             if default is not None:
@@ -164,6 +192,88 @@ def _expand_env(
     return data
 
 
+def _unbraced(data: Any, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str, bool]]:
+    """`$NAME` written without braces in URLs and storage: (path, text, is_error)."""
+    if isinstance(data, dict):
+        return [x for k, v in data.items() for x in _unbraced(v, path + (k,))]
+    if isinstance(data, list):
+        return [x for i, v in enumerate(data) for x in _unbraced(v, path + (i,))]
+    if not isinstance(data, str) or not (
+        _is_url_path(path) or path == ("storage",) or (path[:1] == ("feeds",) and path[-1:] == ("url",))
+    ):
+        return []
+    return [
+        (path, f"`${name}` is not expanded: write `${{{name}}}`", path[:1] == ("channels",))
+        for name in advice.unbraced_vars(data)
+    ]
+
+
+_TYPE_WORDING = {
+    "model_type": "must be a mapping (`key: value` lines)",
+    "model_attributes_type": "must be a mapping (`key: value` lines)",
+    "dict_type": "must be a mapping (`key: value` lines)",
+    "list_type": "must be a list (`- item` lines or `[a, b]`)",
+    "string_type": "must be text",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "union_tag_invalid": "has a form that is not allowed here",
+}
+
+
+def _models_at(loc: tuple[Any, ...]) -> list[type[Any]]:
+    """The schema models a (parent) YAML path may hold, for "did you mean" on a key."""
+    keys = [p for p in loc if isinstance(p, str)]
+    if not keys:
+        return [RawConfig]
+    if keys[0] == "channels":
+        return [Channel]
+    by_key: dict[str, list[type[Any]]] = {
+        "defaults": [Defaults],
+        "feeds": [Feed],
+        "topics": [Topic],
+        "fetch": [Fetch],
+        "notify": [Notify],
+        "dedup": [Dedup],
+        "http": [Http],
+        "near": [NearSpec],
+        "groups": [GroupSpec, TermSpec],
+        "all": [GroupSpec, TermSpec],
+        "any": [GroupSpec, TermSpec],
+        "none": [TermSpec],
+        "terms": [TermSpec],
+    }
+    return by_key.get(keys[-1], [])
+
+
+def _pydantic_message(err: Any, loc: tuple[Any, ...]) -> str:
+    """One pydantic error in our words: never "Input should be a valid dictionary"."""
+    kind = err["type"]
+    got = err.get("input")
+    if kind == "extra_forbidden":
+        fields = [f for model in _models_at(loc[:-1]) for f in model.model_fields]
+        hint = advice.did_you_mean(str(loc[-1]), fields) if loc else None
+        return "unknown key" + (f" (did you mean `{hint}`?)" if hint else "")
+    if kind == "missing":
+        return "is required"
+    if kind in ("too_short", "list_too_short") and not got:
+        return "must not be empty"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"must be one of {expected.replace(chr(39), '')} (got {got!r})"
+    if kind in _TYPE_WORDING:
+        shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
+        return _TYPE_WORDING[kind] + shown
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if got is not None and not isinstance(got, (dict, list)) and "(got" not in msg:
+        msg += f" (got {got!r})"
+    return msg.replace("Input should be", "must be").replace("String should", "must")
+
+
 def _resolve_storage(url: str, base: Path) -> str:
     """Make a relative SQLite path relative to the config file's folder."""
     m = re.match(r"^(sqlite(?:\+\w+)?):///(?!/)(.+)$", url)
@@ -172,14 +282,16 @@ def _resolve_storage(url: str, base: Path) -> str:
     return url
 
 
-def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate config.yaml; raise ConfigError listing every problem."""
+def load_config(
+    path: str | os.PathLike[str], env: Mapping[str, str] | None = None, *, need_secrets: bool = True
+) -> Config:
+    """Read and validate config.yaml; raise ConfigError listing every problem (see parse_config)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
-    return parse_config(decode_config(data, path), path=path, env=env)
+    return parse_config(decode_config(data, path), path=path, env=env, need_secrets=need_secrets)
 
 
 def decode_config(data: bytes, path: Path) -> str:
@@ -213,20 +325,26 @@ def decode_config(data: bytes, path: Path) -> str:
         ) from None
 
 
-def parse_config(text: str, *, path: Path = Path("config.yaml"), env: Mapping[str, str] | None = None) -> Config:
-    """Validate YAML text as a config (see load_config)."""
+def parse_config(
+    text: str, *, path: Path = Path("config.yaml"), env: Mapping[str, str] | None = None, need_secrets: bool = True
+) -> Config:
+    """Validate YAML text as a config (see load_config).
+
+    `need_secrets=False` (verbs that never send) loads a config whose channels use unset
+    `${VAR}`: those channels are listed in `Config.unresolved_channels` instead of failing."""
     env = os.environ if env is None else env
     check_yaml(text, str(path))
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    data = load_yaml(text, path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must be a YAML mapping with feeds, channels and topics")
     lines = _lines(text)
     problems: list[tuple[tuple[Any, ...], str]] = []
+    warnings: list[tuple[tuple[Any, ...], str]] = []
     secrets: list[str] = []
-    data = _expand_env(data, env, (), problems, secrets)
+    for loc, msg, is_error in _unbraced(data, ()):
+        (problems if is_error else warnings).append((loc, msg))
+    unresolved: dict[str, list[str]] | None = None if need_secrets else {}
+    data = _expand_env(data, env, (), problems, secrets, unresolved)
     raw: RawConfig | None = None
     try:
         raw = RawConfig.model_validate(data)
@@ -235,25 +353,18 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"), env: Mapping[st
             loc = tuple(p for p in err["loc"] if p not in UNION_TAGS)
             if loc[:1] == ("channels",) and len(loc) > 2 and loc[2] in CHANNEL_FORMS:
                 loc = loc[:2] + loc[3:]  # drop the form tag from the path
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key"
-            elif err["type"] == "missing":
-                msg = "is required"
-            elif err["type"] in ("too_short", "list_too_short") and "input" in err and not err["input"]:
-                msg = "must not be empty"
-            elif "input" in err and not isinstance(err["input"], (dict, list)) and "(got" not in msg:
-                msg += f" (got {err['input']!r})"
-            problems.append((loc, msg))
+            problems.append((loc, _pydantic_message(err, loc)))
     if raw is not None:
-        problems += _semantic_problems(raw)
+        found, advised = _semantic_problems(raw, skip_channels=set(unresolved or ()))
+        problems += found
+        warnings += advised
+
+    def fmt(loc: tuple[Any, ...], msg: str) -> str:
+        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+        where = f"{path}:{line}: " if line else f"{path}: "
+        return f"{where}{_path_str(loc)}: {msg}"
+
     if problems:
-
-        def fmt(loc: tuple[Any, ...], msg: str) -> str:
-            line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-            where = f"{path}:{line}: " if line else f"{path}: "
-            return f"{where}{_path_str(loc)}: {msg}"
-
         raise ConfigError([fmt(loc, msg) for loc, msg in problems])
     assert raw is not None
     options = {name: c if isinstance(c, Channel) else Channel(urls=c) for name, c in raw.channels.items()}
@@ -272,12 +383,22 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"), env: Mapping[st
         channel_options=options,
         http=raw.http,
         reload_on_change=raw.reload_on_change,
+        warnings=tuple(fmt(loc, msg) for loc, msg in warnings),
+        unresolved_channels=tuple(sorted(unresolved or ())),
     )
 
 
-def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
-    """Checks across keys: unique names, known channels, terms with words."""
+def _semantic_problems(
+    raw: RawConfig,
+    skip_channels: set[str] = frozenset(),  # type: ignore[assignment]
+) -> tuple[list[tuple[tuple[Any, ...], str]], list[tuple[tuple[Any, ...], str]]]:
+    """Checks across keys: unique names, known channels, terms with words, URLs that
+    cannot work (errors); and advice (warnings, see monitor.config.advice)."""
     problems: list[tuple[tuple[Any, ...], str]] = []
+    warnings: list[tuple[tuple[Any, ...], str]] = advice.feed_warnings(raw)
+    storage = advice.storage_problem(raw.storage)
+    if storage:
+        problems.append((("storage",), storage))
     seen: dict[str, int] = {}
     for i, feed in enumerate(raw.feeds):
         if feed.min_interval and feed.min_interval >= (feed.interval or raw.defaults.interval):
@@ -295,12 +416,16 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
             if not re.match(r"^[a-z][a-z0-9+]*://", url):
                 examples = " or ".join(spec.example for spec in CHANNEL_KINDS.values())
                 problems.append((loc, f"must be an apprise URL like {examples}"))
+            elif name not in skip_channels:
+                check = advice.check_channel_url(url)
+                if check.error:
+                    problems.append((loc, check.error))
+                warnings += [(loc, w) for w in check.warnings]
         if not urls:
             problems.append((base, "must not be empty"))
     ops = raw.notify.ops_channel
     if ops is not None and ops not in raw.channels:
-        known = ", ".join(raw.channels) or "none defined"
-        problems.append((("notify", "ops_channel"), f"unknown channel {ops!r} (channels: {known})"))
+        problems.append((("notify", "ops_channel"), _unknown("channel", ops, list(raw.channels))))
     ids: dict[str, int] = {}
     for i, topic in enumerate(raw.topics):
         if topic.id in ids:
@@ -308,14 +433,21 @@ def _semantic_problems(raw: RawConfig) -> list[tuple[tuple[Any, ...], str]]:
         ids.setdefault(topic.id, i)
         for j, channel in enumerate(topic.notify):
             if channel not in raw.channels:
-                known = ", ".join(raw.channels) or "none defined"
-                problems.append((("topics", i, "notify", j), f"unknown channel {channel!r} (channels: {known})"))
+                problems.append((("topics", i, "notify", j), _unknown("channel", channel, list(raw.channels))))
         problems += _topic_term_problems(topic, ("topics", i))
-        feeds = {f.name for f in raw.feeds}
+        problems += advice.topic_conflicts(topic, ("topics", i))
+        warnings += advice.topic_warnings(topic, ("topics", i))
+        feeds = [f.name for f in raw.feeds]
         for j, name in enumerate(topic.feeds):
             if name not in feeds:
-                problems.append((("topics", i, "feeds", j), f"unknown feed {name!r}"))
-    return problems
+                problems.append((("topics", i, "feeds", j), _unknown("feed", name, feeds)))
+    return problems, warnings
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    hint = advice.did_you_mean(name, known)
+    listed = ", ".join(known) or "none defined"
+    return f"unknown {kind} {name!r}" + (f" (did you mean {hint!r}?)" if hint else "") + f" ({kind}s: {listed})"
 
 
 def _topic_term_problems(topic: Topic, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:

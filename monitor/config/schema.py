@@ -87,6 +87,8 @@ class Feed(_Strict):
     def _url(cls, v: str) -> str:
         if not re.match(r"^https?://[^\s/]+", v):
             raise ValueError(f"must be an http:// or https:// URL (got {v!r})")
+        if re.search(r"[\s\x00-\x1f\x7f]", v):
+            raise ValueError(f"has a space or control character; percent-encode a space as %20 (got {v!r})")
         return v
 
 
@@ -182,6 +184,8 @@ class Topic(_Strict):
     follow_ups: bool = False  # per-story: a later non-copy article of an alerted story sends a short update
 
     _g = field_validator("all", mode="before")(lambda v: _bare_groups(v))
+    # `notify: telegram` is `notify: [telegram]` (the same for feeds and languages)
+    _one = field_validator("notify", "feeds", "languages", mode="before")(lambda v: [v] if isinstance(v, str) else v)
 
     @model_validator(mode="after")
     def _has_rule(self) -> Topic:

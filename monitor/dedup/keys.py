@@ -53,3 +53,24 @@ def normalize_url(url: str) -> str:
         if not (k.lower() in _TRACKING or k.lower().startswith(_TRACKING_PREFIXES))
     ]
     return urlunsplit(("", netloc, path or "/", urlencode(sorted(query)), "")).lstrip("/")
+
+
+def clean_link(url: str) -> str:
+    """The URL to show a reader: tracking parameters (utm_*, fbclid, ...) and the fragment
+    removed; scheme, host, path and the other parameters, in their order, kept (pure).
+    Unlike `normalize_url` (a key), the result still opens the page."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.scheme or not parts.netloc:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not _tracking(k)]
+    query = parts.query if len(kept) == len(pairs) else urlencode(kept, quote_via=quote, safe="/:")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def _tracking(name: str) -> bool:
+    low = name.lower()
+    return low in _TRACKING or low.startswith(_TRACKING_PREFIXES)

@@ -86,6 +86,11 @@ def _df() -> tuple[int, dict[str, int]]:
     return n, table
 
 
+def document_frequency() -> tuple[int, dict[str, int]]:
+    """(number of articles, folded word -> articles it is in) of the word-rarity table."""
+    return _df()
+
+
 def idf(term: str) -> float:
     n, table = _df()
     # a term missing from the table is rarer than the table's cut-off: weigh it as such

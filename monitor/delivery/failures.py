@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from monitor.redact import without_urls
+
 __all__ = [
     "APPRISE_FORMATS",
     "ERROR_MAX",
@@ -226,8 +228,8 @@ def not_accepted(captured: str) -> Failure:
 
     ``captured``: apprise's log lines while adding the URL (redacted).
     """
-    reason = " | ".join(m for lvl, m in log_records(captured) if lvl != "DEBUG")
-    text = "URL not accepted by apprise" + (f" ({reason})" if reason else "")
+    reason = " | ".join(without_urls(m) for lvl, m in log_records(captured) if lvl != "DEBUG")
+    text = "URL not accepted by apprise" + (f" ({reason})" if reason else "") + "; run `monitor check`"
     return Failure(Verdict.PERMANENT, short(text), None, Rule.NOT_ACCEPTED)
 
 

@@ -34,7 +34,7 @@ from apprise.plugins.telegram import NotifyTelegram
 
 from monitor.delivery.failures import SendResult, classify, not_accepted
 from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert, url_scheme
-from monitor.redact import RedactingFilter, add_urls, redact
+from monitor.redact import RedactingFilter, add_urls, redact, without_urls
 
 __all__ = ["DEFAULT_TELEGRAM_API", "configure", "send", "send_one", "telegram_bot_base"]
 
@@ -83,7 +83,7 @@ class _RedactingForwarder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = redact(record.getMessage())
+            message = redact(without_urls(record.getMessage()))
         except Exception:  # pragma: no cover - never break a notify call
             message = "(unprintable apprise log record)"
         log.log(record.levelno, "apprise: %s", message)

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from monitor.dedup.keys import clean_link
 from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
 
 __all__ = [
@@ -194,11 +195,11 @@ def render_alert(
     """
     outlet_t = cut_words(clean(outlet), OUTLET_MAX)
     also_t = cut_words("، ".join(o for o in (clean(a) for a in also) if o), _ALSO_MAX)
-    title_t = cut_words(clean(article.title), TITLE_MAX) or clean(article.url)
+    title_t = cut_words(clean(article.title), TITLE_MAX) or clean(clean_link(article.url))
     topic_t = cut_words(clean(match.topic_name), _TOPIC_MAX)
     terms_t = terms_plain(match)
     snippet_t = clean(match.snippet)
-    url_t = clean(article.url).replace(" ", "%20")
+    url_t = clean(clean_link(article.url)).replace(" ", "%20")
     url_shown = cut_words(url_t, _URL_SHOWN_MAX)
 
     text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t)

@@ -60,7 +60,13 @@ def send(
         return SendResult(False, "tgram: not a single-chat URL", True, failed=(0,))
     token, chat = parsed
     add_urls([url])  # the token is redacted from every log line from now on
-    payload: dict[str, Any] = {"chat_id": chat, "text": html, "parse_mode": "HTML"}
+    # no link preview, as apprise's tgram:// sends by default: every alert looks the same
+    payload: dict[str, Any] = {
+        "chat_id": chat,
+        "text": html,
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+    }
     if reply_to is not None:
         payload["reply_to_message_id"] = int(reply_to)
         payload["allow_sending_without_reply"] = True

@@ -44,9 +44,17 @@ def as_term(term: str | Term) -> Term:
     return Term(text)
 
 
+_WILDCARD = re.compile(r"[*%]")
+
+
 def term_problem(term: str | Term) -> str | None:
     """Why a term is refused at load, or None."""
     t = as_term(term)
+    if _WILDCARD.search(t.text) and not _REGEX_HINT.search(t.text):
+        return (
+            f"term {t.text!r}: wildcards (* %) are not supported; attached clitics (و ب ل ال …) "
+            "already match, and a name marked ~ matches its spellings: list other forms as terms"
+        )
     if _REGEX_HINT.search(t.text):
         return (
             f"term {t.text!r} looks like a regular expression; terms are literal words "

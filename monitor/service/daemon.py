@@ -275,9 +275,20 @@ class Daemon:
             self.http = HealthServer(config.http.listen, self.health).start()
         self._collector = metrics.StateCollector(self.snapshot)
         metrics.REGISTRY.register(self._collector)
+        started = datetime.now(UTC)
         for i, feed in enumerate(config.feeds):
             # Stagger first polls a little so start-up is not one burst of requests.
             self._schedule_feed(feed, config, first_in=min(0.5 * i, 60.0))
+            state = self.pipeline.store.feed_state(feed.name)
+            due = started + timedelta(seconds=min(0.5 * i, 60.0))
+            if state is not None and state.next_poll_at is not None and state.next_poll_at > due:
+                due = state.next_poll_at  # a backoff or a server's hint survives the restart
+            log.info(
+                "feed scheduled feed=%s next=%s in=%.0fs",
+                feed.name,
+                due.isoformat(timespec="seconds"),
+                (due - started).total_seconds(),
+            )
         self.scheduler.add_job(
             self._prune,
             IntervalTrigger(seconds=PRUNE_EVERY),

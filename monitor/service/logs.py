@@ -4,12 +4,56 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterable
 
 from monitor.redact import RedactingFilter, add_secrets
 
 _filter = RedactingFilter()
+
+
+def logfmt_value(value: str) -> str:
+    """A value as logfmt writes it: quoted (with `\\` and `"` escaped) when it is empty or
+    holds whitespace, `"` or `=`; as is otherwise (pure)."""
+    if value and not any(c.isspace() or c in '"=' for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_PLACEHOLDER = re.compile(r"%(?:%|[-#0 +]*\d*(?:\.\d+)?([a-zA-Z]))")
+
+
+class LogfmtQuoting(logging.Filter):
+    """Quote our records' `key=%s` values the logfmt way (`feed="BBC Arabic"`); other
+    placeholders and other libraries' records are left alone."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not record.name.startswith("monitor") or not isinstance(args, tuple) or not args:
+            return True
+        if getattr(record, "_logfmt", False) or not isinstance(record.msg, str):
+            return True
+        out, i = list(args), 0
+        for m in _PLACEHOLDER.finditer(record.msg):
+            if m.group(1) is None:  # %%
+                continue
+            if i >= len(out):
+                break
+            if (
+                m.group(1) == "s"
+                and m.start() > 0
+                and record.msg[m.start() - 1] == "="
+                and isinstance(out[i], (str, BaseException))
+            ):
+                out[i] = logfmt_value(str(out[i]))
+            i += 1
+        record.args = tuple(out)
+        record._logfmt = True
+        return True
+
+
+_quoting = LogfmtQuoting()
 
 # sd-daemon(3) "<N>" prefixes: journald reads each line's priority from them (SyslogLevelPrefix=).
 _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
@@ -27,6 +71,7 @@ def setup(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     fmt = "%(levelname)s %(name)s %(message)s" if under_systemd else "%(asctime)s %(levelname)s %(name)s %(message)s"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_JournalFormatter(fmt) if under_systemd else logging.Formatter(fmt))
+    handler.addFilter(_quoting)
     handler.addFilter(_filter)
     root = logging.getLogger()
     for old in list(root.handlers):

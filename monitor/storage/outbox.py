@@ -113,6 +113,22 @@ class OutboxRows(Database):
                     .values(delivered=func.trim(alerts.c.delivered + suffix))
                 )
 
+    def retry_now(self, alert_id: int) -> bool:
+        """A pending alert that failed before ("retrying") due now, its attempts kept;
+        False if it is not pending with attempts, or held for a digest."""
+        with self.tx() as conn:
+            done = conn.execute(
+                update(alerts)
+                .where(
+                    alerts.c.id == alert_id,
+                    alerts.c.status == "pending",
+                    alerts.c.attempts > 0,
+                    alerts.c.digest.is_(None),
+                )
+                .values(next_attempt_at=None)
+            ).rowcount
+        return bool(done)
+
     def requeue(self, alert_id: int) -> bool:
         """A dead alert back to pending with attempts 0, its refused targets to be tried
         again (targets that got it are kept); False if it is not dead."""

@@ -133,7 +133,7 @@ def place(
         conn.execute(insert(neardup_bands), [{"band": b, "article_id": article_id} for b in fp.bands])
     if placement.copy_of is not None:
         log.info(
-            "copy article=%d outlet=%s copy_of=%d jaccard=%.2f story=%d",
+            "copy article=%d outlet=%s copy_of=%d jaccard=%.2f story=%d alert=none reason=copy",
             article_id,
             outlet,
             placement.copy_of,
@@ -141,7 +141,7 @@ def place(
             placement.story_id,
         )
     else:
-        log.info(
+        log.debug(
             "story article=%d outlet=%s story=%d %s",
             article_id,
             outlet,
@@ -308,11 +308,36 @@ def also_reported(conn: Connection, article_id: int, per: str) -> list[str]:
     return [o for o in dict.fromkeys(r.outlet for r in rows) if o and o != me.outlet]
 
 
-def recent_stories(conn: Connection, since: datetime, topic: str | None = None, limit: int = 50) -> list[Story]:
-    """Stories with an article since `since`, newest first; with `topic`, only those it matched."""
+def recent_stories(
+    conn: Connection,
+    since: datetime,
+    topic: str | None = None,
+    limit: int = 50,
+    *,
+    min_articles: int = 1,
+    matched_only: bool = False,
+) -> list[Story]:
+    """Stories with an article since `since`, newest first; with `topic`, only those it matched;
+    `min_articles`: only stories with at least this many articles; `matched_only`: only stories
+    with an article that matched a topic. Filters run in SQL, before `limit`."""
+
     q = select(stories.c.id, stories.c.title, stories.c.first_seen, stories.c.last_seen).where(
         stories.c.last_seen >= since
     )
+    if min_articles > 1:
+        q = q.where(
+            stories.c.id.in_(
+                select(story_articles.c.story_id)
+                .group_by(story_articles.c.story_id)
+                .having(func.count() >= min_articles)
+            )
+        )
+    if matched_only:
+        q = q.where(
+            stories.c.id.in_(
+                select(story_articles.c.story_id).join(matches, matches.c.article_id == story_articles.c.article_id)
+            )
+        )
     if topic is not None:
         q = q.where(
             stories.c.id.in_(
@@ -371,7 +396,15 @@ class StoryRows(Database):
         with self.tx() as conn:
             return also_reported(conn, article_id, per)
 
-    def stories(self, since: datetime, topic: str | None = None, limit: int = 50) -> list[Story]:
+    def stories(
+        self,
+        since: datetime,
+        topic: str | None = None,
+        limit: int = 50,
+        *,
+        min_articles: int = 1,
+        matched_only: bool = False,
+    ) -> list[Story]:
         """At most `limit` stories with an article since `since`, newest first (see recent_stories)."""
         with self.tx() as conn:
-            return recent_stories(conn, since, topic, limit)
+            return recent_stories(conn, since, topic, limit, min_articles=min_articles, matched_only=matched_only)

@@ -47,8 +47,34 @@ def test_ci_runs_the_readme_test_command():
     assert test_cmd in (ROOT / ".ci" / "run").read_text()
 
 
+def test_readme_installs_into_a_virtual_environment():
+    """Debian 12 / Ubuntu 23.04+ refuse `pip install` into the system Python
+    (externally-managed-environment): every set-up command uses a venv."""
+    installs = [b for b in _blocks("sh") if "pip install" in b]
+    assert len(installs) >= 2
+    for block in installs:
+        assert "python3 -m venv " in block and "/bin/pip install" in block, block
+        assert "python3 -m pip install" not in block, block
+    assert "apt install python3-venv" in README
+
+
+def test_a_venv_as_the_readme_makes_runs_monitor(tmp_path):
+    """The quick start's venv, made offline: reuses this interpreter's packages."""
+    venv = tmp_path / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "monitor", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert out.returncode == 0 and out.stdout.startswith("monitor "), out.stderr
+
+
 def test_quick_start_files_exist_and_shipped_config_checks_with_example_env(tmp_path):
-    run_cmd = next(b.strip() for b in _blocks("sh") if "monitor run" in b)
+    run_cmd = next(b.strip() for b in _blocks("sh") if "bin/monitor run" in b)
     assert "monitor.env.example" in run_cmd and (ROOT / "monitor.env.example").is_file()
     env = _env_file(ROOT / "monitor.env.example")
     config = load_config(ROOT / "config.yaml", env=env)
@@ -70,11 +96,11 @@ def test_config_reference_example_is_a_valid_config():
     env = {
         "TELEGRAM_BOT_TOKEN": "1:x",
         "TELEGRAM_CHAT_ID": "1",
-        "SMTP_USER": "u",
-        "SMTP_PASSWORD": "p",
-        "SMTP_HOST": "h",
-        "ALERT_FROM": "a@b.c",
-        "ALERT_TO": "d@e.f",
+        "SMTP_USER": "alerts@example.org",
+        "SMTP_PASSWORD": "p@ss/w#rd?x",
+        "SMTP_HOST": "smtp.example.org",
+        "ALERT_FROM": "alerts@example.org",
+        "ALERT_TO": "you@example.org",
     }
     config = parse_config(block, env=env)
     assert config.feeds[0].interval == 900 and config.defaults.interval == 600

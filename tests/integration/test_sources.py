@@ -263,7 +263,8 @@ def test_feeds_import_export_and_health_listing(tmp_path, web_server):
     )
 
     dry = run(config, "feeds", "import", str(opml), "--dry-run")
-    assert dry.returncode == 0 and "3 new of 4" in dry.stdout and "Main again" not in dry.stdout
+    assert dry.returncode == 0 and "3 to add, 1 skipped of 4" in dry.stdout
+    assert "would skip: Main again:" in dry.stdout and "would add: Main again" not in dry.stdout
     assert "URL_MAIN" not in config.read_text() and "Down" not in config.read_text()
 
     done = run(config, "feeds", "import", str(opml))
@@ -275,7 +276,7 @@ def test_feeds_import_export_and_health_listing(tmp_path, web_server):
     assert loaded["feeds"][3]["kind"] == "sitemap"
     assert run(config, "check").returncode == 0
     again = run(config, "feeds", "import", str(opml))
-    assert "0 new of 4" in again.stdout
+    assert "0 added, 4 skipped of 4" in again.stdout
 
     exported = run(config, "feeds", "export")
     assert [f.name for f in parse_opml(exported.stdout.encode())] == ["Main", "Down", "Main (2)", "Map"]

@@ -27,7 +27,7 @@ def test_short_and_extended_forms():
     c = _parse(
         {
             "tg": "tgram://1:x/2",
-            "mail": ["mailto://a@b.c", "mailto://d@e.f"],
+            "mail": ["mailto://a@example.com", "mailto://d@example.com"],
             "digest": {
                 "urls": "tgram://1:x/3",
                 "delivery": "daily",
@@ -42,7 +42,7 @@ def test_short_and_extended_forms():
     )
     assert c.channels == {
         "tg": ("tgram://1:x/2",),
-        "mail": ("mailto://a@b.c", "mailto://d@e.f"),
+        "mail": ("mailto://a@example.com", "mailto://d@example.com"),
         "digest": ("tgram://1:x/3",),
     }
     assert c.channel("tg").delivery == "immediate" and c.channel("digest").delivery == "daily"

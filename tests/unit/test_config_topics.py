@@ -63,7 +63,7 @@ def test_term_options_and_new_keys_load():
         ("any: [{term: روسيا, weight: 0}]", "greater than 0"),
         ("any: [{term: روسيا, field: lead}]", "title"),
         ("any: [روسيا]\n    feeds: [C]", "unknown feed 'C'"),
-        ("any: [روسيا]\n    languages: [Arabic]", "should match pattern"),
+        ("any: [روسيا]\n    languages: [Arabic]", "must match pattern"),
         ("near: [{groups: [[روسيا]], within: 5}]", "at least 2"),
         ("any: [روسيا]\n    min_score: -1", "greater than or equal to 0"),
     ],

@@ -1,0 +1,303 @@
+"""Advice on a config that loads but may not do what its author meant (pure).
+
+`did_you_mean(word, choices)` is the one "did you mean …?" rule (names and keys).
+`expand_url` fills `${VAR}` into a channel URL, percent-encoding values in the
+userinfo and query. `storage_problem` and `check_channel_url` (apprise's own
+parser, offline) find URLs that cannot work. `feed_warnings` and `topic_warnings`
+list `(yaml_path, text)` for configs that work but are probably wrong: a feed URL
+under two names, polling more than once a minute, a group written without
+brackets, a term of `any` in most articles, `~` on a common word;
+`topic_conflicts` the errors (a term in both `all` and `none`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import threading
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.matching.rules import as_term, term_key
+from monitor.text.normalize import is_arabic
+
+Problem = tuple[tuple[Any, ...], str]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """The closest of `choices` to `word` (case-insensitive), or None when none is close."""
+    options = list(choices)
+    lowered = {c.lower(): c for c in options}
+    found = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[found[0]] if found else None
+
+
+# ---- ${VAR} and $VAR -----------------------------------------------------------------------
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_UNBRACED = re.compile(r"(?<![$\w\\])\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def unbraced_vars(text: str) -> list[str]:
+    """Names written `$NAME` (not `${NAME}`) in `text`: they are not expanded (pure)."""
+    return _UNBRACED.findall(_ENV_REF.sub("", text))
+
+
+def url_part_at(template: str, pos: int) -> str:
+    """Which part of a URL template the character at `pos` is in: scheme, userinfo, host,
+    path or query. Read from the template's literal text with every `${VAR}` blanked, so
+    a variable's value can never move a boundary (pure)."""
+    lit = _ENV_REF.sub(lambda m: "\0" * len(m.group(0)), template)
+    start = lit.find("://")
+    if start < 0 or pos < start:
+        return "scheme"
+    auth = start + 3
+    ends = [i for i in (lit.find(c, auth) for c in "/?#") if i >= 0]
+    end = min(ends) if ends else len(lit)
+    at = lit.rfind("@", auth, end)
+    if pos < end:
+        return "userinfo" if at >= 0 and pos < at else "host"
+    query = lit.find("?", auth)
+    return "query" if 0 <= query < pos else "path"
+
+
+def expand_url(
+    template: str,
+    env: Mapping[str, str],
+    problems: list[str],
+    missing: list[str],
+    secrets: list[str],
+) -> str:
+    """A channel URL template with `${VAR}` filled in by where each sits: percent-encoded
+    in the userinfo and the query (a password with `@ / # ?` stays one password), as
+    written in the host and path, where a value holding whitespace or `/ ? # @` is refused
+    (`problems` names the variable, never its value). Unset variables without a default go
+    to `missing`; every value of 4 characters or more (shorter ones are too common to
+    mask in logs), raw and encoded, goes to `secrets` (pure)."""
+
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if env.get(name):
+            value = env[name]
+            if len(value) >= 4:
+                secrets.append(value)
+        elif default is not None:
+            value = default
+        else:
+            missing.append(name)
+            return ""
+        part = url_part_at(template, m.start())
+        if part in ("userinfo", "query"):
+            encoded = urllib.parse.quote(value, safe="")
+            if encoded != value and len(value) >= 4 and env.get(name):
+                secrets.append(encoded)
+            return encoded
+        if part == "host" and re.search(r"[\s/?#@]", value):
+            problems.append(f"${{{name}}} is in the URL's host part and holds a space or one of / ? # @")
+        return value
+
+    return _ENV_REF.sub(sub, template)
+
+
+# ---- storage and channel URLs -----------------------------------------------------------
+
+
+def storage_problem(url: str) -> str | None:
+    """Why `storage:` is not a database URL SQLAlchemy can open, or None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    hint = "write sqlite:///monitor.db (relative to this file) or postgresql+psycopg://USER@HOST:5432/DB"
+    if "://" not in url:
+        return f"not a database URL (got {url!r}); {hint}"
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        return f"not a database URL SQLAlchemy knows (scheme {url.split('://', 1)[0]!r}); {hint}"
+    return None
+
+
+@dataclass(frozen=True)
+class UrlCheck:
+    """What apprise's own parser made of a channel URL: an error, and warnings."""
+
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            self.messages.append(record.getMessage())
+
+
+_apprise_lock = threading.Lock()
+
+
+def check_channel_url(url: str) -> UrlCheck:
+    """Parse one channel URL with apprise, offline (instantiating makes no request).
+
+    apprise's own messages can hold pieces of a password, so they are never passed on:
+    each is reworded here, naming the kind of problem only."""
+    import apprise
+
+    scheme = url.split("://", 1)[0].lower()
+    capture = _Capture()
+    logger = logging.getLogger("apprise")
+    with _apprise_lock:
+        level, propagate, handlers = logger.level, logger.propagate, logger.handlers[:]
+        logger.handlers = [capture]  # apprise's words may quote a secret: not forwarded to our logs
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+        try:
+            plugin = apprise.Apprise.instantiate(
+                url, asset=apprise.AppriseAsset(async_mode=False), suppress_exceptions=True
+            )
+        finally:
+            logger.handlers = handlers
+            logger.setLevel(level)
+            logger.propagate = propagate
+    said = " ".join(capture.messages).lower()
+    if plugin is None:
+        from apprise.manager_plugins import NotificationManager
+
+        if scheme not in NotificationManager():  # type: ignore[no-untyped-call]  # apprise: no annotations there
+            return UrlCheck(f"apprise does not know `{scheme}://` (see the apprise wiki for your service's URL)")
+        return UrlCheck(
+            f"apprise cannot read this `{scheme}://` URL ({_reason(said)}); a value with @ / # ? in it "
+            "belongs in a ${VAR} (encoded for you) or percent-encoded (%40 %2F %23 %3F)"
+        )
+    warnings: list[str] = []
+    if "dropped invalid" in said or "invalid" in said:
+        warnings.append(f"apprise dropped part of this `{scheme}://` URL ({_reason(said)})")
+    if scheme in ("mailto", "mailtos") and not getattr(plugin, "host", "x"):
+        return UrlCheck("the mail server (host) is empty: mailtos://USER:PASSWORD@HOST:PORT?from=...&to=...")
+    if scheme == "tgram" and not getattr(plugin, "targets", ["x"]):
+        warnings.append("no chat id: write tgram://TOKEN/CHAT_ID (apprise would guess the chat over the network)")
+    return UrlCheck(None, tuple(warnings))
+
+
+def _reason(said: str) -> str:
+    """apprise's complaint as a kind, never its text (which may quote a secret)."""
+    for needle, reason in (
+        ("chat", "an invalid Telegram chat id"),
+        ("to email", "an invalid `to` address"),
+        ("from", "an invalid `from` address"),
+        ("cc", "an invalid `cc` address"),
+        ("token", "an invalid token"),
+        ("unparseable", "it cannot be parsed"),
+        ("could not load", "it cannot be parsed"),
+    ):
+        if needle in said:
+            return reason
+    return "see `monitor test-alert`"
+
+
+# ---- topics and feeds --------------------------------------------------------------------
+
+COMMON_SHARE = 0.2  # a word in more than this share of news articles is "common"
+
+
+def common_word(term: str) -> bool:
+    """A one-word Arabic term in most articles: a function word of two letters (في، من)
+    or a word in more than COMMON_SHARE of the SaudiNewsNet articles (text/df.txt)."""
+    key = term_key(term)
+    if len(key) != 1 or not is_arabic(key[0]):
+        return False
+    from monitor.dedup.stories import document_frequency
+
+    n, table = document_frequency()
+    return len(key[0]) <= 2 or table.get(key[0], 0) / n > COMMON_SHARE
+
+
+def _terms(topic: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str, Any, str]]:
+    """(path, group kind, term, text) for every term of a topic."""
+    from monitor.config.schema import GroupSpec
+
+    groups: list[tuple[tuple[Any, ...], str, Any]] = [(loc + ("all", g), "all", t) for g, t in enumerate(topic.all)]
+    groups += [(loc + ("any",), "any", topic.any), (loc + ("none",), "none", topic.none)]
+    groups += [
+        (loc + ("near", n, "groups", g), "near", t)
+        for n, near in enumerate(topic.near)
+        for g, t in enumerate(near.groups)
+    ]
+    out = []
+    for gloc, kind, terms in groups:
+        if isinstance(terms, GroupSpec):
+            gloc, terms = gloc + ("terms",), terms.terms
+        for k, term in enumerate(terms):
+            text = term if isinstance(term, str) else ("~" if term.name else "") + term.term
+            out.append((gloc + (k,), kind, term, text))
+    return out
+
+
+def topic_conflicts(topic: Any, loc: tuple[Any, ...]) -> list[Problem]:
+    """Errors: a term in both a required group and `none` (the topic can never match)."""
+    vetoes = {term_key(as_term(t).text): t for _, kind, _, t in _terms(topic, loc) if kind == "none"}
+    problems = []
+    for path, kind, _, text in _terms(topic, loc):
+        key = term_key(as_term(text).text)
+        if kind == "all" and key in vetoes:
+            problems.append((path, f"`{text}` is also in `none`: every article with it is vetoed; remove one"))
+    return problems
+
+
+def topic_warnings(topic: Any, loc: tuple[Any, ...]) -> list[Problem]:
+    """Warnings: a group written without brackets, common words in `any`, `~` on a common word."""
+    out = []
+    for path, kind, _, text in _terms(topic, loc):
+        term = as_term(text)
+        if "," in term.text or "،" in term.text:
+            alternatives = ", ".join(p.strip() for p in re.split("[,،]", term.text) if p.strip())
+            out.append(
+                (
+                    path,
+                    f"`{term.text}` is one phrase (with the comma); for alternatives write a group: [{alternatives}]",
+                )
+            )
+        elif term.name and common_word(term.text):
+            out.append(
+                (
+                    path,
+                    f"`~{term.text}` marks a common word as a name: its spelling variants merge different "
+                    "words; use ~ for names only",
+                )
+            )
+        elif kind == "any" and common_word(term.text):
+            out.append((path, f"`{term.text}` is in most articles: as an `any` term it matches almost everything"))
+    return out
+
+
+MIN_INTERVAL = 60.0  # seconds: polling an outlet more often gets a client blocked
+
+
+def feed_warnings(raw: Any) -> list[Problem]:
+    """Warnings: one feed URL under two names; an interval under a minute."""
+    from monitor.dedup.keys import normalize_url
+
+    out: list[Problem] = []
+    seen: dict[str, tuple[int, str]] = {}
+    for i, feed in enumerate(raw.feeds):
+        key = normalize_url(feed.url)
+        if key in seen:
+            j, name = seen[key]
+            out.append((("feeds", i, "url"), f"same URL as feeds[{j}] ({name}): its items would be fetched twice"))
+        seen.setdefault(key, (i, feed.name))
+        for field in ("interval", "min_interval"):
+            value = getattr(feed, field)
+            if value is not None and value < MIN_INTERVAL:
+                out.append((("feeds", i, field), _too_often(value)))
+    if raw.defaults.interval < MIN_INTERVAL:
+        out.append((("defaults", "interval"), _too_often(raw.defaults.interval)))
+    return out
+
+
+def _too_often(seconds: float) -> str:
+    return f"every {seconds:g}s polls an outlet more than once a minute, which gets you blocked; use 1m or more"

@@ -32,7 +32,7 @@ class LogfmtQuoting(logging.Filter):
         args = record.args
         if not record.name.startswith("monitor") or not isinstance(args, tuple) or not args:
             return True
-        if getattr(record, "_logfmt", False) or not isinstance(record.msg, str):
+        if getattr(record, "monitor_logfmt", False) or not isinstance(record.msg, str):
             return True
         out, i = list(args), 0
         for m in _PLACEHOLDER.finditer(record.msg):
@@ -49,7 +49,7 @@ class LogfmtQuoting(logging.Filter):
                 out[i] = logfmt_value(str(out[i]))
             i += 1
         record.args = tuple(out)
-        record._logfmt = True
+        record.monitor_logfmt = True  # marks a record already quoted (a public attribute: records cross modules)
         return True
 
 

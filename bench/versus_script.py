@@ -243,7 +243,9 @@ def serve(site: Site) -> ThreadingHTTPServer:
 def child(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
     """(CPU seconds user+sys, peak RSS MB, stdout tail) of one subprocess, via os.wait4."""
     with open(cwd / "out.txt", "w") as out, open(cwd / "err.txt", "w") as err:
-        p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
+        # This checkout first on the path: the installed package may be another worktree's.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
         _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
     tail = (cwd / "out.txt").read_text().strip().splitlines()[-1:]
@@ -318,6 +320,10 @@ def stage_child(config: str, out: str) -> int:
     """Run `monitor once` in this process with thread-CPU timers around the stages."""
     import importlib
 
+    import monitor
+
+    print(f"monitor from {monitor.__file__}", file=sys.stderr)
+
     t_import = time.process_time()
     from monitor.cli import main as cli_main
 
@@ -385,7 +391,7 @@ def main() -> int:
         return stage_child(*args.stage_child)
 
     shared = shared_dir(args.shared)
-    print(f"shared folder: {shared if shared else 'none found'}")
+    print(f"shared folder: {shared if shared else 'none found'}; monitor from {ROOT / 'monitor'}")
     arts, source = load_articles(args.articles, shared)
     pages = build_pages(arts)
     topics = load_topics()

@@ -240,11 +240,15 @@ def serve(site: Site) -> ThreadingHTTPServer:
 
 
 # ---------------------------------------------------------------- clients
-def child(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
+OURS_ENV: dict[str, str] = {}  # --env K=V: extra environment for our process only (experiments)
+
+
+def child(cmd: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """(CPU seconds user+sys, peak RSS MB, stdout tail) of one subprocess, via os.wait4."""
     with open(cwd / "out.txt", "w") as out, open(cwd / "err.txt", "w") as err:
         # This checkout first on the path: the installed package may be another worktree's.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        env.update(extra_env or {})
         p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
         _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -289,7 +293,7 @@ def one_run(work: Path, site: Site, topics: list[dict]) -> dict[str, list[tuple[
         site.round = min(r, site.rounds)
         order = [("ours", ours_cmd), ("plain", plain_cmd)]
         for name, cmd in order if r % 2 else order[::-1]:
-            res[name].append(child(cmd, env_cwd[name]))
+            res[name].append(child(cmd, env_cwd[name], OURS_ENV if name == "ours" else None))
     return res
 
 
@@ -385,11 +389,13 @@ def main() -> int:
     ap.add_argument("--shared", default=None, help="folder holding corpus/ (default ../shared, else /work/shared)")
     ap.add_argument("--stages", action="store_true", help="also print our per-stage ms per article")
     ap.add_argument("--keep", default=None, help="keep the state folders here")
+    ap.add_argument("--env", action="append", default=[], help="K=V added to our process's environment")
     ap.add_argument("--stage-child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.stage_child:
         return stage_child(*args.stage_child)
 
+    OURS_ENV.update(kv.split("=", 1) for kv in args.env)
     shared = shared_dir(args.shared)
     print(f"shared folder: {shared if shared else 'none found'}; monitor from {ROOT / 'monitor'}")
     arts, source = load_articles(args.articles, shared)

@@ -17,12 +17,14 @@ holds Arabic. A missing template keeps the built-in one.
 from __future__ import annotations
 
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from monitor.delivery.render import RLM, clean, cut_words, has_arabic, terms_plain
 from monitor.errors import ConfigError
 from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
+
+if TYPE_CHECKING:
+    import jinja2  # imported when a templates folder is configured (~80 ms a process otherwise)
 
 FILES = ("telegram.html.j2", "email.html.j2", "subject.j2", "text.j2")
 
@@ -38,6 +40,8 @@ class Templates:
         self.directory = Path(directory)
         if not self.directory.is_dir():
             raise ConfigError(f"notify.templates_dir: not a folder: {self.directory}")
+        import jinja2
+
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.directory)),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -75,6 +79,8 @@ class Templates:
             "url": clean(article.url).replace(" ", "%20"),
             "also": [clean(o) for o in also],
         }
+        import jinja2
+
         subject, text, html = base.subject, base.text, base.html
         try:
             if "subject.j2" in self.templates:

@@ -473,6 +473,17 @@ def _is_link_block(el: HtmlElement, share: float = 0.6) -> bool:
 
 # ---------------------------------------------------------------- trafilatura and text pass
 def _trafilatura(root: HtmlElement, url: str | None) -> str:
+    """trafilatura's text of ``root``: first its main extractor alone (``fast=True``), and
+    only when that finds no prose line again with its fallback extractors (justext,
+    readability), which then compete with it. Same text as always running the fallbacks
+    on every page we measured (bench/README.md), ~12% less extraction CPU."""
+    text = _run_trafilatura(root, url, fast=True)
+    if any(len(line) >= _PROSE for line in text.splitlines()):
+        return text
+    return _run_trafilatura(root, url, fast=False)
+
+
+def _run_trafilatura(root: HtmlElement, url: str | None, *, fast: bool) -> str:
     # Tables stay on: legacy Arabic sites lay whole articles out in <table>.
     return (
         trafilatura.extract(
@@ -485,6 +496,7 @@ def _trafilatura(root: HtmlElement, url: str | None) -> str:
             include_images=False,
             favor_precision=True,
             deduplicate=False,
+            fast=fast,
         )
         or ""
     )

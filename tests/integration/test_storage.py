@@ -42,6 +42,43 @@ def test_migrations_idempotent(store_url):
         s2.close()
 
 
+def test_head_revision_read_without_alembic_is_alembics_head():
+    from monitor.storage.db import head_revision
+
+    assert head_revision() == _head()
+
+
+@pytest.mark.parametrize(
+    ("rows", "at_head"),
+    [
+        (None, True),  # as the store left it
+        ([], False),  # table emptied
+        (["0006"], False),  # one revision behind
+        (["0001"], False),
+        (["HEAD", "0006"], False),  # two rows (HEAD replaced by the real head)
+    ],
+)
+def test_reopen_runs_alembic_only_when_behind(store_url, monkeypatch, rows, at_head):
+    """Opening a store already at head must not import or run alembic (issue 16: ~0.45 s per
+    process); any other state goes through alembic as before."""
+    s = Store(store_url)
+    if rows is not None:
+        with s.engine.begin() as conn:
+            conn.execute(text("DELETE FROM alembic_version"))
+            for r in rows:
+                conn.execute(
+                    text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": _head() if r == "HEAD" else r}
+                )
+    assert s._at_head() is at_head
+    s.close()
+    import alembic.command
+
+    calls = []
+    monkeypatch.setattr(alembic.command, "upgrade", lambda cfg, rev: calls.append(rev))
+    Store(store_url).close()
+    assert calls == ([] if at_head else ["head"])
+
+
 def test_data_survives_reopen(store_url):
     s = Store(store_url)
     aid = save_sample(s)

@@ -7,8 +7,6 @@ deliver: drain the outbox per channel (monitor.delivery.outbox); a failed send s
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
 import time
@@ -19,11 +17,9 @@ from typing import Any
 from monitor import metrics
 from monitor.config.load import Config, Feed
 from monitor.dedup import neardup, stories
-from monitor.dedup.keys import normalize_url
-from monitor.delivery import followups, notify
+from monitor.dedup.keys import linkless_key, normalize_url, title_key
+from monitor.delivery.compose import Composer
 from monitor.delivery.outbox import DeliveryReport, Outbox
-from monitor.delivery.render import render_alert
-from monitor.delivery.templates import Templates
 from monitor.errors import ExtractError, FeedParseError, FetchError, MonitorError
 from monitor.extract.article import extract
 from monitor.extract.htmlcheck import check_page
@@ -33,12 +29,11 @@ from monitor.fetch.encoding import decode_html
 from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.fetch.softredirect import unwrap_known
 from monitor.matching.matcher import Matcher, compile_topics
-from monitor.models import Article, ChannelKind, FeedItem, Match, NewAlert, RenderedAlert, TermHit, channel_kind
+from monitor.models import Article, FeedItem, Match
 from monitor.sources import parse_source
-from monitor.storage import FeedState, ItemInput, ItemRow, OutboxAlert, Store
+from monitor.storage import FeedState, ItemInput, ItemRow, Store
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.lang import detect_language
-from monitor.text.normalize import fold
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +42,6 @@ MAX_NEW_PER_POLL = 100  # a feed that suddenly lists hundreds of "new" items is 
 ITEM_MAX_ATTEMPTS = 5  # an item that keeps raising is `failed` (with its error) after this many tries
 ITEM_RETRY_BASE = 60.0  # seconds before the first retry of an item that raised; doubles, capped:
 ITEM_RETRY_CAP = 6 * 3600.0
-TITLE_KEY_MIN_WORDS = 4  # shorter titles ("عاجل", "Live") recur for different stories
 PRUNE_EVERY = 600.0  # seconds between near-duplicate index prunes
 
 
@@ -88,8 +82,6 @@ class Pipeline:
         self.store = store
         self.fetcher = fetcher
         self.matcher: Matcher = compile_topics(config.rules())
-        self._topics = {t.id: t for t in config.topics}
-        self._kinds = {name: channel_kind(urls) for name, urls in config.channels.items()}
         self.stopping = threading.Event()  # set on shutdown: finish the current item, then return
         d = config.dedup
         self.story_rules = StoryRules(
@@ -109,10 +101,8 @@ class Pipeline:
             max_elements=f.max_elements,
             max_page_chars=f.max_page_chars,
         )
-        notify.configure(config.notify.telegram_api_url)
-        self.outbox = Outbox(config, store, message=self._message)
-        tdir = config.notify.templates_dir
-        self.templates = Templates(config.path.parent / tdir) if tdir else None
+        self.composer = Composer(config, store)
+        self.outbox = Outbox(config, store, message=self.composer.message)
 
     # ---- polling -------------------------------------------------------
     def poll_feed(self, feed: Feed, *, force: bool = False, now: datetime | None = None) -> FeedReport:
@@ -217,7 +207,7 @@ class Pipeline:
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
 
     def _ledger_input(self, feed: Feed, item: FeedItem) -> ItemInput:
-        url_key = normalize_url(item.url) if item.url else _linkless_key(feed.name, item)
+        url_key = normalize_url(item.url) if item.url else linkless_key(feed.name, item)
         key = f"guid:{item.guid}" if item.guid else f"url:{url_key}"
         return ItemInput(key, url_key, item, title_key(item))
 
@@ -330,7 +320,7 @@ class Pipeline:
         key; the link the feed gave is kept as an alias key of that article.
         """
         now = now or utcnow()
-        url_key = ledger.url_key if ledger else normalize_url(item.url) if item.url else _linkless_key(feed.name, item)
+        url_key = ledger.url_key if ledger else normalize_url(item.url) if item.url else linkless_key(feed.name, item)
         if item.url:
             target = unwrap_known(item.url)
             if target is not None:
@@ -376,21 +366,7 @@ class Pipeline:
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
         matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language)
         now = utcnow()
-        alerts = [
-            NewAlert(
-                m.topic_id,
-                channel,
-                r.subject,
-                r.text,
-                r.html,
-                *self.outbox.hold(channel, m.topic_id, now),
-                per=self._per(m.topic_id),
-                follow_up=self._follow_up(article, m, feed, channel),
-            )
-            for m in matches
-            for channel in self._topics[m.topic_id].notify
-            for r in [self._render(article, m, self.config.outlet(feed), self._kinds.get(channel, ChannelKind.OTHER))]
-        ]
+        alerts = self.composer.alerts(article, matches, self.config.outlet(feed), now, self.outbox.hold)
         story = StoryInput(
             neardup.fingerprint(neardup.article_text(article.title, article.body)),
             stories.profile(article.title, article.body),
@@ -437,26 +413,6 @@ class Pipeline:
         done = self.store.resolve_item(ledger.id, article_id, now)
         metrics.ITEM_TRANSITIONS.labels(done.state).inc()
 
-    def _render(
-        self, article: Article, match: Match, outlet: str, kind: ChannelKind, also: tuple[str, ...] = ()
-    ) -> RenderedAlert:
-        r = render_alert(article, match, outlet=outlet, channel_kind=kind, also=also)
-        if self.templates:
-            return self.templates.apply(r, article, match, outlet=outlet, kind=kind, also=also)
-        return r
-
-    def _follow_up(self, article: Article, match: Match, feed: Feed, channel: str) -> tuple[str, str, str] | None:
-        """The short update sent if this article joins an alerted story (topics with follow-ups)."""
-        if not followups.threaded(self._topics.get(match.topic_id)):
-            return None
-        r = followups.render_follow_up(
-            article,
-            outlet=self.config.outlet(feed),
-            topic=match.topic_name,
-            channel_kind=self._kinds.get(channel, ChannelKind.OTHER),
-        )
-        return r.subject, r.text, r.html
-
     def _article(self, feed: Feed, item: FeedItem, url_key: str) -> Article | PageDeferred:
         """Fetch and extract the page; fall back to the feed's text when the page can't be had."""
         title, body, source = item.title, item.summary, "summary"
@@ -502,10 +458,6 @@ class Pipeline:
             text_source=source,
         )
 
-    def _per(self, topic_id: str) -> str:
-        topic = self._topics.get(topic_id)
-        return "story" if topic is not None and topic.alert == "per-story" else "article"
-
     def prune_index(self, now: datetime | None = None, *, force: bool = False) -> int:
         """Drop near-duplicate index entries older than the window (at most every PRUNE_EVERY)."""
         now = now or utcnow()
@@ -530,41 +482,5 @@ class Pipeline:
         """
         return self.outbox.deliver(now, ignore_backoff=ignore_backoff)
 
-    def _message(self, alert: OutboxAlert) -> RenderedAlert:
-        """The stored message, or, when other outlets have reported it since, one re-rendered to
-        list them (the outbox calls this at send time)."""
-        if alert.reply_to is not None:  # a story follow-up: short, as made
-            return RenderedAlert(alert.subject, alert.text, alert.html)
-        also = self.store.also_reported(alert.article_id, self._per(alert.topic_id))
-        source = self.store.alert_source(alert.id) if also else None
-        if source is None:
-            return RenderedAlert(alert.subject, alert.text, alert.html)
-        stored, topic_id, hits, snippet = source
-        topic = self._topics.get(topic_id)
-        article = Article(
-            url=stored.url, url_key="", feed=stored.feed, title=stored.title, body="", published=stored.published
-        )
-        match = Match(
-            topic_id, topic.name if topic else topic_id, tuple(TermHit(**h) for h in json.loads(hits)), snippet
-        )
-        return self._render(
-            article, match, stored.outlet, self._kinds.get(alert.channel, ChannelKind.OTHER), also=tuple(also)
-        )
-
 
 _ALIAS = "url:"  # article_guids key of a feed link that redirected to a stored article
-
-
-def title_key(item: FeedItem) -> str:
-    """A per-feed fingerprint of a headline long enough to be specific ("" otherwise)."""
-    folded = " ".join(fold(item.title).split())
-    if len(folded.split()) < TITLE_KEY_MIN_WORDS:
-        return ""
-    return "title:" + hashlib.sha1(folded.encode("utf-8")).hexdigest()
-
-
-def _linkless_key(feed: str, item: FeedItem) -> str:
-    if item.guid:
-        return f"guid:{feed}:{item.guid}"
-    text = f"{item.title}\n{item.summary}".encode()
-    return f"text:{feed}:{hashlib.sha1(text).hexdigest()}"

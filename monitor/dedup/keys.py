@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from monitor.models import FeedItem
+from monitor.text.normalize import fold
 
 # Query parameters that only track the reader, never select the article.
 _TRACKING_PREFIXES = ("utm_", "at_", "mc_", "pk_", "ga_", "hsa_", "_hs")
@@ -74,3 +78,22 @@ def clean_link(url: str) -> str:
 def _tracking(name: str) -> bool:
     low = name.lower()
     return low in _TRACKING or low.startswith(_TRACKING_PREFIXES)
+
+
+TITLE_KEY_MIN_WORDS = 4  # shorter titles ("عاجل", "Live") recur for different stories
+
+
+def title_key(item: FeedItem) -> str:
+    """A per-feed fingerprint of a headline long enough to be specific ("" otherwise)."""
+    folded = " ".join(fold(item.title).split())
+    if len(folded.split()) < TITLE_KEY_MIN_WORDS:
+        return ""
+    return "title:" + hashlib.sha1(folded.encode("utf-8")).hexdigest()
+
+
+def linkless_key(feed: str, item: FeedItem) -> str:
+    """The identity of a feed item with no link: its GUID in the feed, else a hash of its text."""
+    if item.guid:
+        return f"guid:{feed}:{item.guid}"
+    text = f"{item.title}\n{item.summary}".encode()
+    return f"text:{feed}:{hashlib.sha1(text).hexdigest()}"

@@ -1,0 +1,103 @@
+"""Alert composition: from an article and its matches to the outbox rows, and back at send time.
+
+`Composer` owns what the pipeline used to do for delivery: the channel kind of each
+channel, the user's templates (Jinja2, only when `notify.templates_dir` is set),
+apprise's process-wide Telegram API base, and the per-topic choices (one alert per
+article or per story, story follow-ups). `alerts(...)` gives the `NewAlert` rows to
+store with the article; `message(alert)` is what the outbox sends: the stored text,
+or, when other outlets have reported the story since, the alert re-rendered to list
+them ("also reported by").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from monitor.config.load import Config
+from monitor.delivery import followups, notify
+from monitor.delivery.render import render_alert
+from monitor.delivery.templates import Templates
+from monitor.models import Article, ChannelKind, Match, NewAlert, RenderedAlert, TermHit, channel_kind
+from monitor.storage import OutboxAlert, Store
+
+# (channel, topic id, now) -> (hold_until, digest): when a channel holds an alert for a digest
+Hold = Callable[[str, str, datetime], tuple[datetime | None, str | None]]
+
+
+class Composer:
+    """Renders alerts for one config; shared by the pipeline (at store time) and the outbox
+    (at send time). Raises ConfigError when the user's templates do not compile."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config = config
+        self.store = store
+        self._topics = {t.id: t for t in config.topics}
+        self._kinds = {name: channel_kind(urls) for name, urls in config.channels.items()}
+        notify.configure(config.notify.telegram_api_url)
+        tdir = config.notify.templates_dir
+        self.templates = Templates(config.path.parent / tdir) if tdir else None
+
+    def kind(self, channel: str) -> ChannelKind:
+        return self._kinds.get(channel, ChannelKind.OTHER)
+
+    def per(self, topic_id: str) -> str:
+        """ "story" for topics alerted once per story, else "article" (once per copy group)."""
+        topic = self._topics.get(topic_id)
+        return "story" if topic is not None and topic.alert == "per-story" else "article"
+
+    def alerts(self, article: Article, matches: list[Match], outlet: str, now: datetime, hold: Hold) -> list[NewAlert]:
+        """One outbox row per match and channel of its topic, rendered now."""
+        out: list[NewAlert] = []
+        for m in matches:
+            for channel in self._topics[m.topic_id].notify:
+                r = self.render(article, m, outlet, self.kind(channel))
+                out.append(
+                    NewAlert(
+                        m.topic_id,
+                        channel,
+                        r.subject,
+                        r.text,
+                        r.html,
+                        *hold(channel, m.topic_id, now),
+                        per=self.per(m.topic_id),
+                        follow_up=self.follow_up(article, m, outlet, channel),
+                    )
+                )
+        return out
+
+    def render(
+        self, article: Article, match: Match, outlet: str, kind: ChannelKind, also: tuple[str, ...] = ()
+    ) -> RenderedAlert:
+        """The built-in layout, or the user's templates over it."""
+        r = render_alert(article, match, outlet=outlet, channel_kind=kind, also=also)
+        if self.templates:
+            return self.templates.apply(r, article, match, outlet=outlet, kind=kind, also=also)
+        return r
+
+    def follow_up(self, article: Article, match: Match, outlet: str, channel: str) -> tuple[str, str, str] | None:
+        """The short update sent if this article joins an alerted story (topics with follow-ups)."""
+        if not followups.threaded(self._topics.get(match.topic_id)):
+            return None
+        r = followups.render_follow_up(article, outlet=outlet, topic=match.topic_name, channel_kind=self.kind(channel))
+        return r.subject, r.text, r.html
+
+    def message(self, alert: OutboxAlert) -> RenderedAlert:
+        """The stored message, or, when other outlets have reported it since, one re-rendered to
+        list them (the outbox calls this at send time)."""
+        if alert.reply_to is not None:  # a story follow-up: short, as made
+            return RenderedAlert(alert.subject, alert.text, alert.html)
+        also = self.store.also_reported(alert.article_id, self.per(alert.topic_id))
+        source = self.store.alert_source(alert.id) if also else None
+        if source is None:
+            return RenderedAlert(alert.subject, alert.text, alert.html)
+        stored, topic_id, hits, snippet = source
+        topic = self._topics.get(topic_id)
+        article = Article(
+            url=stored.url, url_key="", feed=stored.feed, title=stored.title, body="", published=stored.published
+        )
+        match = Match(
+            topic_id, topic.name if topic else topic_id, tuple(TermHit(**h) for h in json.loads(hits)), snippet
+        )
+        return self.render(article, match, stored.outlet, self.kind(alert.channel), also=tuple(also))

@@ -500,9 +500,12 @@ class Pipeline:
                         if wall is None:
                             raise
                 if wall is None and text is not None:
+                    # a page reached by a soft redirect is another URL's article on purpose: headline
+                    # and repetition tell nothing there, only a wall's own markers do
+                    headline = item.title if url_key == given_key else ""
                     wall = detect(
-                        checked.text, url=page.url, item_title=item.title, page_title=text.title, body=text.body
-                    ) or self._repeated(page.url, url_key, item.title, text.body)
+                        checked.text, url=page.url, item_title=headline, page_title=text.title, body=text.body
+                    ) or (self._repeated(page.url, url_key, item.title, text.body) if headline else None)
                 if wall is not None:
                     self._walled[feed.name] = self._walled.get(feed.name, 0) + 1
                     metrics.ERRORS.labels(feed.name, "interstitial").inc()

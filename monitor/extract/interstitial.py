@@ -22,7 +22,9 @@ Signals, each enough on its own:
 - ``redirect``: the page was reached by a redirect to a consent host (``consent.google.com``,
   ``guce.yahoo.com``, any ``consent.``/``cmp.`` host) or a consent path (``/consent``,
   ``/gdpr``, ``/cookie-wall``...).
-- ``unrelated``: a page whose title and body hold none of the words of the feed's headline.
+- ``unrelated``: a short page (<= ``MAX_WALL_WORDS`` words) whose title and body hold none
+  of the words of the feed's headline (a full article under another headline is left to
+  ``repeated``: feeds and tests alike point several headlines at one real article).
 - ``repeated`` (``HostMemory``): the same body text on a different URL of the same host,
   under a different headline.
 """
@@ -242,7 +244,7 @@ def detect(html: str, *, url: str, item_title: str, page_title: str = "", body: 
         for kind, phrase, written in _FOLDED_PHRASES:
             if kind in _STUB_KINDS and phrase in page:
                 return Interstitial(kind, "phrase", written)
-    if body and unrelated(item_title, page_title, body):
+    if body and n_words <= MAX_WALL_WORDS and unrelated(item_title, page_title, body):
         return Interstitial("unrelated", "unrelated", page_title[:80] or "(no title)")
     return None
 

@@ -58,7 +58,7 @@ class Article:
     title: str
     body: str
     published: datetime | None = None
-    text_source: str = "page"  # "page" (extracted) or "summary" (feed text fallback)
+    text_source: str = "page"  # "page" (extracted), "summary" (feed text fallback), "interstitial" (see extract)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from monitor.delivery.outbox import DeliveryReport, Outbox
 from monitor.errors import ExtractError, FeedParseError, FetchError, MonitorError
 from monitor.extract.article import extract
 from monitor.extract.htmlcheck import check_page
+from monitor.extract.interstitial import HostMemory, Interstitial, consent_redirect, detect
 from monitor.fetch.budget import Budget
 from monitor.fetch.client import Fetcher
 from monitor.fetch.encoding import decode_html
@@ -92,6 +93,9 @@ class Pipeline:
             timedelta(seconds=d.follow_up_gap),
         )
         self._pruned_at: datetime | None = None
+        self._walls = HostMemory()  # recent page bodies per host (interstitial pages)
+        self._walls_lock = threading.Lock()
+        self._walled: dict[str, int] = {}  # feed -> interstitial pages met in its current poll
         f = config.fetch
         self.budget = Budget(
             max_bytes=f.max_bytes,
@@ -157,6 +161,7 @@ class Pipeline:
             # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.
             self.store.enqueue_items(feed.name, [self._ledger_input(feed, it) for it in parsed.items], now)
         new = matched = failed = 0
+        self._walled[feed.name] = 0
         budget = MAX_NEW_PER_POLL
         due = self.store.due_items(feed.name, now, limit=budget)
         if len(due) >= budget and self.store.count_due(feed.name, now) > budget:
@@ -174,6 +179,10 @@ class Pipeline:
                 matched += bool(outcome)
         if len(due) >= budget:
             self.store.mark_capped(feed.name, now, budget)
+        if walled := self._walled.pop(feed.name, 0):
+            warnings.append(
+                f"{walled} page(s) were consent, challenge, JavaScript or paywall walls (matched the feed's text)"
+            )
         if failed:
             warnings.append(f"{failed} item(s) failed and will be retried (see `monitor feeds {feed.name}`)")
         if parsed is None and not warnings and state is not None and state.last_warning:
@@ -349,7 +358,7 @@ class Pipeline:
                 )
                 return None
         started = time.monotonic()
-        article = self._article(feed, item, url_key)
+        article, wall = self._article(feed, item, url_key)
         if isinstance(article, PageDeferred):  # retried on the next poll
             if ledger is not None:
                 reason = f"page fetch failed (attempt {article.attempts} of {MAX_PAGE_ATTEMPTS}): {article.error}"
@@ -383,7 +392,8 @@ class Pipeline:
         if article.url_key != url_key:
             self.store.link_guid(feed.name, _ALIAS + url_key, saved)
         if ledger is not None:
-            done = self.store.resolve_item(ledger.id, saved, now)
+            note = f"; its page was a {wall.describe()}, so the feed's text was matched" if wall else ""
+            done = self.store.resolve_item(ledger.id, saved, now, note=note)
             metrics.ITEM_TRANSITIONS.labels(done.state).inc()
         if alerts:
             self.outbox.wake()  # channel senders send it now, not after the whole feed
@@ -413,10 +423,14 @@ class Pipeline:
         done = self.store.resolve_item(ledger.id, article_id, now)
         metrics.ITEM_TRANSITIONS.labels(done.state).inc()
 
-    def _article(self, feed: Feed, item: FeedItem, url_key: str) -> Article | PageDeferred:
-        """Fetch and extract the page; fall back to the feed's text when the page can't be had."""
+    def _article(self, feed: Feed, item: FeedItem, url_key: str) -> tuple[Article | PageDeferred, Interstitial | None]:
+        """Fetch and extract the page; fall back to the feed's text when the page can't be had
+        or is an interstitial (consent wall, bot challenge, "enable JavaScript", paywall stub:
+        monitor.extract.interstitial), which is returned with the article."""
         title, body, source = item.title, item.summary, "summary"
         url, published = item.url, item.published
+        wall: Interstitial | None = None
+        given_key = url_key
         if item.url:
             try:
                 page = self.fetcher.get(item.url)
@@ -432,10 +446,39 @@ class Pipeline:
                 checked = check_page(decode_html(page.content, page.content_type), page.url, self.budget)
                 if checked.warning:
                     log.warning("page over budget feed=%s url=%s warning=%s", feed.name, item.url, checked.warning)
-                text = extract(checked.text, page.url)
-                title, body = item.title or text.title, text.body
-                source = "page" if text.source == "page" else text.source
-                published = published or text.published
+                wall = consent_redirect(item.url, page.url)
+                text = None
+                if wall is None:
+                    try:
+                        text = extract(checked.text, page.url)
+                    except ExtractError:  # no article text: say why when the page is a wall
+                        wall = detect(checked.text, url=page.url, item_title=item.title, body=None)
+                        if wall is None:
+                            raise
+                if wall is None and text is not None:
+                    # a page reached by a soft redirect is another URL's article on purpose: headline
+                    # and repetition tell nothing there, only a wall's own markers do
+                    headline = item.title if url_key == given_key else ""
+                    wall = detect(
+                        checked.text, url=page.url, item_title=headline, page_title=text.title, body=text.body
+                    ) or (self._repeated(page.url, url_key, item.title, text.body) if headline else None)
+                if wall is not None:
+                    self._walled[feed.name] = self._walled.get(feed.name, 0) + 1
+                    metrics.ERRORS.labels(feed.name, "interstitial").inc()
+                    log.warning(
+                        "interstitial page feed=%s url=%s kind=%s signal=%s evidence=%r; matching feed text",
+                        feed.name,
+                        item.url,
+                        wall.kind,
+                        wall.signal,
+                        wall.evidence,
+                    )
+                    url, url_key = item.url, given_key  # not the consent host's URL
+                    source = "interstitial"
+                elif text is not None:
+                    title, body = item.title or text.title, text.body
+                    source = "page" if text.source == "page" else text.source
+                    published = published or text.published
             except ExtractError as exc:
                 metrics.ERRORS.labels(feed.name, "extract").inc()
                 log.warning("extract failed feed=%s url=%s error=%s; matching feed text", feed.name, item.url, exc)
@@ -446,9 +489,9 @@ class Pipeline:
                 )
                 if attempts < MAX_PAGE_ATTEMPTS:
                     log.warning("page failed feed=%s url=%s attempt=%d error=%s", feed.name, item.url, attempts, exc)
-                    return PageDeferred(attempts, str(exc))
+                    return PageDeferred(attempts, str(exc)), None
                 log.warning("page failed feed=%s url=%s attempt=%d; matching feed text", feed.name, item.url, attempts)
-        return Article(
+        article = Article(
             url=url,
             url_key=url_key,
             feed=feed.name,
@@ -457,6 +500,12 @@ class Pipeline:
             published=published,
             text_source=source,
         )
+        return article, wall
+
+    def _repeated(self, url: str, url_key: str, title: str, body: str) -> Interstitial | None:
+        """The same body on another URL of this host under another headline (HostMemory)."""
+        with self._walls_lock:
+            return self._walls.check(url, url_key, title, body)
 
     def prune_index(self, now: datetime | None = None, *, force: bool = False) -> int:
         """Drop near-duplicate index entries older than the window (at most every PRUNE_EVERY)."""

@@ -233,10 +233,11 @@ class ItemRows(Database):
         with self.tx() as conn:
             conn.execute(update(items).where(items.c.id == item_id).values(**values))
 
-    def resolve_item(self, item_id: int, article_id: int, now: datetime) -> ItemRow:
+    def resolve_item(self, item_id: int, article_id: int, now: datetime, *, note: str = "") -> ItemRow:
         """Set an item's terminal state from what is stored for its article: ``alerted`` (the
         article has alerts), ``copy`` (its text copies an earlier article), ``skipped/
-        story_alerted`` (matched, but its story alerted already) or ``matched_nothing``."""
+        story_alerted`` (matched, but its story alerted already) or ``matched_nothing``.
+        ``note`` is appended to the reason (e.g. that its page was an interstitial)."""
         with self.tx() as conn:
             n_alerts = conn.execute(
                 select(func.count()).select_from(alerts).where(alerts.c.article_id == article_id)
@@ -258,6 +259,7 @@ class ItemRows(Database):
                 reason = f"article #{article_id} matched, but its story or copy group had alerted already"
             else:
                 state, code, reason = "matched_nothing", "matched_nothing", f"article #{article_id} matched no topic"
+            reason += note
             conn.execute(
                 update(items)
                 .where(items.c.id == item_id)

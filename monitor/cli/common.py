@@ -16,14 +16,17 @@ import os
 import sys
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.config.advice import did_you_mean
 from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
-from monitor.fetch.client import Fetcher
-from monitor.pipeline import Pipeline
 from monitor.redact import add_secrets
-from monitor.storage import ItemRow, Store
+
+if TYPE_CHECKING:  # imported when a verb opens them, so `--help` and `check` stay light
+    from monitor.fetch.client import Fetcher
+    from monitor.pipeline import Pipeline
+    from monitor.storage import ItemRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +63,16 @@ def load(args: argparse.Namespace) -> Config:
 
 def make_fetcher(config: Config) -> Fetcher:
     """A fetcher with the config's limits, SSRF policy and user agent."""
+    from monitor.fetch.client import Fetcher
+
     return Fetcher.from_config(config)
 
 
 def open_pipeline(config: Config) -> tuple[Store, Fetcher, Pipeline]:
     """The store, fetcher and pipeline of one config; the caller closes store and fetcher."""
+    from monitor.pipeline import Pipeline
+    from monitor.storage import Store
+
     store = Store(config.storage_url)
     fetcher = make_fetcher(config)
     return store, fetcher, Pipeline(config, store, fetcher)

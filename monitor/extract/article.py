@@ -18,7 +18,7 @@ from lxml.html import HtmlElement
 
 from monitor.errors import ExtractError
 from monitor.extract.structured import noscript_html, structured_article
-from monitor.extract.teasers import drop_teasers, remove_keeping_tail
+from monitor.extract.teasers import drop_teasers, in_running_text, remove_keeping_tail
 from monitor.fetch.encoding import decode_html
 from monitor.models import ExtractedText
 
@@ -459,7 +459,7 @@ def _is_card(el: HtmlElement) -> bool:
 def _is_link_block(el: HtmlElement, share: float = 0.6) -> bool:
     """Link lists, single-link cards and teaser lists (many short children each led by a link)."""
     txt = _text(el.text_content())
-    if not txt:
+    if not txt or in_running_text(el):  # links inside sentences are the article's text
         return False
     links = list(el.iter("a"))
     lc = _link_chars(el)

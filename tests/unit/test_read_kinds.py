@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -280,6 +281,59 @@ def test_teaser_with_prose_is_not_a_teaser():
     title = corpus_titles(1)[0]
     root = lxml.html.fragment_fromstring(f'<div><p>{para} <a href="/n/2">{title}</a></p></div>')
     assert drop_teasers(root, "https://a.org/n/1") == 0
+
+
+def _sentence_words() -> list[str]:
+    """Words of a real corpus sentence (short pieces of it make the inline-link variants)."""
+    art = next(a for a in saudinewsnet_articles("2015-07-22") if len(a["content"]) > 600)
+    return [p for p in art["content"].split("\n") if len(p) > 120][0].split()
+
+
+# Links inside running text are the article's words, not a teaser box (red-team finding 1:
+# a short paragraph with one tag link, a quote, a bold dateline). Rebuilt from
+# adbar/trafilatura #224 and mozilla/readability #327 (inline links taken for link lists).
+def _w(i: int, j: int) -> str:
+    return html.escape(" ".join(_sentence_words()[i:j]))
+
+
+INLINE_LINK_SHAPES = {
+    "tag link mid-sentence": lambda: f'<p>{_w(0, 2)} <a href="/tag/x">{_w(2, 7)}</a> {_w(7, 9)}.</p>',
+    "two entity links": lambda: (
+        f'<p>{_w(0, 1)} <a href="/people/1">{_w(1, 4)}</a> {_w(4, 5)} <a href="/people/2">{_w(5, 8)}</a> {_w(8, 10)}.</p>'
+    ),
+    "quote, one link": lambda: f'<blockquote><a href="/news/2015/07/20/1.html">{_w(0, 7)}</a></blockquote>',
+    "quote, link in text": lambda: (
+        f'<blockquote><p>{_w(0, 2)} <a href="/n/7.html">{_w(2, 6)}</a> {_w(6, 8)}</p></blockquote>'
+    ),
+    "list items word+link": lambda: (
+        f'<ul><li>{_w(0, 1)} <a href="/n/1.html">{_w(1, 9)}</a></li>'
+        f'<li>{_w(9, 10)} <a href="/n/2.html">{_w(10, 18)}</a></li></ul>'
+    ),
+    "bold dateline then link": lambda: (
+        f'<p><strong>{_w(0, 1)} - </strong><a href="/region/r">{_w(1, 5)}</a> {_w(5, 6)}</p>'
+    ),
+    "link then words": lambda: f'<p><a href="/n/3.html">{_w(0, 5)}</a> {_w(5, 9)}</p>',
+}
+
+
+@pytest.mark.parametrize("name", sorted(INLINE_LINK_SHAPES))
+def test_links_inside_running_text_stay(name):
+    import lxml.html
+
+    mid = INLINE_LINK_SHAPES[name]()
+    words = [html.unescape(w) for w in re.findall(r">([^<]*\w[^<]*)<", mid)]
+    paras = _body_of(2)
+    page = (
+        f"<html><head><title>{corpus_titles(1)[0]}</title></head><body><article><p>{paras[0]}</p>"
+        f"{mid}<p>{paras[1]}</p></article></body></html>"
+    )
+    body = " ".join(extract(page, "https://a.org/news/2015/07/21/1.html").body.split())
+    for w in words:
+        assert " ".join(w.split()) in body
+    root = lxml.html.fragment_fromstring(f"<div>{mid}</div>")
+    assert drop_teasers(root, "https://a.org/news/2015/07/21/1.html") == 0
+    summary = feed_text({"type": "text/html", "value": mid}, base_url="https://a.org/feed")
+    assert all(" ".join(w.split()) in summary for w in words)
 
 
 # ============================================================ K4 feed decoding

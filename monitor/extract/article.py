@@ -148,7 +148,7 @@ def extract(html: str | bytes, url: str | None = None) -> ExtractedText:
     # Our cleaning may have cut too much on an unusual layout, or the page is an app shell
     # whose story sits in its data: look at the raw page, but only accept real prose.
     raw_root = lxml.html.document_fromstring(text, parser=_PARSER)
-    found = structured_article(raw_root)
+    found = structured_article(raw_root, url)
     if found is not None:
         body = "\n\n".join(p for p in found.paragraphs if _norm(p) != _norm(found.title or title))
         return ExtractedText(title=found.title or title, body=body, published=found.published, source=found.source)

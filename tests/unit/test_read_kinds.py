@@ -216,6 +216,127 @@ def test_structured_body_variants(make, source):
         assert " ".join(p.split()) in got.body
 
 
+def _two_articles() -> tuple[dict, dict]:
+    """Two real corpus articles: the page's own (shorter) and another (longer)."""
+    arts = sorted(
+        (a for a in saudinewsnet_articles("2015-07-21") if len(a["content"]) > 400), key=lambda a: len(a["content"])
+    )
+    return arts[0], arts[-1]
+
+
+def _ld(obj: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(obj, ensure_ascii=False)}</script>'
+
+
+def _next(props: dict) -> str:
+    return f'<script id="__NEXT_DATA__" type="application/json">{json.dumps({"props": {"pageProps": props}}, ensure_ascii=False)}</script>'
+
+
+PAGE = "https://a.org/news/2015/07/21/own.html"
+OTHER = "https://a.org/news/2015/07/21/other.html"
+
+
+def _art(a: dict, **extra: object) -> dict:
+    return {"@type": "NewsArticle", "headline": a["title"], "articleBody": a["content"], **extra}
+
+
+# Red-team finding 2: the longest body anywhere won (a related article in @graph, a sidebar in
+# __NEXT_DATA__, a cookie notice). Rebuilt from EventRegistry/event-registry-python #13 (body
+# taken from other articles) and mozilla/readability #932 (@graph nodes of several kinds).
+OWN_ARTICLE_SHAPES = {
+    "graph: own url + longer related": lambda o, x: _ld(
+        {"@graph": [_art(o, url=PAGE, mainEntityOfPage=PAGE), _art(x, url=OTHER)]}
+    ),
+    "graph: related first, own by @id": lambda o, x: _ld(
+        {"@graph": [_art(x, url=OTHER), _art(o, **{"@id": PAGE + "#article"})]}
+    ),
+    "two scripts: related longer first": lambda o, x: _ld(_art(x, url=OTHER)) + _ld(_art(o)),
+    "mainEntityOfPage object": lambda o, x: _ld(
+        [_art(x, url=OTHER), _art(o, mainEntityOfPage={"@type": "WebPage", "@id": PAGE})]
+    ),
+    "canonical names the page": lambda o, x: (
+        f'<link rel="canonical" href="{PAGE}">' + _ld({"@graph": [_art(x, url=OTHER), _art(o, url=PAGE)]})
+    ),
+    "next: sidebar longer": lambda o, x: _next(
+        {
+            "article": {"title": o["title"], "body": o["content"]},
+            "sidebar": [{"title": x["title"], "content": x["content"]}],
+        }
+    ),
+    "next: related list first": lambda o, x: _next(
+        {
+            "relatedArticles": [{"title": x["title"], "body": x["content"]}],
+            "post": {"title": o["title"], "content": o["content"]},
+        }
+    ),
+    "next: cookie notice longer": lambda o, x: _next(
+        {"article": {"title": o["title"], "body": o["content"]}, "cookie": {"text": (o["title"] + " ") * 200}}
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWN_ARTICLE_SHAPES))
+def test_structured_body_is_the_pages_own(name):
+    own, other = _two_articles()
+    page = _shell(OWN_ARTICLE_SHAPES[name](own, other)).replace(b"<title>x</title>", b"")
+    got = extract(page, PAGE + "?utm_source=feed" if "canonical" in name else PAGE)
+    assert got.title == " ".join(own["title"].split())
+    first = own["content"].split("\n")[0].strip()
+    assert " ".join(first.split())[:60] in got.body
+    assert " ".join(other["content"].split("\n")[0].split())[:60] not in got.body
+
+
+# Red-team finding 3: JSON-LD as real sites publish it. Rebuilt from scrapinghub/extruct #84
+# (raw control characters in strings), wikimedia/html-metadata #79 (//<![CDATA[ wrapper) and
+# indix/web-auto-extractor #19 (new-lines, CDATA comments and a trailing `;`).
+LENIENT_JSONLD = {
+    "raw newline in string": lambda o: (
+        '<script type="application/ld+json">{"@type":"NewsArticle","headline":%s,"articleBody":"%s"}</script>'
+        % (json.dumps(o["title"], ensure_ascii=False), o["content"].replace('"', '\\"').replace("\n", "\n\n"))
+    ),
+    "raw tab in string": lambda o: (
+        '<script type="application/ld+json">{"@type":"NewsArticle","headline":%s,"articleBody":"%s\t"}</script>'
+        % (json.dumps(o["title"], ensure_ascii=False), json.dumps(o["content"], ensure_ascii=False)[1:-1])
+    ),
+    "html comment wrapper": lambda o: _ld(_art(o)).replace('json">', 'json"><!--').replace("</script>", "--></script>"),
+    "cdata wrapper": lambda o: (
+        _ld(_art(o)).replace('json">', 'json">//<![CDATA[\n').replace("</script>", "\n//]]></script>")
+    ),
+    "trailing semicolon": lambda o: _ld(_art(o)).replace("</script>", ";</script>"),
+    "two objects in one script": lambda o: (
+        _ld({"@type": "WebSite", "name": "a"}).replace("</script>", "")
+        + json.dumps(_art(o), ensure_ascii=False)
+        + "</script>"
+    ),
+    "mainEntity as a list": lambda o: _ld({"@type": "WebPage", "mainEntity": [_art(o)]}),
+    "articleBody as a list": lambda o: _ld(dict(_art(o), articleBody=o["content"].split("\n"))),
+    "articleBody escaped markup": lambda o: _ld(
+        dict(_art(o), articleBody=html.escape("<p>" + o["content"].replace("\n", "</p><p>") + "</p>"))
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LENIENT_JSONLD))
+def test_real_world_jsonld_is_read(name):
+    own, _other = _two_articles()
+    got = extract(_shell(LENIENT_JSONLD[name](own)), PAGE)
+    assert got.source == "jsonld"
+    assert got.title == " ".join(own["title"].split())
+    paras = [" ".join(p.split()) for p in own["content"].split("\n") if p.strip()]
+    assert got.body.split("\n\n")[0] == paras[0]
+    assert "&lt;" not in got.body and "<p>" not in got.body
+
+
+@pytest.mark.parametrize(
+    "headline,want",
+    [("A &quot;B&quot; &#8211; C", 'A "B" – C'), ("A &amp;quot;B&amp;quot;", "A &quot;B&quot;"), ("A < B", "A < B")],
+)
+def test_jsonld_headline_unescaped_once(headline, want):
+    own, _other = _two_articles()
+    got = extract(_shell(_ld(dict(_art(own), headline=headline))), PAGE)
+    assert got.title == want
+
+
 def test_nuxt_function_form_is_not_evaluated():
     page = _shell(
         "<script>window.__NUXT__=(function(a){return {data:[{content:a}]}})("
@@ -291,7 +412,8 @@ def _sentence_words() -> list[str]:
 
 # Links inside running text are the article's words, not a teaser box (red-team finding 1:
 # a short paragraph with one tag link, a quote, a bold dateline). Rebuilt from
-# adbar/trafilatura #224 and mozilla/readability #327 (inline links taken for link lists).
+# mozilla/readability #878 (a hyperlinked paragraph dropped by link density) and
+# adbar/trafilatura PR #867 (list items whose content is a link emptied).
 def _w(i: int, j: int) -> str:
     return html.escape(" ".join(_sentence_words()[i:j]))
 

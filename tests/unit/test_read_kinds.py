@@ -98,10 +98,101 @@ def test_soft_redirect_pages(path, refresh, want):
         ),
         (b'<meta http-equiv="refresh" content="0; url=/x">', "application/rss+xml", None),  # not HTML
         (b'<meta http-equiv="refresh" content="0; url=/x">' + b" " * 70_000, "text/html", None),  # too big
+        # red-team finding 5: only real <meta> elements of the head, never text that looks like one
+        # (miniflux #1854-style feed pages served as text/html; Yoast comments in <head>)
+        (
+            b'<html><head><!-- <meta http-equiv="refresh" content="0; url=https://old.org/"> --></head></html>',
+            "text/html",
+            None,
+        ),
+        (
+            b"<head><script>var s='<meta http-equiv=\"refresh\" content=\"0;url=/nojs\">';</script></head>",
+            "text/html",
+            None,
+        ),
+        (
+            b'<?xml version="1.0"?><rss><channel><item><description><![CDATA[<meta http-equiv="refresh" '
+            b'content="0;url=https://evil.org/">]]></description></item></channel></rss>',
+            "text/html",
+            None,
+        ),
+        (
+            b'<rss version="2.0"><channel><item><description>&lt;meta http-equiv="refresh" content="0;url=/y"&gt;</description></item></channel></rss>',
+            "text/html",
+            None,
+        ),
+        (
+            b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="html"><meta http-equiv="refresh" content="0;url=/y"></content></entry></feed>',
+            "text/html",
+            None,
+        ),
+        # a <noscript> "enable JavaScript" refresh on a page with its own text stays put
+        (
+            b'<html><head><noscript><meta http-equiv="refresh" content="0; url=/enable-js"></noscript></head><body><p>'
+            + ("نص " * 80).encode()
+            + b"</p></body></html>",
+            "text/html",
+            None,
+        ),
+        # red-team finding 4: an app shell whose JSON-LD carries the article: no script redirect
+        (
+            b'<html><head><script type="application/ld+json">{"@type":"NewsArticle","articleBody":"'
+            + ("نص " * 60).encode()
+            + b'"}</script></head><body><div id=root></div><script>location.href="/app"</script></body></html>',
+            "text/html",
+            None,
+        ),
+        (
+            b'<html><head><script id="__NEXT_DATA__" type="application/json">{"props":{"x":"'
+            + b"a" * 2500
+            + b'"}}</script><script>window.location.replace("/login")</script></head><body></body></html>',
+            "text/html",
+            None,
+        ),
+        # ... but an unconditional head meta refresh on such a page is still followed
+        (
+            b'<html><head><meta http-equiv="refresh" content="0;url=/moved"><script type="application/ld+json">'
+            b'{"@type":"NewsArticle","articleBody":"' + ("نص " * 60).encode() + b'"}</script></head></html>',
+            "text/html",
+            ("http://x.org/moved", "meta-refresh"),
+        ),
+        # red-team finding 9: non-http targets and malformed delays are ignored, as browsers do
+        (b'<meta http-equiv="refresh" content="0;url=javascript:alert(1)">', "text/html", None),
+        (b'<meta http-equiv="refresh" content="0;url=file:///etc/passwd">', "text/html", None),
+        (b'<meta http-equiv="refresh" content="0;url=data:text/html,hi">', "text/html", None),
+        (b'<meta http-equiv="refresh" content="-1;url=https://y.org/">', "text/html", None),
+        (b'<meta http-equiv="refresh" content="abc">', "text/html", None),
+        (b'<meta http-equiv="refresh" content="9' + b"9" * 300 + b';url=https://y.org/">', "text/html", None),
+        (
+            b'<meta http-equiv="refresh" content="1.5.2; url=https://y.org/">',
+            "text/html",
+            ("https://y.org/", "meta-refresh"),
+        ),
+        (b"<script>if (location.href == '/x') {}</script>", "text/html", None),  # a comparison, not a move
     ],
 )
 def test_soft_redirect_variants(body, content_type, want):
     assert soft_target(body, content_type, None, "http://x.org/p") == want
+
+
+@pytest.mark.parametrize(
+    "header,want",
+    [
+        ("0;url=javascript:x", None),
+        ("-5; url=/y", None),
+        ("abc", None),
+        ("1e3;url=/z", None),  # "1" then junk: malformed
+        ("inf;url=/z", None),
+        ("0; URL='/z'", ("http://x.org/z", "refresh-header")),
+        ("2, /z", ("http://x.org/z", "refresh-header")),
+    ],
+)
+def test_refresh_header_parsed_as_browsers_do(header, want):
+    assert soft_target(b"", "application/pdf", header, "http://x.org/p") == want
+
+
+def test_refresh_header_on_a_feed_is_not_followed():
+    assert soft_target(b'<?xml version="1.0"?><rss/>', "text/html", "0;url=/z", "http://x.org/p") is None
 
 
 GNEWS = expected("K1-soft-redirects")["google_news_style_path_example"]
@@ -110,20 +201,28 @@ GNEWS = expected("K1-soft-redirects")["google_news_style_path_example"]
 @pytest.mark.parametrize(
     "url,want",
     [
-        (f"{BASE}/url?rct=j&sa=t&url=http%3A%2F%2Fa.org%2Fn%2F1.html&ct=ga", "http://a.org/n/1.html"),
+        ("https://www.google.com/url?rct=j&sa=t&url=http%3A%2F%2Fa.org%2Fn%2F1.html&ct=ga", "http://a.org/n/1.html"),
         ("https://l.facebook.com/l.php?u=https%3A%2F%2Fa.org%2Fx&h=AT0", "https://a.org/x"),
         ("https://www.google.com/url?q=https://a.org/y&sa=U", "https://a.org/y"),
-        ("https://t.example/r?target=https%3A%2F%2Fa.org%2Fz", "https://a.org/z"),
+        ("https://www.youtube.com/redirect?q=https%3A%2F%2Fa.org%2Fv&event=video", "https://a.org/v"),
+        ("https://a.org/r?target=https%3A%2F%2Fwww.a.org%2Fz", "https://www.a.org/z"),  # same-site redirector
         # two wrappers deep
         (
-            "https://t.example/out?u=" + "https%3A%2F%2Fwww.google.com%2Furl%3Fq%3Dhttps%3A%2F%2Fa.org%2Fw",
+            "https://www.google.com/url?q=" + "https%3A%2F%2Fl.facebook.com%2Fl.php%3Fu%3Dhttps%3A%2F%2Fa.org%2Fw",
             "https://a.org/w",
         ),
-        # the example id, on the real host (old base64 form)
-        (
-            GNEWS.replace("http://127.0.0.1:{{PORT}}", "https://news.google.com"),
-            "http://127.0.0.1:{{PORT}}/2015/07/20/iran.html",
-        ),
+        # red-team: wrapper-looking paths on any host, and non-public targets, are not unwrapped
+        (f"{BASE}/url?rct=j&sa=t&url=http%3A%2F%2Fa.org%2Fn%2F1.html&ct=ga", None),
+        ("https://t.example/r?target=https%3A%2F%2Fa.org%2Fz", None),
+        ("https://outlet.org/news/exit?to=https://evil.org/phish", None),
+        ("https://outlet.org/sport/link?u=https://other.org/x", None),
+        ("https://www.google.com/url?q=http://127.0.0.1:8080/admin&sa=D", None),
+        ("https://www.google.com/url?q=http://169.254.169.254/latest/meta-data/", None),
+        ("https://l.facebook.com/l.php?u=http%3A%2F%2F%5B%3A%3A1%5D%2Fx", None),
+        ("https://www.google.com/url?q=http://localhost/x", None),
+        ("https://a.org/go?url=http://10.0.0.1/x", None),
+        # the example id, on the real host (old base64 form): its target is loopback, refused by default
+        (GNEWS.replace("http://127.0.0.1:{{PORT}}", "https://news.google.com"), None),
         # not wrappers: an article whose query merely holds a URL, two candidate targets, a relative target
         ("https://a.org/news/1?url=https://b.org/", None),
         ("https://t.example/url?u=https://a.org/1&q=https://b.org/2", None),
@@ -133,6 +232,19 @@ GNEWS = expected("K1-soft-redirects")["google_news_style_path_example"]
 )
 def test_wrapped_links_unwrap(url, want):
     assert unwrap_known(url) == want
+
+
+def test_unwrap_follows_the_fetchers_address_policy():
+    from monitor.fetch.client import Fetcher
+
+    gnews = GNEWS.replace("http://127.0.0.1:{{PORT}}", "https://news.google.com")
+    assert unwrap_known(gnews, lambda ip: None) == "http://127.0.0.1:{{PORT}}/2015/07/20/iran.html"
+    loop = "https://www.google.com/url?q=http://127.0.0.1:8080/a"
+    with Fetcher(timeout=5, user_agent="t", allow_private_networks=True) as open_fetcher:
+        assert open_fetcher.unwrap(loop) == "http://127.0.0.1:8080/a"
+    with Fetcher(timeout=5, user_agent="t", allowed_networks=("10.0.0.0/8",)) as fetcher:
+        assert fetcher.unwrap(loop) is None
+        assert fetcher.unwrap("https://www.google.com/url?q=http://10.1.2.3/a") == "http://10.1.2.3/a"
 
 
 # ============================================================ K2 structured bodies

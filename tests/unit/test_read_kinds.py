@@ -9,6 +9,7 @@ Served (loopback) versions are in tests/integration/test_read_kinds_served.py.
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 import re
@@ -748,6 +749,67 @@ def test_lenient_sitemaps(name, items, warning):
         assert any(warning in w for w in result.warnings), result.warnings
     else:
         assert not result.warnings
+
+
+SM_NS = (
+    'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9" '
+    'xmlns:image="http://www.google.com/schemas/sitemap-image/1.1" xmlns:video="http://www.google.com/schemas/sitemap-video/1.1"'
+)
+
+
+def _sm(body: str, pre: str = '<?xml version="1.0" encoding="UTF-8"?>') -> bytes:
+    return f"{pre}<urlset {SM_NS}>{body}</urlset>".encode()
+
+
+def _news(title: str) -> str:
+    return (
+        "<news:news><news:publication><news:name>a.org</news:name><news:language>ar</news:language></news:publication>"
+        f"<news:publication_date>2015-07-21T10:00:00+03:00</news:publication_date><news:title>{html.escape(title)}</news:title></news:news>"
+    )
+
+
+def _img(caption: str) -> str:
+    return f"<image:image><image:loc>https://cdn.a.org/i.jpg</image:loc><image:caption>{html.escape(caption)}</image:caption><image:title>{html.escape(caption)}</image:title></image:image>"
+
+
+# Red-team findings 6 and 10: fields by namespace and position (image:caption is not the title,
+# image:loc not the URL), and sitemaps as servers send them. Rebuilt from commoncrawl/news-crawl
+# #25 (image URLs of a news sitemap taken as seeds), crawler-commons PR #218 (image/video
+# extensions) and crawler-commons #144 (junk before <?xml).
+SITEMAP_SHAPES = {
+    "image before news": lambda t, o: _sm(f"<url><loc>https://a.org/n/1</loc>{_img(o)}{_news(t)}</url>"),
+    "image before loc": lambda t, o: _sm(f"<url>{_img(o)}<loc>https://a.org/n/1</loc>{_news(t)}</url>"),
+    "video title before news": lambda t, o: _sm(
+        f"<url><loc>https://a.org/n/1</loc><video:video><video:title>{html.escape(o)}</video:title>"
+        f"<video:content_loc>https://cdn.a.org/v.mp4</video:content_loc></video:video>{_news(t)}</url>"
+    ),
+    "gzip + trailing bytes": lambda t, o: (
+        gzip.compress(_sm(f"<url><loc>https://a.org/n/1</loc>{_news(t)}</url>")) + b"\n<!-- cached -->"
+    ),
+    "gzip twice": lambda t, o: gzip.compress(gzip.compress(_sm(f"<url><loc>https://a.org/n/1</loc>{_news(t)}</url>"))),
+    "php warning before <?xml": lambda t, o: (
+        b"Warning: mysql_connect() failed in /var/www/s.php on line 3\n"
+        + _sm(f"<url><loc>https://a.org/n/1</loc>{_news(t)}</url>")
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SITEMAP_SHAPES))
+def test_sitemap_fields_by_structure(name):
+    title, other = corpus_titles(2)
+    result = parse_sitemap("s", SITEMAP_SHAPES[name](title, other), "https://a.org/sitemap.xml")
+    assert [(i.url, i.title) for i in result.items] == [("https://a.org/n/1", title)]
+    assert result.items[0].published == datetime(2015, 7, 21, 7, 0, tzinfo=UTC)
+    assert not any("mis-decoded" in w for w in result.warnings)
+
+
+def test_sitemap_cut_mid_character_is_not_called_mis_decoded():
+    titles = corpus_titles(2)
+    body = _sm("".join(f"<url><loc>https://a.org/n/{i}</loc>{_news(t)}</url>" for i, t in enumerate(titles)))
+    cut = body[: body.rindex(titles[1][:6].encode()) + 3]  # inside the second title's second letter
+    result = parse_sitemap("s", cut, "https://a.org/sitemap.xml")
+    assert [i.title for i in result.items] == titles[:1]
+    assert result.warnings and not any("mis-decoded" in w for w in result.warnings)
 
 
 def test_field_case_f2_03_blank_line_before_declaration():

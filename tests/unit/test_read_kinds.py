@@ -870,6 +870,30 @@ def test_lenient_opml():
     assert any("repaired" in w for w in warnings)
 
 
+# Red-team findings 11 and 12: attribute case as exporters write it, and URLs that are not feeds.
+# Rebuilt from tkem/mopidy-podcast #46/#47 (an exporter writing attributes in another case) and
+# RssBandit #666 (a relative xmlUrl in an exported list).
+@pytest.mark.parametrize(
+    "outlines,want,warned",
+    [
+        ('<outline text="a" xmlurl="https://a.org/feed"/>', [("a", "https://a.org/feed")], False),
+        ('<outline TEXT="a" XMLURL="https://a.org/feed" TYPE="rss"/>', [("a", "https://a.org/feed")], False),
+        (
+            '<outline text="a" xmlUrl="file:///etc/passwd"/><outline text="b" xmlUrl="https://a.org/f"/>',
+            [("b", "https://a.org/f")],
+            True,
+        ),
+        ('<outline text="a" xmlUrl="javascript:alert(1)"/>', [], True),
+        ('<outline text="a" xmlUrl="/feed.xml"/>', [], True),
+        ('<outline text="a" xmlUrl="https://user:pw@a.org/feed"/>', [], True),
+    ],
+)
+def test_opml_attributes_and_unsafe_urls(outlines, want, warned):
+    feeds, warnings = read_opml(f'<opml version="2.0"><body>{outlines}</body></opml>'.encode())
+    assert [(f.name, f.url) for f in feeds] == want
+    assert any("skipped outline" in w for w in warnings) == warned
+
+
 def test_hostile_xml_is_still_refused():
     deep = (
         b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + b"<x>" * 5000 + b"</x>" * 5000 + b"</urlset>"

@@ -28,7 +28,6 @@ from monitor.fetch.budget import Budget
 from monitor.fetch.client import Fetcher
 from monitor.fetch.encoding import decode_html
 from monitor.fetch.schedule import adapt, is_due, next_poll
-from monitor.fetch.softredirect import unwrap_known
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, FeedItem, Match
 from monitor.sources import parse_source
@@ -331,7 +330,7 @@ class Pipeline:
         now = now or utcnow()
         url_key = ledger.url_key if ledger else normalize_url(item.url) if item.url else linkless_key(feed.name, item)
         if item.url:
-            target = unwrap_known(item.url)
+            target = self.fetcher.unwrap(item.url)
             if target is not None:
                 log.info("wrapped link unwrapped feed=%s url=%s target=%s", feed.name, item.url, target)
                 item = replace(item, url=target)

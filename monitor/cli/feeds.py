@@ -294,14 +294,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     from monitor.fetch.client import Fetcher
-    from monitor.fetch.softredirect import unwrap_known
     from monitor.sources.discover import discover_feeds
     from monitor.sources.rss import parse_feed_result
 
     config = common.load(args)
     fetcher = Fetcher.from_config(config)
     try:
-        page = fetcher.get(unwrap_known(args.url) or args.url)  # soft redirects are followed too
+        page = fetcher.get(fetcher.unwrap(args.url) or args.url)  # soft redirects are followed too
     finally:
         fetcher.close()
     try:

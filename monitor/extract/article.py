@@ -18,7 +18,7 @@ from lxml.html import HtmlElement
 
 from monitor.errors import ExtractError
 from monitor.extract.structured import noscript_html, structured_article
-from monitor.extract.teasers import drop_teasers, remove_keeping_tail
+from monitor.extract.teasers import drop_teasers, in_running_text, remove_keeping_tail
 from monitor.fetch.encoding import decode_html
 from monitor.models import ExtractedText
 
@@ -148,7 +148,7 @@ def extract(html: str | bytes, url: str | None = None) -> ExtractedText:
     # Our cleaning may have cut too much on an unusual layout, or the page is an app shell
     # whose story sits in its data: look at the raw page, but only accept real prose.
     raw_root = lxml.html.document_fromstring(text, parser=_PARSER)
-    found = structured_article(raw_root)
+    found = structured_article(raw_root, url)
     if found is not None:
         body = "\n\n".join(p for p in found.paragraphs if _norm(p) != _norm(found.title or title))
         return ExtractedText(title=found.title or title, body=body, published=found.published, source=found.source)
@@ -459,7 +459,7 @@ def _is_card(el: HtmlElement) -> bool:
 def _is_link_block(el: HtmlElement, share: float = 0.6) -> bool:
     """Link lists, single-link cards and teaser lists (many short children each led by a link)."""
     txt = _text(el.text_content())
-    if not txt:
+    if not txt or in_running_text(el):  # links inside sentences are the article's text
         return False
     links = list(el.iter("a"))
     lc = _link_chars(el)

@@ -17,7 +17,7 @@ from lxml import etree
 
 from monitor.text.normalize import fold
 
-__all__ = ["drop_teasers", "is_teaser_block", "remove_keeping_tail"]
+__all__ = ["drop_teasers", "in_running_text", "is_teaser_block", "remove_keeping_tail"]
 
 MAX_LINKS = 4
 MIN_LINK_CHARS = 15  # a headline, not "more" or an icon
@@ -85,9 +85,78 @@ def _own_text(el: etree._Element) -> tuple[str, int]:
     return " ".join(runs), max((len(t) for t in runs), default=0)
 
 
+_LINE_BREAKS = frozenset(_BLOCKS) | {"br", "hr", "tr", "td", "th", "dt", "dd", "table", "article", "header", "footer"}
+_LABEL_ELEMENTS = frozenset({"strong", "b", "span", "em", "i", "label", "header", "h2", "h3", "h4", "h5", "h6"})
+_WORD = re.compile(r"\w")
+
+
+def _pieces(el: etree._Element) -> list[tuple[str, str, bool]]:
+    """`el` flattened: ("text", s, inside a label-like element) / ("link", "", False) / ("break", "", False)."""
+    out: list[tuple[str, str, bool]] = []
+
+    def walk(node: etree._Element, labelled: bool) -> None:
+        if not isinstance(node.tag, str):
+            return
+        if node.tag == "a":
+            out.append(("link", "", False))
+            return
+        breaks = node is not el and node.tag in _LINE_BREAKS
+        if breaks:
+            out.append(("break", "", False))
+        labelled = labelled or (node is not el and node.tag in _LABEL_ELEMENTS)
+        if node.text:
+            out.append(("text", node.text, labelled))
+        for child in node:
+            walk(child, labelled)
+            if child.tail:
+                out.append(("text", child.tail, labelled))
+        if breaks:
+            out.append(("break", "", False))
+
+    walk(el, False)
+    return out
+
+
+def in_running_text(el: etree._Element) -> bool:
+    """True when a link in `el` sits inside a sentence rather than standing as a headline.
+
+    A link is in running text when words follow it before the next link or line break
+    (``وأضاف أن <a>مجلس الشورى</a> وافق``), or when plain words run straight into it with
+    no separator (``اعتقال <a>…</a>``). A label before a link is not running text: it
+    ends in a separator (``:``, ``—``, ``|``), sits in its own element (``<strong>``,
+    ``<span>``, a heading, a line of its own), or reads like a known label.
+    """
+    pieces = _pieces(el)
+    for i, (kind, _s, _lab) in enumerate(pieces):
+        if kind != "link":
+            continue
+        after = []
+        for k, s, _ in pieces[i + 1 :]:
+            if k != "text":
+                break
+            after.append(s)
+        if _WORD.search("".join(after)):
+            return True
+        before: list[tuple[str, bool]] = []
+        for k, s, lab in reversed(pieces[:i]):
+            if k != "text":
+                break
+            before.append((s, lab))
+        before.reverse()
+        run = [(s, lab) for s, lab in before if s.strip()]
+        if not run:
+            continue
+        last, labelled = run[-1]
+        joined = "".join(s for s, _ in run)
+        if _WORD.search(last.rstrip()[-1:]) and not labelled and not _HINT.search(fold(joined)):
+            return True
+    return False
+
+
 def is_teaser_block(el: etree._Element, page_url: str | None, site: _Site | None = None) -> bool:
     """True when `el` is a teaser: 1-4 same-site article links holding >= 15 link characters,
-    and no more than a short label of non-link text (40 chars, 60 when it reads like a label)."""
+    no more than a short label of non-link text (40 chars, 60 when it reads like a label),
+    no link inside running text (`in_running_text`), and not an unlabelled quotation."""
     if not isinstance(el.tag, str):
         return False
     links = list(el.iter("a"))
@@ -100,8 +169,12 @@ def is_teaser_block(el: etree._Element, page_url: str | None, site: _Site | None
     if not all(site.other_article(a.get("href")) for a in links):
         return False
     own, longest = _own_text(el)
-    if longest >= PROSE:
+    if longest >= PROSE or in_running_text(el):
         return False
+    if not _HINT.search(fold(own)) and (
+        el.tag == "blockquote" or next(el.iterancestors("blockquote"), None) is not None
+    ):
+        return False  # a quotation that is one linked sentence: quoted text, not a teaser
     limit = MAX_OWN_HINTED if _HINT.search(fold(own)) else MAX_OWN
     return len(own) <= limit
 

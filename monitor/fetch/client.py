@@ -32,7 +32,7 @@ import httpx
 
 from monitor.errors import FetchError
 from monitor.fetch.netguard import GuardedBackend, GuardedTransport, Resolver, check_url, deadline
-from monitor.fetch.softredirect import soft_target
+from monitor.fetch.softredirect import soft_target, unwrap_known
 
 log = logging.getLogger(__name__)
 
@@ -250,10 +250,12 @@ class Fetcher:
     ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
+        # The address policy: connections use it, and so does unwrapping a wrapped link.
+        self._policy = GuardedBackend(
+            allow_private=allow_private_networks, resolver=resolver, allowed=tuple(allowed_networks)
+        )
         if transport is None:
-            backend = GuardedBackend(
-                allow_private=allow_private_networks, resolver=resolver, allowed=tuple(allowed_networks)
-            )
+            backend = self._policy
             transport = GuardedTransport(backend, max_connections=max_connections, ssl_context=ssl_context)
         encodings = "gzip, deflate" + (", br" if brotli is not None else "")
         self._client = httpx.Client(
@@ -298,6 +300,11 @@ class Fetcher:
         with sem, self._global:  # host first: waiting for a busy host holds no global slot
             yield
 
+    def unwrap(self, url: str) -> str | None:
+        """The target a known wrapper link carries (softredirect.unwrap_known), or None;
+        a target whose address literal this fetcher would refuse to connect to is None too."""
+        return unwrap_known(url, self._policy.problem)
+
     def get(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None, follow_soft: bool = True
     ) -> FetchResult:
@@ -315,6 +322,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         current, end = url, None
         via: list[tuple[str, str]] = []
+        seen = {url}
         try:
             for _hop in range(MAX_REDIRECTS + 1):
                 with self._slot(current):
@@ -324,8 +332,13 @@ class Fetcher:
                         result = self._get_once(current, headers, follow_soft)
                 if isinstance(result, FetchResult):
                     return replace(result, via=tuple(via)) if via else result
-                via.append((current, result[1]))
-                current = check_url(result[0])
+                target, how, page = result
+                if page is not None and target in seen:  # a soft-redirect loop: this page is the answer
+                    log.info("soft redirect loop url=%s to=%s; page kept", current, target)
+                    return replace(page, via=tuple(via)) if via else page
+                via.append((current, how))
+                seen.add(target)
+                current = check_url(target)
             raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
         except FetchError as exc:
             if str(exc).startswith("GET "):
@@ -336,8 +349,10 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise FetchError(f"GET {current}: {type(exc).__name__}: {exc}") from None
 
-    def _get_once(self, url: str, headers: dict[str, str], follow_soft: bool = False) -> FetchResult | tuple[str, str]:
-        """One request: a FetchResult, or (next URL, how) for a redirect."""
+    def _get_once(
+        self, url: str, headers: dict[str, str], follow_soft: bool = False
+    ) -> FetchResult | tuple[str, str, FetchResult | None]:
+        """One request: a FetchResult, or (next URL, how, the page itself for a soft redirect)."""
         with self._client.stream("GET", url, headers=headers) as resp:
             if resp.is_stream_consumed:  # decoded by httpx already: the byte caps below could not hold
                 raise TypeError("the transport returned a response already read; build it with stream=, not content=")
@@ -345,7 +360,7 @@ class Fetcher:
                 location: str | None = resp.headers.get("location")
                 if not location:
                     raise FetchError(f"GET {url}: HTTP {resp.status_code} without Location")
-                return urljoin(url, location.strip()), f"http-{resp.status_code}"
+                return urljoin(url, location.strip()), f"http-{resp.status_code}", None
             if resp.status_code == 304:
                 return FetchResult(
                     url,
@@ -377,12 +392,7 @@ class Fetcher:
                     )
                 chunks.append(piece)
             content = b"".join(chunks)
-            if follow_soft and resp.status_code == 200:
-                soft = soft_target(content, resp.headers.get("content-type", ""), resp.headers.get("refresh"), url)
-                if soft is not None:
-                    log.info("soft redirect url=%s to=%s how=%s", url, soft[0], soft[1])
-                    return soft
-            return FetchResult(
+            page = FetchResult(
                 url=url,
                 status=resp.status_code,
                 content=content,
@@ -391,6 +401,12 @@ class Fetcher:
                 last_modified=resp.headers.get("last-modified"),
                 max_age=parse_max_age(resp.headers.get("cache-control")),
             )
+            if follow_soft and resp.status_code == 200:
+                soft = soft_target(content, resp.headers.get("content-type", ""), resp.headers.get("refresh"), url)
+                if soft is not None:
+                    log.info("soft redirect url=%s to=%s how=%s", url, soft[0], soft[1])
+                    return soft[0], soft[1], page
+            return page
 
 
 def _chain(layers: list[_Decoder], raw: Iterator[bytes]) -> Iterator[bytes]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
 from monitor.errors import FeedParseError
+from monitor.fetch.netguard import UnsafeURLError, check_url
 from monitor.sources import DEFAULT_KIND, KINDS
 from monitor.sources.xmlsafe import local, parse_xml_lenient
 
@@ -25,27 +26,40 @@ def parse_opml(content: bytes, content_type: str = "") -> list[OpmlFeed]:
 
 
 def read_opml(content: bytes, content_type: str = "") -> tuple[list[OpmlFeed], tuple[str, ...]]:
-    """``(feeds, warnings)``: read leniently (charset, leading junk, raw ``&``), see `parse_xml_lenient`."""
-    root, warnings = parse_xml_lenient(content, "OPML file", content_type)
+    """``(feeds, warnings)``: read leniently (charset, leading junk, raw ``&``), see `parse_xml_lenient`.
+
+    Attribute names are matched without regard to case (``xmlurl``, ``XMLURL`` as written by
+    some exporters). An outline whose URL is not a plain absolute http(s) URL (``file:``,
+    ``javascript:``, relative, with credentials) is skipped with a warning."""
+    root, read_warnings = parse_xml_lenient(content, "OPML file", content_type)
+    warnings = list(read_warnings)
     if local(root.tag) != "opml":
         raise FeedParseError(f"not an OPML file (root element <{local(root.tag)}>)")
     out: list[OpmlFeed] = []
     for el in root.iter():
-        url = (el.get("xmlUrl") or "").strip()
-        if local(el.tag) != "outline" or not url:
+        if local(el.tag) != "outline":
             continue
-        name = " ".join((el.get("title") or el.get("text") or url).split())
-        kind = (el.get("type") or DEFAULT_KIND).lower()  # type="rss" in most readers' files, "link" in some
+        attrs = {str(k).lower(): str(v) for k, v in el.attrib.items()}
+        url = attrs.get("xmlurl", "").strip()
+        if not url:
+            continue
+        try:
+            url = check_url(url)
+        except UnsafeURLError as exc:
+            warnings.append(f"skipped outline {url[:80]!r}: {str(exc).split(': ', 1)[-1]}")
+            continue
+        name = " ".join((attrs.get("title") or attrs.get("text") or url).split())
+        kind = (attrs.get("type") or DEFAULT_KIND).lower()  # type="rss" in most readers' files, "link" in some
         out.append(
             OpmlFeed(
                 name,
                 url,
                 kind if kind in KINDS else DEFAULT_KIND,
-                el.get("links") or None,
-                el.get("linkPattern") or None,
+                attrs.get("links") or None,
+                attrs.get("linkpattern") or None,
             )
         )
-    return out, warnings
+    return out, tuple(warnings)
 
 
 def build_opml(feeds: list[OpmlFeed], title: str = "monitor feeds") -> str:

@@ -66,15 +66,27 @@ def html_to_text(fragment: str, base_url: str | None = None) -> str:
     return " ".join(root.text_content().split())
 
 
-def feed_text(detail: object, fallback: str = "", base_url: str | None = None) -> str:
+_MARKUP = re.compile(r"<(?:[A-Za-z][A-Za-z0-9]*[\s/>]|/[A-Za-z]|!--)")
+
+
+def feed_text(detail: object, fallback: str = "", base_url: str | None = None, *, declared: bool = True) -> str:
     """A feedparser text construct (``title_detail``, ``summary_detail``, ``content[0]``) -> text.
 
     Markup is stripped only when feedparser says the field is HTML or XHTML; plain text
     is kept as written (spaces collapsed). Without a detail, `fallback` is taken as HTML.
+
+    Character references are decoded exactly once. The XML parser has already decoded
+    the feed's own escaping; an HTML field is decoded again only as part of reading real
+    markup. When the HTML type is feedparser's guess (`declared` False: RSS and RDF, which
+    do not say what their text is) and the value holds no markup at all, it is text that
+    was escaped twice (``&amp;quot;`` in the XML) and is kept as written (``&quot;``).
+    Atom's explicit ``type="html"`` (`declared` True) is always read as HTML.
     """
     if isinstance(detail, dict):
         value = str(detail.get("value") or "")
         if str(detail.get("type") or "").lower() in _HTML_TYPES:
+            if not declared and not _MARKUP.search(value):
+                return " ".join(value.split())
             return html_to_text(value, base_url)
         return " ".join(value.split())
     return html_to_text(fallback, base_url)
@@ -163,6 +175,7 @@ def parse_feed_result(
         detail = f": {type(cause).__name__}: {cause}" if cause else ""
         raise FeedParseError(f"feed {feed_name} ({base_url}) is not an RSS/Atom feed{detail}")
     now = now or datetime.now(UTC)
+    declared = str(parsed.get("version") or "").startswith("atom")  # Atom says which text is HTML
     items: list[FeedItem] = []
     guids: set[str] = set()
     dup = nolink = nodate = absurd = dropped = 0
@@ -173,9 +186,11 @@ def parse_feed_result(
             if not link.lower().startswith(("http://", "https://")):
                 link = ""
         guid = (entry.get("id") or "").strip()
-        title = feed_text(entry.get("title_detail"), entry.get("title", ""), base_url)
+        title = feed_text(entry.get("title_detail"), entry.get("title", ""), base_url, declared=declared)
         contents = entry.get("content") or [None]
-        summary = feed_text(entry.get("summary_detail") or contents[0], entry.get("summary", ""), base_url)
+        summary = feed_text(
+            entry.get("summary_detail") or contents[0], entry.get("summary", ""), base_url, declared=declared
+        )
         if guid and guid in guids:
             dup += 1
             guid = ""  # the same GUID on two items identifies neither: fall back to the link

@@ -10,6 +10,8 @@ from __future__ import annotations
 import zlib
 from datetime import UTC, datetime
 
+from lxml import etree
+
 from monitor.errors import BudgetError, FeedParseError
 from monitor.fetch.budget import Budget
 from monitor.models import FeedItem, SourceResult
@@ -36,13 +38,46 @@ def gunzip(content: bytes, what: str, limit: int) -> bytes:
                 if d.eof or (not data and len(piece) < _STEP):
                     break
         except zlib.error as exc:
+            if out:  # a later member is corrupt: keep the members before it
+                break
             raise FeedParseError(f"{what}: corrupt gzip: {exc}") from None
         if not d.eof:  # truncated: keep what inflated (as before)
             break
         data = d.unused_data
-        if data.strip(b"\0") == b"":  # trailing padding after the last member
+        if data[:2] != b"\x1f\x8b":  # padding or junk after the last member: what inflated stands
             break
     return b"".join(out)
+
+
+def _text(el: etree._Element) -> str:
+    return " ".join("".join(el.itertext()).split())
+
+
+def _fields(entry: etree._Element) -> dict[str, str]:
+    """An entry's fields by position, not by local name anywhere below it: ``loc`` and
+    ``lastmod`` are direct children of ``<url>`` in its own namespace (so ``image:loc``,
+    ``video:title`` and ``xhtml:link`` are not taken), ``title`` and ``publication_date``
+    direct children of ``<news:news>``. The first non-empty one of each wins."""
+    fields: dict[str, str] = {}
+    core = etree.QName(entry).namespace
+    for child in entry:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child)
+        if name.namespace == core and name.localname in ("loc", "lastmod"):
+            if name.localname not in fields and _text(child):
+                fields[name.localname] = _text(child)
+        elif (
+            name.localname == "news"
+            and name.namespace != core
+            or (name.localname == "news" and "news" in (name.namespace or ""))
+        ):
+            for item in child:
+                if isinstance(item.tag, str) and local(item.tag) in ("title", "publication_date"):
+                    key = local(item.tag)
+                    if key not in fields and _text(item):
+                        fields[key] = _text(item)
+    return fields
 
 
 def _date(text: str | None) -> datetime | None:
@@ -66,8 +101,9 @@ def parse_sitemap(
     budget.max_bytes. At most budget.max_items entries are read (warning beyond)."""
     budget = budget or Budget()
     what = f"sitemap {name} ({url})"
-    if content[:2] == b"\x1f\x8b":
-        content = gunzip(content, what, budget.max_bytes)
+    for _layer in range(2):  # a .gz body, sometimes gzipped once more by the server
+        if content[:2] == b"\x1f\x8b":
+            content = gunzip(content, what, budget.max_bytes)
     root, read_warnings = parse_xml_lenient(content, what, content_type)
     if local(root.tag) == "sitemapindex":
         subs = [" ".join((e.text or "").split()) for e in root.iter() if local(e.tag) == "loc"][:5]
@@ -83,11 +119,7 @@ def parse_sitemap(
         entries += 1
         if entries > budget.max_items:
             continue
-        fields: dict[str, str] = {}
-        for el in entry.iter():
-            key = local(el.tag)
-            if key and key not in fields and el.text and el.text.strip():
-                fields[key] = " ".join(el.text.split())
+        fields = _fields(entry)
         loc = fields.get("loc", "")
         if not loc.lower().startswith(("http://", "https://")):
             continue

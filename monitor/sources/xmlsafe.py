@@ -31,6 +31,20 @@ _AMP = re.compile(r"&(?:(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};)|([A-Za-z][A-Za-z0-
 _DOCTYPE = re.compile(r"<!DOCTYPE\b(?:[^\[>]*\[.*?\]\s*>|[^>]*>)", re.I | re.S)
 
 
+_XML_START = re.compile(r"<\?xml\b|<(?:[A-Za-z_][\w.-]*:)?(?:urlset|sitemapindex|opml|rss|feed)\b")
+
+
+def _without_cut_character(content: bytes) -> bytes:
+    """UTF-8 bytes cut inside their last character lose that partial character (so the
+    decoder does not take a cut-off file for a mis-encoded one); anything else is unchanged."""
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(content) - 3:
+            return content[: exc.start]
+    return content
+
+
 def _repair_entities(text: str) -> str:
     """A bare ``&`` becomes ``&amp;``; an HTML named entity becomes a numeric reference; an
     unknown name stays as written (``&amp;name;``), so nothing is expanded or lost."""
@@ -74,8 +88,14 @@ def parse_xml_lenient(content: bytes, what: str, content_type: str = "") -> tupl
     what it can. Entities are never resolved and the network is never used, in any pass.
     Each fallback adds a warning. FeedParseError naming `what` if nothing gives a root.
     """
-    text, warned = decode_xml(content, content_type)
+    text, warned = decode_xml(_without_cut_character(content), content_type)
     warnings = list(warned)
+    start = text.lstrip("\ufeff \t\r\n")
+    if start and not start.startswith("<"):  # a PHP warning or other text printed before the XML
+        m = _XML_START.search(text)
+        if m:
+            warnings.append(f"skipped {m.start()} characters of text before the XML")
+            text = text[m.start() :]
     head = text[:4096]
     m = _DOCTYPE.search(head)
     if m:

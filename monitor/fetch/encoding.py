@@ -137,6 +137,23 @@ def _codec(name: str | None) -> str | None:
         return None
 
 
+STRAY_BYTES = "stray bytes"  # `_first_clean`'s repaired_from for UTF-8 with a few invalid bytes replaced
+STRAY_RATIO = 20  # valid multi-byte characters needed per invalid byte to still call a text UTF-8
+
+
+def mostly_utf8(data: bytes) -> str | None:
+    """`data` as UTF-8 with its few invalid bytes replaced (U+FFFD), when it is UTF-8 with
+    stray bytes (one latin-1 byte pasted into a UTF-8 page); None when the invalid bytes are
+    too many for that (a legacy code page: windows-1256 Arabic is almost all invalid UTF-8).
+    A text with no multi-byte character at all is never taken for UTF-8 this way."""
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    if not bad:
+        return text
+    wide = sum(1 for ch in text if ch > "\x7f") - bad
+    return text if wide >= STRAY_RATIO * bad else None
+
+
 def _first_clean(data: bytes, candidates: list[str | None]) -> tuple[str | None, str, str, list[str]]:
     """The first candidate reading that is not mojibake (or repairs cleanly).
 
@@ -151,6 +168,10 @@ def _first_clean(data: bytes, candidates: list[str | None]) -> tuple[str | None,
         try:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
+            if enc == "utf-8":
+                mostly = mostly_utf8(data)
+                if mostly is not None:  # a few stray bytes in a UTF-8 document: never a code page
+                    return mostly, enc, STRAY_BYTES, tried
             continue
         if not looks_mojibake(text):
             return text, enc, "", tried
@@ -237,6 +258,8 @@ def decode_xml(data: bytes, content_type: str = "") -> tuple[str, tuple[str, ...
         how = " (byte order mark)" if bom else ""
         return text, _contradicts(data, text, declared, where, wide + how)
     found, enc, repaired_from, tried = _first_clean(data, ["utf-8", declared, _codec(xml_charset(data)), *_FALLBACKS])
+    if found is not None and repaired_from == STRAY_BYTES:
+        return found, (f"{found.count(chr(0xFFFD))} bytes that are not UTF-8 in a UTF-8 text were replaced",)
     if found is not None and repaired_from:
         return found, (f"text was UTF-8 read as {_DISPLAY.get(repaired_from, repaired_from)} at the source: repaired",)
     if found is not None:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from monitor.cli import common
+from monitor.config.envvars import escape_entry, unescape
 from monitor.config.load import Config, Feed
 from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
@@ -184,7 +185,9 @@ def insert_feeds(text: str, entries: list[dict[str, str]]) -> str:
             indent = line[: len(line) - len(line.lstrip())]
         end = i + 1
     indent = indent if indent is not None else "  "
-    block = yaml.safe_dump(entries, allow_unicode=True, default_flow_style=False, sort_keys=False, width=1000)
+    block = yaml.safe_dump(
+        [escape_entry(e) for e in entries], allow_unicode=True, default_flow_style=False, sort_keys=False, width=1000
+    )
     if end and not lines[end - 1].endswith("\n"):
         lines[end - 1] += "\n"
     lines[end:end] = [indent + line + "\n" for line in block.splitlines()]
@@ -216,7 +219,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.config)
     text = path.read_text(encoding="utf-8")
     updated = insert_feeds(text, entries)
-    names = [f.get("name") for f in (yaml.safe_load(updated) or {}).get("feeds", [])]
+    names = [unescape(str(f.get("name"))) for f in (yaml.safe_load(updated) or {}).get("feeds", [])]
     if names != [f.name for f in config.feeds] + [e["name"] for e in entries]:
         raise ConfigError(f"{path}: could not add the feeds without disturbing the file; add them by hand")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".yaml")

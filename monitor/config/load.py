@@ -1,8 +1,10 @@
 """config.yaml -> a validated, frozen Config (the daemon and `monitor check` share this).
 
 Every problem is reported with its YAML path and line (`topics[0].all[1]:
-must not be empty`), all at once. `${VAR}` (or `${VAR:-default}`) in any
-string is taken from the environment; a missing variable is an error naming it.
+must not be empty`), all at once. `${VAR}` (or `${VAR:-default}`) in a
+string of `storage`, `channels`, `notify`, `http` (and a feed's `url` with
+`url_env: true`) is taken from the environment; a missing variable is an error
+naming it; `$$` is a literal `$` (see monitor.config.envvars).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from monitor.config.envvars import expand
 from monitor.config.schema import (
     CHANNEL_FORMS,
     UNION_TAGS,
@@ -59,8 +62,6 @@ __all__ = [
     "parse_config",
     "rule_from_dict",
 ]
-
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")  # ${VAR} or ${VAR:-default}
 
 
 @dataclass(frozen=True)
@@ -136,34 +137,6 @@ def _lines(text: str) -> dict[tuple[Any, ...], int]:
     return lines
 
 
-def _expand_env(
-    data: Any,
-    env: Mapping[str, str],
-    path: tuple[Any, ...],
-    problems: list[tuple[tuple[Any, ...], str]],
-    secrets: list[str],
-) -> Any:
-    if isinstance(data, dict):
-        return {k: _expand_env(v, env, path + (k,), problems, secrets) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_expand_env(v, env, path + (i,), problems, secrets) for i, v in enumerate(data)]
-    if isinstance(data, str) and "${" in data:
-
-        def sub(m: re.Match[str]) -> str:
-            name, default = m.group(1), m.group(2)
-            if name in env and env[name] != "":
-                if len(env[name]) >= 4:
-                    secrets.append(env[name])
-                return env[name]
-            if default is not None:
-                return default
-            problems.append((path, f"environment variable {name} is not set"))
-            return ""
-
-        return _ENV.sub(sub, data)
-    return data
-
-
 def _resolve_storage(url: str, base: Path) -> str:
     """Make a relative SQLite path relative to the config file's folder."""
     m = re.match(r"^(sqlite(?:\+\w+)?):///(?!/)(.+)$", url)
@@ -226,7 +199,7 @@ def parse_config(text: str, *, path: Path = Path("config.yaml"), env: Mapping[st
     lines = _lines(text)
     problems: list[tuple[tuple[Any, ...], str]] = []
     secrets: list[str] = []
-    data = _expand_env(data, env, (), problems, secrets)
+    data = expand(data, env, problems, secrets)
     raw: RawConfig | None = None
     try:
         raw = RawConfig.model_validate(data)

@@ -17,7 +17,7 @@ from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
-from monitor.redact import add_secrets
+from monitor.redact import add_feed_urls, add_secrets
 from monitor.storage import ItemRow, Store
 
 
@@ -28,6 +28,7 @@ def load(args: argparse.Namespace) -> Config:
     if storage:  # e.g. set by the systemd unit to a path in StateDirectory
         config = replace(config, storage_url=storage)
     add_secrets(config.secrets)
+    add_feed_urls(f.url for f in config.feeds)  # ?apikey=... values: secret in every output
     return config
 
 

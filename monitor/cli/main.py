@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from monitor.cli import explain, feeds, outbox, stories
 from monitor.cli.common import load, make_fetcher, open_pipeline
 from monitor.errors import ConfigError, ExtractError, FetchError, MonitorError, StoreError
+from monitor.redact import RedactingWriter
 from monitor.service import logs
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one verb; everything it prints (stdout, stderr, logs) goes through `redact`."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingWriter(out), RedactingWriter(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup(args.log_level)
     try:

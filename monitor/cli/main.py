@@ -35,6 +35,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             f" to {config.max_interval(feed):.0f}s, adaptive" if feed.min_interval else ""
         )
         print(f"  - {feed.name}: {feed.url} every {every}")
+    if config.http.listen:
+        from monitor.service.health import exposure_warning
+
+        warning = exposure_warning(config.http.listen)
+        print(f"http: {config.http.listen}" + (f" (warning: {warning})" if warning else ""))
     print(f"channels: {', '.join(config.channels) or 'none'}")
     print(f"topics: {len(config.topics)}")
     for topic in config.topics:

@@ -323,6 +323,10 @@ class Dedup(_Strict):
 
 class Http(_Strict):
     listen: str | None = None  # e.g. 127.0.0.1:9464 serves /healthz and /metrics; unset: no listener
+    max_connections: int = Field(default=16, ge=1, le=1024)  # served at once; the oldest idle one makes room
+    request_timeout: float = 10.0  # seconds per connection (request and answer), then closed
+
+    _dur = field_validator("request_timeout", mode="before")(lambda v: parse_duration(v))
 
     @field_validator("listen")
     @classmethod

@@ -128,10 +128,7 @@ def feed_url_secrets(url: str) -> set[str]:
 
 def add_feed_urls(urls: Iterable[str]) -> None:
     """Remember the secret parts of configured feed URLs (see `feed_url_secrets`)."""
-    found: set[str] = set()
-    for url in urls:
-        found |= feed_url_secrets(url)
-    add_secrets(found)
+    add_secrets(set().union(*(feed_url_secrets(url) for url in urls)))
 
 
 def _is_secret(component: str, known: frozenset[str]) -> bool:

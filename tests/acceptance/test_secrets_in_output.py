@@ -10,12 +10,11 @@ Rebuilt reports: certtools/intelmq#889 (API keys in feed URLs), FreshRSS/FreshRS
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import urllib.parse
 from pathlib import Path
 
+from tests.support.site import run_monitor
 from tests.support.web import Response
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,16 +55,7 @@ NEVER = [
 
 
 def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    env.update(PYTHONPATH=str(ROOT), **ENV)
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config), "--log-level", "DEBUG", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        cwd=config.parent,
-    )
+    return run_monitor(config, "--log-level", "DEBUG", *args, env=ENV)
 
 
 def test_no_verb_prints_a_secret_of_a_feed_url(tmp_path, web_server):

@@ -9,14 +9,13 @@ config error naming `url_env` (and nothing is fetched). Rebuilt reports: FreshRS
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from tests.support.site import run_monitor
 from tests.support.web import Response
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,16 +52,7 @@ def _forms(value: str) -> set[str]:
 
 
 def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    env.update(PYTHONPATH=str(ROOT), **ENV)
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        cwd=config.parent,
-    )
+    return run_monitor(config, *args, env=ENV)
 
 
 @pytest.mark.parametrize("queries", [[None], SPELLINGS[1:]], ids=["as-found", "spellings"])

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from monitor.config.advice import did_you_mean
 from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
-from monitor.redact import add_secrets
+from monitor.redact import add_feed_urls, add_secrets
 
 if TYPE_CHECKING:  # imported when a verb opens them, so `--help` and `check` stay light
     from monitor.fetch.client import Fetcher
@@ -58,6 +58,7 @@ def load(args: argparse.Namespace) -> Config:
     if storage:  # e.g. set by the systemd unit to a path in StateDirectory
         config = replace(config, storage_url=storage)
     add_secrets(config.secrets)
+    add_feed_urls(f.url for f in config.feeds)  # ?apikey=... values: secret in every output
     return config
 
 

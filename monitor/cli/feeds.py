@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from monitor.cli import common
+from monitor.config.envvars import escape_entry, unescape
 from monitor.config.load import Config, Feed
 from monitor.config.yamlload import load_yaml
 from monitor.dedup.keys import normalize_url
@@ -240,7 +241,9 @@ def insert_feeds(text: str, entries: list[dict[str, str]]) -> str:
             indent = line[: len(line) - len(line.lstrip())]
         end = i + 1
     indent = indent if indent is not None else "  "
-    block = yaml.safe_dump(entries, allow_unicode=True, default_flow_style=False, sort_keys=False, width=1000)
+    block = yaml.safe_dump(
+        [escape_entry(e) for e in entries], allow_unicode=True, default_flow_style=False, sort_keys=False, width=1000
+    )
     if end and not lines[end - 1].endswith("\n"):
         lines[end - 1] += "\n"
     lines[end:end] = [indent + line + "\n" for line in block.splitlines()]
@@ -271,7 +274,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 "(one `- name: ...` item per line) and import again"
             )
         updated = insert_feeds(text, entries)
-        names = [f.get("name") for f in (load_yaml(updated, path) or {}).get("feeds", [])]
+        names = [unescape(str(f.get("name"))) for f in (load_yaml(updated, path) or {}).get("feeds", [])]
         if names != [f.name for f in config.feeds] + [e["name"] for e in entries]:
             raise ConfigError(f"{path}: could not add the feeds without disturbing the file; add them by hand")
     for e in entries:

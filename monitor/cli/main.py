@@ -19,6 +19,7 @@ from typing import Any
 from monitor.cli import explain, feeds, outbox, stories
 from monitor.cli.common import add_global_options, load, make_fetcher, open_pipeline, print_json, unknown_name
 from monitor.errors import ConfigError, ExtractError, FetchError, MonitorError, StoreError
+from monitor.redact import RedactingWriter
 from monitor.service import logs
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             f" to {config.max_interval(feed):.0f}s, adaptive" if feed.min_interval else ""
         )
         print(f"  - {feed.name}: {feed.url} every {every}")
+    if config.http.listen:
+        from monitor.service.health import exposure_warning
+
+        warning = exposure_warning(config.http.listen)
+        print(f"http: {config.http.listen}" + (f" (warning: {warning})" if warning else ""))
     print(f"channels: {', '.join(config.channels) or 'none'}")
     print(f"topics: {len(config.topics)}")
     for topic in config.topics:
@@ -216,6 +222,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one verb; everything it prints (stdout, stderr, logs) goes through `redact`."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingWriter(out), RedactingWriter(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         import argcomplete  # optional: `pip install 'monitor[completion]'`

@@ -1,8 +1,10 @@
 """config.yaml -> a validated, frozen Config (the daemon and `monitor check` share this).
 
 Every problem is reported with its YAML path and line (`topics[0].all[1]:
-must not be empty`), all at once. `${VAR}` (or `${VAR:-default}`) in any
-string is taken from the environment; a missing variable is an error naming it.
+must not be empty`), all at once. `${VAR}` (or `${VAR:-default}`) in a
+string of `storage`, `channels`, `notify`, `http` (and a feed's `url` with
+`url_env: true`) is taken from the environment; a missing variable is an error
+naming it; `$$` is a literal `$` (see monitor.config.envvars).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from monitor.config import advice
+from monitor.config import advice, envvars
 from monitor.config.schema import (
     CHANNEL_FORMS,
     UNION_TAGS,
@@ -61,8 +63,6 @@ __all__ = [
     "parse_config",
     "rule_from_dict",
 ]
-
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")  # ${VAR} or ${VAR:-default}
 
 
 @dataclass(frozen=True)
@@ -158,37 +158,29 @@ def _expand_env(
     problems: list[tuple[tuple[Any, ...], str]],
     secrets: list[str],
     unresolved: dict[str, list[str]] | None = None,
+    root: Mapping[str, Any] | None = None,
 ) -> Any:
-    """`${VAR}` filled in everywhere; in URLs by position (see advice.expand_url). With
-    `unresolved`, a channel's unset variables are collected there instead of being problems."""
+    """`${VAR}` filled in where config allows it (monitor.config.envvars: `$$` is a literal
+    `$`; elsewhere a `${` is a problem); in channel URLs by position (see advice.expand_url).
+    With `unresolved`, a channel's unset variables are collected there instead of being problems."""
+    root = root if root is not None else (data if isinstance(data, dict) else {})
     if isinstance(data, dict):
-        return {k: _expand_env(v, env, path + (k,), problems, secrets, unresolved) for k, v in data.items()}
+        return {k: _expand_env(v, env, path + (k,), problems, secrets, unresolved, root) for k, v in data.items()}
     if isinstance(data, list):
-        return [_expand_env(v, env, path + (i,), problems, secrets, unresolved) for i, v in enumerate(data)]
+        return [_expand_env(v, env, path + (i,), problems, secrets, unresolved, root) for i, v in enumerate(data)]
     if isinstance(data, str) and _is_url_path(path):
         missing: list[str] = []
         url_problems: list[str] = []
-        value = advice.expand_url(data, env, url_problems, missing, secrets)
+        # `$$` is a literal `$` here too (monitor.config.envvars): kept out of expansion, then restored
+        value = advice.expand_url(data.replace("$$", "\x00"), env, url_problems, missing, secrets).replace("\x00", "$")
         problems.extend((path, p) for p in url_problems)
         if unresolved is not None and path[:1] == ("channels",) and missing:
             unresolved.setdefault(str(path[1]), []).extend(missing)
         else:
             problems.extend((path, f"environment variable {name} is not set") for name in missing)
         return value
-    if isinstance(data, str) and "${" in data:
-
-        def sub(m: re.Match[str]) -> str:
-            name, default = m.group(1), m.group(2)
-            if name in env and env[name] != "":
-                if len(env[name]) >= 4:  # shorter values are too common to mask in logs
-                    secrets.append(env[name])
-                return env[name]
-            if default is not None:
-                return default
-            problems.append((path, f"environment variable {name} is not set"))
-            return ""
-
-        return _ENV.sub(sub, data)
+    if isinstance(data, str) and "$" in data:
+        return envvars.substitute(data, env, path, envvars.expands(path, root), problems, secrets)
     return data
 
 

@@ -52,6 +52,7 @@ class Feed(_Strict):
     links: str | None = None  # kind page: CSS selector for article links
     link_pattern: str | None = None  # kind page: RE2 (linear-time) pattern article URLs must match
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")  # else detected (ar / en)
+    url_env: bool = False  # true: ${VAR} in `url` is read from the environment (see monitor.config.envvars)
 
     @field_validator("kind")
     @classmethod
@@ -326,6 +327,10 @@ class Dedup(_Strict):
 
 class Http(_Strict):
     listen: str | None = None  # e.g. 127.0.0.1:9464 serves /healthz and /metrics; unset: no listener
+    max_connections: int = Field(default=16, ge=1, le=1024)  # served at once; the oldest idle one makes room
+    request_timeout: float = 10.0  # seconds per connection (request and answer), then closed
+
+    _dur = field_validator("request_timeout", mode="before")(lambda v: parse_duration(v))
 
     @field_validator("listen")
     @classmethod

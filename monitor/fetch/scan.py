@@ -286,16 +286,28 @@ def scan_html(text: str, *, max_depth: int = 1000, max_elements: int | None = No
         name = stack.pop()
         open_count[name] -= 1
 
+    # offsets of the next "-->" and "--!>" (-2: not looked for yet, -1: none left), kept between
+    # comments so that looking for the one that comes later does not rescan the text each time
+    close = bang = -2
+
     while True:
         j = find("<", i)
         if j < 0:
             break
         steps += 1
         if starts("<!--", j):
-            k = find("-->", j + 4)
-            if k < 0:
+            # HTML comments end at "-->", at "--!>", or at once as "<!-->" / "<!--->" (as the
+            # HTML parser reads them: text after such an end is markup and must be counted)
+            if starts(">", j + 4) or starts("->", j + 4):
+                i = j + (5 if starts(">", j + 4) else 6)
+                continue
+            if close != -1 and close < j + 4:
+                close = find("-->", j + 4)
+            if bang != -1 and bang < j + 4:
+                bang = find("--!>", j + 4)
+            if close < 0 and bang < 0:
                 break
-            i = k + 3
+            i = bang + 4 if close < 0 or 0 <= bang < close else close + 3
             continue
         if starts("<!", j) or starts("<?", j):
             k = find(">", j + 2)

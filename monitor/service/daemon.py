@@ -271,8 +271,11 @@ class Daemon:
     # ---- lifecycle -------------------------------------------------------
     def start(self) -> None:
         config = self.pipeline.config
-        if config.http.listen:
-            self.http = HealthServer(config.http.listen, self.health).start()
+        http = config.http
+        if http.listen:
+            self.http = HealthServer(
+                http.listen, self.health, max_connections=http.max_connections, request_timeout=http.request_timeout
+            ).start()
         self._collector = metrics.StateCollector(self.snapshot)
         metrics.REGISTRY.register(self._collector)
         started = datetime.now(UTC)

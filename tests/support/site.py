@@ -130,8 +130,9 @@ def write_config(tmp_path: Path, web, smtp, telegram) -> Path:
     return path
 
 
-def run_monitor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+def run_monitor(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m monitor --config CONFIG ARGS` as a user runs it (`env`: more environment variables)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}, **(env or {})}
     env.update(TG_TOKEN=TOKEN, PYTHONPATH=str(ROOT))
     return subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(config), *args],

@@ -89,8 +89,22 @@ def test_feed_scan_examines_each_character_a_bounded_number_of_times(name, monke
         lambda n: A._fill(b"<html><body>", b"<li><b>", n),
         lambda n: A._fill(b"<html><body>", b"</x>", n),
         lambda n: A.deep_page(n // 12),
+        lambda n: A._fill(b"<html><body>", b"<!--a--><p>", n),
+        lambda n: A._fill(b"<html><body>", b"<!--a--!><p>", n, b"<!--b-->"),
+        lambda n: A._fill(b"<html><body>", b"<!--><!---><p>", n, b"--!>"),
     ],
-    ids=["flat-p", "open-tag", "open-comment", "open-script", "unclosed-inline", "stray-end", "deep"],
+    ids=[
+        "flat-p",
+        "open-tag",
+        "open-comment",
+        "open-script",
+        "unclosed-inline",
+        "stray-end",
+        "deep",
+        "closed-comments",
+        "bang-comments",
+        "abrupt-comments",
+    ],
 )
 def test_page_scan_examines_each_character_a_bounded_number_of_times(gen, monkeypatch):
     for size in SIZES:

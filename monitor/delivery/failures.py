@@ -13,7 +13,12 @@ here; :func:`classify` turns them into a typed :class:`Failure`:
   permanent, 4xx transient;
 - "There were not Telegram chat_ids" / "There are no Email recipients":
   permanent (the URL names no one to send to);
-- connection errors, timeouts, anything unrecognised: transient.
+- connection errors, timeouts, anything unrecognised: transient;
+- a refusal of the message itself, not of the channel (SMTP "line too long",
+  "message too big", 5.6.x/5.3.4; Telegram 400 "message is too long", "can't
+  parse entities", "message text is empty"): :attr:`Verdict.MESSAGE` -- the
+  fault is ours, so the channel is never blamed (issue 12, loss 6): the sender
+  resends the alert in its plain fallback form.
 
 :data:`APPRISE_FORMATS` lists the pieces of apprise's source this depends on;
 a unit test checks that the installed apprise still has each of them, and
@@ -55,6 +60,7 @@ class Verdict(StrEnum):
 
     PERMANENT = "permanent"  # a retry will not fix it: the alert goes dead, the operator is told
     TRANSIENT = "transient"  # retried with backoff (at least ``retry_after`` seconds later)
+    MESSAGE = "message"  # the server refused our message (its form or size): resend it plainer, never blame the channel
 
 
 class Rule(StrEnum):
@@ -68,6 +74,7 @@ class Rule(StrEnum):
     UNKNOWN = "unknown"  # nothing recognised (transient, the lines kept as the reason)
     EXCEPTION = "exception"  # apprise raised instead of returning False
     NOT_ACCEPTED = "not-accepted"  # apprise did not accept the URL
+    MESSAGE_REFUSED = "message-refused"  # the reply names the message (too long, bad markup), not the channel
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,10 @@ class Failure:
     def permanent(self) -> bool:
         return self.verdict is Verdict.PERMANENT
 
+    @property
+    def message_fault(self) -> bool:
+        return self.verdict is Verdict.MESSAGE
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -99,7 +110,8 @@ class SendResult:
     ``retry_after`` (seconds), else None. ``failed`` -- indexes (into the URLs
     sent to) of the targets that did not accept it, so a retry can skip the
     others. ``message_id`` -- the id the service gave the message (the direct
-    Bot API call only), else None.
+    Bot API call only), else None. ``message_fault`` -- the server refused the
+    message itself (:attr:`Verdict.MESSAGE`): not the channel's fault.
     """
 
     ok: bool
@@ -108,11 +120,19 @@ class SendResult:
     retry_after: float | None = None
     failed: tuple[int, ...] = field(default_factory=tuple)
     message_id: int | None = None
+    message_fault: bool = False
 
     @classmethod
     def from_failure(cls, failure: Failure, *, prefix: str = "", failed: tuple[int, ...] = (0,)) -> SendResult:
         """A failed result carrying ``failure`` (``prefix``: e.g. the URL scheme, "tgram: ")."""
-        return cls(False, short(prefix + failure.reason), failure.permanent, failure.retry_after, failed)
+        return cls(
+            False,
+            short(prefix + failure.reason),
+            failure.permanent,
+            failure.retry_after,
+            failed,
+            message_fault=failure.message_fault,
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +179,17 @@ _NO_TARGETS_RE = re.compile(r"There were not Telegram chat_ids|There are no Emai
 _CONNECTION_RE = re.compile(r"connection error|Socket Exception|I/O Exception|I/O error", re.I)
 _DETAIL_RE = re.compile(r"^(Socket Exception|I/O Exception|Connection error)", re.I)
 _QUIET = ("DEBUG", "INFO", "TRACE")
+# replies that refuse the message, not the channel: SMTP (RFC 5321 4.5.3.1.6 line length, RFC 3463
+# 5.3.4 too big / 5.6.x media) and the Bot API's descriptions of a malformed or oversized text
+_MESSAGE_SMTP_RE = re.compile(
+    r"line too long|line length|too long|message size|too big|too large|exceeds .*size|\b5\.3\.4\b|\b5\.6\.\d+\b", re.I
+)
+_MESSAGE_HTTP_RE = re.compile(
+    r"message is too long|can't parse entities|message text is empty|text must be non-empty|"
+    r"MESSAGE_TOO_LONG|entities too long|caption is too long",
+    re.I,
+)
+MESSAGE_SMTP_CODES = frozenset({500, 501, 550, 552, 554})
 
 
 def short(text: str) -> str:
@@ -207,9 +238,13 @@ def classify(captured: str, exc: BaseException | None = None) -> Failure:
                 retry_after = float(a or b)
                 break
         verdict = Verdict.PERMANENT if code in PERMANENT_HTTP else Verdict.TRANSIENT
+        if code == 400 and any(_MESSAGE_HTTP_RE.search(m) for m in problems):
+            verdict, rule = Verdict.MESSAGE, Rule.MESSAGE_REFUSED
     elif smtp or refused:
         smtp_code, rule = (smtp[-1], Rule.SMTP_REPLY) if smtp else (max(refused), Rule.SMTP_REFUSED)
         verdict = Verdict.PERMANENT if 500 <= smtp_code < 600 else Verdict.TRANSIENT
+        if smtp and smtp_code in MESSAGE_SMTP_CODES and _message_reply(smtp_code, problems + details):
+            verdict, rule = Verdict.MESSAGE, Rule.MESSAGE_REFUSED
     elif any(_NO_TARGETS_RE.search(m) for m in problems):
         verdict, rule = Verdict.PERMANENT, Rule.NO_TARGETS
     elif any(_CONNECTION_RE.search(m) for m in problems + details):
@@ -219,6 +254,12 @@ def classify(captured: str, exc: BaseException | None = None) -> Failure:
     if smtp_code is not None and not any(str(smtp_code) in p for p in problems):
         text = f"SMTP {smtp_code}: {text}"
     return Failure(verdict, short(text), retry_after, rule)
+
+
+def _message_reply(code: int, lines: list[str]) -> bool:
+    """Whether an SMTP reply with ``code`` refuses the message itself (see _MESSAGE_SMTP_RE)."""
+    reply = re.compile(rf"\({code}, b['\"](?P<text>[^'\"]*)")
+    return any(_MESSAGE_SMTP_RE.search(m.group("text")) for line in lines for m in reply.finditer(line))
 
 
 def not_accepted(captured: str) -> Failure:
@@ -239,6 +280,7 @@ def classify_http(status: int, description: str, retry_after: float | None = Non
     429 (seconds). Same rules as apprise's ``error=NNN`` lines.
     """
     verdict = Verdict.PERMANENT if status in PERMANENT_HTTP else Verdict.TRANSIENT
-    return Failure(
-        verdict, short(f"error={status} {description}"), retry_after if status == 429 else None, Rule.HTTP_STATUS
-    )
+    rule = Rule.HTTP_STATUS
+    if status == 400 and _MESSAGE_HTTP_RE.search(description):
+        verdict, rule = Verdict.MESSAGE, Rule.MESSAGE_REFUSED
+    return Failure(verdict, short(f"error={status} {description}"), retry_after if status == 429 else None, rule)

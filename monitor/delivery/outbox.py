@@ -10,6 +10,7 @@ record resends that one message once.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import random
 import threading
@@ -27,6 +28,7 @@ from monitor.delivery import telegram as telegram_api
 from monitor.delivery.digest import render_digest, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
 from monitor.delivery.ratelimit import RateLimiter
+from monitor.delivery.render import clean, cut_words, utf16_len
 from monitor.delivery.schedule import Plan, release_time
 from monitor.models import CHANNEL_KINDS, ChannelKind, NewAlert, RenderedAlert, channel_kind
 from monitor.redact import redact
@@ -96,6 +98,23 @@ def send_request(request: SendRequest, *, telegram_api_url: str | None = None) -
     if request.threaded:
         return telegram_api.send(request.url, request.part.html, reply_to=request.reply_to, api_url=telegram_api_url)
     return notify.send_one(request.url, request.part, kind=request.kind, message_id=request.message_id)
+
+
+FALLBACK_SUBJECT = 60  # characters
+FALLBACK_TEXT = 3000  # UTF-16 units (Telegram counts so; well under its 4096)
+
+
+def plain_fallback(part: RenderedAlert, kind: ChannelKind) -> RenderedAlert:
+    """The plainest form of ``part``, sent once when a server refused the message itself
+    (:attr:`monitor.delivery.failures.Verdict.MESSAGE`): a short one-line subject, the plain
+    text cut at a word boundary, and as HTML only that text escaped (line breaks kept:
+    "\n" for Telegram, ``<br>`` for email)."""
+    subject = cut_words(clean(part.subject), FALLBACK_SUBJECT)
+    lines = [cut_words(line, FALLBACK_TEXT, measure=utf16_len) for line in part.text.splitlines()]
+    text = cut_words("\n".join(lines), FALLBACK_TEXT, measure=utf16_len)
+    escaped = [html.escape(line, quote=True) for line in text.splitlines()]
+    markup = "\n".join(escaped) if CHANNEL_KINDS[kind].telegram_html else "<br>\n".join(escaped)
+    return RenderedAlert(subject, text, markup)
 
 
 def default_rates(url: str) -> tuple[str, ...]:
@@ -225,6 +244,7 @@ class ChannelSender:
         progress = DeliveryProgress.common(a.progress for a in group)
         errors: list[str] = []
         transient, retry_after = False, None
+        ours = False  # a server refused even the plain form of our message (never the channel's fault)
         for n, target in enumerate(self.targets):
             if progress.settled(target.key):
                 continue
@@ -236,13 +256,20 @@ class ChannelSender:
                 with metrics.Timer() as timer:
                     result = self._send(target, part, group[0], i, mid)
                 metrics.SEND_SECONDS.labels(self.name).observe(timer.seconds)
+                if not result.ok and result.message_fault:  # our message, not the channel: once, plainer
+                    log.warning(
+                        "message refused id=%s channel=%s error=%s; resending it plain", ids[0], self.name, result.error
+                    )
+                    result = self._send(target, plain_fallback(part, self.kind), group[0], i, mid)
+                    if not result.ok and result.message_fault:
+                        ours = True
                 if not result.ok:
                     label = f"{self.name}[{n}]" if len(self.targets) > 1 else self.name
                     errors.append(f"{label} {result.error}")
-                    if result.permanent:
+                    if result.permanent or result.message_fault:
                         self.store.mark_delivered(ids, target.key, refused=True)
                         progress = progress.add(Mark(target.key, refused=True))
-                    transient = transient or not result.permanent
+                    transient = transient or not (result.permanent or result.message_fault)
                     if result.retry_after is not None:
                         retry_after = max(retry_after or 0.0, result.retry_after)
                     break
@@ -261,15 +288,19 @@ class ChannelSender:
             return DeliveryReport(sent=len(group))
         error = redact("; ".join(errors)) or (first.last_error or "refused by a target")
         if not transient:  # every target has it or refused it for good
+            if ours:
+                error = f"message refused by the server (not a channel fault): {error}"
+            action = "report it (our message was refused)" if ours else "fix the channel"
             for n, a in enumerate(group):  # one notice per dead alert, or per dead digest
                 self.store.mark_dead(a.id, error, self._ops_notice(a, error, len(group)) if n == 0 else None)
                 log.error(
-                    "alert dead id=%d topic=%s channel=%s error=%s OPERATOR ACTION NEEDED: "
-                    "fix the channel, then `monitor outbox retry %d`",
+                    "alert dead id=%d topic=%s channel=%s error=%s "
+                    "OPERATOR ACTION NEEDED: %s, then `monitor outbox retry %d`",
                     a.id,
                     a.topic_id,
                     self.name,
                     error,
+                    action,
                     a.id,
                 )
             metrics.ALERTS.labels(self.name, "dead").inc(len(group))

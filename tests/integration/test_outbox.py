@@ -60,7 +60,6 @@ def test_retry_resends_only_to_the_target_that_failed(tmp_path, any_store, fake_
     "reply, permanent",
     [
         (TelegramReply.chat_not_found(), True),
-        (TelegramReply.cant_parse_entities(), True),
         (TelegramReply.unauthorized(), True),
         (TelegramReply.forbidden(), True),
         (TelegramReply.error(500, "Internal Server Error"), False),
@@ -83,6 +82,39 @@ def test_telegram_failures_classified(tmp_path, store, fake_telegram, reply, per
         assert 30 <= wait <= 30 * 1.25 + 5  # first backoff step, with jitter
         assert outbox.deliver(ignore_backoff=True).sent == 1
     assert TOKEN not in (alert.last_error or "")
+
+
+MESSAGE_REFUSALS = [
+    TelegramReply.cant_parse_entities(),
+    TelegramReply.error(400, "Bad Request: message is too long"),
+    TelegramReply.error(400, "Bad Request: message text is empty"),
+]
+
+
+@pytest.mark.parametrize("reply", MESSAGE_REFUSALS, ids=lambda r: r.description)
+def test_a_refused_message_is_resent_plain_not_blamed_on_the_channel(tmp_path, store, fake_telegram, reply):
+    """Issue 12, loss 6: a refusal of our own message is never a dead channel; the plain form goes out."""
+    config = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/111"})
+    outbox = _outbox(config, store)
+    add_article(store, config, ROWS[0])
+    fake_telegram.queue(reply)
+    assert outbox.deliver().sent == 1
+    [alert] = store.list_alerts()
+    assert alert.status == "sent"
+    [message] = fake_telegram.messages
+    assert "<b>" not in message.text and message.visible_text.strip()  # the plain form
+
+
+@pytest.mark.parametrize("reply", MESSAGE_REFUSALS, ids=lambda r: r.description)
+def test_a_message_refused_even_plain_is_dead_as_ours_not_the_channels(tmp_path, store, fake_telegram, reply, caplog):
+    config = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/111"})
+    outbox = _outbox(config, store)
+    add_article(store, config, ROWS[0])
+    fake_telegram.queue(reply, reply)
+    assert outbox.deliver().dead == 1
+    [alert] = store.list_alerts()
+    assert alert.status == "dead" and "not a channel fault" in alert.last_error
+    assert "fix the channel" not in caplog.text and "our message was refused" in caplog.text
 
 
 def test_flood_wait_honours_retry_after_and_rests_the_channel(tmp_path, store, fake_telegram):

@@ -90,6 +90,8 @@ class Failure:
     reason: str
     retry_after: float | None = None
     rule: Rule = Rule.UNKNOWN
+    migrate_to: str | None = None  # Telegram's parameters.migrate_to_chat_id: the chat's new id
+    migrate_from: str | None = None  # the chat that moved, when apprise's lines name it as the only failed one
 
     @property
     def permanent(self) -> bool:
@@ -112,6 +114,7 @@ class SendResult:
     others. ``message_id`` -- the id the service gave the message (the direct
     Bot API call only), else None. ``message_fault`` -- the server refused the
     message itself (:attr:`Verdict.MESSAGE`): not the channel's fault.
+    ``migrate_to`` / ``migrate_from`` -- see :class:`Failure`.
     """
 
     ok: bool
@@ -121,6 +124,8 @@ class SendResult:
     failed: tuple[int, ...] = field(default_factory=tuple)
     message_id: int | None = None
     message_fault: bool = False
+    migrate_to: str | None = None
+    migrate_from: str | None = None
 
     @classmethod
     def from_failure(cls, failure: Failure, *, prefix: str = "", failed: tuple[int, ...] = (0,)) -> SendResult:
@@ -132,6 +137,8 @@ class SendResult:
             failure.retry_after,
             failed,
             message_fault=failure.message_fault,
+            migrate_to=failure.migrate_to,
+            migrate_from=failure.migrate_from,
         )
 
 
@@ -172,6 +179,8 @@ APPRISE_FORMATS: tuple[AppriseFormat, ...] = (
 # one captured line: "2026-01-02 03:04:05,678 - WARNING - message" (notify's capture format)
 _LINE_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - (?P<level>[A-Z ]+?) - (?P<msg>.*)$")
 _HTTP_CODE_RE = re.compile(r"error=(\d{3})\b")
+_MIGRATE_RE = re.compile(r"[\"']migrate_to_chat_id[\"']\s*:\s*(-?\d+)")
+_TG_CHAT_RE = re.compile(r"Failed to send Telegram notification to (\S+?):")
 _RETRY_AFTER_RE = re.compile(r"retry after (\d+(?:\.\d+)?)|[\"']retry_after[\"']\s*:\s*(\d+(?:\.\d+)?)", re.I)
 _SMTP_CODE_RE = re.compile(r"\((\d{3}), b['\"]")
 _SMTP_REFUSED_RE = re.compile(r"SMTP recipient .* was refused: (\d{3}) ")
@@ -253,6 +262,11 @@ def classify(captured: str, exc: BaseException | None = None) -> Failure:
     text = " | ".join(dict.fromkeys(problems + details)) or "delivery failed (no details)"
     if smtp_code is not None and not any(str(smtp_code) in p for p in problems):
         text = f"SMTP {smtp_code}: {text}"
+    migrate = _MIGRATE_RE.search(captured) if http and http[-1] == 400 else None
+    if migrate:
+        chats = {m.group(1) for p in problems for m in [_TG_CHAT_RE.search(p)] if m}
+        moved = chats.pop() if len(chats) == 1 else None  # the one chat that failed (the others got it)
+        return Failure(verdict, short(text), retry_after, rule, migrate.group(1), moved)
     return Failure(verdict, short(text), retry_after, rule)
 
 
@@ -272,15 +286,24 @@ def not_accepted(captured: str) -> Failure:
     return Failure(Verdict.PERMANENT, short(text), None, Rule.NOT_ACCEPTED)
 
 
-def classify_http(status: int, description: str, retry_after: float | None = None) -> Failure:
+def classify_http(
+    status: int, description: str, retry_after: float | None = None, migrate_to: str | None = None
+) -> Failure:
     """The verdict on an HTTP error reply of the Bot API (our direct call).
 
     ``status``: the HTTP status; ``description``: Telegram's ``description``
     (or the reason phrase); ``retry_after``: ``parameters.retry_after`` of a
-    429 (seconds). Same rules as apprise's ``error=NNN`` lines.
+    429 (seconds); ``migrate_to``: ``parameters.migrate_to_chat_id`` of a 400.
+    Same rules as apprise's ``error=NNN`` lines.
     """
     verdict = Verdict.PERMANENT if status in PERMANENT_HTTP else Verdict.TRANSIENT
     rule = Rule.HTTP_STATUS
     if status == 400 and _MESSAGE_HTTP_RE.search(description):
         verdict, rule = Verdict.MESSAGE, Rule.MESSAGE_REFUSED
-    return Failure(verdict, short(f"error={status} {description}"), retry_after if status == 429 else None, rule)
+    return Failure(
+        verdict,
+        short(f"error={status} {description}"),
+        retry_after if status == 429 else None,
+        rule,
+        migrate_to if status == 400 else None,
+    )

@@ -25,7 +25,7 @@ from monitor.config.load import Config
 from monitor.config.values import parse_hhmm, parse_rate, parse_window
 from monitor.delivery import followups, notify
 from monitor.delivery import telegram as telegram_api
-from monitor.delivery.digest import render_digest, render_ops_notice, split_telegram
+from monitor.delivery.digest import render_digest, render_migration_notice, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
 from monitor.delivery.ratelimit import RateLimiter
 from monitor.delivery.render import clean, cut_words, utf16_len
@@ -324,23 +324,62 @@ class ChannelSender:
         return DeliveryReport(failed=len(group))
 
     def _send(self, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str) -> SendResult:
-        """One part to one target. Alerts of threaded topics (per-story with follow-ups) go to a
-        plain Telegram target through the direct Bot API call, keeping the message id; a
-        follow-up replies to the story's first message (Telegram) or thread (email)."""
+        """One part to one target, at the chat Telegram moved it to if it did (issue 12, loss 7):
+        a 400 naming ``migrate_to_chat_id`` is remembered, the operator told the new id, and
+        the part resent there at once."""
+        moves = self.store.chat_migrations(target.key) if self.kind is ChannelKind.TELEGRAM else {}
+        url = telegram_api.migrate_chat(target.url, moves)
+        result = self._send_to(url, target, part, alert, i, mid)
+        if result.ok or not result.migrate_to:
+            return result
+        chats = telegram_api.chats(url)
+        old = result.migrate_from or (chats[0] if len(chats) == 1 else None)
+        if old is None or old not in chats or old == result.migrate_to:
+            return result  # cannot tell which chat moved: retried or dead as usual
+        new = result.migrate_to
+        ops = self._migration_notice(old, new)
+        self.store.record_chat_migration(target.key, old, new, ops, article_id=alert.article_id)
+        log.error(
+            "telegram chat moved channel=%s old_chat=%s new_chat=%s OPERATOR ACTION NEEDED: "
+            "update the channel's URL in the config (/%s -> /%s); alerts go to the new chat meanwhile",
+            self.name,
+            old,
+            new,
+            old,
+            new,
+        )
+        # the other chats of the URL got it already: resend to the moved one only
+        resend = telegram_api.migrate_chat(url, {old: new})
+        if len(chats) > 1:
+            resend = telegram_api.only_chat(resend, new)
+        return self._send_to(resend, target, part, alert, i, mid)
+
+    def _send_to(
+        self, url: str, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str
+    ) -> SendResult:
+        """Alerts of threaded topics (per-story with follow-ups) go to a plain Telegram
+        target through the direct Bot API call, keeping the message id; a follow-up replies
+        to the story's first message (Telegram) or thread (email)."""
         threaded = not alert.digest and followups.threaded(self._topics.get(alert.topic_id))
-        if threaded and self.kind is ChannelKind.TELEGRAM and telegram_api.target(target.url):
+        if threaded and self.kind is ChannelKind.TELEGRAM and telegram_api.target(url):
             parent = (
                 self.store.message_ref(alert.reply_to, target.key) if alert.reply_to is not None and i == 0 else None
             )
-            result = self.send(SendRequest(target.url, part, self.kind, mid, threaded=True, reply_to=parent))
+            result = self.send(SendRequest(url, part, self.kind, mid, threaded=True, reply_to=parent))
             if result.ok and i == 0 and result.message_id is not None:
                 self.store.record_message(alert.id, target.key, str(result.message_id))
             return result
-        url = target.url
         if alert.reply_to is not None and self.kind is ChannelKind.EMAIL and not alert.digest:
             first = self.store.get_alert(alert.reply_to)
             url = followups.email_reply_url(url, message_id(first)) if first else url
         return self.send(SendRequest(url, part, self.kind, mid))
+
+    def _migration_notice(self, old: str, new: str) -> NewAlert | None:
+        ops = self.config.notify.ops_channel
+        if not ops or ops not in self.config.channels:
+            return None
+        r = render_migration_notice(self.name, old, new, kind=channel_kind(self.config.channels[ops]))
+        return NewAlert(f"ops:migrated:{target_key(self.name)}:{old}:{new}"[:100], ops, r.subject, r.text, r.html)
 
     def _ops_notice(self, alert: OutboxAlert, error: str, count: int = 1) -> NewAlert | None:
         ops = self.config.notify.ops_channel

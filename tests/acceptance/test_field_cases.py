@@ -10,8 +10,11 @@ import feedparser
 import pytest
 
 from monitor.cli.main import main
+from monitor.delivery.notify import configure
+from monitor.delivery.outbox import target_key
 from monitor.storage import Store
 from tests.support.smtp import SmtpServer
+from tests.support.telegram import FakeTelegram
 from tests.support.web import Response
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "field-cases"
@@ -138,3 +141,33 @@ def test_f2_09_a_long_arabic_subject_is_delivered_within_998_octet_lines(tmp_pat
         assert alert.status == "sent"
     finally:
         store.close()
+
+
+# ---- F2-12: the alert group was upgraded to a supergroup ---------------------------------------
+F2_12 = "feeds/F2-12-telegram-group-migrated"
+
+
+def test_f2_12_a_migrated_group_gets_the_alert_and_the_operator_the_new_id(tmp_path, web_server, capsys):
+    """Right result: the alert delivered to the new chat; an operator notice names the new id
+    (the log line `monitor once` writes; the ops channel when there is one); remembered after."""
+    moves = json.loads((CASES / F2_12 / "telegram.json").read_text(encoding="utf-8"))["migrate"]
+    fake = FakeTelegram(migrated=moves)  # served on the case's own port (notify.telegram_api_url)
+    token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678"
+    web_server.routes[f"/bot{token}/sendMessage"] = fake._respond
+    config = serve_case(F2_12, web_server, tmp_path)
+    try:
+        assert main(["--config", str(config), "once"]) == 0
+        [message] = fake.messages
+        assert int(message.chat_id) == -1004012345678 and "الاتفاق النووي" in message.visible_text
+        logged = capsys.readouterr().err
+        assert "new_chat=-1004012345678" in logged and "OPERATOR ACTION NEEDED" in logged
+        store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+        try:
+            [alert] = store.list_alerts()
+            assert alert.status == "sent"
+            url = f"tgram://{token}/-4012345678"  # the config's URL: remembered until it changes
+            assert store.chat_migrations(target_key(url)) == {"-4012345678": "-1004012345678"}
+        finally:
+            store.close()
+    finally:
+        configure(None)

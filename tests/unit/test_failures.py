@@ -541,3 +541,57 @@ def test_send_result_from_failure():
     result = SendResult.from_failure(classify_http(429, "slow down", 5.0), prefix="tgram: ")
     assert result == SendResult(False, "tgram: error=429 slow down", False, 5.0, (0,), None, False)
     assert SendResult(True, message_id=7).message_id == 7
+
+
+# issue 12, loss 7: a group upgraded to a supergroup; the Bot API's reply rebuilt from public
+# reports: TwiN/gatus#179 and atipugin/telegram-bot-ruby#239 ("group chat was upgraded to a
+# supergroup chat" + parameters.migrate_to_chat_id), FruitieX/teleirc#52 (the older wording
+# "group chat is migrated to supergroup chat"): the id is read from the parameters, not the words
+MIGRATED = tg_json(
+    400,
+    "Bad Request: group chat was upgraded to a supergroup chat",
+    ',"parameters":{"migrate_to_chat_id":-1004012345678}',
+)
+
+
+@pytest.mark.parametrize(
+    ("captured", "to", "moved"),
+    [
+        (
+            tg_failed("-4012345678", "Bad Request: group chat was upgraded to a supergroup chat", 400, MIGRATED),
+            "-1004012345678",
+            "-4012345678",
+        ),
+        (  # two chats failed: which one moved is unknown
+            tg_failed("-1", "Bad Request: group chat was upgraded to a supergroup chat", 400, MIGRATED)
+            + "\n"
+            + tg_failed("-2", "Bad Request: chat not found", 400, tg_json(400, "Bad Request: chat not found")),
+            "-1004012345678",
+            None,
+        ),
+        (tg_failed("-1", "Bad Request: chat not found", 400, tg_json(400, "Bad Request: chat not found")), None, None),
+        (
+            tg_failed(
+                "-77",
+                "Bad Request: group chat is migrated to supergroup chat",
+                400,
+                tg_json(
+                    400,
+                    "[Error]: Bad Request: group chat is migrated to supergroup chat",
+                    ',"parameters":{"migrate_to_chat_id":-1001557912345}',
+                ),
+            ),
+            "-1001557912345",
+            "-77",
+        ),
+    ],
+)
+def test_classify_reads_the_new_chat_of_a_migrated_group(captured, to, moved):
+    failure = classify(captured)
+    assert (failure.migrate_to, failure.migrate_from) == (to, moved)
+    assert SendResult.from_failure(failure).migrate_to == to
+
+
+def test_classify_http_keeps_migrate_to_of_a_400_only():
+    assert classify_http(400, "Bad Request: group chat was upgraded", None, "-100").migrate_to == "-100"
+    assert classify_http(429, "slow", 3.0, "-100").migrate_to is None

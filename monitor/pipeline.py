@@ -165,7 +165,18 @@ class Pipeline:
         warnings = list(parsed.warnings) if parsed is not None else []
         if parsed is not None:
             # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.
-            self.store.enqueue_items(feed.name, [self._ledger_input(feed, it) for it in parsed.items], now)
+            cutoff = self._backfill_cutoff(state, now)
+            listed = [self._ledger_input(feed, it, cutoff) for it in parsed.items]
+            self.store.enqueue_items(feed.name, listed, now)
+            if cutoff is not None:
+                old = sum(inp.state == "skipped" for inp in listed)
+                log.info(
+                    "backfill feed=%s since=%s listed=%d older=%d",
+                    feed.name,
+                    f"{cutoff:%Y-%m-%dT%H:%MZ}",
+                    len(listed),
+                    old,
+                )
         new = matched = failed = 0
         budget = MAX_NEW_PER_POLL
         due = self.store.due_items(feed.name, now, limit=budget)
@@ -216,9 +227,32 @@ class Pipeline:
         self.prune_index()
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
 
-    def _ledger_input(self, feed: Feed, item: FeedItem) -> ItemInput:
+    def _backfill_cutoff(self, state: FeedState | None, now: datetime) -> datetime | None:
+        """The oldest publication time that may alert on this poll: set on a feed's first poll
+        and on the first after an outage longer than `defaults.backfill`; None otherwise
+        (or when the window is off)."""
+        window = self.config.defaults.backfill
+        if window is None:
+            return None
+        last = state.last_success_at if state is not None else None
+        if last is not None and (now - last).total_seconds() <= window:
+            return None
+        return now - timedelta(seconds=window)
+
+    def _ledger_input(self, feed: Feed, item: FeedItem, cutoff: datetime | None = None) -> ItemInput:
+        """The ledger row of a listed item. On a backfill poll (`cutoff`), a NEW item published
+        before `cutoff`, or with no date, starts as skipped (``backfill``/``backfill_undated``)."""
         url_key = normalize_url(item.url) if item.url else _linkless_key(feed.name, item)
         key = f"guid:{item.guid}" if item.guid else f"url:{url_key}"
+        if cutoff is not None and item.published is None:
+            reason = "no publication date, listed when the feed was first polled (or back after an outage)"
+            return ItemInput(key, url_key, item, title_key(item), "skipped", "backfill_undated", reason)
+        if cutoff is not None and item.published is not None and item.published < cutoff:
+            reason = (
+                f"published {item.published:%Y-%m-%d %H:%M} UTC, before the backfill window "
+                f"(since {cutoff:%Y-%m-%d %H:%M} UTC) of a first poll or a return from an outage"
+            )
+            return ItemInput(key, url_key, item, title_key(item), "skipped", "backfill", reason)
         return ItemInput(key, url_key, item, title_key(item))
 
     def _work_item(self, feed: Feed, row: ItemRow, now: datetime) -> list[Match] | None | object:
@@ -389,7 +423,15 @@ class Pipeline:
             )
             for m in matches
             for channel in self._topics[m.topic_id].notify
-            for r in [self._render(article, m, self.config.outlet(feed), self._kinds.get(channel, ChannelKind.OTHER))]
+            for r in [
+                self._render(
+                    article,
+                    m,
+                    self.config.outlet(feed),
+                    self._kinds.get(channel, ChannelKind.OTHER),
+                    tz=self._tz(channel),
+                )
+            ]
         ]
         story = StoryInput(
             neardup.fingerprint(neardup.article_text(article.title, article.body)),
@@ -437,12 +479,23 @@ class Pipeline:
         done = self.store.resolve_item(ledger.id, article_id, now)
         metrics.ITEM_TRANSITIONS.labels(done.state).inc()
 
+    def _tz(self, channel: str) -> str:
+        """A channel's time zone (its own, else notify.timezone) for publication times."""
+        own = self.config.channel(channel).timezone if channel in self.config.channels else None
+        return own or self.config.notify.timezone
+
     def _render(
-        self, article: Article, match: Match, outlet: str, kind: ChannelKind, also: tuple[str, ...] = ()
+        self,
+        article: Article,
+        match: Match,
+        outlet: str,
+        kind: ChannelKind,
+        also: tuple[str, ...] = (),
+        tz: str | None = None,
     ) -> RenderedAlert:
-        r = render_alert(article, match, outlet=outlet, channel_kind=kind, also=also)
+        r = render_alert(article, match, outlet=outlet, channel_kind=kind, also=also, tz=tz)
         if self.templates:
-            return self.templates.apply(r, article, match, outlet=outlet, kind=kind, also=also)
+            return self.templates.apply(r, article, match, outlet=outlet, kind=kind, also=also, tz=tz)
         return r
 
     def _follow_up(self, article: Article, match: Match, feed: Feed, channel: str) -> tuple[str, str, str] | None:
@@ -548,7 +601,12 @@ class Pipeline:
             topic_id, topic.name if topic else topic_id, tuple(TermHit(**h) for h in json.loads(hits)), snippet
         )
         return self._render(
-            article, match, stored.outlet, self._kinds.get(alert.channel, ChannelKind.OTHER), also=tuple(also)
+            article,
+            match,
+            stored.outlet,
+            self._kinds.get(alert.channel, ChannelKind.OTHER),
+            also=tuple(also),
+            tz=self._tz(alert.channel),
         )
 
 

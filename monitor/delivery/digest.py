@@ -146,6 +146,11 @@ def render_ops_notice(
         else "fix the channel, then list them with `monitor outbox --state dead` and run: monitor outbox retry ID..."
     )
     subject = cut_words(f"[monitor] {L_OPS}: alert {alert.id} dead on {clean(channel)}", 200)
+    return _ops_message(subject, msg, fix, kind)
+
+
+def _ops_message(subject: str, msg: str, fix: str, kind: ChannelKind) -> RenderedAlert:
+    """An operator notice: the ops label, what happened (`msg`) and what to do (`fix`)."""
     text = f"{RLM}{L_OPS}\n{msg}\n{fix}\n"
     e = html.escape
     if CHANNEL_KINDS[kind].telegram_html:
@@ -263,12 +268,4 @@ def render_migration_notice(channel: str, old_chat: str, new_chat: str, *, kind:
     )
     fix = f"update the channel's URL in the config: replace /{clean(old_chat)} with /{clean(new_chat)}"
     subject = cut_words(f"[monitor] {L_OPS}: channel {clean(channel)} moved to chat {clean(new_chat)}", 200)
-    text = f"{RLM}{L_OPS}\n{msg}\n{fix}\n"
-    e = html.escape
-    if CHANNEL_KINDS[kind].telegram_html:
-        return RenderedAlert(subject, text, f"{RLM}<b>{L_OPS}</b>\n{e(msg)}\n<i>{e(fix)}</i>")
-    return RenderedAlert(
-        subject,
-        text,
-        f'<div dir="rtl" lang="ar"><p><b>{L_OPS}</b></p><p dir="ltr">{e(msg)}</p><p dir="ltr">{e(fix)}</p></div>',
-    )
+    return _ops_message(subject, msg, fix, kind)

@@ -82,22 +82,7 @@ class OutboxRows(Database):
                 .returning(alerts.c.article_id)
             ).first()
             if row is not None and notice is not None:
-                conn.execute(
-                    self.insert_into(alerts)
-                    .values(
-                        article_id=row.article_id,
-                        topic_id=notice.topic_id,
-                        channel=notice.channel,
-                        subject=notice.subject,
-                        text=notice.text,
-                        html=notice.html,
-                        status="pending",
-                        attempts=0,
-                        created_at=utcnow(),
-                        delivered="",
-                    )
-                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
-                )
+                self._queue_notice(conn, row.article_id, notice)
 
     def mark_delivered(self, alert_ids: list[int], key: str, *, part: int | None = None, refused: bool = False) -> None:
         """Record that target `key` got these alerts (or their part `part`; or, `refused`,
@@ -139,6 +124,25 @@ class OutboxRows(Database):
                 .on_conflict_do_nothing(index_elements=["alert_id", "target"])
             )
 
+    def _queue_notice(self, conn: Any, article_id: int, notice: NewAlert) -> None:
+        """Queue an ops notice (on `article_id`, once per topic id) inside the caller's transaction."""
+        conn.execute(
+            self.insert_into(alerts)
+            .values(
+                article_id=article_id,
+                topic_id=notice.topic_id,
+                channel=notice.channel,
+                subject=notice.subject,
+                text=notice.text,
+                html=notice.html,
+                status="pending",
+                attempts=0,
+                created_at=utcnow(),
+                delivered="",
+            )
+            .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
+        )
+
     def record_chat_migration(
         self,
         target: str,
@@ -160,22 +164,7 @@ class OutboxRows(Database):
                 )
             )
             if notice is not None and article_id is not None:
-                conn.execute(
-                    self.insert_into(alerts)
-                    .values(
-                        article_id=article_id,
-                        topic_id=notice.topic_id,
-                        channel=notice.channel,
-                        subject=notice.subject,
-                        text=notice.text,
-                        html=notice.html,
-                        status="pending",
-                        attempts=0,
-                        created_at=utcnow(),
-                        delivered="",
-                    )
-                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
-                )
+                self._queue_notice(conn, article_id, notice)
 
     def chat_migrations(self, target: str) -> dict[str, str]:
         """{old chat id: new chat id} remembered for `target` (outbox.target_key)."""

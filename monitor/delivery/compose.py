@@ -42,6 +42,11 @@ class Composer:
     def kind(self, channel: str) -> ChannelKind:
         return self._kinds.get(channel, ChannelKind.OTHER)
 
+    def tz(self, channel: str) -> str:
+        """A channel's time zone (its own, else notify.timezone) for publication times."""
+        own = self.config.channel(channel).timezone if channel in self.config.channels else None
+        return own or self.config.notify.timezone
+
     def per(self, topic_id: str) -> str:
         """ "story" for topics alerted once per story, else "article" (once per copy group)."""
         topic = self._topics.get(topic_id)
@@ -52,7 +57,7 @@ class Composer:
         out: list[NewAlert] = []
         for m in matches:
             for channel in self._topics[m.topic_id].notify:
-                r = self.render(article, m, outlet, self.kind(channel))
+                r = self.render(article, m, outlet, self.kind(channel), tz=self.tz(channel))
                 out.append(
                     NewAlert(
                         m.topic_id,
@@ -68,12 +73,19 @@ class Composer:
         return out
 
     def render(
-        self, article: Article, match: Match, outlet: str, kind: ChannelKind, also: tuple[str, ...] = ()
+        self,
+        article: Article,
+        match: Match,
+        outlet: str,
+        kind: ChannelKind,
+        also: tuple[str, ...] = (),
+        tz: str | None = None,
     ) -> RenderedAlert:
-        """The built-in layout, or the user's templates over it."""
-        r = render_alert(article, match, outlet=outlet, channel_kind=kind, also=also)
+        """The built-in layout, or the user's templates over it; `tz` is the channel's time zone
+        for the publication time."""
+        r = render_alert(article, match, outlet=outlet, channel_kind=kind, also=also, tz=tz)
         if self.templates:
-            return self.templates.apply(r, article, match, outlet=outlet, kind=kind, also=also)
+            return self.templates.apply(r, article, match, outlet=outlet, kind=kind, also=also, tz=tz)
         return r
 
     def follow_up(self, article: Article, match: Match, outlet: str, channel: str) -> tuple[str, str, str] | None:
@@ -100,4 +112,6 @@ class Composer:
         match = Match(
             topic_id, topic.name if topic else topic_id, tuple(TermHit(**h) for h in json.loads(hits)), snippet
         )
-        return self.render(article, match, stored.outlet, self.kind(alert.channel), also=tuple(also))
+        return self.render(
+            article, match, stored.outlet, self.kind(alert.channel), also=tuple(also), tz=self.tz(alert.channel)
+        )

@@ -146,6 +146,11 @@ def render_ops_notice(
         else "fix the channel, then list them with `monitor outbox --state dead` and run: monitor outbox retry ID..."
     )
     subject = cut_words(f"[monitor] {L_OPS}: alert {alert.id} dead on {clean(channel)}", 200)
+    return _ops_message(subject, msg, fix, kind)
+
+
+def _ops_message(subject: str, msg: str, fix: str, kind: ChannelKind) -> RenderedAlert:
+    """An operator notice: the ops label, what happened (`msg`) and what to do (`fix`)."""
     text = f"{RLM}{L_OPS}\n{msg}\n{fix}\n"
     e = html.escape
     if CHANNEL_KINDS[kind].telegram_html:
@@ -252,3 +257,15 @@ def split_telegram(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     if cur:
         flush(cur)
     return parts or [markup]
+
+
+def render_migration_notice(channel: str, old_chat: str, new_chat: str, *, kind: ChannelKind) -> RenderedAlert:
+    """What the ops channel gets when Telegram moved a channel's group to a new chat id
+    (a group upgraded to a supergroup): alerts now go to `new_chat`; the config should say so."""
+    msg = (
+        f"Telegram chat {clean(old_chat)} of channel {clean(channel)} was upgraded to a supergroup; "
+        f"its new id is {clean(new_chat)}. Alerts are being sent to {clean(new_chat)}."
+    )
+    fix = f"update the channel's URL in the config: replace /{clean(old_chat)} with /{clean(new_chat)}"
+    subject = cut_words(f"[monitor] {L_OPS}: channel {clean(channel)} moved to chat {clean(new_chat)}", 200)
+    return _ops_message(subject, msg, fix, kind)

@@ -13,7 +13,12 @@ here; :func:`classify` turns them into a typed :class:`Failure`:
   permanent, 4xx transient;
 - "There were not Telegram chat_ids" / "There are no Email recipients":
   permanent (the URL names no one to send to);
-- connection errors, timeouts, anything unrecognised: transient.
+- connection errors, timeouts, anything unrecognised: transient;
+- a refusal of the message itself, not of the channel (SMTP "line too long",
+  "message too big", 5.6.x/5.3.4; Telegram 400 "message is too long", "can't
+  parse entities", "message text is empty"): :attr:`Verdict.MESSAGE` -- the
+  fault is ours, so the channel is never blamed (issue 12, loss 6): the sender
+  resends the alert in its plain fallback form.
 
 :data:`APPRISE_FORMATS` lists the pieces of apprise's source this depends on;
 a unit test checks that the installed apprise still has each of them, and
@@ -57,6 +62,7 @@ class Verdict(StrEnum):
 
     PERMANENT = "permanent"  # a retry will not fix it: the alert goes dead, the operator is told
     TRANSIENT = "transient"  # retried with backoff (at least ``retry_after`` seconds later)
+    MESSAGE = "message"  # the server refused our message (its form or size): resend it plainer, never blame the channel
 
 
 class Rule(StrEnum):
@@ -70,6 +76,7 @@ class Rule(StrEnum):
     UNKNOWN = "unknown"  # nothing recognised (transient, the lines kept as the reason)
     EXCEPTION = "exception"  # apprise raised instead of returning False
     NOT_ACCEPTED = "not-accepted"  # apprise did not accept the URL
+    MESSAGE_REFUSED = "message-refused"  # the reply names the message (too long, bad markup), not the channel
 
 
 @dataclass(frozen=True)
@@ -85,10 +92,16 @@ class Failure:
     reason: str
     retry_after: float | None = None
     rule: Rule = Rule.UNKNOWN
+    migrate_to: str | None = None  # Telegram's parameters.migrate_to_chat_id: the chat's new id
+    migrate_from: str | None = None  # the chat that moved, when apprise's lines name it as the only failed one
 
     @property
     def permanent(self) -> bool:
         return self.verdict is Verdict.PERMANENT
+
+    @property
+    def message_fault(self) -> bool:
+        return self.verdict is Verdict.MESSAGE
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,9 @@ class SendResult:
     ``retry_after`` (seconds), else None. ``failed`` -- indexes (into the URLs
     sent to) of the targets that did not accept it, so a retry can skip the
     others. ``message_id`` -- the id the service gave the message (the direct
-    Bot API call only), else None.
+    Bot API call only), else None. ``message_fault`` -- the server refused the
+    message itself (:attr:`Verdict.MESSAGE`): not the channel's fault.
+    ``migrate_to`` / ``migrate_from`` -- see :class:`Failure`.
     """
 
     ok: bool
@@ -110,11 +125,23 @@ class SendResult:
     retry_after: float | None = None
     failed: tuple[int, ...] = field(default_factory=tuple)
     message_id: int | None = None
+    message_fault: bool = False
+    migrate_to: str | None = None
+    migrate_from: str | None = None
 
     @classmethod
     def from_failure(cls, failure: Failure, *, prefix: str = "", failed: tuple[int, ...] = (0,)) -> SendResult:
         """A failed result carrying ``failure`` (``prefix``: e.g. the URL scheme, "tgram: ")."""
-        return cls(False, short(prefix + failure.reason), failure.permanent, failure.retry_after, failed)
+        return cls(
+            False,
+            short(prefix + failure.reason),
+            failure.permanent,
+            failure.retry_after,
+            failed,
+            message_fault=failure.message_fault,
+            migrate_to=failure.migrate_to,
+            migrate_from=failure.migrate_from,
+        )
 
 
 @dataclass(frozen=True)
@@ -154,6 +181,8 @@ APPRISE_FORMATS: tuple[AppriseFormat, ...] = (
 # one captured line: "2026-01-02 03:04:05,678 - WARNING - message" (notify's capture format)
 _LINE_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - (?P<level>[A-Z ]+?) - (?P<msg>.*)$")
 _HTTP_CODE_RE = re.compile(r"error=(\d{3})\b")
+_MIGRATE_RE = re.compile(r"[\"']migrate_to_chat_id[\"']\s*:\s*(-?\d+)")
+_TG_CHAT_RE = re.compile(r"Failed to send Telegram notification to (\S+?):")
 _RETRY_AFTER_RE = re.compile(r"retry after (\d+(?:\.\d+)?)|[\"']retry_after[\"']\s*:\s*(\d+(?:\.\d+)?)", re.I)
 _SMTP_CODE_RE = re.compile(r"\((\d{3}), b['\"]")
 _SMTP_REFUSED_RE = re.compile(r"SMTP recipient .* was refused: (\d{3}) ")
@@ -161,6 +190,17 @@ _NO_TARGETS_RE = re.compile(r"There were not Telegram chat_ids|There are no Emai
 _CONNECTION_RE = re.compile(r"connection error|Socket Exception|I/O Exception|I/O error", re.I)
 _DETAIL_RE = re.compile(r"^(Socket Exception|I/O Exception|Connection error)", re.I)
 _QUIET = ("DEBUG", "INFO", "TRACE")
+# replies that refuse the message, not the channel: SMTP (RFC 5321 4.5.3.1.6 line length, RFC 3463
+# 5.3.4 too big / 5.6.x media) and the Bot API's descriptions of a malformed or oversized text
+_MESSAGE_SMTP_RE = re.compile(
+    r"line too long|line length|too long|message size|too big|too large|exceeds .*size|\b5\.3\.4\b|\b5\.6\.\d+\b", re.I
+)
+_MESSAGE_HTTP_RE = re.compile(
+    r"message is too long|can't parse entities|message text is empty|text must be non-empty|"
+    r"MESSAGE_TOO_LONG|entities too long|caption is too long",
+    re.I,
+)
+MESSAGE_SMTP_CODES = frozenset({500, 501, 550, 552, 554})
 
 
 def short(text: str) -> str:
@@ -209,9 +249,13 @@ def classify(captured: str, exc: BaseException | None = None) -> Failure:
                 retry_after = float(a or b)
                 break
         verdict = Verdict.PERMANENT if code in PERMANENT_HTTP else Verdict.TRANSIENT
+        if code == 400 and any(_MESSAGE_HTTP_RE.search(m) for m in problems):
+            verdict, rule = Verdict.MESSAGE, Rule.MESSAGE_REFUSED
     elif smtp or refused:
         smtp_code, rule = (smtp[-1], Rule.SMTP_REPLY) if smtp else (max(refused), Rule.SMTP_REFUSED)
         verdict = Verdict.PERMANENT if 500 <= smtp_code < 600 else Verdict.TRANSIENT
+        if smtp and smtp_code in MESSAGE_SMTP_CODES and _message_reply(smtp_code, problems + details):
+            verdict, rule = Verdict.MESSAGE, Rule.MESSAGE_REFUSED
     elif any(_NO_TARGETS_RE.search(m) for m in problems):
         verdict, rule = Verdict.PERMANENT, Rule.NO_TARGETS
     elif any(_CONNECTION_RE.search(m) for m in problems + details):
@@ -220,7 +264,18 @@ def classify(captured: str, exc: BaseException | None = None) -> Failure:
     text = " | ".join(dict.fromkeys(problems + details)) or "delivery failed (no details)"
     if smtp_code is not None and not any(str(smtp_code) in p for p in problems):
         text = f"SMTP {smtp_code}: {text}"
+    migrate = _MIGRATE_RE.search(captured) if http and http[-1] == 400 else None
+    if migrate:
+        chats = {m.group(1) for p in problems for m in [_TG_CHAT_RE.search(p)] if m}
+        moved = chats.pop() if len(chats) == 1 else None  # the one chat that failed (the others got it)
+        return Failure(verdict, short(text), retry_after, rule, migrate.group(1), moved)
     return Failure(verdict, short(text), retry_after, rule)
+
+
+def _message_reply(code: int, lines: list[str]) -> bool:
+    """Whether an SMTP reply with ``code`` refuses the message itself (see _MESSAGE_SMTP_RE)."""
+    reply = re.compile(rf"\({code}, b['\"](?P<text>[^'\"]*)")
+    return any(_MESSAGE_SMTP_RE.search(m.group("text")) for line in lines for m in reply.finditer(line))
 
 
 def not_accepted(captured: str) -> Failure:
@@ -233,14 +288,24 @@ def not_accepted(captured: str) -> Failure:
     return Failure(Verdict.PERMANENT, short(text), None, Rule.NOT_ACCEPTED)
 
 
-def classify_http(status: int, description: str, retry_after: float | None = None) -> Failure:
+def classify_http(
+    status: int, description: str, retry_after: float | None = None, migrate_to: str | None = None
+) -> Failure:
     """The verdict on an HTTP error reply of the Bot API (our direct call).
 
     ``status``: the HTTP status; ``description``: Telegram's ``description``
     (or the reason phrase); ``retry_after``: ``parameters.retry_after`` of a
-    429 (seconds). Same rules as apprise's ``error=NNN`` lines.
+    429 (seconds); ``migrate_to``: ``parameters.migrate_to_chat_id`` of a 400.
+    Same rules as apprise's ``error=NNN`` lines.
     """
     verdict = Verdict.PERMANENT if status in PERMANENT_HTTP else Verdict.TRANSIENT
+    rule = Rule.HTTP_STATUS
+    if status == 400 and _MESSAGE_HTTP_RE.search(description):
+        verdict, rule = Verdict.MESSAGE, Rule.MESSAGE_REFUSED
     return Failure(
-        verdict, short(f"error={status} {description}"), retry_after if status == 429 else None, Rule.HTTP_STATUS
+        verdict,
+        short(f"error={status} {description}"),
+        retry_after if status == 429 else None,
+        rule,
+        migrate_to if status == 400 else None,
     )

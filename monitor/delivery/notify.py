@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from email.header import Header
 from typing import Any
 
 import apprise
@@ -33,10 +34,11 @@ import apprise.plugins.email.base as _apprise_email
 from apprise.plugins.telegram import NotifyTelegram
 
 from monitor.delivery.failures import SendResult, classify, not_accepted
+from monitor.delivery.render import cut_words
 from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert, url_scheme
 from monitor.redact import RedactingFilter, add_urls, redact, without_urls
 
-__all__ = ["DEFAULT_TELEGRAM_API", "configure", "send", "send_one", "telegram_bot_base"]
+__all__ = ["DEFAULT_TELEGRAM_API", "LINE_MAX", "configure", "email_subject", "send", "send_one", "telegram_bot_base"]
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +146,60 @@ _APPRISE_LOG = logging.getLogger("apprise")
 # --------------------------------------------------------------------------
 
 
-def _notify_args(alert: RenderedAlert, kind: ChannelKind) -> dict[str, Any]:
+LINE_MAX = 998  # octets per line of a message, CRLF not counted (RFC 5322 2.1.1)
+
+
+def subject_line(subject: str) -> bytes:
+    """The ``Subject:`` line apprise writes for ``subject`` (what the SMTP server sees).
+
+    apprise (2.3) collapses the subject's whitespace to one line, sets it as
+    ``email.header.Header(subject, "utf-8")`` (``None`` for pure ASCII) and
+    writes the message with ``Message.as_string()``, which never folds a
+    header: a non-ASCII subject is one base64 RFC 2047 encoded-word on one
+    line, 4/3 of its UTF-8 octets long (tests/integration/test_email_lines.py
+    pins this against the installed apprise).
+    """
+    one = " ".join(subject.split())
+    charset = None if one.isascii() else "utf-8"
+    return b"Subject: " + Header(one, charset).encode(maxlinelen=0).encode("ascii")
+
+
+def email_subject(subject: str, limit: int = 0) -> str:
+    """``subject`` cut (at a word boundary, with "…") so that apprise sends it whole and its
+    ``Subject:`` line fits :data:`LINE_MAX` octets, whatever the script.
+
+    The cap counts encoded octets, not characters: Python's ``Header``
+    picks quoted-printable for the field case's 200-character Arabic subject,
+    a 1,027-octet line (each Arabic letter 6 octets), which strict servers
+    refuse (issue 12, loss 6). ``limit`` (characters, 0: none) is the apprise
+    plugin's ``title_maxlen`` (250 for email): apprise cuts a longer title
+    without an ellipsis.
+    """
+    one = " ".join(subject.split())
+    top = min(len(one), limit) if limit > 0 else len(one)
+    if len(subject_line(cut_words(one, top))) <= LINE_MAX:
+        return cut_words(one, top)
+    low, high = 0, top  # the longest cut that fits: fits(low), not fits(high)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if len(subject_line(cut_words(one, mid))) <= LINE_MAX:
+            low = mid
+        else:
+            high = mid
+    return cut_words(one, low)
+
+
+def _notify_args(alert: RenderedAlert, kind: ChannelKind, title_maxlen: int = 0) -> dict[str, Any]:
+    """apprise's ``notify()`` arguments (``title_maxlen``: the plugin's, see :func:`email_subject`)."""
     spec = CHANNEL_KINDS[kind]
     if spec.sends_html:
         body, body_format = alert.html, apprise.NotifyFormat.HTML
     else:
         body, body_format = alert.text, apprise.NotifyFormat.TEXT
-    return {"body": body, "title": alert.subject if spec.sends_title else "", "body_format": body_format}
+    title = alert.subject if spec.sends_title else ""
+    if kind is ChannelKind.EMAIL:
+        title = email_subject(title, title_maxlen)
+    return {"body": body, "title": title, "body_format": body_format}
 
 
 def send_one(url: str, alert: RenderedAlert, *, kind: ChannelKind, message_id: str | None = None) -> SendResult:
@@ -168,7 +217,8 @@ def send_one(url: str, alert: RenderedAlert, *, kind: ChannelKind, message_id: s
     try:
         obj = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
         added = obj.add(url)
-        result = obj.notify(**_notify_args(alert, kind)) if added else None
+        maxlen = min((int(getattr(p, "title_maxlen", 0) or 0) for p in obj), default=0) if added else 0
+        result = obj.notify(**_notify_args(alert, kind, maxlen)) if added else None
     except Exception as exc:  # apprise should not raise; never leak a URL
         return SendResult.from_failure(classify("", exc), prefix=redact(prefix))
     finally:

@@ -10,6 +10,7 @@ record resends that one message once.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import random
 import threading
@@ -23,9 +24,10 @@ from monitor import metrics
 from monitor.config.load import Config
 from monitor.config.values import parse_hhmm, parse_rate, parse_window
 from monitor.delivery import followups, notify, telegram
-from monitor.delivery.digest import render_digest, render_ops_notice, split_telegram
+from monitor.delivery.digest import render_digest, render_migration_notice, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
 from monitor.delivery.ratelimit import RateLimiter
+from monitor.delivery.render import clean, cut_words, utf16_len
 from monitor.delivery.schedule import Plan, release_time
 from monitor.models import CHANNEL_KINDS, ChannelKind, NewAlert, RenderedAlert, channel_kind
 from monitor.redact import redact
@@ -95,6 +97,23 @@ def send_request(request: SendRequest, *, telegram_api_url: str | None = None) -
     if request.threaded:
         return telegram.send(request.url, request.part.html, reply_to=request.reply_to, api_url=telegram_api_url)
     return notify.send_one(request.url, request.part, kind=request.kind, message_id=request.message_id)
+
+
+FALLBACK_SUBJECT = 60  # characters
+FALLBACK_TEXT = 3000  # UTF-16 units (Telegram counts so; well under its 4096)
+
+
+def plain_fallback(part: RenderedAlert, kind: ChannelKind) -> RenderedAlert:
+    """The plainest form of ``part``, sent once when a server refused the message itself
+    (:attr:`monitor.delivery.failures.Verdict.MESSAGE`): a short one-line subject, the plain
+    text cut at a word boundary, and as HTML only that text escaped (line breaks kept:
+    "\n" for Telegram, ``<br>`` for email)."""
+    subject = cut_words(clean(part.subject), FALLBACK_SUBJECT)
+    lines = [cut_words(line, FALLBACK_TEXT, measure=utf16_len) for line in part.text.splitlines()]
+    text = cut_words("\n".join(lines), FALLBACK_TEXT, measure=utf16_len)
+    escaped = [html.escape(line, quote=True) for line in text.splitlines()]
+    markup = "\n".join(escaped) if CHANNEL_KINDS[kind].telegram_html else "<br>\n".join(escaped)
+    return RenderedAlert(subject, text, markup)
 
 
 def default_rates(url: str) -> tuple[str, ...]:
@@ -224,6 +243,7 @@ class ChannelSender:
         progress = DeliveryProgress.common(a.progress for a in group)
         errors: list[str] = []
         transient, retry_after = False, None
+        ours = False  # a server refused even the plain form of our message (never the channel's fault)
         for n, target in enumerate(self.targets):
             if progress.settled(target.key):
                 continue
@@ -235,13 +255,20 @@ class ChannelSender:
                 with metrics.Timer() as timer:
                     result = self._send(target, part, group[0], i, mid)
                 metrics.SEND_SECONDS.labels(self.name).observe(timer.seconds)
+                if not result.ok and result.message_fault:  # our message, not the channel: once, plainer
+                    log.warning(
+                        "message refused id=%s channel=%s error=%s; resending it plain", ids[0], self.name, result.error
+                    )
+                    result = self._send(target, plain_fallback(part, self.kind), group[0], i, mid)
+                    if not result.ok and result.message_fault:
+                        ours = True
                 if not result.ok:
                     label = f"{self.name}[{n}]" if len(self.targets) > 1 else self.name
                     errors.append(f"{label} {result.error}")
-                    if result.permanent:
+                    if result.permanent or result.message_fault:
                         self.store.mark_delivered(ids, target.key, refused=True)
                         progress = progress.add(Mark(target.key, refused=True))
-                    transient = transient or not result.permanent
+                    transient = transient or not (result.permanent or result.message_fault)
                     if result.retry_after is not None:
                         retry_after = max(retry_after or 0.0, result.retry_after)
                     break
@@ -260,15 +287,19 @@ class ChannelSender:
             return DeliveryReport(sent=len(group))
         error = redact("; ".join(errors)) or (first.last_error or "refused by a target")
         if not transient:  # every target has it or refused it for good
+            if ours:
+                error = f"message refused by the server (not a channel fault): {error}"
+            action = "report it (our message was refused)" if ours else "fix the channel"
             for n, a in enumerate(group):  # one notice per dead alert, or per dead digest
                 self.store.mark_dead(a.id, error, self._ops_notice(a, error, len(group)) if n == 0 else None)
                 log.error(
-                    "alert dead id=%d topic=%s channel=%s error=%s OPERATOR ACTION NEEDED: "
-                    "fix the channel, then `monitor outbox retry %d`",
+                    "alert dead id=%d topic=%s channel=%s error=%s "
+                    "OPERATOR ACTION NEEDED: %s, then `monitor outbox retry %d`",
                     a.id,
                     a.topic_id,
                     self.name,
                     error,
+                    action,
                     a.id,
                 )
             metrics.ALERTS.labels(self.name, "dead").inc(len(group))
@@ -292,23 +323,62 @@ class ChannelSender:
         return DeliveryReport(failed=len(group))
 
     def _send(self, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str) -> SendResult:
-        """One part to one target. Alerts of threaded topics (per-story with follow-ups) go to a
-        plain Telegram target through the direct Bot API call, keeping the message id; a
-        follow-up replies to the story's first message (Telegram) or thread (email)."""
+        """One part to one target, at the chat Telegram moved it to if it did (issue 12, loss 7):
+        a 400 naming ``migrate_to_chat_id`` is remembered, the operator told the new id, and
+        the part resent there at once."""
+        moves = self.store.chat_migrations(target.key) if self.kind is ChannelKind.TELEGRAM else {}
+        url = telegram.migrate_chat(target.url, moves)
+        result = self._send_to(url, target, part, alert, i, mid)
+        if result.ok or not result.migrate_to:
+            return result
+        chats = telegram.chats(url)
+        old = result.migrate_from or (chats[0] if len(chats) == 1 else None)
+        if old is None or old not in chats or old == result.migrate_to:
+            return result  # cannot tell which chat moved: retried or dead as usual
+        new = result.migrate_to
+        ops = self._migration_notice(old, new)
+        self.store.record_chat_migration(target.key, old, new, ops, article_id=alert.article_id)
+        log.error(
+            "telegram chat moved channel=%s old_chat=%s new_chat=%s OPERATOR ACTION NEEDED: "
+            "update the channel's URL in the config (/%s -> /%s); alerts go to the new chat meanwhile",
+            self.name,
+            old,
+            new,
+            old,
+            new,
+        )
+        # the other chats of the URL got it already: resend to the moved one only
+        resend = telegram.migrate_chat(url, {old: new})
+        if len(chats) > 1:
+            resend = telegram.only_chat(resend, new)
+        return self._send_to(resend, target, part, alert, i, mid)
+
+    def _send_to(
+        self, url: str, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str
+    ) -> SendResult:
+        """Alerts of threaded topics (per-story with follow-ups) go to a plain Telegram
+        target through the direct Bot API call, keeping the message id; a follow-up replies
+        to the story's first message (Telegram) or thread (email)."""
         threaded = not alert.digest and followups.threaded(self._topics.get(alert.topic_id))
-        if threaded and self.kind is ChannelKind.TELEGRAM and telegram.target(target.url):
+        if threaded and self.kind is ChannelKind.TELEGRAM and telegram.target(url):
             parent = (
                 self.store.message_ref(alert.reply_to, target.key) if alert.reply_to is not None and i == 0 else None
             )
-            result = self.send(SendRequest(target.url, part, self.kind, mid, threaded=True, reply_to=parent))
+            result = self.send(SendRequest(url, part, self.kind, mid, threaded=True, reply_to=parent))
             if result.ok and i == 0 and result.message_id is not None:
                 self.store.record_message(alert.id, target.key, str(result.message_id))
             return result
-        url = target.url
         if alert.reply_to is not None and self.kind is ChannelKind.EMAIL and not alert.digest:
             first = self.store.get_alert(alert.reply_to)
             url = followups.email_reply_url(url, message_id(first)) if first else url
         return self.send(SendRequest(url, part, self.kind, mid))
+
+    def _migration_notice(self, old: str, new: str) -> NewAlert | None:
+        ops = self.config.notify.ops_channel
+        if not ops or ops not in self.config.channels:
+            return None
+        r = render_migration_notice(self.name, old, new, kind=channel_kind(self.config.channels[ops]))
+        return NewAlert(f"ops:migrated:{target_key(self.name)}:{old}:{new}"[:100], ops, r.subject, r.text, r.html)
 
     def _ops_notice(self, alert: OutboxAlert, error: str, count: int = 1) -> NewAlert | None:
         ops = self.config.notify.ops_channel

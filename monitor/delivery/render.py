@@ -26,6 +26,8 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from monitor.dedup.keys import clean_link
 from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
@@ -69,6 +71,7 @@ L_OUTLET = "المصدر"
 L_TOPIC = "الموضوع"
 L_TERMS = "الكلمات المطابقة"
 L_ALSO = "ورد أيضاً في"  # "also reported by": other outlets of the same story
+L_PUBLISHED = "تاريخ النشر"  # "publication date"
 _ALSO_MAX = 300
 
 
@@ -178,6 +181,16 @@ def terms_plain(match: Match) -> str:
     return cut_words("، ".join(parts), _TERMS_MAX)
 
 
+def published_text(published: datetime | None, tz: str | None = None) -> str:
+    """An article's publication time in the channel's time zone, e.g. ``"2015-07-21 10:00
+    Asia/Riyadh"`` (``tz``: an IANA name, None: UTC; a naive time is taken as UTC); "" if unknown."""
+    if published is None:
+        return ""
+    aware = published if published.tzinfo is not None else published.replace(tzinfo=UTC)
+    local = aware.astimezone(ZoneInfo(tz) if tz else UTC)
+    return f"{local:%Y-%m-%d %H:%M} {tz or 'UTC'}"
+
+
 def _subject(topic: str, title: str, *, prefix: str = "") -> str:
     topic = clean(topic)
     title = clean(title)
@@ -186,13 +199,21 @@ def _subject(topic: str, title: str, *, prefix: str = "") -> str:
 
 
 def render_alert(
-    article: Article, match: Match, *, outlet: str, channel_kind: ChannelKind, also: tuple[str, ...] | list[str] = ()
+    article: Article,
+    match: Match,
+    *,
+    outlet: str,
+    channel_kind: ChannelKind,
+    also: tuple[str, ...] | list[str] = (),
+    tz: str | None = None,
 ) -> RenderedAlert:
     """Render one alert for ``channel_kind``.
 
     ``also``: other outlets that reported the same article or story (an
-    "also reported by" line under the outlet).
+    "also reported by" line under the outlet). ``tz``: the channel's time zone
+    (IANA name, None: UTC) for the publication-time line (none when unknown).
     """
+    published_t = published_text(article.published, tz)
     outlet_t = cut_words(clean(outlet), OUTLET_MAX)
     also_t = cut_words("، ".join(o for o in (clean(a) for a in also) if o), _ALSO_MAX)
     title_t = cut_words(clean(article.title), TITLE_MAX) or clean(clean_link(article.url))
@@ -202,23 +223,27 @@ def render_alert(
     url_t = clean(clean_link(article.url)).replace(" ", "%20")
     url_shown = cut_words(url_t, _URL_SHOWN_MAX)
 
-    text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t)
+    text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t, published_t)
 
     if CHANNEL_KINDS[channel_kind].telegram_html:
         return RenderedAlert(
             subject=_subject(topic_t, title_t),
             text=text,
-            html=_telegram_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, url_shown, also_t),
+            html=_telegram_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, url_shown, also_t, published_t),
         )
     return RenderedAlert(
         subject=_subject(topic_t, title_t, prefix="[monitor] "),
         text=text,
-        html=_email_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t),
+        html=_email_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t, published_t),
     )
 
 
-def _plain_text(outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, also: str = "") -> str:
+def _plain_text(
+    outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, also: str = "", published: str = ""
+) -> str:
     lines = [f"{L_OUTLET}: {outlet}"] + ([f"{L_ALSO}: {also}"] if also else []) + [title, f"{L_TOPIC}: {topic}"]
+    if published:
+        lines.append(f"{L_PUBLISHED}: {published}")
     if terms:
         lines.append(f"{L_TERMS}: {terms}")
     if snippet:
@@ -228,7 +253,15 @@ def _plain_text(outlet: str, title: str, topic: str, terms: str, snippet: str, u
 
 
 def _telegram_html(
-    outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, url_shown: str, also: str = ""
+    outlet: str,
+    title: str,
+    topic: str,
+    terms: str,
+    snippet: str,
+    url: str,
+    url_shown: str,
+    also: str = "",
+    published: str = "",
 ) -> str:
     def e(s: str) -> str:  # already clean
         return html.escape(s, quote=True)
@@ -243,6 +276,8 @@ def _telegram_html(
     else:
         head.append(f"<b>{e(title)}</b>")
     head.append(f"<b>{L_TOPIC}:</b> {e(topic)}")
+    if published:
+        head.append(f"<b>{L_PUBLISHED}:</b> {e(published)}")
     if terms:
         head.append(f"<b>{L_TERMS}:</b> {e(terms)}")
     tail = []
@@ -271,7 +306,9 @@ def _telegram_html(
     return message
 
 
-def _email_html(outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, also: str = "") -> str:
+def _email_html(
+    outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, also: str = "", published: str = ""
+) -> str:
     def e(s: str) -> str:
         return html.escape(s, quote=True)
 
@@ -286,6 +323,8 @@ def _email_html(outlet: str, title: str, topic: str, terms: str, snippet: str, u
     else:
         parts.append(f'<p style="margin:0 0 8px 0;font-size:18px"><b>{e(title)}</b></p>')
     parts.append(f"{p}<b>{L_TOPIC}:</b> {e(topic)}</p>")
+    if published:
+        parts.append(f"{p}<b>{L_PUBLISHED}:</b> {e(published)}</p>")
     if terms:
         parts.append(f"{p}<b>{L_TERMS}:</b> {e(terms)}</p>")
     if snippet:

@@ -86,7 +86,36 @@ def send(
     description = redact(str(data.get("description") or resp.reason_phrase))
     params = data.get("parameters") or {}
     retry_after = float(params.get("retry_after") or 0) or None
-    return SendResult.from_failure(classify_http(resp.status_code, description, retry_after), prefix="tgram: ")
+    migrate = params.get("migrate_to_chat_id")
+    failure = classify_http(resp.status_code, description, retry_after, str(migrate) if migrate is not None else None)
+    return SendResult.from_failure(failure, prefix="tgram: ")
+
+
+def chats(url: str) -> list[str]:
+    """The chat ids (or @names) a ``tgram://TOKEN/CHAT[/CHAT...]`` URL sends to ([] if none)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return []
+    if parts.scheme.lower() != "tgram":
+        return []
+    return [urllib.parse.unquote(c) for c in parts.path.split("/") if c]
+
+
+def migrate_chat(url: str, moves: dict[str, str]) -> str:
+    """``url`` with each chat id in ``moves`` ({old: new}) replaced by its new id
+    (a group upgraded to a supergroup); query and other chats kept."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return url
+    if parts.scheme.lower() != "tgram" or not moves:
+        return url
+    path = "/".join(
+        urllib.parse.quote(moves[urllib.parse.unquote(c)], safe="@") if urllib.parse.unquote(c) in moves else c
+        for c in parts.path.split("/")
+    )
+    return urllib.parse.urlunsplit(parts._replace(path=path))
 
 
 def _guard_httpx_logger() -> None:
@@ -96,3 +125,12 @@ def _guard_httpx_logger() -> None:
 
 
 _guard_httpx_logger()
+
+
+def only_chat(url: str, chat: str) -> str:
+    """``url`` sending to ``chat`` alone (its other chats dropped; query kept)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(path="/" + urllib.parse.quote(chat, safe="@")))

@@ -7,7 +7,9 @@
 * ``subject.j2``       -- the email subject (made one line afterwards)
 * ``text.j2``          -- the plain-text message (other apprise services)
 
-Variables: ``outlet``, ``title``, ``topic``, ``terms``, ``snippet``, ``url``, all
+Variables: ``outlet``, ``title``, ``topic``, ``terms``, ``snippet``, ``url``,
+``published`` (the publication time in the channel's time zone, e.g.
+"2015-07-21 10:00 Asia/Riyadh"; "" when the feed gave none), all
 feed text already cleaned (bidi overrides, zero-width and control characters
 removed). ``.html.j2`` templates autoescape every variable, so feed text can
 never inject markup; ``rtl(text)`` prefixes a right-to-left mark when the text
@@ -19,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.delivery.render import RLM, clean, cut_words, has_arabic, terms_plain
+from monitor.delivery.render import RLM, clean, cut_words, has_arabic, published_text, terms_plain
 from monitor.errors import ConfigError
 from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
 
@@ -66,6 +68,7 @@ class Templates:
         outlet: str,
         kind: ChannelKind,
         also: tuple[str, ...] = (),
+        tz: str | None = None,
     ) -> RenderedAlert:
         """`base` (the built-in rendering) with the parts the user templated replaced."""
         if not self.templates:
@@ -78,6 +81,7 @@ class Templates:
             "snippet": clean(match.snippet),
             "url": clean(article.url).replace(" ", "%20"),
             "also": [clean(o) for o in also],
+            "published": published_text(article.published, tz),
         }
         import jinja2
 

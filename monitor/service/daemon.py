@@ -52,12 +52,53 @@ def prune_text(pipeline: Pipeline, now: datetime | None = None) -> int:
     return count
 
 
-def _file_signature(path: Path) -> tuple[int, int, int] | None:
+Signature = tuple[int, int, int] | None  # (mtime_ns, size, inode) of the config file; None: unreadable
+
+
+def _file_signature(path: Path) -> Signature:
     try:
         st = os.stat(path)
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class ConfigWatch:
+    """When `reload_on_change` should reload: once per settled version of the file.
+
+    :meth:`changed` is fed the file's signature and a monotonic time (seconds) each tick
+    and answers True once a new version has stayed unchanged for :data:`SETTLE` seconds.
+    :meth:`loaded` records the version a reload read; a version that was refused
+    (:meth:`refused`) is never tried again, by a change or a SIGHUP, until the file
+    changes (issue 12, loss 8: a bad file is refused and logged once, not in a loop).
+    """
+
+    def __init__(self, seen: Signature, settle: float = SETTLE) -> None:
+        self.seen = seen  # the version last read (or being run)
+        self.settle = settle
+        self.bad: Signature = None  # the version last refused (None with `has_bad` False: none)
+        self.has_bad = False
+        self._pending: tuple[Signature, float] | None = None
+
+    def changed(self, current: Signature, now: float) -> bool:
+        """Whether to reload now (a new version, settled)."""
+        if current == self.seen or self.known_bad(current):
+            self._pending = None
+            return False
+        if self._pending is None or self._pending[0] != current:
+            self._pending = (current, now)
+            return False
+        return now - self._pending[1] >= self.settle
+
+    def loaded(self, current: Signature) -> None:
+        self.seen, self._pending = current, None
+
+    def refused(self, current: Signature) -> None:
+        self.bad, self.has_bad = current, True
+
+    def known_bad(self, current: Signature) -> bool:
+        """This exact version was refused already."""
+        return self.has_bad and current == self.bad
 
 
 def _fetch_settings(config: Config) -> tuple[float, str, Fetch]:
@@ -315,23 +356,21 @@ class Daemon:
         """Main thread: handle reload requests and feed the watchdog until a stop is asked."""
         tick = min(1.0, self.watchdog_every or 1.0)
         last_ping, starving = 0.0, False
-        self._seen_file = _file_signature(self.pipeline.config.path)
-        pending: tuple[tuple[int, int, int] | None, float] | None = None
+        watch = ConfigWatch(_file_signature(self.pipeline.config.path))
         while not self.stop_requested.wait(tick):  # a timed wait lets signal handlers run promptly
             if self.pipeline.config.reload_on_change:
-                current = _file_signature(self.pipeline.config.path)
-                if current == self._seen_file:
-                    pending = None
-                elif pending is None or pending[0] != current:
-                    pending = (current, time.monotonic())
-                elif time.monotonic() - pending[1] >= SETTLE:
+                if watch.changed(_file_signature(self.pipeline.config.path), time.monotonic()):
                     log.info("config file changed path=%s; reloading", self.pipeline.config.path)
                     self.reload_requested.set()
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
-                self._seen_file = _file_signature(self.pipeline.config.path)
-                pending = None
-                self.reload()
+                current = _file_signature(self.pipeline.config.path)
+                if watch.known_bad(current):  # a SIGHUP on the version already refused: one short line
+                    log.warning("reload skipped: the config file is the version already refused; fix it and save")
+                else:
+                    watch.loaded(current)
+                    if not self.reload():
+                        watch.refused(current)
             if self.watchdog_every and time.monotonic() - last_ping >= self.watchdog_every:
                 ok, reason = self.progress()
                 if ok:

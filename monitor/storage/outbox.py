@@ -13,7 +13,7 @@ from monitor.models import NewAlert
 from monitor.storage.articles import STORED_COLS, StoredArticle
 from monitor.storage.db import Database, columns, record, utcnow
 from monitor.storage.progress import DeliveryProgress, Mark
-from monitor.storage.schema import alert_messages, alerts, articles, matches
+from monitor.storage.schema import alert_messages, alerts, articles, chat_migrations, matches
 
 
 @dataclass(frozen=True)
@@ -82,22 +82,7 @@ class OutboxRows(Database):
                 .returning(alerts.c.article_id)
             ).first()
             if row is not None and notice is not None:
-                conn.execute(
-                    self.insert_into(alerts)
-                    .values(
-                        article_id=row.article_id,
-                        topic_id=notice.topic_id,
-                        channel=notice.channel,
-                        subject=notice.subject,
-                        text=notice.text,
-                        html=notice.html,
-                        status="pending",
-                        attempts=0,
-                        created_at=utcnow(),
-                        delivered="",
-                    )
-                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
-                )
+                self._queue_notice(conn, row.article_id, notice)
 
     def mark_delivered(self, alert_ids: list[int], key: str, *, part: int | None = None, refused: bool = False) -> None:
         """Record that target `key` got these alerts (or their part `part`; or, `refused`,
@@ -154,6 +139,56 @@ class OutboxRows(Database):
                 .values(alert_id=alert_id, target=target, message_id=str(message_id))
                 .on_conflict_do_nothing(index_elements=["alert_id", "target"])
             )
+
+    def _queue_notice(self, conn: Any, article_id: int, notice: NewAlert) -> None:
+        """Queue an ops notice (on `article_id`, once per topic id) inside the caller's transaction."""
+        conn.execute(
+            self.insert_into(alerts)
+            .values(
+                article_id=article_id,
+                topic_id=notice.topic_id,
+                channel=notice.channel,
+                subject=notice.subject,
+                text=notice.text,
+                html=notice.html,
+                status="pending",
+                attempts=0,
+                created_at=utcnow(),
+                delivered="",
+            )
+            .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
+        )
+
+    def record_chat_migration(
+        self,
+        target: str,
+        old_chat: str,
+        new_chat: str,
+        notice: NewAlert | None = None,
+        *,
+        article_id: int | None = None,
+    ) -> None:
+        """Remember that chat `old_chat` of `target` (outbox.target_key) is now `new_chat`;
+        `notice` (an ops message, on the alert's `article_id`) is queued in the same
+        transaction, once per migration."""
+        with self.tx() as conn:
+            conn.execute(
+                self.insert_into(chat_migrations)
+                .values(target=target, old_chat=old_chat, new_chat=new_chat, migrated_at=utcnow())
+                .on_conflict_do_update(
+                    index_elements=["target", "old_chat"], set_={"new_chat": new_chat, "migrated_at": utcnow()}
+                )
+            )
+            if notice is not None and article_id is not None:
+                self._queue_notice(conn, article_id, notice)
+
+    def chat_migrations(self, target: str) -> dict[str, str]:
+        """{old chat id: new chat id} remembered for `target` (outbox.target_key)."""
+        with self.tx() as conn:
+            rows = conn.execute(
+                select(chat_migrations.c.old_chat, chat_migrations.c.new_chat).where(chat_migrations.c.target == target)
+            ).all()
+        return {r.old_chat: r.new_chat for r in rows}
 
     def message_ref(self, alert_id: int, target: str) -> str | None:
         """What `target` called the message that carried alert `alert_id` (None: unknown)."""

@@ -205,3 +205,17 @@ alert_messages = Table(
     Column("target", String(40), primary_key=True),  # outbox.target_key(url)
     Column("message_id", String(200), nullable=False),
 )
+
+
+# ---- Telegram chat migrations (revision 0008) ----------------------------------
+# A group upgraded to a supergroup gets a new chat id (the Bot API's 400 with
+# parameters.migrate_to_chat_id). Kept per target (outbox.target_key of the configured
+# URL), so later alerts go to the new chat until the config's URL changes (issue 12, loss 7).
+chat_migrations = Table(
+    "chat_migrations",
+    metadata,
+    Column("target", String(40), primary_key=True),  # outbox.target_key(url)
+    Column("old_chat", String(64), primary_key=True),
+    Column("new_chat", String(64), nullable=False),
+    Column("migrated_at", UTCDateTime, nullable=False),
+)

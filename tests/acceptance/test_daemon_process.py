@@ -179,3 +179,62 @@ def test_http_listener_that_cannot_bind_is_a_startup_error(tmp_path, web_server,
     assert proc.returncode == 1, err
     assert "cannot listen on" in err
     assert notify_socket.count("READY") == 0
+
+
+# ---- issue 12, loss 8: a config saved as windows-1256 or UTF-16, as older Arabic editors do ----
+TOPIC_AR = "الاتفاق النووي الإيراني"  # the F2-09 field case's topic name (tests/fixtures/field-cases)
+
+
+@pytest.mark.parametrize("encoding", ["cp1256", "utf-16", "utf-16-le"])
+def test_a_config_saved_in_a_legacy_encoding_is_refused_once_and_the_old_one_runs(
+    tmp_path, web_server, notify_socket, encoding
+):
+    """Saved over the running config (reload_on_change) and then SIGHUP'd: `monitor run` keeps
+    running the old config, refuses the file once (no retry loop, one log of it), and says to
+    save it as UTF-8."""
+    web = web_server
+    serve_feed(web, "/a.xml", articles("2015-07-21", 0, 2))
+    port = free_port()
+    body = {
+        "storage": "sqlite:///monitor.db",
+        "reload_on_change": True,
+        "defaults": {"interval": 1, "jitter": 0, "timeout": "10s"},
+        "fetch": {"allow_private_networks": True},
+        "http": {"listen": f"127.0.0.1:{port}"},
+        "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},
+        "feeds": [{"name": "A", "url": web.url("/a.xml")}],
+        "topics": [{"id": "iran", "name": TOPIC_AR, "any": ["zzzz"], "notify": ["mail"]}],
+    }
+    config = tmp_path / "config.yaml"
+    write(config, body)
+    proc = start(config, notify_socket)
+
+    def refused() -> float:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        line = [x for x in text.splitlines() if x.startswith('monitor_config_reloads_total{result="refused"}')]
+        return float(line[0].split()[-1]) if line else 0.0
+
+    try:
+        notify_socket.wait_for("READY")
+        wait_until(lambda: web.requests_for("/a.xml"), "feed A polled")
+        text = yaml.safe_dump({**body, "feeds": [{"name": "B", "url": web.url("/b.xml")}]}, allow_unicode=True)
+        config.write_bytes(text.encode(encoding))  # a saved edit, in the editor's encoding
+        wait_until(lambda: refused() == 1, "the file refused once it settled")
+        polls = len(web.requests_for("/a.xml"))
+        wait_until(lambda: len(web.requests_for("/a.xml")) >= polls + 4, "feed A still polled (old config)")
+        assert refused() == 1  # not retried while the same bad file stays
+        proc.send_signal(signal.SIGHUP)  # the operator asks again: one short line, still the old config
+        polls = len(web.requests_for("/a.xml"))
+        wait_until(lambda: len(web.requests_for("/a.xml")) >= polls + 2, "feed A polled after the SIGHUP")
+        assert proc.poll() is None and not web.requests_for("/b.xml")
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()
+        assert health["status"] == "ok" and health["feeds"] == 1
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=SAFETY)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert err.count("save it as UTF-8") == 1 and "Traceback" not in err
+    assert err.count("reload skipped") == 1

@@ -10,15 +10,20 @@ import feedparser
 import pytest
 
 from monitor.cli.main import main
+from monitor.delivery.notify import configure
+from monitor.delivery.outbox import target_key
 from monitor.storage import Store
+from tests.support.smtp import SmtpServer
+from tests.support.telegram import FakeTelegram
 from tests.support.web import Response
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "field-cases"
 
 
-def serve_case(case: str, web, tmp_path: Path, *, edit=None) -> Path:
+def serve_case(case: str, web, tmp_path: Path, *, edit=None, smtp_port: int | None = None) -> Path:
     """Serve the case's www/ (with {{PORT}} filled in, headers from headers.json, `edit` applied
-    to each body) and a capture route; write its config with the store in tmp_path."""
+    to each body) and a capture route; write its config with the store in tmp_path
+    ({{SMTP_PORT}}: `smtp_port`)."""
     root = CASES / case
     port = web.url("/").split(":")[2].rstrip("/")
     headers = json.loads((root / "headers.json").read_text(encoding="utf-8"))
@@ -29,6 +34,7 @@ def serve_case(case: str, web, tmp_path: Path, *, edit=None) -> Path:
         web.routes[path] = Response(200, body, headers.get(path, {"Content-Type": "text/html; charset=utf-8"}))
     web.routes["/json/alerts"] = Response(200, b"{}")
     text = (root / "config.yaml").read_text(encoding="utf-8").replace("{{PORT}}", port)
+    text = text.replace("{{SMTP_PORT}}", str(smtp_port))
     text = text.replace("sqlite:///monitor.db", f"sqlite:///{tmp_path / 'monitor.db'}")
     config = tmp_path / "config.yaml"
     config.write_text(text, encoding="utf-8")
@@ -113,3 +119,55 @@ def test_an_exception_anywhere_in_a_poll_is_recorded_on_the_feed(tmp_path, web_s
     finally:
         fetcher.close()
         store.close()
+
+
+# ---- F2-09: an Arabic topic name + a 165-character headline in an email Subject ---------------
+F2_09 = "feeds/F2-09-email-long-arabic-subject"
+
+
+def test_f2_09_a_long_arabic_subject_is_delivered_within_998_octet_lines(tmp_path, web_server, capsys):
+    """Right result: every emitted line <= 998 octets; the mail delivered (not refused, not dead)."""
+    with SmtpServer(max_line=998) as smtp:
+        config = serve_case(F2_09, web_server, tmp_path, smtp_port=smtp.port)
+        assert main(["--config", str(config), "once"]) == 0
+        [mail] = smtp.messages
+        assert not smtp.refused
+    assert max(len(line) for line in mail.raw.split(b"\r\n")) <= 998
+    subject = str(mail.message["Subject"])
+    assert subject.startswith("[monitor] الاتفاق النووي الإيراني: مجلس الأمن الدولي يتبنى")
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    try:
+        [alert] = store.list_alerts()
+        assert alert.status == "sent"
+    finally:
+        store.close()
+
+
+# ---- F2-12: the alert group was upgraded to a supergroup ---------------------------------------
+F2_12 = "feeds/F2-12-telegram-group-migrated"
+
+
+def test_f2_12_a_migrated_group_gets_the_alert_and_the_operator_the_new_id(tmp_path, web_server, capsys):
+    """Right result: the alert delivered to the new chat; an operator notice names the new id
+    (the log line `monitor once` writes; the ops channel when there is one); remembered after."""
+    moves = json.loads((CASES / F2_12 / "telegram.json").read_text(encoding="utf-8"))["migrate"]
+    fake = FakeTelegram(migrated=moves)  # served on the case's own port (notify.telegram_api_url)
+    token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678"
+    web_server.routes[f"/bot{token}/sendMessage"] = fake._respond
+    config = serve_case(F2_12, web_server, tmp_path)
+    try:
+        assert main(["--config", str(config), "once"]) == 0
+        [message] = fake.messages
+        assert int(message.chat_id) == -1004012345678 and "الاتفاق النووي" in message.visible_text
+        logged = capsys.readouterr().err
+        assert "new_chat=-1004012345678" in logged and "OPERATOR ACTION NEEDED" in logged
+        store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+        try:
+            [alert] = store.list_alerts()
+            assert alert.status == "sent"
+            url = f"tgram://{token}/-4012345678"  # the config's URL: remembered until it changes
+            assert store.chat_migrations(target_key(url)) == {"-4012345678": "-1004012345678"}
+        finally:
+            store.close()
+    finally:
+        configure(None)

@@ -17,6 +17,7 @@ import yaml
 
 from monitor import pipeline as pipeline_mod
 from monitor.config.load import parse_config
+from monitor.delivery import compose as compose_mod
 from monitor.fetch.client import Fetcher
 from monitor.matching.matcher import Matcher
 from monitor.pipeline import Pipeline
@@ -36,13 +37,13 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 def make(tmp_path, web_server):
     opened = []
 
-    def build(routes: dict, *, term: str = "السعودية"):
+    def build(routes: dict, *, term: str = "السعودية", defaults: dict | None = None):
         web_server.routes.update(routes)
         cfg = parse_config(
             yaml.safe_dump(
                 {
                     "storage": f"sqlite:///{tmp_path / 'm.db'}",
-                    "defaults": {"interval": "10m", "timeout": "5s"},
+                    "defaults": {"interval": "10m", "timeout": "5s", **(defaults or {})},
                     "fetch": {"allow_private_networks": True},
                     "feeds": [{"name": p.strip("/"), "url": web_server.url(p)} for p in routes if p.endswith(".xml")],
                     "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},
@@ -167,7 +168,7 @@ def test_an_item_that_raises_is_recorded_retried_and_not_lost_behind_a_304(make,
     elif target == "extract":
         monkeypatch.setattr(pipeline_mod, "extract", once_raise(pipeline_mod.extract))
     else:  # the first article (North Korea) matches, so it is rendered
-        monkeypatch.setattr(pipeline_mod, "render_alert", once_raise(pipeline_mod.render_alert))
+        monkeypatch.setattr(compose_mod, "render_alert", once_raise(compose_mod.render_alert))
     report = pipeline.poll_feed(cfg.feeds[0], force=True, now=T0)
     assert report.ok and report.new == 2 and "1 item(s) failed" in report.warning
     [row] = [r for r in store.feed_items("x.xml") if r.state == "pending"]
@@ -297,4 +298,71 @@ def test_the_same_article_listed_twice_is_one_article_and_one_skipped_row(make, 
     assert pipeline.poll_feed(cfg.feeds[0], force=True, now=T0).new == 1
     rows = sorted(store.feed_items("dup.xml"), key=lambda r: r.id)
     assert rows[1].state == "skipped" and rows[1].reason_code == "same_article" and rows[1].ref_item_id == rows[0].id
+    assert_ledger_sound(store)
+
+
+# ---- issue 12, loss 9: the backlog of a new feed (or of one back from an outage) --------------
+WORKED = {"alerted": "worked", "matched_nothing": "worked", "copy": "worked"}  # fetched and matched
+
+
+def _rfc822(when: datetime) -> str:
+    return when.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+@pytest.mark.parametrize(
+    "ages, window, want",
+    [
+        # (hours before the poll per item; None: undated), backfill window, state of each item
+        ([1, 20, 30, 24 * 400], "1d", ["worked", "worked", "backfill", "backfill"]),
+        ([1, None], "1d", ["worked", "backfill_undated"]),
+        ([1, 5, 7], "6h", ["worked", "worked", "backfill"]),
+        ([-2, 24 * 3650], "1d", ["worked", "backfill"]),  # a future date is within the window
+        ([30, None], "off", ["worked", "worked"]),  # no window: the whole backlog may alert
+    ],
+)
+def test_a_first_poll_alerts_only_items_inside_the_backfill_window(make, web_server, ages, window, want):
+    arts = _articles(len(ages))
+    items = _serve(web_server, arts)
+    for item, age in zip(items, ages, strict=True):
+        item["date"] = _rfc822(T0 - timedelta(hours=age)) if age is not None else None
+    pipe, store, _ = make({"/f.xml": Response(200, rss(items), RSS)}, term="ال", defaults={"backfill": window})
+    pipe.poll_feed(pipe.config.feeds[0], force=True, now=T0)
+    rows = {r.key: r for r in store.feed_items("f.xml", limit=50)}
+    got = []
+    for item in items:
+        row = rows[f"guid:{item['guid']}"]
+        got.append(row.reason_code if row.state == "skipped" else WORKED.get(row.state, row.state))
+    assert got == want
+    assert all(rows[f"guid:{i['guid']}"].reason for i in items)  # every skipped one says why
+    assert_ledger_sound(store)
+
+
+def test_only_a_first_poll_or_one_after_a_long_outage_is_a_backfill(make, web_server):
+    arts = _articles(4)
+    items = _serve(web_server, arts)
+    feed = {"/f.xml": Response(200, rss([]), RSS)}
+    pipe, store, _ = make(feed, term="ال", defaults={"backfill": "1d"})
+    f = pipe.config.feeds[0]
+    pipe.poll_feed(f, force=True, now=T0)  # first poll: an empty feed
+
+    def listing(*its: dict) -> None:
+        web_server.routes["/f.xml"] = Response(200, rss(list(its)), RSS)
+
+    # polled again an hour later: an old-dated new item is not backlog, it alerts
+    listing({**items[0], "date": _rfc822(T0 - timedelta(days=30))})
+    pipe.poll_feed(f, force=True, now=T0 + timedelta(hours=1))
+    # back after two days without a successful poll: the window applies again
+    web_server.routes["/f.xml"] = Response(500, b"down", {})
+    pipe.poll_feed(f, force=True, now=T0 + timedelta(hours=20))
+    later = T0 + timedelta(days=3)
+    listing(
+        {**items[0], "date": _rfc822(T0 - timedelta(days=30))},
+        {**items[1], "date": _rfc822(later - timedelta(days=2))},
+        {**items[2], "date": _rfc822(later - timedelta(hours=2))},
+    )
+    pipe.poll_feed(f, force=True, now=later)
+    rows = {r.key: r for r in store.feed_items("f.xml", limit=50)}
+    states = [rows[f"guid:{i['guid']}"] for i in items[:3]]
+    assert [WORKED.get(r.state, r.state) for r in states] == ["worked", "skipped", "worked"]
+    assert states[1].reason_code == "backfill"
     assert_ledger_sound(store)

@@ -60,7 +60,6 @@ def test_retry_resends_only_to_the_target_that_failed(tmp_path, any_store, fake_
     "reply, permanent",
     [
         (TelegramReply.chat_not_found(), True),
-        (TelegramReply.cant_parse_entities(), True),
         (TelegramReply.unauthorized(), True),
         (TelegramReply.forbidden(), True),
         (TelegramReply.error(500, "Internal Server Error"), False),
@@ -83,6 +82,39 @@ def test_telegram_failures_classified(tmp_path, store, fake_telegram, reply, per
         assert 30 <= wait <= 30 * 1.25 + 5  # first backoff step, with jitter
         assert outbox.deliver(ignore_backoff=True).sent == 1
     assert TOKEN not in (alert.last_error or "")
+
+
+MESSAGE_REFUSALS = [
+    TelegramReply.cant_parse_entities(),
+    TelegramReply.error(400, "Bad Request: message is too long"),
+    TelegramReply.error(400, "Bad Request: message text is empty"),
+]
+
+
+@pytest.mark.parametrize("reply", MESSAGE_REFUSALS, ids=lambda r: r.description)
+def test_a_refused_message_is_resent_plain_not_blamed_on_the_channel(tmp_path, store, fake_telegram, reply):
+    """Issue 12, loss 6: a refusal of our own message is never a dead channel; the plain form goes out."""
+    config = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/111"})
+    outbox = _outbox(config, store)
+    add_article(store, config, ROWS[0])
+    fake_telegram.queue(reply)
+    assert outbox.deliver().sent == 1
+    [alert] = store.list_alerts()
+    assert alert.status == "sent"
+    [message] = fake_telegram.messages
+    assert "<b>" not in message.text and message.visible_text.strip()  # the plain form
+
+
+@pytest.mark.parametrize("reply", MESSAGE_REFUSALS, ids=lambda r: r.description)
+def test_a_message_refused_even_plain_is_dead_as_ours_not_the_channels(tmp_path, store, fake_telegram, reply, caplog):
+    config = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/111"})
+    outbox = _outbox(config, store)
+    add_article(store, config, ROWS[0])
+    fake_telegram.queue(reply, reply)
+    assert outbox.deliver().dead == 1
+    [alert] = store.list_alerts()
+    assert alert.status == "dead" and "not a channel fault" in alert.last_error
+    assert "fix the channel" not in caplog.text and "our message was refused" in caplog.text
 
 
 def test_flood_wait_honours_retry_after_and_rests_the_channel(tmp_path, store, fake_telegram):
@@ -304,3 +336,63 @@ def test_one_target_refusing_for_good_kills_the_alert_for_it_only(tmp_path, stor
         assert store.requeue(alert.id)
         assert outbox.deliver().sent == 1
         assert sorted(m.chat_id for m in tg.messages) == [111, 222]
+
+
+# ---- issue 12, loss 7: a group upgraded to a supergroup (Telegram's 400 + migrate_to_chat_id) ------
+OLD, NEW = "-4012345678", -1004012345678
+STORY_TOPIC = {
+    "id": "t",
+    "name": "كوريا الشمالية",
+    "any": ["كوريا"],
+    "notify": ["tg"],
+    "alert": "per-story",
+    "follow_ups": True,
+}
+
+
+@pytest.mark.parametrize(
+    "urls, topics, sent_to",
+    [
+        ([f"tgram://{TOKEN}/{OLD}"], None, [NEW]),  # apprise
+        ([f"tgram://{TOKEN}/{OLD}"], [STORY_TOPIC], [NEW]),  # the direct Bot API call (threaded topic)
+        ([f"tgram://{TOKEN}/111/{OLD}"], None, [111, NEW]),  # apprise, two chats in one URL: only the moved one
+    ],
+    ids=["apprise", "direct", "apprise-two-chats"],
+)
+def test_a_migrated_group_gets_the_alert_at_its_new_id_from_then_on(tmp_path, store, urls, topics, sent_to, caplog):
+    with FakeTelegram(migrated={OLD: NEW}) as fake:
+        fake.patch_apprise()
+        notify = {"telegram_api_url": fake.base_url, "ops_channel": "ops"}
+        config = make_config(tmp_path, {"tg": urls, "ops": f"tgram://{TOKEN}/999"}, topics, notify)
+        outbox = _outbox(config, store)
+        add_article(store, config, ROWS[0], channels=["tg"])
+        assert outbox.deliver().sent == 1  # the alert, at the new chat
+        assert outbox.deliver().sent == 1  # the operator notice (queued meanwhile)
+        assert sorted(int(m.chat_id) for m in fake.messages if m.chat_id != 999) == sorted(sent_to)
+        [notice] = [m for m in fake.messages if m.chat_id == 999]
+        assert str(NEW) in notice.visible_text and OLD in notice.visible_text
+        assert str(NEW) in caplog.text and "update the channel's URL" in caplog.text
+        # remembered: the next alert goes straight to the new chat (no call to the old one)
+        fake.clear()
+        add_article(store, config, ROWS[1], channels=["tg"])
+        assert outbox.deliver().sent == 1
+        assert not [c for c in fake.calls if str(c.params.get("chat_id")) == OLD]
+        assert sorted(int(m.chat_id) for m in fake.messages) == sorted(sent_to)
+
+
+def test_a_changed_config_url_drops_the_remembered_migration(tmp_path, store):
+    with FakeTelegram(migrated={OLD: NEW}) as fake:
+        fake.patch_apprise()
+        config = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/{OLD}"})
+        add_article(store, config, ROWS[0])
+        assert _outbox(config, store).deliver().sent == 1
+        fake.migrated.clear()
+        fake.clear()
+        changed = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/{NEW}"})  # the operator updated the config
+        add_article(store, changed, ROWS[1])
+        assert _outbox(changed, store).deliver().sent == 1
+        assert [m.chat_id for m in fake.messages] == [NEW]
+        moved_back = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/777"})  # a different chat: nothing rewritten
+        add_article(store, moved_back, ROWS[2])
+        assert _outbox(moved_back, store).deliver().sent == 1
+        assert fake.messages[-1].chat_id == 777

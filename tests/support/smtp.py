@@ -14,7 +14,10 @@ code=451)`` makes the next *n* messages fail with that SMTP code (at DATA by
 default, or ``stage="rcpt"``/``"mail"``); refused attempts are recorded in
 ``smtp.refused``. AUTH LOGIN/PLAIN is advertised over plain text and
 accepts any credentials (recorded in ``smtp.auth_attempts``) unless
-``smtp.reject_auth = True``.
+``smtp.reject_auth = True``. ``SmtpServer(max_line=998)`` refuses at DATA, with
+``500 5.5.2 Line too long``, any message holding a line longer than that many
+octets (CRLF not counted: RFC 5322 2.1.1), as strict servers do; such refusals
+are recorded in ``smtp.refused`` with code 500.
 
 Apprise URL for this server (checked against apprise 2.2.0,
 ``apprise/plugins/email/base.py`` + ``email/smtp.py``)::
@@ -102,6 +105,9 @@ class _SmtpHandler:
         refusal = self.owner._take_refusal("data", envelope.mail_from, list(envelope.rcpt_tos), raw)
         if refusal:
             return refusal
+        refusal = self.owner._check_lines(envelope.mail_from, list(envelope.rcpt_tos), raw)
+        if refusal:
+            return refusal
         self.owner._record(envelope.mail_from, list(envelope.rcpt_tos), raw)
         return "250 2.0.0 Message accepted for delivery"
 
@@ -148,7 +154,8 @@ class SmtpServer:
     ...     smtp.refuse_next(1, code=451)
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_line: int | None = None) -> None:
+        self.max_line = max_line  # octets per line (CRLF not counted); None: aiosmtpd's own limit
         self.host = LOCALHOST
         self.port = 0
         self.messages: list[ReceivedMail] = []
@@ -185,6 +192,15 @@ class SmtpServer:
             _, code, reply = self._refusals.popleft()
             self.refused.append((stage, code, ReceivedMail(mail_from, rcpt_tos, raw, _parse(raw))))
         return reply
+
+    def _check_lines(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> str | None:
+        if self.max_line is None:
+            return None
+        if max((len(line) for line in raw.split(b"\r\n")), default=0) <= self.max_line:
+            return None
+        with self._lock:
+            self.refused.append(("data", 500, ReceivedMail(mail_from, rcpt_tos, raw, _parse(raw))))
+        return "500 5.5.2 Line too long (see RFC 5322 2.1.1)"
 
     def _record(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
         with self._lock:

@@ -42,6 +42,12 @@ entities"), empty text and text over 4096 characters. Per-call scripting::
 
 Queued replies are consumed one per call to ``method``; afterwards the fake
 answers normally again.
+
+Migrated groups: ``FakeTelegram(migrated={"-4012345678": -1004012345678})`` (or
+``fake.migrated[...] = ...``) answers every send to the old chat as the real API
+does for a group upgraded to a supergroup: 400 "Bad Request: group chat was
+upgraded to a supergroup chat" with ``parameters.migrate_to_chat_id``; the new
+chat works normally.
 """
 
 from __future__ import annotations
@@ -280,8 +286,10 @@ class FakeTelegram(ThreadedHTTPServer):
         valid_tokens: Iterable[str] | None = None,
         known_chats: Iterable[Any] | None = None,
         strict: bool = True,
+        migrated: dict[str, int] | None = None,
     ) -> None:
         super().__init__()
+        self.migrated: dict[str, int] = {str(k): int(v) for k, v in (migrated or {}).items()}
         self.valid_tokens = set(valid_tokens) if valid_tokens else None
         self.known_chats = {str(c) for c in known_chats} if known_chats else None
         self.strict = strict
@@ -464,6 +472,12 @@ class FakeTelegram(ThreadedHTTPServer):
         ):
             if chat_id in (None, ""):
                 return self._error(400, "Bad Request: chat_id is empty")
+            if str(chat_id) in self.migrated:
+                return self._error(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    {"migrate_to_chat_id": self.migrated[str(chat_id)]},
+                )
             if self.known_chats is not None and str(chat_id) not in self.known_chats:
                 return self._error(400, "Bad Request: chat not found")
 

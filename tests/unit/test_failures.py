@@ -39,7 +39,7 @@ from monitor.delivery.failures import (
 pytestmark = pytest.mark.unit
 
 APPRISE_DIR = os.path.dirname(apprise.__file__)
-P, T = Verdict.PERMANENT, Verdict.TRANSIENT
+P, T, M = Verdict.PERMANENT, Verdict.TRANSIENT, Verdict.MESSAGE
 
 
 def cap(*lines: tuple[str, str]) -> str:
@@ -99,8 +99,8 @@ ROWS = [
     (
         "tg 400 message too long",
         tg_failed("-100222", "Bad Request: message is too long", 400, tg_json(400, "Bad Request: message is too long")),
-        P,
-        Rule.HTTP_STATUS,
+        M,  # our message, not the channel (issue 12, loss 6)
+        Rule.MESSAGE_REFUSED,
         None,
         "message is too long",
     ),
@@ -112,8 +112,8 @@ ROWS = [
             400,
             tg_json(400, "Bad Request: can't parse entities"),
         ),
-        P,
-        Rule.HTTP_STATUS,
+        M,
+        Rule.MESSAGE_REFUSED,
         None,
         "can't parse entities",
     ),
@@ -228,6 +228,76 @@ ROWS = [
         "Connection refused",
     ),
     # ---- email (plugins/email/base.py, smtp.py) ------------------------------------------
+    # refusals of the message itself (issue 12, loss 6), rebuilt from public reports: Exim's
+    # 998-octet check on a long encoded Subject (thp/urlwatch#702), OpenSMTPD's "Line too long"
+    # (OpenSMTPD/OpenSMTPD#1134), web.de's 501 (Kitura/Swift-SMTP#106), Postfix's size limit at
+    # MAIL (fedora-infra/fmn#128), aiosmtpd's own DATA check
+    (
+        "smtp 550 line length 998 (exim)",
+        cap(
+            ("DEBUG", "Socket Exception: (550, b'maximum allowed line length is 998 octets, got 1027')"),
+            ("WARNING", 'Sending email to "x@example.com" failed.'),
+        ),
+        M,
+        Rule.MESSAGE_REFUSED,
+        None,
+        "998 octets",
+    ),
+    (
+        "smtp 500 line too long (opensmtpd)",
+        cap(
+            ("DEBUG", "Socket Exception: (500, b'5.0.0: Line too long')"),
+            ("WARNING", 'Sending email to "x@example.com" failed.'),
+        ),
+        M,
+        Rule.MESSAGE_REFUSED,
+        None,
+        "Line too long",
+    ),
+    (
+        "smtp 501 syntax line too long",
+        cap(
+            ("DEBUG", "Socket Exception: (501, b'Syntax error - line too long')"),
+            ("WARNING", 'Sending email to "x@example.com" failed.'),
+        ),
+        M,
+        Rule.MESSAGE_REFUSED,
+        None,
+        "SMTP 501",
+    ),
+    (
+        "smtp 552 size at MAIL",
+        cap(
+            ("DEBUG", "Socket Exception: (552, b'5.3.4 Message size exceeds fixed limit', 'a@example.com')"),
+            ("WARNING", 'Sending email to "x@example.com" failed.'),
+        ),
+        M,
+        Rule.MESSAGE_REFUSED,
+        None,
+        "size exceeds",
+    ),
+    (
+        "smtp 554 5.6.0 content",
+        cap(
+            ("DEBUG", "Socket Exception: (554, b'5.6.0 Message contains invalid header')"),
+            ("WARNING", 'Sending email to "x@example.com" failed.'),
+        ),
+        M,
+        Rule.MESSAGE_REFUSED,
+        None,
+        "invalid header",
+    ),
+    (
+        "smtp 550 not about the message stays permanent",
+        cap(
+            ("DEBUG", "Socket Exception: (550, b'5.7.1 Relaying denied')"),
+            ("WARNING", 'Sending email to "x@example.com" failed.'),
+        ),
+        P,
+        Rule.SMTP_REPLY,
+        None,
+        "Relaying denied",
+    ),
     (
         "smtp 535 login refused",
         cap(
@@ -443,6 +513,23 @@ def test_classify_http(status, retry_after, verdict, kept):
     assert failure.reason == f"error={status} Some description"
 
 
+@pytest.mark.parametrize(
+    ("description", "verdict"),
+    [
+        ("Bad Request: message is too long", M),
+        ("Bad Request: can't parse entities: Unsupported start tag \"div\" at byte offset 0", M),
+        ("Bad Request: message text is empty", M),
+        ("Bad Request: chat not found", P),  # the channel's fault
+        ("Bad Request: group chat was upgraded to a supergroup chat", P),
+    ],
+)
+def test_classify_http_message_refusals(description, verdict):
+    failure = classify_http(400, description)
+    assert failure.verdict is verdict
+    assert SendResult.from_failure(failure).message_fault is (verdict is M)
+    assert SendResult.from_failure(failure).permanent is (verdict is P)
+
+
 def test_log_records_join_continuation_lines():
     captured = tg_failed("1", "Too Many Requests", 429, b'{"parameters":{"retry_after":5}}')
     records = log_records(captured)
@@ -452,5 +539,59 @@ def test_log_records_join_continuation_lines():
 
 def test_send_result_from_failure():
     result = SendResult.from_failure(classify_http(429, "slow down", 5.0), prefix="tgram: ")
-    assert result == SendResult(False, "tgram: error=429 slow down", False, 5.0, (0,), None)
+    assert result == SendResult(False, "tgram: error=429 slow down", False, 5.0, (0,), None, False)
     assert SendResult(True, message_id=7).message_id == 7
+
+
+# issue 12, loss 7: a group upgraded to a supergroup; the Bot API's reply rebuilt from public
+# reports: TwiN/gatus#179 and atipugin/telegram-bot-ruby#239 ("group chat was upgraded to a
+# supergroup chat" + parameters.migrate_to_chat_id), FruitieX/teleirc#52 (the older wording
+# "group chat is migrated to supergroup chat"): the id is read from the parameters, not the words
+MIGRATED = tg_json(
+    400,
+    "Bad Request: group chat was upgraded to a supergroup chat",
+    ',"parameters":{"migrate_to_chat_id":-1004012345678}',
+)
+
+
+@pytest.mark.parametrize(
+    ("captured", "to", "moved"),
+    [
+        (
+            tg_failed("-4012345678", "Bad Request: group chat was upgraded to a supergroup chat", 400, MIGRATED),
+            "-1004012345678",
+            "-4012345678",
+        ),
+        (  # two chats failed: which one moved is unknown
+            tg_failed("-1", "Bad Request: group chat was upgraded to a supergroup chat", 400, MIGRATED)
+            + "\n"
+            + tg_failed("-2", "Bad Request: chat not found", 400, tg_json(400, "Bad Request: chat not found")),
+            "-1004012345678",
+            None,
+        ),
+        (tg_failed("-1", "Bad Request: chat not found", 400, tg_json(400, "Bad Request: chat not found")), None, None),
+        (
+            tg_failed(
+                "-77",
+                "Bad Request: group chat is migrated to supergroup chat",
+                400,
+                tg_json(
+                    400,
+                    "[Error]: Bad Request: group chat is migrated to supergroup chat",
+                    ',"parameters":{"migrate_to_chat_id":-1001557912345}',
+                ),
+            ),
+            "-1001557912345",
+            "-77",
+        ),
+    ],
+)
+def test_classify_reads_the_new_chat_of_a_migrated_group(captured, to, moved):
+    failure = classify(captured)
+    assert (failure.migrate_to, failure.migrate_from) == (to, moved)
+    assert SendResult.from_failure(failure).migrate_to == to
+
+
+def test_classify_http_keeps_migrate_to_of_a_400_only():
+    assert classify_http(400, "Bad Request: group chat was upgraded", None, "-100").migrate_to == "-100"
+    assert classify_http(429, "slow", 3.0, "-100").migrate_to is None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import os
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,12 +15,13 @@ from monitor.delivery.render import (
     RLM,
     TELEGRAM_MAX,
     clean,
+    published_text,
     render_alert,
     render_test_message,
     telegram_visible,
     utf16_len,
 )
-from monitor.models import Article, Match, TermHit
+from monitor.models import Article, ChannelKind, Match, TermHit
 from tests.support.render_helpers import (
     ARTICLES,
     ENTITY_OK,
@@ -203,3 +206,29 @@ def test_seed_titles_render_for_telegram(seed):
     alert = render_alert(art, match, outlet="العربي الجديد", channel_kind="telegram")
     error, visible = check_telegram_html(alert.html)
     assert error is None and title in visible
+
+
+# ---- issue 12, loss 9: the publication time in the channel's time zone ------------------------
+@pytest.mark.parametrize(
+    "published, tz, want",
+    [
+        (datetime(2015, 7, 21, 7, 0, tzinfo=UTC), "Asia/Riyadh", "2015-07-21 10:00 Asia/Riyadh"),
+        (datetime(2015, 7, 21, 23, 30, tzinfo=UTC), "Asia/Riyadh", "2015-07-22 02:30 Asia/Riyadh"),
+        (datetime(2015, 7, 21, 7, 0, tzinfo=UTC), None, "2015-07-21 07:00 UTC"),
+        (datetime(2015, 7, 21, 7, 0), "Africa/Cairo", "2015-07-21 09:00 Africa/Cairo"),  # naive: UTC (no DST in 2015)
+        (None, "Asia/Riyadh", ""),
+    ],
+)
+def test_published_text_in_the_channel_zone(published, tz, want):
+    assert published_text(published, tz) == want
+
+
+@pytest.mark.parametrize("kind", list(ChannelKind))
+def test_every_layout_shows_the_publication_time_when_known(kind):
+    art = Article("https://example.org/a", "example.org/a", "F", "title", "body", datetime(2015, 7, 21, 7, tzinfo=UTC))
+    match = Match("t", "topic", (), "")
+    shown = render_alert(art, match, outlet="o", channel_kind=kind, tz="Asia/Riyadh")
+    for part in (shown.text, shown.html):
+        assert "2015-07-21 10:00 Asia/Riyadh" in part
+    undated = render_alert(replace(art, published=None), match, outlet="o", channel_kind=kind, tz="Asia/Riyadh")
+    assert "Asia/Riyadh" not in undated.text + undated.html

@@ -12,6 +12,12 @@ feed text already cleaned (bidi overrides, zero-width and control characters
 removed). ``.html.j2`` templates autoescape every variable, so feed text can
 never inject markup; ``rtl(text)`` prefixes a right-to-left mark when the text
 holds Arabic. A missing template keeps the built-in one.
+
+Templates run in Jinja2's ``SandboxedEnvironment``: attributes starting with
+``_`` (``__class__``, ``__globals__``...) and unsafe callables are refused, so a
+template cannot reach Python objects, files or the environment (a
+``SecurityError`` makes that alert fall back to the built-in layout, logged);
+the loader reads only files inside the folder.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from monitor.delivery.render import RLM, clean, cut_words, has_arabic, terms_plain
 from monitor.errors import ConfigError
@@ -38,7 +45,7 @@ class Templates:
         self.directory = Path(directory)
         if not self.directory.is_dir():
             raise ConfigError(f"notify.templates_dir: not a folder: {self.directory}")
-        env = jinja2.Environment(
+        env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(self.directory)),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
             undefined=jinja2.StrictUndefined,

@@ -9,9 +9,14 @@ store, the fetcher and the pipeline; `make_fetcher(config)` the fetcher alone.
 from __future__ import annotations
 
 import argparse
+import io
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
+from typing import TextIO, cast
 
 from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
@@ -19,6 +24,7 @@ from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.redact import add_secrets
 from monitor.storage import ItemRow, Store
+from monitor.text.terminal import terminal_safe
 
 
 def load(args: argparse.Namespace) -> Config:
@@ -67,3 +73,49 @@ def format_item(row: ItemRow, now: datetime) -> str:
     label = row.title or row.guid or "(untitled)"
     where = row.url or row.guid
     return f"#{row.id} {row.state}/{row.reason_code}{wait}: {row.reason} | {label} {where}".rstrip()
+
+
+class SafeStream(io.TextIOBase):
+    """A text stream that writes through `terminal_safe`: feed text printed by any verb
+    (titles, outlets, URLs, errors) can never send ESC/BEL/C0/C1 controls or bidi
+    overrides to the terminal. `raw` is the wrapped stream (for rich, which writes its
+    own colour codes and is handed sanitised text)."""
+
+    def __init__(self, raw: TextIO) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(terminal_safe(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # read-only here, as on sys.stdout
+        return self.raw.encoding
+
+
+@contextmanager
+def safe_terminal() -> Iterator[None]:
+    """Within: sys.stdout and sys.stderr write through `SafeStream`."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = cast(TextIO, SafeStream(out)), cast(TextIO, SafeStream(err))
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = out, err
+
+
+def raw_stdout() -> TextIO:
+    """The real stdout under `safe_terminal` (for rich; sanitise what you hand it)."""
+    return sys.stdout.raw if isinstance(sys.stdout, SafeStream) else sys.stdout

@@ -12,7 +12,7 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from monitor.cli import explain, feeds, outbox, stories
+from monitor.cli import common, explain, feeds, outbox, stories
 from monitor.cli.common import load, make_fetcher, open_pipeline
 from monitor.errors import ConfigError, ExtractError, FetchError, MonitorError, StoreError
 from monitor.service import logs
@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup(args.log_level)
+    with common.safe_terminal():  # feed text never reaches the terminal as control codes
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
         return code

@@ -10,9 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from monitor.cli.common import raw_stdout
 from monitor.config.load import Config
 from monitor.redact import redact
 from monitor.storage import Store, stats
+from monitor.text.terminal import terminal_safe
 
 FAILING_AFTER = 1  # consecutive failed polls before a feed shows as failing
 
@@ -51,7 +53,7 @@ def _daemon_health(config: Config) -> str:
 
 def status(config: Config, console: Console | None = None) -> int:
     """Print the summary; 0 (the store could be read)."""
-    console = console or Console()
+    console = console or Console(file=raw_stdout())
     now = datetime.now(UTC)
     store = Store(config.storage_url)
     try:
@@ -84,12 +86,12 @@ def status(config: Config, console: Console | None = None) -> int:
             failing += s.consecutive_failures >= FAILING_AFTER
             healthy += s.consecutive_failures < FAILING_AFTER
         feeds.add_row(
-            escape(name),
+            escape(terminal_safe(name)),
             state,
             _age(_since(s.last_success_at, now)) if s else "never",
             _age(_since(s.last_polled_at, now)) if s else "never",
             str(s.items_seen) if s else "0",
-            escape(redact(s.last_error or "")[:120]) if s and s.consecutive_failures else "",
+            escape(terminal_safe(redact(s.last_error or "")[:120])) if s and s.consecutive_failures else "",
         )
     console.print(feeds)
     console.print(
@@ -103,7 +105,9 @@ def status(config: Config, console: Console | None = None) -> int:
     topics.add_column("matches", justify="right")
     names = {t.id: t.name for t in config.topics}
     for topic_id in list(names) + sorted(set(today) - set(names)):
-        topics.add_row(escape(topic_id), escape(names.get(topic_id, "(not in config)")), str(today.get(topic_id, 0)))
+        topics.add_row(
+            escape(topic_id), escape(terminal_safe(names.get(topic_id, "(not in config)"))), str(today.get(topic_id, 0))
+        )
     console.print(topics)
 
     oldest = _age(backlog.oldest_pending_age).replace(" ago", " old") if backlog.pending else "-"
@@ -126,5 +130,6 @@ def status(config: Config, console: Console | None = None) -> int:
     errors.sort(key=lambda x: x[0] or now, reverse=True)
     console.print("[bold]last errors[/]" if errors else "last errors: none")
     for when, text in errors[:8]:
-        console.print(f"  {_age(_since(when, now))}  {redact(text)}", markup=False, highlight=False)
+        line = terminal_safe(redact(text), keep_newlines=False)
+        console.print(f"  {_age(_since(when, now))}  {line}", markup=False, highlight=False)
     return 0

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from monitor.delivery.links import link_url, strip_format
 from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
 
 __all__ = [
@@ -82,7 +83,7 @@ def clean(text: str) -> str:
     """Feed text as one line: invisible bidi/zero-width characters removed,
     line breaks (CR, LF, U+2028, U+2029, U+0085), tabs and other control
     characters replaced by spaces, whitespace collapsed, ends stripped."""
-    text = _INVISIBLE_RE.sub("", text or "")
+    text = strip_format(_INVISIBLE_RE.sub("", text or ""))  # every format character (Cf): links.py
     text = "".join(" " if (unicodedata.category(ch) in ("Cc", "Zl", "Zp")) else ch for ch in text)
     return " ".join(text.split())
 
@@ -204,11 +205,11 @@ def render_alert(
     """
     outlet_t = cut_words(clean(outlet), OUTLET_MAX)
     also_t = cut_words("، ".join(o for o in (clean(a) for a in also) if o), _ALSO_MAX)
-    title_t = cut_words(clean(article.title), TITLE_MAX) or clean(article.url)
+    title_t = cut_words(clean(article.title), TITLE_MAX) or link_url(article.url)
     topic_t = cut_words(clean(match.topic_name), _TOPIC_MAX)
     terms_t = terms_plain(match)
     snippet_t = clean(match.snippet)
-    url_t = clean(article.url).replace(" ", "%20")
+    url_t = link_url(article.url)  # http(s) only, no userinfo, homograph hosts as punycode
     url_shown = cut_words(url_t, _URL_SHOWN_MAX)
 
     text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t)

@@ -27,6 +27,7 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from monitor.delivery.links import link_url
 from monitor.delivery.render import RLM, clean, cut_words, has_arabic, terms_plain
 from monitor.errors import ConfigError
 from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
@@ -75,11 +76,11 @@ class Templates:
             return base
         ctx = {
             "outlet": clean(outlet),
-            "title": clean(article.title) or clean(article.url),
+            "title": clean(article.title) or link_url(article.url),
             "topic": clean(match.topic_name),
             "terms": terms_plain(match),
             "snippet": clean(match.snippet),
-            "url": clean(article.url).replace(" ", "%20"),
+            "url": link_url(article.url),
             "also": [clean(o) for o in also],
         }
         subject, text, html = base.subject, base.text, base.html

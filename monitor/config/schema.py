@@ -52,6 +52,7 @@ class Feed(_Strict):
     links: str | None = None  # kind page: CSS selector for article links
     link_pattern: str | None = None  # kind page: RE2 (linear-time) pattern article URLs must match
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")  # else detected (ar / en)
+    trusted: bool = False  # its own report alerts even when another source's copy came first
 
     @field_validator("kind")
     @classmethod

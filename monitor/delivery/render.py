@@ -14,10 +14,12 @@ Three kinds (:class:`monitor.models.ChannelKind`; the layout follows
 * ``OTHER`` -- ``text`` is what is sent (plain text); ``html`` is the email
   fragment.
 
-All text coming from feeds (outlet, title, snippet, matched text, URL) has
+All text coming from feeds (outlet, title, snippet, matched text, URL) has every
+format character (links.strip_format: LRM/RLM/ALM, soft hyphen, tag characters...) and
 bidi override/embedding/isolate and zero-width characters removed, control
 characters and line breaks turned into spaces, and is escaped with
-``html.escape(..., quote=True)`` wherever it goes into HTML.
+``html.escape(..., quote=True)`` wherever it goes into HTML. Links are
+``links.link_url``: http(s) only, no userinfo, homograph hosts as punycode.
 """
 
 from __future__ import annotations

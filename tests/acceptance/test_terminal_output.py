@@ -16,7 +16,6 @@ import pytest
 import yaml
 
 from monitor.cli import main as cli
-from monitor.text.terminal import terminal_safe
 from tests.support.web import Response
 
 CASE = Path(__file__).parents[1] / "fixtures" / "security" / "27-terminal-escape-injection"
@@ -30,24 +29,6 @@ VARIANTS = [
     ("redteam C1 CSI \u009b2J written raw", "C1 CSI"),  # the reader may drop C1 itself: never raw
     ("redteam bidi &#8238;txt.exe", "\\u202etxt.exe"),
 ]
-
-
-@pytest.mark.parametrize(
-    "text,shown",
-    [
-        ("a\x1b[2Jb", "a\\x1b[2Jb"),
-        ("bell\x07", "bell\\x07"),
-        ("csi\x9b31m", "csi\\x9b31m"),
-        ("over\rwrite", "over\\x0dwrite"),
-        ("del\x7f", "del\\x7f"),
-        ("rlo\u202eabc", "rlo\\u202eabc"),
-        ("iso\u2066x\u2069", "iso\\u2066x\\u2069"),
-        ("tab\tand\nnewline", "tab\tand\nnewline"),
-        ("خبر عاجل", "خبر عاجل"),
-    ],
-)
-def test_terminal_safe_escapes_controls_and_keeps_text(text, shown):
-    assert terminal_safe(text) == shown
 
 
 def _feed(web_server) -> bytes:

@@ -91,6 +91,7 @@ class Pipeline:
             d.story_similarity,
             timedelta(seconds=d.follow_up_gap),
         )
+        self._trusted_feeds = frozenset(f.name for f in config.feeds if f.trusted)
         self._pruned_at: datetime | None = None
         self._walls = HostMemory()  # recent page bodies per host (interstitial pages)
         self._walls_lock = threading.Lock()
@@ -413,6 +414,8 @@ class Pipeline:
             neardup.fingerprint(neardup.article_text(article.title, article.body)),
             stories.profile(article.title, article.body),
             self.story_rules,
+            trusted=feed.trusted,
+            trusted_feeds=self._trusted_feeds,
         )
         saved = self.store.save_article(
             article, guid=item.guid, outlet=self.config.outlet(feed), matches=matches, alerts=alerts, story=story

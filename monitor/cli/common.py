@@ -11,17 +11,21 @@ work before or after the verb; `unknown_name` words a name not found.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO, cast
 
 from monitor.config.advice import did_you_mean
 from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
 from monitor.redact import add_feed_urls, add_secrets
+from monitor.text.terminal import terminal_safe
 
 if TYPE_CHECKING:  # imported when a verb opens them, so `--help` and `check` stay light
     from monitor.fetch.client import Fetcher
@@ -157,3 +161,49 @@ def print_json(value: object) -> None:
     from monitor.redact import redact
 
     print(redact(json.dumps(value, ensure_ascii=False, default=str)))
+
+
+class SafeStream(io.TextIOBase):
+    """A text stream that writes through `terminal_safe`: feed text printed by any verb
+    (titles, outlets, URLs, errors) can never send ESC/BEL/C0/C1 controls or bidi
+    overrides to the terminal. `raw` is the wrapped stream (for rich, which writes its
+    own colour codes and is handed sanitised text)."""
+
+    def __init__(self, raw: TextIO) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(terminal_safe(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # read-only here, as on sys.stdout
+        return self.raw.encoding
+
+
+@contextmanager
+def safe_terminal() -> Iterator[None]:
+    """Within: sys.stdout and sys.stderr write through `SafeStream`."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = cast(TextIO, SafeStream(out)), cast(TextIO, SafeStream(err))
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = out, err
+
+
+def raw_stdout() -> TextIO:
+    """The real stdout under `safe_terminal` (for rich; sanitise what you hand it)."""
+    return sys.stdout.raw if isinstance(sys.stdout, SafeStream) else sys.stdout

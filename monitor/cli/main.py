@@ -16,7 +16,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from monitor.cli import explain, feeds, outbox, stories
+from monitor.cli import common, explain, feeds, outbox, stories
 from monitor.cli.common import add_global_options, load, make_fetcher, open_pipeline, print_json, unknown_name
 from monitor.errors import ConfigError, ExtractError, FetchError, MonitorError, StoreError
 from monitor.redact import RedactingWriter
@@ -242,7 +242,8 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     logs.setup(args.log_level)
     try:
-        return _run(args)
+        with common.safe_terminal():  # feed text never reaches the terminal as control codes
+            return _run(args)
     except BrokenPipeError:
         # `monitor feeds | head`: the reader has what it wanted. Point stdout at /dev/null
         # so the interpreter's final flush does not raise again (Python's SIGPIPE recipe).

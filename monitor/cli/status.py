@@ -11,9 +11,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from monitor.cli.common import raw_stdout
 from monitor.config.load import Config
 from monitor.redact import redact
 from monitor.storage import Store, stats
+from monitor.text.terminal import terminal_safe
 
 FAILING_AFTER = 1  # consecutive failed polls before a feed shows as failing
 
@@ -52,7 +54,7 @@ def _daemon_health(config: Config) -> str:
 
 def _one_line(text: str, width: int) -> str:
     """Secrets masked, whitespace folded, cut to `width` characters with an ellipsis (pure)."""
-    flat = " ".join(redact(text).split())
+    flat = " ".join(terminal_safe(redact(text)).split())
     return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
 
 
@@ -67,7 +69,7 @@ class _Console(Console):
 
 def status(config: Config, console: Console | None = None, *, as_json: bool = False, verbose: bool = False) -> int:
     """Print the summary (fits 80×24 unless `verbose`), or one JSON object; 0 (the store was read)."""
-    console = console or _Console()
+    console = console or _Console(file=raw_stdout())
     now = datetime.now(UTC)
     store = Store(config.storage_url)
     try:
@@ -146,7 +148,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         if not r["in_config"]:  # removed from the config: history only, not counted
             state += " (not in config)"
         feeds.add_row(
-            escape(r["feed"]),
+            escape(terminal_safe(r["feed"])),
             state,
             _age(r["last_success_age_seconds"]) if r["state"] != "not polled yet" else "never",
             _age(r["last_poll_age_seconds"]) if r["state"] != "not polled yet" else "never",

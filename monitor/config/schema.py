@@ -64,6 +64,7 @@ class Feed(_Strict):
     link_pattern: str | None = None  # kind page: RE2 (linear-time) pattern article URLs must match
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")  # else detected (ar / en)
     url_env: bool = False  # true: ${VAR} in `url` is read from the environment (see monitor.config.envvars)
+    trusted: bool = False  # its own report alerts even when another source's copy came first
 
     @field_validator("kind")
     @classmethod

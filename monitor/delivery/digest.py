@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
+from monitor.delivery.links import link_url
 from monitor.delivery.render import FONT, RLM, clean, cut_words, has_arabic, utf16_len
 from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert
 from monitor.storage import OutboxAlert, StoredArticle
@@ -73,10 +74,10 @@ def _digest_groups(
         if art is None:  # article row gone: the stored subject still says what it was
             item = (cut_words(clean(a.subject), TITLE_MAX), "", "", "")
         else:
-            title = clean(art.title) or clean(art.url)
+            title = clean(art.title) or link_url(art.url)
             item = (
                 cut_words(title, TITLE_MAX),
-                clean(art.url).replace(" ", "%20"),
+                link_url(art.url),
                 clean(art.outlet or art.feed),
                 art.body or "",
             )

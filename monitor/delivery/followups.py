@@ -14,6 +14,7 @@ import html
 import urllib.parse
 
 from monitor.config.schema import Topic
+from monitor.delivery.links import link_url
 from monitor.delivery.render import FONT, OUTLET_MAX, TITLE_MAX, clean, cut_words, plain_rtl, rtl
 from monitor.models import CHANNEL_KINDS, Article, ChannelKind, RenderedAlert
 
@@ -27,8 +28,8 @@ def render_follow_up(article: Article, *, outlet: str, topic: str, channel_kind:
         return html.escape(s, quote=True)
 
     outlet_t = cut_words(clean(outlet), OUTLET_MAX)
-    title_t = cut_words(clean(article.title), TITLE_MAX) or clean(article.url)
-    url_t = clean(article.url).replace(" ", "%20")
+    title_t = cut_words(clean(article.title), TITLE_MAX) or link_url(article.url)
+    url_t = link_url(article.url)
     head = f"{L_UPDATE}: {outlet_t}" if outlet_t else L_UPDATE
     text = "\n".join(plain_rtl(x) for x in (head, title_t)) + (f"\n\n{url_t}\n" if url_t else "\n")
     subject = cut_words(clean(f"[monitor] {L_UPDATE} {clean(topic)}: {title_t}"), 200)

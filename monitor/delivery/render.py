@@ -14,10 +14,12 @@ Three kinds (:class:`monitor.models.ChannelKind`; the layout follows
 * ``OTHER`` -- ``text`` is what is sent (plain text); ``html`` is the email
   fragment.
 
-All text coming from feeds (outlet, title, snippet, matched text, URL) has
+All text coming from feeds (outlet, title, snippet, matched text, URL) has every
+format character (links.strip_format: LRM/RLM/ALM, soft hyphen, tag characters...) and
 bidi override/embedding/isolate and zero-width characters removed, control
 characters and line breaks turned into spaces, and is escaped with
-``html.escape(..., quote=True)`` wherever it goes into HTML.
+``html.escape(..., quote=True)`` wherever it goes into HTML. Links are
+``links.link_url``: http(s) only, no userinfo, homograph hosts as punycode.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from monitor.dedup.keys import clean_link
+from monitor.delivery.links import link_url, strip_format
 from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
 
 __all__ = [
@@ -84,7 +87,7 @@ def clean(text: str) -> str:
     """Feed text as one line: invisible bidi/zero-width characters removed,
     line breaks (CR, LF, U+2028, U+2029, U+0085), tabs and other control
     characters replaced by spaces, whitespace collapsed, ends stripped."""
-    text = _INVISIBLE_RE.sub("", text or "")
+    text = strip_format(_INVISIBLE_RE.sub("", text or ""))  # every format character (Cf): links.py
     text = "".join(" " if (unicodedata.category(ch) in ("Cc", "Zl", "Zp")) else ch for ch in text)
     return " ".join(text.split())
 
@@ -216,11 +219,12 @@ def render_alert(
     published_t = published_text(article.published, tz)
     outlet_t = cut_words(clean(outlet), OUTLET_MAX)
     also_t = cut_words("، ".join(o for o in (clean(a) for a in also) if o), _ALSO_MAX)
-    title_t = cut_words(clean(article.title), TITLE_MAX) or clean(clean_link(article.url))
+    title_t = cut_words(clean(article.title), TITLE_MAX) or link_url(clean_link(article.url))
     topic_t = cut_words(clean(match.topic_name), _TOPIC_MAX)
     terms_t = terms_plain(match)
     snippet_t = clean(match.snippet)
-    url_t = clean(clean_link(article.url)).replace(" ", "%20")
+    # tracking parameters dropped; http(s) only, no userinfo, homograph hosts as punycode
+    url_t = link_url(clean_link(article.url))
     url_shown = cut_words(url_t, _URL_SHOWN_MAX)
 
     text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t, published_t)

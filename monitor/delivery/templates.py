@@ -14,6 +14,12 @@ feed text already cleaned (bidi overrides, zero-width and control characters
 removed). ``.html.j2`` templates autoescape every variable, so feed text can
 never inject markup; ``rtl(text)`` prefixes a right-to-left mark when the text
 holds Arabic. A missing template keeps the built-in one.
+
+Templates run in Jinja2's ``SandboxedEnvironment``: attributes starting with
+``_`` (``__class__``, ``__globals__``...) and unsafe callables are refused, so a
+template cannot reach Python objects, files or the environment (a
+``SecurityError`` makes that alert fall back to the built-in layout, logged);
+the loader reads only files inside the folder.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor.delivery.links import link_url
 from monitor.delivery.render import RLM, clean, cut_words, has_arabic, published_text, terms_plain
 from monitor.errors import ConfigError
 from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
@@ -42,9 +49,10 @@ class Templates:
         self.directory = Path(directory)
         if not self.directory.is_dir():
             raise ConfigError(f"notify.templates_dir: not a folder: {self.directory}")
-        import jinja2
+        import jinja2  # imported only with user templates
+        from jinja2.sandbox import SandboxedEnvironment  # templates cannot reach files or env secrets
 
-        env = jinja2.Environment(
+        env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(self.directory)),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
             undefined=jinja2.StrictUndefined,
@@ -75,11 +83,11 @@ class Templates:
             return base
         ctx = {
             "outlet": clean(outlet),
-            "title": clean(article.title) or clean(article.url),
+            "title": clean(article.title) or link_url(article.url),
             "topic": clean(match.topic_name),
             "terms": terms_plain(match),
             "snippet": clean(match.snippet),
-            "url": clean(article.url).replace(" ", "%20"),
+            "url": link_url(article.url),
             "also": [clean(o) for o in also],
             "published": published_text(article.published, tz),
         }

@@ -31,7 +31,15 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from monitor.errors import FetchError
-from monitor.fetch.netguard import GuardedBackend, GuardedTransport, Resolver, check_url, deadline
+from monitor.fetch.netguard import (
+    GuardedBackend,
+    GuardedTransport,
+    Resolver,
+    UnsafeURLError,
+    check_url,
+    deadline,
+    shown_url,
+)
 from monitor.fetch.softredirect import soft_target, unwrap_known
 
 log = logging.getLogger(__name__)
@@ -264,6 +272,7 @@ class Fetcher:
             trust_env=False,
             transport=transport,
             headers={"User-Agent": user_agent, "Accept-Language": "ar,en;q=0.5", "Accept-Encoding": encodings},
+            event_hooks={"response": [refuse_odd_redirect]},
         )
         self._global = threading.BoundedSemaphore(max_connections)
         self._per_host = max_per_host
@@ -344,6 +353,8 @@ class Fetcher:
             if str(exc).startswith("GET "):
                 raise
             raise type(exc)(f"GET {current}: {exc}") from None
+        except httpx.InvalidURL as exc:  # not an HTTPError: a URL httpx itself cannot build
+            raise UnsafeURLError(f"GET {current}: unusable URL: {exc}") from None
         except httpx.TimeoutException:
             raise FetchError(f"GET {current}: timed out (no complete answer within {self.timeout:.0f}s)") from None
         except httpx.HTTPError as exc:
@@ -360,7 +371,14 @@ class Fetcher:
                 location: str | None = resp.headers.get("location")
                 if not location:
                     raise FetchError(f"GET {url}: HTTP {resp.status_code} without Location")
-                return urljoin(url, location.strip()), f"http-{resp.status_code}", None
+                try:
+                    target = urljoin(url, location.strip())
+                    urlsplit(target)
+                except ValueError as exc:  # e.g. "http://[zz/": an unparsable host
+                    raise UnsafeURLError(
+                        f"GET {url}: redirect to an unusable URL ({shown_url(location)}): {exc}"
+                    ) from None
+                return target, f"http-{resp.status_code}", None
             if resp.status_code == 304:
                 return FetchResult(
                     url,
@@ -407,6 +425,26 @@ class Fetcher:
                     log.info("soft redirect url=%s to=%s how=%s", url, soft[0], soft[1])
                     return soft[0], soft[1], page
             return page
+
+
+def refuse_odd_redirect(response: httpx.Response) -> None:
+    """httpx response hook: a redirect whose Location is not an http(s) URL
+    (``javascript:``, ``data:``, ``file:``, ``mailto:``...) raises UnsafeURLError
+    naming the scheme (the target shown cut and escaped), before httpx tries to
+    build a request from it."""
+    if response.status_code not in _REDIRECTS:
+        return
+    location = response.headers.get("location")
+    if not location:
+        return
+    # browsers ignore tabs/newlines and leading controls in a URL: so do we, to see the scheme
+    squeezed = "".join(ch for ch in location if ord(ch) > 0x20 and ord(ch) != 0x7F)
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", squeezed)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        raise UnsafeURLError(
+            f"GET {response.request.url}: redirect to a {scheme.group(1).lower()}: URL refused "
+            f"({shown_url(location)}); only http and https are followed"
+        )
 
 
 def _chain(layers: list[_Decoder], raw: Iterator[bytes]) -> Iterator[bytes]:

@@ -31,6 +31,14 @@ Resolver = Callable[[str, int], list[str]]
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# IANA special-purpose ranges (RFC 6890 registries) that are not globally reachable but
+# that Python's `ipaddress` (3.11) treats as global; the others it already flags.
+_SPECIAL: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = (
+    (ipaddress.ip_network("192.0.0.0/24"), "IETF protocol assignments"),
+    (ipaddress.ip_network("192.88.99.0/24"), "deprecated 6to4 relay anycast"),
+    (ipaddress.ip_network("fec0::/10"), "site-local (deprecated)"),
+    (ipaddress.ip_network("3fff::/20"), "documentation"),
+)
 
 
 class BlockedAddressError(FetchError):
@@ -65,6 +73,9 @@ def address_problem(ip: IPAddress) -> str | None:
             return label
     if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
         return "carrier-grade NAT"
+    for net, label in _SPECIAL:
+        if ip.version == net.version and ip in net:
+            return label
     if ip.is_private or not ip.is_global:
         return "private"
     return None
@@ -87,7 +98,10 @@ def check_url(url: str) -> str:
     if "\\" in authority or " " in authority:
         raise UnsafeURLError(f"GET {url!r}: URL holds a backslash or space in its host part")
     url = url.replace(" ", "%20")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed "[" in the host
+        raise UnsafeURLError(f"GET {shown_url(url)}: invalid URL: {exc}") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise UnsafeURLError(f"GET {url}: only http and https URLs are fetched")
     if "@" in parts.netloc:
@@ -102,6 +116,13 @@ def check_url(url: str) -> str:
     if not host or not same_host or (port is not None and parsed.port not in (port, None)):
         raise UnsafeURLError(f"GET {url}: ambiguous host")
     return url
+
+
+def shown_url(url: str, limit: int = 100) -> str:
+    """`url` fit for a message: control characters escaped (``repr`` style) and
+    cut to `limit` characters with "..."."""
+    text = url if len(url) <= limit else url[:limit] + "..."
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def _idna(host: str) -> str:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable
 
 from monitor.redact import RedactingFilter, add_secrets
+from monitor.text.terminal import terminal_safe
 
 _filter = RedactingFilter()
 
@@ -59,7 +60,15 @@ _quoting = LogfmtQuoting()
 _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 
 
-class _JournalFormatter(logging.Formatter):
+class _SafeFormatter(logging.Formatter):
+    """Feed text in a log line (titles, outlets, URLs) never reaches a terminal or the
+    journal as control codes: ESC/BEL/C0/C1 and bidi overrides are written as escapes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record))
+
+
+class _JournalFormatter(_SafeFormatter):
     def format(self, record: logging.LogRecord) -> str:
         return f"<{_PRIORITY.get(record.levelno, 6)}>" + super().format(record)
 
@@ -70,7 +79,7 @@ def setup(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     under_systemd = "JOURNAL_STREAM" in os.environ or "INVOCATION_ID" in os.environ
     fmt = "%(levelname)s %(name)s %(message)s" if under_systemd else "%(asctime)s %(levelname)s %(name)s %(message)s"
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JournalFormatter(fmt) if under_systemd else logging.Formatter(fmt))
+    handler.setFormatter(_JournalFormatter(fmt) if under_systemd else _SafeFormatter(fmt))
     handler.addFilter(_quoting)
     handler.addFilter(_filter)
     root = logging.getLogger()

@@ -66,14 +66,20 @@ def _alert_values(alert: NewAlert, now: datetime, reply_to: int | None = None) -
 
 
 def _placed_alert_rows(
-    conn: Connection, placed: Placement, article_id: int, alerts: list[NewAlert], now: datetime, gap: timedelta
+    conn: Connection,
+    placed: Placement,
+    article_id: int,
+    alerts: list[NewAlert],
+    now: datetime,
+    gap: timedelta,
+    by_feeds: frozenset[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The ``alerts`` rows to insert for a placed article: an alert its copy group or story
     does not have yet; else its follow-up when one is due (stories.follow_up_of); else none.
     Every alert is decided before any is inserted."""
     rows = []
     for a in alerts:
-        if not already_alerted(conn, placed, article_id, a.topic_id, a.channel, a.per):
+        if not already_alerted(conn, placed, article_id, a.topic_id, a.channel, a.per, by_feeds):
             rows.append(_alert_values(a, now))
         elif (parent := follow_up_of(conn, placed, a, now, gap)) is not None:
             rows.append(_alert_values(a, now, reply_to=parent))
@@ -197,7 +203,9 @@ class ArticleRows(Database):
                 alert_rows = [_alert_values(a, now) for a in alerts]
             else:
                 placed = place(conn, self.dialect, article_id, title=article.title, outlet=outlet, inp=story, now=now)
-                alert_rows = _placed_alert_rows(conn, placed, article_id, alerts, now, story.rules.follow_up_gap)
+                alert_rows = _placed_alert_rows(
+                    conn, placed, article_id, alerts, now, story.rules.follow_up_gap, story.suppressed_by
+                )
             for r in match_rows:
                 conn.execute(
                     self.insert_into(matches_table)

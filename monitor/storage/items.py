@@ -34,9 +34,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
-    String,
     Table,
-    Text,
     UniqueConstraint,
     func,
     or_,
@@ -46,7 +44,16 @@ from sqlalchemy import (
 
 from monitor.models import FeedItem
 from monitor.storage.db import Database
-from monitor.storage.schema import UTCDateTime, alerts, articles, matches, metadata, story_articles
+from monitor.storage.schema import (
+    NulFreeString,
+    NulFreeText,
+    UTCDateTime,
+    alerts,
+    articles,
+    matches,
+    metadata,
+    story_articles,
+)
 
 if TYPE_CHECKING:
     pass
@@ -57,27 +64,27 @@ items = Table(
     "items",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("feed", String(200), nullable=False),
-    Column("key", Text, nullable=False),  # identity in the feed: "guid:<guid>", else "url:<url_key>"
-    Column("url", Text, nullable=False, default=""),
-    Column("url_key", Text, nullable=False),
-    Column("guid", Text, nullable=False, default=""),
-    Column("title", Text, nullable=False, default=""),
-    Column("summary", Text, nullable=False, default=""),
+    Column("feed", NulFreeString(200), nullable=False),
+    Column("key", NulFreeText, nullable=False),  # identity in the feed: "guid:<guid>", else "url:<url_key>"
+    Column("url", NulFreeText, nullable=False, default=""),
+    Column("url_key", NulFreeText, nullable=False),
+    Column("guid", NulFreeText, nullable=False, default=""),
+    Column("title", NulFreeText, nullable=False, default=""),
+    Column("summary", NulFreeText, nullable=False, default=""),
     Column("published_at", UTCDateTime),
-    Column("title_key", String(60), nullable=False, default=""),
-    Column("summary_hash", String(40), nullable=False, default=""),
+    Column("title_key", NulFreeString(60), nullable=False, default=""),
+    Column("summary_hash", NulFreeString(40), nullable=False, default=""),
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
-    Column("state", String(20), nullable=False),
-    Column("reason_code", String(30), nullable=False),
-    Column("reason", Text, nullable=False),
+    Column("state", NulFreeString(20), nullable=False),
+    Column("reason_code", NulFreeString(30), nullable=False),
+    Column("reason", NulFreeText, nullable=False),
     Column("article_id", Integer),
     Column("ref_article_id", Integer),
     Column("ref_item_id", Integer),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_try_at", UTCDateTime),
-    Column("last_error", Text),
+    Column("last_error", NulFreeText),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("feed", "key"),
     Index("ix_items_feed_state", "feed", "state", "next_try_at"),

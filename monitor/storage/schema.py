@@ -28,6 +28,25 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+class NulFreeText(TypeDecorator[str]):
+    """Text without NUL: PostgreSQL refuses U+0000 in text ("A string literal cannot
+    contain NUL"), which would make an item with a NUL in its title fail on every poll;
+    so NUL is dropped on the way in, on every dialect alike."""
+
+    impl: type[String] = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
+
+
+class NulFreeString(NulFreeText):
+    """String(n) without NUL (see NulFreeText)."""
+
+    impl = String
+    cache_ok = True
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """DateTime(timezone=True) that is always UTC and aware in Python."""
 
@@ -61,21 +80,21 @@ feeds = Table(
     "feeds",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
-    Column("url", Text, nullable=False),
-    Column("etag", Text),
-    Column("last_modified", Text),
+    Column("name", NulFreeString(200), nullable=False, unique=True),
+    Column("url", NulFreeText, nullable=False),
+    Column("etag", NulFreeText),
+    Column("last_modified", NulFreeText),
     Column("last_polled_at", UTCDateTime),
     Column("last_success_at", UTCDateTime),
-    Column("last_error", Text),
+    Column("last_error", NulFreeText),
     Column("last_error_at", UTCDateTime),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("items_seen", Integer, nullable=False, default=0),
     Column("next_poll_at", UTCDateTime),  # not polled before this (backoff, Retry-After, ttl)
     Column("failing_since", UTCDateTime),  # first failure of the current streak
     Column("flagged_at", UTCDateTime),  # set once the streak lasted fetch.flag_after
-    Column("last_warning", Text),  # what the last successful poll found odd
-    Column("kind", String(20)),  # rss | page | sitemap
+    Column("last_warning", NulFreeText),  # what the last successful poll found odd
+    Column("kind", NulFreeString(20)),  # rss | page | sitemap
     Column("new_per_hour", Float),  # adaptive polling: smoothed rate of new items
 )
 
@@ -83,27 +102,27 @@ articles = Table(
     "articles",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("url_key", Text, nullable=False, unique=True),
-    Column("url", Text, nullable=False),
-    Column("feed", String(200), nullable=False),
-    Column("outlet", String(200), nullable=False, default=""),
-    Column("guid", Text, nullable=False, default=""),
-    Column("title", Text, nullable=False, default=""),
-    Column("body", Text, nullable=False, default=""),
+    Column("url_key", NulFreeText, nullable=False, unique=True),
+    Column("url", NulFreeText, nullable=False),
+    Column("feed", NulFreeString(200), nullable=False),
+    Column("outlet", NulFreeString(200), nullable=False, default=""),
+    Column("guid", NulFreeText, nullable=False, default=""),
+    Column("title", NulFreeText, nullable=False, default=""),
+    Column("body", NulFreeText, nullable=False, default=""),
     Column("published_at", UTCDateTime),
     Column("fetched_at", UTCDateTime, index=True),
-    Column("status", String(20), nullable=False),
+    Column("status", NulFreeString(20), nullable=False),
     Column("fetch_attempts", Integer, nullable=False, default=0),
-    Column("last_error", Text),
-    Column("text_source", String(20), nullable=False, default=""),
+    Column("last_error", NulFreeText),
+    Column("text_source", NulFreeString(20), nullable=False, default=""),
 )
 
 article_guids = Table(
     "article_guids",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("feed", String(200), nullable=False),
-    Column("guid", Text, nullable=False),
+    Column("feed", NulFreeString(200), nullable=False),
+    Column("guid", NulFreeText, nullable=False),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     UniqueConstraint("feed", "guid"),
 )
@@ -113,9 +132,9 @@ matches = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
-    Column("topic_id", String(200), nullable=False),
-    Column("hits", Text, nullable=False),
-    Column("snippet", Text, nullable=False, default=""),
+    Column("topic_id", NulFreeString(200), nullable=False),
+    Column("hits", NulFreeText, nullable=False),
+    Column("snippet", NulFreeText, nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("article_id", "topic_id"),
 )
@@ -125,19 +144,19 @@ alerts = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
-    Column("topic_id", String(200), nullable=False),
-    Column("channel", String(200), nullable=False),
-    Column("subject", Text, nullable=False),
-    Column("text", Text, nullable=False),
-    Column("html", Text, nullable=False),
-    Column("status", String(20), nullable=False, index=True),
+    Column("topic_id", NulFreeString(200), nullable=False),
+    Column("channel", NulFreeString(200), nullable=False),
+    Column("subject", NulFreeText, nullable=False),
+    Column("text", NulFreeText, nullable=False),
+    Column("html", NulFreeText, nullable=False),
+    Column("status", NulFreeString(20), nullable=False, index=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime),
-    Column("last_error", Text),
+    Column("last_error", NulFreeText),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
-    Column("delivered", Text, nullable=False, default="", server_default=""),  # 0002
-    Column("digest", String(20)),  # 0002
+    Column("delivered", NulFreeText, nullable=False, default="", server_default=""),  # 0002
+    Column("digest", NulFreeString(20)),  # 0002
     Column("reply_to", Integer),  # 0006: a follow-up: the id of the story's first alert on this channel
     UniqueConstraint("article_id", "topic_id", "channel"),
     Index("ix_alerts_channel_status", "channel", "status"),
@@ -168,18 +187,18 @@ stories = Table(
     "stories",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("title", Text, nullable=False),
+    Column("title", NulFreeText, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False, index=True),
     Column("n_articles", Integer, nullable=False),
-    Column("profile", Text, nullable=False),  # JSON {key term: weight}
+    Column("profile", NulFreeText, nullable=False),  # JSON {key term: weight}
 )
 
 story_terms = Table(  # inverted index of open stories' key terms: candidate lookup
     "story_terms",
     metadata,
     Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
-    Column("term", String(100), primary_key=True, index=True),
+    Column("term", NulFreeString(100), primary_key=True, index=True),
 )
 
 story_articles = Table(
@@ -190,7 +209,7 @@ story_articles = Table(
     Column("copy_of", Integer, index=True),  # first article of its copy group; NULL if first
     Column("jaccard", Float),  # with copy_of
     Column("score", Float),  # story similarity when it joined by clustering
-    Column("outlet", String(200), nullable=False),
+    Column("outlet", NulFreeString(200), nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
 )
 
@@ -202,8 +221,8 @@ alert_messages = Table(
     "alert_messages",
     metadata,
     Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
-    Column("target", String(40), primary_key=True),  # outbox.target_key(url)
-    Column("message_id", String(200), nullable=False),
+    Column("target", NulFreeString(40), primary_key=True),  # outbox.target_key(url)
+    Column("message_id", NulFreeString(200), nullable=False),
 )
 
 

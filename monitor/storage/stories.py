@@ -58,6 +58,13 @@ class StoryInput:
     fingerprint: neardup.Fingerprint
     profile: dict[str, float]
     rules: StoryRules = field(default_factory=StoryRules)
+    trusted: bool = False  # the article's feed is `trusted: true`
+    trusted_feeds: frozenset[str] = frozenset()  # names of every trusted feed
+
+    @property
+    def suppressed_by(self) -> frozenset[str] | None:
+        """Feeds whose earlier alert suppresses this article's (None: any feed's)."""
+        return self.trusted_feeds if self.trusted else None
 
 
 @dataclass(frozen=True)
@@ -227,14 +234,28 @@ def _set_terms(conn: Connection, story_id: int, profile: dict[str, float]) -> No
 
 
 def already_alerted(
-    conn: Connection, placement: Placement, article_id: int, topic_id: str, channel: str, per: str
+    conn: Connection,
+    placement: Placement,
+    article_id: int,
+    topic_id: str,
+    channel: str,
+    per: str,
+    by_feeds: frozenset[str] | None = None,
 ) -> bool:
-    """Whether the copy group (per="article") or story (per="story") already has this alert."""
+    """Whether the copy group (per="article") or story (per="story") already has this alert.
+
+    With `by_feeds` (an article of a trusted feed: `StoryInput.suppressed_by`) only an
+    alert on an article of one of those feeds counts: a copy that another source posted
+    first does not silence a trusted outlet's own report."""
     q = (
         select(alerts.c.id)
         .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
         .where(alerts.c.topic_id == topic_id, alerts.c.channel == channel, alerts.c.article_id != article_id)
     )
+    if by_feeds is not None:
+        if not by_feeds:
+            return False
+        q = q.join(articles, articles.c.id == alerts.c.article_id).where(articles.c.feed.in_(sorted(by_feeds)))
     if per == "story":
         q = q.where(story_articles.c.story_id == placement.story_id)
     else:

@@ -31,6 +31,10 @@ ERRORS = {
     "/redirect-metadata.xml": "169.254.169.254 (link-local); refused",
     "/redirect-ftp.xml": "only http and https",
     "/redirect-confused.xml": "backslash",
+    "/redirect-javascript.xml": "redirect to a javascript: URL refused",
+    "/redirect-data.xml": "redirect to a data: URL refused",
+    "/redirect-file.xml": "redirect to a file: URL refused",
+    "/redirect-bad-host.xml": "redirect to an unusable URL",
     "/retry-after.xml": "HTTP 503",
     "/not-xml.xml": "not an RSS/Atom feed",
 }

@@ -88,3 +88,44 @@ def test_pipeline_uses_the_templates(tmp_path):
     finally:
         fetcher.close()
         store.close()
+
+
+# Classic server-side template injection payloads (public reports rebuilt: the Jinja2 SSTI
+# write-ups using cycler/joiner/lipsum `__globals__` to reach `os.environ` and `open`, and
+# `''.__class__.__mro__` subclass walks). In the sandbox each raises SecurityError: the alert
+# falls back to the built-in layout and no secret or file content is rendered.
+SSTI = [
+    "{{ cycler.__init__.__globals__.os.environ['MONITOR_SSTI_SECRET'] }}",
+    "{{ joiner.__init__.__globals__.os.environ }}",
+    "{{ lipsum.__globals__['os'].environ }}",
+    "{{ rtl.__globals__['os'].environ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ title.__class__.__base__.__subclasses__() }}",
+    "{{ lipsum.__globals__.__builtins__.open('SECRET_FILE').read() }}",
+    "{{ self._TemplateReference__context }}",
+]
+
+
+@pytest.mark.parametrize("payload", SSTI)
+@pytest.mark.parametrize("name", ["text.j2", "subject.j2", "email.html.j2"])
+def test_templates_cannot_read_environment_or_files(tmp_path, monkeypatch, caplog, payload, name):
+    secret = "SSTI-SECRET-7f3a"
+    monkeypatch.setenv("MONITOR_SSTI_SECRET", secret)
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(secret)
+    templates = _write(tmp_path, **{name.replace(".", "_"): payload.replace("SECRET_FILE", str(secret_file))})
+    article, match = _alert_parts(ROW["title"])
+    base = render_alert(article, match, outlet="x", channel_kind="email")
+    alert = templates.apply(base, article, match, outlet="x", kind="email")
+    assert secret not in alert.subject + alert.text + alert.html
+    assert "MONITOR_SSTI_SECRET" not in alert.subject + alert.text + alert.html
+    assert alert == base  # refused: the built-in layout
+    assert "template failed" in caplog.text
+
+
+def test_include_outside_the_template_folder_is_refused(tmp_path):
+    (tmp_path / "outside.txt").write_text("SSTI-SECRET-7f3a")
+    templates = _write(tmp_path, text_j2="{% include '../outside.txt' %}{% include '/etc/hostname' %}")
+    article, match = _alert_parts(ROW["title"])
+    base = render_alert(article, match, outlet="x", channel_kind="email")
+    assert templates.apply(base, article, match, outlet="x", kind="email") == base

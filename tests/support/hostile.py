@@ -267,6 +267,17 @@ class HostileServer:
             "/redirect-confused.xml": lambda c, q: self.send(
                 c, 302, b"", "text/plain", location="http://example.org\\@127.0.0.1/"
             ),
+            # redirects to non-http schemes (issue 14 kind 6). Public reports rebuilt: curl/curl#9503
+            # (Location: data:text/html;base64,...), wapiti-scanner/wapiti#690 (httpx raises InvalidURL
+            # on a data: redirect), whatwg/fetch#309 (block redirects to non-HTTP schemes)
+            "/redirect-javascript.xml": lambda c, q: self.send(
+                c, 302, b"", "text/plain", location="javascript:alert(document.domain)"
+            ),
+            "/redirect-data.xml": lambda c, q: self.send(
+                c, 301, b"", "text/plain", location="data:application/rss+xml;base64,PHJzcy8+"
+            ),
+            "/redirect-file.xml": lambda c, q: self.send(c, 307, b"", "text/plain", location="file:///etc/passwd"),
+            "/redirect-bad-host.xml": lambda c, q: self.send(c, 302, b"", "text/plain", location="http://[zz/"),
             "/retry-after.xml": lambda c, q: self.send(c, 503, b"busy", "text/plain", retry_after="7200"),
             "/lying.xml": lambda c, q: self.send(c, 200, self._lying(), "application/rss+xml"),
             "/changing-guids.xml": lambda c, q: self.send(c, 200, self._changing(), "application/rss+xml"),
@@ -466,6 +477,10 @@ HOSTILE_FEEDS = {
     "/redirect-metadata.xml": "error",
     "/redirect-ftp.xml": "error",
     "/redirect-confused.xml": "error",
+    "/redirect-javascript.xml": "error",
+    "/redirect-data.xml": "error",
+    "/redirect-file.xml": "error",
+    "/redirect-bad-host.xml": "error",
     "/retry-after.xml": "error",
     "/not-xml.xml": "error",
     "/billion-laughs.xml": "warning-or-ok",

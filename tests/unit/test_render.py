@@ -111,7 +111,8 @@ def test_feed_text_is_escaped_everywhere():
         assert "&lt;b&gt;&amp;&lt;/b&gt;" in alert.html  # outlet
         # every & in the markup starts an entity; quotes are escaped
         assert all(ENTITY_OK.match(alert.html, m.start()) for m in re.finditer("&", alert.html))
-        assert 'href="https://example.com/a?x=1&amp;y=&quot;2&quot;&lt;script&gt;"' in alert.html
+        # quotes and angle brackets in a link are percent-encoded (links.link_url): same URL, no quote in href
+        assert 'href="https://example.com/a?x=1&amp;y=%222%22%3Cscript%3E"' in alert.html
         assert "&#x27;x&#x27;" in alert.html
     tg = render_alert(article_of(QUOTED, title=title, url=url), match, outlet="سبق", channel_kind="telegram")
     error, visible = check_telegram_html(tg.html)

@@ -88,14 +88,31 @@ def repair_mojibake(text: str) -> str | None:
     return found[0] if found else None
 
 
-def _repair(text: str) -> tuple[str, str] | None:
-    for enc in ("windows-1252", "latin-1", "windows-1256"):
+def _encode_as_browser_1252(text: str) -> bytes:
+    """`text` back to the bytes a browser read as windows-1252: the five bytes windows-1252
+    leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) come through as U+0081... (WHATWG's
+    windows-1252 decoder), which Python's strict codec refuses to encode back."""
+    out = bytearray()
+    for ch in text:
         try:
-            fixed = text.encode(enc).decode("utf-8")
+            out += ch.encode("windows-1252")
+        except UnicodeEncodeError:
+            if "\x80" <= ch <= "\x9f":
+                out.append(ord(ch))
+            else:
+                raise
+    return bytes(out)
+
+
+def _repair(text: str) -> tuple[str, str] | None:
+    for enc in ("windows-1252", "windows-1252/browser", "latin-1", "windows-1256"):
+        try:
+            raw = _encode_as_browser_1252(text) if enc == "windows-1252/browser" else text.encode(enc)
+            fixed = raw.decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
         if _ARABIC.search(fixed) and not looks_mojibake(fixed):
-            return fixed, enc
+            return fixed, enc.partition("/")[0]
     return None
 
 

@@ -52,3 +52,22 @@ def test_a_real_windows_1256_text_is_not_taken_for_utf8(wrap):
     raw = wrap(ARABIC).decode().replace('encoding="utf-8"', 'encoding="windows-1256"').encode("cp1256")
     decoded = decode_html(raw, "text/html; charset=windows-1256") if wrap is _page else decode_xml(raw)[0]
     assert ARABIC[:200] in decoded and "\ufffd" not in decoded
+
+
+def _browser_1252(text: str) -> str:
+    """UTF-8 read by a browser as windows-1252: its five undefined bytes become U+0081..."""
+    return "".join(
+        chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252") for b in text.encode()
+    )
+
+
+@pytest.mark.parametrize("article", saudinewsnet_articles()[:12], ids=lambda a: a["url"].rsplit("/", 1)[-1][:20])
+def test_browser_style_1252_mojibake_is_repaired(article):
+    """«في» holds the byte 0x81, which windows-1252 leaves undefined: a browser (and many CMS
+    exports) turn it into U+0081, which Python's cp1252 cannot encode back, so the repair
+    used to give up on every title with «ف» in it (found by a red-team probe)."""
+    from monitor.fetch.encoding import repair_runs
+
+    title = article["title"]
+    fixed, count = repair_runs("title: " + _browser_1252(title))
+    assert fixed == "title: " + title

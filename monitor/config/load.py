@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from monitor.config import advice, envvars
+from monitor.config.messages import pydantic_message
 from monitor.config.schema import (
     CHANNEL_FORMS,
     UNION_TAGS,
@@ -200,72 +201,6 @@ def _unbraced(data: Any, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], s
     ]
 
 
-_TYPE_WORDING = {
-    "model_type": "must be a mapping (`key: value` lines)",
-    "model_attributes_type": "must be a mapping (`key: value` lines)",
-    "dict_type": "must be a mapping (`key: value` lines)",
-    "list_type": "must be a list (`- item` lines or `[a, b]`)",
-    "string_type": "must be text",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "union_tag_invalid": "has a form that is not allowed here",
-}
-
-
-def _models_at(loc: tuple[Any, ...]) -> list[type[Any]]:
-    """The schema models a (parent) YAML path may hold, for "did you mean" on a key."""
-    keys = [p for p in loc if isinstance(p, str)]
-    if not keys:
-        return [RawConfig]
-    if keys[0] == "channels":
-        return [Channel]
-    by_key: dict[str, list[type[Any]]] = {
-        "defaults": [Defaults],
-        "feeds": [Feed],
-        "topics": [Topic],
-        "fetch": [Fetch],
-        "notify": [Notify],
-        "dedup": [Dedup],
-        "http": [Http],
-        "near": [NearSpec],
-        "groups": [GroupSpec, TermSpec],
-        "all": [GroupSpec, TermSpec],
-        "any": [GroupSpec, TermSpec],
-        "none": [TermSpec],
-        "terms": [TermSpec],
-    }
-    return by_key.get(keys[-1], [])
-
-
-def _pydantic_message(err: Any, loc: tuple[Any, ...]) -> str:
-    """One pydantic error in our words: never "Input should be a valid dictionary"."""
-    kind = err["type"]
-    got = err.get("input")
-    if kind == "extra_forbidden":
-        fields = [f for model in _models_at(loc[:-1]) for f in model.model_fields]
-        hint = advice.did_you_mean(str(loc[-1]), fields) if loc else None
-        return "unknown key" + (f" (did you mean `{hint}`?)" if hint else "")
-    if kind == "missing":
-        return "is required"
-    if kind in ("too_short", "list_too_short") and not got:
-        return "must not be empty"
-    if kind == "literal_error":
-        expected = err.get("ctx", {}).get("expected", "")
-        return f"must be one of {expected.replace(chr(39), '')} (got {got!r})"
-    if kind in _TYPE_WORDING:
-        shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
-        return _TYPE_WORDING[kind] + shown
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    if got is not None and not isinstance(got, (dict, list)) and "(got" not in msg:
-        msg += f" (got {got!r})"
-    return msg.replace("Input should be", "must be").replace("String should", "must")
-
-
 def _resolve_storage(url: str, base: Path) -> str:
     """Make a relative SQLite path relative to the config file's folder."""
     m = re.match(r"^(sqlite(?:\+\w+)?):///(?!/)(.+)$", url)
@@ -345,7 +280,7 @@ def parse_config(
             loc = tuple(p for p in err["loc"] if p not in UNION_TAGS)
             if loc[:1] == ("channels",) and len(loc) > 2 and loc[2] in CHANNEL_FORMS:
                 loc = loc[:2] + loc[3:]  # drop the form tag from the path
-            problems.append((loc, _pydantic_message(err, loc)))
+            problems.append((loc, pydantic_message(err, loc)))
     if raw is not None:
         found, advised = _semantic_problems(raw, skip_channels=set(unresolved or ()))
         problems += found

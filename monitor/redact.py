@@ -20,6 +20,7 @@ replacement is ``***``. `RedactingFilter` applies the same to log records and
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -33,7 +34,8 @@ _SECRET_QUERY_KEYS = re.compile(
     r"(pass|pwd|token|secret|key|auth|apikey|api_key|access|webhook|sig|session|credential|jwt)", re.I
 )
 MIN_LITERAL = 4  # known values at least this long are replaced anywhere; shorter ones where they stand in a URL
-_HTTP_URL = re.compile(r"(?i)\b(?:https?|wss?|ftp)://[^\s'\"<>]+")
+# URLs whose userinfo and key-named query values are masked by position: web and database URLs
+_HTTP_URL = re.compile(r"(?i)\b(?:https?|wss?|ftp|postgres(?:ql)?(?:\+\w+)?|mysql(?:\+\w+)?|sqlite)://[^\s'\"<>]+")
 # (pattern, replacement) applied after the known values, in this order
 _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(/bot)\d+:[^/\s'\"]+"), r"\1" + MASK),  # Bot API request paths
@@ -63,6 +65,7 @@ def secret_name(name: str) -> bool:
 def _forms(value: str) -> set[str]:
     """A value with its percent-encoded forms (`quote`, `quote_plus`, upper and lower hex)."""
     forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value), urllib.parse.quote(value)}
+    forms |= {json.dumps(f, ensure_ascii=False)[1:-1] for f in list(forms)}  # as `--json` output writes it
     forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), f) for f in list(forms)}
     return forms
 

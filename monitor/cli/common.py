@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TextIO, cast
 from monitor.config.advice import did_you_mean
 from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
-from monitor.redact import add_feed_urls, add_secrets
+from monitor.redact import add_feed_urls, add_secrets, add_urls
 from monitor.text.terminal import terminal_safe
 
 if TYPE_CHECKING:  # imported when a verb opens them, so `--help` and `check` stay light
@@ -63,6 +63,7 @@ def load(args: argparse.Namespace) -> Config:
         config = replace(config, storage_url=storage)
     add_secrets(config.secrets)
     add_feed_urls(f.url for f in config.feeds)  # ?apikey=... values: secret in every output
+    add_urls([config.storage_url])  # its password (also from MONITOR_STORAGE), in every output
     return config
 
 

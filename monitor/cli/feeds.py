@@ -20,6 +20,7 @@ from monitor.config.load import Config, Feed
 from monitor.config.yamlload import load_yaml
 from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
+from monitor.redact import redact
 from monitor.sources import DEFAULT_KIND
 from monitor.sources.opml import OpmlFeed, build_opml, read_opml
 
@@ -163,8 +164,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     config = common.load(args)
     text = build_opml([OpmlFeed(f.name, f.url, f.kind, f.links, f.link_pattern) for f in config.feeds])
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+    if args.output:  # a feed list is made to be shared: `${VAR}` values and API keys are masked in it too
+        Path(args.output).write_text(redact(text, config.secrets), encoding="utf-8")
     else:
         sys.stdout.write(text)
     return 0

@@ -44,6 +44,7 @@ from monitor.errors import ConfigError
 from monitor.matching.rules import Term as MatchTerm
 from monitor.matching.rules import TopicRule, term_problem
 from monitor.models import CHANNEL_KINDS
+from monitor.redact import MIN_LITERAL, redact
 
 # The config API: what other modules import from here (schema types re-exported with the loaders).
 __all__ = [
@@ -201,6 +202,16 @@ def _unbraced(data: Any, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], s
     ]
 
 
+def _masked(message: str, secrets: list[str]) -> str:
+    """A problem message with every `${VAR}` value in it masked (as logs and output mask them),
+    short ones too where they stand quoted (`got '…'`)."""
+    message = redact(message, secrets)
+    for value in secrets:
+        if value and len(value) < MIN_LITERAL:
+            message = message.replace(repr(value), "'***'")
+    return message
+
+
 def _resolve_storage(url: str, base: Path) -> str:
     """Make a relative SQLite path relative to the config file's folder."""
     m = re.match(r"^(sqlite(?:\+\w+)?):///(?!/)(.+)$", url)
@@ -291,8 +302,8 @@ def parse_config(
         where = f"{path}:{line}: " if line else f"{path}: "
         return f"{where}{_path_str(loc)}: {msg}"
 
-    if problems:
-        raise ConfigError([fmt(loc, msg) for loc, msg in problems])
+    if problems:  # secrets are masked here: the CLI registers them only once the config loads
+        raise ConfigError([_masked(fmt(loc, msg), secrets) for loc, msg in problems])
     assert raw is not None
     options = {name: c if isinstance(c, Channel) else Channel(urls=c) for name, c in raw.channels.items()}
     channels = {name: tuple([c.urls] if isinstance(c.urls, str) else c.urls) for name, c in options.items()}

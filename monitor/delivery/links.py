@@ -28,11 +28,25 @@ _CONTROL = re.compile("[\x00-\x20\x7f-\x9f]")
 _CONFUSABLE_SCRIPTS = frozenset({"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE"})
 
 
+# Invisible characters outside category Cf: combining grapheme joiner, Hangul fillers, Khmer
+# inherent vowels, Mongolian variation selectors, variation selectors, Braille blank
+# (Unicode's Default_Ignorable_Code_Point list plus U+2800, which renders as nothing).
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u2800\u3164\uffa0"
+    + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+)
+
+
+def _invisible(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cf" or ch in _INVISIBLE or 0xE0100 <= ord(ch) <= 0xE01EF
+
+
 def strip_format(text: str) -> str:
-    """`text` without format characters (category Cf). Linear in its length."""
+    """`text` without format characters (category Cf) and the other invisible ones
+    (`_INVISIBLE`, variation selectors). Linear in its length."""
     if text.isascii():
         return text
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return "".join(ch for ch in text if not _invisible(ch))
 
 
 def _script(ch: str) -> str | None:
@@ -51,7 +65,7 @@ def _needs_punycode(label: str) -> bool:
 def shown_host(host: str) -> str | None:
     """`host` as an alert shows it: lower case; labels needing it (see module doc) as
     punycode; None when it holds a format or control character or IDNA refuses it."""
-    if any(unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in host):
+    if any(unicodedata.category(ch) in ("Cc", "Zs", "Zl", "Zp") or _invisible(ch) for ch in host):
         return None
     host = host.lower().rstrip(".")
     if host.isascii():

@@ -33,6 +33,14 @@ HEADLINE = "روسيا وكوريا الشمالية توقعان معاهدة"
         "\u200b\u2060\ufeff",  # zero-width space, word joiner, BOM
         "\u180e",  # Mongolian vowel separator
         "\u206a",  # inhibit symmetric swapping (deprecated Cf)
+        # invisible but not Cf (a red-team pass): combining grapheme joiner, Hangul fillers,
+        # Khmer inherent vowel, variation selectors, Braille blank
+        "\u034f",
+        "\u3164\u115f",
+        "\u17b4",
+        "\ufe0f",
+        "\U000e0100",
+        "\u2800",
     ],
 )
 def test_format_characters_never_reach_an_alert(hidden):
@@ -87,6 +95,8 @@ def test_link_url(url, expected):
         ("ρaypal.com", "xn--aypal-2ce.com"),
         ("مثالa.com", None),  # Arabic and Latin in one label: IDNA refuses it, no link
         ("bücher.de", "bücher.de"),  # Latin with a diacritic: one script, kept
+        ("pay\u2800pal.com", None),  # Braille blank: renders as nothing, no link
+        ("pay\u3164pal.com", None),  # Hangul filler
     ],
 )
 def test_shown_host(host, shown):

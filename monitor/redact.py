@@ -153,9 +153,10 @@ def _mask_params(text: str, known: frozenset[str]) -> str:
 
 
 def mask_url(url: str, extra: Iterable[str] = ()) -> str:
-    """An http(s) URL for people: userinfo -> ``***@``; every query/fragment value whose name looks like
-    a key (`secret_name`) or that equals a known secret, and every path segment equal to a known secret,
-    -> ``***``, whatever its length or percent-encoding. The rest is kept byte for byte."""
+    """A web or database URL for people: userinfo -> ``***@`` (a database URL keeps its user
+    name); every query/fragment value whose name looks like a key (`secret_name`) or that
+    equals a known secret, and every path segment equal to a known secret, -> ``***``,
+    whatever its length or percent-encoding. The rest is kept byte for byte."""
     known = _components | frozenset(e for e in extra if e)
     scheme, sep, rest = url.partition("://")
     if not sep:
@@ -164,8 +165,11 @@ def mask_url(url: str, extra: Iterable[str] = ()) -> str:
     rest, query_, query = rest.partition("?")
     netloc, slash, path = rest.partition("/")
     userinfo, at, hostport = netloc.rpartition("@")
-    if at:
-        netloc = f"{MASK}@{hostport}"
+    if at and scheme.lower().startswith(("http", "ws", "ftp")):
+        netloc = f"{MASK}@{hostport}"  # a web URL's userinfo may be a token as a whole
+    elif at:  # a database URL: the user name stays (it tells which account), the password goes
+        user, colon, _password = userinfo.partition(":")
+        netloc = f"{user}:{MASK}@{hostport}" if colon else netloc
     if path:
         path = "/".join(MASK if _is_secret(seg, known) else seg for seg in path.split("/"))
     if query:

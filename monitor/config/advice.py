@@ -82,8 +82,7 @@ def expand_url(
         name, default = m.group(1), m.group(2)
         if env.get(name):
             value = env[name]
-            if len(value) >= 4:
-                secrets.append(value)
+            secrets.append(value)  # every length: monitor.redact masks short ones where they stand
         elif default is not None:
             value = default
         else:
@@ -92,7 +91,7 @@ def expand_url(
         part = url_part_at(template, m.start())
         if part in ("userinfo", "query"):
             encoded = urllib.parse.quote(value, safe="")
-            if encoded != value and len(value) >= 4 and env.get(name):
+            if encoded != value and env.get(name):
                 secrets.append(encoded)
             return encoded
         if part == "host" and re.search(r"[\s/?#@]", value):

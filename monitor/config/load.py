@@ -170,7 +170,8 @@ def _expand_env(
         return {k: _expand_env(v, env, path + (k,), problems, secrets, unresolved, root) for k, v in data.items()}
     if isinstance(data, list):
         return [_expand_env(v, env, path + (i,), problems, secrets, unresolved, root) for i, v in enumerate(data)]
-    if isinstance(data, str) and _is_url_path(path):
+    opted_in_feed_url = path[:1] == ("feeds",) and path[-1:] == ("url",) and envvars.expands(path, root)
+    if isinstance(data, str) and (_is_url_path(path) or opted_in_feed_url):  # ${VAR} encoded by position
         missing: list[str] = []
         url_problems: list[str] = []
         # `$$` is a literal `$` here too (monitor.config.envvars): kept out of expansion, then restored

@@ -75,7 +75,7 @@ def test_an_imported_list_never_reaches_the_environment(tmp_path, web_server, qu
 
     imported = run(config, "feeds", "import", "evil.opml")
     assert imported.returncode == 0, imported.stderr
-    assert f"{len(queries)} new of {len(queries)}" in imported.stdout
+    assert f"{len(queries)} added, 0 skipped of {len(queries)}" in imported.stdout
     assert config.read_text(encoding="utf-8").count("$${") >= len(queries) - 1  # written escaped
     checked = run(config, "check")
     assert checked.returncode == 0, checked.stderr

@@ -313,13 +313,48 @@ def different_headlines(a: str, b: str) -> bool:
     return len(wa & wb) / min(len(wa), len(wb)) < 0.5
 
 
+_RAW_TEXT = ("script", "style", "noscript", "template", "title")  # elements whose content is not page text
+
+
 def _visible_text(html: str) -> str:
-    """The raw page's text without scripts, styles and tags (for a page with no article)."""
-    text = re.sub(r"<(script|style|noscript|template)\b.*?</\1\s*>", " ", html[:200_000], flags=re.I | re.S)
-    text = re.sub(r"<title\b.*?</title\s*>", " ", text, flags=re.I | re.S)
-    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))).strip()
+    """The raw page's text without scripts, styles, the title and tags (for a page with no
+    article). One forward pass with `str.find` (no backtracking regex: a page of `<` or of
+    unclosed `<script` costs its length, not its square); an unclosed tag ends the text."""
+    page = html[:200_000]
+    low = page.lower()
+    out: list[str] = []
+    pos, end = 0, len(page)
+    while pos < end:
+        lt = low.find("<", pos)
+        if lt < 0:
+            out.append(page[pos:])
+            break
+        out.append(page[pos:lt])
+        out.append(" ")
+        name = next(
+            (
+                t
+                for t in _RAW_TEXT
+                if low.startswith(t, lt + 1) and not low[lt + 1 + len(t) : lt + 2 + len(t)].isalnum()
+            ),
+            None,
+        )
+        if name is not None:
+            close = low.find("</" + name, lt)
+            gt = low.find(">", close) if close >= 0 else -1
+        else:
+            gt = low.find(">", lt + 1)
+        if gt < 0:
+            break
+        pos = gt + 1
+    return " ".join(html_lib.unescape("".join(out)).split())
 
 
 def _html_title(html: str) -> str:
-    m = re.search(r"<title[^>]*>(.*?)</title>", html[:50_000], re.I | re.S)
-    return re.sub(r"\s+", " ", m.group(1)).strip() if m else ""
+    """The page's <title> text (one forward pass, no regex)."""
+    head = html[:50_000]
+    low = head.lower()
+    start = low.find("<title")
+    gt = low.find(">", start) if start >= 0 else -1
+    close = low.find("</title", gt) if gt >= 0 else -1
+    return " ".join(head[gt + 1 : close].split()) if close >= 0 else ""

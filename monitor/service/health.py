@@ -71,6 +71,12 @@ class _Server(ThreadingHTTPServer):
         self.evicted = 0  # connections closed to make room, or past their time
         super().server_activate()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that broke (a client gone, one we closed to make room): one DEBUG line,
+        never the stdlib's traceback on stderr (any client could flood the journal with them)."""
+        self.errors = getattr(self, "errors", 0) + 1
+        log.debug("health connection error client=%s", client_address)
+
     def _close(self, sock: socket.socket, conn: _Conn) -> None:
         conn.closed = True
         self.evicted += 1

@@ -42,7 +42,7 @@ def _page(
 ) -> SourceResult:
     if rules is None:
         raise ValueError(f"page source {name}: no link rules (config validation gives every page source some)")
-    return parse_page(name, content, url, rules, content_type)
+    return parse_page(name, content, url, rules, content_type, budget)
 
 
 def _sitemap(

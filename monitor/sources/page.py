@@ -19,7 +19,9 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from monitor.dedup.keys import normalize_url
-from monitor.errors import FeedParseError
+from monitor.errors import BudgetError, ExtractError, FeedParseError
+from monitor.extract.htmlcheck import check_page
+from monitor.fetch.budget import Budget
 from monitor.fetch.encoding import decode_html
 from monitor.models import FeedItem, SourceResult
 
@@ -68,16 +70,27 @@ def _anchors(root: lxml.html.HtmlElement, rules: LinkRules) -> Iterator[lxml.htm
             yield from el.iter("a")
 
 
-def parse_page(name: str, content: bytes | str, url: str, rules: LinkRules, content_type: str = "") -> SourceResult:
-    """Article links of a section page, in page order, each once."""
+def parse_page(
+    name: str, content: bytes | str, url: str, rules: LinkRules, content_type: str = "", budget: Budget | None = None
+) -> SourceResult:
+    """Article links of a section page, in page order, each once. The page is held to the
+    source's budget like an article page (characters, elements, nesting: cut with a warning,
+    BudgetError when too deep) and at most `budget.max_items` links are read (warning beyond)."""
+    budget = budget or Budget()
     text = decode_html(content, content_type) if isinstance(content, bytes) else content
+    try:
+        checked = check_page(text, url, budget)
+    except ExtractError as exc:
+        raise BudgetError(f"page source {name}: {exc}") from None
+    text = checked.text
     try:
         root = lxml.html.document_fromstring(text, parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise FeedParseError(f"page source {name} ({url}) is not parseable HTML: {exc}") from None
     base = next(iter(root.xpath("//base/@href")), None) or url
     page_key = normalize_url(url)
-    items, seen = [], set()
+    items: list[FeedItem] = []
+    seen: set[str] = set()
     for a in _anchors(root, rules):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
@@ -91,7 +104,12 @@ def parse_page(name: str, content: bytes | str, url: str, rules: LinkRules, cont
         if key in seen or key == page_key:
             continue
         seen.add(key)
+        if len(items) == budget.max_items:
+            cut = f"the page lists more than {budget.max_items} links; the first were read (budget fetch.max_items)"
+            break
         title = " ".join((a.text_content() or a.get("title") or "").split())
         items.append(FeedItem(feed=name, url=link, guid="", title=title, summary=""))
-    warnings = () if items else (f"no links matched on {url}",)
+    else:
+        cut = ""
+    warnings = tuple(w for w in (checked.warning, cut) if w) + (() if items else (f"no links matched on {url}",))
     return SourceResult(tuple(items), None, warnings)

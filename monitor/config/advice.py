@@ -38,6 +38,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 # ---- ${VAR} and $VAR -----------------------------------------------------------------------
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# what expand_url replaces: `$$` (one literal `$`, as everywhere in config.yaml) or a ${VAR}
+_URL_TOKEN = re.compile(r"\$\$|" + _ENV_REF.pattern)
 _UNBRACED = re.compile(r"(?<![$\w\\])\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -75,10 +77,12 @@ def expand_url(
     in the userinfo and the query (a password with `@ / # ?` stays one password), as
     written in the host and path, where a value holding whitespace or `/ ? # @` is refused
     (`problems` names the variable, never its value). Unset variables without a default go
-    to `missing`; every value of 4 characters or more (shorter ones are too common to
-    mask in logs), raw and encoded, goes to `secrets` (pure)."""
+    to `missing`; every value, raw and encoded, goes to `secrets` (monitor.redact masks
+    short ones where they stand). `$$` is one literal `$` (pure)."""
 
     def sub(m: re.Match[str]) -> str:
+        if m.group(0) == "$$":
+            return "$"
         name, default = m.group(1), m.group(2)
         if env.get(name):
             value = env[name]
@@ -98,7 +102,7 @@ def expand_url(
             problems.append(f"${{{name}}} is in the URL's host part and holds a space or one of / ? # @")
         return value
 
-    return _ENV_REF.sub(sub, template)
+    return _URL_TOKEN.sub(sub, template)
 
 
 # ---- storage and channel URLs -----------------------------------------------------------

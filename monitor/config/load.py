@@ -174,8 +174,7 @@ def _expand_env(
     if isinstance(data, str) and (_is_url_path(path) or opted_in_feed_url):  # ${VAR} encoded by position
         missing: list[str] = []
         url_problems: list[str] = []
-        # `$$` is a literal `$` here too (monitor.config.envvars): kept out of expansion, then restored
-        value = advice.expand_url(data.replace("$$", "\x00"), env, url_problems, missing, secrets).replace("\x00", "$")
+        value = advice.expand_url(data, env, url_problems, missing, secrets)
         problems.extend((path, p) for p in url_problems)
         if unresolved is not None and path[:1] == ("channels",) and missing:
             unresolved.setdefault(str(path[1]), []).extend(missing)

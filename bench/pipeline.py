@@ -87,28 +87,10 @@ def build_pages(arts: list[dict]) -> list[tuple[str, str, str]]:
     chrome = cp.titles_mentioning(cp.CHROME_WORDS)
     pages = []
     for i, a in enumerate(arts):
-        style = i % len(cp.STYLES)
-        # Related: real headlines of other corpus articles; read-also: chrome headlines.
-        related = [(arts[(i * 7 + k + 1) % len(arts)]["title"], f"/r/{i}-{k}") for k in range(4)]
-        read_also = [(chrome[(i + k) % len(chrome)], f"/ra/{i}-{k}") for k in range(1 + i % 2)]
-        appended = None
-        if i % 3 == 0:
-            other = arts[(i * 11 + 5) % len(arts)]
-            appended = (other["title"], tuple(cp.split_paragraphs(other["content"])[:3]))
         url = a.get("url") or f"https://{a['source']}.example/{i}"
         url = f"{url}{'&' if '?' in url else '?'}utm_source=rss&utm_medium=feed#top"
-        html = cp.article_page(
-            a["title"],
-            cp.split_paragraphs(a["content"]),
-            outlet=a["source"],
-            url=url,
-            style=style,
-            related=related,
-            read_also=read_also,
-            appended_story=appended,
-            published=a.get("date_extracted", "2015-07-21")[:10],
-        )
-        pages.append((f"{a['source']}/s{style}", url, html))
+        style = i % len(cp.STYLES)
+        pages.append((f"{a['source']}/s{style}", url, cp.corpus_article_page(arts, i, url, chrome)))
     for i, seed in enumerate(cp.seed_reports()):
         pages.append((f"seed-{seed.name}/s{i}", seed.url, cp.seed_page(seed, style=i)))
     return pages

@@ -95,29 +95,7 @@ def build_pages(arts: list[dict]) -> list[str]:
     from tests.support import corpus_pages as cp
 
     chrome = cp.titles_mentioning(cp.CHROME_WORDS)
-    pages = []
-    for i, a in enumerate(arts):
-        style = i % len(cp.STYLES)
-        related = [(arts[(i * 7 + k + 1) % len(arts)]["title"], f"/r/{i}-{k}") for k in range(4)]
-        read_also = [(chrome[(i + k) % len(chrome)], f"/ra/{i}-{k}") for k in range(1 + i % 2)]
-        appended = None
-        if i % 3 == 0:
-            other = arts[(i * 11 + 5) % len(arts)]
-            appended = (other["title"], tuple(cp.split_paragraphs(other["content"])[:3]))
-        pages.append(
-            cp.article_page(
-                a["title"],
-                cp.split_paragraphs(a["content"]),
-                outlet=a["source"],
-                url=f"/a/{i}.html",
-                style=style,
-                related=related,
-                read_also=read_also,
-                appended_story=appended,
-                published=a.get("date_extracted", "2015-07-21")[:10],
-            )
-        )
-    return pages
+    return [cp.corpus_article_page(arts, i, f"/a/{i}.html", chrome) for i in range(len(arts))]
 
 
 def load_topics() -> list[dict]:

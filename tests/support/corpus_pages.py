@@ -470,3 +470,27 @@ def seed_page(seed: SeedReport, style: int) -> str:
         captions=seed.captions,
         published="2024-06-21",
     )
+
+
+def corpus_article_page(arts: list[dict], i: int, url: str, chrome: list[str]) -> str:
+    """Article `i` of `arts` as a page for the benches: style `i % len(STYLES)`, four related
+    headlines of other corpus articles, one or two read-also lines from `chrome`
+    (`titles_mentioning(CHROME_WORDS)`), and every third page another story appended."""
+    a = arts[i]
+    related = [(arts[(i * 7 + k + 1) % len(arts)]["title"], f"/r/{i}-{k}") for k in range(4)]
+    read_also = [(chrome[(i + k) % len(chrome)], f"/ra/{i}-{k}") for k in range(1 + i % 2)]
+    appended = None
+    if i % 3 == 0:
+        other = arts[(i * 11 + 5) % len(arts)]
+        appended = (other["title"], tuple(split_paragraphs(other["content"])[:3]))
+    return article_page(
+        a["title"],
+        split_paragraphs(a["content"]),
+        outlet=a["source"],
+        url=url,
+        style=i % len(STYLES),
+        related=related,
+        read_also=read_also,
+        appended_story=appended,
+        published=a.get("date_extracted", "2015-07-21")[:10],
+    )

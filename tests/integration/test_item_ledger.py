@@ -13,18 +13,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 
 from monitor import pipeline as pipeline_mod
-from monitor.config.load import parse_config
 from monitor.delivery import compose as compose_mod
-from monitor.fetch.client import Fetcher
 from monitor.matching.matcher import Matcher
 from monitor.pipeline import Pipeline
 from monitor.storage import Store
 from monitor.storage.items import STATES
 from tests.support.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
 from tests.support.hostile import rss
+from tests.support.pipelines import local_pipelines
 from tests.support.web import Response, conditional, sequence
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -35,33 +33,13 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 @pytest.fixture
 def make(tmp_path, web_server):
-    opened = []
+    with local_pipelines(tmp_path, web_server) as pipelines:
 
-    def build(routes: dict, *, term: str = "السعودية", defaults: dict | None = None):
-        web_server.routes.update(routes)
-        cfg = parse_config(
-            yaml.safe_dump(
-                {
-                    "storage": f"sqlite:///{tmp_path / 'm.db'}",
-                    "defaults": {"interval": "10m", "timeout": "5s", **(defaults or {})},
-                    "fetch": {"allow_private_networks": True},
-                    "feeds": [{"name": p.strip("/"), "url": web_server.url(p)} for p in routes if p.endswith(".xml")],
-                    "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},
-                    "topics": [{"id": "t", "name": "T", "any": [term], "notify": ["mail"]}],
-                },
-                allow_unicode=True,
-            ),
-            path=tmp_path / "config.yaml",
-            env={},
-        )
-        store, fetcher = Store(cfg.storage_url), Fetcher.from_config(cfg)
-        opened.append((store, fetcher))
-        return Pipeline(cfg, store, fetcher), store, cfg
+        def build(routes: dict, *, term: str = "السعودية", defaults: dict | None = None):
+            web_server.routes.update(routes)
+            return pipelines.build([p for p in routes if p.endswith(".xml")], term=term, defaults=defaults)
 
-    yield build
-    for store, fetcher in opened:
-        fetcher.close()
-        store.close()
+        yield build
 
 
 def _articles(n: int) -> list[dict]:

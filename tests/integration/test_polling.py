@@ -7,14 +7,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import yaml
 
-from monitor.config.load import parse_config
-from monitor.fetch.client import Fetcher
-from monitor.pipeline import Pipeline
-from monitor.storage import Store
 from tests.support.corpus_pages import article_page, saudinewsnet_articles, split_paragraphs
 from tests.support.hostile import rss
+from tests.support.pipelines import local_pipelines
 from tests.support.web import Response, conditional, sequence
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -41,32 +37,13 @@ def _items(web, n=2):
 
 @pytest.fixture
 def make(tmp_path, web_server):
-    opened = []
+    with local_pipelines(tmp_path, web_server) as pipelines:
 
-    def build(routes: dict, interval="10m", **fetch):
-        web_server.routes.update(routes)
-        cfg = parse_config(
-            yaml.safe_dump(
-                {
-                    "storage": f"sqlite:///{tmp_path / 'm.db'}",
-                    "defaults": {"interval": interval, "timeout": "5s"},
-                    "fetch": {"allow_private_networks": True, **fetch},
-                    "feeds": [{"name": p.strip("/"), "url": web_server.url(p)} for p in routes],
-                    "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},
-                    "topics": [{"id": "t", "name": "T", "any": ["xyzzy"], "notify": ["mail"]}],
-                }
-            ),
-            path=tmp_path / "config.yaml",
-            env={},
-        )
-        store, fetcher = Store(cfg.storage_url), Fetcher.from_config(cfg)
-        opened.append((store, fetcher))
-        return Pipeline(cfg, store, fetcher), store, cfg
+        def build(routes: dict, interval="10m", **fetch):
+            web_server.routes.update(routes)
+            return pipelines.build(routes, term="xyzzy", defaults={"interval": interval}, fetch=fetch)
 
-    yield build
-    for store, fetcher in opened:
-        fetcher.close()
-        store.close()
+        yield build
 
 
 def test_a_failing_feed_backs_off_doubling_then_resets_on_success(make, web_server):

@@ -223,8 +223,8 @@ def detect(html: str, *, url: str, item_title: str, page_title: str = "", body: 
     for it; ``page_title``/``body``: what the extractor made of it, ``body=None`` when it
     found no article text at all (then the raw page's text is read for phrases).
     """
-    if body is None:
-        body = _visible_text(html)
+    visible = _visible_text(html) if body is None else None  # the raw page's text, read once
+    body = visible if body is None else body
     n_words = len(body.split())
     low = html[:200_000].lower()
     if n_words <= MARKUP_WORDS:  # services put their scripts on real pages too: only a near-empty one
@@ -240,7 +240,7 @@ def detect(html: str, *, url: str, item_title: str, page_title: str = "", body: 
             if phrase in text:
                 return Interstitial(kind, "phrase", written)
     if n_words <= TEASER_WORDS:  # a teaser kept from a stub: the wall's box was dropped as chrome
-        page = fold(_visible_text(html))
+        page = fold(visible if visible is not None else _visible_text(html))
         for kind, phrase, written in _FOLDED_PHRASES:
             if kind in _STUB_KINDS and phrase in page:
                 return Interstitial(kind, "phrase", written)

@@ -223,8 +223,9 @@ def detect(html: str, *, url: str, item_title: str, page_title: str = "", body: 
     for it; ``page_title``/``body``: what the extractor made of it, ``body=None`` when it
     found no article text at all (then the raw page's text is read for phrases).
     """
-    visible = _visible_text(html) if body is None else None  # the raw page's text, read once
-    body = visible if body is None else body
+    visible: str | None = None  # the raw page's text, read at most once
+    if body is None:
+        body = visible = _visible_text(html)
     n_words = len(body.split())
     low = html[:200_000].lower()
     if n_words <= MARKUP_WORDS:  # services put their scripts on real pages too: only a near-empty one

@@ -161,17 +161,18 @@ class Pipeline:
             # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.
             since = backfill.cutoff(self.config.defaults.backfill, state.last_success_at if state else None, now)
             listed = [self._ledger_input(feed, it, since, now) for it in parsed.items]
-            self.store.enqueue_items(feed.name, listed, now)
+            added = self.store.enqueue_items(feed.name, listed, now)
             if since is not None:
+                older = added.get("backfill", 0) + added.get("backfill_undated", 0)
                 log.info(
                     "backfill feed=%s since=%s listed=%d older=%d",
                     feed.name,
                     f"{since:%Y-%m-%dT%H:%MZ}",
                     len(listed),
-                    sum(inp.state == "skipped" for inp in listed),
+                    older,
                 )
-                if stale := backfill.stale_warning([it.published for it in parsed.items], since):
-                    warnings.append(stale)
+                if note := backfill.poll_note([it.published for it in parsed.items], older, since):
+                    warnings.append(note)
         new = matched = failed = 0
         self._walled[feed.name] = 0
         budget = MAX_NEW_PER_POLL

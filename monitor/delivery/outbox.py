@@ -223,7 +223,7 @@ class ChannelSender:
         if first.digest:
             arts = self.store.alert_articles([a.article_id for a in group])
             topics = {t.id: t.name for t in self.config.topics}
-            rendered = render_digest(group, arts, topics, kind=self.kind)
+            rendered = render_digest(group, arts, topics, kind=self.kind, tz=self.plan.tz)
             mid = message_id(first, digest=True)
         else:
             rendered = self.message(first) if self.message else RenderedAlert(first.subject, first.text, first.html)

@@ -23,9 +23,9 @@ Decisions (each a row in tests/integration/test_backfill.py):
 - **The boundary**: an item published exactly ``window`` before the poll alerts
   (the window is closed at its old end).
 - **A broken clock on the outlet's side** (every item dated long ago): its first
-  poll skips them all like any backlog, and the feed gets a warning saying so
-  (``stale_warning``); its later items alert whatever their date, because only a
-  backfill poll looks at dates.
+  poll skips them all like any backlog, and the feed's note says so (``poll_note``:
+  any backfill poll that skipped something leaves a note on the feed); its later
+  items alert whatever their date, because only a backfill poll looks at dates.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 from monitor.sources.rss import FUTURE_SLACK
 
-__all__ = ["FUTURE_SLACK", "Skip", "cutoff", "skip", "stale_warning"]
+__all__ = ["FUTURE_SLACK", "Skip", "cutoff", "poll_note", "skip"]
 
 
 @dataclass(frozen=True)
@@ -85,14 +85,21 @@ def skip(published: datetime | None, since: datetime | None, now: datetime) -> S
     return None
 
 
-def stale_warning(published: Sequence[datetime | None], since: datetime) -> str | None:
-    """The feed warning of a backfill poll whose dated items are ALL older than `since`
-    (a quiet feed, or a clock on the outlet's side that is wrong); None otherwise."""
-    dated = [p for p in published if p is not None]
-    if not dated or max(dated) >= since:
+def poll_note(published: Sequence[datetime | None], skipped: int, since: datetime) -> str | None:
+    """What a backfill poll tells the user on the feed (`monitor feeds`, `monitor once`), or
+    None when it skipped nothing. `published`: the dates of every listed item; `skipped`: how
+    many new ones it recorded as skipped. When every dated item is older than `since` (a quiet
+    feed, or a clock at the outlet that is wrong) it says so."""
+    if not skipped:
         return None
+    dated = [p for p in published if p is not None]
+    if dated and max(dated) < since:
+        return (
+            f"all {len(dated)} dated items were published before the backfill window (newest "
+            f"{max(dated):%Y-%m-%d %H:%M} UTC) and were recorded as seen; if the outlet's clock is wrong, "
+            "its new items still alert from the next poll on"
+        )
     return (
-        f"all {len(dated)} dated items were published before the backfill window (newest "
-        f"{max(dated):%Y-%m-%d %H:%M} UTC) and were recorded as seen; if the outlet's clock is wrong, "
-        "its new items still alert from the next poll on"
+        f"first poll (or back after an outage): {skipped} item(s) older than the backfill window "
+        f"(since {since:%Y-%m-%d %H:%M} UTC) or undated were recorded as seen, not alerted (defaults.backfill)"
     )

@@ -159,7 +159,12 @@ class Pipeline:
         warnings = list(parsed.warnings) if parsed is not None else []
         if parsed is not None:
             # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.
-            since = backfill.cutoff(self.config.defaults.backfill, state.last_success_at if state else None, now)
+            since = backfill.cutoff(
+                self.config.defaults.backfill,
+                state.last_success_at if state else None,
+                now,
+                self.config.max_interval(feed),
+            )
             listed = [self._ledger_input(feed, it, since, now) for it in parsed.items]
             added = self.store.enqueue_items(feed.name, listed, now)
             if since is not None:

@@ -22,6 +22,9 @@ Decisions (each a row in tests/integration/test_backfill.py):
   the item is taken as undated (the same bound the RSS reader applies).
 - **The boundary**: an item published exactly ``window`` before the poll alerts
   (the window is closed at its old end).
+- **An outage** is time without a successful poll beyond the feed's own interval: a
+  feed polled less often than the window (``interval: 2d``) is not back from an
+  outage on each poll, and every new item of its ordinary polls may alert.
 - **A broken clock on the outlet's side** (every item dated long ago): its first
   poll skips them all like any backlog, and the feed's note says so (``poll_note``:
   any backfill poll that skipped something leaves a note on the feed); its later
@@ -47,16 +50,21 @@ class Skip:
     reason: str  # for `monitor feeds NAME` and `monitor explain URL`
 
 
-def cutoff(window: float | None, last_success: datetime | None, now: datetime) -> datetime | None:
+def cutoff(
+    window: float | None, last_success: datetime | None, now: datetime, interval: float = 0.0
+) -> datetime | None:
     """The oldest publication time that may alert on this poll, or None for an ordinary poll.
 
     `window`: ``defaults.backfill`` in seconds (None: off). `last_success`: the feed's
-    last successful poll (None: never). A backfill poll is the first successful one
-    or the first after more than `window` without one.
+    last successful poll (None: never). `interval`: the feed's longest regular gap between
+    polls in seconds (its configured interval): an outage is time without a successful poll
+    beyond it, so a feed polled every two days is never "back from an outage" of a one-day
+    window. A backfill poll is the first successful one, or the first after an outage
+    longer than `window`.
     """
     if window is None:
         return None
-    if last_success is not None and (now - last_success).total_seconds() <= window:
+    if last_success is not None and (now - last_success).total_seconds() <= window + interval:
         return None
     return now - timedelta(seconds=window)
 

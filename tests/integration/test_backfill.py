@@ -23,6 +23,7 @@ DOWN = "down"  # a poll that fails (HTTP 500): no successful poll, the outage go
 ARTS = saudinewsnet_articles("2015-07-21")[:6]
 YEAR = 24 * 365.0
 
+# window: `defaults.backfill`, or the `defaults` to use.
 # A poll: (hours after T0, listing) where a listing maps item number -> the age of its date at
 # that poll in hours (negative: ahead of our clock; None: no date; a datetime: that date), or DOWN.
 # want: the final state of each item: "worked" (its page fetched and matched) or the skip code.
@@ -53,6 +54,19 @@ CASES = [
     ("outage exactly the window", "1d", [(0, {}), (24, {0: 30, 1: None})], ["worked"] * 2),
     # after the first poll an old-dated NEW item alerts: only a backfill poll reads dates
     ("old date later", "1d", [(0, {0: 1}), (1, {0: 2, 1: 3 * YEAR})], ["worked", "worked"]),
+    # a feed polled every 2 days is not back from an outage on each poll: its gap is its interval
+    (
+        "interval longer than the window",
+        {"backfill": "1d", "interval": "2d"},
+        [(0, {0: 1}), (48, {0: 49, 1: 30})],
+        ["worked"] * 2,
+    ),
+    (
+        "...but an outage beyond its interval",
+        {"backfill": "1d", "interval": "2d"},
+        [(0, {0: 1}), (73, {0: 74, 1: 30})],
+        ["worked", "backfill"],
+    ),
     ("off", "off", [(0, {0: 2 * YEAR, 1: None, 2: -24 * 3})], ["worked"] * 3),
 ]
 
@@ -82,12 +96,13 @@ def _listing(items: list[dict], listing: dict, at: datetime) -> bytes:
     return rss(out)
 
 
-def _run(tmp_path, web, window: str, polls: list, n: int):
+def _run(tmp_path, web, window: str | dict, polls: list, n: int):
     """Poll the feed through `polls`; the ledger rows of the `n` items and the feed's state."""
     items = _serve(web, n)
     web.routes["/f.xml"] = Response(200, rss([]), RSS)
     with local_pipelines(tmp_path, web) as pipelines:
-        pipe, store, _ = pipelines.build(["/f.xml"], term="ال", defaults={"backfill": window})
+        defaults = window if isinstance(window, dict) else {"backfill": window}
+        pipe, store, _ = pipelines.build(["/f.xml"], term="ال", defaults=defaults)
         feed = pipe.config.feeds[0]
         for hours, listing in polls:
             at = T0 + timedelta(hours=hours)

@@ -69,6 +69,21 @@ def test_cutoff(window, last_success, want):
     assert cutoff(window, last_success, NOW) == want
 
 
+@pytest.mark.parametrize(
+    ("interval", "last_success", "want"),
+    [
+        # a feed polled every 2 days: its regular gap is no outage
+        (2 * 86400.0, NOW - 48 * H, None),
+        (2 * 86400.0, NOW - 72 * H, None),  # late by one day: exactly the window
+        (2 * 86400.0, NOW - 73 * H, NOW - 24 * H),  # late by more than the window
+        (600.0, NOW - 24 * H - timedelta(minutes=10), None),  # 10 min interval: the outage is the gap minus it
+        (600.0, NOW - 24 * H - timedelta(minutes=11), NOW - 24 * H),
+    ],
+)
+def test_an_outage_is_counted_beyond_the_feeds_interval(interval, last_success, want):
+    assert cutoff(86400.0, last_success, NOW, interval) == want
+
+
 SINCE = NOW - 24 * H
 
 

@@ -164,11 +164,12 @@ class Pipeline:
                 state.last_success_at if state else None,
                 now,
                 self.config.max_interval(feed),
+                [it.published for it in parsed.items],
             )
             listed = [self._ledger_input(feed, it, since, now) for it in parsed.items]
             added = self.store.enqueue_items(feed.name, listed, now)
             if since is not None:
-                older = added.get("backfill", 0) + added.get("backfill_undated", 0)
+                older = added.get("backfill", 0)
                 log.info(
                     "backfill feed=%s since=%s listed=%d older=%d",
                     feed.name,
@@ -176,7 +177,7 @@ class Pipeline:
                     len(listed),
                     older,
                 )
-                if note := backfill.poll_note([it.published for it in parsed.items], older, since):
+                if note := backfill.poll_note(older, since):
                     warnings.append(note)
         new = matched = failed = 0
         self._walled[feed.name] = 0
@@ -235,7 +236,7 @@ class Pipeline:
 
     def _ledger_input(self, feed: Feed, item: FeedItem, since: datetime | None, now: datetime) -> ItemInput:
         """The ledger row of a listed item. On a backfill poll (`since`, monitor.sources.backfill)
-        a NEW item published before `since`, or undated, starts as skipped with the reason."""
+        a NEW item published before `since` starts as skipped with the reason."""
         url_key = normalize_url(item.url) if item.url else linkless_key(feed.name, item)
         key = f"guid:{item.guid}" if item.guid else f"url:{url_key}"
         if (skip := backfill.skip(item.published, since, now)) is not None:

@@ -18,8 +18,8 @@ States (``STATES``), each row with a ``reason_code`` and a human ``reason``:
 - ``skipped``: not processed, with the reason (``same_article``: another item,
   ``ref_item_id``, is that article; ``title_key_copy``: same headline, date and teaser
   as ``ref_item_id``; ``story_alerted``: matched, but its story already alerted;
-  ``backfill``/``backfill_undated``: listed by a feed's first poll (or its first after an
-  outage) and older than the backfill window, or undated: monitor.sources.backfill).
+  ``backfill``: listed by a feed's first poll (or its first after an outage) and published
+  before the backfill window: monitor.sources.backfill).
 - ``failed``: gave up after repeated errors (``last_error``).
 """
 

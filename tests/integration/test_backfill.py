@@ -28,26 +28,38 @@ YEAR = 24 * 365.0
 # that poll in hours (negative: ahead of our clock; None: no date; a datetime: that date), or DOWN.
 # want: the final state of each item: "worked" (its page fetched and matched) or the skip code.
 CASES = [
-    # the first poll: the backlog older than the window is recorded, not alerted
-    ("first poll", "1d", [(0, {0: 1, 1: 23.5, 2: 25, 3: 2 * YEAR})], ["worked", "worked", "backfill", "backfill"]),
+    # the first poll: the backlog older than the window before the newest item is recorded, not alerted
+    ("first poll", "1d", [(0, {0: 1, 1: 24.5, 2: 26, 3: 2 * YEAR})], ["worked", "worked", "backfill", "backfill"]),
     # exactly at the window's old end alerts; a minute older does not
-    ("boundary", "1d", [(0, {0: 24, 1: 24 + 1 / 60})], ["worked", "backfill"]),
-    ("window 2h", "2h", [(0, {0: 1.5, 1: 2.5})], ["worked", "backfill"]),
-    # up to 2 days ahead is a zone or clock slip (fresh); further ahead is not a date to trust
-    ("future dates", "1d", [(0, {0: -30, 1: -24 * 3})], ["worked", "backfill_undated"]),
-    # undated: silent on the first poll, then each new undated item alerts
+    ("boundary", "1d", [(0, {0: 0, 1: 24, 2: 24 + 1 / 60})], ["worked", "worked", "backfill"]),
+    ("window 2h", "2h", [(0, {0: 0, 1: 1.5, 2: 2.5})], ["worked", "worked", "backfill"]),
+    # up to 2 days ahead is a zone or clock slip (fresh); further ahead is not a date to trust (undated)
+    ("future dates", "1d", [(0, {0: -30, 1: -24 * 3, 2: 30})], ["worked", "worked", "backfill"]),
+    # undated: nothing shows they are old; read and matched on the first poll as on any other
+    ("undated", "1d", [(0, {0: None, 1: None}), (1, {0: None, 1: None, 2: None})], ["worked"] * 3),
+    ("undated beside dated", "1d", [(0, {0: 1, 1: None, 2: 40})], ["worked", "worked", "backfill"]),
+    # every item old (an archive, a wrong clock, a test site serving 2015): the newest day alerts
     (
-        "undated",
+        "all old",
         "1d",
-        [(0, {0: None, 1: None}), (1, {0: None, 1: None, 2: None})],
-        ["backfill_undated"] * 2 + ["worked"],
+        [
+            (
+                0,
+                {
+                    0: datetime(2015, 7, 21, 10, tzinfo=UTC),
+                    1: datetime(2015, 7, 20, 20, tzinfo=UTC),
+                    2: datetime(2012, 5, 2, tzinfo=UTC),
+                },
+            )
+        ],
+        ["worked", "worked", "backfill"],
     ),
-    # an outage longer than the window: a backfill poll again (now - 1d), for new items only
+    # an outage longer than the window: a backfill poll again, for new items only
     (
         "outage longer",
         "1d",
         [(0, {0: 1}), (1, DOWN), (49, {0: 50, 1: 30, 2: 2, 3: None})],
-        ["worked", "backfill", "worked", "backfill_undated"],
+        ["worked", "backfill", "worked", "worked"],
     ),
     # an outage shorter than the window (or exactly it): an ordinary poll, every new item alerts
     ("outage shorter", "1d", [(0, {}), (1, DOWN), (20, {0: 19, 1: None, 2: YEAR})], ["worked"] * 3),
@@ -64,8 +76,8 @@ CASES = [
     (
         "...but an outage beyond its interval",
         {"backfill": "1d", "interval": "2d"},
-        [(0, {0: 1}), (73, {0: 74, 1: 30})],
-        ["worked", "backfill"],
+        [(0, {0: 1}), (73, {0: 74, 1: 30, 2: 1})],
+        ["worked", "backfill", "worked"],
     ),
     ("off", "off", [(0, {0: 2 * YEAR, 1: None, 2: -24 * 3})], ["worked"] * 3),
 ]
@@ -143,43 +155,44 @@ def test_a_new_subscription_does_not_alert_its_backlog(tmp_path, web_server):
     assert "2012-05-02 09:00 UTC" in rows[4].reason and "backfill window" in rows[4].reason
     # the feed says what the first poll did, not that its clock looks wrong
     assert state is not None and state.last_warning
-    assert "4 item(s) older than the backfill window" in state.last_warning
-    assert "clock" not in state.last_warning
+    assert "4 item(s) published before" in state.last_warning
 
 
-def test_a_feed_without_dates_is_silent_once_then_alerts_what_it_adds(tmp_path, web_server):
+def test_a_feed_without_dates_loses_nothing(tmp_path, web_server):
     # miniflux/picoFeed#246 (an item without <pubDate> got "now" as its date, so every existing
     # post of the feed looked new) and elfeed#26 (undated entries re-dated on every update): the
-    # first poll records the undated backlog; the item added after it alerts, and the backlog
-    # does not come back as new on later polls.
+    # first poll reads the undated items once (nothing shows they are old), the item added after
+    # it is read too, and none comes back as new on later polls.
     polls = [(0, {0: None, 1: None, 2: None}), (1, {3: None, 0: None, 1: None, 2: None}), (2, {3: None, 0: None})]
     rows, _ = _run(tmp_path, web_server, "1d", polls, 4)
-    assert [_outcome(r) for r in rows] == ["backfill_undated"] * 3 + ["worked"]
-    assert "no publication date" in rows[0].reason
+    assert [_outcome(r) for r in rows] == ["worked"] * 4
+    fetched = [r.url_path for r in web_server.requests if r.url_path.startswith("/a/")]
+    assert sorted(fetched) == [f"/a/{i}.html" for i in range(4)]  # each page read once
 
 
 @pytest.mark.parametrize(
-    ("dates", "want", "warned"),
+    ("dates", "want"),
     [
         # guardian/frontend#8810: fresh stories stamped with one fixed old timestamp (2014-12-16)
-        ([datetime(2014, 12, 16, 14, 13, tzinfo=UTC)] * 2, ["backfill", "backfill", "worked"], True),
+        ([datetime(2014, 12, 16, 14, 13, tzinfo=UTC)] * 2, ["worked", "worked", "worked"]),
         # kanadaj/RoyalRoadLegends#73: every date in January 1970 (the reader drops it: undated)
-        ([datetime(1970, 1, 17, 23, 8, tzinfo=UTC)] * 2, ["backfill_undated", "backfill_undated", "worked"], False),
-        # woodwind#36 / selfoss#67: an item dated weeks ahead sticks "at the top": not fresh
-        ([T0 + timedelta(days=20), T0 - timedelta(hours=2)], ["backfill_undated", "worked", "worked"], False),
+        ([datetime(1970, 1, 17, 23, 8, tzinfo=UTC)] * 2, ["worked", "worked", "worked"]),
+        # woodwind#36 / selfoss#67: an item dated weeks ahead sticks "at the top": not trusted, read
+        # as undated; the window ends at the newest credible date
+        ([T0 + timedelta(days=20), T0 - timedelta(hours=2)], ["worked", "worked", "worked"]),
+        # a fixed wrong clock beside a backlog the clock puts further back: the backlog is skipped
+        (
+            [datetime(2014, 12, 16, 14, 13, tzinfo=UTC), datetime(2014, 11, 1, tzinfo=UTC)],
+            ["worked", "backfill", "worked"],
+        ),
     ],
 )
-def test_a_wrong_clock_at_the_outlet(tmp_path, web_server, dates, want, warned):
-    """Decision (monitor.sources.backfill): the first poll skips what its dates call old or
-    cannot be trusted; the feed says so when every dated item is old; the next item the outlet
-    adds alerts whatever its (wrong) date."""
+def test_a_wrong_clock_at_the_outlet_loses_nothing(tmp_path, web_server, dates, want):
+    """Decision (monitor.sources.backfill): the window ends at the newest credible date of the
+    listing, so a feed whose clock is wrong still alerts its newest items on the first poll, and
+    the next item the outlet adds alerts whatever its (wrong) date."""
     first = dict(enumerate(dates))
     later = {**first, 2: dates[0]}  # the new item carries the same wrong clock
     rows, state = _run(tmp_path, web_server, "1d", [(0, first), (1, later)], 3)
     assert [_outcome(r) for r in rows] == want
-    (tmp_path / "once").mkdir()
-    _, first_state = _run(tmp_path / "once", web_server, "1d", [(0, first)], 2)
-    assert first_state is not None and first_state.last_warning
-    assert ("if the outlet's clock is wrong" in first_state.last_warning) == warned
-    assert "backfill window" in first_state.last_warning
     assert "backfill window" not in (state.last_warning or "")  # the second poll was an ordinary one

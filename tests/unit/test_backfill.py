@@ -94,9 +94,9 @@ SINCE = NOW - 24 * H
         (SINCE, SINCE, None),  # exactly at the window's old end: alerts
         (SINCE - timedelta(seconds=1), SINCE, "backfill"),
         (datetime(2015, 7, 21, 9, 0, tzinfo=UTC), SINCE, "backfill"),
-        (None, SINCE, "backfill_undated"),
+        (None, SINCE, None),  # undated: nothing shows it is old, matching decides
         (NOW + 47 * H, SINCE, None),  # ahead by less than 2 days: a zone slip, fresh
-        (NOW + 49 * H, SINCE, "backfill_undated"),  # further ahead: not a date to trust
+        (NOW + 49 * H, SINCE, None),  # further ahead: not a date to trust, taken as undated
         (None, None, None),  # an ordinary poll: every new item is worked
         (datetime(2015, 7, 21, tzinfo=UTC), None, None),
     ],
@@ -108,14 +108,35 @@ def test_skip(published, since, code):
 
 
 @pytest.mark.parametrize(
-    ("dates", "skipped", "says"),
+    ("dates", "want"),
     [
-        ([NOW - H, NOW - 30 * H], 1, "1 item(s) older than the backfill window"),
-        ([NOW - 30 * H, datetime(2015, 7, 21, tzinfo=UTC)], 2, "newest 2026-03-28 06:00 UTC"),  # all old
-        ([None, None], 2, "2 item(s) older than the backfill window (since 2026-03-28 12:00 UTC) or undated"),
-        ([NOW - H], 0, None),  # nothing skipped: nothing to say
+        # the window ends at the newest credible date of the listing, or now when that is later
+        ([NOW - H, NOW - 30 * H], NOW - 25 * H),  # a live feed: the window ends at its newest item
+        ([NOW + H], NOW - 24 * H),  # a date a little ahead (zone slip): the window still ends now
+        ([NOW + 72 * H, NOW - 30 * H], NOW - 54 * H),  # a date beyond the slack is not trusted
+        # every item old (an archive, a quiet feed, a wrong clock, a test site serving 2015):
+        # its newest day alerts, not nothing (the field cases' feeds are all dated 2015-07-21)
+        (
+            [datetime(2015, 7, 21, 10, tzinfo=UTC), datetime(2015, 7, 21, 9, tzinfo=UTC)],
+            datetime(2015, 7, 20, 10, tzinfo=UTC),
+        ),
+        ([datetime(2015, 7, 22, tzinfo=UTC), datetime(2013, 1, 1, tzinfo=UTC)], datetime(2015, 7, 21, tzinfo=UTC)),
+        ([None, None], NOW - 24 * H),  # undated: nothing to anchor on
+        ([], NOW - 24 * H),
     ],
 )
-def test_poll_note(dates, skipped, says):
-    note = poll_note(dates, skipped, SINCE)
+def test_the_window_ends_at_the_feeds_newest_item(dates, want):
+    assert cutoff(86400.0, None, NOW, 0.0, dates) == want
+
+
+@pytest.mark.parametrize(
+    ("skipped", "says"),
+    [
+        (1, "1 item(s) published before 2026-03-28 12:00 UTC"),
+        (2, "2 item(s) published before"),
+        (0, None),  # nothing skipped: nothing to say
+    ],
+)
+def test_poll_note(skipped, says):
+    note = poll_note(skipped, SINCE)
     assert (note is None) if says is None else (note is not None and says in note), note

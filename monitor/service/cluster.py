@@ -154,7 +154,10 @@ class ClusterNode(Daemon):
                 log.warning("stalled job rerun job=%s task=%s lock=%s", job.id, job.task_name, job.lock)
             except pe.ConnectorException as exc:
                 await manager.finish_job(job, status=Status.FAILED, delete_job=False)
-                log.warning("stalled job dropped job=%s lock=%s reason=%s", job.id, job.lock, exc)
+                cause = " ".join(str(exc.__cause__ or exc).split())[:200]
+                log.warning(
+                    "stalled job dropped job=%s lock=%s reason=%s", job.id, job.lock, cause or type(exc).__name__
+                )
 
     def due_work(self, now: datetime | None = None) -> tuple[list[str], list[str]]:
         """(feeds due at `now`, channels with alerts due at `now`), each sorted."""

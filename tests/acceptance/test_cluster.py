@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import collections
 import signal
+import socket
+import subprocess
+import sys
 import time
 
+import httpx
 import pytest
 
-from tests.support.cluster import cluster_config, covering_terms, fresh_pg_database, start_node
+from tests.support.cluster import cluster_config, covering_terms, fresh_pg_database, node_env, start_node
 from tests.support.service_helpers import SAFETY, articles, serve_feed, wait_until
 from tests.support.telegram import TelegramReply
 
@@ -23,6 +27,12 @@ pytestmark = pytest.mark.acceptance
 
 FEEDS = 3
 FIRST, LATER = 2, 2  # articles per feed at start, and arriving later
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _site(web):
@@ -87,17 +97,32 @@ def _stop(nodes) -> None:
 
 @pytest.mark.parametrize("n_nodes", [2, 3])
 def test_every_alert_once_and_every_page_fetched_once(tmp_path, web_server, fake_telegram_unpatched, n_nodes):
+    """Also: /healthz and `monitor status` show every node alive, and a SIGHUP reload of one
+    node keeps it working."""
     web, telegram = web_server, fake_telegram_unpatched
     arts, per_feed, first_pages = _site(web)
     with fresh_pg_database() as db:
         feeds = [(f"F{i}", web.url(f"/f{i}.xml")) for i in range(FEEDS)]
-        config = cluster_config(tmp_path / "config.yaml", db, feeds, covering_terms(arts), telegram.base_url)
-        nodes = [start_node(config, f"n{i}", tmp_path / f"n{i}.log") for i in range(n_nodes)]
+        http = {"listen": "127.0.0.1:${NODE_PORT}"}
+        config = cluster_config(tmp_path / "config.yaml", db, feeds, covering_terms(arts), telegram.base_url, http=http)
+        ports = [str(free_port()) for _ in range(n_nodes)]
+        nodes = [start_node(config, f"n{i}", tmp_path / f"n{i}.log", NODE_PORT=ports[i]) for i in range(n_nodes)]
         try:
             wait_until(lambda: sum(_alerts(telegram, first_pages).values()) >= len(first_pages), "first alerts")
+            nodes[-1].send_signal(signal.SIGHUP)
+            wait_until(lambda: "config reloaded" in (tmp_path / f"n{n_nodes - 1}.log").read_text(), "the reload")
             pages = _grow(web, per_feed)
             wait_until(lambda: sum(_alerts(telegram, pages).values()) >= len(pages), "every alert")
             time.sleep(3)  # a late duplicate would show up now
+            health = httpx.get(f"http://127.0.0.1:{ports[0]}/healthz", timeout=10).json()
+            status = subprocess.run(
+                [sys.executable, "-m", "monitor", "--config", str(config), "status"],
+                capture_output=True,
+                text=True,
+                env=node_env("status", NODE_PORT=ports[0]),
+                cwd=tmp_path,
+                timeout=SAFETY,
+            )
             statuses = [p.poll() for p in nodes]
         finally:
             _stop(nodes)
@@ -108,9 +133,12 @@ def test_every_alert_once_and_every_page_fetched_once(tmp_path, web_server, fake
         assert max(got.values()) == 1, f"duplicate alerts: {[u for u, n in got.items() if n > 1]}"
         fetches = _page_fetches(web, pages)
         assert set(fetches.values()) == {1}, f"pages fetched more than once: {fetches}"
-        # the work was shared: more than one node sent or polled something
-        workers = {line.split("node=")[1].split()[0] for line in logs.splitlines() if "channel drained" in line}
-        assert workers, logs[-2000:]
+        cluster = health["cluster"]
+        assert cluster["nodes_alive"] == n_nodes and cluster["node"] == "n0", cluster
+        assert sorted(n["name"] for n in cluster["nodes"] if n["alive"]) == [f"n{i}" for i in range(n_nodes)]
+        assert cluster["jobs_stalled"] == 0 and cluster["jobs_failed"] == 0, cluster
+        assert status.returncode == 0, status.stderr
+        assert f"cluster: {n_nodes} node(s) alive" in status.stdout, status.stdout
 
 
 def test_a_killed_node_s_feeds_and_send_are_taken_over(tmp_path, web_server, fake_telegram_unpatched):

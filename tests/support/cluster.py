@@ -48,6 +48,16 @@ def fresh_pg_database() -> Iterator[str]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def title_term(art: dict) -> str | None:
+    """A title word (4+ characters) a one-term topic finds in its own article, or None."""
+    for word in art["title"].split():
+        if len(word) >= 4 and compile_topics([TopicRule("p", "p", (), (word,), ())]).match(
+            art["title"], art["content"]
+        ):
+            return word
+    return None
+
+
 def covering_terms(articles: list[dict]) -> list[str]:
     """Title words (real text, none invented) such that an `any:` topic on them matches every article."""
     terms: list[str] = []
@@ -85,10 +95,16 @@ def cluster_config(
     return path
 
 
-def start_node(config: Path, name: str, log: Path) -> subprocess.Popen[bytes]:
-    """`monitor run` as one cluster node named `name` (its log in `log`)."""
+def node_env(name: str, **extra: str) -> dict[str, str]:
+    """The environment of node `name` (the Bot token, this checkout, MONITOR_NODE, `extra`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MONITOR_", "NOTIFY_", "WATCHDOG_"))}
-    env.update(TG_TOKEN=TOKEN, PYTHONPATH=str(ROOT), MONITOR_NODE=name)
+    env.update(TG_TOKEN=TOKEN, PYTHONPATH=str(ROOT), MONITOR_NODE=name, **extra)
+    return env
+
+
+def start_node(config: Path, name: str, log: Path, **extra_env: str) -> subprocess.Popen[bytes]:
+    """`monitor run` as one cluster node named `name` (its log in `log`)."""
+    env = node_env(name, **extra_env)
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [sys.executable, "-m", "monitor", "--config", str(config), "run"],

@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT))
 from tests.support.cluster import (  # noqa: E402
     cluster_config,
     covering_terms,
-    fresh_pg_database,
     start_node,
     title_term,
 )
 from tests.support.corpus_pages import saudinewsnet_articles  # noqa: E402
+from tests.support.databases import fresh_pg_database  # noqa: E402
 from tests.support.service_helpers import serve_feed  # noqa: E402
 from tests.support.telegram import FakeTelegram  # noqa: E402
 from tests.support.web import WebServer  # noqa: E402

@@ -19,7 +19,8 @@ import time
 import httpx
 import pytest
 
-from tests.support.cluster import cluster_config, covering_terms, fresh_pg_database, node_env, start_node
+from tests.support.cluster import cluster_config, covering_terms, node_env, start_node
+from tests.support.databases import fresh_pg_database
 from tests.support.service_helpers import SAFETY, articles, serve_feed, wait_until
 from tests.support.telegram import TelegramReply
 

@@ -23,7 +23,7 @@ from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode, conninfo
 from monitor.storage import Lease, Store
-from tests.support.cluster import fresh_pg_database
+from tests.support.databases import fresh_pg_database
 
 pytestmark = pytest.mark.integration
 

@@ -1,9 +1,7 @@
 """Helpers for cluster-mode tests and bench/cluster.py: a fresh PostgreSQL database, a
 cluster config, `monitor run` node processes, a term every article matches.
 
-Each test gets its own database (``CREATE DATABASE`` with a random name, dropped WITH
-(FORCE) at the end) rather than a schema: procrastinate's LISTEN/NOTIFY channels are
-per database, so two test runs never wake each other's workers.
+Each test gets its own database (tests/support/databases.py ``fresh_pg_database``).
 """
 
 from __future__ import annotations
@@ -11,41 +9,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from monitor.matching.matcher import compile_topics
 from monitor.matching.rules import TopicRule
-from tests.support.databases import PG_DSN, pg_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 CHAT = "987654"
-
-
-@contextmanager
-def fresh_pg_database() -> Iterator[str]:
-    """A SQLAlchemy URL of a new, empty PostgreSQL database, dropped on exit (skips when
-    PostgreSQL does not answer)."""
-    reason = pg_unavailable()
-    if reason:
-        pytest.skip(reason)
-    import psycopg
-
-    name = f"c_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def title_term(art: dict) -> str | None:

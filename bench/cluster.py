@@ -1,11 +1,21 @@
-"""Cluster mode on loopback: N `monitor run` nodes x M feeds for K minutes on one fresh
-PostgreSQL database, new articles arriving on every feed, alerts caught by the fake Bot API.
+"""Cluster mode on loopback: N `monitor run` nodes x M feeds on one fresh PostgreSQL
+database, alerts caught by the fake Bot API (tests/support/telegram.py), pages served by
+tests/support/web.py. Articles are real SaudiNewsNet text from tests/fixtures (through
+tests/support/corpus_pages; ../shared is not read).
 
-Prints alerts expected / received / duplicated / lost, duplicate page fetches, the
-takeover time after a kill -9 (``--kill``), and feed polls per second of the cluster
-against one node's (the same load run with one node first). Articles are real
-SaudiNewsNet text (tests/fixtures excerpts via tests/support/corpus_pages; the full
-corpus in ../shared is not needed here).
+Two runs per node count:
+
+- backlog (CPU-bound): every feed lists all its articles at start; the time from the
+  first alert to the last gives articles/s and feed polls/s (fetch, extract, match,
+  store, send; the nodes' start-up is left out).
+  Run with 1 node, then N nodes: the ratio is the cluster's speed-up.
+- arrivals (--minutes K): one new article per feed every K*60/8 s; with --kill, node 0
+  gets kill -9 half-way; prints alerts expected / received / duplicated / lost, duplicate
+  page fetches, and the takeover time (kill -> a survivor reruns or fails the dead node's
+  job in favour of its waiting copy; the log line's time).
+
+"Expected" is what ONE node alerts on the same pages (some fixture articles are copies of
+each other and are dropped as such by design), compared by page path.
 
     python3 bench/cluster.py [--nodes 2] [--feeds 12] [--minutes 1] [--kill]
 """
@@ -18,17 +28,13 @@ import signal
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.cluster import (  # noqa: E402
-    cluster_config,
-    covering_terms,
-    start_node,
-    title_term,
-)
+from tests.support.cluster import cluster_config, covering_terms, start_node, title_term  # noqa: E402
 from tests.support.corpus_pages import saudinewsnet_articles  # noqa: E402
 from tests.support.databases import fresh_pg_database  # noqa: E402
 from tests.support.service_helpers import serve_feed  # noqa: E402
@@ -36,25 +42,44 @@ from tests.support.telegram import FakeTelegram  # noqa: E402
 from tests.support.web import WebServer  # noqa: E402
 
 DAYS = ("2015-07-21", "2015-07-22", "2015-07-23")
+PER_FEED = 8
+SETTLE = 15.0  # seconds after the last arrival for the last alerts (and a takeover)
+BACKLOG_LIMIT = 600.0  # seconds: give up waiting for a backlog run
 
 
 def _articles(n: int) -> list[dict]:
-    """`n` distinct real articles (a repeated one would be dropped as a copy, not alerted)."""
+    """`n` distinct real articles whose title has a word the topic can match."""
     pool = [a for d in DAYS for a in saudinewsnet_articles(d) if title_term(a)]
     if n > len(pool):
-        raise SystemExit(f"only {len(pool)} fixture articles: use fewer --feeds (8 articles each)")
+        raise SystemExit(f"only {len(pool)} usable fixture articles: use fewer --feeds ({PER_FEED} articles each)")
     return pool[:n]
 
 
-def run(nodes: int, feeds: int, minutes: float, kill: bool) -> dict[str, float]:
-    per_feed = 8
-    arts = _articles(feeds * per_feed)
-    groups = [arts[i * per_feed : (i + 1) * per_feed] for i in range(feeds)]
+def _alerted(tg: FakeTelegram, web: WebServer, shown: list[int]) -> collections.Counter[str]:
+    """Alerts per page path (a page alerted twice counts 2)."""
+    got: collections.Counter[str] = collections.Counter()
+    urls = {
+        web.url(f"/f{i}/article-{j}.html"): f"/f{i}/article-{j}.html" for i, n in enumerate(shown) for j in range(n)
+    }
+    for m in tg.messages:
+        for url, path in urls.items():
+            if url in m.text:
+                got[path] += 1
+    return got
+
+
+def _log_time(line: str) -> float:
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
+def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bool = False) -> dict[str, object]:
+    arts = _articles(feeds * PER_FEED)
+    groups = [arts[i * PER_FEED : (i + 1) * PER_FEED] for i in range(feeds)]
     with WebServer() as web, FakeTelegram() as tg, fresh_pg_database() as db, tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        shown = [1] * feeds
+        shown = [PER_FEED if backlog else 1] * feeds
         for i in range(feeds):
-            serve_feed(web, f"/f{i}.xml", groups[i][:1])
+            serve_feed(web, f"/f{i}.xml", groups[i][: shown[i]])
         config = cluster_config(
             base / "config.yaml",
             db,
@@ -66,66 +91,83 @@ def run(nodes: int, feeds: int, minutes: float, kill: bool) -> dict[str, float]:
         )
         procs = [start_node(config, f"n{i}", base / f"n{i}.log") for i in range(nodes)]
         start = time.monotonic()
-        end = start + minutes * 60
-        killed_at = None
-        step = (minutes * 60) / per_feed
-        while time.monotonic() < end:
-            time.sleep(step)
-            for i in range(feeds):  # one new article per feed per step
-                if shown[i] < per_feed:
+        killed_at: float | None = None
+        if backlog:  # from the first alert to the last (node start-up is not the cluster's speed)
+            previous, first, still = 0, None, start
+            while time.monotonic() - start < BACKLOG_LIMIT:  # until no new alert for SETTLE s
+                time.sleep(0.2)
+                n = sum(_alerted(tg, web, shown).values())
+                if n != previous:
+                    previous, still = n, time.monotonic()
+                    first = first or still
+                elif first is not None and time.monotonic() - still > SETTLE:
+                    break
+            elapsed = still - (first or start)
+        else:
+            step = minutes * 60 / PER_FEED
+            while min(shown) < PER_FEED:
+                time.sleep(step)
+                for i in range(feeds):
                     shown[i] += 1
                     serve_feed(web, f"/f{i}.xml", groups[i][: shown[i]])
-            if kill and killed_at is None and time.monotonic() - start > minutes * 30 and len(procs) > 1:
-                procs[0].send_signal(signal.SIGKILL)
-                killed_at = time.monotonic()
-        time.sleep(15)  # let the last alerts (and a takeover) through
-        elapsed = time.monotonic() - start
+                if kill and killed_at is None and min(shown) > PER_FEED // 2 and nodes > 1:
+                    procs[0].send_signal(signal.SIGKILL)
+                    killed_at = time.time()
+            time.sleep(SETTLE)
+            elapsed = time.monotonic() - start
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
         for p in procs:
             p.wait(120)
         logs = [(base / f"n{i}.log").read_text() for i in range(nodes)]
-        pages = [web.url(f"/f{i}/article-{j}.html") for i in range(feeds) for j in range(shown[i])]
-        got: collections.Counter[str] = collections.Counter()
-        for m in tg.messages:
-            for url in pages:
-                if url in m.text:
-                    got[url] += 1
+        got = _alerted(tg, web, shown)
         fetches = collections.Counter(r.url_path for r in web.requests if "/article-" in r.url_path)
         polls = sum(log.count("feed polled") + log.count("feed not modified") for log in logs)
-        takeover = None
+        takeover = "-"
         if killed_at is not None:
-            rerun = [ln for ln in "\n".join(logs[1:]).splitlines() if "stalled job" in ln]
-            takeover = "no stalled job (the killed node held none)" if not rerun else rerun[0][:23]
+            lines = [ln for log in logs[1:] for ln in log.splitlines() if "stalled job" in ln]
+            takeover = (
+                f"{_log_time(lines[0]) - killed_at:.1f}s" if lines else "none needed (the killed node held no job)"
+            )
         return {
             "nodes": nodes,
-            "expected": len(pages),
-            "received": len(got),
-            "duplicated": sum(n - 1 for n in got.values()),
-            "lost": len(set(pages) - set(got)),
+            "got": got,
             "duplicate_fetches": sum(n - 1 for n in fetches.values()),
+            "seconds": elapsed,
             "polls_per_s": polls / elapsed,
-            "takeover": takeover or "-",
+            "articles_per_s": max(len(got) - 1, 0) / elapsed if backlog else len(got) / elapsed,
+            "takeover": takeover,
         }
 
 
+def _line(kind: str, r: dict[str, object], expected: set[str]) -> str:
+    got = r["got"]
+    assert isinstance(got, collections.Counter)
+    return (
+        f"{kind:8} nodes={r['nodes']} expected={len(expected)} received={len(set(got) & expected)} "
+        f"duplicated={sum(n - 1 for n in got.values())} lost={len(expected - set(got))} "
+        f"duplicate_fetches={r['duplicate_fetches']} seconds={r['seconds']:.1f} "
+        f"articles/s={r['articles_per_s']:.2f} polls/s={r['polls_per_s']:.2f} takeover={r['takeover']}"
+    )
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--nodes", type=int, default=2)
     ap.add_argument("--feeds", type=int, default=12)
-    ap.add_argument("--minutes", type=float, default=1.0)
-    ap.add_argument("--kill", action="store_true", help="kill -9 node 0 half-way")
+    ap.add_argument("--minutes", type=float, default=1.0, help="length of the arrivals run")
+    ap.add_argument("--kill", action="store_true", help="kill -9 node 0 half-way through the arrivals run")
     args = ap.parse_args()
-    one = run(1, args.feeds, args.minutes, False)
-    many = run(args.nodes, args.feeds, args.minutes, args.kill)
-    for r in (one, many):
-        print(
-            f"nodes={r['nodes']} alerts expected={r['expected']} received={r['received']} "
-            f"duplicated={r['duplicated']} lost={r['lost']} duplicate_fetches={r['duplicate_fetches']} "
-            f"polls/s={r['polls_per_s']:.2f} takeover={r['takeover']}"
-        )
-    print(f"cluster polls/s vs one node: {many['polls_per_s'] / max(one['polls_per_s'], 1e-9):.2f}x")
+    one = run(1, args.feeds, backlog=True)
+    many = run(args.nodes, args.feeds, backlog=True)
+    expected = set(one["got"])  # type: ignore[arg-type]
+    print(_line("backlog", one, expected))
+    print(_line("backlog", many, expected))
+    ratio = float(many["articles_per_s"]) / max(float(one["articles_per_s"]), 1e-9)  # type: ignore[arg-type]
+    print(f"cluster speed-up on the backlog (articles/s, {args.nodes} nodes vs 1): {ratio:.2f}x")
+    arrivals = run(args.nodes, args.feeds, backlog=False, minutes=args.minutes, kill=args.kill)
+    print(_line("arrivals", arrivals, expected))
     return 0
 
 

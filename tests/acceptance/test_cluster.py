@@ -85,15 +85,17 @@ def _holder(db: str, tmp_path) -> str | None:
     return None
 
 
-def _stop(nodes) -> None:
+def _stop(nodes) -> list[int | None]:
+    """SIGTERM every live node; their exit codes (a node killed before: -9)."""
     for p in nodes:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
     for p in nodes:
         try:
             p.wait(SAFETY)
-        except Exception:
+        except subprocess.TimeoutExpired:
             p.kill()
+    return [p.returncode for p in nodes]
 
 
 @pytest.mark.parametrize("n_nodes", [2, 3])
@@ -126,9 +128,10 @@ def test_every_alert_once_and_every_page_fetched_once(tmp_path, web_server, fake
             )
             statuses = [p.poll() for p in nodes]
         finally:
-            _stop(nodes)
+            codes = _stop(nodes)
         logs = "\n".join((tmp_path / f"n{i}.log").read_text() for i in range(n_nodes))
         assert statuses == [None] * n_nodes, logs[-3000:]
+        assert codes == [0] * n_nodes, logs[-3000:]  # SIGTERM: a clean stop on every node
         got = _alerts(telegram, pages)
         assert set(got) == set(pages), "lost alerts"
         assert max(got.values()) == 1, f"duplicate alerts: {[u for u, n in got.items() if n > 1]}"
@@ -162,6 +165,11 @@ def test_a_killed_node_s_feeds_and_send_are_taken_over(tmp_path, web_server, fak
             holder = nodes[int(wait_until(lambda: _holder(db, tmp_path), "the node holding the send"))]
             holder.send_signal(signal.SIGKILL)
             holder.wait(SAFETY)
+            polled = [len(web.requests_for(f"/f{i}.xml")) for i in range(FEEDS)]
+            wait_until(
+                lambda: all(len(web.requests_for(f"/f{i}.xml")) > polled[i] for i in range(FEEDS)),
+                "every feed polled by the survivor",
+            )
             wait_until(lambda: set(_alerts(telegram, pages)) == set(pages), "every alert after the kill")
             time.sleep(3)
             survivors = [p for p in nodes if p is not holder]

@@ -13,7 +13,7 @@ Rebuilt (no text copied) from public reports:
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -158,3 +158,30 @@ def _alert(node: ClusterNode) -> int:
             article,
         )[0][0]
     )
+
+
+# (case, the channel's rate, seconds since the previous holder's send, wait expected)
+RATES = [
+    ("1/s, sent 0.3 s ago by another node", "1/s", 0.3, 0.7),
+    ("1/s, sent 5 s ago", "1/s", 5.0, 0.0),
+    ("no limit", None, 0.1, 0.0),
+]
+
+
+@pytest.mark.parametrize("case,rate,ago,wait", RATES, ids=[r[0] for r in RATES])
+def test_a_new_holder_keeps_the_channels_rate(node, case, rate, ago, wait):
+    """The rate limit holds across the cluster: the node taking a channel over starts from
+    the sends in the store, not from its own (empty) memory."""
+    from dataclasses import replace
+
+    from monitor.delivery.outbox import ChannelSender
+
+    config = node.pipeline.config
+    options = dict(config.channel_options)
+    options["tg"] = options["tg"].model_copy(update={"rate": rate if rate else []})
+    sender = ChannelSender(replace(config, channel_options=options), node.store, "tg")
+    alert_id = _alert(node)
+    node.store.mark_sent(alert_id, datetime.now(UTC) - timedelta(seconds=ago))
+    sender.take_over(Lease(1, 1))
+    limiter = sender.targets[0].limiter
+    assert limiter.wait_time(limiter.clock()) == pytest.approx(wait, abs=0.1)

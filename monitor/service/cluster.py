@@ -85,11 +85,12 @@ class ClusterNode(Daemon):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker: asyncio.Task[None] | None = None
         self._worker_ready = threading.Event()
+        self.worker_id: int | None = None  # procrastinate's id of this node's worker, once a job ran
         self._worker_error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        self.app = self._build_app(config)
         if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
             logging.getLogger("procrastinate").setLevel(logging.WARNING)  # a line per job otherwise
+        self.app = self._build_app(config)
 
     # ---- procrastinate --------------------------------------------------
     def _build_app(self, config: Config) -> Any:
@@ -99,6 +100,7 @@ class ClusterNode(Daemon):
 
         @app.task(name="monitor.poll", pass_context=True)
         def poll(context: procrastinate.JobContext, feed: str) -> None:
+            self._note_worker(context.job.worker_id)
             self.poll_job(feed)
 
         @app.task(name="monitor.send", pass_context=True)
@@ -106,6 +108,7 @@ class ClusterNode(Daemon):
             job = context.job
             assert job.id is not None
             worker = job.worker_id if job.worker_id is not None else self.store.worker_of_job(job.id)
+            self._note_worker(worker)
             if worker is None:
                 log.warning("send job not held job=%s channel=%s", job.id, channel)
                 return
@@ -221,6 +224,12 @@ class ClusterNode(Daemon):
                 report.dead,
                 self.name,
             )
+
+    def _note_worker(self, worker: int | None) -> None:
+        """Log this node's procrastinate worker id once (it names the node in the jobs table)."""
+        if worker is not None and worker != self.worker_id:
+            self.worker_id = worker
+            log.info("node worker node=%s worker=%d", self.name, worker)
 
     def _finished_at(self) -> None:
         with self._state_lock:

@@ -1,5 +1,6 @@
 """The long-running daemon: APScheduler polls each feed at its interval, one sender thread
 per channel drains the outbox (monitor.delivery.outbox); signals stop or reload it.
+Cluster mode (service/cluster.py) subclasses it: polls and sends become procrastinate jobs.
 
 Under systemd (Type=notify) it tells the manager READY=1 once running, RELOADING=1 /
 READY=1 around a SIGHUP reload, STOPPING=1 on SIGTERM, and WATCHDOG=1 only while a

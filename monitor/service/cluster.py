@@ -75,12 +75,12 @@ class ClusterNode(Daemon):
     def __init__(self, pipeline: Pipeline, **kwargs: Any) -> None:
         super().__init__(pipeline, **kwargs)
         config = pipeline.config
-        self.stall_after = config.cluster_stall_after
+        self.node_stall = config.cluster_stall_after
         self.name = node_name()
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.started_at = datetime.now(UTC)
         # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death
-        self.worker_beat = max(1.0, self.stall_after / 6)
+        self.worker_beat = max(1.0, self.node_stall / 6)
         self.heartbeat_every = min(self.heartbeat_every, self.worker_beat)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -143,15 +143,17 @@ class ClusterNode(Daemon):
         await self._rerun_stalled()
 
     async def _rerun_stalled(self) -> None:
-        """Jobs of a worker silent for `stall_after` seconds go back to the queue (procrastinate
-        does not do it by itself: its docs' recipe is this periodic retry). A job whose
-        queueing lock is taken by a waiting copy is failed instead (the copy does the work;
-        retrying would break the unique queueing lock, procrastinate issue #1000-style)."""
+        """Jobs of a worker silent for `node_stall` seconds (cluster_stall_after) go back to
+        the queue (procrastinate does not do it by itself: its docs' recipe is this periodic
+        retry). A job whose queueing lock is taken by a waiting copy is failed instead: the
+        copy does the work, and retrying it would break the unique queueing-lock index
+        (procrastinate issues #1446 and #1543). The tick itself has no lock, so a dead
+        node's tick never blocks the others' (procrastinate issue #1408)."""
         import procrastinate.exceptions as pe
         from procrastinate.jobs import Status
 
         manager = self.app.job_manager
-        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=self.stall_after):
+        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=self.node_stall):
             try:
                 await manager.retry_job(job)
                 log.warning("stalled job rerun job=%s task=%s lock=%s", job.id, job.task_name, job.lock)
@@ -254,7 +256,7 @@ class ClusterNode(Daemon):
                     concurrency=8,
                     install_signal_handlers=False,
                     update_heartbeat_interval=self.worker_beat,
-                    stalled_worker_timeout=self.stall_after,
+                    stalled_worker_timeout=self.node_stall,
                     shutdown_graceful_timeout=self.stop_timeout,
                     delete_jobs="successful",
                 )
@@ -276,7 +278,7 @@ class ClusterNode(Daemon):
             self.name,
             len(config.feeds),
             len(config.channels),
-            self.stall_after,
+            self.node_stall,
         )
 
     def _start_senders(self, pipeline: Pipeline) -> None:
@@ -300,7 +302,7 @@ class ClusterNode(Daemon):
 
     def snapshot(self) -> dict[str, Any]:
         body = super().snapshot()
-        body["cluster"] = cluster_summary(self.store, self.stall_after, self.heartbeat_every, node=self.name)
+        body["cluster"] = cluster_summary(self.store, self.node_stall, self.heartbeat_every, node=self.name)
         return body
 
     def stop(self) -> bool:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import re
 import signal
 import sys
@@ -141,8 +142,11 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
+        cpu = 0.0  # CPU seconds of the node processes (user + system), from their rusage
         for p in procs:
-            p.wait(120)
+            _pid, _status, usage = os.wait4(p.pid, 0)
+            p.returncode = _status
+            cpu += usage.ru_utime + usage.ru_stime
         logs = [(base / f"n{i}.log").read_text() for i in range(nodes)]
         got = _alerted(tg, web, shown)
         fetches = collections.Counter(r.url_path for r in web.requests if "/article-" in r.url_path)
@@ -161,6 +165,7 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
             "polls_per_s": polls / elapsed,
             "articles_per_s": len(got) / elapsed,
             "takeover": takeover,
+            "cpu_per_article": cpu / max(len(got), 1),
         }
 
 
@@ -172,7 +177,8 @@ def _line(kind: str, r: dict[str, object], expected: set[str]) -> str:
         f"other_copy={len(set(got) - expected)} "
         f"duplicated={sum(n - 1 for n in got.values())} lost={len(expected - set(got))} "
         f"duplicate_fetches={r['duplicate_fetches']} seconds={r['seconds']:.1f} "
-        f"articles/s={r['articles_per_s']:.2f} polls/s={r['polls_per_s']:.2f} takeover={r['takeover']}"
+        f"articles/s={r['articles_per_s']:.2f} polls/s={r['polls_per_s']:.2f} "
+        f"node_cpu_s/article={r['cpu_per_article']:.3f} takeover={r['takeover']}"
     )
 
 

@@ -366,3 +366,6 @@ class RawConfig(_Strict):
     topics: list[Topic] = Field(min_length=1)
     http: Http = Http()
     reload_on_change: bool = False  # `monitor run` reloads when this file changes (as on SIGHUP)
+    cluster: bool = False  # several `monitor run` nodes share one PostgreSQL store (service/cluster.py)
+    cluster_stall_after: float = Field(default=30.0, ge=3.0)  # a node silent this long is dead: its jobs rerun
+    _cluster_dur = field_validator("cluster_stall_after", mode="before")(lambda v: parse_duration(v))

@@ -130,6 +130,20 @@ def backoff(attempts: int, retry_after: float | None) -> float:
     return max(delay, retry_after or 0.0)
 
 
+def stored_message(group: list[OutboxAlert], kind: ChannelKind) -> RenderedAlert:
+    """The message of `group` as stored when the alerts were made: one alert's own; several
+    (one article, several topics, re-rendering impossible) joined: subjects by " | ", texts
+    by a blank line, HTML by a blank line (Telegram) or a rule (email), so no topic is lost."""
+    if len(group) == 1:
+        return RenderedAlert(group[0].subject, group[0].text, group[0].html)
+    sep = "\n\n" if CHANNEL_KINDS[kind].telegram_html else "\n<hr>\n"
+    return RenderedAlert(
+        " | ".join(dict.fromkeys(a.subject for a in group)),
+        "\n\n".join(a.text for a in group),
+        sep.join(a.html for a in group),
+    )
+
+
 @dataclass
 class _Target:
     key: str
@@ -148,13 +162,16 @@ class ChannelSender:
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], object] | None = None,
-        message: Callable[[OutboxAlert], RenderedAlert] | None = None,
+        message: Callable[[list[OutboxAlert]], RenderedAlert] | None = None,
         send: Send | None = None,
     ) -> None:
-        """`send(request)`: delivers one part to one target (default :func:`send_request`,
+        """`message(alerts)`: the message for one alert, or for several topics' alerts of
+        one article (default :func:`stored_message`; the pipeline passes
+        :meth:`monitor.delivery.compose.Composer.message_group`).
+        `send(request)`: delivers one part to one target (default :func:`send_request`,
         apprise or the direct Bot API); tests pass a fake."""
         self.config, self.store, self.name = config, store, name
-        self.message = message
+        self.message = message or (lambda group: stored_message(group, self.kind))
         api_url = config.notify.telegram_api_url
         self.send: Send = send or (lambda request: send_request(request, telegram_api_url=api_url))
         self.stop = threading.Event()
@@ -206,10 +223,10 @@ class ChannelSender:
                     progressed += outcome.sent + outcome.dead
                     if outcome.failed and not ignore_backoff:
                         break
-                for alert in single:
+                for batch in self.batches(single):
                     if self.stop.is_set():
                         break
-                    outcome = self._send_group([alert], now)
+                    outcome = self._send_group(batch, now)
                     report += outcome
                     progressed += outcome.sent + outcome.dead
                     if outcome.failed and not ignore_backoff:
@@ -217,6 +234,36 @@ class ChannelSender:
                 if not ignore_backoff and not progressed:
                     break  # failed ones would come straight back; they wait for their next try
             return report
+
+    def groupable(self, alert: OutboxAlert) -> bool:
+        """Whether `alert` may share one message with other topics' alerts of its article:
+        not a story follow-up, not a topic whose alerts start a reply thread (``follow_ups``:
+        the thread's first message belongs to one topic), not an operator notice."""
+        return (
+            alert.reply_to is None
+            and not alert.topic_id.startswith("ops:")
+            and not followups.threaded(self._topics.get(alert.topic_id))
+        )
+
+    def batches(self, due: list[OutboxAlert]) -> list[list[OutboxAlert]]:
+        """Due single alerts -> messages (issue 18, item 12): the alerts of one article for
+        several topics on this channel that every target has had the same of (same progress)
+        go out as ONE message naming every topic, in order of their oldest alert; the rest
+        one message each. An alert stays one ledger row per topic: a batch is sent, retried,
+        marked sent or dead together, so nothing is lost and nothing is sent twice."""
+        out: list[list[OutboxAlert]] = []
+        index: dict[tuple[int, str], list[OutboxAlert]] = {}
+        for alert in due:
+            if not self.groupable(alert):
+                out.append([alert])
+                continue
+            key = (alert.article_id, DeliveryProgress.parse(alert.delivered).format())
+            if key in index:
+                index[key].append(alert)
+            else:
+                index[key] = [alert]
+                out.append(index[key])
+        return out
 
     def _render(self, group: list[OutboxAlert]) -> tuple[list[RenderedAlert], str]:
         first = group[0]
@@ -226,7 +273,7 @@ class ChannelSender:
             rendered = render_digest(group, arts, topics, kind=self.kind)
             mid = message_id(first, digest=True)
         else:
-            rendered = self.message(first) if self.message else RenderedAlert(first.subject, first.text, first.html)
+            rendered = self.message(group)
             mid = message_id(first)
         if CHANNEL_KINDS[self.kind].telegram_html:
             return [RenderedAlert(rendered.subject, rendered.text, part) for part in split_telegram(rendered.html)], mid
@@ -420,10 +467,11 @@ class Outbox:
         config: Config,
         store: Store,
         *,
-        message: Callable[[OutboxAlert], RenderedAlert] | None = None,
+        message: Callable[[list[OutboxAlert]], RenderedAlert] | None = None,
         **kwargs: Any,
     ) -> None:
-        """`message(alert)`: the text to send for a single alert (default: as stored)."""
+        """`message(alerts)`: the text to send for one alert or one article's alerts of
+        several topics (default :func:`stored_message`)."""
         self.config, self.store = config, store
         self.senders = {name: ChannelSender(config, store, name, message=message, **kwargs) for name in config.channels}
         self._topics = {t.id: t for t in config.topics}

@@ -1,0 +1,87 @@
+"""One article, several topics, one channel: the outbox sends ONE message per target naming
+every topic, and keeps one ledger row per topic, sent / retried / dead together (issue 18,
+item 12). Real SQLite, the real Composer, an injected send that records each request.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.delivery.compose import Composer
+from monitor.delivery.failures import SendResult, classify_http
+from monitor.delivery.outbox import Outbox, SendRequest, target_key
+from monitor.delivery.render import render_alert
+from monitor.models import Article, Match, NewAlert, TermHit, channel_kind
+from monitor.storage import Store
+from tests.support.outbox_helpers import TOKEN, FakeClock, corpus, make_config
+
+ROW = corpus()[0]
+TG = f"tgram://{TOKEN}/111"
+T503 = SendResult.from_failure(classify_http(503, "Service Unavailable"), prefix="tgram: ")
+P400 = SendResult.from_failure(classify_http(400, "Bad Request: chat not found"), prefix="tgram: ")
+TOPICS = [
+    {"id": "a", "name": "الموضوع الأول", "any": ["كوريا"], "notify": ["tg"]},
+    {"id": "b", "name": "الموضوع الثاني", "any": ["كوريا"], "notify": ["tg"]},
+]
+THREADED = {**TOPICS[1], "alert": "per-story", "follow_ups": True}
+
+
+class Recorder:
+    def __init__(self, results: list[SendResult]) -> None:
+        self.results = list(results)
+        self.requests: list[SendRequest] = []
+
+    def __call__(self, request: SendRequest) -> SendResult:
+        self.requests.append(request)
+        return self.results.pop(0) if self.results else SendResult(True)
+
+
+def save(store: Store, config) -> None:
+    article = Article(url=ROW["url"], url_key=ROW["url"], feed="F", title=ROW["title"], body=ROW["content"])
+    matches, alerts = [], []
+    for topic in config.topics:
+        m = Match(topic.id, topic.name, (TermHit("كوريا", "كوريا", "body", 0, 0, 5, "any"),), ROW["content"][:150])
+        matches.append(m)
+        r = render_alert(article, m, outlet=ROW["source"], channel_kind=channel_kind(config.channels["tg"]))
+        alerts.append(NewAlert(topic.id, "tg", r.subject, r.text, r.html))
+    store.save_article(article, guid="", outlet=ROW["source"], matches=matches, alerts=alerts)
+
+
+@pytest.mark.parametrize(
+    ("topics", "results", "premark", "sends", "statuses"),
+    [
+        (TOPICS, [], False, 1, {"sent"}),  # one message naming both
+        ([TOPICS[0], THREADED], [], False, 2, {"sent"}),  # a threaded topic keeps its own message
+        (TOPICS, [], True, 1, {"sent"}),  # the target had topic a's row: b goes alone, a is not resent
+        (TOPICS, [T503], False, 2, {"sent"}),  # failed together, retried once together (1 + 1)
+        (TOPICS, [P400], False, 1, {"dead"}),  # refused for good: both rows dead
+    ],
+)
+def test_grouped_rows_share_one_message(tmp_path, topics, results, premark, sends, statuses):
+    config = make_config(tmp_path, {"tg": [TG]}, topics=topics)
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    try:
+        save(store, config)
+        if premark:  # the target already has topic a's row (sent alone before an upgrade, say)
+            store.mark_delivered([min(a.id for a in store.list_alerts())], target_key(TG))
+        send = Recorder(results)
+        clock = FakeClock()
+        outbox = Outbox(
+            config, store, message=Composer(config, store).message_group, clock=clock, sleep=clock.sleep, send=send
+        )
+        outbox.deliver(datetime.now(UTC))
+        outbox.deliver(datetime.now(UTC), ignore_backoff=True)
+        rows = store.list_alerts()
+        assert len(rows) == 2
+        assert {a.status for a in rows} == statuses
+        assert len(send.requests) == sends, [r.part.text[:80] for r in send.requests]
+        if sends and topics == TOPICS and not premark:
+            text = send.requests[-1].part.html
+            assert "الموضوع الأول" in text and "الموضوع الثاني" in text
+        if statuses == {"dead"}:
+            notices = [a for a in store.list_alerts() if a.topic_id.startswith("ops:")]
+            assert len(notices) <= 1
+    finally:
+        store.close()

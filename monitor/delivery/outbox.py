@@ -16,13 +16,14 @@ import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor import metrics
 from monitor.config.load import Config
 from monitor.config.values import parse_hhmm, parse_rate, parse_window
+from monitor.dedup.keys import clean_link
 from monitor.delivery import followups, notify, telegram
 from monitor.delivery.digest import render_digest, render_migration_notice, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
@@ -79,6 +80,8 @@ class SendRequest:
     email Message-ID (stable across retries). ``threaded`` -- send through the
     direct Bot API call (keeps the Telegram ``message_id``); ``reply_to`` -- the
     Telegram ``message_id`` a threaded send replies to (None: a new thread).
+    ``preview``: the channel's ``link_preview`` (Telegram; a direct call sends it as
+    ``link_preview_options``).
     """
 
     url: str
@@ -87,6 +90,7 @@ class SendRequest:
     message_id: str
     threaded: bool = False
     reply_to: str | None = None
+    preview: str = "off"
 
 
 Send = Callable[[SendRequest], SendResult]
@@ -95,7 +99,13 @@ Send = Callable[[SendRequest], SendResult]
 def send_request(request: SendRequest, *, telegram_api_url: str | None = None) -> SendResult:
     """The real send: the direct Bot API call for a threaded request, else apprise."""
     if request.threaded:
-        return telegram.send(request.url, request.part.html, reply_to=request.reply_to, api_url=telegram_api_url)
+        return telegram.send(
+            request.url,
+            request.part.html,
+            reply_to=request.reply_to,
+            api_url=telegram_api_url,
+            preview=request.preview,
+        )
     return notify.send_one(request.url, request.part, kind=request.kind, message_id=request.message_id)
 
 
@@ -179,6 +189,7 @@ class ChannelSender:
         opts = config.channel(name)
         urls = list(config.channels[name])
         self.kind = channel_kind(urls)
+        self.preview = opts.link_preview
         self.plan = Plan(
             mode=opts.delivery,
             daily_at=parse_hhmm(opts.digest_at),
@@ -268,7 +279,11 @@ class ChannelSender:
     def _render(self, group: list[OutboxAlert]) -> tuple[list[RenderedAlert], str]:
         first = group[0]
         if first.digest:
-            arts = self.store.alert_articles([a.article_id for a in group])
+            # the links a digest shows are the readers' URLs (utm_* and fragments dropped), as in alerts
+            arts = {
+                k: replace(v, url=clean_link(v.url))
+                for k, v in self.store.alert_articles([a.article_id for a in group]).items()
+            }
             topics = {t.id: t.name for t in self.config.topics}
             rendered = render_digest(group, arts, topics, kind=self.kind)
             mid = message_id(first, digest=True)
@@ -405,16 +420,24 @@ class ChannelSender:
     ) -> SendResult:
         """Alerts of threaded topics (per-story with follow-ups) go to a plain Telegram
         target through the direct Bot API call, keeping the message id; a follow-up replies
-        to the story's first message (Telegram) or thread (email)."""
+        to the story's first message (Telegram) or thread (email). A Telegram channel's
+        ``link_preview`` (other than off) also takes the direct call to a plain target (its
+        ``link_preview_options`` place the preview above or below); apprise gets other
+        targets with ``preview=yes`` (below). Alerts, grouped alerts and digests alike."""
         threaded = not alert.digest and followups.threaded(self._topics.get(alert.topic_id))
-        if threaded and self.kind is ChannelKind.TELEGRAM and telegram.target(url):
+        preview = self.preview if self.kind is ChannelKind.TELEGRAM else "off"
+        if (threaded or preview != "off") and self.kind is ChannelKind.TELEGRAM and telegram.target(url):
             parent = (
-                self.store.message_ref(alert.reply_to, target.key) if alert.reply_to is not None and i == 0 else None
+                self.store.message_ref(alert.reply_to, target.key)
+                if threaded and alert.reply_to is not None and i == 0
+                else None
             )
-            result = self.send(SendRequest(url, part, self.kind, mid, threaded=True, reply_to=parent))
-            if result.ok and i == 0 and result.message_id is not None:
+            result = self.send(SendRequest(url, part, self.kind, mid, threaded=True, reply_to=parent, preview=preview))
+            if threaded and result.ok and i == 0 and result.message_id is not None:
                 self.store.record_message(alert.id, target.key, str(result.message_id))
             return result
+        if preview != "off":
+            url = telegram.with_preview(url)
         if alert.reply_to is not None and self.kind is ChannelKind.EMAIL and not alert.digest:
             first = self.store.get_alert(alert.reply_to)
             url = followups.email_reply_url(url, message_id(first)) if first else url

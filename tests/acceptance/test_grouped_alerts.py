@@ -43,7 +43,8 @@ def alert_rows(config) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize(
     ("tg", "mail", "tg_topics", "mail_topics"),
     [
-        # the second topic shares Telegram, the third shares email
+        # fedora-infra/fmn#792 (rules with a destination in common): the second topic shares
+        # Telegram, the third shares email
         (["telegram"], ["email"], (0, 1), (0, 2)),
         # the second topic on both channels: both messages name the first two topics (and email the third)
         (["telegram", "email"], ["email"], (0, 1), (0, 1, 2)),

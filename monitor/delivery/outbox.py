@@ -154,6 +154,18 @@ def stored_message(group: list[OutboxAlert], kind: ChannelKind) -> RenderedAlert
     )
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One message a pass would send (``monitor once --dry-run``): its channel, the outbox
+    rows it carries, their topic ids, whether it is a digest, and its parts as rendered."""
+
+    channel: str
+    alert_ids: tuple[int, ...]
+    topics: tuple[str, ...]
+    digest: bool
+    parts: tuple[RenderedAlert, ...]
+
+
 @dataclass
 class _Target:
     key: str
@@ -189,7 +201,7 @@ class ChannelSender:
         opts = config.channel(name)
         urls = list(config.channels[name])
         self.kind = channel_kind(urls)
-        self.preview = opts.link_preview
+        self.link_preview = opts.link_preview
         self.plan = Plan(
             mode=opts.delivery,
             daily_at=parse_hhmm(opts.digest_at),
@@ -245,6 +257,23 @@ class ChannelSender:
                 if not ignore_backoff and not progressed:
                     break  # failed ones would come straight back; they wait for their next try
             return report
+
+    def preview(self, now: datetime) -> list[Planned]:
+        """The messages an `ignore_backoff` :meth:`drain` at `now` would send, rendered the
+        same way (digest, grouped alerts, single alerts); nothing is sent or written."""
+        due = self.store.channel_due(self.name, now, ignore_backoff=True, limit=1_000_000)
+        held = [a for a in due if a.digest]
+        groups = ([held] if held else []) + self.batches([a for a in due if not a.digest])
+        return [
+            Planned(
+                self.name,
+                tuple(a.id for a in g),
+                tuple(dict.fromkeys(a.topic_id for a in g)),
+                bool(g[0].digest),
+                tuple(self._render(g)[0]),
+            )
+            for g in groups
+        ]
 
     def groupable(self, alert: OutboxAlert) -> bool:
         """Whether `alert` may share one message with other topics' alerts of its article:
@@ -425,7 +454,7 @@ class ChannelSender:
         ``link_preview_options`` place the preview above or below); apprise gets other
         targets with ``preview=yes`` (below). Alerts, grouped alerts and digests alike."""
         threaded = not alert.digest and followups.threaded(self._topics.get(alert.topic_id))
-        preview = self.preview if self.kind is ChannelKind.TELEGRAM else "off"
+        preview = self.link_preview if self.kind is ChannelKind.TELEGRAM else "off"
         if (threaded or preview != "off") and self.kind is ChannelKind.TELEGRAM and telegram.target(url):
             parent = (
                 self.store.message_ref(alert.reply_to, target.key)
@@ -525,6 +554,11 @@ class Outbox:
         for r in reports:
             total += r
         return total
+
+    def preview(self, now: datetime | None = None) -> list[Planned]:
+        """What :meth:`deliver` with `ignore_backoff` would send now, channel by channel."""
+        when = now or utcnow()
+        return [planned for sender in self.senders.values() for planned in sender.preview(when)]
 
     def wake(self) -> None:
         for sender in self.senders.values():

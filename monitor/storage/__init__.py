@@ -5,6 +5,7 @@ from monitor.storage.feeds import FeedState
 from monitor.storage.items import ItemInput, ItemRow
 from monitor.storage.outbox import OutboxAlert
 from monitor.storage.progress import DeliveryProgress, Mark
+from monitor.storage.snapshot import Snapshot, snapshot
 from monitor.storage.store import Store
 
 __all__ = [
@@ -17,4 +18,6 @@ __all__ = [
     "StoredArticle",
     "DeliveryProgress",
     "Mark",
+    "Snapshot",
+    "snapshot",
 ]

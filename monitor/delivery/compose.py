@@ -17,7 +17,7 @@ from datetime import datetime
 
 from monitor.config.load import Config
 from monitor.delivery import followups, notify
-from monitor.delivery.outbox import stored_message
+from monitor.delivery.grouping import stored_message
 from monitor.delivery.render import render_alert
 from monitor.delivery.templates import Templates
 from monitor.models import Article, ChannelKind, Match, NewAlert, RenderedAlert, TermHit, channel_kind

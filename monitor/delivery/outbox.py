@@ -24,9 +24,10 @@ from monitor import metrics
 from monitor.config.load import Config
 from monitor.config.values import parse_hhmm, parse_rate, parse_window
 from monitor.dedup.keys import clean_link
-from monitor.delivery import followups, notify, telegram
+from monitor.delivery import followups, grouping, notify, telegram
 from monitor.delivery.digest import render_digest, render_migration_notice, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
+from monitor.delivery.grouping import Planned, stored_message
 from monitor.delivery.ratelimit import RateLimiter
 from monitor.delivery.render import clean, cut_words, utf16_len
 from monitor.delivery.schedule import Plan, release_time
@@ -140,32 +141,6 @@ def backoff(attempts: int, retry_after: float | None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def stored_message(group: list[OutboxAlert], kind: ChannelKind) -> RenderedAlert:
-    """The message of `group` as stored when the alerts were made: one alert's own; several
-    (one article, several topics, re-rendering impossible) joined: subjects by " | ", texts
-    by a blank line, HTML by a blank line (Telegram) or a rule (email), so no topic is lost."""
-    if len(group) == 1:
-        return RenderedAlert(group[0].subject, group[0].text, group[0].html)
-    sep = "\n\n" if CHANNEL_KINDS[kind].telegram_html else "\n<hr>\n"
-    return RenderedAlert(
-        " | ".join(dict.fromkeys(a.subject for a in group)),
-        "\n\n".join(a.text for a in group),
-        sep.join(a.html for a in group),
-    )
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One message a pass would send (``monitor once --dry-run``): its channel, the outbox
-    rows it carries, their topic ids, whether it is a digest, and its parts as rendered."""
-
-    channel: str
-    alert_ids: tuple[int, ...]
-    topics: tuple[str, ...]
-    digest: bool
-    parts: tuple[RenderedAlert, ...]
-
-
 @dataclass
 class _Target:
     key: str
@@ -275,35 +250,9 @@ class ChannelSender:
             for g in groups
         ]
 
-    def groupable(self, alert: OutboxAlert) -> bool:
-        """Whether `alert` may share one message with other topics' alerts of its article:
-        not a story follow-up, not a topic whose alerts start a reply thread (``follow_ups``:
-        the thread's first message belongs to one topic), not an operator notice."""
-        return (
-            alert.reply_to is None
-            and not alert.topic_id.startswith("ops:")
-            and not followups.threaded(self._topics.get(alert.topic_id))
-        )
-
     def batches(self, due: list[OutboxAlert]) -> list[list[OutboxAlert]]:
-        """Due single alerts -> messages (issue 18, item 12): the alerts of one article for
-        several topics on this channel that every target has had the same of (same progress)
-        go out as ONE message naming every topic, in order of their oldest alert; the rest
-        one message each. An alert stays one ledger row per topic: a batch is sent, retried,
-        marked sent or dead together, so nothing is lost and nothing is sent twice."""
-        out: list[list[OutboxAlert]] = []
-        index: dict[tuple[int, str], list[OutboxAlert]] = {}
-        for alert in due:
-            if not self.groupable(alert):
-                out.append([alert])
-                continue
-            key = (alert.article_id, DeliveryProgress.parse(alert.delivered).format())
-            if key in index:
-                index[key].append(alert)
-            else:
-                index[key] = [alert]
-                out.append(index[key])
-        return out
+        """Due single alerts -> messages (:func:`monitor.delivery.grouping.batches`)."""
+        return grouping.batches(due, self._topics)
 
     def _render(self, group: list[OutboxAlert]) -> tuple[list[RenderedAlert], str]:
         first = group[0]

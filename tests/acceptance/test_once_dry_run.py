@@ -60,6 +60,8 @@ def test_dry_run_without_a_store_prints_alerts_and_creates_nothing(
     assert "Broken: FAILED" in result.stdout  # the per-feed lines, as `once` prints them
 
 
+# zerocracy/judges-action#1604: a dry run still wrote its SQLite cache (store-closed);
+# nextlyhq/nextly#737: a preview while another writer is active must write nothing (store-open-wal)
 @pytest.mark.parametrize("daemon_open", [False, True], ids=["store-closed", "store-open-wal"])
 def test_dry_run_prints_pending_and_leaves_the_store_untouched(
     tmp_path, site, smtp_server, fake_telegram_unpatched, daemon_open

@@ -120,3 +120,22 @@ def test_check_notes_that_email_ignores_link_preview(tmp_path, web_server, smtp_
     config.write_text(bad.replace("link_preview: on", "link_preview: sideways"), encoding="utf-8")
     refused = run_monitor(config, "check")
     assert refused.returncode == 2 and "link_preview" in refused.stderr, refused.stderr
+
+
+@pytest.mark.parametrize(("choice", "disabled"), [("off", True), ("below", False), ("above", False)])
+def test_a_multi_chat_url_gets_the_choice_through_apprise(
+    tmp_path, web_server, smtp_server, fake_telegram_unpatched, choice, disabled
+):
+    """tgram:// with two chats goes through apprise, which can only show the preview below."""
+    telegram = fake_telegram_unpatched
+    clean = tracked_site(web_server)
+    config = preview_config(tmp_path, web_server, smtp_server, telegram, choice)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["channels"] = {"multi": {"urls": "tgram://${TG_TOKEN}/444/555", "link_preview": choice}}
+    data["topics"] = [{**t, "notify": ["multi"]} for t in data["topics"]]
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run_monitor(config, "once")
+    assert result.returncode == 0, result.stderr
+    assert sorted(str(m.chat_id) for m in telegram.messages) == sorted(["444", "555"] * len(clean))
+    assert all(m.params.get("disable_web_page_preview") is disabled for m in telegram.messages)
+    assert all("utm_" not in m.text for m in telegram.messages)

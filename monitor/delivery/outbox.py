@@ -263,7 +263,7 @@ class ChannelSender:
                 for k, v in self.store.alert_articles([a.article_id for a in group]).items()
             }
             topics = {t.id: t.name for t in self.config.topics}
-            rendered = render_digest(group, arts, topics, kind=self.kind)
+            rendered = render_digest(group, arts, topics, kind=self.kind, tz=self.plan.tz)
             mid = message_id(first, digest=True)
         else:
             rendered = self.message(group)

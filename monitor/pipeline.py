@@ -106,7 +106,7 @@ class Pipeline:
             max_page_chars=f.max_page_chars,
         )
         self.composer = Composer(config, store)
-        self.outbox = Outbox(config, store, message=self.composer.message)
+        self.outbox = Outbox(config, store, message=self.composer.message_group)
 
     # ---- polling -------------------------------------------------------
     def poll_feed(self, feed: Feed, *, force: bool = False, now: datetime | None = None) -> FeedReport:

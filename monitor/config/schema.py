@@ -287,6 +287,8 @@ class Channel(_Strict):
     digest_at: str = "08:00"  # local time of the daily digest
     timezone: str | None = None  # default notify.timezone
     quiet_hours: str | None = None  # e.g. 23:00-07:00 (local)
+    # Telegram link previews: off (default) | on (= below) | below | above the text; email ignores it
+    link_preview: Literal["off", "on", "below", "above"] = "off"
 
     _tz = field_validator("timezone")(lambda v: _check_tz(v))
 

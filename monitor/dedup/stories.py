@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from monitor.text.folded import LEAD_WORDS, FoldedText
-from monitor.text.normalize import is_arabic, stems, words
+from monitor.text.normalize import WORD_CACHE, is_arabic, stems, words
 
 ARTICLE_TERMS = 30  # key terms kept per article
 STORY_TERMS = 60  # key terms kept per story profile
@@ -44,7 +44,7 @@ def base_term(token: str) -> str:
     return token
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def key_term(token: str) -> str:
     """A folded token as a key term ('' if it is too short or a number).
 

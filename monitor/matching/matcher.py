@@ -26,7 +26,7 @@ from monitor.matching import relevance
 from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_problem
 from monitor.models import Match, TermHit, TopicResult
 from monitor.text.folded import FoldedText
-from monitor.text.normalize import Token, stems, tokenize
+from monitor.text.normalize import WORD_CACHE, Token, stems, tokenize
 from monitor.text.variants import compatible, head, skeleton
 
 SNIPPET_CHARS = 110  # context kept on each side of the first hit
@@ -148,8 +148,9 @@ class Matcher:
                 loose=tuple(multi),
                 joins=tuple(joins),
             )
-        if len(self._cand_cache) < 200_000:  # bound memory on endless vocabularies
-            self._cand_cache[word] = found
+        if len(self._cand_cache) >= 2 * WORD_CACHE:  # bounded: start over, the frequent words return first
+            self._cand_cache.clear()
+        self._cand_cache[word] = found
         return found
 
     def _rest(self, tokens: Sequence[str], i: int, found: Candidates) -> Iterable[Span]:
@@ -305,7 +306,7 @@ class Matcher:
         return TopicResult(rule.id, rule.name, matched, reason, hits, snippet, verdict.score, verdict.threshold)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def _skeleton_set(word: str) -> frozenset[str]:
     return frozenset(skeleton(s) for s in stems(word))
 

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from monitor.text.normalize import is_arabic, stems, tokenize
+from monitor.text.folded import LEAD_WORDS, FoldedText
+from monitor.text.normalize import WORD_CACHE, is_arabic, stems, words
 
 ARTICLE_TERMS = 30  # key terms kept per article
 STORY_TERMS = 60  # key terms kept per story profile
-BODY_WORDS = 400  # the lead carries the development; later paragraphs drift to background
+BODY_WORDS = LEAD_WORDS  # 400: the lead carries the development; later paragraphs drift to background
 SIMILARITY = 0.3  # default join threshold (cosine of profiles)
 MIN_SHARED = 3  # and at least this many shared key terms
 _PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
@@ -42,7 +44,7 @@ def base_term(token: str) -> str:
     return token
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def key_term(token: str) -> str:
     """A folded token as a key term ('' if it is too short or a number).
 
@@ -65,12 +67,12 @@ def key_term(token: str) -> str:
 
 def key_terms(text: str) -> list[str]:
     """Key terms of ``text`` in order (repeats kept)."""
-    out = []
-    for t in tokenize(text):
-        k = key_term(t.text)
-        if k:
-            out.append(k)
-    return out
+    return key_terms_of(words(text))
+
+
+def key_terms_of(tokens: Iterable[str]) -> list[str]:
+    """Key terms of a text given as its folded words, in order (repeats kept)."""
+    return [k for k in map(key_term, tokens) if k]
 
 
 @lru_cache(maxsize=1)
@@ -99,8 +101,13 @@ def idf(term: str) -> float:
 
 def profile(title: str, body: str) -> dict[str, float]:
     """The article's weighted key terms (at most ARTICLE_TERMS), L2-normalized."""
-    counts = Counter(key_terms(title) * 2)
-    counts.update(key_terms(" ".join(body.split()[:BODY_WORDS])))
+    return profile_folded(FoldedText.of(title, body))
+
+
+def profile_folded(folded: FoldedText) -> dict[str, float]:
+    """``profile`` from the article's shared FoldedText: its title's and lead's words."""
+    counts = Counter(key_terms_of(folded.title) * 2)
+    counts.update(key_terms_of(folded.lead))
     weights = {t: (1 + math.log(c)) * idf(t) for t, c in counts.items()}
     return _top(weights, ARTICLE_TERMS)
 

@@ -24,11 +24,14 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from functools import cache
+from typing import TYPE_CHECKING
 
 from monitor.text.folded import FoldedText
 from monitor.text.normalize import words as text_words
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SHINGLE = 3
 ROWS = 3
@@ -38,12 +41,25 @@ SEED = 20150721  # fixed forever: band keys are persisted
 COPY_JACCARD = 0.5
 MIN_SHINGLES = 20  # shorter texts (a bare headline) are not indexed: "أسعار النفط" daily is no copy
 
-_rng = np.random.default_rng(SEED)
-# multiply-shift hashing: h(x) = ((a*x + b) mod 2^64) >> 32, a odd (a universal family)
-_A = (_rng.integers(1, 2**63 - 1, NUM_PERM, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
-_B = _rng.integers(0, 2**63 - 1, NUM_PERM, dtype=np.uint64)
-_BAND_SALT = _rng.integers(0, 2**63 - 1, BANDS, dtype=np.uint64)
-_MASK63 = np.uint64(2**63 - 1)
+
+@dataclass(frozen=True)
+class _Params:
+    a: np.ndarray  # NUM_PERM odd uint64 multipliers
+    b: np.ndarray  # NUM_PERM uint64 offsets
+    band_salt: np.ndarray  # BANDS uint64 salts
+
+
+@cache
+def _params() -> _Params:
+    """The hash family, drawn from SEED on first use: numpy (≈ 0.1-0.2 s and ≈ 15 MB to import) is
+    loaded only by a process that fingerprints an article, not by an idle pass (issue 16)."""
+    import numpy as np
+
+    rng = np.random.default_rng(SEED)
+    # multiply-shift hashing: h(x) = ((a*x + b) mod 2^64) >> 32, a odd (a universal family)
+    a = (rng.integers(1, 2**63 - 1, NUM_PERM, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
+    b = rng.integers(0, 2**63 - 1, NUM_PERM, dtype=np.uint64)
+    return _Params(a, b, rng.integers(0, 2**63 - 1, BANDS, dtype=np.uint64))
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,8 @@ def words(text: str) -> list[str]:
 
 def shingle_hashes(tokens: Sequence[str], k: int = SHINGLE) -> np.ndarray:
     """Sorted unique 32-bit hashes of the word k-shingles (one shingle if shorter)."""
+    import numpy as np
+
     if not tokens:
         return np.zeros(0, dtype=np.uint32)
     grams = [" ".join(tokens[i : i + k]) for i in range(max(1, len(tokens) - k + 1))]
@@ -73,22 +91,27 @@ def shingle_hashes(tokens: Sequence[str], k: int = SHINGLE) -> np.ndarray:
 
 def signature(shingles: np.ndarray) -> np.ndarray:
     """MinHash signature (NUM_PERM uint64 values) of a non-empty shingle hash set."""
+    import numpy as np
+
+    p = _params()
     x = shingles.astype(np.uint64)[:, None]
     with np.errstate(over="ignore"):
-        hashed = (_A[None, :] * x + _B[None, :]) >> np.uint64(32)
+        hashed = (p.a[None, :] * x + p.b[None, :]) >> np.uint64(32)
     sig: np.ndarray = hashed.min(axis=0)
     return sig
 
 
 def band_keys(sig: np.ndarray) -> tuple[int, ...]:
     """One key per band: the band's ROWS values mixed with the band's salt, as signed 63-bit ints."""
+    import numpy as np
+
     rows = sig.reshape(BANDS, ROWS)
-    key = _BAND_SALT.copy()
+    key = _params().band_salt.copy()
     with np.errstate(over="ignore"):
         for r in range(ROWS):
             key = (key ^ rows[:, r]) * np.uint64(0x9E3779B97F4A7C15)
             key ^= key >> np.uint64(29)
-    return tuple(int(v) for v in (key & _MASK63))
+    return tuple(int(v) for v in (key & np.uint64(2**63 - 1)))
 
 
 def fingerprint(text: str) -> Fingerprint:
@@ -119,6 +142,8 @@ def article_words(folded: FoldedText) -> tuple[str, ...]:
 
 
 def shingles_from_bytes(blob: bytes) -> np.ndarray:
+    import numpy as np
+
     return np.frombuffer(blob, dtype="<u4").astype(np.uint32)
 
 
@@ -126,6 +151,8 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Exact Jaccard of two sorted unique hash arrays."""
     if a.size == 0 or b.size == 0:
         return 0.0
+    import numpy as np
+
     inter = np.intersect1d(a, b, assume_unique=True).size
     return inter / (a.size + b.size - inter)
 

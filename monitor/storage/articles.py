@@ -11,12 +11,11 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable
 
 from monitor.models import Article, Match, NewAlert
-from monitor.storage.db import DIALECTS, Database, columns, record, utcnow
+from monitor.storage.db import DIALECTS, Database, columns, dialect_insert, record, utcnow
 from monitor.storage.schema import alerts as alerts_table
 from monitor.storage.schema import article_guids, articles
 from monitor.storage.schema import matches as matches_table
@@ -86,7 +85,7 @@ class _Statements:
 @lru_cache(maxsize=len(DIALECTS))
 def _statements(dialect: str) -> _Statements:
     """The hot-path upserts in `dialect`'s INSERT … ON CONFLICT, built once per process."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(dialect)
     ins = insert(articles)
     save = ins.on_conflict_do_update(
         index_elements=[articles.c.url_key],

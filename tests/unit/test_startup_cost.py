@@ -24,11 +24,22 @@ def _run(code: str, **env: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-LOADED = "import json, sys; print(json.dumps({m: m in sys.modules for m in ('trio', 'rich', 'httpx', 'httpcore')}))"
+LOADED = (
+    "import json, sys; print(json.dumps({m: m in sys.modules for m in "
+    "('trio', 'rich', 'click', 'httpx', 'httpcore', 'numpy', 'sqlalchemy.dialects.postgresql')}))"
+)
 
 EXTRAS = [
     # (what runs first, modules expected loaded afterwards)
-    ("import monitor.cli.main", {"trio": False, "rich": False}),
+    ("import monitor.cli.main", {"trio": False, "rich": False, "click": False}),
+    # what an idle `monitor once` imports: the pipeline and a SQLite store, no numpy (only
+    # fingerprinting an article needs it) and no PostgreSQL dialect
+    (
+        "import monitor.pipeline, monitor.storage.store",
+        {"numpy": False, "sqlalchemy.dialects.postgresql": False, "click": False},
+    ),
+    # fingerprinting an article loads numpy then
+    ("from monitor.dedup import neardup; neardup.fingerprint('a b c d')", {"numpy": True}),
     # the fetcher builds its transport: httpcore's sync pool, still without trio
     (
         "from monitor.fetch.client import Fetcher; Fetcher(timeout=5, user_agent=\"t\").close()",
@@ -37,6 +48,7 @@ EXTRAS = [
     # `monitor status` needs rich: importing it after monitor works as usual
     ("import monitor.cli.main; import rich.console", {"rich": True}),
     ("import monitor; import trio", {"trio": True}),
+    ("import monitor; import click", {"click": True}),
     # a program that imported httpx itself first is left alone (its extras stay)
     ("import httpx, httpcore; import monitor", {"httpx": True}),
 ]

@@ -22,7 +22,8 @@ from sqlalchemy.engine import Connection
 
 from monitor.dedup import neardup
 from monitor.dedup import stories as clustering
-from monitor.models import NewAlert
+from monitor.dedup.keys import clean_link, normalize_url
+from monitor.models import NewAlert, ReportedBy
 from monitor.storage.db import Database
 from monitor.storage.schema import (
     alerts,
@@ -95,6 +96,12 @@ class Story:
     last_seen: datetime
     articles: tuple[StoryArticle, ...]
     topics: tuple[str, ...]
+    alert_sent: datetime | None = None  # when the story's first alert was sent (any topic, channel)
+
+    def after_alert(self, article: StoryArticle) -> bool:
+        """Whether the article joined after the story's first alert was sent (so that alert does
+        not list it: `monitor stories` is where a late copy is seen)."""
+        return self.alert_sent is not None and article.added_at > self.alert_sent
 
     @property
     def outlets(self) -> tuple[str, ...]:
@@ -311,8 +318,11 @@ def prune_index(conn: Connection, now: datetime, rules: StoryRules) -> int:
     return int(n or 0)
 
 
-def also_reported(conn: Connection, article_id: int, per: str) -> list[str]:
-    """Other outlets of the article's copy group (or, per="story", its story), in arrival order."""
+def also_reported(conn: Connection, article_id: int, per: str) -> list[ReportedBy]:
+    """The other articles of the article's copy group (or, per="story", its story), in arrival
+    order: one entry per distinct page (`normalize_url` key; the link shown is `clean_link`'s,
+    tracking parameters dropped), the article's own page left out. A copy at another URL of
+    the same outlet is listed too (a different page a reader may be sent to)."""
     me = conn.execute(select(story_articles).where(story_articles.c.article_id == article_id)).first()
     if me is None:
         return []
@@ -322,11 +332,20 @@ def also_reported(conn: Connection, article_id: int, per: str) -> list[str]:
         root = me.copy_of or article_id
         cond = or_(story_articles.c.article_id == root, story_articles.c.copy_of == root)
     rows = conn.execute(
-        select(story_articles.c.outlet)
-        .where(cond, story_articles.c.article_id != article_id)
+        select(story_articles.c.article_id, story_articles.c.outlet, articles.c.url)
+        .join(articles, articles.c.id == story_articles.c.article_id)
+        .where(cond)
         .order_by(story_articles.c.added_at, story_articles.c.article_id)
     ).all()
-    return [o for o in dict.fromkeys(r.outlet for r in rows) if o and o != me.outlet]
+    seen = {normalize_url(r.url) for r in rows if r.article_id == article_id}
+    out: list[ReportedBy] = []
+    for r in rows:
+        key = normalize_url(r.url)
+        if r.article_id == article_id or key in seen:
+            continue
+        seen.add(key)
+        out.append(ReportedBy(r.outlet or "", clean_link(r.url)))
+    return out
 
 
 def recent_stories(
@@ -397,8 +416,25 @@ def recent_stories(
         .where(story_articles.c.story_id.in_(ids))
     ):
         topics[t.story_id].add(t.topic_id)
+    sent: dict[int, datetime] = {
+        r.story_id: r.sent
+        for r in conn.execute(
+            select(story_articles.c.story_id, func.min(alerts.c.sent_at).label("sent"))
+            .join(alerts, alerts.c.article_id == story_articles.c.article_id)
+            .where(story_articles.c.story_id.in_(ids), alerts.c.sent_at.is_not(None), alerts.c.reply_to.is_(None))
+            .group_by(story_articles.c.story_id)
+        )
+    }
     return [
-        Story(h.id, h.title, h.first_seen, h.last_seen, tuple(members[h.id]), tuple(sorted(topics[h.id])))
+        Story(
+            h.id,
+            h.title,
+            h.first_seen,
+            h.last_seen,
+            tuple(members[h.id]),
+            tuple(sorted(topics[h.id])),
+            sent.get(h.id),
+        )
         for h in heads
     ]
 
@@ -412,8 +448,9 @@ class StoryRows(Database):
         with self.tx() as conn:
             return prune_index(conn, now, rules)
 
-    def also_reported(self, article_id: int, per: str = "article") -> list[str]:
-        """Other outlets of the article's copy group (per="story": its story), in arrival order."""
+    def also_reported(self, article_id: int, per: str = "article") -> list[ReportedBy]:
+        """Other articles (outlet, link) of the article's copy group (per="story": its story),
+        in arrival order, one per distinct link."""
         with self.tx() as conn:
             return also_reported(conn, article_id, per)
 

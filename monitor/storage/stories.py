@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 _PG_PLACE_LOCK = 7_301_944_121
 MAX_STORY_CANDIDATES = 25
-QUERY_TERMS = 12
+QUERY_TERMS = clustering.ARTICLE_TERMS  # every key term: a story that shares MIN_SHARED of them is found
 
 
 @dataclass(frozen=True)
@@ -117,20 +117,7 @@ def place(
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_PLACE_LOCK})")
     rules, fp = inp.rules, inp.fingerprint
     copy = _find_copy(conn, article_id, fp, now - rules.window, rules.jaccard)
-    if copy is not None:
-        original, jac = copy
-        row = conn.execute(
-            select(story_articles.c.story_id, story_articles.c.copy_of).where(story_articles.c.article_id == original)
-        ).one()
-        root = row.copy_of or original
-        conn.execute(
-            update(stories)
-            .where(stories.c.id == row.story_id)
-            .values(last_seen=now, n_articles=stories.c.n_articles + 1)
-        )
-        placement = Placement(row.story_id, root, jac, None, False)
-    else:
-        placement = _cluster(conn, title, inp.profile, now, rules)
+    placement = _cluster(conn, title, inp.profile, now, rules, copy)
     conn.execute(
         insert(story_articles).values(
             article_id=article_id,
@@ -140,8 +127,10 @@ def place(
             score=placement.score,
             outlet=outlet,
             added_at=now,
+            profile=json.dumps(inp.profile, ensure_ascii=False),
         )
     )
+    _add_terms(conn, placement.story_id, inp.profile)
     if fp.bands:
         conn.execute(insert(neardup_entries).values(article_id=article_id, indexed_at=now, shingles=fp.shingle_bytes()))
         conn.execute(insert(neardup_bands), [{"band": b, "article_id": article_id} for b in fp.bands])
@@ -199,16 +188,39 @@ def _find_copy(
     return neardup.best_copy(fp, cands, threshold)
 
 
-def _cluster(conn: Connection, title: str, profile: dict[str, float], now: datetime, rules: StoryRules) -> Placement:
-    choice = None
+def _cluster(
+    conn: Connection,
+    title: str,
+    profile: dict[str, float],
+    now: datetime,
+    rules: StoryRules,
+    copy: tuple[int, float] | None = None,
+) -> Placement:
+    """The story of a new article: the one of its copy group (`copy`: the article it copies,
+    Jaccard) and every open story with an article like it (`clustering.links`), merged into the
+    oldest; a new story when there are none. The article's own row is inserted by the caller."""
+    linked: list[clustering.StoryChoice] = []
     if profile:
-        # the weightiest terms only: their posting lists are short, and a story that
-        # shares none of them would not reach the similarity threshold anyway
+        # all the article's terms: a story whose articles share MIN_SHARED of them is found
+        # whichever of two articles comes first (with only the weightiest 12, a pair sharing 7
+        # terms was found in one order and missed in the other)
         terms = [t[:100] for t in list(profile)[:QUERY_TERMS]]
         rows = conn.execute(_STORY_CANDIDATES, {"terms": terms, "since": now - rules.story_window}).all()
-        cands = sorted((r.id, json.loads(r.profile)) for r in rows)
-        choice = clustering.choose(profile, cands, rules.similarity)
-    if choice is None:
+        linked = clustering.links(
+            profile,
+            _member_profiles(conn, {r.id: r.profile for r in rows}),
+            rules.similarity,
+            title=clustering.title_profile(title),
+        )
+    root: int | None = None
+    targets = {c.story_id for c in linked}
+    if copy is not None:
+        row = conn.execute(
+            select(story_articles.c.story_id, story_articles.c.copy_of).where(story_articles.c.article_id == copy[0])
+        ).one()
+        root = row.copy_of or copy[0]
+        targets.add(row.story_id)
+    if not targets:
         story_id = conn.execute(
             insert(stories)
             .values(
@@ -220,24 +232,90 @@ def _cluster(conn: Connection, title: str, profile: dict[str, float], now: datet
             )
             .returning(stories.c.id)
         ).scalar_one()
-        _set_terms(conn, story_id, profile)
         return Placement(story_id, None, None, None, True)
-    old = dict(cands)[choice.story_id]
-    merged = clustering.merge(old, profile)
+    keep = min(targets)
+    if len(targets) > 1:
+        _merge(conn, keep, sorted(targets - {keep}))
+    old = conn.execute(select(stories.c.profile).where(stories.c.id == keep)).scalar_one()
     conn.execute(
         update(stories)
-        .where(stories.c.id == choice.story_id)
-        .values(last_seen=now, n_articles=stories.c.n_articles + 1, profile=json.dumps(merged, ensure_ascii=False))
+        .where(stories.c.id == keep)
+        .values(
+            last_seen=now,
+            n_articles=stories.c.n_articles + 1,
+            profile=json.dumps(clustering.merge(json.loads(old), profile), ensure_ascii=False),
+        )
     )
-    _set_terms(conn, choice.story_id, merged)
-    return Placement(choice.story_id, None, None, choice.score, False)
+    score = max((c.score for c in linked), default=None) if copy is None else None
+    return Placement(keep, root, copy[1] if copy is not None else None, score, False)
 
 
-def _set_terms(conn: Connection, story_id: int, profile: dict[str, float]) -> None:
-    conn.execute(delete(story_terms).where(story_terms.c.story_id == story_id))
-    terms = [t[:100] for t in profile]
-    if terms:
-        conn.execute(insert(story_terms), [{"story_id": story_id, "term": t} for t in dict.fromkeys(terms)])
+def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[int, list[clustering.Member]]]:
+    """(story id, its articles as (profile, title profile)) for candidate stories, by id. An article
+    placed before revision 0010 has no profile: its story's summed profile stands in for it (with
+    no title condition)."""
+    if not centroids:
+        return []
+    members: dict[int, list[clustering.Member]] = defaultdict(list)
+    legacy: set[int] = set()
+    for r in conn.execute(
+        select(story_articles.c.story_id, story_articles.c.profile, articles.c.title)
+        .join(articles, articles.c.id == story_articles.c.article_id)
+        .where(story_articles.c.story_id.in_(sorted(centroids)))
+    ):
+        if r.profile is None:
+            legacy.add(r.story_id)
+        else:
+            members[r.story_id].append((json.loads(r.profile), clustering.title_profile(r.title)))
+    for sid in legacy:
+        members[sid].append((json.loads(centroids[sid]), None))
+    return [(sid, members[sid]) for sid in sorted(centroids)]
+
+
+def _merge(conn: Connection, keep: int, others: list[int]) -> None:
+    """Fold stories `others` into `keep` (an article linked them): their articles, terms, span and
+    summed profile move to `keep`; their rows go."""
+    rows = conn.execute(
+        select(stories.c.id, stories.c.first_seen, stories.c.n_articles, stories.c.profile).where(
+            stories.c.id.in_([keep, *others])
+        )
+    ).all()
+    profile: dict[str, float] = {}
+    for r in sorted(rows, key=lambda r: r.id):
+        profile = clustering.merge(profile, json.loads(r.profile))
+    conn.execute(update(story_articles).where(story_articles.c.story_id.in_(others)).values(story_id=keep))
+    moved = {t for (t,) in conn.execute(select(story_terms.c.term).where(story_terms.c.story_id.in_(others))).all()}
+    have = {t for (t,) in conn.execute(select(story_terms.c.term).where(story_terms.c.story_id == keep)).all()}
+    conn.execute(delete(story_terms).where(story_terms.c.story_id.in_(others)))
+    if moved - have:
+        conn.execute(insert(story_terms), [{"story_id": keep, "term": t} for t in sorted(moved - have)])
+    conn.execute(
+        update(stories)
+        .where(stories.c.id == keep)
+        .values(
+            first_seen=min(r.first_seen for r in rows),
+            n_articles=sum(r.n_articles for r in rows),
+            profile=json.dumps(profile, ensure_ascii=False),
+        )
+    )
+    conn.execute(delete(stories).where(stories.c.id.in_(others)))
+    log.info("stories merged story=%d merged=%s", keep, ",".join(map(str, others)))
+
+
+def _add_terms(conn: Connection, story_id: int, profile: dict[str, float]) -> None:
+    """Index the article's key terms under its story (the story's terms are the union of its
+    articles' terms, so a candidate lookup finds a story by any of its articles)."""
+    terms = {t[:100] for t in profile}
+    if not terms:
+        return
+    have = {
+        t
+        for (t,) in conn.execute(
+            select(story_terms.c.term).where(story_terms.c.story_id == story_id, story_terms.c.term.in_(sorted(terms)))
+        ).all()
+    }
+    if terms - have:
+        conn.execute(insert(story_terms), [{"story_id": story_id, "term": t} for t in sorted(terms - have)])
 
 
 def already_alerted(

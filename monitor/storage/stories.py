@@ -130,7 +130,7 @@ def place(
             profile=json.dumps(inp.profile, ensure_ascii=False),
         )
     )
-    _add_terms(conn, placement.story_id, inp.profile)
+    _add_terms(conn, placement.story_id, inp.profile, fresh=placement.new_story)
     if fp.bands:
         conn.execute(insert(neardup_entries).values(article_id=article_id, indexed_at=now, shingles=fp.shingle_bytes()))
         conn.execute(insert(neardup_bands), [{"band": b, "article_id": article_id} for b in fp.bands])
@@ -258,11 +258,7 @@ def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[
         return []
     members: dict[int, list[clustering.Member]] = defaultdict(list)
     legacy: set[int] = set()
-    for r in conn.execute(
-        select(story_articles.c.story_id, story_articles.c.profile, articles.c.title)
-        .join(articles, articles.c.id == story_articles.c.article_id)
-        .where(story_articles.c.story_id.in_(sorted(centroids)))
-    ):
+    for r in conn.execute(_MEMBERS, {"ids": sorted(centroids)}):
         if r.profile is None:
             legacy.add(r.story_id)
         else:
@@ -302,20 +298,27 @@ def _merge(conn: Connection, keep: int, others: list[int]) -> None:
     log.info("stories merged story=%d merged=%s", keep, ",".join(map(str, others)))
 
 
-def _add_terms(conn: Connection, story_id: int, profile: dict[str, float]) -> None:
+_STORY_HAS_TERMS = select(story_terms.c.term).where(
+    story_terms.c.story_id == bindparam("sid"), story_terms.c.term.in_(bindparam("terms", expanding=True))
+)
+_MEMBERS = (
+    select(story_articles.c.story_id, story_articles.c.profile, articles.c.title)
+    .join(articles, articles.c.id == story_articles.c.article_id)
+    .where(story_articles.c.story_id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def _add_terms(conn: Connection, story_id: int, profile: dict[str, float], *, fresh: bool = False) -> None:
     """Index the article's key terms under its story (the story's terms are the union of its
-    articles' terms, so a candidate lookup finds a story by any of its articles)."""
-    terms = {t[:100] for t in profile}
+    articles' terms, so a candidate lookup finds a story by any of its articles). `fresh`: the
+    story was just made (no terms yet)."""
+    terms = sorted({t[:100] for t in profile})
     if not terms:
         return
-    have = {
-        t
-        for (t,) in conn.execute(
-            select(story_terms.c.term).where(story_terms.c.story_id == story_id, story_terms.c.term.in_(sorted(terms)))
-        ).all()
-    }
-    if terms - have:
-        conn.execute(insert(story_terms), [{"story_id": story_id, "term": t} for t in sorted(terms - have)])
+    have = set() if fresh else set(conn.execute(_STORY_HAS_TERMS, {"sid": story_id, "terms": terms}).scalars())
+    new = [t for t in terms if t not in have]
+    if new:
+        conn.execute(insert(story_terms), [{"story_id": story_id, "term": t} for t in new])
 
 
 def already_alerted(

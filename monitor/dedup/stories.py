@@ -9,7 +9,8 @@ A story's profile is the sum of its articles' profiles (top terms kept).
 
 An article belongs with a recent story when it is like one of the story's
 articles (`links`): the cosine similarity of the two articles' profiles reaches
-the threshold and they share enough weighty terms. Comparing with every member,
+the threshold, they share enough weighty terms, and their titles alone are alike
+too (`title_profile`, TITLE_SIMILARITY). Comparing with every member,
 not with the story's summed profile, and merging the stories an article links
 (storage/stories.place) makes the stories the connected groups of "alike" pairs:
 the same whatever order the articles arrive in (issue 15 kind 5; measured in

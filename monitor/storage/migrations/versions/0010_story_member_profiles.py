@@ -1,16 +1,14 @@
 """Story members' key-term profiles: an article joins a story by its most similar member
 
 Revision ID: 0010
-Revises: 0008
-
-(Numbered 0010 because a parallel branch adds 0009; whichever lands second revises the other.)
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

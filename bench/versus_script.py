@@ -2,7 +2,7 @@
 """`monitor once` against the plain script a user would write, on the same loopback feeds (issue 16).
 
     python3 bench/versus_script.py [--articles N] [--rounds R] [--feeds F] [--repeat K]
-                                   [--shared DIR] [--stages] [--keep DIR]
+                                   [--shared DIR] [--stages] [--keep DIR] [--base DIR]
 
 Pages and feeds are built from REAL text: N SaudiNewsNet articles (bodies of 300+ characters,
 spread over the three days) from DIR/corpus (default ../shared, else /work/shared; when neither
@@ -27,6 +27,9 @@ repeated K times and medians are printed.
 
 --stages runs one more fresh round 1 of ours with CPU timers (time.thread_time, so worker
 threads count) wrapped around the pipeline's stages, and prints inclusive ms per new article.
+
+--base DIR also runs `monitor once` from another checkout (e.g. a detached worktree of main) as a
+third client on the same feeds, in the same rounds, with its own state: before/after in one run.
 
 Targets (issue 16): CPU ratio <= 1.5, our peak RSS <= 150 MB, idle pass ratio <= 1.2.
 """
@@ -219,13 +222,16 @@ def serve(site: Site) -> ThreadingHTTPServer:
 
 # ---------------------------------------------------------------- clients
 OURS_ENV: dict[str, str] = {}  # --env K=V: extra environment for our process only (experiments)
+BASE: list[Path] = []  # --base DIR: another checkout of monitor run alongside ours ("before")
 
 
-def child(cmd: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> tuple[float, float, str]:
+def child(
+    cmd: list[str], cwd: Path, extra_env: dict[str, str] | None = None, tree: Path = ROOT
+) -> tuple[float, float, str]:
     """(CPU seconds user+sys, peak RSS MB, stdout tail) of one subprocess, via os.wait4."""
     with open(cwd / "out.txt", "w") as out, open(cwd / "err.txt", "w") as err:
-        # This checkout first on the path: the installed package may be another worktree's.
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        # This checkout (or --base's) first on the path: the installed package may be another worktree's.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")]))}
         env.update(extra_env or {})
         p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
         _, status, ru = os.wait4(p.pid, 0)
@@ -240,6 +246,8 @@ def setup(work: Path, site: Site, topics: list[dict]) -> tuple[list[str], list[s
     ours, plain = work / "ours", work / "plain"
     ours.mkdir(parents=True)
     plain.mkdir(parents=True)
+    if BASE:
+        (work / "base").mkdir()
     feeds = [f"http://127.0.0.1:{site.port}/feed/{f}.xml" for f in range(site.nfeeds)]
     config = {
         "storage": "sqlite:///monitor.db",
@@ -250,7 +258,8 @@ def setup(work: Path, site: Site, topics: list[dict]) -> tuple[list[str], list[s
         "channels": {"sink": f"json://127.0.0.1:{site.port}/sink"},
         "topics": topics,
     }
-    (ours / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    for d in [ours] + ([work / "base"] if BASE else []):
+        (d / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     (plain / "feeds.txt").write_text("\n".join(feeds))
     (plain / "terms.txt").write_text("\n".join(plain_terms(topics)), encoding="utf-8")
     ours_cmd = [sys.executable, "-m", "monitor", "--config", str(ours / "config.yaml"), "once"]
@@ -267,13 +276,15 @@ def setup(work: Path, site: Site, topics: list[dict]) -> tuple[list[str], list[s
 
 def one_run(work: Path, site: Site, topics: list[dict]) -> dict[str, list[tuple[float, float, str]]]:
     ours_cmd, plain_cmd = setup(work, site, topics)
-    env_cwd = {"ours": work / "ours", "plain": work / "plain"}
-    res: dict[str, list[tuple[float, float, str]]] = {"ours": [], "plain": []}
+    env_cwd = {"ours": work / "ours", "plain": work / "plain", "base": work / "base"}
+    res: dict[str, list[tuple[float, float, str]]] = {"ours": [], "plain": [], **({"base": []} if BASE else {})}
+    base_cmd = [a.replace(str(work / "ours"), str(work / "base")) for a in ours_cmd]
     for r in range(1, site.rounds + 2):  # the last pass is idle: nothing changed, every feed 304
         site.round = min(r, site.rounds)
-        order = [("ours", ours_cmd), ("plain", plain_cmd)]
+        order = [("ours", ours_cmd), ("plain", plain_cmd)] + ([("base", base_cmd)] if BASE else [])
         for name, cmd in order if r % 2 else order[::-1]:
-            res[name].append(child(cmd, env_cwd[name], OURS_ENV if name == "ours" else None))
+            tree = BASE[0] if name == "base" else ROOT
+            res[name].append(child(cmd, env_cwd[name], OURS_ENV if name != "plain" else None, tree))
     return res
 
 
@@ -375,12 +386,14 @@ def main() -> int:
     ap.add_argument("--stages", action="store_true", help="also print our per-stage ms per article")
     ap.add_argument("--keep", default=None, help="keep the state folders here")
     ap.add_argument("--env", action="append", default=[], help="K=V added to our process's environment")
+    ap.add_argument("--base", default=None, help="another monitor checkout to run alongside (before/after)")
     ap.add_argument("--stage-child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.stage_child:
         return stage_child(*args.stage_child)
 
     OURS_ENV.update(kv.split("=", 1) for kv in args.env)
+    BASE.extend([Path(args.base).resolve()] if args.base else [])
     shared = shared_dir(args.shared)
     print(f"shared folder: {shared if shared else 'none found'}; monitor from {ROOT / 'monitor'}")
     arts, source = load_articles(args.articles, shared)
@@ -401,7 +414,7 @@ def main() -> int:
             res = one_run(base / f"run{k}", site, topics)
             runs.append(res)
             print(f"\nrun {k + 1}: server saw {dict(sorted(site.hits.items()))}")
-            for name in ("ours", "plain"):
+            for name in res:
                 for r, (cpu, rss, tail) in enumerate(res[name], 1):
                     what = "idle" if r > args.rounds else f"round {r}"
                     print(f"  {name:5s} {what:8s} cpu {cpu:6.2f} s  peak {rss:6.1f} MB  | {tail}")
@@ -425,6 +438,12 @@ def main() -> int:
     )
     print(f"  RSS   ours {o_rss:6.1f} MB   script {p_rss:6.1f} MB   ratio {o_rss / p_rss:.2f}  (target ours <= 150 MB)")
     print(f"  idle  ours {o_idle:6.2f} s   script {p_idle:6.2f} s   ratio {o_idle / p_idle:.2f}  (target <= 1.2)")
+    if BASE:
+        b_cpu, b_rss, b_idle = med("base", work, 0), med("base", work, 1, max), med("base", idle, 0)
+        print(f"  --base {BASE[0]} (same run, same feeds):")
+        print(f"  CPU   base {b_cpu:6.2f} s   ratio to script {b_cpu / p_cpu:.2f}")
+        print(f"  RSS   base {b_rss:6.1f} MB")
+        print(f"  idle  base {b_idle:6.2f} s   ratio to script {b_idle / p_idle:.2f}")
     return 0
 
 

@@ -326,7 +326,7 @@ class Daemon:
                 http.listen, self.health, max_connections=http.max_connections, request_timeout=http.request_timeout
             ).start()
         self._collector = metrics.StateCollector(self.snapshot)
-        metrics.REGISTRY.register(self._collector)
+        metrics.registry().register(self._collector)
         self._schedule_work(config)
         self.scheduler.add_job(
             self._heartbeat,
@@ -405,7 +405,7 @@ class Daemon:
         if self.http is not None:
             self.http.stop()
         if self._collector is not None:
-            metrics.REGISTRY.unregister(self._collector)
+            metrics.registry().unregister(self._collector)
             self._collector = None
         self.pipeline.outbox.stop(timeout=self.stop_timeout)  # each sender finishes its message
         if done.is_alive():

@@ -26,7 +26,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from monitor.config.values import parse_listen
 from monitor.errors import MonitorError
-from monitor.metrics import REGISTRY
+from monitor.metrics import registry
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class HealthServer:
                         ok, body = False, {"status": "error", "error": str(exc)}
                     self._reply(200 if ok else 503, "application/json", json.dumps(body, ensure_ascii=False).encode())
                 elif path == "/metrics":
-                    self._reply(200, CONTENT_TYPE_LATEST, generate_latest(REGISTRY))
+                    self._reply(200, CONTENT_TYPE_LATEST, generate_latest(registry()))
                 else:
                     self._reply(404, "text/plain; charset=utf-8", b"not found: try /healthz or /metrics\n")
 

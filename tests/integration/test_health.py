@@ -51,7 +51,7 @@ def test_backlog_and_summaries(store):
 
 
 def _value(name: str, **labels: str) -> float:
-    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+    return metrics.registry().get_sample_value(name, labels) or 0.0
 
 
 def test_pipeline_events_feed_the_counters(tmp_path, web_server):

@@ -177,7 +177,7 @@ def test_reload_on_change_picks_up_a_saved_config_and_refuses_a_broken_one(tmp_p
         path.write_text("feeds: oops\n", encoding="utf-8")
 
         def refused() -> float:
-            return metrics.REGISTRY.get_sample_value("monitor_config_reloads_total", {"result": "refused"}) or 0.0
+            return metrics.registry().get_sample_value("monitor_config_reloads_total", {"result": "refused"}) or 0.0
 
         before = refused()
         wait_until(lambda: refused() > before, "the broken file refused")

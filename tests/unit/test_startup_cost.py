@@ -26,17 +26,34 @@ def _run(code: str, **env: str) -> dict:
 
 LOADED = (
     "import json, sys; print(json.dumps({m: m in sys.modules for m in "
-    "('trio', 'rich', 'click', 'httpx', 'httpcore', 'numpy', 'sqlalchemy.dialects.postgresql')}))"
+    "('trio', 'rich', 'click', 'httpx', 'httpcore', 'numpy', 'sqlalchemy.dialects.postgresql', "
+    "'prometheus_client', 'trafilatura')}))"
 )
 
 EXTRAS = [
     # (what runs first, modules expected loaded afterwards)
     ("import monitor.cli.main", {"trio": False, "rich": False, "click": False}),
     # what an idle `monitor once` imports: the pipeline and a SQLite store, no numpy (only
-    # fingerprinting an article needs it) and no PostgreSQL dialect
+    # fingerprinting an article needs it), no trafilatura (only extracting one), no PostgreSQL
+    # dialect, no prometheus_client (only a registry someone reads)
     (
-        "import monitor.pipeline, monitor.storage.store",
-        {"numpy": False, "sqlalchemy.dialects.postgresql": False, "click": False},
+        "import monitor.pipeline, monitor.storage.store, monitor.cli.main",
+        {
+            "numpy": False,
+            "sqlalchemy.dialects.postgresql": False,
+            "click": False,
+            "prometheus_client": False,
+            "trafilatura": False,
+        },
+    ),
+    # counting events does not load prometheus either; reading the registry does
+    ("from monitor import metrics; metrics.POLLS.labels('f', 'ok').inc()", {"prometheus_client": False}),
+    ("from monitor import metrics; metrics.registry()", {"prometheus_client": True}),
+    # extracting an article loads trafilatura then
+    (
+        "from monitor.extract.article import extract; "
+        "extract('<html><body><article><p>' + 'word ' * 60 + '</p></article></body></html>')",
+        {"trafilatura": True},
     ),
     # fingerprinting an article loads numpy then
     ("from monitor.dedup import neardup; neardup.fingerprint('a b c d')", {"numpy": True}),
@@ -72,3 +89,43 @@ ARENAS = [
 def test_malloc_arenas_capped_unless_the_operator_chose(env, applied):
     code = "import json; from monitor.cli.main import fewer_malloc_arenas; print(json.dumps(fewer_malloc_arenas()))"
     assert _run(code, **env) is applied
+
+
+# Events counted before the registry exists read the same once it is built (issue 16: prometheus
+# is loaded only when asked for). Each row: the events, then (sample, labels, expected value).
+# The last rows count after the registry exists, and past PENDING kept observations.
+REPLAY = [
+    (
+        "m.POLLS.labels('f', 'ok').inc(); m.POLLS.labels('f', 'ok').inc(2)",
+        ("monitor_polls_total", {"feed": "f", "result": "ok"}, 3.0),
+    ),
+    (
+        "m.POLLS.labels('f', 'ok').inc(); m.POLLS.labels('g', 'ok').inc()",
+        ("monitor_polls_total", {"feed": "g", "result": "ok"}, 1.0),
+    ),
+    ("m.POLL_SECONDS.observe(0.07); m.POLL_SECONDS.observe(7)", ("monitor_poll_duration_seconds_count", {}, 2.0)),
+    (
+        "m.POLL_SECONDS.observe(0.07); m.POLL_SECONDS.observe(7)",
+        ("monitor_poll_duration_seconds_bucket", {"le": "0.1"}, 1.0),
+    ),
+    ("m.SEND_SECONDS.labels('tg').observe(1.5)", ("monitor_alert_send_duration_seconds_sum", {"channel": "tg"}, 1.5)),
+    ("m.registry(); m.MATCHES.labels('t').inc()", ("monitor_matches_total", {"topic": "t"}, 1.0)),
+    (
+        "m.MATCHES.labels('t').inc(); m.registry(); m.MATCHES.labels('t').inc()",
+        ("monitor_matches_total", {"topic": "t"}, 2.0),
+    ),
+    (
+        "m.PENDING = 3\nfor _ in range(5): m.ARTICLE_SECONDS.observe(0.02)",
+        ("monitor_article_duration_seconds_count", {}, 5.0),
+    ),
+]
+
+
+@pytest.mark.parametrize(("events", "sample"), REPLAY)
+def test_metrics_counted_before_the_registry_read_the_same(events, sample):
+    name, labels, expected = sample
+    code = (
+        f"import json\nfrom monitor import metrics as m\n{events}\n"
+        f"print(json.dumps(m.registry().get_sample_value({name!r}, {labels!r})))"
+    )
+    assert _run(code) == expected

@@ -129,7 +129,8 @@ class Pipeline:
 
     def _poll_feed(self, feed: Feed, *, force: bool, now: datetime | None) -> FeedReport:
         now = now or utcnow()
-        state = self.store.feed_state(feed.name)
+        budget = MAX_NEW_PER_POLL
+        state, due = self.store.poll_start(feed.name, now, limit=budget)  # one read for a 304
         if state is not None and state.url != feed.url:  # moved in config: old validators and waits are moot
             state = replace(state, etag=None, last_modified=None, next_poll_at=None)
         if not force and state is not None and not is_due(now, state.next_poll_at):
@@ -182,8 +183,8 @@ class Pipeline:
                     warnings.append(note)
         new = matched = failed = 0
         self._walled[feed.name] = 0
-        budget = MAX_NEW_PER_POLL
-        due = self.store.due_items(feed.name, now, limit=budget)
+        if parsed is not None:  # new items were listed: read what is due now
+            due = self.store.due_items(feed.name, now, limit=budget)
         if len(due) >= budget and self.store.count_due(feed.name, now) > budget:
             warnings.append(f"more than {budget} new items; the rest wait for the next poll")
         for row in due:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
 
 from monitor.storage.db import Database, columns, record, utcnow
 from monitor.storage.schema import feeds
@@ -36,14 +37,19 @@ class FeedState:
 _FEED_COLS = columns(feeds, FeedState)
 
 
+def feed_state_in(conn: Connection, name: str) -> FeedState | None:
+    """``FeedRows.feed_state`` inside the caller's transaction."""
+    row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).first()
+    return record(FeedState, row) if row else None
+
+
 class FeedRows(Database):
     """Reads and writes of the ``feeds`` table (raise StoreError)."""
 
     def feed_state(self, name: str) -> FeedState | None:
         """The feed called `name`, or None if it was never polled."""
         with self.tx() as conn:
-            row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).first()
-        return record(FeedState, row) if row else None
+            return feed_state_in(conn, name)
 
     def record_feed_success(
         self,

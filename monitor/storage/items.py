@@ -43,6 +43,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Connection
 
 from monitor.models import FeedItem
 from monitor.storage.db import Database
@@ -316,11 +317,8 @@ class ItemRows(Database):
     # ---- reading ---------------------------------------------------------
     def due_items(self, feed: str, now: datetime, limit: int = 100) -> list[ItemRow]:
         """Pending items of `feed` due at `now`, in the order they were first listed."""
-        due = items.c.next_try_at.is_(None) | (items.c.next_try_at <= now)
-        q = select(*_ITEM_COLS).where(items.c.feed == feed, items.c.state == "pending", due)
         with self.tx() as conn:
-            rows = conn.execute(q.order_by(items.c.id).limit(limit)).all()
-        return [_row(r) for r in rows]
+            return due_items_in(conn, feed, now, limit)
 
     def count_due(self, feed: str, now: datetime) -> int:
         due = items.c.next_try_at.is_(None) | (items.c.next_try_at <= now)
@@ -405,3 +403,10 @@ class ItemRows(Database):
                 select(articles.c.id).where(articles.c.url_key == url_key, articles.c.status == "done")
             ).scalar()
         return int(got) if got is not None else None
+
+
+def due_items_in(conn: Connection, feed: str, now: datetime, limit: int = 100) -> list[ItemRow]:
+    """``ItemRows.due_items`` inside the caller's transaction."""
+    due = items.c.next_try_at.is_(None) | (items.c.next_try_at <= now)
+    q = select(*_ITEM_COLS).where(items.c.feed == feed, items.c.state == "pending", due)
+    return [_row(r) for r in conn.execute(q.order_by(items.c.id).limit(limit)).all()]

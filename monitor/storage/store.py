@@ -20,18 +20,26 @@ between worker threads. ``Store(url)`` raises StoreError when the store is unusa
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from monitor.storage import stats
 from monitor.storage.articles import ArticleRows
 from monitor.storage.cluster import ClusterRows
 from monitor.storage.db import Database
-from monitor.storage.feeds import FeedRows
-from monitor.storage.items import ItemRows
+from monitor.storage.feeds import FeedRows, FeedState, feed_state_in
+from monitor.storage.items import ItemRow, ItemRows, due_items_in
 from monitor.storage.outbox import OutboxRows
 from monitor.storage.stories import StoryRows
 
 
 class Store(FeedRows, ArticleRows, OutboxRows, ItemRows, StoryRows, ClusterRows, Database):
     """See the module docstring."""
+
+    def poll_start(self, feed: str, now: datetime, limit: int = 100) -> tuple[FeedState | None, list[ItemRow]]:
+        """(``feed_state(feed)``, ``due_items(feed, now, limit)``) read in one transaction: what a
+        poll needs before its conditional GET; a 304 then costs one more (the feed's record)."""
+        with self.tx() as conn:
+            return feed_state_in(conn, feed), due_items_in(conn, feed, now, limit)
 
     def counts(self) -> dict[str, int]:
         """articles (done), articles_failed (fetch_failed), matches, alerts_pending/sent/dead."""

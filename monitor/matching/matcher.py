@@ -6,7 +6,10 @@ skeleton, see text/variants.py). `Matcher.evaluate(title, body)` walks the
 article's tokens once, looks each token's clitic-stripped stems up in the
 index and verifies phrases token by token: a word-level multi-pattern
 matcher whose cost grows with the article's length and the hits it finds,
-not with the number of topics or terms. Terms are literal words (no
+not with the number of topics or terms. An ordinary (non-name) term is also
+indexed under its derived forms (text/variants.derived_forms: الحوثي takes
+الحوثية, الحوثيون, الحوثيين; غارة takes غارات), reported as variant hits;
+a name (`~`) keeps its ending. Terms are literal words (no
 regular expressions), so no rule can make matching super-linear.
 
 Relevance (relevance.py) then scores each topic that was hit: terms in the
@@ -27,7 +30,7 @@ from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_prob
 from monitor.models import Match, TermHit, TopicResult
 from monitor.text.normalize import Token, stems, tokenize
 from monitor.text.normalize import words as text_words
-from monitor.text.variants import compatible, head, skeleton
+from monitor.text.variants import compatible, derived_forms, head, skeleton
 
 SNIPPET_CHARS = 110  # context kept on each side of the first hit
 _MIN_PART = 3  # letters each part of a split-written name needs
@@ -40,6 +43,7 @@ class _TermRef:
     term: Term
     exact: tuple[str, ...]  # the term's exact key (to tell variant hits apart)
     title_only: bool
+    derived: bool = False  # an ordinary term's derived form (الحوثية for الحوثي): a variant hit
 
 
 Key = tuple[bool, tuple[str, ...]]  # (loose?, tokens or skeletons)
@@ -93,17 +97,32 @@ class Matcher:
                     term = as_term(raw)
                     exact = term_key(term.text)
                     keys: list[Key] = [(False, exact)]
+                    forms: list[Key] = [(False, exact[:-1] + (f,)) for f in derived_forms(exact[-1])]
                     if term.name:
+                        forms = []
                         joined = skeleton("".join(exact))
                         keys = [(True, tuple(skeleton(t) for t in exact)), (True, (joined,))]
                         if len(exact) == 1 and len(exact[0]) >= 2 * _MIN_PART:
                             # A one-word name long enough to be written split
                             # (بيونغيانغ as بيونغ يانغ): the heads its first part may have.
                             self._join_heads.update(joined[:k] for k in range(2, len(joined) - 1))
-                    for key in dict.fromkeys(keys):
+                    for key in dict.fromkeys(keys + forms):
                         if key not in self._refs:
                             self._by_first[(key[0], key[1][0])].append(key)
-                        self._refs[key].append(_TermRef(ti, label, term, exact, term.field == "title"))
+                        derived = key in forms and key not in keys
+                        self._refs[key].append(_TermRef(ti, label, term, exact, term.field == "title", derived))
+        for refs in self._refs.values():
+            # One hit per place and group: a derived form that is also a listed
+            # term (الحوثيين for الحوثي) or another term's form counts once, as written.
+            listed = {(r.topic, r.group, r.title_only) for r in refs if not r.derived}
+            keep: list[_TermRef] = []
+            for r in refs:
+                place = (r.topic, r.group, r.title_only)
+                if r.derived and place in listed:
+                    continue
+                listed.add(place)
+                keep.append(r)
+            refs[:] = keep
 
     def _candidates(self, word: str) -> Candidates:
         """What can start at one text word (memoized per word); NO_CANDIDATES if nothing."""
@@ -205,7 +224,7 @@ class Matcher:
                 if found is NO_CANDIDATES:
                     continue
                 for ref in found.body if in_body else found.title:  # exact one-word terms: most hits
-                    touched[ref.topic].append((ref, field, i, i + 1, False))
+                    touched[ref.topic].append((ref, field, i, i + 1, ref.derived))
                 for ref, variant in found.names:  # one-word names
                     if not (in_body and ref.title_only):
                         touched[ref.topic].append((ref, field, i, i + 1, variant))
@@ -218,7 +237,7 @@ class Matcher:
                     for ref in refs_of[key]:
                         if in_body and ref.title_only:
                             continue
-                        variant = False
+                        variant = ref.derived
                         if words:  # a loose key: the spelling must be a variant of THIS term
                             if len(words) == len(ref.exact):
                                 pairs = list(zip(ref.exact, words))

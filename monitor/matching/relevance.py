@@ -58,7 +58,7 @@ def distinct(hits: Sequence[TermHit]) -> list[TermHit]:
     """Hits of one group without overlaps (الاتفاق النووي and النووي at the same place count once)."""
     kept: list[TermHit] = []
     taken: set[tuple[str, int]] = set()
-    for h in sorted(hits, key=lambda h: (-(h.end - h.start), -h.weight)):
+    for h in sorted(hits, key=lambda h: (-(h.end - h.start), -h.weight, h.variant)):
         span = {(h.field, c) for c in range(h.start, h.end)}
         if span & taken:
             continue

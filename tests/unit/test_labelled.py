@@ -98,8 +98,10 @@ def test_mention_matching_beats_naive(topic_id):
 
 @pytest.mark.parametrize("topic_id", sorted(DEFAULT))
 def test_names_marked_cost_no_precision_here(topic_id):
-    # Marking every proper name ~ (loose variants) on this set: the same figures.
-    assert counts(ours(NAMED[topic_id]), topic_id) == counts(ours(TOPICS[topic_id]), topic_id)
+    # Marking every proper name ~ (loose variants) on this set adds no false alarm.
+    # Recall may differ: a name keeps its endings (~الحوثي does not take «الحوثية»,
+    # issue 15 kind F), an ordinary term takes them.
+    assert counts(ours(NAMED[topic_id]), topic_id)[1] <= counts(ours(TOPICS[topic_id]), topic_id)[1]
 
 
 def test_scoring_wins_precision_overall_for_little_recall():

@@ -23,24 +23,21 @@ from monitor.config.load import Config, rule_from_dict
 from monitor.config.values import parse_duration
 from monitor.errors import ConfigError
 from monitor.matching.matcher import compile_topics
-from monitor.matching.relevance import group_score, hit_value
+from monitor.matching.relevance import hit_value
 from monitor.matching.rules import TopicRule
-from monitor.models import TermHit, TopicResult
+from monitor.models import TopicResult
 from monitor.text.lang import detect_language
 
 
 def format_result(result: TopicResult) -> list[str]:
     """Lines that show why a topic matched an article or not (for explain)."""
     verdict = "MATCH" if result.matched else "no match"
-    groups: dict[str, list[TermHit]] = {}
-    for hit in result.hits:
-        if hit.group != "none":
-            groups.setdefault(hit.group, []).append(hit)
-    per_group = ", ".join(f"{g} {group_score(hs):.3g}" for g, hs in sorted(groups.items()))
+    per_group = ", ".join(f"{g} {s:.3g}" for g, s in result.groups)
+    weakest = f"; weakest {result.weakest}" if result.weakest and len(result.groups) > 1 else ""
     lines = [
         f"[{verdict}] {result.topic_id} ({result.topic_name}): {result.reason}",
         f"  score {result.score:g} / min_score {result.threshold:g}"
-        + (f"  (groups: {per_group})" if per_group else ""),
+        + (f"  (groups: {per_group}{weakest})" if per_group else ""),
     ]
     for hit in result.hits:
         shown = hit.term if hit.matched == hit.term else f"{hit.term} -> {hit.matched}"

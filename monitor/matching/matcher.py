@@ -204,19 +204,21 @@ class Matcher:
                 if key in self._refs:
                     yield key, i, i + 2, (word,), _prep_stripped(token, stem)
 
-    def _raw_hits(self, title: str, body: str) -> dict[int, list[RawHit]]:
-        """Per touched topic: (ref, field, token, end token, variant) tuples.
+    def _raw_hits(self, title: str, body: str) -> tuple[dict[int, list[RawHit]], int]:
+        """Per touched topic: (ref, field, token, end token, variant) tuples; and the body's word count.
 
         One pass over each field's words; plain tuples and no character spans:
         TermHit objects are only built (by `_groups`) for topics that can match.
         """
         touched: dict[int, list[RawHit]] = defaultdict(list)
+        body_words = 0
         refs_of = self._refs
         cache = self._cand_cache
         for field, text in (("title", title), ("body", body)):
             in_body = field == "body"
             tokens = text_words(text)
             n = len(tokens)
+            body_words = n
             for i, token in enumerate(tokens):
                 found = cache.get(token)
                 if found is None:
@@ -247,7 +249,7 @@ class Matcher:
                                 continue
                             variant = any(a != b for a, b in pairs)
                         touched[ref.topic].append((ref, field, i, end, variant))
-        return touched
+        return touched, body_words
 
     @staticmethod
     def _groups(raw: list[RawHit], texts: dict[str, str], spans: dict[str, list[Token]]) -> dict[str, list[TermHit]]:
@@ -269,12 +271,14 @@ class Matcher:
         self, title: str, body: str, *, feed: str | None = None, language: str | None = None, only_hits: bool = False
     ) -> list[TopicResult]:
         """One TopicResult per topic in config order (only topics with hits if `only_hits`)."""
-        touched = self._raw_hits(title, body)
+        touched, n_words = self._raw_hits(title, body)
         indexes = sorted(touched) if only_hits else range(len(self.rules))
         texts = {"title": title, "body": body}
         spans: dict[str, list[Token]] = {}
         return [
-            self._decide(self.rules[ti], self._groups(touched.get(ti, []), texts, spans), title, body, feed, language)
+            self._decide(
+                self.rules[ti], self._groups(touched.get(ti, []), texts, spans), title, body, feed, language, n_words
+            )
             for ti in indexes
         ]
 
@@ -287,28 +291,46 @@ class Matcher:
         out: list[Match] = []
         texts = {"title": title, "body": body}
         spans: dict[str, list[Token]] = {}
-        for ti, raw in sorted(self._raw_hits(title, body).items()):
+        touched, n_words = self._raw_hits(title, body)
+        for ti, raw in sorted(touched.items()):
             labels = {r[0].group for r in raw}
             if "none" in labels or not self._required[ti] <= labels:
                 continue
-            r = self._decide(self.rules[ti], self._groups(raw, texts, spans), title, body, feed, language)
+            r = self._decide(self.rules[ti], self._groups(raw, texts, spans), title, body, feed, language, n_words)
             if r.matched:
                 out.append(Match(r.topic_id, r.topic_name, r.hits, r.snippet))
         return out
 
     @staticmethod
     def _decide(
-        rule: TopicRule, groups: dict[str, list[TermHit]], title: str, body: str, feed: str | None, language: str | None
+        rule: TopicRule,
+        groups: dict[str, list[TermHit]],
+        title: str,
+        body: str,
+        feed: str | None,
+        language: str | None,
+        n_words: int,
     ) -> TopicResult:
         hits = tuple(sorted((h for g in groups.values() for h in g), key=lambda h: (h.field != "title", h.start)))
         snippet = make_snippet(title, body, [h for h in hits if h.group != "none"])
-        verdict = relevance.judge(rule, groups)
+        verdict = relevance.judge(rule, groups, n_words)
         reason, matched = verdict.reason, verdict.matched
         if matched and rule.feeds and feed is not None and feed not in rule.feeds:
             matched, reason = False, f"feed {feed!r} is not in the topic's feeds"
         if matched and rule.languages and language is not None and language not in rule.languages:
             matched, reason = False, f"language {language!r} is not in the topic's languages"
-        return TopicResult(rule.id, rule.name, matched, reason, hits, snippet, verdict.score, verdict.threshold)
+        return TopicResult(
+            rule.id,
+            rule.name,
+            matched,
+            reason,
+            hits,
+            snippet,
+            verdict.score,
+            verdict.threshold,
+            verdict.groups,
+            verdict.weakest,
+        )
 
 
 @lru_cache(maxsize=65536)

@@ -153,8 +153,8 @@ def judge(rule: TopicRule, groups: Mapping[str, Sequence[TermHit]], words: int =
     close = len(scored) >= 2 and _near_ok(scored, NEAR_WORDS)
     per_group = {label: round(group_score(groups[label], words, close), 3) for label in sorted(positive)}
     required = default_min_score(rule) / DEFAULT_PER_GROUP
-    labels = set(per_group) | {label for label, _ in rule.groups() if label != "none" and _required(rule, label)}
-    weakest = min(sorted(labels), key=lambda label: per_group.get(label, 0.0)) if labels else ""
+    expected = set(per_group) | {label for label, _ in rule.groups() if label != "none" and _required(rule, label)}
+    weakest = min(sorted(expected), key=lambda label: per_group.get(label, 0.0)) if expected else ""
     score = round(required * per_group.get(weakest, 0.0), 3)
 
     def verdict(matched: bool, reason: str) -> Verdict:

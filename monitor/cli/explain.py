@@ -130,17 +130,25 @@ def backtest(config: Config, rule: TopicRule, since: datetime, articles: Iterabl
     return out
 
 
-def cmd_backtest(args: argparse.Namespace) -> int:
-    config = common.load(args)
-    from monitor.storage import Store
-
+def rule_and_window(config: Config, args: argparse.Namespace) -> tuple[TopicRule, datetime | None]:
+    """The topic to try (`args.topic`, `args.topic_file`) and the start of `--since` (None,
+    with the reason printed, if `--since` is not a duration). Shared by backtest and suggest."""
     rule = load_candidate(config, args.topic, args.topic_file)
     try:
         seconds = parse_duration(args.since)
     except ValueError as exc:
         print(f"--since: {exc}")
+        return rule, None
+    return rule, datetime.now(UTC) - timedelta(seconds=seconds)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    config = common.load(args)
+    from monitor.storage import Store
+
+    rule, since = rule_and_window(config, args)
+    if since is None:
         return 2
-    since = datetime.now(UTC) - timedelta(seconds=seconds)
     store = Store(config.storage_url)
     try:
         outcomes = backtest(config, rule, since, store.articles_since(since))

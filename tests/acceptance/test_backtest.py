@@ -177,3 +177,33 @@ def test_backtest_near_lists_the_near_misses_with_the_weak_group(tmp_path, store
     plain = run_monitor(config, "backtest", "iran-nuclear-deal", "--since", "1d")
     assert not [line for line in plain.stdout.splitlines() if line.startswith("~ ")]
     assert f"near misses: {len(expect)} (--near lists them)" in plain.stdout
+
+
+def test_suggest_names_words_the_matches_share(tmp_path, store_url):
+    """`monitor suggest` (a subprocess, as a user runs it) over stored turkey-isis articles:
+    the Suruç spelling the rule lacks (سوروتش) is listed with its counts, and the variants of
+    the rule's own terms are shown."""
+    from tests.support.site import run_monitor
+
+    topic = next(
+        t
+        for t in yaml.safe_load((HERE / "topics.yaml").read_text(encoding="utf-8"))["topics"]
+        if t["id"] == "turkey-isis"
+    )
+    store = Store(store_url)
+    try:
+        for a in ARTICLES[:200] + [a for a in ARTICLES[200:] if a["id"] in LABELS["turkey-isis"]]:
+            art = Article(url=a["url"], url_key=a["id"], feed="snn", title=a["title"], body=a["content"])
+            store.save_article(art, guid=a["id"], outlet=a["source"], matches=[], alerts=[])
+    finally:
+        store.close()
+    config = _write_config(tmp_path, store_url, topic)
+    done = run_monitor(config, "suggest", "turkey-isis", "--since", "1d", "--top", "30")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("suggest turkey-isis: ")
+    listed = [line.split() for line in lines if line.startswith("  ") and " / " in line]
+    assert "سوروتش" in [parts[0] for parts in listed]
+    assert any(line.startswith("  سوروج: ") and "سروج" in line for line in lines)
+    bad = run_monitor(config, "suggest", "no-such-topic")
+    assert bad.returncode == 2

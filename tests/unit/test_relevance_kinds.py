@@ -83,3 +83,27 @@ def test_a_long_piece_does_not_dilute_a_full_section():
     assert result.matched, result.reason
     groups = {"any": [h for h in result.hits if h.group == "any"]}
     assert judge(rule, groups, len(words(art["content"]))).score == judge(rule, groups, LENGTH_CAP).score
+
+
+# (topic, article, the near-miss line `monitor explain` must print, or None)
+NEAR_MISSES = [
+    ("iran-nuclear-deal", "snn-20150721-0454", "near miss: rule holds, score "),  # weak deal group
+    ("turkey-isis", "snn-20150721-1118", "near miss: rule holds, score "),  # weak Turkey group
+    ("iran-nuclear-deal", "snn-20150723-0238", "near miss: only group any has no term"),  # kind V
+    ("yemen-war", "snn-20150723-0828", None),  # a match is no near miss
+]
+
+
+@pytest.mark.parametrize("topic,art_id,line", NEAR_MISSES)
+def test_explain_shows_near_misses_with_the_group(topic, art_id, line):
+    from monitor.cli.explain import format_result
+
+    result = _result(topic, art_id)
+    shown = [x.strip() for x in format_result(result) if "near miss" in x]
+    if line is None:
+        assert not shown
+        return
+    [got] = shown
+    assert got.startswith(line)
+    if "rule holds" in line:
+        assert got.endswith(f"weakest group {result.weakest} {dict(result.groups)[result.weakest]:g}")

@@ -145,6 +145,10 @@ def compatible(term: str, written: str, strict: bool = False) -> bool:
 # and a noun gets no ي added (تعز is not تعزية "condolence"), so only these two
 # families are generated. Words shorter than ENDING_MIN_LETTERS are left alone
 # (علي is not عليه "on him").
+# The nisba's accusative يا (نوويا, written without its tanween mark) is taken
+# too (../shared/field-cases/relevance-kinds.md suggests it; measured: one more
+# iran-nuclear-deal positive on the labelled set); it also reads تركي as تركيا,
+# the same subject for a topic that lists تركي.
 NISBA_ENDINGS = ("", "ه", "ون", "ين", "ات", "ا")
 ENDING_MIN_LETTERS = 4
 

@@ -108,6 +108,12 @@ def expand_url(
 # ---- storage and channel URLs -----------------------------------------------------------
 
 
+CLUSTER_NEEDS_POSTGRESQL = (
+    "cluster: true needs a PostgreSQL store shared by every node "
+    "(storage: postgresql+psycopg://USER@HOST:5432/DB); SQLite is one node's file"
+)
+
+
 def storage_problem(url: str) -> str | None:
     """Why `storage:` is not a database URL SQLAlchemy can open, or None."""
     from sqlalchemy.engine import make_url
@@ -276,6 +282,26 @@ def topic_warnings(topic: Any, loc: tuple[Any, ...]) -> list[Problem]:
         elif kind == "any" and common_word(term.text):
             out.append((path, f"`{term.text}` is in most articles: as an `any` term it matches almost everything"))
     return out
+
+
+def preview_warnings(spec: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    """Notes on a channel's ``link_preview`` (`spec`: the extended form of a channel): a
+    Telegram option, so ignored for email and other services; ``above`` needs a single-chat
+    ``tgram://TOKEN/CHAT`` URL without options (the direct Bot API call); apprise, which
+    sends to other tgram:// URLs, can only show the preview below the text."""
+    choice = getattr(spec, "link_preview", "off")
+    if choice == "off":
+        return []
+    urls = [spec.urls] if isinstance(spec.urls, str) else list(spec.urls)
+    schemes = {u.split("://", 1)[0].lower() for u in urls}
+    here = loc + ("link_preview",)
+    if schemes != {"tgram"}:
+        return [(here, "link previews are a Telegram option: ignored for this channel's other URLs (e.g. email)")]
+    if choice == "above":
+        plain = [u for u in urls if "?" not in u and len([c for c in u.split("://", 1)[1].split("/")[1:] if c]) == 1]
+        if len(plain) < len(urls):
+            return [(here, "above needs tgram://TOKEN/CHAT (one chat, no options); other tgram URLs show it below")]
+    return []
 
 
 MIN_INTERVAL = 60.0  # seconds: polling an outlet more often gets a client blocked

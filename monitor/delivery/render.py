@@ -33,11 +33,16 @@ from zoneinfo import ZoneInfo
 
 from monitor.dedup.keys import clean_link
 from monitor.delivery.links import link_url, strip_format
+from monitor.matching.relevance import term_scores
 from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
 
 __all__ = [
     "render_alert",
     "render_test_message",
+    "strongest_terms",
+    "terms_plain",
+    "published_text",
+    "TERMS_SHOWN",
     "clean",
     "utf16_len",
     "telegram_visible",
@@ -56,7 +61,6 @@ ELLIPSIS = "…"
 TITLE_MAX = 400
 OUTLET_MAX = 100
 _TOPIC_MAX = 200
-_MATCHED_MAX = 80
 _TERMS_MAX = 800
 _URL_SHOWN_MAX = 300
 
@@ -159,29 +163,30 @@ def plain_rtl(line: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _terms(match: Match) -> list[tuple[str, list[str]]]:
-    """Distinct terms in order of first hit, each with the distinct spellings
-    that matched it when they differ from the term."""
-    order: list[str] = []
-    spellings: dict[str, list[str]] = {}
-    for hit in match.hits:
-        term = clean(hit.term)
-        if not term:
-            continue
-        if term not in spellings:
-            order.append(term)
-            spellings[term] = []
-        matched = cut_words(clean(hit.matched), _MATCHED_MAX)
-        if matched and matched != term and matched not in spellings[term]:
-            spellings[term].append(matched)
-    return [(t, spellings[t]) for t in order]
+TERMS_SHOWN = 5  # strongest terms on an alert's terms line (issue 18, item 13: 3-5)
+
+
+def strongest_terms(match: Match, limit: int = TERMS_SHOWN) -> list[str]:
+    """The `limit` terms of the match that weigh most in its score, strongest first: one entry
+    per term as the rule writes it (the clitic and variant spellings it matched fold into it;
+    ``monitor explain`` shows those). A term's strength is the matcher's own
+    (:func:`monitor.matching.relevance.term_scores`: weight x title/lead factor, repeats
+    1/k); veto (``none``) hits are left out; ties keep the order of first hit."""
+    scores = term_scores([h for h in match.hits if h.group != "none"])
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])  # stable: ties keep first-hit order
+    out: list[str] = []
+    for term, _ in ranked:
+        shown = clean(term)
+        if shown and shown not in out:
+            out.append(shown)
+        if len(out) == limit:
+            break
+    return out
 
 
 def terms_plain(match: Match) -> str:
-    parts = []
-    for term, seen in _terms(match):
-        parts.append(f"{term} → {' / '.join(seen)}" if seen else term)
-    return cut_words("، ".join(parts), _TERMS_MAX)
+    """The terms line: :func:`strongest_terms` joined by the Arabic comma."""
+    return cut_words("، ".join(strongest_terms(match)), _TERMS_MAX)
 
 
 def published_text(published: datetime | None, tz: str | None = None) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor.dedup.keys import clean_link
 from monitor.delivery.links import link_url
 from monitor.delivery.render import RLM, clean, cut_words, has_arabic, published_text, terms_plain
 from monitor.errors import ConfigError
@@ -83,11 +84,11 @@ class Templates:
             return base
         ctx = {
             "outlet": clean(outlet),
-            "title": clean(article.title) or link_url(article.url),
+            "title": clean(article.title) or link_url(clean_link(article.url)),
             "topic": clean(match.topic_name),
             "terms": terms_plain(match),
             "snippet": clean(match.snippet),
-            "url": link_url(article.url),
+            "url": link_url(clean_link(article.url)),  # utm_* and the fragment dropped, as the built-in layout
             "also": [clean(o) for o in also],
             "published": published_text(article.published, tz),
         }

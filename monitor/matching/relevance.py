@@ -105,6 +105,23 @@ def group_score(hits: Sequence[TermHit], words: int = AVG_WORDS, near: bool = Fa
     return saturate(evidence(hits) + (NEAR_BONUS if near else 0.0), words)
 
 
+def term_scores(hits: Sequence[TermHit]) -> dict[str, float]:
+    """{term as the user wrote it: its weight in the article}, terms in order of first hit: its
+    hit values (:func:`hit_value`, overlaps dropped by :func:`distinct`) best first, the k-th
+    counting 1/k. Every spelling the term matched (clitics, a name's variants) is one term.
+    Used to rank the terms an alert shows (delivery/render.py); the topic's score is
+    :func:`group_score` (repeats in full, saturated)."""
+    by_term: dict[str, list[float]] = {}
+    for h in sorted(hits, key=lambda h: (h.field != "title", h.token)):
+        by_term.setdefault(h.term, [])
+    for h in distinct(hits):
+        by_term[h.term].append(hit_value(h))
+    return {
+        term: sum(v / k for k, v in enumerate(sorted(values, reverse=True), start=1))
+        for term, values in by_term.items()
+    }
+
+
 def window(groups: Sequence[Sequence[TermHit]], field: str = "body") -> int | None:
     """Smallest number of words spanning one hit of every group in `field`, or None."""
     lists = [sorted({h.token for h in g if h.field == field}) for g in groups]

@@ -1,10 +1,12 @@
 """Durable storage (SQLite or PostgreSQL via SQLAlchemy Core, schema by Alembic)."""
 
 from monitor.storage.articles import KnownArticle, StoredArticle
+from monitor.storage.cluster import FeedClock, JobCounts, Lease, NodeRow
 from monitor.storage.feeds import FeedState
 from monitor.storage.items import ItemInput, ItemRow
 from monitor.storage.outbox import OutboxAlert
 from monitor.storage.progress import DeliveryProgress, Mark
+from monitor.storage.snapshot import Snapshot, snapshot
 from monitor.storage.store import Store
 
 __all__ = [
@@ -17,4 +19,10 @@ __all__ = [
     "StoredArticle",
     "DeliveryProgress",
     "Mark",
+    "FeedClock",
+    "JobCounts",
+    "Lease",
+    "NodeRow",
+    "Snapshot",
+    "snapshot",
 ]

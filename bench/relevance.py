@@ -197,7 +197,9 @@ def fit(arts, labels, topics) -> None:
                 if h.group != "none":
                     hits.setdefault(h.group, []).append(h)
             close = len(hits) >= 2 and rel._near_ok(list(hits.values()), rel.NEAR_WORDS)
-            rows.append((g, r.matched, [rel.evidence(v) for v in hits.values()], close, len(words(a["content"]))))
+            lead = [[h for h in v if h.field == "title" or h.token < rel.LEAD_WORDS] for v in hits.values()]
+            split = [(rel.evidence(f), rel.evidence(v) - rel.evidence(f)) for f, v in zip(lead, hits.values())]
+            rows.append((g, r.matched, split, close, len(words(a["content"]))))
         data[topic["id"]] = rows
     for unit, fs in macro.items():
         print(f"{'macro':22} {unit:>7} {'':6} {'':6} {sum(fs) / len(fs):6.3f}")
@@ -206,7 +208,10 @@ def fit(arts, labels, topics) -> None:
         out = []
         for g, matched, tfs, close, n in rows:
             length = 1 - b + b * min(n, cap) / rel.AVG_WORDS
-            ss = [(tf + (near if close else 0)) * (k1 + 1) / (tf + (near if close else 0) + k1 * length) for tf in tfs]
+            ss = []
+            for fixed, body in tfs:
+                tf = fixed + body / length + (near if close else 0)
+                ss.append(tf * (k1 + 1) / (tf + k1))
             out.append((g, matched, min(ss) if ss else 0.0))
         return out
 
@@ -227,7 +232,7 @@ def fit(arts, labels, topics) -> None:
             train = [t for t in data if t != held]
             best = max(
                 ((c, th) for c in choices for th in thetas),
-                key=lambda ct: (sum(f1(scored[ct[0]][t], ct[1])[2] for t in train), -abs(ct[1] - 1.8)),
+                key=lambda ct: (sum(f1(scored[ct[0]][t], ct[1])[2] for t in train), -abs(ct[1] - rel.GROUP_THRESHOLD)),
             )
             p, r, f = f1(scored[best[0]][held], best[1])
             fs.append(f)

@@ -33,6 +33,7 @@ from monitor.models import Article, FeedItem, Match
 from monitor.sources import backfill, parse_source
 from monitor.storage import FeedState, ItemInput, ItemRow, Store
 from monitor.storage.stories import StoryInput, StoryRules
+from monitor.text.folded import FoldedText
 from monitor.text.lang import detect_language
 
 log = logging.getLogger(__name__)
@@ -396,12 +397,13 @@ class Pipeline:
                     self._settle(ledger, final.id, now)
                 return None
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
-        matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language)
+        folded = FoldedText.of(article.title, article.body)  # folded once: matching, fingerprint, profile
+        matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language, folded=folded)
         now = utcnow()
         alerts = self.composer.alerts(article, matches, self.config.outlet(feed), now, self.outbox.hold)
         story = StoryInput(
-            neardup.fingerprint(neardup.article_text(article.title, article.body)),
-            stories.profile(article.title, article.body),
+            neardup.fingerprint_words(neardup.article_words(folded)),
+            stories.profile_folded(folded),
             self.story_rules,
             trusted=feed.trusted,
             trusted_feeds=self._trusted_feeds,

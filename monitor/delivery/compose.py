@@ -20,7 +20,7 @@ from monitor.delivery import followups, notify
 from monitor.delivery.grouping import stored_message
 from monitor.delivery.render import render_alert
 from monitor.delivery.templates import Templates
-from monitor.models import Article, ChannelKind, Match, NewAlert, RenderedAlert, TermHit, channel_kind
+from monitor.models import Article, ChannelKind, Match, NewAlert, RenderedAlert, ReportedBy, TermHit, channel_kind
 from monitor.storage import OutboxAlert, Store
 
 # (channel, topic id, now) -> (hold_until, digest): when a channel holds an alert for a digest
@@ -79,11 +79,11 @@ class Composer:
         match: Match,
         outlet: str,
         kind: ChannelKind,
-        also: tuple[str, ...] = (),
+        also: tuple[ReportedBy, ...] = (),
         tz: str | None = None,
     ) -> RenderedAlert:
-        """The built-in layout, or the user's templates over it; `tz` is the channel's time zone
-        for the publication time."""
+        """The built-in layout, or the user's templates over it; `also`: the other copies (outlet
+        and link) to list; `tz` is the channel's time zone for the publication time."""
         r = render_alert(article, match, outlet=outlet, channel_kind=kind, also=also, tz=tz)
         if self.templates:
             return self.templates.apply(r, article, match, outlet=outlet, kind=kind, also=also, tz=tz)
@@ -97,8 +97,9 @@ class Composer:
         return r.subject, r.text, r.html
 
     def message(self, alert: OutboxAlert) -> RenderedAlert:
-        """The stored message, or, when other outlets have reported it since, one re-rendered to
-        list them (the outbox calls this at send time)."""
+        """The stored message, or, when other copies (or, per-story, articles of its story) have
+        arrived since, one re-rendered to list each with its outlet and link (the outbox calls
+        this at send time; a copy arriving after the send is only recorded in the story)."""
         return self.message_group([alert])
 
     def message_group(self, group: list[OutboxAlert]) -> RenderedAlert:

@@ -24,9 +24,9 @@ twenty times must not carry a deal named once):
 A topic matches when the rule holds and score >= min_score. Unset, min_score
 is DEFAULT_PER_GROUP times the number of positive groups (7 for the usual
 `all` + `any` topic, 3.5 for an `any`-only one), so the weakest group must
-reach 3.5 (evidence about 4.3): a title hit and a lead hit, a lead hit and
-three more mentions, or five body mentions in an article of average length; a
-title hit alone, or two lead hits, do not. 0 turns scoring off. `min_group_score` (default 0)
+reach 3.5 (evidence 4): a title hit and one more mention, two lead hits, or
+four to five body mentions in an article of average length; a title hit alone
+does not. 0 turns scoring off. `min_group_score` (default 0)
 also asks every group to reach it on its own (same scale as the group scores).
 
 The constants were chosen on tests/fixtures/labelled/ with bench/relevance.py
@@ -55,7 +55,9 @@ K1 = 1.5  # saturation: a group's score never exceeds (K1 + 1) * SCALE
 B = 0.5  # how much the body's length counts
 AVG_WORDS = 300  # a typical news body (the labelled set's median is 265 words)
 LENGTH_CAP = 600  # longer pieces count as this long
-GROUP_THRESHOLD = 1.85  # the weakest group's saturated score needed (chosen leave-one-topic-out)
+GROUP_THRESHOLD = 1.8  # the weakest group's saturated score needed (see below)
+# LOTO on the labelled set picks 1.85 for every held-out topic; 1.8 is shipped so a headline
+# naming every group, near each other, still matches (tests/unit/test_match.py).
 DEFAULT_PER_GROUP = 3.5
 SCALE = DEFAULT_PER_GROUP / GROUP_THRESHOLD
 

@@ -108,7 +108,7 @@ def test_title_field_ignores_the_body():
     assert _result(topic, HEADLINE, "").matched
 
 
-def test_one_strong_signal_beats_weak_ones():
+def test_one_strong_or_two_weak_signals():
     topic = """
   - id: t
     name: T
@@ -118,7 +118,7 @@ def test_one_strong_signal_beats_weak_ones():
 """
     assert _result(topic, "", TREATY).matched  # one strong term in the lead: evidence 4 x 2
     two = _result(topic, "", DEFENCE)  # two weak terms in the lead: 2 + 2, saturated
-    assert not two.matched and two.score == round(saturate(4.0), 3) < 3.5
+    assert two.matched and two.score == round(saturate(4.0), 3) >= 3.5
     one = _result(topic, "", AMMO)  # one weak term: evidence 2 (lead)
     assert not one.matched and one.threshold == 3.5
     assert one.score == round(saturate(2.0), 3) < two.score  # a lead hit is not diluted by length

@@ -36,16 +36,16 @@ NAMED = _topics("topics-names.yaml")  # the same rules with names marked ~
 
 # topic: (min precision, min recall), measured 2026-11-30 with bench/relevance.py on the
 # six topics (two added for issue 15). Default scoring (weakest group >= 3.5): iran
-# 0.933/0.778, yemen 0.939/0.767, turkey 1.000/1.000, russia-north-korea 1.000/1.000,
-# greek-debt 0.947/0.960, mers-coronavirus 1.000/1.000; micro 0.954/0.873 (summed groups
+# 0.935/0.806, yemen 0.920/0.767, turkey 0.978/1.000, russia-north-korea 1.000/1.000,
+# greek-debt 0.935/0.960, mers-coronavirus 0.833/1.000; micro 0.939/0.881 (summed groups
 # before issue 15, same set: 0.841/0.938).
 DEFAULT = {
-    "iran-nuclear-deal": (0.93, 0.77),
-    "yemen-war": (0.93, 0.76),
-    "turkey-isis": (1.0, 1.0),
+    "iran-nuclear-deal": (0.93, 0.80),
+    "yemen-war": (0.92, 0.76),
+    "turkey-isis": (0.97, 1.0),
     "russia-north-korea": (1.0, 1.0),
-    "greek-debt": (0.94, 0.96),
-    "mers-coronavirus": (1.0, 1.0),
+    "greek-debt": (0.93, 0.96),
+    "mers-coronavirus": (0.83, 1.0),
 }
 # Mention only (min_score 0): iran 0.734/0.958, yemen 0.746/0.883, turkey 0.776/1.000,
 # russia-north-korea 0.750/1.000, greek-debt 0.773/1.000, mers 0.625/1.000; micro 0.753/0.962.
@@ -118,6 +118,6 @@ def test_scoring_wins_precision_overall_for_little_recall():
     p, r = pr(*total["default"])
     p0, r0 = pr(*total["mention"])
     pn, rn = pr(*total["naive"])
-    assert p - p0 >= 0.18 and r0 - r <= 0.10, (p, r, p0, r0)  # measured +0.201 / -0.089
+    assert p - p0 >= 0.17 and r0 - r <= 0.09, (p, r, p0, r0)  # measured +0.186 / -0.081
     f1, f0, fn_ = (2 * a * b / (a + b) for a, b in ((p, r), (p0, r0), (pn, rn)))
-    assert p > pn and f1 > f0 + 0.04 and f1 > fn_ + 0.05  # F1 0.911 vs mention 0.845, naive 0.806
+    assert p > pn and f1 > f0 + 0.04 and f1 > fn_ + 0.05  # F1 0.909 vs mention 0.845, naive 0.806

@@ -11,6 +11,12 @@ the default relevance.DEFAULT_MIN_SCORE was chosen from. `--names` marks the
 foreign-name terms of each rule with ~ (loose spelling variants) first.
 `--holdout` also picks the per-group threshold on three topics (best F1) and
 scores it on the fourth, for each topic: is the default only fitted to this set?
+`--fit` (issue 15) reports P / R / F1 per topic and macro, per article and per
+copy group (articles whose word-3-shingle Jaccard reaches dedup's COPY_JACCARD
+are one group: it is found when any member matches, relevant when any member
+is), at the shipped default; then leave-one-topic-out twice: the per-group
+threshold alone (shipped K1, B, LENGTH_CAP, NEAR_BONUS), and every constant
+(K1, B, LENGTH_CAP, NEAR_BONUS, threshold) chosen on the other topics by macro F1.
 """
 
 from __future__ import annotations
@@ -57,8 +63,12 @@ def main() -> int:
     ap.add_argument("--group-min", default="0,2,3", help="min_group_score values to show")
     ap.add_argument("--names", action="store_true", help="use topics-names.yaml (~ on names)")
     ap.add_argument("--holdout", action="store_true", help="leave-one-topic-out threshold choice")
+    ap.add_argument("--fit", action="store_true", help="issue 15: F1 per topic/copy group, constants chosen LOTO")
     args = ap.parse_args()
     arts, labels, topics = load()
+    if args.fit:
+        fit(arts, labels, topics)
+        return 0
     plain = {t["id"]: t for t in topics}  # the naive baseline always uses the plain terms
     if args.names:
         topics = yaml.safe_load((LABELLED / "topics-names.yaml").read_text(encoding="utf-8"))["topics"]
@@ -121,6 +131,113 @@ def holdout(arts, labels, topics) -> None:
             for label, (f, p, r) in ((f"chosen {best:g}", f1(data, best)), ("mention", f1(data, 0.0)))
         )
         print(f"{held:22} {shown}")
+
+
+def copy_groups(arts) -> list[int]:
+    """Per article, the index of its copy group (union of pairs at or above COPY_JACCARD)."""
+    from monitor.dedup.neardup import COPY_JACCARD, article_text, fingerprint, jaccard
+
+    prints = [fingerprint(article_text(a["title"], a["content"])).shingles for a in arts]
+    parent = list(range(len(arts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(arts)):
+        for j in range(i + 1, len(arts)):
+            if prints[i].size >= 10 and prints[j].size >= 10 and jaccard(prints[i], prints[j]) >= COPY_JACCARD:
+                parent[root(j)] = root(i)
+    return [root(i) for i in range(len(arts))]
+
+
+def prf(pred, gold) -> tuple[float, float, float]:
+    p, r = pr(*counts(pred, gold))
+    return p, r, 2 * p * r / max(1e-9, p + r)
+
+
+def by_group(pred, gold, group) -> tuple[list[bool], list[bool]]:
+    found: dict[int, list[bool]] = {}
+    for p, g, k in zip(pred, gold, group):
+        f = found.setdefault(k, [False, False])
+        f[0] |= p
+        f[1] |= g
+    return [f[0] for f in found.values()], [f[1] for f in found.values()]
+
+
+def fit(arts, labels, topics) -> None:
+    """Issue 15 figures: default per article and per copy group, then LOTO choices."""
+    import itertools
+
+    from monitor.matching import relevance as rel
+    from monitor.text.normalize import words
+
+    group = copy_groups(arts)
+    print(f"{len(arts)} articles in {len(set(group))} copy groups")
+    data: dict[str, list[tuple[bool, bool, list[float], bool, int]]] = {}
+    print(f"{'topic':22} {'unit':>7} {'P':>6} {'R':>6} {'F1':>6}")
+    macro: dict[str, list[float]] = {"article": [], "group": []}
+    for topic in topics:
+        rule = rule_from_dict(topic)
+        gold = [labels.get(topic["id"], {}).get(a["id"], {}).get("relevant", False) for a in arts]
+        default = compile_topics([rule])
+        pred = [default.evaluate(a["title"], a["content"])[0].matched for a in arts]
+        for unit, (pp, gg) in (("article", (pred, gold)), ("group", by_group(pred, gold, group))):
+            p, r, f = prf(pp, gg)
+            macro[unit].append(f)
+            print(f"{topic['id']:22} {unit:>7} {p:6.3f} {r:6.3f} {f:6.3f}")
+        m = compile_topics([replace(rule, min_score=0.0)])
+        rows = []
+        for a, g in zip(arts, gold):
+            r = m.evaluate(a["title"], a["content"])[0]
+            hits: dict[str, list] = {}
+            for h in r.hits:
+                if h.group != "none":
+                    hits.setdefault(h.group, []).append(h)
+            close = len(hits) >= 2 and rel._near_ok(list(hits.values()), rel.NEAR_WORDS)
+            lead = [[h for h in v if h.field == "title" or h.token < rel.LEAD_WORDS] for v in hits.values()]
+            split = [(rel.evidence(f), rel.evidence(v) - rel.evidence(f)) for f, v in zip(lead, hits.values())]
+            rows.append((g, r.matched, split, close, len(words(a["content"]))))
+        data[topic["id"]] = rows
+    for unit, fs in macro.items():
+        print(f"{'macro':22} {unit:>7} {'':6} {'':6} {sum(fs) / len(fs):6.3f}")
+
+    def weakest(rows, k1, b, cap, near):
+        out = []
+        for g, matched, tfs, close, n in rows:
+            length = 1 - b + b * min(n, cap) / rel.AVG_WORDS
+            ss = []
+            for fixed, body in tfs:
+                tf = fixed + body / length + (near if close else 0)
+                ss.append(tf * (k1 + 1) / (tf + k1))
+            out.append((g, matched, min(ss) if ss else 0.0))
+        return out
+
+    def f1(scored, th):
+        return prf([m and s >= th for _, m, s in scored], [g for g, _, _ in scored])
+
+    grid = list(
+        itertools.product([0.5, 1.0, 1.5, 2.0, 3.0], [0.0, 0.25, 0.5, 0.75], [300, 600, 1000, 10**9], [0.0, 1.0])
+    )
+    thetas = [x / 20 for x in range(10, 60)]
+    scored = {c: {t: weakest(rows, *c) for t, rows in data.items()} for c in grid}
+    shipped = (rel.K1, rel.B, rel.LENGTH_CAP, rel.NEAR_BONUS)
+    scored.setdefault(shipped, {t: weakest(rows, *shipped) for t, rows in data.items()})
+    for title, choices in (("threshold only", [shipped]), ("every constant", list(scored))):
+        print(f"\nleave-one-topic-out, {title}: chosen on the other topics (macro F1), scored on the held-out one")
+        fs = []
+        for held in data:
+            train = [t for t in data if t != held]
+            best = max(
+                ((c, th) for c in choices for th in thetas),
+                key=lambda ct: (sum(f1(scored[ct[0]][t], ct[1])[2] for t in train), -abs(ct[1] - rel.GROUP_THRESHOLD)),
+            )
+            p, r, f = f1(scored[best[0]][held], best[1])
+            fs.append(f)
+            print(f"{held:22} K1 B cap near {best[0]} threshold {best[1]:g}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+        print(f"{'macro':22} F1 {sum(fs) / len(fs):.3f}, lowest {min(fs):.3f}")
 
 
 if __name__ == "__main__":

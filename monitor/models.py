@@ -98,6 +98,8 @@ class TopicResult:
     snippet: str = ""
     score: float = 0.0  # relevance score (see monitor/matching/relevance.py)
     threshold: float = 0.0  # the topic's min_score
+    groups: tuple[tuple[str, float], ...] = ()  # (label, score) per positive group with hits (relevance.judge)
+    weakest: str = ""  # the positive group with the lowest score: what held a near miss back
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 
 # Verbs that never send: a channel whose ${VAR} is unset does not stop them (item 4 of issue 18).
-READ_ONLY = frozenset({"status", "topics", "feeds", "explain", "backtest", "stories", "outbox"})
+READ_ONLY = frozenset({"status", "topics", "feeds", "explain", "backtest", "suggest", "stories", "outbox"})
 # Verbs that log the config's warnings (`check` prints them).
 LOGS_WARNINGS = frozenset({"run", "once"})
 

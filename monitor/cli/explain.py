@@ -23,24 +23,40 @@ from monitor.config.load import Config, rule_from_dict
 from monitor.config.values import parse_duration
 from monitor.errors import ConfigError
 from monitor.matching.matcher import compile_topics
-from monitor.matching.relevance import group_score, hit_value
+from monitor.matching.relevance import hit_value
 from monitor.matching.rules import TopicRule
-from monitor.models import TermHit, TopicResult
+from monitor.models import TopicResult
 from monitor.text.lang import detect_language
+
+
+def near_miss(result: TopicResult) -> str | None:
+    """Why an unmatched topic came close, or None (issue 15: tune without guessing).
+
+    Two kinds: the boolean rule holds but the score is under min_score (the
+    weakest group is named), or exactly one required group has no hit while
+    the others do (that group is named).
+    """
+    if result.matched:
+        return None
+    if result.reason.startswith("score "):
+        weak = dict(result.groups).get(result.weakest, 0.0)
+        held = f"score {result.score:g} < {result.threshold:g}"
+        return f"near miss: rule holds, {held}; weakest group {result.weakest} {weak:g}"
+    missing = result.reason.removeprefix("no term of ")
+    if missing != result.reason and "," not in missing and result.groups:
+        return f"near miss: only group {missing} has no term"
+    return None
 
 
 def format_result(result: TopicResult) -> list[str]:
     """Lines that show why a topic matched an article or not (for explain)."""
     verdict = "MATCH" if result.matched else "no match"
-    groups: dict[str, list[TermHit]] = {}
-    for hit in result.hits:
-        if hit.group != "none":
-            groups.setdefault(hit.group, []).append(hit)
-    per_group = ", ".join(f"{g} {group_score(hs):.3g}" for g, hs in sorted(groups.items()))
+    per_group = ", ".join(f"{g} {s:.3g}" for g, s in result.groups)
+    weakest = f"; weakest {result.weakest}" if result.weakest and len(result.groups) > 1 else ""
     lines = [
         f"[{verdict}] {result.topic_id} ({result.topic_name}): {result.reason}",
         f"  score {result.score:g} / min_score {result.threshold:g}"
-        + (f"  (groups: {per_group})" if per_group else ""),
+        + (f"  (groups: {per_group}{weakest})" if per_group else ""),
     ]
     for hit in result.hits:
         shown = hit.term if hit.matched == hit.term else f"{hit.term} -> {hit.matched}"
@@ -52,6 +68,9 @@ def format_result(result: TopicResult) -> list[str]:
         lines.append(f"  {hit.group:10} {shown}  ({hit.field}, word {hit.token}){value}{extra}")
     if result.hits:
         lines.append(f"  snippet: {result.snippet}")
+    close = near_miss(result)
+    if close:
+        lines.insert(2, f"  {close}")
     return lines
 
 
@@ -89,7 +108,10 @@ class Outcome:
 
 
 def backtest(config: Config, rule: TopicRule, since: datetime, articles: Iterable[Any]) -> list[Outcome]:
-    """Match `rule` (and the config's rule of the same id) over stored articles."""
+    """Match `rule` (and the config's rule of the same id) over stored articles.
+
+    Kept: articles either rule matches, and the candidate's near misses (see `near_miss`).
+    """
     current_rule = next((t.rule() for t in config.topics if t.id == rule.id), None)
     candidate = compile_topics([rule])
     current = compile_topics([current_rule]) if current_rule else None
@@ -103,22 +125,30 @@ def backtest(config: Config, rule: TopicRule, since: datetime, articles: Iterabl
         kw = dict(feed=art.feed, language=language)
         new = candidate.evaluate(art.title, art.body, **kw)[0]
         old = current.evaluate(art.title, art.body, **kw)[0] if current else None
-        if new.matched or (old is not None and old.matched):
+        if new.matched or (old is not None and old.matched) or near_miss(new):
             out.append(Outcome(art.id, art.url, art.title, art.feed, art.fetched_at, new, old))
     return out
+
+
+def rule_and_window(config: Config, args: argparse.Namespace) -> tuple[TopicRule, datetime | None]:
+    """The topic to try (`args.topic`, `args.topic_file`) and the start of `--since` (None,
+    with the reason printed, if `--since` is not a duration). Shared by backtest and suggest."""
+    rule = load_candidate(config, args.topic, args.topic_file)
+    try:
+        seconds = parse_duration(args.since)
+    except ValueError as exc:
+        print(f"--since: {exc}")
+        return rule, None
+    return rule, datetime.now(UTC) - timedelta(seconds=seconds)
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     config = common.load(args)
     from monitor.storage import Store
 
-    rule = load_candidate(config, args.topic, args.topic_file)
-    try:
-        seconds = parse_duration(args.since)
-    except ValueError as exc:
-        print(f"--since: {exc}")
+    rule, since = rule_and_window(config, args)
+    if since is None:
         return 2
-    since = datetime.now(UTC) - timedelta(seconds=seconds)
     store = Store(config.storage_url)
     try:
         outcomes = backtest(config, rule, since, store.articles_since(since))
@@ -127,6 +157,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     source = args.topic_file or str(config.path)
     print(f"backtest {rule.id} from {source} over articles fetched since {since:%Y-%m-%d %H:%M} UTC")
     gained = lost = same = 0
+    misses = [o for o in outcomes if not o.candidate.matched and (o.current is None or not o.current.matched)]
+    outcomes = [o for o in outcomes if o not in misses]
     for o in outcomes:
         if o.current is None or o.candidate.matched == o.current.matched:
             mark, same = "=", same + 1
@@ -142,11 +174,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         if args.verbose:
             for line in format_result(o.candidate)[2:]:
                 print(f"   {line}")
+    if args.near:
+        for o in misses:
+            print(f"~ {o.fetched_at:%Y-%m-%d %H:%M} {o.feed}: {o.title}")
+            print(f"    {near_miss(o.candidate)}  {o.url}")
     would = sum(o.candidate.matched for o in outcomes)
     if any(o.current is not None for o in outcomes) or rule.id in {t.id for t in config.topics}:
         print(f"would match {would}; against the current rule: +{gained} new, -{lost} dropped, {same} unchanged")
     else:
         print(f"would match {would} (a new topic: nothing to compare)")
+    shown = "listed with ~" if args.near else "--near lists them"
+    print(f"near misses: {len(misses)} ({shown})")
     print("nothing was sent")
     return 0
 
@@ -167,6 +205,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--all", action="store_true", help="also list articles matched by both rules")
     p.add_argument("-v", "--verbose", action="store_true", help="show every hit of each listed article")
+    p.add_argument(
+        "--near",
+        action="store_true",
+        help="also list near misses: the rule holds but the score is low, or one group has no term",
+    )
     p.set_defaults(func=cmd_backtest)
 
 

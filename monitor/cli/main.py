@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from monitor.cli import common, explain, feeds, outbox, stories
+from monitor.cli import common, explain, feeds, outbox, stories, suggest
 from monitor.cli.common import add_global_options, load, make_fetcher, open_pipeline, print_json, unknown_name
 from monitor.errors import ConfigError, ExtractError, FetchError, MonitorError, StoreError
 from monitor.redact import RedactingWriter
@@ -269,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test-alert", help="send a test message through one channel")
     p.add_argument("channel", help="a channel name from `channels:` in config.yaml")
     p.set_defaults(func=cmd_test_alert)
-    for verb in (explain, feeds, outbox, stories):  # verb modules: one `register(sub)` each
+    for verb in (explain, feeds, outbox, stories, suggest):  # verb modules: one `register(sub)` each
         verb.register(sub)
     add_global_options(parser)
     return parser

@@ -6,7 +6,10 @@ skeleton, see text/variants.py). `Matcher.evaluate(title, body)` walks the
 article's tokens once, looks each token's clitic-stripped stems up in the
 index and verifies phrases token by token: a word-level multi-pattern
 matcher whose cost grows with the article's length and the hits it finds,
-not with the number of topics or terms. Terms are literal words (no
+not with the number of topics or terms. An ordinary (non-name) term is also
+indexed under its derived forms (text/variants.derived_forms: الحوثي takes
+الحوثية, الحوثيون, الحوثيين; غارة takes غارات), reported as variant hits;
+a name (`~`) keeps its ending. Terms are literal words (no
 regular expressions), so no rule can make matching super-linear.
 
 Relevance (relevance.py) then scores each topic that was hit: terms in the
@@ -27,7 +30,7 @@ from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_prob
 from monitor.models import Match, TermHit, TopicResult
 from monitor.text.folded import FoldedText
 from monitor.text.normalize import WORD_CACHE, Token, stems, tokenize
-from monitor.text.variants import compatible, head, skeleton
+from monitor.text.variants import compatible, derived_forms, head, skeleton
 
 SNIPPET_CHARS = 110  # context kept on each side of the first hit
 _MIN_PART = 3  # letters each part of a split-written name needs
@@ -40,6 +43,7 @@ class _TermRef:
     term: Term
     exact: tuple[str, ...]  # the term's exact key (to tell variant hits apart)
     title_only: bool
+    derived: bool = False  # an ordinary term's derived form (الحوثية for الحوثي): a variant hit
 
 
 Key = tuple[bool, tuple[str, ...]]  # (loose?, tokens or skeletons)
@@ -93,17 +97,32 @@ class Matcher:
                     term = as_term(raw)
                     exact = term_key(term.text)
                     keys: list[Key] = [(False, exact)]
+                    forms: list[Key] = [(False, exact[:-1] + (f,)) for f in derived_forms(exact[-1])]
                     if term.name:
+                        forms = []
                         joined = skeleton("".join(exact))
                         keys = [(True, tuple(skeleton(t) for t in exact)), (True, (joined,))]
                         if len(exact) == 1 and len(exact[0]) >= 2 * _MIN_PART:
                             # A one-word name long enough to be written split
                             # (بيونغيانغ as بيونغ يانغ): the heads its first part may have.
                             self._join_heads.update(joined[:k] for k in range(2, len(joined) - 1))
-                    for key in dict.fromkeys(keys):
+                    for key in dict.fromkeys(keys + forms):
                         if key not in self._refs:
                             self._by_first[(key[0], key[1][0])].append(key)
-                        self._refs[key].append(_TermRef(ti, label, term, exact, term.field == "title"))
+                        derived = key in forms and key not in keys
+                        self._refs[key].append(_TermRef(ti, label, term, exact, term.field == "title", derived))
+        for refs in self._refs.values():
+            # One hit per place and group: a derived form that is also a listed
+            # term (الحوثيين for الحوثي) or another term's form counts once, as written.
+            listed = {(r.topic, r.group, r.title_only) for r in refs if not r.derived}
+            keep: list[_TermRef] = []
+            for r in refs:
+                place = (r.topic, r.group, r.title_only)
+                if r.derived and place in listed:
+                    continue
+                listed.add(place)
+                keep.append(r)
+            refs[:] = keep
 
     def _candidates(self, word: str) -> Candidates:
         """What can start at one text word (memoized per word); NO_CANDIDATES if nothing."""
@@ -186,14 +205,15 @@ class Matcher:
                 if key in self._refs:
                     yield key, i, i + 2, (word,), _prep_stripped(token, stem)
 
-    def _raw_hits(self, title: str, body: str, folded: FoldedText | None = None) -> dict[int, list[RawHit]]:
-        """Per touched topic: (ref, field, token, end token, variant) tuples.
+    def _raw_hits(self, title: str, body: str, folded: FoldedText | None = None) -> tuple[dict[int, list[RawHit]], int]:
+        """Per touched topic: (ref, field, token, end token, variant) tuples; and the body's word count.
 
         One pass over each field's words (``folded``'s when given: the same words, folded
         once per article); plain tuples and no character spans: TermHit objects are only
         built (by `_groups`) for topics that can match.
         """
         touched: dict[int, list[RawHit]] = defaultdict(list)
+        body_words = 0
         refs_of = self._refs
         cache = self._cand_cache
         if folded is None:
@@ -201,6 +221,7 @@ class Matcher:
         for field, tokens in (("title", folded.title), ("body", folded.body)):
             in_body = field == "body"
             n = len(tokens)
+            body_words = n
             for i, token in enumerate(tokens):
                 found = cache.get(token)
                 if found is None:
@@ -208,7 +229,7 @@ class Matcher:
                 if found is NO_CANDIDATES:
                     continue
                 for ref in found.body if in_body else found.title:  # exact one-word terms: most hits
-                    touched[ref.topic].append((ref, field, i, i + 1, False))
+                    touched[ref.topic].append((ref, field, i, i + 1, ref.derived))
                 for ref, variant in found.names:  # one-word names
                     if not (in_body and ref.title_only):
                         touched[ref.topic].append((ref, field, i, i + 1, variant))
@@ -221,7 +242,7 @@ class Matcher:
                     for ref in refs_of[key]:
                         if in_body and ref.title_only:
                             continue
-                        variant = False
+                        variant = ref.derived
                         if words:  # a loose key: the spelling must be a variant of THIS term
                             if len(words) == len(ref.exact):
                                 pairs = list(zip(ref.exact, words))
@@ -231,7 +252,7 @@ class Matcher:
                                 continue
                             variant = any(a != b for a, b in pairs)
                         touched[ref.topic].append((ref, field, i, end, variant))
-        return touched
+        return touched, body_words
 
     @staticmethod
     def _groups(raw: list[RawHit], texts: dict[str, str], spans: dict[str, list[Token]]) -> dict[str, list[TermHit]]:
@@ -253,12 +274,14 @@ class Matcher:
         self, title: str, body: str, *, feed: str | None = None, language: str | None = None, only_hits: bool = False
     ) -> list[TopicResult]:
         """One TopicResult per topic in config order (only topics with hits if `only_hits`)."""
-        touched = self._raw_hits(title, body)
+        touched, n_words = self._raw_hits(title, body)
         indexes = sorted(touched) if only_hits else range(len(self.rules))
         texts = {"title": title, "body": body}
         spans: dict[str, list[Token]] = {}
         return [
-            self._decide(self.rules[ti], self._groups(touched.get(ti, []), texts, spans), title, body, feed, language)
+            self._decide(
+                self.rules[ti], self._groups(touched.get(ti, []), texts, spans), title, body, feed, language, n_words
+            )
             for ti in indexes
         ]
 
@@ -282,28 +305,46 @@ class Matcher:
         out: list[Match] = []
         texts = {"title": title, "body": body}
         spans: dict[str, list[Token]] = {}
-        for ti, raw in sorted(self._raw_hits(title, body, folded).items()):
+        touched, n_words = self._raw_hits(title, body, folded)
+        for ti, raw in sorted(touched.items()):
             labels = {r[0].group for r in raw}
             if "none" in labels or not self._required[ti] <= labels:
                 continue
-            r = self._decide(self.rules[ti], self._groups(raw, texts, spans), title, body, feed, language)
+            r = self._decide(self.rules[ti], self._groups(raw, texts, spans), title, body, feed, language, n_words)
             if r.matched:
                 out.append(Match(r.topic_id, r.topic_name, r.hits, r.snippet))
         return out
 
     @staticmethod
     def _decide(
-        rule: TopicRule, groups: dict[str, list[TermHit]], title: str, body: str, feed: str | None, language: str | None
+        rule: TopicRule,
+        groups: dict[str, list[TermHit]],
+        title: str,
+        body: str,
+        feed: str | None,
+        language: str | None,
+        n_words: int,
     ) -> TopicResult:
         hits = tuple(sorted((h for g in groups.values() for h in g), key=lambda h: (h.field != "title", h.start)))
         snippet = make_snippet(title, body, [h for h in hits if h.group != "none"])
-        verdict = relevance.judge(rule, groups)
+        verdict = relevance.judge(rule, groups, n_words)
         reason, matched = verdict.reason, verdict.matched
         if matched and rule.feeds and feed is not None and feed not in rule.feeds:
             matched, reason = False, f"feed {feed!r} is not in the topic's feeds"
         if matched and rule.languages and language is not None and language not in rule.languages:
             matched, reason = False, f"language {language!r} is not in the topic's languages"
-        return TopicResult(rule.id, rule.name, matched, reason, hits, snippet, verdict.score, verdict.threshold)
+        return TopicResult(
+            rule.id,
+            rule.name,
+            matched,
+            reason,
+            hits,
+            snippet,
+            verdict.score,
+            verdict.threshold,
+            verdict.groups,
+            verdict.weakest,
+        )
 
 
 @lru_cache(maxsize=WORD_CACHE)

@@ -4,7 +4,13 @@
 presentation forms and ligatures (NFKC), diacritics and tatweel removed,
 alef/hamza-on-alef forms to bare alef, alef maqsura to ya, ta marbuta to ha,
 Arabic-Indic digits to ASCII, bidi and zero-width controls removed, Latin
-case-folded with accents dropped.
+case-folded with accents dropped. Two spellings outlets disagree on are made
+one (issue 15, kind F; table in tests/unit/test_normalize.py):
+- hamza seats: ؤ and ئ fold to ئ, and ي (or ى) + ء to ئ, so الشؤون = الشئون,
+  مسؤول = مسئول, المبادىء = المبادئ, شاطىء = شاطئ (Egyptian vs Gulf usage);
+- a WRITTEN tanween alef (ًا or اً, the fathatan next to an alef) is dropped
+  with its fathatan: نوويًا = نووي, مشيراً = مشير. An alef written without the
+  mark is kept (the text gives no sign it is a tanween: عدنا stays عدنا).
 
 `tokenize(text)` folds and splits into word tokens, keeping each token's
 character span in the ORIGINAL text, so matches can be shown in context.
@@ -41,7 +47,10 @@ _LETTER_MAP = {
     "ە": "ه",
     "ک": "ك",
     "ڪ": "ك",
+    "ؤ": "ئ",  # hamza seat: شؤون / شئون, مسؤول / مسئول
 }
+_FATHATAN = "\u064b"
+_ALEF = "ا"
 for _i in range(10):
     _LETTER_MAP[chr(0x0660 + _i)] = str(_i)  # Arabic-Indic digits
     _LETTER_MAP[chr(0x06F0 + _i)] = str(_i)  # Extended (Persian) digits
@@ -70,11 +79,19 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """Fold `text`; return the folded string and, per folded char, its index in `text`."""
     chars: list[str] = []
     origin: list[int] = []
+    tanween = _FATHATAN in text
     for i, ch in enumerate(text):
         f = ch if ch.isascii() and not ch.isupper() else _fold_char(ch)
+        if tanween and ch == _ALEF and _FATHATAN in text[max(0, i - 1) : i + 2 : 2]:
+            f = ""  # the alef that only carries a written tanween (ًا or اً)
         chars.append(f)
         origin.extend([i] * len(f))
-    return "".join(chars), origin
+    folded = "".join(chars)
+    if "يء" in folded:  # ى/ي + ء is one hamza on a ya seat: مبادىء = مبادئ
+        keep = [i for i in range(len(folded)) if not (folded[i] == "ي" and folded[i + 1 : i + 2] == "ء")]
+        folded = folded.replace("يء", "ئ")
+        origin = [origin[i] for i in keep]
+    return folded, origin
 
 
 def fold(text: str) -> str:
@@ -121,7 +138,13 @@ def _fold_run(run: str) -> str | tuple[tuple[str, int, int], ...]:
     folded word so the caller can skip the per-word loop.
     """
     folded, origin = fold_with_offsets(run)
-    words = tuple((m.group(), origin[m.start()], origin[m.end() - 1] + 1) for m in _WORD.finditer(folded))
+    # A word that ends the folded run ends the run: its span keeps the marks
+    # and letters folding dropped at its end (نوويًا, not نووي).
+    last = len(folded)
+    words = tuple(
+        (m.group(), origin[m.start()], len(run) if m.end() == last else origin[m.end() - 1] + 1)
+        for m in _WORD.finditer(folded)
+    )
     if len(words) == 1 and words[0][1] == 0 and words[0][2] == len(run):
         return words[0][0]
     return words

@@ -172,3 +172,20 @@ def test_f2_12_a_migrated_group_gets_the_alert_and_the_operator_the_new_id(tmp_p
             store.close()
     finally:
         configure(None)
+
+
+# ---- F2-04: topic written الشؤون (Gulf seat), article written الشئون (Egyptian seat) ------------
+F2_04 = "feeds/F2-04-hamza-seat-spelling"
+
+
+@pytest.mark.parametrize("page", ["article.html", "article-control.html"])
+def test_f2_04_both_hamza_seats_match_the_topic(tmp_path, web_server, capsys, page):
+    """Right result: both spellings match (article.html writes الشئون / المسئولين, the control ؤ)."""
+
+    def edit(name: str, body: bytes) -> bytes:
+        return body.replace(b"/article.html", f"/{page}".encode()) if name == "rss.xml" else body
+
+    config = serve_case(F2_04, web_server, tmp_path, edit=edit)
+    assert main(["--config", str(config), "once"]) == 0
+    [alert] = captured(web_server)
+    assert "ترد على تصريحات طهران" in alert["title"] + alert["body"]

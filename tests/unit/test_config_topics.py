@@ -7,6 +7,7 @@ import pytest
 from monitor.config.load import parse_config
 from monitor.errors import ConfigError
 from monitor.matching.matcher import compile_topics
+from monitor.matching.relevance import saturate
 
 BASE = """
 feeds:
@@ -107,18 +108,20 @@ def test_title_field_ignores_the_body():
     assert _result(topic, HEADLINE, "").matched
 
 
-def test_many_weak_or_one_strong_signal():
+def test_one_strong_or_two_weak_signals():
     topic = """
   - id: t
     name: T
     any: [{term: الشراكة الاستراتيجية الشاملة, weight: 4}, الدفاع المشترك, الردع النووي, الذخائر]
-    min_score: 4
+    min_score: 3.5
     notify: [log]
 """
-    assert _result(topic, "", TREATY).matched  # one strong term: 4 x 2 (lead)
-    assert _result(topic, "", DEFENCE).matched  # two weak terms in the lead: 2 + 2
-    result = _result(topic, "", AMMO)  # one weak term
-    assert not result.matched and result.score == 2 and result.threshold == 4
+    assert _result(topic, "", TREATY).matched  # one strong term in the lead: evidence 4 x 2
+    two = _result(topic, "", DEFENCE)  # two weak terms in the lead: 2 + 2, saturated
+    assert two.matched and two.score == round(saturate(4.0), 3) >= 3.5
+    one = _result(topic, "", AMMO)  # one weak term: evidence 2 (lead)
+    assert not one.matched and one.threshold == 3.5
+    assert one.score == round(saturate(2.0), 3) < two.score  # a lead hit is not diluted by length
 
 
 def test_feed_and_language_filters():
@@ -146,7 +149,7 @@ def test_none_still_vetoes_a_high_score():
     notify: [log]
 """
     result = _result(topic, HEADLINE, "")
-    assert not result.matched and result.score >= 30 and "vetoed" in result.reason
+    assert not result.matched and result.score >= result.threshold and "vetoed" in result.reason
 
 
 def test_default_threshold_scales_with_groups():

@@ -1,6 +1,6 @@
 """Precision and recall of the example rules on the hand-labelled set.
 
-tests/fixtures/labelled/ holds 377 real articles labelled by reading them
+tests/fixtures/labelled/ holds 507 real articles labelled by reading them
 (see its README). Thresholds are the figures measured when this test was
 written (bench/relevance.py prints them), less a small margin. The naive
 baseline (same terms, plain substring search on raw text) must never beat the
@@ -34,22 +34,28 @@ def _topics(name):
 TOPICS = _topics("topics.yaml")
 NAMED = _topics("topics-names.yaml")  # the same rules with names marked ~
 
-# topic: (min precision, min recall), measured 2026-11-23 with bench/relevance.py.
-# Default scoring (min_score 3.5 per group): iran 0.844/0.929, yemen 0.925/0.817,
-# turkey 0.776/1.000, russia-north-korea 1.000/1.000; micro 0.848/0.910.
+# topic: (min precision, min recall), measured 2026-11-30 with bench/relevance.py on the
+# six topics (two added for issue 15). Default scoring (weakest group >= 3.5): iran
+# 0.935/0.806, yemen 0.920/0.767, turkey 0.978/1.000, russia-north-korea 1.000/1.000,
+# greek-debt 0.935/0.960, mers-coronavirus 0.833/1.000; micro 0.939/0.881 (summed groups
+# before issue 15, same set: 0.841/0.938).
 DEFAULT = {
-    "iran-nuclear-deal": (0.84, 0.92),
-    "yemen-war": (0.92, 0.81),
-    "turkey-isis": (0.77, 1.0),
+    "iran-nuclear-deal": (0.93, 0.80),
+    "yemen-war": (0.92, 0.76),
+    "turkey-isis": (0.97, 1.0),
     "russia-north-korea": (1.0, 1.0),
+    "greek-debt": (0.93, 0.96),
+    "mers-coronavirus": (0.83, 1.0),
 }
-# Mention only (min_score 0): iran 0.770/0.957, yemen 0.761/0.850, turkey 0.738/1.000,
-# russia-north-korea 0.750/1.000; micro 0.758/0.933.
+# Mention only (min_score 0): iran 0.734/0.958, yemen 0.746/0.883, turkey 0.776/1.000,
+# russia-north-korea 0.750/1.000, greek-debt 0.773/1.000, mers 0.625/1.000; micro 0.753/0.962.
 MENTION = {
-    "iran-nuclear-deal": (0.76, 0.95),
-    "yemen-war": (0.75, 0.85),
-    "turkey-isis": (0.73, 1.0),
+    "iran-nuclear-deal": (0.73, 0.95),
+    "yemen-war": (0.74, 0.88),
+    "turkey-isis": (0.77, 1.0),
     "russia-north-korea": (0.75, 1.0),
+    "greek-debt": (0.77, 1.0),
+    "mers-coronavirus": (0.62, 1.0),
 }
 
 
@@ -98,8 +104,10 @@ def test_mention_matching_beats_naive(topic_id):
 
 @pytest.mark.parametrize("topic_id", sorted(DEFAULT))
 def test_names_marked_cost_no_precision_here(topic_id):
-    # Marking every proper name ~ (loose variants) on this set: the same figures.
-    assert counts(ours(NAMED[topic_id]), topic_id) == counts(ours(TOPICS[topic_id]), topic_id)
+    # Marking every proper name ~ (loose variants) on this set adds no false alarm.
+    # Recall may differ: a name keeps its endings (~الحوثي does not take «الحوثية»,
+    # issue 15 kind F), an ordinary term takes them.
+    assert counts(ours(NAMED[topic_id]), topic_id)[1] <= counts(ours(TOPICS[topic_id]), topic_id)[1]
 
 
 def test_scoring_wins_precision_overall_for_little_recall():
@@ -110,5 +118,6 @@ def test_scoring_wins_precision_overall_for_little_recall():
     p, r = pr(*total["default"])
     p0, r0 = pr(*total["mention"])
     pn, rn = pr(*total["naive"])
-    assert p - p0 >= 0.08 and r0 - r <= 0.03, (p, r, p0, r0)  # measured +0.090 / -0.023
-    assert p > pn and r >= rn  # naive: 0.733 / 0.910
+    assert p - p0 >= 0.17 and r0 - r <= 0.09, (p, r, p0, r0)  # measured +0.186 / -0.081
+    f1, f0, fn_ = (2 * a * b / (a + b) for a, b in ((p, r), (p0, r0), (pn, rn)))
+    assert p > pn and f1 > f0 + 0.04 and f1 > fn_ + 0.05  # F1 0.909 vs mention 0.845, naive 0.806

@@ -4,6 +4,8 @@ The article snippets are real sentences from the seed reports and the
 SaudiNewsNet excerpts in tests/fixtures.
 """
 
+import dataclasses
+
 import pytest
 
 from monitor.matching.matcher import compile_topics
@@ -70,7 +72,9 @@ def test_none_vetoes():
 
 
 def test_hits_carry_field_position_and_original_text():
-    matcher = compile_topics([RU_KP])
+    # Scoring off: this is about where hits are; one lead hit of North Korea is a near miss
+    # under the weakest-group score (issue 15), which test_relevance_kinds.py covers.
+    matcher = compile_topics([dataclasses.replace(RU_KP, min_score=0.0)])
     body = "أطلقت موسكو وبيونغ يانغ الأربعاء مرحلة جديدة نوعياً في العلاقات"
     result = matcher.evaluate("بوتين وكيم يعززان التحالف", body)[0]
     assert result.matched

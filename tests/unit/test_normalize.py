@@ -13,8 +13,8 @@ FOLD_CASES = [
     ("كيم جونغ أون", "كيم جونغ اون"),
     ("كيم جونغ اون", "كيم جونغ اون"),
     ("الأميركية", "الاميركيه"),
-    ("مشيراً", "مشيرا"),  # tanween fath
-    ("مؤكدًا", "مؤكدا"),  # tanween on the other side of alef
+    ("مشيراً", "مشير"),  # a written tanween fath: its alef goes with it (issue 15, kind F)
+    ("مؤكدًا", "مئكد"),  # tanween on the other side of alef; ؤ folds to ئ
     ("تعرّضت", "تعرضت"),  # shadda
     ("لـ«الشرق", "ل«الشرق"),  # tatweel after a clitic
     ("الـ5", "ال5"),
@@ -37,6 +37,55 @@ FOLD_CASES = [
 @pytest.mark.parametrize("written,folded", FOLD_CASES)
 def test_fold(written, folded):
     assert fold(written) == folded
+
+
+# Issue 15, kind F: two spellings of one word that outlets use side by side.
+# Every row is (spelling A, spelling B) as printed in the public days
+# (tests/fixtures/field-cases/feeds/F2-04-hamza-seat-spelling and the articles
+# named in ../shared/field-cases/relevance-kinds.md): they must fold to one form.
+SAME_WORD = [
+    ("الشئون", "الشؤون"),  # F2-04: Egyptian seat vs Gulf seat
+    ("المسئولين", "المسؤولين"),  # F2-04
+    ("مسئول", "مسؤول"),
+    ("المبادىء", "المبادئ"),  # alriyadh snn-20150722-1245 writes ىء
+    ("الطوارىء", "الطوارئ"),
+    ("شاطىء", "شاطئ"),  # alriyadh snn-20150722-1177
+    ("القارىء", "القارئ"),  # almadina snn-20150721-1170
+    ("مفاجىء", "مفاجئ"),  # aleqtisadiya snn-20150721-0890
+    ("يهنيء", "يهنئ"),  # alriyadh snn-20150722-0712
+    ("شيء", "شئ"),  # the common misspelling of "thing"
+    ("نوويًا", "نووي"),  # written tanween after the alef's place (aljazirah snn-20150721-0973)
+    ("انتحارياً", "انتحاري"),  # written tanween on the alef (aljazirah snn-20150721-0981)
+    ("مسجدًا", "مسجد"),
+]
+
+
+@pytest.mark.parametrize("a,b", SAME_WORD)
+def test_spellings_fold_together(a, b):
+    assert fold(a) == fold(b)
+    assert words(a) == words(b) and len(words(a)) == 1
+
+
+# Words that must stay apart: an alef WITHOUT a written tanween is a letter
+# (عدنا "we returned" is not عدن), and a hamza seat is not dropped.
+DIFFERENT_WORDS = [
+    ("عدنا", "عدن"),
+    ("نوويا", "نووي"),  # no mark written: the ending rule (matcher) decides, not folding
+    ("شئون", "شون"),
+    ("رئيس", "ريس"),
+]
+
+
+@pytest.mark.parametrize("a,b", DIFFERENT_WORDS)
+def test_other_words_stay_apart(a, b):
+    assert fold(a) != fold(b)
+
+
+@pytest.mark.parametrize("written", ["نوويًا", "المبادىء", "الشؤون", "هدًى"])
+def test_folded_word_span_covers_the_written_word(written):
+    text = f"قال {written} أمس"
+    tokens = tokenize(text)
+    assert text[tokens[1].start : tokens[1].end] == written
 
 
 CLITIC_CASES = [

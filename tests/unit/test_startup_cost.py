@@ -129,3 +129,15 @@ def test_metrics_counted_before_the_registry_read_the_same(events, sample):
         f"print(json.dumps(m.registry().get_sample_value({name!r}, {labels!r})))"
     )
     assert _run(code) == expected
+
+
+def test_a_fetcher_loads_the_ca_bundle_once():
+    """A TLS context (the CA bundle read and parsed, ≈ 25 ms CPU) is made once per Fetcher, not once
+    for httpx's transport and again for the guarded pool that replaces its own."""
+    code = (
+        "import json, ssl\nmade = []\nreal = ssl.create_default_context\n"
+        "ssl.create_default_context = lambda *a, **k: made.append(1) or real(*a, **k)\n"
+        "from monitor.fetch.client import Fetcher\nFetcher(timeout=5, user_agent='t').close()\n"
+        "print(json.dumps(len(made)))"
+    )
+    assert _run(code) == 1

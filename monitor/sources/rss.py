@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
@@ -31,12 +31,10 @@ from monitor.extract.teasers import drop_teasers
 from monitor.fetch.budget import Budget
 from monitor.fetch.encoding import decode_xml, looks_mojibake, xml_bytes_utf8
 from monitor.fetch.scan import prepare_feed
-from monitor.models import FeedItem, SourceResult
+from monitor.models import EARLIEST, FUTURE_SLACK, FeedItem, SourceResult
 
 _HTML = re.compile(rb"<html[\s>]|<!DOCTYPE\s+html", re.I)  # only ever run on the first 4 KB
 MAX_DEPTH = Budget.max_depth  # libxml2's own default; real feeds nest under 20
-EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before RSS existed
-FUTURE_SLACK = timedelta(days=2)  # time zones and clock skew
 
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -109,11 +109,17 @@ class Pipeline:
         self.outbox = Outbox(config, store, message=self.composer.message)
 
     # ---- polling -------------------------------------------------------
-    def poll_feed(self, feed: Feed, *, force: bool = False, now: datetime | None = None) -> FeedReport:
-        """Poll one feed if it is due (or `force`); every failure is recorded on the feed, never raised."""
+    def poll_feed(
+        self, feed: Feed, *, force: bool = False, now: datetime | None = None, drain: bool = False
+    ) -> FeedReport:
+        """Poll one feed if it is due (or `force`); every failure is recorded on the feed, never raised.
+
+        A poll works at most MAX_NEW_PER_POLL of the feed's due items (the daemon works the
+        rest off over the next polls); `drain` (``monitor once``: "everything new") works
+        every item due when the poll starts, however many."""
         with metrics.Timer() as timer:
             try:
-                report = self._poll_feed(feed, force=force, now=now)
+                report = self._poll_feed(feed, force=force, now=now, drain=drain)
             except Exception as exc:  # the per-feed boundary: a recorded error, never a lost pass
                 log.exception("poll raised feed=%s", feed.name)
                 report = self._feed_failed(
@@ -126,7 +132,7 @@ class Pipeline:
             metrics.POLL_SECONDS.observe(timer.seconds)
         return report
 
-    def _poll_feed(self, feed: Feed, *, force: bool, now: datetime | None) -> FeedReport:
+    def _poll_feed(self, feed: Feed, *, force: bool, now: datetime | None, drain: bool = False) -> FeedReport:
         now = now or utcnow()
         state = self.store.feed_state(feed.name)
         if state is not None and state.url != feed.url:  # moved in config: old validators and waits are moot
@@ -173,9 +179,9 @@ class Pipeline:
                 )
         new = matched = failed = 0
         self._walled[feed.name] = 0
-        budget = MAX_NEW_PER_POLL
+        budget = max(MAX_NEW_PER_POLL, self.store.count_due(feed.name, now)) if drain else MAX_NEW_PER_POLL
         due = self.store.due_items(feed.name, now, limit=budget)
-        if len(due) >= budget and self.store.count_due(feed.name, now) > budget:
+        if not drain and len(due) >= budget and self.store.count_due(feed.name, now) > budget:
             warnings.append(f"more than {budget} new items; the rest wait for the next poll")
         for row in due:
             if self.stopping.is_set():  # the rest stays pending in the ledger for the next run
@@ -188,7 +194,7 @@ class Pipeline:
             elif outcome is not None:
                 new += 1
                 matched += bool(outcome)
-        if len(due) >= budget:
+        if not drain and len(due) >= budget:
             self.store.mark_capped(feed.name, now, budget)
         if walled := self._walled.pop(feed.name, 0):
             warnings.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from monitor import metrics
 from monitor.config.load import Config, Feed
 from monitor.dedup import neardup, stories
+from monitor.dedup.identity import Known, is_linkless_key, item_identity, prior_keys, shared_links
 from monitor.dedup.keys import linkless_key, normalize_url, title_key
 from monitor.delivery.compose import Composer
 from monitor.delivery.outbox import DeliveryReport, Outbox
@@ -24,6 +26,7 @@ from monitor.errors import ExtractError, FeedParseError, FetchError, MonitorErro
 from monitor.extract.article import extract
 from monitor.extract.htmlcheck import check_page
 from monitor.extract.interstitial import HostMemory, Interstitial, consent_redirect, detect
+from monitor.extract.ownpage import not_own_page
 from monitor.fetch.budget import Budget
 from monitor.fetch.client import Fetcher
 from monitor.fetch.encoding import decode_html
@@ -166,7 +169,10 @@ class Pipeline:
         if parsed is not None:
             # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.
             cutoff = self._backfill_cutoff(state, now)
-            listed = [self._ledger_input(feed, it, cutoff) for it in parsed.items]
+            shared = shared_links(parsed.items)
+            rows = self.store.items_by_key(feed.name, prior_keys(parsed.items, shared))
+            prior = {k: Known(r.url_key, r.title) for k, r in rows.items()}
+            listed = [self._ledger_input(feed, it, cutoff, shared, prior) for it in parsed.items]
             self.store.enqueue_items(feed.name, listed, now)
             if cutoff is not None:
                 old = sum(inp.state == "skipped" for inp in listed)
@@ -244,11 +250,18 @@ class Pipeline:
             return None
         return now - timedelta(seconds=window)
 
-    def _ledger_input(self, feed: Feed, item: FeedItem, cutoff: datetime | None = None) -> ItemInput:
-        """The ledger row of a listed item. On a backfill poll (`cutoff`), a NEW item published
-        before `cutoff`, or with no date, starts as skipped (``backfill``/``backfill_undated``)."""
-        url_key = normalize_url(item.url) if item.url else linkless_key(feed.name, item)
-        key = f"guid:{item.guid}" if item.guid else f"url:{url_key}"
+    def _ledger_input(
+        self,
+        feed: Feed,
+        item: FeedItem,
+        cutoff: datetime | None = None,
+        shared: frozenset[str] = frozenset(),
+        prior: Mapping[str, Known] | None = None,
+    ) -> ItemInput:
+        """The ledger row of a listed item (key and article key: monitor.dedup.identity). On
+        a backfill poll (`cutoff`), a NEW item published before `cutoff`, or with no date,
+        starts as skipped (``backfill``/``backfill_undated``)."""
+        key, url_key = item_identity(feed.name, item, shared, prior or {})
         if cutoff is not None and item.published is None:
             reason = "no publication date, listed when the feed was first polled (or back after an outage)"
             return ItemInput(key, url_key, item, title_key(item), "skipped", "backfill_undated", reason)
@@ -370,13 +383,14 @@ class Pipeline:
         """
         now = now or utcnow()
         url_key = ledger.url_key if ledger else normalize_url(item.url) if item.url else linkless_key(feed.name, item)
-        if item.url:
+        guid = item.guid if ledger is None or ledger.key == f"guid:{item.guid}" else ""  # not a re-used one
+        if item.url and not is_linkless_key(url_key):
             target = self.fetcher.unwrap(item.url)
             if target is not None:
                 log.info("wrapped link unwrapped feed=%s url=%s target=%s", feed.name, item.url, target)
                 item = replace(item, url=target)
                 url_key = normalize_url(target)
-        known = self.store.known(url_key, feed.name, item.guid)
+        known = self.store.known(url_key, feed.name, guid)
         if known is None and item.url:  # a link seen before that soft-redirected to a stored article
             known = self.store.known(url_key, feed.name, _ALIAS + url_key)
         if known is not None and known.status == "done":
@@ -384,7 +398,9 @@ class Pipeline:
                 self._settle(ledger, known.id, now)
             return None
         if ledger is not None:
-            twin = self.store.title_twin(ledger)
+            twin = self.store.title_twin(ledger) or self.store.text_twin(
+                ledger, now - timedelta(seconds=self.config.dedup.window)
+            )
             if twin is not None:  # a feed rotating GUIDs and links: same headline, date and teaser
                 reason = f"same headline, date and teaser as item #{twin.id} (article #{twin.article_id})"
                 self._set_item(
@@ -471,9 +487,9 @@ class Pipeline:
         monitor.extract.interstitial), which is returned with the article."""
         title, body, source = item.title, item.summary, "summary"
         url, published = item.url, item.published
-        wall: Interstitial | None = None
+        wall = not_own_page(item.url, key=url_key) if item.url else None  # a hash route, a shared link
         given_key = url_key
-        if item.url:
+        if item.url and wall is None:
             try:
                 page = self.fetcher.get(item.url)
                 if any(not how.startswith("http-") for _, how in page.via):  # an interstitial moved on
@@ -488,7 +504,7 @@ class Pipeline:
                 checked = check_page(decode_html(page.content, page.content_type), page.url, self.budget)
                 if checked.warning:
                     log.warning("page over budget feed=%s url=%s warning=%s", feed.name, item.url, checked.warning)
-                wall = consent_redirect(item.url, page.url)
+                wall = consent_redirect(item.url, page.url) or not_own_page(item.url, page.url)
                 text = None
                 if wall is None:
                     try:

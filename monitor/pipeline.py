@@ -30,6 +30,7 @@ from monitor.extract.ownpage import not_own_page
 from monitor.fetch.budget import Budget
 from monitor.fetch.client import Fetcher
 from monitor.fetch.encoding import decode_html
+from monitor.fetch.netguard import BlockedAddressError, UnsafeURLError
 from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, FeedItem, Match
@@ -41,6 +42,8 @@ from monitor.text.lang import detect_language
 log = logging.getLogger(__name__)
 
 MAX_PAGE_ATTEMPTS = 3  # then the feed's own title and summary are matched
+PAGE_GIVE_UP = 8  # a page that failed this often is given up for good (its teaser matched nothing)
+PAGE_RETRY_BASE = 600.0  # seconds before the 4th try of such a page; doubles (10 min ... 160 min, ~5 h in all)
 MAX_NEW_PER_POLL = 100  # a feed that suddenly lists hundreds of "new" items is worked off over polls
 ITEM_MAX_ATTEMPTS = 5  # an item that keeps raising is `failed` (with its error) after this many tries
 ITEM_RETRY_BASE = 60.0  # seconds before the first retry of an item that raised; doubles, capped:
@@ -68,6 +71,19 @@ class PageDeferred:
 
     attempts: int  # failed fetches so far
     error: str
+
+
+@dataclass(frozen=True)
+class Unread(Interstitial):
+    """The item's page could not be read (``attempts`` failed fetches, 0: no text in it),
+    so only the feed's title and teaser were matched."""
+
+    attempts: int = 0
+    retry: bool = False  # the page may come back (not refused by fetch policy)
+
+    def note(self) -> str:
+        why = f"failed {self.attempts} times" if self.attempts else "held no article text"
+        return f"; only the feed's title and teaser were matched: its page {why} ({self.evidence})"
 
 
 _FAILED = object()  # _work_item: the item raised and was recorded as an error
@@ -430,6 +446,10 @@ class Pipeline:
                 return None
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
         matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language)
+        if ledger is not None and not matches and isinstance(wall, Unread) and wall.retry:
+            if wall.attempts < PAGE_GIVE_UP:  # the teaser says nothing: the page may, once it is back
+                self._read_later(ledger, wall, now)
+                return None
         now = utcnow()
         alerts = self.composer.alerts(article, matches, self.config.outlet(feed), now, self.outbox.hold)
         story = StoryInput(
@@ -451,6 +471,7 @@ class Pipeline:
             self.store.link_guid(feed.name, _ALIAS + url_key, saved)
         if ledger is not None:
             note = f"; its page was a {wall.describe()}, so the feed's text was matched" if wall else ""
+            note = wall.note() if isinstance(wall, Unread) else note
             done = self.store.resolve_item(ledger.id, saved, now, note=note)
             metrics.ITEM_TRANSITIONS.labels(done.state).inc()
         if alerts:
@@ -467,6 +488,20 @@ class Pipeline:
                 "|".join(sorted({h.term for h in m.hits})),
             )
         return matches
+
+    def _read_later(self, ledger: ItemRow, wall: Unread, now: datetime) -> None:
+        """An item whose page failed MAX_PAGE_ATTEMPTS times or more and whose teaser matches
+        no topic stays pending: its page is tried again with a doubling wait (PAGE_RETRY_BASE)
+        until PAGE_GIVE_UP failures, then the teaser's outcome is final and says so. Nothing
+        is stored for it meanwhile, so a page back later is read in full (oksskolten#73)."""
+        wait = PAGE_RETRY_BASE * 2 ** max(wall.attempts - MAX_PAGE_ATTEMPTS, 0)
+        retry = now + timedelta(seconds=wait)
+        reason = (
+            f"page fetch failed {wall.attempts} times ({wall.evidence}); its feed title and teaser match no "
+            f"topic, so the page is tried again at {retry:%Y-%m-%d %H:%M} UTC (gives up after {PAGE_GIVE_UP})"
+        )
+        log.info("page retried later url=%s attempts=%d next=%s", ledger.url, wall.attempts, retry.isoformat())
+        self._set_item(ledger, "pending", "page_retry", reason[:500], now, next_try_at=retry, error=wall.evidence)
 
     def _settle(self, ledger: ItemRow, article_id: int, now: datetime) -> None:
         """An item whose article is already stored: another item's (skipped) or its own,
@@ -540,6 +575,7 @@ class Pipeline:
             except ExtractError as exc:
                 metrics.ERRORS.labels(feed.name, "extract").inc()
                 log.warning("extract failed feed=%s url=%s error=%s; matching feed text", feed.name, item.url, exc)
+                wall = Unread("unread", "extract", str(exc)[:200])
             except FetchError as exc:
                 metrics.ERRORS.labels(feed.name, "page").inc()
                 attempts = self.store.record_fetch_failure(
@@ -549,6 +585,8 @@ class Pipeline:
                     log.warning("page failed feed=%s url=%s attempt=%d error=%s", feed.name, item.url, attempts, exc)
                     return PageDeferred(attempts, str(exc)), None
                 log.warning("page failed feed=%s url=%s attempt=%d; matching feed text", feed.name, item.url, attempts)
+                refused = isinstance(exc, (BlockedAddressError, UnsafeURLError))  # policy: no retry helps
+                wall = Unread("unread", "fetch", str(exc)[:200], attempts, retry=not refused)
         article = Article(
             url=url,
             url_key=url_key,

@@ -184,7 +184,7 @@ class Pipeline:
         warnings = list(parsed.warnings) if parsed is not None else []
         if parsed is not None:
             # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.
-            cutoff = self._backfill_cutoff(state, now)
+            cutoff = self._backfill_cutoff(feed, state, now)
             shared = shared_links(parsed.items)
             rows = self.store.items_by_key(feed.name, prior_keys(parsed.items, shared))
             prior = {k: Known(r.url_key, r.title) for k, r in rows.items()}
@@ -254,15 +254,17 @@ class Pipeline:
         self.prune_index()
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
 
-    def _backfill_cutoff(self, state: FeedState | None, now: datetime) -> datetime | None:
+    def _backfill_cutoff(self, feed: Feed, state: FeedState | None, now: datetime) -> datetime | None:
         """The oldest publication time that may alert on this poll: set on a feed's first poll
-        and on the first after an outage longer than `defaults.backfill`; None otherwise
-        (or when the window is off)."""
+        and on the first after an outage; None otherwise (or when the window is off). An
+        outage is a gap since the last successful poll longer than `defaults.backfill` PLUS
+        the feed's own interval: a daily feed polled 26 h later (jitter), or a daily cron a
+        few minutes late, is on schedule and its new items are no backlog (lemon24/reader#113)."""
         window = self.config.defaults.backfill
         if window is None:
             return None
         last = state.last_success_at if state is not None else None
-        if last is not None and (now - last).total_seconds() <= window:
+        if last is not None and (now - last).total_seconds() <= window + self.config.max_interval(feed):
             return None
         return now - timedelta(seconds=window)
 

@@ -111,6 +111,7 @@ class Pipeline:
             timedelta(seconds=d.follow_up_gap),
         )
         self._trusted_feeds = frozenset(f.name for f in config.feeds if f.trusted)
+        self._filtered_topics = frozenset(t.id for t in config.topics if t.feeds or t.languages)
         self._pruned_at: datetime | None = None
         self._walls = HostMemory()  # recent page bodies per host (interstitial pages)
         self._walls_lock = threading.Lock()
@@ -412,7 +413,7 @@ class Pipeline:
         if known is None and item.url:  # a link seen before that soft-redirected to a stored article
             known = self.store.known(url_key, feed.name, _ALIAS + url_key)
         if known is not None and known.status == "done":
-            if ledger is not None:
+            if ledger is not None and not self._match_for_feed(feed, known.id, ledger, now):
                 self._settle(ledger, known.id, now)
             return None
         if ledger is not None:
@@ -504,6 +505,33 @@ class Pipeline:
         )
         log.info("page retried later url=%s attempts=%d next=%s", ledger.url, wall.attempts, retry.isoformat())
         self._set_item(ledger, "pending", "page_retry", reason[:500], now, next_try_at=retry, error=wall.evidence)
+
+    def _match_for_feed(self, feed: Feed, article_id: int, ledger: ItemRow, now: datetime) -> bool:
+        """A stored article listed by another feed: the topics limited by ``feeds:`` or
+        ``languages:`` that did not apply where it was first read may apply here (tt-rss#57,
+        FreshRSS#6916: one article in overlapping feeds). Their matches and alerts are added
+        to the article and the item is resolved from it; True if any was added."""
+        if not self._filtered_topics:
+            return False
+        stored = self.store.stored_article(article_id)
+        if stored is None:
+            return False
+        language = feed.language or detect_language(f"{stored.title}\n{stored.body}")
+        matches = self.matcher.match(stored.title, stored.body, feed=feed.name, language=language)
+        matches = [m for m in matches if m.topic_id in self._filtered_topics]
+        if not matches:
+            return False
+        article = Article(stored.url, ledger.url_key, stored.feed, stored.title, stored.body, stored.published)
+        alerts = self.composer.alerts(article, matches, stored.outlet, utcnow(), self.outbox.hold)
+        added = self.store.add_matches(article_id, matches, alerts, utcnow())
+        if not added:
+            return False
+        note = f"; first read from feed {stored.feed}, matched {', '.join(added)} as listed by this feed"
+        done = self.store.resolve_item(ledger.id, article_id, now, note=note)
+        metrics.ITEM_TRANSITIONS.labels(done.state).inc()
+        if alerts:
+            self.outbox.wake()
+        return True
 
     def _settle(self, ledger: ItemRow, article_id: int, now: datetime) -> None:
         """An item whose article is already stored: another item's (skipped) or its own,

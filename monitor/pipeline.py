@@ -34,7 +34,7 @@ from monitor.fetch.netguard import BlockedAddressError, UnsafeURLError
 from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, FeedItem, Match
-from monitor.sources import parse_source
+from monitor.sources import backfill, parse_source
 from monitor.storage import FeedState, ItemInput, ItemRow, Store
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.lang import detect_language
@@ -185,21 +185,29 @@ class Pipeline:
         warnings = list(parsed.warnings) if parsed is not None else []
         if parsed is not None:
             # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.
-            cutoff = self._backfill_cutoff(feed, state, now)
+            since = backfill.cutoff(
+                self.config.defaults.backfill,
+                state.last_success_at if state else None,
+                now,
+                self.config.max_interval(feed),
+                [it.published for it in parsed.items],
+            )
             shared = shared_links(parsed.items)
             rows = self.store.items_by_key(feed.name, prior_keys(parsed.items, shared))
             prior = {k: Known(r.url_key, r.title) for k, r in rows.items()}
-            listed = [self._ledger_input(feed, it, cutoff, shared, prior) for it in parsed.items]
-            self.store.enqueue_items(feed.name, listed, now)
-            if cutoff is not None:
-                old = sum(inp.state == "skipped" for inp in listed)
+            listed = [self._ledger_input(feed, it, since, now, shared, prior) for it in parsed.items]
+            added = self.store.enqueue_items(feed.name, listed, now)
+            if since is not None:
+                older = added.get("backfill", 0)
                 log.info(
                     "backfill feed=%s since=%s listed=%d older=%d",
                     feed.name,
-                    f"{cutoff:%Y-%m-%dT%H:%MZ}",
+                    f"{since:%Y-%m-%dT%H:%MZ}",
                     len(listed),
-                    old,
+                    older,
                 )
+                if note := backfill.poll_note(older, since):
+                    warnings.append(note)
         new = matched = failed = 0
         self._walled[feed.name] = 0
         budget = max(MAX_NEW_PER_POLL, self.store.count_due(feed.name, now)) if drain else MAX_NEW_PER_POLL
@@ -255,41 +263,21 @@ class Pipeline:
         self.prune_index()
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
 
-    def _backfill_cutoff(self, feed: Feed, state: FeedState | None, now: datetime) -> datetime | None:
-        """The oldest publication time that may alert on this poll: set on a feed's first poll
-        and on the first after an outage; None otherwise (or when the window is off). An
-        outage is a gap since the last successful poll longer than `defaults.backfill` PLUS
-        the feed's own interval: a daily feed polled 26 h later (jitter), or a daily cron a
-        few minutes late, is on schedule and its new items are no backlog (lemon24/reader#113)."""
-        window = self.config.defaults.backfill
-        if window is None:
-            return None
-        last = state.last_success_at if state is not None else None
-        if last is not None and (now - last).total_seconds() <= window + self.config.max_interval(feed):
-            return None
-        return now - timedelta(seconds=window)
-
     def _ledger_input(
         self,
         feed: Feed,
         item: FeedItem,
-        cutoff: datetime | None = None,
+        since: datetime | None,
+        now: datetime,
         shared: frozenset[str] = frozenset(),
         prior: Mapping[str, Known] | None = None,
     ) -> ItemInput:
-        """The ledger row of a listed item (key and article key: monitor.dedup.identity). On
-        a backfill poll (`cutoff`), a NEW item published before `cutoff`, or with no date,
-        starts as skipped (``backfill``/``backfill_undated``)."""
+        """The ledger row of a listed item (key and article key: monitor.dedup.identity). On a
+        backfill poll (`since`, monitor.sources.backfill) a NEW item published before `since`
+        starts as skipped with the reason."""
         key, url_key = item_identity(feed.name, item, shared, prior or {})
-        if cutoff is not None and item.published is None:
-            reason = "no publication date, listed when the feed was first polled (or back after an outage)"
-            return ItemInput(key, url_key, item, title_key(item), "skipped", "backfill_undated", reason)
-        if cutoff is not None and item.published is not None and item.published < cutoff:
-            reason = (
-                f"published {item.published:%Y-%m-%d %H:%M} UTC, before the backfill window "
-                f"(since {cutoff:%Y-%m-%d %H:%M} UTC) of a first poll or a return from an outage"
-            )
-            return ItemInput(key, url_key, item, title_key(item), "skipped", "backfill", reason)
+        if (skip := backfill.skip(item.published, since, now)) is not None:
+            return ItemInput(key, url_key, item, title_key(item), "skipped", skip.code, skip.reason)
         return ItemInput(key, url_key, item, title_key(item))
 
     def _work_item(self, feed: Feed, row: ItemRow, now: datetime) -> list[Match] | None | object:

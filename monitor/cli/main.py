@@ -114,7 +114,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     store, fetcher, pipeline = open_pipeline(config)
     try:
-        code = daemon.run(pipeline, load=lambda: load(args), make_fetcher=make_fetcher)
+        cls = daemon.Daemon
+        if config.cluster:
+            from monitor.service.cluster import ClusterNode
+
+            cls = ClusterNode
+        code = daemon.run(pipeline, cls=cls, load=lambda: load(args), make_fetcher=make_fetcher)
     finally:
         fetcher.close()
         store.close()

@@ -79,6 +79,11 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         backlog = stats.backlog(store, now)
         alert_errors = stats.alert_errors(store, limit=5)
         counts = store.counts()
+        cluster = None
+        if config.cluster:
+            from monitor.service.cluster import cluster_summary
+
+            cluster = cluster_summary(store, config.cluster_stall_after, 1.0)
     finally:
         store.close()
 
@@ -126,6 +131,8 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
             "articles": {"stored": counts["articles"], "awaiting_retry": backlog.articles_retrying},
             "errors": [{"at": when, "error": redact(text)} for when, text in errors],
         }
+        if cluster is not None:
+            body["cluster"] = cluster
         print(redact(json.dumps(body, ensure_ascii=False, default=str)))
         return 0
 
@@ -135,6 +142,15 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         overflow="ellipsis",
         no_wrap=True,
     )
+    if cluster is not None:
+        alive = ", ".join(n["name"] for n in cluster["nodes"] if n["alive"]) or "none"
+        console.print(
+            f"cluster: {cluster['nodes_alive']} node(s) alive ({escape(_one_line(alive, 40))}); jobs queued "
+            f"{cluster['jobs_queued']}, running {cluster['jobs_running']}, stalled {cluster['jobs_stalled']}, "
+            f"failed {cluster['jobs_failed']}",
+            overflow="ellipsis",
+            no_wrap=True,
+        )
     healthy = sum(1 for r in rows if r["in_config"] and r["state"] == "ok")
     failing = sum(1 for r in rows if r["in_config"] and r["state"] == "failing")
     shown = rows if verbose or len(rows) <= SHOW_ALL_FEEDS else [r for r in rows if r["state"] != "ok"]

@@ -108,6 +108,12 @@ def expand_url(
 # ---- storage and channel URLs -----------------------------------------------------------
 
 
+CLUSTER_NEEDS_POSTGRESQL = (
+    "cluster: true needs a PostgreSQL store shared by every node "
+    "(storage: postgresql+psycopg://USER@HOST:5432/DB); SQLite is one node's file"
+)
+
+
 def storage_problem(url: str) -> str | None:
     """Why `storage:` is not a database URL SQLAlchemy can open, or None."""
     from sqlalchemy.engine import make_url

@@ -93,6 +93,8 @@ class Config:
     dedup: Dedup = Dedup()
     http: Http = Http()
     reload_on_change: bool = False
+    cluster: bool = False  # PostgreSQL only: nodes share feeds and channels through procrastinate jobs
+    cluster_stall_after: float = 30.0  # seconds without a node's heartbeat before its jobs are rerun
 
     def interval(self, feed: Feed) -> float:
         """How often the scheduler looks at the feed (an adaptive feed's shortest interval)."""
@@ -321,6 +323,8 @@ def parse_config(
         channel_options=options,
         http=raw.http,
         reload_on_change=raw.reload_on_change,
+        cluster=raw.cluster,
+        cluster_stall_after=raw.cluster_stall_after,
         warnings=tuple(fmt(loc, msg) for loc, msg in warnings),
         unresolved_channels=tuple(sorted(unresolved or ())),
     )
@@ -337,6 +341,8 @@ def _semantic_problems(
     storage = advice.storage_problem(raw.storage)
     if storage:
         problems.append((("storage",), storage))
+    elif raw.cluster and not raw.storage.startswith("postgresql"):
+        problems.append((("cluster",), advice.CLUSTER_NEEDS_POSTGRESQL))
     seen: dict[str, int] = {}
     for i, feed in enumerate(raw.feeds):
         if feed.min_interval and feed.min_interval >= (feed.interval or raw.defaults.interval):

@@ -31,7 +31,7 @@ from monitor.delivery.render import clean, cut_words, utf16_len
 from monitor.delivery.schedule import Plan, release_time
 from monitor.models import CHANNEL_KINDS, ChannelKind, NewAlert, RenderedAlert, channel_kind
 from monitor.redact import redact
-from monitor.storage import DeliveryProgress, Mark, OutboxAlert, Store
+from monitor.storage import DeliveryProgress, Lease, Mark, OutboxAlert, Store
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +177,23 @@ class ChannelSender:
             rates = [rate] if isinstance(rate, str) else list(rate)
             self.targets.append(_Target(target_key(url), url, RateLimiter([parse_rate(r) for r in rates], **kwargs)))
         self.blocked_until: datetime | None = None
+        self.lease: Lease | None = None  # cluster mode: the job holding this channel (see take_over)
+        self.lease_lost = False
         self._lock = threading.Lock()
         self._topics = {t.id: t for t in config.topics}
+
+    # ---- cluster mode ---------------------------------------------------
+    def take_over(self, lease: Lease, now: datetime | None = None) -> None:
+        """Cluster mode: this node's job `lease` holds the channel now. The rate limits start
+        from the channel's sends in the store (made by whichever node held it before), so a
+        limit holds across the cluster; every `mark_sent` is fenced by `lease`."""
+        now = now or utcnow()
+        longest = max((p for t in self.targets for _, p in t.limiter.limits), default=0.0)
+        sent = self.store.recent_sends(self.name, now - timedelta(seconds=longest)) if longest else []
+        ages = [(now - at).total_seconds() for at in sent]
+        for target in self.targets:
+            target.limiter.restart_from(ages)
+        self.lease, self.lease_lost = lease, False
 
     # ---- one pass ---------------------------------------------------------
     def drain(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
@@ -191,7 +206,7 @@ class ChannelSender:
             self.blocked_until = None
             report = DeliveryReport()
             tried: set[int] = set()  # an ignore_backoff pass pages past what it already tried
-            while not self.stop.is_set():
+            while not self.stop.is_set() and not self.lease_lost:
                 due = self.store.channel_due(self.name, now, ignore_backoff=ignore_backoff, limit=BATCH + len(tried))
                 due = [a for a in due if a.id not in tried]
                 if not due:
@@ -207,7 +222,7 @@ class ChannelSender:
                     if outcome.failed and not ignore_backoff:
                         break
                 for alert in single:
-                    if self.stop.is_set():
+                    if self.stop.is_set() or self.lease_lost:
                         break
                     outcome = self._send_group([alert], now)
                     report += outcome
@@ -223,7 +238,7 @@ class ChannelSender:
         if first.digest:
             arts = self.store.alert_articles([a.article_id for a in group])
             topics = {t.id: t.name for t in self.config.topics}
-            rendered = render_digest(group, arts, topics, kind=self.kind)
+            rendered = render_digest(group, arts, topics, kind=self.kind, tz=self.plan.tz)
             mid = message_id(first, digest=True)
         else:
             rendered = self.message(first) if self.message else RenderedAlert(first.subject, first.text, first.html)
@@ -281,7 +296,12 @@ class ChannelSender:
         refused = [t for t in self.targets if progress.refused(t.key)]
         if not errors and not refused:
             for a in group:
-                self.store.mark_sent(a.id, utcnow())
+                if not self.store.mark_sent(a.id, utcnow(), self.lease) and self.lease is not None:
+                    self.lease_lost = True  # another node took the channel over: it owns the rest
+                    log.warning(
+                        "lease lost id=%d channel=%s; the node holding the channel now resends", a.id, self.name
+                    )
+                    return DeliveryReport()
             log.info("%s sent id=%s topic=%s channel=%s", what, ",".join(map(str, ids)), first.topic_id, self.name)
             metrics.ALERTS.labels(self.name, "sent").inc(len(group))
             return DeliveryReport(sent=len(group))

@@ -41,6 +41,14 @@ class RateLimiter:
                 wait = max(wait, oldest + period - now)
         return max(wait, 0.0)
 
+    def restart_from(self, ages: Iterable[float]) -> None:
+        """Forget this limiter's sends and take these instead: sends made `age` seconds ago
+        (by any node of a cluster, read from the store when a node takes the channel over)."""
+        with self._lock:
+            now = self.clock()
+            self._sent.clear()
+            self._sent.extend(sorted(now - a for a in ages if a >= 0))
+
     def acquire(self) -> bool:
         """Wait for a slot and take it; False if `sleep` asked to stop."""
         with self._lock:

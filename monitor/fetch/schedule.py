@@ -9,6 +9,7 @@ skipped because of scheduler jitter, and a lower bound is never undercut.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 
@@ -53,3 +54,33 @@ def adapt(rate: float | None, new_items: int, elapsed: float, shortest: float, l
 
 def is_due(now: datetime, next_poll_at: datetime | None) -> bool:
     return next_poll_at is None or now >= next_poll_at
+
+
+def jitter_share(feed: str, last_polled_at: datetime) -> float:
+    """A share in [0, 1) of the jitter for the poll after `last_polled_at` of `feed`: the
+    same on every node (a hash, not a random draw), so a cluster agrees when a feed is due."""
+    digest = hashlib.sha256(f"{feed}\0{last_polled_at.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def cluster_due(
+    now: datetime,
+    feed: str,
+    *,
+    last_polled_at: datetime | None,
+    next_poll_at: datetime | None,
+    interval: float,
+    jitter: float = 0.0,
+) -> bool:
+    """Is `feed` due at `now` in cluster mode (no per-node timer: the stored state decides)?
+
+    `next_poll_at` (a backoff or a server hint, see :func:`next_poll`) wins when set; else
+    the feed is due `interval` seconds (plus up to `jitter` x interval, :func:`jitter_share`)
+    after its last poll, and at once when never polled. Pure: every node computes the same.
+    """
+    if next_poll_at is not None:
+        return now >= next_poll_at
+    if last_polled_at is None:
+        return True
+    wait = interval * (1.0 + jitter * jitter_share(feed, last_polled_at))
+    return now >= last_polled_at + timedelta(seconds=wait)

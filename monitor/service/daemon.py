@@ -1,5 +1,6 @@
 """The long-running daemon: APScheduler polls each feed at its interval, one sender thread
 per channel drains the outbox (monitor.delivery.outbox); signals stop or reload it.
+Cluster mode (service/cluster.py) subclasses it: polls and sends become procrastinate jobs.
 
 Under systemd (Type=notify) it tells the manager READY=1 once running, RELOADING=1 /
 READY=1 around a SIGHUP reload, STOPPING=1 on SIGTERM, and WATCHDOG=1 only while a
@@ -263,6 +264,9 @@ class Daemon:
         if config.storage_url != old.config.storage_url:
             log.warning("reload: storage changes need a restart; keeping the open store")
             config = replace(config, storage_url=old.config.storage_url)
+        if (config.cluster, config.cluster_stall_after) != (old.config.cluster, old.config.cluster_stall_after):
+            log.warning("reload: cluster changes need a restart; keeping the current mode")
+            config = replace(config, cluster=old.config.cluster, cluster_stall_after=old.config.cluster_stall_after)
         if config.http != old.config.http:
             log.warning("reload: http.listen changes need a restart; keeping the current listener")
             config = replace(config, http=old.config.http)
@@ -279,7 +283,7 @@ class Daemon:
         # message they are sending, then the new config's take over the same outbox.
         old.outbox.stop(timeout=self.stop_timeout)
         self.pipeline = new  # the swap: jobs read self.pipeline when they start
-        new.outbox.start()
+        self._start_senders(new)
         if fetcher is not old.fetcher:  # a poll may still be using the old one: close it at stop
             self._retired.append(old.fetcher)
         self._reschedule(old.config, config)
@@ -305,6 +309,10 @@ class Daemon:
                 )
                 log.info("feed rescheduled feed=%s every=%.0fs", name, interval)
 
+    def _start_senders(self, pipeline: Pipeline) -> None:
+        """One sender thread per channel (cluster mode: send jobs instead, service/cluster.py)."""
+        pipeline.outbox.start()
+
     def _status(self) -> str:
         config = self.pipeline.config
         return f"watching {len(config.feeds)} feeds for {len(config.topics)} topics"
@@ -319,6 +327,21 @@ class Daemon:
             ).start()
         self._collector = metrics.StateCollector(self.snapshot)
         metrics.REGISTRY.register(self._collector)
+        self._schedule_work(config)
+        self.scheduler.add_job(
+            self._heartbeat,
+            IntervalTrigger(seconds=self.heartbeat_every),
+            id="heartbeat",
+            executor="heartbeat",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.start()
+        self.ready = True
+        self.notifier.ready(self._status())
+        log.info("daemon started feeds=%d topics=%d", len(config.feeds), len(config.topics))
+
+    def _schedule_work(self, config: Config) -> None:
+        """Feeds at their intervals, the text prune, the senders (cluster mode: jobs instead)."""
         started = datetime.now(UTC)
         for i, feed in enumerate(config.feeds):
             # Stagger first polls a little so start-up is not one burst of requests.
@@ -339,18 +362,7 @@ class Daemon:
             id="prune",
             next_run_time=datetime.now(UTC) + timedelta(seconds=5),
         )
-        self.pipeline.outbox.start()  # one sender thread per channel
-        self.scheduler.add_job(
-            self._heartbeat,
-            IntervalTrigger(seconds=self.heartbeat_every),
-            id="heartbeat",
-            executor="heartbeat",
-            next_run_time=datetime.now(UTC),
-        )
-        self.scheduler.start()
-        self.ready = True
-        self.notifier.ready(self._status())
-        log.info("daemon started feeds=%d topics=%d", len(config.feeds), len(config.topics))
+        self._start_senders(self.pipeline)
 
     def loop(self) -> None:
         """Main thread: handle reload requests and feed the watchdog until a stop is asked."""
@@ -423,12 +435,13 @@ class Daemon:
         signal.signal(signal.SIGHUP, on_hup)
 
 
-def run(pipeline: Pipeline, stop: threading.Event | None = None, **kwargs: Any) -> int:
+def run(pipeline: Pipeline, stop: threading.Event | None = None, *, cls: type[Daemon] = Daemon, **kwargs: Any) -> int:
     """Run until SIGTERM/SIGINT (or `stop` is set); 0 after a clean stop, 3 if work was cut off.
 
-    `kwargs` are Daemon's keyword options (load, make_fetcher, notifier, stop_timeout, stall_after).
+    `cls` is the daemon (cluster mode: service/cluster.py's ClusterNode); `kwargs` are its
+    keyword options (load, make_fetcher, notifier, stop_timeout, stall_after).
     """
-    daemon = Daemon(pipeline, **kwargs)
+    daemon = cls(pipeline, **kwargs)
     if stop is not None:
         daemon.stop_requested = stop
     if threading.current_thread() is threading.main_thread():

@@ -1,6 +1,7 @@
 """Durable storage (SQLite or PostgreSQL via SQLAlchemy Core, schema by Alembic)."""
 
 from monitor.storage.articles import KnownArticle, StoredArticle
+from monitor.storage.cluster import FeedClock, JobCounts, Lease, NodeRow
 from monitor.storage.feeds import FeedState
 from monitor.storage.items import ItemInput, ItemRow
 from monitor.storage.outbox import OutboxAlert
@@ -17,4 +18,8 @@ __all__ = [
     "StoredArticle",
     "DeliveryProgress",
     "Mark",
+    "FeedClock",
+    "JobCounts",
+    "Lease",
+    "NodeRow",
 ]

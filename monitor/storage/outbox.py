@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, select, update
 
 from monitor.models import NewAlert
 from monitor.storage.articles import STORED_COLS, StoredArticle
+from monitor.storage.cluster import Lease, lease_holds
 from monitor.storage.db import Database, columns, record, utcnow
 from monitor.storage.progress import DeliveryProgress, Mark
 from monitor.storage.schema import alert_messages, alerts, articles, chat_migrations, matches
@@ -63,9 +64,15 @@ class OutboxRows(Database):
             result = conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
         return int(result.rowcount or 0)
 
-    def mark_sent(self, alert_id: int, now: datetime) -> None:
-        """Every target has the alert."""
-        self._update_alert(alert_id, status="sent", sent_at=now, next_attempt_at=None)
+    def mark_sent(self, alert_id: int, now: datetime, lease: Lease | None = None) -> bool:
+        """Every target has the alert. With a `lease` (cluster mode) it only counts while the
+        lease still holds (storage/cluster.py); False when it did not count."""
+        q = update(alerts).where(alerts.c.id == alert_id)
+        if lease is not None:
+            q = q.where(lease_holds(lease))
+        with self.tx() as conn:
+            done = conn.execute(q.values(status="sent", sent_at=now, next_attempt_at=None)).rowcount
+        return bool(done)
 
     def mark_failed(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
         """One more failed attempt; stays pending until `next_attempt_at`."""

@@ -238,3 +238,17 @@ chat_migrations = Table(
     Column("new_chat", String(64), nullable=False),
     Column("migrated_at", UTCDateTime, nullable=False),
 )
+
+# Cluster mode (service/cluster.py): one row per `monitor run` node, beaten every few seconds.
+# procrastinate's own tables (procrastinate_jobs, procrastinate_workers, ...) are created by
+# migration 0009 on PostgreSQL and read as plain SQL (storage/cluster.py).
+cluster_nodes = Table(
+    "cluster_nodes",
+    metadata,
+    Column("name", String(200), primary_key=True),  # host:pid unless named
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("last_beat", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime, nullable=True),  # a clean stop; None while running or after a kill
+)

@@ -11,6 +11,7 @@ the file named after its tables.
 | outbox.py   | OutboxRows    | alerts, alert_messages                        |
 | items.py    | ItemRows      | items (the item ledger)                       |
 | stories.py  | StoryRows     | neardup_*, stories, story_*                   |
+| cluster.py  | ClusterRows   | cluster_nodes (+ procrastinate's job tables)  |
 | stats.py    | (functions)   | read-only counts over all of them             |
 
 Every public method runs in its own short transaction, so one Store is safe to share
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from monitor.storage import stats
 from monitor.storage.articles import ArticleRows
+from monitor.storage.cluster import ClusterRows
 from monitor.storage.db import Database
 from monitor.storage.feeds import FeedRows
 from monitor.storage.items import ItemRows
@@ -28,7 +30,7 @@ from monitor.storage.outbox import OutboxRows
 from monitor.storage.stories import StoryRows
 
 
-class Store(FeedRows, ArticleRows, OutboxRows, ItemRows, StoryRows, Database):
+class Store(FeedRows, ArticleRows, OutboxRows, ItemRows, StoryRows, ClusterRows, Database):
     """See the module docstring."""
 
     def counts(self) -> dict[str, int]:

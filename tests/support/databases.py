@@ -33,6 +33,26 @@ def pg_unavailable() -> str | None:
 
 
 @contextmanager
+def pg_scratch(kind: str) -> Iterator[str]:
+    """A new PostgreSQL `kind` ("SCHEMA" or "DATABASE") with a random name, dropped on exit
+    (a database WITH (FORCE), so connections left open do not block it). Skips the test
+    when PostgreSQL does not answer."""
+    reason = pg_unavailable()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+
+    name = f"{'t' if kind == 'SCHEMA' else 'c'}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE {kind} {name}")
+    try:
+        yield name
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {name} CASCADE" if kind == "SCHEMA" else f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@contextmanager
 def fresh_database_url(kind: str, tmp_path: Path) -> Iterator[str]:
     """A SQLAlchemy URL for a fresh, empty database of `kind` ("sqlite": a file in
     `tmp_path`; "postgresql": a new schema, dropped on exit). Skips the test when
@@ -40,16 +60,14 @@ def fresh_database_url(kind: str, tmp_path: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'monitor.db'}"
         return
-    reason = pg_unavailable()
-    if reason:
-        pytest.skip(reason)
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
+    with pg_scratch("SCHEMA") as schema:
         yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A SQLAlchemy URL of a new, empty PostgreSQL database, dropped on exit. Cluster tests
+    use a database rather than a schema: procrastinate's LISTEN/NOTIFY channels are per
+    database, so two test runs never wake each other's workers."""
+    with pg_scratch("DATABASE") as name:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"

@@ -1,0 +1,206 @@
+"""Cluster mode on loopback: N `monitor run` nodes x M feeds on one fresh PostgreSQL
+database, alerts caught by the fake Bot API (tests/support/telegram.py), pages served by
+tests/support/web.py. Articles are real SaudiNewsNet text from tests/fixtures (through
+tests/support/corpus_pages; ../shared is not read).
+
+Two runs per node count:
+
+- backlog (CPU-bound): every feed lists all its articles at start and is polled once
+  (interval 2 min); the time from the first page fetched to the last alert gives
+  articles/s (fetch, extract, match, store, send; the nodes' start-up is left out).
+  Run with 1 node, then N nodes: the ratio is the cluster's speed-up.
+- arrivals (--minutes K): one new article per feed every K*60/8 s; with --kill, node 0
+  gets kill -9 half-way; prints alerts expected / received / duplicated / lost, duplicate
+  page fetches, and the takeover time (kill -> a survivor reruns or fails the dead node's
+  job in favour of its waiting copy; the log line's time).
+
+"Expected" is what ONE node alerts on the same pages (some fixture articles are copies of
+each other and are dropped as such by design), compared by page path; "other_copy" counts
+alerts for a page one node dropped as a copy (which of two copies is first, and alerted,
+depends on processing order).
+
+    python3 bench/cluster.py [--nodes 2] [--feeds 12] [--minutes 1] [--kill]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import signal
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.cluster import cluster_config, covering_terms, start_node, title_term  # noqa: E402
+from tests.support.corpus_pages import saudinewsnet_articles  # noqa: E402
+from tests.support.databases import fresh_pg_database  # noqa: E402
+from tests.support.service_helpers import serve_feed  # noqa: E402
+from tests.support.telegram import FakeTelegram  # noqa: E402
+from tests.support.web import WebServer  # noqa: E402
+
+DAYS = ("2015-07-21", "2015-07-22", "2015-07-23")
+PER_FEED = 8
+SETTLE = 15.0  # seconds after the last arrival for the last alerts (and a takeover)
+BACKLOG_LIMIT = 600.0  # seconds: give up waiting for a backlog run
+
+
+def _articles(n: int) -> list[dict]:
+    """`n` distinct real articles whose title has a word the topic can match."""
+    pool = [a for d in DAYS for a in saudinewsnet_articles(d) if title_term(a)]
+    if n > len(pool):
+        raise SystemExit(f"only {len(pool)} usable fixture articles: use fewer --feeds ({PER_FEED} articles each)")
+    return pool[:n]
+
+
+def _alerted(tg: FakeTelegram, web: WebServer, shown: list[int]) -> collections.Counter[str]:
+    """Alerts per page path (a page alerted twice counts 2)."""
+    got: collections.Counter[str] = collections.Counter()
+    urls = {
+        web.url(f"/f{i}/article-{j}.html"): f"/f{i}/article-{j}.html" for i, n in enumerate(shown) for j in range(n)
+    }
+    for m in tg.messages:
+        for url, path in urls.items():
+            if url in m.text:
+                got[path] += 1
+    return got
+
+
+def _wait_busy(db: str, log: Path, limit: float = 30.0) -> None:
+    """Wait (at most `limit` s) until node 0's worker (its "node worker ... worker=W" line)
+    runs a job."""
+    import psycopg
+
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        found = re.search(r"node worker node=n0 worker=(\d+)", log.read_text())
+        if found:
+            with psycopg.connect(db.replace("+psycopg", "")) as conn:
+                row = conn.execute(
+                    "SELECT 1 FROM procrastinate_jobs WHERE status = 'doing' AND worker_id = %s", (int(found[1]),)
+                ).fetchone()
+            if row:
+                return
+        time.sleep(0.02)
+
+
+def _log_time(line: str) -> float:
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
+def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bool = False) -> dict[str, object]:
+    arts = _articles(feeds * PER_FEED)
+    groups = [arts[i * PER_FEED : (i + 1) * PER_FEED] for i in range(feeds)]
+    with WebServer() as web, FakeTelegram() as tg, fresh_pg_database() as db, tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        shown = [PER_FEED if backlog else 1] * feeds
+        for i in range(feeds):
+            serve_feed(web, f"/f{i}.xml", groups[i][: shown[i]])
+        config = cluster_config(
+            base / "config.yaml",
+            db,
+            [(f"F{i}", web.url(f"/f{i}.xml")) for i in range(feeds)],
+            covering_terms(arts),
+            tg.base_url,
+            cluster_stall_after="6s",
+            # backlog: each feed polled once in the run, so the work is the articles, not re-polls
+            defaults={"interval": 120 if backlog else 1, "jitter": 0, "timeout": "10s"},
+        )
+        procs = [start_node(config, f"n{i}", base / f"n{i}.log") for i in range(nodes)]
+        start = time.monotonic()
+        killed_at: float | None = None
+        if backlog:  # from the first page fetched to the last alert (node start-up left out)
+            previous, first, still = 0, None, start
+            while time.monotonic() - start < BACKLOG_LIMIT:  # until no new alert for SETTLE s
+                time.sleep(0.1)
+                if first is None and any("/article-" in r.url_path for r in list(web.requests)):
+                    first = time.monotonic()
+                n = sum(_alerted(tg, web, shown).values())
+                if n != previous:
+                    previous, still = n, time.monotonic()
+                elif previous and time.monotonic() - still > SETTLE:
+                    break
+            elapsed = still - (first or start)
+        else:
+            step = minutes * 60 / PER_FEED
+            while min(shown) < PER_FEED:
+                time.sleep(step)
+                for i in range(feeds):
+                    shown[i] += 1
+                    serve_feed(web, f"/f{i}.xml", groups[i][: shown[i]])
+                if kill and killed_at is None and min(shown) > PER_FEED // 2 and nodes > 1:
+                    _wait_busy(db, base / "n0.log")  # kill it while it holds a poll or a send
+                    procs[0].send_signal(signal.SIGKILL)
+                    killed_at = time.time()
+            time.sleep(SETTLE)
+            elapsed = time.monotonic() - start
+        live = [p for p in procs if p.poll() is None]  # a killed node is reaped here (its CPU not counted)
+        for p in live:
+            p.send_signal(signal.SIGTERM)
+        cpu = 0.0  # CPU seconds of the live node processes (user + system), from their rusage
+        for p in live:
+            _pid, status, usage = os.wait4(p.pid, 0)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            cpu += usage.ru_utime + usage.ru_stime
+        logs = [(base / f"n{i}.log").read_text() for i in range(nodes)]
+        got = _alerted(tg, web, shown)
+        fetches = collections.Counter(r.url_path for r in web.requests if "/article-" in r.url_path)
+        polls = sum(log.count("feed polled") + log.count("feed not modified") for log in logs)
+        takeover = "-"
+        if killed_at is not None:
+            lines = [ln for log in logs[1:] for ln in log.splitlines() if "stalled job" in ln]
+            takeover = (
+                f"{_log_time(lines[0]) - killed_at:.1f}s" if lines else "none needed (the killed node held no job)"
+            )
+        return {
+            "nodes": nodes,
+            "got": got,
+            "duplicate_fetches": sum(n - 1 for n in fetches.values()),
+            "seconds": elapsed,
+            "polls_per_s": polls / elapsed,
+            "articles_per_s": len(got) / elapsed,
+            "takeover": takeover,
+            "cpu_per_article": cpu / max(len(got), 1),
+        }
+
+
+def _line(kind: str, r: dict[str, object], expected: set[str]) -> str:
+    got = r["got"]
+    assert isinstance(got, collections.Counter)
+    return (
+        f"{kind:8} nodes={r['nodes']} expected={len(expected)} received={len(set(got) & expected)} "
+        f"other_copy={len(set(got) - expected)} "
+        f"duplicated={sum(n - 1 for n in got.values())} lost={len(expected - set(got))} "
+        f"duplicate_fetches={r['duplicate_fetches']} seconds={r['seconds']:.1f} "
+        f"articles/s={r['articles_per_s']:.2f} polls/s={r['polls_per_s']:.2f} "
+        f"node_cpu_s/article={r['cpu_per_article']:.3f} takeover={r['takeover']}"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--nodes", type=int, default=2)
+    ap.add_argument("--feeds", type=int, default=12)
+    ap.add_argument("--minutes", type=float, default=1.0, help="length of the arrivals run")
+    ap.add_argument("--kill", action="store_true", help="kill -9 node 0 half-way through the arrivals run")
+    args = ap.parse_args()
+    one = run(1, args.feeds, backlog=True)
+    many = run(args.nodes, args.feeds, backlog=True)
+    expected = set(one["got"])  # type: ignore[arg-type]
+    print(_line("backlog", one, expected))
+    print(_line("backlog", many, expected))
+    ratio = float(many["articles_per_s"]) / max(float(one["articles_per_s"]), 1e-9)  # type: ignore[arg-type]
+    print(f"cluster speed-up on the backlog (articles/s, {args.nodes} nodes vs 1): {ratio:.2f}x")
+    arrivals = run(args.nodes, args.feeds, backlog=False, minutes=args.minutes, kill=args.kill)
+    print(_line("arrivals", arrivals, expected))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,351 @@
+"""Cluster mode (`cluster: true`): several `monitor run` nodes on one PostgreSQL store,
+coordinated by procrastinate jobs instead of each node's own timers.
+
+Every node runs a procrastinate worker in-process (its own thread and event loop) plus
+the daemon's reload, health and signal handling (service/daemon.py). The work:
+
+- ``monitor.tick`` -- a periodic task every :data:`TICK` second, deferred once per tick
+  across the cluster (procrastinate's periodic defers). It queues a ``monitor.poll`` job
+  per feed that is due (fetch/schedule.py ``cluster_due``: interval, jitter, backoff and
+  server hints as in single-node mode), a ``monitor.send`` job per channel with due
+  alerts, and reruns the jobs of a node whose worker heartbeat is older than
+  ``cluster_stall_after`` (a kill -9, a frozen VM).
+- ``monitor.poll`` -- lock ``feed:NAME`` (one node polls a feed at a time) and queueing
+  lock ``poll:NAME`` (at most one waiting); it re-checks that the feed is due under
+  the lock, so a job queued while another poll ran does nothing.
+- ``monitor.send`` -- lock ``channel:NAME``: one node sends on a channel at a time, its
+  rate limits restarted from the channel's sends in the store (delivery/outbox.py
+  ``take_over``), and every ``mark_sent`` fenced by the job (storage/cluster.py
+  ``Lease``): a node whose job was rerun elsewhere no longer counts its sends. A send
+  cut by a kill is resent by the next holder (at-least-once: one duplicate at most).
+  Digests are sends too, so one per channel per period across the cluster.
+- ``monitor.prune`` -- periodic every 6 h, once across the cluster.
+
+Each node also beats its ``cluster_nodes`` row (name, host, pid, started, last beat)
+from the daemon's heartbeat job; /healthz and `monitor status` show the nodes and the
+job counts (queued, running, stalled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from monitor.config.load import Config
+from monitor.fetch.schedule import cluster_due
+from monitor.pipeline import Pipeline
+from monitor.service.daemon import Daemon, prune_text
+from monitor.storage import Lease
+
+log = logging.getLogger(__name__)
+
+TICK = 1  # seconds between ticks (procrastinate cron, seconds field)
+ALIVE_BEATS = 3  # a node whose row is older than this many heartbeats shows as not alive
+FORGET_NODES = 7 * 86400.0  # seconds: rows of nodes gone this long are dropped by the prune
+
+
+def conninfo(storage_url: str) -> str:
+    """The libpq URI procrastinate's psycopg pool opens for a SQLAlchemy `storage_url`
+    (``postgresql+psycopg://...`` -> ``postgresql://...``, query options such as
+    ``options=-csearch_path=...`` kept)."""
+    url = make_url(storage_url)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def node_name() -> str:
+    """This node's name: ``MONITOR_NODE`` if set, else host:pid."""
+    return os.environ.get("MONITOR_NODE") or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _lock(kind: str, name: str) -> str:
+    return f"{kind}:{name}"
+
+
+class ClusterNode(Daemon):
+    """A Daemon whose polls and sends are procrastinate jobs shared with the other nodes."""
+
+    def __init__(self, pipeline: Pipeline, **kwargs: Any) -> None:
+        super().__init__(pipeline, **kwargs)
+        config = pipeline.config
+        self.node_stall = config.cluster_stall_after
+        self.name = node_name()
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.started_at = datetime.now(UTC)
+        # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death
+        self.worker_beat = max(1.0, self.node_stall / 6)
+        self.heartbeat_every = min(self.heartbeat_every, self.worker_beat)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._worker_ready = threading.Event()
+        self.worker_id: int | None = None  # procrastinate's id of this node's worker, once a job ran
+        self._worker_error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+            logging.getLogger("procrastinate").setLevel(logging.WARNING)  # a line per job otherwise
+        self.app = self._build_app(config)
+
+    # ---- procrastinate --------------------------------------------------
+    def _build_app(self, config: Config) -> Any:
+        import procrastinate
+
+        app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config.storage_url)))
+
+        @app.task(name="monitor.poll", pass_context=True)
+        def poll(context: procrastinate.JobContext, feed: str) -> None:
+            self._note_worker(context.job.worker_id)
+            self.poll_job(feed)
+
+        @app.task(name="monitor.send", pass_context=True)
+        def send(context: procrastinate.JobContext, channel: str) -> None:
+            job = context.job
+            assert job.id is not None
+            worker = job.worker_id if job.worker_id is not None else self.store.worker_of_job(job.id)
+            self._note_worker(worker)
+            if worker is None:
+                log.warning("send job not held job=%s channel=%s", job.id, channel)
+                return
+            self.send_job(channel, Lease(job.id, worker))
+
+        @app.periodic(cron=f"* * * * * */{TICK}", periodic_id="tick")
+        @app.task(name="monitor.tick", queueing_lock="tick")
+        async def tick(timestamp: int) -> None:
+            await self._tick(poll, send)
+
+        @app.periodic(cron="17 */6 * * *", periodic_id="prune")
+        @app.task(name="monitor.prune", queueing_lock="prune")
+        def prune(timestamp: int) -> None:
+            prune_text(self.pipeline)
+            self.store.forget_nodes(datetime.now(UTC) - timedelta(seconds=FORGET_NODES))
+
+        return app
+
+    async def _tick(self, poll: Any, send: Any) -> None:
+        import procrastinate.exceptions as pe
+
+        feeds, channels = await asyncio.to_thread(self.due_work)
+        for kind, task, names, arg in (("feed", poll, feeds, "feed"), ("channel", send, channels, "channel")):
+            for name in names:
+                queued = "poll" if kind == "feed" else "send"
+                try:
+                    await task.configure(lock=_lock(kind, name), queueing_lock=_lock(queued, name)).defer_async(
+                        **{arg: name}
+                    )
+                except pe.AlreadyEnqueued:
+                    pass  # one is waiting already
+        await self._rerun_stalled()
+
+    async def _rerun_stalled(self) -> None:
+        """Jobs of a worker silent for `node_stall` seconds (cluster_stall_after) go back to
+        the queue (procrastinate does not do it by itself: its docs' recipe is this periodic
+        retry). A job whose queueing lock is taken by a waiting copy is failed instead: the
+        copy does the work, and retrying it would break the unique queueing-lock index
+        (procrastinate issues #1446 and #1543). The tick itself has no lock, so a dead
+        node's tick never blocks the others' (procrastinate issue #1408)."""
+        import procrastinate.exceptions as pe
+        from procrastinate.jobs import Status
+
+        manager = self.app.job_manager
+        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=self.node_stall):
+            try:
+                await manager.retry_job(job)
+                log.warning("stalled job rerun job=%s task=%s lock=%s", job.id, job.task_name, job.lock)
+            except pe.ConnectorException as exc:
+                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                cause = " ".join(str(exc.__cause__ or exc).split())[:200]
+                log.warning(
+                    "stalled job dropped job=%s lock=%s reason=%s", job.id, job.lock, cause or type(exc).__name__
+                )
+
+    def due_work(self, now: datetime | None = None) -> tuple[list[str], list[str]]:
+        """(feeds due at `now`, channels with alerts due at `now`), each sorted."""
+        now = now or datetime.now(UTC)
+        config = self.pipeline.config
+        clocks = self.store.feed_clocks()
+        feeds = []
+        for feed in config.feeds:
+            clock = clocks.get(feed.name)
+            if clock is None or cluster_due(
+                now,
+                feed.name,
+                last_polled_at=clock.last_polled_at,
+                next_poll_at=clock.next_poll_at,
+                interval=config.interval(feed),
+                jitter=config.defaults.jitter,
+            ):
+                feeds.append(feed.name)
+        channels = [c for c in self.store.due_channels(now) if c in config.channels]
+        return sorted(feeds), channels
+
+    def poll_job(self, name: str) -> None:
+        """Poll feed `name` if it is still due (under its lock; see the module docstring)."""
+        pipeline = self.pipeline  # read once: a reload mid-poll does not mix two configs
+        feed = next((f for f in pipeline.config.feeds if f.name == name), None)
+        if feed is None or self.stopping.is_set():
+            return
+        state = self.store.feed_state(name)
+        now = datetime.now(UTC)
+        if (
+            state is not None
+            and state.url == feed.url
+            and not cluster_due(
+                now,
+                name,
+                last_polled_at=state.last_polled_at,
+                next_poll_at=state.next_poll_at,
+                interval=pipeline.config.interval(feed),
+                jitter=pipeline.config.defaults.jitter,
+            )
+        ):
+            log.debug("feed not due feed=%s (polled by another node)", name)
+            return
+        pipeline.poll_feed(feed, force=True, now=now)
+        self._finished_at()
+
+    def send_job(self, channel: str, lease: Lease) -> None:
+        """Drain `channel` while `lease` holds it."""
+        sender = self.pipeline.outbox.senders.get(channel)
+        if sender is None or self.stopping.is_set():
+            return
+        sender.take_over(lease)
+        log.info("channel taken channel=%s node=%s job=%d worker=%d", channel, self.name, lease.job_id, lease.worker_id)
+        report = sender.drain()
+        if report.sent or report.failed or report.dead:
+            log.info(
+                "channel drained channel=%s sent=%d failed=%d dead=%d node=%s",
+                channel,
+                report.sent,
+                report.failed,
+                report.dead,
+                self.name,
+            )
+
+    def _note_worker(self, worker: int | None) -> None:
+        """Log this node's procrastinate worker id once (it names the node in the jobs table)."""
+        if worker is not None and worker != self.worker_id:
+            self.worker_id = worker
+            log.info("node worker node=%s worker=%d", self.name, worker)
+
+    def _finished_at(self) -> None:
+        with self._state_lock:
+            self._finished = time.monotonic()
+
+    # ---- the worker thread ------------------------------------------------
+    def _run_worker(self) -> None:
+        try:
+            asyncio.run(self._worker_main())
+        except BaseException as exc:  # the node reports itself unhealthy; the loop stops it
+            self._worker_error = exc
+            log.error("cluster worker ended error=%s: %s", type(exc).__name__, exc)
+        finally:
+            self._worker_ready.set()
+
+    async def _worker_main(self) -> None:
+        async with self.app.open_async():
+            self._loop = asyncio.get_running_loop()
+            self._worker = asyncio.create_task(
+                self.app.run_worker_async(
+                    name=self.name,
+                    concurrency=8,
+                    install_signal_handlers=False,
+                    update_heartbeat_interval=self.worker_beat,
+                    stalled_worker_timeout=self.node_stall,
+                    shutdown_graceful_timeout=self.stop_timeout,
+                    delete_jobs="successful",
+                )
+            )
+            self._worker_ready.set()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+
+    # ---- Daemon hooks -----------------------------------------------------
+    def _schedule_work(self, config: Config) -> None:
+        self._beat_row()
+        self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)
+        self._thread.start()
+        self._worker_ready.wait(30.0)
+        log.info(
+            "cluster node started node=%s feeds=%d channels=%d stall_after=%.0fs",
+            self.name,
+            len(config.feeds),
+            len(config.channels),
+            self.node_stall,
+        )
+
+    def _start_senders(self, pipeline: Pipeline) -> None:
+        """No sender threads: sends are `monitor.send` jobs."""
+
+    def _reschedule(self, old: Config, new: Config) -> None:
+        """Nothing to move: the tick reads the current config's feeds and intervals."""
+        log.info("cluster feeds now=%d before=%d", len(new.feeds), len(old.feeds))
+
+    def _heartbeat(self) -> None:
+        super()._heartbeat()
+        self._beat_row()
+
+    def _beat_row(self) -> None:
+        self.store.beat(self.name, self.host, self.pid, self.started_at, datetime.now(UTC))
+
+    def progress(self) -> tuple[bool, str]:
+        if self._worker_error is not None or (self._thread is not None and not self._thread.is_alive()):
+            return False, "cluster worker stopped"
+        return super().progress()
+
+    def snapshot(self) -> dict[str, Any]:
+        body = super().snapshot()
+        body["cluster"] = cluster_summary(self.store, self.node_stall, self.heartbeat_every, node=self.name)
+        return body
+
+    def stop(self) -> bool:
+        self.stopping.set()
+        self.pipeline.outbox.stop(timeout=0)  # a send waiting on a rate limit gives up its turn
+        if self._loop is not None and self._worker is not None:
+            self._loop.call_soon_threadsafe(self._worker.cancel)  # graceful: running jobs finish
+        if self._thread is not None:
+            self._thread.join(self.stop_timeout + 5.0)
+        clean = super().stop() and not (self._thread is not None and self._thread.is_alive())
+        try:
+            self.store.node_stopped(self.name, datetime.now(UTC))
+        except Exception as exc:  # the store is gone: the row just ages out
+            log.warning("node stop not recorded node=%s error=%s", self.name, exc)
+        return clean
+
+
+def cluster_summary(store: Any, stall_after: float, beat_every: float, *, node: str | None = None) -> dict[str, Any]:
+    """Nodes (alive or not) and procrastinate job counts, for /healthz and `monitor status`."""
+    now = datetime.now(UTC)
+    nodes = []
+    for row in store.nodes():
+        age = (now - row.last_beat).total_seconds()
+        nodes.append(
+            {
+                "name": row.name,
+                "host": row.host,
+                "pid": row.pid,
+                "started": row.started_at.isoformat(timespec="seconds"),
+                "last_beat_age_seconds": round(age, 3),
+                "alive": row.stopped_at is None and age <= max(ALIVE_BEATS * beat_every, stall_after),
+                "stopped": row.stopped_at.isoformat(timespec="seconds") if row.stopped_at else None,
+            }
+        )
+    jobs = store.job_counts(stall_after)
+    body: dict[str, Any] = {
+        "nodes_alive": sum(n["alive"] for n in nodes),
+        "nodes": nodes,
+        "jobs_queued": jobs.queued,
+        "jobs_running": jobs.running,
+        "jobs_stalled": jobs.stalled,
+        "jobs_failed": jobs.failed,
+    }
+    if node is not None:
+        body["node"] = node
+    return body

@@ -1,0 +1,185 @@
+"""Cluster rows (table ``cluster_nodes``) and reads of procrastinate's job tables.
+
+Cluster mode (service/cluster.py) runs several `monitor run` nodes on one PostgreSQL
+store. Each node beats its ``cluster_nodes`` row; the work itself is procrastinate jobs
+(``procrastinate_jobs``, ``procrastinate_workers``, created by migration 0009), read here
+as plain SQL for /healthz and `monitor status`, and used as the fence of a send
+(:class:`Lease`): a worker writes an alert as sent only while its job still holds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, String, cast, column, exists, func, select, table, update
+
+from monitor.storage.db import Database, columns, record
+from monitor.storage.schema import alerts, cluster_nodes, feeds
+
+# procrastinate's tables as plain SQL (their DDL is procrastinate's, applied by migration 0009).
+_jobs = table(
+    "procrastinate_jobs",
+    column("id"),
+    column("status"),
+    column("worker_id"),
+    column("task_name"),
+    column("lock"),
+    column("attempts"),
+)
+_workers = table("procrastinate_workers", column("id"), column("last_heartbeat"))
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A send's hold on its channel: procrastinate job `job_id` run by worker `worker_id`.
+
+    It holds while the job is still ``doing`` under that worker; a job of a worker found
+    stalled and retried elsewhere (service/cluster.py) loses it, so that worker's late
+    ``mark_sent`` does not count (storage/outbox.py)."""
+
+    job_id: int
+    worker_id: int
+
+
+def lease_holds(lease: Lease) -> ColumnElement[bool]:
+    """The SQL condition "`lease` still holds" (for a WHERE clause)."""
+    return exists(
+        select(_jobs.c.id).where(
+            _jobs.c.id == lease.job_id,
+            cast(_jobs.c.status, String) == "doing",
+            _jobs.c.worker_id == lease.worker_id,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """One `monitor run` node as its heartbeat row says (datetimes aware UTC)."""
+
+    name: str
+    host: str
+    pid: int
+    started_at: datetime
+    last_beat: datetime
+    stopped_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class JobCounts:
+    """procrastinate jobs at one moment: waiting, running, running under a worker whose
+    heartbeat is older than the stall timeout (or gone), and failed for good."""
+
+    queued: int
+    running: int
+    stalled: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class FeedClock:
+    """What cluster_due needs of a feed's stored state."""
+
+    name: str
+    last_polled_at: datetime | None
+    next_poll_at: datetime | None
+
+
+_NODE_COLS = columns(cluster_nodes, NodeRow)
+
+
+class ClusterRows(Database):
+    """Heartbeats, due work and job counts for cluster mode (raise StoreError)."""
+
+    def beat(self, name: str, host: str, pid: int, started_at: datetime, now: datetime) -> None:
+        """Insert or refresh node `name`'s heartbeat row (a restart under the same name resets it)."""
+        with self.tx() as conn:
+            ins = self.insert_into(cluster_nodes).values(
+                name=name, host=host, pid=pid, started_at=started_at, last_beat=now, stopped_at=None
+            )
+            conn.execute(
+                ins.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={
+                        "host": host,
+                        "pid": pid,
+                        "started_at": started_at,
+                        "last_beat": now,
+                        "stopped_at": None,
+                    },
+                )
+            )
+
+    def node_stopped(self, name: str, now: datetime) -> None:
+        """Node `name` stopped cleanly."""
+        with self.tx() as conn:
+            conn.execute(update(cluster_nodes).where(cluster_nodes.c.name == name).values(stopped_at=now))
+
+    def nodes(self) -> list[NodeRow]:
+        """Every node that ever beat, most recent beat first."""
+        with self.tx() as conn:
+            rows = conn.execute(select(*_NODE_COLS).order_by(cluster_nodes.c.last_beat.desc())).all()
+        return [record(NodeRow, r) for r in rows]
+
+    def forget_nodes(self, before: datetime) -> int:
+        """Drop rows of nodes whose last beat is older than `before`; how many."""
+        with self.tx() as conn:
+            return int(conn.execute(cluster_nodes.delete().where(cluster_nodes.c.last_beat < before)).rowcount or 0)
+
+    def feed_clocks(self) -> dict[str, FeedClock]:
+        """{feed name: its last poll and next allowed poll} for every stored feed."""
+        with self.tx() as conn:
+            rows = conn.execute(select(feeds.c.name, feeds.c.last_polled_at, feeds.c.next_poll_at)).all()
+        return {r.name: FeedClock(r.name, r.last_polled_at, r.next_poll_at) for r in rows}
+
+    def due_channels(self, now: datetime) -> list[str]:
+        """Channels with a pending alert due at `now` (sorted)."""
+        due = alerts.c.next_attempt_at.is_(None) | (alerts.c.next_attempt_at <= now)
+        with self.tx() as conn:
+            rows = conn.execute(
+                select(alerts.c.channel).where(alerts.c.status == "pending", due).group_by(alerts.c.channel)
+            ).all()
+        return sorted(str(r.channel) for r in rows)
+
+    def recent_sends(self, channel: str, since: datetime) -> list[datetime]:
+        """When alerts of `channel` were sent since `since`, oldest first (rate limits across nodes)."""
+        with self.tx() as conn:
+            rows = conn.execute(
+                select(alerts.c.sent_at)
+                .where(alerts.c.channel == channel, alerts.c.status == "sent", alerts.c.sent_at >= since)
+                .order_by(alerts.c.sent_at)
+            ).all()
+        return [r.sent_at for r in rows]
+
+    def job_counts(self, stall_after: float) -> JobCounts:
+        """Counts of procrastinate jobs; `stall_after` seconds without a worker heartbeat
+        make a running job stalled (procrastinate's own rule, select_stalled_jobs_by_heartbeat)."""
+        with self.tx() as conn:
+            by_status = {
+                str(s): int(n)
+                for s, n in conn.execute(
+                    select(cast(_jobs.c.status, String), func.count()).group_by(cast(_jobs.c.status, String))
+                ).all()
+            }
+            fresh = select(_workers.c.id).where(
+                _workers.c.last_heartbeat >= func.now() - timedelta(seconds=stall_after)
+            )
+            stalled = conn.execute(
+                select(func.count())
+                .select_from(_jobs)
+                .where(
+                    cast(_jobs.c.status, String) == "doing",
+                    _jobs.c.worker_id.is_(None) | ~_jobs.c.worker_id.in_(fresh.scalar_subquery()),
+                )
+            ).scalar()
+        return JobCounts(
+            by_status.get("todo", 0), by_status.get("doing", 0), int(stalled or 0), by_status.get("failed", 0)
+        )
+
+    def worker_of_job(self, job_id: int) -> int | None:
+        """The procrastinate worker running job `job_id` now (None: not running)."""
+        with self.tx() as conn:
+            wid = conn.execute(
+                select(_jobs.c.worker_id).where(_jobs.c.id == job_id, cast(_jobs.c.status, String) == "doing")
+            ).scalar()
+        return int(wid) if wid is not None else None

@@ -124,6 +124,17 @@ class TopicResult:
 
 
 @dataclass(frozen=True)
+class ReportedBy:
+    """Another article of an alert's copy group (or story): its outlet and its link as stored.
+
+    The renderer shows ``outlet`` linked to ``url`` (tracking parameters dropped, made safe
+    by ``delivery.links.link_url``); an empty ``url`` shows the outlet alone."""
+
+    outlet: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class RenderedAlert:
     """A message ready for one channel kind."""
 

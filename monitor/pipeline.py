@@ -37,6 +37,7 @@ from monitor.models import Article, FeedItem, Match
 from monitor.sources import backfill, parse_source
 from monitor.storage import FeedState, ItemInput, ItemRow, Store
 from monitor.storage.stories import StoryInput, StoryRules
+from monitor.text.folded import FoldedText
 from monitor.text.lang import detect_language
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class Pipeline:
             max_page_chars=f.max_page_chars,
         )
         self.composer = Composer(config, store)
-        self.outbox = Outbox(config, store, message=self.composer.message)
+        self.outbox = Outbox(config, store, message=self.composer.message_group)
 
     # ---- polling -------------------------------------------------------
     def poll_feed(
@@ -436,7 +437,8 @@ class Pipeline:
                     self._settle(ledger, final.id, now)
                 return None
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
-        matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language)
+        folded = FoldedText.of(article.title, article.body)  # folded once: matching, fingerprint, profile
+        matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language, folded=folded)
         if ledger is not None and not matches and isinstance(wall, Unread) and wall.retry:
             if wall.attempts < PAGE_GIVE_UP:  # the teaser says nothing: the page may, once it is back
                 self._read_later(ledger, wall, now)
@@ -444,8 +446,8 @@ class Pipeline:
         now = utcnow()
         alerts = self.composer.alerts(article, matches, self.config.outlet(feed), now, self.outbox.hold)
         story = StoryInput(
-            neardup.fingerprint(neardup.article_text(article.title, article.body)),
-            stories.profile(article.title, article.body),
+            neardup.fingerprint_words(neardup.article_words(folded)),
+            stories.profile_folded(folded),
             self.story_rules,
             trusted=feed.trusted,
             trusted_feeds=self._trusted_feeds,

@@ -1,4 +1,4 @@
-"""`monitor stories [--topic T]`: recent stories with their articles and outlets."""
+"""`monitor stories [--topic T]`: recent stories with their articles, outlets and links."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.cli import common
 from monitor.config.values import parse_duration
+from monitor.dedup.keys import clean_link
 
 if TYPE_CHECKING:  # storage (SQLAlchemy) is imported only when a command runs
     from monitor.storage.stories import Story
@@ -68,16 +69,18 @@ def story_row(story: Story) -> dict[str, Any]:
         "title": story.title,
         "first_seen": story.first_seen,
         "last_seen": story.last_seen,
+        "alert_sent": story.alert_sent,
         "outlets": list(story.outlets),
         "topics": list(story.topics),
         "articles": [
             {
                 "id": a.article_id,
                 "title": a.title,
-                "url": a.url,
+                "url": clean_link(a.url),
                 "outlet": a.outlet,
                 "copy_of": a.copy_of,
                 "jaccard": a.jaccard,
+                "after_alert": story.after_alert(a),
             }
             for a in story.articles
         ],
@@ -85,7 +88,9 @@ def story_row(story: Story) -> dict[str, Any]:
 
 
 def format_story(story: Story) -> str:
-    """A story as a few lines of text (pure)."""
+    """A story as a few lines of text (pure): a head line, the title, then one line per article
+    with its outlet and link (tracking parameters dropped); an article that joined after the
+    story's first alert was sent (a late copy the alert does not list) is marked so."""
     n = len(story.articles)
     head = (
         f"story {story.id}: {n} article{'s' * (n != 1)}, outlets: {', '.join(story.outlets)}"
@@ -96,5 +101,6 @@ def format_story(story: Story) -> str:
     lines = [head, f"  {story.title}"]
     for a in story.articles:
         how = f" (copy of {a.copy_of}, jaccard {a.jaccard:.2f})" if a.copy_of else ""
-        lines.append(f"  - #{a.article_id} [{a.outlet}]{how} {a.title} {a.url}".rstrip())
+        late = " (after the alert)" if story.after_alert(a) else ""
+        lines.append(f"  - #{a.article_id} [{a.outlet}]{how}{late} {a.title} {clean_link(a.url)}".rstrip())
     return "\n".join(lines) + "\n"

@@ -284,6 +284,26 @@ def topic_warnings(topic: Any, loc: tuple[Any, ...]) -> list[Problem]:
     return out
 
 
+def preview_warnings(spec: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    """Notes on a channel's ``link_preview`` (`spec`: the extended form of a channel): a
+    Telegram option, so ignored for email and other services; ``above`` needs a single-chat
+    ``tgram://TOKEN/CHAT`` URL without options (the direct Bot API call); apprise, which
+    sends to other tgram:// URLs, can only show the preview below the text."""
+    choice = getattr(spec, "link_preview", "off")
+    if choice == "off":
+        return []
+    urls = [spec.urls] if isinstance(spec.urls, str) else list(spec.urls)
+    schemes = {u.split("://", 1)[0].lower() for u in urls}
+    here = loc + ("link_preview",)
+    if schemes != {"tgram"}:
+        return [(here, "link previews are a Telegram option: ignored for this channel's other URLs (e.g. email)")]
+    if choice == "above":
+        plain = [u for u in urls if "?" not in u and len([c for c in u.split("://", 1)[1].split("/")[1:] if c]) == 1]
+        if len(plain) < len(urls):
+            return [(here, "above needs tgram://TOKEN/CHAT (one chat, no options); other tgram URLs show it below")]
+    return []
+
+
 MIN_INTERVAL = 60.0  # seconds: polling an outlet more often gets a client blocked
 
 

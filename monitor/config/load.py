@@ -367,6 +367,8 @@ def _semantic_problems(
                 warnings += [(loc, w) for w in check.warnings]
         if not urls:
             problems.append((base, "must not be empty"))
+        if isinstance(spec, Channel):
+            warnings += advice.preview_warnings(spec, ("channels", name))
     ops = raw.notify.ops_channel
     if ops is not None and ops not in raw.channels:
         problems.append((("notify", "ops_channel"), _unknown("channel", ops, list(raw.channels))))

@@ -287,6 +287,8 @@ class Channel(_Strict):
     digest_at: str = "08:00"  # local time of the daily digest
     timezone: str | None = None  # default notify.timezone
     quiet_hours: str | None = None  # e.g. 23:00-07:00 (local)
+    # Telegram link previews: off (default) | on (= below) | below | above the text; email ignores it
+    link_preview: Literal["off", "on", "below", "above"] = "off"
 
     _tz = field_validator("timezone")(lambda v: _check_tz(v))
 
@@ -327,7 +329,7 @@ class Dedup(_Strict):
     window: float = 7 * 86400.0  # how long articles stay in the near-duplicate index
     copy_jaccard: float = 0.5  # word-3-shingle Jaccard at which two articles are copies
     story_window: float = 3 * 86400.0  # a story takes new articles this long after its last one
-    story_similarity: float = 0.32  # profile cosine at which an article joins a story
+    story_similarity: float = 0.35  # cosine of two articles' key terms at which they tell one story
     follow_up_gap: float = 3600.0  # at most one follow-up per story (topic, channel) this often
 
     _dur = field_validator("window", "story_window", "follow_up_gap", mode="before")(lambda v: parse_duration(v))

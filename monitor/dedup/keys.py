@@ -79,9 +79,9 @@ def clean_link(url: str) -> str:
         return url
     if not parts.scheme or not parts.netloc:
         return url
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if not _tracking(k)]
-    query = parts.query if len(kept) == len(pairs) else urlencode(kept, quote_via=quote, safe="/:")
+    # the other parameters exactly as written: re-encoding would turn `?live` into `?live=`
+    kept = [p for p in parts.query.split("&") if p and not _tracking(unquote(p.partition("=")[0]))]
+    query = "&".join(kept)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, hash_route(url)))
 
 

@@ -22,11 +22,13 @@ not cover.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.text.normalize import tokenize
+from monitor.text.folded import FoldedText
+from monitor.text.normalize import words as text_words
 
 SHINGLE = 3
 ROWS = 3
@@ -57,10 +59,10 @@ class Fingerprint:
 
 def words(text: str) -> list[str]:
     """Folded word tokens (the text the ground truth is defined on)."""
-    return [t.text for t in tokenize(text)]
+    return text_words(text)
 
 
-def shingle_hashes(tokens: list[str], k: int = SHINGLE) -> np.ndarray:
+def shingle_hashes(tokens: Sequence[str], k: int = SHINGLE) -> np.ndarray:
     """Sorted unique 32-bit hashes of the word k-shingles (one shingle if shorter)."""
     if not tokens:
         return np.zeros(0, dtype=np.uint32)
@@ -95,7 +97,12 @@ def fingerprint(text: str) -> Fingerprint:
     Under MIN_SHINGLES shingles there are no band keys: too little text to call two
     articles copies, so such an article is never indexed nor found as a copy.
     """
-    shingles = shingle_hashes(words(text))
+    return fingerprint_words(words(text))
+
+
+def fingerprint_words(tokens: Sequence[str]) -> Fingerprint:
+    """``fingerprint`` of a text given as its folded words (e.g. ``article_words``)."""
+    shingles = shingle_hashes(tokens)
     if shingles.size < MIN_SHINGLES:
         return Fingerprint(shingles, ())
     return Fingerprint(shingles, band_keys(signature(shingles)))
@@ -104,6 +111,11 @@ def fingerprint(text: str) -> Fingerprint:
 def article_text(title: str, body: str) -> str:
     """The text fingerprinted: the body; the title too when the body is too short to judge."""
     return body if len(body.split()) >= 20 else f"{title}\n{body}"
+
+
+def article_words(folded: FoldedText) -> tuple[str, ...]:
+    """The folded words of ``article_text(title, body)``, from the article's shared FoldedText."""
+    return folded.body if folded.body_pieces >= 20 else folded.text_words()
 
 
 def shingles_from_bytes(blob: bytes) -> np.ndarray:

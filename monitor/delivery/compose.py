@@ -17,9 +17,10 @@ from datetime import datetime
 
 from monitor.config.load import Config
 from monitor.delivery import followups, notify
+from monitor.delivery.grouping import stored_message
 from monitor.delivery.render import render_alert
 from monitor.delivery.templates import Templates
-from monitor.models import Article, ChannelKind, Match, NewAlert, RenderedAlert, TermHit, channel_kind
+from monitor.models import Article, ChannelKind, Match, NewAlert, RenderedAlert, ReportedBy, TermHit, channel_kind
 from monitor.storage import OutboxAlert, Store
 
 # (channel, topic id, now) -> (hold_until, digest): when a channel holds an alert for a digest
@@ -78,11 +79,11 @@ class Composer:
         match: Match,
         outlet: str,
         kind: ChannelKind,
-        also: tuple[str, ...] = (),
+        also: tuple[ReportedBy, ...] = (),
         tz: str | None = None,
     ) -> RenderedAlert:
-        """The built-in layout, or the user's templates over it; `tz` is the channel's time zone
-        for the publication time."""
+        """The built-in layout, or the user's templates over it; `also`: the other copies (outlet
+        and link) to list; `tz` is the channel's time zone for the publication time."""
         r = render_alert(article, match, outlet=outlet, channel_kind=kind, also=also, tz=tz)
         if self.templates:
             return self.templates.apply(r, article, match, outlet=outlet, kind=kind, also=also, tz=tz)
@@ -96,22 +97,57 @@ class Composer:
         return r.subject, r.text, r.html
 
     def message(self, alert: OutboxAlert) -> RenderedAlert:
-        """The stored message, or, when other outlets have reported it since, one re-rendered to
-        list them (the outbox calls this at send time)."""
-        if alert.reply_to is not None:  # a story follow-up: short, as made
-            return RenderedAlert(alert.subject, alert.text, alert.html)
-        also = self.store.also_reported(alert.article_id, self.per(alert.topic_id))
-        source = self.store.alert_source(alert.id) if also else None
-        if source is None:
-            return RenderedAlert(alert.subject, alert.text, alert.html)
-        stored, topic_id, hits, snippet = source
-        topic = self._topics.get(topic_id)
+        """The stored message, or, when other copies (or, per-story, articles of its story) have
+        arrived since, one re-rendered to list each with its outlet and link (the outbox calls
+        this at send time; a copy arriving after the send is only recorded in the story)."""
+        return self.message_group([alert])
+
+    def message_group(self, group: list[OutboxAlert]) -> RenderedAlert:
+        """The message for `group`: one alert, or the alerts of ONE article for several topics
+        on one channel (issue 18, item 12), sent as one message.
+
+        One alert: as stored, or re-rendered when other outlets have reported it since ("also
+        reported by"); a story follow-up as made. Several: re-rendered once from the article
+        and every topic's match: the topic line names each topic (in the group's order, joined
+        by "، "), the terms line holds the strongest terms of all of them, the snippet is the
+        first topic's, "also reported by" the union. Templates are global (not per topic), so
+        the one ``notify.templates_dir`` layout applies with ``topic`` set to that joined line.
+        If a match row is gone, the stored messages are joined instead (nothing is dropped)."""
+        first = group[0]
+        if first.reply_to is not None and len(group) == 1:  # a story follow-up: short, as made
+            return RenderedAlert(first.subject, first.text, first.html)
+        also = list(
+            dict.fromkeys(o for a in group for o in self.store.also_reported(a.article_id, self.per(a.topic_id)))
+        )
+        if len(group) == 1 and not also:
+            return stored_message(group, self.kind(first.channel))
+        sources = [self.store.alert_source(a.id) for a in group]
+        found = [s for s in sources if s is not None]
+        if len(found) < len(sources):
+            return stored_message(group, self.kind(first.channel))
+        stored = found[0][0]
         article = Article(
             url=stored.url, url_key="", feed=stored.feed, title=stored.title, body="", published=stored.published
         )
-        match = Match(
-            topic_id, topic.name if topic else topic_id, tuple(TermHit(**h) for h in json.loads(hits)), snippet
-        )
+        matches = []
+        for _, topic_id, hits, snippet in found:
+            topic = self._topics.get(topic_id)
+            name = topic.name if topic else topic_id
+            matches.append(Match(topic_id, name, tuple(TermHit(**h) for h in json.loads(hits)), snippet))
+        match = merge_matches(matches)
         return self.render(
-            article, match, stored.outlet, self.kind(alert.channel), also=tuple(also), tz=self.tz(alert.channel)
+            article, match, stored.outlet, self.kind(first.channel), also=tuple(also), tz=self.tz(first.channel)
         )
+
+
+def merge_matches(matches: list[Match]) -> Match:
+    """One match standing for several topics' matches of one article: topic names joined by
+    "، " (Arabic comma) in order, every hit kept (the terms line picks the strongest), the
+    first non-empty snippet; ``topic_id`` is the ids joined by ",". One match: itself."""
+    if len(matches) == 1:
+        return matches[0]
+    names = list(dict.fromkeys(m.topic_name for m in matches))
+    snippet = next((m.snippet for m in matches if m.snippet), "")
+    return Match(
+        ",".join(m.topic_id for m in matches), "، ".join(names), tuple(h for m in matches for h in m.hits), snippet
+    )

@@ -16,16 +16,18 @@ import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor import metrics
 from monitor.config.load import Config
 from monitor.config.values import parse_hhmm, parse_rate, parse_window
-from monitor.delivery import followups, notify, telegram
+from monitor.dedup.keys import clean_link
+from monitor.delivery import followups, grouping, notify, telegram
 from monitor.delivery.digest import render_digest, render_migration_notice, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
+from monitor.delivery.grouping import Planned, stored_message
 from monitor.delivery.ratelimit import RateLimiter
 from monitor.delivery.render import clean, cut_words, utf16_len
 from monitor.delivery.schedule import Plan, release_time
@@ -79,6 +81,8 @@ class SendRequest:
     email Message-ID (stable across retries). ``threaded`` -- send through the
     direct Bot API call (keeps the Telegram ``message_id``); ``reply_to`` -- the
     Telegram ``message_id`` a threaded send replies to (None: a new thread).
+    ``preview``: the channel's ``link_preview`` (Telegram; a direct call sends it as
+    ``link_preview_options``).
     """
 
     url: str
@@ -87,6 +91,7 @@ class SendRequest:
     message_id: str
     threaded: bool = False
     reply_to: str | None = None
+    preview: str = "off"
 
 
 Send = Callable[[SendRequest], SendResult]
@@ -95,7 +100,13 @@ Send = Callable[[SendRequest], SendResult]
 def send_request(request: SendRequest, *, telegram_api_url: str | None = None) -> SendResult:
     """The real send: the direct Bot API call for a threaded request, else apprise."""
     if request.threaded:
-        return telegram.send(request.url, request.part.html, reply_to=request.reply_to, api_url=telegram_api_url)
+        return telegram.send(
+            request.url,
+            request.part.html,
+            reply_to=request.reply_to,
+            api_url=telegram_api_url,
+            preview=request.preview,
+        )
     return notify.send_one(request.url, request.part, kind=request.kind, message_id=request.message_id)
 
 
@@ -148,13 +159,16 @@ class ChannelSender:
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], object] | None = None,
-        message: Callable[[OutboxAlert], RenderedAlert] | None = None,
+        message: Callable[[list[OutboxAlert]], RenderedAlert] | None = None,
         send: Send | None = None,
     ) -> None:
-        """`send(request)`: delivers one part to one target (default :func:`send_request`,
+        """`message(alerts)`: the message for one alert, or for several topics' alerts of
+        one article (default :func:`stored_message`; the pipeline passes
+        :meth:`monitor.delivery.compose.Composer.message_group`).
+        `send(request)`: delivers one part to one target (default :func:`send_request`,
         apprise or the direct Bot API); tests pass a fake."""
         self.config, self.store, self.name = config, store, name
-        self.message = message
+        self.message = message or (lambda group: stored_message(group, self.kind))
         api_url = config.notify.telegram_api_url
         self.send: Send = send or (lambda request: send_request(request, telegram_api_url=api_url))
         self.stop = threading.Event()
@@ -162,6 +176,7 @@ class ChannelSender:
         opts = config.channel(name)
         urls = list(config.channels[name])
         self.kind = channel_kind(urls)
+        self.link_preview = opts.link_preview
         self.plan = Plan(
             mode=opts.delivery,
             daily_at=parse_hhmm(opts.digest_at),
@@ -221,10 +236,10 @@ class ChannelSender:
                     progressed += outcome.sent + outcome.dead
                     if outcome.failed and not ignore_backoff:
                         break
-                for alert in single:
+                for batch in self.batches(single):
                     if self.stop.is_set() or self.lease_lost:
                         break
-                    outcome = self._send_group([alert], now)
+                    outcome = self._send_group(batch, now)
                     report += outcome
                     progressed += outcome.sent + outcome.dead
                     if outcome.failed and not ignore_backoff:
@@ -233,15 +248,40 @@ class ChannelSender:
                     break  # failed ones would come straight back; they wait for their next try
             return report
 
+    def preview(self, now: datetime) -> list[Planned]:
+        """The messages an `ignore_backoff` :meth:`drain` at `now` would send, rendered the
+        same way (digest, grouped alerts, single alerts); nothing is sent or written."""
+        due = self.store.channel_due(self.name, now, ignore_backoff=True, limit=1_000_000)
+        held = [a for a in due if a.digest]
+        groups = ([held] if held else []) + self.batches([a for a in due if not a.digest])
+        return [
+            Planned(
+                self.name,
+                tuple(a.id for a in g),
+                tuple(dict.fromkeys(a.topic_id for a in g)),
+                bool(g[0].digest),
+                tuple(self._render(g)[0]),
+            )
+            for g in groups
+        ]
+
+    def batches(self, due: list[OutboxAlert]) -> list[list[OutboxAlert]]:
+        """Due single alerts -> messages (:func:`monitor.delivery.grouping.batches`)."""
+        return grouping.batches(due, self._topics)
+
     def _render(self, group: list[OutboxAlert]) -> tuple[list[RenderedAlert], str]:
         first = group[0]
         if first.digest:
-            arts = self.store.alert_articles([a.article_id for a in group])
+            # the links a digest shows are the readers' URLs (utm_* and fragments dropped), as in alerts
+            arts = {
+                k: replace(v, url=clean_link(v.url))
+                for k, v in self.store.alert_articles([a.article_id for a in group]).items()
+            }
             topics = {t.id: t.name for t in self.config.topics}
             rendered = render_digest(group, arts, topics, kind=self.kind, tz=self.plan.tz)
             mid = message_id(first, digest=True)
         else:
-            rendered = self.message(first) if self.message else RenderedAlert(first.subject, first.text, first.html)
+            rendered = self.message(group)
             mid = message_id(first)
         if CHANNEL_KINDS[self.kind].telegram_html:
             return [RenderedAlert(rendered.subject, rendered.text, part) for part in split_telegram(rendered.html)], mid
@@ -310,8 +350,9 @@ class ChannelSender:
             if ours:
                 error = f"message refused by the server (not a channel fault): {error}"
             action = "report it (our message was refused)" if ours else "fix the channel"
-            for n, a in enumerate(group):  # one notice per dead alert, or per dead digest
-                self.store.mark_dead(a.id, error, self._ops_notice(a, error, len(group)) if n == 0 else None)
+            for n, a in enumerate(group):  # one notice per dead digest, else per dead alert (grouped ones too)
+                notice = self._ops_notice(a, error, len(group)) if first.digest else self._ops_notice(a, error)
+                self.store.mark_dead(a.id, error, notice if n == 0 or not first.digest else None)
                 log.error(
                     "alert dead id=%d topic=%s channel=%s error=%s "
                     "OPERATOR ACTION NEEDED: %s, then `monitor outbox retry %d`",
@@ -378,16 +419,24 @@ class ChannelSender:
     ) -> SendResult:
         """Alerts of threaded topics (per-story with follow-ups) go to a plain Telegram
         target through the direct Bot API call, keeping the message id; a follow-up replies
-        to the story's first message (Telegram) or thread (email)."""
+        to the story's first message (Telegram) or thread (email). A Telegram channel's
+        ``link_preview`` (other than off) also takes the direct call to a plain target (its
+        ``link_preview_options`` place the preview above or below); apprise gets other
+        targets with ``preview=yes`` (below). Alerts, grouped alerts and digests alike."""
         threaded = not alert.digest and followups.threaded(self._topics.get(alert.topic_id))
-        if threaded and self.kind is ChannelKind.TELEGRAM and telegram.target(url):
+        preview = self.link_preview if self.kind is ChannelKind.TELEGRAM else "off"
+        if (threaded or preview != "off") and self.kind is ChannelKind.TELEGRAM and telegram.target(url):
             parent = (
-                self.store.message_ref(alert.reply_to, target.key) if alert.reply_to is not None and i == 0 else None
+                self.store.message_ref(alert.reply_to, target.key)
+                if threaded and alert.reply_to is not None and i == 0
+                else None
             )
-            result = self.send(SendRequest(url, part, self.kind, mid, threaded=True, reply_to=parent))
-            if result.ok and i == 0 and result.message_id is not None:
+            result = self.send(SendRequest(url, part, self.kind, mid, threaded=True, reply_to=parent, preview=preview))
+            if threaded and result.ok and i == 0 and result.message_id is not None:
                 self.store.record_message(alert.id, target.key, str(result.message_id))
             return result
+        if preview != "off":
+            url = telegram.with_preview(url)
         if alert.reply_to is not None and self.kind is ChannelKind.EMAIL and not alert.digest:
             first = self.store.get_alert(alert.reply_to)
             url = followups.email_reply_url(url, message_id(first)) if first else url
@@ -440,10 +489,11 @@ class Outbox:
         config: Config,
         store: Store,
         *,
-        message: Callable[[OutboxAlert], RenderedAlert] | None = None,
+        message: Callable[[list[OutboxAlert]], RenderedAlert] | None = None,
         **kwargs: Any,
     ) -> None:
-        """`message(alert)`: the text to send for a single alert (default: as stored)."""
+        """`message(alerts)`: the text to send for one alert or one article's alerts of
+        several topics (default :func:`stored_message`)."""
         self.config, self.store = config, store
         self.senders = {name: ChannelSender(config, store, name, message=message, **kwargs) for name in config.channels}
         self._topics = {t.id: t for t in config.topics}
@@ -474,6 +524,11 @@ class Outbox:
         for r in reports:
             total += r
         return total
+
+    def preview(self, now: datetime | None = None) -> list[Planned]:
+        """What :meth:`deliver` with `ignore_backoff` would send now, channel by channel."""
+        when = now or utcnow()
+        return [planned for sender in self.senders.values() for planned in sender.preview(when)]
 
     def wake(self) -> None:
         for sender in self.senders.values():

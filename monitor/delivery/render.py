@@ -27,17 +27,22 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from monitor.dedup.keys import clean_link
+from monitor.dedup.keys import clean_link, normalize_url
 from monitor.delivery.links import link_url, strip_format
-from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
+from monitor.matching.relevance import term_scores
+from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert, ReportedBy
 
 __all__ = [
     "render_alert",
     "render_test_message",
+    "strongest_terms",
+    "terms_plain",
+    "published_text",
+    "TERMS_SHOWN",
     "clean",
     "utf16_len",
     "telegram_visible",
@@ -56,7 +61,6 @@ ELLIPSIS = "…"
 TITLE_MAX = 400
 OUTLET_MAX = 100
 _TOPIC_MAX = 200
-_MATCHED_MAX = 80
 _TERMS_MAX = 800
 _URL_SHOWN_MAX = 300
 
@@ -76,6 +80,14 @@ L_TERMS = "الكلمات المطابقة"
 L_ALSO = "ورد أيضاً في"  # "also reported by": other outlets of the same story
 L_PUBLISHED = "تاريخ النشر"  # "publication date"
 _ALSO_MAX = 300
+# At most this many other copies are listed (each outlet <= OUTLET_MAX characters visible, so the
+# list stays under ~1,100 of Telegram's 4,096); the rest are counted: "و{n} أخرى" ("and n more").
+ALSO_SHOWN = 10
+
+
+def l_more(n: int) -> str:
+    """ "and n more" (Arabic), for a list of copies cut at ALSO_SHOWN."""
+    return f"و{n} أخرى"
 
 
 # --------------------------------------------------------------------------
@@ -159,29 +171,30 @@ def plain_rtl(line: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _terms(match: Match) -> list[tuple[str, list[str]]]:
-    """Distinct terms in order of first hit, each with the distinct spellings
-    that matched it when they differ from the term."""
-    order: list[str] = []
-    spellings: dict[str, list[str]] = {}
-    for hit in match.hits:
-        term = clean(hit.term)
-        if not term:
-            continue
-        if term not in spellings:
-            order.append(term)
-            spellings[term] = []
-        matched = cut_words(clean(hit.matched), _MATCHED_MAX)
-        if matched and matched != term and matched not in spellings[term]:
-            spellings[term].append(matched)
-    return [(t, spellings[t]) for t in order]
+TERMS_SHOWN = 5  # strongest terms on an alert's terms line (issue 18, item 13: 3-5)
+
+
+def strongest_terms(match: Match, limit: int = TERMS_SHOWN) -> list[str]:
+    """The `limit` terms of the match that weigh most in its score, strongest first: one entry
+    per term as the rule writes it (the clitic and variant spellings it matched fold into it;
+    ``monitor explain`` shows those). A term's strength is the matcher's own
+    (:func:`monitor.matching.relevance.term_scores`: weight x title/lead factor, repeats
+    1/k); veto (``none``) hits are left out; ties keep the order of first hit."""
+    scores = term_scores([h for h in match.hits if h.group != "none"])
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])  # stable: ties keep first-hit order
+    out: list[str] = []
+    for term, _ in ranked:
+        shown = clean(term)
+        if shown and shown not in out:
+            out.append(shown)
+        if len(out) == limit:
+            break
+    return out
 
 
 def terms_plain(match: Match) -> str:
-    parts = []
-    for term, seen in _terms(match):
-        parts.append(f"{term} → {' / '.join(seen)}" if seen else term)
-    return cut_words("، ".join(parts), _TERMS_MAX)
+    """The terms line: :func:`strongest_terms` joined by the Arabic comma."""
+    return cut_words("، ".join(strongest_terms(match)), _TERMS_MAX)
 
 
 def published_text(published: datetime | None, tz: str | None = None) -> str:
@@ -207,18 +220,22 @@ def render_alert(
     *,
     outlet: str,
     channel_kind: ChannelKind,
-    also: tuple[str, ...] | list[str] = (),
+    also: Sequence[ReportedBy | str] = (),
     tz: str | None = None,
 ) -> RenderedAlert:
     """Render one alert for ``channel_kind``.
 
-    ``also``: other outlets that reported the same article or story (an
-    "also reported by" line under the outlet). ``tz``: the channel's time zone
-    (IANA name, None: UTC) for the publication-time line (none when unknown).
+    ``also``: the other copies of the article (or articles of its story), each an outlet with
+    its link (:class:`ReportedBy`; a bare string is an outlet without a link). They make an
+    "also reported by" part under the outlet: each outlet linked to its copy (email also shows
+    the address), at most ``ALSO_SHOWN`` of them and "و{n} أخرى" ("and n more") for the rest.
+    ``tz``: the channel's time zone (IANA name, None: UTC) for the publication-time line (none
+    when unknown).
     """
     published_t = published_text(article.published, tz)
     outlet_t = cut_words(clean(outlet), OUTLET_MAX)
-    also_t = cut_words("، ".join(o for o in (clean(a) for a in also) if o), _ALSO_MAX)
+    copies, more = also_entries(also)
+    also_t = also_plain(copies, more)
     title_t = cut_words(clean(article.title), TITLE_MAX) or link_url(clean_link(article.url))
     topic_t = cut_words(clean(match.topic_name), _TOPIC_MAX)
     terms_t = terms_plain(match)
@@ -230,22 +247,76 @@ def render_alert(
     text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t, published_t)
 
     if CHANNEL_KINDS[channel_kind].telegram_html:
+        also_h = _also_html(copies, more, show_url=False)
         return RenderedAlert(
             subject=_subject(topic_t, title_t),
             text=text,
-            html=_telegram_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, url_shown, also_t, published_t),
+            html=_telegram_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, url_shown, also_h, published_t),
         )
     return RenderedAlert(
         subject=_subject(topic_t, title_t, prefix="[monitor] "),
         text=text,
-        html=_email_html(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t, published_t),
+        html=_email_html(
+            outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, _also_html(copies, more, show_url=True), published_t
+        ),
     )
+
+
+def also_entries(also: Sequence[ReportedBy | str]) -> tuple[list[tuple[str, str]], int]:
+    """The copies an alert lists, as (clean outlet, safe link or "") pairs, at most ALSO_SHOWN,
+    and how many more there are. An entry with neither an outlet nor a usable link is dropped,
+    as is a link listed already (one page in two feeds); an entry without an outlet is named
+    by its link's host."""
+    entries: list[tuple[str, str]] = []
+    links: set[str] = set()
+    for a in also:
+        outlet, url = (a, "") if isinstance(a, str) else (a.outlet, a.url)
+        link = link_url(clean_link(clean(url))) if url else ""
+        name = cut_words(clean(outlet), OUTLET_MAX) or (link.split("/")[2] if link else "")
+        key = normalize_url(link) if link else ""
+        if name and not (key and key in links):
+            entries.append((name, link))
+            links.add(key)
+    return entries[:ALSO_SHOWN], max(0, len(entries) - ALSO_SHOWN)
+
+
+def also_plain(copies: list[tuple[str, str]], more: int) -> str:
+    """The "also reported by" part as plain text: one line when no copy has a link (outlets
+    joined by "، "), else one "- outlet: link" line per copy; "" for no copies."""
+    if not copies:
+        return ""
+    tail = [l_more(more)] if more else []
+    if not any(link for _, link in copies):
+        return cut_words("، ".join([o for o, _ in copies] + tail), _ALSO_MAX)
+    lines = [f"- {o}: {link}" if link else f"- {o}" for o, link in copies] + [f"- {t}" for t in tail]
+    return "\n" + "\n".join(lines)
+
+
+def _also_html(copies: list[tuple[str, str]], more: int, *, show_url: bool) -> str:
+    """The copies as markup (escaped): each outlet linked to its copy, joined by "، " (Telegram),
+    or one per line with the address shown (email: apprise's text/plain part keeps it)."""
+
+    def e(s: str) -> str:
+        return html.escape(s, quote=True)
+
+    items = []
+    for outlet, link in copies:
+        if not link:
+            items.append(e(outlet))
+        elif show_url:
+            items.append(f'{e(outlet)}: <a href="{e(link)}" dir="ltr">{e(cut_words(link, _URL_SHOWN_MAX))}</a>')
+        else:
+            items.append(f'<a href="{e(link)}">{e(outlet)}</a>')
+    if more:
+        items.append(e(l_more(more)))
+    return ("<br>\n" if show_url else "، ").join(items)
 
 
 def _plain_text(
     outlet: str, title: str, topic: str, terms: str, snippet: str, url: str, also: str = "", published: str = ""
 ) -> str:
-    lines = [f"{L_OUTLET}: {outlet}"] + ([f"{L_ALSO}: {also}"] if also else []) + [title, f"{L_TOPIC}: {topic}"]
+    also_line = (f"{L_ALSO}:{also}" if also.startswith("\n") else f"{L_ALSO}: {also}") if also else ""
+    lines = [f"{L_OUTLET}: {outlet}", *also_line.split("\n"), title, f"{L_TOPIC}: {topic}"]
     if published:
         lines.append(f"{L_PUBLISHED}: {published}")
     if terms:
@@ -273,8 +344,8 @@ def _telegram_html(
     head = []
     if outlet:
         head.append(f"<b>{e(outlet)}</b>")
-    if also:
-        head.append(f"<b>{L_ALSO}:</b> {e(also)}")
+    if also:  # markup, escaped by _also_html
+        head.append(f"<b>{L_ALSO}:</b> {also}")
     if url:
         head.append(f'<b><a href="{e(url)}">{e(title)}</a></b>')
     else:
@@ -320,8 +391,8 @@ def _email_html(
     parts = [f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;line-height:1.6">']
     if outlet:
         parts.append(f"{p}<b>{L_OUTLET}:</b> {e(outlet)}</p>")
-    if also:
-        parts.append(f"{p}<b>{L_ALSO}:</b> {e(also)}</p>")
+    if also:  # markup, escaped by _also_html; one copy a line
+        parts.append(f"{p}<b>{L_ALSO}:</b><br>\n{also}</p>" if "<br>" in also else f"{p}<b>{L_ALSO}:</b> {also}</p>")
     if url:
         parts.append(f'<p style="margin:0 0 8px 0;font-size:18px"><b><a href="{e(url)}">{e(title)}</a></b></p>')
     else:

@@ -29,6 +29,28 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = 30.0
 
+# channel `link_preview` -> the Bot API's LinkPreviewOptions (https://core.telegram.org/bots/api#linkpreviewoptions)
+PREVIEW_OPTIONS: dict[str, dict[str, bool]] = {
+    "off": {"is_disabled": True},
+    "on": {"is_disabled": False, "show_above_text": False},
+    "below": {"is_disabled": False, "show_above_text": False},
+    "above": {"is_disabled": False, "show_above_text": True},
+}
+
+
+def with_preview(url: str) -> str:
+    """A ``tgram://`` URL apprise sends with a link preview (its ``preview=yes``; apprise can
+    only place it below the text). Other URLs unchanged."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return url
+    if parts.scheme.lower() != "tgram":
+        return url
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != "preview"]
+    query.append(("preview", "yes"))
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
 
 def target(url: str) -> tuple[str, str] | None:
     """(bot token, chat id) of a plain ``tgram://TOKEN/CHAT`` URL; None for anything else
@@ -48,11 +70,18 @@ def target(url: str) -> tuple[str, str] | None:
 
 
 def send(
-    url: str, html: str, *, api_url: str | None = None, reply_to: str | int | None = None, timeout: float = TIMEOUT
+    url: str,
+    html: str,
+    *,
+    api_url: str | None = None,
+    reply_to: str | int | None = None,
+    timeout: float = TIMEOUT,
+    preview: str = "off",
 ) -> SendResult:
     """Send one HTML message to the chat of `url` (optionally as a reply).
 
-    ``reply_to``: the Telegram ``message_id`` to reply to; ``timeout``: seconds.
+    ``reply_to``: the Telegram ``message_id`` to reply to; ``timeout``: seconds; ``preview``:
+    the channel's ``link_preview`` (a key of :data:`PREVIEW_OPTIONS`).
     Returns a :class:`SendResult` with the sent message's ``message_id``; never raises.
     """
     parsed = target(url)
@@ -60,12 +89,12 @@ def send(
         return SendResult(False, "tgram: not a single-chat URL", True, failed=(0,))
     token, chat = parsed
     add_urls([url])  # the token is redacted from every log line from now on
-    # no link preview, as apprise's tgram:// sends by default: every alert looks the same
+    # the channel's one link-preview choice, the same on every message it sends
     payload: dict[str, Any] = {
         "chat_id": chat,
         "text": html,
         "parse_mode": "HTML",
-        "link_preview_options": {"is_disabled": True},
+        "link_preview_options": dict(PREVIEW_OPTIONS[preview]),
     }
     if reply_to is not None:
         payload["reply_to_message_id"] = int(reply_to)

@@ -8,6 +8,9 @@
 * ``text.j2``          -- the plain-text message (other apprise services)
 
 Variables: ``outlet``, ``title``, ``topic``, ``terms``, ``snippet``, ``url``,
+``also`` (the other copies' outlets, a list of strings), ``also_links`` (the same copies
+as ``{"outlet": ..., "url": ...}``, at most ``render.ALSO_SHOWN``; ``also_more``: how many
+more),
 ``published`` (the publication time in the channel's time zone, e.g.
 "2015-07-21 10:00 Asia/Riyadh"; "" when the feed gave none), all
 feed text already cleaned (bidi overrides, zero-width and control characters
@@ -27,10 +30,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor.dedup.keys import clean_link
 from monitor.delivery.links import link_url
-from monitor.delivery.render import RLM, clean, cut_words, has_arabic, published_text, terms_plain
+from monitor.delivery.render import RLM, also_entries, clean, cut_words, has_arabic, published_text, terms_plain
 from monitor.errors import ConfigError
-from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert
+from monitor.models import CHANNEL_KINDS, Article, ChannelKind, Match, RenderedAlert, ReportedBy
 
 if TYPE_CHECKING:
     import jinja2  # imported when a templates folder is configured (~80 ms a process otherwise)
@@ -75,20 +79,23 @@ class Templates:
         *,
         outlet: str,
         kind: ChannelKind,
-        also: tuple[str, ...] = (),
+        also: tuple[ReportedBy | str, ...] = (),
         tz: str | None = None,
     ) -> RenderedAlert:
         """`base` (the built-in rendering) with the parts the user templated replaced."""
         if not self.templates:
             return base
+        copies, more = also_entries(also)
         ctx = {
             "outlet": clean(outlet),
-            "title": clean(article.title) or link_url(article.url),
+            "title": clean(article.title) or link_url(clean_link(article.url)),
             "topic": clean(match.topic_name),
             "terms": terms_plain(match),
             "snippet": clean(match.snippet),
-            "url": link_url(article.url),
-            "also": [clean(o) for o in also],
+            "url": link_url(clean_link(article.url)),  # utm_* and the fragment dropped, as the built-in layout
+            "also": [o for o, _ in copies],
+            "also_links": [{"outlet": o, "url": u} for o, u in copies],
+            "also_more": more,
             "published": published_text(article.published, tz),
         }
         import jinja2

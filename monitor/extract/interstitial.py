@@ -272,8 +272,12 @@ def unrelated(item_title: str, page_title: str, body: str) -> bool:
 
 
 def body_key(body: str) -> str:
-    """SHA-1 of the folded, whitespace-normalised body ("" for an empty one)."""
-    text = " ".join(fold(body).split())
+    """SHA-1 of the body's folded words joined by spaces ("" for a body without words).
+
+    Words (``text.normalize.words``, cached per run of letters), not ``fold`` of the whole
+    body: folding a 5 KB body character by character cost ≈ 5 ms per article (issue 16).
+    Bodies that differ only in punctuation get the same key."""
+    text = " ".join(words(body))
     return hashlib.sha1(text.encode("utf-8")).hexdigest() if text else ""
 
 

@@ -25,8 +25,8 @@ from functools import lru_cache
 from monitor.matching import relevance
 from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_problem
 from monitor.models import Match, TermHit, TopicResult
-from monitor.text.normalize import Token, stems, tokenize
-from monitor.text.normalize import words as text_words
+from monitor.text.folded import FoldedText
+from monitor.text.normalize import WORD_CACHE, Token, stems, tokenize
 from monitor.text.variants import compatible, head, skeleton
 
 SNIPPET_CHARS = 110  # context kept on each side of the first hit
@@ -148,11 +148,12 @@ class Matcher:
                 loose=tuple(multi),
                 joins=tuple(joins),
             )
-        if len(self._cand_cache) < 200_000:  # bound memory on endless vocabularies
-            self._cand_cache[word] = found
+        if len(self._cand_cache) >= 2 * WORD_CACHE:  # bounded: start over, the frequent words return first
+            self._cand_cache.clear()
+        self._cand_cache[word] = found
         return found
 
-    def _rest(self, tokens: list[str], i: int, found: Candidates) -> Iterable[Span]:
+    def _rest(self, tokens: Sequence[str], i: int, found: Candidates) -> Iterable[Span]:
         """Yield (key, i, end token, words, strict) for loose terms and phrases starting at i.
 
         `words` are the text's words that matched a loose key (clitics stripped),
@@ -185,18 +186,20 @@ class Matcher:
                 if key in self._refs:
                     yield key, i, i + 2, (word,), _prep_stripped(token, stem)
 
-    def _raw_hits(self, title: str, body: str) -> dict[int, list[RawHit]]:
+    def _raw_hits(self, title: str, body: str, folded: FoldedText | None = None) -> dict[int, list[RawHit]]:
         """Per touched topic: (ref, field, token, end token, variant) tuples.
 
-        One pass over each field's words; plain tuples and no character spans:
-        TermHit objects are only built (by `_groups`) for topics that can match.
+        One pass over each field's words (``folded``'s when given: the same words, folded
+        once per article); plain tuples and no character spans: TermHit objects are only
+        built (by `_groups`) for topics that can match.
         """
         touched: dict[int, list[RawHit]] = defaultdict(list)
         refs_of = self._refs
         cache = self._cand_cache
-        for field, text in (("title", title), ("body", body)):
+        if folded is None:
+            folded = FoldedText.of(title, body)
+        for field, tokens in (("title", folded.title), ("body", folded.body)):
             in_body = field == "body"
-            tokens = text_words(text)
             n = len(tokens)
             for i, token in enumerate(tokens):
                 found = cache.get(token)
@@ -259,8 +262,19 @@ class Matcher:
             for ti in indexes
         ]
 
-    def match(self, title: str, body: str, *, feed: str | None = None, language: str | None = None) -> list[Match]:
+    def match(
+        self,
+        title: str,
+        body: str,
+        *,
+        feed: str | None = None,
+        language: str | None = None,
+        folded: FoldedText | None = None,
+    ) -> list[Match]:
         """Return a Match for every topic the article satisfies.
+
+        ``folded``: the article's ``FoldedText.of(title, body)`` when the caller has it
+        (the pipeline shares one per article), else it is computed here.
 
         Topics whose boolean rule cannot hold (a group without a hit, a `none`
         hit) are dropped before any scoring: most touched topics end there.
@@ -268,7 +282,7 @@ class Matcher:
         out: list[Match] = []
         texts = {"title": title, "body": body}
         spans: dict[str, list[Token]] = {}
-        for ti, raw in sorted(self._raw_hits(title, body).items()):
+        for ti, raw in sorted(self._raw_hits(title, body, folded).items()):
             labels = {r[0].group for r in raw}
             if "none" in labels or not self._required[ti] <= labels:
                 continue
@@ -292,7 +306,7 @@ class Matcher:
         return TopicResult(rule.id, rule.name, matched, reason, hits, snippet, verdict.score, verdict.threshold)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def _skeleton_set(word: str) -> frozenset[str]:
     return frozenset(skeleton(s) for s in stems(word))
 

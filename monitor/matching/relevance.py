@@ -67,15 +67,27 @@ def distinct(hits: Sequence[TermHit]) -> list[TermHit]:
     return kept
 
 
-def group_score(hits: Sequence[TermHit]) -> float:
-    """Per term, its hit values best first with the k-th counting 1/k; summed over terms.
-
-    Different terms add up in full (many weak signals), a repeated term less and less.
-    """
+def term_scores(hits: Sequence[TermHit]) -> dict[str, float]:
+    """{term as the user wrote it: its part of the score}, terms in order of first hit: its
+    hit values (:func:`hit_value`, overlaps dropped by :func:`distinct`) best first, the k-th
+    counting 1/k. Every spelling the term matched (clitics, a name's variants) is one term."""
     by_term: dict[str, list[float]] = {}
+    for h in sorted(hits, key=lambda h: (h.field != "title", h.token)):
+        by_term.setdefault(h.term, [])
     for h in distinct(hits):
-        by_term.setdefault(h.term, []).append(hit_value(h))
-    return sum(v / k for values in by_term.values() for k, v in enumerate(sorted(values, reverse=True), start=1))
+        by_term[h.term].append(hit_value(h))
+    return {
+        term: sum(v / k for k, v in enumerate(sorted(values, reverse=True), start=1))
+        for term, values in by_term.items()
+    }
+
+
+def group_score(hits: Sequence[TermHit]) -> float:
+    """Per term, its hit values best first with the k-th counting 1/k; summed over terms
+    (:func:`term_scores`). Different terms add up in full (many weak signals), a repeated
+    term less and less.
+    """
+    return sum(term_scores(hits).values())
 
 
 def window(groups: Sequence[Sequence[TermHit]], field: str = "body") -> int | None:

@@ -6,6 +6,7 @@ from monitor.storage.feeds import FeedState
 from monitor.storage.items import ItemInput, ItemRow
 from monitor.storage.outbox import OutboxAlert
 from monitor.storage.progress import DeliveryProgress, Mark
+from monitor.storage.snapshot import Snapshot, snapshot
 from monitor.storage.store import Store
 
 __all__ = [
@@ -22,4 +23,6 @@ __all__ = [
     "JobCounts",
     "Lease",
     "NodeRow",
+    "Snapshot",
+    "snapshot",
 ]

@@ -7,13 +7,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Executable
 
 from monitor.models import Article, Match, NewAlert
-from monitor.storage.db import Database, columns, record, utcnow
+from monitor.storage.db import DIALECTS, Database, columns, record, utcnow
 from monitor.storage.schema import alerts as alerts_table
 from monitor.storage.schema import article_guids, articles
 from monitor.storage.schema import matches as matches_table
@@ -42,6 +45,62 @@ class StoredArticle:
 
 _KNOWN_COLS = columns(articles, KnownArticle)
 STORED_COLS = columns(articles, StoredArticle, published="published_at")  # also read by outbox.py
+
+# The per-article statements, built once with bound parameters: building a statement per
+# call (its column expressions, values and cache key) cost more than SQLite running it
+# (issue 16: ≈ 1-2 ms per article).
+_KNOWN_BY_KEY = select(*_KNOWN_COLS).where(articles.c.url_key == bindparam("url_key"))
+_KNOWN_BY_GUID = (
+    select(*_KNOWN_COLS)
+    .join_from(articles, article_guids, article_guids.c.article_id == articles.c.id)
+    .where(article_guids.c.feed == bindparam("feed"), article_guids.c.guid == bindparam("guid"))
+)
+_ARTICLE_VALUES = (
+    "url_key",
+    "url",
+    "feed",
+    "outlet",
+    "guid",
+    "title",
+    "body",
+    "published_at",
+    "fetched_at",
+    "status",
+    "fetch_attempts",
+    "last_error",
+    "text_source",
+)
+_KEEP_ON_REDO = {"url_key", "fetch_attempts", "last_error"}  # a fetch_failed row turned done keeps these
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """One dialect's upserts of the article hot path (see ``_statements``)."""
+
+    save_article: Executable
+    link_guid: Executable
+    add_match: Executable
+    add_alert: Executable
+
+
+@lru_cache(maxsize=len(DIALECTS))
+def _statements(dialect: str) -> _Statements:
+    """The hot-path upserts in `dialect`'s INSERT … ON CONFLICT, built once per process."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    ins = insert(articles)
+    save = ins.on_conflict_do_update(
+        index_elements=[articles.c.url_key],
+        set_={k: ins.excluded[k] for k in _ARTICLE_VALUES if k not in _KEEP_ON_REDO},
+        where=articles.c.status != "done",
+    ).returning(articles.c.id)
+    return _Statements(
+        save_article=save,
+        link_guid=insert(article_guids).on_conflict_do_nothing(
+            index_elements=[article_guids.c.feed, article_guids.c.guid]
+        ),
+        add_match=insert(matches_table).on_conflict_do_nothing(index_elements=["article_id", "topic_id"]),
+        add_alert=insert(alerts_table).on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"]),
+    )
 
 
 def _alert_values(alert: NewAlert, now: datetime, reply_to: int | None = None) -> dict[str, Any]:
@@ -92,13 +151,9 @@ class ArticleRows(Database):
     def known(self, url_key: str, feed: str, guid: str) -> KnownArticle | None:
         """The article stored under `url_key`, else under (`feed`, `guid`); None if neither."""
         with self.tx() as conn:
-            row = conn.execute(select(*_KNOWN_COLS).where(articles.c.url_key == url_key)).first()
+            row = conn.execute(_KNOWN_BY_KEY, {"url_key": url_key}).first()
             if row is None and guid:
-                row = conn.execute(
-                    select(*_KNOWN_COLS)
-                    .join_from(articles, article_guids, article_guids.c.article_id == articles.c.id)
-                    .where(article_guids.c.feed == feed, article_guids.c.guid == guid)
-                ).first()
+                row = conn.execute(_KNOWN_BY_GUID, {"feed": feed, "guid": guid}).first()
         return record(KnownArticle, row) if row else None
 
     def link_guid(self, feed: str, guid: str, article_id: int) -> None:
@@ -108,11 +163,7 @@ class ArticleRows(Database):
 
     def _link_guid(self, conn: Connection, feed: str, guid: str, article_id: int) -> None:
         if guid:
-            conn.execute(
-                self.insert_into(article_guids)
-                .values(feed=feed, guid=guid, article_id=article_id)
-                .on_conflict_do_nothing(index_elements=[article_guids.c.feed, article_guids.c.guid])
-            )
+            conn.execute(_statements(self.dialect).link_guid, {"feed": feed, "guid": guid, "article_id": article_id})
 
     def record_fetch_failure(self, *, feed: str, url: str, url_key: str, guid: str, title: str, error: str) -> int:
         """Count a failed page fetch; returns the attempts so far (a done article is left alone)."""
@@ -177,13 +228,7 @@ class ArticleRows(Database):
             last_error=None,
             text_source=article.text_source,
         )
-        ins = self.insert_into(articles).values(**values)
-        keep = {"url_key", "fetch_attempts", "last_error"}
-        stmt = ins.on_conflict_do_update(
-            index_elements=[articles.c.url_key],
-            set_={k: ins.excluded[k] for k in values if k not in keep},
-            where=articles.c.status != "done",
-        ).returning(articles.c.id)
+        sql = _statements(self.dialect)
         match_rows = [
             dict(
                 topic_id=m.topic_id,
@@ -194,7 +239,7 @@ class ArticleRows(Database):
             for m in matches
         ]
         with self.tx() as conn:
-            row = conn.execute(stmt).first()
+            row = conn.execute(sql.save_article, values).first()
             if row is None:
                 return None
             article_id = int(row.id)
@@ -206,18 +251,11 @@ class ArticleRows(Database):
                 alert_rows = _placed_alert_rows(
                     conn, placed, article_id, alerts, now, story.rules.follow_up_gap, story.suppressed_by
                 )
-            for r in match_rows:
-                conn.execute(
-                    self.insert_into(matches_table)
-                    .values(article_id=article_id, **r)
-                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id"])
-                )
-            for r in alert_rows:
-                conn.execute(
-                    self.insert_into(alerts_table)
-                    .values(article_id=article_id, **r)
-                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
-                )
+            # one executemany per table, statements built once per dialect (_statements)
+            if match_rows:
+                conn.execute(sql.add_match, [{**r, "article_id": article_id} for r in match_rows])
+            if alert_rows:
+                conn.execute(sql.add_alert, [{**r, "article_id": article_id} for r in alert_rows])
         return article_id
 
     def add_matches(self, article_id: int, matches: list[Match], alerts: list[NewAlert], now: datetime) -> list[str]:

@@ -37,6 +37,7 @@ from sqlalchemy import (
     Integer,
     Table,
     UniqueConstraint,
+    bindparam,
     func,
     or_,
     select,
@@ -146,6 +147,25 @@ class ItemRow:
 
 _ITEM_COLS = [items.c[f.name] for f in fields(ItemRow)]
 
+# resolve_item's statements, built once with bound parameters (issue 16: building them per
+# call cost more than running them). What is stored for an article, in one round trip:
+_ARTICLE_OUTCOME = select(
+    select(func.count()).select_from(alerts).where(alerts.c.article_id == bindparam("article_id")).scalar_subquery(),
+    select(func.count()).select_from(matches).where(matches.c.article_id == bindparam("article_id")).scalar_subquery(),
+    select(story_articles.c.copy_of).where(story_articles.c.article_id == bindparam("article_id")).scalar_subquery(),
+)
+_RESOLVE = (
+    update(items)
+    .where(items.c.id == bindparam("item_id"))
+    .values(
+        {
+            c: bindparam(f"new_{c}")  # a bound name may not be a SET column's own name
+            for c in ("state", "reason_code", "reason", "article_id", "ref_article_id", "next_try_at", "updated_at")
+        }
+    )
+)
+_ITEM_BY_ID = select(*_ITEM_COLS).where(items.c.id == bindparam("item_id"))
+
 
 def summary_hash(summary: str) -> str:
     """SHA-1 of the whitespace-normalised teaser ("" for an empty one)."""
@@ -248,15 +268,7 @@ class ItemRows(Database):
         story_alerted`` (matched, but its story alerted already) or ``matched_nothing``.
         ``note`` is appended to the reason (e.g. that its page was an interstitial)."""
         with self.tx() as conn:
-            n_alerts = conn.execute(
-                select(func.count()).select_from(alerts).where(alerts.c.article_id == article_id)
-            ).scalar_one()
-            n_matches = conn.execute(
-                select(func.count()).select_from(matches).where(matches.c.article_id == article_id)
-            ).scalar_one()
-            copy_of = conn.execute(
-                select(story_articles.c.copy_of).where(story_articles.c.article_id == article_id)
-            ).scalar()
+            n_alerts, n_matches, copy_of = conn.execute(_ARTICLE_OUTCOME, {"article_id": article_id}).one()
             ref: int | None = None
             if n_alerts:
                 state, code, reason = "alerted", "alerted", f"article #{article_id} made {n_alerts} alert(s)"
@@ -269,20 +281,17 @@ class ItemRows(Database):
             else:
                 state, code, reason = "matched_nothing", "matched_nothing", f"article #{article_id} matched no topic"
             reason += note
-            conn.execute(
-                update(items)
-                .where(items.c.id == item_id)
-                .values(
-                    state=state,
-                    reason_code=code,
-                    reason=reason,
-                    article_id=article_id,
-                    ref_article_id=ref,
-                    next_try_at=None,
-                    updated_at=now,
-                )
+            values = dict(
+                state=state,
+                reason_code=code,
+                reason=reason,
+                article_id=article_id,
+                ref_article_id=ref,
+                next_try_at=None,
+                updated_at=now,
             )
-            row = conn.execute(select(*_ITEM_COLS).where(items.c.id == item_id)).one()
+            conn.execute(_RESOLVE, {"item_id": item_id, **{f"new_{k}": v for k, v in values.items()}})
+            row = conn.execute(_ITEM_BY_ID, {"item_id": item_id}).one()
         return _row(row)
 
     def mark_capped(self, feed: str, now: datetime, budget: int) -> int:

@@ -211,6 +211,7 @@ story_articles = Table(
     Column("score", Float),  # story similarity when it joined by clustering
     Column("outlet", NulFreeString(200), nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
+    Column("profile", NulFreeText),  # 0010: the article's key terms, JSON {term: weight}; NULL before 0010
 )
 
 

@@ -22,7 +22,8 @@ from sqlalchemy.engine import Connection
 
 from monitor.dedup import neardup
 from monitor.dedup import stories as clustering
-from monitor.models import NewAlert
+from monitor.dedup.keys import clean_link, normalize_url
+from monitor.models import NewAlert, ReportedBy
 from monitor.storage.db import Database
 from monitor.storage.schema import (
     alerts,
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 
 _PG_PLACE_LOCK = 7_301_944_121
 MAX_STORY_CANDIDATES = 25
-QUERY_TERMS = 12
+QUERY_TERMS = clustering.ARTICLE_TERMS  # every key term: a story that shares MIN_SHARED of them is found
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,12 @@ class Story:
     last_seen: datetime
     articles: tuple[StoryArticle, ...]
     topics: tuple[str, ...]
+    alert_sent: datetime | None = None  # when the story's first alert was sent (any topic, channel)
+
+    def after_alert(self, article: StoryArticle) -> bool:
+        """Whether the article joined after the story's first alert was sent (so that alert does
+        not list it: `monitor stories` is where a late copy is seen)."""
+        return self.alert_sent is not None and article.added_at > self.alert_sent
 
     @property
     def outlets(self) -> tuple[str, ...]:
@@ -110,20 +117,7 @@ def place(
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_PLACE_LOCK})")
     rules, fp = inp.rules, inp.fingerprint
     copy = _find_copy(conn, article_id, fp, now - rules.window, rules.jaccard)
-    if copy is not None:
-        original, jac = copy
-        row = conn.execute(
-            select(story_articles.c.story_id, story_articles.c.copy_of).where(story_articles.c.article_id == original)
-        ).one()
-        root = row.copy_of or original
-        conn.execute(
-            update(stories)
-            .where(stories.c.id == row.story_id)
-            .values(last_seen=now, n_articles=stories.c.n_articles + 1)
-        )
-        placement = Placement(row.story_id, root, jac, None, False)
-    else:
-        placement = _cluster(conn, title, inp.profile, now, rules)
+    placement = _cluster(conn, title, inp.profile, now, rules, copy)
     conn.execute(
         insert(story_articles).values(
             article_id=article_id,
@@ -133,8 +127,10 @@ def place(
             score=placement.score,
             outlet=outlet,
             added_at=now,
+            profile=json.dumps(inp.profile, ensure_ascii=False),
         )
     )
+    _add_terms(conn, placement.story_id, inp.profile, fresh=placement.new_story)
     if fp.bands:
         conn.execute(insert(neardup_entries).values(article_id=article_id, indexed_at=now, shingles=fp.shingle_bytes()))
         conn.execute(insert(neardup_bands), [{"band": b, "article_id": article_id} for b in fp.bands])
@@ -192,16 +188,39 @@ def _find_copy(
     return neardup.best_copy(fp, cands, threshold)
 
 
-def _cluster(conn: Connection, title: str, profile: dict[str, float], now: datetime, rules: StoryRules) -> Placement:
-    choice = None
+def _cluster(
+    conn: Connection,
+    title: str,
+    profile: dict[str, float],
+    now: datetime,
+    rules: StoryRules,
+    copy: tuple[int, float] | None = None,
+) -> Placement:
+    """The story of a new article: the one of its copy group (`copy`: the article it copies,
+    Jaccard) and every open story with an article like it (`clustering.links`), merged into the
+    oldest; a new story when there are none. The article's own row is inserted by the caller."""
+    linked: list[clustering.StoryChoice] = []
     if profile:
-        # the weightiest terms only: their posting lists are short, and a story that
-        # shares none of them would not reach the similarity threshold anyway
+        # all the article's terms: a story whose articles share MIN_SHARED of them is found
+        # whichever of two articles comes first (with only the weightiest 12, a pair sharing 7
+        # terms was found in one order and missed in the other)
         terms = [t[:100] for t in list(profile)[:QUERY_TERMS]]
         rows = conn.execute(_STORY_CANDIDATES, {"terms": terms, "since": now - rules.story_window}).all()
-        cands = sorted((r.id, json.loads(r.profile)) for r in rows)
-        choice = clustering.choose(profile, cands, rules.similarity)
-    if choice is None:
+        linked = clustering.links(
+            profile,
+            _member_profiles(conn, {r.id: r.profile for r in rows}),
+            rules.similarity,
+            title=clustering.title_profile(title),
+        )
+    root: int | None = None
+    targets = {c.story_id for c in linked}
+    if copy is not None:
+        row = conn.execute(
+            select(story_articles.c.story_id, story_articles.c.copy_of).where(story_articles.c.article_id == copy[0])
+        ).one()
+        root = row.copy_of or copy[0]
+        targets.add(row.story_id)
+    if not targets:
         story_id = conn.execute(
             insert(stories)
             .values(
@@ -213,24 +232,93 @@ def _cluster(conn: Connection, title: str, profile: dict[str, float], now: datet
             )
             .returning(stories.c.id)
         ).scalar_one()
-        _set_terms(conn, story_id, profile)
         return Placement(story_id, None, None, None, True)
-    old = dict(cands)[choice.story_id]
-    merged = clustering.merge(old, profile)
+    keep = min(targets)
+    if len(targets) > 1:
+        _merge(conn, keep, sorted(targets - {keep}))
+    old = conn.execute(select(stories.c.profile).where(stories.c.id == keep)).scalar_one()
     conn.execute(
         update(stories)
-        .where(stories.c.id == choice.story_id)
-        .values(last_seen=now, n_articles=stories.c.n_articles + 1, profile=json.dumps(merged, ensure_ascii=False))
+        .where(stories.c.id == keep)
+        .values(
+            last_seen=now,
+            n_articles=stories.c.n_articles + 1,
+            profile=json.dumps(clustering.merge(json.loads(old), profile), ensure_ascii=False),
+        )
     )
-    _set_terms(conn, choice.story_id, merged)
-    return Placement(choice.story_id, None, None, choice.score, False)
+    score = max((c.score for c in linked), default=None) if copy is None else None
+    return Placement(keep, root, copy[1] if copy is not None else None, score, False)
 
 
-def _set_terms(conn: Connection, story_id: int, profile: dict[str, float]) -> None:
-    conn.execute(delete(story_terms).where(story_terms.c.story_id == story_id))
-    terms = [t[:100] for t in profile]
-    if terms:
-        conn.execute(insert(story_terms), [{"story_id": story_id, "term": t} for t in dict.fromkeys(terms)])
+def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[int, list[clustering.Member]]]:
+    """(story id, its articles as (profile, title profile)) for candidate stories, by id. An article
+    placed before revision 0010 has no profile: its story's summed profile stands in for it (with
+    no title condition)."""
+    if not centroids:
+        return []
+    members: dict[int, list[clustering.Member]] = defaultdict(list)
+    legacy: set[int] = set()
+    for r in conn.execute(_MEMBERS, {"ids": sorted(centroids)}):
+        if r.profile is None:
+            legacy.add(r.story_id)
+        else:
+            members[r.story_id].append((json.loads(r.profile), clustering.title_profile(r.title)))
+    for sid in legacy:
+        members[sid].append((json.loads(centroids[sid]), None))
+    return [(sid, members[sid]) for sid in sorted(centroids)]
+
+
+def _merge(conn: Connection, keep: int, others: list[int]) -> None:
+    """Fold stories `others` into `keep` (an article linked them): their articles, terms, span and
+    summed profile move to `keep`; their rows go."""
+    rows = conn.execute(
+        select(stories.c.id, stories.c.first_seen, stories.c.n_articles, stories.c.profile).where(
+            stories.c.id.in_([keep, *others])
+        )
+    ).all()
+    profile: dict[str, float] = {}
+    for r in sorted(rows, key=lambda r: r.id):
+        profile = clustering.merge(profile, json.loads(r.profile))
+    conn.execute(update(story_articles).where(story_articles.c.story_id.in_(others)).values(story_id=keep))
+    moved = {t for (t,) in conn.execute(select(story_terms.c.term).where(story_terms.c.story_id.in_(others))).all()}
+    have = {t for (t,) in conn.execute(select(story_terms.c.term).where(story_terms.c.story_id == keep)).all()}
+    conn.execute(delete(story_terms).where(story_terms.c.story_id.in_(others)))
+    if moved - have:
+        conn.execute(insert(story_terms), [{"story_id": keep, "term": t} for t in sorted(moved - have)])
+    conn.execute(
+        update(stories)
+        .where(stories.c.id == keep)
+        .values(
+            first_seen=min(r.first_seen for r in rows),
+            n_articles=sum(r.n_articles for r in rows),
+            profile=json.dumps(profile, ensure_ascii=False),
+        )
+    )
+    conn.execute(delete(stories).where(stories.c.id.in_(others)))
+    log.info("stories merged story=%d merged=%s", keep, ",".join(map(str, others)))
+
+
+_STORY_HAS_TERMS = select(story_terms.c.term).where(
+    story_terms.c.story_id == bindparam("sid"), story_terms.c.term.in_(bindparam("terms", expanding=True))
+)
+_MEMBERS = (
+    select(story_articles.c.story_id, story_articles.c.profile, articles.c.title)
+    .join(articles, articles.c.id == story_articles.c.article_id)
+    .where(story_articles.c.story_id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def _add_terms(conn: Connection, story_id: int, profile: dict[str, float], *, fresh: bool = False) -> None:
+    """Index the article's key terms under its story (the story's terms are the union of its
+    articles' terms, so a candidate lookup finds a story by any of its articles). `fresh`: the
+    story was just made (no terms yet)."""
+    terms = sorted({t[:100] for t in profile})
+    if not terms:
+        return
+    have = set() if fresh else set(conn.execute(_STORY_HAS_TERMS, {"sid": story_id, "terms": terms}).scalars())
+    new = [t for t in terms if t not in have]
+    if new:
+        conn.execute(insert(story_terms), [{"story_id": story_id, "term": t} for t in new])
 
 
 def already_alerted(
@@ -311,8 +399,11 @@ def prune_index(conn: Connection, now: datetime, rules: StoryRules) -> int:
     return int(n or 0)
 
 
-def also_reported(conn: Connection, article_id: int, per: str) -> list[str]:
-    """Other outlets of the article's copy group (or, per="story", its story), in arrival order."""
+def also_reported(conn: Connection, article_id: int, per: str) -> list[ReportedBy]:
+    """The other articles of the article's copy group (or, per="story", its story), in arrival
+    order: one entry per distinct page (`normalize_url` key; the link shown is `clean_link`'s,
+    tracking parameters dropped), the article's own page left out. A copy at another URL of
+    the same outlet is listed too (a different page a reader may be sent to)."""
     me = conn.execute(select(story_articles).where(story_articles.c.article_id == article_id)).first()
     if me is None:
         return []
@@ -322,11 +413,20 @@ def also_reported(conn: Connection, article_id: int, per: str) -> list[str]:
         root = me.copy_of or article_id
         cond = or_(story_articles.c.article_id == root, story_articles.c.copy_of == root)
     rows = conn.execute(
-        select(story_articles.c.outlet)
-        .where(cond, story_articles.c.article_id != article_id)
+        select(story_articles.c.article_id, story_articles.c.outlet, articles.c.url)
+        .join(articles, articles.c.id == story_articles.c.article_id)
+        .where(cond)
         .order_by(story_articles.c.added_at, story_articles.c.article_id)
     ).all()
-    return [o for o in dict.fromkeys(r.outlet for r in rows) if o and o != me.outlet]
+    seen = {normalize_url(r.url) for r in rows if r.article_id == article_id}
+    out: list[ReportedBy] = []
+    for r in rows:
+        key = normalize_url(r.url)
+        if r.article_id == article_id or key in seen:
+            continue
+        seen.add(key)
+        out.append(ReportedBy(r.outlet or "", clean_link(r.url)))
+    return out
 
 
 def recent_stories(
@@ -397,8 +497,25 @@ def recent_stories(
         .where(story_articles.c.story_id.in_(ids))
     ):
         topics[t.story_id].add(t.topic_id)
+    sent: dict[int, datetime] = {
+        r.story_id: r.sent
+        for r in conn.execute(
+            select(story_articles.c.story_id, func.min(alerts.c.sent_at).label("sent"))
+            .join(alerts, alerts.c.article_id == story_articles.c.article_id)
+            .where(story_articles.c.story_id.in_(ids), alerts.c.sent_at.is_not(None), alerts.c.reply_to.is_(None))
+            .group_by(story_articles.c.story_id)
+        )
+    }
     return [
-        Story(h.id, h.title, h.first_seen, h.last_seen, tuple(members[h.id]), tuple(sorted(topics[h.id])))
+        Story(
+            h.id,
+            h.title,
+            h.first_seen,
+            h.last_seen,
+            tuple(members[h.id]),
+            tuple(sorted(topics[h.id])),
+            sent.get(h.id),
+        )
         for h in heads
     ]
 
@@ -412,8 +529,9 @@ class StoryRows(Database):
         with self.tx() as conn:
             return prune_index(conn, now, rules)
 
-    def also_reported(self, article_id: int, per: str = "article") -> list[str]:
-        """Other outlets of the article's copy group (per="story": its story), in arrival order."""
+    def also_reported(self, article_id: int, per: str = "article") -> list[ReportedBy]:
+        """Other articles (outlet, link) of the article's copy group (per="story": its story),
+        in arrival order, one per distinct link."""
         with self.tx() as conn:
             return also_reported(conn, article_id, per)
 

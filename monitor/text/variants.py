@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from monitor.text.normalize import is_arabic
+from monitor.text.normalize import WORD_CACHE, is_arabic
 
 # Letter -> replacement ("" drops it). Applied before the vowel rule.
 LETTER_CLASSES: dict[str, str] = {
@@ -72,7 +72,7 @@ def _slots(word: str) -> tuple[str, tuple[str, ...], str]:
     return "".join(kept), tuple(slots), "".join(written)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def skeleton(word: str) -> str:
     """The loose form of one folded word (see module docstring)."""
     if not is_arabic(word):
@@ -80,7 +80,7 @@ def skeleton(word: str) -> str:
     return _slots(word)[0]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def head(word: str) -> str:
     """The skeleton of `word` as the START of a longer joined name.
 
@@ -108,7 +108,7 @@ def _subsequence(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def compatible(term: str, written: str, strict: bool = False) -> bool:
     """True if `written` is a spelling variant of the name `term` (both folded).
 

@@ -8,6 +8,7 @@ SQLite file; the clustering test also runs on PostgreSQL.
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -116,21 +117,28 @@ def test_copies_make_one_alert_with_the_other_outlets(tmp_path, web_server, fake
     outlets = [a["source"] for a in group]
     telegram, site = fake_telegram_unpatched, Site(web_server, outlets)
     topic = {"id": "wire", "name": "Wire story", "any": [shared_word(group)], "notify": ["telegram"]}
-    for art in group[:2]:  # two outlets publish before the alert goes out
-        site.publish(art["source"], art["title"], split_paragraphs(art["content"]))
+    urls = [site.publish(a["source"], a["title"], split_paragraphs(a["content"])) for a in group[:2]]
     pipeline = make_pipeline(tmp_path, web_server, telegram, outlets, [topic])
     try:
         run_once(pipeline)
         assert len(telegram.messages) == 1, [m.visible_text[:120] for m in telegram.messages]
         shown = telegram.messages[0].visible_text
         assert L_ALSO in shown and (outlets[0] in shown and outlets[1] in shown)
+        # issue 15 kind 4: the other copy's outlet is a link to that copy (Telegram HTML)
+        hrefs = re.findall(r'href="([^"]*)"', telegram.messages[0].text)
+        assert len(set(hrefs) & set(urls)) == 2, hrefs  # the alerted article's link and the copy's
 
         # A third outlet's copy after the alert was sent: no new alert, the story records it.
-        site.publish(group[2]["source"], group[2]["title"], split_paragraphs(group[2]["content"]))
+        late = site.publish(group[2]["source"], group[2]["title"], split_paragraphs(group[2]["content"]))
         run_once(pipeline)
         assert len(telegram.messages) == 1
     finally:
         close(pipeline)
+    out = run_monitor(tmp_path / "config.yaml", "stories", "--topic", "wire")
+    assert out.returncode == 0, out.stderr
+    (late_line,) = [line for line in out.stdout.splitlines() if late in line]
+    assert "(after the alert)" in late_line and f"[{outlets[2]}]" in late_line
+    assert sum("(after the alert)" in line for line in out.stdout.splitlines()) == 1
 
     # After a restart the index is still there: a fourth copy alerts nobody either.
     site.publish(group[3]["source"], group[3]["title"], split_paragraphs(group[3]["content"]))
@@ -167,8 +175,11 @@ def test_per_story_topic_alerts_once_per_story(tmp_path, web_server, fake_telegr
     per_story = [m for m in telegram.messages if "Treaty (story)" in m.visible_text]
     per_article = [m for m in telegram.messages if "Treaty (articles)" in m.visible_text]
     assert len(per_article) == 3 and len(per_story) == 1
-    assert L_ALSO in per_story[0].visible_text  # the other two outlets are listed
-    assert all(L_ALSO not in m.visible_text for m in per_article)  # not copies of each other
+    # the first article matched both topics: ONE message names both (issue 18, item 12)
+    assert len(telegram.messages) == 3 and per_story[0] in per_article
+    assert L_ALSO in per_story[0].visible_text  # the story's other two outlets are listed
+    # the later articles' per-article alerts: not copies of each other, so no "also reported by"
+    assert all(L_ALSO not in m.visible_text for m in per_article if m is not per_story[0])
     assert len(story.articles) == 3
 
     # `monitor stories` as a user runs it

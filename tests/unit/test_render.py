@@ -12,16 +12,23 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.delivery.render import (
+    L_TERMS,
     RLM,
     TELEGRAM_MAX,
+    TERMS_SHOWN,
     clean,
     published_text,
     render_alert,
     render_test_message,
+    strongest_terms,
     telegram_visible,
     utf16_len,
 )
+from monitor.matching.matcher import compile_topics
+from monitor.matching.relevance import term_scores
+from monitor.matching.rules import TopicRule
 from monitor.models import Article, ChannelKind, Match, TermHit
+from tests.support.corpus_pages import seed_reports
 from tests.support.render_helpers import (
     ARTICLES,
     ENTITY_OK,
@@ -74,14 +81,37 @@ def test_telegram_alert_is_valid_telegram_html_with_all_parts(row):
             assert line.startswith(RLM), line
 
 
-def test_matched_spelling_is_shown_next_to_term():
-    match = match_for(IRAN, "إيران", pattern=r"(?<!\S)[ولب]إيران\w*")
-    matched = match.hits[0].matched
-    assert matched != "إيران"  # a clitic form, as the article wrote it
-    alert = render_alert(article_of(IRAN), match, outlet="x", channel_kind="telegram")
-    visible = check_telegram_html(alert.html)[1]
-    assert f"إيران → {matched}" in visible
-    assert visible.count(f"إيران → {matched}") == 1  # distinct terms/spellings
+SHIPPED_TERMS = (  # the shipped example topic's groups (config.yaml), as rule terms
+    ("روسيا", "الروسي", "الروسية", "موسكو", "~بوتين", "الكرملين", "~لافروف", "~شويغو", "Russia", "Putin"),
+    ("كوريا الشمالية", "الكوري الشمالي", "الكورية الشمالية", "~بيونغ يانغ", "~كيم جونغ أون", "كوريا الديمقراطية"),
+)
+
+
+@pytest.mark.parametrize("seed", range(3))
+# fecgov/fec-cms#6454: keyword matches cut to a handful must be the most relevant ones, not the first
+@pytest.mark.parametrize("limit", [3, TERMS_SHOWN])
+def test_terms_line_shows_the_strongest_rule_terms_not_spellings(seed, limit):
+    """Issue 18, item 13: the strongest terms by the matcher's own score, one per rule term."""
+    report = seed_reports()[seed]
+    rule = TopicRule("ru-kp", "T", all=SHIPPED_TERMS, min_score=0)
+    body = "\n\n".join(report.body_paragraphs)
+    result = compile_topics([rule]).evaluate(report.title, body)[0]
+    assert result.matched
+    match = Match("ru-kp", "T", result.hits, result.snippet)
+    spellings = {h.matched for h in result.hits} - {h.term for h in result.hits}
+    assert spellings  # the seed reports do write clitic / variant spellings
+    shown = strongest_terms(match, limit)
+    scores = term_scores(result.hits)
+    assert len(shown) == min(limit, len(scores))
+    assert set(shown) <= {h.term for h in result.hits}  # rule terms only, each once
+    assert len(set(shown)) == len(shown)
+    weakest_shown = min(scores[t] for t in shown)
+    assert all(scores[t] <= weakest_shown for t in scores if t not in shown)  # the strongest ones
+    assert [scores[t] for t in shown] == sorted((scores[t] for t in shown), reverse=True)
+    article = Article(url="https://example.com/a", url_key="", feed="f", title=report.title, body=body)
+    visible = check_telegram_html(render_alert(article, match, outlet="x", channel_kind="telegram").html)[1]
+    line = next(line for line in visible.splitlines() if L_TERMS in line)
+    assert "→" not in line and not any(s in line.split(":", 1)[1].split("، ") for s in spellings)
 
 
 def test_title_starting_with_digits_gets_rlm():

@@ -48,3 +48,42 @@ def test_also_reported_line_is_clean_and_escaped(kind):
     assert L_ALSO not in plain.html + plain.text
     assert f"{L_ALSO}: الشرق الأوسط، Evil <b> Outlet" in r.text
     assert "Evil &lt;b&gt; Outlet" in r.html and "\u202e" not in r.html + r.text
+
+
+# ---- issue 15 kind 5: an article links every story with an article like it (pure part) -------
+def _story_rows():
+    from monitor.dedup import stories as clustering
+    from tests.support.story_labels import fixture_articles, labels
+
+    arts = fixture_articles(labels())
+
+    def member(aid: str) -> tuple[dict[str, float], dict[str, float]]:
+        a = arts[aid]
+        return clustering.profile(a["title"], a["content"]), clustering.title_profile(a["title"])
+
+    return arts, member
+
+
+# (id, new article, candidate stories {id: members}, expected linked story ids)
+LINK_ROWS = [
+    # the third outlet's report is like each of the two others, which are not alike (cosine 0.30):
+    # it links both stories, so they merge whatever came first
+    ("bridge of two stories", "snn-20150722-0865", {1: ["snn-20150721-0031"], 2: ["snn-20150721-0652"]}, [1, 2]),
+    # one like member among unlike ones is enough (a summed profile would be diluted)
+    ("one like member among unlike ones", "snn-20150723-0619", {3: ["snn-20150722-0259", "snn-20150723-1101"]}, [3]),
+    # key terms alike (0.415: China, growth, economy) but titles not (0.09): the plenum vs steel
+    ("same country and words, other news", "snn-20150721-0147", {4: ["snn-20150721-0861"]}, []),
+]
+
+
+@pytest.mark.parametrize("new,cands,want", [r[1:] for r in LINK_ROWS], ids=[r[0] for r in LINK_ROWS])
+def test_links_every_story_with_a_like_article(new, cands, want):
+    from monitor.dedup import stories as clustering
+
+    _, member = _story_rows()
+    prof, title = member(new)
+    got = clustering.links(prof, [(sid, [member(m) for m in ms]) for sid, ms in cands.items()], title=title)
+    assert [c.story_id for c in got] == want
+    assert all(c.score >= clustering.SIMILARITY and c.shared >= clustering.MIN_SHARED for c in got)
+    legacy = clustering.links(prof, [(sid, [(member(m)[0], None) for m in ms]) for sid, ms in cands.items()])
+    assert {c.story_id for c in got} <= {c.story_id for c in legacy}  # no title known: key terms only

@@ -79,7 +79,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     store, fetcher, pipeline = open_pipeline(config)
     pool = ThreadPoolExecutor(max_workers=min(8, len(feeds)))
     try:
-        reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True), feeds))
+        reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True, drain=True), feeds))
         pool.shutdown()
         delivery = pipeline.deliver(ignore_backoff=True)
     except KeyboardInterrupt:

@@ -10,7 +10,6 @@ record resends that one message once.
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
 import random
 import threading
@@ -24,12 +23,12 @@ from monitor import metrics
 from monitor.config.load import Config
 from monitor.config.values import parse_hhmm, parse_rate, parse_window
 from monitor.dedup.keys import clean_link
-from monitor.delivery import followups, grouping, notify, telegram
+from monitor.delivery import followups, grouping, notify, targets, telegram
 from monitor.delivery.digest import render_digest, render_migration_notice, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
+from monitor.delivery.fallback import part_id, plain_fallback
 from monitor.delivery.grouping import Planned, stored_message
 from monitor.delivery.ratelimit import RateLimiter
-from monitor.delivery.render import clean, cut_words, utf16_len
 from monitor.delivery.schedule import Plan, release_time
 from monitor.models import CHANNEL_KINDS, ChannelKind, NewAlert, RenderedAlert, channel_kind
 from monitor.redact import redact
@@ -110,23 +109,6 @@ def send_request(request: SendRequest, *, telegram_api_url: str | None = None) -
     return notify.send_one(request.url, request.part, kind=request.kind, message_id=request.message_id)
 
 
-FALLBACK_SUBJECT = 60  # characters
-FALLBACK_TEXT = 3000  # UTF-16 units (Telegram counts so; well under its 4096)
-
-
-def plain_fallback(part: RenderedAlert, kind: ChannelKind) -> RenderedAlert:
-    """The plainest form of ``part``, sent once when a server refused the message itself
-    (:attr:`monitor.delivery.failures.Verdict.MESSAGE`): a short one-line subject, the plain
-    text cut at a word boundary, and as HTML only that text escaped (line breaks kept:
-    "\n" for Telegram, ``<br>`` for email)."""
-    subject = cut_words(clean(part.subject), FALLBACK_SUBJECT)
-    lines = [cut_words(line, FALLBACK_TEXT, measure=utf16_len) for line in part.text.splitlines()]
-    text = cut_words("\n".join(lines), FALLBACK_TEXT, measure=utf16_len)
-    escaped = [html.escape(line, quote=True) for line in text.splitlines()]
-    markup = "\n".join(escaped) if CHANNEL_KINDS[kind].telegram_html else "<br>\n".join(escaped)
-    return RenderedAlert(subject, text, markup)
-
-
 def default_rates(url: str) -> tuple[str, ...]:
     """Rate limits of a target without `rate:` (Telegram: per chat, stricter for a group)."""
     if channel_kind([url]) is not ChannelKind.TELEGRAM:
@@ -187,7 +169,7 @@ class ChannelSender:
         if clock is not None:
             kwargs["clock"] = clock
         self.targets: list[_Target] = []
-        for url in urls:
+        for url in (one for configured in urls for one in targets.expand(configured)):  # one per chat/recipient
             rate = opts.rate if opts.rate is not None else default_rates(url)
             rates = [rate] if isinstance(rate, str) else list(rate)
             self.targets.append(_Target(target_key(url), url, RateLimiter([parse_rate(r) for r in rates], **kwargs)))
@@ -299,7 +281,10 @@ class ChannelSender:
                     log.warning(
                         "message refused id=%s channel=%s error=%s; resending it plain", ids[0], self.name, result.error
                     )
-                    result = self._send(target, plain_fallback(part, self.kind), group[0], i, mid)
+                    for k, piece in enumerate(plain_fallback(part, self.kind)):  # every line kept, split
+                        result = self._send(target, piece, group[0], i, part_id(mid, k))
+                        if not result.ok:
+                            break
                     if not result.ok and result.message_fault:
                         ours = True
                 if not result.ok:

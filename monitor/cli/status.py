@@ -79,6 +79,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         backlog = stats.backlog(store, now)
         alert_errors = stats.alert_errors(store, limit=5)
         counts = store.counts()
+        stranded = {c: n for c, n in store.pending_by_channel().items() if c not in config.channels}
     finally:
         store.close()
 
@@ -122,6 +123,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
                 "oldest_pending_age_seconds": backlog.oldest_pending_age if backlog.pending else None,
                 "sent": counts["alerts_sent"],
                 "dead": backlog.dead,
+                "stranded": stranded,
             },
             "articles": {"stored": counts["articles"], "awaiting_retry": backlog.articles_retrying},
             "errors": [{"at": when, "error": redact(text)} for when, text in errors],
@@ -174,6 +176,12 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         f"{'[red]' if backlog.dead else ''}{backlog.dead} dead{'[/]' if backlog.dead else ''}; "
         f"articles: {counts['articles']} stored, {backlog.articles_retrying} pages awaiting retry"
     )
+    for channel, n in stranded.items():
+        console.print(
+            f"[red]stranded: {n} alert(s) of channel {escape(_one_line(channel, 30))!r}: not in config"
+            f" (renamed or removed)[/]; `monitor outbox move {escape(_one_line(channel, 30))} NEW` or restore it",
+            overflow="ellipsis",
+        )
     console.print("[bold]last errors[/]" if errors else "last errors: none")
     limit = len(errors) if verbose else SHOW_ERRORS
     for when, text in errors[:limit]:

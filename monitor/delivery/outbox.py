@@ -45,14 +45,29 @@ TELEGRAM_GROUP_DEFAULT = ("1/s", "20/m")  # group chats (negative ids)
 
 @dataclass(frozen=True)
 class DeliveryReport:
+    """Alerts of one pass: sent, failed (retrying), dead; ``stranded``: pending alerts of
+    channels the config no longer names (renamed or removed), kept, sent when a channel of
+    that name is back or after ``monitor outbox move OLD NEW``."""
+
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    stranded_by: tuple[tuple[str, int], ...] = ()  # (channel, pending alerts) per channel not in config
+
+    @property
+    def stranded(self) -> int:
+        return sum(n for _, n in self.stranded_by)
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
-        return DeliveryReport(self.sent + other.sent, self.failed + other.failed, self.dead + other.dead)
+        return DeliveryReport(
+            self.sent + other.sent,
+            self.failed + other.failed,
+            self.dead + other.dead,
+            self.stranded_by + other.stranded_by,
+        )
 
 
+STRANDED = "channel not in config (renamed or removed)"
 BATCH = 200  # alerts read per query; a batch, never a limit on a pass (issue 12, loss 4)
 
 
@@ -471,20 +486,34 @@ class Outbox:
             return None, None
         return release_time(now, sender.plan, mode=topic.delivery, urgent=topic.urgent)
 
-    def warn_orphans(self) -> None:
-        """Log alerts waiting for a channel the config no longer has (they stay stored)."""
-        for channel, n in self.store.pending_by_channel().items():
-            if channel not in self.senders:
-                log.warning("alerts held channel=%s count=%d reason=channel not in config", channel, n)
+    def orphans(self) -> dict[str, int]:
+        """Pending alerts per channel the config no longer names ({channel: count})."""
+        return {c: n for c, n in self.store.pending_by_channel().items() if c not in self.senders}
+
+    def warn_orphans(self) -> dict[str, int]:
+        """Log alerts waiting for a channel the config no longer has (they stay stored,
+        pending: a channel of that name coming back sends them; `monitor outbox move`
+        gives them to another). Returns :meth:`orphans`."""
+        orphans = self.orphans()
+        for channel, n in orphans.items():
+            log.warning(
+                "alerts stranded channel=%s count=%d reason=%s OPERATOR ACTION NEEDED: "
+                "`monitor outbox move %s NEW` or restore the channel",
+                channel,
+                n,
+                STRANDED,
+                channel,
+            )
+        return orphans
 
     def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
         """One pass over every channel, channels in parallel."""
-        self.warn_orphans()
+        stranded = DeliveryReport(stranded_by=tuple(self.warn_orphans().items()))
         if not self.senders:
-            return DeliveryReport()
+            return stranded
         with ThreadPoolExecutor(max_workers=min(8, len(self.senders))) as pool:
             reports = list(pool.map(lambda s: s.drain(now, ignore_backoff=ignore_backoff), self.senders.values()))
-        total = DeliveryReport()
+        total = stranded
         for r in reports:
             total += r
         return total

@@ -269,6 +269,18 @@ class OutboxRows(Database):
             ).all()
         return {str(c): int(n) for c, n in rows}
 
+    def move_channel(self, old: str, new: str) -> int:
+        """Give every pending alert of channel `old` to channel `new` (a renamed channel);
+        their attempts and per-target progress are kept (a target URL both channels share
+        does not get an alert twice), the next try is now. Returns how many moved."""
+        with self.tx() as conn:
+            moved = conn.execute(
+                update(alerts)
+                .where(alerts.c.channel == old, alerts.c.status == "pending")
+                .values(channel=new, next_attempt_at=None)
+            ).rowcount
+        return int(moved or 0)
+
     def get_alert(self, alert_id: int) -> OutboxAlert | None:
         """Alert `alert_id`, or None."""
         with self.tx() as conn:

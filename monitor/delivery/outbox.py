@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from monitor import metrics
@@ -29,6 +30,7 @@ from monitor.delivery.failures import SendResult
 from monitor.delivery.fallback import part_id, plain_fallback
 from monitor.delivery.grouping import Planned, stored_message
 from monitor.delivery.ratelimit import RateLimiter
+from monitor.delivery.records import Recorder
 from monitor.delivery.schedule import Plan, release_time
 from monitor.models import CHANNEL_KINDS, ChannelKind, NewAlert, RenderedAlert, channel_kind
 from monitor.redact import redact
@@ -189,6 +191,7 @@ class ChannelSender:
             rates = [rate] if isinstance(rate, str) else list(rate)
             self.targets.append(_Target(target_key(url), url, RateLimiter([parse_rate(r) for r in rates], **kwargs)))
         self.blocked_until: datetime | None = None
+        self.records = Recorder(sleep=self.stop.wait)  # what went out is written, or owed (records.py)
         self._lock = threading.Lock()
         self._topics = {t.id: t for t in config.topics}
 
@@ -201,6 +204,7 @@ class ChannelSender:
             if self.blocked_until and now < self.blocked_until and not ignore_backoff:
                 return DeliveryReport()
             self.blocked_until = None
+            self.records.settle()  # what went out before a store refusal is written before any send
             report = DeliveryReport()
             tried: set[int] = set()  # an ignore_backoff pass pages past what it already tried
             while not self.stop.is_set():
@@ -306,22 +310,23 @@ class ChannelSender:
                     label = f"{self.name}[{n}]" if len(self.targets) > 1 else self.name
                     errors.append(f"{label} {result.error}")
                     if result.permanent or result.message_fault:
-                        self.store.mark_delivered(ids, target.key, refused=True)
+                        self.records.write("refused", partial(self.store.mark_delivered, ids, target.key, refused=True))
                         progress = progress.add(Mark(target.key, refused=True))
                     transient = transient or not (result.permanent or result.message_fault)
                     if result.retry_after is not None:
                         retry_after = max(retry_after or 0.0, result.retry_after)
                     break
                 if len(parts) > 1 and not group[0].digest:
-                    self.store.mark_delivered(ids, target.key, part=i)
+                    self.records.write("part", partial(self.store.mark_delivered, ids, target.key, part=i))
             else:
-                self.store.mark_delivered(ids, target.key)
+                self.records.write("delivered", partial(self.store.mark_delivered, ids, target.key))
         what = "digest" if group[0].digest else "alert"
         first = group[0]
         refused = [t for t in self.targets if progress.refused(t.key)]
         if not errors and not refused:
+            sent_at = utcnow()
             for a in group:
-                self.store.mark_sent(a.id, utcnow())
+                self.records.write("sent", partial(self.store.mark_sent, a.id, sent_at))
             log.info("%s sent id=%s topic=%s channel=%s", what, ",".join(map(str, ids)), first.topic_id, self.name)
             metrics.ALERTS.labels(self.name, "sent").inc(len(group))
             return DeliveryReport(sent=len(group))
@@ -412,7 +417,8 @@ class ChannelSender:
             )
             result = self.send(SendRequest(url, part, self.kind, mid, threaded=True, reply_to=parent, preview=preview))
             if threaded and result.ok and i == 0 and result.message_id is not None:
-                self.store.record_message(alert.id, target.key, str(result.message_id))
+                ref = partial(self.store.record_message, alert.id, target.key, str(result.message_id))
+                self.records.write("message id", ref)
             return result
         if preview != "off":
             url = telegram.with_preview(url)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from monitor.errors import StoreError
 
-__all__ = ["PATIENCE", "Recorder"]
+__all__ = ["PATIENCE", "Recorder", "busy"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,16 @@ FIRST_PAUSE = 1.0  # seconds before the first retry; doubles, capped at MAX_PAUS
 MAX_PAUSE = 30.0
 
 Write = Callable[[], object]
+
+# what a store says when another writer or the network is in the way (SQLite, PostgreSQL via
+# psycopg); anything else (a closed store, a constraint) is not waited out
+_BUSY = ("locked", "busy", "timeout", "timed out", "could not connect", "connection", "serializ", "deadlock")
+
+
+def busy(exc: StoreError) -> bool:
+    """Whether `exc` is a store that may answer if asked again later (see _BUSY)."""
+    text = str(exc).lower()
+    return any(word in text for word in _BUSY)
 
 
 class Recorder:
@@ -51,7 +61,8 @@ class Recorder:
     def write(self, what: str, fn: Write) -> None:
         """Run `fn` (one store write; `what` names it in logs). Owed writes go first, in
         order. Raises StoreError when the store still refuses after :data:`PATIENCE`
-        seconds; the write is then owed, done by a later :meth:`settle`."""
+        seconds, or at once when it is not busy but broken (:func:`busy`, e.g. closed);
+        the write is then owed, done by a later :meth:`settle`."""
         self.owed.append((what, fn))
         self.settle()
 
@@ -74,7 +85,7 @@ class Recorder:
             except StoreError as exc:
                 tries += 1
                 waited = self.clock() - start
-                if waited + pause > self.patience:
+                if waited + pause > self.patience or not busy(exc):
                     log.error(
                         "record owed what=%s tries=%d after=%.0fs error=%s; kept in memory, written "
                         "before the next send (a restart now would resend that message once)",

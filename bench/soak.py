@@ -166,7 +166,8 @@ def main() -> int:
         shipped = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
         config = {
             "storage": "sqlite:///monitor.db",
-            "defaults": {"interval": args.interval, "jitter": 0.2, "timeout": "20s"},
+            # backfill off: the first poll works its whole listing, as soaks before the default did
+            "defaults": {"interval": args.interval, "jitter": 0.2, "timeout": "20s", "backfill": "off"},
             "notify": {"telegram_api_url": telegram.base_url},
             "fetch": {"allow_private_networks": True},  # the soak servers listen on 127.0.0.1
             "http": {"listen": f"127.0.0.1:{port}"},

@@ -30,7 +30,7 @@ from monitor.fetch.encoding import decode_html
 from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, FeedItem, Match
-from monitor.sources import parse_source
+from monitor.sources import backfill, parse_source
 from monitor.storage import FeedState, ItemInput, ItemRow, Store
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.lang import detect_language
@@ -159,18 +159,26 @@ class Pipeline:
         warnings = list(parsed.warnings) if parsed is not None else []
         if parsed is not None:
             # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.
-            cutoff = self._backfill_cutoff(state, now)
-            listed = [self._ledger_input(feed, it, cutoff) for it in parsed.items]
-            self.store.enqueue_items(feed.name, listed, now)
-            if cutoff is not None:
-                old = sum(inp.state == "skipped" for inp in listed)
+            since = backfill.cutoff(
+                self.config.defaults.backfill,
+                state.last_success_at if state else None,
+                now,
+                self.config.max_interval(feed),
+                [it.published for it in parsed.items],
+            )
+            listed = [self._ledger_input(feed, it, since, now) for it in parsed.items]
+            added = self.store.enqueue_items(feed.name, listed, now)
+            if since is not None:
+                older = added.get("backfill", 0)
                 log.info(
                     "backfill feed=%s since=%s listed=%d older=%d",
                     feed.name,
-                    f"{cutoff:%Y-%m-%dT%H:%MZ}",
+                    f"{since:%Y-%m-%dT%H:%MZ}",
                     len(listed),
-                    old,
+                    older,
                 )
+                if note := backfill.poll_note(older, since):
+                    warnings.append(note)
         new = matched = failed = 0
         self._walled[feed.name] = 0
         budget = MAX_NEW_PER_POLL
@@ -226,32 +234,13 @@ class Pipeline:
         self.prune_index()
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
 
-    def _backfill_cutoff(self, state: FeedState | None, now: datetime) -> datetime | None:
-        """The oldest publication time that may alert on this poll: set on a feed's first poll
-        and on the first after an outage longer than `defaults.backfill`; None otherwise
-        (or when the window is off)."""
-        window = self.config.defaults.backfill
-        if window is None:
-            return None
-        last = state.last_success_at if state is not None else None
-        if last is not None and (now - last).total_seconds() <= window:
-            return None
-        return now - timedelta(seconds=window)
-
-    def _ledger_input(self, feed: Feed, item: FeedItem, cutoff: datetime | None = None) -> ItemInput:
-        """The ledger row of a listed item. On a backfill poll (`cutoff`), a NEW item published
-        before `cutoff`, or with no date, starts as skipped (``backfill``/``backfill_undated``)."""
+    def _ledger_input(self, feed: Feed, item: FeedItem, since: datetime | None, now: datetime) -> ItemInput:
+        """The ledger row of a listed item. On a backfill poll (`since`, monitor.sources.backfill)
+        a NEW item published before `since` starts as skipped with the reason."""
         url_key = normalize_url(item.url) if item.url else linkless_key(feed.name, item)
         key = f"guid:{item.guid}" if item.guid else f"url:{url_key}"
-        if cutoff is not None and item.published is None:
-            reason = "no publication date, listed when the feed was first polled (or back after an outage)"
-            return ItemInput(key, url_key, item, title_key(item), "skipped", "backfill_undated", reason)
-        if cutoff is not None and item.published is not None and item.published < cutoff:
-            reason = (
-                f"published {item.published:%Y-%m-%d %H:%M} UTC, before the backfill window "
-                f"(since {cutoff:%Y-%m-%d %H:%M} UTC) of a first poll or a return from an outage"
-            )
-            return ItemInput(key, url_key, item, title_key(item), "skipped", "backfill", reason)
+        if (skip := backfill.skip(item.published, since, now)) is not None:
+            return ItemInput(key, url_key, item, title_key(item), "skipped", skip.code, skip.reason)
         return ItemInput(key, url_key, item, title_key(item))
 
     def _work_item(self, feed: Feed, row: ItemRow, now: datetime) -> list[Match] | None | object:

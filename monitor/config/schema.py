@@ -32,9 +32,9 @@ class Defaults(_Strict):
     user_agent: str = "monitor/0.1 (+https://example.invalid/monitor; Arabic news monitor)"
     retention: float = 30 * 86400.0  # how long article text is kept
     # a feed's first poll (or the first after an outage this long) alerts only items published
-    # this recently; older and undated ones are recorded as skipped (issue 12, loss 9).
-    # None ("off", the default until the test feeds carry current dates): every item may alert
-    backfill: float | None = None
+    # this recently; older and undated ones are recorded as skipped (issue 12, loss 9; the rules:
+    # monitor.sources.backfill). None ("off"): every item may alert, as before
+    backfill: float | None = 86400.0
 
     _dur = field_validator("interval", "timeout", "retention", mode="before")(lambda v: parse_duration(v))
 
@@ -43,7 +43,10 @@ class Defaults(_Strict):
     def _backfill(cls, v: object) -> float | None:
         if v is None or v is False or (isinstance(v, str) and v.strip().lower() in ("off", "none", "all")):
             return None
-        return parse_duration(v)
+        try:
+            return parse_duration(v)
+        except ValueError:
+            raise ValueError(f"must be a duration like 12h or 1d, or `off` (got {v!r})") from None
 
     @field_validator("jitter")
     @classmethod

@@ -9,9 +9,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from monitor.delivery.links import link_url
-from monitor.delivery.render import FONT, RLM, clean, cut_words, has_arabic, utf16_len
+from monitor.delivery.render import FONT, L_PUBLISHED, RLM, clean, cut_words, has_arabic, published_text, utf16_len
 from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert
 from monitor.storage import OutboxAlert, StoredArticle
 from monitor.text.normalize import stems, tokenize
@@ -45,44 +46,66 @@ def _jaccard(a: frozenset[object], b: frozenset[object]) -> float:
     return len(a & b) / len(union) if union else 0.0
 
 
-def group_stories(items: Sequence[Item]) -> list[list[Item]]:
-    """Items -> stories, in first-seen order (greedy). Two articles are one story when
-    they share a URL, their title words (folded, clitics stripped) mostly agree, or
-    their bodies share most word 3-shingles (a wire story retitled by each outlet)."""
-    stories: list[tuple[frozenset[str], frozenset[tuple[str, ...]], list[Item]]] = []
-    for item in items:
+def story_indices(items: Sequence[Item]) -> list[list[int]]:
+    """Items -> stories as lists of item indices, in first-seen order (greedy). Two articles
+    are one story when they share a URL, their title words (folded, clitics stripped) mostly
+    agree, or their bodies share most word 3-shingles (a wire story retitled by each outlet)."""
+    stories: list[tuple[frozenset[str], frozenset[tuple[str, ...]], list[int]]] = []
+    for n, item in enumerate(items):
         words, shingles = _words(item[0]), _shingles(item[3])
         for head, head_sh, members in stories:
             if (
-                any(m[1] == item[1] for m in members if item[1])
+                any(items[m][1] == item[1] for m in members if item[1])
                 or _jaccard(head, words) >= STORY_SIMILARITY
                 or (shingles and _jaccard(head_sh, shingles) >= STORY_SIMILARITY)
             ):
-                members.append(item)
+                members.append(n)
                 break
         else:
-            stories.append((words, shingles, [item]))
+            stories.append((words, shingles, [n]))
     return [members for _, _, members in stories]
 
 
+def group_stories(items: Sequence[Item]) -> list[list[Item]]:
+    """Items -> stories (see `story_indices`), each a list of its items."""
+    return [[items[n] for n in members] for members in story_indices(items)]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One article of a digest, as shown: its publication time already in the channel's zone."""
+
+    title: str
+    url: str
+    outlet: str
+    published: str  # render.published_text: "2015-07-21 13:00 Asia/Riyadh", "" when unknown
+
+
 def _digest_groups(
-    alerts: Sequence[OutboxAlert], articles: Mapping[int, StoredArticle], topics: Mapping[str, str]
-) -> list[tuple[str, list[list[Item]]]]:
-    by_topic: dict[str, list[Item]] = {}
+    alerts: Sequence[OutboxAlert], articles: Mapping[int, StoredArticle], topics: Mapping[str, str], tz: str | None
+) -> list[tuple[str, list[list[Entry]]]]:
+    by_topic: dict[str, list[tuple[Item, Entry]]] = {}
     for a in alerts:
         art = articles.get(a.article_id)
         if art is None:  # article row gone: the stored subject still says what it was
-            item = (cut_words(clean(a.subject), TITLE_MAX), "", "", "")
+            item: Item = (cut_words(clean(a.subject), TITLE_MAX), "", "", "")
+            entry = Entry(item[0], "", "", "")
         else:
             title = clean(art.title) or link_url(art.url)
-            item = (
-                cut_words(title, TITLE_MAX),
-                link_url(art.url),
-                clean(art.outlet or art.feed),
-                art.body or "",
-            )
-        by_topic.setdefault(a.topic_id, []).append(item)
-    return [(clean(topics.get(t, t)), group_stories(items)) for t, items in by_topic.items()]
+            item = (cut_words(title, TITLE_MAX), link_url(art.url), clean(art.outlet or art.feed), art.body or "")
+            entry = Entry(item[0], item[1], item[2], published_text(art.published, tz))
+        by_topic.setdefault(a.topic_id, []).append((item, entry))
+    return [
+        (clean(topics.get(t, t)), [[pairs[n][1] for n in story] for story in story_indices([p[0] for p in pairs])])
+        for t, pairs in by_topic.items()
+    ]
+
+
+def _times(story: list[Entry]) -> tuple[str, list[tuple[str, str, str]]]:
+    """(the story's publication line text, its sources as (outlet, url, time)): the first
+    article's time heads the story; with several articles each source carries its own."""
+    sources = list(dict.fromkeys((e.outlet, e.url, e.published if len(story) > 1 else "") for e in story if e.outlet))
+    return story[0].published, sources
 
 
 def render_digest(
@@ -91,12 +114,18 @@ def render_digest(
     topics: Mapping[str, str],
     *,
     kind: ChannelKind,
+    tz: str | None = None,
 ) -> RenderedAlert:
-    """One message for many held alerts (`articles`: article id -> StoredArticle)."""
-    groups = _digest_groups(alerts, articles, topics)
+    """One message for many held alerts (`articles`: article id -> StoredArticle); each
+    article's publication time is shown in `tz` (the channel's IANA zone; None: UTC) as
+    single alerts show it (render.published_text), none for an undated article."""
+    groups = _digest_groups(alerts, articles, topics, tz)
 
     def e(s: str) -> str:
         return html.escape(s, quote=True)
+
+    def named(outlet: str, when: str) -> str:
+        return f"{outlet} ({when})" if when else outlet
 
     n = len(alerts)
     subject = f"[monitor] {L_DIGEST}: {n}"
@@ -112,17 +141,19 @@ def render_digest(
         tg.append(f"{RLM}<b>{e(topic)}</b>")
         mail.append(f"<h3 style=\"margin:12px 0 4px 0\">{e(topic)}</h3><ul>")
         for story in stories:
-            title, url = story[0][0], story[0][1]
-            outlets = list(dict.fromkeys(o for _, _, o, _ in story if o))
-            text_lines.append(f"{RLM}• {title}\n  {url}\n  {L_OUTLETS}: {'، '.join(outlets)}")
-            links = "، ".join(
-                f'<a href="{e(u)}">{e(o)}</a>' if u else e(o)
-                for o, u in dict.fromkeys((o, u) for _, u, o, _ in story if o)
-            )
+            title, url = story[0].title, story[0].url
+            published, sources = _times(story)
+            when = f"\n  {L_PUBLISHED}: {published}" if published else ""
+            outlets = "، ".join(dict.fromkeys(named(o, t) for o, _, t in sources))
+            text_lines.append(f"{RLM}• {title}\n  {url}{when}\n  {L_OUTLETS}: {outlets}")
+            links = "، ".join(f'<a href="{e(u)}">{e(named(o, t))}</a>' if u else e(named(o, t)) for o, u, t in sources)
             head = f'<a href="{e(url)}">{e(title)}</a>' if url else e(title)
             tg.append(f"{RLM}• {head}")
+            if published:
+                tg.append(f"{RLM}{L_PUBLISHED}: {e(published)}")
             tg.append(f"{RLM}{L_OUTLETS}: {links}")
-            mail.append(f"<li>{head}<br><small>{L_OUTLETS}: {links}</small></li>")
+            stamp = f"<br><small>{L_PUBLISHED}: {e(published)}</small>" if published else ""
+            mail.append(f"<li>{head}{stamp}<br><small>{L_OUTLETS}: {links}</small></li>")
         mail.append("</ul>")
         text_lines.append("")
     mail.append("</div>")

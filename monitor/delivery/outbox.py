@@ -264,7 +264,7 @@ class ChannelSender:
                 for k, v in self.store.alert_articles([a.article_id for a in group]).items()
             }
             topics = {t.id: t.name for t in self.config.topics}
-            rendered = render_digest(group, arts, topics, kind=self.kind)
+            rendered = render_digest(group, arts, topics, kind=self.kind, tz=self.plan.tz)
             mid = message_id(first, digest=True)
         else:
             rendered = self.message(group)
@@ -335,8 +335,9 @@ class ChannelSender:
             if ours:
                 error = f"message refused by the server (not a channel fault): {error}"
             action = "report it (our message was refused)" if ours else "fix the channel"
-            for n, a in enumerate(group):  # one notice per dead alert, or per dead digest
-                self.store.mark_dead(a.id, error, self._ops_notice(a, error, len(group)) if n == 0 else None)
+            for n, a in enumerate(group):  # one notice per dead digest, else per dead alert (grouped ones too)
+                notice = self._ops_notice(a, error, len(group)) if first.digest else self._ops_notice(a, error)
+                self.store.mark_dead(a.id, error, notice if n == 0 or not first.digest else None)
                 log.error(
                     "alert dead id=%d topic=%s channel=%s error=%s "
                     "OPERATOR ACTION NEEDED: %s, then `monitor outbox retry %d`",

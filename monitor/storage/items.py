@@ -18,7 +18,8 @@ States (``STATES``), each row with a ``reason_code`` and a human ``reason``:
 - ``skipped``: not processed, with the reason (``same_article``: another item,
   ``ref_item_id``, is that article; ``title_key_copy``: same headline, date and teaser
   as ``ref_item_id``; ``story_alerted``: matched, but its story already alerted;
-  ``backfill``/``backfill_undated``: older than the first poll's backfill window).
+  ``backfill``: listed by a feed's first poll (or its first after an outage) and published
+  before the backfill window: monitor.sources.backfill).
 - ``failed``: gave up after repeated errors (``last_error``).
 """
 
@@ -161,14 +162,15 @@ class ItemRows(Database):
     """Ledger methods of ``Store`` (the item ledger's rows)."""
 
     # ---- writing ---------------------------------------------------------
-    def enqueue_items(self, feed: str, listed: Sequence[ItemInput], now: datetime) -> int:
+    def enqueue_items(self, feed: str, listed: Sequence[ItemInput], now: datetime) -> dict[str, int]:
         """Store every listed item in one transaction: a new one as given (``pending/new``
         unless told otherwise), a known one only gets ``last_seen_at``. Returns how many
-        were new. Call this BEFORE storing the response's validators."""
+        were new, per reason code (``{"new": 3, "backfill": 40}``). Call this BEFORE storing
+        the response's validators."""
         seen: dict[str, ItemInput] = {}
         for inp in listed:
             seen.setdefault(inp.key, inp)
-        new = 0
+        new: dict[str, int] = {}
         with self.tx() as conn:
             for inp in seen.values():
                 it = inp.item
@@ -198,7 +200,7 @@ class ItemRows(Database):
                 )
                 result = conn.execute(ins)
                 if result.rowcount:
-                    new += 1
+                    new[inp.reason_code] = new.get(inp.reason_code, 0) + 1
                 else:
                     conn.execute(
                         update(items).where(items.c.feed == feed, items.c.key == inp.key).values(last_seen_at=now)

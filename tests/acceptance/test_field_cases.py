@@ -23,7 +23,8 @@ CASES = Path(__file__).resolve().parents[1] / "fixtures" / "field-cases"
 def serve_case(case: str, web, tmp_path: Path, *, edit=None, smtp_port: int | None = None) -> Path:
     """Serve the case's www/ (with {{PORT}} filled in, headers from headers.json, `edit` applied
     to each body) and a capture route; write its config with the store in tmp_path
-    ({{SMTP_PORT}}: `smtp_port`)."""
+    ({{SMTP_PORT}}: `smtp_port`). The config runs as shipped, default backfill included: the
+    cases' items are dated 2015, and a first poll alerts the feed's newest day (sources/backfill)."""
     root = CASES / case
     port = web.url("/").split(":")[2].rstrip("/")
     headers = json.loads((root / "headers.json").read_text(encoding="utf-8"))

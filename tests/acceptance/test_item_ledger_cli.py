@@ -43,6 +43,7 @@ def desk(tmp_path, web_server) -> tuple[Path, list[str]]:
         yaml.safe_dump(
             {
                 "storage": f"sqlite:///{tmp_path / 'm.db'}",
+                "defaults": {"backfill": "off"},  # undated items, all new on the first poll
                 "fetch": {"allow_private_networks": True},
                 "feeds": [{"name": "Desk", "url": web_server.url("/desk.xml")}],
                 "channels": {"cap": web_server.url("/json/alerts").replace("http://", "json://")},

@@ -52,8 +52,12 @@ def preview_config(tmp_path, web, smtp, telegram, choice: str):
     data["channels"] = {
         "now": {"urls": f"tgram://{token}/111", "link_preview": choice},
         "digest": {"urls": f"tgram://{token}/222", "link_preview": choice, "delivery": "hourly"},
+        "solo": {"urls": f"tgram://{token}/333", "link_preview": choice},
     }
-    data["topics"] = [{**data["topics"][0], "notify": ["now", "digest"]}, {**SECOND, "notify": ["now", "digest"]}]
+    data["topics"] = [
+        {**data["topics"][0], "notify": ["now", "digest", "solo"]},  # alone on "solo": single alerts
+        {**SECOND, "notify": ["now", "digest"]},  # with the first on "now": grouped alerts
+    ]
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return config
 
@@ -78,20 +82,23 @@ def test_each_choice_sends_its_payload_on_alerts_grouped_alerts_and_digests(
     assert first.returncode == 0, first.stderr
     alerts = [m for m in telegram.messages if str(m.chat_id) == "111"]
     assert len(alerts) == len(clean)  # one grouped message per article (both topics)
+    assert all(SECOND["name"] in m.visible_text for m in alerts)
+    singles = [m for m in telegram.messages if str(m.chat_id) == "333"]
+    assert len(singles) == len(clean) and not any(SECOND["name"] in m.visible_text for m in singles)
     assert release_held(config) == 2 * len(clean)
     second = run_monitor(config, "once")
     assert second.returncode == 0, second.stderr
     digests = [m for m in telegram.messages if str(m.chat_id) == "222"]
     assert digests, second.stderr
     key, value = EXPECTED[choice]
-    for message in alerts + digests:
+    for message in alerts + singles + digests:
         assert message.params.get(key) == value, (choice, message.params)
         if choice == "off":
             assert "link_preview_options" not in message.params or message.params["link_preview_options"] == {
                 "is_disabled": True
             }
         assert "utm_" not in message.text and "#comments" not in message.text  # the readers' URL everywhere
-    for message in alerts:
+    for message in alerts + singles:
         assert sum(u in message.text for u in clean) == 1
     assert all(u in "".join(m.text for m in digests) for u in clean)
 
@@ -113,3 +120,22 @@ def test_check_notes_that_email_ignores_link_preview(tmp_path, web_server, smtp_
     config.write_text(bad.replace("link_preview: on", "link_preview: sideways"), encoding="utf-8")
     refused = run_monitor(config, "check")
     assert refused.returncode == 2 and "link_preview" in refused.stderr, refused.stderr
+
+
+@pytest.mark.parametrize(("choice", "disabled"), [("off", True), ("below", False), ("above", False)])
+def test_a_multi_chat_url_gets_the_choice_through_apprise(
+    tmp_path, web_server, smtp_server, fake_telegram_unpatched, choice, disabled
+):
+    """tgram:// with two chats goes through apprise, which can only show the preview below."""
+    telegram = fake_telegram_unpatched
+    clean = tracked_site(web_server)
+    config = preview_config(tmp_path, web_server, smtp_server, telegram, choice)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["channels"] = {"multi": {"urls": "tgram://${TG_TOKEN}/444/555", "link_preview": choice}}
+    data["topics"] = [{**t, "notify": ["multi"]} for t in data["topics"]]
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run_monitor(config, "once")
+    assert result.returncode == 0, result.stderr
+    assert sorted(str(m.chat_id) for m in telegram.messages) == sorted(["444", "555"] * len(clean))
+    assert all(m.params.get("disable_web_page_preview") is disabled for m in telegram.messages)
+    assert all("utm_" not in m.text for m in telegram.messages)

@@ -49,6 +49,7 @@ def config(tmp_path, store_url, web_server):
     web_server.routes["/"] = Response(200, home, {"Content-Type": "text/html; charset=utf-8"})
     cfg = {
         "storage": store_url,
+        "defaults": {"backfill": "off"},  # old or undated items
         "fetch": {"allow_private_networks": True},
         "feeds": [{"name": "Evil \u202e\x1b[31m", "url": web_server.url("/feed.xml"), "outlet": "Out\x1b]0;x\x07let"}],
         "channels": {"log": "json://127.0.0.1:9/x"},

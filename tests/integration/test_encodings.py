@@ -151,6 +151,7 @@ def test_pipeline_stores_arabic_from_legacy_pages_and_flags_mojibake(web_server,
         yaml.safe_dump(
             {
                 "storage": f"sqlite:///{tmp_path / 'm.db'}",
+                "defaults": {"backfill": "off"},  # old dates
                 "fetch": {"allow_private_networks": True},
                 "feeds": [{"name": "legacy", "url": web_server.url("/feed.xml")}],
                 "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},

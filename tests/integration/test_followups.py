@@ -33,6 +33,7 @@ OUTLETS = ["outlet0", "outlet1", "outlet2"]
 def make_pipeline(tmp_path, web, telegram, outlets, topics, *, storage=None, channels=None, dedup=None) -> Pipeline:
     raw = {
         "storage": storage or f"sqlite:///{tmp_path / 'monitor.db'}",
+        "defaults": {"backfill": "off"},  # undated items, all new on the first poll
         "notify": {"telegram_api_url": telegram.base_url},
         "fetch": {"allow_private_networks": True},  # the test servers listen on 127.0.0.1
         "feeds": [{"name": o, "url": web.url(f"/{o}.xml")} for o in outlets],

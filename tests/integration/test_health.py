@@ -61,7 +61,7 @@ def test_pipeline_events_feed_the_counters(tmp_path, web_server):
     web.routes[urls[1].removeprefix(web.base_url)] = Response(404, b"gone")  # page fails: summary later
     web.routes["/down.xml"] = Response(503, b"down")
     text = (
-        f"storage: sqlite:///{tmp_path / 'm.db'}\nfetch: {{allow_private_networks: true}}\nfeeds:\n  - {{name: M, url: '{web.url('/m.xml')}'}}\n"
+        f"storage: sqlite:///{tmp_path / 'm.db'}\ndefaults: {{backfill: 'off'}}\nfetch: {{allow_private_networks: true}}\nfeeds:\n  - {{name: M, url: '{web.url('/m.xml')}'}}\n"
         f"  - {{name: Down, url: '{web.url('/down.xml')}'}}\n"
         "channels: {mail: 'mailto://127.0.0.1:9?from=a@example.com&to=b@example.com'}\n"
         f"topics: [{{id: metric-t, name: T, any: ['{arts[0]['title'].split()[0]}'], min_score: 0, notify: [mail]}}]\n"

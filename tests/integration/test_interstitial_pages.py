@@ -67,7 +67,7 @@ def run(tmp_path, web_server):
             yaml.safe_dump(
                 {
                     "storage": f"sqlite:///{tmp_path / 'm.db'}",
-                    "defaults": {"interval": "10m", "timeout": "5s"},
+                    "defaults": {"interval": "10m", "timeout": "5s", "backfill": "off"},  # corpus dates (2015)
                     "fetch": {"allow_private_networks": True},
                     "feeds": [{"name": "w", "url": web_server.url("/w.xml")}],
                     "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},

@@ -292,8 +292,8 @@ def _rfc822(when: datetime) -> str:
     [
         # (hours before the poll per item; None: undated), backfill window, state of each item
         ([1, 20, 30, 24 * 400], "1d", ["worked", "worked", "backfill", "backfill"]),
-        ([1, None], "1d", ["worked", "backfill_undated"]),
-        ([1, 5, 7], "6h", ["worked", "worked", "backfill"]),
+        ([1, None], "1d", ["worked", "worked"]),  # undated: read, matching decides
+        ([1, 5, 8], "6h", ["worked", "worked", "backfill"]),  # the window ends at the newest item (1 h)
         ([-2, 24 * 3650], "1d", ["worked", "backfill"]),  # a future date is within the window
         ([30, None], "off", ["worked", "worked"]),  # no window: the whole backlog may alert
     ],

@@ -157,7 +157,7 @@ def machine(monkeypatch, web_server, tmp_path):
                 yaml.safe_dump(
                     {
                         "storage": f"sqlite:///{self.dir / 'm.db'}",
-                        "defaults": {"interval": "10m", "timeout": "5s"},
+                        "defaults": {"interval": "10m", "timeout": "5s", "backfill": "off"},  # corpus dates
                         "fetch": {"allow_private_networks": True},
                         "feeds": [{"name": "f", "url": web_server.url(self.feed_path)}],
                         "channels": {"mail": "mailto://127.0.0.1:9?from=a@example.com&to=b@example.com"},

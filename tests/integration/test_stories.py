@@ -91,6 +91,7 @@ def make_pipeline(tmp_path, web, telegram, outlets, topics) -> Pipeline:
     text = yaml.safe_dump(
         {
             "storage": f"sqlite:///{tmp_path / 'monitor.db'}",
+            "defaults": {"backfill": "off"},  # undated items, all new on the first poll
             "notify": {"telegram_api_url": telegram.base_url},
             "fetch": {"allow_private_networks": True},  # the test servers listen on 127.0.0.1
             "feeds": [{"name": o, "url": web.url(f"/{o}.xml")} for o in outlets],

@@ -23,6 +23,7 @@ def _pipeline(tmp_path, store_url, web, telegram, outlets, trusted, topic) -> Pi
     text = yaml.safe_dump(
         {
             "storage": store_url,
+            "defaults": {"backfill": "off"},  # undated items, all new on the first poll
             "notify": {"telegram_api_url": telegram.base_url},
             "fetch": {"allow_private_networks": True},
             "feeds": [

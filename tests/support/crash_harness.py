@@ -88,7 +88,7 @@ def run(kills: int, *, articles: int = 120, seed: int = 1, workdir: Path, log=pr
             yaml.safe_dump(
                 {
                     "storage": f"sqlite:///{workdir / 'crash.db'}",
-                    "defaults": {"interval": "2s", "jitter": 0},
+                    "defaults": {"interval": "2s", "jitter": 0, "backfill": "off"},  # undated items
                     "notify": {"telegram_api_url": tg.base_url},
                     "fetch": {"allow_private_networks": True},  # the test servers listen on 127.0.0.1
                     "feeds": [{"name": "SNN", "url": web.url("/feed.xml")}],

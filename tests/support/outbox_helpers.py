@@ -44,11 +44,13 @@ def add_article(
     now: datetime | None = None,
     outbox=None,
     key: str | None = None,
+    published: datetime | None = None,
 ) -> int:
-    """Store one corpus article with an alert per channel (held as the outbox decides)."""
+    """Store one corpus article (published at `published`, None: undated) with an alert per
+    channel (held as the outbox decides)."""
     now = now or datetime.now(UTC)
     url = key or row["url"]
-    article = Article(url=url, url_key=url, feed="F", title=row["title"], body=row["content"])
+    article = Article(url=url, url_key=url, feed="F", title=row["title"], body=row["content"], published=published)
     topic_name = next(t.name for t in config.topics if t.id == topic)
     match = Match(
         topic, topic_name, (TermHit("كوريا", "كوريا", "body", 0, 0, 5, "any"),), " ".join(row["content"][:200].split())

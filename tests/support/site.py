@@ -15,6 +15,8 @@ import html
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import yaml
@@ -34,12 +36,19 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 
 
+def fresh() -> datetime:
+    """An hour before now: the site's items are news, inside the default backfill window
+    (`defaults.backfill`, one day), so a first poll alerts them as a user's first run would."""
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+
 def rss(items: list[tuple[str, str, str]]) -> bytes:
-    """RSS 2.0 with (title, link, guid) items."""
+    """RSS 2.0 with (title, link, guid) items, published an hour ago (`fresh`)."""
+    when = format_datetime(fresh(), usegmt=True)
     entries = "".join(
         f"<item><title>{html.escape(t)}</title><link>{html.escape(l)}</link>"
         f"<guid isPermaLink=\"false\">{html.escape(g)}</guid>"
-        f"<pubDate>Fri, 21 Jun 2024 10:00:00 GMT</pubDate></item>"
+        f"<pubDate>{when}</pubDate></item>"
         for t, l, g in items
     )
     return (
@@ -49,14 +58,16 @@ def rss(items: list[tuple[str, str, str]]) -> bytes:
 
 
 def atom(items: list[tuple[str, str, str]]) -> bytes:
+    """Atom with (title, link, id) entries, updated an hour ago (`fresh`)."""
+    when = f"{fresh():%Y-%m-%dT%H:%M:%SZ}"
     entries = "".join(
         f'<entry><title>{html.escape(t)}</title><link href="{html.escape(l)}"/><id>{html.escape(g)}</id>'
-        f"<updated>2024-06-21T10:00:00Z</updated></entry>"
+        f"<updated>{when}</updated></entry>"
         for t, l, g in items
     )
     return (
         f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<title>أخبار</title><id>urn:x</id><updated>2024-06-21T10:00:00Z</updated>{entries}</feed>"
+        f"<title>أخبار</title><id>urn:x</id><updated>{when}</updated>{entries}</feed>"
     ).encode()
 
 

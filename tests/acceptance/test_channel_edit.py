@@ -103,3 +103,34 @@ def test_outbox_move_refuses_what_it_cannot_do(tmp_path, web_server, capsys, var
     desk.set_feed("Desk", [])
     assert main(["--config", str(desk.config), *args]) == code, variant
     assert words in capsys.readouterr().err, variant
+
+
+# (variant, feeds after the edit: the old feed's name -> None (removed) or a new name)
+FEED_EDITS = [
+    # moira-alert/notifier#2 (same kind, a renamed source): its queued work shown nowhere
+    ("feed renamed", "Desk 2"),
+    ("feed removed", None),
+]
+
+
+@pytest.mark.parametrize(("variant", "new_name"), FEED_EDITS, ids=[c[0] for c in FEED_EDITS])
+def test_pending_items_of_a_removed_feed_are_shown_waiting(tmp_path, web_server, capsys, variant, new_name):
+    desk = Desk(web_server, tmp_path)
+    (a,) = articles(1)
+    url = desk.page("/a.html", a)
+    web_server.routes["/a.html"] = Response(503, b"busy")  # the page fails: the item waits (page retry)
+    desk.set_feed("Desk", [{"title": a["title"], "link": url, "guid": "a"}])
+    desk.once()
+    path = desk.config
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cfg["feeds"] = (
+        [{**cfg["feeds"][0], "name": new_name}]
+        if new_name
+        else [{"name": "Other", "url": cfg["feeds"][0]["url"] + "?other"}]
+    )
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    _, status = run(capsys, path, "status", "--json")
+    old = next(r for r in json.loads(status)["feeds"] if r["feed"] == "Desk")
+    assert (old["in_config"], old["items_pending"]) == (False, 1), f"{variant}: {old}"
+    _, shown = run(capsys, path, "status")
+    assert "waiting: 1 pending item(s) of feed 'Desk'" in shown, f"{variant}:\n{shown}"

@@ -145,6 +145,18 @@ class _Target:
     key: str
     url: str
     limiter: RateLimiter
+    whole: str = ""  # the key of the configured URL this target was split from (targets.py), if split
+
+
+def inherit(progress: DeliveryProgress, split: list[_Target]) -> DeliveryProgress:
+    """`progress` with what a split target's whole URL had (recorded before URLs naming
+    several recipients were split) counted as had by each of its recipients: an alert
+    pending across that upgrade is not resent to a chat that got it."""
+    for t in split:
+        had = [m for m in progress.marks if t.whole and m.target == t.whole and not m.refused]
+        for m in had:
+            progress = progress.add(Mark(t.key, m.part))
+    return progress
 
 
 class ChannelSender:
@@ -186,10 +198,14 @@ class ChannelSender:
         if clock is not None:
             kwargs["clock"] = clock
         self.targets: list[_Target] = []
-        for url in (one for configured in urls for one in targets.expand(configured)):  # one per chat/recipient
-            rate = opts.rate if opts.rate is not None else default_rates(url)
-            rates = [rate] if isinstance(rate, str) else list(rate)
-            self.targets.append(_Target(target_key(url), url, RateLimiter([parse_rate(r) for r in rates], **kwargs)))
+        for configured in urls:
+            split = targets.expand(configured)  # one target per chat/recipient
+            for url in split:
+                rate = opts.rate if opts.rate is not None else default_rates(url)
+                rates = [rate] if isinstance(rate, str) else list(rate)
+                limiter = RateLimiter([parse_rate(r) for r in rates], **kwargs)
+                whole = target_key(configured) if split != [configured] else ""
+                self.targets.append(_Target(target_key(url), url, limiter, whole))
         self.blocked_until: datetime | None = None
         self.records = Recorder(sleep=self.stop.wait)  # what went out is written, or owed (records.py)
         self._lock = threading.Lock()
@@ -281,7 +297,7 @@ class ChannelSender:
         """
         ids = [a.id for a in group]
         parts, mid = self._render(group)
-        progress = DeliveryProgress.common(a.progress for a in group)
+        progress = inherit(DeliveryProgress.common(a.progress for a in group), self.targets)
         errors: list[str] = []
         transient, retry_after = False, None
         ours = False  # a server refused even the plain form of our message (never the channel's fault)

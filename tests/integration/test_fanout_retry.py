@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.delivery.outbox import target_key
+from monitor.storage import Store
 from tests.support.desk import Desk, articles
 from tests.support.telegram import TelegramReply
 
@@ -71,3 +73,37 @@ def test_a_retry_resends_only_to_the_recipient_that_lacks_it(tmp_path, web_serve
     desk.once()  # the retry
     got = {r: sum(r in m.rcpt_tos for m in smtp_server.messages) for r in rcpts}
     assert got == dict.fromkeys(rcpts, 1), f"{variant}: messages per recipient {got}"
+
+
+# (variant, what the store recorded under the WHOLE URL before the split: None (nothing) or a part)
+UPGRADE = [
+    ("whole URL had the message", "whole"),
+    ("whole URL had nothing", None),
+]
+
+
+@pytest.mark.parametrize(("variant", "had"), UPGRADE, ids=[c[0] for c in UPGRADE])
+def test_progress_recorded_under_the_whole_url_is_kept_after_the_split(
+    tmp_path, web_server, fake_telegram_unpatched, variant, had
+):
+    """An alert pending across the upgrade that split fan-out URLs: what the whole URL
+    was recorded as having counts for each of its chats (outbox.inherit)."""
+    fake = fake_telegram_unpatched
+    whole = f"tgram://{TOKEN}/1111/2222"
+    desk = Desk(web_server, tmp_path, extra={"channels": {"cap": whole}, "notify": {"telegram_api_url": fake.base_url}})
+    (a,) = articles(1)
+    desk.set_feed("Desk", [{"title": a["title"], "link": desk.page("/a.html", a), "guid": "a"}])
+    fake.queue(TelegramReply.error(502, "Bad Gateway"), TelegramReply.error(502, "Bad Gateway"))
+    desk.once()  # both chats fail: the alert waits
+    failed = len(fake.messages)
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    try:
+        (alert,) = store.list_alerts("pending")
+        if had == "whole":  # what the version before the split recorded for a URL that got it
+            store.mark_delivered([alert.id], target_key(whole))
+    finally:
+        store.close()
+    desk.once()
+    new = {c: sum(str(m.chat_id) == c for m in fake.messages[failed:]) for c in ("1111", "2222")}
+    expected = {"1111": 0, "2222": 0} if had == "whole" else {"1111": 1, "2222": 1}
+    assert new == expected, f"{variant}: messages per chat after the upgrade {new}"

@@ -32,6 +32,7 @@ from monitor.delivery.grouping import Planned, stored_message
 from monitor.delivery.ratelimit import RateLimiter
 from monitor.delivery.records import Recorder
 from monitor.delivery.schedule import Plan, release_time
+from monitor.delivery.targets import Target, inherit
 from monitor.models import CHANNEL_KINDS, ChannelKind, NewAlert, RenderedAlert, channel_kind
 from monitor.redact import redact
 from monitor.storage import DeliveryProgress, Mark, OutboxAlert, Store
@@ -140,25 +141,6 @@ def backoff(attempts: int, retry_after: float | None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-@dataclass
-class _Target:
-    key: str
-    url: str
-    limiter: RateLimiter
-    whole: str = ""  # the key of the configured URL this target was split from (targets.py), if split
-
-
-def inherit(progress: DeliveryProgress, split: list[_Target]) -> DeliveryProgress:
-    """`progress` with what a split target's whole URL had (recorded before URLs naming
-    several recipients were split) counted as had by each of its recipients: an alert
-    pending across that upgrade is not resent to a chat that got it."""
-    for t in split:
-        had = [m for m in progress.marks if t.whole and m.target == t.whole and not m.refused]
-        for m in had:
-            progress = progress.add(Mark(t.key, m.part))
-    return progress
-
-
 class ChannelSender:
     """Sends one channel's due alerts (one caller at a time)."""
 
@@ -197,7 +179,7 @@ class ChannelSender:
         kwargs: dict[str, Any] = {"sleep": sleep or self.stop.wait}
         if clock is not None:
             kwargs["clock"] = clock
-        self.targets: list[_Target] = []
+        self.targets: list[Target] = []
         for configured in urls:
             split = targets.expand(configured)  # one target per chat/recipient
             for url in split:
@@ -205,7 +187,7 @@ class ChannelSender:
                 rates = [rate] if isinstance(rate, str) else list(rate)
                 limiter = RateLimiter([parse_rate(r) for r in rates], **kwargs)
                 whole = target_key(configured) if split != [configured] else ""
-                self.targets.append(_Target(target_key(url), url, limiter, whole))
+                self.targets.append(Target(target_key(url), url, limiter, whole))
         self.blocked_until: datetime | None = None
         self.records = Recorder(sleep=self.stop.wait)  # what went out is written, or owed (records.py)
         self._lock = threading.Lock()
@@ -384,7 +366,7 @@ class ChannelSender:
         metrics.ALERTS.labels(self.name, "failed").inc(len(group))
         return DeliveryReport(failed=len(group))
 
-    def _send(self, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str) -> SendResult:
+    def _send(self, target: Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str) -> SendResult:
         """One part to one target, at the chat Telegram moved it to if it did (issue 12, loss 7):
         a 400 naming ``migrate_to_chat_id`` is remembered, the operator told the new id, and
         the part resent there at once."""
@@ -416,7 +398,7 @@ class ChannelSender:
         return self._send_to(resend, target, part, alert, i, mid)
 
     def _send_to(
-        self, url: str, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str
+        self, url: str, target: Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str
     ) -> SendResult:
         """Alerts of threaded topics (per-story with follow-ups) go to a plain Telegram
         target through the direct Bot API call, keeping the message id; a follow-up replies

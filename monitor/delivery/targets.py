@@ -3,7 +3,7 @@ mailboxes is split into one URL per chat/mailbox, so each has its own progress o
 outbox row (a retry resends only to the recipient that lacks the alert) and, for Telegram,
 its own per-chat rate limit.
 
-Pure string work (urllib only), no I/O. Split: ``tgram://TOKEN/CHAT1/CHAT2[?opts]`` (one
+:func:`expand` is pure string work (urllib only), no I/O. Split: ``tgram://TOKEN/CHAT1/CHAT2[?opts]`` (one
 URL per chat, options kept) and ``mailto[s]://...`` with several recipients in its path
 or its ``to=`` (one URL per recipient, ``to=`` holding it, other options kept). Not split:
 a mail URL with ``cc=``/``bcc=`` (those copies belong to one message; split, each copy
@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from dataclasses import dataclass
 
 from monitor.delivery import telegram
+from monitor.delivery.ratelimit import RateLimiter
+from monitor.storage.progress import DeliveryProgress, Mark
 
-__all__ = ["expand", "mail_recipients"]
+__all__ = ["Target", "expand", "inherit", "mail_recipients"]
 
 _MAIL_SCHEMES = ("mailto", "mailtos")
 _SPLIT_RE = re.compile(r"[\s,;]+")
@@ -64,3 +67,27 @@ def expand(url: str) -> list[str]:
         if not any(k.lower() in ("cc", "bcc") and v for k, v in query):
             return [_one_recipient(url, r) for r in rcpts]
     return [url]
+
+
+@dataclass
+class Target:
+    """One delivery target of a channel: its progress key (a hash of `url`), its URL, its
+    own rate limiter, and ``whole``: the key of the configured URL it was split from by
+    :func:`expand` ("" when not split)."""
+
+    key: str
+    url: str
+    limiter: RateLimiter
+    whole: str = ""
+
+
+def inherit(progress: DeliveryProgress, split: list[Target]) -> DeliveryProgress:
+    """`progress` with what a split target's whole URL had (recorded before URLs naming
+    several recipients were split) counted as had by each of its recipients: an alert
+    pending across that upgrade is not resent to a chat that got it. Refusals are not
+    inherited (a re-queue drops them anyway)."""
+    for t in split:
+        had = [m for m in progress.marks if t.whole and m.target == t.whole and not m.refused]
+        for m in had:
+            progress = progress.add(Mark(t.key, m.part))
+    return progress

@@ -1,5 +1,5 @@
-"""A small newsroom for ledger tests: real Arabic articles (tests/fixtures via
-tests.support.corpus_pages) served as pages on the loopback web server, one RSS feed
+"""A small newsroom for delivery tests (first written by the red team, issue 12): real
+Arabic articles (tests/fixtures via tests.support.corpus_pages) served as pages on the loopback web server, one RSS feed
 whose items a test rewrites between polls, and a json:// channel on the same server that
 records every alert. `monitor once` runs in-process through cli.main, as a user runs it."""
 

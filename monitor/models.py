@@ -7,8 +7,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before RSS existed: a placeholder, not a date
+FUTURE_SLACK = timedelta(days=2)  # time zones and clock skew
+
+
+def plausible_date(when: datetime | None, now: datetime | None = None) -> datetime | None:
+    """`when` in UTC if it can be a news item's publication time, else None.
+
+    Naive times are taken as UTC. Refused: before EARLIEST, after `now` + FUTURE_SLACK,
+    and times at the calendar's edge (.NET's ``0001-01-01T00:00:00``, ``9999-12-31``
+    placeholders) that cannot even be moved to UTC or shown in a channel's time zone
+    (OverflowError: SAP/python-pyodata#80, jelmer/xandikos#538). One rule for every
+    source of a date: feeds, sitemaps and pages (JSON-LD)."""
+    if when is None:
+        return None
+    try:
+        utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+    now = now or datetime.now(UTC)
+    if utc < EARLIEST or utc > now + FUTURE_SLACK:
+        return None
+    return utc
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from monitor import metrics
 from monitor.config.load import Config, Feed
 from monitor.dedup import neardup, stories
+from monitor.dedup.identity import Known, is_linkless_key, item_identity, prior_keys, shared_links
 from monitor.dedup.keys import linkless_key, normalize_url, title_key
 from monitor.delivery.compose import Composer
 from monitor.delivery.outbox import DeliveryReport, Outbox
@@ -24,9 +26,11 @@ from monitor.errors import ExtractError, FeedParseError, FetchError, MonitorErro
 from monitor.extract.article import extract
 from monitor.extract.htmlcheck import check_page
 from monitor.extract.interstitial import HostMemory, Interstitial, consent_redirect, detect
+from monitor.extract.ownpage import not_own_page
 from monitor.fetch.budget import Budget
 from monitor.fetch.client import Fetcher
 from monitor.fetch.encoding import decode_html
+from monitor.fetch.netguard import BlockedAddressError, UnsafeURLError
 from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, FeedItem, Match
@@ -39,6 +43,8 @@ from monitor.text.lang import detect_language
 log = logging.getLogger(__name__)
 
 MAX_PAGE_ATTEMPTS = 3  # then the feed's own title and summary are matched
+PAGE_GIVE_UP = 8  # a page that failed this often is given up for good (its teaser matched nothing)
+PAGE_RETRY_BASE = 600.0  # seconds before the 4th try of such a page; doubles (10 min ... 160 min, ~5 h in all)
 MAX_NEW_PER_POLL = 100  # a feed that suddenly lists hundreds of "new" items is worked off over polls
 ITEM_MAX_ATTEMPTS = 5  # an item that keeps raising is `failed` (with its error) after this many tries
 ITEM_RETRY_BASE = 60.0  # seconds before the first retry of an item that raised; doubles, capped:
@@ -68,6 +74,19 @@ class PageDeferred:
     error: str
 
 
+@dataclass(frozen=True)
+class Unread(Interstitial):
+    """The item's page could not be read (``attempts`` failed fetches, 0: no text in it),
+    so only the feed's title and teaser were matched."""
+
+    attempts: int = 0
+    retry: bool = False  # the page may come back (not refused by fetch policy)
+
+    def note(self) -> str:
+        why = f"failed {self.attempts} times" if self.attempts else "held no article text"
+        return f"; only the feed's title and teaser were matched: its page {why} ({self.evidence})"
+
+
 _FAILED = object()  # _work_item: the item raised and was recorded as an error
 
 
@@ -93,6 +112,7 @@ class Pipeline:
             timedelta(seconds=d.follow_up_gap),
         )
         self._trusted_feeds = frozenset(f.name for f in config.feeds if f.trusted)
+        self._filtered_topics = frozenset(t.id for t in config.topics if t.feeds or t.languages)
         self._pruned_at: datetime | None = None
         self._walls = HostMemory()  # recent page bodies per host (interstitial pages)
         self._walls_lock = threading.Lock()
@@ -110,11 +130,17 @@ class Pipeline:
         self.outbox = Outbox(config, store, message=self.composer.message_group)
 
     # ---- polling -------------------------------------------------------
-    def poll_feed(self, feed: Feed, *, force: bool = False, now: datetime | None = None) -> FeedReport:
-        """Poll one feed if it is due (or `force`); every failure is recorded on the feed, never raised."""
+    def poll_feed(
+        self, feed: Feed, *, force: bool = False, now: datetime | None = None, drain: bool = False
+    ) -> FeedReport:
+        """Poll one feed if it is due (or `force`); every failure is recorded on the feed, never raised.
+
+        A poll works at most MAX_NEW_PER_POLL of the feed's due items (the daemon works the
+        rest off over the next polls); `drain` (``monitor once``: "everything new") works
+        every item due when the poll starts, however many."""
         with metrics.Timer() as timer:
             try:
-                report = self._poll_feed(feed, force=force, now=now)
+                report = self._poll_feed(feed, force=force, now=now, drain=drain)
             except Exception as exc:  # the per-feed boundary: a recorded error, never a lost pass
                 log.exception("poll raised feed=%s", feed.name)
                 report = self._feed_failed(
@@ -127,7 +153,7 @@ class Pipeline:
             metrics.POLL_SECONDS.observe(timer.seconds)
         return report
 
-    def _poll_feed(self, feed: Feed, *, force: bool, now: datetime | None) -> FeedReport:
+    def _poll_feed(self, feed: Feed, *, force: bool, now: datetime | None, drain: bool = False) -> FeedReport:
         now = now or utcnow()
         budget = MAX_NEW_PER_POLL
         state, due = self.store.poll_start(feed.name, now, limit=budget)  # one read for a 304
@@ -168,7 +194,10 @@ class Pipeline:
                 self.config.max_interval(feed),
                 [it.published for it in parsed.items],
             )
-            listed = [self._ledger_input(feed, it, since, now) for it in parsed.items]
+            shared = shared_links(parsed.items)
+            rows = self.store.items_by_key(feed.name, prior_keys(parsed.items, shared))
+            prior = {k: Known(r.url_key, r.title) for k, r in rows.items()}
+            listed = [self._ledger_input(feed, it, since, now, shared, prior) for it in parsed.items]
             added = self.store.enqueue_items(feed.name, listed, now)
             if since is not None:
                 older = added.get("backfill", 0)
@@ -183,9 +212,12 @@ class Pipeline:
                     warnings.append(note)
         new = matched = failed = 0
         self._walled[feed.name] = 0
-        if parsed is not None:  # new items were listed: read what is due now
+        if parsed is not None or (drain and len(due) >= budget):
+            # new items were listed, or `drain` and the first read may not hold every due item
+            if drain:
+                budget = max(MAX_NEW_PER_POLL, self.store.count_due(feed.name, now))
             due = self.store.due_items(feed.name, now, limit=budget)
-        if len(due) >= budget and self.store.count_due(feed.name, now) > budget:
+        if not drain and len(due) >= budget and self.store.count_due(feed.name, now) > budget:
             warnings.append(f"more than {budget} new items; the rest wait for the next poll")
         for row in due:
             if self.stopping.is_set():  # the rest stays pending in the ledger for the next run
@@ -198,7 +230,7 @@ class Pipeline:
             elif outcome is not None:
                 new += 1
                 matched += bool(outcome)
-        if len(due) >= budget:
+        if not drain and len(due) >= budget:
             self.store.mark_capped(feed.name, now, budget)
         if walled := self._walled.pop(feed.name, 0):
             warnings.append(
@@ -236,11 +268,19 @@ class Pipeline:
         self.prune_index()
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
 
-    def _ledger_input(self, feed: Feed, item: FeedItem, since: datetime | None, now: datetime) -> ItemInput:
-        """The ledger row of a listed item. On a backfill poll (`since`, monitor.sources.backfill)
-        a NEW item published before `since` starts as skipped with the reason."""
-        url_key = normalize_url(item.url) if item.url else linkless_key(feed.name, item)
-        key = f"guid:{item.guid}" if item.guid else f"url:{url_key}"
+    def _ledger_input(
+        self,
+        feed: Feed,
+        item: FeedItem,
+        since: datetime | None,
+        now: datetime,
+        shared: frozenset[str] = frozenset(),
+        prior: Mapping[str, Known] | None = None,
+    ) -> ItemInput:
+        """The ledger row of a listed item (key and article key: monitor.dedup.identity). On a
+        backfill poll (`since`, monitor.sources.backfill) a NEW item published before `since`
+        starts as skipped with the reason."""
+        key, url_key = item_identity(feed.name, item, shared, prior or {})
         if (skip := backfill.skip(item.published, since, now)) is not None:
             return ItemInput(key, url_key, item, title_key(item), "skipped", skip.code, skip.reason)
         return ItemInput(key, url_key, item, title_key(item))
@@ -355,21 +395,24 @@ class Pipeline:
         """
         now = now or utcnow()
         url_key = ledger.url_key if ledger else normalize_url(item.url) if item.url else linkless_key(feed.name, item)
-        if item.url:
+        guid = item.guid if ledger is None or ledger.key == f"guid:{item.guid}" else ""  # not a re-used one
+        if item.url and not is_linkless_key(url_key):
             target = self.fetcher.unwrap(item.url)
             if target is not None:
                 log.info("wrapped link unwrapped feed=%s url=%s target=%s", feed.name, item.url, target)
                 item = replace(item, url=target)
                 url_key = normalize_url(target)
-        known = self.store.known(url_key, feed.name, item.guid)
+        known = self.store.known(url_key, feed.name, guid)
         if known is None and item.url:  # a link seen before that soft-redirected to a stored article
             known = self.store.known(url_key, feed.name, _ALIAS + url_key)
         if known is not None and known.status == "done":
-            if ledger is not None:
+            if ledger is not None and not self._match_for_feed(feed, known.id, ledger, now):
                 self._settle(ledger, known.id, now)
             return None
         if ledger is not None:
-            twin = self.store.title_twin(ledger)
+            twin = self.store.title_twin(ledger) or self.store.text_twin(
+                ledger, now - timedelta(seconds=self.config.dedup.window)
+            )
             if twin is not None:  # a feed rotating GUIDs and links: same headline, date and teaser
                 reason = f"same headline, date and teaser as item #{twin.id} (article #{twin.article_id})"
                 self._set_item(
@@ -400,6 +443,10 @@ class Pipeline:
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
         folded = FoldedText.of(article.title, article.body)  # folded once: matching, fingerprint, profile
         matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language, folded=folded)
+        if ledger is not None and not matches and isinstance(wall, Unread) and wall.retry:
+            if wall.attempts < PAGE_GIVE_UP:  # the teaser says nothing: the page may, once it is back
+                self._read_later(ledger, wall, now)
+                return None
         now = utcnow()
         alerts = self.composer.alerts(article, matches, self.config.outlet(feed), now, self.outbox.hold)
         story = StoryInput(
@@ -421,6 +468,7 @@ class Pipeline:
             self.store.link_guid(feed.name, _ALIAS + url_key, saved)
         if ledger is not None:
             note = f"; its page was a {wall.describe()}, so the feed's text was matched" if wall else ""
+            note = wall.note() if isinstance(wall, Unread) else note
             done = self.store.resolve_item(ledger.id, saved, now, note=note)
             metrics.ITEM_TRANSITIONS.labels(done.state).inc()
         if alerts:
@@ -437,6 +485,47 @@ class Pipeline:
                 "|".join(sorted({h.term for h in m.hits})),
             )
         return matches
+
+    def _read_later(self, ledger: ItemRow, wall: Unread, now: datetime) -> None:
+        """An item whose page failed MAX_PAGE_ATTEMPTS times or more and whose teaser matches
+        no topic stays pending: its page is tried again with a doubling wait (PAGE_RETRY_BASE)
+        until PAGE_GIVE_UP failures, then the teaser's outcome is final and says so. Nothing
+        is stored for it meanwhile, so a page back later is read in full (oksskolten#73)."""
+        wait = PAGE_RETRY_BASE * 2 ** max(wall.attempts - MAX_PAGE_ATTEMPTS, 0)
+        retry = now + timedelta(seconds=wait)
+        reason = (
+            f"page fetch failed {wall.attempts} times ({wall.evidence}); its feed title and teaser match no "
+            f"topic, so the page is tried again at {retry:%Y-%m-%d %H:%M} UTC (gives up after {PAGE_GIVE_UP})"
+        )
+        log.info("page retried later url=%s attempts=%d next=%s", ledger.url, wall.attempts, retry.isoformat())
+        self._set_item(ledger, "pending", "page_retry", reason[:500], now, next_try_at=retry, error=wall.evidence)
+
+    def _match_for_feed(self, feed: Feed, article_id: int, ledger: ItemRow, now: datetime) -> bool:
+        """A stored article listed by another feed: the topics limited by ``feeds:`` or
+        ``languages:`` that did not apply where it was first read may apply here (tt-rss#57,
+        FreshRSS#6916: one article in overlapping feeds). Their matches and alerts are added
+        to the article and the item is resolved from it; True if any was added."""
+        if not self._filtered_topics:
+            return False
+        stored = self.store.stored_article(article_id)
+        if stored is None:
+            return False
+        language = feed.language or detect_language(f"{stored.title}\n{stored.body}")
+        matches = self.matcher.match(stored.title, stored.body, feed=feed.name, language=language)
+        matches = [m for m in matches if m.topic_id in self._filtered_topics]
+        if not matches:
+            return False
+        article = Article(stored.url, ledger.url_key, stored.feed, stored.title, stored.body, stored.published)
+        alerts = self.composer.alerts(article, matches, stored.outlet, utcnow(), self.outbox.hold)
+        added = self.store.add_matches(article_id, matches, alerts, utcnow())
+        if not added:
+            return False
+        note = f"; first read from feed {stored.feed}, matched {', '.join(added)} as listed by this feed"
+        done = self.store.resolve_item(ledger.id, article_id, now, note=note)
+        metrics.ITEM_TRANSITIONS.labels(done.state).inc()
+        if alerts:
+            self.outbox.wake()
+        return True
 
     def _settle(self, ledger: ItemRow, article_id: int, now: datetime) -> None:
         """An item whose article is already stored: another item's (skipped) or its own,
@@ -457,9 +546,9 @@ class Pipeline:
         monitor.extract.interstitial), which is returned with the article."""
         title, body, source = item.title, item.summary, "summary"
         url, published = item.url, item.published
-        wall: Interstitial | None = None
+        wall = not_own_page(item.url, key=url_key) if item.url else None  # a hash route, a shared link
         given_key = url_key
-        if item.url:
+        if item.url and wall is None:
             try:
                 page = self.fetcher.get(item.url)
                 if any(not how.startswith("http-") for _, how in page.via):  # an interstitial moved on
@@ -474,7 +563,7 @@ class Pipeline:
                 checked = check_page(decode_html(page.content, page.content_type), page.url, self.budget)
                 if checked.warning:
                     log.warning("page over budget feed=%s url=%s warning=%s", feed.name, item.url, checked.warning)
-                wall = consent_redirect(item.url, page.url)
+                wall = consent_redirect(item.url, page.url) or not_own_page(item.url, page.url)
                 text = None
                 if wall is None:
                     try:
@@ -510,6 +599,7 @@ class Pipeline:
             except ExtractError as exc:
                 metrics.ERRORS.labels(feed.name, "extract").inc()
                 log.warning("extract failed feed=%s url=%s error=%s; matching feed text", feed.name, item.url, exc)
+                wall = Unread("unread", "extract", str(exc)[:200])
             except FetchError as exc:
                 metrics.ERRORS.labels(feed.name, "page").inc()
                 attempts = self.store.record_fetch_failure(
@@ -519,6 +609,8 @@ class Pipeline:
                     log.warning("page failed feed=%s url=%s attempt=%d error=%s", feed.name, item.url, attempts, exc)
                     return PageDeferred(attempts, str(exc)), None
                 log.warning("page failed feed=%s url=%s attempt=%d; matching feed text", feed.name, item.url, attempts)
+                refused = isinstance(exc, (BlockedAddressError, UnsafeURLError))  # policy: no retry helps
+                wall = Unread("unread", "fetch", str(exc)[:200], attempts, retry=not refused)
         article = Article(
             url=url,
             url_key=url_key,

@@ -15,7 +15,7 @@ import io
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -102,12 +102,20 @@ def when(value: datetime | None, now: datetime) -> str:
     return f"in {text}" if delta > 0 else f"{text} ago"
 
 
-def format_item(row: ItemRow, now: datetime) -> str:
-    """One ledger row on one line: id, state/reason, when it is tried again, title, URL."""
+def format_item(row: ItemRow, now: datetime, outcomes: Mapping[int, Mapping[str, int]] | None = None) -> str:
+    """One ledger row on one line: id, state/reason, when it is tried again, title, URL.
+    `outcomes` ({article id: {alert status: count}}, Store.alert_outcomes): an ``alerted``
+    item says what became of its alerts, e.g. ``alerted (alert dead: 1 of 2)``."""
     wait = f" (next try {when(row.next_try_at, now)})" if row.state == "pending" and row.next_try_at else ""
     label = row.title or row.guid or "(untitled)"
     where = row.url or row.guid
-    return f"#{row.id} {row.state}/{row.reason_code}{wait}: {row.reason} | {label} {where}".rstrip()
+    state = row.state
+    got = (outcomes or {}).get(row.article_id or -1) if row.state == "alerted" else None
+    if got:
+        total = sum(got.values())
+        worst = next((s for s in ("dead", "pending") if got.get(s)), "sent")
+        state += f" (alert {worst}: {got.get(worst, total)} of {total})" if worst != "sent" else " (alert sent)"
+    return f"#{row.id} {state}/{row.reason_code}{wait}: {row.reason} | {label} {where}".rstrip()
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -222,6 +222,7 @@ def _print_ledger(config: Config, url: str) -> None:
     try:
         rows = store.find_items(normalize_url(url), url)
         refs = {a: store.article_url(a) for r in rows for a in (r.ref_article_id, r.article_id) if a is not None}
+        outcomes = store.alert_outcomes([r.article_id for r in rows if r.article_id is not None])
     finally:
         store.close()
     if not rows:
@@ -229,7 +230,7 @@ def _print_ledger(config: Config, url: str) -> None:
         return
     now = datetime.now(UTC)
     for row in rows:
-        print(f"ledger: feed {row.feed} item " + common.format_item(row, now))
+        print(f"ledger: feed {row.feed} item " + common.format_item(row, now, outcomes))
         if row.state == "copy" and row.ref_article_id is not None:
             print(f"  copy of article #{row.ref_article_id} {refs.get(row.ref_article_id) or ''}".rstrip())
         if row.ref_item_id is not None:

@@ -148,6 +148,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         counts = store.item_counts(feed.name)
         open_rows = store.feed_items(feed.name, limit=args.limit, open_only=True)
         latest = store.feed_items(feed.name, limit=args.limit)
+        outcomes = store.alert_outcomes([r.article_id for r in open_rows + latest if r.article_id is not None])
     finally:
         store.close()
     now = datetime.now(UTC)
@@ -157,7 +158,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         if rows:
             print(f"  {title}:")
             for row in rows:
-                print("    " + common.format_item(row, now))
+                print("    " + common.format_item(row, now, outcomes))
     return 0
 
 

@@ -65,6 +65,8 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_once(args: argparse.Namespace) -> int:
+    from monitor.delivery.outbox import STRANDED
+
     config = load(args)
     feeds = config.feeds
     if args.feed:
@@ -79,7 +81,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     store, fetcher, pipeline = open_pipeline(config)
     pool = ThreadPoolExecutor(max_workers=min(8, len(feeds)))
     try:
-        reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True), feeds))
+        reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True, drain=True), feeds))
         pool.shutdown()
         delivery = pipeline.deliver(ignore_backoff=True)
     except KeyboardInterrupt:
@@ -94,7 +96,12 @@ def cmd_once(args: argparse.Namespace) -> int:
         fetcher.close()
         store.close()
     _print_reports(reports)
-    print(f"alerts: sent={delivery.sent} retrying={delivery.failed} dead={delivery.dead}")
+    print(f"alerts: sent={delivery.sent} retrying={delivery.failed} dead={delivery.dead} stranded={delivery.stranded}")
+    for channel, n in delivery.stranded_by:
+        print(
+            f"stranded: {n} alert(s) of channel {channel!r}: {STRANDED}; kept, sent when it is back,"
+            f" or run `monitor outbox move {channel} NEW`"
+        )
     return _all_failed(reports)
 
 

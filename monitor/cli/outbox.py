@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,10 +14,15 @@ from monitor.delivery.render import clean, cut_words
 if TYPE_CHECKING:  # storage (SQLAlchemy) is imported only when a command runs
     from monitor.storage import OutboxAlert, Store
 
-_STATES = ("pending", "retrying", "held", "dead", "sent")
+_STATES = ("pending", "retrying", "held", "stranded", "dead", "sent")
+STRANDED = "channel not in config (renamed or removed)"  # as monitor.delivery.outbox.STRANDED says it
 
 
-def _state(alert: OutboxAlert) -> str:
+def _state(alert: OutboxAlert, channels: Collection[str] | None = None) -> str:
+    """The state `monitor outbox` shows; `channels`: the config's channel names (a pending
+    alert of another channel is "stranded": kept, sent when it is back or moved)."""
+    if alert.status == "pending" and channels is not None and alert.channel not in channels:
+        return "stranded"
     if alert.status == "pending" and alert.attempts > 0:
         return "retrying"
     if alert.status == "pending" and alert.digest:
@@ -35,11 +41,19 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     store = Store(config.storage_url)
     try:
         if args.action == "retry":
-            return _retry(store, args.ids, now=args.now)
-        wanted = set(args.state or ("pending", "retrying", "held", "dead"))
-        statuses = {"pending" if s in ("retrying", "held") else s for s in wanted}
+            try:
+                ids = [int(i) for i in args.ids]
+            except ValueError:
+                print("outbox retry: alert IDs are numbers (see `monitor outbox`)", file=sys.stderr)
+                return 2
+            return _retry(store, ids, now=args.now)
+        if args.action == "move":
+            return _move(store, list(args.ids), list(config.channels))
+        chans = set(config.channels)
+        wanted = set(args.state or ("pending", "retrying", "held", "stranded", "dead"))
+        statuses = {"pending" if s in ("retrying", "held", "stranded") else s for s in wanted}
         rows = [a for status in sorted(statuses) for a in store.list_alerts(status, limit=args.limit)]
-        rows = sorted((a for a in rows if _state(a) in wanted), key=lambda a: a.id)
+        rows = sorted((a for a in rows if _state(a, chans) in wanted), key=lambda a: a.id)
         counts = store.counts()
     finally:
         store.close()
@@ -48,13 +62,13 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             [
                 {
                     "id": a.id,
-                    "state": _state(a),
+                    "state": _state(a, chans),
                     "channel": a.channel,
                     "topic": a.topic_id,
                     "attempts": a.attempts,
                     "next_attempt_at": a.next_attempt_at,
                     "subject": a.subject,
-                    "last_error": a.last_error,
+                    "last_error": STRANDED if _state(a, chans) == "stranded" else a.last_error,
                 }
                 for a in rows
             ]
@@ -63,12 +77,29 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     print(f"{'ID':>6}  {'STATE':8}  {'CHANNEL':12}  {'TRIES':>5}  {'NEXT (UTC)':19}  SUBJECT / LAST ERROR")
     for a in rows:
         print(
-            f"{a.id:>6}  {_state(a):8}  {cut_words(a.channel, 12):12}  {a.attempts:>5}  "
-            f"{_when(a.next_attempt_at):19}  {cut_words(clean(a.subject), 70)}"
+            f"{a.id:>6}  {_state(a, chans):8}  {cut_words(a.channel, 12):12}  {a.attempts:>5}  "
+            f"{'never' if _state(a, chans) == 'stranded' else _when(a.next_attempt_at):19}  "
+            f"{cut_words(clean(a.subject), 70)}"
         )
-        if a.last_error and a.status != "sent":
+        if _state(a, chans) == "stranded":
+            print(f"{'':>6}  {'':8}  {STRANDED}: sent when it is back, or `monitor outbox move {a.channel} NEW`")
+        elif a.last_error and a.status != "sent":
             print(f"{'':>6}  {'':8}  error: {cut_words(clean(a.last_error), 160)}")
     print(f"total: pending={counts['alerts_pending']} sent={counts['alerts_sent']} dead={counts['alerts_dead']}")
+    return 0
+
+
+def _move(store: Store, names: list[str], configured: list[str]) -> int:
+    """`outbox move OLD NEW`: the pending alerts of channel OLD (renamed or removed) go to NEW."""
+    if len(names) != 2:
+        print("outbox move: give OLD and NEW channel names (`monitor outbox move OLD NEW`)", file=sys.stderr)
+        return 2
+    old, new = names
+    if new not in configured:
+        print(f"outbox move: {common.unknown_name('channel', new, configured)}", file=sys.stderr)
+        return 2
+    moved = store.move_channel(old, new)
+    print(f"moved {moved} pending alert(s) from channel {old!r} to {new!r}; the next pass sends them")
     return 0
 
 
@@ -100,9 +131,13 @@ def _retry(store: Store, ids: list[int], *, now: bool = False) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("outbox", help="show pending, retrying and dead alerts; `outbox retry ID` re-queues")
     p.add_argument(
-        "action", nargs="?", choices=["list", "retry"], default="list", help="list (the default) or retry IDs"
+        "action",
+        nargs="?",
+        choices=["list", "retry", "move"],
+        default="list",
+        help="list (the default), retry IDs, or move OLD NEW (a renamed channel's pending alerts)",
     )
-    p.add_argument("ids", nargs="*", type=int, help="alert IDs (for retry)")
+    p.add_argument("ids", nargs="*", help="alert IDs (for retry); OLD NEW channel names (for move)")
     p.add_argument(
         "--state", action="append", choices=_STATES, help="only these states (repeatable; default: all but sent)"
     )

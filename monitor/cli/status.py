@@ -84,10 +84,15 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
             from monitor.service.cluster import cluster_summary
 
             cluster = cluster_summary(store, config.cluster_stall_after, 1.0)
+        stranded = {c: n for c, n in store.pending_by_channel().items() if c not in config.channels}
+        configured = [f.name for f in config.feeds]
+        # ledger items of a feed the config no longer names wait for it (renamed or removed)
+        orphan_items = {
+            f: n for f in sorted(set(states) - set(configured)) if (n := store.item_counts(f).get("pending", 0))
+        }
     finally:
         store.close()
 
-    configured = [f.name for f in config.feeds]
     rows: list[dict[str, Any]] = []
     for name in configured + sorted(set(states) - set(configured)):
         s = states.get(name)
@@ -102,6 +107,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
                 "last_poll_age_seconds": _since(s.last_polled_at, now) if s else None,
                 "items_seen": s.items_seen if s else 0,
                 "last_error": redact(s.last_error) if s and s.last_error and s.consecutive_failures else None,
+                "items_pending": orphan_items.get(name, 0) if name not in configured else None,
             }
         )
     errors = [
@@ -127,6 +133,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
                 "oldest_pending_age_seconds": backlog.oldest_pending_age if backlog.pending else None,
                 "sent": counts["alerts_sent"],
                 "dead": backlog.dead,
+                "stranded": stranded,
             },
             "articles": {"stored": counts["articles"], "awaiting_retry": backlog.articles_retrying},
             "errors": [{"at": when, "error": redact(text)} for when, text in errors],
@@ -163,6 +170,8 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         )
         if not r["in_config"]:  # removed from the config: history only, not counted
             state += " (not in config)"
+            if r["items_pending"]:
+                state += f" [yellow]{r['items_pending']} items waiting[/]"
         feeds.add_row(
             escape(terminal_safe(r["feed"])),
             state,
@@ -190,6 +199,18 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         f"{'[red]' if backlog.dead else ''}{backlog.dead} dead{'[/]' if backlog.dead else ''}; "
         f"articles: {counts['articles']} stored, {backlog.articles_retrying} pages awaiting retry"
     )
+    for channel, n in stranded.items():
+        console.print(
+            f"[red]stranded: {n} alert(s) of channel {escape(_one_line(channel, 30))!r}: not in config"
+            f" (renamed or removed)[/]; `monitor outbox move {escape(_one_line(channel, 30))} NEW` or restore it",
+            overflow="ellipsis",
+        )
+    for feed, n in orphan_items.items():
+        console.print(
+            f"[yellow]waiting: {n} pending item(s) of feed {escape(_one_line(feed, 30))!r}: not in config"
+            " (renamed or removed)[/]; they are worked when a feed of that name is back",
+            overflow="ellipsis",
+        )
     console.print("[bold]last errors[/]" if errors else "last errors: none")
     limit = len(errors) if verbose else SHOW_ERRORS
     for when, text in errors[:limit]:

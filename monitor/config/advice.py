@@ -286,9 +286,9 @@ def topic_warnings(topic: Any, loc: tuple[Any, ...]) -> list[Problem]:
 
 def preview_warnings(spec: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
     """Notes on a channel's ``link_preview`` (`spec`: the extended form of a channel): a
-    Telegram option, so ignored for email and other services; ``above`` needs a single-chat
-    ``tgram://TOKEN/CHAT`` URL without options (the direct Bot API call); apprise, which
-    sends to other tgram:// URLs, can only show the preview below the text."""
+    Telegram option, so ignored for email and other services; ``above`` needs a
+    ``tgram://TOKEN/CHAT[/CHAT...]`` URL without options (one direct Bot API call per
+    chat); apprise, which sends to other tgram:// URLs, can only show it below the text."""
     choice = getattr(spec, "link_preview", "off")
     if choice == "off":
         return []
@@ -298,9 +298,10 @@ def preview_warnings(spec: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, .
     if schemes != {"tgram"}:
         return [(here, "link previews are a Telegram option: ignored for this channel's other URLs (e.g. email)")]
     if choice == "above":
-        plain = [u for u in urls if "?" not in u and len([c for c in u.split("://", 1)[1].split("/")[1:] if c]) == 1]
+        # a URL naming several chats is one target per chat (delivery/targets.py): each is plain
+        plain = [u for u in urls if "?" not in u and [c for c in u.split("://", 1)[1].split("/")[1:] if c]]
         if len(plain) < len(urls):
-            return [(here, "above needs tgram://TOKEN/CHAT (one chat, no options); other tgram URLs show it below")]
+            return [(here, "above needs tgram://TOKEN/CHAT[/CHAT...] (no options); other tgram URLs show it below")]
     return []
 
 

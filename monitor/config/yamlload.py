@@ -65,15 +65,33 @@ def _syntax_hint(exc: yaml.MarkedYAMLError) -> str:
     return f"not valid YAML: {problem or exc.context or 'syntax error'}"
 
 
+def _unprintable(exc: yaml.reader.ReaderError, text: str, path: Path | str) -> ConfigError:
+    """A character YAML refuses anywhere in the text (NUL bytes left by a power loss, a
+    terminal escape or a C1 control pasted in; YAML 1.1 §5.1 allows only printable
+    characters): `PATH:LINE:COL: ...` naming the character, never PyYAML's traceback."""
+    before = text[: max(exc.position, 0)]
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    return ConfigError(
+        f"{path}:{line}:{column}: a control character U+{exc.character:04X} YAML does not allow "
+        "(left by a crash or pasted from a terminal or a web page); delete it and save again"
+    )
+
+
 def load_yaml(text: str, path: Path | str = "config.yaml") -> Any:
     """Parse YAML text (safe types only); raise ConfigError with `PATH:LINE[:COL]: ...` lines."""
-    loader = _UniqueKeyLoader(text)
+    try:
+        loader = _UniqueKeyLoader(text)  # the reader refuses unprintable characters here already
+    except yaml.reader.ReaderError as exc:
+        raise _unprintable(exc, text, path) from None
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
         raise ConfigError(f"{where}: {_syntax_hint(exc)}") from None
+    except yaml.reader.ReaderError as exc:
+        raise _unprintable(exc, text, path) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     finally:

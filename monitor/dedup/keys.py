@@ -35,12 +35,21 @@ _TRACKING = {
 # Ambiguous names (source, from, ref, id, cid) are kept: on some sites they select the article.
 
 
+def hash_route(url: str) -> str:
+    """The route of a hash-routed link (``/#!/news/1``, ``/#/article/2``: the part after
+    ``#``), "" for any other link. The browser never sends a fragment: on a hash-routed
+    site every route fetches the same page (the app shell), so the route IS the article
+    (capyreader#865, NetNewsWire#4540 rebuilt in tests/unit/test_item_identity.py)."""
+    _, _, fragment = url.partition("#")
+    return fragment if fragment[:1] in ("!", "/") and len(fragment) > 1 else ""
+
+
 def normalize_url(url: str) -> str:
     """A stable key for an article URL.
 
     Case of scheme and host, http vs https, a leading www., default ports,
     fragments, tracking parameters, parameter order, percent-encoding and a
-    trailing slash do not change the key.
+    trailing slash do not change the key; a hash route (`hash_route`) does.
     """
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().rstrip(".")
@@ -56,12 +65,13 @@ def normalize_url(url: str) -> str:
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not (k.lower() in _TRACKING or k.lower().startswith(_TRACKING_PREFIXES))
     ]
-    return urlunsplit(("", netloc, path or "/", urlencode(sorted(query)), "")).lstrip("/")
+    return urlunsplit(("", netloc, path or "/", urlencode(sorted(query)), hash_route(url))).lstrip("/")
 
 
 def clean_link(url: str) -> str:
     """The URL to show a reader: tracking parameters (utm_*, fbclid, ...) and the fragment
-    removed; scheme, host, path and the other parameters, in their order, kept (pure).
+    (unless it is a hash route, `hash_route`) removed; scheme, host, path and the other
+    parameters, in their order, kept (pure).
     Unlike `normalize_url` (a key), the result still opens the page."""
     try:
         parts = urlsplit(url)
@@ -72,7 +82,7 @@ def clean_link(url: str) -> str:
     # the other parameters exactly as written: re-encoding would turn `?live` into `?live=`
     kept = [p for p in parts.query.split("&") if p and not _tracking(unquote(p.partition("=")[0]))]
     query = "&".join(kept)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, hash_route(url)))
 
 
 def _tracking(name: str) -> bool:

@@ -10,7 +10,6 @@ record resends that one message once.
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
 import random
 import threading
@@ -18,19 +17,22 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from monitor import metrics
 from monitor.config.load import Config
 from monitor.config.values import parse_hhmm, parse_rate, parse_window
 from monitor.dedup.keys import clean_link
-from monitor.delivery import followups, grouping, notify, telegram
+from monitor.delivery import followups, grouping, notify, targets, telegram
 from monitor.delivery.digest import render_digest, render_migration_notice, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
+from monitor.delivery.fallback import part_id, plain_fallback
 from monitor.delivery.grouping import Planned, stored_message
 from monitor.delivery.ratelimit import RateLimiter
-from monitor.delivery.render import clean, cut_words, utf16_len
+from monitor.delivery.records import Recorder
 from monitor.delivery.schedule import Plan, release_time
+from monitor.delivery.targets import Target, inherit
 from monitor.models import CHANNEL_KINDS, ChannelKind, NewAlert, RenderedAlert, channel_kind
 from monitor.redact import redact
 from monitor.storage import DeliveryProgress, Lease, Mark, OutboxAlert, Store
@@ -46,14 +48,29 @@ TELEGRAM_GROUP_DEFAULT = ("1/s", "20/m")  # group chats (negative ids)
 
 @dataclass(frozen=True)
 class DeliveryReport:
+    """Alerts of one pass: sent, failed (retrying), dead; ``stranded``: pending alerts of
+    channels the config no longer names (renamed or removed), kept, sent when a channel of
+    that name is back or after ``monitor outbox move OLD NEW``."""
+
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    stranded_by: tuple[tuple[str, int], ...] = ()  # (channel, pending alerts) per channel not in config
+
+    @property
+    def stranded(self) -> int:
+        return sum(n for _, n in self.stranded_by)
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
-        return DeliveryReport(self.sent + other.sent, self.failed + other.failed, self.dead + other.dead)
+        return DeliveryReport(
+            self.sent + other.sent,
+            self.failed + other.failed,
+            self.dead + other.dead,
+            self.stranded_by + other.stranded_by,
+        )
 
 
+STRANDED = "channel not in config (renamed or removed)"
 BATCH = 200  # alerts read per query; a batch, never a limit on a pass (issue 12, loss 4)
 
 
@@ -110,23 +127,6 @@ def send_request(request: SendRequest, *, telegram_api_url: str | None = None) -
     return notify.send_one(request.url, request.part, kind=request.kind, message_id=request.message_id)
 
 
-FALLBACK_SUBJECT = 60  # characters
-FALLBACK_TEXT = 3000  # UTF-16 units (Telegram counts so; well under its 4096)
-
-
-def plain_fallback(part: RenderedAlert, kind: ChannelKind) -> RenderedAlert:
-    """The plainest form of ``part``, sent once when a server refused the message itself
-    (:attr:`monitor.delivery.failures.Verdict.MESSAGE`): a short one-line subject, the plain
-    text cut at a word boundary, and as HTML only that text escaped (line breaks kept:
-    "\n" for Telegram, ``<br>`` for email)."""
-    subject = cut_words(clean(part.subject), FALLBACK_SUBJECT)
-    lines = [cut_words(line, FALLBACK_TEXT, measure=utf16_len) for line in part.text.splitlines()]
-    text = cut_words("\n".join(lines), FALLBACK_TEXT, measure=utf16_len)
-    escaped = [html.escape(line, quote=True) for line in text.splitlines()]
-    markup = "\n".join(escaped) if CHANNEL_KINDS[kind].telegram_html else "<br>\n".join(escaped)
-    return RenderedAlert(subject, text, markup)
-
-
 def default_rates(url: str) -> tuple[str, ...]:
     """Rate limits of a target without `rate:` (Telegram: per chat, stricter for a group)."""
     if channel_kind([url]) is not ChannelKind.TELEGRAM:
@@ -139,13 +139,6 @@ def backoff(attempts: int, retry_after: float | None) -> float:
     """Seconds until the next try: exponential with jitter, never before `retry_after`."""
     delay: float = min(RETRY_CAP, RETRY_BASE * 2.0 ** min(attempts, 20)) * random.uniform(1.0, 1.25)
     return max(delay, retry_after or 0.0)
-
-
-@dataclass
-class _Target:
-    key: str
-    url: str
-    limiter: RateLimiter
 
 
 class ChannelSender:
@@ -186,14 +179,19 @@ class ChannelSender:
         kwargs: dict[str, Any] = {"sleep": sleep or self.stop.wait}
         if clock is not None:
             kwargs["clock"] = clock
-        self.targets: list[_Target] = []
-        for url in urls:
-            rate = opts.rate if opts.rate is not None else default_rates(url)
-            rates = [rate] if isinstance(rate, str) else list(rate)
-            self.targets.append(_Target(target_key(url), url, RateLimiter([parse_rate(r) for r in rates], **kwargs)))
+        self.targets: list[Target] = []
+        for configured in urls:
+            split = targets.expand(configured)  # one target per chat/recipient
+            for url in split:
+                rate = opts.rate if opts.rate is not None else default_rates(url)
+                rates = [rate] if isinstance(rate, str) else list(rate)
+                limiter = RateLimiter([parse_rate(r) for r in rates], **kwargs)
+                whole = target_key(configured) if split != [configured] else ""
+                self.targets.append(Target(target_key(url), url, limiter, whole))
         self.blocked_until: datetime | None = None
         self.lease: Lease | None = None  # cluster mode: the job holding this channel (see take_over)
         self.lease_lost = False
+        self.records = Recorder(sleep=self.stop.wait)  # what went out is written, or owed (records.py)
         self._lock = threading.Lock()
         self._topics = {t.id: t for t in config.topics}
 
@@ -219,6 +217,7 @@ class ChannelSender:
             if self.blocked_until and now < self.blocked_until and not ignore_backoff:
                 return DeliveryReport()
             self.blocked_until = None
+            self.records.settle()  # what went out before a store refusal is written before any send
             report = DeliveryReport()
             tried: set[int] = set()  # an ignore_backoff pass pages past what it already tried
             while not self.stop.is_set() and not self.lease_lost:
@@ -295,7 +294,7 @@ class ChannelSender:
         """
         ids = [a.id for a in group]
         parts, mid = self._render(group)
-        progress = DeliveryProgress.common(a.progress for a in group)
+        progress = inherit(DeliveryProgress.common(a.progress for a in group), self.targets)
         errors: list[str] = []
         transient, retry_after = False, None
         ours = False  # a server refused even the plain form of our message (never the channel's fault)
@@ -314,29 +313,35 @@ class ChannelSender:
                     log.warning(
                         "message refused id=%s channel=%s error=%s; resending it plain", ids[0], self.name, result.error
                     )
-                    result = self._send(target, plain_fallback(part, self.kind), group[0], i, mid)
+                    for k, piece in enumerate(plain_fallback(part, self.kind)):  # every line kept, split
+                        result = self._send(target, piece, group[0], i, part_id(mid, k))
+                        if not result.ok:
+                            break
                     if not result.ok and result.message_fault:
                         ours = True
                 if not result.ok:
                     label = f"{self.name}[{n}]" if len(self.targets) > 1 else self.name
                     errors.append(f"{label} {result.error}")
                     if result.permanent or result.message_fault:
-                        self.store.mark_delivered(ids, target.key, refused=True)
+                        self.records.write("refused", partial(self.store.mark_delivered, ids, target.key, refused=True))
                         progress = progress.add(Mark(target.key, refused=True))
                     transient = transient or not (result.permanent or result.message_fault)
                     if result.retry_after is not None:
                         retry_after = max(retry_after or 0.0, result.retry_after)
                     break
                 if len(parts) > 1 and not group[0].digest:
-                    self.store.mark_delivered(ids, target.key, part=i)
+                    self.records.write("part", partial(self.store.mark_delivered, ids, target.key, part=i))
             else:
-                self.store.mark_delivered(ids, target.key)
+                self.records.write("delivered", partial(self.store.mark_delivered, ids, target.key))
         what = "digest" if group[0].digest else "alert"
         first = group[0]
         refused = [t for t in self.targets if progress.refused(t.key)]
         if not errors and not refused:
+            sent_at = utcnow()
             for a in group:
-                if not self.store.mark_sent(a.id, utcnow(), self.lease) and self.lease is not None:
+                if self.lease is None:
+                    self.records.write("sent", partial(self.store.mark_sent, a.id, sent_at))
+                elif not self.store.mark_sent(a.id, sent_at, self.lease):
                     self.lease_lost = True  # another node took the channel over: it owns the rest
                     log.warning(
                         "lease lost id=%d channel=%s; the node holding the channel now resends", a.id, self.name
@@ -383,7 +388,7 @@ class ChannelSender:
         metrics.ALERTS.labels(self.name, "failed").inc(len(group))
         return DeliveryReport(failed=len(group))
 
-    def _send(self, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str) -> SendResult:
+    def _send(self, target: Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str) -> SendResult:
         """One part to one target, at the chat Telegram moved it to if it did (issue 12, loss 7):
         a 400 naming ``migrate_to_chat_id`` is remembered, the operator told the new id, and
         the part resent there at once."""
@@ -415,7 +420,7 @@ class ChannelSender:
         return self._send_to(resend, target, part, alert, i, mid)
 
     def _send_to(
-        self, url: str, target: _Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str
+        self, url: str, target: Target, part: RenderedAlert, alert: OutboxAlert, i: int, mid: str
     ) -> SendResult:
         """Alerts of threaded topics (per-story with follow-ups) go to a plain Telegram
         target through the direct Bot API call, keeping the message id; a follow-up replies
@@ -433,7 +438,8 @@ class ChannelSender:
             )
             result = self.send(SendRequest(url, part, self.kind, mid, threaded=True, reply_to=parent, preview=preview))
             if threaded and result.ok and i == 0 and result.message_id is not None:
-                self.store.record_message(alert.id, target.key, str(result.message_id))
+                ref = partial(self.store.record_message, alert.id, target.key, str(result.message_id))
+                self.records.write("message id", ref)
             return result
         if preview != "off":
             url = telegram.with_preview(url)
@@ -507,20 +513,34 @@ class Outbox:
             return None, None
         return release_time(now, sender.plan, mode=topic.delivery, urgent=topic.urgent)
 
-    def warn_orphans(self) -> None:
-        """Log alerts waiting for a channel the config no longer has (they stay stored)."""
-        for channel, n in self.store.pending_by_channel().items():
-            if channel not in self.senders:
-                log.warning("alerts held channel=%s count=%d reason=channel not in config", channel, n)
+    def orphans(self) -> dict[str, int]:
+        """Pending alerts per channel the config no longer names ({channel: count})."""
+        return {c: n for c, n in self.store.pending_by_channel().items() if c not in self.senders}
+
+    def warn_orphans(self) -> dict[str, int]:
+        """Log alerts waiting for a channel the config no longer has (they stay stored,
+        pending: a channel of that name coming back sends them; `monitor outbox move`
+        gives them to another). Returns :meth:`orphans`."""
+        orphans = self.orphans()
+        for channel, n in orphans.items():
+            log.warning(
+                "alerts stranded channel=%s count=%d reason=%s OPERATOR ACTION NEEDED: "
+                "`monitor outbox move %s NEW` or restore the channel",
+                channel,
+                n,
+                STRANDED,
+                channel,
+            )
+        return orphans
 
     def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
         """One pass over every channel, channels in parallel."""
-        self.warn_orphans()
+        stranded = DeliveryReport(stranded_by=tuple(self.warn_orphans().items()))
         if not self.senders:
-            return DeliveryReport()
+            return stranded
         with ThreadPoolExecutor(max_workers=min(8, len(self.senders))) as pool:
             reports = list(pool.map(lambda s: s.drain(now, ignore_backoff=ignore_backoff), self.senders.values()))
-        total = DeliveryReport()
+        total = stranded
         for r in reports:
             total += r
         return total

@@ -18,12 +18,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
+
+from monitor.models import plausible_date
 
 __all__ = ["StructuredArticle", "noscript_html", "structured_article"]
 
@@ -49,8 +51,8 @@ _HTML_TAG = re.compile(r"<(?:p|div|br|span|h[1-6]|li|strong|em|b|a)\b", re.I)
 class StructuredArticle:
     """An article body found in structured data.
 
-    ``paragraphs`` are plain text; ``published`` is UTC (None if absent or unreadable);
-    ``source`` is "jsonld" or "hydration".
+    ``paragraphs`` are plain text; ``published`` is UTC (None if absent, unreadable or
+    implausible: models.plausible_date); ``source`` is "jsonld" or "hydration".
     """
 
     title: str
@@ -346,5 +348,5 @@ def _date(node: dict[str, Any]) -> datetime | None:
                 when = datetime.fromisoformat(value.strip())
             except ValueError:
                 continue
-            return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+            return plausible_date(when)  # None for a placeholder at the calendar's edge
     return None

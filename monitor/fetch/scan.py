@@ -49,6 +49,8 @@ class XmlScan:
       declaration, tag or quote: nothing after it can be markup), None if the text ended
       cleanly or the depth limit stopped the scan; `stop_closers` as for `cut`.
     steps: positions the cursor stopped at (each advances it): the work done, for tests.
+    first_item: offset of the first item's start tag, None if there is none.
+    cuts: offsets just after every max_items-th item's end tag (the first is `cut`).
     """
 
     depth: int
@@ -61,6 +63,8 @@ class XmlScan:
     stop: int | None
     stop_closers: tuple[str, ...]
     steps: int
+    first_item: int | None = None
+    cuts: tuple[int, ...] = ()
 
 
 def _tag_end(text: str, pos: int) -> int:
@@ -132,6 +136,8 @@ def scan_xml(text: str, *, max_depth: int = 256, max_items: int | None = None) -
     cut: int | None = None
     closers: tuple[str, ...] = ()
     stop: int | None = None
+    first_item: int | None = None
+    cuts: list[int] = []
     i = 0
     while True:
         j = find("<", i)
@@ -166,6 +172,8 @@ def scan_xml(text: str, *, max_depth: int = 256, max_items: int | None = None) -
                 if max_items is not None and items == max_items:
                     cut = k + 1
                     closers = tuple(f"</{n}>" for n in reversed(stack))
+                if max_items and items % max_items == 0:
+                    cuts.append(k + 1)
             i = k + 1
         else:
             nxt = text[j + 1 : j + 2]
@@ -179,6 +187,8 @@ def scan_xml(text: str, *, max_depth: int = 256, max_items: int | None = None) -
             name = _NAME.match(text, j + 1, k).group()  # type: ignore[union-attr]
             elements += 1
             root = root or name
+            if first_item is None and _local(name) in ITEM_NAMES:
+                first_item = j
             if text[k - 1] != "/":
                 stack.append(name)
                 if len(stack) > depth:
@@ -187,7 +197,9 @@ def scan_xml(text: str, *, max_depth: int = 256, max_items: int | None = None) -
                         break
             i = k + 1
     stop_closers = tuple(f"</{n}>" for n in reversed(stack)) if stop is not None else ()
-    return XmlScan(depth, elements, items, root, tuple(doctypes), cut, closers, stop, stop_closers, steps)
+    return XmlScan(
+        depth, elements, items, root, tuple(doctypes), cut, closers, stop, stop_closers, steps, first_item, tuple(cuts)
+    )
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.sources.rss import FUTURE_SLACK
+from monitor.models import FUTURE_SLACK
 
 __all__ = ["FUTURE_SLACK", "Skip", "cutoff", "poll_note", "skip"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
@@ -30,13 +30,11 @@ from monitor.errors import ExtractError, FeedParseError
 from monitor.extract.teasers import drop_teasers
 from monitor.fetch.budget import Budget
 from monitor.fetch.encoding import decode_xml, looks_mojibake, xml_bytes_utf8
-from monitor.fetch.scan import prepare_feed
-from monitor.models import FeedItem, SourceResult
+from monitor.fetch.scan import PreparedFeed, prepare_feed
+from monitor.models import EARLIEST, FUTURE_SLACK, FeedItem, SourceResult
 
 _HTML = re.compile(rb"<html[\s>]|<!DOCTYPE\s+html", re.I)  # only ever run on the first 4 KB
 MAX_DEPTH = Budget.max_depth  # libxml2's own default; real feeds nest under 20
-EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before RSS existed
-FUTURE_SLACK = timedelta(days=2)  # time zones and clock skew
 
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -103,6 +101,51 @@ def _date(entry: feedparser.FeedParserDict) -> datetime | None:
         return None
 
 
+MAX_WINDOWS = 10  # a feed over fetch.max_items items is parsed in at most this many windows of it
+
+
+def _feedparse(prepared: PreparedFeed) -> feedparser.FeedParserDict:
+    headers = {"content-type": prepared.content_type} if prepared.content_type else {}
+    return feedparser.parse(
+        fix_charrefs(prepared.content), sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+    )
+
+
+def _later_windows(
+    data: bytes, first: PreparedFeed, budget: Budget
+) -> tuple[list[feedparser.FeedParserDict], list[str]]:
+    """Entries past the first `budget.max_items` of a long feed, and the warnings to give
+    instead of the first window's. A feed that appends new entries at its END and is never
+    trimmed (miniflux/v2#679: 800+ entries; a 6,066-entry Atom feed) would lose every new
+    entry to a cut at the first max_items: the rest is read too, window by window (the
+    channel header plus the next max_items items each, cut where the one scan of the whole
+    document said: `XmlScan.cuts`), up to MAX_WINDOWS windows, so the work stays bounded
+    (fetch.max_bytes, MAX_WINDOWS x max_items items); only past that is anything cut,
+    with a warning. A document with a DOCTYPE is not windowed (its first window only)."""
+    scan = first.scan
+    if scan.cut is None or scan.items <= budget.max_items or scan.first_item is None or scan.doctypes:
+        return [], []
+    head, closers = data[: scan.first_item], "".join(scan.closers).encode()
+    bounds: list[int | None] = [*scan.cuts[:MAX_WINDOWS], None]  # window k+1 is bounds[k] .. bounds[k+1]
+    entries: list[feedparser.FeedParserDict] = []
+    windows = 1
+    for start, stop in zip(bounds[: MAX_WINDOWS - 1], bounds[1:MAX_WINDOWS], strict=False):
+        if start is None or len(entries) + budget.max_items >= scan.items:
+            break
+        body = data[start:stop] + closers if stop is not None else data[start:]
+        window = PreparedFeed(head + body, first.content_type, scan, ())
+        try:
+            entries += list(_feedparse(window).entries)
+        except Exception:  # a broken later window: what was read stays read
+            break
+        windows += 1
+    read = len(entries) + budget.max_items
+    if read < scan.items:
+        cut = f"feed has {scan.items} items; the first {read} were read (budget fetch.max_items x {MAX_WINDOWS})"
+        return entries, [cut]
+    return entries, [f"feed has {scan.items} items, read in {windows} windows of fetch.max_items"]
+
+
 _CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 _CHARREF_PAIR = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 
@@ -148,23 +191,16 @@ def parse_feed_result(
     budget = budget or Budget()
     text, decoded = decode_xml(content, content_type)
     # Never hand feedparser a str (it may open it as a URL or file): UTF-8 bytes, labelled so.
+    data = xml_bytes_utf8(text)
+    what = f"feed {feed_name} ({base_url})"
     prepared = prepare_feed(
-        xml_bytes_utf8(text),
-        "application/xml; charset=utf-8",
-        what=f"feed {feed_name} ({base_url})",
-        max_depth=budget.max_depth,
-        max_items=budget.max_items,
+        data, "application/xml; charset=utf-8", what=what, max_depth=budget.max_depth, max_items=budget.max_items
     )
-    headers = {"content-type": prepared.content_type} if prepared.content_type else {}
     try:
-        parsed = feedparser.parse(
-            fix_charrefs(prepared.content),
-            sanitize_html=False,
-            resolve_relative_uris=False,
-            response_headers=headers,
-        )
+        parsed = _feedparse(prepared)
     except Exception as exc:  # feedparser raises on some input instead of setting bozo (#590, #599)
         raise FeedParseError(f"feed {feed_name} ({base_url}) cannot be parsed: {type(exc).__name__}: {exc}") from exc
+    entries, windows = _later_windows(data, prepared, budget)
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         if prepared.scan.root.lower() == "html" or _HTML.search(content[:4096]) or "html" in content_type.lower():
             raise FeedParseError(
@@ -179,7 +215,7 @@ def parse_feed_result(
     items: list[FeedItem] = []
     guids: set[str] = set()
     dup = nolink = nodate = absurd = dropped = 0
-    for entry in parsed.entries:
+    for entry in list(parsed.entries) + entries:
         link = (entry.get("link") or "").strip()
         if link:
             link = urljoin(base_url, link)
@@ -207,7 +243,7 @@ def parse_feed_result(
             absurd += 1
             published = None
         items.append(FeedItem(feed=feed_name, url=link, guid=guid, title=title, summary=summary, published=published))
-    warnings = list(decoded) + list(prepared.warnings)
+    warnings = list(decoded) + list(windows or prepared.warnings)
     for n, what in (
         (dup, "items share a GUID"),
         (nolink, "items have no link"),

@@ -8,13 +8,13 @@ fetch.max_items are dropped with a warning.
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lxml import etree
 
 from monitor.errors import BudgetError, FeedParseError
 from monitor.fetch.budget import Budget
-from monitor.models import FeedItem, SourceResult
+from monitor.models import FeedItem, SourceResult, plausible_date
 from monitor.sources.xmlsafe import local, parse_xml_lenient
 
 _STEP = 64 * 1024
@@ -87,7 +87,7 @@ def _date(text: str | None) -> datetime | None:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return plausible_date(when)
 
 
 def parse_sitemap(

@@ -257,6 +257,42 @@ class ArticleRows(Database):
                 conn.execute(sql.add_alert, [{**r, "article_id": article_id} for r in alert_rows])
         return article_id
 
+    def add_matches(self, article_id: int, matches: list[Match], alerts: list[NewAlert], now: datetime) -> list[str]:
+        """Add to a stored article the matches of topics it had not matched (another feed
+        listed it, and a topic limited by ``feeds:``/``languages:`` applies there), each with
+        its alerts, in one transaction. Returns the topic ids added (a topic matched before
+        is left alone, so no alert is made twice)."""
+        added: list[str] = []
+        with self.tx() as conn:
+            for m in matches:
+                row = dict(
+                    topic_id=m.topic_id,
+                    snippet=m.snippet,
+                    created_at=now,
+                    hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False),
+                )
+                done = conn.execute(
+                    self.insert_into(matches_table)
+                    .values(article_id=article_id, **row)
+                    .on_conflict_do_nothing(index_elements=["article_id", "topic_id"])
+                )
+                if not done.rowcount:
+                    continue
+                added.append(m.topic_id)
+                for a in alerts:
+                    if a.topic_id == m.topic_id:
+                        conn.execute(
+                            self.insert_into(alerts_table)
+                            .values(article_id=article_id, **_alert_values(a, now))
+                            .on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"])
+                        )
+        return added
+
+    def stored_article(self, article_id: int) -> StoredArticle | None:
+        with self.tx() as conn:
+            row = conn.execute(select(*STORED_COLS).where(articles.c.id == article_id)).first()
+        return record(StoredArticle, row) if row else None
+
     def articles_since(self, since: datetime) -> Iterator[StoredArticle]:
         """Done articles fetched at or after `since`, oldest first (read in batches)."""
         last_id = 0

@@ -344,7 +344,9 @@ class ItemRows(Database):
         """An earlier processed item of the same feed with the same headline key, the same
         publication time and the same non-empty teaser (a feed that rotates its GUIDs and
         links): the only case a headline alone is trusted as identity. Anything less and
-        the text decides (see storage/stories)."""
+        the text decides (see storage/stories). An item still listed in the poll that first
+        listed `row` is no twin: a feed lists the same item once, so two items listed
+        together are two (recurring columns under one headline and a site tagline)."""
         if not row.title_key or not row.summary_hash:
             return None
         same_time = (
@@ -360,6 +362,42 @@ class ItemRows(Database):
                     same_time,
                     items.c.id != row.id,
                     items.c.article_id.is_not(None),
+                    items.c.last_seen_at < row.first_seen_at,
+                )
+                .order_by(items.c.id)
+                .limit(1)
+            ).first()
+        return _row(found) if found else None
+
+    def items_by_key(self, feed: str, keys: Sequence[str]) -> dict[str, ItemRow]:
+        """The ledger rows of `feed` under these keys (absent keys are not in the result)."""
+        found: dict[str, ItemRow] = {}
+        wanted = list(dict.fromkeys(keys))
+        with self.tx() as conn:
+            for i in range(0, len(wanted), 500):  # SQLite's bound-variable limit
+                q = select(*_ITEM_COLS).where(items.c.feed == feed, items.c.key.in_(wanted[i : i + 500]))
+                found.update((r.key, r) for r in map(_row, conn.execute(q).all()))
+        return found
+
+    def text_twin(self, row: ItemRow, since: datetime) -> ItemRow | None:
+        """An earlier processed LINK-LESS item of the same feed, first seen since `since`,
+        with the same headline and teaser: a link-less item's text is all there is of it,
+        so a GUID regenerated on every fetch (feedbin/support#416, FreshRSS#5909) must not
+        make it new. Only for a link-less `row`; items listed in the same poll are not twins."""
+        if row.url:
+            return None
+        with self.tx() as conn:
+            found = conn.execute(
+                select(*_ITEM_COLS)
+                .where(
+                    items.c.feed == row.feed,
+                    items.c.url == "",
+                    items.c.title == row.title,
+                    items.c.summary_hash == row.summary_hash,
+                    items.c.id != row.id,
+                    items.c.article_id.is_not(None),
+                    items.c.first_seen_at >= since,
+                    items.c.last_seen_at < row.first_seen_at,
                 )
                 .order_by(items.c.id)
                 .limit(1)

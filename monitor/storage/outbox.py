@@ -276,6 +276,34 @@ class OutboxRows(Database):
             ).all()
         return {str(c): int(n) for c, n in rows}
 
+    def alert_outcomes(self, article_ids: list[int]) -> dict[int, dict[str, int]]:
+        """{article id: {alert status ("pending" | "sent" | "dead"): count}} for the articles
+        given (the ledger's ``alerted`` says an alert was made; this says what became of it)."""
+        if not article_ids:
+            return {}
+        out: dict[int, dict[str, int]] = {}
+        with self.tx() as conn:
+            rows = conn.execute(
+                select(alerts.c.article_id, alerts.c.status, func.count())
+                .where(alerts.c.article_id.in_(sorted(set(article_ids))))
+                .group_by(alerts.c.article_id, alerts.c.status)
+            ).all()
+        for article_id, status, n in rows:
+            out.setdefault(int(article_id), {})[str(status)] = int(n)
+        return out
+
+    def move_channel(self, old: str, new: str) -> int:
+        """Give every pending alert of channel `old` to channel `new` (a renamed channel);
+        their attempts and per-target progress are kept (a target URL both channels share
+        does not get an alert twice), the next try is now. Returns how many moved."""
+        with self.tx() as conn:
+            moved = conn.execute(
+                update(alerts)
+                .where(alerts.c.channel == old, alerts.c.status == "pending")
+                .values(channel=new, next_attempt_at=None)
+            ).rowcount
+        return int(moved or 0)
+
     def get_alert(self, alert_id: int) -> OutboxAlert | None:
         """Alert `alert_id`, or None."""
         with self.tx() as conn:

@@ -108,25 +108,28 @@ def test_check_notes_that_email_ignores_link_preview(tmp_path, web_server, smtp_
     config = preview_config(tmp_path, web_server, smtp_server, fake_telegram_unpatched, "above")
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["channels"]["mail"] = {"urls": smtp_server.apprise_url(to="a@example.com"), "link_preview": "on"}
-    data["channels"]["multi"] = {"urls": "tgram://${TG_TOKEN}/111/222", "link_preview": "above"}
+    data["channels"]["multi"] = {"urls": "tgram://${TG_TOKEN}/111?silent=yes", "link_preview": "above"}
+    # several chats, no options: one plain target per chat (delivery/targets.py), `above` works
+    data["channels"]["split"] = {"urls": "tgram://${TG_TOKEN}/111/222", "link_preview": "above"}
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     result = run_monitor(config, "check")
     assert result.returncode == 0, result.stderr
     notes = [line for line in (result.stdout + result.stderr).splitlines() if "link_preview" in line]
     assert any("channels.mail.link_preview" in n and "ignored" in n for n in notes), notes
     assert any("channels.multi.link_preview" in n and "below" in n for n in notes), notes
-    assert not any("channels.now." in n for n in notes), notes
+    assert not any("channels.now." in n or "channels.split." in n for n in notes), notes
     bad = config.read_text(encoding="utf-8").replace("link_preview: 'on'", "link_preview: sideways")
     config.write_text(bad.replace("link_preview: on", "link_preview: sideways"), encoding="utf-8")
     refused = run_monitor(config, "check")
     assert refused.returncode == 2 and "link_preview" in refused.stderr, refused.stderr
 
 
-@pytest.mark.parametrize(("choice", "disabled"), [("off", True), ("below", False), ("above", False)])
-def test_a_multi_chat_url_gets_the_choice_through_apprise(
-    tmp_path, web_server, smtp_server, fake_telegram_unpatched, choice, disabled
+@pytest.mark.parametrize("choice", ["off", "below", "above"])
+def test_a_multi_chat_url_gets_the_choice_in_each_chat(
+    tmp_path, web_server, smtp_server, fake_telegram_unpatched, choice
 ):
-    """tgram:// with two chats goes through apprise, which can only show the preview below."""
+    """tgram:// with two chats is one target per chat (delivery/targets.py): each chat is a
+    plain chat, so it gets the same payload as a one-chat URL (`above` included)."""
     telegram = fake_telegram_unpatched
     clean = tracked_site(web_server)
     config = preview_config(tmp_path, web_server, smtp_server, telegram, choice)
@@ -137,5 +140,6 @@ def test_a_multi_chat_url_gets_the_choice_through_apprise(
     result = run_monitor(config, "once")
     assert result.returncode == 0, result.stderr
     assert sorted(str(m.chat_id) for m in telegram.messages) == sorted(["444", "555"] * len(clean))
-    assert all(m.params.get("disable_web_page_preview") is disabled for m in telegram.messages)
+    key, value = EXPECTED[choice]
+    assert all(m.params.get(key) == value for m in telegram.messages), [m.params for m in telegram.messages]
     assert all("utm_" not in m.text for m in telegram.messages)

@@ -312,9 +312,10 @@ def test_alerts_of_a_removed_channel_are_kept_and_reported(tmp_path, store, fake
     old = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/111", "gone": f"tgram://{TOKEN}/222"})
     add_article(store, old, ROWS[0])
     config = make_config(tmp_path, {"tg": f"tgram://{TOKEN}/111"})
-    assert _outbox(config, store).deliver().sent == 1
+    report = _outbox(config, store).deliver()
+    assert (report.sent, report.stranded, report.stranded_by) == (1, 1, (("gone", 1),))
     assert [a.channel for a in store.list_alerts("pending")] == ["gone"]
-    assert "alerts held channel=gone count=1 reason=channel not in config" in caplog.text
+    assert "alerts stranded channel=gone count=1 reason=channel not in config" in caplog.text
 
 
 def test_one_target_refusing_for_good_kills_the_alert_for_it_only(tmp_path, store):

@@ -188,7 +188,8 @@ def test_a_feed_moved_in_config_is_fetched_fresh(make, web_server):
     assert web_server.requests_for("/new.xml")[0].headers.get("If-None-Match") is None
 
 
-def test_a_not_modified_poll_costs_two_transactions(make, web_server):
+@pytest.mark.parametrize("drain", [False, True], ids=["daemon poll", "monitor once (drain)"])
+def test_a_not_modified_poll_costs_two_transactions(make, web_server, drain):
     """An idle pass should cost about the script's conditional GET (issue 16): a 304 reads the
     feed's validators and its due items in one transaction and records the poll in a second."""
     from sqlalchemy import event
@@ -199,6 +200,6 @@ def test_a_not_modified_poll_costs_two_transactions(make, web_server):
     assert pipeline.poll_feed(feed, now=T0).new == 2
     begun: list[object] = []
     event.listen(store.engine, "begin", begun.append)
-    report = pipeline.poll_feed(feed, force=True, now=T0 + timedelta(hours=1))
+    report = pipeline.poll_feed(feed, force=True, now=T0 + timedelta(hours=1), drain=drain)
     assert web_server.requests[-1].headers.get("If-None-Match") == '"v1"' and report.ok and report.items == 0
     assert len(begun) == 2

@@ -18,7 +18,7 @@ from monitor.extract.htmlcheck import check_depth, check_page
 from monitor.fetch import scan
 from monitor.fetch.budget import Budget
 from monitor.fetch.encoding import decode_html
-from monitor.sources.rss import parse_feed_result
+from monitor.sources.rss import MAX_WINDOWS, parse_feed_result
 from monitor.sources.sitemap import parse_sitemap
 from tests.support import amplify as A
 
@@ -166,7 +166,7 @@ def test_field_case_04_doctype_behind_a_comment_is_removed():
 def test_amplifiers_give_bounded_results_beside_a_healthy_item(name):
     data = A.AMPLIFIERS[name](256 * 1024)
     result = parse_feed_result("f", data, "http://127.0.0.1/", budget=Budget(max_items=500))
-    assert len(result.items) <= 500
+    assert len(result.items) <= 500 * MAX_WINDOWS  # read in windows of max_items, at most MAX_WINDOWS
     assert all(len(i.title) < 100 for i in result.items)
     if "flood" in name and name != "lt_flood_summary":
         assert [i.title for i in result.items] == ["healthy"]
@@ -182,9 +182,19 @@ def test_field_case_03_comment_flood_keeps_the_items_before_it():
 
 @pytest.mark.parametrize(
     ("count", "budget", "read", "warned"),
-    [(10, 20, 10, False), (20, 20, 20, False), (21, 20, 20, True), (1500, 1000, 1000, True)],
+    [
+        (10, 20, 10, False),
+        (20, 20, 20, False),
+        # past max_items the feed is read in windows of it (new entries at a feed's END are not lost:
+        # miniflux/v2#679), up to MAX_WINDOWS of them; only past that is anything cut
+        (21, 20, 21, True),
+        (1500, 1000, 1500, True),
+        (200, 20, 200, True),
+        (201, 20, 200, True),
+        (1000, 20, 200, True),
+    ],
 )
-def test_items_past_the_budget_are_cut_with_a_warning(count, budget, read, warned):
+def test_items_past_the_budget_are_read_in_windows_then_cut_with_a_warning(count, budget, read, warned):
     for enc in ("utf-8", "utf-16le-bom"):
         result = parse_feed_result(
             "f", ENCODINGS[enc](A.many_items_feed(count)), "http://x/", budget=Budget(max_items=budget)
@@ -194,13 +204,16 @@ def test_items_past_the_budget_are_cut_with_a_warning(count, budget, read, warne
         assert any(f"has {count} items" in w for w in result.warnings) == warned
 
 
-def test_atom_entries_are_cut_too():
+def test_atom_entries_are_read_in_windows_too():
     entries = b"".join(
         b"<entry><title>e%d</title><id>u%d</id><link href='http://x/%d'/></entry>" % (i, i, i) for i in range(30)
     )
     data = b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>' + entries + b"</feed>"
     result = parse_feed_result("f", data, "http://x/", budget=Budget(max_items=12))
-    assert len(result.items) == 12 and any("30 items" in w for w in result.warnings)
+    assert [i.title for i in result.items] == [f"e{i}" for i in range(30)]
+    assert any("30 items" in w for w in result.warnings)
+    result = parse_feed_result("f", data, "http://x/", budget=Budget(max_items=2))  # 10 windows of 2
+    assert len(result.items) == 20 and any("the first 20 were read" in w for w in result.warnings)
 
 
 # ---- sitemaps: .gz bodies count every member against max_bytes -------------------

@@ -181,5 +181,5 @@ def test_a_killed_node_s_feeds_and_send_are_taken_over(tmp_path, web_server, fak
         got = _alerts(telegram, pages)
         assert set(got) == set(pages), "lost alerts"
         assert sum(n - 1 for n in got.values()) <= 1, f"more than one duplicate for one kill: {got}"
-        # taken over: the dead node's job rerun, or failed in favour of its waiting copy
-        assert "stalled job rerun" in logs or "stalled job dropped" in logs, logs[-3000:]
+        # taken over: the dead node's job rerun, or deleted in favour of its waiting copy
+        assert "stalled job rerun" in logs or "stalled job superseded" in logs, logs[-3000:]

@@ -333,7 +333,16 @@ class ClusterNode(Daemon):
             task = asyncio.create_task(worker.run())  # type: ignore[no-untyped-call]
             with self._loop_guard:
                 self._loop, self._worker, self._procrastinate_worker = asyncio.get_running_loop(), task, worker
+            while worker.worker_id is None and not task.done():
+                await asyncio.sleep(0.05)  # registering: its id goes in the node row at once
             self._worker_alive.set()
+            if worker.worker_id is not None:
+                # the row names the worker and this node's stall timeout before the worker's
+                # heartbeat can look old by another node's (shorter) timeout
+                try:
+                    await asyncio.to_thread(self._beat_row)
+                except Exception as exc:  # the store is down again: the heartbeat job retries
+                    log.warning("node row not beaten node=%s error=%s", self.name, exc)
             self._worker_ready.set()
             try:
                 await task
@@ -348,8 +357,7 @@ class ClusterNode(Daemon):
     def _schedule_work(self, config: Config) -> None:
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)
         self._thread.start()
-        self._worker_ready.wait(30.0)
-        self._beat_row()
+        self._worker_ready.wait(30.0)  # and its node row beaten (_worker_main)
         log.info(
             "cluster node started node=%s feeds=%d channels=%d stall_after=%.0fs",
             self.name,

@@ -24,6 +24,7 @@ from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode, conninfo
 from monitor.storage import QUEUE, Lease, Store
 from tests.support.databases import fresh_pg_database
+from tests.support.service_helpers import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -115,6 +116,73 @@ def test_a_dead_nodes_job_is_taken_over(node, case, copy, after):
     assert not _sql(node, "SELECT id FROM procrastinate_jobs WHERE lock = 'channel:tg' AND status = 'doing'")
 
 
+# (case, task, lock, queueing lock) of the job a killed node held while the tick queued a copy
+KILLED_HOLDING = [
+    ("a send", "monitor.send", "channel:tg", "send:tg"),
+    ("a poll", "monitor.poll", "feed:F", "poll:F"),
+]
+
+
+async def _takeover_then_prune(node: ClusterNode) -> None:
+    async with node.app.open_async():
+        await node._rerun_stalled()
+        await node.app.tasks["monitor.prune"].func(0)  # the 6-hourly prune, as its job runs it
+
+
+@pytest.mark.parametrize("case,task,lock,qlock", KILLED_HOLDING, ids=[k[0] for k in KILLED_HOLDING])
+def test_a_routine_takeover_leaves_no_failed_job(node, case, task, lock, qlock):
+    """Red team (issue 17): jobs_failed ("failed for good") must not count every kill -9 the
+    cluster ever had: the superseded job is deleted, the prune keeps nothing failed."""
+    dead = _dead_worker(node)
+    _job(node, task, lock, qlock, "doing", dead)  # the killed node's job
+    _job(node, task, lock, qlock, "todo", None)  # the tick's copy, waiting for the lock
+    asyncio.run(_takeover_then_prune(node))
+    counts = node.store.job_counts(3.0)
+    assert (counts.failed, counts.queued, counts.stalled) == (0, 1, 0), f"{case}: {counts}"
+
+
+def _beating_worker(node: ClusterNode, beat_age: float, holder_stall: float | None) -> int:
+    """A worker whose last heartbeat is `beat_age` s old, claimed by node row "holder" with
+    its own stall timeout `holder_stall` (None: no row names the worker)."""
+    worker = int(
+        _sql(
+            node,
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - make_interval(secs => %s)) "
+            "RETURNING id",
+            beat_age,
+        )[0][0]
+    )
+    if holder_stall is not None:
+        _sql(
+            node,
+            "INSERT INTO cluster_nodes (name, host, pid, started_at, last_beat, worker_id, stall_after) "
+            "VALUES ('holder', 'h', 1, now(), now(), %s, %s)",
+            worker,
+            holder_stall,
+        )
+    return worker
+
+
+# (case, holder worker's heartbeat age s, the holder's own stall timeout s, stalled for a
+# node whose own cluster_stall_after is 3 s)
+HOLDER_STALL = [
+    ("holder beats every 5 s (stall 30 s), last beat 4 s ago: alive", 4.0, 30.0, False),
+    ("holder on 30 s, silent 40 s: stalled", 40.0, 30.0, True),
+    ("holder on 3 s, silent 4 s: stalled", 4.0, 3.0, True),
+    ("no row names the worker (a node before 0011): the taker's 3 s", 4.0, None, True),
+]
+
+
+@pytest.mark.parametrize("case,age,holder_stall,stalled", HOLDER_STALL, ids=[h[0] for h in HOLDER_STALL])
+def test_stall_is_judged_by_the_holders_own_timeout(node, case, age, holder_stall, stalled):
+    """Red team (issue 17): nodes with different cluster_stall_after took each other's live jobs."""
+    worker = _beating_worker(node, age, holder_stall)
+    job = _job(node, "monitor.send", "channel:tg", "send:tg", "doing", worker)
+    assert (node.store.job_counts(3.0).stalled == 1) is stalled, case
+    asyncio.run(_rerun(node))
+    assert _status(node, job) == ("todo" if stalled else "doing"), case
+
+
 def test_a_dead_nodes_tick_does_not_block_the_others(node):
     """procrastinate #1408: a stalled tick job must not stop the ticks (no lock on it)."""
     tick = node.app.tasks["monitor.tick"]
@@ -188,3 +256,34 @@ def test_a_new_holder_keeps_the_channels_rate(node, case, rate, ago, wait):
     sender.take_over(Lease(1, 1))
     limiter = sender.targets[0].limiter
     assert limiter.wait_time(limiter.clock()) == pytest.approx(wait, abs=0.1)
+
+
+# (case, seconds since the job's function returned, is it one this node ran, re-recorded)
+LOST_ENDS = [
+    ("returned 10 s ago, row still doing: the end was lost", 10.0, True, True),
+    ("returned just now: procrastinate records it in a moment", 0.0, True, False),
+    ("not a job this node ran", None, False, False),
+]
+
+
+@pytest.mark.parametrize("case,ago,ran,refinished", LOST_ENDS, ids=[x[0] for x in LOST_ENDS])
+def test_a_lost_job_end_is_recorded_again(node, case, ago, ran, refinished):
+    """Red team (issue 17): a connection drop under procrastinate's finish_job left a send
+    job ``doing`` under a live worker, holding its channel's lock for good. The heartbeat
+    records the end again for a job whose function returned over a worker beat ago."""
+    import time
+
+    node._schedule_work(node.pipeline.config)  # the worker thread, as `monitor run` starts it
+    try:
+        wait_until(lambda: getattr(node._procrastinate_worker, "worker_id", None) is not None, "worker registered")
+        worker = int(node._procrastinate_worker.worker_id)
+        job = _job(node, "monitor.send", "channel:tg", "send:tg", "doing", worker)
+        if ran:
+            node._ended[job] = time.monotonic() - ago
+        node._heartbeat()
+        after = _status(node, job)
+    finally:
+        node.stop()
+    assert after == ("deleted" if refinished else "doing"), case
+    rows = _sql(node, "SELECT worker_id, stall_after FROM cluster_nodes")
+    assert rows == [(worker, 3.0)], rows  # the node row names its worker and its own stall timeout

@@ -8,8 +8,8 @@ the daemon's reload, health and signal handling (service/daemon.py). The work:
   across the cluster (procrastinate's periodic defers). It queues a ``monitor.poll`` job
   per feed that is due (fetch/schedule.py ``cluster_due``: interval, jitter, backoff and
   server hints as in single-node mode), a ``monitor.send`` job per channel with due
-  alerts, and reruns the jobs of a node whose worker heartbeat is older than
-  ``cluster_stall_after`` (a kill -9, a frozen VM).
+  alerts, and reruns the jobs of a node whose worker heartbeat is older than *that
+  node's* ``cluster_stall_after`` (a kill -9, a frozen VM; the figure is in its row).
 - ``monitor.poll`` -- lock ``feed:NAME`` (one node polls a feed at a time) and queueing
   lock ``poll:NAME`` (at most one waiting); it re-checks that the feed is due under
   the lock, so a job queued while another poll ran does nothing.
@@ -21,8 +21,14 @@ the daemon's reload, health and signal handling (service/daemon.py). The work:
   Digests are sends too, so one per channel per period across the cluster.
 - ``monitor.prune`` -- periodic every 6 h, once across the cluster.
 
-Each node also beats its ``cluster_nodes`` row (name, host, pid, started, last beat)
-from the daemon's heartbeat job; /healthz and `monitor status` show the nodes and the
+Every job is on queue ``monitor`` (storage ``QUEUE``): another application's jobs in a
+shared procrastinate schema are never fetched. The worker runs under supervision: when
+procrastinate stops it (a lost database connection, its worker row deleted), it is
+restarted with backoff (RESTART_FIRST .. RESTART_MAX seconds).
+
+Each node also beats its ``cluster_nodes`` row (name, host, pid, started, last beat, its
+worker's id and its own stall timeout) from the daemon's heartbeat job, only while its
+worker runs; /healthz and `monitor status` show the nodes and the
 job counts (queued, running, stalled).
 """
 

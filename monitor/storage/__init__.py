@@ -1,7 +1,7 @@
 """Durable storage (SQLite or PostgreSQL via SQLAlchemy Core, schema by Alembic)."""
 
 from monitor.storage.articles import KnownArticle, StoredArticle
-from monitor.storage.cluster import QUEUE, FeedClock, JobCounts, Lease, NodeRow, StalledJob
+from monitor.storage.cluster import QUEUE, FeedClock, JobCounts, Lease, NodeRow, RecentSend, StalledJob
 from monitor.storage.feeds import FeedState
 from monitor.storage.items import ItemInput, ItemRow
 from monitor.storage.outbox import OutboxAlert
@@ -24,6 +24,7 @@ __all__ = [
     "Lease",
     "QUEUE",
     "StalledJob",
+    "RecentSend",
     "NodeRow",
     "Snapshot",
     "snapshot",

@@ -86,6 +86,15 @@ class JobCounts:
 
 
 @dataclass(frozen=True)
+class RecentSend:
+    """One alert a node sent: when (aware UTC, that node's clock) and its stored HTML (how
+    many messages it took is the channel's business: a long Telegram alert is several)."""
+
+    sent_at: datetime
+    html: str
+
+
+@dataclass(frozen=True)
 class StalledJob:
     """A running job whose worker is silent past its holder's stall timeout (or gone)."""
 
@@ -166,15 +175,16 @@ class ClusterRows(Database):
             ).all()
         return sorted(str(r.channel) for r in rows)
 
-    def recent_sends(self, channel: str, since: datetime) -> list[datetime]:
-        """When alerts of `channel` were sent since `since`, oldest first (rate limits across nodes)."""
+    def recent_sends(self, channel: str, since: datetime) -> list[RecentSend]:
+        """Alerts of `channel` sent since `since` (when, and their stored HTML), oldest first
+        (rate limits across nodes)."""
         with self.tx() as conn:
             rows = conn.execute(
-                select(alerts.c.sent_at)
+                select(alerts.c.sent_at, alerts.c.html)
                 .where(alerts.c.channel == channel, alerts.c.status == "sent", alerts.c.sent_at >= since)
                 .order_by(alerts.c.sent_at)
             ).all()
-        return [r.sent_at for r in rows]
+        return [RecentSend(r.sent_at, str(r.html or "")) for r in rows]
 
     def job_counts(self, stall_after: float) -> JobCounts:
         """Counts of our procrastinate jobs (queue :data:`QUEUE`); a running job is stalled

@@ -287,3 +287,42 @@ def test_a_lost_job_end_is_recorded_again(node, case, ago, ran, refinished):
     assert after == ("deleted" if refinished else "doing"), case
     rows = _sql(node, "SELECT worker_id, stall_after FROM cluster_nodes")
     assert rows == [(worker, 3.0)], rows  # the node row names its worker and its own stall timeout
+
+
+def _long_html() -> str:
+    """A real article body longer than one Telegram message (4096 UTF-16 units)."""
+    from tests.support.corpus_pages import saudinewsnet_articles
+
+    return max(saudinewsnet_articles("2015-07-21"), key=lambda a: len(a["content"]))["content"]
+
+
+# (case, the previous holder's alert HTML ("long": over one Telegram message), rate,
+# wait expected of the new holder at least, at most)
+PARTS = [
+    # red team (issue 17): the store holds one sent_at per alert, the chat got 2 messages;
+    # rebuilt from Telegram's flood control behind apprise's throttling (caronc/apprise
+    # reports of Telegram 429 "Too Many Requests: retry after")
+    ("a long alert went out in 2+ parts: 2/m is used up", "long", "2/m", 50.0, 60.0),
+    ("control: a one-part alert leaves 1 of 2/m", "short", "2/m", 0.0, 0.0),
+]
+
+
+@pytest.mark.parametrize("case,body,rate,least,most", PARTS, ids=[p[0] for p in PARTS])
+def test_a_new_holder_counts_every_message_of_a_long_alert(node, case, body, rate, least, most):
+    from dataclasses import replace
+
+    from monitor.delivery.digest import split_telegram
+    from monitor.delivery.outbox import ChannelSender
+
+    html = _long_html() if body == "long" else "short alert"
+    assert (len(split_telegram(html)) > 1) is (body == "long")
+    config = node.pipeline.config
+    options = dict(config.channel_options)
+    options["tg"] = options["tg"].model_copy(update={"rate": rate})
+    sender = ChannelSender(replace(config, channel_options=options), node.store, "tg")
+    alert_id = _alert(node)
+    _sql(node, "UPDATE alerts SET html = %s WHERE id = %s", html, alert_id)
+    node.store.mark_sent(alert_id, datetime.now(UTC) - timedelta(seconds=1))
+    sender.take_over(Lease(1, 1))
+    limiter = sender.targets[0].limiter
+    assert least <= limiter.wait_time(limiter.clock()) <= most, case

@@ -149,12 +149,19 @@ class ClusterNode(Daemon):
         return app
 
     async def _tick(self, poll: Any, send: Any) -> None:
+        """Queue the due polls and sends that have no copy waiting yet: one read of the
+        waiting queueing locks, then a defer per missing job only, so a lagging cluster
+        (every feed due, every job waiting) costs a tick a bounded number of round trips
+        instead of a failing INSERT per feed."""
         import procrastinate.exceptions as pe
 
         feeds, channels = await asyncio.to_thread(self.due_work)
+        waiting = await asyncio.to_thread(self.store.waiting_locks) if feeds or channels else set()
         for kind, task, names, arg in (("feed", poll, feeds, "feed"), ("channel", send, channels, "channel")):
             for name in names:
                 queued = "poll" if kind == "feed" else "send"
+                if _lock(queued, name) in waiting:
+                    continue
                 try:
                     await task.configure(lock=_lock(kind, name), queueing_lock=_lock(queued, name)).defer_async(
                         **{arg: name}

@@ -27,6 +27,7 @@ _jobs = table(
     column("worker_id"),
     column("task_name"),
     column("lock"),
+    column("queueing_lock"),
     column("attempts"),
 )
 _workers = table("procrastinate_workers", column("id"), column("last_heartbeat"))
@@ -215,6 +216,19 @@ class ClusterRows(Database):
                 _stalled(select(_jobs.c.id, _jobs.c.task_name, _jobs.c.lock), stall_after).order_by(_jobs.c.id)
             ).all()
         return [StalledJob(int(r.id), str(r.task_name), r.lock) for r in rows]
+
+    def waiting_locks(self) -> set[str]:
+        """The queueing locks of our jobs waiting to run (``todo``): a job already waits
+        for each (procrastinate allows one waiting job per queueing lock)."""
+        with self.tx() as conn:
+            rows = conn.execute(
+                select(_jobs.c.queueing_lock).where(
+                    _jobs.c.queue_name == QUEUE,
+                    cast(_jobs.c.status, String) == "todo",
+                    _jobs.c.queueing_lock.is_not(None),
+                )
+            ).all()
+        return {str(r.queueing_lock) for r in rows}
 
     def still_doing(self, worker_id: int, job_ids: list[int]) -> list[int]:
         """Those of `job_ids` still ``doing`` under worker `worker_id` (sorted)."""

@@ -326,3 +326,47 @@ def test_a_new_holder_counts_every_message_of_a_long_alert(node, case, body, rat
     sender.take_over(Lease(1, 1))
     limiter = sender.targets[0].limiter
     assert least <= limiter.wait_time(limiter.clock()) <= most, case
+
+
+async def _second_tick_round_trips(node: ClusterNode) -> int:
+    """procrastinate round trips of a tick when every due feed already has a job waiting."""
+    async with node.app.open_async():
+        poll, send = node.app.tasks["monitor.poll"], node.app.tasks["monitor.send"]
+        await node._tick(poll, send)  # queues a poll per feed (no worker runs them)
+        connector = node.app.connector
+        calls = 0
+        for name in ("execute_query_one_async", "execute_query_all_async", "execute_query_async"):
+            real = getattr(connector, name)
+
+            def counted(*args, __real=real, **kwargs):  # type: ignore[no-untyped-def]
+                nonlocal calls
+                calls += 1
+                return __real(*args, **kwargs)
+
+            setattr(connector, name, counted)
+        await node._tick(poll, send)  # every feed still due, every job already waiting
+        return calls
+
+
+# feed counts: the round trips of a lagging cluster's tick must not grow with them
+TICK_SIZES = [50, 400]
+
+
+def test_a_lagging_clusters_tick_costs_no_round_trip_per_feed():
+    """Red team (issue 17): each tick made a failing INSERT per due feed whose job already
+    waited (0.8-3.3 s a tick for 500 feeds on the shared machine); ticks overlapped."""
+    trips = {}
+    for n in TICK_SIZES:
+        feeds = ", ".join(f'{{name: F{i}, url: "http://127.0.0.1:9/f{i}"}}' for i in range(n))
+        with fresh_pg_database() as url:
+            text = CONFIG.format(url=url).replace('[{name: F, url: "http://127.0.0.1:9/feed"}]', f"[{feeds}]")
+            assert f"F{n - 1}" in text
+            config = parse_config(text, env={})
+            store = Store(url)
+            fetcher = Fetcher(timeout=5.0, user_agent="monitor-test")
+            try:
+                trips[n] = asyncio.run(_second_tick_round_trips(ClusterNode(Pipeline(config, store, fetcher))))
+            finally:
+                fetcher.close()
+                store.close()
+    assert trips[TICK_SIZES[-1]] <= trips[TICK_SIZES[0]] + 5, f"round trips of one tick by feed count: {trips}"

@@ -81,7 +81,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         counts = store.counts()
         cluster = None
         if config.cluster:
-            from monitor.service.cluster import cluster_summary
+            from monitor.service.cluster_status import cluster_summary
 
             cluster = cluster_summary(store, config.cluster_stall_after, 1.0)
     finally:

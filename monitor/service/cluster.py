@@ -45,18 +45,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from monitor.config.load import Config
 from monitor.fetch.schedule import cluster_due
 from monitor.pipeline import Pipeline
+from monitor.service.cluster_status import cluster_summary, conninfo, node_name
 from monitor.service.daemon import Daemon, prune_text
 from monitor.storage import QUEUE, Lease
 
 log = logging.getLogger(__name__)
 
 TICK = 1  # seconds between ticks (procrastinate cron, seconds field)
-ALIVE_BEATS = 3  # a node whose row is older than this many heartbeats shows as not alive
 FORGET_NODES = 7 * 86400.0  # seconds: rows of nodes gone this long are dropped by the prune
 # seconds: procrastinate deletes worker rows silent this long (at a worker's start and in the
 # prune). Far above any stall timeout: a frozen node's row stays, so on thaw its worker goes on
@@ -64,19 +62,6 @@ FORGET_NODES = 7 * 86400.0  # seconds: rows of nodes gone this long are dropped 
 # on a worker id that no longer exists, and no node's own setting prunes a live slower node.
 PRUNE_WORKERS = 86400.0
 RESTART_FIRST, RESTART_MAX = 1.0, 30.0  # seconds: backoff between restarts of a failed worker
-
-
-def conninfo(storage_url: str) -> str:
-    """The libpq URI procrastinate's psycopg pool opens for a SQLAlchemy `storage_url`
-    (``postgresql+psycopg://...`` -> ``postgresql://...``, query options such as
-    ``options=-csearch_path=...`` kept)."""
-    url = make_url(storage_url)
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def node_name() -> str:
-    """This node's name: ``MONITOR_NODE`` if set, else host:pid."""
-    return os.environ.get("MONITOR_NODE") or f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _lock(kind: str, name: str) -> str:
@@ -432,34 +417,3 @@ class ClusterNode(Daemon):
         except Exception as exc:  # the store is gone: the row just ages out
             log.warning("node stop not recorded node=%s error=%s", self.name, exc)
         return clean
-
-
-def cluster_summary(store: Any, stall_after: float, beat_every: float, *, node: str | None = None) -> dict[str, Any]:
-    """Nodes (alive or not) and procrastinate job counts, for /healthz and `monitor status`."""
-    now = datetime.now(UTC)
-    nodes = []
-    for row in store.nodes():
-        age = (now - row.last_beat).total_seconds()
-        nodes.append(
-            {
-                "name": row.name,
-                "host": row.host,
-                "pid": row.pid,
-                "started": row.started_at.isoformat(timespec="seconds"),
-                "last_beat_age_seconds": round(age, 3),
-                "alive": row.stopped_at is None and age <= max(ALIVE_BEATS * beat_every, stall_after),
-                "stopped": row.stopped_at.isoformat(timespec="seconds") if row.stopped_at else None,
-            }
-        )
-    jobs = store.job_counts(stall_after)
-    body: dict[str, Any] = {
-        "nodes_alive": sum(n["alive"] for n in nodes),
-        "nodes": nodes,
-        "jobs_queued": jobs.queued,
-        "jobs_running": jobs.running,
-        "jobs_stalled": jobs.stalled,
-        "jobs_failed": jobs.failed,
-    }
-    if node is not None:
-        body["node"] = node
-    return body

@@ -81,7 +81,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         counts = store.counts()
         cluster = None
         if config.cluster:
-            from monitor.service.cluster import cluster_summary
+            from monitor.service.cluster_status import cluster_summary
 
             cluster = cluster_summary(store, config.cluster_stall_after, 1.0)
         stranded = {c: n for c, n in store.pending_by_channel().items() if c not in config.channels}

@@ -199,11 +199,19 @@ class ChannelSender:
     def take_over(self, lease: Lease, now: datetime | None = None) -> None:
         """Cluster mode: this node's job `lease` holds the channel now. The rate limits start
         from the channel's sends in the store (made by whichever node held it before), so a
-        limit holds across the cluster; every `mark_sent` is fenced by `lease`."""
+        limit holds across the cluster: one send per Bot API message (a long Telegram alert
+        counts its split_telegram parts; alerts batched into one message count each, erring
+        slow), a send stamped ahead of this node's clock as made now. Every `mark_sent` is
+        fenced by `lease`."""
         now = now or utcnow()
         longest = max((p for t in self.targets for _, p in t.limiter.limits), default=0.0)
         sent = self.store.recent_sends(self.name, now - timedelta(seconds=longest)) if longest else []
-        ages = [(now - at).total_seconds() for at in sent]
+        split = CHANNEL_KINDS[self.kind].telegram_html  # a long alert went out as several messages
+        ages = [
+            (now - send.sent_at).total_seconds()
+            for send in sent
+            for _ in range(len(split_telegram(send.html)) if split and send.html else 1)
+        ]
         for target in self.targets:
             target.limiter.restart_from(ages)
         self.lease, self.lease_lost = lease, False

@@ -43,11 +43,13 @@ class RateLimiter:
 
     def restart_from(self, ages: Iterable[float]) -> None:
         """Forget this limiter's sends and take these instead: sends made `age` seconds ago
-        (by any node of a cluster, read from the store when a node takes the channel over)."""
+        (by any node of a cluster, read from the store when a node takes the channel over).
+        A negative age (the sending node's clock is ahead of this one's) counts as a send made
+        just now, never as none: clock skew between machines must not open the limit."""
         with self._lock:
             now = self.clock()
             self._sent.clear()
-            self._sent.extend(sorted(now - a for a in ages if a >= 0))
+            self._sent.extend(sorted(now - max(a, 0.0) for a in ages))
 
     def acquire(self) -> bool:
         """Wait for a slot and take it; False if `sleep` asked to stop."""

@@ -8,8 +8,8 @@ the daemon's reload, health and signal handling (service/daemon.py). The work:
   across the cluster (procrastinate's periodic defers). It queues a ``monitor.poll`` job
   per feed that is due (fetch/schedule.py ``cluster_due``: interval, jitter, backoff and
   server hints as in single-node mode), a ``monitor.send`` job per channel with due
-  alerts, and reruns the jobs of a node whose worker heartbeat is older than
-  ``cluster_stall_after`` (a kill -9, a frozen VM).
+  alerts, and reruns the jobs of a node whose worker heartbeat is older than *that
+  node's* ``cluster_stall_after`` (a kill -9, a frozen VM; the figure is in its row).
 - ``monitor.poll`` -- lock ``feed:NAME`` (one node polls a feed at a time) and queueing
   lock ``poll:NAME`` (at most one waiting); it re-checks that the feed is due under
   the lock, so a job queued while another poll ran does nothing.
@@ -21,48 +21,47 @@ the daemon's reload, health and signal handling (service/daemon.py). The work:
   Digests are sends too, so one per channel per period across the cluster.
 - ``monitor.prune`` -- periodic every 6 h, once across the cluster.
 
-Each node also beats its ``cluster_nodes`` row (name, host, pid, started, last beat)
-from the daemon's heartbeat job; /healthz and `monitor status` show the nodes and the
+Every job is on queue ``monitor`` (storage ``QUEUE``): another application's jobs in a
+shared procrastinate schema are never fetched. The worker runs under supervision: when
+procrastinate stops it (a lost database connection, its worker row deleted), it is
+restarted with backoff (RESTART_FIRST .. RESTART_MAX seconds).
+
+Each node also beats its ``cluster_nodes`` row (name, host, pid, started, last beat, its
+worker's id and its own stall timeout) from the daemon's heartbeat job, only while its
+worker runs; /healthz and `monitor status` show the nodes and the
 job counts (queued, running, stalled).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from sqlalchemy.engine import make_url
 
 from monitor.config.load import Config
 from monitor.fetch.schedule import cluster_due
 from monitor.pipeline import Pipeline
+from monitor.service.cluster_status import cluster_summary, conninfo, node_name
 from monitor.service.daemon import Daemon, prune_text
-from monitor.storage import Lease
+from monitor.storage import QUEUE, Lease
 
 log = logging.getLogger(__name__)
 
 TICK = 1  # seconds between ticks (procrastinate cron, seconds field)
-ALIVE_BEATS = 3  # a node whose row is older than this many heartbeats shows as not alive
 FORGET_NODES = 7 * 86400.0  # seconds: rows of nodes gone this long are dropped by the prune
-
-
-def conninfo(storage_url: str) -> str:
-    """The libpq URI procrastinate's psycopg pool opens for a SQLAlchemy `storage_url`
-    (``postgresql+psycopg://...`` -> ``postgresql://...``, query options such as
-    ``options=-csearch_path=...`` kept)."""
-    url = make_url(storage_url)
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def node_name() -> str:
-    """This node's name: ``MONITOR_NODE`` if set, else host:pid."""
-    return os.environ.get("MONITOR_NODE") or f"{socket.gethostname()}:{os.getpid()}"
+# seconds: procrastinate deletes worker rows silent this long (at a worker's start and in the
+# prune). Far above any stall timeout: a frozen node's row stays, so on thaw its worker goes on
+# (its jobs were rerun by the tick meanwhile and its late sends are fenced) instead of failing
+# on a worker id that no longer exists, and no node's own setting prunes a live slower node.
+PRUNE_WORKERS = 86400.0
+RESTART_FIRST, RESTART_MAX = 1.0, 30.0  # seconds: backoff between restarts of a failed worker
 
 
 def _lock(kind: str, name: str) -> str:
@@ -82,11 +81,15 @@ class ClusterNode(Daemon):
         # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death
         self.worker_beat = max(1.0, self.node_stall / 6)
         self.heartbeat_every = min(self.heartbeat_every, self.worker_beat)
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the running worker's loop (None between runs)
+        self._loop_guard = threading.Lock()  # _loop and _worker change together
         self._worker: asyncio.Task[None] | None = None
+        self._procrastinate_worker: Any = None  # procrastinate.worker.Worker of the running run
         self._worker_ready = threading.Event()
+        self._worker_alive = threading.Event()  # set while a worker runs; the node row beats only then
         self.worker_id: int | None = None  # procrastinate's id of this node's worker, once a job ran
-        self._worker_error: BaseException | None = None
+        self.worker_restarts = 0
+        self._ended: dict[int, float] = {}  # job id -> monotonic time its function returned
         self._thread: threading.Thread | None = None
         if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
             logging.getLogger("procrastinate").setLevel(logging.WARNING)  # a line per job otherwise
@@ -98,12 +101,13 @@ class ClusterNode(Daemon):
 
         app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config.storage_url)))
 
-        @app.task(name="monitor.poll", pass_context=True)
+        @app.task(name="monitor.poll", queue=QUEUE, pass_context=True)
         def poll(context: procrastinate.JobContext, feed: str) -> None:
             self._note_worker(context.job.worker_id)
-            self.poll_job(feed)
+            with self._ended_on_return(context.job.id):
+                self.poll_job(feed)
 
-        @app.task(name="monitor.send", pass_context=True)
+        @app.task(name="monitor.send", queue=QUEUE, pass_context=True)
         def send(context: procrastinate.JobContext, channel: str) -> None:
             job = context.job
             assert job.id is not None
@@ -112,28 +116,37 @@ class ClusterNode(Daemon):
             if worker is None:
                 log.warning("send job not held job=%s channel=%s", job.id, channel)
                 return
-            self.send_job(channel, Lease(job.id, worker))
+            with self._ended_on_return(job.id):
+                self.send_job(channel, Lease(job.id, worker))
 
         @app.periodic(cron=f"* * * * * */{TICK}", periodic_id="tick")
-        @app.task(name="monitor.tick", queueing_lock="tick")
+        @app.task(name="monitor.tick", queue=QUEUE, queueing_lock="tick")
         async def tick(timestamp: int) -> None:
             await self._tick(poll, send)
 
         @app.periodic(cron="17 */6 * * *", periodic_id="prune")
-        @app.task(name="monitor.prune", queueing_lock="prune")
-        def prune(timestamp: int) -> None:
-            prune_text(self.pipeline)
-            self.store.forget_nodes(datetime.now(UTC) - timedelta(seconds=FORGET_NODES))
+        @app.task(name="monitor.prune", queue=QUEUE, queueing_lock="prune")
+        async def prune(timestamp: int) -> None:
+            await asyncio.to_thread(prune_text, self.pipeline)
+            await asyncio.to_thread(self.store.forget_nodes, datetime.now(UTC) - timedelta(seconds=FORGET_NODES))
+            await self.app.job_manager.prune_stalled_workers(PRUNE_WORKERS)
 
         return app
 
     async def _tick(self, poll: Any, send: Any) -> None:
+        """Queue the due polls and sends that have no copy waiting yet: one read of the
+        waiting queueing locks, then a defer per missing job only, so a lagging cluster
+        (every feed due, every job waiting) costs a tick a bounded number of round trips
+        instead of a failing INSERT per feed."""
         import procrastinate.exceptions as pe
 
         feeds, channels = await asyncio.to_thread(self.due_work)
+        waiting = await asyncio.to_thread(self.store.waiting_locks) if feeds or channels else set()
         for kind, task, names, arg in (("feed", poll, feeds, "feed"), ("channel", send, channels, "channel")):
             for name in names:
                 queued = "poll" if kind == "feed" else "send"
+                if _lock(queued, name) in waiting:
+                    continue
                 try:
                     await task.configure(lock=_lock(kind, name), queueing_lock=_lock(queued, name)).defer_async(
                         **{arg: name}
@@ -143,25 +156,27 @@ class ClusterNode(Daemon):
         await self._rerun_stalled()
 
     async def _rerun_stalled(self) -> None:
-        """Jobs of a worker silent for `node_stall` seconds (cluster_stall_after) go back to
-        the queue (procrastinate does not do it by itself: its docs' recipe is this periodic
-        retry). A job whose queueing lock is taken by a waiting copy is failed instead: the
-        copy does the work, and retrying it would break the unique queueing-lock index
-        (procrastinate issues #1446 and #1543). The tick itself has no lock, so a dead
-        node's tick never blocks the others' (procrastinate issue #1408)."""
+        """Jobs of a worker silent longer than its *holder's* ``cluster_stall_after`` (the
+        holder node's row, storage/cluster.py ``stalled_jobs``; this node's figure for a
+        worker no row names) go back to the queue (procrastinate does not do it by itself:
+        its docs' recipe is this periodic retry). A job whose queueing lock is taken by a
+        waiting copy is deleted instead: the copy does the work, retrying it would break the
+        unique queueing-lock index (procrastinate issues #1446 and #1543), and nothing
+        failed, so ``jobs_failed`` does not count it. The tick itself has no lock, so a
+        dead node's tick never blocks the others' (procrastinate issue #1408)."""
         import procrastinate.exceptions as pe
         from procrastinate.jobs import Status
 
         manager = self.app.job_manager
-        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=self.node_stall):
+        for job in await asyncio.to_thread(self.store.stalled_jobs, self.node_stall):
             try:
-                await manager.retry_job(job)
+                await manager.retry_job_by_id_async(job.id, retry_at=datetime.now(UTC))
                 log.warning("stalled job rerun job=%s task=%s lock=%s", job.id, job.task_name, job.lock)
             except pe.ConnectorException as exc:
-                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=True)
                 cause = " ".join(str(exc.__cause__ or exc).split())[:200]
                 log.warning(
-                    "stalled job dropped job=%s lock=%s reason=%s", job.id, job.lock, cause or type(exc).__name__
+                    "stalled job superseded job=%s lock=%s reason=%s", job.id, job.lock, cause or type(exc).__name__
                 )
 
     def due_work(self, now: datetime | None = None) -> tuple[list[str], list[str]]:
@@ -237,42 +252,110 @@ class ClusterNode(Daemon):
         with self._state_lock:
             self._finished = time.monotonic()
 
+    @contextlib.contextmanager
+    def _ended_on_return(self, job_id: int | None) -> Iterator[None]:
+        """Note when job `job_id`'s function returned: if its end is not recorded a beat later
+        (the connection dropped under procrastinate's ``finish_job``), the heartbeat
+        records it again (:meth:`_recover_lost_ends`)."""
+        yield
+        if job_id is not None:
+            with self._state_lock:
+                self._ended[job_id] = time.monotonic()
+
+    def _recover_lost_ends(self) -> None:
+        """Finish again the jobs whose function returned over a worker beat ago but whose row
+        is still ``doing`` under this node's running worker. Such a row is a lost write
+        (procrastinate's ``finish_job`` failed on a dropped connection and is not retried):
+        the worker is alive and beating, so no takeover ever frees the job's lock, and a
+        channel's sends would stop for good. Recorded as succeeded and deleted, as the
+        worker would have (``delete_jobs="successful"``)."""
+        from procrastinate.jobs import Status
+
+        worker, loop = self._procrastinate_worker, self._loop
+        wid = getattr(worker, "worker_id", None)
+        now = time.monotonic()
+        with self._state_lock:
+            old = [j for j, t in self._ended.items() if now - t >= self.worker_beat]
+            for j in old:
+                del self._ended[j]
+        if wid is None or loop is None or not old:
+            return
+        for job_id in self.store.still_doing(int(wid), old):
+            done = asyncio.run_coroutine_threadsafe(
+                self.app.job_manager.finish_job_by_id_async(job_id, status=Status.SUCCEEDED, delete_job=True), loop
+            )
+            done.result(self.worker_beat * 3)
+            log.warning("job end recorded again job=%d worker=%d (its first record was lost)", job_id, wid)
+
     # ---- the worker thread ------------------------------------------------
     def _run_worker(self) -> None:
-        try:
-            asyncio.run(self._worker_main())
-        except BaseException as exc:  # the node reports itself unhealthy; the loop stops it
-            self._worker_error = exc
-            log.error("cluster worker ended error=%s: %s", type(exc).__name__, exc)
-        finally:
-            self._worker_ready.set()
+        """Run procrastinate's worker until the node stops, restarting it with backoff
+        (RESTART_FIRST doubling to RESTART_MAX seconds) whenever it ends on its own: a
+        lost listener connection (a database restart or failover) stops procrastinate's
+        worker for good, and a node must not stay up doing nothing."""
+        delay = RESTART_FIRST
+        while not self.stopping.is_set():
+            began = time.monotonic()
+            try:
+                asyncio.run(self._worker_main())
+                reason = "worker stopped"
+            except BaseException as exc:  # restarted below
+                reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            finally:
+                self._worker_ready.set()
+            if self.stopping.is_set():
+                break
+            if time.monotonic() - began > 2 * RESTART_MAX:
+                delay = RESTART_FIRST  # it ran a good while: start the backoff again
+            self.worker_restarts += 1
+            log.error("cluster worker ended node=%s reason=%s restart_in=%.0fs", self.name, reason, delay)
+            if self.stopping.wait(delay):
+                break
+            delay = min(2 * delay, RESTART_MAX)
 
     async def _worker_main(self) -> None:
+        from procrastinate.worker import Worker
+
         async with self.app.open_async():
-            self._loop = asyncio.get_running_loop()
-            self._worker = asyncio.create_task(
-                self.app.run_worker_async(
-                    name=self.name,
-                    concurrency=8,
-                    install_signal_handlers=False,
-                    update_heartbeat_interval=self.worker_beat,
-                    stalled_worker_timeout=self.node_stall,
-                    shutdown_graceful_timeout=self.stop_timeout,
-                    delete_jobs="successful",
-                )
+            worker = Worker(
+                app=self.app,
+                queues=[QUEUE],
+                name=self.name,
+                concurrency=8,
+                install_signal_handlers=False,
+                update_heartbeat_interval=self.worker_beat,
+                stalled_worker_timeout=PRUNE_WORKERS,
+                shutdown_graceful_timeout=self.stop_timeout,
+                delete_jobs="successful",
             )
+            task = asyncio.create_task(worker.run())  # type: ignore[no-untyped-call]
+            with self._loop_guard:
+                self._loop, self._worker, self._procrastinate_worker = asyncio.get_running_loop(), task, worker
+            while worker.worker_id is None and not task.done():
+                await asyncio.sleep(0.05)  # registering: its id goes in the node row at once
+            self._worker_alive.set()
+            if worker.worker_id is not None:
+                # the row names the worker and this node's stall timeout before the worker's
+                # heartbeat can look old by another node's (shorter) timeout
+                try:
+                    await asyncio.to_thread(self._beat_row)
+                except Exception as exc:  # the store is down again: the heartbeat job retries
+                    log.warning("node row not beaten node=%s error=%s", self.name, exc)
             self._worker_ready.set()
             try:
-                await self._worker
+                await task
             except asyncio.CancelledError:
                 pass
+            finally:
+                self._worker_alive.clear()
+                with self._loop_guard:
+                    self._loop = self._worker = self._procrastinate_worker = None
 
     # ---- Daemon hooks -----------------------------------------------------
     def _schedule_work(self, config: Config) -> None:
-        self._beat_row()
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)
         self._thread.start()
-        self._worker_ready.wait(30.0)
+        self._worker_ready.wait(30.0)  # and its node row beaten (_worker_main)
         log.info(
             "cluster node started node=%s feeds=%d channels=%d stall_after=%.0fs",
             self.name,
@@ -291,13 +374,28 @@ class ClusterNode(Daemon):
     def _heartbeat(self) -> None:
         super()._heartbeat()
         self._beat_row()
+        self._recover_lost_ends()
 
     def _beat_row(self) -> None:
-        self.store.beat(self.name, self.host, self.pid, self.started_at, datetime.now(UTC))
+        """Beat this node's row while its worker runs (and only then, so `monitor status` never
+        calls a node without a worker alive), with the worker's id and this node's stall timeout."""
+        worker = self._procrastinate_worker
+        wid = getattr(worker, "worker_id", None)
+        if not self._worker_alive.is_set() or wid is None:
+            return
+        self.store.beat(
+            self.name,
+            self.host,
+            self.pid,
+            self.started_at,
+            datetime.now(UTC),
+            worker_id=int(wid),
+            stall_after=self.node_stall,
+        )
 
     def progress(self) -> tuple[bool, str]:
-        if self._worker_error is not None or (self._thread is not None and not self._thread.is_alive()):
-            return False, "cluster worker stopped"
+        if not self._worker_alive.is_set():
+            return False, f"cluster worker not running (restarts={self.worker_restarts})"
         return super().progress()
 
     def snapshot(self) -> dict[str, Any]:
@@ -308,8 +406,9 @@ class ClusterNode(Daemon):
     def stop(self) -> bool:
         self.stopping.set()
         self.pipeline.outbox.stop(timeout=0)  # a send waiting on a rate limit gives up its turn
-        if self._loop is not None and self._worker is not None:
-            self._loop.call_soon_threadsafe(self._worker.cancel)  # graceful: running jobs finish
+        with self._loop_guard:  # between runs, or after the last one, there is no loop to call
+            if self._loop is not None and self._worker is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._worker.cancel)  # graceful: running jobs finish
         if self._thread is not None:
             self._thread.join(self.stop_timeout + 5.0)
         clean = super().stop() and not (self._thread is not None and self._thread.is_alive())
@@ -318,34 +417,3 @@ class ClusterNode(Daemon):
         except Exception as exc:  # the store is gone: the row just ages out
             log.warning("node stop not recorded node=%s error=%s", self.name, exc)
         return clean
-
-
-def cluster_summary(store: Any, stall_after: float, beat_every: float, *, node: str | None = None) -> dict[str, Any]:
-    """Nodes (alive or not) and procrastinate job counts, for /healthz and `monitor status`."""
-    now = datetime.now(UTC)
-    nodes = []
-    for row in store.nodes():
-        age = (now - row.last_beat).total_seconds()
-        nodes.append(
-            {
-                "name": row.name,
-                "host": row.host,
-                "pid": row.pid,
-                "started": row.started_at.isoformat(timespec="seconds"),
-                "last_beat_age_seconds": round(age, 3),
-                "alive": row.stopped_at is None and age <= max(ALIVE_BEATS * beat_every, stall_after),
-                "stopped": row.stopped_at.isoformat(timespec="seconds") if row.stopped_at else None,
-            }
-        )
-    jobs = store.job_counts(stall_after)
-    body: dict[str, Any] = {
-        "nodes_alive": sum(n["alive"] for n in nodes),
-        "nodes": nodes,
-        "jobs_queued": jobs.queued,
-        "jobs_running": jobs.running,
-        "jobs_stalled": jobs.stalled,
-        "jobs_failed": jobs.failed,
-    }
-    if node is not None:
-        body["node"] = node
-    return body

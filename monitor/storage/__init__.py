@@ -1,7 +1,7 @@
 """Durable storage (SQLite or PostgreSQL via SQLAlchemy Core, schema by Alembic)."""
 
 from monitor.storage.articles import KnownArticle, StoredArticle
-from monitor.storage.cluster import FeedClock, JobCounts, Lease, NodeRow
+from monitor.storage.cluster import QUEUE, FeedClock, JobCounts, Lease, NodeRow, RecentSend, StalledJob
 from monitor.storage.feeds import FeedState
 from monitor.storage.items import ItemInput, ItemRow
 from monitor.storage.outbox import OutboxAlert
@@ -22,6 +22,9 @@ __all__ = [
     "FeedClock",
     "JobCounts",
     "Lease",
+    "QUEUE",
+    "StalledJob",
+    "RecentSend",
     "NodeRow",
     "Snapshot",
     "snapshot",

@@ -10,9 +10,10 @@ as plain SQL for /healthz and `monitor status`, and used as the fence of a send
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, column, exists, func, select, table, update
+from sqlalchemy import ColumnElement, Float, String, cast, column, exists, func, literal, select, table, update
 
 from monitor.storage.db import Database, columns, record
 from monitor.storage.schema import alerts, cluster_nodes, feeds
@@ -21,13 +22,20 @@ from monitor.storage.schema import alerts, cluster_nodes, feeds
 _jobs = table(
     "procrastinate_jobs",
     column("id"),
+    column("queue_name"),
     column("status"),
     column("worker_id"),
     column("task_name"),
     column("lock"),
+    column("queueing_lock"),
     column("attempts"),
 )
 _workers = table("procrastinate_workers", column("id"), column("last_heartbeat"))
+
+QUEUE = "monitor"
+"""The procrastinate queue of every monitor job. Workers listen on it alone, so another
+application's jobs in a shared procrastinate schema are never fetched (and failed as an
+unknown task); counts and takeovers look at it alone too."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,8 @@ class NodeRow:
     started_at: datetime
     last_beat: datetime
     stopped_at: datetime | None = None
+    worker_id: int | None = None  # its procrastinate worker while one runs
+    stall_after: float | None = None  # its own cluster_stall_after, seconds (None: rows before 0011)
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,24 @@ class JobCounts:
     running: int
     stalled: int
     failed: int
+
+
+@dataclass(frozen=True)
+class RecentSend:
+    """One alert a node sent: when (aware UTC, that node's clock) and its stored HTML (how
+    many messages it took is the channel's business: a long Telegram alert is several)."""
+
+    sent_at: datetime
+    html: str
+
+
+@dataclass(frozen=True)
+class StalledJob:
+    """A running job whose worker is silent past its holder's stall timeout (or gone)."""
+
+    id: int
+    task_name: str
+    lock: str | None
 
 
 @dataclass(frozen=True)
@@ -91,24 +119,31 @@ _NODE_COLS = columns(cluster_nodes, NodeRow)
 class ClusterRows(Database):
     """Heartbeats, due work and job counts for cluster mode (raise StoreError)."""
 
-    def beat(self, name: str, host: str, pid: int, started_at: datetime, now: datetime) -> None:
-        """Insert or refresh node `name`'s heartbeat row (a restart under the same name resets it)."""
+    def beat(
+        self,
+        name: str,
+        host: str,
+        pid: int,
+        started_at: datetime,
+        now: datetime,
+        *,
+        worker_id: int | None = None,
+        stall_after: float | None = None,
+    ) -> None:
+        """Insert or refresh node `name`'s heartbeat row (a restart under the same name resets
+        it), with its running procrastinate worker and its own stall timeout in seconds."""
+        values = {
+            "host": host,
+            "pid": pid,
+            "started_at": started_at,
+            "last_beat": now,
+            "stopped_at": None,
+            "worker_id": worker_id,
+            "stall_after": stall_after,
+        }
         with self.tx() as conn:
-            ins = self.insert_into(cluster_nodes).values(
-                name=name, host=host, pid=pid, started_at=started_at, last_beat=now, stopped_at=None
-            )
-            conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["name"],
-                    set_={
-                        "host": host,
-                        "pid": pid,
-                        "started_at": started_at,
-                        "last_beat": now,
-                        "stopped_at": None,
-                    },
-                )
-            )
+            ins = self.insert_into(cluster_nodes).values(name=name, **values)
+            conn.execute(ins.on_conflict_do_update(index_elements=["name"], set_=values))
 
     def node_stopped(self, name: str, now: datetime) -> None:
         """Node `name` stopped cleanly."""
@@ -141,40 +176,73 @@ class ClusterRows(Database):
             ).all()
         return sorted(str(r.channel) for r in rows)
 
-    def recent_sends(self, channel: str, since: datetime) -> list[datetime]:
-        """When alerts of `channel` were sent since `since`, oldest first (rate limits across nodes)."""
+    def recent_sends(self, channel: str, since: datetime) -> list[RecentSend]:
+        """Alerts of `channel` sent since `since` (when, and their stored HTML), oldest first
+        (rate limits across nodes)."""
         with self.tx() as conn:
             rows = conn.execute(
-                select(alerts.c.sent_at)
+                select(alerts.c.sent_at, alerts.c.html)
                 .where(alerts.c.channel == channel, alerts.c.status == "sent", alerts.c.sent_at >= since)
                 .order_by(alerts.c.sent_at)
             ).all()
-        return [r.sent_at for r in rows]
+        return [RecentSend(r.sent_at, str(r.html or "")) for r in rows]
 
     def job_counts(self, stall_after: float) -> JobCounts:
-        """Counts of procrastinate jobs; `stall_after` seconds without a worker heartbeat
-        make a running job stalled (procrastinate's own rule, select_stalled_jobs_by_heartbeat)."""
+        """Counts of our procrastinate jobs (queue :data:`QUEUE`); a running job is stalled
+        when its worker is gone or silent longer than its holder's stall timeout (the
+        holder node's ``stall_after``; `stall_after` seconds for a worker no node claims)."""
+        ours = _jobs.c.queue_name == QUEUE
         with self.tx() as conn:
             by_status = {
                 str(s): int(n)
                 for s, n in conn.execute(
-                    select(cast(_jobs.c.status, String), func.count()).group_by(cast(_jobs.c.status, String))
+                    select(cast(_jobs.c.status, String), func.count())
+                    .where(ours)
+                    .group_by(cast(_jobs.c.status, String))
                 ).all()
             }
-            fresh = select(_workers.c.id).where(
-                _workers.c.last_heartbeat >= func.now() - timedelta(seconds=stall_after)
-            )
-            stalled = conn.execute(
-                select(func.count())
-                .select_from(_jobs)
-                .where(
-                    cast(_jobs.c.status, String) == "doing",
-                    _jobs.c.worker_id.is_(None) | ~_jobs.c.worker_id.in_(fresh.scalar_subquery()),
-                )
-            ).scalar()
+            stalled = conn.execute(_stalled(select(func.count()), stall_after)).scalar()
         return JobCounts(
             by_status.get("todo", 0), by_status.get("doing", 0), int(stalled or 0), by_status.get("failed", 0)
         )
+
+    def stalled_jobs(self, stall_after: float) -> list[StalledJob]:
+        """Our running jobs whose worker is gone or silent longer than the *holder's*
+        ``cluster_stall_after`` (its node row; `stall_after` seconds when no row names the
+        worker), oldest first. The holder's own figure, so a node configured with a
+        shorter timeout does not take the live work of a node that beats less often."""
+        with self.tx() as conn:
+            rows = conn.execute(
+                _stalled(select(_jobs.c.id, _jobs.c.task_name, _jobs.c.lock), stall_after).order_by(_jobs.c.id)
+            ).all()
+        return [StalledJob(int(r.id), str(r.task_name), r.lock) for r in rows]
+
+    def waiting_locks(self) -> set[str]:
+        """The queueing locks of our jobs waiting to run (``todo``): a job already waits
+        for each (procrastinate allows one waiting job per queueing lock)."""
+        with self.tx() as conn:
+            rows = conn.execute(
+                select(_jobs.c.queueing_lock).where(
+                    _jobs.c.queue_name == QUEUE,
+                    cast(_jobs.c.status, String) == "todo",
+                    _jobs.c.queueing_lock.is_not(None),
+                )
+            ).all()
+        return {str(r.queueing_lock) for r in rows}
+
+    def still_doing(self, worker_id: int, job_ids: list[int]) -> list[int]:
+        """Those of `job_ids` still ``doing`` under worker `worker_id` (sorted)."""
+        if not job_ids:
+            return []
+        with self.tx() as conn:
+            rows = conn.execute(
+                select(_jobs.c.id).where(
+                    _jobs.c.id.in_(job_ids),
+                    _jobs.c.worker_id == worker_id,
+                    cast(_jobs.c.status, String) == "doing",
+                )
+            ).all()
+        return sorted(int(r.id) for r in rows)
 
     def worker_of_job(self, job_id: int) -> int | None:
         """The procrastinate worker running job `job_id` now (None: not running)."""
@@ -183,3 +251,20 @@ class ClusterRows(Database):
                 select(_jobs.c.worker_id).where(_jobs.c.id == job_id, cast(_jobs.c.status, String) == "doing")
             ).scalar()
         return int(wid) if wid is not None else None
+
+
+def _stalled(query: Any, stall_after: float) -> Any:
+    """`query` over our ``doing`` jobs whose worker row is gone, or older than the holder
+    node's ``stall_after`` (`stall_after` when no node row names the worker)."""
+    holder = cluster_nodes.alias("holder")
+    limit = func.coalesce(holder.c.stall_after, literal(stall_after, Float))
+    return query.select_from(
+        _jobs.outerjoin(_workers, _workers.c.id == _jobs.c.worker_id).outerjoin(
+            holder, holder.c.worker_id == _jobs.c.worker_id
+        )
+    ).where(
+        _jobs.c.queue_name == QUEUE,
+        cast(_jobs.c.status, String) == "doing",
+        _workers.c.id.is_(None)
+        | (_workers.c.last_heartbeat < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, limit)),
+    )

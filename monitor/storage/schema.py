@@ -252,4 +252,6 @@ cluster_nodes = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("last_beat", UTCDateTime, nullable=False),
     Column("stopped_at", UTCDateTime, nullable=True),  # a clean stop; None while running or after a kill
+    Column("worker_id", BigInteger, nullable=True),  # 0011: its procrastinate worker now (None: none running)
+    Column("stall_after", Float, nullable=True),  # 0011: its own cluster_stall_after, seconds
 )

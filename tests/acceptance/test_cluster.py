@@ -9,7 +9,6 @@ store's record). Only generous "eventually" waits, never a speed target.
 
 from __future__ import annotations
 
-import collections
 import signal
 import socket
 import subprocess
@@ -19,15 +18,14 @@ import time
 import httpx
 import pytest
 
-from tests.support.cluster import cluster_config, covering_terms, node_env, start_node
+from tests.support.cluster import alerts, cluster_config, covering_terms, grow, node_env, site, start_node, stop_nodes
 from tests.support.databases import fresh_pg_database
-from tests.support.service_helpers import SAFETY, articles, serve_feed, wait_until
+from tests.support.service_helpers import SAFETY, wait_until
 from tests.support.telegram import TelegramReply
 
 pytestmark = pytest.mark.acceptance
 
 FEEDS = 3
-FIRST, LATER = 2, 2  # articles per feed at start, and arriving later
 
 
 def free_port() -> int:
@@ -36,35 +34,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _site(web):
-    arts = articles("2015-07-21", 0, FEEDS * (FIRST + LATER))
-    per_feed = [arts[i * (FIRST + LATER) : (i + 1) * (FIRST + LATER)] for i in range(FEEDS)]
-    pages: list[str] = []
-    for i, group in enumerate(per_feed):
-        pages += serve_feed(web, f"/f{i}.xml", group[:FIRST])
-    return arts, per_feed, pages
-
-
-def _grow(web, per_feed) -> list[str]:
-    """New items arrive on every feed (the feed lists old and new)."""
-    pages: list[str] = []
-    for i, group in enumerate(per_feed):
-        pages += serve_feed(web, f"/f{i}.xml", group)
-    return pages
-
-
 def _page_fetches(web, pages: list[str]) -> dict[str, int]:
     paths = [p.split("127.0.0.1", 1)[1].split("/", 1)[1] for p in pages]
     return {p: len(web.requests_for("/" + p)) for p in paths}
-
-
-def _alerts(telegram, pages: list[str]) -> collections.Counter[str]:
-    got: collections.Counter[str] = collections.Counter()
-    for m in telegram.messages:
-        for url in pages:
-            if url in m.text:
-                got[url] += 1
-    return got
 
 
 def _holder(db: str, tmp_path) -> str | None:
@@ -85,25 +57,12 @@ def _holder(db: str, tmp_path) -> str | None:
     return None
 
 
-def _stop(nodes) -> list[int | None]:
-    """SIGTERM every live node; their exit codes (a node killed before: -9)."""
-    for p in nodes:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in nodes:
-        try:
-            p.wait(SAFETY)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    return [p.returncode for p in nodes]
-
-
 @pytest.mark.parametrize("n_nodes", [2, 3])
 def test_every_alert_once_and_every_page_fetched_once(tmp_path, web_server, fake_telegram_unpatched, n_nodes):
     """Also: /healthz and `monitor status` show every node alive, and a SIGHUP reload of one
     node keeps it working."""
     web, telegram = web_server, fake_telegram_unpatched
-    arts, per_feed, first_pages = _site(web)
+    arts, per_feed, first_pages = site(web, FEEDS)
     with fresh_pg_database() as db:
         feeds = [(f"F{i}", web.url(f"/f{i}.xml")) for i in range(FEEDS)]
         http = {"listen": "127.0.0.1:${NODE_PORT}"}
@@ -111,11 +70,11 @@ def test_every_alert_once_and_every_page_fetched_once(tmp_path, web_server, fake
         ports = [str(free_port()) for _ in range(n_nodes)]
         nodes = [start_node(config, f"n{i}", tmp_path / f"n{i}.log", NODE_PORT=ports[i]) for i in range(n_nodes)]
         try:
-            wait_until(lambda: sum(_alerts(telegram, first_pages).values()) >= len(first_pages), "first alerts")
+            wait_until(lambda: sum(alerts(telegram, first_pages).values()) >= len(first_pages), "first alerts")
             nodes[-1].send_signal(signal.SIGHUP)
             wait_until(lambda: "config reloaded" in (tmp_path / f"n{n_nodes - 1}.log").read_text(), "the reload")
-            pages = _grow(web, per_feed)
-            wait_until(lambda: sum(_alerts(telegram, pages).values()) >= len(pages), "every alert")
+            pages = grow(web, per_feed)
+            wait_until(lambda: sum(alerts(telegram, pages).values()) >= len(pages), "every alert")
             time.sleep(3)  # a late duplicate would show up now
             health = httpx.get(f"http://127.0.0.1:{ports[0]}/healthz", timeout=10).json()
             status = subprocess.run(
@@ -128,11 +87,11 @@ def test_every_alert_once_and_every_page_fetched_once(tmp_path, web_server, fake
             )
             statuses = [p.poll() for p in nodes]
         finally:
-            codes = _stop(nodes)
+            codes = stop_nodes(nodes)
         logs = "\n".join((tmp_path / f"n{i}.log").read_text() for i in range(n_nodes))
         assert statuses == [None] * n_nodes, logs[-3000:]
         assert codes == [0] * n_nodes, logs[-3000:]  # SIGTERM: a clean stop on every node
-        got = _alerts(telegram, pages)
+        got = alerts(telegram, pages)
         assert set(got) == set(pages), "lost alerts"
         assert max(got.values()) == 1, f"duplicate alerts: {[u for u, n in got.items() if n > 1]}"
         fetches = _page_fetches(web, pages)
@@ -149,7 +108,7 @@ def test_a_killed_node_s_feeds_and_send_are_taken_over(tmp_path, web_server, fak
     """kill -9 of the node holding a send (the Bot API is slow, so the kill lands mid-send):
     a survivor resends within the stall timeout; nothing lost, at most one duplicate."""
     web, telegram = web_server, fake_telegram_unpatched
-    arts, per_feed, first_pages = _site(web)
+    arts, per_feed, first_pages = site(web, FEEDS)
     with fresh_pg_database() as db:
         feeds = [(f"F{i}", web.url(f"/f{i}.xml")) for i in range(FEEDS)]
         config = cluster_config(
@@ -157,10 +116,10 @@ def test_a_killed_node_s_feeds_and_send_are_taken_over(tmp_path, web_server, fak
         )
         nodes = [start_node(config, f"n{i}", tmp_path / f"n{i}.log") for i in range(2)]
         try:
-            wait_until(lambda: sum(_alerts(telegram, first_pages).values()) >= len(first_pages), "first alerts")
+            wait_until(lambda: sum(alerts(telegram, first_pages).values()) >= len(first_pages), "first alerts")
             telegram.queue(TelegramReply.slow(6.0))  # the next send hangs: its sender is killed in it
             before = len(telegram.calls)
-            pages = _grow(web, per_feed)
+            pages = grow(web, per_feed)
             wait_until(lambda: len(telegram.calls) > before, "a send in flight")
             holder = nodes[int(wait_until(lambda: _holder(db, tmp_path), "the node holding the send"))]
             holder.send_signal(signal.SIGKILL)
@@ -170,16 +129,16 @@ def test_a_killed_node_s_feeds_and_send_are_taken_over(tmp_path, web_server, fak
                 lambda: all(len(web.requests_for(f"/f{i}.xml")) > polled[i] for i in range(FEEDS)),
                 "every feed polled by the survivor",
             )
-            wait_until(lambda: set(_alerts(telegram, pages)) == set(pages), "every alert after the kill")
+            wait_until(lambda: set(alerts(telegram, pages)) == set(pages), "every alert after the kill")
             time.sleep(3)
             survivors = [p for p in nodes if p is not holder]
             alive = [p.poll() for p in survivors]
         finally:
-            _stop(nodes)
+            stop_nodes(nodes)
         logs = "\n".join((tmp_path / f"n{i}.log").read_text() for i in range(2))
         assert alive == [None], logs[-3000:]
-        got = _alerts(telegram, pages)
+        got = alerts(telegram, pages)
         assert set(got) == set(pages), "lost alerts"
         assert sum(n - 1 for n in got.values()) <= 1, f"more than one duplicate for one kill: {got}"
-        # taken over: the dead node's job rerun, or failed in favour of its waiting copy
-        assert "stalled job rerun" in logs or "stalled job dropped" in logs, logs[-3000:]
+        # taken over: the dead node's job rerun, or deleted in favour of its waiting copy
+        assert "stalled job rerun" in logs or "stalled job superseded" in logs, logs[-3000:]

@@ -22,8 +22,9 @@ from monitor.config.load import parse_config
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode, conninfo
-from monitor.storage import Lease, Store
+from monitor.storage import QUEUE, Lease, Store
 from tests.support.databases import fresh_pg_database
+from tests.support.service_helpers import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +72,8 @@ def _job(node: ClusterNode, task: str, lock: str, qlock: str, status: str, worke
         _sql(
             node,
             "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, status, worker_id) "
-            "VALUES ('default', %s, %s, %s, '{}', %s, %s) RETURNING id",
+            "VALUES (%s, %s, %s, %s, '{}', %s, %s) RETURNING id",
+            QUEUE,
             task,
             lock,
             qlock,
@@ -87,13 +89,15 @@ async def _rerun(node: ClusterNode) -> None:
 
 
 def _status(node: ClusterNode, job: int) -> str:
-    return str(_sql(node, "SELECT status::text FROM procrastinate_jobs WHERE id = %s", job)[0][0])
+    rows = _sql(node, "SELECT status::text FROM procrastinate_jobs WHERE id = %s", job)
+    return str(rows[0][0]) if rows else "deleted"
 
 
 # (case, a waiting copy with the same queueing lock exists, status of the stalled job after takeover)
 TAKEOVER = [
     ("no copy waiting: the stalled job goes back to the queue", False, "todo"),
-    ("a copy waits (procrastinate #1446/#1543): the stalled job is failed, the copy runs", True, "failed"),
+    # deleted, not failed: nothing failed, and jobs_failed must not count a routine takeover
+    ("a copy waits (procrastinate #1446/#1543): the stalled job is deleted, the copy runs", True, "deleted"),
 ]
 
 
@@ -110,6 +114,73 @@ def test_a_dead_nodes_job_is_taken_over(node, case, copy, after):
     assert node.store.job_counts(3.0).stalled == 0
     # the channel's lock is free for a live node again: nothing of it is still "doing"
     assert not _sql(node, "SELECT id FROM procrastinate_jobs WHERE lock = 'channel:tg' AND status = 'doing'")
+
+
+# (case, task, lock, queueing lock) of the job a killed node held while the tick queued a copy
+KILLED_HOLDING = [
+    ("a send", "monitor.send", "channel:tg", "send:tg"),
+    ("a poll", "monitor.poll", "feed:F", "poll:F"),
+]
+
+
+async def _takeover_then_prune(node: ClusterNode) -> None:
+    async with node.app.open_async():
+        await node._rerun_stalled()
+        await node.app.tasks["monitor.prune"].func(0)  # the 6-hourly prune, as its job runs it
+
+
+@pytest.mark.parametrize("case,task,lock,qlock", KILLED_HOLDING, ids=[k[0] for k in KILLED_HOLDING])
+def test_a_routine_takeover_leaves_no_failed_job(node, case, task, lock, qlock):
+    """Red team (issue 17): jobs_failed ("failed for good") must not count every kill -9 the
+    cluster ever had: the superseded job is deleted, the prune keeps nothing failed."""
+    dead = _dead_worker(node)
+    _job(node, task, lock, qlock, "doing", dead)  # the killed node's job
+    _job(node, task, lock, qlock, "todo", None)  # the tick's copy, waiting for the lock
+    asyncio.run(_takeover_then_prune(node))
+    counts = node.store.job_counts(3.0)
+    assert (counts.failed, counts.queued, counts.stalled) == (0, 1, 0), f"{case}: {counts}"
+
+
+def _beating_worker(node: ClusterNode, beat_age: float, holder_stall: float | None) -> int:
+    """A worker whose last heartbeat is `beat_age` s old, claimed by node row "holder" with
+    its own stall timeout `holder_stall` (None: no row names the worker)."""
+    worker = int(
+        _sql(
+            node,
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - make_interval(secs => %s)) "
+            "RETURNING id",
+            beat_age,
+        )[0][0]
+    )
+    if holder_stall is not None:
+        _sql(
+            node,
+            "INSERT INTO cluster_nodes (name, host, pid, started_at, last_beat, worker_id, stall_after) "
+            "VALUES ('holder', 'h', 1, now(), now(), %s, %s)",
+            worker,
+            holder_stall,
+        )
+    return worker
+
+
+# (case, holder worker's heartbeat age s, the holder's own stall timeout s, stalled for a
+# node whose own cluster_stall_after is 3 s)
+HOLDER_STALL = [
+    ("holder beats every 5 s (stall 30 s), last beat 4 s ago: alive", 4.0, 30.0, False),
+    ("holder on 30 s, silent 40 s: stalled", 40.0, 30.0, True),
+    ("holder on 3 s, silent 4 s: stalled", 4.0, 3.0, True),
+    ("no row names the worker (a node before 0011): the taker's 3 s", 4.0, None, True),
+]
+
+
+@pytest.mark.parametrize("case,age,holder_stall,stalled", HOLDER_STALL, ids=[h[0] for h in HOLDER_STALL])
+def test_stall_is_judged_by_the_holders_own_timeout(node, case, age, holder_stall, stalled):
+    """Red team (issue 17): nodes with different cluster_stall_after took each other's live jobs."""
+    worker = _beating_worker(node, age, holder_stall)
+    job = _job(node, "monitor.send", "channel:tg", "send:tg", "doing", worker)
+    assert (node.store.job_counts(3.0).stalled == 1) is stalled, case
+    asyncio.run(_rerun(node))
+    assert _status(node, job) == ("todo" if stalled else "doing"), case
 
 
 def test_a_dead_nodes_tick_does_not_block_the_others(node):
@@ -185,3 +256,117 @@ def test_a_new_holder_keeps_the_channels_rate(node, case, rate, ago, wait):
     sender.take_over(Lease(1, 1))
     limiter = sender.targets[0].limiter
     assert limiter.wait_time(limiter.clock()) == pytest.approx(wait, abs=0.1)
+
+
+# (case, seconds since the job's function returned, is it one this node ran, re-recorded)
+LOST_ENDS = [
+    ("returned 10 s ago, row still doing: the end was lost", 10.0, True, True),
+    ("returned just now: procrastinate records it in a moment", 0.0, True, False),
+    ("not a job this node ran", None, False, False),
+]
+
+
+@pytest.mark.parametrize("case,ago,ran,refinished", LOST_ENDS, ids=[x[0] for x in LOST_ENDS])
+def test_a_lost_job_end_is_recorded_again(node, case, ago, ran, refinished):
+    """Red team (issue 17): a connection drop under procrastinate's finish_job left a send
+    job ``doing`` under a live worker, holding its channel's lock for good. The heartbeat
+    records the end again for a job whose function returned over a worker beat ago."""
+    import time
+
+    node._schedule_work(node.pipeline.config)  # the worker thread, as `monitor run` starts it
+    try:
+        wait_until(lambda: getattr(node._procrastinate_worker, "worker_id", None) is not None, "worker registered")
+        worker = int(node._procrastinate_worker.worker_id)
+        job = _job(node, "monitor.send", "channel:tg", "send:tg", "doing", worker)
+        if ran:
+            node._ended[job] = time.monotonic() - ago
+        node._heartbeat()
+        after = _status(node, job)
+    finally:
+        node.stop()
+    assert after == ("deleted" if refinished else "doing"), case
+    rows = _sql(node, "SELECT worker_id, stall_after FROM cluster_nodes")
+    assert rows == [(worker, 3.0)], rows  # the node row names its worker and its own stall timeout
+
+
+def _long_html() -> str:
+    """A real article body longer than one Telegram message (4096 UTF-16 units)."""
+    from tests.support.corpus_pages import saudinewsnet_articles
+
+    return max(saudinewsnet_articles("2015-07-21"), key=lambda a: len(a["content"]))["content"]
+
+
+# (case, the previous holder's alert HTML ("long": over one Telegram message), rate,
+# wait expected of the new holder at least, at most)
+PARTS = [
+    # red team (issue 17): the store holds one sent_at per alert, the chat got 2 messages;
+    # rebuilt from Telegram's flood control behind apprise's throttling (caronc/apprise
+    # reports of Telegram 429 "Too Many Requests: retry after")
+    ("a long alert went out in 2+ parts: 2/m is used up", "long", "2/m", 50.0, 60.0),
+    ("control: a one-part alert leaves 1 of 2/m", "short", "2/m", 0.0, 0.0),
+]
+
+
+@pytest.mark.parametrize("case,body,rate,least,most", PARTS, ids=[p[0] for p in PARTS])
+def test_a_new_holder_counts_every_message_of_a_long_alert(node, case, body, rate, least, most):
+    from dataclasses import replace
+
+    from monitor.delivery.digest import split_telegram
+    from monitor.delivery.outbox import ChannelSender
+
+    html = _long_html() if body == "long" else "short alert"
+    assert (len(split_telegram(html)) > 1) is (body == "long")
+    config = node.pipeline.config
+    options = dict(config.channel_options)
+    options["tg"] = options["tg"].model_copy(update={"rate": rate})
+    sender = ChannelSender(replace(config, channel_options=options), node.store, "tg")
+    alert_id = _alert(node)
+    _sql(node, "UPDATE alerts SET html = %s WHERE id = %s", html, alert_id)
+    node.store.mark_sent(alert_id, datetime.now(UTC) - timedelta(seconds=1))
+    sender.take_over(Lease(1, 1))
+    limiter = sender.targets[0].limiter
+    assert least <= limiter.wait_time(limiter.clock()) <= most, case
+
+
+async def _second_tick_round_trips(node: ClusterNode) -> int:
+    """procrastinate round trips of a tick when every due feed already has a job waiting."""
+    async with node.app.open_async():
+        poll, send = node.app.tasks["monitor.poll"], node.app.tasks["monitor.send"]
+        await node._tick(poll, send)  # queues a poll per feed (no worker runs them)
+        connector = node.app.connector
+        calls = 0
+        for name in ("execute_query_one_async", "execute_query_all_async", "execute_query_async"):
+            real = getattr(connector, name)
+
+            def counted(*args, __real=real, **kwargs):  # type: ignore[no-untyped-def]
+                nonlocal calls
+                calls += 1
+                return __real(*args, **kwargs)
+
+            setattr(connector, name, counted)
+        await node._tick(poll, send)  # every feed still due, every job already waiting
+        return calls
+
+
+# feed counts: the round trips of a lagging cluster's tick must not grow with them
+TICK_SIZES = [50, 400]
+
+
+def test_a_lagging_clusters_tick_costs_no_round_trip_per_feed():
+    """Red team (issue 17): each tick made a failing INSERT per due feed whose job already
+    waited (0.8-3.3 s a tick for 500 feeds on the shared machine); ticks overlapped."""
+    trips = {}
+    for n in TICK_SIZES:
+        feeds = ", ".join(f'{{name: F{i}, url: "http://127.0.0.1:9/f{i}"}}' for i in range(n))
+        with fresh_pg_database() as url:
+            text = CONFIG.format(url=url).replace('[{name: F, url: "http://127.0.0.1:9/feed"}]', f"[{feeds}]")
+            assert f"F{n - 1}" in text
+            config = parse_config(text, env={})
+            store = Store(url)
+            fetcher = Fetcher(timeout=5.0, user_agent="monitor-test")
+            try:
+                trips[n] = asyncio.run(_second_tick_round_trips(ClusterNode(Pipeline(config, store, fetcher))))
+            finally:
+                fetcher.close()
+                store.close()
+    assert trips[TICK_SIZES[-1]] <= trips[TICK_SIZES[0]] + 5, f"round trips of one tick by feed count: {trips}"

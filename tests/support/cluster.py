@@ -6,7 +6,9 @@ Each test gets its own database (tests/support/databases.py ``fresh_pg_database`
 
 from __future__ import annotations
 
+import collections
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ import yaml
 
 from monitor.matching.matcher import compile_topics
 from monitor.matching.rules import TopicRule
+from tests.support.service_helpers import SAFETY, articles, serve_feed
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
@@ -87,3 +90,64 @@ def start_node(config: Path, name: str, log: Path, **extra_env: str) -> subproce
             env=env,
             cwd=config.parent,
         )
+
+
+FIRST, LATER = 2, 2  # real articles per feed served at start, and arriving later
+
+
+def site(web: Any, feeds: int) -> tuple[list[dict], list[list[dict]], list[str]]:
+    """Serve `feeds` feeds /f0.xml.. of real articles, FIRST items each for now:
+    (every article, each feed's articles, the page URLs served now)."""
+    arts = articles("2015-07-21", 0, feeds * (FIRST + LATER))
+    per_feed = [arts[i * (FIRST + LATER) : (i + 1) * (FIRST + LATER)] for i in range(feeds)]
+    pages: list[str] = []
+    for i, group in enumerate(per_feed):
+        pages += serve_feed(web, f"/f{i}.xml", group[:FIRST])
+    return arts, per_feed, pages
+
+
+def grow(web: Any, per_feed: list[list[dict]]) -> list[str]:
+    """New items arrive on every feed (the feed lists old and new); the page URLs."""
+    pages: list[str] = []
+    for i, group in enumerate(per_feed):
+        pages += serve_feed(web, f"/f{i}.xml", group)
+    return pages
+
+
+def alerts(telegram: Any, pages: list[str]) -> collections.Counter[str]:
+    """{page URL: alerts naming it} among the fake Bot API's messages."""
+    got: collections.Counter[str] = collections.Counter()
+    for m in telegram.messages:
+        for url in pages:
+            if url in m.text:
+                got[url] += 1
+    return got
+
+
+def stop_nodes(nodes: list[subprocess.Popen[bytes]]) -> list[int | None]:
+    """SIGCONT (a frozen node) then SIGTERM every running node; their exit codes."""
+    for p in nodes:
+        if p.poll() is None:
+            p.send_signal(signal.SIGCONT)
+            p.send_signal(signal.SIGTERM)
+    for p in nodes:
+        try:
+            p.wait(SAFETY)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return [p.returncode for p in nodes]
+
+
+def sql(db: str, query: str, *params: object) -> list[tuple[Any, ...]] | None:
+    """Run `query` on database `db` (a SQLAlchemy URL) in autocommit; its rows, if any."""
+    import psycopg
+
+    with psycopg.connect(db.replace("+psycopg", ""), autocommit=True) as conn:
+        cur = conn.execute(query, params or None)
+        return cur.fetchall() if cur.description else None
+
+
+def node_logs(tmp_path: Path, n: int) -> str:
+    """The logs n0.log .. of `n` nodes, joined."""
+    return "\n".join((tmp_path / f"n{i}.log").read_text() for i in range(n) if (tmp_path / f"n{i}.log").exists())

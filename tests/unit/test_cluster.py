@@ -73,6 +73,10 @@ RESTART = [
     ("sent 2 s ago: free", [(1, 1.0)], [2.0], 0.0),
     ("20/m full from other nodes", [(1, 1.0), (20, 60.0)], [1.0 + i for i in range(20)], 40.0),
     ("nothing sent", [(1, 1.0)], [], 0.0),
+    # red team (issue 17): the previous holder's clock 2 s ahead of ours (NTP skew) gave its
+    # send of "just now" a negative age, and it was dropped: the chat got 2 in 10 s on 1/10s
+    ("previous holder's clock 2 s ahead: its send counts as just now", [(1, 10.0)], [-2.0], 10.0),
+    ("one send 2 s ahead, one 3 s old, 2/10s", [(2, 10.0)], [-2.0, 3.0], 7.0),
 ]
 
 

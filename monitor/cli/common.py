@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TextIO, cast
 from monitor.config.advice import did_you_mean
 from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
+from monitor.errors import ConfigError
 from monitor.redact import add_feed_urls, add_secrets, add_urls
 from monitor.text.terminal import terminal_safe
 
@@ -47,12 +48,18 @@ def load(args: argparse.Namespace) -> Config:
     A read-only verb (READ_ONLY) loads a config whose channels miss their secrets and
     says so once on stderr; `run` and `once` log the config's warnings."""
     command = getattr(args, "command", None)
-    read_only = command in READ_ONLY
-    config = load_config(args.config, env=environment(), need_secrets=not read_only)
-    if config.unresolved_channels:
+    read_only = command in READ_ONLY or getattr(args, "dry_run", False)
+    only = getattr(args, "channel", None) if command == "test-alert" else None
+    config = load_config(args.config, env=environment(), need_secrets=not (read_only or only))
+    if only is not None:  # `test-alert NAME` needs the secrets of that channel only
+        unset = [v for c, v in config.unset_variables if c == only]
+        if unset:
+            raise ConfigError([f"channels: {only}: environment variable {v} is not set" for v in unset])
+    elif config.unresolved_channels:
         print(
             f"note: channel(s) {', '.join(config.unresolved_channels)} use ${{VAR}} values that are not set; "
-            f"`monitor {command}` sends nothing, but `monitor run` needs them",
+            f"`monitor {command}{' --dry-run' if getattr(args, 'dry_run', False) else ''}` sends nothing,"
+            " but `monitor run` needs them",
             file=sys.stderr,
         )
     if command in LOGS_WARNINGS:
@@ -136,8 +143,9 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--log-level",
             default=os.environ.get("MONITOR_LOG_LEVEL", "INFO") if top else argparse.SUPPRESS,
+            type=str.upper,  # `--log-level debug` as well as DEBUG
             choices=LOG_LEVELS,
-            help="how chatty the logs on stderr are (default: $MONITOR_LOG_LEVEL or INFO)",
+            help="how chatty the logs on stderr are (any case; default: $MONITOR_LOG_LEVEL or INFO)",
         )
 
     def walk(p: argparse.ArgumentParser) -> None:

@@ -332,6 +332,10 @@ def _main(argv: list[str] | None) -> int:
     else:
         argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
+    given = str(args.log_level)  # MONITOR_LOG_LEVEL=debug: argparse checks only --log-level
+    args.log_level = given.strip().upper()
+    if args.log_level not in common.LOG_LEVELS:
+        parser.error(f"MONITOR_LOG_LEVEL={given!r}: must be one of {', '.join(common.LOG_LEVELS)} (any case)")
     logs.setup(args.log_level)
     try:
         with common.safe_terminal():  # feed text never reaches the terminal as control codes

@@ -84,6 +84,7 @@ class Config:
     warnings: tuple[str, ...] = ()  # `config.yaml:LINE: path: text` for what works but is probably wrong
     # channels whose `${VAR}` are not set, loaded with need_secrets=False (read-only verbs): cannot send
     unresolved_channels: tuple[str, ...] = ()
+    unset_variables: tuple[tuple[str, str], ...] = ()  # (channel, variable) of unresolved_channels
 
     def channel(self, name: str) -> Channel:
         """A channel's options (defaults for the short form)."""
@@ -327,6 +328,7 @@ def parse_config(
         cluster_stall_after=raw.cluster_stall_after,
         warnings=tuple(fmt(loc, msg) for loc, msg in warnings),
         unresolved_channels=tuple(sorted(unresolved or ())),
+        unset_variables=tuple((c, v) for c in sorted(unresolved or ()) for v in dict.fromkeys((unresolved or {})[c])),
     )
 
 

@@ -224,15 +224,6 @@ def test_status_fits_24_lines_when_every_feed_fails(tmp_path):
 # ---- item 16: logs ---------------------------------------------------------------------------
 
 
-def test_a_lowercase_or_unknown_log_level_variable_is_not_a_traceback(tmp_path):
-    """README: "`--log-level DEBUG` (or `MONITOR_LOG_LEVEL`)". `MONITOR_LOG_LEVEL=debug` (as
-    typed in a systemd EnvironmentFile) ends in a Python traceback (ValueError: Unknown level)."""
-    cwd = small_config(tmp_path, "    any: [روسيا]\n")
-    result = monitor(cwd, "topics", env={"TG": TOKEN, "MONITOR_LOG_LEVEL": "debug"})
-    assert "Traceback" not in result.stderr, result.stderr[-600:]
-    assert result.returncode in (0, 2)
-
-
 # ---- item 11: wildcard pitfalls ----------------------------------------------------------------
 
 
@@ -274,39 +265,6 @@ def test_a_negative_limit_is_a_usage_error_not_a_store_error(tmp_path, args):
 
 
 # ---- item 4: secrets of other channels ---------------------------------------------------------
-
-
-def test_test_alert_on_telegram_does_not_need_the_email_secrets(tmp_path, site, smtp_server, fake_telegram_unpatched):
-    """The quick start's flow: fill in the Telegram values of monitor.env, try `monitor
-    test-alert telegram`. It is refused (exit 2) for the unset SMTP_*/ALERT_* variables of the
-    `email` channel, which it does not use."""
-    web, _ = site
-    config = write_config(tmp_path, web, smtp_server, fake_telegram_unpatched)
-
-    def shipped_email(data):
-        data["channels"]["email"] = (
-            "mailtos://${SMTP_USER}:${SMTP_PASSWORD}@${SMTP_HOST}:${SMTP_PORT:-587}?from=${ALERT_FROM}&to=${ALERT_TO}"
-        )
-
-    edit(config, shipped_email)
-    result = run_monitor(config, "test-alert", "telegram")
-    assert result.returncode == 0, result.stderr
-    assert len(fake_telegram_unpatched.messages) == 1
-
-
-def test_once_dry_run_runs_before_the_secrets_are_filled_in(tmp_path, site, smtp_server, fake_telegram_unpatched):
-    """`once --dry-run` sends nothing (like the read-only verbs, which run without the channels'
-    secrets and say so once), yet without monitor.env it is refused as a config error (exit 2)."""
-    web, _ = site
-    config = write_config(tmp_path, web, smtp_server, fake_telegram_unpatched)
-
-    def unset_secrets(data):
-        data["channels"]["telegram"] = "tgram://${TELEGRAM_BOT_TOKEN}/${TELEGRAM_CHAT_ID}"
-
-    edit(config, unset_secrets)
-    result = run_monitor(config, "once", "--dry-run")
-    assert result.returncode == 0, result.stderr
-    assert "would send" in result.stdout
 
 
 # ---- item 6: explain on files --------------------------------------------------------------------

@@ -25,7 +25,7 @@ from monitor.config.advice import did_you_mean
 from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
 from monitor.errors import ConfigError
-from monitor.redact import add_feed_urls, add_secrets, add_urls
+from monitor.redact import add_feed_urls, add_secrets
 from monitor.text.terminal import terminal_safe
 
 if TYPE_CHECKING:  # imported when a verb opens them, so `--help` and `check` stay light
@@ -70,7 +70,9 @@ def load(args: argparse.Namespace) -> Config:
         config = replace(config, storage_url=storage)
     add_secrets(config.secrets)
     add_feed_urls(f.url for f in config.feeds)  # ?apikey=... values: secret in every output
-    add_urls([config.storage_url])  # its password (also from MONITOR_STORAGE), in every output
+    # the store's password and key-like query values (also from MONITOR_STORAGE) are masked in
+    # every output; the rest of its URL is not secret: the startup line and `check` name it (issue 18)
+    add_feed_urls([config.storage_url])
     return config
 
 

@@ -115,6 +115,8 @@ def expand_url(
             return encoded
         if part == "host" and re.search(r"[\s/?#@]", value):
             problems.append(f"${{{name}}} is in the URL's host part and holds a space or one of / ? # @")
+        if part == "path" and re.search(r"[\s?#]", value):  # `-100#12`: apprise would read chat -100
+            problems.append(f"${{{name}}} is in the URL's path and holds a space or one of ? #")
         return value
 
     return _URL_TOKEN.sub(sub, template)
@@ -270,6 +272,12 @@ def topic_conflicts(topic: Any, loc: tuple[Any, ...]) -> list[Problem]:
         key = term_key(as_term(text).text)
         if kind == "all" and key in vetoes:
             problems.append((path, f"`{text}` is also in `none`: every article with it is vetoed; remove one"))
+    anys = [(path, text) for path, kind, _, text in _terms(topic, loc) if kind == "any"]
+    if anys and all(term_key(as_term(text).text) in vetoes for _, text in anys):  # any: [X] none: [X]
+        path, text = anys[0]
+        problems.append(
+            (path, f"every `any` term (`{text}`…) is also in `none`: the topic can never match; remove one")
+        )
     return problems
 
 

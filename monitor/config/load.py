@@ -296,7 +296,12 @@ def parse_config(
                 loc = loc[:2] + loc[3:]  # drop the form tag from the path
             problems.append((loc, pydantic_message(err, loc)))
     if raw is not None:
-        found, advised = _semantic_problems(raw, skip_channels=set(unresolved or ()))
+        unset = {  # a channel with an unset ${VAR} is not also given to apprise's check (issue 18)
+            str(loc[1])
+            for loc, msg in problems
+            if loc[:1] == ("channels",) and len(loc) > 1 and msg.startswith("environment variable")
+        }
+        found, advised = _semantic_problems(raw, skip_channels=set(unresolved or ()) | unset)
         problems += found
         warnings += advised
 

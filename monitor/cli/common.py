@@ -130,6 +130,18 @@ def format_item(row: ItemRow, now: datetime, outcomes: Mapping[int, Mapping[str,
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+def count(text: str) -> int:
+    """An argparse `type` for a count (`--limit`, `-n`, `--top`): a whole number >= 0;
+    anything else is a usage error (exit 2), never a value handed to the store."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {value})")
+    return value
+
+
 def add_global_options(parser: argparse.ArgumentParser) -> None:
     """`--config` and `--log-level` on `parser` (with their real defaults) and on every
     subparser below it, at any depth, with SUPPRESS defaults: a value given before the

@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.set_defaults(func=cmd_list)
     q = fsub.add_parser("show", help="one feed: health and its items' states (also: `monitor feeds NAME`)")
     q.add_argument("name", nargs="?")
-    q.add_argument("-n", "--limit", type=int, default=10, help="how many recent items to list (default 10)")
+    q.add_argument("-n", "--limit", type=common.count, default=10, help="how many recent items to list (default 10)")
     q.set_defaults(func=cmd_show)
     q = fsub.add_parser("import", help="add the feeds of an OPML file to config.yaml")
     q.add_argument("file", help="an OPML file (a feed reader's export)")

@@ -193,7 +193,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_test_alert(args: argparse.Namespace) -> int:
     from monitor.delivery import notify
     from monitor.delivery.render import render_test_message
-    from monitor.models import channel_kind
+    from monitor.models import ChannelKind, channel_kind
 
     config = load(args)
     urls = config.channels.get(args.channel)
@@ -202,12 +202,34 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
         return 2
     notify.configure(config.notify.telegram_api_url)
     kind = channel_kind(urls)
-    result = notify.send(args.channel, list(urls), render_test_message(kind), kind=kind)
+    preview = config.channel(args.channel).link_preview if kind is ChannelKind.TELEGRAM else "off"
+    if preview != "off":  # the path real alerts on this channel take (README: the same on every message)
+        result = _test_with_preview(config, list(urls), render_test_message(kind), kind, preview)
+    else:
+        result = notify.send(args.channel, list(urls), render_test_message(kind), kind=kind)
     if result.ok:
         print(f"test alert sent to {args.channel}")
         return 0
     print(f"test alert to {args.channel} failed: {result.error}", file=sys.stderr)
     return 1
+
+
+def _test_with_preview(config: Any, urls: list[str], message: Any, kind: Any, preview: str) -> Any:
+    """A test message on a Telegram channel with `link_preview` set, sent as its alerts are:
+    a plain chat target through the direct Bot API call (its `link_preview_options`), other
+    targets through apprise with `preview=yes`; the first failure, else the last result."""
+    from monitor.delivery import notify, targets, telegram
+
+    result = None
+    for configured in urls:
+        for url in targets.expand(configured):
+            if telegram.target(url):
+                result = telegram.send(url, message.html, api_url=config.notify.telegram_api_url, preview=preview)
+            else:
+                result = notify.send_one(telegram.with_preview(url), message, kind=kind)
+            if not result.ok:
+                return result
+    return result
 
 
 def cmd_topics(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.site import ROOT, run_monitor, write_config
+from tests.support.site import ROOT
 
 SECOND = {"any": ["~بيونغ يانغ", "كوريا الشمالية"], "min_score": 1}
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
@@ -83,37 +83,6 @@ def test_a_literal_hash_in_a_password_is_named_not_the_user_variable(tmp_path):
 
 
 # ---- (c) link previews / operator notices ---------------------------------------------------
-
-
-def preview_ops_config(tmp_path, web_server, smtp_server, telegram) -> Path:
-    from tests.acceptance.test_link_preview import tracked_site
-
-    tracked_site(web_server)
-    config = write_config(tmp_path, web_server, smtp_server, telegram)
-
-    def channels(data):
-        data["channels"] = {
-            "now": {"urls": "tgram://${TG_TOKEN}/111", "link_preview": "above"},
-            "ops": {"urls": "tgram://${TG_TOKEN}/999", "link_preview": "above"},
-        }
-        data["notify"]["ops_channel"] = "ops"
-        data["topics"] = [{**data["topics"][0], "notify": ["now"]}]
-
-    return edit(config, channels)
-
-
-def test_test_alert_uses_the_channels_link_preview_choice(tmp_path, web_server, smtp_server, fake_telegram_unpatched):
-    """README: the choice is "the same on every message it sends". `test-alert` on a
-    `link_preview: above` channel goes through apprise with disable_web_page_preview=true, so
-    the direct Bot API path that real alerts on that channel take is not what it tests."""
-    telegram = fake_telegram_unpatched
-    config = preview_ops_config(tmp_path, web_server, smtp_server, telegram)
-    result = run_monitor(config, "test-alert", "now")
-    assert result.returncode == 0, result.stderr
-    assert len(telegram.messages) == 1
-    assert telegram.messages[0].params.get("link_preview_options") == {"is_disabled": False, "show_above_text": True}, (
-        telegram.messages[0].params
-    )
 
 
 # ---- item 9: secrets with special characters -------------------------------------------------

@@ -78,6 +78,23 @@ def query_key(template: str, pos: int) -> str:
     return template[start:pos].partition("=")[0].strip().lower()
 
 
+def _literal_hash_in_userinfo(template: str) -> str | None:
+    """The problem of a `#` written literally before the `@` of a URL's user:password part
+    (`mailtos://${U}:Zq#9xK@host`): the URL would end at the `#` (the rest a fragment)."""
+    start = template.find("://")
+    if start < 0:
+        return None
+    authority = re.match(r"[^/?]*", template[start + 3 :])
+    text = authority.group(0) if authority else ""
+    hash_at = text.find("#")
+    if hash_at >= 0 and "@" in text[hash_at:]:
+        return (
+            "a `#` written in the user:password part ends the URL there: write it as %23, "
+            "or put the password in a ${VAR} (encoded for you)"
+        )
+    return None
+
+
 def expand_url(
     template: str,
     env: Mapping[str, str],
@@ -92,6 +109,10 @@ def expand_url(
     (`problems` names the variable, never its value). Unset variables without a default go
     to `missing`; every value, raw and encoded, goes to `secrets` (monitor.redact masks
     short ones where they stand). `$$` is one literal `$` (pure)."""
+
+    hashed = _literal_hash_in_userinfo(template)
+    if hashed:
+        problems.append(hashed)
 
     def sub(m: re.Match[str]) -> str:
         if m.group(0) == "$$":
@@ -113,7 +134,7 @@ def expand_url(
             if encoded != value and env.get(name):
                 secrets.append(encoded)
             return encoded
-        if part == "host" and re.search(r"[\s/?#@]", value):
+        if part == "host" and not hashed and re.search(r"[\s/?#@]", value):
             problems.append(f"${{{name}}} is in the URL's host part and holds a space or one of / ? # @")
         if part == "path" and re.search(r"[\s?#]", value):  # `-100#12`: apprise would read chat -100
             problems.append(f"${{{name}}} is in the URL's path and holds a space or one of ? #")

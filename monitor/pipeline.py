@@ -643,13 +643,16 @@ class Pipeline:
         return n
 
     # ---- delivery ------------------------------------------------------
-    def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
+    def deliver(
+        self, now: datetime | None = None, *, ignore_backoff: bool = False, max_wait: float | None = None
+    ) -> DeliveryReport:
         """Send every due alert once, channels in parallel (see monitor.delivery.outbox).
 
         `ignore_backoff` also retries alerts still waiting after a failure (a
-        manual `monitor once` pass is an explicit retry).
+        manual `monitor once` pass is an explicit retry); `max_wait` (seconds): a channel
+        whose rate limit has no slot within that leaves the rest queued.
         """
-        return self.outbox.deliver(now, ignore_backoff=ignore_backoff)
+        return self.outbox.deliver(now, ignore_backoff=ignore_backoff, max_wait=max_wait)
 
 
 _ALIAS = "url:"  # article_guids key of a feed link that redirected to a stored article

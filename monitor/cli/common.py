@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, TextIO, cast
 from monitor.config.advice import did_you_mean
 from monitor.config.credentials import environment
 from monitor.config.load import Config, load_config
-from monitor.redact import add_feed_urls, add_secrets, add_urls
+from monitor.errors import ConfigError
+from monitor.redact import add_feed_urls, add_secrets
 from monitor.text.terminal import terminal_safe
 
 if TYPE_CHECKING:  # imported when a verb opens them, so `--help` and `check` stay light
@@ -47,12 +48,18 @@ def load(args: argparse.Namespace) -> Config:
     A read-only verb (READ_ONLY) loads a config whose channels miss their secrets and
     says so once on stderr; `run` and `once` log the config's warnings."""
     command = getattr(args, "command", None)
-    read_only = command in READ_ONLY
-    config = load_config(args.config, env=environment(), need_secrets=not read_only)
-    if config.unresolved_channels:
+    read_only = command in READ_ONLY or getattr(args, "dry_run", False)
+    only = getattr(args, "channel", None) if command == "test-alert" else None
+    config = load_config(args.config, env=environment(), need_secrets=not (read_only or only))
+    if only is not None:  # `test-alert NAME` needs the secrets of that channel only
+        unset = [v for c, v in config.unset_variables if c == only]
+        if unset:
+            raise ConfigError([f"channels: {only}: environment variable {v} is not set" for v in unset])
+    elif config.unresolved_channels:
         print(
             f"note: channel(s) {', '.join(config.unresolved_channels)} use ${{VAR}} values that are not set; "
-            f"`monitor {command}` sends nothing, but `monitor run` needs them",
+            f"`monitor {command}{' --dry-run' if getattr(args, 'dry_run', False) else ''}` sends nothing,"
+            " but `monitor run` needs them",
             file=sys.stderr,
         )
     if command in LOGS_WARNINGS:
@@ -63,7 +70,9 @@ def load(args: argparse.Namespace) -> Config:
         config = replace(config, storage_url=storage)
     add_secrets(config.secrets)
     add_feed_urls(f.url for f in config.feeds)  # ?apikey=... values: secret in every output
-    add_urls([config.storage_url])  # its password (also from MONITOR_STORAGE), in every output
+    # the store's password and key-like query values (also from MONITOR_STORAGE) are masked in
+    # every output; the rest of its URL is not secret: the startup line and `check` name it (issue 18)
+    add_feed_urls([config.storage_url])
     return config
 
 
@@ -121,6 +130,18 @@ def format_item(row: ItemRow, now: datetime, outcomes: Mapping[int, Mapping[str,
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+def count(text: str) -> int:
+    """An argparse `type` for a count (`--limit`, `-n`, `--top`): a whole number >= 0;
+    anything else is a usage error (exit 2), never a value handed to the store."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {value})")
+    return value
+
+
 def add_global_options(parser: argparse.ArgumentParser) -> None:
     """`--config` and `--log-level` on `parser` (with their real defaults) and on every
     subparser below it, at any depth, with SUPPRESS defaults: a value given before the
@@ -136,8 +157,9 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--log-level",
             default=os.environ.get("MONITOR_LOG_LEVEL", "INFO") if top else argparse.SUPPRESS,
+            type=str.upper,  # `--log-level debug` as well as DEBUG
             choices=LOG_LEVELS,
-            help="how chatty the logs on stderr are (default: $MONITOR_LOG_LEVEL or INFO)",
+            help="how chatty the logs on stderr are (any case; default: $MONITOR_LOG_LEVEL or INFO)",
         )
 
     def walk(p: argparse.ArgumentParser) -> None:

@@ -263,11 +263,22 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if not path.exists():
             print(f"explain: no such file: {target} (give an article's .html file or an http(s) URL)", file=sys.stderr)
             return 2
+        if not path.is_file():  # a FIFO, a device (/dev/zero), a socket: never read, never waited on
+            print(f"explain: {target} is not a regular file; give an article's .html file or URL", file=sys.stderr)
+            return 2
+        limit = config.fetch.max_bytes  # the same page budget as a fetched page
         try:
-            content, url = path.read_bytes(), None
+            with path.open("rb") as handle:
+                content, url = handle.read(limit + 1), None
         except OSError as exc:
             print(f"explain: cannot read {target}: {exc.strerror or exc}", file=sys.stderr)
             return 1
+        if len(content) > limit:
+            print(
+                f"explain: {target} is larger than fetch.max_bytes ({limit} bytes); not an article page",
+                file=sys.stderr,
+            )
+            return 2
     else:
         fetcher = Fetcher.from_config(config)
         try:

@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.set_defaults(func=cmd_list)
     q = fsub.add_parser("show", help="one feed: health and its items' states (also: `monitor feeds NAME`)")
     q.add_argument("name", nargs="?")
-    q.add_argument("-n", "--limit", type=int, default=10, help="how many recent items to list (default 10)")
+    q.add_argument("-n", "--limit", type=common.count, default=10, help="how many recent items to list (default 10)")
     q.set_defaults(func=cmd_show)
     q = fsub.add_parser("import", help="add the feeds of an OPML file to config.yaml")
     q.add_argument("file", help="an OPML file (a feed reader's export)")
@@ -262,8 +262,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     except FeedParseError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 1
+    refused = [w.removeprefix("skipped outline ") for w in warnings if w.startswith("skipped outline ")]
     for warning in warnings:
-        print(f"{args.file}: warning: {warning}", file=sys.stderr)
+        if not warning.startswith("skipped outline "):
+            print(f"{args.file}: warning: {warning}", file=sys.stderr)
     entries, skipped = new_feeds(config, found)
     path = Path(args.config)
     updated = None
@@ -283,9 +285,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"{'would add' if args.dry_run else 'added'}: {e['name']}: {e['url']}")
     for f, reason in skipped:
         print(f"{'would skip' if args.dry_run else 'skipped'}: {f.name}: {f.url} ({reason})")
-    print(
-        f"{len(entries)} {'to add' if args.dry_run else 'added'}, {len(skipped)} skipped of {len(found)} in {args.file}"
-    )
+    for why in refused:  # outlines read_opml refused (unsafe URL, no URL): every skip listed
+        print(f"{'would skip' if args.dry_run else 'skipped'}: {why}")
+    n_skipped, n_found = len(skipped) + len(refused), len(found) + len(refused)
+    print(f"{len(entries)} {'to add' if args.dry_run else 'added'}, {n_skipped} skipped of {n_found} in {args.file}")
     invalid = any(reason.startswith("not a valid feed") for _, reason in skipped)
     if updated is None or args.dry_run:
         return 1 if invalid else 0

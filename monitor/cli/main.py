@@ -65,7 +65,7 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_once(args: argparse.Namespace) -> int:
-    from monitor.delivery.outbox import STRANDED
+    from monitor.delivery.outbox import ONCE_MAX_WAIT, STRANDED
 
     config = load(args)
     feeds = config.feeds
@@ -83,7 +83,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     try:
         reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True, drain=True), feeds))
         pool.shutdown()
-        delivery = pipeline.deliver(ignore_backoff=True)
+        delivery = pipeline.deliver(ignore_backoff=True, max_wait=ONCE_MAX_WAIT)
     except KeyboardInterrupt:
         # Stop now: don't wait for the slowest request. Every store write is its own
         # transaction, so what was saved stays saved and the rest is redone next time.
@@ -101,6 +101,10 @@ def cmd_once(args: argparse.Namespace) -> int:
         print(
             f"stranded: {n} alert(s) of channel {channel!r}: {STRANDED}; kept, sent when it is back,"
             f" or run `monitor outbox move {channel} NEW`"
+        )
+    if delivery.waiting:
+        print(
+            f"rate limit: {delivery.waiting} wait for the rate limit (kept queued; sent by the next pass or the daemon)"
         )
     return _all_failed(reports)
 
@@ -189,7 +193,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_test_alert(args: argparse.Namespace) -> int:
     from monitor.delivery import notify
     from monitor.delivery.render import render_test_message
-    from monitor.models import channel_kind
+    from monitor.models import ChannelKind, channel_kind
 
     config = load(args)
     urls = config.channels.get(args.channel)
@@ -198,12 +202,34 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
         return 2
     notify.configure(config.notify.telegram_api_url)
     kind = channel_kind(urls)
-    result = notify.send(args.channel, list(urls), render_test_message(kind), kind=kind)
+    preview = config.channel(args.channel).link_preview if kind is ChannelKind.TELEGRAM else "off"
+    if preview != "off":  # the path real alerts on this channel take (README: the same on every message)
+        result = _test_with_preview(config, list(urls), render_test_message(kind), kind, preview)
+    else:
+        result = notify.send(args.channel, list(urls), render_test_message(kind), kind=kind)
     if result.ok:
         print(f"test alert sent to {args.channel}")
         return 0
     print(f"test alert to {args.channel} failed: {result.error}", file=sys.stderr)
     return 1
+
+
+def _test_with_preview(config: Any, urls: list[str], message: Any, kind: Any, preview: str) -> Any:
+    """A test message on a Telegram channel with `link_preview` set, sent as its alerts are:
+    a plain chat target through the direct Bot API call (its `link_preview_options`), other
+    targets through apprise with `preview=yes`; the first failure, else the last result."""
+    from monitor.delivery import notify, targets, telegram
+
+    result = None
+    for configured in urls:
+        for url in targets.expand(configured):
+            if telegram.target(url):
+                result = telegram.send(url, message.html, api_url=config.notify.telegram_api_url, preview=preview)
+            else:
+                result = notify.send_one(telegram.with_preview(url), message, kind=kind)
+            if not result.ok:
+                return result
+    return result
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -328,6 +354,10 @@ def _main(argv: list[str] | None) -> int:
     else:
         argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
+    given = str(args.log_level)  # MONITOR_LOG_LEVEL=debug: argparse checks only --log-level
+    args.log_level = given.strip().upper()
+    if args.log_level not in common.LOG_LEVELS:
+        parser.error(f"MONITOR_LOG_LEVEL={given!r}: must be one of {', '.join(common.LOG_LEVELS)} (any case)")
     logs.setup(args.log_level)
     try:
         with common.safe_terminal():  # feed text never reaches the terminal as control codes

@@ -46,7 +46,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             except ValueError:
                 print("outbox retry: alert IDs are numbers (see `monitor outbox`)", file=sys.stderr)
                 return 2
-            return _retry(store, ids, now=args.now)
+            return _retry(store, list(dict.fromkeys(ids)), now=args.now)  # `retry 3 3`: once
         if args.action == "move":
             return _move(store, list(args.ids), list(config.channels))
         chans = set(config.channels)
@@ -141,7 +141,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--state", action="append", choices=_STATES, help="only these states (repeatable; default: all but sent)"
     )
-    p.add_argument("--limit", type=int, default=200, help="rows per status (default 200)")
+    p.add_argument("--limit", type=common.count, default=200, help="rows per status (default 200)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per alert")
     p.add_argument("--now", action="store_true", help="retry: also take retrying alerts, due now")
     p.set_defaults(func=cmd_outbox)

@@ -161,6 +161,8 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
     healthy = sum(1 for r in rows if r["in_config"] and r["state"] == "ok")
     failing = sum(1 for r in rows if r["in_config"] and r["state"] == "failing")
     shown = rows if verbose or len(rows) <= SHOW_ALL_FEEDS else [r for r in rows if r["state"] != "ok"]
+    more = 0 if verbose else max(0, len(shown) - SHOW_ALL_FEEDS)  # every feed failing: still 80x24 (issue 18)
+    shown = shown if verbose else shown[:SHOW_ALL_FEEDS]
     feeds = Table(title="Feeds", title_justify="left", expand=False, box=None, pad_edge=False)
     for col in ("feed", "state", "last success", "last poll", "seen", "last error"):
         feeds.add_column(col, no_wrap=True, overflow="ellipsis", max_width=None if col == "last error" else 22)
@@ -182,6 +184,8 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         )
     if shown:
         console.print(feeds)
+    if more:
+        console.print(f"… and {more} more not ok (`monitor status -v` lists all)")
     console.print(
         f"feeds: [green]{healthy} healthy[/], [red]{failing} failing[/], "
         f"{len(configured) - healthy - failing} not polled yet"

@@ -19,9 +19,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("stories", help="list recent stories with their articles and outlets")
     p.add_argument("--topic", help="only stories with an article that matched this topic id")
     p.add_argument("--since", default="7d", help="stories with an article this recent (default 7d)")
-    p.add_argument("--limit", type=int, default=50, help="at most this many stories (default 50)")
+    p.add_argument("--limit", type=common.count, default=50, help="at most this many stories (default 50)")
     p.add_argument(
-        "--min-articles", type=int, default=1, metavar="N", help="only stories with at least N articles (default 1)"
+        "--min-articles",
+        type=common.count,
+        default=1,
+        metavar="N",
+        help="only stories with at least N articles (default 1)",
     )
     p.add_argument("--all", action="store_true", help="also stories no topic matched (default: only matched stories)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per story")

@@ -57,5 +57,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("topic", help="topic id")
     p.add_argument("--since", default="7d", help="how far back: 90m, 12h, 7d (default 7d)")
     p.add_argument("--topic-file", help="YAML file with an edited or new topic (as for backtest)")
-    p.add_argument("--top", type=int, default=20, help="how many co-occurring words to list (default 20)")
+    p.add_argument("--top", type=common.count, default=20, help="how many co-occurring words to list (default 20)")
     p.set_defaults(func=cmd_suggest)

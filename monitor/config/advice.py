@@ -66,6 +66,35 @@ def url_part_at(template: str, pos: int) -> str:
     return "query" if 0 <= query < pos else "path"
 
 
+# Query keys apprise's plugins read as lists (decoded once, by apprise's parse_qsd); the other
+# values it unquotes a second time (`NotifyBase.unquote(results["qsd"]["pass"])`, apprise 1.x),
+# so a literal `%` there is encoded twice (caronc/apprise#32: a mailto password holding "%").
+_QUERY_DECODED_ONCE = frozenset({"to", "cc", "bcc"})
+
+
+def query_key(template: str, pos: int) -> str:
+    """The query parameter name (lowercase) whose value is at `pos` of a URL template."""
+    start = max(template.rfind("?", 0, pos), template.rfind("&", 0, pos)) + 1
+    return template[start:pos].partition("=")[0].strip().lower()
+
+
+def _literal_hash_in_userinfo(template: str) -> str | None:
+    """The problem of a `#` written literally before the `@` of a URL's user:password part
+    (`mailtos://${U}:Zq#9xK@host`): the URL would end at the `#` (the rest a fragment)."""
+    start = template.find("://")
+    if start < 0:
+        return None
+    authority = re.match(r"[^/?]*", template[start + 3 :])
+    text = authority.group(0) if authority else ""
+    hash_at = text.find("#")
+    if hash_at >= 0 and "@" in text[hash_at:]:
+        return (
+            "a `#` written in the user:password part ends the URL there: write it as %23, "
+            "or put the password in a ${VAR} (encoded for you)"
+        )
+    return None
+
+
 def expand_url(
     template: str,
     env: Mapping[str, str],
@@ -74,11 +103,16 @@ def expand_url(
     secrets: list[str],
 ) -> str:
     """A channel URL template with `${VAR}` filled in by where each sits: percent-encoded
-    in the userinfo and the query (a password with `@ / # ?` stays one password), as
+    in the userinfo and the query (a password with `@ / # ? %` stays one password; a `%` in a
+    query value apprise decodes twice is encoded twice), as
     written in the host and path, where a value holding whitespace or `/ ? # @` is refused
     (`problems` names the variable, never its value). Unset variables without a default go
     to `missing`; every value, raw and encoded, goes to `secrets` (monitor.redact masks
     short ones where they stand). `$$` is one literal `$` (pure)."""
+
+    hashed = _literal_hash_in_userinfo(template)
+    if hashed:
+        problems.append(hashed)
 
     def sub(m: re.Match[str]) -> str:
         if m.group(0) == "$$":
@@ -95,11 +129,15 @@ def expand_url(
         part = url_part_at(template, m.start())
         if part in ("userinfo", "query"):
             encoded = urllib.parse.quote(value, safe="")
+            if part == "query" and query_key(template, m.start()) not in _QUERY_DECODED_ONCE:
+                encoded = encoded.replace("%25", "%2525")  # apprise unquotes these values twice
             if encoded != value and env.get(name):
                 secrets.append(encoded)
             return encoded
-        if part == "host" and re.search(r"[\s/?#@]", value):
+        if part == "host" and not hashed and re.search(r"[\s/?#@]", value):
             problems.append(f"${{{name}}} is in the URL's host part and holds a space or one of / ? # @")
+        if part == "path" and re.search(r"[\s?#]", value):  # `-100#12`: apprise would read chat -100
+            problems.append(f"${{{name}}} is in the URL's path and holds a space or one of ? #")
         return value
 
     return _URL_TOKEN.sub(sub, template)
@@ -255,6 +293,12 @@ def topic_conflicts(topic: Any, loc: tuple[Any, ...]) -> list[Problem]:
         key = term_key(as_term(text).text)
         if kind == "all" and key in vetoes:
             problems.append((path, f"`{text}` is also in `none`: every article with it is vetoed; remove one"))
+    anys = [(path, text) for path, kind, _, text in _terms(topic, loc) if kind == "any"]
+    if anys and all(term_key(as_term(text).text) in vetoes for _, text in anys):  # any: [X] none: [X]
+        path, text = anys[0]
+        problems.append(
+            (path, f"every `any` term (`{text}`…) is also in `none`: the topic can never match; remove one")
+        )
     return problems
 
 

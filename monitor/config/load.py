@@ -84,6 +84,7 @@ class Config:
     warnings: tuple[str, ...] = ()  # `config.yaml:LINE: path: text` for what works but is probably wrong
     # channels whose `${VAR}` are not set, loaded with need_secrets=False (read-only verbs): cannot send
     unresolved_channels: tuple[str, ...] = ()
+    unset_variables: tuple[tuple[str, str], ...] = ()  # (channel, variable) of unresolved_channels
 
     def channel(self, name: str) -> Channel:
         """A channel's options (defaults for the short form)."""
@@ -295,7 +296,12 @@ def parse_config(
                 loc = loc[:2] + loc[3:]  # drop the form tag from the path
             problems.append((loc, pydantic_message(err, loc)))
     if raw is not None:
-        found, advised = _semantic_problems(raw, skip_channels=set(unresolved or ()))
+        unset = {  # a channel with an unset ${VAR} is not also given to apprise's check (issue 18)
+            str(loc[1])
+            for loc, msg in problems
+            if loc[:1] == ("channels",) and len(loc) > 1 and msg.startswith("environment variable")
+        }
+        found, advised = _semantic_problems(raw, skip_channels=set(unresolved or ()) | unset)
         problems += found
         warnings += advised
 
@@ -327,6 +333,7 @@ def parse_config(
         cluster_stall_after=raw.cluster_stall_after,
         warnings=tuple(fmt(loc, msg) for loc, msg in warnings),
         unresolved_channels=tuple(sorted(unresolved or ())),
+        unset_variables=tuple((c, v) for c in sorted(unresolved or ()) for v in dict.fromkeys((unresolved or {})[c])),
     )
 
 

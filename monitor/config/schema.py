@@ -101,8 +101,12 @@ class Feed(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
+        m = re.match(r"^(https?)://[^\s/]+", v, re.IGNORECASE)
+        if not m:
             raise ValueError(f"must be an http:// or https:// URL (got {v!r})")
+        v = (
+            m.group(1).lower() + v[len(m.group(1)) :]
+        )  # `HTTPS://` pasted from a site: schemes ignore case (RFC 3986 3.1)
         if re.search(r"[\s\x00-\x1f\x7f]", v):
             raise ValueError(f"has a space or control character; percent-encode a space as %20 (got {v!r})")
         return v

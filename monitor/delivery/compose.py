@@ -18,7 +18,7 @@ from datetime import datetime
 from monitor.config.load import Config
 from monitor.delivery import followups, notify
 from monitor.delivery.grouping import stored_message
-from monitor.delivery.render import render_alert
+from monitor.delivery.render import render_alert, topic_line
 from monitor.delivery.templates import Templates
 from monitor.models import Article, ChannelKind, Match, NewAlert, RenderedAlert, ReportedBy, TermHit, channel_kind
 from monitor.storage import OutboxAlert, Store
@@ -142,12 +142,13 @@ class Composer:
 
 def merge_matches(matches: list[Match]) -> Match:
     """One match standing for several topics' matches of one article: topic names joined by
-    "، " (Arabic comma) in order, every hit kept (the terms line picks the strongest), the
+    "، " (Arabic comma) in order, each cut to fit (:func:`monitor.delivery.render.topic_line`),
+    every hit kept (the terms line picks the strongest), the
     first non-empty snippet; ``topic_id`` is the ids joined by ",". One match: itself."""
     if len(matches) == 1:
         return matches[0]
     names = list(dict.fromkeys(m.topic_name for m in matches))
     snippet = next((m.snippet for m in matches if m.snippet), "")
     return Match(
-        ",".join(m.topic_id for m in matches), "، ".join(names), tuple(h for m in matches for h in m.hits), snippet
+        ",".join(m.topic_id for m in matches), topic_line(names), tuple(h for m in matches for h in m.hits), snippet
     )

@@ -88,7 +88,7 @@ class _RedactingForwarder(logging.Handler):
             message = redact(without_urls(record.getMessage()))
         except Exception:  # pragma: no cover - never break a notify call
             message = "(unprintable apprise log record)"
-        log.log(record.levelno, "apprise: %s", message)
+        log.log(record.levelno, "apprise said message=%s", message)  # logfmt (quoted by service.logs)
 
 
 # the capture buffer of the send running in this context (None: not capturing)

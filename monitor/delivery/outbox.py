@@ -50,12 +50,15 @@ TELEGRAM_GROUP_DEFAULT = ("1/s", "20/m")  # group chats (negative ids)
 class DeliveryReport:
     """Alerts of one pass: sent, failed (retrying), dead; ``stranded``: pending alerts of
     channels the config no longer names (renamed or removed), kept, sent when a channel of
-    that name is back or after ``monitor outbox move OLD NEW``."""
+    that name is back or after ``monitor outbox move OLD NEW``; ``waiting``: due alerts a
+    `monitor once` pass left queued because a channel's rate limit had no slot within
+    ONCE_MAX_WAIT seconds (sent by the next pass or the daemon)."""
 
     sent: int = 0
     failed: int = 0
     dead: int = 0
     stranded_by: tuple[tuple[str, int], ...] = ()  # (channel, pending alerts) per channel not in config
+    waiting: int = 0
 
     @property
     def stranded(self) -> int:
@@ -67,11 +70,15 @@ class DeliveryReport:
             self.failed + other.failed,
             self.dead + other.dead,
             self.stranded_by + other.stranded_by,
+            self.waiting + other.waiting,
         )
 
 
 STRANDED = "channel not in config (renamed or removed)"
 BATCH = 200  # alerts read per query; a batch, never a limit on a pass (issue 12, loss 4)
+# `monitor once` waits this long (seconds) at most for a rate-limit slot: Telegram's own
+# defaults (1/s, 20/m) are waited for, a slower `rate:` (1/h) leaves the rest queued (issue 18)
+ONCE_MAX_WAIT = 60.0
 
 
 def utcnow() -> datetime:
@@ -191,6 +198,8 @@ class ChannelSender:
         self.blocked_until: datetime | None = None
         self.lease: Lease | None = None  # cluster mode: the job holding this channel (see take_over)
         self.lease_lost = False
+        self.max_wait: float | None = None  # set for one `once` pass (see drain)
+        self.rate_limited = False  # this pass stopped at a rate limit with no slot within max_wait
         self.records = Recorder(sleep=self.stop.wait)  # what went out is written, or owed (records.py)
         self._lock = threading.Lock()
         self._topics = {t.id: t for t in config.topics}
@@ -217,43 +226,59 @@ class ChannelSender:
         self.lease, self.lease_lost = lease, False
 
     # ---- one pass ---------------------------------------------------------
-    def drain(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
+    def drain(
+        self, now: datetime | None = None, *, ignore_backoff: bool = False, max_wait: float | None = None
+    ) -> DeliveryReport:
         """Send what is due now. The daemon's pass stops at a transient failure (the channel
-        rests); an `ignore_backoff` pass (`monitor once`) tries every pending alert once."""
+        rests); an `ignore_backoff` pass (`monitor once`) tries every pending alert once.
+        With `max_wait` (seconds) a rate limit with no slot within that stops the pass: the
+        rest stays queued, counted in the report's ``waiting``."""
         with self._lock:
-            now = now or utcnow()
-            if self.blocked_until and now < self.blocked_until and not ignore_backoff:
-                return DeliveryReport()
-            self.blocked_until = None
-            self.records.settle()  # what went out before a store refusal is written before any send
-            report = DeliveryReport()
-            tried: set[int] = set()  # an ignore_backoff pass pages past what it already tried
-            while not self.stop.is_set() and not self.lease_lost:
-                due = self.store.channel_due(self.name, now, ignore_backoff=ignore_backoff, limit=BATCH + len(tried))
-                due = [a for a in due if a.id not in tried]
-                if not due:
-                    break
-                tried.update(a.id for a in due)
-                held = [a for a in due if a.digest]
-                single = [a for a in due if not a.digest]
-                progressed = 0
-                if held:
-                    outcome = self._send_group(held, now)
-                    report += outcome
-                    progressed += outcome.sent + outcome.dead
-                    if outcome.failed and not ignore_backoff:
-                        break
-                for batch in self.batches(single):
-                    if self.stop.is_set() or self.lease_lost:
-                        break
-                    outcome = self._send_group(batch, now)
-                    report += outcome
-                    progressed += outcome.sent + outcome.dead
-                    if outcome.failed and not ignore_backoff:
-                        return report  # the channel rests (blocked_until) before the next try
-                if not ignore_backoff and not progressed:
-                    break  # failed ones would come straight back; they wait for their next try
+            self.max_wait, self.rate_limited = max_wait, False
+            try:
+                report = self._drain(now, ignore_backoff)
+            finally:
+                self.max_wait = None
+            if self.rate_limited:
+                left = self.store.channel_due(self.name, now or utcnow(), ignore_backoff=True, limit=1_000_000)
+                log.warning("rate limit channel=%s waiting=%d; left queued for the next pass", self.name, len(left))
+                report += DeliveryReport(waiting=len(left))
             return report
+
+    def _drain(self, now: datetime | None, ignore_backoff: bool) -> DeliveryReport:
+        now = now or utcnow()
+        if self.blocked_until and now < self.blocked_until and not ignore_backoff:
+            return DeliveryReport()
+        self.blocked_until = None
+        self.records.settle()  # what went out before a store refusal is written before any send
+        report = DeliveryReport()
+        tried: set[int] = set()  # an ignore_backoff pass pages past what it already tried
+        while not self.stop.is_set() and not self.lease_lost and not self.rate_limited:
+            due = self.store.channel_due(self.name, now, ignore_backoff=ignore_backoff, limit=BATCH + len(tried))
+            due = [a for a in due if a.id not in tried]
+            if not due:
+                break
+            tried.update(a.id for a in due)
+            held = [a for a in due if a.digest]
+            single = [a for a in due if not a.digest]
+            progressed = 0
+            if held:
+                outcome = self._send_group(held, now)
+                report += outcome
+                progressed += outcome.sent + outcome.dead
+                if outcome.failed and not ignore_backoff:
+                    break
+            for batch in self.batches(single):
+                if self.stop.is_set() or self.lease_lost or self.rate_limited:
+                    break
+                outcome = self._send_group(batch, now)
+                report += outcome
+                progressed += outcome.sent + outcome.dead
+                if outcome.failed and not ignore_backoff:
+                    return report  # the channel rests (blocked_until) before the next try
+            if not ignore_backoff and not progressed:
+                break  # failed ones would come straight back; they wait for their next try
+        return report
 
     def preview(self, now: datetime) -> list[Planned]:
         """The messages an `ignore_backoff` :meth:`drain` at `now` would send, rendered the
@@ -312,8 +337,9 @@ class ChannelSender:
             for i, part in enumerate(parts):
                 if len(parts) > 1 and progress.got_part(target.key, i):
                     continue
-                if not target.limiter.acquire():
-                    return DeliveryReport()  # stopping: stays pending, sent on restart
+                if not target.limiter.acquire(self.max_wait):
+                    self.rate_limited = not self.stop.is_set()
+                    return DeliveryReport()  # stopping or no slot soon: stays pending, sent later
                 with metrics.Timer() as timer:
                     result = self._send(target, part, group[0], i, mid)
                 metrics.SEND_SECONDS.labels(self.name).observe(timer.seconds)
@@ -541,16 +567,34 @@ class Outbox:
             )
         return orphans
 
-    def deliver(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> DeliveryReport:
-        """One pass over every channel, channels in parallel."""
+    def deliver(
+        self, now: datetime | None = None, *, ignore_backoff: bool = False, max_wait: float | None = None
+    ) -> DeliveryReport:
+        """One pass over every channel, channels in parallel (`max_wait`: see
+        :meth:`ChannelSender.drain`). Ctrl-C (KeyboardInterrupt) stops every sender, also
+        one waiting in a rate limiter, and is raised at once."""
         stranded = DeliveryReport(stranded_by=tuple(self.warn_orphans().items()))
         if not self.senders:
             return stranded
-        with ThreadPoolExecutor(max_workers=min(8, len(self.senders))) as pool:
-            reports = list(pool.map(lambda s: s.drain(now, ignore_backoff=ignore_backoff), self.senders.values()))
+        pool = ThreadPoolExecutor(max_workers=min(8, len(self.senders)))
+        try:
+            reports = list(
+                pool.map(
+                    lambda s: s.drain(now, ignore_backoff=ignore_backoff, max_wait=max_wait), self.senders.values()
+                )
+            )
+        except BaseException:
+            for sender in self.senders.values():
+                sender.stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         total = stranded
         for r in reports:
             total += r
+        ops = self.senders.get(self.config.notify.ops_channel or "")
+        if ops is not None and total.dead:  # notices of alerts this pass marked dead go out now (issue 18)
+            total += ops.drain(now, max_wait=max_wait)
         return total
 
     def preview(self, now: datetime | None = None) -> list[Planned]:

@@ -51,8 +51,9 @@ class RateLimiter:
             self._sent.clear()
             self._sent.extend(sorted(now - max(a, 0.0) for a in ages))
 
-    def acquire(self) -> bool:
-        """Wait for a slot and take it; False if `sleep` asked to stop."""
+    def acquire(self, max_wait: float | None = None) -> bool:
+        """Wait for a slot and take it; False if `sleep` asked to stop, or (with `max_wait`,
+        seconds) at once if the slot is further away than that: nothing is taken then."""
         with self._lock:
             while True:
                 now = self.clock()
@@ -61,5 +62,7 @@ class RateLimiter:
                     if self.limits:
                         self._sent.append(now)
                     return True
+                if max_wait is not None and wait > max_wait:
+                    return False
                 if self.sleep(wait) is True:
                     return False

@@ -61,6 +61,8 @@ ELLIPSIS = "…"
 TITLE_MAX = 400
 OUTLET_MAX = 100
 _TOPIC_MAX = 200
+_TOPIC_LINE_MAX = 180  # several topics' names in one line (grouped message); fits in SUBJECT_MAX after "[monitor] "
+_NAME_MIN = 16  # a name in such a line keeps at least this many characters
 _TERMS_MAX = 800
 _URL_SHOWN_MAX = 300
 
@@ -208,10 +210,38 @@ def published_text(published: datetime | None, tz: str | None = None) -> str:
 
 
 def _subject(topic: str, title: str, *, prefix: str = "") -> str:
-    topic = clean(topic)
+    """`prefix topic: title` within SUBJECT_MAX; the title is cut first, so every topic a
+    grouped message names stays in its subject (issue 18)."""
+    topic = cut_words(clean(topic), SUBJECT_MAX - len(prefix))
     title = clean(title)
-    line = f"{prefix}{topic}: {title}" if title else f"{prefix}{topic}"
-    return cut_words(clean(line), SUBJECT_MAX)
+    head = f"{prefix}{topic}"
+    if not title:
+        return head
+    room = SUBJECT_MAX - len(head) - 2
+    title = cut_words(title, room) if room >= 10 else ""
+    return clean(f"{head}: {title}") if title else head
+
+
+def topic_line(names: list[str]) -> str:
+    """Several topics' names as one topic line (joined by the Arabic comma "، ") within
+    _TOPIC_LINE_MAX characters: each name is cut in its middle (its start and end kept, as
+    names often differ at the end: "... (2)") to an equal share, never under _NAME_MIN; the
+    list itself is never cut, so every topic is named (issue 18)."""
+    sep = "، "
+    share = max(_NAME_MIN, (_TOPIC_LINE_MAX - len(sep) * (len(names) - 1)) // max(1, len(names)))
+    return sep.join(cut_middle(clean(n), share) for n in names)
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its start and end (two thirds,
+    one third of the room) around an ellipsis, ``limit`` characters in all."""
+    if len(text) <= limit:
+        return text
+    room = max(0, limit - len(ELLIPSIS))
+    tail = room // 3
+    return (
+        text[: room - tail].rstrip() + ELLIPSIS + text[len(text) - tail :].lstrip() if tail else text[:room] + ELLIPSIS
+    )
 
 
 def render_alert(

@@ -44,7 +44,9 @@ def as_term(term: str | Term) -> Term:
     return Term(text)
 
 
-_WILDCARD = re.compile(r"[*%]")
+# `*` `%`, and the other spellings of a wildcard: `?` (one letter in search tools), the Arabic
+# question mark `؟` an Arabic keyboard types, fullwidth `＊` `？` `％` (IMEs, text pasted from PDFs)
+_WILDCARD = re.compile(r"[*%?\u061f\uff0a\uff1f\uff05\u2217]")
 
 
 def term_problem(term: str | Term) -> str | None:
@@ -52,7 +54,7 @@ def term_problem(term: str | Term) -> str | None:
     t = as_term(term)
     if _WILDCARD.search(t.text) and not _REGEX_HINT.search(t.text):
         return (
-            f"term {t.text!r}: wildcards (* %) are not supported; attached clitics (و ب ل ال …) "
+            f"term {t.text!r}: wildcards (* % ? ؟) are not supported; attached clitics (و ب ل ال …) "
             "already match, and a name marked ~ matches its spellings: list other forms as terms"
         )
     if _REGEX_HINT.search(t.text):

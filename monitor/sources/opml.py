@@ -30,7 +30,8 @@ def read_opml(content: bytes, content_type: str = "") -> tuple[list[OpmlFeed], t
 
     Attribute names are matched without regard to case (``xmlurl``, ``XMLURL`` as written by
     some exporters). An outline whose URL is not a plain absolute http(s) URL (``file:``,
-    ``javascript:``, relative, with credentials) is skipped with a warning."""
+    ``javascript:``, relative, with credentials), or an outline with neither a URL nor
+    outlines under it, is skipped with a warning starting "skipped outline "."""
     root, read_warnings = parse_xml_lenient(content, "OPML file", content_type)
     warnings = list(read_warnings)
     if local(root.tag) != "opml":
@@ -42,6 +43,9 @@ def read_opml(content: bytes, content_type: str = "") -> tuple[list[OpmlFeed], t
         attrs = {str(k).lower(): str(v) for k, v in el.attrib.items()}
         url = attrs.get("xmlurl", "").strip()
         if not url:
+            if len(el) == 0:  # not a folder of outlines: an entry without a feed URL (issue 18)
+                label = " ".join((attrs.get("title") or attrs.get("text") or "(no name)").split())
+                warnings.append(f"skipped outline {label[:80]!r}: no xmlUrl (not a feed)")
             continue
         try:
             url = check_url(url)

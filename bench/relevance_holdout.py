@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -106,7 +107,9 @@ def score_dir(directory: Path, copy_groups) -> dict[tuple[str, str], tuple[int, 
         m = compile_topics([rule_from_dict(topic)])
         results = [m.evaluate(a["title"], a["content"])[0] for a in arts]
         ours = [r.matched for r in results]
-        for name, pred in (("naive", naive), ("default", ours)):
+        bare = compile_topics([replace(rule_from_dict(topic), min_score=0.0)])
+        mention = [bare.evaluate(a["title"], a["content"])[0].matched for a in arts]
+        for name, pred in (("naive", naive), ("mention", mention), ("default", ours)):
             for lab, keep in (("all", [True] * len(arts)), ("no-hard", [not h for h in hard])):
                 for unit in ("article", "group"):
                     pp, gg, kk = (pred, gold, keep) if unit == "article" else grouped(pred, gold, keep, group)

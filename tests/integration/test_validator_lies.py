@@ -87,7 +87,9 @@ def sticky_etag(tag: str) -> Callable[[Feed, Request], Response]:
 def sticky_last_modified(feed: Feed, request: Request) -> Response:
     """Last-Modified never moves while the content changes daily (newsbeuter#331)."""
     lm = http_date(T0 - timedelta(hours=1))
-    return Response(304, b"", {"Last-Modified": lm}) if _ims_not_older(request, lm) else feed.body(**{"Last-Modified": lm})
+    return (
+        Response(304, b"", {"Last-Modified": lm}) if _ims_not_older(request, lm) else feed.body(**{"Last-Modified": lm})
+    )
 
 
 def etag_sticks_lm_moves(feed: Feed, request: Request) -> Response:

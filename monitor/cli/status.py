@@ -108,6 +108,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
                 "items_seen": s.items_seen if s else 0,
                 "last_error": redact(s.last_error) if s and s.last_error and s.consecutive_failures else None,
                 "items_pending": orphan_items.get(name, 0) if name not in configured else None,
+                "untrusted_validators": s.untrusted.split() if s and s.untrusted else [],
             }
         )
     errors = [
@@ -191,6 +192,14 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
         f"{len(configured) - healthy - failing} not polled yet"
         + (" (healthy ones not listed; `monitor status -v` lists all)" if len(shown) < len(rows) else "")
     )
+
+    if liars := [r["feed"] for r in rows if r["untrusted_validators"] and r["in_config"]]:
+        console.print(
+            f"[yellow]{len(liars)} feed(s) whose ETag/Last-Modified lied[/]: fetched without them "
+            f"({escape(_one_line(', '.join(terminal_safe(n) for n in liars), 40))}; `monitor feeds NAME` says why)",
+            overflow="ellipsis",
+            no_wrap=True,
+        )
 
     topics = [(t, today.get(t, 0)) for t in list(names) + sorted(set(today) - set(names))]
     line = ", ".join(f"{t} {n}" for t, n in topics if n or verbose or len(topics) <= 6) or "none"

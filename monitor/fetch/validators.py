@@ -60,6 +60,11 @@ class Lie:
     reason: str
 
 
+def _shown(value: str) -> str:
+    """A server's validator as our messages quote it: at most 80 characters."""
+    return value if len(value) <= 80 else value[:79] + "…"
+
+
 def untrusted_set(text: str | None) -> frozenset[str]:
     """The stored ``untrusted`` column (space-separated validator names) as a set."""
     return frozenset(w for w in (text or "").split() if w in VALIDATORS)
@@ -145,21 +150,21 @@ def lies_of_200(
     changed = stored_hash is not None and new_hash != stored_hash and new_items > 0
     if changed and etag and etag == stored_etag:
         kind = "weak ETag" if etag.startswith("W/") else "ETag"
-        out.append(Lie(ETAG, f"kept its {kind} {etag} while the feed listed {new_items} new item(s)"))
+        out.append(Lie(ETAG, f"kept its {kind} {_shown(etag)} while the feed listed {new_items} new item(s)"))
     if changed and last_modified and last_modified == stored_last_modified:
         out.append(
-            Lie(LAST_MODIFIED, f"kept Last-Modified {last_modified} while the feed listed {new_items} new item(s)")
+            Lie(LAST_MODIFIED, f"kept Last-Modified {_shown(last_modified)} while the feed listed {new_items} new item(s)")
         )
     when = http_date(last_modified)
     if when is not None and LAST_MODIFIED not in {lie.validator for lie in out}:
         newest = max((p for p in published if p is not None and p <= now), default=None)
         if when > now + LM_SLACK:
-            out.append(Lie(LAST_MODIFIED, f"Last-Modified {last_modified} is in the future"))
+            out.append(Lie(LAST_MODIFIED, f"Last-Modified {_shown(last_modified)} is in the future"))
         elif newest is not None and when < newest - LM_SLACK:
             out.append(
                 Lie(
                     LAST_MODIFIED,
-                    f"Last-Modified {last_modified} is older than the feed's newest item ({newest:%Y-%m-%d %H:%MZ})",
+                    f"Last-Modified {_shown(last_modified)} is older than the feed's newest item ({newest:%Y-%m-%d %H:%MZ})",
                 )
             )
     return out

@@ -60,8 +60,9 @@ class Lie:
     reason: str
 
 
-def _shown(value: str) -> str:
+def _shown(value: str | None) -> str:
     """A server's validator as our messages quote it: at most 80 characters."""
+    value = value or ""
     return value if len(value) <= 80 else value[:79] + "…"
 
 
@@ -152,19 +153,14 @@ def lies_of_200(
         kind = "weak ETag" if etag.startswith("W/") else "ETag"
         out.append(Lie(ETAG, f"kept its {kind} {_shown(etag)} while the feed listed {new_items} new item(s)"))
     if changed and last_modified and last_modified == stored_last_modified:
-        out.append(
-            Lie(LAST_MODIFIED, f"kept Last-Modified {_shown(last_modified)} while the feed listed {new_items} new item(s)")
-        )
+        kept = f"kept Last-Modified {_shown(last_modified)}"
+        out.append(Lie(LAST_MODIFIED, f"{kept} while the feed listed {new_items} new item(s)"))
     when = http_date(last_modified)
     if when is not None and LAST_MODIFIED not in {lie.validator for lie in out}:
         newest = max((p for p in published if p is not None and p <= now), default=None)
         if when > now + LM_SLACK:
             out.append(Lie(LAST_MODIFIED, f"Last-Modified {_shown(last_modified)} is in the future"))
         elif newest is not None and when < newest - LM_SLACK:
-            out.append(
-                Lie(
-                    LAST_MODIFIED,
-                    f"Last-Modified {_shown(last_modified)} is older than the feed's newest item ({newest:%Y-%m-%d %H:%MZ})",
-                )
-            )
+            shown = f"Last-Modified {_shown(last_modified)}"
+            out.append(Lie(LAST_MODIFIED, f"{shown} is older than the feed's newest item ({newest:%Y-%m-%d %H:%MZ})"))
     return out

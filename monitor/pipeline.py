@@ -95,6 +95,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _unchanged_wait(state: FeedState | None, result: FetchResult, unparsed: bool) -> float | None:
+    """A full answer not parsed (the same body as last time) keeps the wait the last success
+    chose (its <ttl> and max-age, unchanged with the body), so skipping the parse costs no
+    politeness."""
+    if not unparsed or result.not_modified or state is None or state.consecutive_failures:
+        return None
+    if state.next_poll_at is None or state.last_polled_at is None:
+        return None
+    return (state.next_poll_at - state.last_polled_at).total_seconds()
+
+
 class Pipeline:
     """Stages bound to one config, store and fetcher. Thread-safe per feed."""
 
@@ -197,7 +208,7 @@ class Pipeline:
         except Exception as exc:  # a library raising on odd input (feedparser #590) is a feed error
             log.exception("feed parse raised feed=%s", feed.name)
             return self._feed_failed(feed, state, FeedParseError(f"cannot parse: {type(exc).__name__}: {exc}"), now)
-        hints = (result.max_age, parsed.ttl if parsed else None)
+        hints = (result.max_age, parsed.ttl if parsed else None, _unchanged_wait(state, result, parsed is None))
         warnings = list(parsed.warnings) if parsed is not None else []
         if parsed is not None:
             # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.

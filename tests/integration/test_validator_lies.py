@@ -234,3 +234,23 @@ def test_full_fetch_after_is_per_feed(make, web_server):
         pipeline.poll_feed(source, now=now)
         assert polls <= 3
     assert polls == 3 and store.feed_state("quick.xml").untrusted == "etag"
+
+
+def test_an_unchanged_body_is_not_parsed_and_keeps_the_feeds_ttl(make, web_server, monkeypatch):
+    """A server without validators answers 200 every time: a body like the last one is not
+    parsed, and its <ttl> (180 minutes) still spaces the polls."""
+    feed = Feed(web_server, "plain")
+    web_server.routes["/plain.xml"] = lambda request: Response(200, rss(feed.items, ttl=180), RSS)
+    pipeline, store, cfg = make.build(["/plain.xml"], term="xyzzy")
+    source = cfg.feeds[0]
+    assert pipeline.poll_feed(source, now=T0).new == 1
+    assert store.feed_state("plain.xml").next_poll_at == T0 + timedelta(hours=3)
+    parses: list[str] = []
+    real = pipeline_mod.parse_source
+    monkeypatch.setattr(pipeline_mod, "parse_source", lambda *a, **k: parses.append("x") or real(*a, **k))
+    assert pipeline.poll_feed(source, now=T0 + timedelta(hours=1)).skipped
+    report = pipeline.poll_feed(source, now=T0 + timedelta(hours=3))
+    assert report.ok and report.items == 0 and parses == []
+    assert store.feed_state("plain.xml").next_poll_at == T0 + timedelta(hours=6)
+    feed.grow(T0 + timedelta(hours=4))
+    assert pipeline.poll_feed(source, now=T0 + timedelta(hours=6)).new == 1 and parses == ["x"]

@@ -160,6 +160,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
             no_wrap=True,
         )
     healthy = sum(1 for r in rows if r["in_config"] and r["state"] == "ok")
+    liars = sum(1 for r in rows if r["in_config"] and r["untrusted_validators"])  # `monitor feeds` says why
     failing = sum(1 for r in rows if r["in_config"] and r["state"] == "failing")
     shown = rows if verbose or len(rows) <= SHOW_ALL_FEEDS else [r for r in rows if r["state"] != "ok"]
     more = 0 if verbose else max(0, len(shown) - SHOW_ALL_FEEDS)  # every feed failing: still 80x24 (issue 18)
@@ -190,16 +191,9 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
     console.print(
         f"feeds: [green]{healthy} healthy[/], [red]{failing} failing[/], "
         f"{len(configured) - healthy - failing} not polled yet"
+        + (f", [yellow]{liars} with lying validators[/]" if liars else "")
         + (" (healthy ones not listed; `monitor status -v` lists all)" if len(shown) < len(rows) else "")
     )
-
-    if liars := [r["feed"] for r in rows if r["untrusted_validators"] and r["in_config"]]:
-        console.print(
-            f"[yellow]{len(liars)} feed(s) whose ETag/Last-Modified lied[/]: fetched without them "
-            f"({escape(_one_line(', '.join(terminal_safe(n) for n in liars), 40))}; `monitor feeds NAME` says why)",
-            overflow="ellipsis",
-            no_wrap=True,
-        )
 
     topics = [(t, today.get(t, 0)) for t in list(names) + sorted(set(today) - set(names))]
     line = ", ".join(f"{t} {n}" for t, n in topics if n or verbose or len(topics) <= 6) or "none"

@@ -101,3 +101,8 @@ def test_monitor_once_alerts_the_item_a_sticky_etag_hid(tmp_path, web_server, ca
     once()
     assert web_server.requests_for("/sticky.xml")[-1].headers.get("If-None-Match") is None
     assert len(alerts) == 2 and "alerted 2" in feeds_out()
+    capsys.readouterr()
+    assert main(["--config", str(config), "status"]) == 0
+    assert "1 with lying validators" in capsys.readouterr().out
+    assert main(["--config", str(config), "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["feeds"][0]["untrusted_validators"] == ["etag"]

@@ -20,7 +20,10 @@ The lies seen in the wild (the rows of tests/integration/test_validator_lies.py)
 the same ETag or Last-Modified on a body that lists new items (miniflux-legacy#218,
 newsbeuter#331), a Last-Modified in the future (FreshRSS#1020) or far older than the
 feed's newest item (web.dev#4382, commafeed#859), a 304 to a request that had no
-validators (miniflux/v2#874).
+validators (miniflux/v2#874). Not judged here: a 304 carrying a body (never read; the
+connection it leaves unread bytes on is not reused, a row of that test shows the next
+answers intact) and one ETag for gzip and identity bodies (we always ask for the same
+encodings, so it cannot hide anything from us).
 """
 
 from __future__ import annotations

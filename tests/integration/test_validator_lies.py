@@ -73,12 +73,15 @@ def honest(feed: Feed, request: Request) -> Response:
     return feed.body(ETag=tag)
 
 
-def sticky_etag(tag: str) -> Callable[[Feed, Request], Response]:
-    """One ETag whatever the content (miniflux-legacy#218's forum; W/ form: a weak one)."""
+def sticky_etag(tag: str, body_on_304: bool = False) -> Callable[[Feed, Request], Response]:
+    """One ETag whatever the content (miniflux-legacy#218's forum; W/ form: a weak one);
+    `body_on_304`: the 304 carries the feed too, bytes a client that reuses the connection
+    could read as its next answer (e2guardian#136, okhttp#2310)."""
 
     def serve(feed: Feed, request: Request) -> Response:
         if request.headers.get("If-None-Match") == tag:
-            return Response(304, b"", {"ETag": tag})
+            body = feed.body().body_bytes if body_on_304 else b""
+            return Response(304, body, {"ETag": tag, **(RSS if body_on_304 else {})}, body_anyway=body_on_304)
         return feed.body(ETag=tag)
 
     return serve
@@ -137,6 +140,9 @@ ROWS = {
     "honest server: the next poll": Row(honest, STEP, None, ""),
     "sticky ETag (miniflux-legacy#218)": Row(sticky_etag('"v1"'), FULL_AFTER + STEP, "etag", "kept its ETag"),
     "sticky weak ETag": Row(sticky_etag('W/"5f-a1"'), FULL_AFTER + STEP, "etag", "kept its weak ETag"),
+    "sticky ETag, 304 with a body (e2guardian#136, okhttp#2310)": Row(
+        sticky_etag('"v1"', body_on_304=True), FULL_AFTER + STEP, "etag", "kept its ETag"
+    ),
     "sticky Last-Modified (newsbeuter#331)": Row(
         sticky_last_modified, FULL_AFTER + STEP, "last-modified", "kept Last-Modified"
     ),

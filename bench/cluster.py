@@ -105,6 +105,15 @@ def _ledger(db: str) -> dict[str, tuple[str, str, str | None]]:
     return {str(path(u)): (st, code, path(ref)) for u, st, code, ref in rows}
 
 
+def _worked(db: str) -> tuple[int, float]:
+    """(items worked: no longer pending in the ledger, when the last was worked: epoch s)."""
+    import psycopg
+
+    with psycopg.connect(db.replace("+psycopg", "")) as conn:
+        n, last = conn.execute("SELECT count(*), max(updated_at) FROM items WHERE state <> 'pending'").fetchone()
+    return int(n), last.timestamp() if last else 0.0
+
+
 def account(
     pages: list[str], got: collections.Counter[str], ledger: dict[str, tuple[str, str, str | None]]
 ) -> dict[str, object]:
@@ -147,15 +156,16 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
             # backlog: each feed polled once in the run, so the work is the articles, not re-polls
             defaults={"interval": 120 if backlog else 1, "jitter": 0, "timeout": "10s"},
         )
+        load = os.getloadavg()[0]
         procs = [start_node(config, f"n{i}", base / f"n{i}.log") for i in range(nodes)]
         start = time.monotonic()
         killed_at: float | None = None
         if backlog:  # from the first page fetched to the last alert (node start-up left out)
-            previous, first, still = 0, None, start
+            previous, first, still, first_wall = 0, None, start, time.time()
             while time.monotonic() - start < BACKLOG_LIMIT:  # until no new alert for SETTLE s
                 time.sleep(0.1)
                 if first is None and any("/article-" in r.url_path for r in list(web.requests)):
-                    first = time.monotonic()
+                    first, first_wall = time.monotonic(), time.time()
                 n = sum(_alerted(tg, web, shown).values())
                 if n != previous:
                     previous, still = n, time.monotonic()
@@ -175,6 +185,7 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
                     killed_at = time.time()
             time.sleep(SETTLE)
             elapsed = time.monotonic() - start
+            first_wall = time.time() - elapsed
         live = [p for p in procs if p.poll() is None]  # a killed node is reaped here (its CPU not counted)
         for p in live:
             p.send_signal(signal.SIGTERM)
@@ -187,6 +198,8 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
         got = _alerted(tg, web, shown)
         pages = [f"/f{i}/article-{j}.html" for i, n in enumerate(shown) for j in range(n)]
         accounted = account(pages, got, _ledger(db))
+        worked, last_worked = _worked(db)
+        worked_s = max(last_worked - first_wall, 1e-9)
         fetches = collections.Counter(r.url_path for r in web.requests if "/article-" in r.url_path)
         polls = sum(log.count("feed polled") + log.count("feed not modified") for log in logs)
         takeover = "-"
@@ -206,6 +219,9 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
             "articles_per_s": len(got) / elapsed,
             "takeover": takeover,
             "cpu_per_article": cpu / max(len(got), 1),
+            "worked_per_s": worked / worked_s,
+            "worked_s": worked_s,
+            "load": load,
         }
 
 
@@ -218,8 +234,9 @@ def _line(kind: str, r: dict[str, object]) -> str:
         f"copy_after_send={r['copy_after_send']} lost={r['lost']} "
         f"duplicated={sum(n - 1 for n in got.values())} "
         f"duplicate_fetches={r['duplicate_fetches']} seconds={r['seconds']:.1f} "
-        f"articles/s={r['articles_per_s']:.2f} polls/s={r['polls_per_s']:.2f} "
-        f"node_cpu_s/article={r['cpu_per_article']:.3f} takeover={r['takeover']}{lost}"
+        f"articles/s={r['articles_per_s']:.2f} worked/s={r['worked_per_s']:.2f} ({r['worked_s']:.1f}s) "
+        f"polls/s={r['polls_per_s']:.2f} "
+        f"node_cpu_s/article={r['cpu_per_article']:.3f} takeover={r['takeover']} load1={r['load']:.2f}{lost}"
     )
 
 
@@ -228,6 +245,7 @@ def main() -> int:
     ap.add_argument("--nodes", type=int, default=2)
     ap.add_argument("--feeds", type=int, default=12)
     ap.add_argument("--minutes", type=float, default=1.0, help="length of the arrivals run")
+    ap.add_argument("--backlog-only", action="store_true", help="skip the arrivals run")
     ap.add_argument("--kill", action="store_true", help="kill -9 node 0 half-way through the arrivals run")
     args = ap.parse_args()
     one = run(1, args.feeds, backlog=True)
@@ -236,6 +254,10 @@ def main() -> int:
     print(_line("backlog", many))
     ratio = float(many["articles_per_s"]) / max(float(one["articles_per_s"]), 1e-9)  # type: ignore[arg-type]
     print(f"cluster speed-up on the backlog (articles/s, {args.nodes} nodes vs 1): {ratio:.2f}x")
+    worked = float(many["worked_per_s"]) / max(float(one["worked_per_s"]), 1e-9)  # type: ignore[arg-type]
+    print(f"cluster speed-up on the backlog (items worked/s, {args.nodes} nodes vs 1): {worked:.2f}x")
+    if args.backlog_only:
+        return 0
     arrivals = run(args.nodes, args.feeds, backlog=False, minutes=args.minutes, kill=args.kill)
     print(_line("arrivals", arrivals))
     return 0

@@ -62,6 +62,10 @@ FORGET_NODES = 7 * 86400.0  # seconds: rows of nodes gone this long are dropped 
 # on a worker id that no longer exists, and no node's own setting prunes a live slower node.
 PRUNE_WORKERS = 86400.0
 RESTART_FIRST, RESTART_MAX = 1.0, 30.0  # seconds: backoff between restarts of a failed worker
+# procrastinate priorities (a free worker slot takes the highest first): the tick and the sends
+# before polls, so a backlog of polls filling every slot delays neither the queueing of new
+# work nor the delivery of what is matched (sends ran only after the last poll otherwise).
+PRIORITY = {"tick": 20, "send": 10, "prune": 5, "poll": 0}
 
 
 def _lock(kind: str, name: str) -> str:
@@ -101,13 +105,13 @@ class ClusterNode(Daemon):
 
         app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config.storage_url)))
 
-        @app.task(name="monitor.poll", queue=QUEUE, pass_context=True)
+        @app.task(name="monitor.poll", queue=QUEUE, pass_context=True, priority=PRIORITY["poll"])
         def poll(context: procrastinate.JobContext, feed: str) -> None:
             self._note_worker(context.job.worker_id)
             with self._ended_on_return(context.job.id):
                 self.poll_job(feed)
 
-        @app.task(name="monitor.send", queue=QUEUE, pass_context=True)
+        @app.task(name="monitor.send", queue=QUEUE, pass_context=True, priority=PRIORITY["send"])
         def send(context: procrastinate.JobContext, channel: str) -> None:
             job = context.job
             assert job.id is not None
@@ -120,12 +124,12 @@ class ClusterNode(Daemon):
                 self.send_job(channel, Lease(job.id, worker))
 
         @app.periodic(cron=f"* * * * * */{TICK}", periodic_id="tick")
-        @app.task(name="monitor.tick", queue=QUEUE, queueing_lock="tick")
+        @app.task(name="monitor.tick", queue=QUEUE, queueing_lock="tick", priority=PRIORITY["tick"])
         async def tick(timestamp: int) -> None:
             await self._tick(poll, send)
 
         @app.periodic(cron="17 */6 * * *", periodic_id="prune")
-        @app.task(name="monitor.prune", queue=QUEUE, queueing_lock="prune")
+        @app.task(name="monitor.prune", queue=QUEUE, queueing_lock="prune", priority=PRIORITY["prune"])
         async def prune(timestamp: int) -> None:
             await asyncio.to_thread(prune_text, self.pipeline)
             await asyncio.to_thread(self.store.forget_nodes, datetime.now(UTC) - timedelta(seconds=FORGET_NODES))

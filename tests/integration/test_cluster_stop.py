@@ -3,11 +3,11 @@ answering (half-open: the server side hangs, a NAT entry is dropped, a VM freeze
 kernel still takes what the node sends, nothing comes back, no error ever).
 
 The store and procrastinate reach PostgreSQL through a TCP proxy on loopback
-(tests/support/tcpproxy.py) that freezes. Same kind as public reports of workers that
-hang on a silent connection and cannot be stopped: procrastinate-org/procrastinate#1110
-(worker stuck on a dead connection), psycopg/psycopg#1099 (a query on a half-open
-connection blocks forever), sqlalchemy/sqlalchemy#7217 (pool checkout hangs on a peer
-that stopped answering).
+(tests/support/tcpproxy.py) that freezes. Same kind as public reports (rebuilt here, no
+text copied): procrastinate-org/procrastinate#1596 (closes #1513: a worker whose database
+connection stops answering can never be stopped), porsager/postgres#1089 (an insert on a
+half-open connection awaits forever), psycopg/psycopg2#112 (queries stuck for good in
+PQgetResult).
 """
 
 from __future__ import annotations

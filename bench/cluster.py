@@ -21,6 +21,9 @@ before the alert went out); "copy_after_send" = the ledger records the page as a
 added to the story by design (`monitor stories`), not alerted again; "lost" = anything
 else (no ledger row, an item still pending or failed, a copy of an article no message
 names), listed by ledger state. "duplicated" counts a page named by more than one message.
+"placement_lock_waited": of the moments (sampled every 20 ms) the nodes run SQL, the share
+where a session waits on the story placement lock (one advisory lock for the whole cluster,
+storage/stories.py): near 100% means placement, not CPU, sets the cluster's pace.
 
     python3 bench/cluster.py [--nodes 2] [--feeds 12] [--minutes 1] [--kill]
 """
@@ -34,6 +37,7 @@ import re
 import signal
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -134,6 +138,36 @@ def account(
     return {"copy_after_send": len(copies), "lost": sum(lost.values()), "lost_by_state": dict(lost)}
 
 
+class LockSampler:
+    """Samples the database's sessions every 20 ms while the nodes work: the share of samples
+    where the nodes run SQL at all (`busy`), and where at least one waits on an advisory lock
+    (story placement is serialised across the cluster by one: storage/stories.py)."""
+
+    def __init__(self, db: str) -> None:
+        self.name = db.rsplit("/", 1)[1]
+        self.busy = self.waiting = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+            while not self._stop.wait(0.02):
+                rows = conn.execute(
+                    "SELECT wait_event FROM pg_stat_activity WHERE datname = %s AND state = 'active'", (self.name,)
+                ).fetchall()
+                if rows:
+                    self.busy += 1
+                    self.waiting += any(r[0] == "advisory" for r in rows)
+
+    def share(self) -> float:
+        self._stop.set()
+        self._thread.join(5)
+        return self.waiting / max(self.busy, 1)
+
+
 def _log_time(line: str) -> float:
     return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
@@ -157,6 +191,7 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
             defaults={"interval": 120 if backlog else 1, "jitter": 0, "timeout": "10s"},
         )
         load = os.getloadavg()[0]
+        sampler = LockSampler(db)
         procs = [start_node(config, f"n{i}", base / f"n{i}.log") for i in range(nodes)]
         start = time.monotonic()
         killed_at: float | None = None
@@ -186,6 +221,7 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
             time.sleep(SETTLE)
             elapsed = time.monotonic() - start
             first_wall = time.time() - elapsed
+        lock_share = sampler.share()
         live = [p for p in procs if p.poll() is None]  # a killed node is reaped here (its CPU not counted)
         for p in live:
             p.send_signal(signal.SIGTERM)
@@ -222,6 +258,7 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
             "worked_per_s": worked / worked_s,
             "worked_s": worked_s,
             "load": load,
+            "lock_share": lock_share,
         }
 
 
@@ -236,7 +273,8 @@ def _line(kind: str, r: dict[str, object]) -> str:
         f"duplicate_fetches={r['duplicate_fetches']} seconds={r['seconds']:.1f} "
         f"articles/s={r['articles_per_s']:.2f} worked/s={r['worked_per_s']:.2f} ({r['worked_s']:.1f}s) "
         f"polls/s={r['polls_per_s']:.2f} "
-        f"node_cpu_s/article={r['cpu_per_article']:.3f} takeover={r['takeover']} load1={r['load']:.2f}{lost}"
+        f"node_cpu_s/article={r['cpu_per_article']:.3f} takeover={r['takeover']} "
+        f"placement_lock_waited={r['lock_share']:.0%} load1={r['load']:.2f}{lost}"
     )
 
 

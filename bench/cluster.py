@@ -25,7 +25,7 @@ names), listed by ledger state. "duplicated" counts a page named by more than on
 where a session waits on the story placement lock (one advisory lock for the whole cluster,
 storage/stories.py): near 100% means placement, not CPU, sets the cluster's pace.
 
-    python3 bench/cluster.py [--nodes 2] [--feeds 12] [--minutes 1] [--kill]
+    python3 bench/cluster.py [--nodes 2] [--feeds 12] [--minutes 1] [--kill] [--backlog-only]
 """
 
 from __future__ import annotations

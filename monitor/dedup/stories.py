@@ -44,8 +44,9 @@ BODY_WORDS = LEAD_WORDS  # 400: the lead carries the development; later paragrap
 # profile rule this replaces: 30). 0.35 keeps the three seed reports (pair cosines 0.378, 0.521,
 # 0.355; titles 0.221, 0.351, 0.222) one story.
 SIMILARITY = 0.35
-TITLE_SIMILARITY = 0.2
+TITLE_SIMILARITY = 0.15
 MIN_SHARED = 3  # and at least this many shared key terms
+TITLE_RARE_DF = 200  # and the titles share a key term at most this many of the table's 6,340 articles use
 _PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
 # Shipped with the package (pyproject package-data); a missing table is an install error, not a silent
 # "every term weighs the same".
@@ -150,6 +151,16 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 @dataclass(frozen=True)
+class LinkRule:
+    """When two articles tell one story (`alike`)."""
+
+    similarity: float = SIMILARITY
+    title_similarity: float = TITLE_SIMILARITY
+    title_rare_df: int | None = TITLE_RARE_DF  # None: no shared rare title term needed
+    min_shared: int = MIN_SHARED
+
+
+@dataclass(frozen=True)
 class StoryChoice:
     story_id: int
     score: float
@@ -166,6 +177,40 @@ def title_profile(title: str) -> dict[str, float]:
 Member = tuple[dict[str, float], dict[str, float] | None]  # (profile, title profile or None: not known)
 
 
+def rare_title_term(title: dict[str, float], other: dict[str, float], max_df: int = TITLE_RARE_DF) -> bool:
+    """Whether two title profiles share a key term that at most `max_df` articles of the rarity table
+    use (a name, a place, a figure's subject), not only words many reports use."""
+    table = _df()[1]
+    if len(title) > len(other):
+        title, other = other, title
+    return any(t in other and table.get(t, 4) <= max_df for t in title)
+
+
+def alike(
+    article: dict[str, float],
+    title: dict[str, float] | None,
+    other: dict[str, float],
+    other_title: dict[str, float] | None,
+    rule: LinkRule | None = None,
+) -> float | None:
+    """The key-term cosine of two articles when they tell one story under `rule`, else None.
+    Symmetric in the two articles (so stories, the connected groups of alike pairs, do not depend on
+    arrival order). A title not known (None: an article placed before revision 0010) skips the
+    title conditions."""
+    rule = rule or LinkRule()
+    if sum(1 for t in article if t in other) < rule.min_shared:
+        return None
+    score = cosine(article, other)
+    if score < rule.similarity:
+        return None
+    if title is not None and other_title is not None:
+        if cosine(title, other_title) < rule.title_similarity:
+            return None
+        if rule.title_rare_df is not None and not rare_title_term(title, other_title, rule.title_rare_df):
+            return None
+    return score
+
+
 def links(
     article: dict[str, float],
     candidates: list[tuple[int, list[Member]]],
@@ -174,24 +219,21 @@ def links(
     *,
     title: dict[str, float] | None = None,
     title_threshold: float = TITLE_SIMILARITY,
+    title_rare_df: int | None = TITLE_RARE_DF,
 ) -> list[StoryChoice]:
     """The candidate stories (id, their articles as (profile, title profile)) that have an article
-    like `article`: profile cosine >= `threshold` with at least `min_shared` shared key terms and,
-    when both titles are known, title cosine >= `title_threshold`. Each is scored by its most
-    similar article; sorted by story id. The article belongs with all of them (they merge)."""
+    like `article` (`alike`: profile cosine >= `threshold` with at least `min_shared` shared key
+    terms and, when both titles are known, title cosine >= `title_threshold` and a shared rare
+    title term). Each is scored by its most similar article; sorted by story id. The article
+    belongs with all of them (they merge)."""
+    rule = LinkRule(threshold, title_threshold, title_rare_df, min_shared)
     out = []
     for sid, members in candidates:
         best: StoryChoice | None = None
         for prof, head in members:
-            shared = sum(1 for t in article if t in prof)
-            if shared < min_shared:
-                continue
-            score = cosine(article, prof)
-            if score < threshold or (best is not None and score <= best.score):
-                continue
-            if title is not None and head is not None and cosine(title, head) < title_threshold:
-                continue
-            best = StoryChoice(sid, score, shared)
+            score = alike(article, title, prof, head, rule)
+            if score is not None and (best is None or score > best.score):
+                best = StoryChoice(sid, score, sum(1 for t in article if t in prof))
         if best is not None:
             out.append(best)
     return sorted(out, key=lambda c: c.story_id)

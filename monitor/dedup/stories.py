@@ -46,7 +46,9 @@ BODY_WORDS = LEAD_WORDS  # 400: the lead carries the development; later paragrap
 SIMILARITY = 0.35
 TITLE_SIMILARITY = 0.15
 MIN_SHARED = 3  # and at least this many shared key terms
-TITLE_RARE_DF = 200  # and the titles share a key term at most this many of the table's 6,340 articles use
+TITLE_RARE_DF = (
+    200  # and both titles name, and both leads repeat, a key term at most this many of the table's 6,340 articles use
+)
 _PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
 # Shipped with the package (pyproject package-data); a missing table is an install error, not a silent
 # "every term weighs the same".
@@ -174,66 +176,72 @@ def title_profile(title: str) -> dict[str, float]:
     return profile(title, "")
 
 
-Member = tuple[dict[str, float], dict[str, float] | None]  # (profile, title profile or None: not known)
+def echoes_folded(folded: FoldedText) -> frozenset[str]:
+    """The title's key terms that the lead repeats: what the article is about by its own account
+    (a headline's verb, «يستقبل», «تعايد», rarely comes back in the lead; the name it is about does)."""
+    lead = set(key_terms_of(folded.lead))
+    return frozenset(t for t in key_terms_of(folded.title) if t in lead)
 
 
-def rare_title_term(title: dict[str, float], other: dict[str, float], max_df: int = TITLE_RARE_DF) -> bool:
-    """Whether two title profiles share a key term that at most `max_df` articles of the rarity table
-    use (a name, a place, a figure's subject), not only words many reports use."""
+def echoes(title: str, body: str) -> frozenset[str]:
+    """``echoes_folded`` of an article given as text."""
+    return echoes_folded(FoldedText.of(title, body))
+
+
+@dataclass(frozen=True)
+class Member:
+    """What the link rule reads of one article. None: not known (an article placed before revision
+    0010 has no title profile here, before 0012 no echoes); a condition on it is then skipped."""
+
+    profile: dict[str, float]
+    title: dict[str, float] | None = None
+    echoes: frozenset[str] | None = None
+
+
+def shares_rare_echo(a: frozenset[str], b: frozenset[str], max_df: int = TITLE_RARE_DF) -> bool:
+    """Whether two articles' echoed title terms (`echoes`) share one that at most `max_df` articles
+    of the rarity table use: both headlines name it and both leads repeat it."""
     table = _df()[1]
-    if len(title) > len(other):
-        title, other = other, title
-    return any(t in other and table.get(t, 4) <= max_df for t in title)
+    return any(table.get(t, 4) <= max_df for t in a & b)
 
 
-def alike(
-    article: dict[str, float],
-    title: dict[str, float] | None,
-    other: dict[str, float],
-    other_title: dict[str, float] | None,
-    rule: LinkRule | None = None,
-) -> float | None:
+def alike(a: Member, b: Member, rule: LinkRule | None = None) -> float | None:
     """The key-term cosine of two articles when they tell one story under `rule`, else None.
-    Symmetric in the two articles (so stories, the connected groups of alike pairs, do not depend on
-    arrival order). A title not known (None: an article placed before revision 0010) skips the
-    title conditions."""
+    Symmetric in the two (so stories, the connected groups of alike pairs, do not depend on arrival
+    order): at least `min_shared` shared key terms, cosine >= `similarity`, title cosine >=
+    `title_similarity` and a shared rare echoed title term (`shares_rare_echo`)."""
     rule = rule or LinkRule()
-    if sum(1 for t in article if t in other) < rule.min_shared:
+    if sum(1 for t in a.profile if t in b.profile) < rule.min_shared:
         return None
-    score = cosine(article, other)
+    score = cosine(a.profile, b.profile)
     if score < rule.similarity:
         return None
-    if title is not None and other_title is not None:
-        if cosine(title, other_title) < rule.title_similarity:
-            return None
-        if rule.title_rare_df is not None and not rare_title_term(title, other_title, rule.title_rare_df):
-            return None
+    if a.title is not None and b.title is not None and cosine(a.title, b.title) < rule.title_similarity:
+        return None
+    if (
+        rule.title_rare_df is not None
+        and a.echoes is not None
+        and b.echoes is not None
+        and not shares_rare_echo(a.echoes, b.echoes, rule.title_rare_df)
+    ):
+        return None
     return score
 
 
 def links(
-    article: dict[str, float],
-    candidates: list[tuple[int, list[Member]]],
-    threshold: float = SIMILARITY,
-    min_shared: int = MIN_SHARED,
-    *,
-    title: dict[str, float] | None = None,
-    title_threshold: float = TITLE_SIMILARITY,
-    title_rare_df: int | None = TITLE_RARE_DF,
+    article: Member, candidates: list[tuple[int, list[Member]]], rule: LinkRule | None = None
 ) -> list[StoryChoice]:
-    """The candidate stories (id, their articles as (profile, title profile)) that have an article
-    like `article` (`alike`: profile cosine >= `threshold` with at least `min_shared` shared key
-    terms and, when both titles are known, title cosine >= `title_threshold` and a shared rare
-    title term). Each is scored by its most similar article; sorted by story id. The article
-    belongs with all of them (they merge)."""
-    rule = LinkRule(threshold, title_threshold, title_rare_df, min_shared)
+    """The candidate stories (id, their articles) that have an article `alike` `article`, each
+    scored by its most similar article; sorted by story id. The article belongs with all of them
+    (they merge)."""
+    rule = rule or LinkRule()
     out = []
     for sid, members in candidates:
         best: StoryChoice | None = None
-        for prof, head in members:
-            score = alike(article, title, prof, head, rule)
+        for m in members:
+            score = alike(article, m, rule)
             if score is not None and (best is None or score > best.score):
-                best = StoryChoice(sid, score, sum(1 for t in article if t in prof))
+                best = StoryChoice(sid, score, sum(1 for t in article.profile if t in m.profile))
         if best is not None:
             out.append(best)
     return sorted(out, key=lambda c: c.story_id)

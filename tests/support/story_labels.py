@@ -134,7 +134,7 @@ class PairFacts:
     shared: int  # shared key terms
     cosine: float
     title_cosine: float
-    title_rare_df: int  # the table count of the rarest key term both titles have (a large number: none)
+    echo_df: int  # table count of the rarest title key term both titles name and both leads repeat (10**9: none)
     copy: bool  # word-3-shingle Jaccard >= the daemon's copy threshold
 
 
@@ -151,6 +151,7 @@ def pair_facts(arts: dict[str, dict], min_cosine: float = 0.0) -> dict[tuple[str
     table = clustering.document_frequency()[1]
     prof = {k: clustering.profile(a["title"], a["content"]) for k, a in arts.items()}
     head = {k: clustering.title_profile(a["title"]) for k, a in arts.items()}
+    echo = {k: clustering.echoes(a["title"], a["content"]) for k, a in arts.items()}
     fps = {k: neardup.fingerprint(neardup.article_text(a["title"], a["content"])) for k, a in arts.items()}
     shared: Counter[tuple[str, str]] = Counter()
     banded: set[tuple[str, str]] = set()
@@ -178,7 +179,7 @@ def pair_facts(arts: dict[str, dict], min_cosine: float = 0.0) -> dict[tuple[str
                 shared[(a, b)],
                 cos,
                 clustering.cosine(head[a], head[b]),
-                min((table.get(t, 4) for t in head[a] if t in head[b]), default=10**9),
+                min((table.get(t, 4) for t in echo[a] & echo[b]), default=10**9),
                 copy,
             )
     return out
@@ -190,7 +191,7 @@ def linked(f: PairFacts, rule) -> bool:
         f.shared >= rule.min_shared
         and f.cosine >= rule.similarity
         and f.title_cosine >= rule.title_similarity
-        and (rule.title_rare_df is None or f.title_rare_df <= rule.title_rare_df)
+        and (rule.title_rare_df is None or f.echo_df <= rule.title_rare_df)
     )
 
 

@@ -57,9 +57,13 @@ def _story_rows():
 
     arts = fixture_articles(labels())
 
-    def member(aid: str) -> tuple[dict[str, float], dict[str, float]]:
+    def member(aid: str) -> clustering.Member:
         a = arts[aid]
-        return clustering.profile(a["title"], a["content"]), clustering.title_profile(a["title"])
+        return clustering.Member(
+            clustering.profile(a["title"], a["content"]),
+            clustering.title_profile(a["title"]),
+            clustering.echoes(a["title"], a["content"]),
+        )
 
     return arts, member
 
@@ -81,9 +85,14 @@ def test_links_every_story_with_a_like_article(new, cands, want):
     from monitor.dedup import stories as clustering
 
     _, member = _story_rows()
-    prof, title = member(new)
-    got = clustering.links(prof, [(sid, [member(m) for m in ms]) for sid, ms in cands.items()], title=title)
+    art = member(new)
+    got = clustering.links(art, [(sid, [member(m) for m in ms]) for sid, ms in cands.items()])
     assert [c.story_id for c in got] == want
     assert all(c.score >= clustering.SIMILARITY and c.shared >= clustering.MIN_SHARED for c in got)
-    legacy = clustering.links(prof, [(sid, [(member(m)[0], None) for m in ms]) for sid, ms in cands.items()])
+    for m in [mm for ms in cands.values() for mm in ms]:  # the rule is symmetric
+        assert clustering.alike(art, member(m)) == clustering.alike(member(m), art)
+    legacy = clustering.links(
+        clustering.Member(art.profile),
+        [(sid, [clustering.Member(member(m).profile) for m in ms]) for sid, ms in cands.items()],
+    )
     assert {c.story_id for c in got} <= {c.story_id for c in legacy}  # no title known: key terms only

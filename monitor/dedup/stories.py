@@ -146,9 +146,12 @@ def merge(story: dict[str, float], article: dict[str, float]) -> dict[str, float
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Exactly symmetric: ``math.fsum`` rounds the exact sum once, so the order the shared terms are
+    added in (which side is iterated) cannot move a pair across a threshold (a plain ``sum`` gave
+    0.6308176302505014 one way and ...015 the other)."""
     if len(a) > len(b):
         a, b = b, a
-    return sum(w * b[t] for t, w in a.items() if t in b)
+    return math.fsum(w * b[t] for t, w in a.items() if t in b)
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,24 @@ def test_links_every_story_with_a_like_article(new, cands, want):
         [(sid, [clustering.Member(member(m).profile) for m in ms]) for sid, ms in cands.items()],
     )
     assert {c.story_id for c in got} <= {c.story_id for c in legacy}  # no title known: key terms only
+
+
+# (article, title key terms its lead repeats, headline words it does not): real excerpt articles
+ECHO_ROWS = [
+    ("snn-20150723-1073", {"مصري", "خارجيه"}, {"يستقبل"}),  # the guest is repeated, the verb is not
+    ("snn-20150721-1127", {"شيشان"}, {"يلتقي"}),
+    ("snn-20150721-1461", {"امارات", "اديان"}, {"تتوعد", "مسيئين"}),
+]
+
+
+@pytest.mark.parametrize("aid,repeated,not_repeated", ECHO_ROWS, ids=[r[0] for r in ECHO_ROWS])
+def test_echoes_are_the_title_terms_the_lead_repeats(aid, repeated, not_repeated):
+    from monitor.dedup import stories as clustering
+    from monitor.text.folded import FoldedText
+
+    arts, _ = _story_rows()
+    a = arts[aid]
+    got = clustering.echoes(a["title"], a["content"])
+    assert repeated <= got and not (not_repeated & got)
+    assert got <= set(clustering.key_terms(a["title"]))
+    assert got == clustering.echoes_folded(FoldedText.of(a["title"], a["content"]))

@@ -521,6 +521,7 @@ class Pipeline:
             self.story_rules,
             trusted=feed.trusted,
             trusted_feeds=self._trusted_feeds,
+            echoes=stories.echoes_folded(folded),
         )
         saved = self.store.save_article(
             article, guid=item.guid, outlet=self.config.outlet(feed), matches=matches, alerts=alerts, story=story

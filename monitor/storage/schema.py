@@ -217,7 +217,7 @@ story_articles = Table(
     Column("outlet", NulFreeString(200), nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
     Column("profile", NulFreeText),  # 0010: the article's key terms, JSON {term: weight}; NULL before 0010
-    Column("echoes", NulFreeText),  # 0012: title key terms its lead repeats, JSON [term]; NULL before 0012
+    Column("echoes", NulFreeText),  # 0013: title key terms its lead repeats, JSON [term]; NULL before 0013
 )
 
 

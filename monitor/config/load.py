@@ -278,7 +278,7 @@ def parse_config(
     data = load_yaml(text, path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must be a YAML mapping with feeds, channels and topics")
-    lines = _lines(text)
+    lines: dict[tuple[Any, ...], int] | None = None  # read only when a message needs a line (a third parse)
     problems: list[tuple[tuple[Any, ...], str]] = []
     warnings: list[tuple[tuple[Any, ...], str]] = []
     secrets: list[str] = []
@@ -306,6 +306,9 @@ def parse_config(
         warnings += advised
 
     def fmt(loc: tuple[Any, ...], msg: str) -> str:
+        nonlocal lines
+        if lines is None:
+            lines = _lines(text)
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
         where = f"{path}:{line}: " if line else f"{path}: "
         return f"{where}{_path_str(loc)}: {msg}"

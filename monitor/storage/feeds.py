@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Executable
 
-from monitor.storage.db import Database, columns, record, utcnow
+from monitor.storage.db import DIALECTS, Database, columns, dialect_insert, record, utcnow
 from monitor.storage.schema import feeds
 
 
@@ -35,11 +37,40 @@ class FeedState:
 
 
 _FEED_COLS = columns(feeds, FeedState)
+# Every poll reads its feed's row and (a success) upserts it: statements built once with bound
+# parameters, as the article hot path's (issue 16: building a statement per call, its column
+# expressions and cache key, cost more than SQLite running it).
+_FEED_BY_NAME = select(*_FEED_COLS).where(feeds.c.name == bindparam("name"))
+
+
+@lru_cache(maxsize=len(DIALECTS))
+def _success_upsert(dialect: str) -> Executable:
+    """``record_feed_success``'s INSERT … ON CONFLICT in `dialect`, built once per process."""
+    ins = dialect_insert(dialect)(feeds)
+    return ins.on_conflict_do_update(
+        index_elements=[feeds.c.name],
+        set_={
+            "url": ins.excluded.url,
+            "etag": func.coalesce(ins.excluded.etag, feeds.c.etag),
+            "last_modified": func.coalesce(ins.excluded.last_modified, feeds.c.last_modified),
+            "last_polled_at": ins.excluded.last_polled_at,
+            "last_success_at": ins.excluded.last_success_at,
+            "last_error": None,
+            "consecutive_failures": 0,
+            "items_seen": feeds.c.items_seen + ins.excluded.items_seen,
+            "next_poll_at": ins.excluded.next_poll_at,
+            "failing_since": None,
+            "flagged_at": None,
+            "last_warning": ins.excluded.last_warning,
+            "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
+            "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
+        },
+    )
 
 
 def feed_state_in(conn: Connection, name: str) -> FeedState | None:
     """``FeedRows.feed_state`` inside the caller's transaction."""
-    row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).first()
+    row = conn.execute(_FEED_BY_NAME, {"name": name}).first()
     return record(FeedState, row) if row else None
 
 
@@ -68,7 +99,7 @@ class FeedRows(Database):
         """Upsert; clears last_error, the failure streak and the flag (last_error_at stays as
         history). A None etag/last_modified keeps the stored one (a 304 may omit them)."""
         now = now or utcnow()
-        ins = self.insert_into(feeds).values(
+        values = dict(
             name=name,
             url=url,
             etag=etag,
@@ -82,27 +113,8 @@ class FeedRows(Database):
             kind=kind,
             new_per_hour=new_per_hour,
         )
-        stmt = ins.on_conflict_do_update(
-            index_elements=[feeds.c.name],
-            set_={
-                "url": ins.excluded.url,
-                "etag": func.coalesce(ins.excluded.etag, feeds.c.etag),
-                "last_modified": func.coalesce(ins.excluded.last_modified, feeds.c.last_modified),
-                "last_polled_at": ins.excluded.last_polled_at,
-                "last_success_at": ins.excluded.last_success_at,
-                "last_error": None,
-                "consecutive_failures": 0,
-                "items_seen": feeds.c.items_seen + ins.excluded.items_seen,
-                "next_poll_at": ins.excluded.next_poll_at,
-                "failing_since": None,
-                "flagged_at": None,
-                "last_warning": ins.excluded.last_warning,
-                "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
-                "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
-            },
-        )
         with self.tx() as conn:
-            conn.execute(stmt)
+            conn.execute(_success_upsert(self.dialect), values)
 
     def record_feed_failure(
         self,

@@ -274,8 +274,7 @@ def parse_config(
     `need_secrets=False` (verbs that never send) loads a config whose channels use unset
     `${VAR}`: those channels are listed in `Config.unresolved_channels` instead of failing."""
     env = os.environ if env is None else env
-    check_yaml(text, str(path))
-    data = load_yaml(text, path)
+    data = load_yaml(text, path, check_yaml(text, str(path)))  # one scan of the text for both
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must be a YAML mapping with feeds, channels and topics")
     lines: dict[tuple[Any, ...], int] | None = None  # read only when a message needs a line (a third parse)

@@ -2,7 +2,7 @@
 
 from monitor.storage.articles import KnownArticle, StoredArticle
 from monitor.storage.cluster import QUEUE, FeedClock, JobCounts, Lease, NodeRow, RecentSend, StalledJob
-from monitor.storage.feeds import FeedState
+from monitor.storage.feeds import FeedState, ValidatorRecord
 from monitor.storage.items import ItemInput, ItemRow
 from monitor.storage.outbox import OutboxAlert
 from monitor.storage.progress import DeliveryProgress, Mark
@@ -14,6 +14,7 @@ __all__ = [
     "ItemRow",
     "Store",
     "FeedState",
+    "ValidatorRecord",
     "KnownArticle",
     "OutboxAlert",
     "StoredArticle",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -34,6 +34,23 @@ class FeedState:
     last_warning: str | None = None
     kind: str | None = None
     new_per_hour: float | None = None
+    body_hash: str | None = None  # digest of the last full answer (monitor.fetch.validators)
+    full_fetch_at: datetime | None = None  # the last full answer: a 200 with a body
+    untrusted: str | None = None  # validators caught lying and no longer sent: "etag last-modified"
+    untrusted_reason: str | None = None
+    untrusted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ValidatorRecord:
+    """What a poll learnt about the feed's validators (monitor.fetch.validators), written as a
+    whole: the last full answer's digest and time, the untrusted validators, why and since when."""
+
+    body_hash: str | None
+    full_fetch_at: datetime | None
+    untrusted: str | None
+    untrusted_reason: str | None
+    untrusted_at: datetime | None
 
 
 _FEED_COLS = columns(feeds, FeedState)
@@ -43,10 +60,12 @@ _FEED_COLS = columns(feeds, FeedState)
 _FEED_BY_NAME = select(*_FEED_COLS).where(feeds.c.name == bindparam("name"))
 
 
-@lru_cache(maxsize=len(DIALECTS))
-def _success_upsert(dialect: str) -> Executable:
-    """``record_feed_success``'s INSERT … ON CONFLICT in `dialect`, built once per process."""
+@lru_cache(maxsize=2 * len(DIALECTS))
+def _success_upsert(dialect: str, validators: bool) -> Executable:
+    """``record_feed_success``'s INSERT … ON CONFLICT in `dialect`, built once per process;
+    `validators`: it also replaces the stored ValidatorRecord columns (else they are kept)."""
     ins = dialect_insert(dialect)(feeds)
+    replaced = [f.name for f in fields(ValidatorRecord)] if validators else []
     return ins.on_conflict_do_update(
         index_elements=[feeds.c.name],
         set_={
@@ -64,6 +83,7 @@ def _success_upsert(dialect: str) -> Executable:
             "last_warning": ins.excluded.last_warning,
             "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
             "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
+            **{name: ins.excluded[name] for name in replaced},
         },
     )
 
@@ -94,12 +114,16 @@ class FeedRows(Database):
         warning: str | None = None,
         kind: str | None = None,
         new_per_hour: float | None = None,
+        validators: ValidatorRecord | None = None,
         now: datetime | None = None,
     ) -> None:
         """Upsert; clears last_error, the failure streak and the flag (last_error_at stays as
-        history). A None etag/last_modified keeps the stored one (a 304 may omit them)."""
+        history). A None etag/last_modified keeps the stored one (a 304 may omit them);
+        `validators` replaces the stored record of them (None keeps it)."""
         now = now or utcnow()
+        record_values = asdict(validators) if validators is not None else {}
         values = dict(
+            **record_values,
             name=name,
             url=url,
             etag=etag,
@@ -114,7 +138,7 @@ class FeedRows(Database):
             new_per_hour=new_per_hour,
         )
         with self.tx() as conn:
-            conn.execute(_success_upsert(self.dialect), values)
+            conn.execute(_success_upsert(self.dialect, validators is not None), values)
 
     def record_feed_failure(
         self,

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.config.channelurls import plugin_for
 from monitor.matching.rules import as_term, term_key
 from monitor.text.normalize import is_arabic
 
@@ -204,9 +205,10 @@ def check_channel_url(url: str) -> UrlCheck:
         logger.setLevel(logging.DEBUG)
         logger.propagate = False
         try:
-            plugin = apprise.Apprise.instantiate(
-                url, asset=apprise.AppriseAsset(async_mode=False), suppress_exceptions=True
-            )
+            asset = apprise.AppriseAsset(async_mode=False)
+            plugin = plugin_for(url, asset)  # only this scheme's plugin module when it can
+            if plugin is None:
+                plugin = apprise.Apprise.instantiate(url, asset=asset, suppress_exceptions=True)
         finally:
             logger.handlers = handlers
             logger.setLevel(level)

@@ -31,8 +31,8 @@ from monitor.matching import compose, relevance
 from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_problem
 from monitor.models import Match, TermHit, TopicResult
 from monitor.text.folded import FoldedText
-from monitor.text.normalize import WORD_CACHE, Token, stems, tokenize
-from monitor.text.variants import compatible, derived_forms, head, skeleton
+from monitor.text.normalize import WORD_CACHE, Token, fold, stems, tokenize
+from monitor.text.variants import compatible, compound_spellings, derived_forms, head, skeleton
 
 SNIPPET_CHARS = 110  # context kept on each side of the first hit
 _MIN_PART = 3  # letters each part of a split-written name needs
@@ -102,6 +102,7 @@ class Matcher:
                     exact = term_key(term.text)
                     keys: list[Key] = [(False, exact)]
                     forms: list[Key] = [(False, exact[:-1] + (f,)) for f in derived_forms(exact[-1])]
+                    forms += [(False, term_key(t)) for t in compound_spellings(fold(term.text))]
                     if term.name:
                         forms = []
                         joined = skeleton("".join(exact))

@@ -247,9 +247,18 @@ def fit(arts, labels, topics, errors: bool = False) -> None:
             )
             p, r, f = f1(scored[best[0]][held], best[1])
             fs.append(f)
-            if errors and title == "threshold only":
-                chosen[held] = best[1]
-            print(f"{held:22} K1 B cap near {best[0]} threshold {best[1]:g}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+            chosen.setdefault(held, best[1])
+            pred = [m and s >= best[1] for _, m, s in scored[best[0]][held]]
+            gold = [g for g, _, _ in scored[best[0]][held]]
+            fg = prf(*by_group(pred, gold, group))[2]
+            easy = [
+                i for i, a in enumerate(arts) if "hard call" not in labels.get(held, {}).get(a["id"], {}).get("why", "")
+            ]
+            fe = prf([pred[i] for i in easy], [gold[i] for i in easy])[2]
+            print(
+                f"{held:22} K1 B cap near {best[0]} threshold {best[1]:g}: P {p:.3f} R {r:.3f} F1 {f:.3f}"
+                f" | copy groups F1 {fg:.3f} | without hard calls F1 {fe:.3f}"
+            )
         print(f"{'macro':22} F1 {sum(fs) / len(fs):.3f}, lowest {min(fs):.3f}")
     if errors:
         print_errors(arts, labels, data, verdicts, scored[shipped], chosen)

@@ -180,7 +180,7 @@ def fit(arts, labels, topics, errors: bool = False) -> None:
 
     group = copy_groups(arts)
     print(f"{len(arts)} articles in {len(set(group))} copy groups")
-    data: dict[str, list[tuple[bool, bool, list[tuple[float, float, bool]], bool, int]]] = {}
+    data: dict[str, list[tuple[bool, bool, list[tuple[float, float, bool]], bool, int, bool]]] = {}
     verdicts: dict[str, list] = {}
     print(f"{'topic':22} {'unit':>7} {'P':>6} {'R':>6} {'F1':>6}")
     macro: dict[str, list[float]] = {"article": [], "group": []}
@@ -209,19 +209,20 @@ def fit(arts, labels, topics, errors: bool = False) -> None:
                 (rel.evidence(f), rel.evidence(v) - rel.evidence(f), any(h.field == "title" for h in v))
                 for f, v in zip(lead, hits.values())
             ]
-            rows.append((g, r.matched, split, close, len(words(a["content"]))))
+            summary = rel.headline_and_lead(list(hits.values()))  # the headline and lead name every group
+            rows.append((g, r.matched, split, close, len(words(a["content"])), summary))
         data[topic["id"]] = rows
     for unit, fs in macro.items():
         print(f"{'macro':22} {unit:>7} {'':6} {'':6} {sum(fs) / len(fs):6.3f}")
 
     def weakest(rows, k1, b, cap, near):
         out = []
-        for g, matched, tfs, close, n in rows:
+        for g, matched, tfs, close, n, summary in rows:
             length = 1 - b + b * min(n, cap) / rel.AVG_WORDS
             ss = []
             for fixed, body, headline in tfs:
                 tf = fixed + body / length + (near if close else 0)
-                ss.append(float("inf") if headline else tf * (k1 + 1) / (tf + k1))
+                ss.append(float("inf") if headline or summary else tf * (k1 + 1) / (tf + k1))
             out.append((g, matched, min(ss) if ss else 0.0))
         return out
 
@@ -229,7 +230,9 @@ def fit(arts, labels, topics, errors: bool = False) -> None:
         return prf([m and s >= th for _, m, s in scored], [g for g, _, _ in scored])
 
     grid = list(
-        itertools.product([0.5, 1.0, 1.5, 2.0, 3.0], [0.0, 0.25, 0.5, 0.75], [300, 600, 1000, 10**9], [0.0, 1.0])
+        itertools.product(
+            [0.5, 1.0, 1.5, 2.0, 3.0], [0.0, 0.25, 0.5, 0.75], [300, 600, 1000, 2000, 3000, 10**9], [0.0, 1.0]
+        )
     )
     thetas = [x / 20 for x in range(10, 60)]
     scored = {c: {t: weakest(rows, *c) for t, rows in data.items()} for c in grid}

@@ -77,14 +77,35 @@ def test_a_term_repeated_five_times_in_the_body_passes_the_default():
 
 
 def test_a_long_piece_does_not_dilute_a_full_section():
-    # snn-20150721-0456 (1,697 words): one section on migrants names المهاجرين 7+ times.
+    # snn-20150721-0456 (1,697 words): one section on migrants names المهاجرين 7+ times; its
+    # repeats carry it (counted in full, saturated), diluted by the whole length.
     art = ARTICLES["snn-20150721-0456"]
-    assert len(words(art["content"])) > 2 * LENGTH_CAP
+    n = len(words(art["content"]))
+    assert 1500 < n < LENGTH_CAP
     rule = TopicRule("migrants", "M", any=("المهاجرين",))
     result = compile_topics([rule]).evaluate(art["title"], art["content"])[0]
     assert result.matched, result.reason
     groups = {"any": [h for h in result.hits if h.group == "any"]}
-    assert judge(rule, groups, len(words(art["content"]))).score == judge(rule, groups, LENGTH_CAP).score
+    assert judge(rule, groups, n).score == result.score < judge(rule, groups, 300).score
+
+
+# (topic, article) — kind L: the headline names one group and the lead the other; each group
+# below the threshold on its own (a single lead mention), the article's summary names the topic.
+SUMMARY_NAMES_THE_TOPIC = [
+    ("iran-nuclear-deal", "snn-20150722-0780"),  # «عودة النفط الإيراني..», lead: «الاتفاق النووي»
+    ("yemen-war", "snn-20150721-1641"),  # «... في عدن», lead of a 65-word brief: «الحوثية»
+    ("greek-debt", "snn-20150721-1719"),  # «مشاكل مع اليونان», a 76-word brief
+]
+
+
+@pytest.mark.parametrize("topic,art_id", SUMMARY_NAMES_THE_TOPIC)
+def test_a_topic_named_by_the_headline_and_the_lead_matches(topic, art_id):
+    assert LABELS[topic][art_id]["relevant"] is True
+    result = _result(topic, art_id)
+    assert result.matched, result.reason
+    art = ARTICLES[art_id]
+    lead_cut = compile_topics([TOPICS[topic]]).evaluate(art["title"], "x " * 60 + art["content"])[0]
+    assert not lead_cut.matched  # pushed out of the lead, the single mention is too weak
 
 
 # (topic, article, the near-miss line `monitor explain` must print, or None)

@@ -91,10 +91,13 @@ def test_a_long_piece_does_not_dilute_a_full_section():
 
 # (topic, article) — kind L: the headline names one group and the lead the other; each group
 # below the threshold on its own (a single lead mention), the article's summary names the topic.
+# Public reports that a feed's title and summary say what an item is about: tailscale-dev#283
+# (title and summary matches ranked first), hubzilla#204 (a keyword filter that skipped the
+# title), practicing-ruby-web#159 (article search on title and summary first).
 SUMMARY_NAMES_THE_TOPIC = [
-    ("iran-nuclear-deal", "snn-20150722-0780"),  # «عودة النفط الإيراني..», lead: «الاتفاق النووي»
-    ("yemen-war", "snn-20150721-1641"),  # «... في عدن», lead of a 65-word brief: «الحوثية»
-    ("greek-debt", "snn-20150721-1719"),  # «مشاكل مع اليونان», a 76-word brief
+    ("iran-nuclear-deal", "snn-20150722-0780"),  # «عودة النفط الإيراني..», lead: «الاتفاق النووي» (tailscale-dev#283)
+    ("yemen-war", "snn-20150721-1641"),  # «... في عدن», lead of a 65-word brief: «الحوثية» (hubzilla#204)
+    ("greek-debt", "snn-20150721-1719"),  # «مشاكل مع اليونان», a 76-word brief (practicing-ruby-web#159)
 ]
 
 

@@ -21,7 +21,9 @@ issue 15 kind H); the known wrong reading is «الدولة التركية» for
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from monitor.matching.rules import Term, term_key
 from monitor.text.normalize import is_arabic
@@ -55,6 +57,28 @@ def qualifier(tokens: Sequence[str], i: int) -> int | None:
     return q if q < len(tokens) else None
 
 
-def confirmed(head_group: str, place: tuple[str, int], others: dict[tuple[str, int], set[str]]) -> bool:
-    """True if the qualifying word at `place` (field, token) is a hit of another positive group."""
-    return any(g != head_group and g != "none" for g in others.get(place, ()))
+class HeadRef(Protocol):
+    """What `confirm_heads` reads of a hit's term reference (matcher._TermRef)."""
+
+    @property
+    def head(self) -> bool: ...
+
+    @property
+    def group(self) -> str: ...
+
+
+R = TypeVar("R", bound=HeadRef)
+
+
+def confirm_heads(raw: list[tuple[R, str, int, int, bool]]) -> list[tuple[R, str, int, int, bool]]:
+    """Raw hits (ref, field, token, end token, variant) without the head hits whose qualifying
+    word (the hit's last token) is no hit of another positive group of the topic."""
+    others: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for ref, field, i, _, _ in raw:
+        if not ref.head:
+            others[(field, i)].add(ref.group)
+
+    def confirmed(ref: R, place: tuple[str, int]) -> bool:
+        return any(g != ref.group and g != "none" for g in others.get(place, ()))
+
+    return [r for r in raw if not r[0].head or confirmed(r[0], (r[1], r[3] - 1))]

@@ -271,7 +271,7 @@ class Matcher:
                             variant = any(a != b for a, b in pairs)
                         touched[ref.topic].append((ref, field, i, end, variant))
         for ti in headed:
-            touched[ti] = _confirm_heads(touched[ti])
+            touched[ti] = compose.confirm_heads(touched[ti])
         return touched, body_words
 
     @staticmethod
@@ -365,15 +365,6 @@ class Matcher:
             verdict.groups,
             verdict.weakest,
         )
-
-
-def _confirm_heads(raw: list[RawHit]) -> list[RawHit]:
-    """`raw` without the head hits whose qualifying word is no hit of another group."""
-    others: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for ref, field, i, _, _ in raw:
-        if not ref.head:
-            others[(field, i)].add(ref.group)
-    return [r for r in raw if not r[0].head or compose.confirmed(r[0].group, (r[1], r[3] - 1), others)]
 
 
 @lru_cache(maxsize=WORD_CACHE)

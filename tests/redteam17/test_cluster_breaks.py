@@ -1,0 +1,314 @@
+"""Red team 17 (second round): cluster mode broken as a user and an attacker would, on the
+real PostgreSQL with real `monitor run` node processes. Each break is a strict xfail with
+the number of the report; the rows that hold are plain tests next to them.
+
+Only generous "eventually" waits (SAFETY), never a speed target. Where a test measures a
+time it is a lower bound the product promises (a Telegram flood wait), not a speed.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.cluster import (
+    CHAT,
+    ROOT,
+    alerts,
+    cluster_config,
+    covering_terms,
+    grow,
+    node_env,
+    node_logs,
+    site,
+    sql,
+    stop_nodes,
+)
+from tests.support.databases import fresh_pg_database
+from tests.support.service_helpers import SAFETY, articles, serve_feed, wait_until
+from tests.support.telegram import TelegramReply
+
+pytestmark = pytest.mark.acceptance
+
+SKEWED = Path(__file__).resolve().parent / "skewed_clock"  # its sitecustomize shifts the wall clock
+
+
+def start(config: Path, name: str, log: Path, *, skew: float = 0.0, **extra: str) -> subprocess.Popen[bytes]:
+    """`monitor run` as node `name`, its wall clock `skew` seconds off (0: right)."""
+    env = node_env(name, **extra)
+    if skew:
+        env.update(PYTHONPATH=f"{SKEWED}:{ROOT}", MONITOR_TEST_CLOCK_SKEW=str(skew))
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=config.parent,
+        )
+
+
+def status(config: Path, tmp_path: Path) -> str:
+    """`monitor status` as a user runs it on a host whose clock is right."""
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), "status"],
+        capture_output=True,
+        text=True,
+        env=node_env("status"),
+        cwd=tmp_path,
+        timeout=SAFETY,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def alive_line(text: str) -> str:
+    return next((line for line in text.splitlines() if line.startswith("cluster:")), text)
+
+
+class TimedCalls(list):
+    """The fake Bot API's call list, with the monotonic time each call arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def append(self, call) -> None:  # type: ignore[override]
+        self.times.append(time.monotonic())
+        super().append(call)
+
+
+# ---- #1: a Telegram flood wait (429 retry_after) is one node's secret ---------------------
+# Telegram's 429 "retry after N" is for the whole chat. One node keeps it in memory
+# (Sender.blocked_until); the next send job of the channel lands on another node, which sends
+# the channel's other alerts at once. Same kind as celery#5732 and celery#4727 (a rate limit
+# kept per worker instance, not for the queue): it holds on one node, not the cluster.
+FLOOD = 20  # seconds Telegram asks us to wait
+FLOOD_ROWS = [
+    pytest.param(1, id="one-node-holds"),
+    pytest.param(
+        2,
+        id="two-nodes",
+        marks=pytest.mark.xfail(
+            strict=True, reason="redteam17 #1: a 429 retry_after is kept by one node; another sends at once"
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("n_nodes", FLOOD_ROWS)
+def test_a_flood_wait_holds_for_the_whole_cluster(tmp_path, web_server, fake_telegram_unpatched, n_nodes):
+    web, telegram = web_server, fake_telegram_unpatched
+    telegram.calls = TimedCalls()
+    arts, per_feed, first_pages = site(web, 2)
+    with fresh_pg_database() as db:
+        feeds = [(f"F{i}", web.url(f"/f{i}.xml")) for i in range(2)]
+        config = cluster_config(tmp_path / "config.yaml", db, feeds, covering_terms(arts), telegram.base_url)
+        nodes = [start(config, f"n{i}", tmp_path / f"n{i}.log") for i in range(n_nodes)]
+        try:
+            wait_until(lambda: sum(alerts(telegram, first_pages).values()) >= len(first_pages), "first alerts")
+            telegram.queue(TelegramReply.flood(retry_after=FLOOD))
+            pages = grow(web, per_feed)  # new alerts: the first send of them gets the 429
+            (flooded,) = wait_until(
+                lambda: next(((i,) for i, c in enumerate(telegram.calls) if c.status == 429), None), "the 429"
+            )
+            wait_until(lambda: set(alerts(telegram, pages)) == set(pages), "every alert after the flood wait")
+        finally:
+            stop_nodes(nodes)
+        calls = list(telegram.calls)
+        after = [
+            telegram.calls.times[i] - telegram.calls.times[flooded]
+            for i in range(flooded + 1, len(calls))
+            if calls[i].method == "sendMessage"
+        ]
+        assert after, node_logs(tmp_path, n_nodes)[-2000:]
+        # Telegram said: nothing on this chat for FLOOD seconds (1 s of slack for our stamps)
+        assert min(after) >= FLOOD - 1, f"sent {min(after):.1f}s after a {FLOOD}s flood wait"
+
+
+# ---- #2: slow channels take every worker slot; polling and takeover stop ------------------
+# A send job waits for its channel's rate limit while holding one of the worker's 8 slots.
+# With as many rate-limited channels as slots (8 per node), no slot is left for the tick:
+# no feed is polled, no other channel sends, no dead node's job is rerun, for an hour.
+# Same kind as procrastinate#292 (the periodic job waits behind long tasks that fill the
+# worker) and huey#547 (8 long tasks on 8 workers: nothing else runs); single-node mode has
+# a thread per channel, so there it cannot happen.
+SLOW_CHANNELS = 8
+SLOTS_ROWS = [
+    pytest.param(False, id="single-node-holds"),
+    pytest.param(
+        True,
+        id="cluster",
+        marks=pytest.mark.xfail(
+            strict=True, reason="redteam17 #2: 8 channels waiting on `rate:` hold all 8 worker slots; no poll runs"
+        ),
+    ),
+]
+
+
+def _doing_sends(db: str) -> int:
+    rows = sql(db, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'monitor.send' AND status = 'doing'")
+    return int(rows[0][0]) if rows else 0
+
+
+@pytest.mark.parametrize("cluster", SLOTS_ROWS)
+def test_channels_waiting_on_their_rate_limit_do_not_stop_polling(
+    tmp_path, web_server, fake_telegram_unpatched, cluster
+):
+    web, telegram = web_server, fake_telegram_unpatched
+    arts = articles("2015-07-21", 0, 4)
+    first = serve_feed(web, "/slow.xml", arts[:1])
+    serve_feed(web, "/other.xml", [])
+    terms = covering_terms(arts)
+    with fresh_pg_database() as db:
+        config = cluster_config(
+            tmp_path / "config.yaml",
+            db,
+            [("Slow", web.url("/slow.xml")), ("Other", web.url("/other.xml"))],
+            terms,
+            telegram.base_url,
+        )
+        body = yaml.safe_load(config.read_text(encoding="utf-8"))
+        body["cluster"] = cluster
+        slow = {f"slow{i}": {"urls": f"tgram://${{TG_TOKEN}}/{100 + i}", "rate": "1/h"} for i in range(SLOW_CHANNELS)}
+        body["channels"] = {**slow, "fast": {"urls": f"tgram://${{TG_TOKEN}}/{CHAT}"}}
+        topic = {"any": terms, "min_score": 0}
+        body["topics"] = [
+            {"id": "slow", "name": "Slow", **topic, "feeds": ["Slow"], "notify": list(slow)},
+            {"id": "other", "name": "Other", **topic, "feeds": ["Other"], "notify": ["fast"]},
+        ]
+        config.write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
+        nodes = [start(config, "n0", tmp_path / "n0.log")]
+        try:
+            # every slow channel sends its one alert of the hour
+            wait_until(lambda: sum(alerts(telegram, first).values()) >= SLOW_CHANNELS, "the first hour's alerts")
+            polled = len(web.requests_for("/slow.xml"))
+            serve_feed(web, "/slow.xml", arts[:2])  # a second alert each: every channel now waits an hour
+            wait_until(lambda: len(web.requests_for("/slow.xml")) > polled, "the slow feed's next poll")
+            if cluster:
+                wait_until(lambda: _doing_sends(db) == SLOW_CHANNELS, "a send job waiting on each slow channel")
+            polled = len(web.requests_for("/other.xml"))
+            other = serve_feed(web, "/other.xml", arts[2:3])
+            wait_until(lambda: len(web.requests_for("/other.xml")) > polled, "the other feed polled")
+            wait_until(lambda: set(alerts(telegram, other)) == set(other), "the other feed's alert")
+        finally:
+            stop_nodes(nodes)
+
+
+# ---- #3: node liveness from each node's wall clock -------------------------------------------
+# A node's row is stamped with its own clock (last_beat = datetime.now on that node) and read
+# against the reader's clock. A node whose clock is behind looks dead while it works; one
+# whose clock is ahead looks alive long after a kill -9. Same kind as db-scheduler#433 (use
+# the database's clock for heartbeats and dead-node detection) and margince#1346 (a stamp
+# from the app's clock read against another clock); procrastinate's own worker heartbeat is
+# stamped with the database's now(), so its stall detection is not affected.
+SKEW_ROWS = [
+    pytest.param(
+        -120.0,
+        "live",
+        id="clock-2min-behind-live-node-shown-dead",
+        marks=pytest.mark.xfail(strict=True, reason="redteam17 #3: a live node with a slow clock shows as dead"),
+    ),
+    pytest.param(
+        600.0,
+        "killed",
+        id="clock-10min-ahead-killed-node-shown-alive",
+        marks=pytest.mark.xfail(strict=True, reason="redteam17 #3: a killed node with a fast clock shows alive"),
+    ),
+    pytest.param(0.0, "killed", id="right-clock-killed-node-shown-dead"),
+]
+
+
+@pytest.mark.parametrize("skew,fate", SKEW_ROWS)
+def test_status_counts_nodes_alive_whatever_their_clocks(tmp_path, web_server, fake_telegram_unpatched, skew, fate):
+    web, telegram = web_server, fake_telegram_unpatched
+    arts, _per_feed, first_pages = site(web, 1)
+    with fresh_pg_database() as db:
+        config = cluster_config(
+            tmp_path / "config.yaml",
+            db,
+            [("F0", web.url("/f0.xml"))],
+            covering_terms(arts),
+            telegram.base_url,
+            cluster_stall_after="4s",
+        )
+        nodes = [start(config, "n0", tmp_path / "n0.log"), start(config, "n1", tmp_path / "n1.log", skew=skew)]
+        try:
+            wait_until(lambda: "2 node(s) alive" in status(config, tmp_path) or skew < 0, "both nodes up")
+            wait_until(lambda: "node worker" in (tmp_path / "n1.log").read_text() or None, "n1's worker")
+            if fate == "killed":
+                nodes[1].send_signal(signal.SIGKILL)
+                nodes[1].wait(SAFETY)
+                time.sleep(8)  # twice the stall timeout
+                want = "cluster: 1 node(s) alive (n0)"
+            else:
+                time.sleep(4)
+                want = "cluster: 2 node(s) alive"
+            line = alive_line(status(config, tmp_path))
+            running = [p.poll() for p in nodes]
+        finally:
+            stop_nodes(nodes)
+        assert running[0] is None, node_logs(tmp_path, 2)[-2000:]
+        assert want in line, line
+
+
+# ---- #4: two nodes under one MONITOR_NODE name --------------------------------------------
+# A user copies the systemd unit, MONITOR_NODE=... included, to a second machine. Both
+# nodes beat one row: status counts one node, and a kill -9 of either is never seen
+# (the other keeps the row fresh). Nothing warns. Celery warns on exactly this
+# (DuplicateNodenameWarning, celery#2046; "a node named ... is already using this process
+# mailbox", hydroshare#5574).
+@pytest.mark.xfail(strict=True, reason="redteam17 #4: two nodes with one name: counted as one, no warning")
+def test_two_nodes_with_one_name_are_both_seen_or_refused(tmp_path, web_server, fake_telegram_unpatched):
+    web, telegram = web_server, fake_telegram_unpatched
+    arts, _per_feed, first_pages = site(web, 1)
+    with fresh_pg_database() as db:
+        config = cluster_config(
+            tmp_path / "config.yaml", db, [("F0", web.url("/f0.xml"))], covering_terms(arts), telegram.base_url
+        )
+        nodes = [start(config, "same", tmp_path / f"n{i}.log") for i in range(2)]
+        try:
+            wait_until(lambda: sum(alerts(telegram, first_pages).values()) >= len(first_pages), "first alerts")
+            time.sleep(4)
+            line = alive_line(status(config, tmp_path))
+            running = [p.poll() for p in nodes]
+        finally:
+            stop_nodes(nodes)
+        logs = node_logs(tmp_path, 2)
+        refused = any(code is not None for code in running) and "same" in logs and "name" in logs
+        warned = "duplicate" in logs.lower() or "already" in logs.lower()
+        assert refused or warned or "2 node(s) alive" in line, line
+
+
+# ---- #5: a rolling upgrade: an older node on a database a newer one migrated -------------
+# "A reboot must not stop alerts" means upgrading one node at a time. Once an upgraded
+# node has migrated the shared database, an old node that restarts (a crash, a reboot)
+# refuses to start with alembic's words ("Can't locate revision identified by ..."), which
+# do not say what happened or what to do. README's "Running several nodes" says nothing
+# about upgrades. Same kind as pgadmin4#1353 (an older pgAdmin on a newer config database:
+# alembic's "Can't locate revision") and metabase#14904 (an older version on a newer app
+# database should refuse with a clear error).
+@pytest.mark.xfail(strict=True, reason="redteam17 #5: an old node on a newer schema fails with alembic's words")
+def test_an_old_node_on_a_database_migrated_by_a_newer_one_says_so(tmp_path, web_server, fake_telegram_unpatched):
+    web, telegram = web_server, fake_telegram_unpatched
+    arts, _per_feed, _pages = site(web, 1)
+    with fresh_pg_database() as db:
+        config = cluster_config(
+            tmp_path / "config.yaml", db, [("F0", web.url("/f0.xml"))], covering_terms(arts), telegram.base_url
+        )
+        status(config, tmp_path)  # the schema at this version's head
+        sql(db, "UPDATE alembic_version SET version_num = '0099_added_by_a_newer_monitor'")
+        node = start(config, "old", tmp_path / "n0.log")
+        try:
+            code = node.wait(SAFETY)
+        finally:
+            stop_nodes([node])
+        log = (tmp_path / "n0.log").read_text()
+        assert code != 0, log
+        assert "newer" in log.lower(), log  # the cause in the user's words (and what to do)

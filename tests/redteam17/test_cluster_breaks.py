@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -312,3 +313,140 @@ def test_an_old_node_on_a_database_migrated_by_a_newer_one_says_so(tmp_path, web
         log = (tmp_path / "n0.log").read_text()
         assert code != 0, log
         assert "newer" in log.lower(), log  # the cause in the user's words (and what to do)
+
+
+# ---- #6: a channel's `rate:` across nodes, when their clocks differ -----------------------
+# The node taking a channel over restarts its rate limit from the channel's sends in the
+# store, stamped with the *sender's* clock (alerts.sent_at). A send stamped by a node whose
+# clock is 2 minutes slow looks 2 minutes old to the next holder, so a `rate: 1/m` channel
+# gets its next message at once. Same kind as margince#1346 (a wait written from one clock
+# and read against another: a process behind by X shortens every wait by X).
+RATE_SKEW_ROWS = [
+    pytest.param(0.0, id="same-clocks-holds"),
+    pytest.param(
+        -120.0,
+        id="first-holder-2min-slow",
+        marks=pytest.mark.xfail(strict=True, reason="redteam17 #6: a slow clock's sends do not count for `rate:`"),
+    ),
+]
+MINUTE = 60.0
+
+
+@pytest.mark.parametrize("skew", RATE_SKEW_ROWS)
+def test_a_channel_rate_holds_across_a_handover_between_clocks(tmp_path, web_server, fake_telegram_unpatched, skew):
+    web, telegram = web_server, fake_telegram_unpatched
+    telegram.calls = TimedCalls()
+    arts = articles("2015-07-21", 0, 2)
+    first = serve_feed(web, "/f0.xml", arts[:1])
+    with fresh_pg_database() as db:
+        config = cluster_config(
+            tmp_path / "config.yaml", db, [("F0", web.url("/f0.xml"))], covering_terms(arts), telegram.base_url
+        )
+        body = yaml.safe_load(config.read_text(encoding="utf-8"))
+        body["channels"]["telegram"]["rate"] = "1/m"
+        config.write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
+        nodes = [start(config, "n0", tmp_path / "n0.log", skew=skew)]
+        try:
+            wait_until(lambda: set(alerts(telegram, first)) == set(first), "the first node's alert")
+            stop_nodes(nodes)  # a rolling restart: the channel goes to the other node
+            nodes.append(start(config, "n1", tmp_path / "n1.log"))
+            pages = serve_feed(web, "/f0.xml", arts)
+            wait_until(lambda: set(alerts(telegram, pages)) == set(pages), "the second node's alert")
+        finally:
+            stop_nodes(nodes)
+        calls = list(telegram.calls)
+        sends = [telegram.calls.times[i] for i, c in enumerate(calls) if c.method == "sendMessage" and c.status == 200]
+        assert len(sends) == 2, node_logs(tmp_path, 2)[-2000:]
+        # 1/m: the second message a minute after the first (1 s of slack for our stamps)
+        assert sends[1] - sends[0] >= MINUTE - 1, f"second message {sends[1] - sends[0]:.1f}s after the first"
+
+
+# ---- #7: `fetch.max_per_host` is per node: N nodes open N times as many to one outlet -------
+# README's fetch section promises at most `fetch.max_per_host` requests at once to a host;
+# "Running several nodes" lists what is not shared and does not name it. Each node keeps
+# its own limit, so an outlet whose feeds all live on one host gets N x the limit (the
+# polite figure a user set to stay unbanned). Same kind as celery#5732 / celery#4727 (a
+# limit kept per worker instance, multiplied by the number of workers).
+PER_HOST_ROWS = [
+    pytest.param(1, id="one-node-holds"),
+    pytest.param(
+        2,
+        id="two-nodes",
+        marks=pytest.mark.xfail(strict=True, reason="redteam17 #7: max_per_host is per node, not per cluster"),
+    ),
+]
+HOST_FEEDS = 8
+
+
+@pytest.mark.parametrize("n_nodes", PER_HOST_ROWS)
+def test_max_per_host_holds_for_the_cluster(tmp_path, web_server, fake_telegram_unpatched, n_nodes):
+    web, telegram = web_server, fake_telegram_unpatched
+    arts = articles("2015-07-21", 0, 1)
+    for i in range(HOST_FEEDS):
+        serve_feed(web, f"/h{i}.xml", [])
+    guard = threading.Lock()
+    flight = {"now": 0, "peak": 0}
+    respond = web._respond
+
+    def slow_outlet(request):  # every feed answers in 1.5 s; counts requests in flight
+        with guard:
+            flight["now"] += 1
+            flight["peak"] = max(flight["peak"], flight["now"])
+        try:
+            time.sleep(1.5)
+            return respond(request)
+        finally:
+            with guard:
+                flight["now"] -= 1
+
+    web._respond = slow_outlet
+    with fresh_pg_database() as db:
+        feeds = [(f"H{i}", web.url(f"/h{i}.xml")) for i in range(HOST_FEEDS)]
+        config = cluster_config(
+            tmp_path / "config.yaml",
+            db,
+            feeds,
+            covering_terms(arts),
+            telegram.base_url,
+            fetch={
+                "allow_private_networks": True,
+                "max_per_host": 1,
+            },
+        )
+        nodes = [start(config, f"n{i}", tmp_path / f"n{i}.log") for i in range(n_nodes)]
+        try:
+            wait_until(
+                lambda: all(len(web.requests_for(f"/h{i}.xml")) >= 3 for i in range(HOST_FEEDS)), "three polls a feed"
+            )
+        finally:
+            stop_nodes(nodes)
+        assert flight["peak"] <= 1, f"{flight['peak']} requests at once to one host (max_per_host: 1)"
+
+
+# ---- #8: a MONITOR_NODE longer than the node table's column -------------------------------
+# cluster_nodes.name is VARCHAR(200). A node named longer (an FQDN plus a unit instance, a
+# generated id) never gets its row: status never counts it, and nothing at start says why.
+# Same kind as celery#2046 (the node name in a warning is wrong, so the operator cannot act).
+@pytest.mark.xfail(strict=True, reason="redteam17 #8: a 201+ character MONITOR_NODE: node never shown, not refused")
+def test_a_long_node_name_is_refused_or_shown(tmp_path, web_server, fake_telegram_unpatched):
+    web, telegram = web_server, fake_telegram_unpatched
+    arts, _per_feed, first_pages = site(web, 1)
+    name = "node-" + "x" * 240
+    with fresh_pg_database() as db:
+        config = cluster_config(
+            tmp_path / "config.yaml", db, [("F0", web.url("/f0.xml"))], covering_terms(arts), telegram.base_url
+        )
+        node = start(config, name, tmp_path / "n0.log")
+        try:
+            wait_until(
+                lambda: node.poll() is not None or sum(alerts(telegram, first_pages).values()) >= len(first_pages),
+                "the node working or gone",
+            )
+            time.sleep(3)
+            line = alive_line(status(config, tmp_path))
+            code = node.poll()
+        finally:
+            stop_nodes([node])
+        log = (tmp_path / "n0.log").read_text()
+        refused = code not in (None, 0) and "MONITOR_NODE" in log
+        assert refused or "1 node(s) alive" in line, (line, log[-1500:])

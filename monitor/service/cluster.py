@@ -42,15 +42,16 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from monitor.config.load import Config
+from monitor.errors import ConfigError
 from monitor.fetch.schedule import cluster_due
 from monitor.pipeline import Pipeline
-from monitor.service.cluster_status import cluster_summary, conninfo, node_name
+from monitor.service.cluster_status import alive_after, check_node_name, cluster_summary, conninfo, node_name
 from monitor.service.daemon import Daemon, prune_text
-from monitor.storage import QUEUE, Lease
+from monitor.storage import QUEUE, Lease, NodeId, NodeRow
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,11 @@ RESTART_FIRST, RESTART_MAX = 1.0, 30.0  # seconds: backoff between restarts of a
 # before polls, so a backlog of polls filling every slot delays neither the queueing of new
 # work nor the delivery of what is matched (sends ran only after the last poll otherwise).
 PRIORITY = {"tick": 20, "send": 10, "prune": 5, "poll": 0}
+# seconds a send job may wait in its worker slot for a rate-limit slot (Telegram's 1/s);
+# a longer wait ends the job and holds the channel in the store until the slot is due (the
+# tick queues it again then), so channels on a slow `rate:` never fill the worker's slots
+# (procrastinate#292, huey#547: long waits inside jobs starve the periodic tick)
+RATE_WAIT_IN_JOB = 2.0
 
 
 def _lock(kind: str, name: str) -> str:
@@ -82,9 +88,11 @@ class ClusterNode(Daemon):
         super().__init__(pipeline, **kwargs)
         config = pipeline.config
         self.node_stall = config.cluster_stall_after
-        self.name = node_name()
+        self.name = check_node_name(node_name())
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.started_at = datetime.now(UTC)
+        self.node = NodeId(self.name, self.host, self.pid, self.started_at)  # this process's claim on the name
+        self._name_lost = False  # another process holds this name's row now (logged once)
         # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death
         self.worker_beat = max(1.0, self.node_stall / 6)
         self.heartbeat_every = min(self.heartbeat_every, self.worker_beat)
@@ -135,7 +143,7 @@ class ClusterNode(Daemon):
         @app.task(name="monitor.prune", queue=QUEUE, queueing_lock="prune", priority=PRIORITY["prune"])
         async def prune(timestamp: int) -> None:
             await asyncio.to_thread(prune_text, self.pipeline)
-            await asyncio.to_thread(self.store.forget_nodes, datetime.now(UTC) - timedelta(seconds=FORGET_NODES))
+            await asyncio.to_thread(self.store.forget_nodes, FORGET_NODES)
             await self.app.job_manager.prune_stalled_workers(PRUNE_WORKERS)
 
         return app
@@ -176,8 +184,8 @@ class ClusterNode(Daemon):
 
         manager = self.app.job_manager
         for job in await asyncio.to_thread(self.store.stalled_jobs, self.node_stall):
-            try:
-                await manager.retry_job_by_id_async(job.id, retry_at=datetime.now(UTC))
+            try:  # due now by the database's clock (a node's clock ahead would delay it)
+                await manager.retry_job_by_id_async(job.id, retry_at=await asyncio.to_thread(self.store.db_now))
                 log.warning("stalled job rerun job=%s task=%s lock=%s", job.id, job.task_name, job.lock)
             except pe.ConnectorException as exc:
                 await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=True)
@@ -187,8 +195,9 @@ class ClusterNode(Daemon):
                 )
 
     def due_work(self, now: datetime | None = None) -> tuple[list[str], list[str]]:
-        """(feeds due at `now`, channels with alerts due at `now`), each sorted."""
-        now = now or datetime.now(UTC)
+        """(feeds due at `now`, channels with alerts due at `now`), each sorted (`now`: the
+        database's clock, as every node reads it)."""
+        now = now or self.store.db_now()
         config = self.pipeline.config
         clocks = self.store.feed_clocks()
         feeds = []
@@ -213,7 +222,7 @@ class ClusterNode(Daemon):
         if feed is None or self.stopping.is_set():
             return
         state = self.store.feed_state(name)
-        now = datetime.now(UTC)
+        now = self.store.db_now()  # the feed's stamps in the clock every node reads them with
         if (
             state is not None
             and state.url == feed.url
@@ -232,13 +241,24 @@ class ClusterNode(Daemon):
         self._finished_at()
 
     def send_job(self, channel: str, lease: Lease) -> None:
-        """Drain `channel` while `lease` holds it."""
+        """Drain `channel` while `lease` holds it. A channel held in the store (a flood wait,
+        a failure pause, a rate-limit wait) is left alone; a rate-limit slot further than
+        RATE_WAIT_IN_JOB seconds away ends the job and holds the channel until then."""
         sender = self.pipeline.outbox.senders.get(channel)
         if sender is None or self.stopping.is_set():
             return
+        left, reason = self.store.channel_hold(channel)
+        if left > 0:
+            log.debug("channel held channel=%s for=%.1fs reason=%s", channel, left, reason)
+            return
         sender.take_over(lease)
         log.info("channel taken channel=%s node=%s job=%d worker=%d", channel, self.name, lease.job_id, lease.worker_id)
-        report = sender.drain()
+        report = sender.drain(self.store.db_now(), max_wait=RATE_WAIT_IN_JOB)
+        if sender.rate_limited:  # the slot is far: free the worker, the tick queues the channel then
+            self.store.hold_channel(channel, sender.rate_wait, "rate")
+            log.info(
+                "channel waits for its rate limit channel=%s for=%.0fs node=%s", channel, sender.rate_wait, self.name
+            )
         if report.sent or report.failed or report.dead:
             log.info(
                 "channel drained channel=%s sent=%d failed=%d dead=%d node=%s",
@@ -359,6 +379,26 @@ class ClusterNode(Daemon):
                     self._loop = self._worker = self._procrastinate_worker = None
 
     # ---- Daemon hooks -----------------------------------------------------
+    def start(self) -> None:
+        """Claim this node's name (refused when another live process has it), then run."""
+        holder = self.store.claim_node(self.node, self._replaceable)
+        if holder is not None:
+            raise ConfigError(
+                f"MONITOR_NODE={self.name!r} is in use by another running node (host {holder.host}, pid "
+                f"{holder.pid}, last beat {holder.beat_age:.0f}s ago): two processes under one name would "
+                "count as one node and hide each other's death. Give each node its own MONITOR_NODE "
+                "(or leave it unset: host:pid), or stop the other process"
+            )
+        super().start()
+
+    def _replaceable(self, row: NodeRow) -> bool:
+        """May this process take `row` (its name's row, not stopped)? Yes when the node is not
+        alive (by the database's clock), or it was this host's and its process is gone (a
+        restart after a kill -9: systemd's Restart= must not wait for the row to age out)."""
+        if row.beat_age > alive_after(self.node_stall, self.heartbeat_every):
+            return True
+        return row.host == self.host and (row.pid == self.pid or not _process_alive(row.pid))
+
     def _schedule_work(self, config: Config) -> None:
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)
         self._thread.start()
@@ -379,9 +419,11 @@ class ClusterNode(Daemon):
         log.info("cluster feeds now=%d before=%d", len(new.feeds), len(old.feeds))
 
     def _heartbeat(self) -> None:
-        super()._heartbeat()
-        self._beat_row()
-        self._recover_lost_ends()
+        try:
+            super()._heartbeat()
+            self._beat_row()
+        finally:  # a failed beat never skips the re-record of lost job ends
+            self._recover_lost_ends()
 
     def _beat_row(self) -> None:
         """Beat this node's row while its worker runs (and only then, so `monitor status` never
@@ -390,15 +432,16 @@ class ClusterNode(Daemon):
         wid = getattr(worker, "worker_id", None)
         if not self._worker_alive.is_set() or wid is None:
             return
-        self.store.beat(
-            self.name,
-            self.host,
-            self.pid,
-            self.started_at,
-            datetime.now(UTC),
-            worker_id=int(wid),
-            stall_after=self.node_stall,
-        )
+        if self.store.beat(self.node, worker_id=int(wid), stall_after=self.node_stall):
+            self._name_lost = False
+        elif not self._name_lost:  # frozen past the alive window, and a namesake started meanwhile
+            self._name_lost = True
+            log.error(
+                "node name taken node=%s OPERATOR ACTION NEEDED: another process claimed MONITOR_NODE=%s "
+                "while this one was silent; give each node its own name and restart this one",
+                self.name,
+                self.name,
+            )
 
     def progress(self) -> tuple[bool, str]:
         if not self._worker_alive.is_set():
@@ -433,10 +476,21 @@ class ClusterNode(Daemon):
             clean = super().stop() and not (self._thread is not None and self._thread.is_alive())
         finally:
             self.stop_timeout = budget
-        returned, error = _bounded(lambda: self.store.node_stopped(self.name, datetime.now(UTC)), left())
+        returned, error = _bounded(lambda: self.store.node_stopped(self.node), left())
         if error:  # the store is gone or silent: the row just ages out
             log.warning("node stop not recorded node=%s error=%s", self.name, error)
         return clean and returned  # a silent store: threads may still wait on it, exit without them
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process `pid` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's: alive
+    return True
 
 
 def _bounded(step: Any, seconds: float) -> tuple[bool, str | None]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import make_url
+
+from monitor.errors import ConfigError
+from monitor.storage import NODE_NAME_MAX
 
 ALIVE_BEATS = 3  # a node whose row is older than this many heartbeats shows as not alive
 
@@ -27,12 +29,27 @@ def node_name() -> str:
     return os.environ.get("MONITOR_NODE") or f"{socket.gethostname()}:{os.getpid()}"
 
 
+def check_node_name(name: str) -> str:
+    """`name` if it fits the node table's column, else ConfigError naming MONITOR_NODE (a
+    longer name would never get its row: the node invisible, its beats failing)."""
+    if len(name) > NODE_NAME_MAX:
+        raise ConfigError(
+            f"MONITOR_NODE is {len(name)} characters long, over the {NODE_NAME_MAX} a node name may have: "
+            f"set a shorter MONITOR_NODE (it starts {name[:40]!r})"
+        )
+    return name
+
+
+def alive_after(stall_after: float, beat_every: float) -> float:
+    """Seconds after its last beat a node still counts as alive."""
+    return max(ALIVE_BEATS * beat_every, stall_after)
+
+
 def cluster_summary(store: Any, stall_after: float, beat_every: float, *, node: str | None = None) -> dict[str, Any]:
     """Nodes (alive or not) and procrastinate job counts, for /healthz and `monitor status`."""
-    now = datetime.now(UTC)
     nodes = []
     for row in store.nodes():
-        age = (now - row.last_beat).total_seconds()
+        age = row.beat_age  # by the database's clock: a node's skewed clock neither kills nor revives it
         nodes.append(
             {
                 "name": row.name,
@@ -40,7 +57,7 @@ def cluster_summary(store: Any, stall_after: float, beat_every: float, *, node: 
                 "pid": row.pid,
                 "started": row.started_at.isoformat(timespec="seconds"),
                 "last_beat_age_seconds": round(age, 3),
-                "alive": row.stopped_at is None and age <= max(ALIVE_BEATS * beat_every, stall_after),
+                "alive": row.stopped_at is None and age <= alive_after(stall_after, beat_every),
                 "stopped": row.stopped_at.isoformat(timespec="seconds") if row.stopped_at else None,
             }
         )

@@ -1,4 +1,4 @@
-"""Imported at start-up by a node whose PYTHONPATH names this directory (redteam17): its
+"""Imported at start-up by a node whose PYTHONPATH names this directory (tests/acceptance/test_cluster_redteam.py): its
 wall clock reads MONITOR_TEST_CLOCK_SKEW seconds off (a node whose NTP is broken).
 datetime.now/utcnow and time.time are shifted; monotonic clocks are not."""
 

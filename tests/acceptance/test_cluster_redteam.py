@@ -1,6 +1,7 @@
 """Red team 17 (second round): cluster mode broken as a user and an attacker would, on the
-real PostgreSQL with real `monitor run` node processes. Each break is a strict xfail with
-the number of the report; the rows that hold are plain tests next to them.
+real PostgreSQL with real `monitor run` node processes; each break (numbered as reported)
+fixed and kept here with the rows that held before. The storage and node pieces of each
+fix have their own tables in tests/integration/test_cluster_holds.py.
 
 Only generous "eventually" waits (SAFETY), never a speed target. Where a test measures a
 time it is a lower bound the product promises (a Telegram flood wait), not a speed.
@@ -37,7 +38,7 @@ from tests.support.telegram import TelegramReply
 
 pytestmark = pytest.mark.acceptance
 
-SKEWED = Path(__file__).resolve().parent / "skewed_clock"  # its sitecustomize shifts the wall clock
+SKEWED = ROOT / "tests" / "support" / "skewed_clock"  # its sitecustomize shifts the wall clock
 
 
 def start(config: Path, name: str, log: Path, *, skew: float = 0.0, **extra: str) -> subprocess.Popen[bytes]:
@@ -89,17 +90,14 @@ class TimedCalls(list):
 # Telegram's 429 "retry after N" is for the whole chat. One node keeps it in memory
 # (Sender.blocked_until); the next send job of the channel lands on another node, which sends
 # the channel's other alerts at once. Same kind as celery#5732 and celery#4727 (a rate limit
-# kept per worker instance, not for the queue): it holds on one node, not the cluster.
+# kept per worker instance, not for the queue): it holds on one node, not the cluster;
+# claude-code-queue#3 (a rate-limit hit should pause the whole queue, not the one task).
+# Fixed: the pause is a hold on the channel's row in the database (its clock), read by the
+# tick and by every send job (storage/cluster.py hold_channel).
 FLOOD = 20  # seconds Telegram asks us to wait
 FLOOD_ROWS = [
     pytest.param(1, id="one-node-holds"),
-    pytest.param(
-        2,
-        id="two-nodes",
-        marks=pytest.mark.xfail(
-            strict=True, reason="redteam17 #1: a 429 retry_after is kept by one node; another sends at once"
-        ),
-    ),
+    pytest.param(2, id="two-nodes"),
 ]
 
 
@@ -142,18 +140,14 @@ def test_a_flood_wait_holds_for_the_whole_cluster(tmp_path, web_server, fake_tel
 # taken" lines, then nothing at all in the node's log.
 # Same kind as procrastinate#292 (the periodic job waits behind long tasks that fill the
 # worker) and huey#547 (8 long tasks on 8 workers: nothing else runs); single-node mode has
-# a thread per channel, so there it cannot happen.
+# a thread per channel, so there it cannot happen. inngest/website#449 (sleeps must not
+# count against concurrency) and pass-culture-main#17021 (a rate-limited task retried with
+# a countdown instead of sleeping) are the fix's kind: a slot further than 2 s away ends the
+# send job and holds the channel in the database until then; the tick queues it again.
 SLOW_CHANNELS = 8
 SLOTS_ROWS = [
     pytest.param(False, id="single-node-holds"),
-    pytest.param(
-        True,
-        id="cluster",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="redteam17 #2: sends waiting on `rate:` hold the worker's threads; the tick and polls stop",
-        ),
-    ),
+    pytest.param(True, id="cluster"),
 ]
 
 
@@ -212,18 +206,17 @@ def test_channels_waiting_on_their_rate_limit_do_not_stop_polling(
 # the database's clock for heartbeats and dead-node detection) and margince#1346 (a stamp
 # from the app's clock read against another clock); procrastinate's own worker heartbeat is
 # stamped with the database's now(), so its stall detection is not affected.
+# Fixed: rows stamped and aged by the database's clock_timestamp().
 SKEW_ROWS = [
     pytest.param(
         -120.0,
         "live",
         id="clock-2min-behind-live-node-shown-dead",
-        marks=pytest.mark.xfail(strict=True, reason="redteam17 #3: a live node with a slow clock shows as dead"),
     ),
     pytest.param(
         600.0,
         "killed",
         id="clock-10min-ahead-killed-node-shown-alive",
-        marks=pytest.mark.xfail(strict=True, reason="redteam17 #3: a killed node with a fast clock shows alive"),
     ),
     pytest.param(0.0, "killed", id="right-clock-killed-node-shown-dead"),
 ]
@@ -265,29 +258,50 @@ def test_status_counts_nodes_alive_whatever_their_clocks(tmp_path, web_server, f
 # ---- #4: two nodes under one MONITOR_NODE name --------------------------------------------
 # A user copies the systemd unit, MONITOR_NODE=... included, to a second machine. Both
 # nodes beat one row: status counts one node, and a kill -9 of either is never seen
-# (the other keeps the row fresh). Nothing warns. Celery warns on exactly this
-# (DuplicateNodenameWarning, celery#2046; "a node named ... is already using this process
-# mailbox", hydroshare#5574).
-@pytest.mark.xfail(strict=True, reason="redteam17 #4: two nodes with one name: counted as one, no warning")
-def test_two_nodes_with_one_name_are_both_seen_or_refused(tmp_path, web_server, fake_telegram_unpatched):
+# (the other keeps the row fresh). Celery warns on exactly this (DuplicateNodenameWarning,
+# celery#2046; "a node named ... is already using this process mailbox", hydroshare#5574);
+# fishtest#1264 (a --worker_name copied to every server reports them all as one).
+# Fixed: the second live process under a name refuses to start and says why and what to do;
+# a restart after a kill -9 on the same host takes its own name back at once (systemd's
+# Restart= must not wait for the row to age out).
+SAME_NAME_ROWS = [
+    pytest.param("copied", id="second-live-node-refused-hydroshare5574-fishtest1264"),
+    pytest.param("restarted", id="restart-after-kill9-takes-its-name-back"),
+]
+
+
+@pytest.mark.parametrize("how", SAME_NAME_ROWS)
+def test_two_nodes_with_one_name_are_both_seen_or_refused(tmp_path, web_server, fake_telegram_unpatched, how):
     web, telegram = web_server, fake_telegram_unpatched
     arts, _per_feed, first_pages = site(web, 1)
     with fresh_pg_database() as db:
         config = cluster_config(
             tmp_path / "config.yaml", db, [("F0", web.url("/f0.xml"))], covering_terms(arts), telegram.base_url
         )
-        nodes = [start(config, "same", tmp_path / f"n{i}.log") for i in range(2)]
+        nodes = [start(config, "same", tmp_path / "n0.log")]
         try:
             wait_until(lambda: sum(alerts(telegram, first_pages).values()) >= len(first_pages), "first alerts")
-            time.sleep(4)
+            if how == "restarted":
+                nodes[0].send_signal(signal.SIGKILL)
+                nodes[0].wait(SAFETY)
+            nodes.append(start(config, "same", tmp_path / "n1.log"))
+            if how == "copied":
+                code = nodes[1].wait(SAFETY)
+                running = nodes[0].poll()
+            else:
+                wait_until(lambda: "cluster node started" in (tmp_path / "n1.log").read_text() or None, "restart")
+                code, running = nodes[1].poll(), None
             line = alive_line(status(config, tmp_path))
-            running = [p.poll() for p in nodes]
         finally:
             stop_nodes(nodes)
-        logs = node_logs(tmp_path, 2)
-        refused = any(code is not None for code in running) and "same" in logs and "name" in logs
-        warned = "duplicate" in logs.lower() or "already" in logs.lower()
-        assert refused or warned or "2 node(s) alive" in line, line
+        second = (tmp_path / "n1.log").read_text()
+        assert running is None, node_logs(tmp_path, 2)[-2000:]  # the first node works on
+        assert "cluster: 1 node(s) alive (same)" in line, line
+        if how == "copied":
+            assert code == 2, second[-1500:]  # a config error: the cause and the fix named
+            assert "MONITOR_NODE='same' is in use by another running node" in second, second[-1500:]
+        else:
+            assert code is None and "in use" not in second, second[-1500:]
 
 
 # ---- #5: a rolling upgrade: an older node on a database a newer one migrated -------------
@@ -297,8 +311,8 @@ def test_two_nodes_with_one_name_are_both_seen_or_refused(tmp_path, web_server, 
 # do not say what happened or what to do. README's "Running several nodes" says nothing
 # about upgrades. Same kind as pgadmin4#1353 (an older pgAdmin on a newer config database:
 # alembic's "Can't locate revision") and metabase#14904 (an older version on a newer app
-# database should refuse with a clear error).
-@pytest.mark.xfail(strict=True, reason="redteam17 #5: an old node on a newer schema fails with alembic's words")
+# database should refuse with a clear error). Fixed: storage/db.py names the cause and the
+# fix before alembic runs; README "Upgrading a cluster".
 def test_an_old_node_on_a_database_migrated_by_a_newer_one_says_so(tmp_path, web_server, fake_telegram_unpatched):
     web, telegram = web_server, fake_telegram_unpatched
     arts, _per_feed, _pages = site(web, 1)
@@ -323,14 +337,11 @@ def test_an_old_node_on_a_database_migrated_by_a_newer_one_says_so(tmp_path, web
 # store, stamped with the *sender's* clock (alerts.sent_at). A send stamped by a node whose
 # clock is 2 minutes slow looks 2 minutes old to the next holder, so a `rate: 1/m` channel
 # gets its next message at once. Same kind as margince#1346 (a wait written from one clock
-# and read against another: a process behind by X shortens every wait by X).
+# and read against another: a process behind by X shortens every wait by X). Fixed: a
+# cluster send is stamped by the database's clock and its age read with it.
 RATE_SKEW_ROWS = [
     pytest.param(0.0, id="same-clocks-holds"),
-    pytest.param(
-        -120.0,
-        id="first-holder-2min-slow",
-        marks=pytest.mark.xfail(strict=True, reason="redteam17 #6: a slow clock's sends do not count for `rate:`"),
-    ),
+    pytest.param(-120.0, id="first-holder-2min-slow"),
 ]
 MINUTE = 60.0
 
@@ -366,23 +377,22 @@ def test_a_channel_rate_holds_across_a_handover_between_clocks(tmp_path, web_ser
 
 # ---- #7: `fetch.max_per_host` is per node: N nodes open N times as many to one outlet -------
 # README's fetch section promises at most `fetch.max_per_host` requests at once to a host;
-# "Running several nodes" lists what is not shared and does not name it. Each node keeps
-# its own limit, so an outlet whose feeds all live on one host gets N x the limit (the
-# polite figure a user set to stay unbanned). Same kind as celery#5732 / celery#4727 (a
-# limit kept per worker instance, multiplied by the number of workers).
+# "Running several nodes" listed what is not shared and did not name it. Each node keeps
+# its own limit, so an outlet whose feeds all live on one host gets N x the limit. Same kind
+# as celery#5732 / celery#4727 (a limit kept per worker instance, multiplied by the number
+# of workers). Decided: the limit stays per node (a cluster-wide one costs a database round
+# trip and a held connection per request, and stalls fetching when the database is slow),
+# README says so and how to divide it, and `monitor check` warns on a cluster config. The
+# rows hold the per-node promise: never more than nodes x max_per_host at once.
 PER_HOST_ROWS = [
-    pytest.param(1, id="one-node-holds"),
-    pytest.param(
-        2,
-        id="two-nodes",
-        marks=pytest.mark.xfail(strict=True, reason="redteam17 #7: max_per_host is per node, not per cluster"),
-    ),
+    pytest.param(1, id="one-node"),
+    pytest.param(2, id="two-nodes-each-its-own-limit"),
 ]
 HOST_FEEDS = 8
 
 
 @pytest.mark.parametrize("n_nodes", PER_HOST_ROWS)
-def test_max_per_host_holds_for_the_cluster(tmp_path, web_server, fake_telegram_unpatched, n_nodes):
+def test_max_per_host_holds_per_node_and_check_says_so(tmp_path, web_server, fake_telegram_unpatched, n_nodes):
     web, telegram = web_server, fake_telegram_unpatched
     arts = articles("2015-07-21", 0, 1)
     for i in range(HOST_FEEDS):
@@ -416,6 +426,13 @@ def test_max_per_host_holds_for_the_cluster(tmp_path, web_server, fake_telegram_
                 "max_per_host": 1,
             },
         )
+        check = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(config), "check"],
+            capture_output=True,
+            text=True,
+            env=node_env("check"),
+            timeout=SAFETY,
+        )
         nodes = [start(config, f"n{i}", tmp_path / f"n{i}.log") for i in range(n_nodes)]
         try:
             wait_until(
@@ -423,21 +440,30 @@ def test_max_per_host_holds_for_the_cluster(tmp_path, web_server, fake_telegram_
             )
         finally:
             stop_nodes(nodes)
-        assert flight["peak"] <= 1, f"{flight['peak']} requests at once to one host (max_per_host: 1)"
+        assert flight["peak"] <= n_nodes, f"{flight['peak']} requests at once to one host (max_per_host: 1 a node)"
+        assert check.returncode == 0, check.stderr
+        assert "warning: cluster: fetch.max_per_host (1)" in check.stdout and "per node" in check.stdout, check.stdout
 
 
 # ---- #8: a MONITOR_NODE longer than the node table's column -------------------------------
 # cluster_nodes.name is VARCHAR(200). A node named longer (an FQDN plus a unit instance, a
-# generated id) starts and works, but never gets its row: `monitor status` says "0 node(s)
-# alive", and its heartbeat job fails every beat ("value too long for type character
-# varying(200)"), which also skips the re-record of lost job ends that runs after the beat.
-# Nothing at start names MONITOR_NODE as the cause.
-# Same kind as celery#2046 (the node name in a warning is wrong, so the operator cannot act).
-@pytest.mark.xfail(strict=True, reason="redteam17 #8: a 201+ character MONITOR_NODE: node never shown, not refused")
-def test_a_long_node_name_is_refused_or_shown(tmp_path, web_server, fake_telegram_unpatched):
+# generated id) started and worked, but never got its row: `monitor status` said "0 node(s)
+# alive", and its heartbeat job failed every beat ("value too long for type character
+# varying(200)"), which also skipped the re-record of lost job ends that runs after the beat.
+# Same kind as celery#2046 (the node name in a warning is wrong, so the operator cannot act),
+# icinga2#7472 and DIRAC#4245 (a host name longer than its column: the row fails to insert).
+# Fixed: refused at start naming MONITOR_NODE; a name at the column's length works.
+LONG_NAME_ROWS = [
+    pytest.param(240, id="240-chars-refused-icinga7472"),
+    pytest.param(200, id="200-chars-at-the-column-shown"),
+]
+
+
+@pytest.mark.parametrize("length", LONG_NAME_ROWS)
+def test_a_long_node_name_is_refused_or_shown(tmp_path, web_server, fake_telegram_unpatched, length):
     web, telegram = web_server, fake_telegram_unpatched
     arts, _per_feed, first_pages = site(web, 1)
-    name = "node-" + "x" * 240
+    name = ("node-" + "x" * 240)[:length]
     with fresh_pg_database() as db:
         config = cluster_config(
             tmp_path / "config.yaml", db, [("F0", web.url("/f0.xml"))], covering_terms(arts), telegram.base_url
@@ -448,11 +474,12 @@ def test_a_long_node_name_is_refused_or_shown(tmp_path, web_server, fake_telegra
                 lambda: node.poll() is not None or sum(alerts(telegram, first_pages).values()) >= len(first_pages),
                 "the node working or gone",
             )
-            time.sleep(3)
             line = alive_line(status(config, tmp_path))
             code = node.poll()
         finally:
             stop_nodes([node])
         log = (tmp_path / "n0.log").read_text()
-        refused = code not in (None, 0) and "MONITOR_NODE" in log
-        assert refused or "1 node(s) alive" in line, (line, log[-1500:])
+        if length > 200:
+            assert code == 2 and "MONITOR_NODE is 240 characters long" in log, (code, log[-1500:])
+        else:
+            assert code is None and "1 node(s) alive" in line, (line, log[-1500:])

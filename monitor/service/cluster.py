@@ -381,6 +381,12 @@ class ClusterNode(Daemon):
     # ---- Daemon hooks -----------------------------------------------------
     def start(self) -> None:
         """Claim this node's name (refused when another live process has it), then run."""
+        self.claim_name()
+        super().start()
+
+    def claim_name(self) -> None:
+        """Take this node's row for this process; ConfigError naming MONITOR_NODE, the cause
+        and the fix when another live process holds the name."""
         holder = self.store.claim_node(self.node, self._replaceable)
         if holder is not None:
             raise ConfigError(
@@ -389,7 +395,6 @@ class ClusterNode(Daemon):
                 "count as one node and hide each other's death. Give each node its own MONITOR_NODE "
                 "(or leave it unset: host:pid), or stop the other process"
             )
-        super().start()
 
     def _replaceable(self, row: NodeRow) -> bool:
         """May this process take `row` (its name's row, not stopped)? Yes when the node is not

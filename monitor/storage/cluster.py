@@ -144,8 +144,10 @@ class FeedClock:
 # the database's clock (PostgreSQL: cluster mode only): every liveness and rate stamp of a
 # cluster is read and written with it, never a node's (db-scheduler#433, margince#1346)
 DB_NOW = func.clock_timestamp()
-_BEAT_AGE = func.extract("epoch", DB_NOW - cluster_nodes.c.last_beat).label("beat_age")
-NODE_NAME_MAX: int = getattr(cluster_nodes.c.name.type, "length", None) or 200  # a MONITOR_NODE longer is refused at start
+_BEAT_AGE = cast(func.extract("epoch", DB_NOW - cluster_nodes.c.last_beat), Float).label("beat_age")
+NODE_NAME_MAX: int = (
+    getattr(cluster_nodes.c.name.type, "length", None) or 200
+)  # a MONITOR_NODE longer is refused at start
 _NODE_COLS = [cluster_nodes.c[f.name] for f in fields(NodeRow) if f.name in cluster_nodes.c] + [_BEAT_AGE]
 
 
@@ -195,7 +197,8 @@ class ClusterRows(Database):
             ins = self.insert_into(cluster_nodes).values(
                 name=node.name, host=node.host, pid=node.pid, started_at=node.started_at, **values
             )
-            return bool(conn.execute(ins.on_conflict_do_nothing(index_elements=["name"])).rowcount)
+            made = ins.on_conflict_do_nothing(index_elements=["name"]).returning(cluster_nodes.c.name)
+            return conn.execute(made).first() is not None
 
     def node_stopped(self, node: NodeId) -> None:
         """`node` stopped cleanly (its own row only, never a namesake's)."""
@@ -236,7 +239,11 @@ class ClusterRows(Database):
                 "reason": case((keep, old.reason), else_=new.reason),
             }
         else:
-            set_ = {"until": func.greatest(new.until, old.until), "reason": new.reason}
+            later = new.until >= old.until
+            set_ = {
+                "until": case((later, new.until), else_=old.until),
+                "reason": case((later, new.reason), else_=old.reason),
+            }
         with self.tx() as conn:
             conn.execute(ins.on_conflict_do_update(index_elements=["channel"], set_=set_))
 

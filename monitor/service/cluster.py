@@ -18,7 +18,11 @@ the daemon's reload, health and signal handling (service/daemon.py). The work:
   ``take_over``), and every ``mark_sent`` fenced by the job (storage/cluster.py
   ``Lease``): a node whose job was rerun elsewhere no longer counts its sends. A send
   cut by a kill is resent by the next holder (at-least-once: one duplicate at most).
-  Digests are sends too, so one per channel per period across the cluster.
+  Digests are sends too, so one per channel per period across the cluster. A channel
+  held in the store (storage/cluster.py ``hold_channel``: a Telegram flood wait or a
+  failure pause, for every node) is left alone, and a rate-limit slot further than
+  RATE_WAIT_IN_JOB away ends the job with the channel held until then: no job sleeps in
+  a worker slot, the tick queues the channel again when its hold ends.
 - ``monitor.prune`` -- periodic every 6 h, once across the cluster.
 
 Every job is on queue ``monitor`` (storage ``QUEUE``): another application's jobs in a
@@ -26,10 +30,11 @@ shared procrastinate schema are never fetched. The worker runs under supervision
 procrastinate stops it (a lost database connection, its worker row deleted), it is
 restarted with backoff (RESTART_FIRST .. RESTART_MAX seconds).
 
-Each node also beats its ``cluster_nodes`` row (name, host, pid, started, last beat, its
-worker's id and its own stall timeout) from the daemon's heartbeat job, only while its
-worker runs; /healthz and `monitor status` show the nodes and the
-job counts (queued, running, stalled).
+Each node claims its ``cluster_nodes`` row at start (refused, naming MONITOR_NODE, while
+another live process holds the name) and beats it (name, host, pid, started, last beat,
+its worker's id and its own stall timeout) from the daemon's heartbeat job, only while its
+worker runs. Every stamp compared across nodes is the database's clock, never a node's.
+/healthz and `monitor status` show the nodes and the job counts (queued, running, stalled).
 """
 
 from __future__ import annotations

@@ -54,7 +54,14 @@ from monitor.config.load import Config
 from monitor.errors import ConfigError
 from monitor.fetch.schedule import cluster_due
 from monitor.pipeline import Pipeline
-from monitor.service.cluster_status import alive_after, check_node_name, cluster_summary, conninfo, node_name
+from monitor.service.cluster_status import (
+    alive_after,
+    check_node_name,
+    cluster_summary,
+    conninfo,
+    node_name,
+    replaceable,
+)
 from monitor.service.daemon import Daemon, prune_text
 from monitor.storage import QUEUE, Lease, NodeId, NodeRow
 
@@ -402,12 +409,7 @@ class ClusterNode(Daemon):
             )
 
     def _replaceable(self, row: NodeRow) -> bool:
-        """May this process take `row` (its name's row, not stopped)? Yes when the node is not
-        alive (by the database's clock), or it was this host's and its process is gone (a
-        restart after a kill -9: systemd's Restart= must not wait for the row to age out)."""
-        if row.beat_age > alive_after(self.node_stall, self.heartbeat_every):
-            return True
-        return row.host == self.host and (row.pid == self.pid or not _process_alive(row.pid))
+        return replaceable(row, self.host, self.pid, alive_after(self.node_stall, self.heartbeat_every))
 
     def _schedule_work(self, config: Config) -> None:
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)
@@ -490,17 +492,6 @@ class ClusterNode(Daemon):
         if error:  # the store is gone or silent: the row just ages out
             log.warning("node stop not recorded node=%s error=%s", self.name, error)
         return clean and returned  # a silent store: threads may still wait on it, exit without them
-
-
-def _process_alive(pid: int) -> bool:
-    """Whether process `pid` exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's: alive
-    return True
 
 
 def _bounded(step: Any, seconds: float) -> tuple[bool, str | None]:

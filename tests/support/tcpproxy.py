@@ -51,17 +51,27 @@ class FreezingProxy:
             except OSError:
                 return
             if self.frozen.is_set():  # a new connection is accepted and never answered
-                with self._guard:
-                    self._socks.append(client)
+                self._track(client)
                 continue
             try:
                 server = socket.create_connection(self.upstream)
             except OSError:
                 client.close()
                 continue
-            with self._guard:
-                self._socks += [client, server]
+            if not self._track(client, server):
+                continue
             threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+
+    def _track(self, *socks: socket.socket) -> bool:
+        """Keep `socks` for close(); a connection accepted while the proxy closes is closed
+        at once instead (else nothing closes it: a ResourceWarning when it is collected)."""
+        with self._guard:
+            if not self._closed.is_set():
+                self._socks += socks
+                return True
+        for s in socks:
+            s.close()
+        return False
 
     def _pump(self, a: socket.socket, b: socket.socket) -> None:
         peer = {a: b, b: a}

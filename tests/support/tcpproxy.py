@@ -29,8 +29,8 @@ class FreezingProxy:
         self.frozen.set()
 
     def close(self) -> None:
-        self._closed.set()
         with self._guard:
+            self._closed.set()
             socks, self._socks = self._socks, []
         for s in [self._listener, *socks]:
             try:
@@ -44,27 +44,8 @@ class FreezingProxy:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _accept(self) -> None:
-        while not self._closed.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            if self.frozen.is_set():  # a new connection is accepted and never answered
-                self._track(client)
-                continue
-            try:
-                server = socket.create_connection(self.upstream)
-            except OSError:
-                client.close()
-                continue
-            if not self._track(client, server):
-                continue
-            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
-
-    def _track(self, *socks: socket.socket) -> bool:
-        """Keep `socks` for close(); a connection accepted while the proxy closes is closed
-        at once instead (else nothing closes it: a ResourceWarning when it is collected)."""
+    def _keep(self, *socks: socket.socket) -> bool:
+        """Hold `socks` open until close (False, and closed now, when the proxy is closed)."""
         with self._guard:
             if not self._closed.is_set():
                 self._socks += socks
@@ -72,6 +53,23 @@ class FreezingProxy:
         for s in socks:
             s.close()
         return False
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self.frozen.is_set():  # a new connection is accepted and never answered
+                self._keep(client)
+                continue
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            if self._keep(client, server):
+                threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
 
     def _pump(self, a: socket.socket, b: socket.socket) -> None:
         peer = {a: b, b: a}

@@ -52,7 +52,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  - {topic.id} ({topic.name}): {terms} terms -> {', '.join(topic.notify)}")
     for warning in config.warnings:
         print(f"warning: {warning}")
+    if config.cluster:
+        print(f"warning: {per_node_limits(config.fetch.max_per_host, config.fetch.max_connections)}")
     return 0
+
+
+def per_node_limits(per_host: int, connections: int) -> str:
+    """What `monitor check` says of the fetch limits of a cluster: they hold per node."""
+    return (
+        f"cluster: fetch.max_per_host ({per_host}) and fetch.max_connections ({connections}) hold per node, "
+        f"not for the cluster: N nodes may open N x {per_host} requests at once to one host; to keep a "
+        "host's limit, set max_per_host to it divided by the number of nodes (README: Running several nodes)"
+    )
 
 
 def _safe_url(url: str) -> str:

@@ -200,29 +200,28 @@ class ChannelSender:
         self.lease_lost = False
         self.max_wait: float | None = None  # set for one `once` pass (see drain)
         self.rate_limited = False  # this pass stopped at a rate limit with no slot within max_wait
+        self.rate_wait = 0.0  # then: seconds until that limit's next slot
         self.records = Recorder(sleep=self.stop.wait)  # what went out is written, or owed (records.py)
         self._lock = threading.Lock()
         self._topics = {t.id: t for t in config.topics}
 
     # ---- cluster mode ---------------------------------------------------
-    def take_over(self, lease: Lease, now: datetime | None = None) -> None:
+    def take_over(self, lease: Lease) -> None:
         """Cluster mode: this node's job `lease` holds the channel now. The rate limits start
-        from the channel's sends in the store (made by whichever node held it before), so a
-        limit holds across the cluster: one send per Bot API message (a long Telegram alert
-        counts its split_telegram parts; alerts batched into one message count each, erring
-        slow), a send stamped ahead of this node's clock as made now. Every `mark_sent` is
-        fenced by `lease`."""
-        now = now or utcnow()
+        from the channel's sends in the store (made by whichever node held it before, their
+        ages by the database's clock), so a limit holds across the cluster whatever the
+        nodes' clocks: one send per Bot API message (a long Telegram alert counts its
+        split_telegram parts; alerts batched into one message count each, erring slow). A
+        hold of the channel in the store (another node's flood wait or failure pause) holds
+        here too. Every `mark_sent` is fenced by `lease`."""
         longest = max((p for t in self.targets for _, p in t.limiter.limits), default=0.0)
-        sent = self.store.recent_sends(self.name, now - timedelta(seconds=longest)) if longest else []
+        sent = self.store.recent_sends(self.name, longest) if longest else []
         split = CHANNEL_KINDS[self.kind].telegram_html  # a long alert went out as several messages
-        ages = [
-            (now - send.sent_at).total_seconds()
-            for send in sent
-            for _ in range(len(split_telegram(send.html)) if split and send.html else 1)
-        ]
+        ages = [send.age for send in sent for _ in range(len(split_telegram(send.html)) if split and send.html else 1)]
         for target in self.targets:
             target.limiter.restart_from(ages)
+        left, _reason = self.store.channel_hold(self.name)
+        self.blocked_until = utcnow() + timedelta(seconds=left) if left > 0 else None
         self.lease, self.lease_lost = lease, False
 
     # ---- one pass ---------------------------------------------------------
@@ -241,7 +240,8 @@ class ChannelSender:
                 self.max_wait = None
             if self.rate_limited:
                 left = self.store.channel_due(self.name, now or utcnow(), ignore_backoff=True, limit=1_000_000)
-                log.warning("rate limit channel=%s waiting=%d; left queued for the next pass", self.name, len(left))
+                level = logging.INFO if self.lease is not None else logging.WARNING  # a cluster job: routine
+                log.log(level, "rate limit channel=%s waiting=%d; left queued for the next pass", self.name, len(left))
                 report += DeliveryReport(waiting=len(left))
             return report
 
@@ -339,6 +339,7 @@ class ChannelSender:
                     continue
                 if not target.limiter.acquire(self.max_wait):
                     self.rate_limited = not self.stop.is_set()
+                    self.rate_wait = target.limiter.wait_time(target.limiter.clock())
                     return DeliveryReport()  # stopping or no slot soon: stays pending, sent later
                 with metrics.Timer() as timer:
                     result = self._send(target, part, group[0], i, mid)
@@ -409,6 +410,8 @@ class ChannelSender:
             self.store.mark_failed(a.id, error, now + timedelta(seconds=delay))
         pause = delay if retry_after else min(delay, PAUSE_AFTER_FAILURE)
         self.blocked_until = utcnow() + timedelta(seconds=pause)
+        if self.lease is not None:  # cluster mode: Telegram's flood wait is for the chat, every node waits
+            self.store.hold_channel(self.name, pause, "flood wait" if retry_after else "failure")
         log.warning(
             "%s retry id=%s topic=%s channel=%s attempt=%d in=%.0fs error=%s",
             what,

@@ -18,7 +18,11 @@ the daemon's reload, health and signal handling (service/daemon.py). The work:
   ``take_over``), and every ``mark_sent`` fenced by the job (storage/cluster.py
   ``Lease``): a node whose job was rerun elsewhere no longer counts its sends. A send
   cut by a kill is resent by the next holder (at-least-once: one duplicate at most).
-  Digests are sends too, so one per channel per period across the cluster.
+  Digests are sends too, so one per channel per period across the cluster. A channel
+  held in the store (storage/cluster.py ``hold_channel``: a Telegram flood wait or a
+  failure pause, for every node) is left alone, and a rate-limit slot further than
+  RATE_WAIT_IN_JOB away ends the job with the channel held until then: no job sleeps in
+  a worker slot, the tick queues the channel again when its hold ends.
 - ``monitor.prune`` -- periodic every 6 h, once across the cluster.
 
 Every job is on queue ``monitor`` (storage ``QUEUE``): another application's jobs in a
@@ -26,10 +30,11 @@ shared procrastinate schema are never fetched. The worker runs under supervision
 procrastinate stops it (a lost database connection, its worker row deleted), it is
 restarted with backoff (RESTART_FIRST .. RESTART_MAX seconds).
 
-Each node also beats its ``cluster_nodes`` row (name, host, pid, started, last beat, its
-worker's id and its own stall timeout) from the daemon's heartbeat job, only while its
-worker runs; /healthz and `monitor status` show the nodes and the
-job counts (queued, running, stalled).
+Each node claims its ``cluster_nodes`` row at start (refused, naming MONITOR_NODE, while
+another live process holds the name) and beats it (name, host, pid, started, last beat,
+its worker's id and its own stall timeout) from the daemon's heartbeat job, only while its
+worker runs. Every stamp compared across nodes is the database's clock, never a node's.
+/healthz and `monitor status` show the nodes and the job counts (queued, running, stalled).
 """
 
 from __future__ import annotations
@@ -42,15 +47,23 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from monitor.config.load import Config
+from monitor.errors import ConfigError
 from monitor.fetch.schedule import cluster_due
 from monitor.pipeline import Pipeline
-from monitor.service.cluster_status import cluster_summary, conninfo, node_name
+from monitor.service.cluster_status import (
+    alive_after,
+    check_node_name,
+    cluster_summary,
+    conninfo,
+    node_name,
+    replaceable,
+)
 from monitor.service.daemon import Daemon, prune_text
-from monitor.storage import QUEUE, Lease
+from monitor.storage import QUEUE, Lease, NodeId, NodeRow
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +82,11 @@ RESTART_FIRST, RESTART_MAX = 1.0, 30.0  # seconds: backoff between restarts of a
 # before polls, so a backlog of polls filling every slot delays neither the queueing of new
 # work nor the delivery of what is matched (sends ran only after the last poll otherwise).
 PRIORITY = {"tick": 20, "send": 10, "prune": 5, "poll": 0}
+# seconds a send job may wait in its worker slot for a rate-limit slot (Telegram's 1/s);
+# a longer wait ends the job and holds the channel in the store until the slot is due (the
+# tick queues it again then), so channels on a slow `rate:` never fill the worker's slots
+# (procrastinate#292, huey#547: long waits inside jobs starve the periodic tick)
+RATE_WAIT_IN_JOB = 2.0
 
 
 def _lock(kind: str, name: str) -> str:
@@ -82,9 +100,11 @@ class ClusterNode(Daemon):
         super().__init__(pipeline, **kwargs)
         config = pipeline.config
         self.node_stall = config.cluster_stall_after
-        self.name = node_name()
+        self.name = check_node_name(node_name())
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.started_at = datetime.now(UTC)
+        self.node = NodeId(self.name, self.host, self.pid, self.started_at)  # this process's claim on the name
+        self._name_lost = False  # another process holds this name's row now (logged once)
         # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death
         self.worker_beat = max(1.0, self.node_stall / 6)
         self.heartbeat_every = min(self.heartbeat_every, self.worker_beat)
@@ -135,7 +155,7 @@ class ClusterNode(Daemon):
         @app.task(name="monitor.prune", queue=QUEUE, queueing_lock="prune", priority=PRIORITY["prune"])
         async def prune(timestamp: int) -> None:
             await asyncio.to_thread(prune_text, self.pipeline)
-            await asyncio.to_thread(self.store.forget_nodes, datetime.now(UTC) - timedelta(seconds=FORGET_NODES))
+            await asyncio.to_thread(self.store.forget_nodes, FORGET_NODES)
             await self.app.job_manager.prune_stalled_workers(PRUNE_WORKERS)
 
         return app
@@ -176,8 +196,8 @@ class ClusterNode(Daemon):
 
         manager = self.app.job_manager
         for job in await asyncio.to_thread(self.store.stalled_jobs, self.node_stall):
-            try:
-                await manager.retry_job_by_id_async(job.id, retry_at=datetime.now(UTC))
+            try:  # due now by the database's clock (a node's clock ahead would delay it)
+                await manager.retry_job_by_id_async(job.id, retry_at=await asyncio.to_thread(self.store.db_now))
                 log.warning("stalled job rerun job=%s task=%s lock=%s", job.id, job.task_name, job.lock)
             except pe.ConnectorException as exc:
                 await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=True)
@@ -187,8 +207,9 @@ class ClusterNode(Daemon):
                 )
 
     def due_work(self, now: datetime | None = None) -> tuple[list[str], list[str]]:
-        """(feeds due at `now`, channels with alerts due at `now`), each sorted."""
-        now = now or datetime.now(UTC)
+        """(feeds due at `now`, channels with alerts due at `now`), each sorted (`now`: the
+        database's clock, as every node reads it)."""
+        now = now or self.store.db_now()
         config = self.pipeline.config
         clocks = self.store.feed_clocks()
         feeds = []
@@ -213,7 +234,7 @@ class ClusterNode(Daemon):
         if feed is None or self.stopping.is_set():
             return
         state = self.store.feed_state(name)
-        now = datetime.now(UTC)
+        now = self.store.db_now()  # the feed's stamps in the clock every node reads them with
         if (
             state is not None
             and state.url == feed.url
@@ -232,13 +253,24 @@ class ClusterNode(Daemon):
         self._finished_at()
 
     def send_job(self, channel: str, lease: Lease) -> None:
-        """Drain `channel` while `lease` holds it."""
+        """Drain `channel` while `lease` holds it. A channel held in the store (a flood wait,
+        a failure pause, a rate-limit wait) is left alone; a rate-limit slot further than
+        RATE_WAIT_IN_JOB seconds away ends the job and holds the channel until then."""
         sender = self.pipeline.outbox.senders.get(channel)
         if sender is None or self.stopping.is_set():
             return
+        left, reason = self.store.channel_hold(channel)
+        if left > 0:
+            log.debug("channel held channel=%s for=%.1fs reason=%s", channel, left, reason)
+            return
         sender.take_over(lease)
         log.info("channel taken channel=%s node=%s job=%d worker=%d", channel, self.name, lease.job_id, lease.worker_id)
-        report = sender.drain()
+        report = sender.drain(self.store.db_now(), max_wait=RATE_WAIT_IN_JOB)
+        if sender.rate_limited:  # the slot is far: free the worker, the tick queues the channel then
+            self.store.hold_channel(channel, sender.rate_wait, "rate")
+            log.info(
+                "channel waits for its rate limit channel=%s for=%.0fs node=%s", channel, sender.rate_wait, self.name
+            )
         if report.sent or report.failed or report.dead:
             log.info(
                 "channel drained channel=%s sent=%d failed=%d dead=%d node=%s",
@@ -359,6 +391,26 @@ class ClusterNode(Daemon):
                     self._loop = self._worker = self._procrastinate_worker = None
 
     # ---- Daemon hooks -----------------------------------------------------
+    def start(self) -> None:
+        """Claim this node's name (refused when another live process has it), then run."""
+        self.claim_name()
+        super().start()
+
+    def claim_name(self) -> None:
+        """Take this node's row for this process; ConfigError naming MONITOR_NODE, the cause
+        and the fix when another live process holds the name."""
+        holder = self.store.claim_node(self.node, self._replaceable)
+        if holder is not None:
+            raise ConfigError(
+                f"MONITOR_NODE={self.name!r} is in use by another running node (host {holder.host}, pid "
+                f"{holder.pid}, last beat {holder.beat_age:.0f}s ago): two processes under one name would "
+                "count as one node and hide each other's death. Give each node its own MONITOR_NODE "
+                "(or leave it unset: host:pid), or stop the other process"
+            )
+
+    def _replaceable(self, row: NodeRow) -> bool:
+        return replaceable(row, self.host, self.pid, alive_after(self.node_stall, self.heartbeat_every))
+
     def _schedule_work(self, config: Config) -> None:
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)
         self._thread.start()
@@ -379,9 +431,11 @@ class ClusterNode(Daemon):
         log.info("cluster feeds now=%d before=%d", len(new.feeds), len(old.feeds))
 
     def _heartbeat(self) -> None:
-        super()._heartbeat()
-        self._beat_row()
-        self._recover_lost_ends()
+        try:
+            super()._heartbeat()
+            self._beat_row()
+        finally:  # a failed beat never skips the re-record of lost job ends
+            self._recover_lost_ends()
 
     def _beat_row(self) -> None:
         """Beat this node's row while its worker runs (and only then, so `monitor status` never
@@ -390,15 +444,16 @@ class ClusterNode(Daemon):
         wid = getattr(worker, "worker_id", None)
         if not self._worker_alive.is_set() or wid is None:
             return
-        self.store.beat(
-            self.name,
-            self.host,
-            self.pid,
-            self.started_at,
-            datetime.now(UTC),
-            worker_id=int(wid),
-            stall_after=self.node_stall,
-        )
+        if self.store.beat(self.node, worker_id=int(wid), stall_after=self.node_stall):
+            self._name_lost = False
+        elif not self._name_lost:  # frozen past the alive window, and a namesake started meanwhile
+            self._name_lost = True
+            log.error(
+                "node name taken node=%s OPERATOR ACTION NEEDED: another process claimed MONITOR_NODE=%s "
+                "while this one was silent; give each node its own name and restart this one",
+                self.name,
+                self.name,
+            )
 
     def progress(self) -> tuple[bool, str]:
         if not self._worker_alive.is_set():
@@ -433,7 +488,7 @@ class ClusterNode(Daemon):
             clean = super().stop() and not (self._thread is not None and self._thread.is_alive())
         finally:
             self.stop_timeout = budget
-        returned, error = _bounded(lambda: self.store.node_stopped(self.name, datetime.now(UTC)), left())
+        returned, error = _bounded(lambda: self.store.node_stopped(self.node), left())
         if error:  # the store is gone or silent: the row just ages out
             log.warning("node stop not recorded node=%s error=%s", self.name, error)
         return clean and returned  # a silent store: threads may still wait on it, exit without them

@@ -1,15 +1,18 @@
 """What cluster mode shows and connects with, apart from the node itself
-(service/cluster.py): procrastinate's connection string, this node's name, and the
-``cluster`` summary of /healthz and `monitor status` (nodes alive, job counts)."""
+(service/cluster.py): procrastinate's connection string, this node's name (its length,
+and whether a namesake's row may be taken), and the ``cluster`` summary of /healthz and
+`monitor status` (nodes alive, job counts)."""
 
 from __future__ import annotations
 
 import os
 import socket
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import make_url
+
+from monitor.errors import ConfigError
+from monitor.storage import NODE_NAME_MAX, NodeRow
 
 ALIVE_BEATS = 3  # a node whose row is older than this many heartbeats shows as not alive
 
@@ -27,12 +30,48 @@ def node_name() -> str:
     return os.environ.get("MONITOR_NODE") or f"{socket.gethostname()}:{os.getpid()}"
 
 
+def check_node_name(name: str) -> str:
+    """`name` if it fits the node table's column, else ConfigError naming MONITOR_NODE (a
+    longer name would never get its row: the node invisible, its beats failing)."""
+    if len(name) > NODE_NAME_MAX:
+        raise ConfigError(
+            f"MONITOR_NODE is {len(name)} characters long, over the {NODE_NAME_MAX} a node name may have: "
+            f"set a shorter MONITOR_NODE (it starts {name[:40]!r})"
+        )
+    return name
+
+
+def replaceable(row: NodeRow, host: str, pid: int, alive_for: float) -> bool:
+    """May process `pid` on `host` take `row` (its name's row, not stopped)? Yes when that
+    node is not alive (its beat older than `alive_for` seconds by the database's clock), or
+    it was this host's and its process is gone or is this very pid (a restart after a kill
+    -9, a container's pid 1 again: systemd's Restart= must not wait for the row to age out)."""
+    if row.beat_age > alive_for:
+        return True
+    return row.host == host and (row.pid == pid or not _process_alive(row.pid))
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process `pid` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's: alive
+    return True
+
+
+def alive_after(stall_after: float, beat_every: float) -> float:
+    """Seconds after its last beat a node still counts as alive."""
+    return max(ALIVE_BEATS * beat_every, stall_after)
+
+
 def cluster_summary(store: Any, stall_after: float, beat_every: float, *, node: str | None = None) -> dict[str, Any]:
     """Nodes (alive or not) and procrastinate job counts, for /healthz and `monitor status`."""
-    now = datetime.now(UTC)
     nodes = []
     for row in store.nodes():
-        age = (now - row.last_beat).total_seconds()
+        age = row.beat_age  # by the database's clock: a node's skewed clock neither kills nor revives it
         nodes.append(
             {
                 "name": row.name,
@@ -40,7 +79,7 @@ def cluster_summary(store: Any, stall_after: float, beat_every: float, *, node: 
                 "pid": row.pid,
                 "started": row.started_at.isoformat(timespec="seconds"),
                 "last_beat_age_seconds": round(age, 3),
-                "alive": row.stopped_at is None and age <= max(ALIVE_BEATS * beat_every, stall_after),
+                "alive": row.stopped_at is None and age <= alive_after(stall_after, beat_every),
                 "stopped": row.stopped_at.isoformat(timespec="seconds") if row.stopped_at else None,
             }
         )

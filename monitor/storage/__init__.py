@@ -1,7 +1,17 @@
 """Durable storage (SQLite or PostgreSQL via SQLAlchemy Core, schema by Alembic)."""
 
 from monitor.storage.articles import KnownArticle, StoredArticle
-from monitor.storage.cluster import QUEUE, FeedClock, JobCounts, Lease, NodeRow, RecentSend, StalledJob
+from monitor.storage.cluster import (
+    NODE_NAME_MAX,
+    QUEUE,
+    FeedClock,
+    JobCounts,
+    Lease,
+    NodeId,
+    NodeRow,
+    RecentSend,
+    StalledJob,
+)
 from monitor.storage.feeds import FeedState, ValidatorRecord
 from monitor.storage.items import ItemInput, ItemRow
 from monitor.storage.outbox import OutboxAlert
@@ -26,6 +36,8 @@ __all__ = [
     "QUEUE",
     "StalledJob",
     "RecentSend",
+    "NODE_NAME_MAX",
+    "NodeId",
     "NodeRow",
     "Snapshot",
     "snapshot",

@@ -9,14 +9,29 @@ as plain SQL for /healthz and `monitor status`, and used as the fence of a send
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, String, cast, column, exists, func, literal, select, table, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    exists,
+    func,
+    literal,
+    select,
+    table,
+    update,
+)
 
-from monitor.storage.db import Database, columns, record
-from monitor.storage.schema import alerts, cluster_nodes, feeds
+from monitor.storage.db import Database, record
+from monitor.storage.schema import alerts, channel_holds, cluster_nodes, feeds
 
 # procrastinate's tables as plain SQL (their DDL is procrastinate's, applied by migration 0009).
 _jobs = table(
@@ -73,6 +88,18 @@ class NodeRow:
     stopped_at: datetime | None = None
     worker_id: int | None = None  # its procrastinate worker while one runs
     stall_after: float | None = None  # its own cluster_stall_after, seconds (None: rows before 0011)
+    beat_age: float = 0.0  # seconds since its last beat, by the database's clock (as read)
+
+
+@dataclass(frozen=True)
+class NodeId:
+    """One `monitor run` process: its MONITOR_NODE name, and (host, pid, start) telling it
+    from another process under the same name (the row's owner)."""
+
+    name: str
+    host: str
+    pid: int
+    started_at: datetime
 
 
 @dataclass(frozen=True)
@@ -88,10 +115,11 @@ class JobCounts:
 
 @dataclass(frozen=True)
 class RecentSend:
-    """One alert a node sent: when (aware UTC, that node's clock) and its stored HTML (how
-    many messages it took is the channel's business: a long Telegram alert is several)."""
+    """One alert a node sent: how many seconds ago (the database's clock, so a sender's
+    skewed clock does not shorten a wait) and its stored HTML (how many messages it took is
+    the channel's business: a long Telegram alert is several)."""
 
-    sent_at: datetime
+    age: float
     html: str
 
 
@@ -113,53 +141,123 @@ class FeedClock:
     next_poll_at: datetime | None
 
 
-_NODE_COLS = columns(cluster_nodes, NodeRow)
+# the database's clock (PostgreSQL: cluster mode only): every liveness and rate stamp of a
+# cluster is read and written with it, never a node's (db-scheduler#433, margince#1346)
+DB_NOW = func.clock_timestamp()
+_BEAT_AGE = cast(func.extract("epoch", DB_NOW - cluster_nodes.c.last_beat), Float).label("beat_age")
+NODE_NAME_MAX: int = (
+    getattr(cluster_nodes.c.name.type, "length", None) or 200
+)  # a MONITOR_NODE longer is refused at start
+_NODE_COLS = [cluster_nodes.c[f.name] for f in fields(NodeRow) if f.name in cluster_nodes.c] + [_BEAT_AGE]
+
+
+def _owned(node: NodeId) -> ColumnElement[bool]:
+    c = cluster_nodes.c
+    return and_(c.name == node.name, c.host == node.host, c.pid == node.pid, c.started_at == node.started_at)
 
 
 class ClusterRows(Database):
     """Heartbeats, due work and job counts for cluster mode (raise StoreError)."""
 
-    def beat(
-        self,
-        name: str,
-        host: str,
-        pid: int,
-        started_at: datetime,
-        now: datetime,
-        *,
-        worker_id: int | None = None,
-        stall_after: float | None = None,
-    ) -> None:
-        """Insert or refresh node `name`'s heartbeat row (a restart under the same name resets
-        it), with its running procrastinate worker and its own stall timeout in seconds."""
-        values = {
-            "host": host,
-            "pid": pid,
-            "started_at": started_at,
-            "last_beat": now,
-            "stopped_at": None,
-            "worker_id": worker_id,
-            "stall_after": stall_after,
-        }
+    def claim_node(self, node: NodeId, replaceable: Callable[[NodeRow], bool]) -> NodeRow | None:
+        """Take the row of `node`'s name for this process, unless another process holds it:
+        the row of a live process is kept and returned (the caller refuses to start, celery's
+        DuplicateNodenameWarning kind, celery#2046); None when the row is now ours. A row
+        is taken when it is stopped or `replaceable(row)` says so (gone silent, this host's
+        dead process). One claim at a time per name (a transaction advisory lock), so two
+        processes starting together do not both win."""
         with self.tx() as conn:
-            ins = self.insert_into(cluster_nodes).values(name=name, **values)
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext("monitor-node:" + node.name))))
+            row = conn.execute(select(*_NODE_COLS).where(cluster_nodes.c.name == node.name)).first()
+            if row is not None:
+                held = record(NodeRow, row)
+                if held.stopped_at is None and not replaceable(held):
+                    return held
+            values = {
+                "host": node.host,
+                "pid": node.pid,
+                "started_at": node.started_at,
+                "last_beat": DB_NOW,
+                "stopped_at": None,
+                "worker_id": None,
+                "stall_after": None,
+            }
+            ins = self.insert_into(cluster_nodes).values(name=node.name, **values)
             conn.execute(ins.on_conflict_do_update(index_elements=["name"], set_=values))
+        return None
 
-    def node_stopped(self, name: str, now: datetime) -> None:
-        """Node `name` stopped cleanly."""
+    def beat(self, node: NodeId, *, worker_id: int | None = None, stall_after: float | None = None) -> bool:
+        """Refresh `node`'s heartbeat row (the database's clock) with its running procrastinate
+        worker and its own stall timeout in seconds; the row is made again if the prune
+        dropped it. False when another process holds the name's row now."""
+        values = {"last_beat": DB_NOW, "stopped_at": None, "worker_id": worker_id, "stall_after": stall_after}
         with self.tx() as conn:
-            conn.execute(update(cluster_nodes).where(cluster_nodes.c.name == name).values(stopped_at=now))
+            if conn.execute(update(cluster_nodes).where(_owned(node)).values(**values)).rowcount:
+                return True
+            ins = self.insert_into(cluster_nodes).values(
+                name=node.name, host=node.host, pid=node.pid, started_at=node.started_at, **values
+            )
+            made = ins.on_conflict_do_nothing(index_elements=["name"]).returning(cluster_nodes.c.name)
+            return conn.execute(made).first() is not None
+
+    def node_stopped(self, node: NodeId) -> None:
+        """`node` stopped cleanly (its own row only, never a namesake's)."""
+        with self.tx() as conn:
+            conn.execute(update(cluster_nodes).where(_owned(node)).values(stopped_at=DB_NOW))
 
     def nodes(self) -> list[NodeRow]:
-        """Every node that ever beat, most recent beat first."""
+        """Every node that ever beat, most recent beat first, each with its beat's age."""
         with self.tx() as conn:
             rows = conn.execute(select(*_NODE_COLS).order_by(cluster_nodes.c.last_beat.desc())).all()
         return [record(NodeRow, r) for r in rows]
 
-    def forget_nodes(self, before: datetime) -> int:
-        """Drop rows of nodes whose last beat is older than `before`; how many."""
+    def forget_nodes(self, seconds: float) -> int:
+        """Drop rows of nodes whose last beat is over `seconds` old; how many."""
+        old = cluster_nodes.c.last_beat < DB_NOW - func.make_interval(0, 0, 0, 0, 0, 0, literal(seconds, Float))
         with self.tx() as conn:
-            return int(conn.execute(cluster_nodes.delete().where(cluster_nodes.c.last_beat < before)).rowcount or 0)
+            return int(conn.execute(cluster_nodes.delete().where(old)).rowcount or 0)
+
+    def db_now(self) -> datetime:
+        """The database's clock now (aware UTC): what cluster stamps are compared with."""
+        with self.tx() as conn:
+            now: datetime = conn.execute(select(DB_NOW)).scalar_one()
+        return now
+
+    # ---- a channel's hold ---------------------------------------------------
+    def hold_channel(self, channel: str, seconds: float, reason: str) -> None:
+        """No node sends on `channel` for `seconds` from now (the database's clock): Telegram's
+        flood wait or a failure pause (``reason`` other than "rate": a longer hold stays),
+        or the channel's next rate-limit slot (``rate``: replaces an earlier rate hold)."""
+        until = DB_NOW + func.make_interval(0, 0, 0, 0, 0, 0, literal(max(seconds, 0.0), Float))
+        ins = self.insert_into(channel_holds).values(channel=channel, until=until, reason=reason)
+        old, new = channel_holds.c, ins.excluded
+        set_: dict[str, Any]
+        if reason == "rate":  # a rate hold replaces a rate hold, never a longer flood wait
+            keep = (old.reason != "rate") & (old.until > new.until)
+            set_ = {
+                "until": case((keep, old.until), else_=new.until),
+                "reason": case((keep, old.reason), else_=new.reason),
+            }
+        else:
+            later = new.until >= old.until
+            set_ = {
+                "until": case((later, new.until), else_=old.until),
+                "reason": case((later, new.reason), else_=old.reason),
+            }
+        with self.tx() as conn:
+            conn.execute(ins.on_conflict_do_update(index_elements=["channel"], set_=set_))
+
+    def channel_hold(self, channel: str) -> tuple[float, str]:
+        """(seconds left of `channel`'s hold by the database's clock, its reason); (0, "")
+        when none holds."""
+        left = func.extract("epoch", channel_holds.c.until - DB_NOW)
+        with self.tx() as conn:
+            row = conn.execute(
+                select(left.label("left"), channel_holds.c.reason).where(
+                    channel_holds.c.channel == channel, channel_holds.c.until > DB_NOW
+                )
+            ).first()
+        return (float(row.left), str(row.reason)) if row is not None else (0.0, "")
 
     def feed_clocks(self) -> dict[str, FeedClock]:
         """{feed name: its last poll and next allowed poll} for every stored feed."""
@@ -168,24 +266,32 @@ class ClusterRows(Database):
         return {r.name: FeedClock(r.name, r.last_polled_at, r.next_poll_at) for r in rows}
 
     def due_channels(self, now: datetime) -> list[str]:
-        """Channels with a pending alert due at `now` (sorted)."""
+        """Channels with a pending alert due at `now` (sorted), but for the channels a hold
+        keeps silent now (:meth:`hold_channel`, the database's clock)."""
         due = alerts.c.next_attempt_at.is_(None) | (alerts.c.next_attempt_at <= now)
+        held = exists(
+            select(channel_holds.c.channel).where(
+                channel_holds.c.channel == alerts.c.channel, channel_holds.c.until > DB_NOW
+            )
+        )
         with self.tx() as conn:
             rows = conn.execute(
-                select(alerts.c.channel).where(alerts.c.status == "pending", due).group_by(alerts.c.channel)
+                select(alerts.c.channel).where(alerts.c.status == "pending", due, ~held).group_by(alerts.c.channel)
             ).all()
         return sorted(str(r.channel) for r in rows)
 
-    def recent_sends(self, channel: str, since: datetime) -> list[RecentSend]:
-        """Alerts of `channel` sent since `since` (when, and their stored HTML), oldest first
-        (rate limits across nodes)."""
+    def recent_sends(self, channel: str, seconds: float) -> list[RecentSend]:
+        """Alerts of `channel` sent in the last `seconds` (how long ago by the database's
+        clock, and their stored HTML), oldest first (rate limits across nodes)."""
+        age = func.extract("epoch", DB_NOW - alerts.c.sent_at)
+        since = DB_NOW - func.make_interval(0, 0, 0, 0, 0, 0, literal(seconds, Float))
         with self.tx() as conn:
             rows = conn.execute(
-                select(alerts.c.sent_at, alerts.c.html)
+                select(age.label("age"), alerts.c.html)
                 .where(alerts.c.channel == channel, alerts.c.status == "sent", alerts.c.sent_at >= since)
                 .order_by(alerts.c.sent_at)
             ).all()
-        return [RecentSend(r.sent_at, str(r.html or "")) for r in rows]
+        return [RecentSend(float(r.age), str(r.html or "")) for r in rows]
 
     def job_counts(self, stall_after: float) -> JobCounts:
         """Counts of our procrastinate jobs (queue :data:`QUEUE`); a running job is stalled

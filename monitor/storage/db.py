@@ -117,20 +117,44 @@ def _set_sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
 _REVISION = re.compile(r"^(down_)?revision\s*(?::[^=]*)?=\s*(?:['\"]([^'\"]+)['\"]|None)", re.M)
 
 
-def head_revision() -> str:
-    """The head revision id of monitor/storage/migrations, read from the version files'
-    ``revision`` / ``down_revision`` lines without importing alembic. Raises StoreError
-    when there is not exactly one head (alembic then decides)."""
+def known_revisions() -> tuple[set[str], set[str]]:
+    """(revision ids, down_revision ids) of monitor/storage/migrations, read from the version
+    files' ``revision`` / ``down_revision`` lines without importing alembic."""
     revisions: set[str] = set()
     downs: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
         for m in _REVISION.finditer(path.read_text(encoding="utf-8")):
             if m.group(2):
                 (downs if m.group(1) else revisions).add(m.group(2))
+    return revisions, downs
+
+
+def head_revision() -> str:
+    """The head revision id of monitor/storage/migrations. Raises StoreError when there is
+    not exactly one head (alembic then decides)."""
+    revisions, downs = known_revisions()
     heads = revisions - downs
     if len(heads) != 1:
         raise StoreError(f"migrations have {len(heads)} heads: {sorted(heads)}")
     return heads.pop()
+
+
+def _refuse_newer(current: list[str]) -> None:
+    """Raise StoreError naming the cause and the fix when the database is at a schema
+    revision this version does not have: a newer version migrated it (a rolling upgrade
+    of a cluster, an older node restarted; alembic would only say "Can't locate
+    revision"). pgadmin4#1353 and metabase#14904 are the same kind."""
+    known, _downs = known_revisions()
+    unknown = sorted(set(current) - known)
+    if unknown:
+        try:
+            ours = head_revision()
+        except StoreError:
+            ours = "?"
+        raise StoreError(
+            f"the database is at schema {', '.join(unknown)}, newer than this version's {ours}: "
+            "a newer version of monitor migrated it; upgrade this node (README: Upgrading a cluster)"
+        )
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -201,6 +225,7 @@ class Database:
             if not inspect(conn).has_table("alembic_version"):
                 return False
             current = [row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")]
+        _refuse_newer(current)
         try:
             return current == [head_revision()]
         except StoreError:  # several heads: alembic decides

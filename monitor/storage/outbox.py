@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, select, update
 
 from monitor.models import NewAlert
 from monitor.storage.articles import STORED_COLS, StoredArticle
-from monitor.storage.cluster import Lease, lease_holds
+from monitor.storage.cluster import DB_NOW, Lease, lease_holds
 from monitor.storage.db import Database, columns, record, utcnow
 from monitor.storage.progress import DeliveryProgress, Mark
 from monitor.storage.schema import alert_messages, alerts, articles, chat_migrations, matches
@@ -66,12 +66,14 @@ class OutboxRows(Database):
 
     def mark_sent(self, alert_id: int, now: datetime, lease: Lease | None = None) -> bool:
         """Every target has the alert. With a `lease` (cluster mode) it only counts while the
-        lease still holds (storage/cluster.py); False when it did not count."""
+        lease still holds (storage/cluster.py), and is stamped with the database's clock
+        instead of `now`; False when it did not count."""
         q = update(alerts).where(alerts.c.id == alert_id)
-        if lease is not None:
-            q = q.where(lease_holds(lease))
+        sent_at: Any = now
+        if lease is not None:  # stamped by the database's clock: `rate:` is read with it on any node
+            q, sent_at = q.where(lease_holds(lease)), DB_NOW
         with self.tx() as conn:
-            done = conn.execute(q.values(status="sent", sent_at=now, next_attempt_at=None)).rowcount
+            done = conn.execute(q.values(status="sent", sent_at=sent_at, next_attempt_at=None)).rowcount
         return bool(done)
 
     def mark_failed(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:

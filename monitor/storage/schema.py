@@ -261,3 +261,12 @@ cluster_nodes = Table(
     Column("worker_id", BigInteger, nullable=True),  # 0011: its procrastinate worker now (None: none running)
     Column("stall_after", Float, nullable=True),  # 0011: its own cluster_stall_after, seconds
 )
+
+# ---- cluster: a channel's hold across the cluster (revision 0014) ------------------------
+channel_holds = Table(
+    "channel_holds",
+    metadata,
+    Column("channel", String(200), primary_key=True),
+    Column("until", UTCDateTime, nullable=False),  # the database's clock, never a node's
+    Column("reason", String(40), nullable=False),  # "flood wait", "failure" or "rate"
+)

@@ -319,7 +319,7 @@ def test_a_node_name_longer_than_its_column_is_refused_at_start(monkeypatch, cas
 # (case, the revision the database says it is at, refused)
 SCHEMAS = [
     ("a revision this version lacks (pgadmin4#1353, metabase#14904)", "f00dfeed0099", True),
-    ("the revision before this version's (0011, no channel holds): migrated on", "0011", False),
+    ("the revision before this version's (0013, no channel holds): migrated on", "0013", False),
     ("this version's head", None, False),
 ]
 
@@ -334,7 +334,7 @@ def test_a_database_migrated_by_a_newer_version_is_refused_with_the_fix(tmp_path
             url = f"sqlite:///{tmp_path / 'monitor.db'}"
         Store(url).close()
         if revision is not None:
-            older = "DROP TABLE channel_holds" if revision == "0011" else "SELECT 1"
+            older = "DROP TABLE channel_holds" if revision == "0013" else "SELECT 1"
             if kind == "postgresql":
                 sql(url, older)
                 sql(url, "UPDATE alembic_version SET version_num = %s", revision)

@@ -65,6 +65,8 @@ def test_sigkill_storm_then_all_killed_and_restarted(tmp_path, web_server, fake_
         dups = sum(n - 1 for n in got.values())
         assert dups <= kills, f"{kills} kills, {dups} duplicates: {got}"
         fetched = [len(web.requests_for(p.split(str(web.port), 1)[1])) for p in pages]
-        print(f"seed={seed} kills={kills} alerts={sum(got.values())} pages={len(pages)} duplicates={dups} "
-              f"fetches={sum(fetched)}")
+        print(
+            f"seed={seed} kills={kills} alerts={sum(got.values())} pages={len(pages)} duplicates={dups} "
+            f"fetches={sum(fetched)}"
+        )
         assert sum(f - 1 for f in fetched) <= kills, f"{kills} kills, fetches {fetched}"

@@ -2,9 +2,9 @@
 (a proxy timeout, a NAT reset). No node dies, so the promise (every alert exactly once, a
 duplicate only for a send cut by kill -9) allows no duplicate.
 
-Public reports of the kind: apprise resends on a read timeout although Telegram delivered
-(caronc/apprise issues on duplicate Telegram notifications after timeouts); the Bot API has
-no idempotency key, so a client cannot tell "not received" from "answer lost".
+Public reports of the kind: alexjustesen/speedtest-tracker#2653 (fixed by #2680: Apprise to
+Telegram timed out, was retried, the user got several copies), NousResearch/hermes-agent#3899
+(a sendMessage timeout retried although delivered). The Bot API has no idempotency key.
 """
 
 from __future__ import annotations

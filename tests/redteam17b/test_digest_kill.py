@@ -1,9 +1,8 @@
 """redteam17b: a quiet-hours digest on a 3-node cluster: exactly one digest when the quiet
 hours end, and with the node sending it killed (-9) mid-send, at most one more.
 
-Public reports of the kind: a scheduled job run once per node instead of once per cluster
-(celery beat run on two hosts sends every periodic task twice, celery/celery#1834 kind;
-procrastinate periodic defers deduplicated per periodic id, procrastinate#1408 kind).
+Public reports of the kind: pretix/pretix#2058 (a bulk mail job run again while the first run
+was still sending), procrastinate-org/procrastinate#1408 (periodic work stalled with its node).
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@
 article pages answer slowly), its poll taken over, then thawed. A freeze is at most a
 "kill": at most one page fetched again, and every alert once.
 
-Public reports of the kind: celery's visibility timeout hands a long task to a second
-worker while the first still runs it (celery/celery#3270 kind); procrastinate's stalled-job
-retry runs a job twice when the worker was only slow (procrastinate docs, "retry stalled jobs").
+Public reports of the kind: celery/celery#3270 (one task run by several workers at once) and
+celery/celery#5935 (a long task redelivered while still running); procrastinate-org/procrastinate#740.
 """
 
 from __future__ import annotations

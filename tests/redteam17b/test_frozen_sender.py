@@ -5,10 +5,10 @@ The promise (issue 17, README "Running several nodes"): every alert reaches the 
 exactly once, a duplicate only for a send cut by a kill (at most one per kill). A freeze
 is the gentlest "kill": it should cost at most one duplicate, the in-flight message.
 
-Similar public reports (rebuilt, no text copied): celery's visibility timeout redelivers a
-task still running on a slow worker, so it runs twice (celery/celery#4426 kind); procrastinate
-reruns of stalled jobs while the "dead" worker is alive (procrastinate docs' stalled-jobs
-recipe warns the job may run twice).
+Similar public reports (rebuilt, no text copied): celery/celery#5935 and pretix/pretix#2058
+(a long task redelivered to a second worker while the first, only slow, still runs it: mails
+sent twice); procrastinate-org/procrastinate#740 (retry a stalled job only when reasonably sure
+it is not running any more).
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 cluster restarted. Nothing lost, at most one duplicate per kill, each page fetched once
 per kill at most (a poll cut mid-way is redone). Seeded, so a failure replays.
 
-Public reports of the kind: celery's acks_late task redelivered after a worker's kill
-(celery/celery#5935 kind); procrastinate jobs left "doing" by a killed worker (its docs'
-"stalled jobs" recipe, procrastinate#1408).
+Public reports of the kind: procrastinate-org/procrastinate#307 (jobs of a SIGKILLed worker
+left "doing" for ever), procrastinate-org/procrastinate#1408 (the stalled-job retrier itself
+stalled: everything stops).
 """
 
 from __future__ import annotations

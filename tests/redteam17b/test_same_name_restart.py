@@ -3,9 +3,8 @@ under the same MONITOR_NODE name (a supervisor that gave up on the frozen one), 
 old one thawed: two live processes share one node row. Nothing lost, at most one
 duplicate (the in-flight send), and new items still alerted once afterwards.
 
-Public reports of the kind: two workers with one name (celery "DuplicateNodenameWarning",
-celery/celery#3425 kind); a restarted consumer with the old one still alive (Kafka zombie
-fencing).
+Public report of the kind: procrastinate-org/procrastinate#1518 (scenario 2: a restarted
+pod re-registers under the same worker name while its old jobs stay "doing").
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """redteam17b: two feeds that list the same articles, polled by two nodes at once.
 
 - same_url: both feeds list the same article URLs (an outlet's main feed and its section feed).
-  Each page should be fetched once and alerted once cluster-wide (miniflux#1466 kind: one
-  article in two feeds of one reader; FreshRSS "same article in two feeds" duplicates).
+  Each page should be fetched once and alerted once cluster-wide (emacs-elfeed/elfeed#391:
+  category feeds of one site share entries; miniflux/v2#797: one entry in several feeds).
 - copy: the same story text served at two URLs (a wire story syndicated on two sites), the
   copies arriving on two nodes in the same instant: the copy detection must keep one alert.
 

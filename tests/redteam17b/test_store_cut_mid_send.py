@@ -2,8 +2,9 @@
 untouched) while its send is in flight: the Bot API got the message, the store write after
 it fails. No node was killed, so the promise allows no duplicate.
 
-Public reports of the kind: procrastinate#1116 (a worker's connection lost mid-job),
-celery's "task acknowledged on a lost broker connection is redelivered" (celery#7276 kind).
+Public reports of the kind: procrastinate-org/procrastinate#1116 (a worker's connection lost
+mid-job), ayrat555/el_monitorro#66 (the delivered mark written after the sends: a failure in
+between resends them).
 """
 
 from __future__ import annotations

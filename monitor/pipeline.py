@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -468,6 +469,16 @@ class Pipeline:
                 log.info("wrapped link unwrapped feed=%s url=%s target=%s", feed.name, item.url, target)
                 item = replace(item, url=target)
                 url_key = normalize_url(target)
+        # one poller at a time per article URL (storage/claims.py): a page two feeds list, polled
+        # at once (two nodes, or two worker threads), is fetched once; the second finds it stored
+        claim = self.store.claim_page(url_key) if item.url and not is_linkless_key(url_key) else nullcontext()
+        with claim:
+            return self._process_item(feed, item, ledger, now, url_key, guid)
+
+    def _process_item(
+        self, feed: Feed, item: FeedItem, ledger: ItemRow | None, now: datetime, url_key: str, guid: str
+    ) -> list[Match] | None:
+        """process_item after the link is unwrapped, under the URL's claim."""
         known = self.store.known(url_key, feed.name, guid)
         if known is None and item.url:  # a link seen before that soft-redirected to a stored article
             known = self.store.known(url_key, feed.name, _ALIAS + url_key)

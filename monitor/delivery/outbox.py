@@ -17,7 +17,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from monitor import metrics
@@ -213,7 +212,9 @@ class ChannelSender:
         nodes' clocks: one send per Bot API message (a long Telegram alert counts its
         split_telegram parts; alerts batched into one message count each, erring slow). A
         hold of the channel in the store (another node's flood wait or failure pause) holds
-        here too. Every `mark_sent` is fenced by `lease`."""
+        here too. Each send waits for `lease` to be checked first, and every outcome written
+        is fenced by it (see :meth:`drain`, which calls this under the drain lock for the
+        job's own lease)."""
         longest = max((p for t in self.targets for _, p in t.limiter.limits), default=0.0)
         sent = self.store.recent_sends(self.name, longest) if longest else []
         split = CHANNEL_KINDS[self.kind].telegram_html  # a long alert went out as several messages
@@ -224,23 +225,74 @@ class ChannelSender:
         self.blocked_until = utcnow() + timedelta(seconds=left) if left > 0 else None
         self.lease, self.lease_lost = lease, False
 
+    def _may_send(self, ids: list[int]) -> bool:
+        """Whether this pass may send alerts `ids` now: always without a lease; in cluster
+        mode only while the job's lease holds and they are still pending (asked right before
+        each send, so the one message a taken-over run may still put out is the one already
+        in flight when it froze)."""
+        lease = self.lease
+        if lease is None or self.store.lease_covers(lease, ids):
+            return lease is None or not self.lease_lost
+        self._lose(ids[0], "send")
+        return False
+
+    def _lose(self, alert_id: int, step: str) -> None:
+        self.lease_lost = True
+        log.warning(
+            "lease lost id=%d channel=%s step=%s; the node holding the channel now sends it",
+            alert_id,
+            self.name,
+            step,
+        )
+
+    def _record(self, what: str, write: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
+        """Write one outcome of a send through the Recorder (retried, else owed), fenced by
+        the pass's lease in cluster mode: False when the lease is gone (the pass stops).
+        An owed write keeps the lease of the pass that made it, so settled by a later pass
+        it is still fenced by its own job, and its refusal does not stop the later pass."""
+        lease = self.lease
+
+        def fenced() -> None:
+            if lease is None:
+                write(*args, **kwargs)
+            elif write(*args, lease=lease, **kwargs) is False and lease is self.lease and not self.lease_lost:
+                self._lose(int(args[0][0] if isinstance(args[0], list) else args[0]), what)
+
+        self.records.write(what, fenced)
+        return not (lease is not None and self.lease_lost)
+
     # ---- one pass ---------------------------------------------------------
     def drain(
-        self, now: datetime | None = None, *, ignore_backoff: bool = False, max_wait: float | None = None
+        self,
+        now: datetime | None = None,
+        *,
+        ignore_backoff: bool = False,
+        max_wait: float | None = None,
+        lease: Lease | None = None,
     ) -> DeliveryReport:
         """Send what is due now. The daemon's pass stops at a transient failure (the channel
         rests); an `ignore_backoff` pass (`monitor once`) tries every pending alert once.
         With `max_wait` (seconds) a rate limit with no slot within that stops the pass: the
-        rest stays queued, counted in the report's ``waiting``."""
+        rest stays queued, counted in the report's ``waiting``.
+
+        Cluster mode: `lease` is the send job's own (:meth:`take_over`, done here under the
+        drain lock, so two jobs of one node never share or swap a lease). Right before each
+        send the lease is checked (still held, the alert still pending), each outcome is
+        written only while it holds, and the pass stops the moment it is found lost: a node
+        frozen past the stall timeout sends nothing on thaw but what was already in flight."""
         with self._lock:
             self.max_wait, self.rate_limited = max_wait, False
+            if lease is not None:
+                self.take_over(lease)
             try:
                 report = self._drain(now, ignore_backoff)
             finally:
                 self.max_wait = None
+                if lease is not None:
+                    self.lease = None
             if self.rate_limited:
                 left = self.store.channel_due(self.name, now or utcnow(), ignore_backoff=True, limit=1_000_000)
-                level = logging.INFO if self.lease is not None else logging.WARNING  # a cluster job: routine
+                level = logging.INFO if lease is not None else logging.WARNING  # a cluster job: routine
                 log.log(level, "rate limit channel=%s waiting=%d; left queued for the next pass", self.name, len(left))
                 report += DeliveryReport(waiting=len(left))
             return report
@@ -341,6 +393,8 @@ class ChannelSender:
                     self.rate_limited = not self.stop.is_set()
                     self.rate_wait = target.limiter.wait_time(target.limiter.clock())
                     return DeliveryReport()  # stopping or no slot soon: stays pending, sent later
+                if not self._may_send(ids):
+                    return DeliveryReport()  # the lease is gone: the channel's new holder sends it
                 with metrics.Timer() as timer:
                     result = self._send(target, part, group[0], i, mid)
                 metrics.SEND_SECONDS.labels(self.name).observe(timer.seconds)
@@ -349,6 +403,8 @@ class ChannelSender:
                         "message refused id=%s channel=%s error=%s; resending it plain", ids[0], self.name, result.error
                     )
                     for k, piece in enumerate(plain_fallback(part, self.kind)):  # every line kept, split
+                        if not self._may_send(ids):
+                            return DeliveryReport()
                         result = self._send(target, piece, group[0], i, part_id(mid, k))
                         if not result.ok:
                             break
@@ -358,30 +414,27 @@ class ChannelSender:
                     label = f"{self.name}[{n}]" if len(self.targets) > 1 else self.name
                     errors.append(f"{label} {result.error}")
                     if result.permanent or result.message_fault:
-                        self.records.write("refused", partial(self.store.mark_delivered, ids, target.key, refused=True))
+                        if not self._record("refused", self.store.mark_delivered, ids, target.key, refused=True):
+                            return DeliveryReport()  # a taken-over run's verdict does not count
                         progress = progress.add(Mark(target.key, refused=True))
                     transient = transient or not (result.permanent or result.message_fault)
                     if result.retry_after is not None:
                         retry_after = max(retry_after or 0.0, result.retry_after)
                     break
                 if len(parts) > 1 and not group[0].digest:
-                    self.records.write("part", partial(self.store.mark_delivered, ids, target.key, part=i))
+                    if not self._record("part", self.store.mark_delivered, ids, target.key, part=i):
+                        return DeliveryReport()
             else:
-                self.records.write("delivered", partial(self.store.mark_delivered, ids, target.key))
+                if not self._record("delivered", self.store.mark_delivered, ids, target.key):
+                    return DeliveryReport()
         what = "digest" if group[0].digest else "alert"
-        first = group[0]
+        first, lease = group[0], self.lease
         refused = [t for t in self.targets if progress.refused(t.key)]
         if not errors and not refused:
             sent_at = utcnow()
             for a in group:
-                if self.lease is None:
-                    self.records.write("sent", partial(self.store.mark_sent, a.id, sent_at))
-                elif not self.store.mark_sent(a.id, sent_at, self.lease):
-                    self.lease_lost = True  # another node took the channel over: it owns the rest
-                    log.warning(
-                        "lease lost id=%d channel=%s; the node holding the channel now resends", a.id, self.name
-                    )
-                    return DeliveryReport()
+                if not self._record("sent", self.store.mark_sent, a.id, sent_at):
+                    return DeliveryReport()  # another node took the channel over: it owns the rest
             log.info("%s sent id=%s topic=%s channel=%s", what, ",".join(map(str, ids)), first.topic_id, self.name)
             metrics.ALERTS.labels(self.name, "sent").inc(len(group))
             return DeliveryReport(sent=len(group))
@@ -392,7 +445,10 @@ class ChannelSender:
             action = "report it (our message was refused)" if ours else "fix the channel"
             for n, a in enumerate(group):  # one notice per dead digest, else per dead alert (grouped ones too)
                 notice = self._ops_notice(a, error, len(group)) if first.digest else self._ops_notice(a, error)
-                self.store.mark_dead(a.id, error, notice if n == 0 or not first.digest else None)
+                if not self.store.mark_dead(a.id, error, notice if n == 0 or not first.digest else None, lease=lease):
+                    if lease is not None:
+                        self._lose(a.id, "dead")
+                        return DeliveryReport(dead=n)
                 log.error(
                     "alert dead id=%d topic=%s channel=%s error=%s "
                     "OPERATOR ACTION NEEDED: %s, then `monitor outbox retry %d`",
@@ -407,7 +463,9 @@ class ChannelSender:
             return DeliveryReport(dead=len(group))
         delay = backoff(max(a.attempts for a in group), retry_after)
         for a in group:
-            self.store.mark_failed(a.id, error, now + timedelta(seconds=delay))
+            if not self.store.mark_failed(a.id, error, now + timedelta(seconds=delay), lease=lease) and lease:
+                self._lose(a.id, "retry")
+                return DeliveryReport()
         pause = delay if retry_after else min(delay, PAUSE_AFTER_FAILURE)
         self.blocked_until = utcnow() + timedelta(seconds=pause)
         if self.lease is not None:  # cluster mode: Telegram's flood wait is for the chat, every node waits
@@ -475,8 +533,7 @@ class ChannelSender:
             )
             result = self.send(SendRequest(url, part, self.kind, mid, threaded=True, reply_to=parent, preview=preview))
             if threaded and result.ok and i == 0 and result.message_id is not None:
-                ref = partial(self.store.record_message, alert.id, target.key, str(result.message_id))
-                self.records.write("message id", ref)
+                self._record("message id", self.store.record_message, alert.id, target.key, str(result.message_id))
             return result
         if preview != "off":
             url = telegram.with_preview(url)

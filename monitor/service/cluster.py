@@ -15,9 +15,11 @@ the daemon's reload, health and signal handling (service/daemon.py). The work:
   the lock, so a job queued while another poll ran does nothing.
 - ``monitor.send`` -- lock ``channel:NAME``: one node sends on a channel at a time, its
   rate limits restarted from the channel's sends in the store (delivery/outbox.py
-  ``take_over``), and every ``mark_sent`` fenced by the job (storage/cluster.py
-  ``Lease``): a node whose job was rerun elsewhere no longer counts its sends. A send
-  cut by a kill is resent by the next holder (at-least-once: one duplicate at most).
+  ``take_over``), each send preceded by a check of the job's lease (storage/cluster.py
+  ``Lease``: still held, the alert still pending) and every outcome it writes (sent,
+  retry, dead, what a target got or refused) fenced by it: a node whose job was rerun
+  elsewhere sends nothing more and its verdicts do not count. A send cut by a kill, or
+  in flight when a node froze, is resent by the next holder (one duplicate at most).
   Digests are sends too, so one per channel per period across the cluster. A channel
   held in the store (storage/cluster.py ``hold_channel``: a Telegram flood wait or a
   failure pause, for every node) is left alone, and a rate-limit slot further than
@@ -144,7 +146,7 @@ class ClusterNode(Daemon):
                 log.warning("send job not held job=%s channel=%s", job.id, channel)
                 return
             with self._ended_on_return(job.id):
-                self.send_job(channel, Lease(job.id, worker))
+                self.send_job(channel, Lease(job.id, worker, job.attempts))
 
         @app.periodic(cron=f"* * * * * */{TICK}", periodic_id="tick")
         @app.task(name="monitor.tick", queue=QUEUE, queueing_lock="tick", priority=PRIORITY["tick"])
@@ -263,9 +265,9 @@ class ClusterNode(Daemon):
         if left > 0:
             log.debug("channel held channel=%s for=%.1fs reason=%s", channel, left, reason)
             return
-        sender.take_over(lease)
         log.info("channel taken channel=%s node=%s job=%d worker=%d", channel, self.name, lease.job_id, lease.worker_id)
-        report = sender.drain(self.store.db_now(), max_wait=RATE_WAIT_IN_JOB)
+        # the lease is the job's, taken over under the drain lock
+        report = sender.drain(self.store.db_now(), lease=lease, max_wait=RATE_WAIT_IN_JOB)
         if sender.rate_limited:  # the slot is far: free the worker, the tick queues the channel then
             self.store.hold_channel(channel, sender.rate_wait, "rate")
             log.info(

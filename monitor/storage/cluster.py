@@ -4,7 +4,8 @@ Cluster mode (service/cluster.py) runs several `monitor run` nodes on one Postgr
 store. Each node beats its ``cluster_nodes`` row; the work itself is procrastinate jobs
 (``procrastinate_jobs``, ``procrastinate_workers``, created by migration 0009), read here
 as plain SQL for /healthz and `monitor status`, and used as the fence of a send
-(:class:`Lease`): a worker writes an alert as sent only while its job still holds it.
+(:class:`Lease`): a send job sends, and writes any outcome of a send (sent, failed, dead,
+what a target got or refused, a message id), only while its job still holds the channel.
 """
 
 from __future__ import annotations
@@ -55,24 +56,34 @@ unknown task); counts and takeovers look at it alone too."""
 
 @dataclass(frozen=True)
 class Lease:
-    """A send's hold on its channel: procrastinate job `job_id` run by worker `worker_id`.
+    """A send's hold on its channel: run `attempt` of procrastinate job `job_id` by worker
+    `worker_id` (the job's ``attempts`` when the worker fetched it).
 
-    It holds while the job is still ``doing`` under that worker; a job of a worker found
-    stalled and retried elsewhere (service/cluster.py) loses it, so that worker's late
-    ``mark_sent`` does not count (storage/outbox.py)."""
+    It holds while the job is still ``doing`` under that worker at that attempt. A job of a
+    worker found stalled and retried (service/cluster.py) loses it: procrastinate's retry
+    counts one more attempt, so not even the same worker fetching the job again revives the
+    old run's lease. A run whose lease is gone sends nothing more and its outcomes do not
+    count (storage/outbox.py)."""
 
     job_id: int
     worker_id: int
+    attempt: int = 0
 
 
 def lease_holds(lease: Lease) -> ColumnElement[bool]:
-    """The SQL condition "`lease` still holds" (for a WHERE clause)."""
+    """The SQL condition "`lease` still holds" (for a WHERE clause). The job row is read
+    FOR SHARE, so a takeover's retry of the job (an UPDATE of that row) waits for the
+    statement's transaction, or the statement sees the retried row: a fenced write and a
+    takeover never interleave."""
     return exists(
-        select(_jobs.c.id).where(
+        select(_jobs.c.id)
+        .where(
             _jobs.c.id == lease.job_id,
             cast(_jobs.c.status, String) == "doing",
             _jobs.c.worker_id == lease.worker_id,
+            _jobs.c.attempts == lease.attempt,
         )
+        .with_for_update(read=True)
     )
 
 
@@ -349,6 +360,20 @@ class ClusterRows(Database):
                 )
             ).all()
         return sorted(int(r.id) for r in rows)
+
+    def lease_covers(self, lease: Lease, alert_ids: list[int]) -> bool:
+        """Whether `lease` still holds and every one of `alert_ids` is still pending: a
+        send job asks right before each send (a run frozen past the stall timeout wakes
+        to find its job rerun elsewhere, or the alert sent by the new holder)."""
+        if not alert_ids:
+            return False
+        with self.tx() as conn:
+            n = conn.execute(
+                select(func.count())
+                .select_from(alerts)
+                .where(alerts.c.id.in_(alert_ids), alerts.c.status == "pending", lease_holds(lease))
+            ).scalar()
+        return int(n or 0) == len(set(alert_ids))
 
     def worker_of_job(self, job_id: int) -> int | None:
         """The procrastinate worker running job `job_id` now (None: not running)."""

@@ -184,7 +184,9 @@ class Database:
                 event.listen(engine, "connect", _set_sqlite_pragmas)
                 event.listen(engine, "begin", _sqlite_begin)
             else:
-                engine = create_engine(u, pool_pre_ping=True)
+                # a page claim (claims.py) holds a connection while its page is fetched: room
+                # for one per worker slot (8) besides the queries those workers make meanwhile
+                engine = create_engine(u, pool_pre_ping=True, pool_size=10, max_overflow=20)
             self.engine = engine
             self.dialect = engine.dialect.name
             if self.dialect not in DIALECTS:

@@ -44,6 +44,10 @@ class OutboxAlert:
 _ALERT_COLS = columns(alerts, OutboxAlert)
 
 
+class _NotHeld(Exception):
+    """A fenced write found its lease gone part-way (rolls its transaction back)."""
+
+
 class OutboxRows(Database):
     """Reads and writes of the alert outbox (raise StoreError). Datetimes are aware UTC."""
 
@@ -64,48 +68,69 @@ class OutboxRows(Database):
             result = conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
         return int(result.rowcount or 0)
 
+    @staticmethod
+    def _fenced(q: Any, lease: Lease | None) -> Any:
+        """`q` (an UPDATE of alerts) limited to pending alerts while `lease` holds (cluster
+        mode: the send job's fence, storage/cluster.py); `q` itself without a lease."""
+        return q if lease is None else q.where(alerts.c.status == "pending", lease_holds(lease))
+
     def mark_sent(self, alert_id: int, now: datetime, lease: Lease | None = None) -> bool:
         """Every target has the alert. With a `lease` (cluster mode) it only counts while the
-        lease still holds (storage/cluster.py), and is stamped with the database's clock
-        instead of `now`; False when it did not count."""
-        q = update(alerts).where(alerts.c.id == alert_id)
-        sent_at: Any = now
-        if lease is not None:  # stamped by the database's clock: `rate:` is read with it on any node
-            q, sent_at = q.where(lease_holds(lease)), DB_NOW
+        lease still holds and the alert is pending, and is stamped with the database's clock
+        instead of `now` (`rate:` is read with it on any node); False when it did not count."""
+        q = self._fenced(update(alerts).where(alerts.c.id == alert_id), lease)
+        sent_at: Any = now if lease is None else DB_NOW
         with self.tx() as conn:
             done = conn.execute(q.values(status="sent", sent_at=sent_at, next_attempt_at=None)).rowcount
         return bool(done)
 
-    def mark_failed(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
-        """One more failed attempt; stays pending until `next_attempt_at`."""
-        self._update_alert(alert_id, attempts=alerts.c.attempts + 1, last_error=error, next_attempt_at=next_attempt_at)
+    def mark_failed(self, alert_id: int, error: str, next_attempt_at: datetime, lease: Lease | None = None) -> bool:
+        """One more failed attempt; stays pending until `next_attempt_at`. Fenced by `lease`
+        as :meth:`mark_sent`; False when it did not count."""
+        q = self._fenced(update(alerts).where(alerts.c.id == alert_id), lease)
+        values = {"attempts": alerts.c.attempts + 1, "last_error": error, "next_attempt_at": next_attempt_at}
+        with self.tx() as conn:
+            return bool(conn.execute(q.values(**values)).rowcount)
 
-    def mark_dead(self, alert_id: int, error: str, notice: NewAlert | None = None) -> None:
+    def mark_dead(self, alert_id: int, error: str, notice: NewAlert | None = None, lease: Lease | None = None) -> bool:
         """Give up (counts as an attempt); `notice` (an ops message) is queued in the same
-        transaction, once per dead alert."""
+        transaction, once per dead alert. Fenced by `lease` as :meth:`mark_sent` (a node
+        whose job was taken over never writes off an alert, nor queues its notice); False
+        when it did not count."""
         with self.tx() as conn:
             row = conn.execute(
-                update(alerts)
-                .where(alerts.c.id == alert_id)
+                self._fenced(update(alerts).where(alerts.c.id == alert_id), lease)
                 .values(status="dead", attempts=alerts.c.attempts + 1, last_error=error, next_attempt_at=None)
                 .returning(alerts.c.article_id)
             ).first()
             if row is not None and notice is not None:
                 self._queue_notice(conn, row.article_id, notice)
+        return row is not None
 
-    def mark_delivered(self, alert_ids: list[int], key: str, *, part: int | None = None, refused: bool = False) -> None:
+    def mark_delivered(
+        self,
+        alert_ids: list[int],
+        key: str,
+        *,
+        part: int | None = None,
+        refused: bool = False,
+        lease: Lease | None = None,
+    ) -> bool:
         """Record that target `key` got these alerts (or their part `part`; or, `refused`,
         refused them for good), so a retry skips it. Appends one mark (progress.Mark) to
         each alert's progress in the database, so concurrent marks are never lost.
-        Raises ValueError for a key the progress grammar cannot hold."""
+        Fenced by `lease` as :meth:`mark_sent`, all alerts or none; False when it did not
+        count. Raises ValueError for a key the progress grammar cannot hold."""
         suffix = Mark(key, part, refused).appended()
-        with self.tx() as conn:
-            for alert_id in alert_ids:
-                conn.execute(
-                    update(alerts)
-                    .where(alerts.c.id == alert_id)
-                    .values(delivered=func.trim(alerts.c.delivered + suffix))
-                )
+        try:
+            with self.tx() as conn:
+                for alert_id in alert_ids:
+                    q = self._fenced(update(alerts).where(alerts.c.id == alert_id), lease)
+                    if not conn.execute(q.values(delivered=func.trim(alerts.c.delivered + suffix))).rowcount and lease:
+                        raise _NotHeld  # rolls the marks already made back: all or none
+        except _NotHeld:
+            return False
+        return True
 
     def retry_now(self, alert_id: int) -> bool:
         """A pending alert that failed before ("retrying") due now, its attempts kept;
@@ -140,14 +165,22 @@ class OutboxRows(Database):
             )
         return True
 
-    def record_message(self, alert_id: int, target: str, message_id: str) -> None:
-        """What `target` called the message that carried the alert (Telegram: its message_id)."""
+    def record_message(self, alert_id: int, target: str, message_id: str, lease: Lease | None = None) -> bool:
+        """What `target` called the message that carried the alert (Telegram: its message_id).
+        With a `lease` only while it holds and the alert is pending; False when not written."""
         with self.tx() as conn:
+            if lease is not None:
+                held = select(alerts.c.id).where(
+                    alerts.c.id == alert_id, alerts.c.status == "pending", lease_holds(lease)
+                )
+                if conn.execute(held).first() is None:
+                    return False
             conn.execute(
                 self.insert_into(alert_messages)
                 .values(alert_id=alert_id, target=target, message_id=str(message_id))
                 .on_conflict_do_nothing(index_elements=["alert_id", "target"])
             )
+        return True
 
     def _queue_notice(self, conn: Any, article_id: int, notice: NewAlert) -> None:
         """Queue an ops notice (on `article_id`, once per topic id) inside the caller's transaction."""

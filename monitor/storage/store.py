@@ -12,6 +12,7 @@ the file named after its tables.
 | items.py    | ItemRows      | items (the item ledger)                       |
 | stories.py  | StoryRows     | neardup_*, stories, story_*                   |
 | cluster.py  | ClusterRows   | cluster_nodes (+ procrastinate's job tables)  |
+| claims.py   | PageClaims    | (advisory locks: one poller per article URL)  |
 | stats.py    | (functions)   | read-only counts over all of them             |
 
 Every public method runs in its own short transaction, so one Store is safe to share
@@ -24,6 +25,7 @@ from datetime import datetime
 
 from monitor.storage import stats
 from monitor.storage.articles import ArticleRows
+from monitor.storage.claims import PageClaims
 from monitor.storage.cluster import ClusterRows
 from monitor.storage.db import Database
 from monitor.storage.feeds import FeedRows, FeedState, feed_state_in
@@ -32,7 +34,7 @@ from monitor.storage.outbox import OutboxRows
 from monitor.storage.stories import StoryRows
 
 
-class Store(FeedRows, ArticleRows, OutboxRows, ItemRows, StoryRows, ClusterRows, Database):
+class Store(FeedRows, ArticleRows, OutboxRows, ItemRows, StoryRows, ClusterRows, PageClaims, Database):
     """See the module docstring."""
 
     def poll_start(self, feed: str, now: datetime, limit: int = 100) -> tuple[FeedState | None, list[ItemRow]]:

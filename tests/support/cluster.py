@@ -151,3 +151,16 @@ def sql(db: str, query: str, *params: object) -> list[tuple[Any, ...]] | None:
 def node_logs(tmp_path: Path, n: int) -> str:
     """The logs n0.log .. of `n` nodes, joined."""
     return "\n".join((tmp_path / f"n{i}.log").read_text() for i in range(n) if (tmp_path / f"n{i}.log").exists())
+
+
+def job_holder(db: str, tmp_path: Path, n: int, task: str = "monitor.send") -> str | None:
+    """The index (text) of the node whose worker runs a `task` job now (from the jobs table
+    and the node's "... worker=W" log line); None when no such job runs."""
+    rows = sql(db, "SELECT worker_id FROM procrastinate_jobs WHERE task_name = %s AND status = 'doing'", task)
+    if not rows:
+        return None
+    for i in range(n):
+        log = tmp_path / f"n{i}.log"
+        if log.exists() and f"worker={rows[0][0]}\n" in log.read_text():
+            return str(i)
+    return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -426,7 +426,7 @@ class Pipeline:
                 )
                 return None
         started = time.monotonic()
-        article, wall = self._article(feed, item, url_key)
+        article, wall, folded = self._article(feed, item, url_key)
         if isinstance(article, PageDeferred):  # retried on the next poll
             if ledger is not None:
                 reason = f"page fetch failed (attempt {article.attempts} of {MAX_PAGE_ATTEMPTS}): {article.error}"
@@ -441,7 +441,8 @@ class Pipeline:
                     self._settle(ledger, final.id, now)
                 return None
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
-        folded = FoldedText.of(article.title, article.body)  # folded once: matching, fingerprint, profile
+        if folded is None:  # folded once: wall check, matching, fingerprint, profile
+            folded = FoldedText.of(article.title, article.body)
         matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language, folded=folded)
         if ledger is not None and not matches and isinstance(wall, Unread) and wall.retry:
             if wall.attempts < PAGE_GIVE_UP:  # the teaser says nothing: the page may, once it is back
@@ -540,10 +541,14 @@ class Pipeline:
         done = self.store.resolve_item(ledger.id, article_id, now)
         metrics.ITEM_TRANSITIONS.labels(done.state).inc()
 
-    def _article(self, feed: Feed, item: FeedItem, url_key: str) -> tuple[Article | PageDeferred, Interstitial | None]:
+    def _article(
+        self, feed: Feed, item: FeedItem, url_key: str
+    ) -> tuple[Article | PageDeferred, Interstitial | None, FoldedText | None]:
         """Fetch and extract the page; fall back to the feed's text when the page can't be had
         or is an interstitial (consent wall, bot challenge, "enable JavaScript", paywall stub:
-        monitor.extract.interstitial), which is returned with the article."""
+        monitor.extract.interstitial), which is returned with the article. The third value is
+        the article's ``FoldedText`` when the repeated-body check already made it, else None."""
+        folded: FoldedText | None = None
         title, body, source = item.title, item.summary, "summary"
         url, published = item.url, item.published
         wall = not_own_page(item.url, key=url_key) if item.url else None  # a hash route, a shared link
@@ -578,7 +583,10 @@ class Pipeline:
                     headline = item.title if url_key == given_key else ""
                     wall = detect(
                         checked.text, url=page.url, item_title=headline, page_title=text.title, body=text.body
-                    ) or (self._repeated(page.url, url_key, item.title, text.body) if headline else None)
+                    )
+                    if wall is None and headline:
+                        folded = FoldedText.of(item.title or text.title, text.body)  # the article's, if no wall
+                        wall = self._repeated(page.url, url_key, item.title, folded.body)
                 if wall is not None:
                     self._walled[feed.name] = self._walled.get(feed.name, 0) + 1
                     metrics.ERRORS.labels(feed.name, "interstitial").inc()
@@ -607,7 +615,7 @@ class Pipeline:
                 )
                 if attempts < MAX_PAGE_ATTEMPTS:
                     log.warning("page failed feed=%s url=%s attempt=%d error=%s", feed.name, item.url, attempts, exc)
-                    return PageDeferred(attempts, str(exc)), None
+                    return PageDeferred(attempts, str(exc)), None, None
                 log.warning("page failed feed=%s url=%s attempt=%d; matching feed text", feed.name, item.url, attempts)
                 refused = isinstance(exc, (BlockedAddressError, UnsafeURLError))  # policy: no retry helps
                 wall = Unread("unread", "fetch", str(exc)[:200], attempts, retry=not refused)
@@ -620,9 +628,9 @@ class Pipeline:
             published=published,
             text_source=source,
         )
-        return article, wall
+        return article, wall, folded if wall is None else None
 
-    def _repeated(self, url: str, url_key: str, title: str, body: str) -> Interstitial | None:
+    def _repeated(self, url: str, url_key: str, title: str, body: Sequence[str]) -> Interstitial | None:
         """The same body on another URL of this host under another headline (HostMemory)."""
         with self._walls_lock:
             return self._walls.check(url, url_key, title, body)

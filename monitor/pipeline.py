@@ -402,9 +402,8 @@ class Pipeline:
                 log.info("wrapped link unwrapped feed=%s url=%s target=%s", feed.name, item.url, target)
                 item = replace(item, url=target)
                 url_key = normalize_url(target)
-        known = self.store.known(url_key, feed.name, guid)
-        if known is None and item.url:  # a link seen before that soft-redirected to a stored article
-            known = self.store.known(url_key, feed.name, _ALIAS + url_key)
+        # by key, by GUID, or a link seen before that soft-redirected to a stored article
+        known = self.store.known(url_key, feed.name, guid, _ALIAS + url_key if item.url else "")
         if known is not None and known.status == "done":
             if ledger is not None and not self._match_for_feed(feed, known.id, ledger, now):
                 self._settle(ledger, known.id, now)

@@ -147,12 +147,16 @@ def _placed_alert_rows(
 class ArticleRows(Database):
     """Reads and writes of articles, their guids and matches (raise StoreError)."""
 
-    def known(self, url_key: str, feed: str, guid: str) -> KnownArticle | None:
-        """The article stored under `url_key`, else under (`feed`, `guid`); None if neither."""
+    def known(self, url_key: str, feed: str, guid: str, *more_guids: str) -> KnownArticle | None:
+        """The article stored under `url_key`, else under (`feed`, `guid`), else under each of
+        `more_guids` in turn (an empty one is skipped); None if none. One transaction."""
         with self.tx() as conn:
             row = conn.execute(_KNOWN_BY_KEY, {"url_key": url_key}).first()
-            if row is None and guid:
-                row = conn.execute(_KNOWN_BY_GUID, {"feed": feed, "guid": guid}).first()
+            for key in (guid, *more_guids):
+                if row is not None:
+                    break
+                if key:
+                    row = conn.execute(_KNOWN_BY_GUID, {"feed": feed, "guid": key}).first()
         return record(KnownArticle, row) if row else None
 
     def link_guid(self, feed: str, guid: str, article_id: int) -> None:

@@ -166,6 +166,29 @@ _RESOLVE = (
     )
 )
 _ITEM_BY_ID = select(*_ITEM_COLS).where(items.c.id == bindparam("item_id"))
+_ITEM_FIELDS = tuple(f.name for f in fields(ItemRow))
+
+# title_twin's lookup (dated and undated), and enqueue_items' touch of a known item, built once.
+_TWIN_WHERE = (
+    items.c.feed == bindparam("feed"),
+    items.c.title_key == bindparam("title_key"),
+    items.c.summary_hash == bindparam("summary_hash"),
+    items.c.id != bindparam("item_id"),
+    items.c.article_id.is_not(None),
+    items.c.last_seen_at < bindparam("first_seen_at"),
+)
+_TITLE_TWIN = {
+    dated: select(*_ITEM_COLS)
+    .where(*_TWIN_WHERE, items.c.published_at == bindparam("published_at") if dated else items.c.published_at.is_(None))
+    .order_by(items.c.id)
+    .limit(1)
+    for dated in (True, False)
+}
+_SEEN_AGAIN = (
+    update(items)
+    .where(items.c.feed == bindparam("b_feed"), items.c.key == bindparam("b_key"))
+    .values(last_seen_at=bindparam("b_now"))
+)
 
 
 def summary_hash(summary: str) -> str:
@@ -176,7 +199,7 @@ def summary_hash(summary: str) -> str:
 
 def _row(r: Any) -> ItemRow:
     m = r._mapping
-    return ItemRow(**{f.name: m[f.name] for f in fields(ItemRow)})
+    return ItemRow(**{name: m[name] for name in _ITEM_FIELDS})
 
 
 class ItemRows(Database):
@@ -192,40 +215,35 @@ class ItemRows(Database):
         for inp in listed:
             seen.setdefault(inp.key, inp)
         new: dict[str, int] = {}
+        ins = self.insert_into(items).on_conflict_do_nothing(index_elements=[items.c.feed, items.c.key])
         with self.tx() as conn:
             for inp in seen.values():
                 it = inp.item
-                ins = (
-                    self.insert_into(items)
-                    .values(
-                        feed=feed,
-                        key=inp.key,
-                        url=it.url,
-                        url_key=inp.url_key,
-                        guid=it.guid,
-                        title=it.title,
-                        summary=it.summary,
-                        published_at=it.published,
-                        title_key=inp.title_key,
-                        summary_hash=summary_hash(it.summary),
-                        first_seen_at=now,
-                        last_seen_at=now,
-                        state=inp.state,
-                        reason_code=inp.reason_code,
-                        reason=inp.reason,
-                        attempts=0,
-                        next_try_at=now if inp.state == "pending" else None,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=[items.c.feed, items.c.key])
+                values = dict(
+                    feed=feed,
+                    key=inp.key,
+                    url=it.url,
+                    url_key=inp.url_key,
+                    guid=it.guid,
+                    title=it.title,
+                    summary=it.summary,
+                    published_at=it.published,
+                    title_key=inp.title_key,
+                    summary_hash=summary_hash(it.summary),
+                    first_seen_at=now,
+                    last_seen_at=now,
+                    state=inp.state,
+                    reason_code=inp.reason_code,
+                    reason=inp.reason,
+                    attempts=0,
+                    next_try_at=now if inp.state == "pending" else None,
+                    updated_at=now,
                 )
-                result = conn.execute(ins)
-                if result.rowcount:
+                # one statement for every row, its values bound (not built into it per row)
+                if conn.execute(ins, values).rowcount:
                     new[inp.reason_code] = new.get(inp.reason_code, 0) + 1
                 else:
-                    conn.execute(
-                        update(items).where(items.c.feed == feed, items.c.key == inp.key).values(last_seen_at=now)
-                    )
+                    conn.execute(_SEEN_AGAIN, {"b_feed": feed, "b_key": inp.key, "b_now": now})
         return new
 
     def set_item(
@@ -349,24 +367,16 @@ class ItemRows(Database):
         together are two (recurring columns under one headline and a site tagline)."""
         if not row.title_key or not row.summary_hash:
             return None
-        same_time = (
-            items.c.published_at.is_(None) if row.published_at is None else items.c.published_at == row.published_at
-        )
+        params = {
+            "feed": row.feed,
+            "title_key": row.title_key,
+            "summary_hash": row.summary_hash,
+            "item_id": row.id,
+            "first_seen_at": row.first_seen_at,
+            "published_at": row.published_at,
+        }
         with self.tx() as conn:
-            found = conn.execute(
-                select(*_ITEM_COLS)
-                .where(
-                    items.c.feed == row.feed,
-                    items.c.title_key == row.title_key,
-                    items.c.summary_hash == row.summary_hash,
-                    same_time,
-                    items.c.id != row.id,
-                    items.c.article_id.is_not(None),
-                    items.c.last_seen_at < row.first_seen_at,
-                )
-                .order_by(items.c.id)
-                .limit(1)
-            ).first()
+            found = conn.execute(_TITLE_TWIN[row.published_at is not None], params).first()
         return _row(found) if found else None
 
     def items_by_key(self, feed: str, keys: Sequence[str]) -> dict[str, ItemRow]:

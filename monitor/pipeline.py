@@ -35,7 +35,7 @@ from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, FeedItem, Match
 from monitor.sources import backfill, parse_source
-from monitor.storage import FeedState, ItemInput, ItemRow, Store
+from monitor.storage import FeedState, ItemInput, ItemRow, Resolution, Store
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.folded import FoldedText
 from monitor.text.lang import detect_language
@@ -456,9 +456,25 @@ class Pipeline:
             trusted=feed.trusted,
             trusted_feeds=self._trusted_feeds,
         )
-        saved = self.store.save_article(
-            article, guid=item.guid, outlet=self.config.outlet(feed), matches=matches, alerts=alerts, story=story
-        )
+        outlet = self.config.outlet(feed)
+        done: ItemRow | None = None
+        if ledger is not None:  # the article and its item's outcome in one transaction
+            note = f"; its page was a {wall.describe()}, so the feed's text was matched" if wall else ""
+            note = wall.note() if isinstance(wall, Unread) else note
+            got = self.store.save_and_resolve(
+                article,
+                guid=item.guid,
+                outlet=outlet,
+                matches=matches,
+                alerts=alerts,
+                story=story,
+                resolve=Resolution(ledger.id, now, note),
+            )
+            saved, done = (got.id, got.item) if got is not None else (None, None)
+        else:
+            saved = self.store.save_article(
+                article, guid=item.guid, outlet=outlet, matches=matches, alerts=alerts, story=story
+            )
         if saved is None:  # another worker stored it first
             other = self.store.article_by_key(url_key) if ledger is not None else None
             if ledger is not None and other is not None:
@@ -466,10 +482,7 @@ class Pipeline:
             return None
         if article.url_key != url_key:
             self.store.link_guid(feed.name, _ALIAS + url_key, saved)
-        if ledger is not None:
-            note = f"; its page was a {wall.describe()}, so the feed's text was matched" if wall else ""
-            note = wall.note() if isinstance(wall, Unread) else note
-            done = self.store.resolve_item(ledger.id, saved, now, note=note)
+        if done is not None:
             metrics.ITEM_TRANSITIONS.labels(done.state).inc()
         if alerts:
             self.outbox.wake()  # channel senders send it now, not after the whole feed

@@ -1,9 +1,9 @@
 """Durable storage (SQLite or PostgreSQL via SQLAlchemy Core, schema by Alembic)."""
 
-from monitor.storage.articles import KnownArticle, StoredArticle
+from monitor.storage.articles import KnownArticle, SavedArticle, StoredArticle
 from monitor.storage.cluster import QUEUE, FeedClock, JobCounts, Lease, NodeRow, RecentSend, StalledJob
 from monitor.storage.feeds import FeedState
-from monitor.storage.items import ItemInput, ItemRow
+from monitor.storage.items import ItemInput, ItemRow, Resolution
 from monitor.storage.outbox import OutboxAlert
 from monitor.storage.progress import DeliveryProgress, Mark
 from monitor.storage.snapshot import Snapshot, snapshot
@@ -12,6 +12,8 @@ from monitor.storage.store import Store
 __all__ = [
     "ItemInput",
     "ItemRow",
+    "Resolution",
+    "SavedArticle",
     "Store",
     "FeedState",
     "KnownArticle",

@@ -146,6 +146,17 @@ class ItemRow:
         return FeedItem(self.feed, self.url, self.guid, self.title, self.summary, self.published_at)
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """What to resolve a ledger item with once its article is stored (``resolve_item``'s
+    arguments but the article): ``Store.save_article(..., resolve=)`` does it in the same
+    transaction and reports the item as ``SavedArticle.item``."""
+
+    item_id: int
+    now: datetime
+    note: str = ""
+
+
 _ITEM_COLS = [items.c[f.name] for f in fields(ItemRow)]
 
 # resolve_item's statements, built once with bound parameters (issue 16: building them per
@@ -287,31 +298,7 @@ class ItemRows(Database):
         story_alerted`` (matched, but its story alerted already) or ``matched_nothing``.
         ``note`` is appended to the reason (e.g. that its page was an interstitial)."""
         with self.tx() as conn:
-            n_alerts, n_matches, copy_of = conn.execute(_ARTICLE_OUTCOME, {"article_id": article_id}).one()
-            ref: int | None = None
-            if n_alerts:
-                state, code, reason = "alerted", "alerted", f"article #{article_id} made {n_alerts} alert(s)"
-            elif copy_of is not None:
-                state, code, ref = "copy", "same_text_as", int(copy_of)
-                reason = f"article #{article_id} has the same text as article #{copy_of}"
-            elif n_matches:
-                state, code = "skipped", "story_alerted"
-                reason = f"article #{article_id} matched, but its story or copy group had alerted already"
-            else:
-                state, code, reason = "matched_nothing", "matched_nothing", f"article #{article_id} matched no topic"
-            reason += note
-            values = dict(
-                state=state,
-                reason_code=code,
-                reason=reason,
-                article_id=article_id,
-                ref_article_id=ref,
-                next_try_at=None,
-                updated_at=now,
-            )
-            conn.execute(_RESOLVE, {"item_id": item_id, **{f"new_{k}": v for k, v in values.items()}})
-            row = conn.execute(_ITEM_BY_ID, {"item_id": item_id}).one()
-        return _row(row)
+            return resolve_item_in(conn, item_id, article_id, now, note=note)
 
     def mark_capped(self, feed: str, now: datetime, budget: int) -> int:
         """Give the due items a poll left over the reason ``cap``; returns how many."""
@@ -458,3 +445,33 @@ def due_items_in(conn: Connection, feed: str, now: datetime, limit: int = 100) -
     due = items.c.next_try_at.is_(None) | (items.c.next_try_at <= now)
     q = select(*_ITEM_COLS).where(items.c.feed == feed, items.c.state == "pending", due)
     return [_row(r) for r in conn.execute(q.order_by(items.c.id).limit(limit)).all()]
+
+
+def resolve_item_in(conn: Connection, item_id: int, article_id: int, now: datetime, *, note: str = "") -> ItemRow:
+    """``ItemRows.resolve_item`` inside the caller's transaction (``Store.save_article`` with
+    ``resolve=``: the article and its item's outcome in one transaction)."""
+    n_alerts, n_matches, copy_of = conn.execute(_ARTICLE_OUTCOME, {"article_id": article_id}).one()
+    ref: int | None = None
+    if n_alerts:
+        state, code, reason = "alerted", "alerted", f"article #{article_id} made {n_alerts} alert(s)"
+    elif copy_of is not None:
+        state, code, ref = "copy", "same_text_as", int(copy_of)
+        reason = f"article #{article_id} has the same text as article #{copy_of}"
+    elif n_matches:
+        state, code = "skipped", "story_alerted"
+        reason = f"article #{article_id} matched, but its story or copy group had alerted already"
+    else:
+        state, code, reason = "matched_nothing", "matched_nothing", f"article #{article_id} matched no topic"
+    reason += note
+    values = dict(
+        state=state,
+        reason_code=code,
+        reason=reason,
+        article_id=article_id,
+        ref_article_id=ref,
+        next_try_at=None,
+        updated_at=now,
+    )
+    conn.execute(_RESOLVE, {"item_id": item_id, **{f"new_{k}": v for k, v in values.items()}})
+    row = conn.execute(_ITEM_BY_ID, {"item_id": item_id}).one()
+    return _row(row)

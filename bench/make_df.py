@@ -19,7 +19,16 @@ sys.path.insert(0, str(ROOT))
 from monitor.dedup.stories import base_term  # noqa: E402
 from monitor.text.normalize import tokenize  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "saudinewsnet"
+
+def _corpus() -> Path:
+    """../shared/corpus/saudinewsnet next to the checkout (a git worktree sits one level deeper)."""
+    for shared in (ROOT.parent / "shared", ROOT.parents[1] / "shared"):
+        if (shared / "corpus" / "saudinewsnet").is_dir():
+            return shared / "corpus" / "saudinewsnet"
+    return ROOT.parent / "shared" / "corpus" / "saudinewsnet"
+
+
+CORPUS = _corpus()
 OUT = ROOT / "monitor" / "text" / "df.txt"
 MIN_DF = 8
 

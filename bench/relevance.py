@@ -11,6 +11,11 @@ the default relevance.DEFAULT_MIN_SCORE was chosen from. `--names` marks the
 foreign-name terms of each rule with ~ (loose spelling variants) first.
 `--holdout` also picks the per-group threshold on three topics (best F1) and
 scores it on the fourth, for each topic: is the default only fitted to this set?
+`--holdout-set DIR` scores any directory in this format (articles.jsonl,
+labels.json, topics.yaml) as a user would, matcher at its defaults against
+the naive baseline, and lists every false alert and miss with its reasons
+(bench/relevance_holdout.py; `--corpus DIR2` also lists the alerts on the
+whole corpus days that fall outside the set).
 `--fit` (issue 15) reports P / R / F1 per topic and macro, per article and per
 copy group (articles whose word-3-shingle Jaccard reaches dedup's COPY_JACCARD
 are one group: it is found when any member matches, relevant when any member
@@ -64,7 +69,16 @@ def main() -> int:
     ap.add_argument("--names", action="store_true", help="use topics-names.yaml (~ on names)")
     ap.add_argument("--holdout", action="store_true", help="leave-one-topic-out threshold choice")
     ap.add_argument("--fit", action="store_true", help="issue 15: F1 per topic/copy group, constants chosen LOTO")
+    ap.add_argument("--holdout-set", type=Path, help="score this labelled directory at the defaults, list errors")
+    ap.add_argument("--corpus", type=Path, help="with --holdout-set: list alerts on these corpus zips outside the set")
     args = ap.parse_args()
+    if args.holdout_set:
+        from relevance_holdout import corpus_alerts, score_dir
+
+        counts = score_dir(args.holdout_set, copy_groups)
+        if args.corpus:
+            corpus_alerts(args.holdout_set, args.corpus, counts)
+        return 0
     arts, labels, topics = load()
     if args.fit:
         fit(arts, labels, topics)

@@ -9,7 +9,7 @@ chosen from them (458 articles in all). Without the dumps it says so and scores 
 groups only. Each order goes through a fresh real Store (SQLite file): copy detection, then story
 clustering, one article a minute (all inside the story window).
 
-    python3 bench/stories.py [--orders N] [--seed S] [--show-changed]
+    python3 bench/stories.py [--orders N] [--seed S] [--show-changed] [--cv] [--whole-corpus]
 """
 
 from __future__ import annotations
@@ -19,23 +19,36 @@ import html
 import itertools
 import json
 import os
+import random
 import sys
 import tempfile
 import time
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from monitor.dedup.stories import LinkRule, cosine, profile  # noqa: E402
 from tests.support.story_labels import (  # noqa: E402
+    Labels,
     assign,
+    components,
     fixture_articles,
     labels,
     orders,
+    pair_facts,
     pair_score,
     stable_share,
 )
+
+# the grid --cv chooses from: key-term cosine x title cosine x rare shared title term (None: not needed)
+GRID_SIMILARITY = (0.30, 0.32, 0.35, 0.38, 0.40)
+GRID_TITLE = (0.10, 0.15, 0.20, 0.25)
+GRID_RARE = (None, 400, 200, 100, 50)
+FOLDS = 5
+BEFORE = LinkRule(0.35, 0.20, None)  # key terms and titles only (no shared rare title term)
 
 
 def corpus_dir() -> Path | None:
@@ -62,9 +75,17 @@ def corpus_articles(ids: set[str], where: Path) -> dict[str, dict]:
     return out
 
 
-def whole(where: Path) -> None:
-    """Every dump article (150-5,000 characters, as the excerpt) in date order, one a minute: how
-    many stories and how big the largest are (single-link stories can chain)."""
+def size_line(story: dict) -> str:
+    """Story sizes: the largest, how many of 2+, 10+, 20+."""
+    sizes = sorted(Counter(story.values()).values(), reverse=True)
+    return (
+        f"{len(sizes)} stories; largest {sizes[:8]}; of 2+: {sum(s >= 2 for s in sizes)}, "
+        f"10+: {sum(s >= 10 for s in sizes)}, 20+: {sum(s >= 20 for s in sizes)}"
+    )
+
+
+def dump_articles(where: Path) -> dict[str, dict]:
+    """Every dump article of 150-5,000 characters (as the excerpt), HTML entities decoded."""
     arts: dict[str, dict] = {}
     for path in sorted(where.glob("*.zip")):
         day = path.stem.replace("-", "")
@@ -73,22 +94,171 @@ def whole(where: Path) -> None:
                 a = {k: html.unescape(v) if isinstance(v, str) else v for k, v in a.items()}
                 if 150 <= len(a["content"]) <= 5000:
                     arts[f"snn-{day}-{i:04d}"] = a
+    return arts
+
+
+def whole(where: Path, lab: Labels, sample: int, seed: int) -> None:
+    """Every dump article (150-5,000 characters, as the excerpt) in date order, one a minute: how
+    many stories and how big (single-link stories can chain), and the pairwise precision / recall
+    of the labelled articles among all the others (every other article a distractor)."""
+    arts = dump_articles(where)
     order = sorted(arts, key=lambda k: (arts[k]["date_extracted"], k))
     t0 = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
         story = assign(arts, order, Path(tmp) / "whole.db")
     cpu = time.process_time() - t0
-    sizes = sorted((sum(1 for v in story.values() if v == s) for s in set(story.values())), reverse=True)
+    universe = set(lab.fixture) | set(lab.group_of) | set(lab.extra_singletons)
+    s = pair_score({k: v for k, v in story.items() if k in universe}, lab)
+    print(f"whole corpus: {len(arts)} articles -> {size_line(story)}")
     print(
-        f"whole corpus: {len(arts)} articles -> {len(sizes)} stories; largest {sizes[:8]}; "
-        f"stories of 2+: {sum(s >= 2 for s in sizes)}; cpu {cpu:.1f}s ({cpu / len(arts) * 1000:.1f} ms/article)"
+        f"whole corpus, the {sum(k in universe for k in story)} labelled-universe articles among them: "
+        f"precision {s.precision:.3f} recall {s.recall:.3f} F1 {f1(s.precision, s.recall):.3f} "
+        f"(predicted {s.predicted}, true {s.true})"
     )
+    print(f"whole corpus placement: cpu {cpu:.1f}s ({cpu / len(arts) * 1000:.1f} ms/article)")
+    by: dict[int, list[str]] = {}
+    for k in sorted(story):
+        by.setdefault(story[k], []).append(k)
+    pairs = [p for members in by.values() for p in itertools.combinations(members, 2)]
+    prof = {k: profile(arts[k]["title"], arts[k]["content"]) for m in by.values() if len(m) > 1 for k in m}
+    weak = sum(cosine(prof[a], prof[b]) < 0.2 for a, b in pairs)
+    print(
+        f"whole corpus same-story pairs: {len(pairs)}; with key-term cosine < 0.2 (held together only "
+        f"through other articles): {weak} ({weak / max(1, len(pairs)):.1%})"
+    )
+    if sample:
+        print(f"{sample} random same-story pairs (seed {seed}) to read:")
+        for a, b in random.Random(seed).sample(pairs, min(sample, len(pairs))):
+            print(f"  {a} {b} || {arts[a]['title'][:70]} || {arts[b]['title'][:70]}")
+
+
+def f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def folds(arts: dict[str, dict], lab: Labels, k: int, seed: int) -> list[set[str]]:
+    """`k` folds over story groups: a labelled group's articles all in one fold, every other article
+    (its own story) in a random one."""
+    rng = random.Random(seed)
+    groups = sorted({lab.group_of[a] for a in arts if a in lab.group_of})
+    rng.shuffle(groups)
+    fold_of = {g: i % k for i, g in enumerate(groups)}
+    out: list[set[str]] = [set() for _ in range(k)]
+    for a in sorted(arts):
+        out[fold_of[lab.group_of[a]] if a in lab.group_of else rng.randrange(k)].add(a)
+    return out
+
+
+def cross_validate(
+    arts: dict[str, dict], lab: Labels, seed: int, store_story: dict[str, int], distractors: dict[str, dict]
+) -> None:
+    """Choose the link rule on 4 folds (best pooled F1), score the 5th; stories are the connected
+    groups of linked pairs (`components`), checked against the store's for the default rule. With
+    `distractors` (the dumps' other articles) the stories are made over all of them, so a rule
+    that chains through unlabelled articles pays for it; only the labelled articles are scored."""
+    t0 = time.process_time()
+    ids = sorted(arts)
+    default = LinkRule()
+    facts = pair_facts(arts, min(GRID_SIMILARITY))
+    pure = components(ids, facts, default)
+    same = {frozenset(k for k in ids if pure[k] == r) for r in set(pure.values())} == {
+        frozenset(k for k in ids if store_story[k] == r) for r in set(store_story.values())
+    }
+    print(f"pure link graph = the store's stories for the default rule: {'yes' if same else 'NO'}")
+    every = sorted(set(ids) | set(distractors))
+    if distractors:
+        facts = pair_facts(arts | distractors, min(GRID_SIMILARITY))
+        print(f"cv stories made over {len(every)} articles (the dumps' as distractors), labelled ones scored")
+    rules = [LinkRule(s, t, r) for s in GRID_SIMILARITY for t in GRID_TITLE for r in GRID_RARE]
+    before_family = [r for r in rules if r.title_rare_df is None]
+    fold_of = {a: i for i, part in enumerate(folds(arts, lab, FOLDS, seed)) for a in part}
+    true_pairs = Counter(
+        frozenset((fold_of[a], fold_of[b])) for a, b in itertools.combinations(ids, 2) if lab.same(a, b)
+    )
+    counts = {}  # rule -> {folds of the pair's two articles: (right, predicted)}
+    for rule in rules:
+        story = components(every, facts, rule)
+        by: dict[str, list[str]] = {}
+        for a in ids:
+            by.setdefault(story[a], []).append(a)
+        tally: dict[frozenset[int], list[int]] = {}
+        for members in by.values():
+            for a, b in itertools.combinations(members, 2):
+                t = tally.setdefault(frozenset((fold_of[a], fold_of[b])), [0, 0])
+                t[0] += lab.same(a, b)
+                t[1] += 1
+        counts[rule] = tally
+
+    def pooled(rule: LinkRule, which: list[int], *, touching: bool = False) -> tuple[float, float, float]:
+        """P/R/F1 over the pairs with both articles in folds `which` (`touching`: with either)."""
+        keep = (lambda fs: bool(fs & set(which))) if touching else (lambda fs: fs <= set(which))
+        h = sum(v[0] for fs, v in counts[rule].items() if keep(fs))
+        p = sum(v[1] for fs, v in counts[rule].items() if keep(fs))
+        t = sum(n for fs, n in true_pairs.items() if keep(fs))
+        pr, rc = (h / p if p else 1.0), (h / t if t else 1.0)
+        return pr, rc, f1(pr, rc)
+
+    def name(r: LinkRule) -> str:
+        return f"cos>={r.similarity:.2f} title>={r.title_similarity:.2f} rare echo<={r.title_rare_df}"
+
+    for family, grid in (
+        ("whole grid", rules),
+        ("grid without the echo condition (the rule family before)", before_family),
+    ):
+        print(f"-- {family}: {len(grid)} rules")
+        choose_and_score(grid, pooled, counts, true_pairs, name)
+    for what, rule in (("the default", default), ("the rule before issue 15's fix of chaining", BEFORE)):
+        dp = pooled(rule, list(range(FOLDS)))
+        print(f"  {what} {name(rule)}: on all folds P/R/F1 {dp[0]:.3f} {dp[1]:.3f} {dp[2]:.3f}")
+    print(f"cv cpu {time.process_time() - t0:.1f}s ({len(facts)} article pairs sharing a key term or a band)")
+
+
+def choose_and_score(grid, pooled, counts, true_pairs, name) -> None:
+    """For each fold: the rule of `grid` with the best F1 on the other folds, scored on it."""
+    rules = grid
+    held = Counter()
+    chosen = Counter()
+    for i in range(FOLDS):
+        train = [j for j in range(FOLDS) if j != i]
+        best = max(rules, key=lambda r: (pooled(r, train)[2], r.similarity, r.title_similarity))
+        chosen[best] += 1
+        p, r, f = pooled(best, [i], touching=True)
+        for fs, v in counts[best].items():
+            if i in fs:  # a pair across two folds is held out in each
+                held["right"] += v[0]
+                held["predicted"] += v[1]
+        held["true"] += sum(n for fs, n in true_pairs.items() if i in fs)
+        print(
+            f"fold {i}: chosen on the other {FOLDS - 1} {name(best)} (train F1 {pooled(best, train)[2]:.3f}); "
+            f"held out (pairs touching the fold) P {p:.3f} R {r:.3f} F1 {f:.3f}"
+        )
+    pr, rc = held["right"] / held["predicted"], held["right"] / held["true"]
+    print(
+        f"cross-validated ({FOLDS} folds over groups, held-out pairs pooled): "
+        f"precision {pr:.3f} recall {rc:.3f} F1 {f1(pr, rc):.3f}"
+    )
+    for rule, n in chosen.most_common():
+        print(
+            f"  chosen in {n} of {FOLDS} folds: {name(rule)}; on all folds P/R/F1 "
+            + " ".join(f"{x:.3f}" for x in pooled(rule, list(range(FOLDS))))
+        )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=5, help="random arrival orders (default 5)")
     ap.add_argument("--seed", type=int, default=15, help="seed of the orders (default 15)")
+    ap.add_argument(
+        "--cv",
+        action="store_true",
+        help=f"cross-validate the link rule: choose on {FOLDS - 1} folds of groups, score the held-out one",
+    )
+    ap.add_argument(
+        "--sample-pairs",
+        type=int,
+        default=0,
+        help="with --whole-corpus: print N random same-story pairs' titles to read (pairwise precision by hand)",
+    )
     ap.add_argument("--show-changed", action="store_true", help="list the labelled pairs whose call changed")
     ap.add_argument(
         "--whole-corpus",
@@ -135,8 +305,11 @@ def main() -> int:
     print(f"labelled pairs with the same call in every order: {share:.1%} of {n} ({len(changed)} changed)")
     print(f"all article pairs whose call changed between orders: {moved} of {len(arts) * (len(arts) - 1) // 2}")
     print(f"cpu {time.process_time() - t0:.1f}s")
+    print(f"labelled universe: {size_line(runs[0])}")
+    if args.cv:
+        cross_validate(arts, lab, args.seed, runs[0], dump_articles(where) if where is not None else {})
     if args.whole_corpus and where is not None:
-        whole(where)
+        whole(where, lab, args.sample_pairs, args.seed)
     if args.show_changed:
         for a, b in changed:
             calls = "".join("S" if r[a] == r[b] else "-" for r in runs)

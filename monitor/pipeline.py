@@ -27,15 +27,16 @@ from monitor.extract.article import extract
 from monitor.extract.htmlcheck import check_page
 from monitor.extract.interstitial import HostMemory, Interstitial, consent_redirect, detect
 from monitor.extract.ownpage import not_own_page
+from monitor.fetch import validators
 from monitor.fetch.budget import Budget
-from monitor.fetch.client import Fetcher
+from monitor.fetch.client import Fetcher, FetchResult
 from monitor.fetch.encoding import decode_html
 from monitor.fetch.netguard import BlockedAddressError, UnsafeURLError
 from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, FeedItem, Match
 from monitor.sources import backfill, parse_source
-from monitor.storage import FeedState, ItemInput, ItemRow, Resolution, Store
+from monitor.storage import FeedState, ItemInput, ItemRow, Resolution, Store, ValidatorRecord
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.folded import FoldedText
 from monitor.text.lang import detect_language
@@ -92,6 +93,17 @@ _FAILED = object()  # _work_item: the item raised and was recorded as an error
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _unchanged_wait(state: FeedState | None, result: FetchResult, unparsed: bool) -> float | None:
+    """A full answer not parsed (the same body as last time) keeps the wait the last success
+    chose (its <ttl> and max-age, unchanged with the body), so skipping the parse costs no
+    politeness."""
+    if not unparsed or result.not_modified or state is None or state.consecutive_failures:
+        return None
+    if state.next_poll_at is None or state.last_polled_at is None:
+        return None
+    return (state.next_poll_at - state.last_polled_at).total_seconds()
 
 
 class Pipeline:
@@ -159,16 +171,29 @@ class Pipeline:
         state, due = self.store.poll_start(feed.name, now, limit=budget)  # one read for a 304
         if state is not None and state.url != feed.url:  # moved in config: old validators and waits are moot
             state = replace(state, etag=None, last_modified=None, next_poll_at=None)
+            state = replace(state, body_hash=None, full_fetch_at=None, untrusted=None, untrusted_reason=None)
         if not force and state is not None and not is_due(now, state.next_poll_at):
             log.debug("feed not due feed=%s next=%s", feed.name, state.next_poll_at)
             return FeedReport(feed.name, True, skipped=True)
         fetch_cfg, interval = self.config.fetch, self.config.interval(feed)
+        untrusted = validators.untrusted_set(state.untrusted if state else None)
+        sent = validators.plan(
+            state.etag if state else None,
+            state.last_modified if state else None,
+            untrusted=untrusted,
+            last_full_at=state.full_fetch_at if state else None,
+            now=now,
+            full_fetch_after=self.config.full_fetch_after(feed),
+        )
+        digest = state.body_hash if state else None
         try:
-            result = self.fetcher.get(
-                feed.url, etag=state.etag if state else None, last_modified=state.last_modified if state else None
-            )
+            result = self.fetcher.get(feed.url, etag=sent.etag, last_modified=sent.last_modified, fresh=sent.full)
+            if sent.full:
+                log.info("full fetch feed=%s why=%s status=%s", feed.name, sent.why, result.status)
             parsed = None
-            if not result.not_modified:
+            if not result.not_modified:  # how the body is read (kind, link rules) is part of its digest
+                digest = validators.body_hash(result.content, feed.kind, feed.links, feed.link_pattern)
+            if not result.not_modified and (state is None or digest != state.body_hash):
                 parsed = parse_source(
                     feed.kind,
                     feed.name,
@@ -183,7 +208,7 @@ class Pipeline:
         except Exception as exc:  # a library raising on odd input (feedparser #590) is a feed error
             log.exception("feed parse raised feed=%s", feed.name)
             return self._feed_failed(feed, state, FeedParseError(f"cannot parse: {type(exc).__name__}: {exc}"), now)
-        hints = (result.max_age, parsed.ttl if parsed else None)
+        hints = (result.max_age, parsed.ttl if parsed else None, _unchanged_wait(state, result, parsed is None))
         warnings = list(parsed.warnings) if parsed is not None else []
         if parsed is not None:
             # Every listed item is stored BEFORE the validators: a later 304 cannot hide one.
@@ -199,6 +224,17 @@ class Pipeline:
             prior = {k: Known(r.url_key, r.title) for k, r in rows.items()}
             listed = [self._ledger_input(feed, it, since, now, shared, prior) for it in parsed.items]
             added = self.store.enqueue_items(feed.name, listed, now)
+            lies = validators.lies_of_200(
+                stored_etag=state.etag if state else None,
+                stored_last_modified=state.last_modified if state else None,
+                stored_hash=state.body_hash if state else None,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                new_hash=digest or "",
+                new_items=sum(added.values()),
+                published=[it.published for it in parsed.items],
+                now=now,
+            )
             if since is not None:
                 older = added.get("backfill", 0)
                 log.info(
@@ -210,6 +246,8 @@ class Pipeline:
                 )
                 if note := backfill.poll_note(older, since):
                     warnings.append(note)
+        else:  # a 304, or a full answer whose digest is the last one's
+            lies = validators.lies_of_304(sent) if result.not_modified else []
         new = matched = failed = 0
         self._walled[feed.name] = 0
         if parsed is not None or (drain and len(due) >= budget):
@@ -238,6 +276,7 @@ class Pipeline:
             )
         if failed:
             warnings.append(f"{failed} item(s) failed and will be retried (see `monitor feeds {feed.name}`)")
+        warnings += [f"{lie.validator} not trusted: the server {lie.reason}" for lie in lies]
         if parsed is None and not warnings and state is not None and state.last_warning:
             warnings.append(state.last_warning)
         warning = "; ".join(warnings) or None
@@ -255,6 +294,7 @@ class Pipeline:
             warning=warning,
             kind=feed.kind,
             new_per_hour=rate,
+            validators=self._validator_record(feed, state, untrusted, lies, digest, result, now),
             now=now,
         )
         if parsed is None:
@@ -267,6 +307,32 @@ class Pipeline:
         metrics.POLLS.labels(feed.name, "ok").inc()
         self.prune_index()
         return FeedReport(feed.name, True, len(parsed.items), new, matched, warning=warning or "")
+
+    def _validator_record(
+        self,
+        feed: Feed,
+        state: FeedState | None,
+        untrusted: frozenset[str],
+        lies: list[validators.Lie],
+        digest: str | None,
+        result: FetchResult,
+        now: datetime,
+    ) -> ValidatorRecord:
+        """The feed's validator record after this poll: a full answer's digest and time, and
+        the validators caught lying (kept: they are never sent again for this feed)."""
+        caught = {lie.validator for lie in lies} - untrusted
+        for lie in lies:
+            if lie.validator in caught:
+                log.warning("validator untrusted feed=%s validator=%s reason=%s", feed.name, lie.validator, lie.reason)
+        return ValidatorRecord(
+            body_hash=digest,
+            full_fetch_at=(state.full_fetch_at if state else None) if result.not_modified else now,
+            untrusted=validators.untrusted_text(untrusted | caught),
+            untrusted_reason="; ".join(dict.fromkeys(lie.reason for lie in lies if lie.validator in caught))
+            if caught
+            else (state.untrusted_reason if state else None),
+            untrusted_at=now if caught else (state.untrusted_at if state else None),
+        )
 
     def _ledger_input(
         self,
@@ -455,6 +521,7 @@ class Pipeline:
             self.story_rules,
             trusted=feed.trusted,
             trusted_feeds=self._trusted_feeds,
+            echoes=stories.echoes_folded(folded),
         )
         outlet = self.config.outlet(feed)
         done: ItemRow | None = None

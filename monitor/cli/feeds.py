@@ -96,6 +96,9 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "next_poll_at": s.next_poll_at if s else None,
                     "last_error": s.last_error if s else None,
                     "last_warning": s.last_warning if s else None,
+                    "untrusted_validators": s.untrusted.split() if s and s.untrusted else [],
+                    "untrusted_reason": s.untrusted_reason if s else None,
+                    "last_full_fetch_at": s.full_fetch_at if s else None,
                 }
             )
         common.print_json(rows)
@@ -130,6 +133,11 @@ def _print_health(config: Config, feed: Feed, s: FeedState | None, now: datetime
         print(f"  last error ({common.when(s.last_error_at, now)}): {s.last_error}")
     if s.last_warning:
         print(f"  warning: {s.last_warning}")
+    if s.untrusted:
+        print(
+            f"  conditional GET: {' and '.join(s.untrusted.split())} not sent (the server lied "
+            f"{common.when(s.untrusted_at, now)}: {s.untrusted_reason})"
+        )
 
 
 def cmd_show(args: argparse.Namespace) -> int:

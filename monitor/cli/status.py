@@ -108,6 +108,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
                 "items_seen": s.items_seen if s else 0,
                 "last_error": redact(s.last_error) if s and s.last_error and s.consecutive_failures else None,
                 "items_pending": orphan_items.get(name, 0) if name not in configured else None,
+                "untrusted_validators": s.untrusted.split() if s and s.untrusted else [],
             }
         )
     errors = [
@@ -159,6 +160,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
             no_wrap=True,
         )
     healthy = sum(1 for r in rows if r["in_config"] and r["state"] == "ok")
+    liars = sum(1 for r in rows if r["in_config"] and r["untrusted_validators"])  # `monitor feeds` says why
     failing = sum(1 for r in rows if r["in_config"] and r["state"] == "failing")
     shown = rows if verbose or len(rows) <= SHOW_ALL_FEEDS else [r for r in rows if r["state"] != "ok"]
     more = 0 if verbose else max(0, len(shown) - SHOW_ALL_FEEDS)  # every feed failing: still 80x24 (issue 18)
@@ -189,6 +191,7 @@ def status(config: Config, console: Console | None = None, *, as_json: bool = Fa
     console.print(
         f"feeds: [green]{healthy} healthy[/], [red]{failing} failing[/], "
         f"{len(configured) - healthy - failing} not polled yet"
+        + (f", [yellow]{liars} with lying validators[/]" if liars else "")
         + (" (healthy ones not listed; `monitor status -v` lists all)" if len(shown) < len(rows) else "")
     )
 

@@ -105,6 +105,10 @@ class Config:
         """The configured interval: an adaptive feed's longest."""
         return feed.interval or self.defaults.interval
 
+    def full_fetch_after(self, feed: Feed) -> float:
+        """How old the feed's last full answer may get before a poll drops its validators."""
+        return feed.full_fetch_after or self.defaults.full_fetch_after
+
     def outlet(self, feed: Feed) -> str:
         return feed.outlet or feed.name
 

@@ -35,8 +35,14 @@ class Defaults(_Strict):
     # this recently; older and undated ones are recorded as skipped (issue 12, loss 9; the rules:
     # monitor.sources.backfill). None ("off"): every item may alert, as before
     backfill: float | None = 86400.0
+    # a poll drops If-None-Match/If-Modified-Since once the feed's last full answer is this
+    # old, so a server keeping its ETag while the content changes hides items at most this
+    # long (monitor.fetch.validators)
+    full_fetch_after: float = 6 * 3600.0
 
-    _dur = field_validator("interval", "timeout", "retention", mode="before")(lambda v: parse_duration(v))
+    _dur = field_validator("interval", "timeout", "retention", "full_fetch_after", mode="before")(
+        lambda v: parse_duration(v)
+    )
 
     @field_validator("backfill", mode="before")
     @classmethod
@@ -68,6 +74,7 @@ class Feed(_Strict):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")  # else detected (ar / en)
     url_env: bool = False  # true: ${VAR} in `url` is read from the environment (see monitor.config.envvars)
     trusted: bool = False  # its own report alerts even when another source's copy came first
+    full_fetch_after: float | None = None  # overrides defaults.full_fetch_after
 
     @field_validator("kind")
     @classmethod
@@ -94,7 +101,7 @@ class Feed(_Strict):
             return None
         return compile_link_rules(self.links, self.link_pattern)
 
-    _dur = field_validator("interval", "min_interval", mode="before")(
+    _dur = field_validator("interval", "min_interval", "full_fetch_after", mode="before")(
         lambda v: None if v is None else parse_duration(v)
     )
 

@@ -315,9 +315,18 @@ class Fetcher:
         return unwrap_known(url, self._policy.problem)
 
     def get(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None, follow_soft: bool = True
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        follow_soft: bool = True,
+        fresh: bool = False,
     ) -> FetchResult:
         """GET `url`; raise FetchError naming the URL and the cause on any failure.
+
+        `etag` / `last_modified` make it conditional; `fresh` asks caches on the way for a
+        fresh copy (``Cache-Control: no-cache``: a full fetch, monitor.fetch.validators).
 
         HTTP redirects and (with `follow_soft`) soft redirects share one budget of
         MAX_REDIRECTS hops, one deadline and the same URL and connection checks;
@@ -329,6 +338,8 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        if fresh:
+            headers["Cache-Control"] = headers["Pragma"] = "no-cache"
         current, end = url, None
         via: list[tuple[str, str]] = []
         seen = {url}

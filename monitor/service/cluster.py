@@ -61,7 +61,14 @@ FORGET_NODES = 7 * 86400.0  # seconds: rows of nodes gone this long are dropped 
 # (its jobs were rerun by the tick meanwhile and its late sends are fenced) instead of failing
 # on a worker id that no longer exists, and no node's own setting prunes a live slower node.
 PRUNE_WORKERS = 86400.0
+# seconds a stop may take beyond stop_timeout (the daemon's steps and the node's last row);
+# stop_timeout + STOP_MARGIN stays under the unit's TimeoutStopSec (systemd/monitor.service)
+STOP_MARGIN = 5.0
 RESTART_FIRST, RESTART_MAX = 1.0, 30.0  # seconds: backoff between restarts of a failed worker
+# procrastinate priorities (a free worker slot takes the highest first): the tick and the sends
+# before polls, so a backlog of polls filling every slot delays neither the queueing of new
+# work nor the delivery of what is matched (sends ran only after the last poll otherwise).
+PRIORITY = {"tick": 20, "send": 10, "prune": 5, "poll": 0}
 
 
 def _lock(kind: str, name: str) -> str:
@@ -101,13 +108,13 @@ class ClusterNode(Daemon):
 
         app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config.storage_url)))
 
-        @app.task(name="monitor.poll", queue=QUEUE, pass_context=True)
+        @app.task(name="monitor.poll", queue=QUEUE, pass_context=True, priority=PRIORITY["poll"])
         def poll(context: procrastinate.JobContext, feed: str) -> None:
             self._note_worker(context.job.worker_id)
             with self._ended_on_return(context.job.id):
                 self.poll_job(feed)
 
-        @app.task(name="monitor.send", queue=QUEUE, pass_context=True)
+        @app.task(name="monitor.send", queue=QUEUE, pass_context=True, priority=PRIORITY["send"])
         def send(context: procrastinate.JobContext, channel: str) -> None:
             job = context.job
             assert job.id is not None
@@ -120,12 +127,12 @@ class ClusterNode(Daemon):
                 self.send_job(channel, Lease(job.id, worker))
 
         @app.periodic(cron=f"* * * * * */{TICK}", periodic_id="tick")
-        @app.task(name="monitor.tick", queue=QUEUE, queueing_lock="tick")
+        @app.task(name="monitor.tick", queue=QUEUE, queueing_lock="tick", priority=PRIORITY["tick"])
         async def tick(timestamp: int) -> None:
             await self._tick(poll, send)
 
         @app.periodic(cron="17 */6 * * *", periodic_id="prune")
-        @app.task(name="monitor.prune", queue=QUEUE, queueing_lock="prune")
+        @app.task(name="monitor.prune", queue=QUEUE, queueing_lock="prune", priority=PRIORITY["prune"])
         async def prune(timestamp: int) -> None:
             await asyncio.to_thread(prune_text, self.pipeline)
             await asyncio.to_thread(self.store.forget_nodes, datetime.now(UTC) - timedelta(seconds=FORGET_NODES))
@@ -404,16 +411,48 @@ class ClusterNode(Daemon):
         return body
 
     def stop(self) -> bool:
+        """Stop within ``stop_timeout`` + STOP_MARGIN seconds in all, even when the store stops
+        answering (a half-open connection blocks a query for good, with no error): the
+        worker, the daemon's own stop and the node's last row each get what is left of one
+        budget, and a step still blocked then is left behind (the CLI exits without waiting
+        for the threads of a cut-off stop)."""
+        began = time.monotonic()
+
+        def left() -> float:
+            return max(0.5, self.stop_timeout + STOP_MARGIN - (time.monotonic() - began))
+
         self.stopping.set()
         self.pipeline.outbox.stop(timeout=0)  # a send waiting on a rate limit gives up its turn
         with self._loop_guard:  # between runs, or after the last one, there is no loop to call
             if self._loop is not None and self._worker is not None and not self._loop.is_closed():
                 self._loop.call_soon_threadsafe(self._worker.cancel)  # graceful: running jobs finish
         if self._thread is not None:
-            self._thread.join(self.stop_timeout + 5.0)
-        clean = super().stop() and not (self._thread is not None and self._thread.is_alive())
+            self._thread.join(self.stop_timeout)  # the worker's own graceful timeout
+        budget, self.stop_timeout = self.stop_timeout, left()  # the daemon's steps get the rest
         try:
-            self.store.node_stopped(self.name, datetime.now(UTC))
-        except Exception as exc:  # the store is gone: the row just ages out
-            log.warning("node stop not recorded node=%s error=%s", self.name, exc)
-        return clean
+            clean = super().stop() and not (self._thread is not None and self._thread.is_alive())
+        finally:
+            self.stop_timeout = budget
+        returned, error = _bounded(lambda: self.store.node_stopped(self.name, datetime.now(UTC)), left())
+        if error:  # the store is gone or silent: the row just ages out
+            log.warning("node stop not recorded node=%s error=%s", self.name, error)
+        return clean and returned  # a silent store: threads may still wait on it, exit without them
+
+
+def _bounded(step: Any, seconds: float) -> tuple[bool, str | None]:
+    """Run `step` in a daemon thread for at most `seconds`: (whether it returned, its error
+    or why it did not return)."""
+    errors: list[str] = []
+
+    def run() -> None:
+        try:
+            step()
+        except Exception as exc:
+            errors.append(" ".join(str(exc).split())[:200] or type(exc).__name__)
+
+    thread = threading.Thread(target=run, name="cluster-stop-step", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        return False, f"no answer from the store within {seconds:.1f}s"
+    return True, errors[0] if errors else None

@@ -2,7 +2,7 @@
 
 from monitor.storage.articles import KnownArticle, SavedArticle, StoredArticle
 from monitor.storage.cluster import QUEUE, FeedClock, JobCounts, Lease, NodeRow, RecentSend, StalledJob
-from monitor.storage.feeds import FeedState
+from monitor.storage.feeds import FeedState, ValidatorRecord
 from monitor.storage.items import ItemInput, ItemRow, Resolution
 from monitor.storage.outbox import OutboxAlert
 from monitor.storage.progress import DeliveryProgress, Mark
@@ -16,6 +16,7 @@ __all__ = [
     "SavedArticle",
     "Store",
     "FeedState",
+    "ValidatorRecord",
     "KnownArticle",
     "OutboxAlert",
     "StoredArticle",

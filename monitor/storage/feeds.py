@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -32,6 +32,23 @@ class FeedState:
     last_warning: str | None = None
     kind: str | None = None
     new_per_hour: float | None = None
+    body_hash: str | None = None  # digest of the last full answer (monitor.fetch.validators)
+    full_fetch_at: datetime | None = None  # the last full answer: a 200 with a body
+    untrusted: str | None = None  # validators caught lying and no longer sent: "etag last-modified"
+    untrusted_reason: str | None = None
+    untrusted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ValidatorRecord:
+    """What a poll learnt about the feed's validators (monitor.fetch.validators), written as a
+    whole: the last full answer's digest and time, the untrusted validators, why and since when."""
+
+    body_hash: str | None
+    full_fetch_at: datetime | None
+    untrusted: str | None
+    untrusted_reason: str | None
+    untrusted_at: datetime | None
 
 
 _FEED_COLS = columns(feeds, FeedState)
@@ -63,12 +80,16 @@ class FeedRows(Database):
         warning: str | None = None,
         kind: str | None = None,
         new_per_hour: float | None = None,
+        validators: ValidatorRecord | None = None,
         now: datetime | None = None,
     ) -> None:
         """Upsert; clears last_error, the failure streak and the flag (last_error_at stays as
-        history). A None etag/last_modified keeps the stored one (a 304 may omit them)."""
+        history). A None etag/last_modified keeps the stored one (a 304 may omit them);
+        `validators` replaces the stored record of them (None keeps it)."""
         now = now or utcnow()
+        record_values = asdict(validators) if validators is not None else {}
         ins = self.insert_into(feeds).values(
+            **record_values,
             name=name,
             url=url,
             etag=etag,
@@ -99,6 +120,7 @@ class FeedRows(Database):
                 "last_warning": ins.excluded.last_warning,
                 "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
                 "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
+                **{name: getattr(ins.excluded, name) for name in record_values},
             },
         )
         with self.tx() as conn:

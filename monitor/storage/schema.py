@@ -96,6 +96,11 @@ feeds = Table(
     Column("last_warning", NulFreeText),  # what the last successful poll found odd
     Column("kind", NulFreeString(20)),  # rss | page | sitemap
     Column("new_per_hour", Float),  # adaptive polling: smoothed rate of new items
+    Column("body_hash", NulFreeString(64)),  # 0012: digest of the last full answer (fetch.validators)
+    Column("full_fetch_at", UTCDateTime),  # 0012: the last full answer (a 200 with a body)
+    Column("untrusted", NulFreeString(40)),  # 0012: validators caught lying, no longer sent
+    Column("untrusted_reason", NulFreeText),  # 0012: what they did
+    Column("untrusted_at", UTCDateTime),  # 0012: when the last one was caught
 )
 
 articles = Table(
@@ -212,6 +217,7 @@ story_articles = Table(
     Column("outlet", NulFreeString(200), nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
     Column("profile", NulFreeText),  # 0010: the article's key terms, JSON {term: weight}; NULL before 0010
+    Column("echoes", NulFreeText),  # 0013: title key terms its lead repeats, JSON [term]; NULL before 0013
 )
 
 

@@ -61,6 +61,7 @@ class StoryInput:
     rules: StoryRules = field(default_factory=StoryRules)
     trusted: bool = False  # the article's feed is `trusted: true`
     trusted_feeds: frozenset[str] = frozenset()  # names of every trusted feed
+    echoes: frozenset[str] | None = None  # clustering.echoes_folded (None: not known, no echo condition)
 
     @property
     def suppressed_by(self) -> frozenset[str] | None:
@@ -117,7 +118,7 @@ def place(
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_PLACE_LOCK})")
     rules, fp = inp.rules, inp.fingerprint
     copy = _find_copy(conn, article_id, fp, now - rules.window, rules.jaccard)
-    placement = _cluster(conn, title, inp.profile, now, rules, copy)
+    placement = _cluster(conn, title, inp, now, rules, copy)
     conn.execute(
         _INSERT_STORY_ARTICLE,
         dict(
@@ -129,6 +130,7 @@ def place(
             outlet=outlet,
             added_at=now,
             profile=json.dumps(inp.profile, ensure_ascii=False),
+            echoes=None if inp.echoes is None else json.dumps(sorted(inp.echoes), ensure_ascii=False),
         ),
     )
     _add_terms(conn, placement.story_id, inp.profile, fresh=placement.new_story)
@@ -206,7 +208,7 @@ def _find_copy(
 def _cluster(
     conn: Connection,
     title: str,
-    profile: dict[str, float],
+    inp: StoryInput,
     now: datetime,
     rules: StoryRules,
     copy: tuple[int, float] | None = None,
@@ -215,6 +217,7 @@ def _cluster(
     Jaccard) and every open story with an article like it (`clustering.links`), merged into the
     oldest; a new story when there are none. The article's own row is inserted by the caller."""
     linked: list[clustering.StoryChoice] = []
+    profile = inp.profile
     if profile:
         # all the article's terms: a story whose articles share MIN_SHARED of them is found
         # whichever of two articles comes first (with only the weightiest 12, a pair sharing 7
@@ -222,10 +225,9 @@ def _cluster(
         terms = [t[:100] for t in list(profile)[:QUERY_TERMS]]
         rows = conn.execute(_STORY_CANDIDATES, {"terms": terms, "since": now - rules.story_window}).all()
         linked = clustering.links(
-            profile,
+            clustering.Member(profile, clustering.title_profile(title), inp.echoes),
             _member_profiles(conn, {r.id: r.profile for r in rows}),
-            rules.similarity,
-            title=clustering.title_profile(title),
+            clustering.LinkRule(similarity=rules.similarity),
         )
     root: int | None = None
     targets = {c.story_id for c in linked}
@@ -262,9 +264,9 @@ def _cluster(
 
 
 def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[int, list[clustering.Member]]]:
-    """(story id, its articles as (profile, title profile)) for candidate stories, by id. An article
-    placed before revision 0010 has no profile: its story's summed profile stands in for it (with
-    no title condition)."""
+    """(story id, its articles) for candidate stories, by id. An article placed before revision 0010
+    has no profile: its story's summed profile stands in for it (with no title condition); one
+    placed before 0013 has no echoes (no echo condition)."""
     if not centroids:
         return []
     members: dict[int, list[clustering.Member]] = defaultdict(list)
@@ -273,9 +275,12 @@ def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[
         if r.profile is None:
             legacy.add(r.story_id)
         else:
-            members[r.story_id].append((json.loads(r.profile), clustering.title_profile(r.title)))
+            echoes = None if r.echoes is None else frozenset(json.loads(r.echoes))
+            members[r.story_id].append(
+                clustering.Member(json.loads(r.profile), clustering.title_profile(r.title), echoes)
+            )
     for sid in legacy:
-        members[sid].append((json.loads(centroids[sid]), None))
+        members[sid].append(clustering.Member(json.loads(centroids[sid])))
     return [(sid, members[sid]) for sid in sorted(centroids)]
 
 
@@ -313,7 +318,7 @@ _STORY_HAS_TERMS = select(story_terms.c.term).where(
     story_terms.c.story_id == bindparam("sid"), story_terms.c.term.in_(bindparam("terms", expanding=True))
 )
 _MEMBERS = (
-    select(story_articles.c.story_id, story_articles.c.profile, articles.c.title)
+    select(story_articles.c.story_id, story_articles.c.profile, story_articles.c.echoes, articles.c.title)
     .join(articles, articles.c.id == story_articles.c.article_id)
     .where(story_articles.c.story_id.in_(bindparam("ids", expanding=True)))
 )

@@ -370,3 +370,36 @@ def test_a_lagging_clusters_tick_costs_no_round_trip_per_feed():
                 fetcher.close()
                 store.close()
     assert trips[TICK_SIZES[-1]] <= trips[TICK_SIZES[0]] + 5, f"round trips of one tick by feed count: {trips}"
+
+
+async def _fetch_order(node: ClusterNode, deferred: list[str]) -> list[str]:
+    """Defer `deferred` (task short names, in that order), then let one worker fetch them all:
+    the order its free slots would take them in."""
+    async with node.app.open_async():
+        for i, short in enumerate(deferred):
+            task = node.app.tasks[f"monitor.{short}"]
+            arg = {"poll": {"feed": f"F{i}"}, "send": {"channel": f"c{i}"}}.get(short, {"timestamp": i})
+            await task.configure(lock=f"{short}:{i}").defer_async(**arg)
+        worker = int(_sql(node, "INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id")[0][0])
+        order = []
+        while (job := await node.app.job_manager.fetch_job(queues=[QUEUE], worker_id=worker)) is not None:
+            order.append(job.task_name.removeprefix("monitor."))
+        return order
+
+
+# (case, jobs deferred in this order, the order a worker takes them). Same kind as
+# procrastinate-org/procrastinate#291 (docs: periodic runs are late when workers are busy with
+# long tasks) and #1216 (a periodic task's priority was ignored, fixed before 3.10).
+PRIORITY_CASES = [
+    ("a send queued behind a backlog of polls runs first", ["poll"] * 5 + ["send"], ["send"] + ["poll"] * 5),
+    ("the tick before polls and sends", ["poll", "send", "tick"], ["tick", "send", "poll"]),
+    ("polls keep their own order", ["poll", "poll", "send", "poll"], ["send", "poll", "poll", "poll"]),
+]
+
+
+@pytest.mark.parametrize("case,deferred,taken", PRIORITY_CASES, ids=[c[0] for c in PRIORITY_CASES])
+def test_ticks_and_sends_are_not_queued_behind_polls(node, case, deferred, taken):
+    """Bench (issue 17): on a backlog, every worker slot took a poll and the channel's send job
+    (and the tick) waited for the last poll: alerts went out only after every page was worked,
+    one channel's sends serial at the end."""
+    assert asyncio.run(_fetch_order(node, deferred)) == taken, case

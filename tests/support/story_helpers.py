@@ -35,7 +35,10 @@ def put_story_article(store: Store, art: dict, i: int, now: datetime, rules: Sto
         url=art["url"], url_key=f"{art['url']}#{i}", feed=art["source"], title=art["title"], body=art["content"]
     )
     inp = StoryInput(
-        neardup.fingerprint(neardup.article_text(a.title, a.body)), stories.profile(a.title, a.body), rules
+        neardup.fingerprint(neardup.article_text(a.title, a.body)),
+        stories.profile(a.title, a.body),
+        rules,
+        echoes=stories.echoes(a.title, a.body),
     )
     return store.save_article(a, guid="", outlet=art["source"], matches=[], alerts=[], story=inp, now=now)
 

@@ -124,3 +124,90 @@ def stable_share(runs: list[dict[str, int]], lab: Labels) -> tuple[float, int, l
     pairs = [(a, b) for a, b in itertools.combinations(ids, 2) if lab.same(a, b)]
     changed = [(a, b) for a, b in pairs if len({r[a] == r[b] for r in runs}) > 1]
     return (1 - len(changed) / len(pairs) if pairs else 1.0), len(pairs), changed
+
+
+# ---- the pure link graph: stories as connected groups of alike pairs, without the store -----------
+@dataclass(frozen=True)
+class PairFacts:
+    """What `clustering.alike` and copy detection read of one article pair."""
+
+    shared: int  # shared key terms
+    cosine: float
+    title_cosine: float
+    echo_df: int  # table count of the rarest title key term both titles name and both leads repeat (10**9: none)
+    copy: bool  # word-3-shingle Jaccard >= the daemon's copy threshold
+
+
+def pair_facts(arts: dict[str, dict], min_cosine: float = 0.0) -> dict[tuple[str, str], PairFacts]:
+    """(a, b) with a < b -> facts, for every pair of `arts` that shares a shingle band (a copy
+    candidate) or MIN_SHARED key terms with key-term cosine >= `min_cosine`."""
+    from collections import Counter
+
+    import numpy as np
+
+    from monitor.dedup import neardup
+    from monitor.dedup import stories as clustering
+
+    table = clustering.document_frequency()[1]
+    prof = {k: clustering.profile(a["title"], a["content"]) for k, a in arts.items()}
+    head = {k: clustering.title_profile(a["title"]) for k, a in arts.items()}
+    echo = {k: clustering.echoes(a["title"], a["content"]) for k, a in arts.items()}
+    fps = {k: neardup.fingerprint(neardup.article_text(a["title"], a["content"])) for k, a in arts.items()}
+    shared: Counter[tuple[str, str]] = Counter()
+    banded: set[tuple[str, str]] = set()
+    for key, into in ((lambda k: prof[k], None), (lambda k: fps[k].bands, banded)):
+        inv: dict[object, list[str]] = {}
+        for k in sorted(arts):
+            for t in key(k):
+                inv.setdefault(t, []).append(k)
+        for ks in inv.values():
+            for pair in itertools.combinations(ks, 2):
+                if into is None:
+                    shared[pair] += 1
+                else:
+                    into.add(pair)
+    jac = Dedup().copy_jaccard
+    out = {}
+    for a, b in sorted(banded | {p for p, n in shared.items() if n >= clustering.MIN_SHARED}):
+        cos = clustering.cosine(prof[a], prof[b])
+        copy = False
+        if (a, b) in banded:
+            sa, sb = fps[a].shingles, fps[b].shingles
+            copy = len(np.intersect1d(sa, sb)) / max(1, len(np.union1d(sa, sb))) >= jac
+        if copy or (shared[(a, b)] >= clustering.MIN_SHARED and cos >= min_cosine):
+            out[(a, b)] = PairFacts(
+                shared[(a, b)],
+                cos,
+                clustering.cosine(head[a], head[b]),
+                min((table.get(t, 4) for t in echo[a] & echo[b]), default=10**9),
+                copy,
+            )
+    return out
+
+
+def linked(f: PairFacts, rule) -> bool:
+    """`clustering.alike` on precomputed facts (rule: a clustering.LinkRule), or a copy."""
+    return f.copy or (
+        f.shared >= rule.min_shared
+        and f.cosine >= rule.similarity
+        and f.title_cosine >= rule.title_similarity
+        and (rule.title_rare_df is None or f.echo_df <= rule.title_rare_df)
+    )
+
+
+def components(ids, facts: dict[tuple[str, str], PairFacts], rule) -> dict[str, str]:
+    """Article id -> the smallest id of its connected group of linked pairs (union-find)."""
+    parent = {k: k for k in ids}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for (a, b), f in facts.items():
+        if a in parent and b in parent and linked(f, rule):
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    return {k: root(k) for k in ids}

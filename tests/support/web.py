@@ -19,7 +19,8 @@ can assert e.g. that ``If-None-Match`` was sent. Helpers: ``web.url(path)``,
 repeats) and :func:`conditional` (honours If-None-Match/If-Modified-Since
 against the response's ETag/Last-Modified and answers 304).
 ``Response(delay=s)`` answers slowly, ``Response(drop=True)`` closes the
-connection without answering.
+connection without answering, ``Response(body_anyway=True)`` sends a 204/304 with
+its body all the same.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    body_anyway: bool = False  # send body and Content-Length on a 204/304 too (a server breaking HTTP)
 
     @property
     def body_bytes(self) -> bytes:
@@ -238,7 +240,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             if key.lower() != "content-length":
                 self.send_header(key, value)
-        no_body = response.status in (204, 304) or 100 <= response.status < 200
+        no_body = (response.status in (204, 304) or 100 <= response.status < 200) and not response.body_anyway
         if not no_body:
             self.send_header("Content-Length", str(len(payload)))
         self.end_headers()

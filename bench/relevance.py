@@ -22,6 +22,9 @@ are one group: it is found when any member matches, relevant when any member
 is), at the shipped default; then leave-one-topic-out twice: the per-group
 threshold alone (shipped K1, B, LENGTH_CAP, NEAR_BONUS), and every constant
 (K1, B, LENGTH_CAP, NEAR_BONUS, threshold) chosen on the other topics by macro F1.
+A group the headline names passes (relevance.group_score's title floor), as in the product.
+`--errors` (with --fit) lists every false alert and miss at the leave-one-topic-out
+threshold, with the verdict `monitor explain` gives and the label's reason.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ def main() -> int:
     ap.add_argument("--fit", action="store_true", help="issue 15: F1 per topic/copy group, constants chosen LOTO")
     ap.add_argument("--holdout-set", type=Path, help="score this labelled directory at the defaults, list errors")
     ap.add_argument("--corpus", type=Path, help="with --holdout-set: list alerts on these corpus zips outside the set")
+    ap.add_argument("--errors", action="store_true", help="with --fit: list false alerts and misses (LOTO threshold)")
     args = ap.parse_args()
     if args.holdout_set:
         from relevance_holdout import corpus_alerts, score_dir
@@ -81,7 +85,7 @@ def main() -> int:
         return 0
     arts, labels, topics = load()
     if args.fit:
-        fit(arts, labels, topics)
+        fit(arts, labels, topics, args.errors)
         return 0
     plain = {t["id"]: t for t in topics}  # the naive baseline always uses the plain terms
     if args.names:
@@ -181,7 +185,7 @@ def by_group(pred, gold, group) -> tuple[list[bool], list[bool]]:
     return [f[0] for f in found.values()], [f[1] for f in found.values()]
 
 
-def fit(arts, labels, topics) -> None:
+def fit(arts, labels, topics, errors: bool = False) -> None:
     """Issue 15 figures: default per article and per copy group, then LOTO choices."""
     import itertools
 
@@ -190,7 +194,8 @@ def fit(arts, labels, topics) -> None:
 
     group = copy_groups(arts)
     print(f"{len(arts)} articles in {len(set(group))} copy groups")
-    data: dict[str, list[tuple[bool, bool, list[float], bool, int]]] = {}
+    data: dict[str, list[tuple[bool, bool, list[tuple[float, float, bool]], bool, int, bool]]] = {}
+    verdicts: dict[str, list] = {}
     print(f"{'topic':22} {'unit':>7} {'P':>6} {'R':>6} {'F1':>6}")
     macro: dict[str, list[float]] = {"article": [], "group": []}
     for topic in topics:
@@ -204,28 +209,34 @@ def fit(arts, labels, topics) -> None:
             print(f"{topic['id']:22} {unit:>7} {p:6.3f} {r:6.3f} {f:6.3f}")
         m = compile_topics([replace(rule, min_score=0.0)])
         rows = []
+        verdicts[topic["id"]] = []
         for a, g in zip(arts, gold):
             r = m.evaluate(a["title"], a["content"])[0]
+            verdicts[topic["id"]].append(r)
             hits: dict[str, list] = {}
             for h in r.hits:
                 if h.group != "none":
                     hits.setdefault(h.group, []).append(h)
             close = len(hits) >= 2 and rel._near_ok(list(hits.values()), rel.NEAR_WORDS)
             lead = [[h for h in v if h.field == "title" or h.token < rel.LEAD_WORDS] for v in hits.values()]
-            split = [(rel.evidence(f), rel.evidence(v) - rel.evidence(f)) for f, v in zip(lead, hits.values())]
-            rows.append((g, r.matched, split, close, len(words(a["content"]))))
+            split = [
+                (rel.evidence(f), rel.evidence(v) - rel.evidence(f), any(h.field == "title" for h in v))
+                for f, v in zip(lead, hits.values())
+            ]
+            summary = rel.headline_and_lead(list(hits.values()))  # the headline and lead name every group
+            rows.append((g, r.matched, split, close, len(words(a["content"])), summary))
         data[topic["id"]] = rows
     for unit, fs in macro.items():
         print(f"{'macro':22} {unit:>7} {'':6} {'':6} {sum(fs) / len(fs):6.3f}")
 
     def weakest(rows, k1, b, cap, near):
         out = []
-        for g, matched, tfs, close, n in rows:
+        for g, matched, tfs, close, n, summary in rows:
             length = 1 - b + b * min(n, cap) / rel.AVG_WORDS
             ss = []
-            for fixed, body in tfs:
+            for fixed, body, headline in tfs:
                 tf = fixed + body / length + (near if close else 0)
-                ss.append(tf * (k1 + 1) / (tf + k1))
+                ss.append(float("inf") if headline or summary else tf * (k1 + 1) / (tf + k1))
             out.append((g, matched, min(ss) if ss else 0.0))
         return out
 
@@ -233,12 +244,15 @@ def fit(arts, labels, topics) -> None:
         return prf([m and s >= th for _, m, s in scored], [g for g, _, _ in scored])
 
     grid = list(
-        itertools.product([0.5, 1.0, 1.5, 2.0, 3.0], [0.0, 0.25, 0.5, 0.75], [300, 600, 1000, 10**9], [0.0, 1.0])
+        itertools.product(
+            [0.5, 1.0, 1.5, 2.0, 3.0], [0.0, 0.25, 0.5, 0.75], [300, 600, 1000, 2000, 3000, 10**9], [0.0, 1.0]
+        )
     )
     thetas = [x / 20 for x in range(10, 60)]
     scored = {c: {t: weakest(rows, *c) for t, rows in data.items()} for c in grid}
     shipped = (rel.K1, rel.B, rel.LENGTH_CAP, rel.NEAR_BONUS)
     scored.setdefault(shipped, {t: weakest(rows, *shipped) for t, rows in data.items()})
+    chosen: dict[str, float] = {}
     for title, choices in (("threshold only", [shipped]), ("every constant", list(scored))):
         print(f"\nleave-one-topic-out, {title}: chosen on the other topics (macro F1), scored on the held-out one")
         fs = []
@@ -250,8 +264,37 @@ def fit(arts, labels, topics) -> None:
             )
             p, r, f = f1(scored[best[0]][held], best[1])
             fs.append(f)
-            print(f"{held:22} K1 B cap near {best[0]} threshold {best[1]:g}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+            chosen.setdefault(held, best[1])
+            pred = [m and s >= best[1] for _, m, s in scored[best[0]][held]]
+            gold = [g for g, _, _ in scored[best[0]][held]]
+            fg = prf(*by_group(pred, gold, group))[2]
+            easy = [
+                i for i, a in enumerate(arts) if "hard call" not in labels.get(held, {}).get(a["id"], {}).get("why", "")
+            ]
+            fe = prf([pred[i] for i in easy], [gold[i] for i in easy])[2]
+            print(
+                f"{held:22} K1 B cap near {best[0]} threshold {best[1]:g}: P {p:.3f} R {r:.3f} F1 {f:.3f}"
+                f" | copy groups F1 {fg:.3f} | without hard calls F1 {fe:.3f}"
+            )
         print(f"{'macro':22} F1 {sum(fs) / len(fs):.3f}, lowest {min(fs):.3f}")
+    if errors:
+        print_errors(arts, labels, data, verdicts, scored[shipped], chosen)
+
+
+def print_errors(arts, labels, data, verdicts, scored, chosen) -> None:
+    """Every false alert and miss at each topic's leave-one-topic-out threshold, explain-style."""
+    for topic, th in chosen.items():
+        print(f"\n{topic}: errors at the held-out threshold {th:g} (FN miss, FP false alert)")
+        for a, (gold, _, s), r in zip(arts, scored[topic], verdicts[topic]):
+            pred = r.matched and s >= th
+            if pred == gold:
+                continue
+            why = labels.get(topic, {}).get(a["id"], {}).get("why", "")
+            groups = " ".join(f"{label} {v:g}" for label, v in r.groups)
+            state = f"weakest {s:.2f}" if r.matched else r.reason
+            print(f"  {'FN' if gold else 'FP'} {a['id']} {a['source']}: {state}; groups {groups}")
+            print(f"     {a['title'][:90]}")
+            print(f"     label: {why}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 """`monitor once` against the plain script a user would write, on the same loopback feeds (issue 16).
 
     python3 bench/versus_script.py [--articles N] [--rounds R] [--feeds F] [--repeat K]
-                                   [--shared DIR] [--stages] [--keep DIR] [--base DIR]
+                                   [--shared DIR] [--stages] [--keep DIR] [--base DIR] [--source-only]
 
 Pages and feeds are built from REAL text: N SaudiNewsNet articles (bodies of 300+ characters,
 spread over the three days) from DIR/corpus (default ../shared, else /work/shared; when neither
@@ -31,6 +31,13 @@ threads count) wrapped around the pipeline's stages, and prints inclusive ms per
 --base DIR also runs `monitor once` from another checkout (e.g. a detached worktree of main) as a
 third client on the same feeds, in the same rounds, with its own state: before/after in one run.
 
+Bytecode: an installed package has its .pyc files (pip compiles them); a checkout run with
+PYTHONDONTWRITEBYTECODE=1 (as on the team's machine) compiles every module of monitor/ from source
+in every process (≈ 95 modules, ≈ 0.15-0.3 s CPU). So each checkout's monitor/ is copied into the
+run's folder and compiled there first (the checkout itself is not written to), as an install would
+be; the script's libraries are installed, with their .pyc. --source-only runs the checkouts as
+they are (the figures before 2026-11-30's fourth pass were measured that way).
+
 Targets (issue 16): CPU ratio <= 1.5, our peak RSS <= 150 MB, idle pass ratio <= 1.2.
 """
 
@@ -40,6 +47,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -223,6 +231,14 @@ def serve(site: Site) -> ThreadingHTTPServer:
 # ---------------------------------------------------------------- clients
 OURS_ENV: dict[str, str] = {}  # --env K=V: extra environment for our process only (experiments)
 BASE: list[Path] = []  # --base DIR: another checkout of monitor run alongside ours ("before")
+INSTALLED: dict[Path, Path] = {}  # checkout -> its compiled copy (unless --source-only)
+
+
+def install(tree: Path, dest: Path) -> Path:
+    """A copy of ``tree``'s monitor/ package in ``dest`` with every module compiled (as pip does)."""
+    shutil.copytree(tree / "monitor", dest / "monitor", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(dest / "monitor")], check=True)
+    return dest
 
 
 def child(
@@ -231,7 +247,8 @@ def child(
     """(CPU seconds user+sys, peak RSS MB, stdout tail) of one subprocess, via os.wait4."""
     with open(cwd / "out.txt", "w") as out, open(cwd / "err.txt", "w") as err:
         # This checkout (or --base's) first on the path: the installed package may be another worktree's.
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")]))}
+        where = INSTALLED.get(tree, tree)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(where), os.environ.get("PYTHONPATH")]))}
         env.update(extra_env or {})
         p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
         _, status, ru = os.wait4(p.pid, 0)
@@ -388,6 +405,7 @@ def main() -> int:
     ap.add_argument("--keep", default=None, help="keep the state folders here")
     ap.add_argument("--env", action="append", default=[], help="K=V added to our process's environment")
     ap.add_argument("--base", default=None, help="another monitor checkout to run alongside (before/after)")
+    ap.add_argument("--source-only", action="store_true", help="run the checkouts without compiling them first")
     ap.add_argument("--stage-child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.stage_child:
@@ -408,6 +426,10 @@ def main() -> int:
     site = Site(arts, pages, args.feeds, args.rounds)
     srv = serve(site)
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="versus-"))
+    if not args.source_only:
+        for name, tree in [("ours", ROOT)] + [("base", b) for b in BASE]:
+            INSTALLED[tree] = install(tree, base / f"site-{name}")
+    print("monitor runs " + ("from the checkouts, as source" if args.source_only else "compiled, as installed"))
     runs = []
     try:
         for k in range(args.repeat):

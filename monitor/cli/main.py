@@ -347,12 +347,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
-    try:
-        import argcomplete  # optional: `pip install 'monitor[completion]'`
-    except ImportError:
-        pass
-    else:
-        argcomplete.autocomplete(parser)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (else autocomplete() returns at once)
+        try:
+            import argcomplete  # optional: `pip install 'monitor[completion]'`; ≈ 10 ms to import
+        except ImportError:
+            pass
+        else:
+            argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     given = str(args.log_level)  # MONITOR_LOG_LEVEL=debug: argparse checks only --log-level
     args.log_level = given.strip().upper()

@@ -278,11 +278,10 @@ def parse_config(
     `need_secrets=False` (verbs that never send) loads a config whose channels use unset
     `${VAR}`: those channels are listed in `Config.unresolved_channels` instead of failing."""
     env = os.environ if env is None else env
-    check_yaml(text, str(path))
-    data = load_yaml(text, path)
+    data = load_yaml(text, path, check_yaml(text, str(path)))  # one scan of the text for both
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must be a YAML mapping with feeds, channels and topics")
-    lines = _lines(text)
+    lines: dict[tuple[Any, ...], int] | None = None  # read only when a message needs a line (a third parse)
     problems: list[tuple[tuple[Any, ...], str]] = []
     warnings: list[tuple[tuple[Any, ...], str]] = []
     secrets: list[str] = []
@@ -310,6 +309,9 @@ def parse_config(
         warnings += advised
 
     def fmt(loc: tuple[Any, ...], msg: str) -> str:
+        nonlocal lines
+        if lines is None:
+            lines = _lines(text)
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
         where = f"{path}:{line}: " if line else f"{path}: "
         return f"{where}{_path_str(loc)}: {msg}"

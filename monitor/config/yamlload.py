@@ -5,10 +5,16 @@ is an error naming both lines (PyYAML keeps the last and drops the first
 block silently); `<<: *base` followed by an override stays legal. A syntax
 error becomes `config.yaml:LINE:COL: what; how to fix it` instead of PyYAML's
 multi-line text. Errors: `ConfigError` listing every duplicate at once.
+Given the parser's events of the same text (`yamlguard.check_yaml` returns them), the values
+are composed from those events with PyYAML's own composer, constructor and resolver instead of
+scanning the text again; any error there and the text is read again, so every message is the
+one the text gives.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +25,10 @@ from monitor.errors import ConfigError
 _MERGE = "tag:yaml.org,2002:merge"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that records repeated mapping keys (line of the repeat, key, first line)."""
+class _Duplicates(yaml.constructor.SafeConstructor):
+    """The safe constructor, recording repeated mapping keys (line of the repeat, key, first line)."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[tuple[int, Any, int]] = []
+    duplicates: list[tuple[int, Any, int]]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
@@ -43,6 +47,51 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 else:
                     seen[key] = line
         return super().construct_mapping(node, deep)
+
+
+class _UniqueKeyLoader(_Duplicates, yaml.SafeLoader):
+    """SafeLoader that records repeated mapping keys."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.SafeLoader.__init__(self, stream)
+        self.duplicates = []
+
+
+class _EventLoader(_Duplicates, yaml.composer.Composer, yaml.resolver.Resolver):
+    """A SafeLoader whose parser is a list of events already read (PyYAML's parser interface)."""
+
+    def __init__(self, events: Iterable[yaml.Event]) -> None:
+        self._events = deque(events)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self.duplicates = []
+
+    def check_event(self, *choices: type[yaml.Event]) -> bool:
+        if not self._events:
+            return False
+        return not choices or isinstance(self._events[0], choices)
+
+    def peek_event(self) -> yaml.Event:
+        return self._events[0]
+
+    def get_event(self) -> yaml.Event:
+        return self._events.popleft()
+
+    def dispose(self) -> None:
+        self._events.clear()
+
+
+def _from_events(events: Iterable[yaml.Event]) -> tuple[bool, Any]:
+    """(clean, data) composed from `events`; not clean: the caller reads the text again."""
+    loader = _EventLoader(events)
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError:
+        return False, None
+    finally:
+        loader.dispose()
+    return not loader.duplicates, data
 
 
 def _syntax_hint(exc: yaml.MarkedYAMLError) -> str:
@@ -78,8 +127,13 @@ def _unprintable(exc: yaml.reader.ReaderError, text: str, path: Path | str) -> C
     )
 
 
-def load_yaml(text: str, path: Path | str = "config.yaml") -> Any:
-    """Parse YAML text (safe types only); raise ConfigError with `PATH:LINE[:COL]: ...` lines."""
+def load_yaml(text: str, path: Path | str = "config.yaml", events: Iterable[yaml.Event] | None = None) -> Any:
+    """Parse YAML text (safe types only); raise ConfigError with `PATH:LINE[:COL]: ...` lines.
+    `events`: the parser's events of this same text, when already read (see the module doc)."""
+    if events is not None:
+        clean, data = _from_events(events)
+        if clean:
+            return data
     try:
         loader = _UniqueKeyLoader(text)  # the reader refuses unprintable characters here already
     except yaml.reader.ReaderError as exc:

@@ -283,7 +283,8 @@ def not_accepted(captured: str) -> Failure:
 
     ``captured``: apprise's log lines while adding the URL (redacted).
     """
-    reason = " | ".join(without_urls(m) for lvl, m in log_records(captured) if lvl != "DEBUG")
+    # dict.fromkeys: a line said twice (a URL read by monitor.config.channelurls, then by apprise) once
+    reason = " | ".join(dict.fromkeys(without_urls(m) for lvl, m in log_records(captured) if lvl != "DEBUG"))
     text = "URL not accepted by apprise" + (f" ({reason})" if reason else "") + "; run `monitor check`"
     return Failure(Verdict.PERMANENT, short(text), None, Rule.NOT_ACCEPTED)
 

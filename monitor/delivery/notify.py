@@ -1,4 +1,5 @@
-"""Deliver rendered alerts through apprise (the only module importing apprise).
+"""Deliver rendered alerts through apprise (the only module sending through it; a URL is read
+into its plugin by :func:`monitor.config.channelurls.plugin_for`, else by apprise itself).
 
 * :func:`configure` points apprise's Telegram plugin at another Bot API base.
 * :func:`send` delivers one alert to every URL of a channel, with one
@@ -33,6 +34,7 @@ import apprise
 import apprise.plugins.email.base as _apprise_email
 from apprise.plugins.telegram import NotifyTelegram
 
+from monitor.config.channelurls import plugin_for
 from monitor.delivery.failures import SendResult, classify, not_accepted
 from monitor.delivery.render import cut_words
 from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert, url_scheme
@@ -216,7 +218,8 @@ def send_one(url: str, alert: RenderedAlert, *, kind: ChannelKind, message_id: s
     mid = _message_id.set(message_id)
     try:
         obj = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
-        added = obj.add(url)
+        plugin = plugin_for(url, obj.asset)  # only this scheme's plugin module (else apprise loads all)
+        added = obj.add(url if plugin is None else plugin)
         maxlen = min((int(getattr(p, "title_maxlen", 0) or 0) for p in obj), default=0) if added else 0
         result = obj.notify(**_notify_args(alert, kind, maxlen)) if added else None
     except Exception as exc:  # apprise should not raise; never leak a URL

@@ -391,6 +391,11 @@ class Fetcher:
                     ) from None
                 return target, f"http-{resp.status_code}", None
             if resp.status_code == 304:
+                if _bodiless(resp.headers):
+                    # A 304 has no body (RFC 9110 15.4.5): ending the response lets its connection
+                    # go back to the pool. Left unread, the pool closed it, and the next poll of
+                    # the host paid a new connection (resolver thread, TCP, TLS handshake).
+                    resp.read()
                 return FetchResult(
                     url,
                     304,
@@ -436,6 +441,13 @@ class Fetcher:
                     log.info("soft redirect url=%s to=%s how=%s", url, soft[0], soft[1])
                     return soft[0], soft[1], page
             return page
+
+
+def _bodiless(headers: httpx.Headers) -> bool:
+    """A 304 that announces no body: its connection may serve the next request. One with a
+    Content-Length above 0 or a Transfer-Encoding may be followed by bytes h11 would read as
+    the next response ("illegal status line"): such a connection is closed, as before."""
+    return headers.get("content-length", "0").strip() == "0" and "transfer-encoding" not in headers
 
 
 def refuse_odd_redirect(response: httpx.Response) -> None:

@@ -9,7 +9,9 @@ matcher whose cost grows with the article's length and the hits it finds,
 not with the number of topics or terms. An ordinary (non-name) term is also
 indexed under its derived forms (text/variants.derived_forms: الحوثي takes
 الحوثية, الحوثيون, الحوثيين; غارة takes غارات), reported as variant hits;
-a name (`~`) keeps its ending. Terms are literal words (no
+a name (`~`) keeps its ending. The head of a two-word term («الاتفاق» of
+الاتفاق النووي) counts when another group of the topic qualifies it
+(«الاتفاق مع إيران», see compose.py). Terms are literal words (no
 regular expressions), so no rule can make matching super-linear.
 
 Relevance (relevance.py) then scores each topic that was hit: terms in the
@@ -25,12 +27,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from monitor.matching import relevance
+from monitor.matching import compose, relevance
 from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_problem
 from monitor.models import Match, TermHit, TopicResult
 from monitor.text.folded import FoldedText
-from monitor.text.normalize import WORD_CACHE, Token, stems, tokenize
-from monitor.text.variants import compatible, derived_forms, head, skeleton
+from monitor.text.normalize import WORD_CACHE, Token, fold, stems, tokenize
+from monitor.text.variants import compatible, compound_spellings, derived_forms, head, skeleton
 
 SNIPPET_CHARS = 110  # context kept on each side of the first hit
 _MIN_PART = 3  # letters each part of a split-written name needs
@@ -44,6 +46,7 @@ class _TermRef:
     exact: tuple[str, ...]  # the term's exact key (to tell variant hits apart)
     title_only: bool
     derived: bool = False  # an ordinary term's derived form (الحوثية for الحوثي): a variant hit
+    head: bool = False  # the head of a two-word term, counted only when qualified (compose.py)
 
 
 Key = tuple[bool, tuple[str, ...]]  # (loose?, tokens or skeletons)
@@ -65,6 +68,7 @@ class Candidates:
     by_second: dict[str, tuple[Key, ...]]  # exact phrases starting here, by their second word
     loose: tuple[Key, ...]  # loose (name) phrases starting here
     joins: tuple[str, ...]  # stems of this word that may start a name written split
+    heads: tuple[_TermRef, ...] = ()  # two-word terms whose head this word is (compose.py)
 
 
 NO_CANDIDATES = Candidates((), (), (), {}, (), ())  # most words: nothing starts here (compared by identity)
@@ -98,6 +102,7 @@ class Matcher:
                     exact = term_key(term.text)
                     keys: list[Key] = [(False, exact)]
                     forms: list[Key] = [(False, exact[:-1] + (f,)) for f in derived_forms(exact[-1])]
+                    forms += [(False, term_key(t)) for t in compound_spellings(fold(term.text))]
                     if term.name:
                         forms = []
                         joined = skeleton("".join(exact))
@@ -106,19 +111,23 @@ class Matcher:
                             # A one-word name long enough to be written split
                             # (بيونغيانغ as بيونغ يانغ): the heads its first part may have.
                             self._join_heads.update(joined[:k] for k in range(2, len(joined) - 1))
-                    for key in dict.fromkeys(keys + forms):
+                    head = compose.head_of(term) if label.startswith(compose.POSITIVE) else None
+                    heads: list[Key] = [(False, (head,))] if head else []
+                    for key in dict.fromkeys(keys + forms + heads):
                         if key not in self._refs:
                             self._by_first[(key[0], key[1][0])].append(key)
                         derived = key in forms and key not in keys
-                        self._refs[key].append(_TermRef(ti, label, term, exact, term.field == "title", derived))
+                        is_head = key in heads and key not in keys and key not in forms
+                        title_only = term.field == "title"
+                        self._refs[key].append(_TermRef(ti, label, term, exact, title_only, derived, is_head))
         for refs in self._refs.values():
-            # One hit per place and group: a derived form that is also a listed
+            # One hit per place and group: a derived form or a head that is also a listed
             # term (الحوثيين for الحوثي) or another term's form counts once, as written.
-            listed = {(r.topic, r.group, r.title_only) for r in refs if not r.derived}
+            listed = {(r.topic, r.group, r.title_only) for r in refs if not (r.derived or r.head)}
             keep: list[_TermRef] = []
-            for r in refs:
+            for r in sorted(refs, key=lambda r: r.head):
                 place = (r.topic, r.group, r.title_only)
-                if r.derived and place in listed:
+                if (r.derived or r.head) and place in listed:
                     continue
                 listed.add(place)
                 keep.append(r)
@@ -157,8 +166,10 @@ class Matcher:
                 )
             else:
                 exact.extend(self._refs[key])
+        heads = tuple(r for r in exact if r.head)
+        exact = [r for r in exact if not r.head]
         found = NO_CANDIDATES
-        if exact or loose_one or by_second or multi or joins:
+        if exact or loose_one or by_second or multi or joins or heads:
             found = Candidates(
                 body=tuple(r for r in exact if not r.title_only),
                 title=tuple(exact),
@@ -166,6 +177,7 @@ class Matcher:
                 by_second={k: tuple(v) for k, v in by_second.items()},
                 loose=tuple(multi),
                 joins=tuple(joins),
+                heads=heads,
             )
         if len(self._cand_cache) >= 2 * WORD_CACHE:  # bounded: start over, the frequent words return first
             self._cand_cache.clear()
@@ -213,6 +225,7 @@ class Matcher:
         built (by `_groups`) for topics that can match.
         """
         touched: dict[int, list[RawHit]] = defaultdict(list)
+        headed: set[int] = set()  # topics with a head hit to confirm
         body_words = 0
         refs_of = self._refs
         cache = self._cand_cache
@@ -233,6 +246,11 @@ class Matcher:
                 for ref, variant in found.names:  # one-word names
                     if not (in_body and ref.title_only):
                         touched[ref.topic].append((ref, field, i, i + 1, variant))
+                if found.heads and (q := compose.qualifier(tokens, i)) is not None:
+                    for ref in found.heads:  # the hit ends with its qualifying word
+                        if not (in_body and ref.title_only):
+                            touched[ref.topic].append((ref, field, i, q + 1, True))
+                            headed.add(ref.topic)
                 if not (found.loose or found.joins):
                     # Only exact phrases may start here: most fail on the next word.
                     by_second = found.by_second
@@ -252,6 +270,8 @@ class Matcher:
                                 continue
                             variant = any(a != b for a, b in pairs)
                         touched[ref.topic].append((ref, field, i, end, variant))
+        for ti in headed:
+            touched[ti] = compose.confirm_heads(touched[ti])
         return touched, body_words
 
     @staticmethod

@@ -13,11 +13,17 @@ twenty times must not carry a deal named once):
   some body window of NEAR_WORDS words, holds a hit of every group;
 - the hits past the lead are divided by the body's length factor
   1 - B + B * min(words, LENGTH_CAP) / AVG_WORDS (BM25F-style: title and lead are
-  fixed-size fields and are not diluted). The cap keeps a long piece from
-  diluting a topic that fills one full section of it (kind S): past LENGTH_CAP
-  words the piece counts as LENGTH_CAP long;
+  fixed-size fields and are not diluted). Past LENGTH_CAP words the piece
+  counts as LENGTH_CAP long. A topic that fills one full section of a long piece
+  (kind S) still matches through its repeats (saturated, counted in full); a
+  topic named in a few sentences of a 2,500-word study does not (the labelled
+  set's long pieces that name a topic in one passage are negatives: a cap of 600
+  made them false alerts);
 - the group's score saturates BM25-style: SCALE * tf * (K1 + 1) / (tf + K1),
   SCALE set so the per-group default stays DEFAULT_PER_GROUP = 3.5;
+- a group the headline names scores at least DEFAULT_PER_GROUP, and so does
+  every group when the headline names one and the lead names the others
+  (`headline_and_lead`: the article's own summary names the whole topic);
 - the topic's score is the number of positive groups times its WEAKEST
   group's score: a topic is as strong as its weakest group.
 
@@ -54,7 +60,7 @@ NEAR_BONUS = 1.0
 K1 = 1.5  # saturation: a group's score never exceeds (K1 + 1) * SCALE
 B = 0.5  # how much the body's length counts
 AVG_WORDS = 300  # a typical news body (the labelled set's median is 265 words)
-LENGTH_CAP = 600  # longer pieces count as this long
+LENGTH_CAP = 3000  # longer pieces count as this long (LOTO: 3000 for 4 held-out topics, 2000 for 2)
 GROUP_THRESHOLD = 1.8  # the weakest group's saturated score needed (see below)
 # LOTO on the labelled set picks 1.85 for every held-out topic; 1.8 is shipped so a headline
 # naming every group, near each other, still matches (tests/unit/test_match.py).
@@ -130,6 +136,20 @@ def group_score(hits: Sequence[TermHit], words: int = AVG_WORDS, near: bool = Fa
     return score
 
 
+def headline_and_lead(groups: Sequence[Sequence[TermHit]]) -> bool:
+    """True when the headline names a group and every other group is named in the headline or
+    the lead (the first LEAD_WORDS words): the article's own summary names the whole topic.
+
+    Issue 15, kind L: «عودة النفط الإيراني..» with «الاتفاق النووي» as the lead's third word, a
+    65-word brief with «عدن» in the headline and «الحوثية» in the lead. Every group then scores
+    at least DEFAULT_PER_GROUP, as a group the headline names does (group_score). Measured with
+    bench/relevance.py --fit on the labelled set (bench/README.md): below the threshold, 7
+    positives and 2 negatives have this shape."""
+    if len(groups) < 2 or not any(h.field == "title" for g in groups for h in g):
+        return False
+    return all(any(h.field == "title" or h.token < LEAD_WORDS for h in g) for g in groups)
+
+
 def term_scores(hits: Sequence[TermHit]) -> dict[str, float]:
     """{term as the user wrote it: its weight in the article}, terms in order of first hit: its
     hit values (:func:`hit_value`, overlaps dropped by :func:`distinct`) best first, the k-th
@@ -196,6 +216,8 @@ def judge(rule: TopicRule, groups: Mapping[str, Sequence[TermHit]], words: int =
     per_group = {label: round(group_score(groups[label], words, close), 3) for label in sorted(positive)}
     required = default_min_score(rule) / DEFAULT_PER_GROUP
     expected = set(per_group) | {label for label, _ in rule.groups() if label != "none" and _required(rule, label)}
+    if headline_and_lead([groups.get(label, ()) for label in sorted(expected)]):
+        per_group = {label: max(v, DEFAULT_PER_GROUP) for label, v in per_group.items()}
     weakest = min(sorted(expected), key=lambda label: per_group.get(label, 0.0)) if expected else ""
     score = round(required * per_group.get(weakest, 0.0), 3)
 

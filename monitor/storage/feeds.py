@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Executable
 
-from monitor.storage.db import Database, columns, record, utcnow
+from monitor.storage.db import DIALECTS, Database, columns, dialect_insert, record, utcnow
 from monitor.storage.schema import feeds
 
 
@@ -52,11 +54,43 @@ class ValidatorRecord:
 
 
 _FEED_COLS = columns(feeds, FeedState)
+# Every poll reads its feed's row and (a success) upserts it: statements built once with bound
+# parameters, as the article hot path's (issue 16: building a statement per call, its column
+# expressions and cache key, cost more than SQLite running it).
+_FEED_BY_NAME = select(*_FEED_COLS).where(feeds.c.name == bindparam("name"))
+
+
+@lru_cache(maxsize=2 * len(DIALECTS))
+def _success_upsert(dialect: str, validators: bool) -> Executable:
+    """``record_feed_success``'s INSERT … ON CONFLICT in `dialect`, built once per process;
+    `validators`: it also replaces the stored ValidatorRecord columns (else they are kept)."""
+    ins = dialect_insert(dialect)(feeds)
+    replaced = [f.name for f in fields(ValidatorRecord)] if validators else []
+    return ins.on_conflict_do_update(
+        index_elements=[feeds.c.name],
+        set_={
+            "url": ins.excluded.url,
+            "etag": func.coalesce(ins.excluded.etag, feeds.c.etag),
+            "last_modified": func.coalesce(ins.excluded.last_modified, feeds.c.last_modified),
+            "last_polled_at": ins.excluded.last_polled_at,
+            "last_success_at": ins.excluded.last_success_at,
+            "last_error": None,
+            "consecutive_failures": 0,
+            "items_seen": feeds.c.items_seen + ins.excluded.items_seen,
+            "next_poll_at": ins.excluded.next_poll_at,
+            "failing_since": None,
+            "flagged_at": None,
+            "last_warning": ins.excluded.last_warning,
+            "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
+            "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
+            **{name: ins.excluded[name] for name in replaced},
+        },
+    )
 
 
 def feed_state_in(conn: Connection, name: str) -> FeedState | None:
     """``FeedRows.feed_state`` inside the caller's transaction."""
-    row = conn.execute(select(*_FEED_COLS).where(feeds.c.name == name)).first()
+    row = conn.execute(_FEED_BY_NAME, {"name": name}).first()
     return record(FeedState, row) if row else None
 
 
@@ -88,7 +122,7 @@ class FeedRows(Database):
         `validators` replaces the stored record of them (None keeps it)."""
         now = now or utcnow()
         record_values = asdict(validators) if validators is not None else {}
-        ins = self.insert_into(feeds).values(
+        values = dict(
             **record_values,
             name=name,
             url=url,
@@ -103,28 +137,8 @@ class FeedRows(Database):
             kind=kind,
             new_per_hour=new_per_hour,
         )
-        stmt = ins.on_conflict_do_update(
-            index_elements=[feeds.c.name],
-            set_={
-                "url": ins.excluded.url,
-                "etag": func.coalesce(ins.excluded.etag, feeds.c.etag),
-                "last_modified": func.coalesce(ins.excluded.last_modified, feeds.c.last_modified),
-                "last_polled_at": ins.excluded.last_polled_at,
-                "last_success_at": ins.excluded.last_success_at,
-                "last_error": None,
-                "consecutive_failures": 0,
-                "items_seen": feeds.c.items_seen + ins.excluded.items_seen,
-                "next_poll_at": ins.excluded.next_poll_at,
-                "failing_since": None,
-                "flagged_at": None,
-                "last_warning": ins.excluded.last_warning,
-                "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
-                "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
-                **{name: getattr(ins.excluded, name) for name in record_values},
-            },
-        )
         with self.tx() as conn:
-            conn.execute(stmt)
+            conn.execute(_success_upsert(self.dialect, validators is not None), values)
 
     def record_feed_failure(
         self,

@@ -440,11 +440,22 @@ class ItemRows(Database):
         return int(got) if got is not None else None
 
 
+# read by every poll (a 304 included): built once with bound parameters (issue 16)
+_DUE_ITEMS = (
+    select(*_ITEM_COLS)
+    .where(
+        items.c.feed == bindparam("feed"),
+        items.c.state == "pending",
+        items.c.next_try_at.is_(None) | (items.c.next_try_at <= bindparam("now")),
+    )
+    .order_by(items.c.id)
+    .limit(bindparam("limit"))
+)
+
+
 def due_items_in(conn: Connection, feed: str, now: datetime, limit: int = 100) -> list[ItemRow]:
     """``ItemRows.due_items`` inside the caller's transaction."""
-    due = items.c.next_try_at.is_(None) | (items.c.next_try_at <= now)
-    q = select(*_ITEM_COLS).where(items.c.feed == feed, items.c.state == "pending", due)
-    return [_row(r) for r in conn.execute(q.order_by(items.c.id).limit(limit)).all()]
+    return [_row(r) for r in conn.execute(_DUE_ITEMS, {"feed": feed, "now": now, "limit": limit}).all()]
 
 
 def resolve_item_in(conn: Connection, item_id: int, article_id: int, now: datetime, *, note: str = "") -> ItemRow:

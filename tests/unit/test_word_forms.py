@@ -26,6 +26,11 @@ ORDINARY = [
     ("المسؤولين", "المسئولين", True),  # F2-04: the seat inside a plural
     ("المبادئ", "المبادىء", True),  # alriyadh snn-20150722-1245
     ("الطوارئ", "الطوارىء", True),
+    # a compound name joined or split (rigour#70 «Abd el Karim» = «Abdelkarim»; nameparser#400 «abd Allah»;
+    # nameparser#133 «Zein El Dine» = «Zeineddine»): alriyadh snn-20150722-0917 writes «عبد ربه»
+    ("عبدربه منصور هادي", "عبد ربه منصور هادي", True),
+    ("علي عبدالله صالح", "علي عبد الله صالح", True),  # aawsat snn-20150721-0040
+    ("علي عبد الله صالح", "علي عبدالله صالح", True),  # snn-20150721-1177
     # Words the endings must not reach:
     ("تعز", "تعزية", False),  # a noun takes no ي: "condolence" is not the city
     ("علي", "عليه", False),  # too short for an ending ("on him")
@@ -33,6 +38,7 @@ ORDINARY = [
     ("غارة", "غاري", False),  # ة takes only the plural
     ("نووي", "نوويتين", False),  # endings are a closed list
     ("رئيس", "ريس", False),  # the seat is not dropped from an ordinary word
+    ("عبد", "عبدالله", False),  # a head alone is no compound
 ]
 
 NAMES = [

@@ -325,6 +325,7 @@ STAGES = [
     ("  stories.profile_folded", "monitor.dedup.stories", "profile_folded", True),
     ("  composer.alerts", "monitor.delivery.compose", "Composer.alerts", True),
     ("  store.save_article", "monitor.storage.store", "Store.save_article", True),
+    ("  store.save_and_resolve (article + item)", "monitor.storage.store", "Store.save_and_resolve", True),
     ("  store.known", "monitor.storage.store", "Store.known", True),
     ("store.enqueue_items", "monitor.storage.store", "Store.enqueue_items", True),
     ("store.resolve_item", "monitor.storage.store", "Store.resolve_item", True),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -37,7 +37,7 @@ from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, FeedItem, Match
 from monitor.sources import backfill, parse_source
-from monitor.storage import FeedState, ItemInput, ItemRow, Store, ValidatorRecord
+from monitor.storage import FeedState, ItemInput, ItemRow, Resolution, Store, ValidatorRecord
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.folded import FoldedText
 from monitor.text.lang import detect_language
@@ -479,9 +479,8 @@ class Pipeline:
         self, feed: Feed, item: FeedItem, ledger: ItemRow | None, now: datetime, url_key: str, guid: str
     ) -> list[Match] | None:
         """process_item after the link is unwrapped, under the URL's claim."""
-        known = self.store.known(url_key, feed.name, guid)
-        if known is None and item.url:  # a link seen before that soft-redirected to a stored article
-            known = self.store.known(url_key, feed.name, _ALIAS + url_key)
+        # by key, by GUID, or a link seen before that soft-redirected to a stored article
+        known = self.store.known(url_key, feed.name, guid, _ALIAS + url_key if item.url else "")
         if known is not None and known.status == "done":
             if ledger is not None and not self._match_for_feed(feed, known.id, ledger, now):
                 self._settle(ledger, known.id, now)
@@ -503,7 +502,7 @@ class Pipeline:
                 )
                 return None
         started = time.monotonic()
-        article, wall = self._article(feed, item, url_key)
+        article, wall, folded = self._article(feed, item, url_key)
         if isinstance(article, PageDeferred):  # retried on the next poll
             if ledger is not None:
                 reason = f"page fetch failed (attempt {article.attempts} of {MAX_PAGE_ATTEMPTS}): {article.error}"
@@ -518,7 +517,8 @@ class Pipeline:
                     self._settle(ledger, final.id, now)
                 return None
         language = feed.language or detect_language(f"{article.title}\n{article.body}")
-        folded = FoldedText.of(article.title, article.body)  # folded once: matching, fingerprint, profile
+        if folded is None:  # folded once: wall check, matching, fingerprint, profile
+            folded = FoldedText.of(article.title, article.body)
         matches = self.matcher.match(article.title, article.body, feed=feed.name, language=language, folded=folded)
         if ledger is not None and not matches and isinstance(wall, Unread) and wall.retry:
             if wall.attempts < PAGE_GIVE_UP:  # the teaser says nothing: the page may, once it is back
@@ -534,9 +534,25 @@ class Pipeline:
             trusted_feeds=self._trusted_feeds,
             echoes=stories.echoes_folded(folded),
         )
-        saved = self.store.save_article(
-            article, guid=item.guid, outlet=self.config.outlet(feed), matches=matches, alerts=alerts, story=story
-        )
+        outlet = self.config.outlet(feed)
+        done: ItemRow | None = None
+        if ledger is not None:  # the article and its item's outcome in one transaction
+            note = f"; its page was a {wall.describe()}, so the feed's text was matched" if wall else ""
+            note = wall.note() if isinstance(wall, Unread) else note
+            got = self.store.save_and_resolve(
+                article,
+                guid=item.guid,
+                outlet=outlet,
+                matches=matches,
+                alerts=alerts,
+                story=story,
+                resolve=Resolution(ledger.id, now, note),
+            )
+            saved, done = (got.id, got.item) if got is not None else (None, None)
+        else:
+            saved = self.store.save_article(
+                article, guid=item.guid, outlet=outlet, matches=matches, alerts=alerts, story=story
+            )
         if saved is None:  # another worker stored it first
             other = self.store.article_by_key(url_key) if ledger is not None else None
             if ledger is not None and other is not None:
@@ -544,10 +560,7 @@ class Pipeline:
             return None
         if article.url_key != url_key:
             self.store.link_guid(feed.name, _ALIAS + url_key, saved)
-        if ledger is not None:
-            note = f"; its page was a {wall.describe()}, so the feed's text was matched" if wall else ""
-            note = wall.note() if isinstance(wall, Unread) else note
-            done = self.store.resolve_item(ledger.id, saved, now, note=note)
+        if done is not None:
             metrics.ITEM_TRANSITIONS.labels(done.state).inc()
         if alerts:
             self.outbox.wake()  # channel senders send it now, not after the whole feed
@@ -618,10 +631,14 @@ class Pipeline:
         done = self.store.resolve_item(ledger.id, article_id, now)
         metrics.ITEM_TRANSITIONS.labels(done.state).inc()
 
-    def _article(self, feed: Feed, item: FeedItem, url_key: str) -> tuple[Article | PageDeferred, Interstitial | None]:
+    def _article(
+        self, feed: Feed, item: FeedItem, url_key: str
+    ) -> tuple[Article | PageDeferred, Interstitial | None, FoldedText | None]:
         """Fetch and extract the page; fall back to the feed's text when the page can't be had
         or is an interstitial (consent wall, bot challenge, "enable JavaScript", paywall stub:
-        monitor.extract.interstitial), which is returned with the article."""
+        monitor.extract.interstitial), which is returned with the article. The third value is
+        the article's ``FoldedText`` when the repeated-body check already made it, else None."""
+        folded: FoldedText | None = None
         title, body, source = item.title, item.summary, "summary"
         url, published = item.url, item.published
         wall = not_own_page(item.url, key=url_key) if item.url else None  # a hash route, a shared link
@@ -656,7 +673,10 @@ class Pipeline:
                     headline = item.title if url_key == given_key else ""
                     wall = detect(
                         checked.text, url=page.url, item_title=headline, page_title=text.title, body=text.body
-                    ) or (self._repeated(page.url, url_key, item.title, text.body) if headline else None)
+                    )
+                    if wall is None and headline:
+                        folded = FoldedText.of(item.title or text.title, text.body)  # the article's, if no wall
+                        wall = self._repeated(page.url, url_key, item.title, folded.body)
                 if wall is not None:
                     self._walled[feed.name] = self._walled.get(feed.name, 0) + 1
                     metrics.ERRORS.labels(feed.name, "interstitial").inc()
@@ -685,7 +705,7 @@ class Pipeline:
                 )
                 if attempts < MAX_PAGE_ATTEMPTS:
                     log.warning("page failed feed=%s url=%s attempt=%d error=%s", feed.name, item.url, attempts, exc)
-                    return PageDeferred(attempts, str(exc)), None
+                    return PageDeferred(attempts, str(exc)), None, None
                 log.warning("page failed feed=%s url=%s attempt=%d; matching feed text", feed.name, item.url, attempts)
                 refused = isinstance(exc, (BlockedAddressError, UnsafeURLError))  # policy: no retry helps
                 wall = Unread("unread", "fetch", str(exc)[:200], attempts, retry=not refused)
@@ -698,9 +718,9 @@ class Pipeline:
             published=published,
             text_source=source,
         )
-        return article, wall
+        return article, wall, folded if wall is None else None
 
-    def _repeated(self, url: str, url_key: str, title: str, body: str) -> Interstitial | None:
+    def _repeated(self, url: str, url_key: str, title: str, body: Sequence[str]) -> Interstitial | None:
         """The same body on another URL of this host under another headline (HostMemory)."""
         with self._walls_lock:
             return self._walls.check(url, url_key, title, body)

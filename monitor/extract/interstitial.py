@@ -36,6 +36,7 @@ import html as html_lib
 import re
 import urllib.parse
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.text.normalize import fold, words
@@ -271,13 +272,14 @@ def unrelated(item_title: str, page_title: str, body: str) -> bool:
     return not head & (set(words(page_title)) | set(words(body)))
 
 
-def body_key(body: str) -> str:
+def body_key(body: str | Sequence[str]) -> str:
     """SHA-1 of the body's folded words joined by spaces ("" for a body without words).
 
     Words (``text.normalize.words``, cached per run of letters), not ``fold`` of the whole
     body: folding a 5 KB body character by character cost ≈ 5 ms per article (issue 16).
-    Bodies that differ only in punctuation get the same key."""
-    text = " ".join(words(body))
+    Bodies that differ only in punctuation get the same key. ``body`` may be given as its
+    words already (``FoldedText.body``: the pipeline folds each article once)."""
+    text = " ".join(words(body) if isinstance(body, str) else body)
     return hashlib.sha1(text.encode("utf-8")).hexdigest() if text else ""
 
 
@@ -290,8 +292,9 @@ class HostMemory:
         self._per_host, self._hosts = per_host, hosts
         self._seen: OrderedDict[str, OrderedDict[str, tuple[str, str]]] = OrderedDict()
 
-    def check(self, url: str, url_key: str, title: str, body: str) -> Interstitial | None:
-        """Remember this page's body; an Interstitial if another URL of its host had it."""
+    def check(self, url: str, url_key: str, title: str, body: str | Sequence[str]) -> Interstitial | None:
+        """Remember this page's body (its text, or its words: ``body_key``); an Interstitial
+        if another URL of its host had it."""
         key = body_key(body)
         host = (urllib.parse.urlsplit(url).hostname or "").lower()
         if not key or not host:

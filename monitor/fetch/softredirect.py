@@ -260,6 +260,13 @@ def _meta_refresh(root: etree._Element, base: str, in_noscript: bool) -> str | N
     return None
 
 
+def _may_redirect(body: bytes) -> bool:
+    """False when no parse can find a target: no "refresh" in any case (a meta refresh's
+    http-equiv), no character reference that could spell it, no NUL (a UTF-16/32 page hides
+    ASCII words) and no "location" (a script redirect)."""
+    return b"refresh" in body.lower() or b"&#" in body or b"\x00" in body or bool(_SCRIPT_HINT.search(body))
+
+
 def soft_target(body: bytes, content_type: str, refresh_header: str | None, base: str) -> tuple[str, str] | None:
     """``(next URL, how)`` when a 200 answer is an interstitial, else None.
 
@@ -280,6 +287,8 @@ def soft_target(body: bytes, content_type: str, refresh_header: str | None, base
     ctype = (content_type or "").split(";")[0].strip().lower()
     if ctype and ctype not in ("text/html", "application/xhtml+xml", "text/plain"):
         return None
+    if not _may_redirect(body):
+        return None  # most pages: no parse (it was ≈ 0.6 ms of every small page, issue 16)
     try:
         root = lxml.html.document_fromstring(body)
     except (etree.ParserError, ValueError):

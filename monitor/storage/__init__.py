@@ -1,6 +1,6 @@
 """Durable storage (SQLite or PostgreSQL via SQLAlchemy Core, schema by Alembic)."""
 
-from monitor.storage.articles import KnownArticle, StoredArticle
+from monitor.storage.articles import KnownArticle, SavedArticle, StoredArticle
 from monitor.storage.cluster import (
     NODE_NAME_MAX,
     QUEUE,
@@ -13,7 +13,7 @@ from monitor.storage.cluster import (
     StalledJob,
 )
 from monitor.storage.feeds import FeedState, ValidatorRecord
-from monitor.storage.items import ItemInput, ItemRow
+from monitor.storage.items import ItemInput, ItemRow, Resolution
 from monitor.storage.outbox import OutboxAlert
 from monitor.storage.progress import DeliveryProgress, Mark
 from monitor.storage.snapshot import Snapshot, snapshot
@@ -22,6 +22,8 @@ from monitor.storage.store import Store
 __all__ = [
     "ItemInput",
     "ItemRow",
+    "Resolution",
+    "SavedArticle",
     "Store",
     "FeedState",
     "ValidatorRecord",

@@ -16,6 +16,7 @@ from sqlalchemy.sql.expression import Executable
 
 from monitor.models import Article, Match, NewAlert
 from monitor.storage.db import DIALECTS, Database, columns, dialect_insert, record, utcnow
+from monitor.storage.items import ItemRow, Resolution, resolve_item_in
 from monitor.storage.schema import alerts as alerts_table
 from monitor.storage.schema import article_guids, articles
 from monitor.storage.schema import matches as matches_table
@@ -28,6 +29,15 @@ class KnownArticle:
     url_key: str
     status: str  # "done" | "fetch_failed"
     fetch_attempts: int
+
+
+@dataclass(frozen=True)
+class SavedArticle:
+    """``Store.save_article(..., resolve=)``'s answer: the article's id and its ledger item as
+    resolved in the same transaction."""
+
+    id: int
+    item: ItemRow
 
 
 @dataclass(frozen=True)
@@ -147,12 +157,16 @@ def _placed_alert_rows(
 class ArticleRows(Database):
     """Reads and writes of articles, their guids and matches (raise StoreError)."""
 
-    def known(self, url_key: str, feed: str, guid: str) -> KnownArticle | None:
-        """The article stored under `url_key`, else under (`feed`, `guid`); None if neither."""
+    def known(self, url_key: str, feed: str, guid: str, *more_guids: str) -> KnownArticle | None:
+        """The article stored under `url_key`, else under (`feed`, `guid`), else under each of
+        `more_guids` in turn (an empty one is skipped); None if none. One transaction."""
         with self.tx() as conn:
             row = conn.execute(_KNOWN_BY_KEY, {"url_key": url_key}).first()
-            if row is None and guid:
-                row = conn.execute(_KNOWN_BY_GUID, {"feed": feed, "guid": guid}).first()
+            for key in (guid, *more_guids):
+                if row is not None:
+                    break
+                if key:
+                    row = conn.execute(_KNOWN_BY_GUID, {"feed": feed, "guid": key}).first()
         return record(KnownArticle, row) if row else None
 
     def link_guid(self, feed: str, guid: str, article_id: int) -> None:
@@ -211,6 +225,42 @@ class ArticleRows(Database):
         (or is made as the story's follow-up: stories.follow_up_of).
         Returns the article id, or None when the url_key was already done (nothing inserted).
         """
+        with self.tx() as conn:
+            return self._save_in(conn, article, guid, outlet, matches, alerts, story, now)
+
+    def save_and_resolve(
+        self,
+        article: Article,
+        *,
+        guid: str,
+        outlet: str,
+        matches: list[Match],
+        alerts: list[NewAlert],
+        resolve: Resolution,
+        story: StoryInput | None = None,
+    ) -> SavedArticle | None:
+        """``save_article`` and then ``resolve_item`` of its ledger item in the same transaction
+        (one transaction less per article, issue 16). None, and the item left alone, when the
+        url_key was already done."""
+        with self.tx() as conn:
+            article_id = self._save_in(conn, article, guid, outlet, matches, alerts, story, None)
+            if article_id is None:
+                return None
+            return SavedArticle(
+                article_id, resolve_item_in(conn, resolve.item_id, article_id, resolve.now, note=resolve.note)
+            )
+
+    def _save_in(
+        self,
+        conn: Connection,
+        article: Article,
+        guid: str,
+        outlet: str,
+        matches: list[Match],
+        alerts: list[NewAlert],
+        story: StoryInput | None,
+        now: datetime | None,
+    ) -> int | None:
         now = now or utcnow()
         values = dict(
             url_key=article.url_key,
@@ -237,24 +287,23 @@ class ArticleRows(Database):
             )
             for m in matches
         ]
-        with self.tx() as conn:
-            row = conn.execute(sql.save_article, values).first()
-            if row is None:
-                return None
-            article_id = int(row.id)
-            self._link_guid(conn, article.feed, guid, article_id)
-            if story is None:
-                alert_rows = [_alert_values(a, now) for a in alerts]
-            else:
-                placed = place(conn, self.dialect, article_id, title=article.title, outlet=outlet, inp=story, now=now)
-                alert_rows = _placed_alert_rows(
-                    conn, placed, article_id, alerts, now, story.rules.follow_up_gap, story.suppressed_by
-                )
-            # one executemany per table, statements built once per dialect (_statements)
-            if match_rows:
-                conn.execute(sql.add_match, [{**r, "article_id": article_id} for r in match_rows])
-            if alert_rows:
-                conn.execute(sql.add_alert, [{**r, "article_id": article_id} for r in alert_rows])
+        row = conn.execute(sql.save_article, values).first()
+        if row is None:
+            return None
+        article_id = int(row.id)
+        self._link_guid(conn, article.feed, guid, article_id)
+        if story is None:
+            alert_rows = [_alert_values(a, now) for a in alerts]
+        else:
+            placed = place(conn, self.dialect, article_id, title=article.title, outlet=outlet, inp=story, now=now)
+            alert_rows = _placed_alert_rows(
+                conn, placed, article_id, alerts, now, story.rules.follow_up_gap, story.suppressed_by
+            )
+        # one executemany per table, statements built once per dialect (_statements)
+        if match_rows:
+            conn.execute(sql.add_match, [{**r, "article_id": article_id} for r in match_rows])
+        if alert_rows:
+            conn.execute(sql.add_alert, [{**r, "article_id": article_id} for r in alert_rows])
         return article_id
 
     def add_matches(self, article_id: int, matches: list[Match], alerts: list[NewAlert], now: datetime) -> list[str]:

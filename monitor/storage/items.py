@@ -146,6 +146,17 @@ class ItemRow:
         return FeedItem(self.feed, self.url, self.guid, self.title, self.summary, self.published_at)
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """What to resolve a ledger item with once its article is stored (``resolve_item``'s
+    arguments but the article): ``Store.save_article(..., resolve=)`` does it in the same
+    transaction and reports the item as ``SavedArticle.item``."""
+
+    item_id: int
+    now: datetime
+    note: str = ""
+
+
 _ITEM_COLS = [items.c[f.name] for f in fields(ItemRow)]
 
 # resolve_item's statements, built once with bound parameters (issue 16: building them per
@@ -166,6 +177,29 @@ _RESOLVE = (
     )
 )
 _ITEM_BY_ID = select(*_ITEM_COLS).where(items.c.id == bindparam("item_id"))
+_ITEM_FIELDS = tuple(f.name for f in fields(ItemRow))
+
+# title_twin's lookup (dated and undated), and enqueue_items' touch of a known item, built once.
+_TWIN_WHERE = (
+    items.c.feed == bindparam("feed"),
+    items.c.title_key == bindparam("title_key"),
+    items.c.summary_hash == bindparam("summary_hash"),
+    items.c.id != bindparam("item_id"),
+    items.c.article_id.is_not(None),
+    items.c.last_seen_at < bindparam("first_seen_at"),
+)
+_TITLE_TWIN = {
+    dated: select(*_ITEM_COLS)
+    .where(*_TWIN_WHERE, items.c.published_at == bindparam("published_at") if dated else items.c.published_at.is_(None))
+    .order_by(items.c.id)
+    .limit(1)
+    for dated in (True, False)
+}
+_SEEN_AGAIN = (
+    update(items)
+    .where(items.c.feed == bindparam("b_feed"), items.c.key == bindparam("b_key"))
+    .values(last_seen_at=bindparam("b_now"))
+)
 
 
 def summary_hash(summary: str) -> str:
@@ -176,7 +210,7 @@ def summary_hash(summary: str) -> str:
 
 def _row(r: Any) -> ItemRow:
     m = r._mapping
-    return ItemRow(**{f.name: m[f.name] for f in fields(ItemRow)})
+    return ItemRow(**{name: m[name] for name in _ITEM_FIELDS})
 
 
 class ItemRows(Database):
@@ -192,40 +226,35 @@ class ItemRows(Database):
         for inp in listed:
             seen.setdefault(inp.key, inp)
         new: dict[str, int] = {}
+        ins = self.insert_into(items).on_conflict_do_nothing(index_elements=[items.c.feed, items.c.key])
         with self.tx() as conn:
             for inp in seen.values():
                 it = inp.item
-                ins = (
-                    self.insert_into(items)
-                    .values(
-                        feed=feed,
-                        key=inp.key,
-                        url=it.url,
-                        url_key=inp.url_key,
-                        guid=it.guid,
-                        title=it.title,
-                        summary=it.summary,
-                        published_at=it.published,
-                        title_key=inp.title_key,
-                        summary_hash=summary_hash(it.summary),
-                        first_seen_at=now,
-                        last_seen_at=now,
-                        state=inp.state,
-                        reason_code=inp.reason_code,
-                        reason=inp.reason,
-                        attempts=0,
-                        next_try_at=now if inp.state == "pending" else None,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=[items.c.feed, items.c.key])
+                values = dict(
+                    feed=feed,
+                    key=inp.key,
+                    url=it.url,
+                    url_key=inp.url_key,
+                    guid=it.guid,
+                    title=it.title,
+                    summary=it.summary,
+                    published_at=it.published,
+                    title_key=inp.title_key,
+                    summary_hash=summary_hash(it.summary),
+                    first_seen_at=now,
+                    last_seen_at=now,
+                    state=inp.state,
+                    reason_code=inp.reason_code,
+                    reason=inp.reason,
+                    attempts=0,
+                    next_try_at=now if inp.state == "pending" else None,
+                    updated_at=now,
                 )
-                result = conn.execute(ins)
-                if result.rowcount:
+                # one statement for every row, its values bound (not built into it per row)
+                if conn.execute(ins, values).rowcount:
                     new[inp.reason_code] = new.get(inp.reason_code, 0) + 1
                 else:
-                    conn.execute(
-                        update(items).where(items.c.feed == feed, items.c.key == inp.key).values(last_seen_at=now)
-                    )
+                    conn.execute(_SEEN_AGAIN, {"b_feed": feed, "b_key": inp.key, "b_now": now})
         return new
 
     def set_item(
@@ -269,31 +298,7 @@ class ItemRows(Database):
         story_alerted`` (matched, but its story alerted already) or ``matched_nothing``.
         ``note`` is appended to the reason (e.g. that its page was an interstitial)."""
         with self.tx() as conn:
-            n_alerts, n_matches, copy_of = conn.execute(_ARTICLE_OUTCOME, {"article_id": article_id}).one()
-            ref: int | None = None
-            if n_alerts:
-                state, code, reason = "alerted", "alerted", f"article #{article_id} made {n_alerts} alert(s)"
-            elif copy_of is not None:
-                state, code, ref = "copy", "same_text_as", int(copy_of)
-                reason = f"article #{article_id} has the same text as article #{copy_of}"
-            elif n_matches:
-                state, code = "skipped", "story_alerted"
-                reason = f"article #{article_id} matched, but its story or copy group had alerted already"
-            else:
-                state, code, reason = "matched_nothing", "matched_nothing", f"article #{article_id} matched no topic"
-            reason += note
-            values = dict(
-                state=state,
-                reason_code=code,
-                reason=reason,
-                article_id=article_id,
-                ref_article_id=ref,
-                next_try_at=None,
-                updated_at=now,
-            )
-            conn.execute(_RESOLVE, {"item_id": item_id, **{f"new_{k}": v for k, v in values.items()}})
-            row = conn.execute(_ITEM_BY_ID, {"item_id": item_id}).one()
-        return _row(row)
+            return resolve_item_in(conn, item_id, article_id, now, note=note)
 
     def mark_capped(self, feed: str, now: datetime, budget: int) -> int:
         """Give the due items a poll left over the reason ``cap``; returns how many."""
@@ -349,24 +354,16 @@ class ItemRows(Database):
         together are two (recurring columns under one headline and a site tagline)."""
         if not row.title_key or not row.summary_hash:
             return None
-        same_time = (
-            items.c.published_at.is_(None) if row.published_at is None else items.c.published_at == row.published_at
-        )
+        params = {
+            "feed": row.feed,
+            "title_key": row.title_key,
+            "summary_hash": row.summary_hash,
+            "item_id": row.id,
+            "first_seen_at": row.first_seen_at,
+            "published_at": row.published_at,
+        }
         with self.tx() as conn:
-            found = conn.execute(
-                select(*_ITEM_COLS)
-                .where(
-                    items.c.feed == row.feed,
-                    items.c.title_key == row.title_key,
-                    items.c.summary_hash == row.summary_hash,
-                    same_time,
-                    items.c.id != row.id,
-                    items.c.article_id.is_not(None),
-                    items.c.last_seen_at < row.first_seen_at,
-                )
-                .order_by(items.c.id)
-                .limit(1)
-            ).first()
+            found = conn.execute(_TITLE_TWIN[row.published_at is not None], params).first()
         return _row(found) if found else None
 
     def items_by_key(self, feed: str, keys: Sequence[str]) -> dict[str, ItemRow]:
@@ -459,3 +456,33 @@ _DUE_ITEMS = (
 def due_items_in(conn: Connection, feed: str, now: datetime, limit: int = 100) -> list[ItemRow]:
     """``ItemRows.due_items`` inside the caller's transaction."""
     return [_row(r) for r in conn.execute(_DUE_ITEMS, {"feed": feed, "now": now, "limit": limit}).all()]
+
+
+def resolve_item_in(conn: Connection, item_id: int, article_id: int, now: datetime, *, note: str = "") -> ItemRow:
+    """``ItemRows.resolve_item`` inside the caller's transaction (``Store.save_article`` with
+    ``resolve=``: the article and its item's outcome in one transaction)."""
+    n_alerts, n_matches, copy_of = conn.execute(_ARTICLE_OUTCOME, {"article_id": article_id}).one()
+    ref: int | None = None
+    if n_alerts:
+        state, code, reason = "alerted", "alerted", f"article #{article_id} made {n_alerts} alert(s)"
+    elif copy_of is not None:
+        state, code, ref = "copy", "same_text_as", int(copy_of)
+        reason = f"article #{article_id} has the same text as article #{copy_of}"
+    elif n_matches:
+        state, code = "skipped", "story_alerted"
+        reason = f"article #{article_id} matched, but its story or copy group had alerted already"
+    else:
+        state, code, reason = "matched_nothing", "matched_nothing", f"article #{article_id} matched no topic"
+    reason += note
+    values = dict(
+        state=state,
+        reason_code=code,
+        reason=reason,
+        article_id=article_id,
+        ref_article_id=ref,
+        next_try_at=None,
+        updated_at=now,
+    )
+    conn.execute(_RESOLVE, {"item_id": item_id, **{f"new_{k}": v for k, v in values.items()}})
+    row = conn.execute(_ITEM_BY_ID, {"item_id": item_id}).one()
+    return _row(row)

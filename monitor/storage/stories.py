@@ -120,7 +120,8 @@ def place(
     copy = _find_copy(conn, article_id, fp, now - rules.window, rules.jaccard)
     placement = _cluster(conn, title, inp, now, rules, copy)
     conn.execute(
-        insert(story_articles).values(
+        _INSERT_STORY_ARTICLE,
+        dict(
             article_id=article_id,
             story_id=placement.story_id,
             copy_of=placement.copy_of,
@@ -130,12 +131,12 @@ def place(
             added_at=now,
             profile=json.dumps(inp.profile, ensure_ascii=False),
             echoes=None if inp.echoes is None else json.dumps(sorted(inp.echoes), ensure_ascii=False),
-        )
+        ),
     )
     _add_terms(conn, placement.story_id, inp.profile, fresh=placement.new_story)
     if fp.bands:
-        conn.execute(insert(neardup_entries).values(article_id=article_id, indexed_at=now, shingles=fp.shingle_bytes()))
-        conn.execute(insert(neardup_bands), [{"band": b, "article_id": article_id} for b in fp.bands])
+        conn.execute(_INSERT_ENTRY, dict(article_id=article_id, indexed_at=now, shingles=fp.shingle_bytes()))
+        conn.execute(_INSERT_BAND, [{"band": b, "article_id": article_id} for b in fp.bands])
     if placement.copy_of is not None:
         log.info(
             "copy article=%d outlet=%s copy_of=%d jaccard=%.2f story=%d alert=none reason=copy",
@@ -156,8 +157,22 @@ def place(
     return placement
 
 
-# Built once with expanding parameters: building and caching a statement per call
-# (one bound value per band or term) was most of a placement's cost.
+# Built once, their values bound at execution: building a statement per call (with its
+# values, or one bound value per band or term) cost more than SQLite running it (issue 16).
+_INSERT_STORY_ARTICLE = insert(story_articles)
+_INSERT_ENTRY = insert(neardup_entries)
+_INSERT_BAND = insert(neardup_bands)
+_INSERT_TERM = insert(story_terms)
+_NEW_STORY = insert(stories).returning(stories.c.id)
+_COPY_ROW = select(story_articles.c.story_id, story_articles.c.copy_of).where(
+    story_articles.c.article_id == bindparam("article_id")
+)
+_STORY_PROFILE = select(stories.c.profile).where(stories.c.id == bindparam("story_id"))
+_JOIN_STORY = (
+    update(stories)
+    .where(stories.c.id == bindparam("b_story_id"))
+    .values(last_seen=bindparam("b_now"), n_articles=stories.c.n_articles + 1, profile=bindparam("b_profile"))
+)
 _COPY_CANDIDATES = select(neardup_entries.c.article_id, neardup_entries.c.shingles).where(
     neardup_entries.c.article_id.in_(
         select(neardup_bands.c.article_id)
@@ -217,36 +232,32 @@ def _cluster(
     root: int | None = None
     targets = {c.story_id for c in linked}
     if copy is not None:
-        row = conn.execute(
-            select(story_articles.c.story_id, story_articles.c.copy_of).where(story_articles.c.article_id == copy[0])
-        ).one()
+        row = conn.execute(_COPY_ROW, {"article_id": copy[0]}).one()
         root = row.copy_of or copy[0]
         targets.add(row.story_id)
     if not targets:
         story_id = conn.execute(
-            insert(stories)
-            .values(
+            _NEW_STORY,
+            dict(
                 title=title,
                 first_seen=now,
                 last_seen=now,
                 n_articles=1,
                 profile=json.dumps(profile, ensure_ascii=False),
-            )
-            .returning(stories.c.id)
+            ),
         ).scalar_one()
         return Placement(story_id, None, None, None, True)
     keep = min(targets)
     if len(targets) > 1:
         _merge(conn, keep, sorted(targets - {keep}))
-    old = conn.execute(select(stories.c.profile).where(stories.c.id == keep)).scalar_one()
+    old = conn.execute(_STORY_PROFILE, {"story_id": keep}).scalar_one()
     conn.execute(
-        update(stories)
-        .where(stories.c.id == keep)
-        .values(
-            last_seen=now,
-            n_articles=stories.c.n_articles + 1,
-            profile=json.dumps(clustering.merge(json.loads(old), profile), ensure_ascii=False),
-        )
+        _JOIN_STORY,
+        {
+            "b_story_id": keep,
+            "b_now": now,
+            "b_profile": json.dumps(clustering.merge(json.loads(old), profile), ensure_ascii=False),
+        },
     )
     score = max((c.score for c in linked), default=None) if copy is None else None
     return Placement(keep, root, copy[1] if copy is not None else None, score, False)
@@ -323,7 +334,7 @@ def _add_terms(conn: Connection, story_id: int, profile: dict[str, float], *, fr
     have = set() if fresh else set(conn.execute(_STORY_HAS_TERMS, {"sid": story_id, "terms": terms}).scalars())
     new = [t for t in terms if t not in have]
     if new:
-        conn.execute(insert(story_terms), [{"story_id": story_id, "term": t} for t in new])
+        conn.execute(_INSERT_TERM, [{"story_id": story_id, "term": t} for t in new])
 
 
 def already_alerted(

@@ -75,6 +75,24 @@ def _fold_char(ch: str) -> str:
     return "".join(out)
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table of the per-character fold (filled as characters are met):
+    exactly what ``fold_with_offsets`` does to each character, at C speed. Bounded: a text of
+    many distinct characters starts it over."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = ch if ch.isascii() and not ch.isupper() else _fold_char(ch)
+        if len(self) >= _FOLD_TABLE_MAX:
+            self.clear()
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE_MAX = 8192
+_FOLD_TABLE = _FoldTable()
+
+
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """Fold `text`; return the folded string and, per folded char, its index in `text`."""
     chars: list[str] = []
@@ -95,8 +113,15 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
 
 
 def fold(text: str) -> str:
-    """Fold `text` to canonical spelling (see module docstring)."""
-    return fold_with_offsets(text)[0]
+    """Fold `text` to canonical spelling (see module docstring).
+
+    The same string as ``fold_with_offsets(text)[0]``, by one ``str.translate`` (folding
+    character by character in Python cost ≈ 0.5 µs a character: issue 16); a text with a
+    written tanween takes the character loop (the alef it drops depends on its neighbours)."""
+    if _FATHATAN in text:
+        return fold_with_offsets(text)[0]
+    folded = text.translate(_FOLD_TABLE)
+    return folded.replace("يء", "ئ") if "يء" in folded else folded
 
 
 # A token is a run of letters or digits (no underscore) after folding.
@@ -137,6 +162,14 @@ def _fold_run(run: str) -> str | tuple[tuple[str, int, int], ...]:
     The common case, one word spanning the whole run, is returned as the bare
     folded word so the caller can skip the per-word loop.
     """
+    if _FATHATAN not in run:
+        # The common case without the per-character loop: the run folds to one word that
+        # starts at its first character and ends at its end (what the loop below returns
+        # as the bare word). A dropped first character, a hamza written as ي + ء (its
+        # origin moves) or anything that is not one word takes the loop.
+        folded = run.translate(_FOLD_TABLE)
+        if folded and _FOLD_TABLE[ord(run[0])] and "يء" not in folded and _WORD.fullmatch(folded):
+            return folded
     folded, origin = fold_with_offsets(run)
     # A word that ends the folded run ends the run: its span keeps the marks
     # and letters folding dropped at its end (نوويًا, not نووي).

@@ -72,12 +72,25 @@ def _slots(word: str) -> tuple[str, tuple[str, ...], str]:
     return "".join(kept), tuple(slots), "".join(written)
 
 
+_CLASS_TABLE = str.maketrans(LETTER_CLASSES)
+_NO_INNER_VOWELS = str.maketrans("", "", "".join(OPTIONAL_INSIDE))
+
+
 @lru_cache(maxsize=WORD_CACHE)
 def skeleton(word: str) -> str:
-    """The loose form of one folded word (see module docstring)."""
+    """The loose form of one folded word (see module docstring).
+
+    ``_slots(word)[0]`` by string operations (the matcher asks it of every new word's
+    stems: issue 16): letters mapped to their class, a hamza on the line dropped but at the
+    end, then the long vowels between the first and the last letter dropped."""
     if not is_arabic(word):
         return word
-    return _slots(word)[0]
+    mapped = word.translate(_CLASS_TABLE)
+    if "ء" in mapped[:-1]:
+        mapped = mapped[:-1].replace("ء", "") + mapped[-1]
+    if len(mapped) <= 2:
+        return mapped
+    return mapped[0] + mapped[1:-1].translate(_NO_INNER_VOWELS) + mapped[-1]
 
 
 @lru_cache(maxsize=WORD_CACHE)

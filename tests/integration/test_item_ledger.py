@@ -182,15 +182,27 @@ class Killed(BaseException):
     """A kill -9 stand-in: not an Exception, so no boundary catches it."""
 
 
-@pytest.mark.parametrize("point", ["save_article", "resolve_item", "record_feed_success", "enqueue_items"])
-def test_a_crash_between_any_two_steps_leaves_the_item_pending_then_done_once(make, web_server, monkeypatch, point):
+# save_and_resolve stores the article and resolves its item in one transaction (issue 16):
+# a kill lands before it (nothing stored) or after it (both committed).
+@pytest.mark.parametrize(
+    "point,when",
+    [
+        ("save_and_resolve", "before"),
+        ("save_and_resolve", "after"),
+        ("record_feed_success", "after"),
+        ("enqueue_items", "after"),
+    ],
+)
+def test_a_crash_between_any_two_steps_leaves_the_item_pending_then_done_once(
+    make, web_server, monkeypatch, point, when
+):
     arts = [a for a in _articles(300) if "السعودية" in a["title"]][:2]
     items = _serve(web_server, arts)
     pipeline, store, cfg = make({"/k.xml": conditional(Response(200, rss(items), {**RSS, "ETag": '"e"'}))})
     real = getattr(Store, point)
 
     def dying(self, *a, **kw):
-        if point == "save_article":
+        if when == "before":
             raise Killed
         real(self, *a, **kw)  # the step's transaction committed; we die right after it
         raise Killed

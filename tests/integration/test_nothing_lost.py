@@ -64,6 +64,7 @@ CRASH_POINTS = [
     for m in (
         "enqueue_items",
         "save_article",
+        "save_and_resolve",  # the pipeline's article + item outcome, one transaction (issue 16)
         "resolve_item",
         "set_item",
         "record_feed_success",

@@ -383,3 +383,38 @@ def test_unusable_postgres_hides_password():
     assert "cannot open store" in message
     assert "Sup3rS3cret" not in message
     assert "127.0.0.1:1" in message
+
+
+# save_and_resolve: the pipeline stores an article and resolves its ledger item in one
+# transaction (issue 16); the item reads as resolve_item would leave it, and an article stored
+# already (another worker's) leaves the item alone.
+@pytest.mark.parametrize(
+    "alerts,note,state",
+    [
+        (sample_alerts(), "", "alerted"),
+        ([], "; its page was a wall", "skipped"),  # matched, no alert: its story or copy group had one
+    ],
+)
+def test_save_and_resolve_is_save_article_then_resolve_item(store, alerts, note, state):
+    from monitor.models import FeedItem
+    from monitor.storage import ItemInput, Resolution
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    item = FeedItem("f1", "https://ex.com/a/1", "g1", "عنوان", "", None)
+    store.enqueue_items("f1", [ItemInput("guid:g1", "https://ex.com/a/1", item)], now)
+    [row] = store.due_items("f1", now)
+    got = store.save_and_resolve(
+        sample_article(),
+        guid="g1",
+        outlet="Outlet",
+        matches=[sample_match()],
+        alerts=alerts,
+        resolve=Resolution(row.id, now, note),
+    )
+    assert got is not None and store.known("https://ex.com/a/1", "f1", "g1").id == got.id
+    assert got.item.state == state and got.item.article_id == got.id and got.item.reason.endswith(note)
+    assert got.item == store.feed_items("f1")[0]
+    again = store.save_and_resolve(
+        sample_article(), guid="g1", outlet="Outlet", matches=[], alerts=[], resolve=Resolution(row.id + 1, now)
+    )
+    assert again is None

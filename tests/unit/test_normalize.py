@@ -136,3 +136,59 @@ def test_tokens_keep_original_spans():
 )
 def test_words_is_tokenize_without_spans(written):
     assert words(written) == [t.text for t in tokenize(written)]
+
+
+# fold() and the one-word case of tokenize() skip the per-character loop (str.translate, issue
+# 16); these rows hold what the loop treats specially: a written tanween (its alef depends on the
+# neighbours), ي/ى + ء (the hamza's span moves), a dropped first character (tatweel, RLM,
+# harakat), ligatures that grow, Latin case and accents, digits, underscores, punctuation.
+_LOOP_EDGES = [
+    "مشيراً",
+    "اً",
+    "ًا",
+    "المبادىء",
+    "يءا",
+    "شاطىء،",
+    "ـالعربية",
+    "\u200fروسيا",
+    "َالقدس",
+    "ﻻ",
+    "ﷲ",
+    "Séoul",
+    "ÀB_c",
+    "x\u0301y",
+    "١٩٦١",
+    "ﺭﻭﺳﻴﺎ",
+    "؟!«»",
+    "",
+]
+
+
+def _loop_fold_run(run: str) -> object:
+    """normalize._fold_run's answer computed by the per-character loop only."""
+    from monitor.text import normalize
+
+    folded, origin = normalize.fold_with_offsets(run)
+    found = tuple(
+        (m.group(), origin[m.start()], len(run) if m.end() == len(folded) else origin[m.end() - 1] + 1)
+        for m in normalize._WORD.finditer(folded)
+    )
+    if len(found) == 1 and found[0][1] == 0 and found[0][2] == len(run):
+        return found[0][0]
+    return found
+
+
+def _fixture_texts() -> list[str]:
+    from tests.support.corpus_pages import DAYS, saudinewsnet_articles
+
+    return [f"{a['title']}\n{a['content']}" for d in DAYS for a in saudinewsnet_articles(d, limit=15)]
+
+
+@pytest.mark.parametrize("text", _LOOP_EDGES + _fixture_texts())
+def test_fast_fold_is_the_character_loop(text):
+    from monitor.text import normalize
+
+    assert fold(text) == normalize.fold_with_offsets(text)[0]
+    for run in normalize._RUN.findall(text) + [text]:
+        normalize._fold_run.cache_clear()
+        assert normalize._fold_run(run) == _loop_fold_run(run), run

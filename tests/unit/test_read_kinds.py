@@ -170,6 +170,24 @@ def test_soft_redirect_pages(path, refresh, want):
             ("https://y.org/", "meta-refresh"),
         ),
         (b"<script>if (location.href == '/x') {}</script>", "text/html", None),  # a comparison, not a move
+        # a page is parsed only when "refresh" or "location" could be in it (issue 16): spelled
+        # in capitals, with character references, or in UTF-16, it still is
+        (b'<META HTTP-EQUIV="REFRESH" CONTENT="0;URL=/moved">', "text/html", ("http://x.org/moved", "meta-refresh")),
+        (
+            b'<meta http-equiv="&#114;e&#x66;resh" content="0;url=/moved">',
+            "text/html",
+            ("http://x.org/moved", "meta-refresh"),
+        ),
+        (
+            '<html><head><meta http-equiv="refresh" content="0;url=/moved"></head></html>'.encode("utf-16"),
+            "text/html",
+            ("http://x.org/moved", "meta-refresh"),
+        ),
+        (
+            b"<html><head><title>x</title></head><body><p>" + "نص ".encode() * 20 + b"</p></body></html>",
+            "text/html",
+            None,
+        ),
     ],
 )
 def test_soft_redirect_variants(body, content_type, want):

@@ -114,3 +114,31 @@ def test_skeleton_examples():
     assert skeleton(fold("الأمريكية")) == skeleton(fold("الأميركية"))
     assert skeleton(fold("بيونغيانغ")) == skeleton(fold("بيونجيانج"))
     assert skeleton("pyongyang") == "pyongyang"  # Latin is left as folded
+
+
+def _fixture_words() -> list[str]:
+    from monitor.text.normalize import stems, words
+    from tests.support.corpus_pages import DAYS, saudinewsnet_articles
+
+    found: set[str] = set()
+    for day in DAYS:
+        for a in saudinewsnet_articles(day, limit=10):
+            for w in words(f"{a['title']} {a['content']}"):
+                found.update(stems(w))
+    return sorted(found)
+
+
+# skeleton() is computed by string operations (issue 16); the letter-by-letter walk that also
+# gives the vowel slots (used by `compatible`) is the reference. Edge rows: a hamza on the line
+# first, inside and last, hamza seats, ق/غ classes, words of one to three letters, doubled vowels.
+@pytest.mark.parametrize(
+    "words", [[w] for w in ("ء", "اء", "ءا", "ءبء", "رؤساء", "سئول", "غق", "اوي", "ا", "وا", "يي", "بيونغيانغ")]
+)
+def test_skeleton_is_the_letter_walk(words):
+    from monitor.text import variants
+
+    assert [skeleton(w) for w in words] == [variants._slots(w)[0] for w in words]
+
+
+def test_skeleton_is_the_letter_walk_on_fixture_words():
+    test_skeleton_is_the_letter_walk(_fixture_words())

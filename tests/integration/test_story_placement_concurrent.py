@@ -117,7 +117,9 @@ def place_all(url: str, order: list[Item], *, nodes: int = 1, threads: int = 1) 
             made = [PER_ARTICLE, PER_STORY] if it.per_story else [PER_ARTICLE]
             current.name = it.name
             try:
-                aid = store.save_article(a, guid="", outlet=it.art["source"], matches=[], alerts=made, story=inp, now=T0)
+                aid = store.save_article(
+                    a, guid="", outlet=it.art["source"], matches=[], alerts=made, story=inp, now=T0
+                )
             except BaseException as exc:  # reported below: a worker must not die silently
                 errors.append(exc)
                 return

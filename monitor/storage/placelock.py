@@ -50,6 +50,7 @@ _LOCK_KEYS = text(
     "SELECT count(pg_advisory_xact_lock(:ns, k)) FROM "
     "(SELECT DISTINCT k FROM unnest(CAST(:keys AS integer[])) AS u(k) ORDER BY k) AS s"
 ).bindparams(bindparam("ns"), bindparam("keys"))
+_STORIES = text("SELECT id FROM stories WHERE id = ANY(CAST(:ids AS bigint[]))")
 _LOCK_STORIES = text("SELECT id FROM stories WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE")
 
 
@@ -79,6 +80,15 @@ def lock_stories(conn: Connection, ids: list[int]) -> None:
     got = conn.execute(_LOCK_STORIES, {"ids": sorted(ids)}).scalars().all()
     if len(got) != len(set(ids)):
         raise PlacementConflict(f"stories merged meanwhile: {sorted(set(ids) - set(got))}")
+
+
+def gone(conn: Connection, ids: list[int]) -> list[int]:
+    """Those of stories `ids` no longer in the database (merged into another). A candidate story
+    read with no article is one, or a story whose articles were deleted (it stays, joined by none)."""
+    if not ids:
+        return []
+    have = set(conn.execute(_STORIES, {"ids": sorted(ids)}).scalars())
+    return sorted(set(ids) - have)
 
 
 def with_retry(conn: Connection, dialect: str, decide: Callable[[], T]) -> T:

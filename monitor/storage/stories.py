@@ -26,7 +26,7 @@ from monitor.dedup import stories as clustering
 from monitor.dedup.keys import clean_link, normalize_url
 from monitor.models import NewAlert, ReportedBy
 from monitor.storage.db import Database
-from monitor.storage.placelock import PlacementConflict, lock_keys, lock_stories, with_retry
+from monitor.storage.placelock import PlacementConflict, gone, lock_keys, lock_stories, with_retry
 from monitor.storage.schema import (
     alerts,
     articles,
@@ -216,8 +216,8 @@ def _cluster(
         terms = [t[:100] for t in list(profile)[:QUERY_TERMS]]
         rows = conn.execute(_STORY_CANDIDATES, {"terms": terms, "since": now - rules.story_window}).all()
         members = _member_profiles(conn, {r.id: r.profile for r in rows})
-        if lock and (gone := [sid for sid, m in members if not m]):
-            raise PlacementConflict(f"candidate stories merged meanwhile: {gone}")
+        if lock and (merged := gone(conn, [sid for sid, m in members if not m])):
+            raise PlacementConflict(f"candidate stories merged meanwhile: {merged}")
         linked = clustering.links(
             profile,
             members,

@@ -147,3 +147,20 @@ def test_placement_reads_what_the_other_transaction_committed(caplog, other, art
     else:
         assert placed[got["id"]] == sid[x]
         assert alerted == [x]  # the other transaction's alert only
+
+
+def test_a_story_whose_articles_were_deleted_does_not_stop_placement():
+    """A candidate story read with no article means "merged away meanwhile" (retry) only when its
+    row is gone too: one whose articles an operator deleted stays, and is joined by none."""
+    with fresh_pg_database() as url:
+        store = Store(url)
+        try:
+            x = put_story_article(store, X, 0, T0, daemon_rules())
+            assert store.engine is not None
+            with store.engine.begin() as conn:
+                conn.execute(text("DELETE FROM articles WHERE id = :x"), {"x": x})  # cascades to story_articles
+            again = twin(store, X, [PER_STORY])
+            (story,) = [s for s in store.stories(T0 - timedelta(days=1)) if s.articles]
+        finally:
+            store.close()
+    assert [a.article_id for a in story.articles] == [again]

@@ -9,7 +9,8 @@ waits on that row lock, commits, and checks the placement read the committed sta
 - merged away: the other transaction folds the twin's story into an older one (a merge) and
   deletes it; the placement must retry and join the older story (not write to a deleted one);
 - alerted meanwhile: the other transaction adds the story's per-story alert; the placement
-  must see it and not alert the story again.
+  must see it and not alert the story again (its update of the story's row would also wait:
+  this row guards the order "story row first, alert decision after", not the lock alone).
 """
 
 from __future__ import annotations

@@ -22,8 +22,10 @@ added to the story by design (`monitor stories`), not alerted again; "lost" = an
 else (no ledger row, an item still pending or failed, a copy of an article no message
 names), listed by ledger state. "duplicated" counts a page named by more than one message.
 "placement_lock_waited": of the moments (sampled every 20 ms) the nodes run SQL, the share
-where a session waits on the story placement lock (one advisory lock for the whole cluster,
-storage/stories.py): near 100% means placement, not CPU, sets the cluster's pace.
+where a session waits on an advisory lock (story placement's per-band and per-term locks,
+storage/placelock.py; before them one lock for the whole cluster): near 100% means placement,
+not CPU, sets the cluster's pace. "row_lock_waited": the share where one waits on a row lock
+(a story another placement joins or merges, or a job row).
 
     python3 bench/cluster.py [--nodes 2] [--feeds 12] [--minutes 1] [--kill] [--backlog-only]
 """
@@ -140,12 +142,13 @@ def account(
 
 class LockSampler:
     """Samples the database's sessions every 20 ms while the nodes work: the share of samples
-    where the nodes run SQL at all (`busy`), and where at least one waits on an advisory lock
-    (story placement is serialised across the cluster by one: storage/stories.py)."""
+    where the nodes run SQL at all (`busy`), where at least one waits on an advisory lock (story
+    placement's band and term locks: storage/placelock.py) and where one waits on a row lock
+    (a story row another placement holds, or a job row)."""
 
     def __init__(self, db: str) -> None:
         self.name = db.rsplit("/", 1)[1]
-        self.busy = self.waiting = 0
+        self.busy = self.waiting = self.row_waiting = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -156,16 +159,19 @@ class LockSampler:
         with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
             while not self._stop.wait(0.02):
                 rows = conn.execute(
-                    "SELECT wait_event FROM pg_stat_activity WHERE datname = %s AND state = 'active'", (self.name,)
+                    "SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE datname = %s AND state = 'active'",
+                    (self.name,),
                 ).fetchall()
                 if rows:
                     self.busy += 1
-                    self.waiting += any(r[0] == "advisory" for r in rows)
+                    self.waiting += any(r[1] == "advisory" for r in rows)
+                    self.row_waiting += any(r[0] == "Lock" and r[1] in ("transactionid", "tuple") for r in rows)
 
-    def share(self) -> float:
+    def share(self) -> tuple[float, float]:
+        """(advisory lock wait share, row lock wait share) of the busy samples."""
         self._stop.set()
         self._thread.join(5)
-        return self.waiting / max(self.busy, 1)
+        return self.waiting / max(self.busy, 1), self.row_waiting / max(self.busy, 1)
 
 
 def _log_time(line: str) -> float:
@@ -221,7 +227,7 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
             time.sleep(SETTLE)
             elapsed = time.monotonic() - start
             first_wall = time.time() - elapsed
-        lock_share = sampler.share()
+        lock_share, row_share = sampler.share()
         live = [p for p in procs if p.poll() is None]  # a killed node is reaped here (its CPU not counted)
         for p in live:
             p.send_signal(signal.SIGTERM)
@@ -259,6 +265,7 @@ def run(nodes: int, feeds: int, *, backlog: bool, minutes: float = 1.0, kill: bo
             "worked_s": worked_s,
             "load": load,
             "lock_share": lock_share,
+            "row_share": row_share,
         }
 
 
@@ -274,7 +281,7 @@ def _line(kind: str, r: dict[str, object]) -> str:
         f"articles/s={r['articles_per_s']:.2f} worked/s={r['worked_per_s']:.2f} ({r['worked_s']:.1f}s) "
         f"polls/s={r['polls_per_s']:.2f} "
         f"node_cpu_s/article={r['cpu_per_article']:.3f} takeover={r['takeover']} "
-        f"placement_lock_waited={r['lock_share']:.0%} load1={r['load']:.2f}{lost}"
+        f"placement_lock_waited={r['lock_share']:.0%} row_lock_waited={r['row_share']:.0%} load1={r['load']:.2f}{lost}"
     )
 
 

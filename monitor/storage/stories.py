@@ -5,8 +5,9 @@ group (MinHash band lookup + exact Jaccard) or the story (key-term lookup +
 profile similarity) of a new article, records it, and indexes the article.
 Nothing is kept in memory between calls: the index's size follows the
 window (``prune_index``), not the archive, and a restart loses nothing.
-Placement is serialized (SQLite: the write transaction already is; PostgreSQL:
-an advisory lock) so two copies processed at once cannot both start a group.
+Placements that could see each other are serialized (SQLite: the write transaction
+already is; PostgreSQL: storage/placelock.py's locks) so two copies processed at once cannot
+both start a group, nor two reports of one event two stories.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from monitor.dedup import stories as clustering
 from monitor.dedup.keys import clean_link, normalize_url
 from monitor.models import NewAlert, ReportedBy
 from monitor.storage.db import Database
+from monitor.storage.placelock import PlacementConflict, gone, lock_keys, lock_stories, with_retry
 from monitor.storage.schema import (
     alerts,
     articles,
@@ -38,7 +40,6 @@ from monitor.storage.schema import (
 
 log = logging.getLogger(__name__)
 
-_PG_PLACE_LOCK = 7_301_944_121
 MAX_STORY_CANDIDATES = 25
 QUERY_TERMS = clustering.ARTICLE_TERMS  # every key term: a story that shares MIN_SHARED of them is found
 
@@ -114,11 +115,15 @@ def place(
     conn: Connection, dialect: str, article_id: int, *, title: str, outlet: str, inp: StoryInput, now: datetime
 ) -> Placement:
     """Put a just-saved article in its copy group or story, and index it."""
-    if dialect == "postgresql":
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_PLACE_LOCK})")
     rules, fp = inp.rules, inp.fingerprint
-    copy = _find_copy(conn, article_id, fp, now - rules.window, rules.jaccard)
-    placement = _cluster(conn, title, inp, now, rules, copy)
+    if dialect == "postgresql":
+        lock_keys(conn, fp.bands, inp.profile)
+
+    def decide() -> Placement:
+        copy = _find_copy(conn, article_id, fp, now - rules.window, rules.jaccard)
+        return _cluster(conn, title, inp, now, rules, copy, lock=dialect == "postgresql")
+
+    placement = with_retry(conn, dialect, decide)
     conn.execute(
         _INSERT_STORY_ARTICLE,
         dict(
@@ -212,10 +217,14 @@ def _cluster(
     now: datetime,
     rules: StoryRules,
     copy: tuple[int, float] | None = None,
+    *,
+    lock: bool = False,
 ) -> Placement:
     """The story of a new article: the one of its copy group (`copy`: the article it copies,
     Jaccard) and every open story with an article like it (`clustering.links`), merged into the
-    oldest; a new story when there are none. The article's own row is inserted by the caller."""
+    oldest; a new story when there are none. The article's own row is inserted by the caller.
+    `lock` (PostgreSQL): the stories it joins or merges are row-locked before any is written,
+    and PlacementConflict is raised when a candidate was merged away meanwhile (placelock.py)."""
     linked: list[clustering.StoryChoice] = []
     profile = inp.profile
     if profile:
@@ -224,9 +233,12 @@ def _cluster(
         # terms was found in one order and missed in the other)
         terms = [t[:100] for t in list(profile)[:QUERY_TERMS]]
         rows = conn.execute(_STORY_CANDIDATES, {"terms": terms, "since": now - rules.story_window}).all()
+        members = _member_profiles(conn, {r.id: r.profile for r in rows})
+        if lock and (merged := gone(conn, [sid for sid, m in members if not m])):
+            raise PlacementConflict(f"candidate stories merged meanwhile: {merged}")
         linked = clustering.links(
             clustering.Member(profile, clustering.title_profile(title), inp.echoes),
-            _member_profiles(conn, {r.id: r.profile for r in rows}),
+            members,
             clustering.LinkRule(similarity=rules.similarity),
         )
     root: int | None = None
@@ -235,6 +247,8 @@ def _cluster(
         row = conn.execute(_COPY_ROW, {"article_id": copy[0]}).one()
         root = row.copy_of or copy[0]
         targets.add(row.story_id)
+    if lock and targets:
+        lock_stories(conn, sorted(targets))
     if not targets:
         story_id = conn.execute(
             _NEW_STORY,

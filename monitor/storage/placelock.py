@@ -1,0 +1,113 @@
+"""Locks of story placement on PostgreSQL (several `monitor run` nodes on one database).
+
+Placement (storage/stories.place) must give what placing the articles one at a time gives.
+One lock for the whole cluster did that, and made the cluster place one article at a time
+(issue 17: sessions waited on it 86% of the time). Instead, a placement takes:
+
+1. a transaction-level advisory lock per MinHash band key and per key term of its article
+   (`lock_keys`, one statement, keys in sorted order so two placements cannot deadlock). An
+   article's copy group comes from the articles sharing a band with it, and its story from
+   the articles it links (`clustering.links` needs MIN_SHARED shared key terms): any two
+   placements that could find each other share a key, so the later one waits for the
+   earlier one's commit and then reads it, as in serial placement. Placements with no key
+   in common run at once.
+2. row locks (``FOR UPDATE``, in id order) on the stories it joins or merges
+   (`lock_stories`), before it writes any. A story changes under a placement only through
+   others that join it (they wait for the row lock: two articles of a story decide its
+   per-story alert and follow-up one after the other) or a merge that folds it into an
+   older story and deletes it. So a candidate or target story gone from the database means
+   the placement read a state that no longer holds: `PlacementConflict`, and
+   `with_retry` rolls back to a savepoint (releasing the row locks, keeping the advisory
+   ones) and decides again, at most MAX_ATTEMPTS times.
+
+SQLite needs none of this: its write transaction (BEGIN IMMEDIATE) already serializes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from hashlib import blake2b
+from typing import TypeVar
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
+
+from monitor.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 8
+# First key of the two-key advisory lock form (its own key space, apart from the one-key
+# locks of db.py and the cluster): "plac".
+NAMESPACE = 0x706C6163
+
+# The subquery sorts the keys before the locks are taken (a lock function in the select list
+# of the ORDER BY query itself may run before the sort).
+_LOCK_KEYS = text(
+    "SELECT count(pg_advisory_xact_lock(:ns, k)) FROM "
+    "(SELECT DISTINCT k FROM unnest(CAST(:keys AS integer[])) AS u(k) ORDER BY k) AS s"
+).bindparams(bindparam("ns"), bindparam("keys"))
+_STORIES = text("SELECT id FROM stories WHERE id = ANY(CAST(:ids AS bigint[]))")
+_LOCK_STORIES = text("SELECT id FROM stories WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE")
+
+
+class PlacementConflict(StoreError):
+    """A story the placement read was merged into another meanwhile (decide again)."""
+
+
+def _key(kind: str, value: str) -> int:
+    """A signed 32-bit lock key for a band or term (a collision only makes two placements wait)."""
+    return int.from_bytes(blake2b(f"{kind}:{value}".encode(), digest_size=4).digest(), "big", signed=True)
+
+
+def placement_keys(bands: Iterable[int], terms: Iterable[str]) -> list[int]:
+    """The sorted lock keys of an article: one per MinHash band key, one per key term."""
+    return sorted({_key("b", str(b)) for b in bands} | {_key("t", t[:100]) for t in terms})
+
+
+def lock_keys(conn: Connection, bands: Iterable[int], terms: Iterable[str]) -> None:
+    """Take the article's advisory locks (held to the end of the transaction)."""
+    keys = placement_keys(bands, terms)
+    if keys:
+        conn.execute(_LOCK_KEYS, {"ns": NAMESPACE, "keys": keys})
+
+
+def lock_stories(conn: Connection, ids: list[int]) -> None:
+    """Row-lock stories `ids` in id order; PlacementConflict when one is gone (merged away)."""
+    got = conn.execute(_LOCK_STORIES, {"ids": sorted(ids)}).scalars().all()
+    if len(got) != len(set(ids)):
+        raise PlacementConflict(f"stories merged meanwhile: {sorted(set(ids) - set(got))}")
+
+
+def gone(conn: Connection, ids: list[int]) -> list[int]:
+    """Those of stories `ids` no longer in the database (merged into another). A candidate story
+    read with no article is one, or a story whose articles were deleted (it stays, joined by none)."""
+    if not ids:
+        return []
+    have = set(conn.execute(_STORIES, {"ids": sorted(ids)}).scalars())
+    return sorted(set(ids) - have)
+
+
+def with_retry(conn: Connection, dialect: str, decide: Callable[[], T]) -> T:
+    """`decide()` (which may raise PlacementConflict), retried from a savepoint on PostgreSQL."""
+    if dialect != "postgresql":
+        return decide()
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        savepoint = conn.begin_nested()
+        try:
+            out = decide()
+        except PlacementConflict as exc:
+            savepoint.rollback()
+            if attempt == MAX_ATTEMPTS:
+                raise
+            log.info("placement retried attempt=%d reason=%s", attempt, exc.args[0] if exc.args else "conflict")
+            continue
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        return out
+    raise AssertionError("unreachable")  # the loop returns or raises

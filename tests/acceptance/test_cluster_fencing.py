@@ -92,9 +92,11 @@ def _pending(db: str) -> int:
 
 
 def test_a_node_frozen_before_its_send_sends_nothing_on_thaw(tmp_path, web_server, fake_telegram_unpatched):
-    """Red team 17b #1: no message is in flight when the holder freezes (it sleeps on the rate
-    limit), so the promise allows no duplicate at all: the takeover sends each alert, the
-    thawed node none (it checks its lease right before the send; it sent on thaw before)."""
+    """Red team 17b #1: no message is in flight when the holder freezes (it waits in its job
+    for the next rate-limit slot, 2 s at most: RATE_WAIT_IN_JOB; a farther slot ends the job
+    and holds the channel instead), so the promise allows no duplicate at all: the takeover
+    sends each alert, the thawed node none (it checks its lease right before the send; it
+    sent on thaw before)."""
     web, telegram = web_server, fake_telegram_unpatched
     arts, per_feed, first_pages = site(web, 1)
     with fresh_pg_database() as db:
@@ -106,7 +108,7 @@ def test_a_node_frozen_before_its_send_sends_nothing_on_thaw(tmp_path, web_serve
             telegram.base_url,
             cluster_stall_after="4s",
         )
-        text = config.read_text().replace("rate: 50/s", "rate: 1/20s")
+        text = config.read_text().replace("rate: 50/s", "rate: 1/2s")
         config.write_text(text)
         nodes = [start_node(config, f"n{i}", tmp_path / f"n{i}.log") for i in range(2)]
         try:
@@ -114,7 +116,7 @@ def test_a_node_frozen_before_its_send_sends_nothing_on_thaw(tmp_path, web_serve
             pages = grow(web, per_feed)
             wait_until(lambda: len(telegram.calls) >= 2, "the second alert (one slot later)")
             wait_until(lambda: _pending(db) >= 2, "the new alerts queued")
-            # the holder now sleeps ~20 s on the rate limit before its next send: freeze it there
+            # the holder now waits (up to 2 s, in its job) for its next slot: freeze it there
             frozen = nodes[int(wait_until(lambda: holder(db, tmp_path, 2), "the node holding the send"))]
             calls_at_freeze = len(telegram.calls)
             frozen.send_signal(signal.SIGSTOP)
@@ -258,7 +260,10 @@ def test_same_name_restart_while_the_old_process_is_frozen(tmp_path, web_server,
         finally:
             stop_nodes(nodes)
         logs = node_logs(tmp_path, 2)
-        assert alive == [None, None, None], logs[-3000:]
+        # the frozen process still lives (and holds the name): the namesake is refused with the
+        # cause and the fix (exit 2), the other node takes the frozen one's work over
+        assert alive == [None, None, 2], logs[-3000:]
+        assert f"MONITOR_NODE='n{i}' is in use by another running node" in logs, logs[-3000:]
         got = alerts(telegram, pages)
         extra = {u: n - 1 for u, n in got.items() if n > 1}
         assert sum(extra.values()) <= 1, f"one freeze, duplicates {extra}\n{logs[-3000:]}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import random
 import threading
 from collections.abc import Callable
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 RETRY_BASE = 30.0  # seconds; doubles per failed send, capped
 RETRY_CAP = 3600.0
+# the longest wait a server's retry_after is obeyed for: Telegram's flood waits run seconds to
+# hours; an absurd one (1e12 s, inf, NaN: redteam17c #2) would overflow a datetime and crash
+# the send instead of holding the channel
+RETRY_AFTER_MAX = 86_400.0
 PAUSE_AFTER_FAILURE = 30.0  # a channel that just failed transiently rests this long (at most)
 TELEGRAM_DEFAULT = ("1/s",)  # per chat (Telegram's guidance)
 TELEGRAM_GROUP_DEFAULT = ("1/s", "20/m")  # group chats (negative ids)
@@ -142,9 +147,13 @@ def default_rates(url: str) -> tuple[str, ...]:
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
-    """Seconds until the next try: exponential with jitter, never before `retry_after`."""
+    """Seconds until the next try: exponential with jitter, never before `retry_after`
+    (itself bounded by RETRY_AFTER_MAX; a value that is not a finite number counts as that)."""
     delay: float = min(RETRY_CAP, RETRY_BASE * 2.0 ** min(attempts, 20)) * random.uniform(1.0, 1.25)
-    return max(delay, retry_after or 0.0)
+    wait = retry_after or 0.0
+    if not math.isfinite(wait) or wait > RETRY_AFTER_MAX:
+        wait = RETRY_AFTER_MAX
+    return max(delay, wait)
 
 
 class ChannelSender:

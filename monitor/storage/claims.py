@@ -14,7 +14,6 @@ then finds the article stored and only records its own item as joining it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -23,18 +22,12 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import OperationalError
 
-from monitor.storage.db import Database
+from monitor.storage.db import Database, lock_key
 
 log = logging.getLogger(__name__)
 
 CLAIM_WAIT = 60.0  # seconds a poller waits for another's claim (two HTTP timeouts), then fetches anyway
 _SPACE = 0x6D6F6E  # classid of our (int4, int4) advisory locks: apart from the one-bigint ones of db.py
-
-
-def claim_key(url_key: str) -> int:
-    """The advisory lock's int4 object id for `url_key` (a hash: a collision only makes
-    two pollers of different pages wait for each other a moment)."""
-    return int.from_bytes(hashlib.sha256(url_key.encode("utf-8")).digest()[:4], "big", signed=True)
 
 
 class _KeyedLocks:
@@ -96,7 +89,7 @@ class PageClaims(Database):
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, int(wait * 1000))}ms'")
             try:
                 with conn.begin_nested():
-                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SPACE}, {claim_key(url_key)})")
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SPACE}, {lock_key(url_key)})")
             except OperationalError as exc:
                 if "lock timeout" not in str(exc).lower():
                     raise

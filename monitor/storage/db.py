@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
+from hashlib import blake2b
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
@@ -53,6 +54,13 @@ def dialect_insert(dialect: str) -> Callable[[Table], Upsert]:
         raise StoreError(f"unsupported database {dialect!r} (use sqlite or postgresql)")
     insert: Callable[[Table], Upsert] = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
     return insert
+
+
+def lock_key(text: str) -> int:
+    """A signed 32-bit key of `text` for the two-key form of PostgreSQL's advisory locks
+    (page claims, story placement; each passes its own first key). A collision only makes
+    two holders of different keys wait for each other a moment."""
+    return int.from_bytes(blake2b(text.encode("utf-8"), digest_size=4).digest(), "big", signed=True)
 
 
 def utcnow() -> datetime:

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from hashlib import blake2b
 from typing import TypeVar
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 from monitor.errors import StoreError
+from monitor.storage.db import lock_key
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,9 @@ class PlacementConflict(StoreError):
     """A story the placement read was merged into another meanwhile (decide again)."""
 
 
-def _key(kind: str, value: str) -> int:
-    """A signed 32-bit lock key for a band or term (a collision only makes two placements wait)."""
-    return int.from_bytes(blake2b(f"{kind}:{value}".encode(), digest_size=4).digest(), "big", signed=True)
-
-
 def placement_keys(bands: Iterable[int], terms: Iterable[str]) -> list[int]:
     """The sorted lock keys of an article: one per MinHash band key, one per key term."""
-    return sorted({_key("b", str(b)) for b in bands} | {_key("t", t[:100]) for t in terms})
+    return sorted({lock_key(f"b:{b}") for b in bands} | {lock_key(f"t:{t[:100]}") for t in terms})
 
 
 def lock_keys(conn: Connection, bands: Iterable[int], terms: Iterable[str]) -> None:

@@ -138,7 +138,6 @@ HOLDS = [
 @pytest.mark.parametrize("case,holds,left,reason", HOLDS, ids=[h[0] for h in HOLDS])
 def test_a_channel_hold_is_kept_by_the_database_for_every_node(case, holds, left, reason):
     with cluster_node() as node:
-        store = node.store
         _pending_alert(node)
         for why, seconds in holds:
             _hold(node, why, seconds)

@@ -295,3 +295,44 @@ def test_an_absurd_flood_wait_is_held_not_a_crash(retry_after):
         assert node.store.get_alert(alert).status == "pending"
         hold = node.pipeline.outbox.senders["tg"].held(node.store.holds())
         assert hold is not None and hold.reason == "flood wait"
+
+
+# ---- a 0014 database: its holds migrated (0015) ---------------------------------------------
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+def test_holds_written_by_0014_are_migrated(tmp_path, kind):
+    """A flood wait 0014 stored per channel name still holds that channel (keyed
+    ``channel:NAME``); a 0014 rate hold (its rate unknown) is dropped: re-judged by the next job."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine, text
+
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(fresh_pg_database()) if kind == "postgresql" else f"sqlite:///{tmp_path / 'm.db'}"
+        Store(url).close()
+        until = (datetime.now(UTC) + timedelta(seconds=300)).replace(tzinfo=None)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE target_holds"))
+            conn.execute(
+                text(
+                    "CREATE TABLE channel_holds (channel VARCHAR(200) PRIMARY KEY, until TIMESTAMP, reason VARCHAR(40))"
+                )
+            )
+            for channel, reason in (("tg", "flood wait"), ("slow", "rate")):
+                conn.execute(
+                    text("INSERT INTO channel_holds VALUES (:c, :u, :r)"), {"c": channel, "u": until, "r": reason}
+                )
+            conn.execute(text("UPDATE alembic_version SET version_num = '0014'"))
+        engine.dispose()
+        store = Store(url)  # migrates to head
+        try:
+            (hold,) = store.holds()
+            assert (hold.kind, hold.holder, hold.channel, hold.reason) == ("server", "channel:tg", "tg", "flood wait")
+            assert hold.left == pytest.approx(300.0, abs=30.0)
+        finally:
+            store.close()
+        if kind == "postgresql":
+            with _node(url, {"tg": {"urls": TG}, "slow": {"urls": "tgram://1:x/3", "rate": "1/h"}}) as node:
+                senders, found = node.pipeline.outbox.senders, node.store.holds()
+                assert senders["tg"].held(found) == found[0] and found[0].holder == "channel:tg"
+                assert senders["slow"].held(found) is None

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -17,26 +13,14 @@ import yaml
 from monitor.delivery import holds
 from monitor.storage import Store
 from tests.support.databases import fresh_pg_database
+from tests.support.site import run_monitor
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:AAHsecretTOKENvalue_-xyz"
 CHANNELS = {
     "tg": f"tgram://{TOKEN}/111",
     "tg2": f"tgram://bot{TOKEN}/111?format=html",  # the same chat under a second name
     "mail": "mailtos://desk:mailPASSWORD@example.com?to=night@example.org",
 }
-
-
-def _monitor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
@@ -61,7 +45,7 @@ def test_outbox_holds_lists_and_clears(tmp_path, kind):
         finally:
             store.close()
 
-        out = _monitor(config, "outbox", "holds")
+        out = run_monitor(config, "outbox", "holds")
         assert out.returncode == 0, out.stderr
         lines = out.stdout.splitlines()
         assert lines[0].split() == ["CHANNEL", "KIND", "UNTIL", "(UTC)", "LEFT", "REASON", "TARGET"]
@@ -72,7 +56,7 @@ def test_outbox_holds_lists_and_clears(tmp_path, kind):
         assert lines[-1].startswith("total: 2 hold(s)"), out.stdout
         assert "AAHsecret" not in out.stdout + out.stderr and "mailPASSWORD" not in out.stdout + out.stderr
 
-        listed = json.loads(_monitor(config, "outbox", "holds", "--json").stdout)
+        listed = json.loads(run_monitor(config, "outbox", "holds", "--json").stdout)
         assert [(h["channels"], h["kind"], h["reason"]) for h in listed] == [
             ("mail", "rate", "rate"),
             ("tg, tg2", "server", "flood wait"),
@@ -80,11 +64,11 @@ def test_outbox_holds_lists_and_clears(tmp_path, kind):
         assert 1700 < listed[0]["left_seconds"] <= 1800 and 250 < listed[1]["left_seconds"] <= 300
 
         # the chat's flood wait, cleared under its other name
-        cleared = _monitor(config, "outbox", "holds", "--clear", "tg2")
+        cleared = run_monitor(config, "outbox", "holds", "--clear", "tg2")
         assert cleared.returncode == 0 and "cleared 1 hold(s) of channel 'tg2'" in cleared.stdout, cleared
-        after = json.loads(_monitor(config, "outbox", "holds", "--json").stdout)
+        after = json.loads(run_monitor(config, "outbox", "holds", "--json").stdout)
         assert [h["channels"] for h in after] == ["mail"]
-        again = _monitor(config, "outbox", "holds", "--clear", "tg")
+        again = run_monitor(config, "outbox", "holds", "--clear", "tg")
         assert again.returncode == 1 and "no hold keeps channel 'tg' silent" in again.stderr, again
-        assert _monitor(config, "outbox", "holds", "--clear", "mail").returncode == 0
-        assert _monitor(config, "outbox", "holds").stdout.splitlines()[-1].startswith("total: 0 hold(s)")
+        assert run_monitor(config, "outbox", "holds", "--clear", "mail").returncode == 0
+        assert run_monitor(config, "outbox", "holds").stdout.splitlines()[-1].startswith("total: 0 hold(s)")

@@ -103,15 +103,17 @@ def _held(node: ClusterNode, channel: str = "tg") -> tuple[float, str]:
     return (hold.left, hold.reason) if hold is not None else (0.0, "")
 
 
-def _lease(node: ClusterNode) -> Lease:
-    """A send job of channel tg running under a live worker (what procrastinate hands a job)."""
+def _lease(node: ClusterNode, channel: str = "tg") -> Lease:
+    """A send job of `channel` running under a live worker (what procrastinate hands a job;
+    each its own queueing lock, so a test may run one job after another)."""
     url = _url(node)
     worker = int(sql(url, "INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id")[0][0])
     job = sql(
         url,
         "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, status, worker_id) "
-        "VALUES (%s, 'monitor.send', 'channel:tg', NULL, '{}', 'doing', %s) RETURNING id",
+        "VALUES (%s, 'monitor.send', NULL, %s, '{}', 'doing', %s) RETURNING id",
         QUEUE,
+        f"send:{channel}:{worker}",
         worker,
     )
     return Lease(int(job[0][0]), worker)

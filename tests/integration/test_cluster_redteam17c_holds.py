@@ -20,7 +20,8 @@ from monitor.delivery.failures import SendResult
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode
-from monitor.storage import QUEUE, Lease, Store
+from monitor.storage import Store
+from tests.integration.test_cluster_holds import _lease
 from tests.support.cluster import sql
 from tests.support.databases import fresh_pg_database
 
@@ -73,25 +74,11 @@ def _alert(url: str, channel: str, sent_ago: float | None = None) -> int:
     return int(rows[0][0])
 
 
-def _lease(url: str, channel: str) -> Lease:
-    """A send job of `channel` running under a live worker (what procrastinate hands a job)."""
-    worker = int(sql(url, "INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id")[0][0])
-    job = sql(
-        url,
-        "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, status, worker_id) "
-        "VALUES (%s, 'monitor.send', NULL, %s, '{}', 'doing', %s) RETURNING id",
-        QUEUE,
-        f"send:{channel}:{worker}",  # each its own: the test runs one job after the other
-        worker,
-    )
-    return Lease(int(job[0][0]), worker)
-
-
 def _send_job(node: ClusterNode, channel: str, result: SendResult) -> list[object]:
     """Run `channel`'s send job with every send answered `result`; the requests made."""
     sent: list[object] = []
     node.pipeline.outbox.senders[channel].send = lambda request: sent.append(request) or result
-    node.send_job(channel, _lease(node.pipeline.config.storage_url, channel))
+    node.send_job(channel, _lease(node, channel))
     return sent
 
 

@@ -40,6 +40,9 @@ def _when(value: datetime | None) -> str:
 def cmd_outbox(args: argparse.Namespace) -> int:
     from monitor.storage import Store
 
+    if args.clear is not None and args.action != "holds":
+        print("outbox: --clear NAME goes with holds (`monitor outbox holds --clear NAME`)", file=sys.stderr)
+        return 2
     config = common.load(args)
     store = Store(config.storage_url)
     try:

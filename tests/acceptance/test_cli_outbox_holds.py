@@ -72,3 +72,5 @@ def test_outbox_holds_lists_and_clears(tmp_path, kind):
         assert again.returncode == 1 and "no hold keeps channel 'tg' silent" in again.stderr, again
         assert run_monitor(config, "outbox", "holds", "--clear", "mail").returncode == 0
         assert run_monitor(config, "outbox", "holds").stdout.splitlines()[-1].startswith("total: 0 hold(s)")
+        misplaced = run_monitor(config, "outbox", "--clear", "tg")  # not with the alert list
+        assert misplaced.returncode == 2 and "goes with holds" in misplaced.stderr, misplaced

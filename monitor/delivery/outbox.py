@@ -24,7 +24,7 @@ from monitor import metrics
 from monitor.config.load import Config
 from monitor.config.values import parse_hhmm, parse_rate, parse_window
 from monitor.dedup.keys import clean_link
-from monitor.delivery import followups, grouping, holds, notify, targets, telegram
+from monitor.delivery import followups, grouping, holds, targets, telegram
 from monitor.delivery.digest import render_digest, render_migration_notice, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
 from monitor.delivery.fallback import part_id, plain_fallback
@@ -135,6 +135,8 @@ def send_request(request: SendRequest, *, telegram_api_url: str | None = None) -
             api_url=telegram_api_url,
             preview=request.preview,
         )
+    from monitor.delivery import notify  # apprise's senders: imported by the first send (issue 16)
+
     return notify.send_one(request.url, request.part, kind=request.kind, message_id=request.message_id)
 
 

@@ -57,12 +57,12 @@ from monitor.errors import ConfigError
 from monitor.fetch.schedule import cluster_due
 from monitor.pipeline import Pipeline
 from monitor.service.cluster_status import (
-    alive_after,
     check_node_name,
     cluster_summary,
     conninfo,
     node_name,
     replaceable,
+    row_alive_for,
 )
 from monitor.service.daemon import Daemon, prune_text
 from monitor.storage import QUEUE, Lease, NodeId, NodeRow
@@ -411,7 +411,7 @@ class ClusterNode(Daemon):
             )
 
     def _replaceable(self, row: NodeRow) -> bool:
-        return replaceable(row, self.host, self.pid, alive_after(self.node_stall, self.heartbeat_every))
+        return replaceable(row, self.host, self.pid, row_alive_for(row, self.node_stall, self.heartbeat_every))
 
     def _schedule_work(self, config: Config) -> None:
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)

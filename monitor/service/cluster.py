@@ -64,7 +64,7 @@ from monitor.service.cluster_status import (
     replaceable,
     row_alive_for,
 )
-from monitor.service.daemon import Daemon, prune_text
+from monitor.service.daemon import HEARTBEAT_EVERY, Daemon, prune_text
 from monitor.storage import QUEUE, Lease, NodeId, NodeRow
 
 log = logging.getLogger(__name__)
@@ -108,8 +108,10 @@ class ClusterNode(Daemon):
         self.started_at = datetime.now(UTC)
         self.node = NodeId(self.name, self.host, self.pid, self.started_at)  # this process's claim on the name
         self._name_lost = False  # another process holds this name's row now (logged once)
-        # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death
-        self.worker_beat = max(1.0, self.node_stall / 6)
+        # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death, and
+        # at least every HEARTBEAT_EVERY s whatever the timeout: a long one (10m, 7d) neither leaves a
+        # lost job end unrecorded that long (a channel's lock held) nor lets PRUNE_WORKERS drop a live worker
+        self.worker_beat = min(HEARTBEAT_EVERY, max(1.0, self.node_stall / 6))
         self.heartbeat_every = min(self.heartbeat_every, self.worker_beat)
         self._loop: asyncio.AbstractEventLoop | None = None  # the running worker's loop (None between runs)
         self._loop_guard = threading.Lock()  # _loop and _worker change together

@@ -272,7 +272,14 @@ class ClusterNode(Daemon):
         ):
             log.debug("feed not due feed=%s (polled by another node)", name)
             return
-        pipeline.poll_feed(feed, force=True, now=now)
+        key = f"feed:{name}"  # the daemon's wedge check (progress) counts running polls by this key
+        with self._state_lock:
+            self._running[key] = time.monotonic()
+        try:
+            pipeline.poll_feed(feed, force=True, now=now)
+        finally:
+            with self._state_lock:
+                self._running.pop(key, None)
         self._finished_at()
 
     def send_job(self, channel: str, lease: Lease) -> None:

@@ -442,6 +442,7 @@ class ClusterNode(Daemon):
         return replaceable(row, self.host, self.pid, row_alive_for(row, self.node_stall, self.heartbeat_every))
 
     def _schedule_work(self, config: Config) -> None:
+        self._start_senders(self.pipeline)
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)
         self._thread.start()
         self._worker_ready.wait(30.0)  # and its node row beaten (_worker_main)
@@ -454,7 +455,9 @@ class ClusterNode(Daemon):
         )
 
     def _start_senders(self, pipeline: Pipeline) -> None:
-        """No sender threads: sends are `monitor.send` jobs."""
+        """No sender threads: sends are `monitor.send` jobs. Alerts of channels the config no
+        longer names are logged (stranded), at start and on each reload, as on one node."""
+        pipeline.outbox.warn_orphans()
 
     def _reschedule(self, old: Config, new: Config) -> None:
         """Nothing to move: the tick reads the current config's feeds and intervals."""

@@ -26,7 +26,7 @@ from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode
 from monitor.storage import Store
 from tests.integration.test_cluster_holds import CONFIG, _pending_alert
-from tests.support.cluster import sql
+from tests.support.cluster import count_round_trips, sql
 from tests.support.databases import fresh_pg_database
 
 pytestmark = pytest.mark.integration
@@ -45,19 +45,9 @@ async def _first_tick(node: ClusterNode, ticks: int = 1) -> int:
     """procrastinate round trips of `ticks` concurrent first ticks (no job waits yet)."""
     async with node.app.open_async():
         poll, send = node.app.tasks["monitor.poll"], node.app.tasks["monitor.send"]
-        connector = node.app.connector
-        calls = 0
-        for name in ("execute_query_one_async", "execute_query_all_async", "execute_query_async"):
-            real = getattr(connector, name)
-
-            def counted(*args, __real=real, **kwargs):  # type: ignore[no-untyped-def]
-                nonlocal calls
-                calls += 1
-                return __real(*args, **kwargs)
-
-            setattr(connector, name, counted)
+        calls = count_round_trips(node.app.connector)
         await asyncio.gather(*(node._tick(poll, send) for _ in range(ticks)))
-        return calls
+        return calls()
 
 
 def _run(n: int, ticks: int = 1) -> tuple[int, list[tuple]]:

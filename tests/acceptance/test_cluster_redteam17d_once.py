@@ -19,8 +19,9 @@ import sys
 import time
 
 import pytest
+import yaml
 
-from tests.support.cluster import alerts, cluster_config, covering_terms, node_env, start_node, stop_nodes
+from tests.support.cluster import alerts, cluster_config, covering_terms, node_env, sql, start_node, stop_nodes
 from tests.support.databases import fresh_pg_database
 from tests.support.service_helpers import SAFETY, articles, serve_feed, wait_until
 from tests.support.telegram import TelegramReply
@@ -28,6 +29,11 @@ from tests.support.telegram import TelegramReply
 pytestmark = pytest.mark.acceptance
 
 IN_FLIGHT = 8.0  # seconds the Bot API takes to answer the node's send
+
+
+def _sent(db: str) -> bool:
+    rows = sql(db, "SELECT count(*) FROM alerts WHERE status = 'sent'")
+    return bool(rows and rows[0][0])
 
 
 def test_once_beside_a_live_node_sends_no_duplicate(tmp_path, web_server, fake_telegram_unpatched):
@@ -39,6 +45,9 @@ def test_once_beside_a_live_node_sends_no_duplicate(tmp_path, web_server, fake_t
         config = cluster_config(
             tmp_path / "config.yaml", db, [("F", web.url("/f.xml"))], covering_terms(arts), telegram.base_url
         )
+        body = yaml.safe_load(config.read_text(encoding="utf-8"))
+        body["channels"]["telegram"]["urls"] += "?rto=30"  # apprise waits 30 s for the answer (default 4 s)
+        config.write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
         nodes = [start_node(config, "n0", tmp_path / "n0.log")]
         try:
             wait_until(lambda: alerts(telegram, pages), "the node's send in flight")
@@ -50,7 +59,8 @@ def test_once_beside_a_live_node_sends_no_duplicate(tmp_path, web_server, fake_t
                 cwd=tmp_path,
                 timeout=SAFETY,
             )
-            time.sleep(IN_FLIGHT)  # the node's send is answered and recorded
+            wait_until(lambda: _sent(db), "the node's send answered and recorded")
+            time.sleep(3)  # a late copy would show up now
         finally:
             stop_nodes(nodes)
     got = alerts(telegram, pages)

@@ -5,8 +5,9 @@ real node (in-process) on the real PostgreSQL.
 `alerts stranded ... OPERATOR ACTION NEEDED`". Single-node mode says so at start and on each
 reload (its senders start then); a cluster node starts no sender threads and never said it:
 the alerts waited silently, on every node. Same kind as
-https://github.com/procrastinate-org/procrastinate/issues/1518 (work left waiting that no part
-of the system reports). Fixed: a cluster node warns at start and on reload too.
+https://github.com/moira-alert/notifier/issues/2 (notifications for a contact type renamed in
+the config, left queued) and https://github.com/Icinga/icinga2/issues/1956 (notifications not
+sent must at least be logged). Fixed: a cluster node warns at start and on reload too.
 """
 
 from __future__ import annotations

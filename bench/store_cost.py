@@ -139,6 +139,7 @@ class Meter:
         self.calls: Counter[str] = Counter()
         self.driver = 0.0
         self.commit = 0.0
+        self.wall = 0.0
         self.statements = 0
         self.transactions = 0
 
@@ -252,11 +253,12 @@ def one_pass(
     meter = Meter()
     assert store.engine is not None
     meter.attach(store.engine)
-    t_all = time.process_time()
+    t_all, w_all = time.process_time(), time.perf_counter()
     try:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             n = sum(pool.map(lambda fr: poll(store, meter, cfg, *fr), inputs))
         meter.cpu["whole pass"] = time.process_time() - t_all
+        meter.wall = time.perf_counter() - w_all
         with store.tx() as conn:
             rows_by_table = {t: int(conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()) for t in TABLES}
     finally:
@@ -301,7 +303,10 @@ ORDER = (
 
 def report(label: str, meter: Meter, rows: dict[str, int], n: int) -> None:
     whole = meter.cpu["whole pass"]
-    print(f"\n{label}: {n} new articles, {whole * 1000 / n:.2f} ms/article in store calls")
+    print(
+        f"\n{label}: {n} new articles, {whole * 1000 / n:.2f} ms/article in store calls "
+        f"(CPU of this process; wall {meter.wall * 1000 / n:.2f} ms/article)"
+    )
     for name in ORDER:
         if name in meter.cpu:
             indent = "    " if name in ("seen (known + twins)", "known", "title_twin", "save_and_resolve") else "  "

@@ -75,21 +75,31 @@ def dialect_insert(dialect: str) -> Callable[[Table], Upsert]:
     return insert
 
 
-@lru_cache(maxsize=64)
-def _plain_insert(paramstyle: str, table: str, cols: tuple[str, ...]) -> str:
+@lru_cache(maxsize=256)
+def _plain_insert(paramstyle: str, table: str, cols: tuple[str, ...], n_rows: int) -> str:
     mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(paramstyle)
     if mark is None:
         raise StoreError(f"unsupported driver paramstyle {paramstyle!r}")
-    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+    row = f"({', '.join([mark] * len(cols))})"
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join([row] * n_rows)}"
 
 
 def insert_rows(conn: Connection, table: Table, cols: tuple[str, ...], rows: list[tuple[int | str, ...]]) -> None:
-    """A plain INSERT of `rows` (tuples of `cols`' values) run by the driver's executemany, past
+    """A plain INSERT of `rows` (tuples of `cols`' values) run by the driver itself, past
     SQLAlchemy's per-row parameter processing, which cost more than the database's work for the
-    hot rows of a new article (≈ 70 band and term rows, issue 16). Only for columns whose values
-    need no conversion (ints; text without NUL, which PostgreSQL refuses: the caller drops it)."""
-    if rows:
-        conn.exec_driver_sql(_plain_insert(conn.dialect.paramstyle, table.name, cols), rows)
+    hot rows of a new article (≈ 70 band and term rows, issue 16): SQLite's executemany (in
+    process), PostgreSQL one multi-row VALUES (one round trip, as SQLAlchemy's insertmanyvalues
+    sends it). Only for columns whose values need no conversion (ints; text without NUL, which
+    PostgreSQL refuses: the caller drops it)."""
+    if not rows:
+        return
+    style = conn.dialect.paramstyle
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_plain_insert(style, table.name, cols, 1), rows)
+        return
+    for i in range(0, len(rows), 1000):  # well under PostgreSQL's 65,535 parameters
+        page = rows[i : i + 1000]
+        conn.exec_driver_sql(_plain_insert(style, table.name, cols, len(page)), tuple(v for r in page for v in r))
 
 
 def in_list(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:

@@ -21,10 +21,12 @@ the daemon's reload, health and signal handling (service/daemon.py). The work:
   elsewhere sends nothing more and its verdicts do not count. A send cut by a kill, or
   in flight when a node froze, is resent by the next holder (one duplicate at most).
   Digests are sends too, so one per channel per period across the cluster. A channel
-  held in the store (storage/cluster.py ``hold_channel``: a Telegram flood wait or a
-  failure pause, for every node) is left alone, and a rate-limit slot further than
-  RATE_WAIT_IN_JOB away ends the job with the channel held until then: no job sleeps in
-  a worker slot, the tick queues the channel again when its hold ends.
+  held in the store (storage/holds.py: a Telegram flood wait or a failure pause of one
+  of its targets, for every node and every channel name sending there; its own rate
+  hold while its limits are the ones it was made under; delivery/holds.py) is left
+  alone, and a rate-limit slot further than RATE_WAIT_IN_JOB away ends the job with the
+  channel held until then: no job sleeps in a worker slot, the tick queues the channel
+  again when its hold ends.
 - ``monitor.prune`` -- periodic every 6 h, once across the cluster.
 
 Every job is on queue ``monitor`` (storage ``QUEUE``): another application's jobs in a
@@ -226,7 +228,8 @@ class ClusterNode(Daemon):
                 jitter=config.defaults.jitter,
             ):
                 feeds.append(feed.name)
-        channels = [c for c in self.store.due_channels(now) if c in config.channels]
+        senders, found = self.pipeline.outbox.senders, self.store.holds()
+        channels = [c for c in self.store.due_channels(now) if c in senders and senders[c].held(found) is None]
         return sorted(feeds), channels
 
     def poll_job(self, name: str) -> None:
@@ -261,15 +264,15 @@ class ClusterNode(Daemon):
         sender = self.pipeline.outbox.senders.get(channel)
         if sender is None or self.stopping.is_set():
             return
-        left, reason = self.store.channel_hold(channel)
-        if left > 0:
-            log.debug("channel held channel=%s for=%.1fs reason=%s", channel, left, reason)
+        hold = sender.held(self.store.holds())  # read once: take_over (under drain) trusts it
+        if hold is not None:
+            log.debug("channel held channel=%s for=%.1fs reason=%s kind=%s", channel, hold.left, hold.reason, hold.kind)
             return
         log.info("channel taken channel=%s node=%s job=%d worker=%d", channel, self.name, lease.job_id, lease.worker_id)
         # the lease is the job's, taken over under the drain lock
         report = sender.drain(self.store.db_now(), lease=lease, max_wait=RATE_WAIT_IN_JOB)
         if sender.rate_limited:  # the slot is far: free the worker, the tick queues the channel then
-            self.store.hold_channel(channel, sender.rate_wait, "rate")
+            self.store.hold_rate(channel, sender.rate_wait, sender.rate)
             log.info(
                 "channel waits for its rate limit channel=%s for=%.0fs node=%s", channel, sender.rate_wait, self.name
             )

@@ -495,16 +495,23 @@ class Pipeline:
         self, feed: Feed, item: FeedItem, ledger: ItemRow | None, now: datetime, url_key: str, guid: str
     ) -> list[Match] | None:
         """process_item after the link is unwrapped, under the URL's claim."""
-        # by key, by GUID, or a link seen before that soft-redirected to a stored article
-        known = self.store.known(url_key, feed.name, guid, _ALIAS + url_key if item.url else "")
+        # by key, by GUID, or a link seen before that soft-redirected to a stored article; else
+        # the ledger's twin of the item (one read transaction)
+        seen = self.store.seen(
+            url_key,
+            feed.name,
+            guid,
+            _ALIAS + url_key if item.url else "",
+            ledger=ledger,
+            twin_since=now - timedelta(seconds=self.config.dedup.window),
+        )
+        known = seen.known
         if known is not None and known.status == "done":
             if ledger is not None and not self._match_for_feed(feed, known.id, ledger, now):
                 self._settle(ledger, known.id, now)
             return None
         if ledger is not None:
-            twin = self.store.title_twin(ledger) or self.store.text_twin(
-                ledger, now - timedelta(seconds=self.config.dedup.window)
-            )
+            twin = seen.twin
             if twin is not None:  # a feed rotating GUIDs and links: same headline, date and teaser
                 reason = f"same headline, date and teaser as item #{twin.id} (article #{twin.article_id})"
                 self._set_item(

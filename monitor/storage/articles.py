@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, literal, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable
 
-from monitor.models import Article, Match, NewAlert
+from monitor.models import Article, Match, NewAlert, TermHit
 from monitor.storage.db import DIALECTS, Database, columns, dialect_insert, record, utcnow
-from monitor.storage.items import ItemRow, Resolution, resolve_item_in
+from monitor.storage.items import ItemRow, Outcome, Resolution, resolve_item_in
 from monitor.storage.schema import alerts as alerts_table
 from monitor.storage.schema import article_guids, articles
 from monitor.storage.schema import matches as matches_table
@@ -58,12 +58,25 @@ STORED_COLS = columns(articles, StoredArticle, published="published_at")  # also
 # The per-article statements, built once with bound parameters: building a statement per
 # call (its column expressions, values and cache key) cost more than SQLite running it
 # (issue 16: ≈ 1-2 ms per article).
-_KNOWN_BY_KEY = select(*_KNOWN_COLS).where(articles.c.url_key == bindparam("url_key"))
-_KNOWN_BY_GUID = (
-    select(*_KNOWN_COLS)
-    .join_from(articles, article_guids, article_guids.c.article_id == articles.c.id)
-    .where(article_guids.c.feed == bindparam("feed"), article_guids.c.guid == bindparam("guid"))
-)
+
+
+@lru_cache(maxsize=8)
+def _known_query(n_guids: int) -> Executable:
+    """``known``'s one query: the article under the key (rank 0), or under (feed, guid i) (rank
+    i + 1), the lowest rank first; guids bound as ``g0`` … (one statement per count)."""
+    by_key = select(*_KNOWN_COLS, literal(0).label("rank")).where(articles.c.url_key == bindparam("url_key"))
+    if not n_guids:
+        return by_key
+    names = [f"g{i}" for i in range(n_guids)]
+    rank = case(*[(article_guids.c.guid == bindparam(g), i + 1) for i, g in enumerate(names)]).label("rank")
+    by_guid = (
+        select(*_KNOWN_COLS, rank)
+        .join_from(articles, article_guids, article_guids.c.article_id == articles.c.id)
+        .where(article_guids.c.feed == bindparam("feed"), article_guids.c.guid.in_([bindparam(g) for g in names]))
+    )
+    return union_all(by_key, by_guid).order_by("rank").limit(1)
+
+
 _ARTICLE_VALUES = (
     "url_key",
     "url",
@@ -110,6 +123,24 @@ def _statements(dialect: str) -> _Statements:
         add_match=insert(matches_table).on_conflict_do_nothing(index_elements=["article_id", "topic_id"]),
         add_alert=insert(alerts_table).on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"]),
     )
+
+
+_HIT_FIELDS = tuple(f.name for f in fields(TermHit))
+
+
+def hits_json(m: Match) -> str:
+    """The ``matches.hits`` column: a JSON list of the match's hits, one object of TermHit's
+    fields each (as ``dataclasses.asdict`` gives, without its deep copy: ≈ 1 ms per match of
+    a few dozen hits, issue 16)."""
+    return json.dumps([{k: getattr(h, k) for k in _HIT_FIELDS} for h in m.hits], ensure_ascii=False)
+
+
+def known_in(conn: Connection, url_key: str, feed: str, *guids: str) -> KnownArticle | None:
+    """``ArticleRows.known`` inside the caller's transaction (one query)."""
+    given = [g for g in guids if g]
+    params: dict[str, str] = {"url_key": url_key, "feed": feed, **{f"g{i}": g for i, g in enumerate(given)}}
+    row = conn.execute(_known_query(len(given)), params).first()
+    return record(KnownArticle, row) if row else None
 
 
 def _alert_values(alert: NewAlert, now: datetime, reply_to: int | None = None) -> dict[str, Any]:
@@ -160,14 +191,8 @@ class ArticleRows(Database):
     def known(self, url_key: str, feed: str, guid: str, *more_guids: str) -> KnownArticle | None:
         """The article stored under `url_key`, else under (`feed`, `guid`), else under each of
         `more_guids` in turn (an empty one is skipped); None if none. One transaction."""
-        with self.tx() as conn:
-            row = conn.execute(_KNOWN_BY_KEY, {"url_key": url_key}).first()
-            for key in (guid, *more_guids):
-                if row is not None:
-                    break
-                if key:
-                    row = conn.execute(_KNOWN_BY_GUID, {"feed": feed, "guid": key}).first()
-        return record(KnownArticle, row) if row else None
+        with self.tx(write=False) as conn:
+            return known_in(conn, url_key, feed, guid, *more_guids)
 
     def link_guid(self, feed: str, guid: str, article_id: int) -> None:
         """Another key (e.g. a title fingerprint) that identifies a stored article in a feed."""
@@ -226,7 +251,8 @@ class ArticleRows(Database):
         Returns the article id, or None when the url_key was already done (nothing inserted).
         """
         with self.tx() as conn:
-            return self._save_in(conn, article, guid, outlet, matches, alerts, story, now)
+            saved = self._save_in(conn, article, guid, outlet, matches, alerts, story, now)
+        return saved[0] if saved is not None else None
 
     def save_and_resolve(
         self,
@@ -243,12 +269,12 @@ class ArticleRows(Database):
         (one transaction less per article, issue 16). None, and the item left alone, when the
         url_key was already done."""
         with self.tx() as conn:
-            article_id = self._save_in(conn, article, guid, outlet, matches, alerts, story, None)
-            if article_id is None:
+            saved = self._save_in(conn, article, guid, outlet, matches, alerts, story, None)
+            if saved is None:
                 return None
-            return SavedArticle(
-                article_id, resolve_item_in(conn, resolve.item_id, article_id, resolve.now, note=resolve.note)
-            )
+            article_id, outcome = saved
+            item = resolve_item_in(conn, resolve.item_id, article_id, resolve.now, note=resolve.note, outcome=outcome)
+            return SavedArticle(article_id, item)
 
     def _save_in(
         self,
@@ -260,7 +286,10 @@ class ArticleRows(Database):
         alerts: list[NewAlert],
         story: StoryInput | None,
         now: datetime | None,
-    ) -> int | None:
+    ) -> tuple[int, Outcome] | None:
+        """(article id, what was stored for it), or None when the url_key was done already. The
+        article row is new or was a ``fetch_failed`` one, which has no matches, alerts nor story
+        row: so what this inserts is all the article has."""
         now = now or utcnow()
         values = dict(
             url_key=article.url_key,
@@ -283,7 +312,7 @@ class ArticleRows(Database):
                 topic_id=m.topic_id,
                 snippet=m.snippet,
                 created_at=now,
-                hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False),
+                hits=hits_json(m),
             )
             for m in matches
         ]
@@ -292,6 +321,7 @@ class ArticleRows(Database):
             return None
         article_id = int(row.id)
         self._link_guid(conn, article.feed, guid, article_id)
+        copy_of: int | None = None
         if story is None:
             alert_rows = [_alert_values(a, now) for a in alerts]
         else:
@@ -299,12 +329,18 @@ class ArticleRows(Database):
             alert_rows = _placed_alert_rows(
                 conn, placed, article_id, alerts, now, story.rules.follow_up_gap, story.suppressed_by
             )
+            copy_of = placed.copy_of
         # one executemany per table, statements built once per dialect (_statements)
         if match_rows:
             conn.execute(sql.add_match, [{**r, "article_id": article_id} for r in match_rows])
         if alert_rows:
             conn.execute(sql.add_alert, [{**r, "article_id": article_id} for r in alert_rows])
-        return article_id
+        outcome = Outcome(
+            alerts=len({(r["topic_id"], r["channel"]) for r in alert_rows}),
+            matches=len({r["topic_id"] for r in match_rows}),
+            copy_of=copy_of,
+        )
+        return article_id, outcome
 
     def add_matches(self, article_id: int, matches: list[Match], alerts: list[NewAlert], now: datetime) -> list[str]:
         """Add to a stored article the matches of topics it had not matched (another feed
@@ -318,7 +354,7 @@ class ArticleRows(Database):
                     topic_id=m.topic_id,
                     snippet=m.snippet,
                     created_at=now,
-                    hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False),
+                    hits=hits_json(m),
                 )
                 done = conn.execute(
                     self.insert_into(matches_table)
@@ -338,7 +374,7 @@ class ArticleRows(Database):
         return added
 
     def stored_article(self, article_id: int) -> StoredArticle | None:
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             row = conn.execute(select(*STORED_COLS).where(articles.c.id == article_id)).first()
         return record(StoredArticle, row) if row else None
 

@@ -99,7 +99,7 @@ class FeedRows(Database):
 
     def feed_state(self, name: str) -> FeedState | None:
         """The feed called `name`, or None if it was never polled."""
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             return feed_state_in(conn, name)
 
     def record_feed_success(

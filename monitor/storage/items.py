@@ -29,6 +29,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -44,9 +45,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Executable
 
 from monitor.models import FeedItem
-from monitor.storage.db import Database
+from monitor.storage.db import DIALECTS, Database, dialect_insert
 from monitor.storage.schema import (
     NulFreeString,
     NulFreeText,
@@ -147,6 +149,15 @@ class ItemRow:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What is stored for an article, which decides its item's state (``resolve_item_in``)."""
+
+    alerts: int  # its alerts
+    matches: int  # its matches
+    copy_of: int | None  # the article its text copies (story_articles.copy_of)
+
+
+@dataclass(frozen=True)
 class Resolution:
     """What to resolve a ledger item with once its article is stored (``resolve_item``'s
     arguments but the article): ``Store.save_article(..., resolve=)`` does it in the same
@@ -175,8 +186,8 @@ _RESOLVE = (
             for c in ("state", "reason_code", "reason", "article_id", "ref_article_id", "next_try_at", "updated_at")
         }
     )
+    .returning(*_ITEM_COLS)  # the row as updated: no second read
 )
-_ITEM_BY_ID = select(*_ITEM_COLS).where(items.c.id == bindparam("item_id"))
 _ITEM_FIELDS = tuple(f.name for f in fields(ItemRow))
 
 # title_twin's lookup (dated and undated), and enqueue_items' touch of a known item, built once.
@@ -202,6 +213,13 @@ _SEEN_AGAIN = (
 )
 
 
+@lru_cache(maxsize=len(DIALECTS))
+def _enqueue(dialect: str) -> Executable:
+    """``enqueue_items``' insert: new rows only, returning their keys."""
+    ins = dialect_insert(dialect)(items).on_conflict_do_nothing(index_elements=[items.c.feed, items.c.key])
+    return ins.returning(items.c.key)
+
+
 def summary_hash(summary: str) -> str:
     """SHA-1 of the whitespace-normalised teaser ("" for an empty one)."""
     text = " ".join(summary.split())
@@ -225,36 +243,45 @@ class ItemRows(Database):
         seen: dict[str, ItemInput] = {}
         for inp in listed:
             seen.setdefault(inp.key, inp)
+        rows = [
+            dict(
+                feed=feed,
+                key=inp.key,
+                url=inp.item.url,
+                url_key=inp.url_key,
+                guid=inp.item.guid,
+                title=inp.item.title,
+                summary=inp.item.summary,
+                published_at=inp.item.published,
+                title_key=inp.title_key,
+                summary_hash=summary_hash(inp.item.summary),
+                first_seen_at=now,
+                last_seen_at=now,
+                state=inp.state,
+                reason_code=inp.reason_code,
+                reason=inp.reason,
+                attempts=0,
+                next_try_at=now if inp.state == "pending" else None,
+                updated_at=now,
+            )
+            for inp in seen.values()
+        ]
         new: dict[str, int] = {}
-        ins = self.insert_into(items).on_conflict_do_nothing(index_elements=[items.c.feed, items.c.key])
+        if not rows:
+            return new
         with self.tx() as conn:
-            for inp in seen.values():
-                it = inp.item
-                values = dict(
-                    feed=feed,
-                    key=inp.key,
-                    url=it.url,
-                    url_key=inp.url_key,
-                    guid=it.guid,
-                    title=it.title,
-                    summary=it.summary,
-                    published_at=it.published,
-                    title_key=inp.title_key,
-                    summary_hash=summary_hash(it.summary),
-                    first_seen_at=now,
-                    last_seen_at=now,
-                    state=inp.state,
-                    reason_code=inp.reason_code,
-                    reason=inp.reason,
-                    attempts=0,
-                    next_try_at=now if inp.state == "pending" else None,
-                    updated_at=now,
-                )
-                # one statement for every row, its values bound (not built into it per row)
-                if conn.execute(ins, values).rowcount:
+            # one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING the keys it added, one
+            # executemany for the known ones (was: a statement or two per item, issue 16)
+            added = set(conn.execute(_enqueue(self.dialect), rows).scalars())  # as stored: without NUL
+            again = []
+            for key, inp in seen.items():
+                if (stored := key.replace("\x00", "")) in added:
+                    added.discard(stored)  # two keys stored as one (a NUL apart) are one new row
                     new[inp.reason_code] = new.get(inp.reason_code, 0) + 1
                 else:
-                    conn.execute(_SEEN_AGAIN, {"b_feed": feed, "b_key": inp.key, "b_now": now})
+                    again.append({"b_feed": feed, "b_key": key, "b_now": now})
+            if again:
+                conn.execute(_SEEN_AGAIN, again)
         return new
 
     def set_item(
@@ -322,12 +349,12 @@ class ItemRows(Database):
     # ---- reading ---------------------------------------------------------
     def due_items(self, feed: str, now: datetime, limit: int = 100) -> list[ItemRow]:
         """Pending items of `feed` due at `now`, in the order they were first listed."""
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             return due_items_in(conn, feed, now, limit)
 
     def count_due(self, feed: str, now: datetime) -> int:
         due = items.c.next_try_at.is_(None) | (items.c.next_try_at <= now)
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             return int(
                 conn.execute(
                     select(func.count()).select_from(items).where(items.c.feed == feed, items.c.state == "pending", due)
@@ -336,7 +363,7 @@ class ItemRows(Database):
 
     def item_of_article(self, article_id: int, *, other_than: int) -> ItemRow | None:
         """The first ledger item (not `other_than`) whose outcome is this article."""
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             row = conn.execute(
                 select(*_ITEM_COLS)
                 .where(items.c.article_id == article_id, items.c.id != other_than)
@@ -354,23 +381,14 @@ class ItemRows(Database):
         together are two (recurring columns under one headline and a site tagline)."""
         if not row.title_key or not row.summary_hash:
             return None
-        params = {
-            "feed": row.feed,
-            "title_key": row.title_key,
-            "summary_hash": row.summary_hash,
-            "item_id": row.id,
-            "first_seen_at": row.first_seen_at,
-            "published_at": row.published_at,
-        }
-        with self.tx() as conn:
-            found = conn.execute(_TITLE_TWIN[row.published_at is not None], params).first()
-        return _row(found) if found else None
+        with self.tx(write=False) as conn:
+            return title_twin_in(conn, row)
 
     def items_by_key(self, feed: str, keys: Sequence[str]) -> dict[str, ItemRow]:
         """The ledger rows of `feed` under these keys (absent keys are not in the result)."""
         found: dict[str, ItemRow] = {}
         wanted = list(dict.fromkeys(keys))
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             for i in range(0, len(wanted), 500):  # SQLite's bound-variable limit
                 q = select(*_ITEM_COLS).where(items.c.feed == feed, items.c.key.in_(wanted[i : i + 500]))
                 found.update((r.key, r) for r in map(_row, conn.execute(q).all()))
@@ -383,30 +401,15 @@ class ItemRows(Database):
         make it new. Only for a link-less `row`; items listed in the same poll are not twins."""
         if row.url:
             return None
-        with self.tx() as conn:
-            found = conn.execute(
-                select(*_ITEM_COLS)
-                .where(
-                    items.c.feed == row.feed,
-                    items.c.url == "",
-                    items.c.title == row.title,
-                    items.c.summary_hash == row.summary_hash,
-                    items.c.id != row.id,
-                    items.c.article_id.is_not(None),
-                    items.c.first_seen_at >= since,
-                    items.c.last_seen_at < row.first_seen_at,
-                )
-                .order_by(items.c.id)
-                .limit(1)
-            ).first()
-        return _row(found) if found else None
+        with self.tx(write=False) as conn:
+            return text_twin_in(conn, row, since)
 
     def item_counts(self, feed: str | None = None) -> dict[str, int]:
         """Items per state (every state present, 0 when none)."""
         q = select(items.c.state, func.count()).group_by(items.c.state)
         if feed is not None:
             q = q.where(items.c.feed == feed)
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             got = {str(s): int(n) for s, n in conn.execute(q).all()}
         return {s: got.get(s, 0) for s in STATES}
 
@@ -415,7 +418,7 @@ class ItemRows(Database):
         q = select(*_ITEM_COLS).where(items.c.feed == feed)
         if open_only:
             q = q.where(items.c.state.in_(("pending", "failed")))
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             rows = conn.execute(q.order_by(items.c.id.desc()).limit(limit)).all()
         return [_row(r) for r in rows]
 
@@ -424,16 +427,16 @@ class ItemRows(Database):
         cond = or_(items.c.url_key == url_key, items.c.guid == url, items.c.guid == url_key)
         if url:
             cond = or_(cond, items.c.url == url)
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             rows = conn.execute(select(*_ITEM_COLS).where(cond).order_by(items.c.id)).all()
         return [_row(r) for r in rows]
 
     def article_url(self, article_id: int) -> str | None:
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             return conn.execute(select(articles.c.url).where(articles.c.id == article_id)).scalar()
 
     def article_by_key(self, url_key: str) -> int | None:
-        with self.tx() as conn:
+        with self.tx(write=False) as conn:
             got = conn.execute(
                 select(articles.c.id).where(articles.c.url_key == url_key, articles.c.status == "done")
             ).scalar()
@@ -458,10 +461,21 @@ def due_items_in(conn: Connection, feed: str, now: datetime, limit: int = 100) -
     return [_row(r) for r in conn.execute(_DUE_ITEMS, {"feed": feed, "now": now, "limit": limit}).all()]
 
 
-def resolve_item_in(conn: Connection, item_id: int, article_id: int, now: datetime, *, note: str = "") -> ItemRow:
-    """``ItemRows.resolve_item`` inside the caller's transaction (``Store.save_article`` with
-    ``resolve=``: the article and its item's outcome in one transaction)."""
-    n_alerts, n_matches, copy_of = conn.execute(_ARTICLE_OUTCOME, {"article_id": article_id}).one()
+def resolve_item_in(
+    conn: Connection,
+    item_id: int,
+    article_id: int,
+    now: datetime,
+    *,
+    note: str = "",
+    outcome: Outcome | None = None,
+) -> ItemRow:
+    """``ItemRows.resolve_item`` inside the caller's transaction (``Store.save_and_resolve``: the
+    article and its item's outcome in one transaction). `outcome`: what the caller stored for the
+    article in this same transaction (else it is read back)."""
+    if outcome is None:
+        outcome = Outcome(*conn.execute(_ARTICLE_OUTCOME, {"article_id": article_id}).one())
+    n_alerts, n_matches, copy_of = outcome.alerts, outcome.matches, outcome.copy_of
     ref: int | None = None
     if n_alerts:
         state, code, reason = "alerted", "alerted", f"article #{article_id} made {n_alerts} alert(s)"
@@ -483,6 +497,43 @@ def resolve_item_in(conn: Connection, item_id: int, article_id: int, now: dateti
         next_try_at=None,
         updated_at=now,
     )
-    conn.execute(_RESOLVE, {"item_id": item_id, **{f"new_{k}": v for k, v in values.items()}})
-    row = conn.execute(_ITEM_BY_ID, {"item_id": item_id}).one()
+    row = conn.execute(_RESOLVE, {"item_id": item_id, **{f"new_{k}": v for k, v in values.items()}}).one()
     return _row(row)
+
+
+def title_twin_in(conn: Connection, row: ItemRow) -> ItemRow | None:
+    """``ItemRows.title_twin`` inside the caller's transaction."""
+    if not row.title_key or not row.summary_hash:
+        return None
+    params = {
+        "feed": row.feed,
+        "title_key": row.title_key,
+        "summary_hash": row.summary_hash,
+        "item_id": row.id,
+        "first_seen_at": row.first_seen_at,
+        "published_at": row.published_at,
+    }
+    found = conn.execute(_TITLE_TWIN[row.published_at is not None], params).first()
+    return _row(found) if found else None
+
+
+def text_twin_in(conn: Connection, row: ItemRow, since: datetime) -> ItemRow | None:
+    """``ItemRows.text_twin`` inside the caller's transaction."""
+    if row.url:
+        return None
+    found = conn.execute(
+        select(*_ITEM_COLS)
+        .where(
+            items.c.feed == row.feed,
+            items.c.url == "",
+            items.c.title == row.title,
+            items.c.summary_hash == row.summary_hash,
+            items.c.id != row.id,
+            items.c.article_id.is_not(None),
+            items.c.first_seen_at >= since,
+            items.c.last_seen_at < row.first_seen_at,
+        )
+        .order_by(items.c.id)
+        .limit(1)
+    ).first()
+    return _row(found) if found else None

@@ -17,15 +17,17 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from monitor.dedup import neardup
 from monitor.dedup import stories as clustering
 from monitor.dedup.keys import clean_link, normalize_url
 from monitor.models import NewAlert, ReportedBy
-from monitor.storage.db import Database
+from monitor.storage.db import Database, in_list, insert_rows, list_param
 from monitor.storage.placelock import PlacementConflict, gone, lock_keys, lock_stories, with_retry
 from monitor.storage.schema import (
     alerts,
@@ -141,7 +143,7 @@ def place(
     _add_terms(conn, placement.story_id, inp.profile, fresh=placement.new_story)
     if fp.bands:
         conn.execute(_INSERT_ENTRY, dict(article_id=article_id, indexed_at=now, shingles=fp.shingle_bytes()))
-        conn.execute(_INSERT_BAND, [{"band": b, "article_id": article_id} for b in fp.bands])
+        insert_rows(conn, neardup_bands, ("band", "article_id"), [(b, article_id) for b in fp.bands])
     if placement.copy_of is not None:
         log.info(
             "copy article=%d outlet=%s copy_of=%d jaccard=%.2f story=%d alert=none reason=copy",
@@ -166,8 +168,6 @@ def place(
 # values, or one bound value per band or term) cost more than SQLite running it (issue 16).
 _INSERT_STORY_ARTICLE = insert(story_articles)
 _INSERT_ENTRY = insert(neardup_entries)
-_INSERT_BAND = insert(neardup_bands)
-_INSERT_TERM = insert(story_terms)
 _NEW_STORY = insert(stories).returning(stories.c.id)
 _COPY_ROW = select(story_articles.c.story_id, story_articles.c.copy_of).where(
     story_articles.c.article_id == bindparam("article_id")
@@ -178,26 +178,47 @@ _JOIN_STORY = (
     .where(stories.c.id == bindparam("b_story_id"))
     .values(last_seen=bindparam("b_now"), n_articles=stories.c.n_articles + 1, profile=bindparam("b_profile"))
 )
-_COPY_CANDIDATES = select(neardup_entries.c.article_id, neardup_entries.c.shingles).where(
-    neardup_entries.c.article_id.in_(
-        select(neardup_bands.c.article_id)
-        .where(neardup_bands.c.band.in_(bindparam("bands", expanding=True)))
-        .distinct()
-    ),
-    neardup_entries.c.indexed_at >= bindparam("since"),
-    neardup_entries.c.article_id != bindparam("me"),
-)
-_STORY_CANDIDATES = select(stories.c.id, stories.c.profile).where(
-    stories.c.id.in_(
-        select(story_terms.c.story_id)
-        .where(story_terms.c.term.in_(bindparam("terms", expanding=True)))
-        .group_by(story_terms.c.story_id)
-        .having(func.count() >= clustering.MIN_SHARED)
-        .order_by(func.count().desc(), story_terms.c.story_id.desc())
-        .limit(MAX_STORY_CANDIDATES)
-    ),
-    stories.c.last_seen >= bindparam("since"),
-)
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """The placement's lookups by a list of values, in one dialect (``_lookups``)."""
+
+    copy_candidates: Select[Any]
+    story_candidates: Select[Any]
+    story_has_terms: Select[Any]
+    members: Select[Any]
+
+
+@lru_cache(maxsize=2)
+def _lookups(dialect: str) -> _Lookups:
+    """Built once per dialect, each list bound as one parameter (db.in_list, db.list_param)."""
+    return _Lookups(
+        copy_candidates=select(neardup_entries.c.article_id, neardup_entries.c.shingles).where(
+            neardup_entries.c.article_id.in_(
+                select(neardup_bands.c.article_id).where(in_list(neardup_bands.c.band, "bands", dialect)).distinct()
+            ),
+            neardup_entries.c.indexed_at >= bindparam("since"),
+            neardup_entries.c.article_id != bindparam("me"),
+        ),
+        story_candidates=select(stories.c.id, stories.c.profile).where(
+            stories.c.id.in_(
+                select(story_terms.c.story_id)
+                .where(in_list(story_terms.c.term, "terms", dialect))
+                .group_by(story_terms.c.story_id)
+                .having(func.count() >= clustering.MIN_SHARED)
+                .order_by(func.count().desc(), story_terms.c.story_id.desc())
+                .limit(MAX_STORY_CANDIDATES)
+            ),
+            stories.c.last_seen >= bindparam("since"),
+        ),
+        story_has_terms=select(story_terms.c.term).where(
+            story_terms.c.story_id == bindparam("sid"), in_list(story_terms.c.term, "terms", dialect)
+        ),
+        members=select(story_articles.c.story_id, story_articles.c.profile, story_articles.c.echoes, articles.c.title)
+        .join(articles, articles.c.id == story_articles.c.article_id)
+        .where(in_list(story_articles.c.story_id, "ids", dialect)),
+    )
 
 
 def _find_copy(
@@ -205,7 +226,9 @@ def _find_copy(
 ) -> tuple[int, float] | None:
     if not fp.bands:
         return None
-    rows = conn.execute(_COPY_CANDIDATES, {"bands": list(fp.bands), "since": since, "me": article_id}).all()
+    dialect = conn.dialect.name
+    params = {"bands": list_param(dialect, fp.bands), "since": since, "me": article_id}
+    rows = conn.execute(_lookups(dialect).copy_candidates, params).all()
     cands = [(r.article_id, neardup.shingles_from_bytes(r.shingles)) for r in rows]
     return neardup.best_copy(fp, cands, threshold)
 
@@ -232,7 +255,9 @@ def _cluster(
         # whichever of two articles comes first (with only the weightiest 12, a pair sharing 7
         # terms was found in one order and missed in the other)
         terms = [t[:100] for t in list(profile)[:QUERY_TERMS]]
-        rows = conn.execute(_STORY_CANDIDATES, {"terms": terms, "since": now - rules.story_window}).all()
+        dialect = conn.dialect.name
+        params = {"terms": list_param(dialect, terms), "since": now - rules.story_window}
+        rows = conn.execute(_lookups(dialect).story_candidates, params).all()
         members = _member_profiles(conn, {r.id: r.profile for r in rows})
         if lock and (merged := gone(conn, [sid for sid, m in members if not m])):
             raise PlacementConflict(f"candidate stories merged meanwhile: {merged}")
@@ -285,7 +310,8 @@ def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[
         return []
     members: dict[int, list[clustering.Member]] = defaultdict(list)
     legacy: set[int] = set()
-    for r in conn.execute(_MEMBERS, {"ids": sorted(centroids)}):
+    dialect = conn.dialect.name
+    for r in conn.execute(_lookups(dialect).members, {"ids": list_param(dialect, sorted(centroids))}):
         if r.profile is None:
             legacy.add(r.story_id)
         else:
@@ -328,27 +354,20 @@ def _merge(conn: Connection, keep: int, others: list[int]) -> None:
     log.info("stories merged story=%d merged=%s", keep, ",".join(map(str, others)))
 
 
-_STORY_HAS_TERMS = select(story_terms.c.term).where(
-    story_terms.c.story_id == bindparam("sid"), story_terms.c.term.in_(bindparam("terms", expanding=True))
-)
-_MEMBERS = (
-    select(story_articles.c.story_id, story_articles.c.profile, story_articles.c.echoes, articles.c.title)
-    .join(articles, articles.c.id == story_articles.c.article_id)
-    .where(story_articles.c.story_id.in_(bindparam("ids", expanding=True)))
-)
-
-
 def _add_terms(conn: Connection, story_id: int, profile: dict[str, float], *, fresh: bool = False) -> None:
     """Index the article's key terms under its story (the story's terms are the union of its
     articles' terms, so a candidate lookup finds a story by any of its articles). `fresh`: the
     story was just made (no terms yet)."""
-    terms = sorted({t[:100] for t in profile})
+    terms = sorted({t[:100].replace("\x00", "") for t in profile})  # as NulFreeString binds them
     if not terms:
         return
-    have = set() if fresh else set(conn.execute(_STORY_HAS_TERMS, {"sid": story_id, "terms": terms}).scalars())
+    dialect = conn.dialect.name
+    have = set()
+    if not fresh:
+        params = {"sid": story_id, "terms": list_param(dialect, terms)}
+        have = set(conn.execute(_lookups(dialect).story_has_terms, params).scalars())
     new = [t for t in terms if t not in have]
-    if new:
-        conn.execute(_INSERT_TERM, [{"story_id": story_id, "term": t} for t in new])
+    insert_rows(conn, story_terms, ("story_id", "term"), [(story_id, t) for t in new])
 
 
 def already_alerted(

@@ -91,7 +91,7 @@ def key_terms(text: str) -> list[str]:
 
 def key_terms_of(tokens: Iterable[str]) -> list[str]:
     """Key terms of a text given as its folded words, in order (repeats kept)."""
-    return [k for k in map(key_term, tokens) if k]
+    return list(filter(None, map(key_term, tokens)))
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +112,10 @@ def document_frequency() -> tuple[int, dict[str, int]]:
     return _df()
 
 
+@lru_cache(maxsize=WORD_CACHE)
 def idf(term: str) -> float:
+    """The term's inverse document frequency in the rarity table (cached: a profile weighs each of
+    its article's ≈ 200 distinct terms, most of them seen in earlier articles)."""
     n, table = _df()
     # a term missing from the table is rarer than the table's cut-off: weigh it as such
     return math.log((n + 1) / (table.get(term, 4) + 1))

@@ -49,6 +49,7 @@ TITLE_SIMILARITY = 0.15
 MIN_SHARED = 3  # and at least this many shared key terms
 TITLE_RARE_DF = 200  # of the table's 6,340 articles (about 3%): a name, a place; not a headline verb
 _PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
+_CLITIC_LETTERS = frozenset("وفبكل")  # the first letters text/normalize.stems strips besides ال
 # Shipped with the package (pyproject package-data); a missing table is an install error, not a silent
 # "every term weighs the same".
 _DF_PATH = Path(__file__).resolve().parent.parent / "text" / "df.txt"
@@ -76,7 +77,9 @@ def key_term(token: str) -> str:
     if is_arabic(token) and base == token:
         table = _df()[1]
         known = table.get(token, 0)
-        for cand in stems(token)[1:]:
+        # stems of 3+ letters come only from a leading و ف ب ك ل (an ال long enough to strip,
+        # base_term stripped already): other words skip computing their stems
+        for cand in stems(token)[1:] if token[0] in _CLITIC_LETTERS else ():
             if len(cand) >= 3 and table.get(cand, 0) > max(known, 7):
                 base, known = cand, table[cand]
         if base == token and known == 0 and token[0] in "وف" and len(token) >= 5:

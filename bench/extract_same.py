@@ -9,7 +9,8 @@ exactly as bench/versus_script.py serves them (full corpus from --shared, else .
 DIR (default: this one), runs ``monitor.extract.article.extract`` and, on its text, the stages
 ``monitor once`` runs next: the folded words (``FoldedText.of``), the near-duplicate fingerprint
 (shingles and band keys), the story profile and the topic matches (config.yaml + the
-labelled-set topics). Prints one sha256 over everything and, per stage, CPU ms per page (best of
+labelled-set topics), then ("others") the story echoes, the language guess and the interstitial
+check. Prints one sha256 over everything and, per stage, CPU ms per page (best of
 K). ``--out FILE`` writes a sha256 per page and stage as JSON: run it on two checkouts and
 compare the files (``cmp``) to prove a change leaves every output byte-identical.
 """
@@ -58,8 +59,11 @@ def main() -> int:
     from monitor.dedup import neardup, stories
     from monitor.errors import ExtractError
     from monitor.extract.article import extract
+    from monitor.extract.interstitial import detect
+    from monitor.fetch.encoding import decode_html
     from monitor.matching.matcher import compile_topics
     from monitor.text.folded import FoldedText
+    from monitor.text.lang import detect_language
 
     print(f"monitor from {Path(monitor.__file__).parent}; {len(pages)} pages")
     import yaml
@@ -84,7 +88,7 @@ def main() -> int:
     timing: dict[str, float] = {}
     digests: dict[str, dict[str, str]] = {}
     for k in range(args.repeat):
-        spent = dict.fromkeys(("extract", "fold", "fingerprint", "profile", "match"), 0.0)
+        spent = dict.fromkeys(("extract", "fold", "fingerprint", "profile", "match", "others"), 0.0)
         for name, url, html in pages:
             t0 = time.process_time()
             got = run_extract(html, url)
@@ -100,15 +104,22 @@ def main() -> int:
                 t4 = time.process_time()
                 found = matcher.match(got.title, got.body, folded=folded)
                 t5 = time.process_time()
+                echoes = stories.echoes_folded(folded)
+                language = detect_language(f"{got.title}\n{got.body}")
+                page = html if isinstance(html, str) else decode_html(html)
+                wall = detect(page, url=url or "", item_title=got.title, page_title=got.title, body=got.body)
+                t6 = time.process_time()
                 spent["fold"] += t2 - t1
                 spent["fingerprint"] += t3 - t2
                 spent["profile"] += t4 - t3
                 spent["match"] += t5 - t4
+                spent["others"] += t6 - t5
                 out |= {
                     "folded": repr(folded),
                     "fingerprint": repr((sorted(fp.shingles), fp.bands)),
                     "profile": repr(prof),
                     "match": repr(found),
+                    "others": repr((sorted(echoes), language, wall)),
                 }
             if k == 0:
                 digests[name] = {s: hashlib.sha256(v.encode()).hexdigest() for s, v in out.items()}

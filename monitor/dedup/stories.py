@@ -49,6 +49,7 @@ TITLE_SIMILARITY = 0.15
 MIN_SHARED = 3  # and at least this many shared key terms
 TITLE_RARE_DF = 200  # of the table's 6,340 articles (about 3%): a name, a place; not a headline verb
 _PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
+_CLITIC_LETTERS = frozenset("وفبكل")  # the first letters text/normalize.stems strips besides ال
 # Shipped with the package (pyproject package-data); a missing table is an install error, not a silent
 # "every term weighs the same".
 _DF_PATH = Path(__file__).resolve().parent.parent / "text" / "df.txt"
@@ -76,7 +77,9 @@ def key_term(token: str) -> str:
     if is_arabic(token) and base == token:
         table = _df()[1]
         known = table.get(token, 0)
-        for cand in stems(token)[1:]:
+        # stems of 3+ letters come only from a leading و ف ب ك ل (an ال long enough to strip,
+        # base_term stripped already): other words skip computing their stems
+        for cand in stems(token)[1:] if token[0] in _CLITIC_LETTERS else ():
             if len(cand) >= 3 and table.get(cand, 0) > max(known, 7):
                 base, known = cand, table[cand]
         if base == token and known == 0 and token[0] in "وف" and len(token) >= 5:
@@ -91,7 +94,7 @@ def key_terms(text: str) -> list[str]:
 
 def key_terms_of(tokens: Iterable[str]) -> list[str]:
     """Key terms of a text given as its folded words, in order (repeats kept)."""
-    return [k for k in map(key_term, tokens) if k]
+    return list(filter(None, map(key_term, tokens)))
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +115,10 @@ def document_frequency() -> tuple[int, dict[str, int]]:
     return _df()
 
 
+@lru_cache(maxsize=WORD_CACHE)
 def idf(term: str) -> float:
+    """The term's inverse document frequency in the rarity table (cached: a profile weighs each of
+    its article's ≈ 200 distinct terms, most of them seen in earlier articles)."""
     n, table = _df()
     # a term missing from the table is rarer than the table's cut-off: weigh it as such
     return math.log((n + 1) / (table.get(term, 4) + 1))

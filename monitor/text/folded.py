@@ -32,10 +32,17 @@ class FoldedText:
 
     @classmethod
     def of(cls, title: str, body: str) -> FoldedText:
-        """Fold and split ``title`` and ``body`` (each once)."""
-        body_words = tuple(words(body))
+        """Fold and split ``title`` and ``body`` (each once).
+
+        A long body is read as its lead and the rest: no word spans whitespace (a run of
+        ``words`` never holds a character ``str.split`` splits on), so the body's words are
+        the lead's followed by the rest's, and the lead is not folded a second time."""
         pieces = body.split()
-        lead = body_words if len(pieces) <= LEAD_WORDS else tuple(words(" ".join(pieces[:LEAD_WORDS])))
+        if len(pieces) <= LEAD_WORDS:
+            body_words = lead = tuple(words(body))
+        else:
+            lead = tuple(words(" ".join(pieces[:LEAD_WORDS])))
+            body_words = lead + tuple(words(" ".join(pieces[LEAD_WORDS:])))
         return cls(tuple(words(title)), body_words, lead, len(pieces))
 
     def text_words(self) -> tuple[str, ...]:

@@ -74,6 +74,25 @@ def _slots(word: str) -> tuple[str, tuple[str, ...], str]:
 
 _CLASS_TABLE = str.maketrans(LETTER_CLASSES)
 _NO_INNER_VOWELS = str.maketrans("", "", "".join(OPTIONAL_INSIDE))
+_NOT_CONSONANTS = frozenset([*OPTIONAL_INSIDE, "ء"])
+# each letter to its class, dropped when that class is a long vowel or hamza (ئ reads as و)
+_CONSONANTS = str.maketrans(
+    {
+        ch: "" if LETTER_CLASSES.get(ch, ch) in _NOT_CONSONANTS else LETTER_CLASSES.get(ch, ch)
+        for ch in [*LETTER_CLASSES, *_NOT_CONSONANTS]
+    }
+)
+
+
+def consonants(word: str) -> str:
+    """``word`` with letters mapped to their class and every long vowel and hamza dropped.
+
+    A necessary condition, cheaper than the skeleton: equal skeletons have equal consonants
+    (``consonants(skeleton(w)) == consonants(head(w)) == consonants(w)``: the class map is
+    idempotent and the skeleton only drops what this drops), and, mapping character by
+    character, the consonants of a suffix of ``w`` are a suffix of ``consonants(w)``. The
+    matcher rules out most new words with it before computing their stems and skeletons."""
+    return word.translate(_CONSONANTS)
 
 
 @lru_cache(maxsize=WORD_CACHE)

@@ -80,3 +80,35 @@ def test_the_fallback_still_runs_when_the_main_extractor_finds_nothing(monkeypat
     for _, url, html in stubs:
         _result(html, url)
     assert False in calls and True in calls
+
+
+# extractor_options: one Extractor per day, copied with the page's URL, instead of trafilatura
+# building one (through configparser) for every page (issue 16). It must be the options
+# trafilatura.extract builds itself from TRAFILATURA_ARGS, in every slot.
+@pytest.mark.parametrize("url", [None, "", "https://example.com/a/1.html", "https://مثال.example/خبر?id=1", "x\udcff"])
+@pytest.mark.parametrize("fast", [True, False])
+def test_extractor_options_are_what_trafilatura_builds(url, fast, monkeypatch):
+    import trafilatura.core
+
+    built: list[object] = []
+    real = trafilatura.core.bare_extraction
+
+    def spy(filecontent, **kw):  # type: ignore[no-untyped-def]
+        built.append(kw["options"])
+        return real(filecontent, **kw)
+
+    monkeypatch.setattr(trafilatura.core, "bare_extraction", spy)
+    html = cp.seed_page(cp.seed_reports()[0], style=0)
+    trafilatura.extract(html, url=url, fast=fast, **article.TRAFILATURA_ARGS)
+    ours = article.extractor_options(url, fast=fast)
+    (theirs,) = built
+    assert type(ours) is type(theirs)
+    slots = type(theirs).__slots__
+    assert slots
+    assert {s: getattr(ours, s) for s in slots} == {s: getattr(theirs, s) for s in slots}
+
+
+def test_extractor_options_are_copies():
+    a = article.extractor_options("https://example.com/a", fast=True)
+    b = article.extractor_options("https://example.com/b", fast=True)
+    assert a is not b and a.url == "https://example.com/a" and b.url == "https://example.com/b"

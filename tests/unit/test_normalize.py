@@ -146,6 +146,9 @@ _LOOP_EDGES = [
     "مشيراً",
     "اً",
     "ًا",
+    "اًا",  # an alef on each side of one fathatan
+    "\nاً",  # a tanween alef after a line break (not the text's first character)
+    "كتاباً ًا",
     "المبادىء",
     "يءا",
     "شاطىء،",

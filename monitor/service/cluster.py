@@ -57,15 +57,13 @@ from monitor.errors import ConfigError
 from monitor.fetch.schedule import cluster_due
 from monitor.pipeline import Pipeline
 from monitor.service.cluster_status import (
-    alive_after,
     check_node_name,
     cluster_summary,
     conninfo,
     node_name,
-    replaceable,
 )
 from monitor.service.daemon import Daemon, prune_text
-from monitor.storage import QUEUE, Lease, NodeId, NodeRow
+from monitor.storage import QUEUE, Lease, NodeId
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +104,7 @@ class ClusterNode(Daemon):
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.started_at = datetime.now(UTC)
         self.node = NodeId(self.name, self.host, self.pid, self.started_at)  # this process's claim on the name
+        self._name_lock = self.store.node_lock(self.name)  # held from the claim to the stop (a session's)
         self._name_lost = False  # another process holds this name's row now (logged once)
         # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death
         self.worker_beat = max(1.0, self.node_stall / 6)
@@ -401,17 +400,14 @@ class ClusterNode(Daemon):
     def claim_name(self) -> None:
         """Take this node's row for this process; ConfigError naming MONITOR_NODE, the cause
         and the fix when another live process holds the name."""
-        holder = self.store.claim_node(self.node, self._replaceable)
+        holder = self.store.claim_node(self.node, self._name_lock)
         if holder is not None:
             raise ConfigError(
                 f"MONITOR_NODE={self.name!r} is in use by another running node (host {holder.host}, pid "
                 f"{holder.pid}, last beat {holder.beat_age:.0f}s ago): two processes under one name would "
                 "count as one node and hide each other's death. Give each node its own MONITOR_NODE "
-                "(or leave it unset: host:pid), or stop the other process"
+                "(or leave it unset: host:pid and a random suffix), or stop the other process"
             )
-
-    def _replaceable(self, row: NodeRow) -> bool:
-        return replaceable(row, self.host, self.pid, alive_after(self.node_stall, self.heartbeat_every))
 
     def _schedule_work(self, config: Config) -> None:
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)
@@ -446,7 +442,9 @@ class ClusterNode(Daemon):
         wid = getattr(worker, "worker_id", None)
         if not self._worker_alive.is_set() or wid is None:
             return
-        if self.store.beat(self.node, worker_id=int(wid), stall_after=self.node_stall):
+        # the name's session lock, taken again if its connection was lost (a database restart):
+        # False when another process took the name meanwhile
+        if self._name_lock.held() and self.store.beat(self.node, worker_id=int(wid), stall_after=self.node_stall):
             self._name_lost = False
         elif not self._name_lost:  # frozen past the alive window, and a namesake started meanwhile
             self._name_lost = True
@@ -490,7 +488,14 @@ class ClusterNode(Daemon):
             clean = super().stop() and not (self._thread is not None and self._thread.is_alive())
         finally:
             self.stop_timeout = budget
-        returned, error = _bounded(lambda: self.store.node_stopped(self.node), left())
+
+        def last_row() -> None:
+            try:
+                self.store.node_stopped(self.node)
+            finally:
+                self._name_lock.release()  # after the row: a namesake starting now finds it stopped
+
+        returned, error = _bounded(last_row, left())
         if error:  # the store is gone or silent: the row just ages out
             log.warning("node stop not recorded node=%s error=%s", self.name, error)
         return clean and returned  # a silent store: threads may still wait on it, exit without them

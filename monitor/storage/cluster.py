@@ -10,7 +10,6 @@ what a target got or refused, a message id), only while its job still holds the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -31,7 +30,8 @@ from sqlalchemy import (
     update,
 )
 
-from monitor.storage.db import Database, record
+from monitor.storage.claims import SessionLock
+from monitor.storage.db import Database, lock_key, record
 from monitor.storage.schema import alerts, channel_holds, cluster_nodes, feeds
 
 # procrastinate's tables as plain SQL (their DDL is procrastinate's, applied by migration 0009).
@@ -162,6 +162,13 @@ NODE_NAME_MAX: int = (
 _NODE_COLS = [cluster_nodes.c[f.name] for f in fields(NodeRow) if f.name in cluster_nodes.c] + [_BEAT_AGE]
 
 
+NODE_LOCK = "monitor-node:"  # what a node's name is prefixed with in its locks' keys
+_NODE_SPACE = 0x6E6F64  # classid of the nodes' session locks on their names (apart from page claims')
+# seconds a start waits for its name's session lock: a namesake that just stopped cleanly may
+# still be closing its connection; a live one keeps it and the start is refused after this
+NAME_LOCK_WAIT = 3.0
+
+
 def _owned(node: NodeId) -> ColumnElement[bool]:
     c = cluster_nodes.c
     return and_(c.name == node.name, c.host == node.host, c.pid == node.pid, c.started_at == node.started_at)
@@ -170,32 +177,41 @@ def _owned(node: NodeId) -> ColumnElement[bool]:
 class ClusterRows(Database):
     """Heartbeats, due work and job counts for cluster mode (raise StoreError)."""
 
-    def claim_node(self, node: NodeId, replaceable: Callable[[NodeRow], bool]) -> NodeRow | None:
-        """Take the row of `node`'s name for this process, unless another process holds it:
-        the row of a live process is kept and returned (the caller refuses to start, celery's
-        DuplicateNodenameWarning kind, celery#2046); None when the row is now ours. A row
-        is taken when it is stopped or `replaceable(row)` says so (gone silent, this host's
-        dead process). One claim at a time per name (a transaction advisory lock), so two
-        processes starting together do not both win."""
+    def node_lock(self, name: str) -> SessionLock:
+        """The session lock a node holds on its name for its process's life (not yet taken)."""
+        return SessionLock(self, _NODE_SPACE, lock_key(NODE_LOCK + name), f"node:{name}")
+
+    def claim_node(self, node: NodeId, lock: SessionLock) -> NodeRow | None:
+        """Take the row of `node`'s name for this process, unless another live process holds
+        the name: that one's row is returned (the caller refuses to start, celery's
+        DuplicateNodenameWarning kind, celery#2046); None when `lock` (the name's session
+        lock, :meth:`node_lock`) and the row are now ours. A process is live while it holds
+        the name's lock: a session of its own, freed by the server the moment the process
+        dies or its connection closes, so a restart after a crash (kill -9, a container
+        restarted or recreated) takes its name back at once, and two live processes with the
+        same host and pid (two containers' pid 1 on one host network) never take each
+        other's name (redteam17c #4). A frozen process keeps its session, so its name."""
+        if not lock.acquire(NAME_LOCK_WAIT):
+            row = self._node_row(node.name)
+            return row or NodeRow(node.name, "(no row yet)", 0, node.started_at, node.started_at)
+        values = {
+            "host": node.host,
+            "pid": node.pid,
+            "started_at": node.started_at,
+            "last_beat": DB_NOW,
+            "stopped_at": None,
+            "worker_id": None,
+            "stall_after": None,
+        }
+        ins = self.insert_into(cluster_nodes).values(name=node.name, **values)
         with self.tx() as conn:
-            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext("monitor-node:" + node.name))))
-            row = conn.execute(select(*_NODE_COLS).where(cluster_nodes.c.name == node.name)).first()
-            if row is not None:
-                held = record(NodeRow, row)
-                if held.stopped_at is None and not replaceable(held):
-                    return held
-            values = {
-                "host": node.host,
-                "pid": node.pid,
-                "started_at": node.started_at,
-                "last_beat": DB_NOW,
-                "stopped_at": None,
-                "worker_id": None,
-                "stall_after": None,
-            }
-            ins = self.insert_into(cluster_nodes).values(name=node.name, **values)
             conn.execute(ins.on_conflict_do_update(index_elements=["name"], set_=values))
         return None
+
+    def _node_row(self, name: str) -> NodeRow | None:
+        with self.tx() as conn:
+            row = conn.execute(select(*_NODE_COLS).where(cluster_nodes.c.name == name)).first()
+        return record(NodeRow, row) if row is not None else None
 
     def beat(self, node: NodeId, *, worker_id: int | None = None, stall_after: float | None = None) -> bool:
         """Refresh `node`'s heartbeat row (the database's clock) with its running procrastinate

@@ -205,21 +205,41 @@ def _dead_pid() -> int:
     return pid
 
 
-# (case, the row held: (host, pid, beat age s, stopped) or None, this process takes the name)
+# (case, the row held: (host, pid, beat age s, stopped) or None, its process's session still holds
+# the name's lock (it lives), this process takes the name). Live is the lock (a session the
+# server ends with its process), never the row's host, pid or beat age.
 CLAIMS = [
-    ("no row yet", None, True),
-    ("its node stopped cleanly", ("other-host", 4242, 1.0, True), True),
-    ("a live node on another host (fishtest#1264, hydroshare#5574)", ("other-host", 4242, 1.0, False), False),
-    ("a live process on this host", ("HERE", "LIVE", 1.0, False), False),
-    ("this host's process died (a kill -9, then systemd restarts it)", ("HERE", "DEAD", 1.0, False), True),
-    ("this pid on this host: a container restarted as pid 1 again", ("HERE", "MINE", 1.0, False), True),
-    ("another host's node silent past the stall timeout", ("other-host", 4242, 600.0, False), True),
+    ("no row yet", None, False, True),
+    ("its node stopped cleanly", ("other-host", 4242, 1.0, True), False, True),
+    ("a live node on another host (fishtest#1264, hydroshare#5574)", ("other-host", 4242, 1.0, False), True, False),
+    ("a live process on this host", ("HERE", "LIVE", 1.0, False), True, False),
+    ("this host's process died (a kill -9, then systemd restarts it)", ("HERE", "DEAD", 1.0, False), False, True),
+    ("this pid on this host: a container restarted as pid 1 again", ("HERE", "MINE", 1.0, False), False, True),
+    ("two live containers' pid 1 on one host network (redteam17c #4)", ("HERE", "MINE", 1.0, False), True, False),
+    (
+        "another host's node silent past the stall timeout, its process gone",
+        ("other-host", 4242, 600.0, False),
+        False,
+        True,
+    ),
+    (
+        "another host's node frozen past the stall timeout: still its name",
+        ("other-host", 4242, 600.0, False),
+        True,
+        False,
+    ),
+    (
+        "a container recreated under a new hostname: the old one died 1 s ago",
+        ("other-host", 1, 1.0, False),
+        False,
+        True,
+    ),
 ]
 
 
-@pytest.mark.parametrize("case,row,taken", CLAIMS, ids=[c[0] for c in CLAIMS])
-def test_a_node_name_is_claimed_by_one_live_process(case, row, taken):
-    with cluster_node() as node:
+@pytest.mark.parametrize("case,row,live,taken", CLAIMS, ids=[c[0] for c in CLAIMS])
+def test_a_node_name_is_claimed_by_one_live_process(case, row, live, taken):
+    with cluster_node() as node, contextlib.ExitStack() as stack:
         if row is not None:
             host, pid, age, stopped = row
             host = node.host if host == "HERE" else host
@@ -235,6 +255,12 @@ def test_a_node_name_is_claimed_by_one_live_process(case, row, taken):
                 age,
                 stopped,
             )
+        if live:  # the holder's own session (another store: another connection)
+            holder = Store(_url(node))
+            stack.callback(holder.close)
+            lock = holder.node_lock(node.name)
+            assert lock.acquire(), case
+            stack.callback(lock.release)
         if taken:
             node.claim_name()
             mine = [r for r in node.store.nodes() if r.name == node.name]
@@ -245,7 +271,7 @@ def test_a_node_name_is_claimed_by_one_live_process(case, row, taken):
                 node.claim_name()
             # the live holder's row is untouched, and this process's beats never overwrite it
             assert not node.store.beat(node.node, worker_id=None, stall_after=3.0), case
-            assert [r.pid for r in node.store.nodes()] != [node.pid], case
+            assert node.started_at not in [r.started_at for r in node.store.nodes()], case
 
 
 def test_a_namesakes_stop_does_not_mark_the_holders_row_stopped():

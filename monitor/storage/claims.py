@@ -159,7 +159,10 @@ class SessionLock:
             conn = self._db.connect_autocommit()
             try:
                 got = _take(conn, self._space, self._key, wait)
-                if got and not self._visible(conn):
+                if got and not self._kept(conn):
+                    for _ in range(3):  # best effort: off the pooler's server session it sits on
+                        if not conn.exec_driver_sql(_lock_sql(self._space, self._key, "advisory_unlock")).scalar():
+                            break
                     _drop(conn)
                     raise StoreError(
                         f"lock {self.what}: a session-level advisory lock is not kept by its session (a "
@@ -186,15 +189,26 @@ class SessionLock:
                 _release(self._conn, self._space, self._key, self.what)
             self._forget()
 
-    def _visible(self, conn: Connection) -> bool:
-        """Whether the server session of the next statement holds the lock: not so behind a
-        pooler in transaction mode, whose next statement may run on another session."""
+    def _kept(self, conn: Connection) -> bool:
+        """Whether the lock just taken on `conn` stays with it: the server session of its
+        next statement holds it, and another connection cannot take it. Behind a pooler in
+        transaction mode either may fail: each statement may run on another server session,
+        and the session holding the lock goes back to the pool for the next client (which
+        then "takes" the lock again; a pooler reusing its last server session, as PgBouncer
+        does by default, gives it to the very next one). Not a proof: a pooler that hands
+        out other sessions each time may pass both."""
         found = conn.exec_driver_sql(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() "
             f"AND classid = {self._space & 0xFFFFFFFF}::oid AND objid = {self._key & 0xFFFFFFFF}::oid "
             "AND objsubid = 2"
         ).scalar()
-        return bool(found)
+        if not found:
+            return False
+        with self._db.connect_autocommit() as probe:
+            if not _take(probe, self._space, self._key, 0.0):
+                return True
+            _release(probe, self._space, self._key, self.what)
+        return False
 
     def _forget(self) -> None:
         if self._conn is not None:

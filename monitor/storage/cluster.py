@@ -206,7 +206,23 @@ class ClusterRows(Database):
         ins = self.insert_into(cluster_nodes).values(name=node.name, **values)
         with self.tx() as conn:
             conn.execute(ins.on_conflict_do_update(index_elements=["name"], set_=values))
+        self._retire_dead(node)
         return None
+
+    def _retire_dead(self, node: NodeId) -> None:
+        """Mark stopped the rows of `node`'s host whose process is gone (its name's lock is
+        free): a restart under a new default name leaves its old row, which would show as a
+        dead node until the prune. A node of an older version (no lock) marked so is
+        unmarked by its next beat."""
+        c = cluster_nodes.c
+        with self.tx() as conn:
+            names = conn.execute(
+                select(c.name).where(c.host == node.host, c.stopped_at.is_(None), c.name != node.name)
+            ).scalars()
+            for name in list(names):
+                key = lock_key(NODE_LOCK + name)
+                if conn.execute(select(func.pg_try_advisory_xact_lock(_NODE_SPACE, key))).scalar():
+                    conn.execute(update(cluster_nodes).where(c.name == name).values(stopped_at=DB_NOW))
 
     def _node_row(self, name: str) -> NodeRow | None:
         with self.tx() as conn:

@@ -55,14 +55,15 @@ time.sleep(600)
 # (case, MONITOR_NODE of both (None: unset), the first's pid, what becomes of the first
 # before the second starts (None: lives on, or the signal), the outcome: "both" = the
 # second runs under a name of its own and the first keeps its; "refused" = the second exits
-# 2 naming MONITOR_NODE; "taken" = the second takes the name at once)
+# 2 naming MONITOR_NODE; "taken" = the second takes the name at once; "renamed" = the second
+# runs under a name of its own and marks the dead first's row stopped)
 ROWS = [
     ("two live containers' pid 1, MONITOR_NODE unset (rq/rq#1026, compose#2327)", None, 1, None, "both"),
     ("two live containers' pid 1, MONITOR_NODE set twice (laws-africa/indigo#1950)", "a", 1, None, "refused"),
     ("a live container whose pid is no process here (hermes-agent#104125)", "a", 999_999, None, "refused"),
     ("a frozen container (SIGSTOP), MONITOR_NODE set twice", "a", 1, signal.SIGSTOP, "refused"),
     ("restart of one container: its pid 1 killed -9, started again", "a", 1, signal.SIGKILL, "taken"),
-    ("restart of one container, MONITOR_NODE unset: a new name", None, 1, signal.SIGKILL, "both"),
+    ("restart of one container, MONITOR_NODE unset: a new name", None, 1, signal.SIGKILL, "renamed"),
 ]
 
 
@@ -96,16 +97,20 @@ def test_a_node_name_is_one_live_processes_even_when_host_and_pid_collide(monkey
                     second.claim_name()
             else:
                 second.claim_name()
-            rows = {r.name: (r.host, r.pid, r.started_at == second.started_at) for r in node.store.nodes()}
+            rows = {
+                r.name: (r.host, r.pid, r.started_at == second.started_at, r.stopped_at is not None)
+                for r in node.store.nodes()
+            }
         finally:
             if first.poll() is None:
                 first.kill()
                 first.wait(60)
             first.stdout.close()
-    if outcome == "both":
+    if outcome in ("both", "renamed"):
         assert second.name != first_name, case
-        assert rows == {first_name: (HOST, pid, False), second.name: (HOST, pid, True)}, case
+        gone = outcome == "renamed"
+        assert rows == {first_name: (HOST, pid, False, gone), second.name: (HOST, pid, True, False)}, case
     elif outcome == "refused":
-        assert rows == {first_name: (HOST, pid, False)}, case  # the first keeps its row
+        assert rows == {first_name: (HOST, pid, False, False)}, case  # the first keeps its row
     else:
-        assert second.name == first_name and rows == {first_name: (HOST, pid, True)}, case
+        assert second.name == first_name and rows == {first_name: (HOST, pid, True, False)}, case

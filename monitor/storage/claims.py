@@ -86,7 +86,8 @@ def _take(conn: Connection, space: int, key: int, wait: float) -> bool:
         conn.exec_driver_sql(_lock_sql(space, key, "advisory_lock"))
         return True
     except OperationalError as exc:
-        if "lock timeout" not in str(exc).lower():
+        # our lock_timeout, or a server's statement_timeout shorter than the wait: not granted
+        if "lock timeout" not in str(exc).lower() and "statement timeout" not in str(exc).lower():
             raise
         return False
     finally:
@@ -128,6 +129,9 @@ def session_lock(db: Database, space: int, key: int, wait: float, what: str) -> 
     except SQLAlchemyError as exc:
         _drop(conn)
         raise db.store_error(exc, f"lock {what}") from exc
+    except BaseException:  # interrupted while waiting: the session (and a lock) goes with it
+        _drop(conn)
+        raise
     try:
         yield got
     finally:

@@ -177,3 +177,43 @@ def test_many_failed_blocks_keep_no_connection_and_no_lock():
 def _claims(store: Store, k: int) -> bool:
     with store.claim_page(f"example.com/b/{k}", wait=1.0) as got:
         return got
+
+
+# (case, the waiter's session settings, its wait in seconds, the holder lets go after
+# seconds, the waiter gets the claim). The waiter never fails: past its wait it fetches.
+WAITS = [
+    ("a wait of 1 s on a holder of 3 s: given up", "", 1.0, 3.0, False),
+    ("a wait of 5 s on a holder of 1 s: granted", "", 5.0, 1.0, True),
+    (
+        "a server statement_timeout of 1 s under a 60 s wait: given up, no error",
+        "-c statement_timeout=1000",
+        60.0,
+        3.0,
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize("case,options,wait,holds,got", WAITS, ids=[w[0] for w in WAITS])
+def test_a_claims_wait_ends_in_a_fetch_never_an_error(case, options, wait, holds, got):
+    with fresh_pg_database() as base:
+        holder, waiter = Store(base), Store(_with_options(base, options) if options else base)
+        entered = threading.Event()
+
+        def hold() -> None:
+            with holder.claim_page("example.com/a/1"):
+                entered.set()
+                threading.Event().wait(holds)
+
+        first = threading.Thread(target=hold)
+        try:
+            first.start()
+            assert entered.wait(60), case
+            with waiter.claim_page("example.com/a/1", wait=wait) as granted:
+                pass
+            first.join(60)
+            left = sql(base, LEFT, SPACE)
+        finally:
+            holder.close()
+            waiter.close()
+    assert (granted, left) == (got, [(0,)]), case

@@ -57,13 +57,14 @@ from monitor.errors import ConfigError
 from monitor.fetch.schedule import cluster_due
 from monitor.pipeline import Pipeline
 from monitor.service.cluster_status import (
+    alive_after,
     check_node_name,
     cluster_summary,
     conninfo,
     node_name,
 )
 from monitor.service.daemon import Daemon, prune_text
-from monitor.storage import QUEUE, Lease, NodeId
+from monitor.storage import QUEUE, Lease, NodeId, NodeRow
 
 log = logging.getLogger(__name__)
 
@@ -400,7 +401,7 @@ class ClusterNode(Daemon):
     def claim_name(self) -> None:
         """Take this node's row for this process; ConfigError naming MONITOR_NODE, the cause
         and the fix when another live process holds the name."""
-        holder = self.store.claim_node(self.node, self._name_lock)
+        holder = self.store.claim_node(self.node, self._name_lock, self._silent)
         if holder is not None:
             raise ConfigError(
                 f"MONITOR_NODE={self.name!r} is in use by another running node (host {holder.host}, pid "
@@ -408,6 +409,10 @@ class ClusterNode(Daemon):
                 "count as one node and hide each other's death. Give each node its own MONITOR_NODE "
                 "(or leave it unset: host:pid and a random suffix), or stop the other process"
             )
+
+    def _silent(self, row: NodeRow) -> bool:
+        """Whether `row`'s node beat longer ago than a node stays alive (by the database's clock)."""
+        return row.beat_age > alive_after(self.node_stall, self.heartbeat_every)
 
     def _schedule_work(self, config: Config) -> None:
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)

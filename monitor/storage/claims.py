@@ -193,6 +193,26 @@ class SessionLock:
                 _release(self._conn, self._space, self._key, self.what)
             self._forget()
 
+    def end_holders(self) -> int:
+        """End the server sessions holding this lock (another process's: a frozen one, or a
+        dead machine's half-open connection the server has not noticed yet); how many.
+        0 when the database refuses (ending another role's session needs its membership
+        or ``pg_signal_backend``)."""
+        where = (
+            "locktype = 'advisory' AND granted AND objsubid = 2 "
+            f"AND classid = {self._space & 0xFFFFFFFF}::oid AND objid = {self._key & 0xFFFFFFFF}::oid "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        try:
+            with self._db.connect_autocommit() as conn:
+                ended = conn.exec_driver_sql(
+                    f"SELECT pg_terminate_backend(pid) FROM pg_locks WHERE {where} AND pid <> pg_backend_pid()"
+                ).all()
+        except SQLAlchemyError as exc:
+            log.warning("lock holder not ended lock=%s reason=%s", self.what, str(exc).splitlines()[0][:200])
+            return 0
+        return sum(1 for (done,) in ended if done)
+
     def _kept(self, conn: Connection) -> bool:
         """Whether the lock just taken on `conn` stays with it: the server session of its
         next statement holds it, and another connection cannot take it. Behind a pooler in

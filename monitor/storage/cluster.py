@@ -10,6 +10,8 @@ what a target got or refused, a message id), only while its job still holds the 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -33,6 +35,8 @@ from sqlalchemy import (
 from monitor.storage.claims import SessionLock
 from monitor.storage.db import Database, lock_key, record
 from monitor.storage.schema import alerts, channel_holds, cluster_nodes, feeds
+
+log = logging.getLogger(__name__)
 
 # procrastinate's tables as plain SQL (their DDL is procrastinate's, applied by migration 0009).
 _jobs = table(
@@ -181,7 +185,7 @@ class ClusterRows(Database):
         """The session lock a node holds on its name for its process's life (not yet taken)."""
         return SessionLock(self, _NODE_SPACE, lock_key(NODE_LOCK + name), f"node:{name}")
 
-    def claim_node(self, node: NodeId, lock: SessionLock) -> NodeRow | None:
+    def claim_node(self, node: NodeId, lock: SessionLock, silent: Callable[[NodeRow], bool]) -> NodeRow | None:
         """Take the row of `node`'s name for this process, unless another live process holds
         the name: that one's row is returned (the caller refuses to start, celery's
         DuplicateNodenameWarning kind, celery#2046); None when `lock` (the name's session
@@ -190,10 +194,28 @@ class ClusterRows(Database):
         dies or its connection closes, so a restart after a crash (kill -9, a container
         restarted or recreated) takes its name back at once, and two live processes with the
         same host and pid (two containers' pid 1 on one host network) never take each
-        other's name (redteam17c #4). A frozen process keeps its session, so its name."""
-        if not lock.acquire(NAME_LOCK_WAIT):
+        other's name (redteam17c #4). A holder whose row is `silent` (no beat for longer than
+        a node stays alive) while its session still holds the lock is a frozen process or a
+        dead machine whose connection the server still thinks open (it may for hours, until
+        TCP keepalives give up): its session is ended and the name taken, as before the lock
+        (the frozen one, thawed, finds its name taken and says so)."""
+        if not lock.acquire():
             row = self._node_row(node.name)
-            return row or NodeRow(node.name, "(no row yet)", 0, node.started_at, node.started_at)
+            if row is None or (row.stopped_at is None and not silent(row)):
+                return row or NodeRow(node.name, "(no row yet)", 0, node.started_at, node.started_at)
+            if row.stopped_at is None:
+                ended = lock.end_holders()
+                log.warning(
+                    "node name taken from a silent holder node=%s host=%s pid=%d last_beat_age=%.0fs sessions_ended=%d",
+                    node.name,
+                    row.host,
+                    row.pid,
+                    row.beat_age,
+                    ended,
+                )
+            # a stopped holder may still be closing its connection; an ended one is going
+            if not lock.acquire(NAME_LOCK_WAIT):
+                return row
         values = {
             "host": node.host,
             "pid": node.pid,

@@ -12,7 +12,9 @@ rate-limit hit pauses the whole queue), majiayu000/harness#656 (a shorter pause 
 replace a longer one), inngest/website#449 and pass-culture-main#17021 (a rate-limited
 task ends and comes back instead of sleeping), fishtest#1264 and hydroshare#5574 (one
 worker name copied to several servers), icinga2#7472 (a name longer than its column),
-pgadmin4#1353 and metabase#14904 (an older version on a newer database).
+pgadmin4#1353 and metabase#14904 (an older version on a newer database), liquibase#872 (a
+session advisory lock outlives its machine's power loss until the server drops the dead
+connection).
 """
 
 from __future__ import annotations
@@ -206,8 +208,9 @@ def _dead_pid() -> int:
 
 
 # (case, the row held: (host, pid, beat age s, stopped) or None, its process's session still holds
-# the name's lock (it lives), this process takes the name). Live is the lock (a session the
-# server ends with its process), never the row's host, pid or beat age.
+# the name's lock, this process takes the name). Live is the lock (a session the server ends
+# with its process), never the row's host or pid; a holder silent past the stall timeout
+# has its session ended (a frozen VM; a dead machine's connection the server still keeps).
 CLAIMS = [
     ("no row yet", None, False, True),
     ("its node stopped cleanly", ("other-host", 4242, 1.0, True), False, True),
@@ -223,10 +226,11 @@ CLAIMS = [
         True,
     ),
     (
-        "another host's node frozen past the stall timeout: still its name",
+        "silent past the stall timeout, its session still open (a frozen VM, or a dead machine's half-open "
+        "connection: liquibase#872): the session ended, the name taken",
         ("other-host", 4242, 600.0, False),
         True,
-        False,
+        True,
     ),
     (
         "a container recreated under a new hostname: the old one died 1 s ago",
@@ -266,6 +270,8 @@ def test_a_node_name_is_claimed_by_one_live_process(case, row, live, taken):
             mine = [r for r in node.store.nodes() if r.name == node.name]
             assert [(r.host, r.pid) for r in mine] == [(node.host, node.pid)], case
             assert node.store.beat(node.node, worker_id=None, stall_after=3.0), case
+            if live:  # the silent holder's session was ended: on thaw it finds its name taken
+                assert not lock.held(), case
         else:
             with pytest.raises(ConfigError, match="MONITOR_NODE=.* is in use by another running node"):
                 node.claim_name()

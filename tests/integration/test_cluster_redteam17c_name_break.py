@@ -27,9 +27,11 @@ import sys
 
 import pytest
 
+from monitor.config.load import parse_config
 from monitor.errors import ConfigError
+from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode
-from tests.integration.test_cluster_holds import cluster_node
+from tests.integration.test_cluster_holds import CONFIG, cluster_node
 
 pytestmark = pytest.mark.integration
 
@@ -45,11 +47,13 @@ from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode
 from monitor.storage import Store
 from tests.integration.test_cluster_holds import CONFIG
-config = parse_config(CONFIG.format(url=sys.argv[1], rate="1/s"), env={})
+config = parse_config(CONFIG.format(url=sys.argv[1], rate="1/s").replace("3s", "60s"), env={})
 node = ClusterNode(Pipeline(config, Store(sys.argv[1]), Fetcher(timeout=5.0, user_agent="t")))
 node.claim_name()
 print("held", node.name, flush=True)
-time.sleep(600)
+while True:  # beats as a live node does (a frozen one stops)
+    node.store.beat(node.node, worker_id=None, stall_after=60.0)
+    time.sleep(0.5)
 """
 
 # (case, MONITOR_NODE of both (None: unset), the first's pid, what becomes of the first
@@ -75,6 +79,8 @@ def test_a_node_name_is_one_live_processes_even_when_host_and_pid_collide(monkey
         monkeypatch.setenv("MONITOR_NODE", name)
     with cluster_node() as node:
         url = node.pipeline.config.storage_url
+        # a stall timeout far above the test's pace: "silent" is the holds table's business
+        config = parse_config(CONFIG.format(url=url, rate="1/s").replace("3s", "60s"), env={})
         env = dict(os.environ, PYTHONPATH=os.getcwd())
         first = subprocess.Popen(
             [sys.executable, "-c", FIRST, url, str(pid), HOST], stdout=subprocess.PIPE, text=True, env=env
@@ -90,7 +96,7 @@ def test_a_node_name_is_one_live_processes_even_when_host_and_pid_collide(monkey
             with monkeypatch.context() as m:  # the second container: the same host name and pid
                 m.setattr(os, "getpid", lambda: pid)
                 m.setattr(socket, "gethostname", lambda: HOST)
-                second = ClusterNode(node.pipeline)
+                second = ClusterNode(Pipeline(config, node.store, node.pipeline.fetcher))
             assert (second.host, second.pid) == (HOST, pid), case
             if outcome == "refused":
                 with pytest.raises(ConfigError, match=f"MONITOR_NODE='{name}' is in use by another running node"):

@@ -88,6 +88,9 @@ PRIORITY = {"tick": 20, "send": 10, "prune": 5, "poll": 0}
 # tick queues it again then), so channels on a slow `rate:` never fill the worker's slots
 # (procrastinate#292, huey#547: long waits inside jobs starve the periodic tick)
 RATE_WAIT_IN_JOB = 2.0
+# a namesake ends the session holding a name whose row is silent this many times the time a
+# node stays alive (a paused VM, a dead machine's connection the server keeps for hours)
+SILENT_TIMES = 3
 
 
 def _lock(kind: str, name: str) -> str:
@@ -411,8 +414,10 @@ class ClusterNode(Daemon):
             )
 
     def _silent(self, row: NodeRow) -> bool:
-        """Whether `row`'s node beat longer ago than a node stays alive (by the database's clock)."""
-        return row.beat_age > alive_after(self.node_stall, self.heartbeat_every)
+        """Whether `row`'s node beat longer ago than SILENT_TIMES the time a node stays alive
+        (the database's clock): only then is the session still holding its name ended, so a
+        holder slow to beat (a loaded machine, a short freeze) is never cut off."""
+        return row.beat_age > SILENT_TIMES * alive_after(self.node_stall, self.heartbeat_every)
 
     def _schedule_work(self, config: Config) -> None:
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)

@@ -194,11 +194,11 @@ class ClusterRows(Database):
         dies or its connection closes, so a restart after a crash (kill -9, a container
         restarted or recreated) takes its name back at once, and two live processes with the
         same host and pid (two containers' pid 1 on one host network) never take each
-        other's name (redteam17c #4). A holder whose row is `silent` (no beat for longer than
-        a node stays alive) while its session still holds the lock is a frozen process or a
-        dead machine whose connection the server still thinks open (it may for hours, until
-        TCP keepalives give up): its session is ended and the name taken, as before the lock
-        (the frozen one, thawed, finds its name taken and says so)."""
+        other's name (redteam17c #4). A holder whose row is `silent` (the caller's measure:
+        no beat for several times as long as a node stays alive) while its session still
+        holds the lock is a frozen process or a dead machine whose connection the server
+        still thinks open (it may for hours, until TCP keepalives give up): its session is
+        ended and the name taken (the frozen one, thawed, finds its name taken and says so)."""
         if not lock.acquire():
             row = self._node_row(node.name)
             if row is None or (row.stopped_at is None and not silent(row)):

@@ -209,7 +209,7 @@ def _dead_pid() -> int:
 
 # (case, the row held: (host, pid, beat age s, stopped) or None, its process's session still holds
 # the name's lock, this process takes the name). Live is the lock (a session the server ends
-# with its process), never the row's host or pid; a holder silent past the stall timeout
+# with its process), never the row's host or pid; a holder silent 3x past the stall timeout
 # has its session ended (a frozen VM; a dead machine's connection the server still keeps).
 CLAIMS = [
     ("no row yet", None, False, True),

@@ -25,6 +25,9 @@ threshold alone (shipped K1, B, LENGTH_CAP, NEAR_BONUS), and every constant
 A group the headline names passes (relevance.group_score's title floor), as in the product.
 `--errors` (with --fit) lists every false alert and miss at the leave-one-topic-out
 threshold, with the verdict `monitor explain` gives and the label's reason.
+`--nine DIR` (issue 15, held-out recall) scores the six topics and DIR's together,
+every constant chosen leave-one-topic-out over all of them (bench/relevance_nine.py);
+`--families` adds candidate scoring families, each chosen the same way (nested).
 """
 
 from __future__ import annotations
@@ -75,7 +78,14 @@ def main() -> int:
     ap.add_argument("--holdout-set", type=Path, help="score this labelled directory at the defaults, list errors")
     ap.add_argument("--corpus", type=Path, help="with --holdout-set: list alerts on these corpus zips outside the set")
     ap.add_argument("--errors", action="store_true", help="with --fit: list false alerts and misses (LOTO threshold)")
+    ap.add_argument("--nine", type=Path, help="LOTO over the tuned topics and this directory's (relevance_nine.py)")
+    ap.add_argument("--families", action="store_true", help="with --nine: nested LOTO of candidate scoring families")
     args = ap.parse_args()
+    if args.nine:
+        from relevance_nine import run
+
+        run([LABELLED, args.nine], copy_groups, args.families)
+        return 0
     if args.holdout_set:
         from relevance_holdout import corpus_alerts, score_dir
 

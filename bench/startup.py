@@ -8,7 +8,9 @@ importing what `monitor once` imports before it polls (monitor.cli.main, monitor
 monitor.storage.store), then, on top of that, of each library `once` loads only when it needs it
 (numpy to fingerprint an article, trafilatura to extract one, prometheus_client when the metrics
 registry is read, the PostgreSQL dialect for a PostgreSQL store, alembic when the schema is behind,
-apprise's plugins), and what checking a json:// channel URL costs monitor. It also says which of
+feedparser when a feed body is parsed, lxml and the extractor with the first page, the matcher with
+the first article, apprise's senders with the first send, apprise's plugins), and what checking a
+json:// channel URL costs monitor. It also says which of
 them the first import already loaded (it should be none). --tree runs another checkout (e.g. main) for before/after.
 No data needed. The checkout's monitor/ is copied to a temporary folder and compiled first, as an
 install is (with PYTHONDONTWRITEBYTECODE=1 a checkout is compiled from source in every process);
@@ -36,6 +38,11 @@ EXTRAS = {
     "prometheus_client": "import prometheus_client",
     "sqlalchemy.dialects.postgresql": "import sqlalchemy.dialects.postgresql",
     "alembic": "import alembic.command",
+    # issue 16, idle pass: a feed body, a page, an article to match, something to send
+    "feedparser": "import monitor.sources.rss",
+    "lxml.etree": "import monitor.extract.article",
+    "monitor.matching.matcher": "import monitor.matching.matcher",
+    "monitor.delivery.notify": "import monitor.delivery.notify",
     "apprise plugins": "import apprise; apprise.Apprise.instantiate('json://127.0.0.1/x')",
     # what `once` and `run` do with a channel URL (config checks; a send reads it the same way)
     "monitor's channel URL check": "from monitor.config.advice import check_channel_url as c; c('json://127.0.0.1/x')",

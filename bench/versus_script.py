@@ -312,8 +312,8 @@ STAGES = [
     ("  parse_source (feed)", "monitor.pipeline", "parse_source", True),
     ("process_item (all per-article work)", "monitor.pipeline", "Pipeline.process_item", True),
     ("  decode_html", "monitor.pipeline", "decode_html", True),
-    ("  check_page (depth parse)", "monitor.pipeline", "check_page", True),
-    ("  extract (ours, incl. trafilatura)", "monitor.pipeline", "extract", True),
+    ("  check_page (depth parse)", "monitor.extract.htmlcheck", "check_page", True),  # imported per page
+    ("  extract (ours, incl. trafilatura)", "monitor.extract.article", "extract", True),
     ("    trafilatura.extract", "trafilatura", "extract", True),
     ("  detect_language", "monitor.pipeline", "detect_language", True),
     ("  matcher.match", "monitor.matching.matcher", "Matcher.match", True),

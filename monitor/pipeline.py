@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor import metrics
 from monitor.config.load import Config, Feed
@@ -24,8 +24,6 @@ from monitor.dedup.keys import linkless_key, normalize_url, title_key
 from monitor.delivery.compose import Composer
 from monitor.delivery.outbox import DeliveryReport, Outbox
 from monitor.errors import ExtractError, FeedParseError, FetchError, MonitorError
-from monitor.extract.article import extract
-from monitor.extract.htmlcheck import check_page
 from monitor.extract.interstitial import HostMemory, Interstitial, consent_redirect, detect
 from monitor.extract.ownpage import not_own_page
 from monitor.fetch import validators
@@ -34,13 +32,15 @@ from monitor.fetch.client import Fetcher, FetchResult
 from monitor.fetch.encoding import decode_html
 from monitor.fetch.netguard import BlockedAddressError, UnsafeURLError
 from monitor.fetch.schedule import adapt, is_due, next_poll
-from monitor.matching.matcher import Matcher, compile_topics
 from monitor.models import Article, FeedItem, Match
 from monitor.sources import backfill, parse_source
 from monitor.storage import FeedState, ItemInput, ItemRow, Resolution, Store, ValidatorRecord
 from monitor.storage.stories import StoryInput, StoryRules
 from monitor.text.folded import FoldedText
 from monitor.text.lang import detect_language
+
+if TYPE_CHECKING:
+    from monitor.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,8 @@ class Pipeline:
         self.config = config
         self.store = store
         self.fetcher = fetcher
-        self.matcher: Matcher = compile_topics(config.rules())
+        self._matcher: Matcher | None = None  # compiled by the first article to match (`matcher`)
+        self._matcher_lock = threading.Lock()
         self.stopping = threading.Event()  # set on shutdown: finish the current item, then return
         d = config.dedup
         self.story_rules = StoryRules(
@@ -141,6 +142,21 @@ class Pipeline:
         )
         self.composer = Composer(config, store)
         self.outbox = Outbox(config, store, message=self.composer.message_group)
+
+    @property
+    def matcher(self) -> Matcher:
+        """The config's topics compiled, once, when the first article is matched: a pass whose
+        feeds all answer 304 never compiles them, nor imports the matcher (issue 16). Config
+        loading already refused every term the matcher would (`config.load`)."""
+        matcher = self._matcher
+        if matcher is None:
+            with self._matcher_lock:
+                if self._matcher is None:
+                    from monitor.matching.matcher import compile_topics
+
+                    self._matcher = compile_topics(self.config.rules())
+                matcher = self._matcher
+        return matcher
 
     # ---- polling -------------------------------------------------------
     def poll_feed(
@@ -644,6 +660,10 @@ class Pipeline:
         wall = not_own_page(item.url, key=url_key) if item.url else None  # a hash route, a shared link
         given_key = url_key
         if item.url and wall is None:
+            # lxml and the extractor come with the first page to read (issue 16: not with a 304 pass)
+            from monitor.extract.article import extract
+            from monitor.extract.htmlcheck import check_page
+
             try:
                 page = self.fetcher.get(item.url)
                 if any(not how.startswith("http-") for _, how in page.via):  # an interstitial moved on

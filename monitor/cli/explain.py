@@ -22,11 +22,9 @@ from monitor.cli import common
 from monitor.config.load import Config, rule_from_dict
 from monitor.config.values import parse_duration
 from monitor.errors import ConfigError
-from monitor.matching.matcher import compile_topics
 from monitor.matching.relevance import hit_value
 from monitor.matching.rules import TopicRule
 from monitor.models import TopicResult
-from monitor.text.lang import detect_language
 
 
 def near_miss(result: TopicResult) -> str | None:
@@ -112,6 +110,9 @@ def backtest(config: Config, rule: TopicRule, since: datetime, articles: Iterabl
 
     Kept: articles either rule matches, and the candidate's near misses (see `near_miss`).
     """
+    from monitor.matching.matcher import compile_topics  # backtest only: not with every verb
+    from monitor.text.lang import detect_language
+
     current_rule = next((t.rule() for t in config.topics if t.id == rule.id), None)
     candidate = compile_topics([rule])
     current = compile_topics([current_rule]) if current_rule else None

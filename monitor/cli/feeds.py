@@ -22,9 +22,9 @@ from monitor.dedup.keys import normalize_url
 from monitor.errors import ConfigError, FeedParseError
 from monitor.redact import redact
 from monitor.sources import DEFAULT_KIND
-from monitor.sources.opml import OpmlFeed, build_opml, read_opml
 
 if TYPE_CHECKING:
+    from monitor.sources.opml import OpmlFeed
     from monitor.storage import FeedState
 
 _FEEDS_KEY = re.compile(r"^feeds:\s*(?:#.*)?$")
@@ -172,6 +172,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     config = common.load(args)
+    from monitor.sources.opml import OpmlFeed, build_opml  # lxml: this verb only
+
     text = build_opml([OpmlFeed(f.name, f.url, f.kind, f.links, f.link_pattern) for f in config.feeds])
     if args.output:  # a feed list is made to be shared: `${VAR}` values and API keys are masked in it too
         Path(args.output).write_text(redact(text, config.secrets), encoding="utf-8")
@@ -261,6 +263,8 @@ def insert_feeds(text: str, entries: list[dict[str, str]]) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from monitor.sources.opml import read_opml  # lxml: this verb only
+
     config = common.load(args)
     try:
         found, warnings = read_opml(Path(args.file).read_bytes())

@@ -1,4 +1,6 @@
-"""`monitor outbox`: list pending, retrying and dead alerts; `outbox retry ID` re-queues one."""
+"""`monitor outbox`: list pending, retrying and dead alerts; `outbox retry ID` re-queues one;
+`outbox holds` lists the holds a cluster keeps (a server's flood wait, a rate-limit wait),
+`outbox holds --clear NAME` drops a channel's."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from monitor.cli import common
 from monitor.delivery.render import clean, cut_words
 
 if TYPE_CHECKING:  # storage (SQLAlchemy) is imported only when a command runs
-    from monitor.storage import OutboxAlert, Store
+    from monitor.config.load import Config
+    from monitor.storage import Hold, OutboxAlert, Store
 
 _STATES = ("pending", "retrying", "held", "stranded", "dead", "sent")
 STRANDED = "channel not in config (renamed or removed)"  # as monitor.delivery.outbox.STRANDED says it
@@ -37,6 +40,9 @@ def _when(value: datetime | None) -> str:
 def cmd_outbox(args: argparse.Namespace) -> int:
     from monitor.storage import Store
 
+    if args.clear is not None and args.action != "holds":
+        print("outbox: --clear NAME goes with holds (`monitor outbox holds --clear NAME`)", file=sys.stderr)
+        return 2
     config = common.load(args)
     store = Store(config.storage_url)
     try:
@@ -49,6 +55,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             return _retry(store, list(dict.fromkeys(ids)), now=args.now)  # `retry 3 3`: once
         if args.action == "move":
             return _move(store, list(args.ids), list(config.channels))
+        if args.action == "holds":
+            return _holds(store, config, args)
         chans = set(config.channels)
         wanted = set(args.state or ("pending", "retrying", "held", "stranded", "dead"))
         statuses = {"pending" if s in ("retrying", "held", "stranded") else s for s in wanted}
@@ -103,6 +111,61 @@ def _move(store: Store, names: list[str], configured: list[str]) -> int:
     return 0
 
 
+def _held_channels(hold: Hold, config: Config) -> list[str]:
+    """The config's channels `hold` keeps silent (a server's: every name sending to its
+    target), else the channel that wrote it."""
+    from monitor.delivery import holds
+
+    if hold.kind == "rate":
+        return [hold.holder]
+    names = [c for c, urls in config.channels.items() if hold.holder in holds.channel_keys(c, urls)]
+    return names or [f"{hold.channel} (not in config)"]
+
+
+def _holds(store: Store, config: Config, args: argparse.Namespace) -> int:
+    """`outbox holds`: the holds in force (cluster mode writes them); `--clear NAME` drops
+    channel NAME's (its rate hold, the server holds of its targets and those it wrote)."""
+    from monitor.delivery import holds
+
+    if args.clear is not None:
+        name = args.clear
+        keys = holds.channel_keys(name, config.channels[name]) if name in config.channels else frozenset()
+        gone = store.clear_holds(name, keys)
+        if not gone:
+            print(f"outbox holds: no hold keeps channel {name!r} silent; nothing to do", file=sys.stderr)
+            return 1
+        print(f"cleared {gone} hold(s) of channel {name!r}; its next send job sends (a server may refuse again)")
+        return 0
+    found = store.holds()
+    rows = [(h, ", ".join(_held_channels(h, config))) for h in found]
+    if args.json:
+        common.print_json(
+            [
+                {
+                    "channels": names,
+                    "kind": h.kind,
+                    "target": h.target or None,
+                    "until": h.until,
+                    "left_seconds": round(h.left, 1),
+                    "reason": h.reason,
+                    "rate": h.rate,
+                    "written_by": h.channel,
+                }
+                for h, names in rows
+            ]
+        )
+        return 0
+    print(f"{'CHANNEL':20}  {'KIND':6}  {'UNTIL (UTC)':19}  {'LEFT':>7}  {'REASON':10}  TARGET")
+    for h, names in rows:
+        target = h.target or f"our rate: {h.rate or '?'}"
+        print(
+            f"{cut_words(names, 20):20}  {h.kind:6}  {_when(h.until):19}  {h.left:>6.0f}s  {h.reason:10}  "
+            f"{cut_words(clean(target), 70)}"
+        )
+    print(f"total: {len(rows)} hold(s); `monitor outbox holds --clear NAME` drops a channel's")
+    return 0
+
+
 def _retry(store: Store, ids: list[int], *, now: bool = False) -> int:
     if not ids:
         print("outbox retry: give the ID of a dead alert (see `monitor outbox`)", file=sys.stderr)
@@ -133,9 +196,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "action",
         nargs="?",
-        choices=["list", "retry", "move"],
+        choices=["list", "retry", "move", "holds"],
         default="list",
-        help="list (the default), retry IDs, or move OLD NEW (a renamed channel's pending alerts)",
+        help="list (the default), retry IDs, move OLD NEW (a renamed channel's pending alerts), "
+        "or holds (a cluster's flood waits and rate-limit waits)",
     )
     p.add_argument("ids", nargs="*", help="alert IDs (for retry); OLD NEW channel names (for move)")
     p.add_argument(
@@ -144,4 +208,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--limit", type=common.count, default=200, help="rows per status (default 200)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per alert")
     p.add_argument("--now", action="store_true", help="retry: also take retrying alerts, due now")
+    p.add_argument("--clear", metavar="NAME", help="holds: drop the holds that keep channel NAME silent")
     p.set_defaults(func=cmd_outbox)

@@ -12,12 +12,12 @@ import argparse
 
 from monitor.cli import common
 from monitor.cli.explain import rule_and_window
-from monitor.matching.matcher import compile_topics
-from monitor.matching.suggest import suggest
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     config = common.load(args)
+    from monitor.matching.matcher import compile_topics  # imported by this verb, not by every one
+    from monitor.matching.suggest import suggest
     from monitor.storage import Store
 
     rule, since = rule_and_window(config, args)

@@ -102,10 +102,13 @@ def expand_url(
     problems: list[str],
     missing: list[str],
     secrets: list[str],
+    *,
+    apprise: bool = True,
 ) -> str:
     """A channel URL template with `${VAR}` filled in by where each sits: percent-encoded
     in the userinfo and the query (a password with `@ / # ? %` stays one password; a `%` in a
-    query value apprise decodes twice is encoded twice), as
+    query value apprise decodes twice is encoded twice; `apprise` False: a URL decoded once,
+    such as a PostgreSQL `storage:`), as
     written in the host and path, where a value holding whitespace or `/ ? # @` is refused
     (`problems` names the variable, never its value). Unset variables without a default go
     to `missing`; every value, raw and encoded, goes to `secrets` (monitor.redact masks
@@ -130,7 +133,7 @@ def expand_url(
         part = url_part_at(template, m.start())
         if part in ("userinfo", "query"):
             encoded = urllib.parse.quote(value, safe="")
-            if part == "query" and query_key(template, m.start()) not in _QUERY_DECODED_ONCE:
+            if apprise and part == "query" and query_key(template, m.start()) not in _QUERY_DECODED_ONCE:
                 encoded = encoded.replace("%25", "%2525")  # apprise unquotes these values twice
             if encoded != value and env.get(name):
                 secrets.append(encoded)

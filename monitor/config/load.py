@@ -178,10 +178,12 @@ def _expand_env(
     if isinstance(data, list):
         return [_expand_env(v, env, path + (i,), problems, secrets, unresolved, root) for i, v in enumerate(data)]
     opted_in_feed_url = path[:1] == ("feeds",) and path[-1:] == ("url",) and envvars.expands(path, root)
-    if isinstance(data, str) and (_is_url_path(path) or opted_in_feed_url):  # ${VAR} encoded by position
+    # a PostgreSQL storage URL too: its ${PGPASSWORD} with `@ / # %` stays one password (README's cluster set-up)
+    server_storage = path == ("storage",) and isinstance(data, str) and data.startswith("postgresql")
+    if isinstance(data, str) and (_is_url_path(path) or opted_in_feed_url or server_storage):  # encoded by position
         missing: list[str] = []
         url_problems: list[str] = []
-        value = advice.expand_url(data, env, url_problems, missing, secrets)
+        value = advice.expand_url(data, env, url_problems, missing, secrets, apprise=not server_storage)
         problems.extend((path, p) for p in url_problems)
         if unresolved is not None and path[:1] == ("channels",) and missing:
             unresolved.setdefault(str(path[1]), []).extend(missing)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -18,7 +18,9 @@ from monitor.config.values import parse_duration, parse_hhmm, parse_listen, pars
 from monitor.matching.rules import Near, TopicRule, as_term
 from monitor.matching.rules import Term as MatchTerm
 from monitor.sources import DEFAULT_KIND, KINDS
-from monitor.sources.page import LinkRules, compile_link_rules
+
+if TYPE_CHECKING:
+    from monitor.sources.page import LinkRules
 
 
 class _Strict(BaseModel):
@@ -99,6 +101,8 @@ class Feed(_Strict):
         """The compiled `links` / `link_pattern` (None for kinds that take no links); not a config key."""
         if not KINDS[self.kind].takes_links:
             return None
+        from monitor.sources.page import compile_link_rules  # lxml, cssselect, RE2: page sources only
+
         return compile_link_rules(self.links, self.link_pattern)
 
     _dur = field_validator("interval", "min_interval", "full_fetch_after", mode="before")(

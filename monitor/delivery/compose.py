@@ -12,11 +12,12 @@ them ("also reported by").
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from datetime import datetime
 
 from monitor.config.load import Config
-from monitor.delivery import followups, notify
+from monitor.delivery import followups
 from monitor.delivery.grouping import stored_message
 from monitor.delivery.render import render_alert, topic_line
 from monitor.delivery.templates import Templates
@@ -36,7 +37,14 @@ class Composer:
         self.store = store
         self._topics = {t.id: t for t in config.topics}
         self._kinds = {name: channel_kind(urls) for name, urls in config.channels.items()}
-        notify.configure(config.notify.telegram_api_url)
+        api = config.notify.telegram_api_url
+        if api or "monitor.delivery.notify" in sys.modules:
+            # apprise's Telegram plugin is pointed at this config's Bot API (process-wide). With
+            # none set and notify not imported yet, it has apprise's default already: notify and
+            # apprise's senders are then left to the first send (issue 16: an idle pass sends nothing)
+            from monitor.delivery import notify
+
+            notify.configure(api)
         tdir = config.notify.templates_dir
         self.templates = Templates(config.path.parent / tdir) if tdir else None
 

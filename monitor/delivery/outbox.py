@@ -24,7 +24,7 @@ from monitor import metrics
 from monitor.config.load import Config
 from monitor.config.values import parse_hhmm, parse_rate, parse_window
 from monitor.dedup.keys import clean_link
-from monitor.delivery import followups, grouping, notify, targets, telegram
+from monitor.delivery import followups, grouping, holds, targets, telegram
 from monitor.delivery.digest import render_digest, render_migration_notice, render_ops_notice, split_telegram
 from monitor.delivery.failures import SendResult
 from monitor.delivery.fallback import part_id, plain_fallback
@@ -35,7 +35,7 @@ from monitor.delivery.schedule import Plan, release_time
 from monitor.delivery.targets import Target, inherit
 from monitor.models import CHANNEL_KINDS, ChannelKind, NewAlert, RenderedAlert, channel_kind
 from monitor.redact import redact
-from monitor.storage import DeliveryProgress, Lease, Mark, OutboxAlert, Store
+from monitor.storage import DeliveryProgress, Hold, Lease, Mark, OutboxAlert, Store
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,8 @@ def send_request(request: SendRequest, *, telegram_api_url: str | None = None) -
             api_url=telegram_api_url,
             preview=request.preview,
         )
+    from monitor.delivery import notify  # apprise's senders: imported by the first send (issue 16)
+
     return notify.send_one(request.url, request.part, kind=request.kind, message_id=request.message_id)
 
 
@@ -203,6 +205,10 @@ class ChannelSender:
                 limiter = RateLimiter([parse_rate(r) for r in rates], **kwargs)
                 whole = target_key(configured) if split != [configured] else ""
                 self.targets.append(Target(target_key(url), url, limiter, whole))
+        # cluster holds (delivery/holds.py): a server's is the target's, a rate hold its limits'
+        self.hold_ids = {t.key: holds.identity(t.url) for t in self.targets}
+        self.hold_keys = holds.channel_keys(name, urls)
+        self.rate = holds.rate_signature(limit for t in self.targets for limit in t.limiter.limits)
         self.blocked_until: datetime | None = None
         self.lease: Lease | None = None  # cluster mode: the job holding this channel (see take_over)
         self.lease_lost = False
@@ -219,20 +225,25 @@ class ChannelSender:
         from the channel's sends in the store (made by whichever node held it before, their
         ages by the database's clock), so a limit holds across the cluster whatever the
         nodes' clocks: one send per Bot API message (a long Telegram alert counts its
-        split_telegram parts; alerts batched into one message count each, erring slow). A
-        hold of the channel in the store (another node's flood wait or failure pause) holds
-        here too. Each send waits for `lease` to be checked first, and every outcome written
+        split_telegram parts; alerts batched into one message count each, erring slow).
+        Each send waits for `lease` to be checked first, and every outcome written
         is fenced by it (see :meth:`drain`, which calls this under the drain lock for the
-        job's own lease)."""
+        job's own lease). The store's holds were judged by the send job right before
+        (:meth:`held`, one read): a job runs only on a channel no hold keeps silent."""
         longest = max((p for t in self.targets for _, p in t.limiter.limits), default=0.0)
         sent = self.store.recent_sends(self.name, longest) if longest else []
         split = CHANNEL_KINDS[self.kind].telegram_html  # a long alert went out as several messages
         ages = [send.age for send in sent for _ in range(len(split_telegram(send.html)) if split and send.html else 1)]
         for target in self.targets:
             target.limiter.restart_from(ages)
-        left, _reason = self.store.channel_hold(self.name)
-        self.blocked_until = utcnow() + timedelta(seconds=left) if left > 0 else None
+        self.blocked_until = None
         self.lease, self.lease_lost = lease, False
+
+    def held(self, found: list[Hold]) -> Hold | None:
+        """The hold among `found` (the store's, :meth:`Store.holds`) that keeps this channel
+        silent now: a server's on one of its targets, or its rate hold made under the limits
+        it has now (delivery/holds.py); None when it may send."""
+        return holds.held_by(found, self.name, self.hold_keys, self.rate)
 
     def _may_send(self, ids: list[int]) -> bool:
         """Whether this pass may send alerts `ids` now: always without a lease; in cluster
@@ -390,6 +401,7 @@ class ChannelSender:
         parts, mid = self._render(group)
         progress = inherit(DeliveryProgress.common(a.progress for a in group), self.targets)
         errors: list[str] = []
+        waits: list[tuple[Target, bool]] = []  # targets that failed for now (asked to wait)
         transient, retry_after = False, None
         ours = False  # a server refused even the plain form of our message (never the channel's fault)
         for n, target in enumerate(self.targets):
@@ -426,7 +438,9 @@ class ChannelSender:
                         if not self._record("refused", self.store.mark_delivered, ids, target.key, refused=True):
                             return DeliveryReport()  # a taken-over run's verdict does not count
                         progress = progress.add(Mark(target.key, refused=True))
-                    transient = transient or not (result.permanent or result.message_fault)
+                    if not (result.permanent or result.message_fault):
+                        transient = True
+                        waits.append((target, result.retry_after is not None))
                     if result.retry_after is not None:
                         retry_after = max(retry_after or 0.0, result.retry_after)
                     break
@@ -477,8 +491,10 @@ class ChannelSender:
                 return DeliveryReport()
         pause = delay if retry_after else min(delay, PAUSE_AFTER_FAILURE)
         self.blocked_until = utcnow() + timedelta(seconds=pause)
-        if self.lease is not None:  # cluster mode: Telegram's flood wait is for the chat, every node waits
-            self.store.hold_channel(self.name, pause, "flood wait" if retry_after else "failure")
+        if self.lease is not None:  # cluster mode: a flood wait is the target's, every node and name waits
+            for target, asked in waits:
+                held = self.hold_ids[target.key]
+                self.store.hold_target(held.key, held.label, self.name, pause, "flood wait" if asked else "failure")
         log.warning(
             "%s retry id=%s topic=%s channel=%s attempt=%d in=%.0fs error=%s",
             what,

@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 
-from monitor.delivery import notify
 from monitor.delivery.failures import SendResult, classify_http, short
 from monitor.redact import RedactingFilter, add_urls, redact
 
@@ -99,6 +98,8 @@ def send(
     if reply_to is not None:
         payload["reply_to_message_id"] = int(reply_to)
         payload["allow_sending_without_reply"] = True
+    from monitor.delivery import notify  # apprise: imported by the first send (issue 16)
+
     try:
         with httpx.Client(timeout=timeout, trust_env=False) as client:
             resp = client.post(f"{notify.telegram_bot_base(api_url)}{token}/sendMessage", json=payload)

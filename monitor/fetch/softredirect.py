@@ -30,13 +30,14 @@ import copy
 import ipaddress
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-import lxml.html
-from lxml import etree
-from lxml.html import HtmlElement
-
 from monitor.fetch.netguard import IPAddress, address_problem
+
+if TYPE_CHECKING:  # lxml is imported by the first page that may redirect (issue 16: not by a 304 pass)
+    from lxml import etree
+    from lxml.html import HtmlElement
 
 __all__ = ["MAX_SOFT_BYTES", "soft_target", "unwrap_known"]
 
@@ -289,6 +290,9 @@ def soft_target(body: bytes, content_type: str, refresh_header: str | None, base
         return None
     if not _may_redirect(body):
         return None  # most pages: no parse (it was ≈ 0.6 ms of every small page, issue 16)
+    import lxml.html
+    from lxml import etree
+
     try:
         root = lxml.html.document_fromstring(body)
     except (etree.ParserError, ValueError):

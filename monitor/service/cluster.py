@@ -21,10 +21,12 @@ the daemon's reload, health and signal handling (service/daemon.py). The work:
   elsewhere sends nothing more and its verdicts do not count. A send cut by a kill, or
   in flight when a node froze, is resent by the next holder (one duplicate at most).
   Digests are sends too, so one per channel per period across the cluster. A channel
-  held in the store (storage/cluster.py ``hold_channel``: a Telegram flood wait or a
-  failure pause, for every node) is left alone, and a rate-limit slot further than
-  RATE_WAIT_IN_JOB away ends the job with the channel held until then: no job sleeps in
-  a worker slot, the tick queues the channel again when its hold ends.
+  held in the store (storage/holds.py: a Telegram flood wait or a failure pause of one
+  of its targets, for every node and every channel name sending there; its own rate
+  hold while its limits are the ones it was made under; delivery/holds.py) is left
+  alone, and a rate-limit slot further than RATE_WAIT_IN_JOB away ends the job with the
+  channel held until then: no job sleeps in a worker slot, the tick queues the channel
+  again when its hold ends.
 - ``monitor.prune`` -- periodic every 6 h, once across the cluster.
 
 Every job is on queue ``monitor`` (storage ``QUEUE``): another application's jobs in a
@@ -57,13 +59,13 @@ from monitor.errors import ConfigError
 from monitor.fetch.schedule import cluster_due
 from monitor.pipeline import Pipeline
 from monitor.service.cluster_status import (
-    alive_after,
     check_node_name,
     cluster_summary,
     conninfo,
     node_name,
+    row_alive_for,
 )
-from monitor.service.daemon import Daemon, prune_text
+from monitor.service.daemon import HEARTBEAT_EVERY, Daemon, prune_text
 from monitor.storage import QUEUE, Lease, NodeId, NodeRow
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ PRIORITY = {"tick": 20, "send": 10, "prune": 5, "poll": 0}
 # tick queues it again then), so channels on a slow `rate:` never fill the worker's slots
 # (procrastinate#292, huey#547: long waits inside jobs starve the periodic tick)
 RATE_WAIT_IN_JOB = 2.0
+DEFER_BATCH = 500  # jobs a tick defers in one round trip
 # a namesake ends the session holding a name whose row is silent this many times the time a
 # node stays alive (a paused VM, a dead machine's connection the server keeps for hours)
 SILENT_TIMES = 3
@@ -110,8 +113,10 @@ class ClusterNode(Daemon):
         self.node = NodeId(self.name, self.host, self.pid, self.started_at)  # this process's claim on the name
         self._name_lock = self.store.node_lock(self.name)  # held from the claim to the stop (a session's)
         self._name_lost = False  # another process holds this name's row now (logged once)
-        # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death
-        self.worker_beat = max(1.0, self.node_stall / 6)
+        # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death, and
+        # at least every HEARTBEAT_EVERY s whatever the timeout: a long one (10m, 7d) neither leaves a
+        # lost job end unrecorded that long (a channel's lock held) nor lets PRUNE_WORKERS drop a live worker
+        self.worker_beat = min(HEARTBEAT_EVERY, max(1.0, self.node_stall / 6))
         self.heartbeat_every = min(self.heartbeat_every, self.worker_beat)
         self._loop: asyncio.AbstractEventLoop | None = None  # the running worker's loop (None between runs)
         self._loop_guard = threading.Lock()  # _loop and _worker change together
@@ -166,26 +171,44 @@ class ClusterNode(Daemon):
         return app
 
     async def _tick(self, poll: Any, send: Any) -> None:
-        """Queue the due polls and sends that have no copy waiting yet: one read of the
-        waiting queueing locks, then a defer per missing job only, so a lagging cluster
-        (every feed due, every job waiting) costs a tick a bounded number of round trips
-        instead of a failing INSERT per feed."""
-        import procrastinate.exceptions as pe
-
+        """Queue the due sends, then the due polls, that have no copy waiting yet: one read
+        of the waiting queueing locks, then the missing jobs in batches of DEFER_BATCH (one
+        round trip each), so a tick costs a bounded number of round trips whether every job
+        waits already (a lagging cluster) or none does (thousands of feeds due at a start or
+        after an outage: a defer per feed took 30 s for 3,000 and held the sends behind it,
+        redteam17d #4)."""
         feeds, channels = await asyncio.to_thread(self.due_work)
         waiting = await asyncio.to_thread(self.store.waiting_locks) if feeds or channels else set()
-        for kind, task, names, arg in (("feed", poll, feeds, "feed"), ("channel", send, channels, "channel")):
-            for name in names:
-                queued = "poll" if kind == "feed" else "send"
-                if _lock(queued, name) in waiting:
-                    continue
-                try:
-                    await task.configure(lock=_lock(kind, name), queueing_lock=_lock(queued, name)).defer_async(
-                        **{arg: name}
-                    )
-                except pe.AlreadyEnqueued:
-                    pass  # one is waiting already
+        for kind, task, names, arg in (("channel", send, channels, "channel"), ("feed", poll, feeds, "feed")):
+            queued = "poll" if kind == "feed" else "send"
+            jobs = [
+                task.configure(lock=_lock(kind, name), queueing_lock=_lock(queued, name)).make_new_job(**{arg: name})
+                for name in names
+                if _lock(queued, name) not in waiting
+            ]
+            for i in range(0, len(jobs), DEFER_BATCH):
+                await self._defer(jobs[i : i + DEFER_BATCH])
         await self._rerun_stalled()
+
+    async def _defer(self, jobs: list[Any]) -> None:
+        """Defer `jobs` in one round trip. A batch one of whose jobs has a copy waiting (a
+        concurrent tick queued it meanwhile) is refused whole: it is sent again without the
+        jobs now waiting, a few times, then one by one."""
+        import procrastinate.exceptions as pe
+
+        manager = self.app.job_manager
+        for _ in range(3):
+            if not jobs:
+                return
+            try:
+                await manager.batch_defer_jobs_async(jobs)
+                return
+            except pe.AlreadyEnqueued:
+                waiting = await asyncio.to_thread(self.store.waiting_locks)
+                jobs = [job for job in jobs if job.queueing_lock not in waiting]
+        for job in jobs:
+            with contextlib.suppress(pe.AlreadyEnqueued):  # one is waiting already
+                await manager.batch_defer_jobs_async([job])
 
     async def _rerun_stalled(self) -> None:
         """Jobs of a worker silent longer than its *holder's* ``cluster_stall_after`` (the
@@ -229,7 +252,8 @@ class ClusterNode(Daemon):
                 jitter=config.defaults.jitter,
             ):
                 feeds.append(feed.name)
-        channels = [c for c in self.store.due_channels(now) if c in config.channels]
+        senders, found = self.pipeline.outbox.senders, self.store.holds()
+        channels = [c for c in self.store.due_channels(now) if c in senders and senders[c].held(found) is None]
         return sorted(feeds), channels
 
     def poll_job(self, name: str) -> None:
@@ -254,7 +278,14 @@ class ClusterNode(Daemon):
         ):
             log.debug("feed not due feed=%s (polled by another node)", name)
             return
-        pipeline.poll_feed(feed, force=True, now=now)
+        key = f"feed:{name}"  # the daemon's wedge check (progress) counts running polls by this key
+        with self._state_lock:
+            self._running[key] = time.monotonic()
+        try:
+            pipeline.poll_feed(feed, force=True, now=now)
+        finally:
+            with self._state_lock:
+                self._running.pop(key, None)
         self._finished_at()
 
     def send_job(self, channel: str, lease: Lease) -> None:
@@ -264,15 +295,15 @@ class ClusterNode(Daemon):
         sender = self.pipeline.outbox.senders.get(channel)
         if sender is None or self.stopping.is_set():
             return
-        left, reason = self.store.channel_hold(channel)
-        if left > 0:
-            log.debug("channel held channel=%s for=%.1fs reason=%s", channel, left, reason)
+        hold = sender.held(self.store.holds())  # read once: take_over (under drain) trusts it
+        if hold is not None:
+            log.debug("channel held channel=%s for=%.1fs reason=%s kind=%s", channel, hold.left, hold.reason, hold.kind)
             return
         log.info("channel taken channel=%s node=%s job=%d worker=%d", channel, self.name, lease.job_id, lease.worker_id)
         # the lease is the job's, taken over under the drain lock
         report = sender.drain(self.store.db_now(), lease=lease, max_wait=RATE_WAIT_IN_JOB)
         if sender.rate_limited:  # the slot is far: free the worker, the tick queues the channel then
-            self.store.hold_channel(channel, sender.rate_wait, "rate")
+            self.store.hold_rate(channel, sender.rate_wait, sender.rate)
             log.info(
                 "channel waits for its rate limit channel=%s for=%.0fs node=%s", channel, sender.rate_wait, self.name
             )
@@ -414,12 +445,14 @@ class ClusterNode(Daemon):
             )
 
     def _silent(self, row: NodeRow) -> bool:
-        """Whether `row`'s node beat longer ago than SILENT_TIMES the time a node stays alive
-        (the database's clock): only then is the session still holding its name ended, so a
-        holder slow to beat (a loaded machine, a short freeze) is never cut off."""
-        return row.beat_age > SILENT_TIMES * alive_after(self.node_stall, self.heartbeat_every)
+        """Whether `row`'s node beat longer ago than SILENT_TIMES the time it stays alive (by
+        its own stall timeout, cluster_status ``row_alive_for``; the database's clock): only
+        then is the session still holding its name ended, so a holder slow to beat (a loaded
+        machine, a short freeze) is never cut off."""
+        return row.beat_age > SILENT_TIMES * row_alive_for(row, self.node_stall, self.heartbeat_every)
 
     def _schedule_work(self, config: Config) -> None:
+        self._start_senders(self.pipeline)
         self._thread = threading.Thread(target=self._run_worker, name="cluster-worker", daemon=True)
         self._thread.start()
         self._worker_ready.wait(30.0)  # and its node row beaten (_worker_main)
@@ -432,7 +465,9 @@ class ClusterNode(Daemon):
         )
 
     def _start_senders(self, pipeline: Pipeline) -> None:
-        """No sender threads: sends are `monitor.send` jobs."""
+        """No sender threads: sends are `monitor.send` jobs. Alerts of channels the config no
+        longer names are logged (stranded), at start and on each reload, as on one node."""
+        pipeline.outbox.warn_orphans()
 
     def _reschedule(self, old: Config, new: Config) -> None:
         """Nothing to move: the tick reads the current config's feeds and intervals."""

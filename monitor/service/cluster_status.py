@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from monitor.errors import ConfigError
-from monitor.storage import NODE_NAME_MAX
+from monitor.storage import NODE_NAME_MAX, NodeRow
 
 ALIVE_BEATS = 3  # a node whose row is older than this many heartbeats shows as not alive
 
@@ -49,6 +49,15 @@ def alive_after(stall_after: float, beat_every: float) -> float:
     return max(ALIVE_BEATS * beat_every, stall_after)
 
 
+def row_alive_for(row: NodeRow, stall_after: float, beat_every: float) -> float:
+    """Seconds after its last beat the node of `row` still counts as alive: by its own
+    ``cluster_stall_after`` (in its row; it beats at least ALIVE_BEATS times in it), as its
+    jobs are judged stalled, so a reader or claimant whose config differs (a rolling change)
+    neither kills a slow beater nor revives a dead node; `stall_after` and `beat_every` (the
+    reader's) for a row without its figure."""
+    return row.stall_after if row.stall_after is not None else alive_after(stall_after, beat_every)
+
+
 def cluster_summary(store: Any, stall_after: float, beat_every: float, *, node: str | None = None) -> dict[str, Any]:
     """Nodes (alive or not) and procrastinate job counts, for /healthz and `monitor status`."""
     nodes = []
@@ -61,7 +70,7 @@ def cluster_summary(store: Any, stall_after: float, beat_every: float, *, node: 
                 "pid": row.pid,
                 "started": row.started_at.isoformat(timespec="seconds"),
                 "last_beat_age_seconds": round(age, 3),
-                "alive": row.stopped_at is None and age <= alive_after(stall_after, beat_every),
+                "alive": row.stopped_at is None and age <= row_alive_for(row, stall_after, beat_every),
                 "stopped": row.stopped_at.isoformat(timespec="seconds") if row.stopped_at else None,
             }
         )

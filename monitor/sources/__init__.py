@@ -4,22 +4,28 @@
 config validation (monitor.config.schema) accepts exactly its names, OPML import
 maps outline types onto it, and the README's config reference names every one
 (tests/acceptance/test_readme.py checks that). A new kind is one entry here.
+
+Each kind's reader module (and its parser library: feedparser, lxml, cssselect, RE2) is
+imported when a body of that kind is first read, not with this registry: the config and
+a pass whose every feed answers 304 need the names only (issue 16; a process imports each
+once, tests/unit/test_startup_cost.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from monitor.fetch.budget import Budget
 from monitor.models import SourceResult
-from monitor.sources.page import LinkRules, parse_page
-from monitor.sources.rss import parse_feed_result
-from monitor.sources.sitemap import parse_sitemap
+
+if TYPE_CHECKING:
+    from monitor.sources.page import LinkRules
 
 # (feed name, body bytes, final URL, Content-Type header, the feed's compiled link rules, the source's budget)
 # -> items
-Parser = Callable[[str, bytes, str, str, LinkRules | None, Budget], SourceResult]
+Parser = Callable[[str, bytes, str, str, "LinkRules | None", Budget], SourceResult]
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class SourceKind:
 def _rss(
     name: str, content: bytes, url: str, content_type: str, rules: LinkRules | None, budget: Budget
 ) -> SourceResult:
+    from monitor.sources.rss import parse_feed_result
+
     return parse_feed_result(name, content, url, content_type, budget=budget)
 
 
@@ -42,12 +50,16 @@ def _page(
 ) -> SourceResult:
     if rules is None:
         raise ValueError(f"page source {name}: no link rules (config validation gives every page source some)")
+    from monitor.sources.page import parse_page
+
     return parse_page(name, content, url, rules, content_type, budget)
 
 
 def _sitemap(
     name: str, content: bytes, url: str, content_type: str, rules: LinkRules | None, budget: Budget
 ) -> SourceResult:
+    from monitor.sources.sitemap import parse_sitemap
+
     return parse_sitemap(name, content, url, content_type, budget=budget)
 
 

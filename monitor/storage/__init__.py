@@ -13,6 +13,7 @@ from monitor.storage.cluster import (
     StalledJob,
 )
 from monitor.storage.feeds import FeedState, ValidatorRecord
+from monitor.storage.holds import Hold
 from monitor.storage.items import ItemInput, ItemRow, Resolution
 from monitor.storage.outbox import OutboxAlert
 from monitor.storage.progress import DeliveryProgress, Mark
@@ -33,6 +34,7 @@ __all__ = [
     "DeliveryProgress",
     "Mark",
     "FeedClock",
+    "Hold",
     "JobCounts",
     "Lease",
     "QUEUE",

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Float,
     String,
     and_,
-    case,
     cast,
     column,
     exists,
@@ -34,7 +33,7 @@ from sqlalchemy import (
 
 from monitor.storage.claims import SessionLock
 from monitor.storage.db import Database, lock_key, record
-from monitor.storage.schema import alerts, channel_holds, cluster_nodes, feeds
+from monitor.storage.schema import alerts, cluster_nodes, feeds
 
 log = logging.getLogger(__name__)
 
@@ -288,42 +287,6 @@ class ClusterRows(Database):
             now: datetime = conn.execute(select(DB_NOW)).scalar_one()
         return now
 
-    # ---- a channel's hold ---------------------------------------------------
-    def hold_channel(self, channel: str, seconds: float, reason: str) -> None:
-        """No node sends on `channel` for `seconds` from now (the database's clock): Telegram's
-        flood wait or a failure pause (``reason`` other than "rate": a longer hold stays),
-        or the channel's next rate-limit slot (``rate``: replaces an earlier rate hold)."""
-        until = DB_NOW + func.make_interval(0, 0, 0, 0, 0, 0, literal(max(seconds, 0.0), Float))
-        ins = self.insert_into(channel_holds).values(channel=channel, until=until, reason=reason)
-        old, new = channel_holds.c, ins.excluded
-        set_: dict[str, Any]
-        if reason == "rate":  # a rate hold replaces a rate hold, never a longer flood wait
-            keep = (old.reason != "rate") & (old.until > new.until)
-            set_ = {
-                "until": case((keep, old.until), else_=new.until),
-                "reason": case((keep, old.reason), else_=new.reason),
-            }
-        else:
-            later = new.until >= old.until
-            set_ = {
-                "until": case((later, new.until), else_=old.until),
-                "reason": case((later, new.reason), else_=old.reason),
-            }
-        with self.tx() as conn:
-            conn.execute(ins.on_conflict_do_update(index_elements=["channel"], set_=set_))
-
-    def channel_hold(self, channel: str) -> tuple[float, str]:
-        """(seconds left of `channel`'s hold by the database's clock, its reason); (0, "")
-        when none holds."""
-        left = func.extract("epoch", channel_holds.c.until - DB_NOW)
-        with self.tx() as conn:
-            row = conn.execute(
-                select(left.label("left"), channel_holds.c.reason).where(
-                    channel_holds.c.channel == channel, channel_holds.c.until > DB_NOW
-                )
-            ).first()
-        return (float(row.left), str(row.reason)) if row is not None else (0.0, "")
-
     def feed_clocks(self) -> dict[str, FeedClock]:
         """{feed name: its last poll and next allowed poll} for every stored feed."""
         with self.tx() as conn:
@@ -331,17 +294,13 @@ class ClusterRows(Database):
         return {r.name: FeedClock(r.name, r.last_polled_at, r.next_poll_at) for r in rows}
 
     def due_channels(self, now: datetime) -> list[str]:
-        """Channels with a pending alert due at `now` (sorted), but for the channels a hold
-        keeps silent now (:meth:`hold_channel`, the database's clock)."""
+        """Channels with a pending alert due at `now` (sorted). Holds are judged by the
+        caller against the config (delivery/holds.py): which targets a channel sends to
+        and at what rate are the config's."""
         due = alerts.c.next_attempt_at.is_(None) | (alerts.c.next_attempt_at <= now)
-        held = exists(
-            select(channel_holds.c.channel).where(
-                channel_holds.c.channel == alerts.c.channel, channel_holds.c.until > DB_NOW
-            )
-        )
         with self.tx() as conn:
             rows = conn.execute(
-                select(alerts.c.channel).where(alerts.c.status == "pending", due, ~held).group_by(alerts.c.channel)
+                select(alerts.c.channel).where(alerts.c.status == "pending", due).group_by(alerts.c.channel)
             ).all()
         return sorted(str(r.channel) for r in rows)
 

@@ -262,11 +262,15 @@ cluster_nodes = Table(
     Column("stall_after", Float, nullable=True),  # 0011: its own cluster_stall_after, seconds
 )
 
-# ---- cluster: a channel's hold across the cluster (revision 0014) ------------------------
-channel_holds = Table(
-    "channel_holds",
+# ---- cluster: holds across the cluster (0014; keyed by target or rate since 0015) ---------
+target_holds = Table(
+    "target_holds",
     metadata,
-    Column("channel", String(200), primary_key=True),
+    Column("kind", String(10), primary_key=True),  # "server" (a target's server asked) or "rate" (our rate:)
+    Column("holder", String(200), primary_key=True),  # server: the target's identity hash; rate: the channel
+    Column("channel", String(200), nullable=False),  # the channel that wrote it
+    Column("target", String(200), nullable=False),  # the target, secrets left out ("" for a rate hold)
     Column("until", UTCDateTime, nullable=False),  # the database's clock, never a node's
     Column("reason", String(40), nullable=False),  # "flood wait", "failure" or "rate"
+    Column("rate", String(100), nullable=True),  # rate: the limits it was computed from
 )

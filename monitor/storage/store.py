@@ -29,12 +29,13 @@ from monitor.storage.claims import PageClaims
 from monitor.storage.cluster import ClusterRows
 from monitor.storage.db import Database
 from monitor.storage.feeds import FeedRows, FeedState, feed_state_in
+from monitor.storage.holds import HoldRows
 from monitor.storage.items import ItemRow, ItemRows, due_items_in
 from monitor.storage.outbox import OutboxRows
 from monitor.storage.stories import StoryRows
 
 
-class Store(FeedRows, ArticleRows, OutboxRows, ItemRows, StoryRows, ClusterRows, PageClaims, Database):
+class Store(FeedRows, ArticleRows, OutboxRows, ItemRows, StoryRows, ClusterRows, HoldRows, PageClaims, Database):
     """See the module docstring."""
 
     def poll_start(self, feed: str, now: datetime, limit: int = 100) -> tuple[FeedState | None, list[ItemRow]]:

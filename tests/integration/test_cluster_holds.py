@@ -88,15 +88,34 @@ def _pending_alert(node: ClusterNode, status: str = "pending", sent_ago: float |
     return int(rows[0][0])
 
 
-def _lease(node: ClusterNode) -> Lease:
-    """A send job of channel tg running under a live worker (what procrastinate hands a job)."""
+def _hold(node: ClusterNode, reason: str, seconds: float, channel: str = "tg") -> None:
+    """Hold `channel` as its send job would: its rate limit (keyed by the channel, under
+    its limits now), or a server's hold of its first target (keyed by the target)."""
+    sender = node.pipeline.outbox.senders[channel]
+    if reason == "rate":
+        node.store.hold_rate(channel, seconds, sender.rate)
+    else:
+        target = sender.hold_ids[sender.targets[0].key]
+        node.store.hold_target(target.key, target.label, channel, seconds, reason)
+
+
+def _held(node: ClusterNode, channel: str = "tg") -> tuple[float, str]:
+    """(seconds left, reason) of the hold that keeps `channel` silent; (0, "") if none."""
+    hold = node.pipeline.outbox.senders[channel].held(node.store.holds())
+    return (hold.left, hold.reason) if hold is not None else (0.0, "")
+
+
+def _lease(node: ClusterNode, channel: str = "tg") -> Lease:
+    """A send job of `channel` running under a live worker (what procrastinate hands a job;
+    each its own queueing lock, so a test may run one job after another)."""
     url = _url(node)
     worker = int(sql(url, "INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id")[0][0])
     job = sql(
         url,
         "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, status, worker_id) "
-        "VALUES (%s, 'monitor.send', 'channel:tg', NULL, '{}', 'doing', %s) RETURNING id",
+        "VALUES (%s, 'monitor.send', NULL, %s, '{}', 'doing', %s) RETURNING id",
         QUEUE,
+        f"send:{channel}:{worker}",
         worker,
     )
     return Lease(int(job[0][0]), worker)
@@ -123,15 +142,14 @@ HOLDS = [
 @pytest.mark.parametrize("case,holds,left,reason", HOLDS, ids=[h[0] for h in HOLDS])
 def test_a_channel_hold_is_kept_by_the_database_for_every_node(case, holds, left, reason):
     with cluster_node() as node:
-        store = node.store
         _pending_alert(node)
         for why, seconds in holds:
-            store.hold_channel("tg", seconds, why)
-        got_left, got_reason = store.channel_hold("tg")
+            _hold(node, why, seconds)
+        got_left, got_reason = _held(node)
         assert got_left == pytest.approx(left, abs=2.0), case
         assert got_reason == reason, case
         # the tick queues no send for a held channel; another node's send job does nothing
-        assert ("tg" in store.due_channels(store.db_now())) is (left == 0), case
+        assert ("tg" in node.due_work()[1]) is (left == 0), case
         sent: list[object] = []
         node.pipeline.outbox.senders["tg"].send = lambda request: sent.append(request) or SendResult(ok=True)
         node.send_job("tg", _lease(node))
@@ -161,7 +179,7 @@ def test_a_send_job_waiting_for_a_far_slot_frees_its_worker_slot(case, rate, ago
         node.send_job("tg", _lease(node))
         assert bool(sent) is sends, case
         assert (node.store.get_alert(alert).status == "sent") is sends, case
-        left, reason = node.store.channel_hold("tg")
+        left, reason = _held(node)
         assert left == pytest.approx(held, abs=3.0), case
         assert reason == ("rate" if held else ""), case
 
@@ -187,7 +205,7 @@ def test_a_flood_wait_is_held_for_the_cluster(case, retry_after, least):
         node.pipeline.outbox.senders["tg"].send = flood
         lease = _lease(node)
         node.send_job("tg", lease)
-        left, reason = node.store.channel_hold("tg")
+        left, reason = _held(node)
         assert left >= least - 1.0, case
         assert reason == ("flood wait" if retry_after else "failure"), case
         assert len(calls) == 1, case  # the first alert's 429 stopped the pass
@@ -351,7 +369,7 @@ def test_a_node_name_longer_than_its_column_is_refused_at_start(monkeypatch, cas
 # (case, the revision the database says it is at, refused)
 SCHEMAS = [
     ("a revision this version lacks (pgadmin4#1353, metabase#14904)", "f00dfeed0099", True),
-    ("the revision before this version's (0013, no channel holds): migrated on", "0013", False),
+    ("a revision before this version's (0013, no holds table): migrated on", "0013", False),
     ("this version's head", None, False),
 ]
 
@@ -366,7 +384,7 @@ def test_a_database_migrated_by_a_newer_version_is_refused_with_the_fix(tmp_path
             url = f"sqlite:///{tmp_path / 'monitor.db'}"
         Store(url).close()
         if revision is not None:
-            older = "DROP TABLE channel_holds" if revision == "0013" else "SELECT 1"
+            older = "DROP TABLE target_holds" if revision == "0013" else "SELECT 1"
             if kind == "postgresql":
                 sql(url, older)
                 sql(url, "UPDATE alembic_version SET version_num = %s", revision)

@@ -23,6 +23,7 @@ from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode, conninfo
 from monitor.storage import QUEUE, Lease, Store
+from tests.support.cluster import count_round_trips
 from tests.support.databases import fresh_pg_database
 from tests.support.service_helpers import wait_until
 
@@ -333,19 +334,9 @@ async def _second_tick_round_trips(node: ClusterNode) -> int:
     async with node.app.open_async():
         poll, send = node.app.tasks["monitor.poll"], node.app.tasks["monitor.send"]
         await node._tick(poll, send)  # queues a poll per feed (no worker runs them)
-        connector = node.app.connector
-        calls = 0
-        for name in ("execute_query_one_async", "execute_query_all_async", "execute_query_async"):
-            real = getattr(connector, name)
-
-            def counted(*args, __real=real, **kwargs):  # type: ignore[no-untyped-def]
-                nonlocal calls
-                calls += 1
-                return __real(*args, **kwargs)
-
-            setattr(connector, name, counted)
+        calls = count_round_trips(node.app.connector)
         await node._tick(poll, send)  # every feed still due, every job already waiting
-        return calls
+        return calls()
 
 
 # feed counts: the round trips of a lagging cluster's tick must not grow with them

@@ -16,6 +16,7 @@ import pytest
 
 from monitor import pipeline as pipeline_mod
 from monitor.delivery import compose as compose_mod
+from monitor.extract import article as article_mod
 from monitor.matching.matcher import Matcher
 from monitor.pipeline import Pipeline
 from monitor.storage import Store
@@ -144,7 +145,7 @@ def test_an_item_that_raises_is_recorded_retried_and_not_lost_behind_a_304(make,
     if target == "match":
         monkeypatch.setattr(Matcher, "match", once_raise(Matcher.match))
     elif target == "extract":
-        monkeypatch.setattr(pipeline_mod, "extract", once_raise(pipeline_mod.extract))
+        monkeypatch.setattr(article_mod, "extract", once_raise(article_mod.extract))  # the pipeline imports it per page
     else:  # the first article (North Korea) matches, so it is rendered
         monkeypatch.setattr(compose_mod, "render_alert", once_raise(compose_mod.render_alert))
     report = pipeline.poll_feed(cfg.feeds[0], force=True, now=T0)

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +165,19 @@ def job_holder(db: str, tmp_path: Path, n: int, task: str = "monitor.send") -> s
         if log.exists() and f"worker={rows[0][0]}\n" in log.read_text():
             return str(i)
     return None
+
+
+def count_round_trips(connector: Any) -> Callable[[], int]:
+    """Count the queries procrastinate's `connector` runs from now on (each call still runs
+    for real); returns a function giving the count so far."""
+    calls = 0
+    for name in ("execute_query_one_async", "execute_query_all_async", "execute_query_async"):
+        real = getattr(connector, name)
+
+        def counted(*args: Any, __real: Any = real, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            return __real(*args, **kwargs)
+
+        setattr(connector, name, counted)
+    return lambda: calls

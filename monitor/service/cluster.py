@@ -63,7 +63,6 @@ from monitor.service.cluster_status import (
     cluster_summary,
     conninfo,
     node_name,
-    replaceable,
     row_alive_for,
 )
 from monitor.service.daemon import HEARTBEAT_EVERY, Daemon, prune_text
@@ -92,6 +91,9 @@ PRIORITY = {"tick": 20, "send": 10, "prune": 5, "poll": 0}
 # (procrastinate#292, huey#547: long waits inside jobs starve the periodic tick)
 RATE_WAIT_IN_JOB = 2.0
 DEFER_BATCH = 500  # jobs a tick defers in one round trip
+# a namesake ends the session holding a name whose row is silent this many times the time a
+# node stays alive (a paused VM, a dead machine's connection the server keeps for hours)
+SILENT_TIMES = 3
 
 
 def _lock(kind: str, name: str) -> str:
@@ -109,6 +111,7 @@ class ClusterNode(Daemon):
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.started_at = datetime.now(UTC)
         self.node = NodeId(self.name, self.host, self.pid, self.started_at)  # this process's claim on the name
+        self._name_lock = self.store.node_lock(self.name)  # held from the claim to the stop (a session's)
         self._name_lost = False  # another process holds this name's row now (logged once)
         # procrastinate's heartbeat: several per stall timeout, so one late beat is not a death, and
         # at least every HEARTBEAT_EVERY s whatever the timeout: a long one (10m, 7d) neither leaves a
@@ -432,17 +435,21 @@ class ClusterNode(Daemon):
     def claim_name(self) -> None:
         """Take this node's row for this process; ConfigError naming MONITOR_NODE, the cause
         and the fix when another live process holds the name."""
-        holder = self.store.claim_node(self.node, self._replaceable)
+        holder = self.store.claim_node(self.node, self._name_lock, self._silent)
         if holder is not None:
             raise ConfigError(
                 f"MONITOR_NODE={self.name!r} is in use by another running node (host {holder.host}, pid "
                 f"{holder.pid}, last beat {holder.beat_age:.0f}s ago): two processes under one name would "
                 "count as one node and hide each other's death. Give each node its own MONITOR_NODE "
-                "(or leave it unset: host:pid), or stop the other process"
+                "(or leave it unset: host:pid and a random suffix), or stop the other process"
             )
 
-    def _replaceable(self, row: NodeRow) -> bool:
-        return replaceable(row, self.host, self.pid, row_alive_for(row, self.node_stall, self.heartbeat_every))
+    def _silent(self, row: NodeRow) -> bool:
+        """Whether `row`'s node beat longer ago than SILENT_TIMES the time it stays alive (by
+        its own stall timeout, cluster_status ``row_alive_for``; the database's clock): only
+        then is the session still holding its name ended, so a holder slow to beat (a loaded
+        machine, a short freeze) is never cut off."""
+        return row.beat_age > SILENT_TIMES * row_alive_for(row, self.node_stall, self.heartbeat_every)
 
     def _schedule_work(self, config: Config) -> None:
         self._start_senders(self.pipeline)
@@ -480,7 +487,9 @@ class ClusterNode(Daemon):
         wid = getattr(worker, "worker_id", None)
         if not self._worker_alive.is_set() or wid is None:
             return
-        if self.store.beat(self.node, worker_id=int(wid), stall_after=self.node_stall):
+        # the name's session lock, taken again if its connection was lost (a database restart):
+        # False when another process took the name meanwhile
+        if self._name_lock.held() and self.store.beat(self.node, worker_id=int(wid), stall_after=self.node_stall):
             self._name_lost = False
         elif not self._name_lost:  # frozen past the alive window, and a namesake started meanwhile
             self._name_lost = True
@@ -524,7 +533,14 @@ class ClusterNode(Daemon):
             clean = super().stop() and not (self._thread is not None and self._thread.is_alive())
         finally:
             self.stop_timeout = budget
-        returned, error = _bounded(lambda: self.store.node_stopped(self.node), left())
+
+        def last_row() -> None:
+            try:
+                self.store.node_stopped(self.node)
+            finally:
+                self._name_lock.release()  # after the row: a namesake starting now finds it stopped
+
+        returned, error = _bounded(last_row, left())
         if error:  # the store is gone or silent: the row just ages out
             log.warning("node stop not recorded node=%s error=%s", self.name, error)
         return clean and returned  # a silent store: threads may still wait on it, exit without them

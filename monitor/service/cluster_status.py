@@ -1,11 +1,12 @@
 """What cluster mode shows and connects with, apart from the node itself
-(service/cluster.py): procrastinate's connection string, this node's name (its length,
-and whether a namesake's row may be taken), and the ``cluster`` summary of /healthz and
+(service/cluster.py): procrastinate's connection string, this node's name (its default,
+unique per live process, and its length), and the ``cluster`` summary of /healthz and
 `monitor status` (nodes alive, job counts)."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from typing import Any
 
@@ -26,8 +27,10 @@ def conninfo(storage_url: str) -> str:
 
 
 def node_name() -> str:
-    """This node's name: ``MONITOR_NODE`` if set, else host:pid."""
-    return os.environ.get("MONITOR_NODE") or f"{socket.gethostname()}:{os.getpid()}"
+    """This node's name: ``MONITOR_NODE`` if set, else ``host:pid:xxxxxx`` with a random
+    suffix: two live processes with the same host name and pid (two containers' pid 1 on
+    the host's network, redteam17c #4) never share a default name."""
+    return os.environ.get("MONITOR_NODE") or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 def check_node_name(name: str) -> str:
@@ -39,27 +42,6 @@ def check_node_name(name: str) -> str:
             f"set a shorter MONITOR_NODE (it starts {name[:40]!r})"
         )
     return name
-
-
-def replaceable(row: NodeRow, host: str, pid: int, alive_for: float) -> bool:
-    """May process `pid` on `host` take `row` (its name's row, not stopped)? Yes when that
-    node is not alive (its beat older than `alive_for` seconds by the database's clock), or
-    it was this host's and its process is gone or is this very pid (a restart after a kill
-    -9, a container's pid 1 again: systemd's Restart= must not wait for the row to age out)."""
-    if row.beat_age > alive_for:
-        return True
-    return row.host == host and (row.pid == pid or not _process_alive(row.pid))
-
-
-def _process_alive(pid: int) -> bool:
-    """Whether process `pid` exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's: alive
-    return True
 
 
 def alive_after(stall_after: float, beat_every: float) -> float:

@@ -10,6 +10,7 @@ what a target got or refused, a message id), only while its job still holds the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -30,8 +31,11 @@ from sqlalchemy import (
     update,
 )
 
-from monitor.storage.db import Database, record
+from monitor.storage.claims import SessionLock
+from monitor.storage.db import Database, lock_key, record
 from monitor.storage.schema import alerts, cluster_nodes, feeds
+
+log = logging.getLogger(__name__)
 
 # procrastinate's tables as plain SQL (their DDL is procrastinate's, applied by migration 0009).
 _jobs = table(
@@ -161,6 +165,13 @@ NODE_NAME_MAX: int = (
 _NODE_COLS = [cluster_nodes.c[f.name] for f in fields(NodeRow) if f.name in cluster_nodes.c] + [_BEAT_AGE]
 
 
+NODE_LOCK = "monitor-node:"  # what a node's name is prefixed with in its locks' keys
+_NODE_SPACE = 0x6E6F64  # classid of the nodes' session locks on their names (apart from page claims')
+# seconds a start waits for its name's session lock: a namesake that just stopped cleanly may
+# still be closing its connection; a live one keeps it and the start is refused after this
+NAME_LOCK_WAIT = 3.0
+
+
 def _owned(node: NodeId) -> ColumnElement[bool]:
     c = cluster_nodes.c
     return and_(c.name == node.name, c.host == node.host, c.pid == node.pid, c.started_at == node.started_at)
@@ -169,32 +180,75 @@ def _owned(node: NodeId) -> ColumnElement[bool]:
 class ClusterRows(Database):
     """Heartbeats, due work and job counts for cluster mode (raise StoreError)."""
 
-    def claim_node(self, node: NodeId, replaceable: Callable[[NodeRow], bool]) -> NodeRow | None:
-        """Take the row of `node`'s name for this process, unless another process holds it:
-        the row of a live process is kept and returned (the caller refuses to start, celery's
-        DuplicateNodenameWarning kind, celery#2046); None when the row is now ours. A row
-        is taken when it is stopped or `replaceable(row)` says so (gone silent, this host's
-        dead process). One claim at a time per name (a transaction advisory lock), so two
-        processes starting together do not both win."""
+    def node_lock(self, name: str) -> SessionLock:
+        """The session lock a node holds on its name for its process's life (not yet taken)."""
+        return SessionLock(self, _NODE_SPACE, lock_key(NODE_LOCK + name), f"node:{name}")
+
+    def claim_node(self, node: NodeId, lock: SessionLock, silent: Callable[[NodeRow], bool]) -> NodeRow | None:
+        """Take the row of `node`'s name for this process, unless another live process holds
+        the name: that one's row is returned (the caller refuses to start, celery's
+        DuplicateNodenameWarning kind, celery#2046); None when `lock` (the name's session
+        lock, :meth:`node_lock`) and the row are now ours. A process is live while it holds
+        the name's lock: a session of its own, freed by the server the moment the process
+        dies or its connection closes, so a restart after a crash (kill -9, a container
+        restarted or recreated) takes its name back at once, and two live processes with the
+        same host and pid (two containers' pid 1 on one host network) never take each
+        other's name (redteam17c #4). A holder whose row is `silent` (the caller's measure:
+        no beat for several times as long as a node stays alive) while its session still
+        holds the lock is a frozen process or a dead machine whose connection the server
+        still thinks open (it may for hours, until TCP keepalives give up): its session is
+        ended and the name taken (the frozen one, thawed, finds its name taken and says so)."""
+        if not lock.acquire():
+            row = self._node_row(node.name)
+            if row is None or (row.stopped_at is None and not silent(row)):
+                return row or NodeRow(node.name, "(no row yet)", 0, node.started_at, node.started_at)
+            if row.stopped_at is None:
+                ended = lock.end_holders()
+                log.warning(
+                    "node name taken from a silent holder node=%s host=%s pid=%d last_beat_age=%.0fs sessions_ended=%d",
+                    node.name,
+                    row.host,
+                    row.pid,
+                    row.beat_age,
+                    ended,
+                )
+            # a stopped holder may still be closing its connection; an ended one is going
+            if not lock.acquire(NAME_LOCK_WAIT):
+                return row
+        values = {
+            "host": node.host,
+            "pid": node.pid,
+            "started_at": node.started_at,
+            "last_beat": DB_NOW,
+            "stopped_at": None,
+            "worker_id": None,
+            "stall_after": None,
+        }
+        ins = self.insert_into(cluster_nodes).values(name=node.name, **values)
         with self.tx() as conn:
-            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext("monitor-node:" + node.name))))
-            row = conn.execute(select(*_NODE_COLS).where(cluster_nodes.c.name == node.name)).first()
-            if row is not None:
-                held = record(NodeRow, row)
-                if held.stopped_at is None and not replaceable(held):
-                    return held
-            values = {
-                "host": node.host,
-                "pid": node.pid,
-                "started_at": node.started_at,
-                "last_beat": DB_NOW,
-                "stopped_at": None,
-                "worker_id": None,
-                "stall_after": None,
-            }
-            ins = self.insert_into(cluster_nodes).values(name=node.name, **values)
             conn.execute(ins.on_conflict_do_update(index_elements=["name"], set_=values))
+        self._retire_dead(node)
         return None
+
+    def _retire_dead(self, node: NodeId) -> None:
+        """Mark stopped the rows of `node`'s host whose process is gone (its name's lock is
+        free): a restart under a new default name leaves its old row, which would show as a
+        dead node until the prune. A node of an older version (no lock) marked so is
+        unmarked by its next beat."""
+        c = cluster_nodes.c
+        with self.tx() as conn:
+            names = conn.execute(
+                select(c.name).where(c.host == node.host, c.stopped_at.is_(None), c.name != node.name)
+            ).scalars()
+            for name in list(names):
+                key = lock_key(NODE_LOCK + name)
+                if conn.execute(select(func.pg_try_advisory_xact_lock(_NODE_SPACE, key))).scalar():
+                    conn.execute(update(cluster_nodes).where(c.name == name).values(stopped_at=DB_NOW))
+
+    def _node_row(self, name: str) -> NodeRow | None:
+        with self.tx() as conn:
+            row = conn.execute(select(*_NODE_COLS).where(cluster_nodes.c.name == name)).first()
+        return record(NodeRow, row) if row is not None else None
 
     def beat(self, node: NodeId, *, worker_id: int | None = None, stall_after: float | None = None) -> bool:
         """Refresh `node`'s heartbeat row (the database's clock) with its running procrastinate

@@ -258,6 +258,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self._safe = safe_url(url)
         self._password: str | None = None
+        self._releases: list[Callable[[], None]] = []
         self.engine = None
         try:
             u = make_url(url)
@@ -317,8 +318,16 @@ class Database:
         except StoreError:  # several heads: alembic decides
             return False
 
+    def on_close(self, release: Callable[[], None]) -> None:
+        """Call `release` when the store closes (a connection held out of the pool: a
+        session lock's, storage/claims.py), before the pool is disposed."""
+        self._releases.append(release)
+
     def close(self) -> None:
         """Release the connections; later calls raise StoreError ("closed")."""
+        releases, self._releases = self._releases, []
+        for release in releases:
+            release()
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None
@@ -339,6 +348,20 @@ class Database:
                     yield conn
         except SQLAlchemyError as exc:
             raise StoreError(self._scrub(f"store {self._safe}: {_cause(exc)}")) from exc
+
+    def store_error(self, exc: BaseException, what: str = "") -> StoreError:
+        """The StoreError for database error `exc` (password scrubbed), `what` failing."""
+        return StoreError(self._scrub(f"store {self._safe}: {what + ': ' if what else ''}{_cause(exc)}"))
+
+    def connect_autocommit(self) -> Connection:
+        """A pooled connection in autocommit (each statement its own transaction: never idle
+        in one); the caller closes it. StoreError when the store is closed or unreachable."""
+        if self.engine is None:
+            raise StoreError(f"store {self._safe} is closed")
+        try:
+            return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except SQLAlchemyError as exc:
+            raise self.store_error(exc) from exc
 
     def insert_into(self, table: Table) -> Upsert:
         """``INSERT INTO table`` in this dialect, so ``on_conflict_do_*`` can follow."""

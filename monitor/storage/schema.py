@@ -252,7 +252,7 @@ chat_migrations = Table(
 cluster_nodes = Table(
     "cluster_nodes",
     metadata,
-    Column("name", String(200), primary_key=True),  # host:pid unless named
+    Column("name", String(200), primary_key=True),  # host:pid:suffix unless named (MONITOR_NODE)
     Column("host", String(200), nullable=False),
     Column("pid", Integer, nullable=False),
     Column("started_at", UTCDateTime, nullable=False),

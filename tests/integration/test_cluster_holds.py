@@ -12,7 +12,9 @@ rate-limit hit pauses the whole queue), majiayu000/harness#656 (a shorter pause 
 replace a longer one), inngest/website#449 and pass-culture-main#17021 (a rate-limited
 task ends and comes back instead of sleeping), fishtest#1264 and hydroshare#5574 (one
 worker name copied to several servers), icinga2#7472 (a name longer than its column),
-pgadmin4#1353 and metabase#14904 (an older version on a newer database).
+pgadmin4#1353 and metabase#14904 (an older version on a newer database), liquibase#872 (a
+session advisory lock outlives its machine's power loss until the server drops the dead
+connection).
 """
 
 from __future__ import annotations
@@ -223,21 +225,43 @@ def _dead_pid() -> int:
     return pid
 
 
-# (case, the row held: (host, pid, beat age s, stopped) or None, this process takes the name)
+# (case, the row held: (host, pid, beat age s, stopped) or None, its process's session still holds
+# the name's lock, this process takes the name). Live is the lock (a session the server ends
+# with its process), never the row's host or pid; a holder silent 3x past the stall timeout
+# has its session ended (a frozen VM; a dead machine's connection the server still keeps).
 CLAIMS = [
-    ("no row yet", None, True),
-    ("its node stopped cleanly", ("other-host", 4242, 1.0, True), True),
-    ("a live node on another host (fishtest#1264, hydroshare#5574)", ("other-host", 4242, 1.0, False), False),
-    ("a live process on this host", ("HERE", "LIVE", 1.0, False), False),
-    ("this host's process died (a kill -9, then systemd restarts it)", ("HERE", "DEAD", 1.0, False), True),
-    ("this pid on this host: a container restarted as pid 1 again", ("HERE", "MINE", 1.0, False), True),
-    ("another host's node silent past the stall timeout", ("other-host", 4242, 600.0, False), True),
+    ("no row yet", None, False, True),
+    ("its node stopped cleanly", ("other-host", 4242, 1.0, True), False, True),
+    ("a live node on another host (fishtest#1264, hydroshare#5574)", ("other-host", 4242, 1.0, False), True, False),
+    ("a live process on this host", ("HERE", "LIVE", 1.0, False), True, False),
+    ("this host's process died (a kill -9, then systemd restarts it)", ("HERE", "DEAD", 1.0, False), False, True),
+    ("this pid on this host: a container restarted as pid 1 again", ("HERE", "MINE", 1.0, False), False, True),
+    ("two live containers' pid 1 on one host network (redteam17c #4)", ("HERE", "MINE", 1.0, False), True, False),
+    (
+        "another host's node silent past the stall timeout, its process gone",
+        ("other-host", 4242, 600.0, False),
+        False,
+        True,
+    ),
+    (
+        "silent past the stall timeout, its session still open (a frozen VM, or a dead machine's half-open "
+        "connection: liquibase#872): the session ended, the name taken",
+        ("other-host", 4242, 600.0, False),
+        True,
+        True,
+    ),
+    (
+        "a container recreated under a new hostname: the old one died 1 s ago",
+        ("other-host", 1, 1.0, False),
+        False,
+        True,
+    ),
 ]
 
 
-@pytest.mark.parametrize("case,row,taken", CLAIMS, ids=[c[0] for c in CLAIMS])
-def test_a_node_name_is_claimed_by_one_live_process(case, row, taken):
-    with cluster_node() as node:
+@pytest.mark.parametrize("case,row,live,taken", CLAIMS, ids=[c[0] for c in CLAIMS])
+def test_a_node_name_is_claimed_by_one_live_process(case, row, live, taken):
+    with cluster_node() as node, contextlib.ExitStack() as stack:
         if row is not None:
             host, pid, age, stopped = row
             host = node.host if host == "HERE" else host
@@ -253,17 +277,25 @@ def test_a_node_name_is_claimed_by_one_live_process(case, row, taken):
                 age,
                 stopped,
             )
+        if live:  # the holder's own session (another store: another connection)
+            holder = Store(_url(node))
+            stack.callback(holder.close)
+            lock = holder.node_lock(node.name)
+            assert lock.acquire(), case
+            stack.callback(lock.release)
         if taken:
             node.claim_name()
             mine = [r for r in node.store.nodes() if r.name == node.name]
             assert [(r.host, r.pid) for r in mine] == [(node.host, node.pid)], case
             assert node.store.beat(node.node, worker_id=None, stall_after=3.0), case
+            if live:  # the silent holder's session was ended: on thaw it finds its name taken
+                assert not lock.held(), case
         else:
             with pytest.raises(ConfigError, match="MONITOR_NODE=.* is in use by another running node"):
                 node.claim_name()
             # the live holder's row is untouched, and this process's beats never overwrite it
             assert not node.store.beat(node.node, worker_id=None, stall_after=3.0), case
-            assert [r.pid for r in node.store.nodes()] != [node.pid], case
+            assert node.started_at not in [r.started_at for r in node.store.nodes()], case
 
 
 def test_a_namesakes_stop_does_not_mark_the_holders_row_stopped():

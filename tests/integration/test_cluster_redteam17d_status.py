@@ -96,6 +96,9 @@ def test_a_name_is_taken_from_a_holder_dead_by_its_own_stall_timeout(monkeypatch
                 age,
                 own,
             )
+            if not taken:  # a live holder holds its name's session lock (storage/cluster.py claim_node)
+                holder = Store(url)
+                assert holder.node_lock("n").acquire()
             text = CONFIG.format(url=url, rate="1/s").replace(
                 "cluster_stall_after: 3s", f"cluster_stall_after: {claimant:.0f}s"
             )
@@ -108,4 +111,6 @@ def test_a_name_is_taken_from_a_holder_dead_by_its_own_stall_timeout(monkeypatch
         finally:
             fetcher.close()
             store.close()
+            if not taken:
+                holder.close()
     assert got == taken, case

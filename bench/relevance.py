@@ -89,9 +89,9 @@ def main() -> int:
     if args.holdout_set:
         from relevance_holdout import corpus_alerts, score_dir
 
-        counts = score_dir(args.holdout_set, copy_groups)
+        held = score_dir(args.holdout_set, copy_groups)
         if args.corpus:
-            corpus_alerts(args.holdout_set, args.corpus, counts)
+            corpus_alerts(args.holdout_set, args.corpus, held)
         return 0
     arts, labels, topics = load()
     if args.fit:

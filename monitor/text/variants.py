@@ -204,7 +204,7 @@ def _sound_plurals(word: str) -> tuple[str, ...]:
             break
     if base[-1] in "يها":
         return ()
-    return tuple(f for f in (base, *(base + e for e in PLURAL_ENDINGS)) if f != word)
+    return tuple(f for f in (base, base + "ا", *(base + e for e in PLURAL_ENDINGS)) if f != word)
 
 
 # Compound names written joined or split (issue 15, kind F): outlets write عبدالله and

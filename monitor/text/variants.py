@@ -191,7 +191,9 @@ def derived_forms(word: str) -> tuple[str, ...]:
 # The sound masculine plural of an ordinary noun or participle (redteam15: a rule listing
 # مسؤول missed «المسؤولين» 273 times and «مسؤولون» 87 times on the three public days;
 # ناشط / الناشطين, لاجئ / اللاجئين): ون and ين on a stem of PLURAL_STEM_MIN letters or more,
-# either way round. Not for words in ي ه ا (nisba and ta marbuta families above).
+# either way round; and the accusative alef written without its tanween mark (اتفاقا ×28 on
+# those days against اتفاقاً ×10). Not for words in ي ه ا (nisba and ta marbuta families above),
+# nor under PLURAL_STEM_MIN letters (عدن is not عدنا "we returned").
 PLURAL_ENDINGS = ("ون", "ين")
 PLURAL_STEM_MIN = 4
 

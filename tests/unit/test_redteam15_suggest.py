@@ -54,6 +54,8 @@ def test_suggest_offers_no_other_word_as_a_spelling(topic: str, term: str, other
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize(("topic", "term", "form"), [("yemen-war", "الحوثي", "الحوثية"), ("turkey-isis", "سوروج", "سروج")])
+@pytest.mark.parametrize(
+    ("topic", "term", "form"), [("yemen-war", "الحوثي", "الحوثية"), ("turkey-isis", "سوروج", "سروج")]
+)
 def test_suggest_still_offers_real_forms(topic: str, term: str, form: str) -> None:
     assert form in _variants(topic)[term]

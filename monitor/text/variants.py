@@ -172,7 +172,8 @@ def derived_forms(word: str) -> tuple[str, ...]:
 
     nisba: حوثي, حوثيه, حوثيون, حوثيين -> the other five of
     (حوثي, حوثيه, حوثيون, حوثيين, حوثيات, حوثيا); ta marbuta: غاره -> (غارات,).
-    () for Latin words, short words and other endings.
+    other words of 4+ letters: their sound plural and unmarked accusative (مسؤول -> مسؤولا,
+    مسؤولون, مسؤولين; see _sound_plurals). () for Latin words and short words.
     """
     if not is_arabic(word) or len(word) < ENDING_MIN_LETTERS:
         return ()

@@ -108,6 +108,10 @@ class Matcher:
                         forms = []
                         joined = skeleton("".join(exact))
                         keys = [(True, tuple(skeleton(t) for t in exact)), (True, (joined,))]
+                        # a compound written the other way inside a longer name (redteam15 #6:
+                        # «عبدربه منصور هادي» for ~عبد ربه منصور هادي, and back)
+                        other = compound_spellings(fold(term.text))
+                        keys += [(True, tuple(skeleton(t) for t in term_key(c))) for c in other]
                         if len(exact) == 1 and len(exact[0]) >= 2 * _MIN_PART:
                             # A one-word name long enough to be written split
                             # (بيونغيانغ as بيونغ يانغ): the heads its first part may have.

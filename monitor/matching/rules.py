@@ -49,9 +49,36 @@ def as_term(term: str | Term) -> Term:
 _WILDCARD = re.compile(r"[*%?\u061f\uff0a\uff1f\uff05\u2217]")
 
 
+# Search-box syntax brought from Google Alerts or a mail filter. Read literally it is a phrase
+# that never matches («الحوثي/الحوثيين», «إيران OR طهران», «الحوثي(ين)») or the opposite of its
+# intent («-إيران» matches إيران): refused with the way to say it here (redteam15 #8; the same
+# kind: getsentry/sentry#18944, miniflux/v2#3881, zone-eu/wildduck#863).
+_LETTER = r"[^\W\d_]"
+_SEARCH_SYNTAX = (
+    (re.compile(r"(?:^|\s)(?:OR|AND|NOT)(?:\s|$)"), "uses search operators (OR AND NOT)"),
+    (re.compile(rf"{_LETTER}\s*/\s*{_LETTER}"), "joins alternatives with /"),
+    (re.compile(rf"{_LETTER}\({_LETTER}+\)"), "marks optional letters with (…)"),
+    (re.compile(rf"^[-!]\s*{_LETTER}"), "starts with - or ! (an exclusion?)"),
+    (re.compile(rf"{_LETTER}\s*~$"), "ends with ~ (a name is marked in front: ~name)"),
+)
+
+
+def _search_syntax(text: str) -> str | None:
+    for pattern, what in _SEARCH_SYNTAX:
+        if pattern.search(text):
+            return (
+                f"term {text!r} {what}: a term is literal words; list alternatives as a group "
+                "([A, B]), require another word with `all`, exclude with `none`; forms (ـية ـيون ـات, "
+                "plurals, clitics) already match"
+            )
+    return None
+
+
 def term_problem(term: str | Term) -> str | None:
     """Why a term is refused at load, or None."""
     t = as_term(term)
+    if syntax := _search_syntax(t.text):
+        return syntax
     if _WILDCARD.search(t.text) and not _REGEX_HINT.search(t.text):
         return (
             f"term {t.text!r}: wildcards (* % ? ؟) are not supported; attached clitics (و ب ل ال …) "

@@ -57,17 +57,29 @@ def _base(word: str) -> str:
     return min(stems(word), key=len) if is_arabic(word) else word
 
 
+_NO_VOWELS = str.maketrans("", "", "اوي")
+
+
+def _spelling(word: str, other: str, name: bool) -> bool:
+    """`other` is a spelling of the term `word`: a name's variant (text/variants.compatible); for
+    an ordinary term only a long vowel added or dropped, on the same consonants and as long but
+    one letter (redteam15 #7: not غارات -> «قارات», النووية -> «فنية» read as ف + نية)."""
+    if not compatible(word, other):
+        return False
+    return name or (word.translate(_NO_VOWELS) == other.translate(_NO_VOWELS) and len(other) >= len(word) - 1)
+
+
 def suggest(rule: TopicRule, articles: Iterable[tuple[str, str, bool]], top: int = 20) -> Suggestions:
     """Suggestions for `rule` from (title, body, matched?) triples (see module doc)."""
     covered: set[str] = set()
-    singles: list[str] = []
+    singles: list[tuple[str, bool]] = []  # (one-word term, a name?)
     for _, terms in rule.groups():
         for raw in terms:
             key = term_key(as_term(raw).text)
             covered.update(key)
             covered.update(f for k in key for f in derived_forms(k))
             if len(key) == 1:
-                singles.append(as_term(raw).text)
+                singles.append((as_term(raw).text, as_term(raw).name))
     in_matched: Counter[str] = Counter()
     in_others: Counter[str] = Counter()
     written: dict[str, Counter[str]] = {}
@@ -101,14 +113,14 @@ def suggest(rule: TopicRule, articles: Iterable[tuple[str, str, bool]], top: int
             ranked.append(Suggestion(shown(base), m, o, round(lift * math.log1p(m), 3)))
     ranked.sort(key=lambda s: (-s.score, s.word))
     variants: list[tuple[str, tuple[Suggestion, ...]]] = []
-    for text in dict.fromkeys(singles):
+    for text, name in dict.fromkeys(singles):
         word = term_key(text)[0]
         forms = set(derived_forms(word))
         found = [
             Suggestion(shown(base), in_matched[base], in_others[base], 0.0)
             for base in written
             if base.lstrip("\0") != word
-            and (base.lstrip("\0") in forms or (is_arabic(word) and compatible(word, base.lstrip("\0"))))
+            and (base.lstrip("\0") in forms or (is_arabic(word) and _spelling(word, base.lstrip("\0"), name)))
         ]
         if found:
             variants.append((text, tuple(sorted(found, key=lambda s: (-(s.matched + s.others), s.word)))))

@@ -36,9 +36,11 @@ running the worker fetches from ``monitor`` alone, so polls hanging on slow page
 tarpit, a page at its 30 s timeout, 100 pages a poll) leave OTHER_SLOTS slots to the tick,
 the sends and the prune (redteam17d #2). Polls run in the node's own pool of POLL_SLOTS
 threads, the other sync work (sends, the tick's store calls) in the loop's default
-executor, made OTHER_SLOTS threads: neither kind waits for the other's threads. The worker runs under supervision: when
-procrastinate stops it (a lost database connection, its worker row deleted), it is
-restarted with backoff (RESTART_FIRST .. RESTART_MAX seconds).
+executor, made OTHER_SLOTS threads: neither kind waits for the other's threads.
+
+The worker runs under supervision: when procrastinate stops it (a lost database
+connection, its worker row deleted), it is restarted with backoff (RESTART_FIRST ..
+RESTART_MAX seconds).
 
 Each node claims its ``cluster_nodes`` row at start (refused, naming MONITOR_NODE, while
 another live process holds the name) and beats it (name, host, pid, started, last beat,
@@ -278,7 +280,11 @@ class ClusterNode(Daemon):
     def _poll_slot(self) -> Iterator[None]:
         """Count a running poll; while POLL_SLOTS run, the worker fetches from ``monitor``
         alone (the tick, sends, prune), so polls never take the last OTHER_SLOTS slots.
-        Called on the worker's loop only: no lock."""
+        procrastinate (3.10, worker.py ``_fetch_and_process_jobs``) reads ``Worker.queues``
+        at each fetch, and a fetched job's task runs up to its first await before the
+        next fetch, so the count is up to date when the worker fetches again (the
+        acceptance rows of tests/acceptance/test_cluster_redteam17d_slots.py fail if
+        either stops holding). Called on the worker's loop only: no lock."""
         worker = self._procrastinate_worker
         self._polls += 1
         if worker is not None and self._polls >= POLL_SLOTS:

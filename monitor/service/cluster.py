@@ -29,10 +29,18 @@ the daemon's reload, health and signal handling (service/daemon.py). The work:
   again when its hold ends.
 - ``monitor.prune`` -- periodic every 6 h, once across the cluster.
 
-Every job is on queue ``monitor`` (storage ``QUEUE``): another application's jobs in a
-shared procrastinate schema are never fetched. The worker runs under supervision: when
-procrastinate stops it (a lost database connection, its worker row deleted), it is
-restarted with backoff (RESTART_FIRST .. RESTART_MAX seconds).
+Polls are on queue ``monitor.poll`` (storage ``POLL_QUEUE``), every other job on
+``monitor`` (``QUEUE``): another application's jobs in a shared procrastinate schema are
+never fetched. Of a node's SLOTS worker slots, POLL_SLOTS at most poll: with that many polls
+running the worker fetches from ``monitor`` alone, so polls hanging on slow pages (a
+tarpit, a page at its 30 s timeout, 100 pages a poll) leave OTHER_SLOTS slots to the tick,
+the sends and the prune (redteam17d #2). Polls run in the node's own pool of POLL_SLOTS
+threads, the other sync work (sends, the tick's store calls) in the loop's default
+executor, made OTHER_SLOTS threads: neither kind waits for the other's threads.
+
+The worker runs under supervision: when procrastinate stops it (a lost database
+connection, its worker row deleted), it is restarted with backoff (RESTART_FIRST ..
+RESTART_MAX seconds).
 
 Each node claims its ``cluster_nodes`` row at start (refused, naming MONITOR_NODE, while
 another live process holds the name) and beats it (name, host, pid, started, last beat,
@@ -51,6 +59,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,7 +75,7 @@ from monitor.service.cluster_status import (
     row_alive_for,
 )
 from monitor.service.daemon import HEARTBEAT_EVERY, Daemon, prune_text
-from monitor.storage import QUEUE, Lease, NodeId, NodeRow
+from monitor.storage import POLL_QUEUE, QUEUE, QUEUES, Lease, NodeId, NodeRow
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +89,7 @@ PRUNE_WORKERS = 86400.0
 # seconds a stop may take beyond stop_timeout (the daemon's steps and the node's last row);
 # stop_timeout + STOP_MARGIN stays under the unit's TimeoutStopSec (systemd/monitor.service)
 STOP_MARGIN = 5.0
+FETCH_EVERY = float(TICK)  # seconds: a worker with a slot free looks for jobs at least this often
 RESTART_FIRST, RESTART_MAX = 1.0, 30.0  # seconds: backoff between restarts of a failed worker
 # procrastinate priorities (a free worker slot takes the highest first): the tick and the sends
 # before polls, so a backlog of polls filling every slot delays neither the queueing of new
@@ -94,6 +104,12 @@ DEFER_BATCH = 500  # jobs a tick defers in one round trip
 # a namesake ends the session holding a name whose row is silent this many times the time a
 # node stays alive (a paused VM, a dead machine's connection the server keeps for hours)
 SILENT_TIMES = 3
+# a node's worker slots: POLL_SLOTS at most poll, OTHER_SLOTS are always left to the tick,
+# sends and prune (a backlog of polls hanging on slow pages took all 8 and every executor
+# thread: alerts already matched waited for a poll to end, redteam17d #2; procrastinate#292,
+# huey#547). POLL_SLOTS is as many polls as the default executor of 2 cores ran before.
+POLL_SLOTS, OTHER_SLOTS = 6, 4
+SLOTS = POLL_SLOTS + OTHER_SLOTS
 
 
 def _lock(kind: str, name: str) -> str:
@@ -127,6 +143,8 @@ class ClusterNode(Daemon):
         self.worker_id: int | None = None  # procrastinate's id of this node's worker, once a job ran
         self.worker_restarts = 0
         self._ended: dict[int, float] = {}  # job id -> monotonic time its function returned
+        self._polls = 0  # poll jobs running on this node's worker (read and changed on its loop only)
+        self._poll_pool: ThreadPoolExecutor | None = None  # the running worker's poll threads
         self._thread: threading.Thread | None = None
         if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
             logging.getLogger("procrastinate").setLevel(logging.WARNING)  # a line per job otherwise
@@ -138,11 +156,12 @@ class ClusterNode(Daemon):
 
         app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config.storage_url)))
 
-        @app.task(name="monitor.poll", queue=QUEUE, pass_context=True, priority=PRIORITY["poll"])
-        def poll(context: procrastinate.JobContext, feed: str) -> None:
+        @app.task(name="monitor.poll", queue=POLL_QUEUE, pass_context=True, priority=PRIORITY["poll"])
+        async def poll(context: procrastinate.JobContext, feed: str) -> None:
             self._note_worker(context.job.worker_id)
-            with self._ended_on_return(context.job.id):
-                self.poll_job(feed)
+            with self._poll_slot():  # taken before the worker fetches again (this runs first)
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._poll_pool, self._poll_noted, context.job.id, feed)
 
         @app.task(name="monitor.send", queue=QUEUE, pass_context=True, priority=PRIORITY["send"])
         def send(context: procrastinate.JobContext, channel: str) -> None:
@@ -255,6 +274,30 @@ class ClusterNode(Daemon):
         senders, found = self.pipeline.outbox.senders, self.store.holds()
         channels = [c for c in self.store.due_channels(now) if c in senders and senders[c].held(found) is None]
         return sorted(feeds), channels
+
+    def _poll_noted(self, job_id: int | None, feed: str) -> None:
+        with self._ended_on_return(job_id):
+            self.poll_job(feed)
+
+    @contextlib.contextmanager
+    def _poll_slot(self) -> Iterator[None]:
+        """Count a running poll; while POLL_SLOTS run, the worker fetches from ``monitor``
+        alone (the tick, sends, prune), so polls never take the last OTHER_SLOTS slots.
+        procrastinate (3.10, worker.py ``_fetch_and_process_jobs``) reads ``Worker.queues``
+        at each fetch, and a fetched job's task runs up to its first await before the
+        next fetch, so the count is up to date when the worker fetches again (the
+        acceptance rows of tests/acceptance/test_cluster_redteam17d_slots.py fail if
+        either stops holding). Called on the worker's loop only: no lock."""
+        worker = self._procrastinate_worker
+        self._polls += 1
+        if worker is not None and self._polls >= POLL_SLOTS:
+            worker.queues = [QUEUE]
+        try:
+            yield
+        finally:
+            self._polls -= 1
+            if worker is not None and self._polls < POLL_SLOTS:
+                worker.queues = list(QUEUES)  # fetched again within FETCH_EVERY at most
 
     def poll_job(self, name: str) -> None:
         """Poll feed `name` if it is still due (under its lock; see the module docstring)."""
@@ -389,14 +432,24 @@ class ClusterNode(Daemon):
             delay = min(2 * delay, RESTART_MAX)
 
     async def _worker_main(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(OTHER_SLOTS, thread_name_prefix="cluster-jobs"))
+        self._polls, self._poll_pool = 0, ThreadPoolExecutor(POLL_SLOTS, thread_name_prefix="cluster-poll")
+        try:
+            await self._run_procrastinate()
+        finally:  # a poll still hanging is left behind (its thread ends with its page)
+            self._poll_pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _run_procrastinate(self) -> None:
         from procrastinate.worker import Worker
 
         async with self.app.open_async():
             worker = Worker(
                 app=self.app,
-                queues=[QUEUE],
+                queues=list(QUEUES),
                 name=self.name,
-                concurrency=8,
+                concurrency=SLOTS,
+                fetch_job_polling_interval=FETCH_EVERY,
                 install_signal_handlers=False,
                 update_heartbeat_interval=self.worker_beat,
                 stalled_worker_timeout=PRUNE_WORKERS,

@@ -3,7 +3,9 @@
 from monitor.storage.articles import KnownArticle, SavedArticle, StoredArticle
 from monitor.storage.cluster import (
     NODE_NAME_MAX,
+    POLL_QUEUE,
     QUEUE,
+    QUEUES,
     FeedClock,
     JobCounts,
     Lease,
@@ -37,7 +39,9 @@ __all__ = [
     "Hold",
     "JobCounts",
     "Lease",
+    "POLL_QUEUE",
     "QUEUE",
+    "QUEUES",
     "StalledJob",
     "RecentSend",
     "NODE_NAME_MAX",

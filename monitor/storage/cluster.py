@@ -52,9 +52,13 @@ _jobs = table(
 _workers = table("procrastinate_workers", column("id"), column("last_heartbeat"))
 
 QUEUE = "monitor"
-"""The procrastinate queue of every monitor job. Workers listen on it alone, so another
-application's jobs in a shared procrastinate schema are never fetched (and failed as an
-unknown task); counts and takeovers look at it alone too."""
+"""The procrastinate queue of every monitor job but polls. Workers listen on it and
+:data:`POLL_QUEUE` alone, so another application's jobs in a shared procrastinate schema
+are never fetched (and failed as an unknown task); counts and takeovers look at them alone too."""
+POLL_QUEUE = "monitor.poll"
+"""The queue of poll jobs: a node takes them only while it has a poll slot free, so polls
+hanging on slow pages never take the slots of the tick and the sends (service/cluster.py)."""
+QUEUES = (QUEUE, POLL_QUEUE)
 
 
 @dataclass(frozen=True)
@@ -318,10 +322,10 @@ class ClusterRows(Database):
         return [RecentSend(float(r.age), str(r.html or "")) for r in rows]
 
     def job_counts(self, stall_after: float) -> JobCounts:
-        """Counts of our procrastinate jobs (queue :data:`QUEUE`); a running job is stalled
+        """Counts of our procrastinate jobs (queues :data:`QUEUES`); a running job is stalled
         when its worker is gone or silent longer than its holder's stall timeout (the
         holder node's ``stall_after``; `stall_after` seconds for a worker no node claims)."""
-        ours = _jobs.c.queue_name == QUEUE
+        ours = _jobs.c.queue_name.in_(QUEUES)
         with self.tx() as conn:
             by_status = {
                 str(s): int(n)
@@ -353,7 +357,7 @@ class ClusterRows(Database):
         with self.tx() as conn:
             rows = conn.execute(
                 select(_jobs.c.queueing_lock).where(
-                    _jobs.c.queue_name == QUEUE,
+                    _jobs.c.queue_name.in_(QUEUES),
                     cast(_jobs.c.status, String) == "todo",
                     _jobs.c.queueing_lock.is_not(None),
                 )
@@ -407,7 +411,7 @@ def _stalled(query: Any, stall_after: float) -> Any:
             holder, holder.c.worker_id == _jobs.c.worker_id
         )
     ).where(
-        _jobs.c.queue_name == QUEUE,
+        _jobs.c.queue_name.in_(QUEUES),
         cast(_jobs.c.status, String) == "doing",
         _workers.c.id.is_(None)
         | (_workers.c.last_heartbeat < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, limit)),

@@ -22,7 +22,7 @@ from monitor.config.load import parse_config
 from monitor.fetch.client import Fetcher
 from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode, conninfo
-from monitor.storage import QUEUE, Lease, Store
+from monitor.storage import QUEUE, QUEUES, Lease, Store
 from tests.support.cluster import count_round_trips
 from tests.support.databases import fresh_pg_database
 from tests.support.service_helpers import wait_until
@@ -373,7 +373,7 @@ async def _fetch_order(node: ClusterNode, deferred: list[str]) -> list[str]:
             await task.configure(lock=f"{short}:{i}").defer_async(**arg)
         worker = int(_sql(node, "INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id")[0][0])
         order = []
-        while (job := await node.app.job_manager.fetch_job(queues=[QUEUE], worker_id=worker)) is not None:
+        while (job := await node.app.job_manager.fetch_job(queues=list(QUEUES), worker_id=worker)) is not None:
             order.append(job.task_name.removeprefix("monitor."))
         return order
 

@@ -58,8 +58,7 @@ class Composer:
 
     def per(self, topic_id: str) -> str:
         """ "story" for topics alerted once per story, else "article" (once per copy group)."""
-        topic = self._topics.get(topic_id)
-        return "story" if topic is not None and topic.alert == "per-story" else "article"
+        return followups.copy_scope(self._topics.get(topic_id))
 
     def alerts(self, article: Article, matches: list[Match], outlet: str, now: datetime, hold: Hold) -> list[NewAlert]:
         """One outbox row per match and channel of its topic, rendered now."""

@@ -1,7 +1,9 @@
 """Digests, operator notices and Telegram message splitting (pure functions, no I/O).
 
 A digest groups held alerts by topic, then by story (articles whose folded
-title words mostly agree), and lists the outlets that carried each story.
+title words mostly agree), and lists the outlets that carried each story and,
+as a single alert does, the other copies known when it is rendered («ورد أيضاً في»,
+each outlet linked to its copy, at most render.ALSO_SHOWN, then "and N more").
 """
 
 from __future__ import annotations
@@ -12,8 +14,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from monitor.delivery.links import link_url
-from monitor.delivery.render import FONT, L_PUBLISHED, RLM, clean, cut_words, has_arabic, published_text, utf16_len
-from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert
+from monitor.delivery.render import (
+    FONT,
+    L_ALSO,
+    L_PUBLISHED,
+    RLM,
+    also_entries,
+    also_html,
+    also_plain,
+    clean,
+    cut_words,
+    has_arabic,
+    published_text,
+    utf16_len,
+)
+from monitor.models import CHANNEL_KINDS, ChannelKind, RenderedAlert, ReportedBy
 from monitor.storage import OutboxAlert, StoredArticle
 from monitor.text.normalize import stems, tokenize
 
@@ -79,10 +94,15 @@ class Entry:
     url: str
     outlet: str
     published: str  # render.published_text: "2015-07-21 13:00 Asia/Riyadh", "" when unknown
+    copies: tuple[ReportedBy, ...] = ()  # its other copies (storage also_reported), as stored
 
 
 def _digest_groups(
-    alerts: Sequence[OutboxAlert], articles: Mapping[int, StoredArticle], topics: Mapping[str, str], tz: str | None
+    alerts: Sequence[OutboxAlert],
+    articles: Mapping[int, StoredArticle],
+    topics: Mapping[str, str],
+    tz: str | None,
+    also: Mapping[int, Sequence[ReportedBy]],
 ) -> list[tuple[str, list[list[Entry]]]]:
     by_topic: dict[str, list[tuple[Item, Entry]]] = {}
     for a in alerts:
@@ -93,7 +113,7 @@ def _digest_groups(
         else:
             title = clean(art.title) or link_url(art.url)
             item = (cut_words(title, TITLE_MAX), link_url(art.url), clean(art.outlet or art.feed), art.body or "")
-            entry = Entry(item[0], item[1], item[2], published_text(art.published, tz))
+            entry = Entry(item[0], item[1], item[2], published_text(art.published, tz), tuple(also.get(a.id, ())))
         by_topic.setdefault(a.topic_id, []).append((item, entry))
     return [
         (clean(topics.get(t, t)), [[pairs[n][1] for n in story] for story in story_indices([p[0] for p in pairs])])
@@ -108,6 +128,12 @@ def _times(story: list[Entry]) -> tuple[str, list[tuple[str, str, str]]]:
     return story[0].published, sources
 
 
+def _copies(story: list[Entry]) -> tuple[list[tuple[str, str]], int]:
+    """The story's other copies as a single alert lists them (render.also_entries: links made
+    safe, one per page, at most ALSO_SHOWN), leaving out the pages the digest shows already."""
+    return also_entries([c for e in story for c in e.copies], shown=[e.url for e in story])
+
+
 def render_digest(
     alerts: Sequence[OutboxAlert],
     articles: Mapping[int, StoredArticle],
@@ -115,11 +141,13 @@ def render_digest(
     *,
     kind: ChannelKind,
     tz: str | None = None,
+    also: Mapping[int, Sequence[ReportedBy]] | None = None,
 ) -> RenderedAlert:
     """One message for many held alerts (`articles`: article id -> StoredArticle); each
     article's publication time is shown in `tz` (the channel's IANA zone; None: UTC) as
-    single alerts show it (render.published_text), none for an undated article."""
-    groups = _digest_groups(alerts, articles, topics, tz)
+    single alerts show it (render.published_text), none for an undated article. `also`:
+    alert id -> the other copies of its article (or story) known now, listed under it."""
+    groups = _digest_groups(alerts, articles, topics, tz, also or {})
 
     def e(s: str) -> str:
         return html.escape(s, quote=True)
@@ -145,15 +173,22 @@ def render_digest(
             published, sources = _times(story)
             when = f"\n  {L_PUBLISHED}: {published}" if published else ""
             outlets = "، ".join(dict.fromkeys(named(o, t) for o, _, t in sources))
-            text_lines.append(f"{RLM}• {title}\n  {url}{when}\n  {L_OUTLETS}: {outlets}")
+            copies, more = _copies(story)
+            copied = also_plain(copies, more)
+            if copied:  # one line of outlets, or one indented "- outlet: link" line each
+                copied = f"\n  {L_ALSO}:" + ("" if copied.startswith("\n") else " ") + copied.replace("\n", "\n    ")
+            text_lines.append(f"{RLM}• {title}\n  {url}{when}\n  {L_OUTLETS}: {outlets}{copied}")
             links = "، ".join(f'<a href="{e(u)}">{e(named(o, t))}</a>' if u else e(named(o, t)) for o, u, t in sources)
             head = f'<a href="{e(url)}">{e(title)}</a>' if url else e(title)
             tg.append(f"{RLM}• {head}")
             if published:
                 tg.append(f"{RLM}{L_PUBLISHED}: {e(published)}")
             tg.append(f"{RLM}{L_OUTLETS}: {links}")
+            if copies:  # markup, escaped by also_html
+                tg.append(f"{RLM}{L_ALSO}: {also_html(copies, more, show_url=False)}")
             stamp = f"<br><small>{L_PUBLISHED}: {e(published)}</small>" if published else ""
-            mail.append(f"<li>{head}{stamp}<br><small>{L_OUTLETS}: {links}</small></li>")
+            mailed = f"<br><small>{L_ALSO}:<br>\n{also_html(copies, more, show_url=True)}</small>" if copies else ""
+            mail.append(f"<li>{head}{stamp}<br><small>{L_OUTLETS}: {links}</small>{mailed}</li>")
         mail.append("</ul>")
         text_lines.append("")
     mail.append("</div>")

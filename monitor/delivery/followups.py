@@ -52,6 +52,12 @@ def render_follow_up(article: Article, *, outlet: str, topic: str, channel_kind:
     return RenderedAlert(subject, text, body)
 
 
+def copy_scope(topic: Topic | None) -> str:
+    """What an alert of `topic` lists as "also reported by": "story" (every other article of
+    its story, for per-story topics) or "article" (the other copies of its copy group)."""
+    return "story" if topic is not None and topic.alert == "per-story" else "article"
+
+
 def threaded(topic: Topic | None) -> bool:
     """Whether a topic's alerts are sent so follow-ups can reply to them."""
     return topic is not None and topic.alert == "per-story" and bool(topic.follow_ups)

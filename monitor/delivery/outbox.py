@@ -382,7 +382,12 @@ class ChannelSender:
                 for k, v in self.store.alert_articles([a.article_id for a in group]).items()
             }
             topics = {t.id: t.name for t in self.config.topics}
-            rendered = render_digest(group, arts, topics, kind=self.kind, tz=self.plan.tz)
+            # the copies known now (some may have arrived after the alert was held), as single alerts list them
+            also = {
+                a.id: self.store.also_reported(a.article_id, followups.copy_scope(self._topics.get(a.topic_id)))
+                for a in group
+            }
+            rendered = render_digest(group, arts, topics, kind=self.kind, tz=self.plan.tz, also=also)
             mid = message_id(first, digest=True)
         else:
             rendered = self.message(group)

@@ -277,7 +277,7 @@ def render_alert(
     text = _plain_text(outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_t, published_t)
 
     if CHANNEL_KINDS[channel_kind].telegram_html:
-        also_h = _also_html(copies, more, show_url=False)
+        also_h = also_html(copies, more, show_url=False)
         return RenderedAlert(
             subject=_subject(topic_t, title_t),
             text=text,
@@ -287,18 +287,19 @@ def render_alert(
         subject=_subject(topic_t, title_t, prefix="[monitor] "),
         text=text,
         html=_email_html(
-            outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, _also_html(copies, more, show_url=True), published_t
+            outlet_t, title_t, topic_t, terms_t, snippet_t, url_t, also_html(copies, more, show_url=True), published_t
         ),
     )
 
 
-def also_entries(also: Sequence[ReportedBy | str]) -> tuple[list[tuple[str, str]], int]:
+def also_entries(also: Sequence[ReportedBy | str], *, shown: Sequence[str] = ()) -> tuple[list[tuple[str, str]], int]:
     """The copies an alert lists, as (clean outlet, safe link or "") pairs, at most ALSO_SHOWN,
     and how many more there are. An entry with neither an outlet nor a usable link is dropped,
-    as is a link listed already (one page in two feeds); an entry without an outlet is named
-    by its link's host."""
+    as is a link listed already (one page in two feeds) or among `shown` (links the message
+    shows elsewhere: a digest's other articles of the story); an entry without an outlet is
+    named by its link's host."""
     entries: list[tuple[str, str]] = []
-    links: set[str] = set()
+    links: set[str] = {normalize_url(u) for u in shown if u}
     for a in also:
         outlet, url = (a, "") if isinstance(a, str) else (a.outlet, a.url)
         link = link_url(clean_link(clean(url))) if url else ""
@@ -322,7 +323,7 @@ def also_plain(copies: list[tuple[str, str]], more: int) -> str:
     return "\n" + "\n".join(lines)
 
 
-def _also_html(copies: list[tuple[str, str]], more: int, *, show_url: bool) -> str:
+def also_html(copies: list[tuple[str, str]], more: int, *, show_url: bool) -> str:
     """The copies as markup (escaped): each outlet linked to its copy, joined by "، " (Telegram),
     or one per line with the address shown (email: apprise's text/plain part keeps it)."""
 
@@ -374,7 +375,7 @@ def _telegram_html(
     head = []
     if outlet:
         head.append(f"<b>{e(outlet)}</b>")
-    if also:  # markup, escaped by _also_html
+    if also:  # markup, escaped by also_html
         head.append(f"<b>{L_ALSO}:</b> {also}")
     if url:
         head.append(f'<b><a href="{e(url)}">{e(title)}</a></b>')
@@ -421,7 +422,7 @@ def _email_html(
     parts = [f'<div dir="rtl" lang="ar" style="text-align:right;font-family:{FONT};font-size:15px;line-height:1.6">']
     if outlet:
         parts.append(f"{p}<b>{L_OUTLET}:</b> {e(outlet)}</p>")
-    if also:  # markup, escaped by _also_html; one copy a line
+    if also:  # markup, escaped by also_html; one copy a line
         parts.append(f"{p}<b>{L_ALSO}:</b><br>\n{also}</p>" if "<br>" in also else f"{p}<b>{L_ALSO}:</b> {also}</p>")
     if url:
         parts.append(f'<p style="margin:0 0 8px 0;font-size:18px"><b><a href="{e(url)}">{e(title)}</a></b></p>')

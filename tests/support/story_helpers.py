@@ -28,8 +28,11 @@ def shingle_set(text: str) -> set[tuple[str, ...]]:
     return {tuple(w[i : i + 3]) for i in range(max(1, len(w) - 2))}
 
 
-def put_story_article(store: Store, art: dict, i: int, now: datetime, rules: StoryRules | None = None):
-    """Save corpus article `art` (made unique by `i`) with its story input, no match, at `now`."""
+def put_story_article(
+    store: Store, art: dict, i: int, now: datetime, rules: StoryRules | None = None, *, matches=(), alerts=()
+):
+    """Save corpus article `art` (made unique by `i`) with its story input at `now` (with
+    `matches` and their `alerts`, if given: none by default)."""
     rules = rules or StoryRules()
     a = Article(
         url=art["url"], url_key=f"{art['url']}#{i}", feed=art["source"], title=art["title"], body=art["content"]
@@ -40,7 +43,9 @@ def put_story_article(store: Store, art: dict, i: int, now: datetime, rules: Sto
         rules,
         echoes=stories.echoes(a.title, a.body),
     )
-    return store.save_article(a, guid="", outlet=art["source"], matches=[], alerts=[], story=inp, now=now)
+    return store.save_article(
+        a, guid="", outlet=art["source"], matches=list(matches), alerts=list(alerts), story=inp, now=now
+    )
 
 
 def story_members(store: Store) -> dict[int, tuple[int, int | None]]:

@@ -190,9 +190,11 @@ def derived_forms(word: str) -> tuple[str, ...]:
     """Other forms of one folded, article-less ordinary word, not `word` itself.
 
     nisba: حوثي, حوثيه, حوثيون, حوثيين -> the other five of
-    (حوثي, حوثيه, حوثيون, حوثيين, حوثيات, حوثيا); ta marbuta: غاره -> (غارات,).
-    other words of 4+ letters: their sound plural and unmarked accusative (مسؤول -> مسؤولا,
-    مسؤولون, مسؤولين; see _sound_plurals). () for Latin words and short words.
+    (حوثي, حوثيه, حوثيون, حوثيين, حوثيات, حوثيا); ta marbuta: غاره -> غارات and the
+    word with an attached pronoun (غارته, غارتها, ...: TA_PRONOUNS).
+    other words of 4+ letters: their sound plural, unmarked accusative and attached pronouns
+    (مسؤول -> مسؤولا, مسؤولون, مسؤولين, مسؤولها, ...; see _sound_plurals). () for Latin words
+    and short words.
     """
     if not is_arabic(word) or len(word) < ENDING_MIN_LETTERS:
         return ()
@@ -201,10 +203,12 @@ def derived_forms(word: str) -> tuple[str, ...]:
         if word.endswith(suffix) and len(word) - len(suffix) + 1 >= ENDING_MIN_LETTERS:
             base = word[: len(word) - len(suffix) + 1]
             break
+    # ة (folded ه) turns ت before an attached pronoun: حكومه -> حكومتها, عمليه -> عمليتها
+    owned = tuple(word[:-1] + "ت" + p for p in TA_PRONOUNS) if word.endswith("ه") else ()
     if base:
-        return tuple(f for f in (base + e for e in NISBA_ENDINGS) if f != word)
+        return tuple(f for f in (base + e for e in NISBA_ENDINGS) if f != word) + owned
     if word.endswith("ه"):
-        return (word[:-1] + "ات",)
+        return (word[:-1] + "ات", *owned)
     return _sound_plurals(word)
 
 
@@ -217,6 +221,15 @@ def derived_forms(word: str) -> tuple[str, ...]:
 PLURAL_ENDINGS = ("ون", "ين")
 PLURAL_STEM_MIN = 4
 
+# Attached pronouns (redteam15 #4: a rule listing برنامج missed «برنامجها» and «برنامجهم»;
+# حكومة missed «حكومتها», ة turning ت). On a word without ة only ها هم هما هن كم نا: folding
+# writes ة as ه, so a bare ه reads the feminine, often another word (منطق/منطقة "region",
+# محافظ/محافظة "governorate", جامع/جامعة "university": 379 such pairs in text/df.txt where
+# the ة form is the more common), and ك makes others (مشار/مشارك, يشار/يشارك). After the ت of a
+# ة word (TA_PRONOUNS) ه and ك are safe: حكومته, حكومتك. ي (my) is left out: it is the nisba.
+PRONOUNS = ("ها", "هم", "هما", "هن", "كم", "نا")
+TA_PRONOUNS = ("ه", "ك", *PRONOUNS)
+
 
 def _sound_plurals(word: str) -> tuple[str, ...]:
     base = word
@@ -226,7 +239,8 @@ def _sound_plurals(word: str) -> tuple[str, ...]:
             break
     if base[-1] in "يها":
         return ()
-    return tuple(f for f in (base, base + "ا", *(base + e for e in PLURAL_ENDINGS)) if f != word)
+    forms = (base, base + "ا", *(base + e for e in PLURAL_ENDINGS), *(base + p for p in PRONOUNS))
+    return tuple(f for f in forms if f != word)
 
 
 # Compound names written joined or split (issue 15, kind F): outlets write عبدالله and

@@ -17,7 +17,6 @@ def _xfail(n: int, why: str) -> pytest.MarkDecorator:
 
 
 _NISBA = _xfail(2, "a noun term gets no nisba (داعش misses الداعشي ×35, الداعشية ×10, داعشيا ×5)")
-_PRONOUN = _xfail(4, "attached pronouns are not stripped (برنامجها ×63, حكومتها; ة turns ت before them)")
 _SYRIA = _xfail(5, "the name ~سوريا does not reach سورية (×174 + وسورية ×32), the Syrian outlets' spelling")
 _LAM = _xfail(10, "ل + ال (لل) is also read as ل + a name in ل: للحج («for the Hajj», ×34) reads as Lahij")
 _COMPOUND = _xfail(6, "a multi-word name with عبد الله does not reach عبدالله (term_key drops الله's article)")
@@ -58,8 +57,26 @@ ROWS = [
     pytest.param("داعش", "الداعشي", True, marks=_NISBA),  # aawsat snn-20150721-0230
     pytest.param("داعش", "داعشيا", True, marks=_NISBA),  # aljazirah snn-20150721-0951 «431 داعشيا»
     pytest.param("قطر", "القطرية", True, marks=_NISBA),
-    pytest.param("برنامج", "برنامجها", True, marks=_PRONOUN),  # aawsat snn-20150721-0103
-    pytest.param("حكومة", "حكومتها", True, marks=_PRONOUN),  # aawsat snn-20150721-0051
+    # 4 (fixed here): attached pronouns on an ordinary term; ة turns ت before them
+    ("برنامج", "برنامجها", True),  # aawsat snn-20150721-0103; ×51 articles
+    ("برنامج", "برنامجهم", True),  # ×17
+    ("حكومة", "حكومتها", True),  # aawsat snn-20150721-0051
+    ("حكومة", "حكومته", True),  # ×51
+    ("حكومة", "لحكومتنا", True),  # حكومتنا ×24
+    ("قضية", "قضيتها", True),  # a ة word in the nisba family (قضيه ends in يه) ×8
+    # the same kind reported elsewhere (rebuilt on corpus words): every attached pronoun of a noun
+    # (https://github.com/sohaibafifi/languagetool/issues/5, .../issues/40) and the feminine ة
+    # before a suffix (https://github.com/assem-ch/arabicstemmer/issues/1)
+    ("برنامج", "برنامجكم", True),  # ×1
+    ("موقف", "موقفنا", True),  # ×5
+    ("بلاد", "بلادهم", True),  # ×50
+    ("دولة", "دولتهم", True),  # ×9
+    ("~برنامج", "برنامجها", False),  # a name keeps its ending
+    # no bare ه on a word without ة: folded it is the feminine, often another word
+    ("محافظ", "المحافظة", False),  # "governorate" ×555 against محافظ "governor"
+    ("منطق", "المنطقة", False),  # "logic" is not "region"
+    ("جامع", "الجامعة", False),  # "mosque" is not "university"
+    ("مشار", "مشارك", False),  # nor ك: "pointed to" is not "participant" ×1821
     pytest.param("~سوريا", "وسورية", True, marks=_SYRIA),  # aleqtisadiya snn-20150721-0722 «في العراق وسورية»
     pytest.param("~لحج", "للحج", False, marks=_LAM),  # aawsat snn-20150721-0481
     pytest.param("لحج", "للحج", False, marks=_LAM),  # the yemen-war topic lists لحج

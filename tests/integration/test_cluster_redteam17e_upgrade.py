@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine
 
+from monitor.delivery.holds import channel_keys, held_by
 from monitor.storage import Store
 from monitor.storage.db import MIGRATIONS
 from tests.support.cluster import sql
@@ -45,18 +46,37 @@ OLD_NODE = [
 ]
 
 
+def _at_0014(url: str) -> None:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0014")  # the old nodes' schema
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("case,statement", OLD_NODE, ids=[o[0] for o in OLD_NODE])
 def test_an_old_node_keeps_working_after_a_new_node_migrated(case, statement):
     with fresh_pg_database() as url:
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        engine = create_engine(url)
-        try:
-            with engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "0014")  # the old nodes' schema
-        finally:
-            engine.dispose()
+        _at_0014(url)
         sql(url, statement)  # the old node works on its own schema
         Store(url).close()  # the first upgraded node starts: migrates to head
         sql(url, statement)  # and the old nodes still running keep working (README)
+
+
+def test_a_flood_wait_an_old_node_got_after_the_migration_holds_the_new_nodes():
+    """#6: during the upgrade an old node still writes its flood waits to ``channel_holds``:
+    the new nodes wait them out too (keyed ``channel:NAME``, as 0015 moved the older ones)."""
+    with fresh_pg_database() as url:
+        _at_0014(url)
+        store = Store(url)  # the first upgraded node
+        try:
+            sql(url, OLD_NODE[2][1])  # an old node's flood wait on tg, after the migration
+            held = held_by(store.holds(), "tg", channel_keys("tg", ["tgram://1:x/2"]), "")
+            assert held is not None and held.reason == "flood wait"
+            assert held.left == pytest.approx(30.0, abs=10.0)
+        finally:
+            store.close()

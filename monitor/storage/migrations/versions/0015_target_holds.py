@@ -12,7 +12,8 @@ the row, ``target`` the target with its secrets left out (``monitor outbox holds
 
 0014's rows: a flood wait or failure pause is kept, keyed ``channel:NAME`` (its channel
 still waits it out); a rate hold is not copied (the next send job recomputes it).
-``channel_holds`` itself is kept for the 0014 nodes of a rolling upgrade (unused from here on).
+``channel_holds`` itself is kept, emptied, for the 0014 nodes of a rolling upgrade: what they
+write there still holds (storage/holds.py reads it as ``channel:NAME`` holds).
 
 Revision ID: 0015
 Revises: 0014
@@ -44,6 +45,7 @@ def upgrade() -> None:
         "SELECT 'server', 'channel:' || channel, channel, '', until, reason, NULL "
         "FROM channel_holds WHERE reason <> 'rate'"
     )
+    op.execute("DELETE FROM channel_holds")  # moved; what 0014 nodes write from now on is read as well
     # ``channel_holds`` stays: the 0014 nodes still running in a rolling upgrade read it in
     # every tick and send job (README "Upgrading a cluster": a migration only adds to the old
     # schema; dropping it broke them, redteam17e #1). A later migration drops it.

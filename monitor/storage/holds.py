@@ -115,4 +115,7 @@ class HoldRows(Database):
         if holders:
             which = or_(which, (c.kind == SERVER) & c.holder.in_(list(holders)))
         with self.tx() as conn:
-            return int(conn.execute(target_holds.delete().where(which)).rowcount or 0)
+            gone = int(conn.execute(target_holds.delete().where(which)).rowcount or 0)
+            if self.dialect == "postgresql":  # a 0014 node's hold of it (a rolling upgrade)
+                gone += int(conn.execute(_legacy.delete().where(_legacy.c.channel == channel)).rowcount or 0)
+            return gone

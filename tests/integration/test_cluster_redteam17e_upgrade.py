@@ -78,5 +78,7 @@ def test_a_flood_wait_an_old_node_got_after_the_migration_holds_the_new_nodes():
             held = held_by(store.holds(), "tg", channel_keys("tg", ["tgram://1:x/2"]), "")
             assert held is not None and held.reason == "flood wait"
             assert held.left == pytest.approx(30.0, abs=10.0)
+            assert store.clear_holds("tg") == 1  # `monitor outbox holds --clear tg` drops it
+            assert store.holds() == []
         finally:
             store.close()

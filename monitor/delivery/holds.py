@@ -28,6 +28,7 @@ restarts).
 from __future__ import annotations
 
 import hashlib
+import re
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,11 +57,20 @@ def _hash(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
+def _chat(chat: str) -> str:
+    """A Telegram chat as apprise reads it: a forum topic's (CHAT:TOPIC) is its chat's
+    (Telegram's 429 of a group is the group's); a name with or without its @, any case."""
+    chat = re.sub(r"(:|%3A)\d+$", "", chat, flags=re.IGNORECASE)
+    return chat if re.fullmatch(r"-?\d+", chat) else "@" + chat.lstrip("@").lower()
+
+
 def _telegram(parts: urllib.parse.SplitResult, url: str) -> TargetId:
     token = urllib.parse.unquote(parts.netloc)
     token = token[3:] if token.lower().startswith("bot") else token
     bot = token.split(":", 1)[0] if ":" in token else ""  # the bot's id; the secret is after ':'
-    chats = sorted({c.lower() if c.startswith("@") else c for c in telegram.chats(url)})
+    query = {k.lower(): v for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)}
+    named = telegram.chats(url) + re.split(r"[\s,]+", query.get("to", ""))  # apprise reads ?to= too
+    chats = sorted({_chat(c) for c in named if c})
     chat = ",".join(chats)
     return TargetId(_hash("tgram", bot or token, chat), f"telegram bot {bot or '?'} chat {chat or '?'}")
 

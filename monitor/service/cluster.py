@@ -159,6 +159,16 @@ class ClusterNode(Daemon):
         @app.task(name="monitor.poll", queue=POLL_QUEUE, pass_context=True, priority=PRIORITY["poll"])
         async def poll(context: procrastinate.JobContext, feed: str) -> None:
             self._note_worker(context.job.worker_id)
+            if context.job.queue != POLL_QUEUE and self._polls >= POLL_SLOTS:
+                # an older node's poll, queued on `monitor` (a rolling upgrade): fetched whatever
+                # the poll count, so over the slots it goes to the poll queue (redteam17e #4)
+                import procrastinate.exceptions as pe
+
+                with contextlib.suppress(pe.AlreadyEnqueued):  # a copy waits there already
+                    await poll.configure(lock=_lock("feed", feed), queueing_lock=_lock("poll", feed)).defer_async(
+                        feed=feed
+                    )
+                return
             with self._poll_slot():  # taken before the worker fetches again (this runs first)
                 loop = asyncio.get_running_loop()
                 await loop.run_in_executor(self._poll_pool, self._poll_noted, context.job.id, feed)

@@ -22,13 +22,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, case, func, literal, or_, select
+from sqlalchemy import Float, case, column, func, literal, or_, select, table
 
 from monitor.storage.cluster import DB_NOW
 from monitor.storage.db import Database
 from monitor.storage.schema import target_holds
 
 SERVER, RATE = "server", "rate"
+# 0014's table, kept by 0015 for the 0014 nodes of a rolling upgrade: the flood waits and
+# failure pauses they still write there hold the new nodes too, keyed ``channel:NAME`` as
+# 0015 moved the older ones (delivery/holds.py ``legacy_key``; redteam17e #6)
+_legacy = table("channel_holds", column("channel"), column("until"), column("reason"))
 
 
 @dataclass(frozen=True)
@@ -91,10 +95,17 @@ class HoldRows(Database):
             else:
                 now = datetime.now(UTC)
             rows = conn.execute(select(target_holds).where(c.until > now).order_by(c.until.desc(), c.holder)).all()
-        return [
-            Hold(r.kind, r.holder, r.channel, r.target, r.until, (r.until - now).total_seconds(), r.reason, r.rate)
-            for r in rows
-        ]
+            found = [
+                Hold(r.kind, r.holder, r.channel, r.target, r.until, (r.until - now).total_seconds(), r.reason, r.rate)
+                for r in rows
+            ]
+            if self.dialect == "postgresql":  # 0014 nodes ran in cluster mode only
+                old = select(_legacy).where(_legacy.c.until > now, _legacy.c.reason != RATE)
+                for r in conn.execute(old).all():
+                    until = r.until if r.until.tzinfo else r.until.replace(tzinfo=UTC)
+                    left = (until - now).total_seconds()
+                    found.append(Hold(SERVER, f"channel:{r.channel}", r.channel, "", until, left, r.reason))
+        return sorted(found, key=lambda h: (-h.left, h.holder))
 
     def clear_holds(self, channel: str, holders: Collection[str] = ()) -> int:
         """Drop the holds written by `channel`, its rate hold, and the server holds of
@@ -104,4 +115,7 @@ class HoldRows(Database):
         if holders:
             which = or_(which, (c.kind == SERVER) & c.holder.in_(list(holders)))
         with self.tx() as conn:
-            return int(conn.execute(target_holds.delete().where(which)).rowcount or 0)
+            gone = int(conn.execute(target_holds.delete().where(which)).rowcount or 0)
+            if self.dialect == "postgresql":  # a 0014 node's hold of it (a rolling upgrade)
+                gone += int(conn.execute(_legacy.delete().where(_legacy.c.channel == channel)).rowcount or 0)
+            return gone

@@ -384,13 +384,16 @@ def test_a_database_migrated_by_a_newer_version_is_refused_with_the_fix(tmp_path
             url = f"sqlite:///{tmp_path / 'monitor.db'}"
         Store(url).close()
         if revision is not None:
-            older = "DROP TABLE target_holds" if revision == "0013" else "SELECT 1"
+            # 0013 had neither holds table (0015 keeps 0014's channel_holds: redteam17e #1)
+            older = ["DROP TABLE target_holds", "DROP TABLE channel_holds"] if revision == "0013" else []
             if kind == "postgresql":
-                sql(url, older)
+                for statement in older:
+                    sql(url, statement)
                 sql(url, "UPDATE alembic_version SET version_num = %s", revision)
             else:
                 with sqlite3.connect(tmp_path / "monitor.db") as conn:
-                    conn.execute(older)
+                    for statement in older:
+                        conn.execute(statement)
                     conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
         if refused:
             with pytest.raises(StoreError) as err:

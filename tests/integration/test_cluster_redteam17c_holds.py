@@ -300,6 +300,7 @@ def test_holds_written_by_0014_are_migrated(tmp_path, kind):
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE target_holds"))
+            conn.execute(text("DROP TABLE IF EXISTS channel_holds"))  # 0015 keeps it (redteam17e #1)
             conn.execute(
                 text(
                     "CREATE TABLE channel_holds (channel VARCHAR(200) PRIMARY KEY, until TIMESTAMP, reason VARCHAR(40))"

@@ -11,7 +11,9 @@ channel whose limits differ now ignores it). ``channel`` names the channel that 
 the row, ``target`` the target with its secrets left out (``monitor outbox holds``).
 
 0014's rows: a flood wait or failure pause is kept, keyed ``channel:NAME`` (its channel
-still waits it out); a rate hold is dropped (the next send job recomputes it).
+still waits it out); a rate hold is not copied (the next send job recomputes it).
+``channel_holds`` itself is kept, emptied, for the 0014 nodes of a rolling upgrade: what they
+write there still holds (storage/holds.py reads it as ``channel:NAME`` holds).
 
 Revision ID: 0015
 Revises: 0014
@@ -43,14 +45,11 @@ def upgrade() -> None:
         "SELECT 'server', 'channel:' || channel, channel, '', until, reason, NULL "
         "FROM channel_holds WHERE reason <> 'rate'"
     )
-    op.drop_table("channel_holds")
+    op.execute("DELETE FROM channel_holds")  # moved; what 0014 nodes write from now on is read as well
+    # ``channel_holds`` stays: the 0014 nodes still running in a rolling upgrade read it in
+    # every tick and send job (README "Upgrading a cluster": a migration only adds to the old
+    # schema; dropping it broke them, redteam17e #1). A later migration drops it.
 
 
 def downgrade() -> None:
     op.drop_table("target_holds")
-    op.create_table(
-        "channel_holds",
-        sa.Column("channel", sa.String(200), primary_key=True),
-        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("reason", sa.String(40), nullable=False),
-    )

@@ -554,18 +554,23 @@ class ClusterNode(Daemon):
         # False when another process took the name meanwhile
         if self._name_lock.held() and self.store.beat(self.node, worker_id=int(wid), stall_after=self.node_stall):
             self._name_lost = False
-        elif not self._name_lost:  # frozen past the alive window, and a namesake started meanwhile
-            self._name_lost = True
+        elif not self._name_lost:  # frozen past the alive window, or its lock's connection cut
+            self._name_lost = True  # (a database restart): a namesake started meanwhile
             log.error(
                 "node name taken node=%s OPERATOR ACTION NEEDED: another process claimed MONITOR_NODE=%s "
-                "while this one was silent; give each node its own name and restart this one",
+                "while this one was silent or its connection was cut; give each node its own name and "
+                "restart this one (until then /healthz answers 503 and the watchdog is starved)",
                 self.name,
                 self.name,
             )
 
     def progress(self) -> tuple[bool, str]:
+        """Unhealthy also while another live process holds this node's name (redteam17e #5:
+        two processes under one name hide each other's death; the one that lost it says so)."""
         if not self._worker_alive.is_set():
             return False, f"cluster worker not running (restarts={self.worker_restarts})"
+        if self._name_lost:
+            return False, f"node name {self.name} taken by another process (MONITOR_NODE given twice?)"
         return super().progress()
 
     def snapshot(self) -> dict[str, Any]:

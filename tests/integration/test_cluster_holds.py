@@ -52,16 +52,22 @@ topics: [{{id: t, name: T, any: [x], notify: [tg]}}]
 
 
 @contextlib.contextmanager
+def node_on(url: str, text: str) -> Iterator[ClusterNode]:
+    """A cluster node of config `text` on database `url`, its store and fetcher closed after."""
+    config = parse_config(text, env={})
+    store = Store(url)
+    fetcher = Fetcher(timeout=5.0, user_agent="monitor-test")
+    try:
+        yield ClusterNode(Pipeline(config, store, fetcher))
+    finally:
+        fetcher.close()
+        store.close()
+
+
+@contextlib.contextmanager
 def cluster_node(rate: str = "1/s") -> Iterator[ClusterNode]:
-    with fresh_pg_database() as url:
-        config = parse_config(CONFIG.format(url=url, rate=rate), env={})
-        store = Store(url)
-        fetcher = Fetcher(timeout=5.0, user_agent="monitor-test")
-        try:
-            yield ClusterNode(Pipeline(config, store, fetcher))
-        finally:
-            fetcher.close()
-            store.close()
+    with fresh_pg_database() as url, node_on(url, CONFIG.format(url=url, rate=rate)) as node:
+        yield node
 
 
 def _url(node: ClusterNode) -> str:

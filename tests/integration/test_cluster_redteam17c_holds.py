@@ -15,13 +15,10 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from monitor.config.load import parse_config
 from monitor.delivery.failures import SendResult
-from monitor.fetch.client import Fetcher
-from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode
 from monitor.storage import Store
-from tests.integration.test_cluster_holds import _lease
+from tests.integration.test_cluster_holds import _lease, node_on
 from tests.support.cluster import sql
 from tests.support.databases import fresh_pg_database
 
@@ -44,14 +41,8 @@ def _node(url: str, channels: dict[str, dict[str, str]]) -> Iterator[ClusterNode
             "topics": [{"id": "t", "name": "T", "any": ["x"], "notify": list(channels)}],
         }
     )
-    config = parse_config(text, env={})
-    store = Store(url)
-    fetcher = Fetcher(timeout=5.0, user_agent="monitor-test")
-    try:
-        yield ClusterNode(Pipeline(config, store, fetcher))
-    finally:
-        fetcher.close()
-        store.close()
+    with node_on(url, text) as node:
+        yield node
 
 
 def _alert(url: str, channel: str, sent_ago: float | None = None) -> int:

@@ -23,14 +23,11 @@ import threading
 from urllib.parse import quote
 
 import pytest
-import yaml
 
-from monitor.config.load import parse_config
-from monitor.fetch.client import Fetcher
-from monitor.pipeline import Pipeline
 from monitor.storage import Store
 from tests.support.cluster import covering_terms, sql
 from tests.support.databases import fresh_pg_database
+from tests.support.pipelines import feed_pipeline
 from tests.support.service_helpers import articles, serve_feed
 
 pytestmark = pytest.mark.integration
@@ -63,19 +60,8 @@ def test_a_slow_page_under_a_session_timeout_is_stored(tmp_path, web_server, cas
         Store(base).close()  # migrated without the timeout
         url = _with_options(base, f"-c {kind}_session_timeout={seconds * 1000}")
         assert sql(url, f"SHOW {kind}_session_timeout") == [(f"{seconds}s",)], case
-        text = yaml.safe_dump(
-            {
-                "storage": url,
-                "defaults": {"backfill": "off"},
-                "fetch": {"allow_private_networks": True},
-                "feeds": [{"name": "main", "url": web_server.url("/main.xml")}],
-                "channels": {"mail": "json://127.0.0.1:9/"},
-                "topics": [{"id": "t", "name": "T", "any": covering_terms(arts), "notify": ["mail"]}],
-            },
-            allow_unicode=True,
-        )
-        config = parse_config(text, path=tmp_path / "config.yaml", env={})
-        pipeline = Pipeline(config, Store(config.storage_url), Fetcher.from_config(config))
+        pipeline = feed_pipeline(tmp_path, url, [("main", web_server.url("/main.xml"))], covering_terms(arts))
+        config = pipeline.config
         try:
             pipeline.poll_feed(config.feeds[0], force=True)
             alerts = len(pipeline.store.list_alerts(limit=100))

@@ -4,16 +4,12 @@ real PostgreSQL: the item is retried and its alert goes out on the next poll (he
 from __future__ import annotations
 
 import pytest
-import yaml
 
 import monitor.storage.stories as stories
-from monitor.config.load import parse_config
-from monitor.fetch.client import Fetcher
-from monitor.pipeline import Pipeline
-from monitor.storage import Store
 from monitor.storage.placelock import PlacementConflict
 from tests.support.cluster import covering_terms, sql
 from tests.support.databases import fresh_pg_database
+from tests.support.pipelines import feed_pipeline
 from tests.support.service_helpers import articles, serve_feed
 
 pytestmark = pytest.mark.integration
@@ -23,19 +19,8 @@ def test_placement_conflicts_exhausted_retry_the_item_and_lose_no_alert(tmp_path
     arts = articles("2015-07-21", 0, 2)
     serve_feed(web_server, "/main.xml", arts)
     with fresh_pg_database() as url:
-        text = yaml.safe_dump(
-            {
-                "storage": url,
-                "defaults": {"backfill": "off"},
-                "fetch": {"allow_private_networks": True},
-                "feeds": [{"name": "main", "url": web_server.url("/main.xml")}],
-                "channels": {"mail": "json://127.0.0.1:9/"},
-                "topics": [{"id": "t", "name": "T", "any": covering_terms(arts), "notify": ["mail"]}],
-            },
-            allow_unicode=True,
-        )
-        config = parse_config(text, path=tmp_path / "config.yaml", env={})
-        pipeline = Pipeline(config, Store(config.storage_url), Fetcher.from_config(config))
+        pipeline = feed_pipeline(tmp_path, url, [("main", web_server.url("/main.xml"))], covering_terms(arts))
+        config = pipeline.config
         calls: list[int] = []
 
         def merged_away(*args, **kwargs):

@@ -14,13 +14,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-import yaml
 
-from monitor.config.load import parse_config
-from monitor.fetch.client import Fetcher
-from monitor.pipeline import Pipeline
 from monitor.storage import Store
 from tests.support.cluster import covering_terms
+from tests.support.pipelines import feed_pipeline
 from tests.support.service_helpers import articles, serve_feed
 from tests.support.site import rss
 from tests.support.web import Response
@@ -61,22 +58,6 @@ def test_one_claim_per_page(store, case, key, released, wait, got, overlap):
     assert seen == [got, overlap], case
 
 
-def _pipeline(tmp_path, store_url: str, feeds: list[tuple[str, str]], terms: list[str]) -> Pipeline:
-    text = yaml.safe_dump(
-        {
-            "storage": store_url,
-            "defaults": {"backfill": "off"},
-            "fetch": {"allow_private_networks": True},
-            "feeds": [{"name": n, "url": u} for n, u in feeds],
-            "channels": {"mail": "json://127.0.0.1:9/"},
-            "topics": [{"id": "t", "name": "T", "any": terms, "notify": ["mail"]}],
-        },
-        allow_unicode=True,
-    )
-    config = parse_config(text, path=tmp_path / "config.yaml", env={})
-    return Pipeline(config, Store(config.storage_url), Fetcher.from_config(config))
-
-
 N = 3  # real articles
 
 # (case, how the second feed writes each page's link)
@@ -96,7 +77,7 @@ def test_two_feeds_polled_at_once_fetch_each_page_once(tmp_path, store_url, web_
     web.routes["/section.xml"] = Response(
         200, rss([(a["title"], link(u), f"s-{i}") for i, (a, u) in enumerate(zip(arts, pages))]), {}
     )
-    pipeline = _pipeline(
+    pipeline = feed_pipeline(
         tmp_path,
         store_url,
         [("main", web.url("/main.xml")), ("section", web.url("/section.xml"))],

@@ -67,3 +67,21 @@ def local_pipelines(tmp_path: Path, web_server: WebServer) -> Iterator[LocalPipe
         yield pipelines
     finally:
         pipelines.close()
+
+
+def feed_pipeline(tmp_path: Path, store_url: str, feeds: list[tuple[str, str]], terms: list[str]) -> Pipeline:
+    """A Pipeline on `store_url` polling `feeds` ([(name, url)], private addresses allowed, no
+    backfill) with one topic of `terms` to a json:// channel nobody listens on."""
+    text = yaml.safe_dump(
+        {
+            "storage": store_url,
+            "defaults": {"backfill": "off"},
+            "fetch": {"allow_private_networks": True},
+            "feeds": [{"name": n, "url": u} for n, u in feeds],
+            "channels": {"mail": "json://127.0.0.1:9/"},
+            "topics": [{"id": "t", "name": "T", "any": terms, "notify": ["mail"]}],
+        },
+        allow_unicode=True,
+    )
+    config = parse_config(text, path=tmp_path / "config.yaml", env={})
+    return Pipeline(config, Store(config.storage_url), Fetcher.from_config(config))

@@ -27,16 +27,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.config.load import parse_config
 from monitor.delivery.failures import SendResult
 from monitor.errors import ConfigError, StoreError
-from monitor.fetch.client import Fetcher
-from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode
 from monitor.service.cluster_status import check_node_name, cluster_summary
 from monitor.storage import QUEUE, Lease, NodeId, Store
 from monitor.storage.db import head_revision
-from tests.support.cluster import sql
+from tests.support.cluster import node_on, sql
 from tests.support.databases import fresh_pg_database
 
 pytestmark = pytest.mark.integration
@@ -49,19 +46,6 @@ feeds: [{{name: F, url: "http://127.0.0.1:9/feed"}}]
 channels: {{tg: {{urls: "tgram://1:x/2", rate: {rate}}}}}
 topics: [{{id: t, name: T, any: [x], notify: [tg]}}]
 """
-
-
-@contextlib.contextmanager
-def node_on(url: str, text: str) -> Iterator[ClusterNode]:
-    """A cluster node of config `text` on database `url`, its store and fetcher closed after."""
-    config = parse_config(text, env={})
-    store = Store(url)
-    fetcher = Fetcher(timeout=5.0, user_agent="monitor-test")
-    try:
-        yield ClusterNode(Pipeline(config, store, fetcher))
-    finally:
-        fetcher.close()
-        store.close()
 
 
 @contextlib.contextmanager

@@ -18,12 +18,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from monitor.config.load import parse_config
-from monitor.fetch.client import Fetcher
-from monitor.pipeline import Pipeline
 from monitor.service.cluster import ClusterNode, conninfo
-from monitor.storage import QUEUE, QUEUES, Lease, Store
-from tests.support.cluster import count_round_trips
+from monitor.storage import QUEUE, QUEUES, Lease
+from tests.support.cluster import count_round_trips, node_on
 from tests.support.databases import fresh_pg_database
 from tests.support.service_helpers import wait_until
 
@@ -41,16 +38,8 @@ topics: [{{id: t, name: T, any: [x], notify: [tg]}}]
 
 @pytest.fixture
 def node():
-    with fresh_pg_database() as url:
-        config = parse_config(CONFIG.format(url=url), env={})
-        store = Store(url)
-        fetcher = Fetcher(timeout=5.0, user_agent="monitor-test")
-        n = ClusterNode(Pipeline(config, store, fetcher))
-        try:
-            yield n
-        finally:
-            fetcher.close()
-            store.close()
+    with fresh_pg_database() as url, node_on(url, CONFIG.format(url=url)) as n:
+        yield n
 
 
 def _sql(node: ClusterNode, query: str, *args: object) -> list[tuple]:
@@ -352,14 +341,8 @@ def test_a_lagging_clusters_tick_costs_no_round_trip_per_feed():
         with fresh_pg_database() as url:
             text = CONFIG.format(url=url).replace('[{name: F, url: "http://127.0.0.1:9/feed"}]', f"[{feeds}]")
             assert f"F{n - 1}" in text
-            config = parse_config(text, env={})
-            store = Store(url)
-            fetcher = Fetcher(timeout=5.0, user_agent="monitor-test")
-            try:
-                trips[n] = asyncio.run(_second_tick_round_trips(ClusterNode(Pipeline(config, store, fetcher))))
-            finally:
-                fetcher.close()
-                store.close()
+            with node_on(url, text) as node:
+                trips[n] = asyncio.run(_second_tick_round_trips(node))
     assert trips[TICK_SIZES[-1]] <= trips[TICK_SIZES[0]] + 5, f"round trips of one tick by feed count: {trips}"
 
 

@@ -18,8 +18,8 @@ import yaml
 from monitor.delivery.failures import SendResult
 from monitor.service.cluster import ClusterNode
 from monitor.storage import Store
-from tests.integration.test_cluster_holds import _lease, node_on
-from tests.support.cluster import sql
+from tests.integration.test_cluster_holds import _lease
+from tests.support.cluster import node_on, sql
 from tests.support.databases import fresh_pg_database
 
 pytestmark = pytest.mark.integration

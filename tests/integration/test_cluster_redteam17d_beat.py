@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.config.load import parse_config
-from monitor.fetch.client import Fetcher
-from monitor.pipeline import Pipeline
-from monitor.service.cluster import PRUNE_WORKERS, ClusterNode
+from monitor.service.cluster import PRUNE_WORKERS
 from monitor.service.daemon import HEARTBEAT_EVERY
-from monitor.storage import Store
 from tests.integration.test_cluster_holds import CONFIG
+from tests.support.cluster import node_on
 from tests.support.databases import fresh_pg_database
 
 pytestmark = pytest.mark.integration
@@ -36,14 +33,8 @@ def test_a_node_beats_often_whatever_its_stall_timeout(monkeypatch, written, sec
     monkeypatch.setenv("MONITOR_NODE", "n")
     with fresh_pg_database() as url:
         text = CONFIG.format(url=url, rate="1/s").replace("cluster_stall_after: 3s", f"cluster_stall_after: {written}")
-        config = parse_config(text, env={})
-        assert config.cluster_stall_after == seconds
-        store, fetcher = Store(url), Fetcher(timeout=5.0, user_agent="monitor-test")
-        try:
-            node = ClusterNode(Pipeline(config, store, fetcher))
-        finally:
-            fetcher.close()
-            store.close()
+        with node_on(url, text) as node:
+            assert node.pipeline.config.cluster_stall_after == seconds
     beat = node.worker_beat
     assert 3 * beat <= seconds, "fewer than 3 beats per stall timeout: one late beat is a death"
     assert beat <= HEARTBEAT_EVERY, f"a lost job end waits {beat:.0f}s to be recorded again"

@@ -7,23 +7,42 @@ Each test gets its own database (tests/support/databases.py ``fresh_pg_database`
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from monitor.config.load import parse_config
+from monitor.fetch.client import Fetcher
 from monitor.matching.matcher import compile_topics
 from monitor.matching.rules import TopicRule
+from monitor.pipeline import Pipeline
+from monitor.service.cluster import ClusterNode
+from monitor.storage import Store
 from tests.support.service_helpers import SAFETY, articles, serve_feed
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 CHAT = "987654"
+
+
+@contextlib.contextmanager
+def node_on(url: str, text: str) -> Iterator[ClusterNode]:
+    """A cluster node of config `text` on database `url`, its store and fetcher closed after."""
+    config = parse_config(text, env={})
+    store = Store(url)
+    fetcher = Fetcher(timeout=5.0, user_agent="monitor-test")
+    try:
+        yield ClusterNode(Pipeline(config, store, fetcher))
+    finally:
+        fetcher.close()
+        store.close()
 
 
 def title_term(art: dict) -> str | None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # imported when a verb opens them, so `--help` and `check` st
     from monitor.fetch.client import Fetcher
     from monitor.pipeline import Pipeline
     from monitor.storage import ItemRow, Store
+    from monitor.storage.checkcache import ChannelChecks
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,34 @@ log = logging.getLogger(__name__)
 READ_ONLY = frozenset({"status", "topics", "feeds", "explain", "backtest", "suggest", "stories", "outbox"})
 # Verbs that log the config's warnings (`check` prints them).
 LOGS_WARNINGS = frozenset({"run", "once"})
+# The channel URL verdicts of the last load not written yet: its store had no table for them
+_unsaved: list[ChannelChecks] = []
 
 
 def load(args: argparse.Namespace) -> Config:
     """The config named by `args.config`, with `${VAR}` from env vars and systemd credentials.
 
     A read-only verb (READ_ONLY) loads a config whose channels miss their secrets and
-    says so once on stderr; `run` and `once` log the config's warnings."""
+    says so once on stderr; `run` and `once` log the config's warnings, and check a channel
+    URL with apprise only when the store does not hold that verdict yet (config/checkcache.py)."""
     command = getattr(args, "command", None)
     read_only = command in READ_ONLY or getattr(args, "dry_run", False)
     only = getattr(args, "channel", None) if command == "test-alert" else None
-    config = load_config(args.config, env=environment(), need_secrets=not (read_only or only))
+    checks = None
+    if command in LOGS_WARNINGS and not getattr(args, "dry_run", False):
+        # apprise's verdicts on channel URLs kept in the store (issue 16: apprise is not imported
+        # by a pass that sends nothing); `check` and the other verbs ask apprise every time
+        from monitor.storage.checkcache import ChannelChecks
+
+        checks = ChannelChecks(os.environ.get("MONITOR_STORAGE"))
+    try:
+        config = load_config(args.config, env=environment(), need_secrets=not (read_only or only), url_checks=checks)
+    finally:
+        if checks is not None:
+            checks.close()
+    if checks is not None:
+        checks.save()
+        _unsaved[:] = [checks] if checks.pending else []  # no table yet: open_pipeline makes it
     if only is not None:  # `test-alert NAME` needs the secrets of that channel only
         unset = [v for c, v in config.unset_variables if c == only]
         if unset:
@@ -89,6 +107,9 @@ def open_pipeline(config: Config) -> tuple[Store, Fetcher, Pipeline]:
     from monitor.storage import Store
 
     store = Store(config.storage_url)
+    for checks in _unsaved:  # verdicts of this load whose table the store has only now
+        checks.save()
+    _unsaved.clear()
     fetcher = make_fetcher(config)
     return store, fetcher, Pipeline(config, store, fetcher)
 

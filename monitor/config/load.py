@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from monitor.config import advice, envvars
+from monitor.config.checkcache import UrlCheckCache, check_key
 from monitor.config.messages import pydantic_message
 from monitor.config.schema import (
     CHANNEL_FORMS,
@@ -230,7 +231,11 @@ def _resolve_storage(url: str, base: Path) -> str:
 
 
 def load_config(
-    path: str | os.PathLike[str], env: Mapping[str, str] | None = None, *, need_secrets: bool = True
+    path: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    need_secrets: bool = True,
+    url_checks: UrlCheckCache | None = None,
 ) -> Config:
     """Read and validate config.yaml; raise ConfigError listing every problem (see parse_config)."""
     path = Path(path)
@@ -238,7 +243,7 @@ def load_config(
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
-    return parse_config(decode_config(data, path), path=path, env=env, need_secrets=need_secrets)
+    return parse_config(decode_config(data, path), path=path, env=env, need_secrets=need_secrets, url_checks=url_checks)
 
 
 def decode_config(data: bytes, path: Path) -> str:
@@ -273,12 +278,19 @@ def decode_config(data: bytes, path: Path) -> str:
 
 
 def parse_config(
-    text: str, *, path: Path = Path("config.yaml"), env: Mapping[str, str] | None = None, need_secrets: bool = True
+    text: str,
+    *,
+    path: Path = Path("config.yaml"),
+    env: Mapping[str, str] | None = None,
+    need_secrets: bool = True,
+    url_checks: UrlCheckCache | None = None,
 ) -> Config:
     """Validate YAML text as a config (see load_config).
 
     `need_secrets=False` (verbs that never send) loads a config whose channels use unset
-    `${VAR}`: those channels are listed in `Config.unresolved_channels` instead of failing."""
+    `${VAR}`: those channels are listed in `Config.unresolved_channels` instead of failing.
+    `url_checks`: apprise's verdicts on channel URLs kept from an earlier load of this same
+    text (monitor/config/checkcache.py); a URL it does not know is checked and told to it."""
     env = os.environ if env is None else env
     data = load_yaml(text, path, check_yaml(text, str(path)))  # one scan of the text for both
     if not isinstance(data, dict):
@@ -306,7 +318,8 @@ def parse_config(
             for loc, msg in problems
             if loc[:1] == ("channels",) and len(loc) > 1 and msg.startswith("environment variable")
         }
-        found, advised = _semantic_problems(raw, skip_channels=set(unresolved or ()) | unset)
+        check = _url_checker(url_checks, text, _resolve_storage(raw.storage, path.parent))
+        found, advised = _semantic_problems(raw, skip_channels=set(unresolved or ()) | unset, check=check)
         problems += found
         warnings += advised
 
@@ -345,12 +358,34 @@ def parse_config(
     )
 
 
+def _url_checker(cache: UrlCheckCache | None, text: str, storage_url: str) -> Callable[[str], advice.UrlCheck]:
+    """advice.check_channel_url, through `cache` when there is one (verdicts without an error
+    are kept; one with an error is asked of apprise every time)."""
+    if cache is None:
+        return advice.check_channel_url
+
+    def check(url: str) -> advice.UrlCheck:
+        key = check_key(url, text)
+        kept = cache.get(storage_url, key)
+        if kept is not None:
+            return advice.UrlCheck(None, kept)
+        got = advice.check_channel_url(url)
+        if got.error is None:
+            cache.put(storage_url, key, got.warnings)
+        return got
+
+    return check
+
+
 def _semantic_problems(
     raw: RawConfig,
     skip_channels: set[str] = frozenset(),  # type: ignore[assignment]
+    check: Callable[[str], advice.UrlCheck] | None = None,
 ) -> tuple[list[tuple[tuple[Any, ...], str]], list[tuple[tuple[Any, ...], str]]]:
     """Checks across keys: unique names, known channels, terms with words, URLs that
-    cannot work (errors); and advice (warnings, see monitor.config.advice)."""
+    cannot work (errors); and advice (warnings, see monitor.config.advice). `check`: how a
+    channel URL is checked (default advice.check_channel_url)."""
+    check = check or advice.check_channel_url
     problems: list[tuple[tuple[Any, ...], str]] = []
     warnings: list[tuple[tuple[Any, ...], str]] = advice.feed_warnings(raw)
     storage = advice.storage_problem(raw.storage)
@@ -376,10 +411,10 @@ def _semantic_problems(
                 examples = " or ".join(spec.example for spec in CHANNEL_KINDS.values())
                 problems.append((loc, f"must be an apprise URL like {examples}"))
             elif name not in skip_channels:
-                check = advice.check_channel_url(url)
-                if check.error:
-                    problems.append((loc, check.error))
-                warnings += [(loc, w) for w in check.warnings]
+                verdict = check(url)
+                if verdict.error:
+                    problems.append((loc, verdict.error))
+                warnings += [(loc, w) for w in verdict.warnings]
         if not urls:
             problems.append((base, "must not be empty"))
         if isinstance(spec, Channel):

@@ -274,3 +274,12 @@ target_holds = Table(
     Column("reason", String(40), nullable=False),  # "flood wait", "failure" or "rate"
     Column("rate", String(100), nullable=True),  # rate: the limits it was computed from
 )
+
+# ---- apprise's verdicts on channel URLs, kept between processes (0016; storage/checkcache.py) ----
+channel_checks = Table(
+    "channel_checks",
+    metadata,
+    Column("key", String(64), primary_key=True),  # config/checkcache.check_key: never the URL itself
+    Column("warnings", Text, nullable=False),  # JSON list of the check's warnings (no secret: reworded)
+    Column("checked_at", UTCDateTime, nullable=False),  # rows older than KEEP_DAYS are deleted
+)

@@ -43,6 +43,12 @@ LAZY = [
     ("apprise.plugins.email", "apprise's email plugin, loaded by notify", True),
     ("apprise.plugins.telegram", "apprise's Telegram plugin, loaded by notify", True),
     ("alembic", "a store behind the schema head (the first pass creates it)", True),
+    # checking a channel URL imports apprise (and requests, urllib3): the first pass keeps the
+    # verdict in the store (table channel_checks), an idle pass reads it (monitor/config/checkcache.py)
+    ("apprise", "checking a channel URL not checked before, or sending", True),
+    ("apprise.plugins.custom_json", "checking or sending through a json:// channel", True),
+    ("requests", "apprise (a channel URL check or a send)", True),
+    ("urllib3", "apprise (a channel URL check or a send)", True),
     ("jinja2", "a notify.templates_dir", None),
     ("prometheus_client", "a metrics registry someone reads (the daemon)", None),
     ("sqlalchemy.dialects.postgresql", "a PostgreSQL store", None),

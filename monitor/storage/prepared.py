@@ -1,22 +1,24 @@
 """Hot statements compiled once per dialect and run by the driver itself.
 
-``conn.execute(stmt, params)`` of a statement built once still costs ≈ 25-150 µs of Python per
-call in SQLAlchemy (cache-key lookup, ``construct_params``, ``_init_compiled``, the result's
-metadata), several times what SQLite takes to run a small INSERT (issue 16: ≈ 13 statements
-per new article). A ``Prepared`` statement is compiled by SQLAlchemy itself, once per dialect,
-into its SQL text, its parameter order and each parameter's bind processor (the column type's,
-e.g. NulFreeText dropping NUL, UTCDateTime converting to UTC and SQLite's datetime text); a call
-then only converts the values and runs the driver's cursor in the connection's transaction (the
-engine's cursor events are still told, a failure still leaves as ``DBAPIError``, which
-``Database.tx`` turns into StoreError). ``exec_driver_sql`` cost ≈ 15-25 µs more per call, most
-of it building the result's metadata from the cursor description (measured in bench/README.md).
+``conn.execute(stmt, params)`` of a statement built once still costs ≈ 26-30 µs of Python per
+call in SQLAlchemy for a small one, more with many parameters (cache-key lookup,
+``construct_params``, ``_init_compiled``, the result's metadata), several times what SQLite takes
+to run a small INSERT (5.6 µs by the driver's cursor; issue 16: ≈ 13 statements per new article;
+figures: bench/README.md, store_cost's eighth pass). A ``Prepared`` statement is compiled by
+SQLAlchemy itself, once per dialect, into its SQL text, its parameter order and each parameter's
+bind processor (the column type's, e.g. NulFreeText dropping NUL, UTCDateTime converting to UTC
+and SQLite's datetime text); a call then only converts the values and runs the driver's cursor in
+the connection's transaction (the engine's cursor events are still told, a failure still leaves
+as ``DBAPIError``, which ``Database.tx`` turns into StoreError). ``exec_driver_sql`` costs
+≈ 8-18 µs more per call than the driver's cursor, most of it building the result's metadata from
+the cursor description.
 
 Rows come back as SQLAlchemy's would (each column's result processor, e.g. UTCDateTime's, applied).
-Refused when built (ValueError, a programming error): a result column whose processor depends on
-the driver's column type (PostgreSQL numerics), an INSERT that
-would fill a column from a Python-side default, a parameter expanded per call (``IN`` of a list:
-use db.in_list). Both SQLite (qmark) and PostgreSQL (psycopg, pyformat) are compiled by the
-dialect of the connection, so the same object serves both.
+Refused when first run (ValueError, a programming error): a result column whose processor
+depends on the driver's column type (PostgreSQL numerics), an INSERT that would fill a column from
+a Python-side default, a parameter expanded per call (``IN`` of a list: use db.in_list); a
+parameter not given raises KeyError. Both SQLite (qmark) and PostgreSQL (psycopg, pyformat) are
+compiled by the dialect of the connection, so the same object serves both.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from sqlalchemy.sql.expression import Executable
 from monitor.models import Article, Match, NewAlert, TermHit
 from monitor.storage.db import DIALECTS, Database, columns, dialect_insert, record, utcnow
 from monitor.storage.items import ItemRow, Outcome, Resolution, resolve_item_in
+from monitor.storage.prepared import Prepared
 from monitor.storage.schema import alerts as alerts_table
 from monitor.storage.schema import article_guids, articles
 from monitor.storage.schema import matches as matches_table
@@ -61,12 +62,12 @@ STORED_COLS = columns(articles, StoredArticle, published="published_at")  # also
 
 
 @lru_cache(maxsize=8)
-def _known_query(n_guids: int) -> Executable:
+def _known_query(n_guids: int) -> Prepared:
     """``known``'s one query: the article under the key (rank 0), or under (feed, guid i) (rank
     i + 1), the lowest rank first; guids bound as ``g0`` … (one statement per count)."""
     by_key = select(*_KNOWN_COLS, literal(0).label("rank")).where(articles.c.url_key == bindparam("url_key"))
     if not n_guids:
-        return by_key
+        return Prepared(by_key)
     names = [f"g{i}" for i in range(n_guids)]
     rank = case(*[(article_guids.c.guid == bindparam(g), i + 1) for i, g in enumerate(names)]).label("rank")
     by_guid = (
@@ -74,7 +75,7 @@ def _known_query(n_guids: int) -> Executable:
         .join_from(articles, article_guids, article_guids.c.article_id == articles.c.id)
         .where(article_guids.c.feed == bindparam("feed"), article_guids.c.guid.in_([bindparam(g) for g in names]))
     )
-    return union_all(by_key, by_guid).order_by("rank").limit(1)
+    return Prepared(union_all(by_key, by_guid).order_by("rank").limit(1))
 
 
 _ARTICLE_VALUES = (
@@ -99,8 +100,8 @@ _KEEP_ON_REDO = {"url_key", "fetch_attempts", "last_error"}  # a fetch_failed ro
 class _Statements:
     """One dialect's upserts of the article hot path (see ``_statements``)."""
 
-    save_article: Executable
-    link_guid: Executable
+    save_article: Prepared
+    link_guid: Prepared
     add_match: Executable
     add_alert: Executable
 
@@ -116,9 +117,10 @@ def _statements(dialect: str) -> _Statements:
         where=articles.c.status != "done",
     ).returning(articles.c.id)
     return _Statements(
-        save_article=save,
-        link_guid=insert(article_guids).on_conflict_do_nothing(
-            index_elements=[article_guids.c.feed, article_guids.c.guid]
+        save_article=Prepared(save, _ARTICLE_VALUES),
+        link_guid=Prepared(
+            insert(article_guids).on_conflict_do_nothing(index_elements=[article_guids.c.feed, article_guids.c.guid]),
+            ("feed", "guid", "article_id"),
         ),
         add_match=insert(matches_table).on_conflict_do_nothing(index_elements=["article_id", "topic_id"]),
         add_alert=insert(alerts_table).on_conflict_do_nothing(index_elements=["article_id", "topic_id", "channel"]),
@@ -139,7 +141,7 @@ def known_in(conn: Connection, url_key: str, feed: str, *guids: str) -> KnownArt
     """``ArticleRows.known`` inside the caller's transaction (one query)."""
     given = [g for g in guids if g]
     params: dict[str, str] = {"url_key": url_key, "feed": feed, **{f"g{i}": g for i, g in enumerate(given)}}
-    row = conn.execute(_known_query(len(given)), params).first()
+    row = _known_query(len(given)).execute(conn, params).first()
     return record(KnownArticle, row) if row else None
 
 
@@ -201,7 +203,7 @@ class ArticleRows(Database):
 
     def _link_guid(self, conn: Connection, feed: str, guid: str, article_id: int) -> None:
         if guid:
-            conn.execute(_statements(self.dialect).link_guid, {"feed": feed, "guid": guid, "article_id": article_id})
+            _statements(self.dialect).link_guid.execute(conn, {"feed": feed, "guid": guid, "article_id": article_id})
 
     def record_fetch_failure(self, *, feed: str, url: str, url_key: str, guid: str, title: str, error: str) -> int:
         """Count a failed page fetch; returns the attempts so far (a done article is left alone)."""
@@ -316,7 +318,7 @@ class ArticleRows(Database):
             )
             for m in matches
         ]
-        row = conn.execute(sql.save_article, values).first()
+        row = sql.save_article.execute(conn, values).first()
         if row is None:
             return None
         article_id = int(row.id)

@@ -51,6 +51,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from monitor.errors import StoreError
+from monitor.storage.prepared import run_on_driver
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATE_LOCK = 7_301_944_120  # pg_advisory_xact_lock key: one migrator at a time
@@ -89,17 +90,17 @@ def insert_rows(conn: Connection, table: Table, cols: tuple[str, ...], rows: lis
     SQLAlchemy's per-row parameter processing, which cost more than the database's work for the
     hot rows of a new article (≈ 70 band and term rows, issue 16): SQLite's executemany (in
     process), PostgreSQL one multi-row VALUES (one round trip, as SQLAlchemy's insertmanyvalues
-    sends it). Only for columns whose values need no conversion (ints; text without NUL, which
-    PostgreSQL refuses: the caller drops it)."""
+    sends it); both on the driver's cursor (prepared.run_on_driver). Only for columns whose values
+    need no conversion (ints; text without NUL, which PostgreSQL refuses: the caller drops it)."""
     if not rows:
         return
     style = conn.dialect.paramstyle
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(_plain_insert(style, table.name, cols, 1), rows)
+        run_on_driver(conn, _plain_insert(style, table.name, cols, 1), rows, many=True)
         return
     for i in range(0, len(rows), 1000):  # well under PostgreSQL's 65,535 parameters
         page = rows[i : i + 1000]
-        conn.exec_driver_sql(_plain_insert(style, table.name, cols, len(page)), tuple(v for r in page for v in r))
+        run_on_driver(conn, _plain_insert(style, table.name, cols, len(page)), tuple(v for r in page for v in r))
 
 
 def in_list(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:

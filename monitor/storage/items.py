@@ -49,6 +49,7 @@ from sqlalchemy.sql.expression import Executable
 
 from monitor.models import FeedItem
 from monitor.storage.db import DIALECTS, Database, dialect_insert
+from monitor.storage.prepared import Prepared
 from monitor.storage.schema import (
     NulFreeString,
     NulFreeText,
@@ -188,6 +189,7 @@ _RESOLVE = (
     )
     .returning(*_ITEM_COLS)  # the row as updated: no second read
 )
+_RESOLVE_FAST = Prepared(_RESOLVE)
 _ITEM_FIELDS = tuple(f.name for f in fields(ItemRow))
 
 # title_twin's lookup (dated and undated), and enqueue_items' touch of a known item, built once.
@@ -206,6 +208,7 @@ _TITLE_TWIN = {
     .limit(1)
     for dated in (True, False)
 }
+_TITLE_TWIN_FAST = {dated: Prepared(stmt) for dated, stmt in _TITLE_TWIN.items()}
 _SEEN_AGAIN = (
     update(items)
     .where(items.c.feed == bindparam("b_feed"), items.c.key == bindparam("b_key"))
@@ -497,7 +500,7 @@ def resolve_item_in(
         next_try_at=None,
         updated_at=now,
     )
-    row = conn.execute(_RESOLVE, {"item_id": item_id, **{f"new_{k}": v for k, v in values.items()}}).one()
+    row = _RESOLVE_FAST.execute(conn, {"item_id": item_id, **{f"new_{k}": v for k, v in values.items()}}).one()
     return _row(row)
 
 
@@ -513,7 +516,7 @@ def title_twin_in(conn: Connection, row: ItemRow) -> ItemRow | None:
         "first_seen_at": row.first_seen_at,
         "published_at": row.published_at,
     }
-    found = conn.execute(_TITLE_TWIN[row.published_at is not None], params).first()
+    found = _TITLE_TWIN_FAST[row.published_at is not None].execute(conn, params).first()
     return _row(found) if found else None
 
 

@@ -18,9 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from monitor.dedup import neardup
@@ -29,6 +28,7 @@ from monitor.dedup.keys import clean_link, normalize_url
 from monitor.models import NewAlert, ReportedBy
 from monitor.storage.db import Database, in_list, insert_rows, list_param
 from monitor.storage.placelock import PlacementConflict, gone, lock_keys, lock_stories, with_retry
+from monitor.storage.prepared import Prepared
 from monitor.storage.schema import (
     alerts,
     articles,
@@ -121,13 +121,15 @@ def place(
     if dialect == "postgresql":
         lock_keys(conn, fp.bands, inp.profile)
 
+    profile_json = json.dumps(inp.profile, ensure_ascii=False)  # the member's row, and a new story's
+
     def decide() -> Placement:
         copy = _find_copy(conn, article_id, fp, now - rules.window, rules.jaccard)
-        return _cluster(conn, title, inp, now, rules, copy, lock=dialect == "postgresql")
+        return _cluster(conn, title, inp, now, rules, copy, lock=dialect == "postgresql", profile_json=profile_json)
 
     placement = with_retry(conn, dialect, decide)
-    conn.execute(
-        _INSERT_STORY_ARTICLE,
+    _INSERT_STORY_ARTICLE.execute(
+        conn,
         dict(
             article_id=article_id,
             story_id=placement.story_id,
@@ -136,13 +138,13 @@ def place(
             score=placement.score,
             outlet=outlet,
             added_at=now,
-            profile=json.dumps(inp.profile, ensure_ascii=False),
+            profile=profile_json,
             echoes=None if inp.echoes is None else json.dumps(sorted(inp.echoes), ensure_ascii=False),
         ),
     )
     _add_terms(conn, placement.story_id, inp.profile, fresh=placement.new_story)
     if fp.bands:
-        conn.execute(_INSERT_ENTRY, dict(article_id=article_id, indexed_at=now, shingles=fp.shingle_bytes()))
+        _INSERT_ENTRY.execute(conn, dict(article_id=article_id, indexed_at=now, shingles=fp.shingle_bytes()))
         insert_rows(conn, neardup_bands, ("band", "article_id"), [(b, article_id) for b in fp.bands])
     if placement.copy_of is not None:
         log.info(
@@ -166,14 +168,22 @@ def place(
 
 # Built once, their values bound at execution: building a statement per call (with its
 # values, or one bound value per band or term) cost more than SQLite running it (issue 16).
-_INSERT_STORY_ARTICLE = insert(story_articles)
-_INSERT_ENTRY = insert(neardup_entries)
-_NEW_STORY = insert(stories).returning(stories.c.id)
-_COPY_ROW = select(story_articles.c.story_id, story_articles.c.copy_of).where(
-    story_articles.c.article_id == bindparam("article_id")
+# Prepared (storage/prepared.py): compiled once per dialect, run past SQLAlchemy's per-call work.
+_INSERT_STORY_ARTICLE = Prepared(
+    insert(story_articles),
+    ("article_id", "story_id", "copy_of", "jaccard", "score", "outlet", "added_at", "profile", "echoes"),
 )
-_STORY_PROFILE = select(stories.c.profile).where(stories.c.id == bindparam("story_id"))
-_JOIN_STORY = (
+_INSERT_ENTRY = Prepared(insert(neardup_entries), ("article_id", "indexed_at", "shingles"))
+_NEW_STORY = Prepared(
+    insert(stories).returning(stories.c.id), ("title", "first_seen", "last_seen", "n_articles", "profile")
+)
+_COPY_ROW = Prepared(
+    select(story_articles.c.story_id, story_articles.c.copy_of).where(
+        story_articles.c.article_id == bindparam("article_id")
+    )
+)
+_STORY_PROFILE = Prepared(select(stories.c.profile).where(stories.c.id == bindparam("story_id")))
+_JOIN_STORY = Prepared(
     update(stories)
     .where(stories.c.id == bindparam("b_story_id"))
     .values(last_seen=bindparam("b_now"), n_articles=stories.c.n_articles + 1, profile=bindparam("b_profile"))
@@ -184,40 +194,48 @@ _JOIN_STORY = (
 class _Lookups:
     """The placement's lookups by a list of values, in one dialect (``_lookups``)."""
 
-    copy_candidates: Select[Any]
-    story_candidates: Select[Any]
-    story_has_terms: Select[Any]
-    members: Select[Any]
+    copy_candidates: Prepared
+    story_candidates: Prepared
+    story_has_terms: Prepared
+    members: Prepared
 
 
 @lru_cache(maxsize=2)
 def _lookups(dialect: str) -> _Lookups:
     """Built once per dialect, each list bound as one parameter (db.in_list, db.list_param)."""
     return _Lookups(
-        copy_candidates=select(neardup_entries.c.article_id, neardup_entries.c.shingles).where(
-            neardup_entries.c.article_id.in_(
-                select(neardup_bands.c.article_id).where(in_list(neardup_bands.c.band, "bands", dialect)).distinct()
-            ),
-            neardup_entries.c.indexed_at >= bindparam("since"),
-            neardup_entries.c.article_id != bindparam("me"),
+        copy_candidates=Prepared(
+            select(neardup_entries.c.article_id, neardup_entries.c.shingles).where(
+                neardup_entries.c.article_id.in_(
+                    select(neardup_bands.c.article_id).where(in_list(neardup_bands.c.band, "bands", dialect)).distinct()
+                ),
+                neardup_entries.c.indexed_at >= bindparam("since"),
+                neardup_entries.c.article_id != bindparam("me"),
+            )
         ),
-        story_candidates=select(stories.c.id, stories.c.profile).where(
-            stories.c.id.in_(
-                select(story_terms.c.story_id)
-                .where(in_list(story_terms.c.term, "terms", dialect))
-                .group_by(story_terms.c.story_id)
-                .having(func.count() >= clustering.MIN_SHARED)
-                .order_by(func.count().desc(), story_terms.c.story_id.desc())
-                .limit(MAX_STORY_CANDIDATES)
-            ),
-            stories.c.last_seen >= bindparam("since"),
+        story_candidates=Prepared(
+            select(stories.c.id, stories.c.profile).where(
+                stories.c.id.in_(
+                    select(story_terms.c.story_id)
+                    .where(in_list(story_terms.c.term, "terms", dialect))
+                    .group_by(story_terms.c.story_id)
+                    .having(func.count() >= clustering.MIN_SHARED)
+                    .order_by(func.count().desc(), story_terms.c.story_id.desc())
+                    .limit(MAX_STORY_CANDIDATES)
+                ),
+                stories.c.last_seen >= bindparam("since"),
+            )
         ),
-        story_has_terms=select(story_terms.c.term).where(
-            story_terms.c.story_id == bindparam("sid"), in_list(story_terms.c.term, "terms", dialect)
+        story_has_terms=Prepared(
+            select(story_terms.c.term).where(
+                story_terms.c.story_id == bindparam("sid"), in_list(story_terms.c.term, "terms", dialect)
+            )
         ),
-        members=select(story_articles.c.story_id, story_articles.c.profile, story_articles.c.echoes, articles.c.title)
-        .join(articles, articles.c.id == story_articles.c.article_id)
-        .where(in_list(story_articles.c.story_id, "ids", dialect)),
+        members=Prepared(
+            select(story_articles.c.story_id, story_articles.c.profile, story_articles.c.echoes, articles.c.title)
+            .join(articles, articles.c.id == story_articles.c.article_id)
+            .where(in_list(story_articles.c.story_id, "ids", dialect))
+        ),
     )
 
 
@@ -228,7 +246,7 @@ def _find_copy(
         return None
     dialect = conn.dialect.name
     params = {"bands": list_param(dialect, fp.bands), "since": since, "me": article_id}
-    rows = conn.execute(_lookups(dialect).copy_candidates, params).all()
+    rows = _lookups(dialect).copy_candidates.execute(conn, params).all()
     cands = [(r.article_id, neardup.shingles_from_bytes(r.shingles)) for r in rows]
     return neardup.best_copy(fp, cands, threshold)
 
@@ -242,12 +260,14 @@ def _cluster(
     copy: tuple[int, float] | None = None,
     *,
     lock: bool = False,
+    profile_json: str | None = None,
 ) -> Placement:
     """The story of a new article: the one of its copy group (`copy`: the article it copies,
     Jaccard) and every open story with an article like it (`clustering.links`), merged into the
     oldest; a new story when there are none. The article's own row is inserted by the caller.
     `lock` (PostgreSQL): the stories it joins or merges are row-locked before any is written,
-    and PlacementConflict is raised when a candidate was merged away meanwhile (placelock.py)."""
+    and PlacementConflict is raised when a candidate was merged away meanwhile (placelock.py).
+    `profile_json`: ``inp.profile`` as JSON when the caller has it already (a new story's row)."""
     linked: list[clustering.StoryChoice] = []
     profile = inp.profile
     if profile:
@@ -257,7 +277,7 @@ def _cluster(
         terms = [t[:100] for t in list(profile)[:QUERY_TERMS]]
         dialect = conn.dialect.name
         params = {"terms": list_param(dialect, terms), "since": now - rules.story_window}
-        rows = conn.execute(_lookups(dialect).story_candidates, params).all()
+        rows = _lookups(dialect).story_candidates.execute(conn, params).all()
         members = _member_profiles(conn, {r.id: r.profile for r in rows})
         if lock and (merged := gone(conn, [sid for sid, m in members if not m])):
             raise PlacementConflict(f"candidate stories merged meanwhile: {merged}")
@@ -269,29 +289,29 @@ def _cluster(
     root: int | None = None
     targets = {c.story_id for c in linked}
     if copy is not None:
-        row = conn.execute(_COPY_ROW, {"article_id": copy[0]}).one()
+        row = _COPY_ROW.execute(conn, {"article_id": copy[0]}).one()
         root = row.copy_of or copy[0]
         targets.add(row.story_id)
     if lock and targets:
         lock_stories(conn, sorted(targets))
     if not targets:
-        story_id = conn.execute(
-            _NEW_STORY,
+        story_id = _NEW_STORY.execute(
+            conn,
             dict(
                 title=title,
                 first_seen=now,
                 last_seen=now,
                 n_articles=1,
-                profile=json.dumps(profile, ensure_ascii=False),
+                profile=profile_json if profile_json is not None else json.dumps(profile, ensure_ascii=False),
             ),
         ).scalar_one()
         return Placement(story_id, None, None, None, True)
     keep = min(targets)
     if len(targets) > 1:
         _merge(conn, keep, sorted(targets - {keep}))
-    old = conn.execute(_STORY_PROFILE, {"story_id": keep}).scalar_one()
-    conn.execute(
-        _JOIN_STORY,
+    old = _STORY_PROFILE.execute(conn, {"story_id": keep}).scalar_one()
+    _JOIN_STORY.execute(
+        conn,
         {
             "b_story_id": keep,
             "b_now": now,
@@ -311,7 +331,7 @@ def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[
     members: dict[int, list[clustering.Member]] = defaultdict(list)
     legacy: set[int] = set()
     dialect = conn.dialect.name
-    for r in conn.execute(_lookups(dialect).members, {"ids": list_param(dialect, sorted(centroids))}):
+    for r in _lookups(dialect).members.execute(conn, {"ids": list_param(dialect, sorted(centroids))}):
         if r.profile is None:
             legacy.add(r.story_id)
         else:
@@ -365,7 +385,7 @@ def _add_terms(conn: Connection, story_id: int, profile: dict[str, float], *, fr
     have = set()
     if not fresh:
         params = {"sid": story_id, "terms": list_param(dialect, terms)}
-        have = set(conn.execute(_lookups(dialect).story_has_terms, params).scalars())
+        have = set(_lookups(dialect).story_has_terms.execute(conn, params).scalars())
     new = [t for t in terms if t not in have]
     insert_rows(conn, story_terms, ("story_id", "term"), [(story_id, t) for t in new])
 

@@ -27,8 +27,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
+from monitor.text import rarity
 from monitor.text.folded import LEAD_WORDS, FoldedText
 from monitor.text.normalize import WORD_CACHE, is_arabic, stems, words
 
@@ -50,9 +50,6 @@ MIN_SHARED = 3  # and at least this many shared key terms
 TITLE_RARE_DF = 200  # of the table's 6,340 articles (about 3%): a name, a place; not a headline verb
 _PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
 _CLITIC_LETTERS = frozenset("وفبكل")  # the first letters text/normalize.stems strips besides ال
-# Shipped with the package (pyproject package-data); a missing table is an install error, not a silent
-# "every term weighs the same".
-_DF_PATH = Path(__file__).resolve().parent.parent / "text" / "df.txt"
 
 
 def base_term(token: str) -> str:
@@ -97,22 +94,13 @@ def key_terms_of(tokens: Iterable[str]) -> list[str]:
     return list(filter(None, map(key_term, tokens)))
 
 
-@lru_cache(maxsize=1)
 def _df() -> tuple[int, dict[str, int]]:
-    n, table = 1, {}
-    lines = _DF_PATH.read_text(encoding="utf-8").splitlines()
-    for line in lines:
-        term, _, count = line.partition("\t")
-        if term == "#docs":
-            n = int(count)
-        elif term:
-            table[term] = int(count)
-    return n, table
+    return rarity.document_frequency()
 
 
 def document_frequency() -> tuple[int, dict[str, int]]:
-    """(number of articles, folded word -> articles it is in) of the word-rarity table."""
-    return _df()
+    """(number of articles, folded word -> articles it is in) of the word-rarity table (text/rarity.py)."""
+    return rarity.document_frequency()
 
 
 @lru_cache(maxsize=WORD_CACHE)

@@ -8,9 +8,11 @@ index and verifies phrases token by token: a word-level multi-pattern
 matcher whose cost grows with the article's length and the hits it finds,
 not with the number of topics or terms. An ordinary (non-name) term is also
 indexed under its derived forms (text/variants.derived_forms: الحوثي takes
-الحوثية, الحوثيون, الحوثيين; غارة takes غارات), reported as variant hits;
-a name (`~`) keeps its ending. The head of a two-word term («الاتفاق» of
-الاتفاق النووي) counts when another group of the topic qualifies it
+الحوثية, الحوثيون, الحوثيين; غارة takes غارات; داعش takes الداعشية when the
+word-rarity table shows the noun takes a nisba), reported as variant hits;
+a name (`~`) keeps its ending, but for its other spellings (عبدالله صالح
+for ~عبد الله صالح; سورية, not السورية, for ~سوريا: text/variants.bare_spelling).
+The head of a two-word term («الاتفاق» of الاتفاق النووي) counts when another group of the topic qualifies it
 («الاتفاق مع إيران», see compose.py). Terms are literal words (no
 regular expressions), so no rule can make matching super-linear.
 
@@ -32,7 +34,15 @@ from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_prob
 from monitor.models import Match, TermHit, TopicResult
 from monitor.text.folded import FoldedText
 from monitor.text.normalize import CLITICS_MAX, WORD_CACHE, Token, fold, stems, tokenize
-from monitor.text.variants import compatible, compound_spellings, consonants, derived_forms, head, skeleton
+from monitor.text.variants import (
+    bare_spelling,
+    compatible,
+    compound_spellings,
+    consonants,
+    derived_forms,
+    head,
+    skeleton,
+)
 
 SNIPPET_CHARS = 110  # context kept on each side of the first hit
 _MIN_PART = 3  # letters each part of a split-written name needs
@@ -48,6 +58,12 @@ class _TermRef:
     title_only: bool
     derived: bool = False  # an ordinary term's derived form (الحوثية for الحوثي): a variant hit
     head: bool = False  # the head of a two-word term, counted only when qualified (compose.py)
+    # a name's spellings a loose hit is checked against: exact first, then its compound written
+    # the other way (عبدالله صالح for ~عبد الله صالح), then its ـية spelling (سوريه for ~سوريا,
+    # text/variants.bare_spelling), which counts only on a word without the article: the first
+    # `articled` spellings count on any word
+    spellings: tuple[tuple[str, ...], ...] = ()
+    articled: int = 1
 
 
 Key = tuple[bool, tuple[str, ...]]  # (loose?, tokens or skeletons)
@@ -104,14 +120,22 @@ class Matcher:
                     keys: list[Key] = [(False, exact)]
                     forms: list[Key] = [(False, exact[:-1] + (f,)) for f in derived_forms(exact[-1])]
                     forms += [(False, term_key(t)) for t in compound_spellings(fold(term.text))]
+                    spellings: tuple[tuple[str, ...], ...] = (exact,)
+                    articled = 1
                     if term.name:
                         forms = []
                         joined = skeleton("".join(exact))
                         keys = [(True, tuple(skeleton(t) for t in exact)), (True, (joined,))]
                         # a compound written the other way inside a longer name (redteam15 #6:
-                        # «عبدربه منصور هادي» for ~عبد ربه منصور هادي, and back)
-                        other = compound_spellings(fold(term.text))
-                        keys += [(True, tuple(skeleton(t) for t in term_key(c))) for c in other]
+                        # «عبدربه منصور هادي» for ~عبد ربه منصور هادي, and back; عبدالله صالح),
+                        # a place in ـيا written ـية (redteam15 #5: سورية for ~سوريا)
+                        other = tuple(term_key(c) for c in compound_spellings(fold(term.text)))
+                        articled += len(other)
+                        bare = bare_spelling("".join(exact))
+                        other += ((bare,),) if bare else ()
+                        spellings += other
+                        keys += [(True, tuple(skeleton(t) for t in c)) for c in other]
+                        keys += [(True, (skeleton("".join(c)),)) for c in other]
                         if len(exact) == 1 and len(exact[0]) >= 2 * _MIN_PART:
                             # A one-word name long enough to be written split
                             # (بيونغيانغ as بيونغ يانغ): the heads its first part may have.
@@ -124,7 +148,9 @@ class Matcher:
                         derived = key in forms and key not in keys
                         is_head = key in heads and key not in keys and key not in forms
                         title_only = term.field == "title"
-                        self._refs[key].append(_TermRef(ti, label, term, exact, title_only, derived, is_head))
+                        self._refs[key].append(
+                            _TermRef(ti, label, term, exact, title_only, derived, is_head, spellings, articled)
+                        )
         # What a word must end with to start anything (a superset test, see `_may_start`): every
         # stem of a word is a suffix of it (clitics are prefixes), so a stem that is an exact
         # first word ends the word, and a stem whose skeleton or head starts a name has its
@@ -201,10 +227,15 @@ class Matcher:
             elif loose:  # checked here once per word: the hot loop only appends
                 stem = _loose_word(word, parts[0])
                 strict = _prep_stripped(word, stem)
+                prefix = word[: len(word) - len(stem)]
+                article = prefix.endswith(("ال", "لل"))
                 loose_one.extend(
                     (ref, "".join(ref.exact) != stem)
                     for ref in self._refs[key]
-                    if compatible("".join(ref.exact), stem, strict)
+                    if any(
+                        compatible("".join(s), stem, strict)
+                        for s in (ref.spellings[: ref.articled] if article else ref.spellings)
+                    )
                 )
             else:
                 exact.extend(self._refs[key])
@@ -307,13 +338,10 @@ class Matcher:
                             continue
                         variant = ref.derived
                         if words:  # a loose key: the spelling must be a variant of THIS term
-                            if len(words) == len(ref.exact):
-                                pairs = list(zip(ref.exact, words))
-                            else:
-                                pairs = [("".join(ref.exact), "".join(words))]
-                            if not all(compatible(a, b, strict and k == 0) for k, (a, b) in enumerate(pairs)):
+                            spelled = _spelled(ref.spellings, words, strict)
+                            if spelled is None:
                                 continue
-                            variant = any(a != b for a, b in pairs)
+                            variant = spelled
                         touched[ref.topic].append((ref, field, i, end, variant))
         for ti in headed:
             touched[ti] = compose.confirm_heads(touched[ti])
@@ -415,6 +443,20 @@ class Matcher:
 @lru_cache(maxsize=WORD_CACHE)
 def _skeleton_set(word: str) -> frozenset[str]:
     return frozenset(skeleton(s) for s in stems(word))
+
+
+def _spelled(spellings: tuple[tuple[str, ...], ...], words: tuple[str, ...], strict: bool) -> bool | None:
+    """None when the text's `words` spell none of a name's `spellings` (exact first); else
+    whether they are a variant (not the exact term). Word by word when the counts agree, else
+    joined; `strict` (a preposition stripped) allows no vowel change in the first word."""
+    for n, spelling in enumerate(spellings):
+        if len(words) == len(spelling):
+            pairs = list(zip(spelling, words))
+        else:
+            pairs = [("".join(spelling), "".join(words))]
+        if all(compatible(a, b, strict and k == 0) for k, (a, b) in enumerate(pairs)):
+            return n > 0 or any(a != b for a, b in pairs)
+    return None
 
 
 def _loose_word(word: str, part: str) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitor.matching.rules import TopicRule, as_term, term_key
+from monitor.text import rarity
 from monitor.text.normalize import is_arabic, stems, tokenize
 from monitor.text.variants import compatible, derived_forms
 
@@ -66,7 +67,25 @@ def _spelling(word: str, other: str, name: bool) -> bool:
     one letter (redteam15 #7: not غارات -> «قارات», النووية -> «فنية» read as ف + نية)."""
     if not compatible(word, other):
         return False
-    return name or (word.translate(_NO_VOWELS) == other.translate(_NO_VOWELS) and len(other) >= len(word) - 1)
+    if name:
+        return True
+    if word.translate(_NO_VOWELS) != other.translate(_NO_VOWELS) or len(other) < len(word) - 1:
+        return False
+    # redteam15 #7: a vowel added under a nisba makes another noun's nisba (اليمنية -> «اليمينية»
+    # "right-wing": يمن and يمين are both words of the rarity table, 357 and 36 articles)
+    a, b = _nisba_base(word), _nisba_base(other)
+    return not (a and b and a != b and rarity.articles(a) and rarity.articles(b))
+
+
+_NISBA_SUFFIXES = ("يون", "يين", "يات", "يه", "ي")
+
+
+def _nisba_base(word: str) -> str:
+    """The noun under a folded nisba form (يمنيه -> يمن), "" if the word has no nisba ending."""
+    for suffix in _NISBA_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_LETTERS:
+            return word[: -len(suffix)]
+    return ""
 
 
 def suggest(rule: TopicRule, articles: Iterable[tuple[str, str, bool]], top: int = 20) -> Suggestions:

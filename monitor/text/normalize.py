@@ -25,6 +25,8 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
+from monitor.text import rarity
+
 # Characters dropped entirely: harakat, Quranic marks, tatweel, bidi and
 # zero-width controls, soft hyphen. Dropping (not replacing by a space) keeps
 # a word that carries them in one piece.
@@ -264,10 +266,11 @@ def stems(token: str) -> tuple[str, ...]:
             heads.append((conj, token[1:]))
     with_prep = []
     for _, rest in heads:
-        if rest.startswith("لل") and len(rest) - 2 >= _MIN_STEM:
+        article = rest.startswith("لل")
+        if article and len(rest) - 2 >= _MIN_STEM:
             with_prep.append(rest[2:])  # لل = ل + ال: already without the article
         for prep in _PREP:
-            if rest.startswith(prep):
+            if rest.startswith(prep) and not (article and prep == "ل" and article_reading_wins(rest)):
                 with_prep.append(rest[1:])
     candidates = [rest for _, rest in heads[1:]] + with_prep
     for cand in [token] + candidates:
@@ -277,6 +280,21 @@ def stems(token: str) -> tuple[str, ...]:
         if len(cand) >= _MIN_STEM and cand not in out:
             out.append(cand)
     return tuple(out)
+
+
+def article_reading_wins(word: str) -> bool:
+    """True when ``word`` (folded, written لل + rest) reads as ل + ال + rest, not ل + a word in ل.
+
+    لل is ل + the article (للحج «for the Hajj») or ل + a word that starts with ل (للبنان «for
+    Lebanon», للجنة «for the committee»). The word-rarity table (text/rarity.py) decides: the ل
+    reading is refused when ال + rest (الحج, 69 articles) is in more articles than the word in ل
+    (لحج, the Yemeni governorate, 40). Counted on the corpus (redteam15 #10): 525 table words in
+    ل have a لل spelling there; 480 are refused, nearly all ل + another word already (لعمل,
+    لرئيس), 5 a word of its own (اللازمة, mostly للأزمة «for the crisis»; الذين; اللحاق: 7
+    articles print للحاق; اللباس, اللوحي: 1 each); the 45 kept include لبنان (113 against بنان 11),
+    لجنة (571 against جنة 122), لاعب (375 against اعب 36), لقاء, لندن and ليبيا."""
+    rest = word[2:]
+    return rarity.articles("ال" + rest) > rarity.articles(word[1:])
 
 
 def core(term_token: str) -> str:

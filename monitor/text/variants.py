@@ -27,12 +27,18 @@ Only names are loosened: on ordinary words the same rules merge different
 words (زيارة "visit" and وزارة "ministry"), which is why matching ordinary
 terms loosely is not the default (bench/variants.py measures it).
 Latin words are returned unchanged: they are already case- and accent-folded.
+
+The derived forms of ORDINARY terms (`derived_forms`, issue 15 kind F) are here too: the nisba
+family, ة + ات and pronouns, sound plurals, a noun's own nisba when the word-rarity table
+(text/rarity.py) shows it takes one (داعش -> الداعشية); and a one-word name's spelling in ـية
+(`bare_spelling`: سورية for ~سوريا).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+from monitor.text import rarity
 from monitor.text.normalize import WORD_CACHE, is_arabic
 
 # Letter -> replacement ("" drops it). Applied before the vowel rule.
@@ -193,11 +199,14 @@ def derived_forms(word: str) -> tuple[str, ...]:
     (حوثي, حوثيه, حوثيون, حوثيين, حوثيات, حوثيا); ta marbuta: غاره -> غارات and the
     word with an attached pronoun (غارته, غارتها, ...: TA_PRONOUNS).
     other words of 4+ letters: their sound plural, unmarked accusative and attached pronouns
-    (مسؤول -> مسؤولا, مسؤولون, مسؤولين, مسؤولها, ...; see _sound_plurals). () for Latin words
-    and short words.
+    (مسؤول -> مسؤولا, مسؤولون, مسؤولين, مسؤولها, ...; see _sound_plurals); a noun of 3+ letters
+    the table shows to take one, its nisba (داعش -> داعشي, داعشيه, ...; see _noun_nisba). () for
+    Latin words and short words.
     """
-    if not is_arabic(word) or len(word) < ENDING_MIN_LETTERS:
+    if not is_arabic(word):
         return ()
+    if len(word) < ENDING_MIN_LETTERS:
+        return _noun_nisba(word)
     base = ""
     for suffix in ("يون", "يين", "يات", "يه", "ي"):
         if word.endswith(suffix) and len(word) - len(suffix) + 1 >= ENDING_MIN_LETTERS:
@@ -209,7 +218,69 @@ def derived_forms(word: str) -> tuple[str, ...]:
         return tuple(f for f in (base + e for e in NISBA_ENDINGS) if f != word) + owned
     if word.endswith("ه"):
         return (word[:-1] + "ات", *owned)
-    return _sound_plurals(word)
+    return _sound_plurals(word) + _noun_nisba(word)
+
+
+# The nisba of a noun (redteam15 #2: a rule listing داعش missed «الداعشي» ×35, «الداعشية» ×10,
+# «داعشيا» ×5; قطر missed «القطرية»). Adding ي to any noun reaches other words (رئيس/رئيسي "main",
+# مسؤول/مسؤولية "responsibility", عمل/عملية "operation", كيف/كيفية, سعد/سعدي a name), and the
+# nisba's frequency does not tell them apart (مسئولية 321 against مسئول 345, قطري + قطرية 80 against
+# قطر 60). The word-rarity table (text/rarity.py) does, by what else the corpus writes. A noun of
+# NISBA_NOUN_MIN+ letters in the table takes the nisba when (`nisba_refusal`, in this order;
+# refused of the 740 table nouns whose nisba forms are printed, by the first rule that fails):
+# - the table holds both its ي and its ية, as an adjective has (420: عسيري, حمدي, قرني are
+#   surnames, كيفية, خصوصية, ميزانية nouns, with one of the two only);
+# - the noun is not an ordinary word (no possessive or ات form in the table, as config/advice.py
+#   tells names; 147: رئيسه, عمله, مسئوله, عربات, so not رئيسي, عملية, مسئولية, عربي);
+# - its ية is not a noun of its own (no يات, يته, يتها, يتهم; 9: شخصيات, ميزانيات);
+# - its nisba forms together are in at most NISBA_RATIO times the noun's articles (42, the
+#   truncated forms: ماض/ماضي ×176, ثان/ثاني ×77, تنم/تنمية; also اسلام/اسلامي ×3.3, a loss).
+# 122 nouns pass (داعش, قطر, ايران, يمن, مصر, عراق, لبنان, اسرائيل, ارهاب, اعلام, شرق, ...); read
+# one by one, about 10 reach another word (ولد/ولديه "he has", فارس/فارسي, فيصل/فيصلي, عثمان/عثماني,
+# مجد/مجدي, وثائق/وثائقي "documentary"): 333 of their 12,849 form-articles (2.6%).
+# `python3 bench/nisba.py --list` prints these counts and the list.
+NISBA_RATIO = 3
+NISBA_NOUN_MIN = 3
+# A three-letter noun + ى is the feminine elative فُعلى (اليمنى "right", الوسطى "middle", الكبرى),
+# which folding writes as its nisba in ي (اليمنى ×22 articles against اليمني ×134, الوسطى ×68
+# against الوسطي ×11): such a noun takes the nisba's other forms (القطرية, المصريين, اليمنيين) but
+# not the bare ي.
+NISBA_MASC_MIN = 4
+_ORDINARY = ("ه", "ها", "هم", "نا", "ات")
+_ABSTRACT = ("يات", "يته", "يتها", "يتهم")
+
+
+def nisba_refusal(word: str) -> str:
+    """Why a folded, article-less noun takes no nisba ("" when it takes one): "short", "end"
+    (it ends in ي ه ا ء), "unseen" (not in the table), "one form" (ي or ية not printed),
+    "ordinary", "abstract" or "ratio" (the rules above, checked in this order)."""
+    if len(word) < NISBA_NOUN_MIN:
+        return "short"
+    if word[-1] in "يهاء":
+        return "end"
+    table = rarity.document_frequency()[1]
+    own = table.get(word, 0)
+    if not own:
+        return "unseen"
+    if not (table.get(word + "ي") and table.get(word + "يه")):
+        return "one form"
+    if any(table.get(word + e) for e in _ORDINARY):
+        return "ordinary"
+    if any(table.get(word + e) for e in _ABSTRACT):
+        return "abstract"
+    if sum(table.get(word + "ي" + e, 0) for e in NISBA_ENDINGS) > NISBA_RATIO * own:
+        return "ratio"
+    return ""
+
+
+@lru_cache(maxsize=65536)
+def _noun_nisba(word: str) -> tuple[str, ...]:
+    """The nisba forms of a folded, article-less noun (داعش -> داعشي, داعشيه, ..., داعشيا), or ()
+    when the word-rarity table does not show the noun to take one (see `nisba_refusal`)."""
+    if nisba_refusal(word):
+        return ()
+    endings = NISBA_ENDINGS if len(word) >= NISBA_MASC_MIN else NISBA_ENDINGS[1:]
+    return tuple(word + "ي" + e for e in endings)
 
 
 # The sound masculine plural of an ordinary noun or participle (redteam15: a rule listing
@@ -262,3 +333,22 @@ def compound_spellings(folded_term: str) -> tuple[str, ...]:
             elif word.startswith(h) and len(word) - len(h) >= COMPOUND_REST_MIN:
                 out.append(" ".join(words[:k] + [h, word[len(h) :]] + words[k + 1 :]))
     return tuple(out)
+
+
+# A country in ـيا is printed with ـية too (redteam15 #5: ~سوريا missed «سورية» ×94 articles and
+# «وسورية» ×22, the Syrian outlets' spelling; لسورية ×3, بسورية ×2). A country takes no article,
+# so an ـية word WITH the article is the adjective, another term (السورية ×132, الروسية: «the
+# adjective is another term», tests/unit/test_variants.py); without it, the ـية word is the
+# country in the Syrian spelling or the adjective (مواقع سورية «Syrian sites», روسية ×13, ليبية
+# ×10, تركية ×34: the same subject for a user watching the country). The matcher asks for the word
+# without the article (matcher._TermRef.articled). One-word names of NAME_YA_MIN+ letters only: the
+# 4-letter ones make other words (صبيا, a town in Jazan, and صبية "girl"; عليا and عليه "on him").
+NAME_YA_MIN = 5
+
+
+def bare_spelling(folded_name: str) -> str:
+    """The ـية spelling (folded ـيه) of a one-word name in ـيا of NAME_YA_MIN+ letters, "" for
+    other names; it counts only on a text word without the article (see above)."""
+    if " " in folded_name or not is_arabic(folded_name) or len(folded_name) < NAME_YA_MIN:
+        return ""
+    return folded_name[:-1] + "ه" if folded_name.endswith("يا") else ""

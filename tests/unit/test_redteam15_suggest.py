@@ -3,8 +3,9 @@ ordinary (non-`~`) term must be spellings of that word, not other words that sha
 skeleton. Articles: the labelled set (tests/fixtures/labelled, SaudiNewsNet CC BY-NC-SA 4.0).
 
 Each row: (topic, its term, a word `suggest` must not offer as a variant of it, what the word is).
-#7 (fixed but one row): `suggest` matched ordinary terms with the NAME loosening (letter classes,
-vowels, a clitic stripped down to a 3-letter stem).
+#7 (fixed): `suggest` matched ordinary terms with the NAME loosening (letter classes, vowels, a
+clitic stripped down to a 3-letter stem); the last row (اليمينية for اليمنية) is fixed by refusing
+a vowel that changes the noun under a nisba when both nouns are words of the rarity table.
 """
 
 import json
@@ -23,11 +24,6 @@ ARTICLES = [json.loads(line) for line in (HERE / "articles.jsonl").read_text(enc
 RULES = {
     t["id"]: rule_from_dict(t) for t in yaml.safe_load((HERE / "topics.yaml").read_text(encoding="utf-8"))["topics"]
 }
-_JUNK = pytest.mark.xfail(
-    strict=True,
-    reason="redteam15 #7: for an ordinary term suggest still allows a long vowel added inside "
-    "(needed for سوروج / سروج), so اليمنية shows «اليمينية» (right-wing)",
-)
 
 
 @cache
@@ -43,7 +39,8 @@ ROWS = [
     ("yemen-war", "غارات", "فقرات", "paragraphs"),
     ("iran-nuclear-deal", "النووية", "فنية", "technical (ف + نية read as a stem)"),
     ("iran-nuclear-deal", "النووية", "نائية", "remote"),
-    pytest.param("yemen-war", "اليمنية", "اليمينية", "right-wing", marks=_JUNK),
+    # fixed: a vowel added under a nisba makes another noun's nisba (يمن / يمين)
+    ("yemen-war", "اليمنية", "اليمينية", "right-wing"),
 ]
 
 

@@ -227,9 +227,10 @@ def detect(html: str, *, url: str, item_title: str, page_title: str = "", body: 
     visible: str | None = None  # the raw page's text, read at most once
     if body is None:
         body = visible = _visible_text(html)
-    n_words = len(body.split())
-    low = html[:200_000].lower()
+    # Only compared with MAX_WALL_WORDS and less: counting stops past it (a long body is not split whole).
+    n_words = len(body.split(None, MAX_WALL_WORDS + 1))
     if n_words <= MARKUP_WORDS:  # services put their scripts on real pages too: only a near-empty one
+        low = html[:200_000].lower()
         for kind, marker in _MARKUP:
             if marker in low:
                 return Interstitial(kind, "markup", marker)
@@ -269,7 +270,8 @@ def unrelated(item_title: str, page_title: str, body: str) -> bool:
     head = {w for w in words(item_title) if len(w) >= 3}
     if len(head) < 3:
         return False
-    return not head & (set(words(page_title)) | set(words(body)))
+    # the title first: when it shares a headline word (nearly always) the body is not read
+    return not (head.intersection(words(page_title)) or head.intersection(words(body)))
 
 
 def body_key(body: str | Sequence[str]) -> str:

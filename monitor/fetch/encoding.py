@@ -64,8 +64,8 @@ def looks_mojibake(text: str) -> bool:
         return True
     # Every test but the windows-1256 one needs a letter of U+00C0-U+00FF (Ø-Û, the Latin-1
     # letters, × and ÷ all lie there): a text without one (clean Arabic or English) is settled
-    # by that test alone. One search instead of three scans: decode_html 0.35 -> 0.1 ms per
-    # page of bench/versus_script.py (issue 16).
+    # by that test alone. One search instead of three scans: decode_html 0.49 -> 0.20 ms per
+    # page of bench/versus_script.py (bench/extract_stage.py, issue 16).
     latin = _LATIN_HIGH.search(text) is not None
     if latin and len(_UTF8_AS_LATIN.findall(text)) >= 3:
         return True

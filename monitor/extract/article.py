@@ -36,8 +36,14 @@ _FOLD = tuple(zip("أإآٱىة", "اااايه"))
 _PUNCT = re.compile(r"[^\w\s]+")
 
 
+@lru_cache(maxsize=1024)
 def _norm(text: str) -> str:
-    """Fold Arabic spelling variants and punctuation so labels compare reliably."""
+    """Fold Arabic spelling variants and punctuation so labels compare reliably.
+
+    Cached: the cleanup asks for the same texts again and again (an element and its only
+    child, a label in the tree walk and in the label pass, the title against each candidate),
+    67 calls per page for 22 distinct texts over bench/versus_script.py's pages (issue 16).
+    1,024 entries of ≈ 130 characters: well under 1 MB."""
     text = _DIACRITICS.sub("", text)
     for variant, letter in _FOLD:
         if variant in text:
@@ -202,16 +208,41 @@ def _why_empty(text: str) -> str:
 
 
 # ---------------------------------------------------------------- title
+# One walk of the tree finds what _title reads: <meta> elements with a content (og:site_name,
+# og:title, twitter:title) and <title> elements, in document order. It replaces a walk per
+# question (a ``//meta[...]`` XPath for each of two or three names and ``//title/text()``: ≈ 0.09
+# ms each on bench/versus_script.py's pages, issue 16), with the same answers.
+_TITLE_PARTS = etree.XPath("//*[self::meta[@content] or self::title]")
+_META_NAMES = ("og:site_name", "og:title", "twitter:title")
+
+
+def _head_texts(root: HtmlElement) -> tuple[dict[str, str], str]:
+    """``({name: content of the first <meta property=name or name=name content=...>}, text of
+    the first text node in a <title>)``: the first item of ``//meta[@property=$p or @name=$p]
+    /@content`` for each of _META_NAMES found, and of ``//title/text()`` ("" if none)."""
+    metas: dict[str, str] = {}
+    title: str | None = None
+    for el in _TITLE_PARTS(root):
+        if el.tag == "meta":
+            for key in (el.get("property"), el.get("name")):
+                if key in _META_NAMES and key not in metas:
+                    metas[key] = el.get("content", "")
+        elif title is None:  # its text nodes: its text, then its children's tails
+            title = el.text if el.text is not None else next((c.tail for c in el if c.tail is not None), None)
+    return metas, title or ""
+
+
 def _title(root: HtmlElement) -> str:
     """og:title / <h1> / <title>: an <h1> that agrees with the others wins (a lone <h1>
     is often the site logo), then og:title, then <title> without the outlet name."""
+    metas, title_text = _head_texts(root)
 
     def meta(prop: str) -> str:
-        return _text(" ".join(root.xpath(f'//meta[@property="{prop}" or @name="{prop}"]/@content')[:1]))
+        return _text(metas.get(prop, ""))
 
     site, og = meta("og:site_name"), meta("og:title") or meta("twitter:title")
     h1s = [t for t in (_text(h.text_content()) for h in root.iter("h1")) if t and _norm(t) != _norm(site)]
-    page = _strip_site(_text(" ".join(root.xpath("//title/text()")[:1])), site, h1s + [og])
+    page = _strip_site(_text(title_text), site, h1s + [og])
     for h in h1s:
         if any(o and (_norm(h) in _norm(o) or _norm(o) in _norm(h)) for o in (og, page)):
             return h
@@ -239,14 +270,16 @@ def _text(s: str) -> str:
 # whole: a prefix can prove an element's text too long to be a label without normalizing all of
 # it. Containers hold the whole article; normalizing each one's text in full made the cleanup
 # quadratic in the nesting depth (issue 16).
+# Each first tries a shorter prefix (enough for running text): by the same argument a prefix
+# that proves it proves it for the longer one, so the answer is the same, for half the work.
 def _text_longer(raw: str, n: int) -> bool:
     """Whether ``_text(raw)`` is longer than ``n`` characters (False when unsure)."""
-    return len(raw) > n and len(_text(raw[: 2 * n + 64])) > n
+    return len(raw) > n and (len(_text(raw[: n + 32])) > n or len(_text(raw[: 2 * n + 64])) > n)
 
 
 def _norm_longer(raw: str, n: int) -> bool:
     """Whether ``_norm(raw)`` is longer than ``n`` characters (False when unsure)."""
-    return len(raw) > n and len(_norm(raw[: 4 * n + 64])) > n
+    return len(raw) > n and (len(_norm(raw[: n + n // 4 + 16])) > n or len(_norm(raw[: 4 * n + 64])) > n)
 
 
 # ---------------------------------------------------------------- tree cleaning
@@ -576,11 +609,23 @@ def _extractor_template(fast: bool, day: str) -> Extractor:
     )
 
 
+# A line of only furniture words (at most six) normalizes to at most this many characters.
+_FURNITURE_LINE = 6 * max(map(len, _FURNITURE)) + 5
+
+
 def _postprocess(text: str, title: str) -> list[str]:
     lines: list[str] = []
     prose = 0
     title_low = _norm(title)
+    plain = max(len(title_low), _FURNITURE_LINE)  # a line normalizing longer is neither title nor furniture
     for line in (_text(s.strip(" |")) for s in text.splitlines()):
+        if len(line) > 300 and _norm_longer(line, plain):
+            # a paragraph: none of the tests below can hold for it (labels are short), so it is
+            # not normalized whole (that was most of this pass's time, issue 16)
+            if not (lines and line == lines[-1]):
+                lines.append(line)
+                prose += len(line)
+            continue
         low = _norm(line)
         if not low or (lines and line == lines[-1]) or low == title_low:
             continue

@@ -5,6 +5,7 @@ to 15,000 elements; extraction costs about 65 µs per element, so a page nested
 thousands deep is refused with a clean error, and a huge flat page is cut at the
 element or character budget (with a reason) instead of costing minutes of CPU.
 One linear scan (monitor.fetch.scan.scan_html) does the counting; no second parse.
+A page with too few ``<`` to break either budget (``start_tags_at_most``) is not scanned.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def check_page(text: str, url: str = "", budget: Budget | None = None) -> Checke
     if len(text) > budget.max_page_chars:
         reasons.append(f"page cut at {budget.max_page_chars} of {len(text)} characters (budget fetch.max_page_chars)")
         text = text[: budget.max_page_chars]
+    if start_tags_at_most(text) <= min(budget.max_page_depth, budget.max_elements):
+        return CheckedPage(text, "; ".join(reasons))  # too few tags to nest too deep or to be cut
     scan = scan_html(text, max_depth=budget.max_page_depth, max_elements=budget.max_elements)
     if scan.depth > budget.max_page_depth:
         raise ExtractError(
@@ -48,7 +51,18 @@ def check_page(text: str, url: str = "", budget: Budget | None = None) -> Checke
 
 def check_depth(text: str, url: str = "", limit: int = MAX_DEPTH) -> str:
     """Return `text`, or raise ExtractError when it nests deeper than `limit`."""
+    if start_tags_at_most(text) <= limit:
+        return text
     scan = scan_html(text, max_depth=limit)
     if scan.depth > limit:
         raise ExtractError(f"page nests more than {limit} levels deep (limit {limit}){f' ({url})' if url else ''}")
     return text
+
+
+def start_tags_at_most(text: str) -> int:
+    """An upper bound on the start tags ``scan_html`` can count in ``text``: it counts one only
+    at a ``<`` followed by a letter, so every ``<`` but those of ``</``, ``<!`` and ``<?``
+    (four C-speed counts, ≈ 100x cheaper than the scan). ``scan.elements`` and ``scan.depth``
+    never exceed it, so a page under both budgets by this bound needs no scan (issue 16:
+    the scan was ≈ 0.57 ms of a 200-tag page; a page over 1,000 start tags is still scanned)."""
+    return text.count("<") - text.count("</") - text.count("<!") - text.count("<?")

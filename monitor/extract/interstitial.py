@@ -44,6 +44,7 @@ from monitor.text.normalize import fold, words
 MAX_WALL_WORDS = 250  # a body longer than this is an article, whatever phrases it holds
 TEASER_WORDS = 120  # an article this short is checked for a paywall or JavaScript box around it
 MARKUP_WORDS = 60  # a service's markup counts only on a page with at most this much text
+_COUNT_WORDS = max(MAX_WALL_WORDS, TEASER_WORDS, MARKUP_WORDS) + 1  # a body's words are counted up to this
 HOST_MEMORY = 64  # recent bodies remembered per host
 MAX_HOSTS = 512  # hosts remembered (least recently used dropped)
 
@@ -227,9 +228,10 @@ def detect(html: str, *, url: str, item_title: str, page_title: str = "", body: 
     visible: str | None = None  # the raw page's text, read at most once
     if body is None:
         body = visible = _visible_text(html)
-    n_words = len(body.split())
-    low = html[:200_000].lower()
+    # Only compared with the word limits: counting stops past the largest (a long body is not split whole).
+    n_words = len(body.split(None, _COUNT_WORDS))
     if n_words <= MARKUP_WORDS:  # services put their scripts on real pages too: only a near-empty one
+        low = html[:200_000].lower()
         for kind, marker in _MARKUP:
             if marker in low:
                 return Interstitial(kind, "markup", marker)
@@ -269,7 +271,8 @@ def unrelated(item_title: str, page_title: str, body: str) -> bool:
     head = {w for w in words(item_title) if len(w) >= 3}
     if len(head) < 3:
         return False
-    return not head & (set(words(page_title)) | set(words(body)))
+    # the title first: when it shares a headline word (nearly always) the body is not read
+    return not (head.intersection(words(page_title)) or head.intersection(words(body)))
 
 
 def body_key(body: str | Sequence[str]) -> str:

@@ -31,7 +31,7 @@ from monitor.matching import compose, relevance
 from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_problem
 from monitor.models import Match, TermHit, TopicResult
 from monitor.text.folded import FoldedText
-from monitor.text.normalize import CLITICS_MAX, WORD_CACHE, Token, fold, stems, tokenize
+from monitor.text.normalize import CLITICS_MAX, WORD_CACHE, fold, stems, token_spans
 from monitor.text.variants import compatible, compound_spellings, consonants, derived_forms, head, skeleton
 
 SNIPPET_CHARS = 110  # context kept on each side of the first hit
@@ -320,20 +320,31 @@ class Matcher:
         return touched, body_words
 
     @staticmethod
-    def _groups(raw: list[RawHit], texts: dict[str, str], spans: dict[str, list[Token]]) -> dict[str, list[TermHit]]:
-        """TermHits by group label; `spans` caches each field's tokens (computed once, lazily)."""
+    def _groups(
+        raw: list[RawHit], texts: dict[str, str], spans: dict[str, dict[int, tuple[int, int]]]
+    ) -> dict[str, list[TermHit]]:
+        """TermHits by group label; `spans`: per field, the character span of every token a hit
+        of `raw` starts or ends at (`_spans`)."""
         groups: dict[str, list[TermHit]] = defaultdict(list)
         for ref, field, i, end, variant in raw:
-            tokens = spans.get(field)
-            if tokens is None:
-                tokens = spans[field] = tokenize(texts[field])
-            start, stop = tokens[i].start, tokens[end - 1].end
+            at = spans[field]
+            start, stop = at[i][0], at[end - 1][1]
             groups[ref.group].append(
                 TermHit(
                     ref.term.text, texts[field][start:stop], field, i, start, stop, ref.group, variant, ref.term.weight
                 )
             )
         return groups
+
+    @staticmethod
+    def _spans(raws: Iterable[list[RawHit]], texts: dict[str, str]) -> dict[str, dict[int, tuple[int, int]]]:
+        """Per field, the spans of the tokens the hits start and end at (``tokenize``'s spans,
+        built for these tokens only: `normalize.token_spans`)."""
+        wanted: dict[str, set[int]] = {"title": set(), "body": set()}
+        for raw in raws:
+            for _, field, i, end, _ in raw:
+                wanted[field].update((i, end - 1))
+        return {field: token_spans(texts[field], at) for field, at in wanted.items()}
 
     def evaluate(
         self, title: str, body: str, *, feed: str | None = None, language: str | None = None, only_hits: bool = False
@@ -342,7 +353,7 @@ class Matcher:
         touched, n_words = self._raw_hits(title, body)
         indexes = sorted(touched) if only_hits else range(len(self.rules))
         texts = {"title": title, "body": body}
-        spans: dict[str, list[Token]] = {}
+        spans = self._spans((touched.get(ti, []) for ti in indexes), texts)
         return [
             self._decide(
                 self.rules[ti], self._groups(touched.get(ti, []), texts, spans), title, body, feed, language, n_words
@@ -369,12 +380,15 @@ class Matcher:
         """
         out: list[Match] = []
         texts = {"title": title, "body": body}
-        spans: dict[str, list[Token]] = {}
         touched, n_words = self._raw_hits(title, body, folded)
+        able = []  # topics whose boolean rule can hold
         for ti, raw in sorted(touched.items()):
             labels = {r[0].group for r in raw}
             if "none" in labels or not self._required[ti] <= labels:
                 continue
+            able.append((ti, raw))
+        spans = self._spans((raw for _, raw in able), texts) if able else {}
+        for ti, raw in able:
             r = self._decide(self.rules[ti], self._groups(raw, texts, spans), title, body, feed, language, n_words)
             if r.matched:
                 out.append(Match(r.topic_id, r.topic_name, r.hits, r.snippet))

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable
 from functools import lru_cache
+from itertools import accumulate
 from typing import NamedTuple
 
 # Characters dropped entirely: harakat, Quranic marks, tatweel, bidi and
@@ -209,27 +212,76 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-_WORDS_OF_RUN: dict[str, tuple[str, ...]] = {}
+# words of a whitespace-separated piece of text (a word with its punctuation), per piece
+_WORDS_OF_PIECE: dict[str, tuple[str, ...]] = {}
 
 
 def words(text: str) -> list[str]:
     """The folded words of `text`, exactly [t.text for t in tokenize(text)], without spans.
 
-    About twice as fast as tokenize (no match objects, no Token tuples): the
-    matcher scans with this and asks tokenize for spans only when it reports hits.
+    Read piece by piece (``str.split``: no run of letters holds a character it splits on, so
+    the words of a text are those of its pieces in order), each piece's words cached: a
+    regular expression over every character cost ≈ 0.2 ms of the ≈ 0.3 ms a body took (issue 16).
     """
+    return words_of_pieces(text.split())
+
+
+def words_of_pieces(pieces: Iterable[str]) -> list[str]:
+    """``words(" ".join(pieces))`` for pieces that hold no whitespace (``str.split``'s)."""
     out: list[str] = []
     extend = out.extend
-    get = _WORDS_OF_RUN.get
-    for run in _RUN.findall(text):
-        found = get(run)
+    get = _WORDS_OF_PIECE.get
+    for piece in pieces:
+        found = get(piece)
         if found is None:
-            folded = _fold_run(run)
-            found = (folded,) if isinstance(folded, str) else tuple(w for w, _, _ in folded)
-            if len(_WORDS_OF_RUN) >= 2 * WORD_CACHE:  # bounded: start over, the frequent words return first
-                _WORDS_OF_RUN.clear()
-            _WORDS_OF_RUN[run] = found
+            found = _piece_words(piece)
         extend(found)
+    return out
+
+
+def _piece_words(piece: str) -> tuple[str, ...]:
+    """The words of one piece (its runs folded by `_fold_run`), cached (bounded)."""
+    out: list[str] = []
+    for run in _RUN.findall(piece):
+        folded = _fold_run(run)
+        if isinstance(folded, str):
+            out.append(folded)
+        else:
+            out.extend(w for w, _, _ in folded)
+    found = tuple(out)
+    if len(_WORDS_OF_PIECE) >= 2 * WORD_CACHE:  # bounded: start over, the frequent words return first
+        _WORDS_OF_PIECE.clear()
+    _WORDS_OF_PIECE[piece] = found
+    return found
+
+
+def token_spans(text: str, wanted: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """The spans of some of `text`'s tokens: index -> ``(tokenize(text)[i].start, tokenize(text)[i].end)``.
+
+    For the few tokens a match reports: the pieces' word counts (cached by `words`) are summed
+    at C speed and only the pieces up to the last wanted token are located and tokenized
+    (``tokenize`` of a whole body cost ≈ 0.9 ms against ≈ 0.3 ms for ``words``: issue 16).
+    An index past the text's last token is left out."""
+    need = sorted(set(wanted))
+    if not need:
+        return {}
+    pieces = text.split()
+    found = list(map(_WORDS_OF_PIECE.get, pieces))
+    if None in found:
+        found = [f if f is not None else _piece_words(p) for p, f in zip(pieces, found, strict=True)]
+    firsts = list(accumulate(map(len, found), initial=0))  # firsts[k]: index of piece k's first word
+    out: dict[int, tuple[int, int]] = {}
+    located, start, pos = -1, 0, 0  # the last piece located, where it starts, where it ends
+    for i in need:
+        if i >= firsts[-1]:
+            break
+        k = bisect_right(firsts, i) - 1  # the last piece starting at or before word i holds it
+        while located < k:  # only whitespace between pieces: the next occurrence is the piece
+            located += 1
+            start = text.index(pieces[located], pos)
+            pos = start + len(pieces[located])
+        token = tokenize(pieces[k])[i - firsts[k]]
+        out[i] = (start + token.start, start + token.end)
     return out
 
 

@@ -241,14 +241,19 @@ def words_of_pieces(pieces: Iterable[str]) -> list[str]:
 
 def _piece_words(piece: str) -> tuple[str, ...]:
     """The words of one piece (its runs folded by `_fold_run`), cached (bounded)."""
-    out: list[str] = []
-    for run in _RUN.findall(piece):
-        folded = _fold_run(run)
-        if isinstance(folded, str):
-            out.append(folded)
-        else:
-            out.extend(w for w, _, _ in folded)
-    found = tuple(out)
+    runs = _RUN.findall(piece)
+    if len(runs) == 1:  # most pieces: one run (a word, maybe with punctuation around it)
+        folded = _fold_run.__wrapped__(runs[0])  # this cache holds it: not _fold_run's too
+        found = (folded,) if isinstance(folded, str) else tuple(w for w, _, _ in folded)
+    else:
+        out: list[str] = []
+        for run in runs:
+            folded = _fold_run(run)
+            if isinstance(folded, str):
+                out.append(folded)
+            else:
+                out.extend(w for w, _, _ in folded)
+        found = tuple(out)
     if len(_WORDS_OF_PIECE) >= 2 * WORD_CACHE:  # bounded: start over, the frequent words return first
         _WORDS_OF_PIECE.clear()
     _WORDS_OF_PIECE[piece] = found

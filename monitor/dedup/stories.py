@@ -57,7 +57,7 @@ _DF_PATH = Path(__file__).resolve().parent.parent / "text" / "df.txt"
 
 def base_term(token: str) -> str:
     """A folded token with an unambiguous article prefix (ال، وال، بال، لل …) removed."""
-    if is_arabic(token):
+    if token.startswith(_PREFIXES) and is_arabic(token):  # most words: no prefix, one C call
         for p in _PREFIXES:
             if token.startswith(p) and len(token) - len(p) >= 3:
                 return token[len(p) :]

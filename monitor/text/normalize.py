@@ -241,7 +241,8 @@ def words_of_pieces(pieces: Iterable[str]) -> list[str]:
 
 def _piece_words(piece: str) -> tuple[str, ...]:
     """The words of one piece (its runs folded by `_fold_run`), cached (bounded)."""
-    runs = _RUN.findall(piece)
+    # a piece of letters and digits only is one run (``_RUN`` matches every such character)
+    runs = [piece] if piece.isalnum() else _RUN.findall(piece)
     if len(runs) == 1:  # most pieces: one run (a word, maybe with punctuation around it)
         folded = _fold_run.__wrapped__(runs[0])  # this cache holds it: not _fold_run's too
         found = (folded,) if isinstance(folded, str) else tuple(w for w, _, _ in folded)

@@ -274,6 +274,9 @@ def token_spans(text: str, wanted: Iterable[int]) -> dict[int, tuple[int, int]]:
     if not need:
         return {}
     segments = text.split(" ")
+    if len(need) * 8 > len(segments):  # hits on many words (thousands of terms): tokenize it all
+        tokens = tokenize(text)
+        return {i: (tokens[i].start, tokens[i].end) for i in need if i < len(tokens)}
     found = list(map(_WORDS_OF_PIECE.get, segments))
     if None in found:
         counts = [len(f) if f is not None else len(words(g)) for g, f in zip(segments, found, strict=True)]

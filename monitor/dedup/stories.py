@@ -54,7 +54,7 @@ _CLITIC_LETTERS = frozenset("وفبكل")  # the first letters text/normalize.st
 
 def base_term(token: str) -> str:
     """A folded token with an unambiguous article prefix (ال، وال، بال، لل …) removed."""
-    if is_arabic(token):
+    if token.startswith(_PREFIXES) and is_arabic(token):  # most words: no prefix, one C call
         for p in _PREFIXES:
             if token.startswith(p) and len(token) - len(p) >= 3:
                 return token[len(p) :]

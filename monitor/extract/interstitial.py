@@ -278,7 +278,7 @@ def unrelated(item_title: str, page_title: str, body: str) -> bool:
 def body_key(body: str | Sequence[str]) -> str:
     """SHA-1 of the body's folded words joined by spaces ("" for a body without words).
 
-    Words (``text.normalize.words``, cached per run of letters), not ``fold`` of the whole
+    Words (``text.normalize.words``, cached per whitespace-separated piece), not ``fold`` of the whole
     body: folding a 5 KB body character by character cost ≈ 5 ms per article (issue 16).
     Bodies that differ only in punctuation get the same key. ``body`` may be given as its
     words already (``FoldedText.body``: the pipeline folds each article once)."""

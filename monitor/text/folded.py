@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.text.normalize import words
+from monitor.text.normalize import words, words_of_pieces
 
 LEAD_WORDS = 400  # whitespace-separated words of the body the story profile reads (its lead)
 
@@ -36,13 +36,14 @@ class FoldedText:
 
         A long body is read as its lead and the rest: no word spans whitespace (a run of
         ``words`` never holds a character ``str.split`` splits on), so the body's words are
-        the lead's followed by the rest's, and the lead is not folded a second time."""
+        the lead's followed by the rest's, and the lead is not folded a second time. The pieces
+        ``str.split`` gave are read as they are (``words`` would split their join again)."""
         pieces = body.split()
         if len(pieces) <= LEAD_WORDS:
-            body_words = lead = tuple(words(body))
+            body_words = lead = tuple(words_of_pieces(pieces))
         else:
-            lead = tuple(words(" ".join(pieces[:LEAD_WORDS])))
-            body_words = lead + tuple(words(" ".join(pieces[LEAD_WORDS:])))
+            lead = tuple(words_of_pieces(pieces[:LEAD_WORDS]))
+            body_words = lead + tuple(words_of_pieces(pieces[LEAD_WORDS:]))
         return cls(tuple(words(title)), body_words, lead, len(pieces))
 
     def text_words(self) -> tuple[str, ...]:

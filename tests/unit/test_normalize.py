@@ -2,7 +2,7 @@
 
 import pytest
 
-from monitor.text.normalize import fold, stems, tokenize, words
+from monitor.text.normalize import fold, stems, token_spans, tokenize, words
 
 # (as written in an article, folded form). Every left side occurs in the corpus
 # excerpts or seed reports, except the synthetic Unicode controls, which are
@@ -195,3 +195,32 @@ def test_fast_fold_is_the_character_loop(text):
     for run in normalize._RUN.findall(text) + [text]:
         normalize._fold_run.cache_clear()
         assert normalize._fold_run(run) == _loop_fold_run(run), run
+
+
+# Whitespace as feeds and extracted pages carry it: paragraph breaks, runs of spaces, a leading
+# and a trailing blank, tabs, no-break and ideographic spaces, a line separator; words() reads a
+# text piece by piece (str.split) and token_spans() locates pieces, so every kind must give the
+# words and spans tokenize() gives (issue 16).
+_SPACES = ["\n\n", "  ", "\t", "\u00a0", "\u3000", "\u2028", " \n "]
+
+
+def _spaced_texts() -> list[str]:
+    base = _fixture_texts()[:6]
+    return [f"{sp}{t.replace(' ', sp, 7)}{sp}" for t in base for sp in _SPACES] + _LOOP_EDGES
+
+
+@pytest.mark.parametrize("text", _spaced_texts() + _fixture_texts())
+def test_words_and_token_spans_are_tokenize(text):
+    from monitor.text import normalize
+
+    normalize._WORDS_OF_PIECE.clear()  # cold, then warm
+    for _ in range(2):
+        tokens = tokenize(text)
+        assert words(text) == [t.text for t in tokens]
+        every = range(len(tokens) + 2)  # two indices past the end are left out
+        assert token_spans(text, every) == {i: (t.start, t.end) for i, t in enumerate(tokens)}
+        # unsorted and sparse (few hits: segments are read, not the whole text tokenized)
+        for some in (list(every)[::-3], list(every)[::-17], [len(tokens) - 1, 0], [len(tokens) // 2]):
+            want = {i: (tokens[i].start, tokens[i].end) for i in some if 0 <= i < len(tokens)}
+            assert token_spans(text, [i for i in some if i >= 0]) == want
+    assert token_spans(text, []) == {}

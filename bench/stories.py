@@ -10,6 +10,11 @@ groups only. Each order goes through a fresh real Store (SQLite file): copy dete
 clustering, one article a minute (all inside the story window).
 
     python3 bench/stories.py [--orders N] [--seed S] [--show-changed] [--cv] [--whole-corpus]
+                             [--summaries SHARE [--summary-words N]] [--pairs] [--pure-pairs]
+
+--summaries: a random SHARE of the articles (seeded) arrive as their feed summary, the title and
+the body's first N words (a page that could not be read; redteam15 #9); with --cv the head rule's
+HEAD_SIMILARITY is cross-validated on them instead of the full-text rule.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from tests.support.story_labels import (  # noqa: E402
 GRID_SIMILARITY = (0.30, 0.32, 0.35, 0.38, 0.40)
 GRID_TITLE = (0.10, 0.15, 0.20, 0.25)
 GRID_RARE = (None, 400, 200, 100, 50)
+GRID_HEAD = (None, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70)  # --summaries --cv: the head rule's cosine
 FOLDS = 5
 BEFORE = LinkRule(0.35, 0.20, None)  # key terms and titles only (no shared rare title term)
 
@@ -149,8 +155,99 @@ def folds(arts: dict[str, dict], lab: Labels, k: int, seed: int) -> list[set[str
     return out
 
 
+def summarized(arts: dict[str, dict], share: float, n_words: int, seed: int) -> tuple[dict[str, dict], set[str]]:
+    """`arts` with a random `share` of them (seeded) cut to their title and first `n_words` body words
+    (a feed summary); also which."""
+    rng = random.Random(seed)
+    cut = {k for k in sorted(arts) if rng.random() < share}
+    out = {k: {**a, "content": " ".join(a["content"].split()[:n_words])} if k in cut else a for k, a in arts.items()}
+    return out, cut
+
+
+def pure_pairs(lab: Labels) -> None:
+    """The tests' labelled pairs (the excerpt and tests/fixtures/labelled, as
+    tests/integration/test_redteam15_stories reads them), with the pure rule (copy or
+    `clustering.alike`, symmetric: the same in both orders) and the rule without the head rule:
+    of the pairs linked with full text, how many with the first / second cut to 20, 40, 80 words."""
+    from monitor.config.schema import Dedup
+    from monitor.dedup import neardup
+    from monitor.dedup import stories as clustering
+    from tests.integration.test_redteam15_stories import _articles
+
+    arts = _articles()
+    ids = sorted(a for a in arts if a in lab.group_of)
+    pairs = [(a, b) for a, b in itertools.combinations(ids, 2) if lab.same(a, b)]
+
+    def linked(x: dict, y: dict, rule: LinkRule) -> bool:
+        fx, fy = (neardup.fingerprint(neardup.article_text(a["title"], a["content"])) for a in (x, y))
+        if neardup.best_copy(fx, [(1, fy.shingles)], Dedup().copy_jaccard) is not None:
+            return True
+        mx, my = (
+            clustering.Member(
+                clustering.profile(a["title"], a["content"]),
+                clustering.title_profile(a["title"]),
+                clustering.echoes(a["title"], a["content"]),
+                clustering.head(a["title"], a["content"]),
+                len(a["content"].split()),
+            )
+            for a in (x, y)
+        )
+        return clustering.alike(mx, my, rule) is not None
+
+    def cut(a: dict, n: int) -> dict:
+        return {**a, "content": " ".join(a["content"].split()[:n])}
+
+    before, after = LinkRule(head_similarity=None), LinkRule()
+    full = [(a, b) for a, b in pairs if linked(arts[a], arts[b], before)]
+    print(f"tests' labelled pairs {len(pairs)}; linked with full text {len(full)}")
+    for n in (20, 40, 80):
+        for name, rule in (("before", before), ("after", after)):
+            first = sum(linked(cut(arts[a], n), arts[b], rule) for a, b in full)
+            second = sum(linked(arts[a], cut(arts[b], n), rule) for a, b in full)
+            print(f"  {n} words, {name}: linked with the first / second cut {first} / {second} of {len(full)}")
+
+
+def pair_runs(arts: dict[str, dict], lab: Labels, n_words: int) -> None:
+    """Each labelled same-story pair alone, in both orders: joined with full text, and with the
+    first / second article (by id) cut to `n_words` body words."""
+    pairs = [(a, b) for a, b in itertools.combinations(sorted(arts), 2) if lab.same(a, b)]
+
+    def cut(a: dict) -> dict:
+        return {**a, "content": " ".join(a["content"].split()[:n_words])}
+
+    tally: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, (a, b) in enumerate(pairs):
+            calls = {}
+            for what, pair in (("full", {a: arts[a], b: arts[b]}), ("first", {a: cut(arts[a]), b: arts[b]})):
+                calls[what] = all(
+                    len(set(assign(pair, order, Path(tmp) / f"p{n}{what}{k}.db").values())) == 1
+                    for k, order in enumerate(([a, b], [b, a]))
+                )
+            second = {a: arts[a], b: cut(arts[b])}
+            calls["second"] = all(
+                len(set(assign(second, order, Path(tmp) / f"p{n}s{k}.db").values())) == 1
+                for k, order in enumerate(([a, b], [b, a]))
+            )
+            tally["pairs"] += 1
+            for what, joined in calls.items():
+                tally[what] += joined
+                tally[f"{what}&full"] += joined and calls["full"]
+    print(
+        f"labelled pairs placed alone: {tally['pairs']}; joined in both orders with full text {tally['full']}; "
+        f"with the first cut to {n_words} words {tally['first']} ({tally['first&full']} of the full-text joins), "
+        f"with the second cut {tally['second']} ({tally['second&full']} of them)"
+    )
+
+
 def cross_validate(
-    arts: dict[str, dict], lab: Labels, seed: int, store_story: dict[str, int], distractors: dict[str, dict]
+    arts: dict[str, dict],
+    lab: Labels,
+    seed: int,
+    store_story: dict[str, int],
+    distractors: dict[str, dict],
+    *,
+    heads: bool = False,
 ) -> None:
     """Choose the link rule on 4 folds (best pooled F1), score the 5th; stories are the connected
     groups of linked pairs (`components`), checked against the store's for the default rule. With
@@ -167,10 +264,22 @@ def cross_validate(
     print(f"pure link graph = the store's stories for the default rule: {'yes' if same else 'NO'}")
     every = sorted(set(ids) | set(distractors))
     if distractors:
-        facts = pair_facts(arts | distractors, min(GRID_SIMILARITY))
+        facts = pair_facts({k: v for k, v in distractors.items() if k not in arts} | arts, min(GRID_SIMILARITY))
         print(f"cv stories made over {len(every)} articles (the dumps' as distractors), labelled ones scored")
     rules = [LinkRule(s, t, r) for s in GRID_SIMILARITY for t in GRID_TITLE for r in GRID_RARE]
-    before_family = [r for r in rules if r.title_rare_df is None]
+    families = [
+        ("whole grid", rules),
+        ("grid without the echo condition (the rule family before)", [r for r in rules if r.title_rare_df is None]),
+    ]
+    if heads:  # the full-text rule as it is, the head rule's similarity chosen
+        rules = [
+            LinkRule(head_similarity=h, head_title=t, full_when_short=f)
+            for h in GRID_HEAD
+            for t in (False, True)
+            for f in (True, False)
+            if h is not None or (not t and f)
+        ]
+        families = [("head similarity (short articles)", rules)]
     fold_of = {a: i for i, part in enumerate(folds(arts, lab, FOLDS, seed)) for a in part}
     true_pairs = Counter(
         frozenset((fold_of[a], fold_of[b])) for a, b in itertools.combinations(ids, 2) if lab.same(a, b)
@@ -199,15 +308,22 @@ def cross_validate(
         return pr, rc, f1(pr, rc)
 
     def name(r: LinkRule) -> str:
-        return f"cos>={r.similarity:.2f} title>={r.title_similarity:.2f} rare echo<={r.title_rare_df}"
+        return (
+            f"cos>={r.similarity:.2f} title>={r.title_similarity:.2f} rare echo<={r.title_rare_df} "
+            f"head>={r.head_similarity}{' +title' if r.head_title else ''}"
+            f"{'' if r.full_when_short else ' (heads only when short)'}"
+        )
 
-    for family, grid in (
-        ("whole grid", rules),
-        ("grid without the echo condition (the rule family before)", before_family),
-    ):
+    for family, grid in families:
         print(f"-- {family}: {len(grid)} rules")
         choose_and_score(grid, pooled, counts, true_pairs, name)
+    if heads:
+        for rule in rules:
+            dp = pooled(rule, list(range(FOLDS)))
+            print(f"  {name(rule)}: on all folds P/R/F1 {dp[0]:.3f} {dp[1]:.3f} {dp[2]:.3f}")
     for what, rule in (("the default", default), ("the rule before issue 15's fix of chaining", BEFORE)):
+        if rule not in counts:
+            continue
         dp = pooled(rule, list(range(FOLDS)))
         print(f"  {what} {name(rule)}: on all folds P/R/F1 {dp[0]:.3f} {dp[1]:.3f} {dp[2]:.3f}")
     print(f"cv cpu {time.process_time() - t0:.1f}s ({len(facts)} article pairs sharing a key term or a band)")
@@ -220,7 +336,17 @@ def choose_and_score(grid, pooled, counts, true_pairs, name) -> None:
     chosen = Counter()
     for i in range(FOLDS):
         train = [j for j in range(FOLDS) if j != i]
-        best = max(rules, key=lambda r: (pooled(r, train)[2], r.similarity, r.title_similarity))
+        best = max(
+            rules,
+            key=lambda r: (
+                pooled(r, train)[2],
+                r.similarity,
+                r.title_similarity,
+                r.head_similarity or 1.0,
+                r.head_title,
+                r.full_when_short,
+            ),
+        )
         chosen[best] += 1
         p, r, f = pooled(best, [i], touching=True)
         for fs, v in counts[best].items():
@@ -259,6 +385,14 @@ def main() -> int:
         default=0,
         help="with --whole-corpus: print N random same-story pairs' titles to read (pairwise precision by hand)",
     )
+    ap.add_argument(
+        "--summaries", type=float, default=0.0, help="share of the articles that arrive as their summary (default 0)"
+    )
+    ap.add_argument("--summary-words", type=int, default=40, help="a summary's body words (default 40)")
+    ap.add_argument("--pairs", action="store_true", help="each labelled pair alone, full and as a summary")
+    ap.add_argument(
+        "--pure-pairs", action="store_true", help="the tests' labelled pairs, pure rule, before / after the head rule"
+    )
     ap.add_argument("--show-changed", action="store_true", help="list the labelled pairs whose call changed")
     ap.add_argument(
         "--whole-corpus",
@@ -268,6 +402,9 @@ def main() -> int:
     args = ap.parse_args()
 
     lab = labels()
+    if args.pure_pairs:
+        pure_pairs(lab)
+        return 0
     arts = fixture_articles(lab)
     where = corpus_dir()
     if where is None:
@@ -276,12 +413,20 @@ def main() -> int:
         wanted = (set(lab.group_of) | set(lab.extra_singletons)) - set(arts)
         arts |= corpus_articles(wanted, where)
         print(f"corpus: {where} (+{len(wanted)} articles of the groups chosen from the daily dumps)")
+    if args.summaries:
+        arts, cut = summarized(arts, args.summaries, args.summary_words, args.seed)
+        print(
+            f"{len(cut)} articles ({args.summaries:.0%}, seed {args.seed}) arrive as title + {args.summary_words} words"
+        )
     in_groups = {lab.group_of[a] for a in arts if a in lab.group_of}
     sizes = [sum(1 for a in arts if lab.group_of.get(a) == g) for g in in_groups]
     print(
         f"articles {len(arts)}; labelled groups {sum(s >= 2 for s in sizes)} with 2+ members here "
         f"({sum(sizes)} articles); labelled same-story pairs {sum(s * (s - 1) // 2 for s in sizes)}"
     )
+    if args.pairs:
+        pair_runs(arts, lab, args.summary_words)
+        return 0
     runs = []
     t0 = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -307,7 +452,8 @@ def main() -> int:
     print(f"cpu {time.process_time() - t0:.1f}s")
     print(f"labelled universe: {size_line(runs[0])}")
     if args.cv:
-        cross_validate(arts, lab, args.seed, runs[0], dump_articles(where) if where is not None else {})
+        distractors = dump_articles(where) if where is not None else {}
+        cross_validate(arts, lab, args.seed, runs[0], distractors, heads=bool(args.summaries))
     if args.whole_corpus and where is not None:
         whole(where, lab, args.sample_pairs, args.seed)
     if args.show_changed:

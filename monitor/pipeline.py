@@ -556,6 +556,8 @@ class Pipeline:
             trusted=feed.trusted,
             trusted_feeds=self._trusted_feeds,
             echoes=stories.echoes_folded(folded),
+            head=stories.head_folded(folded),
+            words=folded.body_pieces,
         )
         outlet = self.config.outlet(feed)
         done: ItemRow | None = None

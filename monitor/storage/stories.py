@@ -65,6 +65,12 @@ class StoryInput:
     trusted: bool = False  # the article's feed is `trusted: true`
     trusted_feeds: frozenset[str] = frozenset()  # names of every trusted feed
     echoes: frozenset[str] | None = None  # clustering.echoes_folded (None: not known, no echo condition)
+    head: dict[str, float] | None = None  # clustering.head_folded (None: not known, no head rule)
+    words: int | None = None  # the body's words, FoldedText.body_pieces (None: not known)
+
+    def member(self, title: str) -> clustering.Member:
+        """The article as the link rule reads it."""
+        return clustering.Member(self.profile, clustering.title_profile(title), self.echoes, self.head, self.words)
 
     @property
     def suppressed_by(self) -> frozenset[str] | None:
@@ -119,7 +125,7 @@ def place(
     """Put a just-saved article in its copy group or story, and index it."""
     rules, fp = inp.rules, inp.fingerprint
     if dialect == "postgresql":
-        lock_keys(conn, fp.bands, inp.profile)
+        lock_keys(conn, fp.bands, _indexed(inp))  # every term it finds stories by
 
     profile_json = json.dumps(inp.profile, ensure_ascii=False)  # the member's row, and a new story's
 
@@ -140,9 +146,11 @@ def place(
             added_at=now,
             profile=profile_json,
             echoes=None if inp.echoes is None else json.dumps(sorted(inp.echoes), ensure_ascii=False),
+            head=None if inp.head is None else json.dumps(inp.head, ensure_ascii=False),
+            words=inp.words,
         ),
     )
-    _add_terms(conn, placement.story_id, inp.profile, fresh=placement.new_story)
+    _add_terms(conn, placement.story_id, _indexed(inp), fresh=placement.new_story)
     if fp.bands:
         _INSERT_ENTRY.execute(conn, dict(article_id=article_id, indexed_at=now, shingles=fp.shingle_bytes()))
         insert_rows(conn, neardup_bands, ("band", "article_id"), [(b, article_id) for b in fp.bands])
@@ -232,7 +240,14 @@ def _lookups(dialect: str) -> _Lookups:
             )
         ),
         members=Prepared(
-            select(story_articles.c.story_id, story_articles.c.profile, story_articles.c.echoes, articles.c.title)
+            select(
+                story_articles.c.story_id,
+                story_articles.c.profile,
+                story_articles.c.echoes,
+                story_articles.c.head,
+                story_articles.c.words,
+                articles.c.title,
+            )
             .join(articles, articles.c.id == story_articles.c.article_id)
             .where(in_list(story_articles.c.story_id, "ids", dialect))
         ),
@@ -274,7 +289,7 @@ def _cluster(
         # all the article's terms: a story whose articles share MIN_SHARED of them is found
         # whichever of two articles comes first (with only the weightiest 12, a pair sharing 7
         # terms was found in one order and missed in the other)
-        terms = [t[:100] for t in list(profile)[:QUERY_TERMS]]
+        terms = [t[:100] for t in _indexed(inp)]
         dialect = conn.dialect.name
         params = {"terms": list_param(dialect, terms), "since": now - rules.story_window}
         rows = _lookups(dialect).story_candidates.execute(conn, params).all()
@@ -282,7 +297,7 @@ def _cluster(
         if lock and (merged := gone(conn, [sid for sid, m in members if not m])):
             raise PlacementConflict(f"candidate stories merged meanwhile: {merged}")
         linked = clustering.links(
-            clustering.Member(profile, clustering.title_profile(title), inp.echoes),
+            inp.member(title),
             members,
             clustering.LinkRule(similarity=rules.similarity),
         )
@@ -336,8 +351,9 @@ def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[
             legacy.add(r.story_id)
         else:
             echoes = None if r.echoes is None else frozenset(json.loads(r.echoes))
+            head = None if r.head is None else json.loads(r.head)
             members[r.story_id].append(
-                clustering.Member(json.loads(r.profile), clustering.title_profile(r.title), echoes)
+                clustering.Member(json.loads(r.profile), clustering.title_profile(r.title), echoes, head, r.words)
             )
     for sid in legacy:
         members[sid].append(clustering.Member(json.loads(centroids[sid])))
@@ -374,7 +390,15 @@ def _merge(conn: Connection, keep: int, others: list[int]) -> None:
     log.info("stories merged story=%d merged=%s", keep, ",".join(map(str, others)))
 
 
-def _add_terms(conn: Connection, story_id: int, profile: dict[str, float], *, fresh: bool = False) -> None:
+def _indexed(inp: StoryInput) -> list[str]:
+    """The terms an article is found by and finds stories by: its key terms (all QUERY_TERMS of
+    them), then its head's others (a summary shares its words with the start of a long article,
+    not always with that article's weightiest terms)."""
+    terms = list(inp.profile)[:QUERY_TERMS]
+    return terms + [t for t in (inp.head or {}) if t not in inp.profile]
+
+
+def _add_terms(conn: Connection, story_id: int, profile: list[str] | dict[str, float], *, fresh: bool = False) -> None:
     """Index the article's key terms under its story (the story's terms are the union of its
     articles' terms, so a candidate lookup finds a story by any of its articles). `fresh`: the
     story was just made (no terms yet)."""

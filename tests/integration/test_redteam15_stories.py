@@ -9,6 +9,12 @@ SUMMARY_WORDS words, 20 of 53 pairs became two stories in both orders (S32 is a 
 tests/support/story_labels.assign (redteam15 report). Held: the same pairs placed in both
 orders, and with the rewrite's page rendered in the six markup styles of tests/support/corpus_pages
 and extracted, made the same call every time.
+
+Fixed for three of the five pairs (stories15b): a short article is also compared by its head, the
+title and first 40 words of each side (monitor.dedup.stories.alike_heads). S04 and S30 stay apart:
+their heads' cosine is 0.43 and 0.41, under HEAD_SIMILARITY 0.5, and 0.40 costs 10-12 points of
+precision over the corpus (bench/stories.py --summaries 0.3 --cv);
+tests/integration/test_story_summaries.py has the whole table.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ pytestmark = pytest.mark.integration
 
 SUMMARY_WORDS = 40
 LABELLED = Path(__file__).parent.parent / "fixtures" / "labelled"
-_SPLIT = pytest.mark.xfail(strict=True, reason="redteam15 #9: a summary-only rewrite starts a second story")
 
 
 def _articles() -> dict[str, dict]:
@@ -45,8 +50,15 @@ PAIRS = [  # (story group, first outlet's article, the rewrite)
 ]
 
 
-@pytest.mark.parametrize(("group", "first", "rewrite"), PAIRS)
-@pytest.mark.parametrize("summary", [False, pytest.param(True, marks=_SPLIT)], ids=["full", "summary"])
+def _row(group: str, first: str, rewrite: str, summary: bool):
+    marks = []
+    if summary and group in ("S04", "S30"):
+        why = f"redteam15 #9: {group}'s heads (title + 40 words) are under HEAD_SIMILARITY"
+        marks.append(pytest.mark.xfail(strict=True, reason=why))
+    return pytest.param(group, first, rewrite, summary, marks=marks, id=f"{group}-{'summary' if summary else 'full'}")
+
+
+@pytest.mark.parametrize(("group", "first", "rewrite", "summary"), [_row(*p, s) for s in (False, True) for p in PAIRS])
 def test_a_rewrite_joins_its_story_in_either_order(tmp_path, group, first, rewrite, summary):
     arts = _articles()
     assert labels().same(first, rewrite), group

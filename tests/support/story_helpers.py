@@ -42,6 +42,8 @@ def put_story_article(
         stories.profile(a.title, a.body),
         rules,
         echoes=stories.echoes(a.title, a.body),
+        head=stories.head(a.title, a.body),
+        words=len(a.body.split()),
     )
     return store.save_article(
         a, guid="", outlet=art["source"], matches=list(matches), alerts=list(alerts), story=inp, now=now

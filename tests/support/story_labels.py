@@ -136,6 +136,9 @@ class PairFacts:
     title_cosine: float
     echo_df: int  # table count of the rarest title key term both titles name and both leads repeat (10**9: none)
     copy: bool  # word-3-shingle Jaccard >= the daemon's copy threshold
+    head_shared: int = 0  # shared head terms, when either article is short (`clustering.alike_heads`)
+    head_cosine: float = 0.0  # their heads' cosine then (0: neither short)
+    short: bool = False  # either article is short (clustering.SHORT_WORDS)
 
 
 def pair_facts(arts: dict[str, dict], min_cosine: float = 0.0) -> dict[tuple[str, str], PairFacts]:
@@ -152,10 +155,13 @@ def pair_facts(arts: dict[str, dict], min_cosine: float = 0.0) -> dict[tuple[str
     prof = {k: clustering.profile(a["title"], a["content"]) for k, a in arts.items()}
     head = {k: clustering.title_profile(a["title"]) for k, a in arts.items()}
     echo = {k: clustering.echoes(a["title"], a["content"]) for k, a in arts.items()}
+    short = {k for k, a in arts.items() if len(a["content"].split()) <= clustering.SHORT_WORDS}
+    heads = {k: clustering.head(a["title"], a["content"]) for k, a in arts.items()}
     fps = {k: neardup.fingerprint(neardup.article_text(a["title"], a["content"])) for k, a in arts.items()}
     shared: Counter[tuple[str, str]] = Counter()
     banded: set[tuple[str, str]] = set()
-    for key, into in ((lambda k: prof[k], None), (lambda k: fps[k].bands, banded)):
+    head_shared: Counter[tuple[str, str]] = Counter()
+    for key, into in ((lambda k: prof[k], None), (lambda k: fps[k].bands, banded), (lambda k: heads[k], head_shared)):
         inv: dict[object, list[str]] = {}
         for k in sorted(arts):
             for t in key(k):
@@ -164,34 +170,53 @@ def pair_facts(arts: dict[str, dict], min_cosine: float = 0.0) -> dict[tuple[str
             for pair in itertools.combinations(ks, 2):
                 if into is None:
                     shared[pair] += 1
+                elif isinstance(into, Counter):
+                    if pair[0] in short or pair[1] in short:
+                        into[pair] += 1
                 else:
                     into.add(pair)
     jac = Dedup().copy_jaccard
     out = {}
-    for a, b in sorted(banded | {p for p, n in shared.items() if n >= clustering.MIN_SHARED}):
+    by_head = {p for p, n in head_shared.items() if n >= clustering.MIN_SHARED}
+    for a, b in sorted(banded | by_head | {p for p, n in shared.items() if n >= clustering.MIN_SHARED}):
         cos = clustering.cosine(prof[a], prof[b])
         copy = False
         if (a, b) in banded:
             sa, sb = fps[a].shingles, fps[b].shingles
             copy = len(np.intersect1d(sa, sb)) / max(1, len(np.union1d(sa, sb))) >= jac
-        if copy or (shared[(a, b)] >= clustering.MIN_SHARED and cos >= min_cosine):
+        hcos = clustering.cosine(heads[a], heads[b]) if (a, b) in by_head else 0.0
+        if copy or (shared[(a, b)] >= clustering.MIN_SHARED and cos >= min_cosine) or hcos > 0:
             out[(a, b)] = PairFacts(
                 shared[(a, b)],
                 cos,
                 clustering.cosine(head[a], head[b]),
                 min((table.get(t, 4) for t in echo[a] & echo[b]), default=10**9),
                 copy,
+                head_shared[(a, b)],
+                hcos,
+                a in short or b in short,
             )
     return out
 
 
 def linked(f: PairFacts, rule) -> bool:
     """`clustering.alike` on precomputed facts (rule: a clustering.LinkRule), or a copy."""
-    return f.copy or (
-        f.shared >= rule.min_shared
-        and f.cosine >= rule.similarity
-        and f.title_cosine >= rule.title_similarity
-        and (rule.title_rare_df is None or f.echo_df <= rule.title_rare_df)
+    heads = rule.head_similarity is not None and f.short
+    return (
+        f.copy
+        or (
+            (not heads or rule.full_when_short)
+            and f.shared >= rule.min_shared
+            and f.cosine >= rule.similarity
+            and f.title_cosine >= rule.title_similarity
+            and (rule.title_rare_df is None or f.echo_df <= rule.title_rare_df)
+        )
+        or (
+            heads
+            and f.head_shared >= rule.min_shared
+            and f.head_cosine >= rule.head_similarity
+            and (not rule.head_title or f.title_cosine >= rule.title_similarity)
+        )
     )
 
 

@@ -142,3 +142,48 @@ def test_echoes_are_the_title_terms_the_lead_repeats(aid, repeated, not_repeated
     assert repeated <= got and not (not_repeated & got)
     assert got <= set(clustering.key_terms(a["title"]))
     assert got == clustering.echoes_folded(FoldedText.of(a["title"], a["content"]))
+
+
+# ---- short articles (a feed summary) are compared by their heads (redteam15 #9) ----------------
+def _summary_pair(words: int) -> tuple[dict, dict]:
+    """Two labelled reports of one story (S02, two outlets: tests/fixtures/stories/groups.json),
+    the second cut to its title and first `words` body words."""
+    from tests.integration.test_redteam15_stories import _articles
+
+    arts = _articles()
+    a, b = arts["snn-20150722-0259"], arts["snn-20150722-1298"]
+    return a, {**b, "content": " ".join(b["content"].split()[:words])}
+
+
+def _member(art: dict):
+    from monitor.dedup import stories as clustering
+
+    t, body = art["title"], art["content"]
+    return clustering.Member(
+        clustering.profile(t, body),
+        clustering.title_profile(t),
+        clustering.echoes(t, body),
+        clustering.head(t, body),
+        len(body.split()),
+    )
+
+
+@pytest.mark.parametrize("words", [20, 40, 80])
+def test_a_summary_is_alike_its_story_by_the_heads_either_way(words):
+    from monitor.dedup import stories as clustering
+
+    full, short = (_member(x) for x in _summary_pair(words))
+    assert short.short and not full.short
+    assert clustering.alike(full, short) == clustering.alike(short, full) is not None
+    assert clustering.alike_heads(full, short) is not None
+    # without the head rule (before 0017: no head stored) the same pair is apart
+    assert clustering.alike(full, short, clustering.LinkRule(head_similarity=None)) is None
+    old = clustering.Member(short.profile, short.title, short.echoes)
+    assert clustering.alike(full, old) is None
+
+
+def test_two_full_texts_never_use_the_head_rule():
+    from monitor.dedup import stories as clustering
+
+    a, b = _summary_pair(10_000)
+    assert clustering.alike_heads(_member(a), _member(b)) is None

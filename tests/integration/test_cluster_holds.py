@@ -374,8 +374,19 @@ def test_a_database_migrated_by_a_newer_version_is_refused_with_the_fix(tmp_path
             url = f"sqlite:///{tmp_path / 'monitor.db'}"
         Store(url).close()
         if revision is not None:
-            # 0013 had neither holds table (0015 keeps 0014's channel_holds: redteam17e #1)
-            older = ["DROP TABLE target_holds", "DROP TABLE channel_holds"] if revision == "0013" else []
+            # 0013 had neither holds table (0015 keeps 0014's channel_holds: redteam17e #1), nor
+            # 0016's channel URL verdicts, nor 0017's story member heads
+            older = (
+                [
+                    "DROP TABLE target_holds",
+                    "DROP TABLE channel_holds",
+                    "DROP TABLE channel_checks",
+                    "ALTER TABLE story_articles DROP COLUMN head",
+                    "ALTER TABLE story_articles DROP COLUMN words",
+                ]
+                if revision == "0013"
+                else []
+            )
             if kind == "postgresql":
                 for statement in older:
                     sql(url, statement)

@@ -4,7 +4,7 @@
 call in SQLAlchemy for a small one, more with many parameters (cache-key lookup,
 ``construct_params``, ``_init_compiled``, the result's metadata), several times what SQLite takes
 to run a small INSERT (5.6 µs by the driver's cursor; issue 16: ≈ 13 statements per new article;
-figures: bench/README.md, store_cost's eighth pass). A ``Prepared`` statement is compiled by
+figures: bench/README.md, "The hot statements on the driver's cursor"). A ``Prepared`` statement is compiled by
 SQLAlchemy itself, once per dialect, into its SQL text, its parameter order and each parameter's
 bind processor (the column type's, e.g. NulFreeText dropping NUL, UTCDateTime converting to UTC
 and SQLite's datetime text); a call then only converts the values and runs the driver's cursor in

@@ -44,8 +44,9 @@ def _norm(text: str) -> str:
     label pass, the title against each candidate), 67 calls per page for 22 distinct texts over
     bench/versus_script.py's pages (issue 16). A longer text (a paragraph, an <h1> left open
     around the whole article) is not kept: 1,024 of them held ≈ 0.7 MB each for 180,000-character
-    paragraphs, up to the page budget each (redteam16 #1). Cache: 1,024 entries of at most 300
-    characters, text and result: under 3 MB (4 bytes a character at worst)."""
+    paragraphs, up to the page budget each (redteam16 #1, tests/unit/test_redteam16_caches.py).
+    Cache: 1,024 entries of at most 300 characters, text and result: under 3 MB (4 bytes a
+    character at worst)."""
     return _norm_short(text) if len(text) <= NORM_CACHE_CHARS else _norm_text(text)
 
 

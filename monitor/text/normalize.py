@@ -218,8 +218,9 @@ def tokenize(text: str) -> list[Token]:
 _WORDS_OF_PIECE: dict[str, tuple[str, ...]] = {}
 # A piece longer than this is not kept: the cache is bounded by entries, and a piece (unlike a run
 # of letters) can be a whole body whose words are joined by punctuation ("كلمة،كلمة،..."), which
-# kept ≈ 0.6 MB per 30,000-word body, up to 2 * WORD_CACHE of them (redteam16 #2). News words
-# with their punctuation are far shorter; a longer piece is read again when it returns.
+# kept ≈ 0.6 MB per 30,000-word body, up to 2 * WORD_CACHE of them (redteam16 #2,
+# tests/unit/test_redteam16_caches.py). News words with their punctuation are far shorter; a
+# longer piece is read again when it returns.
 PIECE_CACHE_CHARS = 100
 
 

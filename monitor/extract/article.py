@@ -36,19 +36,32 @@ _FOLD = tuple(zip("أإآٱىة", "اااايه"))
 _PUNCT = re.compile(r"[^\w\s]+")
 
 
-@lru_cache(maxsize=1024)
 def _norm(text: str) -> str:
     """Fold Arabic spelling variants and punctuation so labels compare reliably.
 
-    Cached: the cleanup asks for the same texts again and again (an element and its only
-    child, a label in the tree walk and in the label pass, the title against each candidate),
-    67 calls per page for 22 distinct texts over bench/versus_script.py's pages (issue 16).
-    1,024 entries of ≈ 130 characters: well under 1 MB."""
+    A text of at most ``NORM_CACHE_CHARS`` characters is cached: the cleanup asks for the same
+    texts again and again (an element and its only child, a label in the tree walk and in the
+    label pass, the title against each candidate), 67 calls per page for 22 distinct texts over
+    bench/versus_script.py's pages (issue 16). A longer text (a paragraph, an <h1> left open
+    around the whole article) is not kept: 1,024 of them held ≈ 0.7 MB each for 180,000-character
+    paragraphs, up to the page budget each (redteam16 #1, tests/unit/test_redteam16_caches.py).
+    Cache: 1,024 entries of at most 300 characters, text and result: under 3 MB (4 bytes a
+    character at worst)."""
+    return _norm_short(text) if len(text) <= NORM_CACHE_CHARS else _norm_text(text)
+
+
+NORM_CACHE_CHARS = 300
+
+
+def _norm_text(text: str) -> str:
     text = _DIACRITICS.sub("", text)
     for variant, letter in _FOLD:
         if variant in text:
             text = text.replace(variant, letter)
     return " ".join(_PUNCT.sub(" ", text.lower()).split())
+
+
+_norm_short = lru_cache(maxsize=1024)(_norm_text)
 
 
 # Labels, matched on _norm()ed text. INLINE ones introduce a box inside the article;

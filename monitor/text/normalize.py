@@ -216,6 +216,12 @@ def tokenize(text: str) -> list[Token]:
 
 # words of a whitespace-separated piece of text (a word with its punctuation), per piece
 _WORDS_OF_PIECE: dict[str, tuple[str, ...]] = {}
+# A piece longer than this is not kept: the cache is bounded by entries, and a piece (unlike a run
+# of letters) can be a whole body whose words are joined by punctuation ("كلمة،كلمة،..."), which
+# kept ≈ 0.6 MB per 30,000-word body, up to 2 * WORD_CACHE of them (redteam16 #2,
+# tests/unit/test_redteam16_caches.py). News words with their punctuation are far shorter; a
+# longer piece is read again when it returns.
+PIECE_CACHE_CHARS = 100
 
 
 def words(text: str) -> list[str]:
@@ -242,7 +248,8 @@ def words_of_pieces(pieces: Iterable[str]) -> list[str]:
 
 
 def _piece_words(piece: str) -> tuple[str, ...]:
-    """The words of one piece (its runs folded by `_fold_run`), cached (bounded)."""
+    """The words of one piece (its runs folded by `_fold_run`), cached (bounded: at most
+    2 * WORD_CACHE pieces of at most PIECE_CACHE_CHARS characters)."""
     # a piece of letters and digits only is one run (``_RUN`` matches every such character)
     runs = [piece] if piece.isalnum() else _RUN.findall(piece)
     if len(runs) == 1:  # most pieces: one run (a word, maybe with punctuation around it)
@@ -257,6 +264,8 @@ def _piece_words(piece: str) -> tuple[str, ...]:
             else:
                 out.extend(w for w, _, _ in folded)
         found = tuple(out)
+    if len(piece) > PIECE_CACHE_CHARS:  # not kept: bounded in size too (see PIECE_CACHE_CHARS)
+        return found
     if len(_WORDS_OF_PIECE) >= 2 * WORD_CACHE:  # bounded: start over, the frequent words return first
         _WORDS_OF_PIECE.clear()
     _WORDS_OF_PIECE[piece] = found

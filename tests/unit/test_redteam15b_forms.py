@@ -51,6 +51,18 @@ FIXED = [
     ("وثائق", "الوثائقي", False),  # aawsat snn-20150721-0557 «الفيلم الوثائقي» ×3
 ]
 
+# a one-word name in ـيا of 5+ letters reaches its ـية spelling without the article (~سوريا -> سورية,
+# text/variants.bare_spelling): meant for countries, it is applied to every such name
+NOT_A_COUNTRY = "redteam15b: bare_spelling reads any 5-letter name in ـيا, not only countries: صوفيا/صوفية «Sufi»"
+BROKEN = [
+    pytest.param(
+        "~صوفيا",  # aawsat snn-20150721-0292 «الملكة صوفيا» (queen Sofia of Spain), Sofia the city
+        "صوفية",  # aawsat snn-20150721-0179 «بنزعة صوفية» ("with a Sufi bent") ×3
+        False,
+        marks=pytest.mark.xfail(strict=True, reason=NOT_A_COUNTRY),
+    ),
+]
+
 HELD = [
     # the nisba the rule is for still reaches its forms
     ("داعش", "الداعشية", True),
@@ -62,11 +74,16 @@ HELD = [
     ("ميلاد", "الميلاد", True),
     ("عنصر", "العنصر", True),
     ("رقم", "برقم", True),
+    # held: ل + a name in ل the word-rarity table does not hold (the لل rule leaves it to the name)
+    ("~لشبونة", "للشبونة", True),  # لشبونة: aawsat snn-20150721-0258 ×8; للشبونة not printed
+    ("~لاهاي", "للاهاي", True),  # aawsat snn-20150722-0089 «تسليمه للاهاي»
+    ("~لوزان", "للوزان", True),  # لوزان ×16; للوزان not printed
+    ("~صوفيا", "الصوفية", False),  # «الملابس الصوفية» ("woollen"), aawsat snn-20150721-0154 ×8: the article
 ]
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize(("term", "printed", "expected"), FIXED + HELD)
+@pytest.mark.parametrize(("term", "printed", "expected"), FIXED + BROKEN + HELD)
 def test_a_nouns_nisba_that_is_another_word_is_not_reached(term: str, printed: str, expected: bool) -> None:
     matcher = compile_topics([TopicRule("t", "T", any=(term,), min_score=0)])
     result = matcher.evaluate("", f"قال التقرير إن {printed} في البيان")[0]

@@ -54,11 +54,12 @@ class Prepared:
     columns an INSERT is given (as ``conn.execute(insert(t), {...})`` would take from its
     parameters)."""
 
-    __slots__ = ("_forms", "keys", "stmt")
+    __slots__ = ("_forms", "_keyset", "keys", "stmt")
 
     def __init__(self, stmt: Executable, keys: Sequence[str] | None = None) -> None:
         self.stmt = stmt
         self.keys = tuple(keys) if keys is not None else None
+        self._keyset = frozenset(self.keys or ())
         self._forms: dict[str, _Form] = {}
 
     def _form(self, dialect: Dialect) -> _Form:
@@ -115,6 +116,10 @@ class Prepared:
         """Run once with `params` (by the statement's parameter names) by `conn`'s driver, in its
         transaction (``run_on_driver``)."""
         form = self._form(conn.dialect)
+        if self.keys is not None and not params.keys() <= self._keyset:
+            # an INSERT given a column it does not name would drop it silently (conn.execute
+            # would store it): redteam15b, story_articles.head and words were never written
+            raise KeyError(f"columns not in the statement: {sorted(set(params) - self._keyset)}")
         values = self._values(form, params)
         args: Any = values if form.positional else dict(zip(form.keys, values, strict=True))
         got, rowcount = run_on_driver(conn, form.sql, args)

@@ -179,7 +179,19 @@ def place(
 # Prepared (storage/prepared.py): compiled once per dialect, run past SQLAlchemy's per-call work.
 _INSERT_STORY_ARTICLE = Prepared(
     insert(story_articles),
-    ("article_id", "story_id", "copy_of", "jaccard", "score", "outlet", "added_at", "profile", "echoes"),
+    (
+        "article_id",
+        "story_id",
+        "copy_of",
+        "jaccard",
+        "score",
+        "outlet",
+        "added_at",
+        "profile",
+        "echoes",
+        "head",
+        "words",
+    ),
 )
 _INSERT_ENTRY = Prepared(insert(neardup_entries), ("article_id", "indexed_at", "shingles"))
 _NEW_STORY = Prepared(

@@ -160,7 +160,10 @@ def summarized(arts: dict[str, dict], share: float, n_words: int, seed: int) -> 
     (a feed summary); also which."""
     rng = random.Random(seed)
     cut = {k for k in sorted(arts) if rng.random() < share}
-    out = {k: {**a, "content": " ".join(a["content"].split()[:n_words])} if k in cut else a for k, a in arts.items()}
+    out = {
+        k: {**a, "content": " ".join(a["content"].split()[:n_words]), "text_source": "summary"} if k in cut else a
+        for k, a in arts.items()
+    }
     return out, cut
 
 
@@ -188,14 +191,14 @@ def pure_pairs(lab: Labels) -> None:
                 clustering.title_profile(a["title"]),
                 clustering.echoes(a["title"], a["content"]),
                 clustering.head(a["title"], a["content"]),
-                len(a["content"].split()),
+                len(a["content"].split()) if a.get("text_source") == "summary" else None,
             )
             for a in (x, y)
         )
         return clustering.alike(mx, my, rule) is not None
 
     def cut(a: dict, n: int) -> dict:
-        return {**a, "content": " ".join(a["content"].split()[:n])}
+        return {**a, "content": " ".join(a["content"].split()[:n]), "text_source": "summary"}
 
     before, after = LinkRule(head_similarity=None), LinkRule()
     full = [(a, b) for a, b in pairs if linked(arts[a], arts[b], before)]
@@ -213,7 +216,7 @@ def pair_runs(arts: dict[str, dict], lab: Labels, n_words: int) -> None:
     pairs = [(a, b) for a, b in itertools.combinations(sorted(arts), 2) if lab.same(a, b)]
 
     def cut(a: dict) -> dict:
-        return {**a, "content": " ".join(a["content"].split()[:n_words])}
+        return {**a, "content": " ".join(a["content"].split()[:n_words]), "text_source": "summary"}
 
     tally: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as tmp:

@@ -557,7 +557,8 @@ class Pipeline:
             trusted_feeds=self._trusted_feeds,
             echoes=stories.echoes_folded(folded),
             head=stories.head_folded(folded),
-            words=folded.body_pieces,
+            # only a feed summary is compared by its head (dedup/stories.Member.words)
+            words=folded.body_pieces if article.text_source == "summary" else None,
         )
         outlet = self.config.outlet(feed)
         done: ItemRow | None = None

@@ -227,11 +227,20 @@ class Member:
     title: dict[str, float] | None = None
     echoes: frozenset[str] | None = None
     head: dict[str, float] | None = None  # `head_folded` (None before revision 0017: no head rule)
-    words: int | None = None  # the body's whitespace-separated words (FoldedText.body_pieces)
+    # the body's whitespace-separated words (FoldedText.body_pieces) when its text is the feed's
+    # summary (its page could not be read); None for a page's text: a short page is not compared
+    # by its head (redteam15b: the boilerplate openings of two short agency items, two royal
+    # cables or two days' weather, made different events one story and a per-story topic silent)
+    words: int | None = None
+    # the outlet that published it (None: not known): the head rule links two outlets only (an
+    # outlet's own template opens many of its short items: royal cables, Eid parties, governors'
+    # receptions; 6 of redteam15b's 8 boilerplate pairs were one outlet's; a summary-only rewrite
+    # of another outlet's report, redteam15 #9, is what the rule is for)
+    outlet: str | None = None
 
     @property
     def short(self) -> bool:
-        """A body of at most SHORT_WORDS words (a feed summary): compared by its head too."""
+        """A feed summary of at most SHORT_WORDS words: compared by its head too."""
         return self.words is not None and self.words <= SHORT_WORDS
 
 
@@ -257,8 +266,15 @@ def alike(a: Member, b: Member, rule: LinkRule | None = None) -> float | None:
 
 
 def _head_pair(a: Member, b: Member, rule: LinkRule) -> bool:
-    """Whether the head rule reads the pair: either is short, both heads known, the rule has one."""
-    return rule.head_similarity is not None and a.head is not None and b.head is not None and (a.short or b.short)
+    """Whether the head rule reads the pair: either is short, both heads known, the rule has one,
+    and the two are not known to be one outlet's."""
+    return (
+        rule.head_similarity is not None
+        and a.head is not None
+        and b.head is not None
+        and (a.short or b.short)
+        and (a.outlet is None or b.outlet is None or a.outlet != b.outlet)
+    )
 
 
 def alike_heads(a: Member, b: Member, rule: LinkRule | None = None) -> float | None:

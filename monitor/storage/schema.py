@@ -219,7 +219,7 @@ story_articles = Table(
     Column("profile", NulFreeText),  # 0010: the article's key terms, JSON {term: weight}; NULL before 0010
     Column("echoes", NulFreeText),  # 0013: title key terms its lead repeats, JSON [term]; NULL before 0013
     Column("head", NulFreeText),  # 0017: key terms of its title and body's start, JSON {term: weight}
-    Column("words", Integer),  # 0017: its body's words (a short one is a summary); NULL before 0017
+    Column("words", Integer),  # 0017: a feed summary's body words; NULL for a page's text and before 0017
 )
 
 

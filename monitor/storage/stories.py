@@ -66,11 +66,13 @@ class StoryInput:
     trusted_feeds: frozenset[str] = frozenset()  # names of every trusted feed
     echoes: frozenset[str] | None = None  # clustering.echoes_folded (None: not known, no echo condition)
     head: dict[str, float] | None = None  # clustering.head_folded (None: not known, no head rule)
-    words: int | None = None  # the body's words, FoldedText.body_pieces (None: not known)
+    words: int | None = None  # a feed summary's body words (None: a page's text, or not known): Member.words
 
-    def member(self, title: str) -> clustering.Member:
+    def member(self, title: str, outlet: str | None = None) -> clustering.Member:
         """The article as the link rule reads it."""
-        return clustering.Member(self.profile, clustering.title_profile(title), self.echoes, self.head, self.words)
+        return clustering.Member(
+            self.profile, clustering.title_profile(title), self.echoes, self.head, self.words, outlet
+        )
 
     @property
     def suppressed_by(self) -> frozenset[str] | None:
@@ -131,7 +133,9 @@ def place(
 
     def decide() -> Placement:
         copy = _find_copy(conn, article_id, fp, now - rules.window, rules.jaccard)
-        return _cluster(conn, title, inp, now, rules, copy, lock=dialect == "postgresql", profile_json=profile_json)
+        return _cluster(
+            conn, title, inp, now, rules, copy, lock=dialect == "postgresql", profile_json=profile_json, outlet=outlet
+        )
 
     placement = with_retry(conn, dialect, decide)
     _INSERT_STORY_ARTICLE.execute(
@@ -258,6 +262,7 @@ def _lookups(dialect: str) -> _Lookups:
                 story_articles.c.echoes,
                 story_articles.c.head,
                 story_articles.c.words,
+                story_articles.c.outlet,
                 articles.c.title,
             )
             .join(articles, articles.c.id == story_articles.c.article_id)
@@ -288,13 +293,15 @@ def _cluster(
     *,
     lock: bool = False,
     profile_json: str | None = None,
+    outlet: str | None = None,
 ) -> Placement:
     """The story of a new article: the one of its copy group (`copy`: the article it copies,
     Jaccard) and every open story with an article like it (`clustering.links`), merged into the
     oldest; a new story when there are none. The article's own row is inserted by the caller.
     `lock` (PostgreSQL): the stories it joins or merges are row-locked before any is written,
     and PlacementConflict is raised when a candidate was merged away meanwhile (placelock.py).
-    `profile_json`: ``inp.profile`` as JSON when the caller has it already (a new story's row)."""
+    `profile_json`: ``inp.profile`` as JSON when the caller has it already (a new story's row);
+    `outlet`: the article's (the head rule links two outlets only: clustering.Member.outlet)."""
     linked: list[clustering.StoryChoice] = []
     profile = inp.profile
     if profile:
@@ -309,7 +316,7 @@ def _cluster(
         if lock and (merged := gone(conn, [sid for sid, m in members if not m])):
             raise PlacementConflict(f"candidate stories merged meanwhile: {merged}")
         linked = clustering.links(
-            inp.member(title),
+            inp.member(title, outlet),
             members,
             clustering.LinkRule(similarity=rules.similarity),
         )
@@ -365,7 +372,9 @@ def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[
             echoes = None if r.echoes is None else frozenset(json.loads(r.echoes))
             head = None if r.head is None else json.loads(r.head)
             members[r.story_id].append(
-                clustering.Member(json.loads(r.profile), clustering.title_profile(r.title), echoes, head, r.words)
+                clustering.Member(
+                    json.loads(r.profile), clustering.title_profile(r.title), echoes, head, r.words, r.outlet
+                )
             )
     for sid in legacy:
         members[sid].append(clustering.Member(json.loads(centroids[sid])))

@@ -64,7 +64,7 @@ def test_a_rewrite_joins_its_story_in_either_order(tmp_path, group, first, rewri
     assert labels().same(first, rewrite), group
     b = arts[rewrite]
     if summary:
-        b = {**b, "content": " ".join(b["content"].split()[:SUMMARY_WORDS])}
+        b = {**b, "content": " ".join(b["content"].split()[:SUMMARY_WORDS]), "text_source": "summary"}
     pair = {first: arts[first], rewrite: b}
     for n, order in enumerate(([first, rewrite], [rewrite, first])):
         story = assign(pair, order, tmp_path / f"s{n}.db")

@@ -11,7 +11,14 @@ first only (the second is a follow-up of a story already alerted), the worst out
 alert. The template words are rare in the corpus (تمنيات, واطيب, مفدي under 25 articles of 6,340),
 so a rare-shared-term condition does not separate them either (/tmp scan, see the report).
 
-Over the three public days, 240 pairs are linked by the head rule and not by the full-text rule
+Fixed (after the red team): only a feed summary (an item whose page could not be read) is compared
+by its head, and only with another outlet's articles (dedup/stories.Member.words, .outlet); a short
+page is compared by its full text as before stories15b. Each row runs twice: as two pages, and with
+the second read as its feed summary (its first 40 words). Still open (strict xfail): 3 summaries
+of another event join, and 3 short page reports of one event stay two stories (a repeated
+per-story alert, not a missed one).
+
+Over the three public days, 240 pairs were linked by the head rule and not by the full-text rule
 (every short article against every article); the rows below are read from them. Articles:
 tests/fixtures/redteam15b/short_heads.jsonl (SaudiNewsNet, CC BY-NC-SA 4.0).
 
@@ -36,7 +43,19 @@ from tests.support.story_labels import assign
 pytestmark = pytest.mark.integration
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "redteam15b" / "short_heads.jsonl"
-HEAD_RULE = "redteam15b: different events with one boilerplate head join by the head rule (stories.alike_heads)"
+# Fixed: only a feed summary (an item whose page could not be read) is compared by its head; a short
+# page is compared by its full text, as before stories15b. The cost: two short page reports of one
+# event that only the head rule linked stay two stories (a repeat of a per-story alert, not a miss;
+# 31 of a sample of 40 head-only links were one event).
+# Still open: a feed summary of another event joins (8 rows: 5 held by the one-outlet condition)
+_ACROSS = "a feed summary of another outlet's item with the same boilerplate opening joins by its head"
+SUMMARY_JOIN_ROWS = {
+    "cable-oman-vs-egypt": "the full-text rule links a 40-word summary by its title (as before stories15b)",
+    "weather-22-vs-23-july": _ACROSS,  # alriyadh / sabq
+    "baha-accidents-72h-vs-24h": _ACROSS,  # okaz / sabq
+}
+FULL_TEXT_LINKS = {"us-sanctions-hezbollah"}  # two pages the full-text rule links
+PAGES_APART = "a short page is compared by its full text only: one event in two short page reports stays two stories"
 
 
 def _articles() -> dict[str, dict]:
@@ -44,8 +63,25 @@ def _articles() -> dict[str, dict]:
     return {a["id"]: a for a in rows}
 
 
-def _apart(first: str, second: str, why: str):
-    return pytest.param(first, second, False, marks=pytest.mark.xfail(strict=True, reason=HEAD_RULE), id=why)
+def _apart(first: str, second: str, why: str, *, summary: bool = False):
+    """Different events; `summary`: the second read as its feed summary (its first 40 words)."""
+    marks = (
+        [pytest.mark.xfail(strict=True, reason=SUMMARY_JOIN_ROWS[why])] if summary and why in SUMMARY_JOIN_ROWS else []
+    )
+    return pytest.param(first, second, False, summary, marks=marks, id=why + ("-summary" if summary else ""))
+
+
+def _again(row):
+    """`row` with its second article read as a feed summary."""
+    first, second, one_story, _ = row.values
+    why = row.id
+    return (_together if one_story else _apart)(first, second, why, summary=True)
+
+
+def _together(first: str, second: str, why: str, *, summary: bool = False):
+    """The same event; `summary`: the second read as its feed summary (its first 40 words)."""
+    marks = [] if summary or why in FULL_TEXT_LINKS else [pytest.mark.xfail(strict=True, reason=PAGES_APART)]
+    return pytest.param(first, second, True, summary, marks=marks, id=why + ("-summary" if summary else ""))
 
 
 ROWS = [
@@ -59,18 +95,23 @@ ROWS = [
     _apart("snn-20150722-0872", "snn-20150723-1288", "weather-22-vs-23-july"),  # alriyadh / sabq, 0.50
     _apart("snn-20150721-2608", "snn-20150722-1937", "baha-accidents-72h-vs-24h"),  # okaz / sabq, 0.57
     _apart("snn-20150721-1359", "snn-20150723-0662", "promotion-colonel-vs-major-general"),  # alriyadh, 0.54
-    # held: the same event in two outlets, one side short, still joins (controls)
-    pytest.param("snn-20150721-0028", "snn-20150721-2536", True, id="chechen-president-arrives"),
-    pytest.param("snn-20150722-0475", "snn-20150722-0771", True, id="us-sanctions-hezbollah"),
-    pytest.param("snn-20150723-0141", "snn-20150723-0674", True, id="carter-visits-iraq"),
-    pytest.param("snn-20150721-1966", "snn-20150722-0682", True, id="coalition-23-strikes"),
+    # the same event in two outlets, one side short (controls): joined when the short side is a feed
+    # summary; two pages stay apart unless the full-text rule links them
+    _together("snn-20150721-0028", "snn-20150721-2536", "chechen-president-arrives"),
+    _together("snn-20150722-0475", "snn-20150722-0771", "us-sanctions-hezbollah"),
+    _together("snn-20150723-0141", "snn-20150723-0674", "carter-visits-iraq"),
+    _together("snn-20150721-1966", "snn-20150722-0682", "coalition-23-strikes"),
 ]
+ROWS += [_again(p) for p in list(ROWS)]
 
 
-@pytest.mark.parametrize(("first", "second", "one_story"), ROWS)
-def test_boilerplate_heads_of_different_events_stay_apart(tmp_path, first, second, one_story):
+@pytest.mark.parametrize(("first", "second", "one_story", "summary"), ROWS)
+def test_boilerplate_heads_of_different_events_stay_apart(tmp_path, first, second, one_story, summary):
     arts = _articles()
-    pair = {first: arts[first], second: arts[second]}
+    b = arts[second]
+    if summary:
+        b = {**b, "content": " ".join(b["content"].split()[:40]), "text_source": "summary"}
+    pair = {first: arts[first], second: b}
     for n, order in enumerate(([first, second], [second, first])):
         story = assign(pair, order, tmp_path / f"s{n}.db")
         assert (story[first] == story[second]) is one_story, order

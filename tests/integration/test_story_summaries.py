@@ -68,7 +68,7 @@ WEAK = {
 
 def cut(art: dict, n: int) -> dict:
     """The article as its feed summary: title and the body's first `n` words."""
-    return {**art, "content": " ".join(art["content"].split()[:n])}
+    return {**art, "content": " ".join(art["content"].split()[:n]), "text_source": "summary"}
 
 
 def together(arts: dict[str, dict], tmp_path, a: str, b: str) -> list[bool]:

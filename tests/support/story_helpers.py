@@ -32,7 +32,8 @@ def put_story_article(
     store: Store, art: dict, i: int, now: datetime, rules: StoryRules | None = None, *, matches=(), alerts=()
 ):
     """Save corpus article `art` (made unique by `i`) with its story input at `now` (with
-    `matches` and their `alerts`, if given: none by default)."""
+    `matches` and their `alerts`, if given: none by default). `art["text_source"] == "summary"`:
+    its text is a feed summary (as the pipeline marks an item whose page could not be read)."""
     rules = rules or StoryRules()
     a = Article(
         url=art["url"], url_key=f"{art['url']}#{i}", feed=art["source"], title=art["title"], body=art["content"]
@@ -43,7 +44,7 @@ def put_story_article(
         rules,
         echoes=stories.echoes(a.title, a.body),
         head=stories.head(a.title, a.body),
-        words=len(a.body.split()),
+        words=len(a.body.split()) if art.get("text_source") == "summary" else None,
     )
     return store.save_article(
         a, guid="", outlet=art["source"], matches=list(matches), alerts=list(alerts), story=inp, now=now

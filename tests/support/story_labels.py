@@ -138,7 +138,7 @@ class PairFacts:
     copy: bool  # word-3-shingle Jaccard >= the daemon's copy threshold
     head_shared: int = 0  # shared head terms, when either article is short (`clustering.alike_heads`)
     head_cosine: float = 0.0  # their heads' cosine then (0: neither short)
-    short: bool = False  # either article is short (clustering.SHORT_WORDS)
+    short: bool = False  # either article is a short feed summary (clustering.Member.short)
 
 
 def pair_facts(arts: dict[str, dict], min_cosine: float = 0.0) -> dict[tuple[str, str], PairFacts]:
@@ -155,7 +155,11 @@ def pair_facts(arts: dict[str, dict], min_cosine: float = 0.0) -> dict[tuple[str
     prof = {k: clustering.profile(a["title"], a["content"]) for k, a in arts.items()}
     head = {k: clustering.title_profile(a["title"]) for k, a in arts.items()}
     echo = {k: clustering.echoes(a["title"], a["content"]) for k, a in arts.items()}
-    short = {k for k, a in arts.items() if len(a["content"].split()) <= clustering.SHORT_WORDS}
+    short = {  # a feed summary of few words (clustering.Member.short)
+        k
+        for k, a in arts.items()
+        if a.get("text_source") == "summary" and len(a["content"].split()) <= clustering.SHORT_WORDS
+    }
     heads = {k: clustering.head(a["title"], a["content"]) for k, a in arts.items()}
     fps = {k: neardup.fingerprint(neardup.article_text(a["title"], a["content"])) for k, a in arts.items()}
     shared: Counter[tuple[str, str]] = Counter()

@@ -152,7 +152,7 @@ def _summary_pair(words: int) -> tuple[dict, dict]:
 
     arts = _articles()
     a, b = arts["snn-20150722-0259"], arts["snn-20150722-1298"]
-    return a, {**b, "content": " ".join(b["content"].split()[:words])}
+    return a, {**b, "content": " ".join(b["content"].split()[:words]), "text_source": "summary"}
 
 
 def _member(art: dict):
@@ -164,7 +164,7 @@ def _member(art: dict):
         clustering.title_profile(t),
         clustering.echoes(t, body),
         clustering.head(t, body),
-        len(body.split()),
+        len(body.split()) if art.get("text_source") == "summary" else None,
     )
 
 

@@ -34,7 +34,7 @@ from monitor.service.cluster_status import check_node_name, cluster_summary
 from monitor.storage import QUEUE, Lease, NodeId, Store
 from monitor.storage.db import head_revision
 from tests.support.cluster import node_on, sql
-from tests.support.databases import fresh_pg_database
+from tests.support.databases import UNDO_AFTER_0015, fresh_pg_database
 
 pytestmark = pytest.mark.integration
 
@@ -374,18 +374,9 @@ def test_a_database_migrated_by_a_newer_version_is_refused_with_the_fix(tmp_path
             url = f"sqlite:///{tmp_path / 'monitor.db'}"
         Store(url).close()
         if revision is not None:
-            # 0013 had neither holds table (0015 keeps 0014's channel_holds: redteam17e #1), nor
-            # 0016's channel URL verdicts, nor 0017's story member heads
+            # 0013 had neither holds table (0015 keeps 0014's channel_holds: redteam17e #1)
             older = (
-                [
-                    "DROP TABLE target_holds",
-                    "DROP TABLE channel_holds",
-                    "DROP TABLE channel_checks",
-                    "ALTER TABLE story_articles DROP COLUMN head",
-                    "ALTER TABLE story_articles DROP COLUMN words",
-                ]
-                if revision == "0013"
-                else []
+                [*UNDO_AFTER_0015, "DROP TABLE target_holds", "DROP TABLE channel_holds"] if revision == "0013" else []
             )
             if kind == "postgresql":
                 for statement in older:

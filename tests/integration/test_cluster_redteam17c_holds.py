@@ -20,7 +20,7 @@ from monitor.service.cluster import ClusterNode
 from monitor.storage import Store
 from tests.integration.test_cluster_holds import _lease
 from tests.support.cluster import node_on, sql
-from tests.support.databases import fresh_pg_database
+from tests.support.databases import UNDO_AFTER_0015, fresh_pg_database
 
 pytestmark = pytest.mark.integration
 
@@ -290,6 +290,8 @@ def test_holds_written_by_0014_are_migrated(tmp_path, kind):
         until = (datetime.now(UTC) + timedelta(seconds=300)).replace(tzinfo=None)
         engine = create_engine(url)
         with engine.begin() as conn:
+            for statement in UNDO_AFTER_0015:
+                conn.execute(text(statement))
             conn.execute(text("DROP TABLE target_holds"))
             conn.execute(text("DROP TABLE IF EXISTS channel_holds"))  # 0015 keeps it (redteam17e #1)
             conn.execute(

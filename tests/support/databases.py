@@ -71,3 +71,12 @@ def fresh_pg_database() -> Iterator[str]:
     database, so two test runs never wake each other's workers."""
     with pg_scratch("DATABASE") as name:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+# What the revisions after 0015 add, undone: a test that puts a store back at an older revision
+# (to test an upgrade from it) runs these too. A new migration adds its undo here.
+UNDO_AFTER_0015 = (
+    "DROP TABLE channel_checks",  # 0016
+    "ALTER TABLE story_articles DROP COLUMN head",  # 0017
+    "ALTER TABLE story_articles DROP COLUMN words",  # 0017
+)

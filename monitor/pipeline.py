@@ -35,7 +35,7 @@ from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.models import Article, FeedItem, Match
 from monitor.sources import backfill, parse_source
 from monitor.storage import FeedState, ItemInput, ItemRow, Resolution, Store, ValidatorRecord
-from monitor.storage.stories import StoryInput, StoryRules
+from monitor.storage.stories import FEED_TEXT_SOURCES, StoryInput, StoryRules
 from monitor.text.folded import FoldedText
 from monitor.text.lang import detect_language
 
@@ -557,8 +557,8 @@ class Pipeline:
             trusted_feeds=self._trusted_feeds,
             echoes=stories.echoes_folded(folded),
             head=stories.head_folded(folded),
-            # only a feed summary is compared by its head (dedup/stories.Member.words)
-            words=folded.body_pieces if article.text_source == "summary" else None,
+            # only a feed summary (a failed or walled page's) is compared by its head (Member.words)
+            words=folded.body_pieces if article.text_source in FEED_TEXT_SOURCES else None,
         )
         outlet = self.config.outlet(feed)
         done: ItemRow | None = None

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from monitor.text import rarity
 from monitor.text.folded import LEAD_WORDS, FoldedText
@@ -237,6 +238,9 @@ class Member:
     # receptions; 6 of redteam15b's 8 boilerplate pairs were one outlet's; a summary-only rewrite
     # of another outlet's report, redteam15 #9, is what the rule is for)
     outlet: str | None = None
+    # the site of its URL (`site`; None: not known): one outlet under two feed names, two section
+    # feeds without `outlet:` in the config, is two `outlet`s but one site (redteam15c)
+    site: str | None = None
 
     @property
     def short(self) -> bool:
@@ -267,14 +271,29 @@ def alike(a: Member, b: Member, rule: LinkRule | None = None) -> float | None:
 
 def _head_pair(a: Member, b: Member, rule: LinkRule) -> bool:
     """Whether the head rule reads the pair: either is short, both heads known, the rule has one,
-    and the two are not known to be one outlet's."""
+    and the two are not known to be one outlet's (one `outlet`, or one `site`)."""
     return (
         rule.head_similarity is not None
         and a.head is not None
         and b.head is not None
         and (a.short or b.short)
-        and (a.outlet is None or b.outlet is None or a.outlet != b.outlet)
+        and not _one_outlet(a.outlet, b.outlet)
+        and not _one_outlet(a.site, b.site)
     )
+
+
+def _one_outlet(a: str | None, b: str | None) -> bool:
+    return a is not None and a == b
+
+
+def site(url: str) -> str | None:
+    """The host of `url`, lower-cased, without a leading ``www.`` ("https://WWW.alriyadh.com/x" ->
+    "alriyadh.com"); None when it has none. An outlet's section feeds link one site; a feed that
+    links every outlet through one host (a redirector) makes them one site: no head rule among
+    them (a missed join, not a false one)."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    host = host.removeprefix("www.")
+    return host or None
 
 
 def alike_heads(a: Member, b: Member, rule: LinkRule | None = None) -> float | None:

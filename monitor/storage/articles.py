@@ -327,7 +327,9 @@ class ArticleRows(Database):
         if story is None:
             alert_rows = [_alert_values(a, now) for a in alerts]
         else:
-            placed = place(conn, self.dialect, article_id, title=article.title, outlet=outlet, inp=story, now=now)
+            placed = place(
+                conn, self.dialect, article_id, title=article.title, outlet=outlet, inp=story, now=now, url=article.url
+            )
             alert_rows = _placed_alert_rows(
                 conn, placed, article_id, alerts, now, story.rules.follow_up_gap, story.suppressed_by
             )

@@ -55,6 +55,14 @@ class StoryRules:
     follow_up_gap: timedelta = timedelta(hours=1)  # at most one follow-up per story, topic and channel
 
 
+# Article.text_source values whose text is the item's feed summary, not its page: "summary" (the
+# page failed or its text could not be extracted) and "interstitial" (a consent wall, bot challenge
+# or paywall stub was served instead: pipeline._article falls back to the feed's text). Only these
+# are compared by their head (StoryInput.words, clustering.Member.words; redteam15c: a walled
+# outlet's summary-only rewrite of another outlet's report stayed apart).
+FEED_TEXT_SOURCES = frozenset({"summary", "interstitial"})
+
+
 @dataclass(frozen=True)
 class StoryInput:
     """What the pure stages computed for one article."""
@@ -68,10 +76,16 @@ class StoryInput:
     head: dict[str, float] | None = None  # clustering.head_folded (None: not known, no head rule)
     words: int | None = None  # a feed summary's body words (None: a page's text, or not known): Member.words
 
-    def member(self, title: str, outlet: str | None = None) -> clustering.Member:
-        """The article as the link rule reads it."""
+    def member(self, title: str, outlet: str | None = None, url: str | None = None) -> clustering.Member:
+        """The article as the link rule reads it (`url`: its address, for its site)."""
         return clustering.Member(
-            self.profile, clustering.title_profile(title), self.echoes, self.head, self.words, outlet
+            self.profile,
+            clustering.title_profile(title),
+            self.echoes,
+            self.head,
+            self.words,
+            outlet,
+            None if url is None else clustering.site(url),
         )
 
     @property
@@ -122,9 +136,18 @@ class Story:
 
 # ---- placement (inside save_article's transaction) ---------------------------
 def place(
-    conn: Connection, dialect: str, article_id: int, *, title: str, outlet: str, inp: StoryInput, now: datetime
+    conn: Connection,
+    dialect: str,
+    article_id: int,
+    *,
+    title: str,
+    outlet: str,
+    inp: StoryInput,
+    now: datetime,
+    url: str | None = None,
 ) -> Placement:
-    """Put a just-saved article in its copy group or story, and index it."""
+    """Put a just-saved article in its copy group or story, and index it (`url`: its address,
+    whose site the head rule reads: clustering.Member.site)."""
     rules, fp = inp.rules, inp.fingerprint
     if dialect == "postgresql":
         lock_keys(conn, fp.bands, _indexed(inp))  # every term it finds stories by
@@ -134,7 +157,16 @@ def place(
     def decide() -> Placement:
         copy = _find_copy(conn, article_id, fp, now - rules.window, rules.jaccard)
         return _cluster(
-            conn, title, inp, now, rules, copy, lock=dialect == "postgresql", profile_json=profile_json, outlet=outlet
+            conn,
+            title,
+            inp,
+            now,
+            rules,
+            copy,
+            lock=dialect == "postgresql",
+            profile_json=profile_json,
+            outlet=outlet,
+            url=url,
         )
 
     placement = with_retry(conn, dialect, decide)
@@ -264,6 +296,7 @@ def _lookups(dialect: str) -> _Lookups:
                 story_articles.c.words,
                 story_articles.c.outlet,
                 articles.c.title,
+                articles.c.url,
             )
             .join(articles, articles.c.id == story_articles.c.article_id)
             .where(in_list(story_articles.c.story_id, "ids", dialect))
@@ -294,6 +327,7 @@ def _cluster(
     lock: bool = False,
     profile_json: str | None = None,
     outlet: str | None = None,
+    url: str | None = None,
 ) -> Placement:
     """The story of a new article: the one of its copy group (`copy`: the article it copies,
     Jaccard) and every open story with an article like it (`clustering.links`), merged into the
@@ -301,7 +335,7 @@ def _cluster(
     `lock` (PostgreSQL): the stories it joins or merges are row-locked before any is written,
     and PlacementConflict is raised when a candidate was merged away meanwhile (placelock.py).
     `profile_json`: ``inp.profile`` as JSON when the caller has it already (a new story's row);
-    `outlet`: the article's (the head rule links two outlets only: clustering.Member.outlet)."""
+    `outlet`, `url`: the article's (the head rule links two outlets only: clustering.Member.outlet, .site)."""
     linked: list[clustering.StoryChoice] = []
     profile = inp.profile
     if profile:
@@ -316,7 +350,7 @@ def _cluster(
         if lock and (merged := gone(conn, [sid for sid, m in members if not m])):
             raise PlacementConflict(f"candidate stories merged meanwhile: {merged}")
         linked = clustering.links(
-            inp.member(title, outlet),
+            inp.member(title, outlet, url),
             members,
             clustering.LinkRule(similarity=rules.similarity),
         )
@@ -373,7 +407,13 @@ def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[
             head = None if r.head is None else json.loads(r.head)
             members[r.story_id].append(
                 clustering.Member(
-                    json.loads(r.profile), clustering.title_profile(r.title), echoes, head, r.words, r.outlet
+                    json.loads(r.profile),
+                    clustering.title_profile(r.title),
+                    echoes,
+                    head,
+                    r.words,
+                    r.outlet,
+                    clustering.site(r.url),
                 )
             )
     for sid in legacy:

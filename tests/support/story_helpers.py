@@ -12,7 +12,7 @@ from monitor.dedup import neardup, stories
 from monitor.models import Article
 from monitor.pipeline import Pipeline
 from monitor.storage import Store
-from monitor.storage.stories import StoryInput, StoryRules
+from monitor.storage.stories import FEED_TEXT_SOURCES, StoryInput, StoryRules
 from tests.support.corpus_pages import DAYS, article_page, saudinewsnet_articles, seed_reports
 from tests.support.web import Response, WebServer
 
@@ -32,8 +32,9 @@ def put_story_article(
     store: Store, art: dict, i: int, now: datetime, rules: StoryRules | None = None, *, matches=(), alerts=()
 ):
     """Save corpus article `art` (made unique by `i`) with its story input at `now` (with
-    `matches` and their `alerts`, if given: none by default). `art["text_source"] == "summary"`:
-    its text is a feed summary (as the pipeline marks an item whose page could not be read)."""
+    `matches` and their `alerts`, if given: none by default). `art["text_source"]` in
+    FEED_TEXT_SOURCES ("summary", "interstitial"): its text is a feed summary (as the pipeline marks
+    an item whose page could not be read or was a wall)."""
     rules = rules or StoryRules()
     a = Article(
         url=art["url"], url_key=f"{art['url']}#{i}", feed=art["source"], title=art["title"], body=art["content"]
@@ -44,7 +45,7 @@ def put_story_article(
         rules,
         echoes=stories.echoes(a.title, a.body),
         head=stories.head(a.title, a.body),
-        words=len(a.body.split()) if art.get("text_source") == "summary" else None,
+        words=len(a.body.split()) if art.get("text_source") in FEED_TEXT_SOURCES else None,
     )
     return store.save_article(
         a, guid="", outlet=art["source"], matches=list(matches), alerts=list(alerts), story=inp, now=now

@@ -23,12 +23,16 @@ Rows on the real pairs of tests/fixtures/redteam15b/short_heads.jsonl (SaudiNews
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.dedup.stories import site
-from tests.support.story_labels import assign
+from monitor.storage import Store
+from tests.support.databases import fresh_pg_database, pg_unavailable
+from tests.support.story_helpers import T0, put_story_article, story_members
+from tests.support.story_labels import assign, daemon_rules
 
 pytestmark = pytest.mark.integration
 
@@ -104,3 +108,24 @@ def test_one_outlets_boilerplate_summaries_of_different_events_stay_apart(tmp_pa
 )
 def test_site_of_an_articles_url(url, want):
     assert site(url) == want
+
+
+@pytest.mark.parametrize(("first", "second", "why"), ONE_OUTLET[1:3], ids=[r[2] for r in ONE_OUTLET[1:3]])
+def test_two_feed_names_of_one_outlet_stay_apart_on_postgresql(first, second, why):
+    """The same rows placed by PostgreSQL (row-locked placement, cluster mode's store)."""
+    if pg_unavailable():
+        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
+    arts = _articles()
+    a = {**arts[first], "source": arts[first]["source"] + "-local"}
+    b = {**_summary(arts[second], "summary"), "source": arts[second]["source"] + "-economy"}
+    with fresh_pg_database() as url:
+        store = Store(url)
+        try:
+            rows = [
+                put_story_article(store, art, n, T0 + timedelta(minutes=n), daemon_rules())
+                for n, art in enumerate((a, b))
+            ]
+            members = story_members(store)
+        finally:
+            store.close()
+    assert members[rows[0]][0] != members[rows[1]][0], why

@@ -263,7 +263,7 @@ def common_word(term: str) -> bool:
     key = term_key(term)
     if len(key) != 1 or not is_arabic(key[0]):
         return False
-    from monitor.dedup.stories import document_frequency
+    from monitor.text.rarity import document_frequency
 
     n, table = document_frequency()
     return len(key[0]) <= 2 or table.get(key[0], 0) / n > COMMON_SHARE
@@ -283,7 +283,8 @@ def ordinary_forms(term: str) -> dict[str, int]:
     key = term_key(term)
     if len(key) != 1 or not is_arabic(key[0]) or len(key[0]) < 3:
         return {}
-    from monitor.dedup.stories import base_term, document_frequency
+    from monitor.dedup.stories import base_term
+    from monitor.text.rarity import document_frequency
 
     word = base_term(key[0])
     _, table = document_frequency()

@@ -91,7 +91,7 @@ def key_term(token: str) -> str:
         return ""
     base = base_term(token)
     if is_arabic(token) and base == token:
-        table = _df()[1]
+        table = rarity.document_frequency()[1]
         known = table.get(token, 0)
         # stems of 3+ letters come only from a leading و ف ب ك ل (an ال long enough to strip,
         # base_term stripped already): other words skip computing their stems
@@ -113,10 +113,6 @@ def key_terms_of(tokens: Iterable[str]) -> list[str]:
     return list(filter(None, map(key_term, tokens)))
 
 
-def _df() -> tuple[int, dict[str, int]]:
-    return rarity.document_frequency()
-
-
 def document_frequency() -> tuple[int, dict[str, int]]:
     """(number of articles, folded word -> articles it is in) of the word-rarity table (text/rarity.py)."""
     return rarity.document_frequency()
@@ -126,7 +122,7 @@ def document_frequency() -> tuple[int, dict[str, int]]:
 def idf(term: str) -> float:
     """The term's inverse document frequency in the rarity table (cached: a profile weighs each of
     its article's ≈ 200 distinct terms, most of them seen in earlier articles)."""
-    n, table = _df()
+    n, table = rarity.document_frequency()
     # a term missing from the table is rarer than the table's cut-off: weigh it as such
     return math.log((n + 1) / (table.get(term, 4) + 1))
 
@@ -251,7 +247,7 @@ class Member:
 def shares_rare_echo(a: frozenset[str], b: frozenset[str], max_df: int = TITLE_RARE_DF) -> bool:
     """Whether two articles' echoed title terms (`echoes`) share one that at most `max_df` articles
     of the rarity table use: both headlines name it and both leads repeat it."""
-    table = _df()[1]
+    table = rarity.document_frequency()[1]
     return any(table.get(t, 4) <= max_df for t in a & b)
 
 

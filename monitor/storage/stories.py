@@ -325,7 +325,7 @@ def _cluster(
     copy: tuple[int, float] | None = None,
     *,
     lock: bool = False,
-    profile_json: str | None = None,
+    profile_json: str,
     outlet: str | None = None,
     url: str | None = None,
 ) -> Placement:
@@ -334,7 +334,7 @@ def _cluster(
     oldest; a new story when there are none. The article's own row is inserted by the caller.
     `lock` (PostgreSQL): the stories it joins or merges are row-locked before any is written,
     and PlacementConflict is raised when a candidate was merged away meanwhile (placelock.py).
-    `profile_json`: ``inp.profile`` as JSON when the caller has it already (a new story's row);
+    `profile_json`: ``inp.profile`` as JSON (the caller's, for the member's row too: a new story's row);
     `outlet`, `url`: the article's (the head rule links two outlets only: clustering.Member.outlet, .site)."""
     linked: list[clustering.StoryChoice] = []
     profile = inp.profile
@@ -370,7 +370,7 @@ def _cluster(
                 first_seen=now,
                 last_seen=now,
                 n_articles=1,
-                profile=profile_json if profile_json is not None else json.dumps(profile, ensure_ascii=False),
+                profile=profile_json,
             ),
         ).scalar_one()
         return Placement(story_id, None, None, None, True)

@@ -12,15 +12,12 @@ the database as an old node would, after a new node migrated it.
 from __future__ import annotations
 
 import pytest
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine
 
 from monitor.delivery.holds import channel_keys, held_by
 from monitor.storage import Store
-from monitor.storage.db import MIGRATIONS
 from tests.support.cluster import sql
-from tests.support.databases import fresh_pg_database
+from tests.support.databases import fresh_pg_database, migrate
 
 pytestmark = pytest.mark.integration
 
@@ -47,13 +44,10 @@ OLD_NODE = [
 
 
 def _at_0014(url: str) -> None:
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0014")  # the old nodes' schema
+            migrate(conn, "0014")  # the old nodes' schema
     finally:
         engine.dispose()
 

@@ -337,19 +337,14 @@ def test_concurrent_save_same_article(store):
 
 def test_upgrade_from_0001_keeps_the_outbox(store_url):
     """A store made before the delivery columns (0002) upgrades with its alerts intact."""
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
     from sqlalchemy import create_engine
 
-    from monitor.storage.db import MIGRATIONS
+    from tests.support.databases import migrate
 
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
     engine = create_engine(store_url)
     try:
         with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0001")
+            migrate(conn, "0001")
             conn.execute(
                 text(
                     "INSERT INTO articles (url_key, url, feed, outlet, guid, title, body, status, "

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Connection
 
 KINDS = ("sqlite", "postgresql")
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -80,3 +81,17 @@ UNDO_AFTER_0015 = (
     "ALTER TABLE story_articles DROP COLUMN head",  # 0017
     "ALTER TABLE story_articles DROP COLUMN words",  # 0017
 )
+
+
+def migrate(conn: Connection, revision: str) -> None:
+    """Run the store's Alembic migrations up to `revision` on `conn` (inside its transaction):
+    a store of an older version, for the upgrade tests."""
+    from alembic import command
+    from alembic.config import Config
+
+    from monitor.storage.db import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, revision)

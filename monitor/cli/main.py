@@ -10,6 +10,7 @@ Output cut short by a closed pipe (`monitor feeds | head`) ends quietly with 0.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -18,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from monitor.cli import common, explain, feeds, outbox, stories, suggest
-from monitor.cli.common import add_global_options, load, make_fetcher, open_pipeline, print_json, unknown_name
+from monitor.cli.common import (
+    add_global_options,
+    frozen_heap,
+    load,
+    make_fetcher,
+    open_pipeline,
+    print_json,
+    unknown_name,
+)
 from monitor.errors import ConfigError, ExtractError, FetchError, MonitorError, StoreError
 from monitor.redact import RedactingWriter
 from monitor.service import logs
@@ -102,9 +111,10 @@ def cmd_once(args: argparse.Namespace) -> int:
         return 2
     pool = ThreadPoolExecutor(max_workers=min(8, len(feeds)))
     try:
-        reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True, drain=True), feeds))
-        pool.shutdown()
-        delivery = pipeline.deliver(ignore_backoff=True, max_wait=ONCE_MAX_WAIT)
+        with frozen_heap():  # what was built so far lives to the end: no GC scans of it (issue 16)
+            reports = list(pool.map(lambda f: pipeline.poll_feed(f, force=True, drain=True), feeds))
+            pool.shutdown()
+            delivery = pipeline.deliver(ignore_backoff=True, max_wait=ONCE_MAX_WAIT)
     except KeyboardInterrupt:
         # Stop now: don't wait for the slowest request. Every store write is its own
         # transaction, so what was saved stays saved and the rest is redone next time.
@@ -381,7 +391,13 @@ def fewer_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one verb; everything it prints (stdout, stderr, logs) goes through `redact`."""
+    """Run one verb; everything it prints (stdout, stderr, logs) goes through `redact`.
+
+    Called as the program (`argv` None: the `monitor` script, `python -m monitor`), it leaves
+    every object frozen (`gc.freeze`) for the interpreter's exit, whose final collections then
+    skip them (issue 16: the exit cost ≈ 90-200 ms CPU of a `once`; bench/README.md "The garbage
+    collector in a pass"). Objects are still freed at exit as before; only reference cycles left
+    at exit are not walked (the OS takes their memory back)."""
     fewer_malloc_arenas()
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = RedactingWriter(out), RedactingWriter(err)
@@ -389,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     finally:
         sys.stdout, sys.stderr = out, err
+        if argv is None:
+            gc.freeze()
 
 
 def _main(argv: list[str] | None) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -414,25 +414,27 @@ def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[
 # Members parsed from their stored row, keyed by the row's text itself (profile, echoes, head, words,
 # outlet, title, url): the same row always gives the same Member, so no transaction, rollback (SQLite
 # may hand a rolled-back article's id to the next one) or other node's placement can make an entry
-# stale. A new article's candidate stories are mostly the ones the articles before it read: parsing
-# each member's JSON and site anew was ≈ 0.4 ms of the 0.9 ms placement (issue 16). Bounded in
-# entries and in the characters of the rows kept (a row over MEMBER_CACHE_ROW_CHARS is not kept):
-# when either is reached it starts over (the members of the stories being told come back first).
-MEMBER_CACHE = 4096
-MEMBER_CACHE_CHARS = 4_000_000  # ≈ 1,700 typical rows of ≈ 2,300 characters (30 + 30 terms as JSON)
+# stale. A new article's candidate stories are mostly the ones the articles before it read (round 2
+# of bench/versus_script.py: 2,099 member rows read for 200 articles, 323 of them distinct): parsing
+# each member's JSON, title and site anew was ≈ 0.5 ms of the ≈ 1 ms placement (issue 16). Bounded
+# in entries and in the characters of the rows kept (least recently used out first; a row over
+# MEMBER_CACHE_ROW_CHARS is not kept): a typical row is ≈ 1,900 characters and ≈ 14 KB of memory
+# with its parsed Member (that run: 323 rows, peak RSS +4.5 MB), so the bounds hold ≈ 7 MB.
+MEMBER_CACHE = 1024
+MEMBER_CACHE_CHARS = 1_000_000
 MEMBER_CACHE_ROW_CHARS = 20_000
 MemberRow = tuple[str, str | None, str | None, int | None, str, str, str]
 
 
 class MemberCache:
     """Members parsed from their stored rows (`member`), bounded: at most `entries` rows of at most
-    `chars` characters in all, none over `row_chars`; when a bound is reached it starts over."""
+    `chars` characters in all (the least recently used go first), none over `row_chars`."""
 
     def __init__(
         self, entries: int = MEMBER_CACHE, chars: int = MEMBER_CACHE_CHARS, row_chars: int = MEMBER_CACHE_ROW_CHARS
     ) -> None:
         self.max_entries, self.max_chars, self.max_row_chars = entries, chars, row_chars
-        self._kept: dict[tuple[object, ...], clustering.Member] = {}
+        self._kept: OrderedDict[tuple[object, ...], tuple[clustering.Member, int]] = OrderedDict()
         self.chars = 0  # characters of the rows kept
         self._lock = threading.Lock()
 
@@ -442,9 +444,11 @@ class MemberCache:
     def member(self, row: tuple[object, ...]) -> clustering.Member:
         """The Member of a story_articles row joined with its article, as `_lookups().members`
         selects them after story_id: (profile, echoes, head, words, outlet, title, url)."""
-        got = self._kept.get(row)
-        if got is not None:
-            return got
+        with self._lock:
+            got = self._kept.get(row)
+            if got is not None:
+                self._kept.move_to_end(row)
+                return got[0]
         profile, echoes, head, words, outlet, title, url = cast(MemberRow, row)
         member = clustering.Member(
             json.loads(profile),
@@ -456,13 +460,13 @@ class MemberCache:
             clustering.site(url),
         )
         size = sum(len(v) for v in row if isinstance(v, str))
-        if size <= self.max_row_chars:
+        if size <= min(self.max_row_chars, self.max_chars) and self.max_entries > 0:
             with self._lock:
-                if len(self._kept) >= self.max_entries or self.chars + size > self.max_chars:
-                    self._kept.clear()
-                    self.chars = 0
-                self._kept[row] = member
-                self.chars += size
+                if row not in self._kept:
+                    while self._kept and (len(self._kept) >= self.max_entries or self.chars + size > self.max_chars):
+                        self.chars -= self._kept.popitem(last=False)[1][1]
+                    self._kept[row] = (member, size)
+                    self.chars += size
         return member
 
 

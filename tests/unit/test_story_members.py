@@ -65,17 +65,32 @@ def test_a_row_with_other_text_is_parsed_anew(field):
     assert cache.member(row) == _parsed(row) != _parsed(ROW)
 
 
+ROW_CHARS = sum(len(v) for v in ROW if isinstance(v, str)) + 2  # a title below gets " i"
 BOUNDS = {
-    "entries": (dict(entries=2), 3, 2),
-    "characters in all": (dict(chars=2 * sum(len(v) for v in ROW if isinstance(v, str)) + 1), 3, 2),
-    "a row too long": (dict(row_chars=10), 3, 0),
+    "entries": (dict(entries=2), 2),
+    "characters in all": (dict(chars=2 * ROW_CHARS + 1), 2),
+    "a row too long": (dict(row_chars=10), 0),
+    "a row longer than all the characters": (dict(chars=10), 0),
+    "no entries": (dict(entries=0), 0),
 }
 
 
-@pytest.mark.parametrize(("bounds", "rows", "at_most"), BOUNDS.values(), ids=list(BOUNDS))
-def test_the_cache_is_bounded(bounds, rows, at_most):
+def _titled(i):
+    return ROW[:5] + (f"{ROW[5]} {i}",) + ROW[6:]  # the same length, another title
+
+
+@pytest.mark.parametrize(("bounds", "at_most"), BOUNDS.values(), ids=list(BOUNDS))
+def test_the_cache_is_bounded(bounds, at_most):
     cache = MemberCache(**bounds)
-    for i in range(rows):
-        row = ROW[:5] + (f"{ROW[5]} {i}",) + ROW[6:]  # the same length, another title
-        assert cache.member(row) == _parsed(row)
+    for i in range(5):
+        assert cache.member(_titled(i)) == _parsed(_titled(i))
         assert len(cache) <= at_most and cache.chars <= cache.max_chars
+        assert cache.chars == len(cache) * ROW_CHARS
+
+
+def test_the_least_recently_used_row_goes_first():
+    cache = MemberCache(entries=2)
+    first, second = cache.member(_titled(1)), cache.member(_titled(2))
+    assert cache.member(_titled(1)) is first  # read again: now the more recent
+    cache.member(_titled(3))
+    assert cache.member(_titled(1)) is first and cache.member(_titled(2)) is not second

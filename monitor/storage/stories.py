@@ -3,8 +3,10 @@
 ``place`` runs inside ``Store.save_article``'s transaction: it finds the copy
 group (MinHash band lookup + exact Jaccard) or the story (key-term lookup +
 profile similarity) of a new article, records it, and indexes the article.
-Nothing is kept in memory between calls: the index's size follows the
-window (``prune_index``), not the archive, and a restart loses nothing.
+Nothing is kept in memory between calls but the stored members already parsed
+(``MemberCache``, keyed by their rows' text, so never stale, and bounded): the
+index's size follows the window (``prune_index``), not the archive, and a
+restart loses nothing.
 Placements that could see each other are serialized (SQLite: the write transaction
 already is; PostgreSQL: storage/placelock.py's locks) so two copies processed at once cannot
 both start a group, nor two reports of one event two stories.

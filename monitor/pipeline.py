@@ -549,14 +549,15 @@ class Pipeline:
                 return None
         now = utcnow()
         alerts = self.composer.alerts(article, matches, self.config.outlet(feed), now, self.outbox.hold)
+        terms = stories.story_terms_folded(folded)  # profile, echoes and head from one key-term pass
         story = StoryInput(
             neardup.fingerprint_words(neardup.article_words(folded)),
-            stories.profile_folded(folded),
+            terms.profile,
             self.story_rules,
             trusted=feed.trusted,
             trusted_feeds=self._trusted_feeds,
-            echoes=stories.echoes_folded(folded),
-            head=stories.head_folded(folded),
+            echoes=terms.echoes,
+            head=terms.head,
             # only a feed summary (a failed or walled page's) is compared by its head (Member.words)
             words=folded.body_pieces if article.text_source in FEED_TEXT_SOURCES else None,
         )

@@ -141,6 +141,12 @@ def profile_folded(folded: FoldedText) -> dict[str, float]:
 
 
 def _top(weights: dict[str, float], n: int) -> dict[str, float]:
+    """The `n` heaviest terms (ties: by term), L2-normalized, in that order."""
+    if len(weights) > n:
+        # only terms at least as heavy as the n-th heaviest can be among the n (sorting bare floats
+        # first: sorting all of an article's ≈ 150 terms by a Python key cost ≈ 30 µs per profile)
+        cut = sorted(weights.values(), reverse=True)[n - 1] if n > 0 else math.inf
+        weights = {t: w for t, w in weights.items() if w >= cut}
     items = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     norm = math.sqrt(sum(w * w for _, w in items)) or 1.0
     return {t: w / norm for t, w in items if w > 0}
@@ -208,6 +214,39 @@ def head_folded(folded: FoldedText) -> dict[str, float]:
     counts = Counter(key_terms_of(folded.title) * 2)
     counts.update(key_terms_of(folded.lead[:HEAD_WORDS]))
     return _top({t: (1 + math.log(c)) * idf(t) for t, c in counts.items()}, ARTICLE_TERMS)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryTerms:
+    """An article's `profile_folded`, `echoes_folded` and `head_folded`, from one key-term pass."""
+
+    profile: dict[str, float]
+    echoes: frozenset[str]
+    head: dict[str, float]
+
+
+def story_terms_folded(folded: FoldedText) -> StoryTerms:
+    """`profile_folded`, `echoes_folded` and `head_folded` of one article, equal to theirs, its title's
+    and lead's words mapped to key terms once instead of three times (issue 16: ≈ 0.2 ms per article)."""
+    title = key_terms_of(folded.title)
+    mapped = list(map(key_term, folded.lead))
+    lead = list(filter(None, mapped))
+    head_lead = lead if len(mapped) <= HEAD_WORDS else list(filter(None, mapped[:HEAD_WORDS]))
+    titled = Counter(title * 2)
+    counts = titled.copy()
+    counts.update(lead)
+    weights = {t: (1 + math.log(c)) * idf(t) for t, c in counts.items()}
+    if head_lead is lead:
+        head_weights = weights
+    else:
+        titled.update(head_lead)
+        head_weights = {t: (1 + math.log(c)) * idf(t) for t, c in titled.items()}
+    in_lead = set(lead)
+    return StoryTerms(
+        _top(weights, ARTICLE_TERMS),
+        frozenset(t for t in title if t in in_lead),
+        _top(head_weights, ARTICLE_TERMS),
+    )
 
 
 def head(title: str, body: str) -> dict[str, float]:

@@ -3,8 +3,10 @@
 ``place`` runs inside ``Store.save_article``'s transaction: it finds the copy
 group (MinHash band lookup + exact Jaccard) or the story (key-term lookup +
 profile similarity) of a new article, records it, and indexes the article.
-Nothing is kept in memory between calls: the index's size follows the
-window (``prune_index``), not the archive, and a restart loses nothing.
+Nothing is kept in memory between calls but the stored members already parsed
+(``MemberCache``, keyed by their rows' text, so never stale, and bounded): the
+index's size follows the window (``prune_index``), not the archive, and a
+restart loses nothing.
 Placements that could see each other are serialized (SQLite: the write transaction
 already is; PostgreSQL: storage/placelock.py's locks) so two copies processed at once cannot
 both start a group, nor two reports of one event two stories.
@@ -14,10 +16,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import cast
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
@@ -403,22 +407,72 @@ def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[
         if r.profile is None:
             legacy.add(r.story_id)
         else:
-            echoes = None if r.echoes is None else frozenset(json.loads(r.echoes))
-            head = None if r.head is None else json.loads(r.head)
-            members[r.story_id].append(
-                clustering.Member(
-                    json.loads(r.profile),
-                    clustering.title_profile(r.title),
-                    echoes,
-                    head,
-                    r.words,
-                    r.outlet,
-                    clustering.site(r.url),
-                )
-            )
+            members[r.story_id].append(MEMBERS.member(r[1:]))
     for sid in legacy:
         members[sid].append(clustering.Member(json.loads(centroids[sid])))
     return [(sid, members[sid]) for sid in sorted(centroids)]
+
+
+# Members parsed from their stored row, keyed by the row's text itself (profile, echoes, head, words,
+# outlet, title, url): the same row always gives the same Member, so no transaction, rollback (SQLite
+# may hand a rolled-back article's id to the next one) or other node's placement can make an entry
+# stale. A new article's candidate stories are mostly the ones the articles before it read (round 2
+# of bench/versus_script.py: 2,099 member rows read for 200 articles, 323 of them distinct): parsing
+# each member's JSON, title and site anew was ≈ 0.5 ms of the ≈ 1 ms placement (issue 16). Bounded
+# in entries and in the characters of the rows kept (least recently used out first; a row over
+# MEMBER_CACHE_ROW_CHARS is not kept): a typical row is ≈ 1,900 characters and ≈ 14 KB of memory
+# with its parsed Member (that run: 323 rows, peak RSS +4.5 MB), so the bounds hold ≈ 7 MB.
+MEMBER_CACHE = 1024
+MEMBER_CACHE_CHARS = 1_000_000
+MEMBER_CACHE_ROW_CHARS = 20_000
+MemberRow = tuple[str, str | None, str | None, int | None, str, str, str]
+
+
+class MemberCache:
+    """Members parsed from their stored rows (`member`), bounded: at most `entries` rows of at most
+    `chars` characters in all (the least recently used go first), none over `row_chars`."""
+
+    def __init__(
+        self, entries: int = MEMBER_CACHE, chars: int = MEMBER_CACHE_CHARS, row_chars: int = MEMBER_CACHE_ROW_CHARS
+    ) -> None:
+        self.max_entries, self.max_chars, self.max_row_chars = entries, chars, row_chars
+        self._kept: OrderedDict[tuple[object, ...], tuple[clustering.Member, int]] = OrderedDict()
+        self.chars = 0  # characters of the rows kept
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def member(self, row: tuple[object, ...]) -> clustering.Member:
+        """The Member of a story_articles row joined with its article, as `_lookups().members`
+        selects them after story_id: (profile, echoes, head, words, outlet, title, url)."""
+        with self._lock:
+            got = self._kept.get(row)
+            if got is not None:
+                self._kept.move_to_end(row)
+                return got[0]
+        profile, echoes, head, words, outlet, title, url = cast(MemberRow, row)
+        member = clustering.Member(
+            json.loads(profile),
+            clustering.title_profile(title),
+            None if echoes is None else frozenset(json.loads(echoes)),
+            None if head is None else json.loads(head),
+            words,
+            outlet,
+            clustering.site(url),
+        )
+        size = sum(len(v) for v in row if isinstance(v, str))
+        if size <= min(self.max_row_chars, self.max_chars) and self.max_entries > 0:
+            with self._lock:
+                if row not in self._kept:
+                    while self._kept and (len(self._kept) >= self.max_entries or self.chars + size > self.max_chars):
+                        self.chars -= self._kept.popitem(last=False)[1][1]
+                    self._kept[row] = (member, size)
+                    self.chars += size
+        return member
+
+
+MEMBERS = MemberCache()
 
 
 def _merge(conn: Connection, keep: int, others: list[int]) -> None:

@@ -93,6 +93,10 @@ def test_folded_text_gives_each_stage_what_it_computed_alone(variant):
         new_fp = neardup.fingerprint_words(neardup.article_words(f))
         assert new_fp.bands == old_fp.bands and new_fp.shingles.tolist() == old_fp.shingles.tolist()
         assert stories.profile_folded(f) == _old_profile(title, body) == stories.profile(title, body)
+        one_pass = stories.story_terms_folded(f)
+        three = (stories.profile_folded(f), stories.echoes_folded(f), stories.head_folded(f))
+        assert (one_pass.profile, one_pass.echoes, one_pass.head) == three
+        assert list(one_pass.profile) == list(three[0]) and list(one_pass.head) == list(three[2])
         long_seen += len(body.split()) > LEAD_WORDS
         short_seen += len(body.split()) < 20
     if variant.startswith("long"):

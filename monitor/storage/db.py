@@ -258,10 +258,11 @@ class _Writer:
     SQLite serializes writers anyway (``BEGIN IMMEDIATE``), but on pooled connections a write
     often lands on a connection another one has written through since: SQLite then drops that
     connection's whole page cache at BEGIN (WAL: the database changed) and reads back every page
-    it needs, and its commit costs more. With 8 threads (``bench/store_cost.py --threads 8``, as
-    ``monitor once``) this one connection saves ≈ 0.3 ms of CPU per new article, about half of it
-    in commits (bench/README.md, "One connection for SQLite's writes"). Reads keep the pool (a
-    deferred BEGIN: they neither wait for a writer nor hold one up).
+    it needs, and its commit costs more. One connection saves ≈ 0.25-0.3 ms of CPU per new
+    article with 8 threads (``bench/store_cost.py --threads 8``, 40% of it in commits) and
+    ≈ 1.1 ms in a whole ``monitor once`` (bench/README.md, "One connection for SQLite's
+    writes"). Reads keep the pool (a deferred BEGIN: they neither wait for a writer nor hold one
+    up).
 
     A write transaction waits at most `wait` seconds for this process's current one (as
     busy_timeout waits for another process's), then raises SQLAlchemy's TimeoutError

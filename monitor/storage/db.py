@@ -9,7 +9,8 @@ Every public method of a mixin runs in its own short transaction, so one store i
 safe to share between worker threads. Inserts that may race use the dialect's
 ``INSERT ... ON CONFLICT`` (``insert_into``) so concurrent writers never raise.
 SQLite write transactions start with ``BEGIN IMMEDIATE`` (WAL, busy_timeout 30s)
-so two writers queue instead of failing on a lock upgrade.
+so two writers queue instead of failing on a lock upgrade; within one process they all run on
+one connection kept out of the pool (``_Writer``), so its page cache stays valid between them.
 
 Errors: any database failure leaves as ``StoreError`` whose message names the store
 with its password hidden (never the password itself).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -49,6 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from monitor.errors import StoreError
 from monitor.storage.prepared import run_on_driver
@@ -245,6 +248,66 @@ def _sqlite_begin(conn: Connection) -> None:
         raise DBAPIError.instance(begin, None, exc, driver_error, dialect=conn.dialect) from exc
 
 
+WRITE_WAIT = 30.0  # seconds a write transaction waits for this process's current one (as busy_timeout)
+
+
+class _Writer:
+    """SQLite's write transactions of one process, one at a time on ONE connection kept checked
+    out of the pool (issue 16).
+
+    SQLite serializes writers anyway (``BEGIN IMMEDIATE``), but on pooled connections a write
+    often lands on a connection another one has written through since: SQLite then drops that
+    connection's whole page cache at BEGIN (WAL: the database changed) and reads back every page
+    it needs, and its commit costs more. One connection saves ≈ 0.25-0.3 ms of CPU per new
+    article with 8 threads (``bench/store_cost.py --threads 8``, 40% of it in commits) and
+    ≈ 1.1 ms in a whole ``monitor once`` (bench/README.md, "One connection for SQLite's
+    writes"). Reads keep the pool (a deferred BEGIN: they neither wait for a writer nor hold one
+    up).
+
+    A write transaction waits at most `wait` seconds for this process's current one (as
+    busy_timeout waits for another process's), then raises SQLAlchemy's TimeoutError
+    (``Database.tx``: StoreError). After an error the connection goes back to the pool (rolled
+    back; dropped if invalidated) and the next write checks out another."""
+
+    def __init__(self, engine: Engine, wait: float) -> None:
+        self._engine = engine
+        self._wait = wait
+        self._lock = threading.Lock()
+        self._conn: Connection | None = None
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One write transaction on the connection (committed when the block ends, rolled back
+        when it raises)."""
+        if not self._lock.acquire(timeout=self._wait):
+            raise PoolTimeout(f"database is locked: another write of this process held it {self._wait:.0f}s")
+        try:
+            conn = self._conn
+            if conn is None or conn.closed or conn.invalidated:
+                conn = self._conn = self._engine.connect()
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                self._conn = None
+                conn.close()
+                raise
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        """Give the connection back to the pool (before the pool is disposed), once the write
+        transaction running, if any, ended (waiting at most `wait` seconds)."""
+        got = self._lock.acquire(timeout=self._wait)
+        try:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.close()
+        finally:
+            if got:
+                self._lock.release()
+
+
 class Database:
     """One SQLite or PostgreSQL database, schema at head.
 
@@ -260,6 +323,7 @@ class Database:
         self._safe = safe_url(url)
         self._password: str | None = None
         self._releases: list[Callable[[], None]] = []
+        self._writer: _Writer | None = None
         self.engine = None
         try:
             u = make_url(url)
@@ -268,6 +332,7 @@ class Database:
                 engine = create_engine(u, connect_args={"timeout": 30, "check_same_thread": False})
                 event.listen(engine, "connect", _set_sqlite_pragmas)
                 event.listen(engine, "begin", _sqlite_begin)
+                self._writer = _Writer(engine, WRITE_WAIT)
             else:
                 # a page claim (claims.py) holds a connection while its page is fetched: room
                 # for one per worker slot (8) besides the queries those workers make meanwhile
@@ -279,6 +344,8 @@ class Database:
                 raise StoreError(f"unsupported database {self.dialect!r} (use sqlite or postgresql)")
             self._upgrade()
         except Exception as exc:
+            if self._writer is not None:
+                self._writer.close()
             if self.engine is not None:
                 self.engine.dispose()
                 self.engine = None
@@ -329,6 +396,8 @@ class Database:
         releases, self._releases = self._releases, []
         for release in releases:
             release()
+        if self._writer is not None:
+            self._writer.close()
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None
@@ -341,7 +410,10 @@ class Database:
         if self.engine is None:
             raise StoreError(f"store {self._safe} is closed")
         try:
-            if write:
+            if write and self._writer is not None:
+                with self._writer.begin() as conn:
+                    yield conn
+            elif write:
                 with self.engine.begin() as conn:
                     yield conn
             else:

@@ -1,5 +1,6 @@
 """monitor: watch Arabic news feeds, match topics, alert on Telegram and email."""
 
+import os
 import sys
 
 __version__ = "0.1.0"
@@ -32,4 +33,20 @@ def _http_stack_without_extras() -> None:
                 del sys.modules[name]
 
 
+def _numpy_without_blas_threads() -> None:
+    """Ask OpenBLAS, which numpy's wheels load at ``import numpy``, for no thread pool of its own.
+
+    The near-duplicate fingerprint (dedup/neardup.py) uses numpy's element-wise arithmetic only,
+    never its linear algebra, yet OpenBLAS starts a pool of one thread per core at import, and
+    its threads poll for work: on the 2-core machine ≈ 40 ms CPU more per ``import numpy``
+    (83 vs 122-151 ms) and ≈ 2.3% of a working ``monitor once`` round in ``blas_thread_server``
+    (``perf record``; issue 16, bench/README.md "OpenBLAS's thread pool"). OpenBLAS reads
+    ``OPENBLAS_NUM_THREADS`` once, when it is loaded, so it is set here, before anything imports
+    numpy; a value the user set is kept, and an already imported numpy is left as it is.
+    """
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 _http_stack_without_extras()
+_numpy_without_blas_threads()

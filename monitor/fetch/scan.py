@@ -144,8 +144,7 @@ def scan_xml(text: str, *, max_depth: int = 256, max_items: int | None = None) -
         if j < 0:
             break
         steps += 1
-        mark = text[j + 1 : j + 2]  # every skipped kind starts "<!" or "<?": a tag skips the search
-        skip = next((pair for pair in _SKIPS if starts(pair[0], j)), None) if mark in ("!", "?") else None
+        skip = next((pair for pair in _SKIPS if starts(pair[0], j)), None)
         if skip is not None:
             k = find(skip[1], j + len(skip[0]))
             if k < 0:
@@ -168,7 +167,7 @@ def scan_xml(text: str, *, max_depth: int = 256, max_items: int | None = None) -
             name = text[j + 2 : k].strip()
             if stack:
                 stack.pop()
-            if name.rpartition(":")[2] in ITEM_NAMES:
+            if _local(name) in ITEM_NAMES:
                 items += 1
                 if max_items is not None and items == max_items:
                     cut = k + 1
@@ -177,7 +176,8 @@ def scan_xml(text: str, *, max_depth: int = 256, max_items: int | None = None) -
                     cuts.append(k + 1)
             i = k + 1
         else:
-            if not (mark.isalpha() or mark in "_:"):
+            nxt = text[j + 1 : j + 2]
+            if not (nxt.isalpha() or nxt in "_:"):
                 i = j + 1  # a literal '<' (malformed, but not a tag)
                 continue
             k = _tag_end(text, j + 1)

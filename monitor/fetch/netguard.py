@@ -16,9 +16,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import httpcore
@@ -81,9 +80,25 @@ def address_problem(ip: IPAddress) -> str | None:
     return None
 
 
+class CheckedURL(NamedTuple):
+    """A URL `checked_url` accepted: the text, its host as urlsplit gives it lower-cased
+    (the per-host key of connection limits), and httpx's parse of the text (the request's
+    URL, so it is parsed once)."""
+
+    url: str
+    host: str
+    parsed: httpx.URL
+
+
 def check_url(url: str) -> str:
     """Refuse anything but a plain absolute http(s) URL; returns it (spaces in the
-    path or query percent-encoded).
+    path or query percent-encoded). The rules are `checked_url`'s."""
+    return checked_url(url).url
+
+
+def checked_url(url: str) -> CheckedURL:
+    """Refuse anything but a plain absolute http(s) URL; returns it (spaces in the
+    path or query percent-encoded) with its host and httpx parse (CheckedURL).
 
     Parsers disagree on backslashes, credentials and whitespace in the host part
     (`http://a\\@b/` is host `a` for browsers and `b` for RFC 3986 parsers), so
@@ -115,7 +130,7 @@ def check_url(url: str) -> str:
     same_host = parsed.host.lower() == host or parsed.raw_host.decode("ascii").lower() == _idna(host)
     if not host or not same_host or (port is not None and parsed.port not in (port, None)):
         raise UnsafeURLError(f"GET {url}: ambiguous host")
-    return url
+    return CheckedURL(url, host, parsed)
 
 
 def shown_url(url: str, limit: int = 100) -> str:
@@ -145,17 +160,24 @@ def system_resolver(host: str, port: int) -> list[str]:
 _local = threading.local()
 
 
-@contextmanager
-def deadline(seconds: float, end: float | None = None) -> Iterator[None]:
+class deadline:  # lower-case: used as a function, ``with deadline(10):``
     """Bound every socket operation in this block to `seconds` from now in total
-    (or to the monotonic time `end`, for a request that spans several blocks)."""
-    previous = getattr(_local, "deadline", None)
-    _local.deadline = end if end is not None else time.monotonic() + seconds
-    _local.total = seconds
-    try:
-        yield
-    finally:
-        _local.deadline = previous
+    (or to the monotonic time `end`, for a request that spans several blocks).
+    A class, not a generator: it is entered on every request (issue 16)."""
+
+    __slots__ = ("_end", "_previous", "_seconds")
+
+    def __init__(self, seconds: float, end: float | None = None) -> None:
+        self._seconds, self._end = seconds, end
+        self._previous: float | None = None
+
+    def __enter__(self) -> None:
+        self._previous = getattr(_local, "deadline", None)
+        _local.deadline = self._end if self._end is not None else time.monotonic() + self._seconds
+        _local.total = self._seconds
+
+    def __exit__(self, *exc: object) -> None:
+        _local.deadline = self._previous
 
 
 def _remaining(timeout: float | None) -> float | None:

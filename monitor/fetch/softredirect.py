@@ -265,7 +265,10 @@ def _may_redirect(body: bytes) -> bool:
     """False when no parse can find a target: no "refresh" in any case (a meta refresh's
     http-equiv), no character reference that could spell it, no NUL (a UTF-16/32 page hides
     ASCII words) and no "location" (a script redirect)."""
-    return b"refresh" in body.lower() or b"&#" in body or b"\x00" in body or bool(_SCRIPT_HINT.search(body))
+    if b"&#" in body or b"\x00" in body or b"refresh" in body or b"location" in body:
+        return True
+    low = body.lower()  # ASCII only, as _SCRIPT_HINT's re.I on bytes: one copy, two plain searches
+    return b"refresh" in low or b"location" in low
 
 
 def soft_target(body: bytes, content_type: str, refresh_header: str | None, base: str) -> tuple[str, str] | None:

@@ -6,10 +6,12 @@ tests/integration/test_fetch_guard.py.
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
-from monitor.fetch.netguard import UnsafeURLError, address_problem, check_url
+from monitor.fetch.netguard import UnsafeURLError, address_problem, check_url, checked_url
 
 
 @pytest.mark.parametrize(
@@ -136,3 +138,21 @@ def test_redirects_to_other_schemes_are_refused_as_fetch_errors(location, why):
         assert "\t" not in str(caught.value) and str(caught.value).startswith("GET http://example.org/feed.xml")
     finally:
         fetcher.close()
+
+
+# ---- checked_url: what the Fetcher keys its per-host limit on and requests (parsed once) ----
+@pytest.mark.parametrize(
+    "url, host",
+    [
+        ("https://News.Example.org/a?b=1#c", "news.example.org"),
+        ("http://127.0.0.1:8080/feed/1.xml", "127.0.0.1"),
+        ("http://[::1]:81/x", "::1"),
+        ("https://مثال.إختبار/خبر", "مثال.إختبار"),
+        ("https://example.org/a b", "example.org"),
+    ],
+)
+def test_checked_url_gives_the_urlsplit_host_and_httpx_parse_of_the_checked_text(url, host):
+    checked = checked_url(url)
+    assert checked.url == check_url(url) == url.replace(" ", "%20")
+    assert checked.host == host == (urlsplit(checked.url).hostname or "").lower()
+    assert checked.parsed == httpx.URL(checked.url)

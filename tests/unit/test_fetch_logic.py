@@ -309,3 +309,44 @@ def test_a_response_already_read_by_httpx_is_refused():
     # httpx.Response(content=...) is decoded at once, past every cap: tests must build bodies with stream=.
     with fetcher(lambda r: httpx.Response(200, content=b"x")) as f, pytest.raises(TypeError, match="stream="):
         f.get(f"{BASE}/a")
+
+
+# ---- cookies (issue 16: an answer that sets none costs no cookie-jar work) ---------
+@pytest.mark.parametrize(
+    "set_headers, reads",
+    [
+        ({}, 0),
+        ({"Content-Type": "text/html"}, 0),
+        ({"Set-Cookie": "sid=1; Path=/"}, 1),
+        ({"set-cookie": "sid=1; Path=/"}, 1),
+        ({"Set-Cookie2": 'sid=1; Version="1"'}, 1),
+    ],
+)
+def test_the_cookie_jar_reads_only_answers_that_set_cookies(set_headers, reads, monkeypatch):
+    import http.cookiejar
+
+    calls: list[object] = []
+    real = http.cookiejar.CookieJar.extract_cookies
+    monkeypatch.setattr(
+        http.cookiejar.CookieJar, "extract_cookies", lambda self, *a: (calls.append(a), real(self, *a))[1]
+    )
+    f = fetcher(lambda request: reply(200, b"page", set_headers))
+    f.get(f"{BASE}/a")
+    assert len(calls) == reads
+
+
+def test_a_cookie_set_by_a_redirect_is_sent_to_its_target_and_later_requests():
+    seen: list[httpx.Request] = []
+    f = fetcher(
+        routes(
+            {
+                f"{BASE}/a": lambda r: reply(302, headers={"Location": "/b", "Set-Cookie": "sid=42; Path=/"}),
+                f"{BASE}/b": lambda r: reply(200, b"page"),
+                f"{BASE}/c": lambda r: reply(200, b"other"),
+            },
+            seen,
+        )
+    )
+    assert f.get(f"{BASE}/a").content == b"page"
+    f.get(f"{BASE}/c")
+    assert [r.headers.get("cookie") for r in seen] == [None, "sid=42", "sid=42"]

@@ -274,6 +274,7 @@ class _Writer:
         self._wait = wait
         self._lock = threading.Lock()
         self._conn: Connection | None = None
+        self._closing = False  # close() ran: each write gives its connection back when it ends
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -285,24 +286,30 @@ class _Writer:
             conn = self._conn
             if conn is None or conn.closed or conn.invalidated:
                 conn = self._conn = self._engine.connect()
+            done = False
             try:
                 with conn.begin():
                     yield conn
-            except BaseException:
-                self._conn = None
-                conn.close()
-                raise
+                done = True
+            finally:
+                if not done or self._closing:  # failed, or the store closed meanwhile: give it back
+                    self._conn = None
+                    conn.close()
         finally:
             self._lock.release()
 
     def close(self) -> None:
         """Give the connection back to the pool (before the pool is disposed), once the write
-        transaction running, if any, ended (waiting at most `wait` seconds)."""
+        transaction running, if any, ended (waiting at most `wait` seconds). A transaction still
+        running then keeps its connection and gives it back itself when it ends (closing it here,
+        under another thread's feet, would cut its write off: redteam16c)."""
         got = self._lock.acquire(timeout=self._wait)
         try:
-            conn, self._conn = self._conn, None
-            if conn is not None:
-                conn.close()
+            self._closing = True
+            if got:
+                conn, self._conn = self._conn, None
+                if conn is not None:
+                    conn.close()
         finally:
             if got:
                 self._lock.release()

@@ -143,3 +143,50 @@ def test_a_read_answers_while_this_process_writes(tmp_path):
         assert store.known("none", "f", "uncommitted") is not None
     finally:
         store.close()
+
+
+# redteam16c: the store closing (``monitor run``'s stop, then ``store.close()``) while a thread's
+# write transaction is still running. (variant, the writer's wait, stored after): before the fix a
+# write that outlasted the wait had its connection closed under it by ``close()`` and was lost
+# ("This Connection is closed"); as before ``_Writer`` (a pooled connection), it now commits.
+# (variant, the writer's wait in seconds, close() has given up waiting before the write ends)
+CLOSING = [
+    ("the write ends within the wait", 30.0, False),
+    ("the write outlasts the wait", 0.05, True),
+]
+
+
+@pytest.mark.parametrize(("variant", "wait", "gave_up"), CLOSING, ids=[c[0] for c in CLOSING])
+def test_a_write_running_when_the_store_closes_commits(tmp_path, monkeypatch, variant, wait, gave_up):
+    monkeypatch.setattr(db, "WRITE_WAIT", wait)
+    path = tmp_path / "m.db"
+    store = Store(f"sqlite:///{path}")
+    aid = save_sample(store)
+    inside, go = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with store.tx() as conn:
+                conn.execute(article_guids.insert(), dict(feed="f", guid="running", article_id=aid))
+                inside.set()
+                go.wait(60)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert inside.wait(60)
+    closer = threading.Thread(target=store.close)
+    closer.start()
+    if gave_up:
+        closer.join(60)
+    go.set()
+    writer.join(60)
+    closer.join(60)
+    after = Store(f"sqlite:///{path}")
+    try:
+        assert after.known("none", "f", "running") is not None, (variant, errors)
+        assert errors == [], variant
+    finally:
+        after.close()

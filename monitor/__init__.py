@@ -42,10 +42,15 @@ def _numpy_without_blas_threads() -> None:
     (83 vs 122-151 ms) and ≈ 2.3% of a working ``monitor once`` round in ``blas_thread_server``
     (``perf record``; issue 16, bench/README.md "OpenBLAS's thread pool"). OpenBLAS reads
     ``OPENBLAS_NUM_THREADS`` once, when it is loaded, so it is set here, before anything imports
-    numpy; a value the user set is kept, and an already imported numpy is left as it is.
+    numpy; a value the user set is kept (OpenBLAS also reads ``GOTO_NUM_THREADS`` and
+    ``OMP_NUM_THREADS`` when ``OPENBLAS_NUM_THREADS`` is unset: a user's value of those is kept too,
+    redteam16c), and an already imported numpy is left as it is.
     """
-    if "numpy" not in sys.modules:
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if "numpy" not in sys.modules and not any(os.environ.get(name) is not None for name in _BLAS_THREADS):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+
+_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")  # OpenBLAS's order
 
 
 _http_stack_without_extras()

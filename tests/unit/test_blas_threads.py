@@ -27,19 +27,23 @@ print(repr(os.environ.get("OPENBLAS_NUM_THREADS")), len(os.listdir("/proc/self/t
 """
 
 ROWS = [
-    # (what the user set, OPENBLAS_NUM_THREADS seen in the process, threads at most)
-    pytest.param(None, "1", 1, id="unset: one thread, no pool"),
-    pytest.param("2", "2", None, id="the user's value kept"),
-    pytest.param("", "", None, id="an empty value is the user's too"),
+    # (the variable the user set, its value, OPENBLAS_NUM_THREADS seen in the process, threads at most)
+    pytest.param(None, None, "1", 1, id="unset: one thread, no pool"),
+    pytest.param("OPENBLAS_NUM_THREADS", "2", "2", None, id="the user's value kept"),
+    pytest.param("OPENBLAS_NUM_THREADS", "", "", None, id="an empty value is the user's too"),
+    # OpenBLAS reads these when OPENBLAS_NUM_THREADS is unset: the user's choice stands (redteam16c)
+    pytest.param("OMP_NUM_THREADS", "2", None, None, id="the user's OMP_NUM_THREADS kept"),
+    pytest.param("GOTO_NUM_THREADS", "2", None, None, id="the user's GOTO_NUM_THREADS kept"),
 ]
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
-@pytest.mark.parametrize(("user", "seen", "threads"), ROWS)
-def test_openblas_threads(user: str | None, seen: str, threads: int | None) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
-    if user is not None:
-        env["OPENBLAS_NUM_THREADS"] = user
+@pytest.mark.parametrize(("variable", "user", "seen", "threads"), ROWS)
+def test_openblas_threads(variable: str | None, user: str | None, seen: str | None, threads: int | None) -> None:
+    blas = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+    env = {k: v for k, v in os.environ.items() if k not in blas}
+    if variable is not None and user is not None:
+        env[variable] = user
     out = subprocess.run(
         [sys.executable, "-c", PROBE, str(ARTICLES)], env=env, capture_output=True, text=True, check=True
     )

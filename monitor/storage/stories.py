@@ -421,7 +421,8 @@ def _member_profiles(conn: Connection, centroids: dict[int, str]) -> list[tuple[
 # each member's JSON, title and site anew was ≈ 0.5 ms of the ≈ 1 ms placement (issue 16). Bounded
 # in entries and in the characters of the rows kept (least recently used out first; a row over
 # MEMBER_CACHE_ROW_CHARS is not kept): a typical row is ≈ 1,900 characters and ≈ 14 KB of memory
-# with its parsed Member (that run: 323 rows, peak RSS +4.5 MB), so the bounds hold ≈ 7 MB.
+# with its parsed Member (that run: 323 rows, peak RSS +4.5 MB), so the bounds hold ≈ 7 MB of
+# typical rows; rows built to cost the most per character (≈ 15 bytes each, redteam16c) ≈ 15 MB.
 MEMBER_CACHE = 1024
 MEMBER_CACHE_CHARS = 1_000_000
 MEMBER_CACHE_ROW_CHARS = 20_000

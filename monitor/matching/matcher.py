@@ -328,12 +328,9 @@ class Matcher:
             # a word met twice is worked out once). Only the words where something may start (a
             # few in a hundred) are then read one by one (issue 16: the loop over every word was
             # ≈ 1.5% of a `once` round's CPU).
-            known = list(map(cache.get, tokens))
-            founds: list[Candidates] = (
-                [f if f is not None else self._candidates(t) for t, f in zip(tokens, known, strict=True)]
-                if None in known
-                else known  # type: ignore[assignment]  # no None in it
-            )
+            founds = list(map(cache.get, tokens))
+            if None in founds:
+                founds = [f if f is not None else self._candidates(t) for t, f in zip(tokens, founds, strict=True)]
             for i in compress(range(n), map(is_not, founds, repeat(NO_CANDIDATES))):
                 found = founds[i]
                 for ref in found.body if in_body else found.title:  # exact one-word terms: most hits

@@ -28,8 +28,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, repeat
-from operator import is_not
 
 from monitor.matching import compose, relevance
 from monitor.matching.rules import Term, TopicRule, as_term, term_key, term_problem
@@ -323,16 +321,12 @@ class Matcher:
             in_body = field == "body"
             n = len(tokens)
             body_words = n
-            # Each word's candidates, looked up at C speed; a word not yet known is worked out in
-            # text order (as a loop over every word would: `_candidates` reads the cache first, so
-            # a word met twice is worked out once). Only the words where something may start (a
-            # few in a hundred) are then read one by one (issue 16: the loop over every word was
-            # ≈ 1.5% of a `once` round's CPU).
-            founds = list(map(cache.get, tokens))
-            if None in founds:
-                founds = [f if f is not None else self._candidates(t) for t, f in zip(tokens, founds, strict=True)]
-            for i in compress(range(n), map(is_not, founds, repeat(NO_CANDIDATES))):
-                found = founds[i]
+            for i, token in enumerate(tokens):
+                found = cache.get(token)
+                if found is None:
+                    found = self._candidates(token)
+                if found is NO_CANDIDATES:
+                    continue
                 for ref in found.body if in_body else found.title:  # exact one-word terms: most hits
                     touched[ref.topic].append((ref, field, i, i + 1, ref.derived))
                 for ref, variant in found.names:  # one-word names

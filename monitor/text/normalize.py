@@ -177,7 +177,8 @@ _PLAIN_RUN = re.compile("[a-z0-9\u0621-\u063f\u0641-\u064a]+")
 
 def _plain_fold(run: str) -> str:
     """``run.translate(_FOLD_TABLE)`` for a run `_PLAIN_RUN` matches whole."""
-    return run.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ى", "ي").replace("ة", "ه").replace("ؤ", "ئ")
+    folded = run.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا")
+    return folded.replace("ى", "ي").replace("ة", "ه").replace("ؤ", "ئ")
 
 
 @lru_cache(maxsize=WORD_CACHE)

@@ -229,7 +229,9 @@ def test_words_and_token_spans_are_tokenize(text):
 # Every character of the plain-run class (`_PLAIN_RUN`: ASCII lowercase and digits, the Arabic letters
 # U+0621-U+063F and U+0641-U+064A), alone, inside a word and doubled, plus the hamza-on-ya spellings
 # the shortcut leaves to the character loop: the shortcut folds them as the loop does (issue 16).
-_PLAIN_CHARS = [chr(c) for c in [*range(0x61, 0x7B), *range(0x30, 0x3A), *range(0x0621, 0x0640), *range(0x0641, 0x064B)]]
+_PLAIN_CHARS = [
+    chr(c) for c in [*range(0x61, 0x7B), *range(0x30, 0x3A), *range(0x0621, 0x0640), *range(0x0641, 0x064B)]
+]
 _PLAIN_RUNS = [
     *_PLAIN_CHARS,
     *(f"ال{c}كتاب" for c in _PLAIN_CHARS),

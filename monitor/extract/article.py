@@ -441,17 +441,18 @@ def _cut_at_boundary(body: HtmlElement, title: str) -> None:
                 before += len(el.tail.strip())
             continue
         raw = el.text_content()
-        if not _is_headline(el) and _norm_longer(raw, 45):
+        headline = _is_headline(el)  # once per element (it was asked up to three times)
+        if not headline and _norm_longer(raw, 45):
             own = ""  # neither a headline nor short enough for an END label: no mark
         else:
             own = _norm(_text(raw))
-        if _is_headline(el) and own and own == our_title and since_title is None:
+        if headline and own and own == our_title and since_title is None:
             since_title = before
-        elif own and ((len(own) <= 45 and _END.match(own)) or _is_headline(el)):
+        elif own and ((len(own) <= 45 and _END.match(own)) or headline):
             # after our headline and some prose, a new headline starts another story and a
             # label ends the article (however short it is)
             after_ours = since_title is not None and before - since_title >= _PROSE
-            marks.append((el, before, after_ours and _is_headline(el), after_ours))
+            marks.append((el, before, after_ours and headline, after_ours))
         in_link += el.tag == "a"
         if el.text and len(el.text.strip()) >= _PROSE and not in_link:
             before += len(el.text.strip())
@@ -474,8 +475,11 @@ def _cut_at_boundary(body: HtmlElement, title: str) -> None:
 def _is_headline(el: HtmlElement) -> bool:
     """An <h1>, or a heading classed as a story title (entry-title, node-title...)."""
     return el.tag == "h1" or (
-        el.tag in ("h2", "h3") and bool(re.search(r"title|headline", f"{el.get('class', '')} {el.get('id', '')}", re.I))
+        el.tag in ("h2", "h3") and bool(_HEADLINE_HINT.search(f"{el.get('class', '')} {el.get('id', '')}"))
     )
+
+
+_HEADLINE_HINT = re.compile(r"title|headline", re.I)
 
 
 def _box(el: HtmlElement) -> HtmlElement:

@@ -167,6 +167,20 @@ _RUN = re.compile(rf"(?:[^\W_]|[{_JOINERS}])+")
 WORD_CACHE = 16_384
 
 
+# A run of characters that each fold to one word character of this class: ASCII lowercase and
+# digits, and the Arabic letters U+0621-U+063F and U+0641-U+064A (tatweel U+0640 and the marks from
+# U+064B on are dropped by `fold`, so they are not here). Six of them fold to another letter
+# (`_plain_fold`), the others to themselves (tests/unit/test_normalize.py checks every one
+# against `_fold_char`).
+_PLAIN_RUN = re.compile("[a-z0-9\u0621-\u063f\u0641-\u064a]+")
+
+
+def _plain_fold(run: str) -> str:
+    """``run.translate(_FOLD_TABLE)`` for a run `_PLAIN_RUN` matches whole."""
+    folded = run.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا")
+    return folded.replace("ى", "ي").replace("ة", "ه").replace("ؤ", "ئ")
+
+
 @lru_cache(maxsize=WORD_CACHE)
 def _fold_run(run: str) -> str | tuple[tuple[str, int, int], ...]:
     """Fold one run; return its words with spans relative to the run.
@@ -174,6 +188,13 @@ def _fold_run(run: str) -> str | tuple[tuple[str, int, int], ...]:
     The common case, one word spanning the whole run, is returned as the bare
     folded word so the caller can skip the per-word loop.
     """
+    if _PLAIN_RUN.fullmatch(run):
+        # Most runs (97% of a news body's): ASCII lowercase, digits and Arabic letters (no marks,
+        # no tatweel), whose fold is one letter each by the six replacements below: the translate
+        # table and the word test cost twice as much (issue 16, ≈ 0.4 µs a new run).
+        folded = _plain_fold(run)
+        if "يء" not in folded:
+            return folded
     if _FATHATAN not in run:
         # The common case without the per-character loop: the run folds to one word that
         # starts at its first character and ends at its end (what the loop below returns

@@ -224,3 +224,40 @@ def test_words_and_token_spans_are_tokenize(text):
             want = {i: (tokens[i].start, tokens[i].end) for i in some if 0 <= i < len(tokens)}
             assert token_spans(text, [i for i in some if i >= 0]) == want
     assert token_spans(text, []) == {}
+
+
+# Every character of the plain-run class (`_PLAIN_RUN`: ASCII lowercase and digits, the Arabic letters
+# U+0621-U+063F and U+0641-U+064A), alone, inside a word and doubled, plus the hamza-on-ya spellings
+# the shortcut leaves to the character loop: the shortcut folds them as the loop does (issue 16).
+_PLAIN_CHARS = [
+    chr(c) for c in [*range(0x61, 0x7B), *range(0x30, 0x3A), *range(0x0621, 0x0640), *range(0x0641, 0x064B)]
+]
+_PLAIN_RUNS = [
+    *_PLAIN_CHARS,
+    *(f"ال{c}كتاب" for c in _PLAIN_CHARS),
+    *(c * 2 for c in _PLAIN_CHARS),
+    "المبادىء",
+    "شاطيء",
+    "ىء",
+    "بيئة",
+    "مسؤولة",
+    "إىآأةؤ",
+    "abc123",
+]
+
+
+@pytest.mark.parametrize("run", _PLAIN_RUNS)
+def test_plain_run_shortcut_is_the_character_loop(run):
+    from monitor.text import normalize
+
+    assert normalize._PLAIN_RUN.fullmatch(run)
+    assert normalize._plain_fold(run) == run.translate(normalize._FOLD_TABLE)
+    normalize._fold_run.cache_clear()
+    assert normalize._fold_run(run) == _loop_fold_run(run), run
+
+
+def test_plain_run_class_stops_at_marks_and_capitals():
+    from monitor.text import normalize
+
+    for ch in ["\u0640", "\u064b", "\u0670", "A", "_", "\u0660", "\u06a9", "\u0620"]:
+        assert not normalize._PLAIN_RUN.fullmatch(f"ب{ch}ب"), hex(ord(ch))

@@ -30,6 +30,7 @@ the same inputs, built by this checkout's helpers: run both in turn for a before
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import tempfile
 import threading
@@ -222,8 +223,12 @@ def poll(store: Any, meter: Meter, cfg: Any, feed: Any, rows: list[dict]) -> int
         listed.append(ItemInput(key, url_key, it, title_key(it)))
     with meter.timed("enqueue_items"):
         store.enqueue_items(feed.name, listed, now)
-    with meter.timed("count_due + due_items"):
-        due = store.due_items(feed.name, now, limit=max(100, store.count_due(feed.name, now)))
+    all_due = getattr(importlib.import_module("monitor.storage.items"), "ALL_DUE", None)
+    with meter.timed("count_due + due_items"):  # as the pipeline drains: one read where the tree has ALL_DUE
+        if all_due is not None:
+            due = store.due_items(feed.name, now, limit=all_due)
+        else:
+            due = store.due_items(feed.name, now, limit=max(100, store.count_due(feed.name, now)))
     by_url = {r["item"].url: r for r in rows}
     for ledger in due:
         r = by_url[ledger.url]

@@ -35,6 +35,7 @@ from monitor.fetch.schedule import adapt, is_due, next_poll
 from monitor.models import Article, FeedItem, Match
 from monitor.sources import backfill, parse_source
 from monitor.storage import FeedState, ItemInput, ItemRow, Resolution, Store, ValidatorRecord
+from monitor.storage.items import ALL_DUE
 from monitor.storage.stories import FEED_TEXT_SOURCES, StoryInput, StoryRules
 from monitor.text.folded import FoldedText
 from monitor.text.lang import detect_language
@@ -269,9 +270,7 @@ class Pipeline:
         self._walled[feed.name] = 0
         if parsed is not None or (drain and len(due) >= budget):
             # new items were listed, or `drain` and the first read may not hold every due item
-            if drain:
-                budget = max(MAX_NEW_PER_POLL, self.store.count_due(feed.name, now))
-            due = self.store.due_items(feed.name, now, limit=budget)
+            due = self.store.due_items(feed.name, now, limit=ALL_DUE if drain else budget)
         if not drain and len(due) >= budget and self.store.count_due(feed.name, now) > budget:
             warnings.append(f"more than {budget} new items; the rest wait for the next poll")
         for row in due:

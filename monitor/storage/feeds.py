@@ -6,11 +6,12 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Float, TypeDecorator, bindparam, func, null, select, type_coerce, update
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.expression import Executable
 
 from monitor.storage.db import DIALECTS, Database, columns, dialect_insert, record, utcnow
+from monitor.storage.prepared import Prepared
 from monitor.storage.schema import feeds
 
 
@@ -57,7 +58,40 @@ _FEED_COLS = columns(feeds, FeedState)
 # Every poll reads its feed's row and (a success) upserts it: statements built once with bound
 # parameters, as the article hot path's (issue 16: building a statement per call, its column
 # expressions and cache key, cost more than SQLite running it).
-_FEED_BY_NAME = select(*_FEED_COLS).where(feeds.c.name == bindparam("name"))
+
+
+class _DriverFloat(TypeDecorator[float]):
+    """A FLOAT column read as the driver gives it (both drivers give a float for it), so a
+    ``Prepared`` read needs no result processor chosen by PostgreSQL's column type."""
+
+    impl = Float
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
+
+
+# compiled once: read by every poll (issue 16); columns in FeedState's field order
+_FEED_BY_NAME_FAST = Prepared(
+    select(
+        *(type_coerce(c, _DriverFloat()).label(c.key) if isinstance(c.type, Float) else c for c in _FEED_COLS)
+    ).where(feeds.c.name == bindparam("name"))
+)
+_SUCCESS_KEYS = (
+    *(f.name for f in fields(ValidatorRecord)),
+    "name",
+    "url",
+    "etag",
+    "last_modified",
+    "last_polled_at",
+    "last_success_at",
+    "consecutive_failures",
+    "items_seen",
+    "next_poll_at",
+    "last_warning",
+    "kind",
+    "new_per_hour",
+)
 
 
 @lru_cache(maxsize=2 * len(DIALECTS))
@@ -74,12 +108,12 @@ def _success_upsert(dialect: str, validators: bool) -> Executable:
             "last_modified": func.coalesce(ins.excluded.last_modified, feeds.c.last_modified),
             "last_polled_at": ins.excluded.last_polled_at,
             "last_success_at": ins.excluded.last_success_at,
-            "last_error": None,
+            "last_error": null(),
             "consecutive_failures": 0,
             "items_seen": feeds.c.items_seen + ins.excluded.items_seen,
             "next_poll_at": ins.excluded.next_poll_at,
-            "failing_since": None,
-            "flagged_at": None,
+            "failing_since": null(),
+            "flagged_at": null(),
             "last_warning": ins.excluded.last_warning,
             "kind": func.coalesce(ins.excluded.kind, feeds.c.kind),
             "new_per_hour": func.coalesce(ins.excluded.new_per_hour, feeds.c.new_per_hour),
@@ -88,10 +122,17 @@ def _success_upsert(dialect: str, validators: bool) -> Executable:
     )
 
 
+@lru_cache(maxsize=2 * len(DIALECTS))
+def _success_fast(dialect: str, validators: bool) -> Prepared:
+    """``_success_upsert`` compiled once (issue 16: one per poll)."""
+    keys = _SUCCESS_KEYS if validators else _SUCCESS_KEYS[len(fields(ValidatorRecord)) :]
+    return Prepared(_success_upsert(dialect, validators), keys)
+
+
 def feed_state_in(conn: Connection, name: str) -> FeedState | None:
     """``FeedRows.feed_state`` inside the caller's transaction."""
-    row = conn.execute(_FEED_BY_NAME, {"name": name}).first()
-    return record(FeedState, row) if row else None
+    row = _FEED_BY_NAME_FAST.execute(conn, {"name": name}).first()
+    return FeedState(*row) if row else None
 
 
 class FeedRows(Database):
@@ -138,7 +179,7 @@ class FeedRows(Database):
             new_per_hour=new_per_hour,
         )
         with self.tx() as conn:
-            conn.execute(_success_upsert(self.dialect, validators is not None), values)
+            _success_fast(self.dialect, validators is not None).execute(conn, values)
 
     def record_feed_failure(
         self,

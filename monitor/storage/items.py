@@ -48,7 +48,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable
 
 from monitor.models import FeedItem
-from monitor.storage.db import DIALECTS, Database, dialect_insert
+from monitor.storage.db import DIALECTS, Database, dialect_insert, in_list, list_param
 from monitor.storage.prepared import Prepared
 from monitor.storage.schema import (
     NulFreeString,
@@ -209,11 +209,32 @@ _TITLE_TWIN = {
     for dated in (True, False)
 }
 _TITLE_TWIN_FAST = {dated: Prepared(stmt) for dated, stmt in _TITLE_TWIN.items()}
-_SEEN_AGAIN = (
+_SEEN_AGAIN = Prepared(
     update(items)
     .where(items.c.feed == bindparam("b_feed"), items.c.key == bindparam("b_key"))
     .values(last_seen_at=bindparam("b_now"))
 )
+_ENQUEUE_KEYS = (
+    "feed",
+    "key",
+    "url",
+    "url_key",
+    "guid",
+    "title",
+    "summary",
+    "published_at",
+    "title_key",
+    "summary_hash",
+    "first_seen_at",
+    "last_seen_at",
+    "state",
+    "reason_code",
+    "reason",
+    "attempts",
+    "next_try_at",
+    "updated_at",
+)
+ALL_DUE = 2**31 - 1  # due_items' limit for "every due item" (a bound LIMIT both dialects take)
 
 
 @lru_cache(maxsize=len(DIALECTS))
@@ -221,6 +242,31 @@ def _enqueue(dialect: str) -> Executable:
     """``enqueue_items``' insert: new rows only, returning their keys."""
     ins = dialect_insert(dialect)(items).on_conflict_do_nothing(index_elements=[items.c.feed, items.c.key])
     return ins.returning(items.c.key)
+
+
+@lru_cache(maxsize=len(DIALECTS))
+def _enqueue_one(dialect: str) -> Prepared:
+    """``_enqueue`` for one row, compiled once (SQLite: a row per statement on the driver's
+    cursor costs less than SQLAlchemy's multi-row path; no round trips in process)."""
+    return Prepared(_enqueue(dialect), _ENQUEUE_KEYS)
+
+
+@lru_cache(maxsize=len(DIALECTS))
+def _by_keys(dialect: str) -> Prepared:
+    """``items_by_key``' lookup, the keys bound as one list (db.in_list)."""
+    return Prepared(select(*_ITEM_COLS).where(items.c.feed == bindparam("feed"), in_list(items.c.key, "keys", dialect)))
+
+
+@lru_cache(maxsize=4)
+def _set_item(error: bool, count_attempt: bool) -> Prepared:
+    """``set_item``'s UPDATE (with ``last_error`` / one more attempt or not), compiled once."""
+    names = ("state", "reason_code", "reason", "article_id", "ref_article_id", "ref_item_id", "next_try_at")
+    values: dict[str, Any] = {c: bindparam(f"new_{c}") for c in (*names, "updated_at")}
+    if error:
+        values["last_error"] = bindparam("new_last_error")
+    if count_attempt:
+        values["attempts"] = items.c.attempts + 1
+    return Prepared(update(items).where(items.c.id == bindparam("item_id")).values(values))
 
 
 def summary_hash(summary: str) -> str:
@@ -234,6 +280,11 @@ def _row(r: Any) -> ItemRow:
     return ItemRow(**{name: m[name] for name in _ITEM_FIELDS})
 
 
+def _rows(got: Any) -> list[ItemRow]:
+    """ItemRows of a Prepared answer over ``_ITEM_COLS`` (its columns in ItemRow's field order)."""
+    return [ItemRow(*r) for r in got]
+
+
 class ItemRows(Database):
     """Ledger methods of ``Store`` (the item ledger's rows)."""
 
@@ -243,49 +294,10 @@ class ItemRows(Database):
         unless told otherwise), a known one only gets ``last_seen_at``. Returns how many
         were new, per reason code (``{"new": 3, "backfill": 40}``). Call this BEFORE storing
         the response's validators."""
-        seen: dict[str, ItemInput] = {}
-        for inp in listed:
-            seen.setdefault(inp.key, inp)
-        rows = [
-            dict(
-                feed=feed,
-                key=inp.key,
-                url=inp.item.url,
-                url_key=inp.url_key,
-                guid=inp.item.guid,
-                title=inp.item.title,
-                summary=inp.item.summary,
-                published_at=inp.item.published,
-                title_key=inp.title_key,
-                summary_hash=summary_hash(inp.item.summary),
-                first_seen_at=now,
-                last_seen_at=now,
-                state=inp.state,
-                reason_code=inp.reason_code,
-                reason=inp.reason,
-                attempts=0,
-                next_try_at=now if inp.state == "pending" else None,
-                updated_at=now,
-            )
-            for inp in seen.values()
-        ]
-        new: dict[str, int] = {}
-        if not rows:
-            return new
+        if not listed:
+            return {}
         with self.tx() as conn:
-            # one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING the keys it added, one
-            # executemany for the known ones (was: a statement or two per item, issue 16)
-            added = set(conn.execute(_enqueue(self.dialect), rows).scalars())  # as stored: without NUL
-            again = []
-            for key, inp in seen.items():
-                if (stored := key.replace("\x00", "")) in added:
-                    added.discard(stored)  # two keys stored as one (a NUL apart) are one new row
-                    new[inp.reason_code] = new.get(inp.reason_code, 0) + 1
-                else:
-                    again.append({"b_feed": feed, "b_key": key, "b_now": now})
-            if again:
-                conn.execute(_SEEN_AGAIN, again)
-        return new
+            return enqueue_in(conn, feed, listed, now)
 
     def set_item(
         self,
@@ -306,21 +318,19 @@ class ItemRows(Database):
         if state not in STATES:
             raise ValueError(f"unknown item state {state!r}")
         values: dict[str, Any] = dict(
-            state=state,
-            reason_code=reason_code,
-            reason=reason,
-            article_id=article_id,
-            ref_article_id=ref_article_id,
-            ref_item_id=ref_item_id,
-            next_try_at=next_try_at,
-            updated_at=now,
+            item_id=item_id,
+            new_state=state,
+            new_reason_code=reason_code,
+            new_reason=reason,
+            new_article_id=article_id,
+            new_ref_article_id=ref_article_id,
+            new_ref_item_id=ref_item_id,
+            new_next_try_at=next_try_at,
+            new_updated_at=now,
+            new_last_error=error,
         )
-        if error is not None:
-            values["last_error"] = error
-        if count_attempt:
-            values["attempts"] = items.c.attempts + 1
         with self.tx() as conn:
-            conn.execute(update(items).where(items.c.id == item_id).values(**values))
+            _set_item(error is not None, count_attempt).execute(conn, values)
 
     def resolve_item(self, item_id: int, article_id: int, now: datetime, *, note: str = "") -> ItemRow:
         """Set an item's terminal state from what is stored for its article: ``alerted`` (the
@@ -351,18 +361,15 @@ class ItemRows(Database):
 
     # ---- reading ---------------------------------------------------------
     def due_items(self, feed: str, now: datetime, limit: int = 100) -> list[ItemRow]:
-        """Pending items of `feed` due at `now`, in the order they were first listed."""
+        """Pending items of `feed` due at `now`, in the order they were first listed (at most
+        `limit`; ``ALL_DUE``: every one)."""
         with self.tx(write=False) as conn:
             return due_items_in(conn, feed, now, limit)
 
     def count_due(self, feed: str, now: datetime) -> int:
-        due = items.c.next_try_at.is_(None) | (items.c.next_try_at <= now)
+        """How many pending items of `feed` are due at `now`."""
         with self.tx(write=False) as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).select_from(items).where(items.c.feed == feed, items.c.state == "pending", due)
-                ).scalar_one()
-            )
+            return int(_COUNT_DUE.execute(conn, {"feed": feed, "now": now}).scalar_one())
 
     def item_of_article(self, article_id: int, *, other_than: int) -> ItemRow | None:
         """The first ledger item (not `other_than`) whose outcome is this article."""
@@ -389,13 +396,12 @@ class ItemRows(Database):
 
     def items_by_key(self, feed: str, keys: Sequence[str]) -> dict[str, ItemRow]:
         """The ledger rows of `feed` under these keys (absent keys are not in the result)."""
-        found: dict[str, ItemRow] = {}
         wanted = list(dict.fromkeys(keys))
-        with self.tx(write=False) as conn:
-            for i in range(0, len(wanted), 500):  # SQLite's bound-variable limit
-                q = select(*_ITEM_COLS).where(items.c.feed == feed, items.c.key.in_(wanted[i : i + 500]))
-                found.update((r.key, r) for r in map(_row, conn.execute(q).all()))
-        return found
+        if not wanted:
+            return {}
+        with self.tx(write=False) as conn:  # the keys bound as one list: no 500-key pages
+            got = _by_keys(self.dialect).execute(conn, {"feed": feed, "keys": list_param(self.dialect, wanted)})
+        return {r.key: r for r in _rows(got)}
 
     def text_twin(self, row: ItemRow, since: datetime) -> ItemRow | None:
         """An earlier processed LINK-LESS item of the same feed, first seen since `since`,
@@ -446,22 +452,69 @@ class ItemRows(Database):
         return int(got) if got is not None else None
 
 
-# read by every poll (a 304 included): built once with bound parameters (issue 16)
-_DUE_ITEMS = (
-    select(*_ITEM_COLS)
-    .where(
-        items.c.feed == bindparam("feed"),
-        items.c.state == "pending",
-        items.c.next_try_at.is_(None) | (items.c.next_try_at <= bindparam("now")),
-    )
-    .order_by(items.c.id)
-    .limit(bindparam("limit"))
+# read by every poll (a 304 included): compiled once (issue 16)
+_DUE_WHERE = (
+    items.c.feed == bindparam("feed"),
+    items.c.state == "pending",
+    items.c.next_try_at.is_(None) | (items.c.next_try_at <= bindparam("now")),
 )
+_DUE_ITEMS = Prepared(select(*_ITEM_COLS).where(*_DUE_WHERE).order_by(items.c.id).limit(bindparam("limit")))
+_COUNT_DUE = Prepared(select(func.count().label("n")).select_from(items).where(*_DUE_WHERE))
 
 
 def due_items_in(conn: Connection, feed: str, now: datetime, limit: int = 100) -> list[ItemRow]:
     """``ItemRows.due_items`` inside the caller's transaction."""
-    return [_row(r) for r in conn.execute(_DUE_ITEMS, {"feed": feed, "now": now, "limit": limit}).all()]
+    return _rows(_DUE_ITEMS.execute(conn, {"feed": feed, "now": now, "limit": limit}))
+
+
+def enqueue_in(conn: Connection, feed: str, listed: Sequence[ItemInput], now: datetime) -> dict[str, int]:
+    """``ItemRows.enqueue_items`` inside the caller's transaction."""
+    seen: dict[str, ItemInput] = {}
+    for inp in listed:
+        seen.setdefault(inp.key, inp)
+    rows = [
+        dict(
+            feed=feed,
+            key=inp.key,
+            url=inp.item.url,
+            url_key=inp.url_key,
+            guid=inp.item.guid,
+            title=inp.item.title,
+            summary=inp.item.summary,
+            published_at=inp.item.published,
+            title_key=inp.title_key,
+            summary_hash=summary_hash(inp.item.summary),
+            first_seen_at=now,
+            last_seen_at=now,
+            state=inp.state,
+            reason_code=inp.reason_code,
+            reason=inp.reason,
+            attempts=0,
+            next_try_at=now if inp.state == "pending" else None,
+            updated_at=now,
+        )
+        for inp in seen.values()
+    ]
+    new: dict[str, int] = {}
+    if not rows:
+        return new
+    # SQLite: a compiled-once INSERT … ON CONFLICT DO NOTHING RETURNING key per row on the
+    # driver's cursor; PostgreSQL: one multi-row statement (one round trip). Then one
+    # executemany for the known ones (was: a statement or two per item, issue 16)
+    if conn.dialect.name == "sqlite":
+        one = _enqueue_one("sqlite")
+        added = {k for row in rows for k in one.execute(conn, row).scalars()}  # as stored: without NUL
+    else:
+        added = set(conn.execute(_enqueue(conn.dialect.name), rows).scalars())
+    again = []
+    for key, inp in seen.items():
+        if (stored := key.replace("\x00", "")) in added:
+            added.discard(stored)  # two keys stored as one (a NUL apart) are one new row
+            new[inp.reason_code] = new.get(inp.reason_code, 0) + 1
+        else:
+            again.append({"b_feed": feed, "b_key": key, "b_now": now})
+    _SEEN_AGAIN.execute_many(conn, again)
+    return new
 
 
 def resolve_item_in(

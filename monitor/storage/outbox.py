@@ -7,14 +7,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, null, select, update
 
 from monitor.models import NewAlert
 from monitor.storage.articles import STORED_COLS, StoredArticle
 from monitor.storage.cluster import DB_NOW, Lease, lease_holds
 from monitor.storage.db import Database, columns, record, utcnow
+from monitor.storage.prepared import Prepared
 from monitor.storage.progress import DeliveryProgress, Mark
 from monitor.storage.schema import alert_messages, alerts, articles, chat_migrations, matches
+
+# the outcomes of a send without a lease, compiled once (issue 16)
+_BY_ID = alerts.c.id == bindparam("alert_id")
+_MARK_SENT = Prepared(
+    update(alerts).where(_BY_ID).values(status="sent", sent_at=bindparam("sent_at"), next_attempt_at=null())
+)
+_SUFFIX = bindparam("suffix", type_=alerts.c.delivered.type)
+_MARK_DELIVERED = Prepared(update(alerts).where(_BY_ID).values(delivered=func.trim(alerts.c.delivered + _SUFFIX)))
 
 
 @dataclass(frozen=True)
@@ -78,10 +87,12 @@ class OutboxRows(Database):
         """Every target has the alert. With a `lease` (cluster mode) it only counts while the
         lease still holds and the alert is pending, and is stamped with the database's clock
         instead of `now` (`rate:` is read with it on any node); False when it did not count."""
+        if lease is None:  # compiled once (issue 16: one per alert sent)
+            with self.tx() as conn:
+                return bool(_MARK_SENT.execute(conn, {"alert_id": alert_id, "sent_at": now}).rowcount)
         q = self._fenced(update(alerts).where(alerts.c.id == alert_id), lease)
-        sent_at: Any = now if lease is None else DB_NOW
         with self.tx() as conn:
-            done = conn.execute(q.values(status="sent", sent_at=sent_at, next_attempt_at=None)).rowcount
+            done = conn.execute(q.values(status="sent", sent_at=DB_NOW, next_attempt_at=None)).rowcount
         return bool(done)
 
     def mark_failed(self, alert_id: int, error: str, next_attempt_at: datetime, lease: Lease | None = None) -> bool:
@@ -124,6 +135,9 @@ class OutboxRows(Database):
         suffix = Mark(key, part, refused).appended()
         try:
             with self.tx() as conn:
+                if lease is None:  # compiled once (issue 16: one per alert and target)
+                    _MARK_DELIVERED.execute_many(conn, [{"alert_id": i, "suffix": suffix} for i in alert_ids])
+                    return True
                 for alert_id in alert_ids:
                     q = self._fenced(update(alerts).where(alerts.c.id == alert_id), lease)
                     if not conn.execute(q.values(delivered=func.trim(alerts.c.delivered + suffix))).rowcount and lease:

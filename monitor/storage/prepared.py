@@ -89,7 +89,10 @@ class Prepared:
             if bind.expanding or getattr(bind, "literal_execute", False):
                 raise ValueError(f"parameter {name} is expanded per call")
             procs.append(bind.type.dialect_impl(dialect).bind_processor(dialect))
-            fixed.append(bind.effective_value if bind.value is not None or bind.callable else _UNSET)
+            # the statement's own value (an anonymous bind, e.g. ``.values(col=None)``, is its
+            # literal even when that is None); a named bindparam without one the caller gives
+            own = bind.value is not None or bind.callable or bind.unique
+            fixed.append(bind.effective_value if own else _UNSET)
         escaped = getattr(compiled, "escaped_bind_names", None) or {}
         return _Form(
             sql=compiled.string,
@@ -126,6 +129,25 @@ class Prepared:
         if any(form.results):
             got = [tuple(p(v) if p is not None else v for p, v in zip(form.results, r, strict=True)) for r in got]
         return Rows([form.row(*r) for r in got] if form.row is not None else [], rowcount)
+
+    def execute_many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> int:
+        """Run once per mapping of `params` (the driver's executemany, in `conn`'s transaction);
+        the driver's rowcount. For statements without a result (an UPDATE, an INSERT without
+        RETURNING)."""
+        form = self._form(conn.dialect)
+        if form.row is not None:
+            raise ValueError(f"execute_many returns no rows: {form.sql}")
+        if self.keys is not None:
+            for p in params:
+                if not p.keys() <= self._keyset:
+                    raise KeyError(f"columns not in the statement: {sorted(set(p) - self._keyset)}")
+        args: list[Any] = []
+        for p in params:
+            values = self._values(form, p)
+            args.append(values if form.positional else dict(zip(form.keys, values, strict=True)))
+        if not args:
+            return 0
+        return run_on_driver(conn, form.sql, args, many=True)[1]
 
 
 def run_on_driver(conn: Connection, sql: str, args: Any, *, many: bool = False) -> tuple[list[Any], int]:

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import cast
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from monitor.dedup import neardup
@@ -608,25 +608,41 @@ def prune_index(conn: Connection, now: datetime, rules: StoryRules) -> int:
     return int(n or 0)
 
 
+# also_reported's statements, compiled once (issue 16: the outbox asks once per alert it sends)
+_ALSO_ME = Prepared(
+    select(story_articles.c.story_id, story_articles.c.copy_of).where(
+        story_articles.c.article_id == bindparam("article_id")
+    )
+)
+
+
+def _also_rows(cond: ColumnElement[bool]) -> Prepared:
+    return Prepared(
+        select(story_articles.c.article_id, story_articles.c.outlet, articles.c.url)
+        .join(articles, articles.c.id == story_articles.c.article_id)
+        .where(cond)
+        .order_by(story_articles.c.added_at, story_articles.c.article_id)
+    )
+
+
+_ALSO_STORY = _also_rows(story_articles.c.story_id == bindparam("story_id"))
+_ALSO_COPIES = _also_rows(
+    or_(story_articles.c.article_id == bindparam("root"), story_articles.c.copy_of == bindparam("root"))
+)
+
+
 def also_reported(conn: Connection, article_id: int, per: str) -> list[ReportedBy]:
     """The other articles of the article's copy group (or, per="story", its story), in arrival
     order: one entry per distinct page (`normalize_url` key; the link shown is `clean_link`'s,
     tracking parameters dropped), the article's own page left out. A copy at another URL of
     the same outlet is listed too (a different page a reader may be sent to)."""
-    me = conn.execute(select(story_articles).where(story_articles.c.article_id == article_id)).first()
+    me = _ALSO_ME.execute(conn, {"article_id": article_id}).first()
     if me is None:
         return []
     if per == "story":
-        cond = story_articles.c.story_id == me.story_id
+        rows = _ALSO_STORY.execute(conn, {"story_id": me.story_id}).all()
     else:
-        root = me.copy_of or article_id
-        cond = or_(story_articles.c.article_id == root, story_articles.c.copy_of == root)
-    rows = conn.execute(
-        select(story_articles.c.article_id, story_articles.c.outlet, articles.c.url)
-        .join(articles, articles.c.id == story_articles.c.article_id)
-        .where(cond)
-        .order_by(story_articles.c.added_at, story_articles.c.article_id)
-    ).all()
+        rows = _ALSO_COPIES.execute(conn, {"root": me.copy_of or article_id}).all()
     seen = {normalize_url(r.url) for r in rows if r.article_id == article_id}
     out: list[ReportedBy] = []
     for r in rows:
@@ -740,8 +756,8 @@ class StoryRows(Database):
 
     def also_reported(self, article_id: int, per: str = "article") -> list[ReportedBy]:
         """Other articles (outlet, link) of the article's copy group (per="story": its story),
-        in arrival order, one per distinct link."""
-        with self.tx() as conn:
+        in arrival order, one per distinct link (a read: no write lock)."""
+        with self.tx(write=False) as conn:
             return also_reported(conn, article_id, per)
 
     def stories(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, event, insert, literal, select
+from sqlalchemy import Integer, String, bindparam, event, func, insert, literal, select, update
 
 from monitor.errors import StoreError
 from monitor.storage.prepared import Prepared
@@ -77,6 +77,11 @@ SELECTS = [
     ),
     ("no row", select(stories.c.profile).where(stories.c.id == bindparam("sid")), {"sid": -1}),
     (
+        "a literal NULL (an anonymous bind whose value is None)",
+        select(stories.c.id, literal(None, Integer).label("absent")).where(stories.c.id == bindparam("sid")),
+        {},
+    ),
+    (
         "bytes and NULL",
         select(neardup_entries.c.article_id, neardup_entries.c.shingles, story_articles.c.copy_of)
         .join(story_articles, story_articles.c.article_id == neardup_entries.c.article_id, isouter=True)
@@ -101,6 +106,31 @@ def test_a_select_reads_what_conn_execute_reads(store, variant, stmt, params):
         got = Prepared(stmt).execute(conn, args).all()
     assert [tuple(r) for r in got] == want
     assert [r._mapping == dict(zip(r._fields, r, strict=True)) for r in got] == [True] * len(got)
+
+
+# (variant, an UPDATE run per mapping): execute_many changes what conn.execute's executemany does
+UPDATES = [
+    (
+        "a datetime parameter and a literal NULL",
+        update(stories)
+        .where(stories.c.id == bindparam("sid"), func.coalesce(literal(None, String), stories.c.title) == "t")
+        .values(last_seen=bindparam("seen"), n_articles=stories.c.n_articles + 1),
+    ),
+]
+
+
+@pytest.mark.parametrize("variant,stmt", UPDATES, ids=[u[0] for u in UPDATES])
+def test_execute_many_changes_what_an_executemany_changes(store, variant, stmt):
+    row = dict(title="t", first_seen=T0, last_seen=T0, n_articles=1, profile="{}")
+    with store.tx() as conn:
+        ids = [conn.execute(insert(stories).returning(stories.c.id), row).scalar_one() for _ in range(4)]
+    seen = T0.astimezone(RIYADH) + timedelta(hours=1)
+    with store.tx() as conn:
+        n = Prepared(stmt).execute_many(conn, [{"sid": i, "seen": seen} for i in ids[:2]])
+        conn.execute(stmt, [{"sid": i, "seen": seen} for i in ids[2:]])
+        got = [tuple(r) for r in conn.execute(_STORY.where(stories.c.id.in_(ids)).order_by(stories.c.id)).all()]
+    assert n == 2
+    assert got[:2] == got[2:] and got[0][2] == seen and got[0][3:] == (2, "{}")
 
 
 def test_a_driver_error_leaves_as_store_error_and_the_transaction_is_undone(store):

@@ -63,18 +63,41 @@ def _old_words(text: str) -> list[str]:
     return [t.text for t in tokenize(text)]
 
 
-def _old_profile(title: str, body: str) -> dict[str, float]:
-    """The profile as computed before FoldedText (tokenize, then the lead re-joined)."""
+def _old_terms(text: str) -> list[str]:
+    return [k for k in (stories.key_term(w) for w in _old_words(text)) if k]
 
-    def terms(text: str) -> list[str]:
-        return [k for k in (stories.key_term(w) for w in _old_words(text)) if k]
 
-    counts = Counter(terms(title) * 2)
-    counts.update(terms(" ".join(body.split()[:LEAD_WORDS])))
+def _old_top(counts: Counter[str]) -> dict[str, float]:
     weights = {t: (1 + math.log(c)) * stories.idf(t) for t, c in counts.items()}
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[: stories.ARTICLE_TERMS]
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
     return {t: w / norm for t, w in top if w > 0}
+
+
+def _old_lead(body: str) -> list[str]:
+    return _old_terms(" ".join(body.split()[:LEAD_WORDS]))
+
+
+def _old_profile(title: str, body: str) -> dict[str, float]:
+    """The profile as computed before FoldedText (tokenize, then the lead re-joined)."""
+    counts = Counter(_old_terms(title) * 2)
+    counts.update(_old_lead(body))
+    return _old_top(counts)
+
+
+def _old_echoes(title: str, body: str) -> frozenset[str]:
+    """The echoes as computed before the one key-term pass: the title's terms the lead repeats."""
+    lead = set(_old_lead(body))
+    return frozenset(t for t in _old_terms(title) if t in lead)
+
+
+def _old_head(title: str, body: str) -> dict[str, float]:
+    """The head as computed before the one key-term pass: the title twice and the lead's first
+    HEAD_WORDS words."""
+    lead_words = _old_words(" ".join(body.split()[:LEAD_WORDS]))[: stories.HEAD_WORDS]
+    counts = Counter(_old_terms(title) * 2)
+    counts.update(k for k in map(stories.key_term, lead_words) if k)
+    return _old_top(counts)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
@@ -94,9 +117,10 @@ def test_folded_text_gives_each_stage_what_it_computed_alone(variant):
         assert new_fp.bands == old_fp.bands and new_fp.shingles.tolist() == old_fp.shingles.tolist()
         assert stories.profile_folded(f) == _old_profile(title, body) == stories.profile(title, body)
         one_pass = stories.story_terms_folded(f)
-        three = (stories.profile_folded(f), stories.echoes_folded(f), stories.head_folded(f))
-        assert (one_pass.profile, one_pass.echoes, one_pass.head) == three
-        assert list(one_pass.profile) == list(three[0]) and list(one_pass.head) == list(three[2])
+        old = (_old_profile(title, body), _old_echoes(title, body), _old_head(title, body))
+        assert (one_pass.profile, one_pass.echoes, one_pass.head) == old
+        assert list(one_pass.profile) == list(old[0]) and list(one_pass.head) == list(old[2])  # order too
+        assert (stories.profile_folded(f), stories.echoes_folded(f), stories.head_folded(f)) == old
         long_seen += len(body.split()) > LEAD_WORDS
         short_seen += len(body.split()) < 20
     if variant.startswith("long"):

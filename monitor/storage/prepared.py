@@ -115,17 +115,22 @@ class Prepared:
             out.append(proc(value) if proc is not None else value)
         return tuple(out)
 
-    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Rows:
-        """Run once with `params` (by the statement's parameter names) by `conn`'s driver, in its
-        transaction (``run_on_driver``)."""
-        form = self._form(conn.dialect)
+    def _args(self, form: _Form, params: Mapping[str, Any]) -> Any:
+        """The driver's arguments for one run with `params`: a tuple (positional paramstyle) or a
+        dict by the compiled names. KeyError: a column the statement does not name, or a
+        parameter not given."""
         if self.keys is not None and not params.keys() <= self._keyset:
             # an INSERT given a column it does not name would drop it silently (conn.execute
             # would store it): redteam15b, story_articles.head and words were never written
             raise KeyError(f"columns not in the statement: {sorted(set(params) - self._keyset)}")
         values = self._values(form, params)
-        args: Any = values if form.positional else dict(zip(form.keys, values, strict=True))
-        got, rowcount = run_on_driver(conn, form.sql, args)
+        return values if form.positional else dict(zip(form.keys, values, strict=True))
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Rows:
+        """Run once with `params` (by the statement's parameter names) by `conn`'s driver, in its
+        transaction (``run_on_driver``)."""
+        form = self._form(conn.dialect)
+        got, rowcount = run_on_driver(conn, form.sql, self._args(form, params))
         if any(form.results):
             got = [tuple(p(v) if p is not None else v for p, v in zip(form.results, r, strict=True)) for r in got]
         return Rows([form.row(*r) for r in got] if form.row is not None else [], rowcount)
@@ -137,14 +142,7 @@ class Prepared:
         form = self._form(conn.dialect)
         if form.row is not None:
             raise ValueError(f"execute_many returns no rows: {form.sql}")
-        if self.keys is not None:
-            for p in params:
-                if not p.keys() <= self._keyset:
-                    raise KeyError(f"columns not in the statement: {sorted(set(p) - self._keyset)}")
-        args: list[Any] = []
-        for p in params:
-            values = self._values(form, p)
-            args.append(values if form.positional else dict(zip(form.keys, values, strict=True)))
+        args = [self._args(form, p) for p in params]
         if not args:
             return 0
         return run_on_driver(conn, form.sql, args, many=True)[1]

@@ -12,19 +12,18 @@ import re
 
 _EN = frozenset("the of and to in a is that for on with as was by at from it be are has have said".split())
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
-# ASCII letters are exactly A-Za-z (``ch.isascii() and ch.isalpha()``). The Arabic block's
-# characters, as runs (what `_arabic_letters` counts faster; tests/unit/test_lang_counts.py).
-_ARABIC_RUN = re.compile("[\u0600-\u06ff]+")
+# ASCII letters are exactly A-Za-z (``ch.isascii() and ch.isalpha()``).
 SAMPLE_CHARS = 2000  # the start of an article is enough
 
 
 # UTF-8 writes U+0600-U+06FF, and only them, with a first byte of D8-DB: counting those bytes at C
-# speed counts the block's characters (the regular expression's runs, ≈ 60 µs per article: issue 16).
+# speed counts the block's characters (a regular expression's runs cost ≈ 60 µs per article: issue 16).
 _ARABIC_LEADS = (b"\xd8", b"\xd9", b"\xda", b"\xdb")
 
 
 def _arabic_letters(sample: str) -> int:
-    """How many characters of `sample` are in U+0600-U+06FF (``_ARABIC_RUN``'s runs' total length)."""
+    """How many characters of `sample` are in U+0600-U+06FF (checked against a regular
+    expression's runs of the block: tests/unit/test_lang_counts.py)."""
     if sample.isascii():
         return 0
     data = sample.encode("utf-8", "surrogatepass")
